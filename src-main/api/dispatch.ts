@@ -1,0 +1,48 @@
+import { contract, type MethodName, type Result } from '../contract';
+import { findRaterByToken } from '../store/raters';
+import { AppError, toErrorValue } from '../util/errors';
+import { campaignHandlers } from './campaign-handlers';
+import type { ApiContext, Caller } from './context';
+import { featureHandlers } from './feature-handlers';
+import type { Handlers } from './handlers';
+import { projectHandlers } from './project-handlers';
+import { raterHandlers } from './rater-handlers';
+
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers };
+
+export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
+
+/**
+ * Who holds this token: the researcher (the token the shell or server was started with) or an
+ * active rater. Unknown and revoked tokens are nobody.
+ */
+export function authenticate(context: Omit<ApiContext, 'caller'>, token: string | undefined, researcherToken: string): Caller | null {
+  if (!token) return null;
+  if (token === researcherToken) return { role: 'researcher' };
+  const rater = findRaterByToken(context.project.db, token);
+  return rater && rater.status === 'active' ? { role: 'rater', rater } : null;
+}
+
+/**
+ * The one entry point every bridge uses: look up the method, check the caller's role, validate the
+ * input against the contract's schema, run the handler, and turn any failure into an error value.
+ */
+export async function dispatch(name: string, rawInput: unknown, context: ApiContext): Promise<Result<unknown>> {
+  try {
+    if (!isMethodName(name)) throw new AppError('not_found', `method ${name}: no such method`);
+    const spec = contract[name];
+    if (spec.role !== context.caller.role) {
+      throw new AppError('forbidden', `method ${name}: needs a ${spec.role} token`);
+    }
+    const parsed = spec.input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      const summary = issues.map((issue) => `${issue.path || '(input)'}: ${issue.message}`).join('; ');
+      throw new AppError('invalid_input', `${name}: ${summary}`, { issues });
+    }
+    const handler = handlers[name] as (input: unknown, context: ApiContext) => unknown;
+    return { ok: true, value: await handler(parsed.data, context) };
+  } catch (error) {
+    return { ok: false, error: toErrorValue(error) };
+  }
+}

@@ -1,0 +1,41 @@
+import type { raterMethods } from '../contract/rater';
+import { flagItem, nextItems, raterProgress, skipItem, submitJudgement, undoLastSubmission } from '../domain/rating';
+import { getCampaign } from '../store/campaigns';
+import { campaignSummary } from './campaign-handlers';
+import { raterOf, type ApiContext } from './context';
+import type { HandlersFor } from './handlers';
+
+function announceProgress(context: ApiContext, campaignId: number): void {
+  const summary = campaignSummary(context.project.db, campaignId);
+  context.events.emit('campaign.progress', { campaignId, submitted: summary.submitted, target: summary.target });
+}
+
+// Rater handlers build their responses from payload_json and the shown questions only; hidden_json
+// is never read here, which is what keeps conditions off the rater's screen.
+export const raterHandlers: HandlersFor<typeof raterMethods> = {
+  'rater.session': (_input, context) => {
+    const rater = raterOf(context);
+    const campaign = getCampaign(context.project.db, rater.campaignId);
+    return {
+      raterName: rater.name,
+      campaignName: campaign.name,
+      instructions: campaign.instructions,
+      instructionsVersion: campaign.instructionsVersion,
+      templateTitle: campaign.template.title,
+      progress: raterProgress(context.project.db, rater, campaign),
+    };
+  },
+  'rater.next': (input, context) => nextItems(context.project.db, raterOf(context), input.count),
+  'rater.submit': (input, context) => {
+    const { judgementId, progress, campaignId } = submitJudgement(context.project.db, raterOf(context), input);
+    announceProgress(context, campaignId);
+    return { judgementId, progress };
+  },
+  'rater.undo': (_input, context) => {
+    const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context));
+    announceProgress(context, campaignId);
+    return { item, progress };
+  },
+  'rater.skip': (input, context) => skipItem(context.project.db, raterOf(context), input.assignmentId),
+  'rater.flag': (input, context) => flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment),
+};

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { AppError } from '../util/errors';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  required?: boolean;
+  default?: string | boolean;
+  multiple?: boolean;
+}
+
+export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
+
+/** Where a command writes: human text, or (with --json) one JSON value on stdout. */
+export interface Output {
+  json: boolean;
+  /** Human-readable progress and messages (stderr when --json, so stdout stays machine-readable). */
+  info(line: string): void;
+  /** The command's result: printed as JSON with --json, else through `human`. */
+  result(value: unknown, human?: (value: unknown) => string): void;
+}
+
+export interface Command {
+  /** e.g. "rater add" */
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  run(options: ParsedOptions, output: Output): Promise<void> | void;
+}
+
+const COMMON: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'print a machine-readable result on stdout' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+export function helpText(command: Command): string {
+  const options = { ...command.options, ...COMMON };
+  const width = Math.max(...Object.keys(options).map((name) => name.length)) + 4;
+  const lines = Object.entries(options).map(([name, spec]) => {
+    const flag = `--${name}`.padEnd(width + 2);
+    const extra = spec.required ? ' (required)' : spec.default !== undefined ? ` (default: ${spec.default})` : '';
+    return `  ${flag}${spec.description}${extra}`;
+  });
+  return `sightline ${command.name}: ${command.summary}\n\nUsage: ${command.usage}\n\nOptions:\n${lines.join('\n')}\n`;
+}
+
+/** Parses argv for one command; unknown or missing options are usage errors naming the option. */
+export function parseCommandArgs(command: Command, argv: string[]): ParsedOptions {
+  const options = { ...command.options, ...COMMON };
+  let values: ParsedOptions;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(options).map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple, default: spec.default as never }]),
+      ),
+      strict: true,
+      allowPositionals: false,
+    }) as { values: ParsedOptions });
+  } catch (error) {
+    throw new AppError('invalid_input', `sightline ${command.name}: ${(error as Error).message}`);
+  }
+  if (values.help) return values;
+  for (const [name, spec] of Object.entries(command.options)) {
+    if (spec.required && (values[name] === undefined || values[name] === '')) {
+      throw new AppError('invalid_input', `sightline ${command.name}: --${name} is required (${spec.description})`);
+    }
+  }
+  return values;
+}
+
+export const stringOption = (options: ParsedOptions, name: string): string => String(options[name] ?? '');
+
+export function intOption(options: ParsedOptions, name: string, fallback?: number): number {
+  const raw = options[name];
+  if (raw === undefined) {
+    if (fallback === undefined) throw new AppError('invalid_input', `--${name} is required`);
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new AppError('invalid_input', `--${name}: expected a whole number, got "${raw}"`);
+  return value;
+}

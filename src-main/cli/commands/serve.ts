@@ -1,0 +1,41 @@
+import crypto from 'node:crypto';
+import { EventBus } from '../../api/events';
+import { startServer } from '../../http/server';
+import { openProject } from '../../project/project';
+import type { Command } from '../command';
+import { intOption, stringOption } from '../command';
+import { clearServeInfo, writeServeInfo } from '../serve-info';
+
+export const DEFAULT_PORT = 8470;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the researcher UI and the rater UI over HTTP (LAN rater mode with --host 0.0.0.0)',
+  usage: 'sightline serve --project DIR [--port N|0] [--host 127.0.0.1]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    port: { type: 'string', description: 'port; 0 picks a free one', default: String(DEFAULT_PORT) },
+    host: { type: 'string', description: 'address to bind; 0.0.0.0 serves raters on the LAN', default: '127.0.0.1' },
+  },
+  run: async (options, output) => {
+    const project = openProject(stringOption(options, 'project'));
+    const researcherToken = crypto.randomBytes(24).toString('base64url');
+    const host = stringOption(options, 'host');
+    const server = await startServer({ project, events: new EventBus(), researcherToken, host, port: intOption(options, 'port') });
+    writeServeInfo(project.dir, { url: server.url, pid: process.pid });
+    const researcherUrl = `${server.url}/?token=${researcherToken}`;
+    if (output.json) output.result({ url: server.url, researcherUrl, port: server.port, host });
+    // The line tests and users look for, Jupyter-style; printed in both modes.
+    console.log(`Sightline ready: ${researcherUrl}`);
+    if (host === '0.0.0.0') output.info('Serving on every network interface: raters on your LAN can open their links.');
+    const stop = async () => {
+      clearServeInfo(project.dir);
+      await server.close();
+      project.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    await new Promise(() => {});
+  },
+};

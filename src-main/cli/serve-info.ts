@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** `sightline serve` writes where it listens, so `sightline rater add` can print a working link. */
+const FILE = 'serve.json';
+
+export interface ServeInfo {
+  url: string;
+  pid: number;
+}
+
+export function writeServeInfo(projectDir: string, info: ServeInfo): void {
+  fs.writeFileSync(path.join(projectDir, FILE), JSON.stringify(info));
+}
+
+export function clearServeInfo(projectDir: string): void {
+  fs.rmSync(path.join(projectDir, FILE), { force: true });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export function readServeInfo(projectDir: string): ServeInfo | null {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(projectDir, FILE), 'utf8')) as ServeInfo;
+    return alive(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,20 @@
+import type { MethodInput, MethodName, MethodOutput, Result } from './index';
+import type { EventMap, EventName } from './types';
+
+/**
+ * The one object the Electron preload exposes as `window.sightline` (frozen, built from the
+ * contract's method names). Inside Electron every call is the researcher's unless a rater token is
+ * passed (local rater profiles). In a browser the renderer uses HTTP instead, with the same shape.
+ */
+export interface SightlineBridge {
+  methods: { [K in MethodName]: (input: MethodInput<K>, raterToken?: string) => Promise<Result<MethodOutput<K>>> };
+  onEvent(listener: <K extends EventName>(name: K, payload: EventMap[K]) => void): () => void;
+}
+
+/** The IPC envelope each `sightline:<method>` channel carries. */
+export interface IpcEnvelope {
+  input: unknown;
+  raterToken?: string;
+}
+
+export const IPC_EVENT_CHANNEL = 'sightline-event';

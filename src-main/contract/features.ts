@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { method, returns } from './define';
+import type { FeatureDetail, FeatureRow } from './types';
+
+export const featureSort = z.enum(['index', 'density', 'max', 'image_share']);
+
+export const featureMethods = {
+  'features.list': method({
+    role: 'researcher',
+    summary: 'A page of features of one SAE, sorted and filtered',
+    input: z
+      .object({
+        saeId: z.number().int().positive().optional(),
+        sort: featureSort.default('index'),
+        descending: z.boolean().default(false),
+        modality: z.enum(['image', 'text', 'shared', 'dead']).optional(),
+        labelled: z.boolean().optional(),
+        search: z.string().max(200).optional(),
+        minDensity: z.number().min(0).max(1).optional(),
+        maxDensity: z.number().min(0).max(1).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+    output: returns<{ total: number; rows: FeatureRow[] }>(),
+  }),
+  'features.get': method({
+    role: 'researcher',
+    summary: 'One feature with its histogram and examples',
+    input: z.object({ featureId: z.number().int().positive() }).strict(),
+    output: returns<FeatureDetail>(),
+  }),
+};

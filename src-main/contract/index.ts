@@ -1,0 +1,28 @@
+// The one contract: every API method and event of Sightline. Bridges (IPC, HTTP, CLI) and the
+// renderer's client are all derived from this map. It imports nothing runtime-specific.
+import { campaignMethods } from './campaigns';
+import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
+import { featureMethods } from './features';
+import { projectMethods } from './project';
+import { raterMethods } from './rater';
+
+export const contract = {
+  ...projectMethods,
+  ...featureMethods,
+  ...campaignMethods,
+  ...raterMethods,
+} satisfies Record<string, MethodSpec>;
+
+export type Contract = typeof contract;
+export type MethodName = keyof Contract;
+export type MethodInput<K extends MethodName> = InputOf<Contract[K]>;
+export type MethodParsedInput<K extends MethodName> = ParsedInputOf<Contract[K]>;
+export type MethodOutput<K extends MethodName> = OutputOf<Contract[K]>;
+
+export const methodNames = Object.keys(contract) as MethodName[];
+
+/** The IPC channel prefix: the shell refuses any channel without it. */
+export const IPC_PREFIX = 'sightline:';
+
+export type { Result, ErrorValue, Role } from './define';
+export type * from './types';

@@ -1,0 +1,179 @@
+// Data shapes that cross the bridges. Plain types: the renderer imports them type-only.
+
+export interface ProjectOverview {
+  name: string;
+  dir: string;
+  schemaVersion: number;
+  counts: { documents: number; features: number; campaigns: number; raters: number; judgements: number };
+  saes: SaeSummary[];
+  engine: { provider: string; reason: string } | null;
+}
+
+export interface SaeSummary {
+  id: number;
+  name: string;
+  architecture: string;
+  layer: number | null;
+  dIn: number;
+  dSae: number;
+  featureCount: number;
+}
+
+export type Modality = 'image' | 'text' | 'shared' | 'dead';
+
+export interface FeatureRow {
+  id: number;
+  saeId: number;
+  index: number;
+  density: number;
+  maxActivation: number;
+  fireCount: number;
+  imageCount: number;
+  textCount: number;
+  modality: Modality;
+  label: string | null;
+}
+
+/** A token with its activation value for one feature. */
+export interface TokenActivation {
+  token: string;
+  value: number;
+}
+
+export interface ExampleView {
+  id: number;
+  bucket: string;
+  rank: number;
+  maxActivation: number;
+  documentId: number;
+  /** Text tokens with per-token values (null if the example has no text). */
+  tokens: TokenActivation[] | null;
+  /** Image sha256 (serve as /media/<sha>) and the per-patch grid [rows][cols], if the example has an image. */
+  image: { sha256: string; rows: number; cols: number; patches: number[] } | null;
+}
+
+export interface FeatureDetail {
+  feature: FeatureRow;
+  histogram: { edges: number[]; counts: number[] };
+  examples: ExampleView[];
+}
+
+export interface CampaignSummary {
+  id: number;
+  name: string;
+  templateId: string;
+  templateTitle: string;
+  status: 'open' | 'paused' | 'closed';
+  overlap: number;
+  itemCount: number;
+  raterCount: number;
+  submitted: number;
+  target: number;
+}
+
+export interface RaterLink {
+  id: number;
+  name: string;
+  pseudonym: string;
+  status: 'active' | 'revoked';
+  submitted: number;
+  /** Path + query of the rater's link (e.g. /rate?token=...); the client prefixes its own origin. */
+  link: string;
+  token: string;
+}
+
+// ---- Templates: a template is data (a JSON question schema) ------------------------------------
+
+export interface OptionSpec {
+  value: string;
+  label: string;
+}
+
+export type QuestionSpec =
+  | {
+      id: string;
+      type: 'choice';
+      prompt: string;
+      /** Fixed options, or the name of a payload field holding an array of option labels. */
+      options?: OptionSpec[];
+      optionsFromPayload?: string;
+      /** Shuffle per rater (counterbalanced, seed recorded). Options in `fixedTail` stay last. */
+      shuffle?: boolean;
+      fixedTail?: OptionSpec[];
+      required?: boolean;
+    }
+  | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required?: boolean }
+  | { id: string; type: 'text'; prompt: string; required?: boolean; placeholder?: string };
+
+export type DisplaySpec =
+  | { type: 'text'; field: string; label?: string }
+  | { type: 'image'; field: string; label?: string }
+  | { type: 'feature'; field: string; label?: string };
+
+export interface TemplateSpec {
+  id: string;
+  version: number;
+  title: string;
+  display: DisplaySpec[];
+  questions: QuestionSpec[];
+}
+
+// ---- Rater side: nothing here may carry hidden fields ------------------------------------------
+
+/** A question as shown to one rater: choice options are in that rater's shown order. */
+export type ShownQuestion =
+  | { id: string; type: 'choice'; prompt: string; options: OptionSpec[]; required: boolean }
+  | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required: boolean }
+  | { id: string; type: 'text'; prompt: string; required: boolean; placeholder?: string };
+
+export interface RaterItem {
+  assignmentId: number;
+  display: DisplaySpec[];
+  payload: Record<string, unknown>;
+  questions: ShownQuestion[];
+  leaseExpiresAt: number;
+}
+
+export interface RaterProgress {
+  submitted: number;
+  /** Items this rater can still be given (bounded by max items per rater). */
+  total: number;
+}
+
+export interface RaterSession {
+  raterName: string;
+  campaignName: string;
+  instructions: string;
+  instructionsVersion: number;
+  templateTitle: string;
+  progress: RaterProgress;
+}
+
+export type Answer = Record<string, string | number | null>;
+
+// ---- Events pushed from main to every client ---------------------------------------------------
+
+export interface CampaignProgressEvent {
+  campaignId: number;
+  submitted: number;
+  target: number;
+}
+
+export interface JobProgressEvent {
+  jobId: number;
+  kind: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  done: number;
+  total: number | null;
+  ratePerSecond: number | null;
+  etaSeconds: number | null;
+  message?: string;
+}
+
+export interface EventMap {
+  'campaign.progress': CampaignProgressEvent;
+  'job.progress': JobProgressEvent;
+}
+export type EventName = keyof EventMap;
+/** Which events a rater connection may receive (none carry research data). */
+export const RATER_EVENTS: readonly EventName[] = [];

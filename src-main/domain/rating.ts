@@ -1,0 +1,130 @@
+// The rater's side of a campaign: leasing items, submitting, undoing, skipping, flagging.
+// Every step runs in an IMMEDIATE transaction so concurrent raters (HTTP requests, or a second
+// process on the same project) never push an item past its overlap.
+import type { Answer, RaterItem, RaterProgress } from '../contract/types';
+import { activeHolders, countRaterRemaining, countRaterSubmitted, freeItemsFor, getAssignment, insertLease, openLeases, setAssignmentStatus, type AssignmentRecord } from '../store/assignments';
+import { getCampaign, getItemPayload, type CampaignRecord } from '../store/campaigns';
+import type { Db } from '../store/db';
+import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
+import type { RaterRecord } from '../store/raters';
+import { AppError } from '../util/errors';
+import { nowMs } from '../util/time';
+import { answerProblem, showQuestions } from './templates';
+
+const immediate = <T>(db: Db, work: () => T): T => db.transaction(work).immediate();
+
+function toRaterItem(db: Db, campaign: CampaignRecord, assignment: AssignmentRecord): RaterItem {
+  const item = getItemPayload(db, assignment.itemId);
+  return {
+    assignmentId: assignment.id,
+    display: campaign.template.display,
+    payload: item.payload,
+    questions: assignment.shown.questions,
+    leaseExpiresAt: assignment.leaseExpiresAt,
+  };
+}
+
+export function raterProgress(db: Db, rater: RaterRecord, campaign = getCampaign(db, rater.campaignId)): RaterProgress {
+  const submitted = countRaterSubmitted(db, rater.id);
+  const remaining = countRaterRemaining(db, { campaignId: campaign.id, raterId: rater.id, overlap: campaign.overlap, now: nowMs() });
+  const total = submitted + remaining;
+  return { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
+}
+
+/** The rater's current item and up to count-1 more (prefetch). Leases are renewed on every call. */
+export function nextItems(db: Db, rater: RaterRecord, count: number): { items: RaterItem[]; progress: RaterProgress } {
+  return immediate(db, () => {
+    const campaign = getCampaign(db, rater.campaignId);
+    const now = nowMs();
+    const expiresAt = now + campaign.leaseSeconds * 1000;
+    if (campaign.status !== 'open') return { items: [], progress: raterProgress(db, rater, campaign) };
+
+    // Keep the rater's own leases, unless one expired and the item has since filled up.
+    const leases = openLeases(db, rater.id).filter((lease) => {
+      if (lease.leaseExpiresAt > now || activeHolders(db, lease.itemId, now, lease.id) < campaign.overlap) return true;
+      setAssignmentStatus(db, lease.id, 'skipped');
+      return false;
+    });
+    const submitted = countRaterSubmitted(db, rater.id);
+    const allowance = campaign.maxItemsPerRater ? Math.max(0, campaign.maxItemsPerRater - submitted) : Infinity;
+    const wanted = Math.min(count, allowance);
+    const held = leases.slice(0, wanted);
+    if (held.length < wanted) {
+      const free = freeItemsFor(db, {
+        campaignId: campaign.id,
+        raterId: rater.id,
+        raterSeed: rater.seed,
+        overlap: campaign.overlap,
+        now,
+        limit: wanted - held.length,
+        orderMode: campaign.orderMode,
+      });
+      for (const itemId of free) {
+        const payload = getItemPayload(db, itemId).payload;
+        const shown = { questions: showQuestions(campaign.template, payload, rater.seed, itemId) };
+        const id = insertLease(db, itemId, rater.id, shown, now, expiresAt);
+        held.push(getAssignment(db, id)!);
+      }
+    }
+    for (const lease of held) {
+      setAssignmentStatus(db, lease.id, 'leased', expiresAt);
+      lease.leaseExpiresAt = expiresAt;
+    }
+    return { items: held.map((lease) => toRaterItem(db, campaign, lease)), progress: raterProgress(db, rater, campaign) };
+  });
+}
+
+/** The rater's own leased assignment, or not_found (never reveal other raters' assignments). */
+function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentRecord {
+  const assignment = getAssignment(db, assignmentId);
+  if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
+  if (assignment.status !== 'leased') throw new AppError('conflict', `assignment ${assignmentId}: already ${assignment.status}`);
+  return assignment;
+}
+
+/** Stores a judgement. When this returns, the row is committed with synchronous=FULL. */
+export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentId: number; answer: Answer; activeMs: number }): { judgementId: number; progress: RaterProgress; campaignId: number } {
+  return immediate(db, () => {
+    const assignment = ownLease(db, rater, input.assignmentId);
+    const campaign = getCampaign(db, rater.campaignId);
+    if (campaign.status === 'paused') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later`);
+    const now = nowMs();
+    if (assignment.leaseExpiresAt <= now && activeHolders(db, assignment.itemId, now, assignment.id) >= campaign.overlap) {
+      throw new AppError('conflict', `assignment ${assignment.id}: the lease expired and the item went to other raters`);
+    }
+    const problem = answerProblem(assignment.shown.questions, input.answer);
+    if (problem) throw new AppError('invalid_input', problem, { field: problem.split(':')[0] });
+    const judgementId = insertSubmission(db, { assignmentId: assignment.id, answer: input.answer, shown: assignment.shown, activeMs: input.activeMs, now });
+    setAssignmentStatus(db, assignment.id, 'submitted');
+    return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+  });
+}
+
+/** Undo: appends a row superseding the last live submission and leases that item back to the rater. */
+export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
+  return immediate(db, () => {
+    const campaign = getCampaign(db, rater.campaignId);
+    const last = lastLiveSubmission(db, rater.id);
+    if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+    const now = nowMs();
+    insertUndo(db, { supersedes: last, now });
+    setAssignmentStatus(db, last.assignmentId, 'leased', now + campaign.leaseSeconds * 1000);
+    const assignment = getAssignment(db, last.assignmentId)!;
+    return { item: toRaterItem(db, campaign, assignment), progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+  });
+}
+
+export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress } {
+  return immediate(db, () => {
+    ownLease(db, rater, assignmentId);
+    setAssignmentStatus(db, assignmentId, 'skipped');
+    return { progress: raterProgress(db, rater) };
+  });
+}
+
+export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true } {
+  const assignment = getAssignment(db, assignmentId);
+  if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
+  db.prepare('INSERT INTO flags (assignment_id, comment, created_at) VALUES (?, ?, ?)').run(assignmentId, comment, nowMs());
+  return { flagged: true };
+}

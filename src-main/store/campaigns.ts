@@ -1,0 +1,159 @@
+import type { TemplateSpec } from '../contract/types';
+import { AppError } from '../util/errors';
+import { nowMs } from '../util/time';
+import { parseJson, type Db } from './db';
+
+export interface CampaignRecord {
+  id: number;
+  name: string;
+  templateId: string;
+  template: TemplateSpec;
+  instructions: string;
+  instructionsVersion: number;
+  overlap: number;
+  leaseSeconds: number;
+  maxItemsPerRater: number | null;
+  orderMode: 'random' | 'fixed';
+  seed: number;
+  status: 'open' | 'paused' | 'closed';
+  settings: Record<string, unknown>;
+}
+
+export interface NewCampaign {
+  name: string;
+  template: TemplateSpec;
+  instructions: string;
+  overlap: number;
+  leaseSeconds: number;
+  maxItemsPerRater?: number | null;
+  orderMode?: 'random' | 'fixed';
+  seed: number;
+  settings?: Record<string, unknown>;
+}
+
+export interface NewItem {
+  payload: Record<string, unknown>;
+  hidden?: Record<string, unknown>;
+  condition?: string | null;
+  kind?: 'normal' | 'gold' | 'attention' | 'qualification';
+}
+
+interface CampaignRow {
+  id: number;
+  name: string;
+  template_id: string;
+  template_json: string;
+  instructions: string;
+  instructions_version: number;
+  overlap: number;
+  lease_seconds: number;
+  max_items_per_rater: number | null;
+  order_mode: 'random' | 'fixed';
+  seed: number;
+  status: 'open' | 'paused' | 'closed';
+  settings_json: string;
+}
+
+const toRecord = (row: CampaignRow): CampaignRecord => ({
+  id: row.id,
+  name: row.name,
+  templateId: row.template_id,
+  template: parseJson<TemplateSpec>(row.template_json, 'campaigns.template_json'),
+  instructions: row.instructions,
+  instructionsVersion: row.instructions_version,
+  overlap: row.overlap,
+  leaseSeconds: row.lease_seconds,
+  maxItemsPerRater: row.max_items_per_rater,
+  orderMode: row.order_mode,
+  seed: row.seed,
+  status: row.status,
+  settings: parseJson<Record<string, unknown>>(row.settings_json, 'campaigns.settings_json'),
+});
+
+/** Creates a campaign with its items in one transaction: all of it or nothing. */
+export function insertCampaign(db: Db, campaign: NewCampaign, items: NewItem[]): number {
+  return db.transaction(() => {
+    if (db.prepare('SELECT 1 FROM campaigns WHERE name = ?').get(campaign.name)) {
+      throw new AppError('conflict', `campaign ${campaign.name}: a campaign with this name already exists`);
+    }
+    const { lastInsertRowid } = db
+      .prepare(
+        `INSERT INTO campaigns (name, template_id, template_json, instructions, overlap, lease_seconds, max_items_per_rater, order_mode, seed, settings_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        campaign.name,
+        campaign.template.id,
+        JSON.stringify(campaign.template),
+        campaign.instructions,
+        campaign.overlap,
+        campaign.leaseSeconds,
+        campaign.maxItemsPerRater ?? null,
+        campaign.orderMode ?? 'random',
+        campaign.seed,
+        JSON.stringify(campaign.settings ?? {}),
+        nowMs(),
+      );
+    const campaignId = Number(lastInsertRowid);
+    const insertItem = db.prepare(
+      'INSERT INTO items (campaign_id, position, kind, payload_json, hidden_json, condition) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    items.forEach((item, position) =>
+      insertItem.run(campaignId, position, item.kind ?? 'normal', JSON.stringify(item.payload), JSON.stringify(item.hidden ?? {}), item.condition ?? null),
+    );
+    return campaignId;
+  })();
+}
+
+export function getCampaign(db: Db, id: number): CampaignRecord {
+  const row = db.prepare('SELECT * FROM campaigns WHERE id = ?').get(id) as CampaignRow | undefined;
+  if (!row) throw new AppError('not_found', `campaign ${id}: no such campaign`);
+  return toRecord(row);
+}
+
+export function findCampaignByName(db: Db, name: string): CampaignRecord {
+  const row = db.prepare('SELECT * FROM campaigns WHERE name = ?').get(name) as CampaignRow | undefined;
+  if (!row) {
+    const names = (db.prepare('SELECT name FROM campaigns ORDER BY id').pluck().all() as string[]).map((n) => `"${n}"`);
+    throw new AppError('not_found', `campaign "${name}": no such campaign; this project has ${names.join(', ') || 'none'}`);
+  }
+  return toRecord(row);
+}
+
+export function listCampaigns(db: Db): CampaignRecord[] {
+  return (db.prepare('SELECT * FROM campaigns ORDER BY id').all() as CampaignRow[]).map(toRecord);
+}
+
+export interface CampaignCounts {
+  itemCount: number;
+  raterCount: number;
+  submitted: number;
+}
+
+export function campaignCounts(db: Db, campaignId: number): CampaignCounts {
+  return db
+    .prepare(
+      `SELECT
+         (SELECT COUNT(*) FROM items WHERE campaign_id = @id) AS itemCount,
+         (SELECT COUNT(*) FROM raters WHERE campaign_id = @id) AS raterCount,
+         (SELECT COUNT(*) FROM assignments a JOIN items i ON i.id = a.item_id
+           WHERE i.campaign_id = @id AND a.status = 'submitted') AS submitted`,
+    )
+    .get({ id: campaignId }) as CampaignCounts;
+}
+
+export interface ItemRecord {
+  id: number;
+  campaignId: number;
+  position: number;
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export function getItemPayload(db: Db, itemId: number): ItemRecord {
+  const row = db.prepare('SELECT id, campaign_id, position, kind, payload_json FROM items WHERE id = ?').get(itemId) as
+    | { id: number; campaign_id: number; position: number; kind: string; payload_json: string }
+    | undefined;
+  if (!row) throw new AppError('not_found', `item ${itemId}: no such item`);
+  return { id: row.id, campaignId: row.campaign_id, position: row.position, kind: row.kind, payload: parseJson(row.payload_json, 'items.payload_json') };
+}
