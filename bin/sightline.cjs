@@ -7,4 +7,8 @@ if (!fs.existsSync(entry)) {
   process.stderr.write(`sightline: ${entry} is missing. Run \`npm run setup\` (or \`npm run build\`) first.\n`);
   process.exit(2);
 }
-require(entry);
+require(entry)
+  .runCli(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

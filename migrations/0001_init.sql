@@ -128,6 +128,15 @@ CREATE TABLE generations (
   created_at       INTEGER NOT NULL
 );
 
+-- Researchers' own templates (built-ins live in code). Campaigns keep a snapshot of the template they use.
+CREATE TABLE templates (
+  id            TEXT NOT NULL,
+  version       INTEGER NOT NULL,
+  template_json TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (id, version)
+);
+
 CREATE TABLE campaigns (
   id                   INTEGER PRIMARY KEY,
   name                 TEXT NOT NULL UNIQUE,
@@ -165,7 +174,7 @@ CREATE TABLE raters (
   pseudonym   TEXT NOT NULL,
   token       TEXT NOT NULL UNIQUE,
   seed        INTEGER NOT NULL,
-  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked', 'disqualified')),
   source_json TEXT NOT NULL DEFAULT '{}',
   created_at  INTEGER NOT NULL,
   UNIQUE (campaign_id, name)

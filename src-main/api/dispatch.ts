@@ -20,7 +20,8 @@ export function authenticate(context: Omit<ApiContext, 'caller'>, token: string 
   if (!token) return null;
   if (token === researcherToken) return { role: 'researcher' };
   const rater = findRaterByToken(context.project.db, token);
-  return rater && rater.status === 'active' ? { role: 'rater', rater } : null;
+  // A disqualified rater may still open their session (to be told so); a revoked one is nobody.
+  return rater && rater.status !== 'revoked' ? { role: 'rater', rater } : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { raterMethods } from '../contract/rater';
 import { flagItem, nextItems, raterProgress, skipItem, submitJudgement, undoLastSubmission } from '../domain/rating';
-import { getCampaign } from '../store/campaigns';
+import { qualificationState } from '../domain/quality';
+import { getCampaign, type CampaignRecord } from '../store/campaigns';
 import { campaignSummary } from './campaign-handlers';
 import { raterOf, type ApiContext } from './context';
 import type { HandlersFor } from './handlers';
@@ -10,12 +11,21 @@ function announceProgress(context: ApiContext, campaignId: number): void {
   context.events.emit('campaign.progress', { campaignId, submitted: summary.submitted, target: summary.target });
 }
 
+/** Prolific-style completion: the code and the URL that hands it back to the recruiter. */
+function completionOf(campaign: CampaignRecord): { code: string; url: string } | null {
+  const prolific = campaign.settings.prolific as { completionCode?: string } | undefined;
+  if (!prolific?.completionCode) return null;
+  const code = prolific.completionCode;
+  return { code, url: `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(code)}` };
+}
+
 // Rater handlers build their responses from payload_json and the shown questions only; hidden_json
 // is never read here, which is what keeps conditions off the rater's screen.
 export const raterHandlers: HandlersFor<typeof raterMethods> = {
   'rater.session': (_input, context) => {
     const rater = raterOf(context);
     const campaign = getCampaign(context.project.db, rater.campaignId);
+    const qualification = qualificationState(context.project.db, campaign, rater.id);
     return {
       raterName: rater.name,
       campaignName: campaign.name,
@@ -23,6 +33,9 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
       instructionsVersion: campaign.instructionsVersion,
       templateTitle: campaign.template.title,
       progress: raterProgress(context.project.db, rater, campaign),
+      status: rater.status === 'disqualified' ? 'disqualified' : 'active',
+      qualification: qualification.required > 0 ? { required: qualification.required, answered: qualification.answered, passed: qualification.passed } : null,
+      completion: completionOf(campaign),
     };
   },
   'rater.next': (input, context) => nextItems(context.project.db, raterOf(context), input.count),

@@ -53,18 +53,21 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedOption
     ({ values } = parseArgs({
       args: argv,
       options: Object.fromEntries(
-        Object.entries(options).map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple, default: spec.default as never }]),
+        Object.entries(options).map(([name, spec]) => [
+          name,
+          { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.default !== undefined ? { default: spec.default as never } : {}) },
+        ]),
       ),
       strict: true,
       allowPositionals: false,
     }) as { values: ParsedOptions });
   } catch (error) {
-    throw new AppError('invalid_input', `sightline ${command.name}: ${(error as Error).message}`);
+    throw new AppError('invalid_input', (error as Error).message);
   }
   if (values.help) return values;
   for (const [name, spec] of Object.entries(command.options)) {
     if (spec.required && (values[name] === undefined || values[name] === '')) {
-      throw new AppError('invalid_input', `sightline ${command.name}: --${name} is required (${spec.description})`);
+      throw new AppError('invalid_input', `--${name} is required (${spec.description})`);
     }
   }
   return values;

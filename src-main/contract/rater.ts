@@ -3,7 +3,7 @@ import { method, returns } from './define';
 import type { RaterItem, RaterProgress, RaterSession } from './types';
 
 const assignmentId = z.number().int().positive();
-const answerValue = z.union([z.string().max(10_000), z.number().finite(), z.null()]);
+const answerValue = z.union([z.string().max(10_000), z.number().finite(), z.array(z.string().max(200)).max(50), z.null()]);
 
 // Every rater method acts on the caller's own assignments: the rater comes from the token, never from input.
 export const raterMethods = {

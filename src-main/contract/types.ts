@@ -1,4 +1,5 @@
 // Data shapes that cross the bridges. Plain types: the renderer imports them type-only.
+import type { DisplaySpec, OptionSpec } from './templates';
 
 export interface ProjectOverview {
   name: string;
@@ -75,62 +76,37 @@ export interface RaterLink {
   id: number;
   name: string;
   pseudonym: string;
-  status: 'active' | 'revoked';
+  status: 'active' | 'revoked' | 'disqualified';
   submitted: number;
   /** Path + query of the rater's link (e.g. /rate?token=...); the client prefixes its own origin. */
   link: string;
   token: string;
 }
 
-// ---- Templates: a template is data (a JSON question schema) ------------------------------------
+// ---- Templates: a template is data (a JSON question schema); see templates.ts --------------
 
-export interface OptionSpec {
-  value: string;
-  label: string;
-}
-
-export type QuestionSpec =
-  | {
-      id: string;
-      type: 'choice';
-      prompt: string;
-      /** Fixed options, or the name of a payload field holding an array of option labels. */
-      options?: OptionSpec[];
-      optionsFromPayload?: string;
-      /** Shuffle per rater (counterbalanced, seed recorded). Options in `fixedTail` stay last. */
-      shuffle?: boolean;
-      fixedTail?: OptionSpec[];
-      required?: boolean;
-    }
-  | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required?: boolean }
-  | { id: string; type: 'text'; prompt: string; required?: boolean; placeholder?: string };
-
-export type DisplaySpec =
-  | { type: 'text'; field: string; label?: string }
-  | { type: 'image'; field: string; label?: string }
-  | { type: 'feature'; field: string; label?: string };
-
-export interface TemplateSpec {
-  id: string;
-  version: number;
-  title: string;
-  display: DisplaySpec[];
-  questions: QuestionSpec[];
-}
+export type { DisplaySpec, OptionSpec, QuestionSpec, TemplateSpec } from './templates';
 
 // ---- Rater side: nothing here may carry hidden fields ------------------------------------------
 
 /** A question as shown to one rater: choice options are in that rater's shown order. */
 export type ShownQuestion =
-  | { id: string; type: 'choice'; prompt: string; options: OptionSpec[]; required: boolean }
+  | { id: string; type: 'choice' | 'multi'; prompt: string; options: OptionSpec[]; keys: string[]; required: boolean }
   | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required: boolean }
   | { id: string; type: 'text'; prompt: string; required: boolean; placeholder?: string };
+
+/** Sides of each `pair` display as shown to this rater: fields[0] is the left one. */
+export interface ShownPair {
+  fields: [string, string];
+  swapped: boolean;
+}
 
 export interface RaterItem {
   assignmentId: number;
   display: DisplaySpec[];
   payload: Record<string, unknown>;
   questions: ShownQuestion[];
+  pairs: ShownPair[];
   leaseExpiresAt: number;
 }
 
@@ -147,9 +123,15 @@ export interface RaterSession {
   instructionsVersion: number;
   templateTitle: string;
   progress: RaterProgress;
+  /** 'disqualified' after a failed qualification round: no more items. */
+  status: 'active' | 'disqualified';
+  qualification: { required: number; answered: number; passed: boolean | null } | null;
+  /** Shown when the rater is done (Prolific-style completion), null when the campaign has none. */
+  completion: { code: string; url: string } | null;
 }
 
-export type Answer = Record<string, string | number | null>;
+export type AnswerValue = string | number | string[] | null;
+export type Answer = Record<string, AnswerValue>;
 
 // ---- Events pushed from main to every client ---------------------------------------------------
 

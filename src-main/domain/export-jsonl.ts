@@ -9,6 +9,7 @@ export function judgementRecord(campaignName: string, row: LiveJudgementRow) {
   return {
     campaign: campaignName,
     judgement_id: row.judgement_id,
+    assignment_id: row.assignment_id,
     item_id: row.item_id,
     item_position: row.item_position,
     item_kind: row.item_kind,

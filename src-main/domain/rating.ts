@@ -2,14 +2,31 @@
 // Every step runs in an IMMEDIATE transaction so concurrent raters (HTTP requests, or a second
 // process on the same project) never push an item past its overlap.
 import type { Answer, RaterItem, RaterProgress } from '../contract/types';
-import { activeHolders, countRaterRemaining, countRaterSubmitted, freeItemsFor, getAssignment, insertLease, openLeases, setAssignmentStatus, type AssignmentRecord } from '../store/assignments';
+import {
+  activeHolders,
+  countRaterRemaining,
+  countRaterSubmitted,
+  freeItemsFor,
+  getAssignment,
+  insertLease,
+  openLeases,
+  raterAssignmentKinds,
+  setAssignmentStatus,
+  type AssignmentRecord,
+  type ItemPool,
+} from '../store/assignments';
 import { getCampaign, getItemPayload, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
 import type { RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
-import { answerProblem, showQuestions } from './templates';
+import { setRaterStatus } from '../store/quality';
+import { qualificationState } from './quality';
+import { answerProblem, showPairs, showQuestions } from './templates';
+
+/** After how many ordinary items a pending gold or attention item is slipped in (campaign setting qcEvery). */
+const DEFAULT_QC_EVERY = 8;
 
 const immediate = <T>(db: Db, work: () => T): T => db.transaction(work).immediate();
 
@@ -20,6 +37,7 @@ function toRaterItem(db: Db, campaign: CampaignRecord, assignment: AssignmentRec
     display: campaign.template.display,
     payload: item.payload,
     questions: assignment.shown.questions,
+    pairs: assignment.shown.pairs ?? [],
     leaseExpiresAt: assignment.leaseExpiresAt,
   };
 }
@@ -31,13 +49,38 @@ export function raterProgress(db: Db, rater: RaterRecord, campaign = getCampaign
   return { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
 }
 
+/**
+ * Which pool the rater's next item comes from: the qualification round first (and nothing more if
+ * it was failed), then a gold or attention item whenever one is due, else an ordinary item.
+ */
+function nextPool(db: Db, campaign: CampaignRecord, rater: RaterRecord): ItemPool | null {
+  const kinds = raterAssignmentKinds(db, rater.id);
+  const qualification = qualificationState(db, campaign, rater.id);
+  if (qualification.required > 0) {
+    if ((kinds.qualification ?? 0) < qualification.required) return 'qualification';
+    if (qualification.passed === null) return null; // wait for the round's last answer
+    if (!qualification.passed) {
+      setRaterStatus(db, rater.id, 'disqualified');
+      rater.status = 'disqualified';
+      return null;
+    }
+  }
+  const every = Number(campaign.settings.qcEvery ?? DEFAULT_QC_EVERY);
+  const qualityGiven = (kinds.gold ?? 0) + (kinds.attention ?? 0);
+  const qualityDue = Math.floor((kinds.normal ?? 0) / Math.max(1, every)) > qualityGiven;
+  if (qualityDue && freeItemsFor(db, { campaignId: campaign.id, raterId: rater.id, raterSeed: rater.seed, overlap: campaign.overlap, now: nowMs(), limit: 1, orderMode: 'fixed', pool: 'quality' }).length) {
+    return 'quality';
+  }
+  return 'normal';
+}
+
 /** The rater's current item and up to count-1 more (prefetch). Leases are renewed on every call. */
 export function nextItems(db: Db, rater: RaterRecord, count: number): { items: RaterItem[]; progress: RaterProgress } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     const now = nowMs();
     const expiresAt = now + campaign.leaseSeconds * 1000;
-    if (campaign.status !== 'open') return { items: [], progress: raterProgress(db, rater, campaign) };
+    if (campaign.status !== 'open' || rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign) };
 
     // Keep the rater's own leases, unless one expired and the item has since filled up.
     const leases = openLeases(db, rater.id).filter((lease) => {
@@ -49,22 +92,23 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): { items: R
     const allowance = campaign.maxItemsPerRater ? Math.max(0, campaign.maxItemsPerRater - submitted) : Infinity;
     const wanted = Math.min(count, allowance);
     const held = leases.slice(0, wanted);
-    if (held.length < wanted) {
-      const free = freeItemsFor(db, {
+    while (held.length < wanted) {
+      const pool = nextPool(db, campaign, rater);
+      if (!pool) break;
+      const [itemId] = freeItemsFor(db, {
         campaignId: campaign.id,
         raterId: rater.id,
         raterSeed: rater.seed,
         overlap: campaign.overlap,
         now,
-        limit: wanted - held.length,
+        limit: 1,
         orderMode: campaign.orderMode,
+        pool,
       });
-      for (const itemId of free) {
-        const payload = getItemPayload(db, itemId).payload;
-        const shown = { questions: showQuestions(campaign.template, payload, rater.seed, itemId) };
-        const id = insertLease(db, itemId, rater.id, shown, now, expiresAt);
-        held.push(getAssignment(db, id)!);
-      }
+      if (itemId === undefined) break;
+      const payload = getItemPayload(db, itemId).payload;
+      const shown = { questions: showQuestions(campaign.template, payload, rater.seed, itemId), pairs: showPairs(campaign.template, rater.seed, itemId) };
+      held.push(getAssignment(db, insertLease(db, itemId, rater.id, shown, now, expiresAt))!);
     }
     for (const lease of held) {
       setAssignmentStatus(db, lease.id, 'leased', expiresAt);

@@ -1,9 +1,10 @@
-import type { ShownQuestion } from '../contract/types';
+import type { ShownPair, ShownQuestion } from '../contract/types';
 import { parseJson, type Db } from './db';
 
 /** What the rater saw for one assignment: questions in shown order (and, later, sides, highlights, truncation). */
 export interface ShownRecord {
   questions: ShownQuestion[];
+  pairs: ShownPair[];
 }
 
 export interface AssignmentRecord {
@@ -57,16 +58,36 @@ export function activeHolders(db: Db, itemId: number, now: number, exceptAssignm
     .get(itemId, exceptAssignmentId, now) as number;
 }
 
+/** Which items a lease may draw from: overlap-limited ordinary items, quality-control items every rater gets, or the qualification round. */
+export type ItemPool = 'normal' | 'quality' | 'qualification';
+
+const POOL_KINDS: Record<ItemPool, string> = {
+  normal: "i.kind = 'normal'",
+  quality: "i.kind IN ('gold', 'attention')",
+  qualification: "i.kind = 'qualification'",
+};
+
 /**
- * Items this rater has never been assigned and that still have room under the overlap, fewest
- * holders first (breadth first, so every item gets its raters before any gets extra), then in the
- * rater's own order: a per-rater multiplicative hash of the item id (a permutation modulo a prime),
- * or the campaign's fixed order.
+ * Items of a pool this rater has never been assigned. Ordinary items must have room under the
+ * overlap and come fewest holders first (breadth first: every item gets its raters before any
+ * gets extra), then the condition this rater has seen least (so each rater sees each condition
+ * about equally often, a greedy Latin-square balance), then the rater's own order: a per-rater
+ * multiplicative hash of the item id (a permutation modulo a prime) or the campaign's fixed order.
+ * Quality-control and qualification items go to every rater, in position order.
  */
 export function freeItemsFor(
   db: Db,
-  args: { campaignId: number; raterId: number; raterSeed: number; overlap: number; now: number; limit: number; orderMode: 'random' | 'fixed' },
+  args: { campaignId: number; raterId: number; raterSeed: number; overlap: number; now: number; limit: number; orderMode: 'random' | 'fixed'; pool?: ItemPool },
 ): number[] {
+  const pool = args.pool ?? 'normal';
+  const params = { campaignId: args.campaignId, raterId: args.raterId, now: args.now, overlap: args.overlap, limit: args.limit };
+  const notMine = 'NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)';
+  if (pool !== 'normal') {
+    return db
+      .prepare(`SELECT i.id FROM items i WHERE i.campaign_id = @campaignId AND ${POOL_KINDS[pool]} AND ${notMine} ORDER BY i.position LIMIT @limit`)
+      .pluck()
+      .all(params) as number[];
+  }
   const prime = 2147483647;
   const multiplier = (args.raterSeed % (prime - 1)) + 1;
   const order = args.orderMode === 'fixed' ? 'i.position' : `(i.id * ${multiplier}) % ${prime}`;
@@ -78,14 +99,26 @@ export function freeItemsFor(
          WHERE status = 'submitted' OR (status = 'leased' AND lease_expires_at > @now)
          GROUP BY item_id
        ) h ON h.item_id = i.id
-       WHERE i.campaign_id = @campaignId
+       LEFT JOIN (
+         SELECT si.condition, COUNT(*) AS seen FROM assignments sa JOIN items si ON si.id = sa.item_id
+         WHERE sa.rater_id = @raterId GROUP BY si.condition
+       ) c ON c.condition IS i.condition
+       WHERE i.campaign_id = @campaignId AND ${POOL_KINDS.normal}
          AND COALESCE(h.holders, 0) < @overlap
-         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)
-       ORDER BY COALESCE(h.holders, 0), ${order}
+         AND ${notMine}
+       ORDER BY COALESCE(h.holders, 0), COALESCE(c.seen, 0), ${order}
        LIMIT @limit`,
     )
     .pluck()
-    .all({ campaignId: args.campaignId, raterId: args.raterId, now: args.now, overlap: args.overlap, limit: args.limit }) as number[];
+    .all(params) as number[];
+}
+
+/** The rater's assignments per item kind (any status). */
+export function raterAssignmentKinds(db: Db, raterId: number): Record<string, number> {
+  const rows = db
+    .prepare('SELECT i.kind, COUNT(*) AS n FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? GROUP BY i.kind')
+    .all(raterId) as { kind: string; n: number }[];
+  return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
 }
 
 export function insertLease(db: Db, itemId: number, raterId: number, shown: ShownRecord, now: number, expiresAt: number): number {
@@ -104,7 +137,7 @@ export function countRaterSubmitted(db: Db, raterId: number): number {
   return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'submitted'").pluck().get(raterId) as number;
 }
 
-/** Items this rater could still get: not yet assigned to them and with room under the overlap, plus their open leases. */
+/** Items this rater could still get: their open leases, ordinary items with room under the overlap, and every quality-control or qualification item not yet theirs. */
 export function countRaterRemaining(db: Db, args: { campaignId: number; raterId: number; overlap: number; now: number }): number {
   return db
     .prepare(
@@ -114,8 +147,8 @@ export function countRaterRemaining(db: Db, args: { campaignId: number; raterId:
            EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId AND a.status = 'leased')
            OR (
              NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)
-             AND (SELECT COUNT(*) FROM assignments a WHERE a.item_id = i.id
-                  AND (a.status = 'submitted' OR (a.status = 'leased' AND a.lease_expires_at > @now))) < @overlap
+             AND (i.kind != 'normal' OR (SELECT COUNT(*) FROM assignments a WHERE a.item_id = i.id
+                  AND (a.status = 'submitted' OR (a.status = 'leased' AND a.lease_expires_at > @now))) < @overlap)
            )
          )`,
     )

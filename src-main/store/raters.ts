@@ -11,7 +11,7 @@ export interface RaterRecord {
   pseudonym: string;
   token: string;
   seed: number;
-  status: 'active' | 'revoked';
+  status: 'active' | 'revoked' | 'disqualified';
 }
 
 const SELECT = 'SELECT id, campaign_id AS campaignId, name, pseudonym, token, seed, status FROM raters';

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { templateSchema } from './templates';
+
+export const campaignSettingsSchema = z
+  .object({
+    overlap: z.number().int().min(1).max(100).default(3),
+    leaseSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
+    maxItemsPerRater: z.number().int().min(1).nullable().default(null),
+    orderMode: z.enum(['random', 'fixed']).default('random'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** After how many ordinary items a gold or attention item is slipped in. */
+    qcEvery: z.number().int().min(1).max(1000).default(8),
+    qualification: z.object({ passMark: z.number().min(0).max(1) }).strict().optional(),
+    prolific: z.object({ completionCode: z.string().min(1).max(100) }).strict().optional(),
+  })
+  .strict();
+export type CampaignSettings = z.infer<typeof campaignSettingsSchema>;
+
+export const columnMappingSchema = z
+  .object({
+    payload: z.record(z.string(), z.string()).optional(),
+    hidden: z.record(z.string(), z.string()).optional(),
+    gold: z.record(z.string(), z.string()).optional(),
+    expected: z.record(z.string(), z.string()).optional(),
+    condition: z.string().optional(),
+    kind: z.string().optional(),
+  })
+  .strict();
+
+export const itemSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('features'), featureIds: z.array(z.number().int().positive()).min(1).max(100_000) }).strict(),
+  z.object({ kind: z.literal('generations'), generationIds: z.array(z.number().int().positive()).optional() }).strict(),
+  /** An imported CSV/JSONL file, sent as text (the renderer reads it; the CLI reads it from disk). */
+  z.object({ kind: z.literal('file'), fileName: z.string().min(1), text: z.string().max(64 << 20), mapping: columnMappingSchema.optional() }).strict(),
+]);
+
+export const createCampaignInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    /** A built-in template id, or a researcher's own template. */
+    template: z.union([z.string(), templateSchema]),
+    instructions: z.string().max(100_000).default(''),
+    settings: campaignSettingsSchema.default(campaignSettingsSchema.parse({})),
+    source: itemSourceSchema,
+  })
+  .strict();
+export type CreateCampaignInput = z.infer<typeof createCampaignInput>;

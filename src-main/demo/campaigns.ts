@@ -1,0 +1,82 @@
+// The demo's two campaigns: raters label features from their top examples, and say which of four
+// concepts a steered answer is about (the paper's human evaluation). Payloads carry only what a
+// rater may see; conditions (k, layer, the target class) go in hidden_json.
+import type { Db } from '../store/db';
+import { insertCampaign } from '../store/campaigns';
+import { getFeature } from '../store/features';
+import { BUILTIN_TEMPLATES } from '../domain/templates';
+import { SAE_NAME, type MinedFeature } from './mining';
+import type { DemoGeneration } from './steering';
+
+export const LABEL_CAMPAIGN = 'Label features';
+export const CONCEPT_CAMPAIGN = 'Which concept?';
+const TOP_EXAMPLES_SHOWN = 5;
+
+/** Colours, shapes, a texture, position, text-only, polysemantic and luminance features: a mix to label. */
+const FEATURES_TO_LABEL = [0, 2, 6, 9, 11, 14, 18, 22, 23, 28, 29, 35];
+
+const LABEL_INSTRUCTIONS = `You will see one feature of a sparse autoencoder at a time, through its strongest examples.
+
+- Image examples are shaded by how strongly each patch activates the feature.
+- Text examples highlight the tokens the feature fires on.
+
+For each feature:
+1. Write a short label for what it responds to (for example "red objects" or "plural nouns").
+2. Rate how interpretable it is, from 1 (no pattern) to 5 (one clear concept).
+3. Say whether it responds to images, text, both, or neither.
+
+Judge only from the examples shown. There are no trick items in this campaign.`;
+
+const CONCEPT_INSTRUCTIONS = `You will see an image, a question about it, and a model's answer.
+
+Choose the concept the answer is about. The answer may not match the image: judge the answer's text, not the picture.
+If the answer is about none of the options, or cannot be read, choose "None / unintelligible".
+
+Some answers contain odd symbols or markup. Treat them as plain text.`;
+
+export function insertDemoCampaigns(db: Db, features: MinedFeature[], generations: DemoGeneration[]): { labelCampaignId: number; conceptCampaignId: number } {
+  const byIndex = new Map(features.map((feature) => [feature.index, feature]));
+  const labelItems = FEATURES_TO_LABEL.map((index) => byIndex.get(index))
+    .filter((feature): feature is MinedFeature => feature !== undefined && feature.fireCount > 0)
+    .map((feature) => ({
+      payload: {
+        feature: {
+          featureIndex: feature.index,
+          examples: getFeature(db, feature.id)
+            .examples.filter((example) => example.bucket === 'top')
+            .slice(0, TOP_EXAMPLES_SHOWN),
+        },
+      },
+      hidden: { feature_id: feature.id, sae: SAE_NAME },
+    }));
+  const labelCampaignId = insertCampaign(
+    db,
+    { name: LABEL_CAMPAIGN, template: BUILTIN_TEMPLATES['feature-label'], instructions: LABEL_INSTRUCTIONS, overlap: 2, leaseSeconds: 600, seed: 1 },
+    labelItems,
+  );
+
+  const conceptItems = generations.map((generation) => ({
+    payload: {
+      question: generation.prompt,
+      answer: generation.outputText,
+      image: generation.mediaSha256,
+      // Canonical order only; each rater sees a seeded shuffle, recorded with the assignment.
+      options: [generation.sourceClass, generation.targetClass, ...generation.distractors].sort(),
+    },
+    hidden: {
+      source_class: generation.sourceClass,
+      target_class: generation.targetClass,
+      correct: generation.targetClass,
+      k: generation.k,
+      layer: generation.layer,
+      generation_id: generation.id,
+    },
+    condition: `k=${generation.k}`,
+  }));
+  const conceptCampaignId = insertCampaign(
+    db,
+    { name: CONCEPT_CAMPAIGN, template: BUILTIN_TEMPLATES['concept-choice'], instructions: CONCEPT_INSTRUCTIONS, overlap: 3, leaseSeconds: 600, seed: 2 },
+    conceptItems,
+  );
+  return { labelCampaignId, conceptCampaignId };
+}

@@ -1,0 +1,70 @@
+import type { CreateCampaignInput } from '../../contract/campaign-create';
+import type { TemplateSpec } from '../../contract/templates';
+import { insertCampaign, type NewItem } from '../../store/campaigns';
+import type { Db } from '../../store/db';
+import { AppError } from '../../util/errors';
+import { nowMs } from '../../util/time';
+import { builtinTemplate, parseTemplate, showQuestions } from '../templates';
+import { featureItems, generationItems } from './from-project';
+import { rowsToItems } from './mapping';
+import { parseRows } from './read-rows';
+
+/** A built-in id, a researcher's saved template id, or a template given inline (validated). */
+export function resolveTemplate(db: Db, template: CreateCampaignInput['template']): TemplateSpec {
+  if (typeof template !== 'string') return parseTemplate(template, `template ${template.id}`);
+  const saved = db.prepare('SELECT template_json FROM templates WHERE id = ? ORDER BY version DESC LIMIT 1').pluck().get(template) as string | undefined;
+  return saved ? parseTemplate(saved, `template ${template}`) : builtinTemplate(template);
+}
+
+export function saveTemplate(db: Db, template: TemplateSpec): void {
+  db.prepare('INSERT OR REPLACE INTO templates (id, version, template_json, created_at) VALUES (?, ?, ?, ?)').run(template.id, template.version, JSON.stringify(template), nowMs());
+}
+
+function buildItems(db: Db, template: TemplateSpec, input: CreateCampaignInput): NewItem[] {
+  const { source } = input;
+  if (source.kind === 'features') return featureItems(db, template.id, source.featureIds, input.settings.seed);
+  if (source.kind === 'generations') return generationItems(db, template.id, source.generationIds ?? null);
+  const rows = parseRows(new TextEncoder().encode(source.text), source.fileName);
+  return rowsToItems(rows, template, source.fileName, source.mapping);
+}
+
+/**
+ * Creates a campaign and its items in one transaction. Every item is shown once to a probe rater
+ * before anything is written, so an item the template cannot display (missing options, too many
+ * options for the keys) is refused up front with its position.
+ */
+export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId: number; items: number } {
+  const template = resolveTemplate(db, input.template);
+  const items = buildItems(db, template, input);
+  if (items.length === 0) throw new AppError('invalid_input', 'source: produced no items');
+  items.forEach((item, index) => {
+    try {
+      showQuestions(template, item.payload, 0, index);
+    } catch (error) {
+      throw new AppError('invalid_input', `item ${index + 1}: ${(error as Error).message}`);
+    }
+  });
+  const { settings } = input;
+  if (settings.qualification && !items.some((item) => item.kind === 'qualification')) {
+    throw new AppError('invalid_input', 'settings.qualification: expected items of kind "qualification" (with gold.<question> answers)');
+  }
+  const campaignId = db.transaction(() => {
+    if (typeof input.template !== 'string') saveTemplate(db, template);
+    return insertCampaign(
+      db,
+      {
+        name: input.name,
+        template,
+        instructions: input.instructions,
+        overlap: settings.overlap,
+        leaseSeconds: settings.leaseSeconds,
+        maxItemsPerRater: settings.maxItemsPerRater,
+        orderMode: settings.orderMode,
+        seed: settings.seed,
+        settings: { qcEvery: settings.qcEvery, qualification: settings.qualification, prolific: settings.prolific, source: input.source.kind },
+      },
+      items,
+    );
+  })();
+  return { campaignId, items: items.length };
+}

@@ -1,0 +1,111 @@
+// Items built from what the project already holds: features (labelling, detection, intruder) and
+// generations (concept choice, relatedness, pairwise). The steering spec and the answer key go to
+// hidden_json, never to the rater-visible payload.
+import type { ExampleView } from '../../contract/types';
+import type { NewItem } from '../../store/campaigns';
+import { parseJson, type Db } from '../../store/db';
+import { getFeature } from '../../store/features';
+import { AppError } from '../../util/errors';
+import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
+
+const TOP_EXAMPLES = 5;
+
+export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
+  if (featureIds.length === 0) throw new AppError('invalid_input', 'features: expected at least one feature');
+  return featureIds.map((featureId, index) => {
+    const detail = getFeature(db, featureId);
+    const hidden = { feature_id: featureId, sae_id: detail.feature.saeId, feature_index: detail.feature.index };
+    const top = detail.examples.filter((example) => example.bucket === 'top');
+    if (templateId === 'feature-label') {
+      return { payload: { feature: { featureIndex: detail.feature.index, examples: top.slice(0, TOP_EXAMPLES) } }, hidden };
+    }
+    // Detection and intruder need examples of another feature as non-activating ones.
+    const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
+    const others = other.examples.filter((example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId));
+    const option = (example: ExampleView, n: number) => ({ ...example, value: String(example.id), label: `Example ${n + 1}` });
+    if (templateId === 'feature-detection') {
+      const rng = mulberry32(hashSeed(seed, featureId, 'detection'));
+      const activating = [...top.slice(0, 3), ...detail.examples.filter((example) => example.bucket.startsWith('quantile')).slice(0, 1)];
+      const mix = shuffleInPlace([...activating, ...others.slice(0, 2)], rng).map(option);
+      const activatingIds = activating.map((example) => String(example.id));
+      return {
+        payload: { label: detail.feature.label ?? `feature ${detail.feature.index}`, examples: mix },
+        hidden: { ...hidden, activating: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length } },
+      };
+    }
+    if (templateId === 'intruder') {
+      const intruder = others[0];
+      if (!intruder || top.length < 4) throw new AppError('invalid_input', `feature ${featureId}: needs 4 top examples and another feature's example for an intruder item`);
+      const rng = mulberry32(hashSeed(seed, featureId, 'intruder'));
+      const examples = shuffleInPlace([...top.slice(0, 4), intruder], rng).map(option);
+      return { payload: { examples }, hidden: { ...hidden, intruder: String(intruder.id) } };
+    }
+    throw new AppError('invalid_input', `template ${templateId}: cannot build items from features (use feature-label, feature-detection or intruder)`);
+  });
+}
+
+interface GenerationRow {
+  id: number;
+  prompt: string;
+  media_sha256: string | null;
+  output_text: string;
+  meta_json: string;
+  steering_spec_id: number | null;
+}
+
+interface GenerationMeta {
+  source_class?: string;
+  target_class?: string;
+  distractors?: string[];
+  k?: number;
+  layer?: number;
+}
+
+export function generationItems(db: Db, templateId: string, generationIds: number[] | null): NewItem[] {
+  const rows = (
+    generationIds
+      ? db.prepare('SELECT * FROM generations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(generationIds))
+      : db.prepare('SELECT * FROM generations ORDER BY id').all()
+  ) as GenerationRow[];
+  if (rows.length === 0) throw new AppError('invalid_input', 'generations: the project has none to rate');
+  const metaOf = (row: GenerationRow) => parseJson<GenerationMeta>(row.meta_json, 'generations.meta_json');
+  const hiddenOf = (row: GenerationRow, meta: GenerationMeta) => ({
+    generation_id: row.id,
+    steering_spec_id: row.steering_spec_id,
+    source_class: meta.source_class,
+    target_class: meta.target_class,
+    correct: meta.target_class,
+    k: meta.k,
+    layer: meta.layer,
+  });
+  const condition = (meta: GenerationMeta) => (meta.k === undefined ? null : `k=${meta.k}`);
+  if (templateId === 'concept-choice') {
+    return rows.map((row) => {
+      const meta = metaOf(row);
+      const options = [meta.source_class, meta.target_class, ...(meta.distractors ?? [])].filter((value): value is string => !!value).sort();
+      if (options.length < 2) throw new AppError('invalid_input', `generation ${row.id}: meta_json: expected source_class, target_class and distractors`);
+      return { payload: { question: row.prompt, answer: row.output_text, image: row.media_sha256 ?? undefined, options }, hidden: hiddenOf(row, meta), condition: condition(meta) };
+    });
+  }
+  if (templateId === 'concept-relatedness') {
+    return rows.map((row) => {
+      const meta = metaOf(row);
+      return { payload: { concept: meta.target_class ?? '', answer: row.output_text }, hidden: hiddenOf(row, meta), condition: condition(meta) };
+    });
+  }
+  if (templateId === 'pairwise') {
+    // Steered vs default: each steered answer against the k=0 answer for the same class pair.
+    const byPair = new Map<string, GenerationRow>();
+    for (const row of rows) {
+      const meta = metaOf(row);
+      if (meta.k === 0) byPair.set(`${meta.source_class}|${meta.target_class}`, row);
+    }
+    return rows.flatMap((row) => {
+      const meta = metaOf(row);
+      const base = byPair.get(`${meta.source_class}|${meta.target_class}`);
+      if (!base || meta.k === 0) return [];
+      return [{ payload: { prompt: row.prompt, a: base.output_text, b: row.output_text, criterion: 'Which answer is more coherent?' }, hidden: { ...hiddenOf(row, meta), a: 'k=0', b: `k=${meta.k}` }, condition: condition(meta) }];
+    });
+  }
+  throw new AppError('invalid_input', `template ${templateId}: cannot build items from generations (use concept-choice, concept-relatedness or pairwise)`);
+}

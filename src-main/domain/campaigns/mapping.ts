@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { TemplateSpec } from '../../contract/templates';
+import type { NewItem } from '../../store/campaigns';
+import { badFile } from '../../util/errors';
+import type { Row } from './read-rows';
+
+/**
+ * How the columns of an imported file become items. By default every column is rater-visible
+ * payload (an MTurk batch CSV: header = variable names), except the conventions below, which are
+ * hidden from raters: `hidden.<name>`, `gold.<question>` (known answers), `expected.<question>`
+ * (attention checks), `condition` and `kind` (normal / gold / attention / qualification).
+ */
+export const mappingSchema = z
+  .object({
+    payload: z.record(z.string(), z.string()).optional(),
+    hidden: z.record(z.string(), z.string()).optional(),
+    gold: z.record(z.string(), z.string()).optional(),
+    expected: z.record(z.string(), z.string()).optional(),
+    condition: z.string().optional(),
+    kind: z.string().optional(),
+  })
+  .strict();
+export type ColumnMapping = z.infer<typeof mappingSchema>;
+
+const KINDS = ['normal', 'gold', 'attention', 'qualification'] as const;
+
+/** Cells that hold JSON arrays or objects (e.g. options) become values; numeric hidden cells become numbers. */
+function cellValue(raw: unknown, numeric: boolean): unknown {
+  if (typeof raw !== 'string') return raw;
+  const text = raw.trim();
+  if ((text.startsWith('[') && text.endsWith(']')) || (text.startsWith('{') && text.endsWith('}'))) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return raw;
+    }
+  }
+  if (numeric && text !== '' && Number.isFinite(Number(text))) return Number(text);
+  return raw;
+}
+
+export function defaultMapping(columns: string[]): ColumnMapping {
+  const mapping: Required<Omit<ColumnMapping, 'condition' | 'kind'>> & Pick<ColumnMapping, 'condition' | 'kind'> = { payload: {}, hidden: {}, gold: {}, expected: {} };
+  for (const column of columns) {
+    const [prefix, ...rest] = column.split('.');
+    const name = rest.join('.');
+    if (prefix === 'hidden' && name) mapping.hidden[name] = column;
+    else if (prefix === 'gold' && name) mapping.gold[name] = column;
+    else if (prefix === 'expected' && name) mapping.expected[name] = column;
+    else if (column === 'condition') mapping.condition = column;
+    else if (column === 'kind') mapping.kind = column;
+    else mapping.payload[column] = column;
+  }
+  return mapping;
+}
+
+/** Payload fields a template needs: display fields, options fields and ${var} references. */
+export function requiredPayloadFields(template: TemplateSpec): string[] {
+  const fields = new Set<string>();
+  for (const question of template.questions) {
+    for (const match of question.prompt.matchAll(/\$\{([A-Za-z0-9_.-]+)\}/g)) fields.add(match[1]);
+    if ((question.type === 'choice' || question.type === 'multi') && question.optionsFromPayload) fields.add(question.optionsFromPayload);
+  }
+  for (const block of template.display) {
+    if (block.type === 'pair') block.fields.forEach((field) => fields.add(field));
+    else if (block.type !== 'image') fields.add(block.field);
+  }
+  return [...fields];
+}
+
+/** Turns rows into items; errors name the file, the row and the column. */
+export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, mapping: ColumnMapping = defaultMapping(Object.keys(rows[0] ?? {}))): NewItem[] {
+  const columns = new Set(rows.flatMap((row) => Object.keys(row)));
+  const referenced = [...Object.values(mapping.payload ?? {}), ...Object.values(mapping.hidden ?? {}), ...Object.values(mapping.gold ?? {}), ...Object.values(mapping.expected ?? {}), mapping.condition, mapping.kind];
+  for (const column of referenced) if (column && !columns.has(column)) throw badFile(file, `column ${column}`, `a column named in the mapping (the file has ${[...columns].join(', ')})`);
+  const needed = requiredPayloadFields(template);
+  return rows.map((row, index) => {
+    const where = `row ${index + 1}`;
+    const pick = (map: Record<string, string> | undefined, numeric: boolean) =>
+      Object.fromEntries(Object.entries(map ?? {}).map(([field, column]) => [field, cellValue(row[column], numeric)]));
+    const payload = pick(mapping.payload, false);
+    const hidden: Record<string, unknown> = pick(mapping.hidden, true);
+    const gold = pick(mapping.gold, false);
+    const expected = pick(mapping.expected, false);
+    if (Object.keys(gold).length) hidden.gold = gold;
+    if (Object.keys(expected).length) hidden.expected = expected;
+    for (const field of needed) {
+      if (payload[field] === undefined || payload[field] === '') throw badFile(file, `${where}: ${field}`, `a value (template ${template.id} shows or references it)`);
+    }
+    const kindCell = mapping.kind ? String(row[mapping.kind] ?? '').trim() || 'normal' : Object.keys(expected).length ? 'attention' : Object.keys(gold).length ? 'gold' : 'normal';
+    if (!(KINDS as readonly string[]).includes(kindCell)) throw badFile(file, `${where}: ${mapping.kind}`, `one of ${KINDS.join(', ')}`, `"${kindCell}"`);
+    const condition = mapping.condition ? String(row[mapping.condition] ?? '') || null : null;
+    return { payload, hidden, condition, kind: kindCell as NewItem['kind'] };
+  });
+}

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { AppError, badFile } from '../../util/errors';
+
+export type Row = Record<string, unknown>;
+
+/** Offset of the first byte that is not valid UTF-8, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let index = 0; index < bytes.length; ) {
+    const lead = bytes[index];
+    const width = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (width === 0) return index;
+    for (let next = 1; next < width; next++) if ((bytes[index + next] & 0xc0) !== 0x80) return index;
+    index += width;
+  }
+  return -1;
+}
+
+/** Decodes strict UTF-8; a bad byte is reported with its line and offset so the file can be fixed. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = Math.max(0, firstInvalidUtf8(bytes));
+    let line = 1;
+    for (let index = 0; index < offset; index++) if (bytes[index] === 0x0a) line++;
+    throw badFile(file, `line ${line}, byte ${offset}`, 'UTF-8 text (re-save the file as UTF-8; in Excel "CSV UTF-8")', `the byte 0x${bytes[offset].toString(16).padStart(2, '0')}`);
+  }
+}
+
+/** Parses CSV text with a header row (quoting and embedded newlines handled by csv-parse). */
+export function parseCsv(text: string, file: string): Row[] {
+  try {
+    return parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: false }) as Row[];
+  } catch (error) {
+    const { lines } = error as { lines?: number };
+    throw new AppError('bad_file', `${file}: line ${lines ?? '?'}: expected well-formed CSV (${(error as Error).message})`, { file, line: lines });
+  }
+}
+
+/** Parses JSONL (one JSON object per line); a JSON array file is accepted too. */
+export function parseJsonl(text: string, file: string): Row[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const rows = JSON.parse(trimmed) as unknown[];
+      rows.forEach((row, index) => {
+        if (!row || typeof row !== 'object' || Array.isArray(row)) throw badFile(file, `[${index}]`, 'a JSON object');
+      });
+      return rows as Row[];
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw badFile(file, '(file)', `a JSON array of objects (${(error as Error).message})`);
+    }
+  }
+  return text.split(/\r?\n/).flatMap((line, index) => {
+    if (!line.trim()) return [];
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw badFile(file, `line ${index + 1}`, `one JSON object per line (${(error as Error).message})`);
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw badFile(file, `line ${index + 1}`, 'a JSON object');
+    return [value as Row];
+  });
+}
+
+export type RowsFormat = 'csv' | 'jsonl';
+
+export function parseRows(bytes: Uint8Array, file: string, format?: RowsFormat): Row[] {
+  const text = decodeUtf8(bytes, file);
+  const chosen = format ?? (path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+  const rows = chosen === 'csv' ? parseCsv(text, file) : parseJsonl(text, file);
+  if (rows.length === 0) throw badFile(file, '(rows)', 'at least one item row');
+  return rows;
+}
+
+export function readRowsFile(file: string, format?: RowsFormat): Row[] {
+  if (!fs.existsSync(file)) throw new AppError('not_found', `${file}: no such file`);
+  return parseRows(fs.readFileSync(file), file, format);
+}

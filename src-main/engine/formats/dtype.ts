@@ -1,0 +1,31 @@
+// Little-endian float decoding shared by the safetensors, torch and npy readers.
+
+export type FloatDtype = 'F32' | 'F16' | 'BF16';
+export const DTYPE_BYTES: Record<FloatDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Decode `bytes` (little-endian) of the given dtype into a fresh Float32Array. */
+export function decodeFloats(bytes: Uint8Array, dtype: FloatDtype): Float32Array {
+  const n = bytes.byteLength / DTYPE_BYTES[dtype];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  if (dtype === 'F32') {
+    for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+  } else if (dtype === 'F16') {
+    for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  } else {
+    // bfloat16 is the top half of a float32.
+    const u32 = new Uint32Array(n);
+    for (let i = 0; i < n; i++) u32[i] = view.getUint16(i * 2, true) << 16;
+    out.set(new Float32Array(u32.buffer));
+  }
+  return out;
+}

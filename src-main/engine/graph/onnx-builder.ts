@@ -1,0 +1,122 @@
+// A tiny helper for assembling ONNX graphs with onnx-proto: unique names, typed initializers,
+// nodes with attributes, and serialisation.
+import onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+
+// onnx-proto is a CommonJS protobufjs module: Node's ESM loader cannot see its named export, so we
+// take the default (module.exports) and read the namespace from it. Works in tsx, vitest and esbuild.
+const proto = onnxProto.onnx;
+
+export const OPSET = 17;
+// IR version 8 is what ONNX 1.12 pairs with opset 17; onnxruntime accepts it.
+const IR_VERSION = 8;
+
+export const FLOAT = proto.TensorProto.DataType.FLOAT;
+export const INT64 = proto.TensorProto.DataType.INT64;
+export const BOOL = proto.TensorProto.DataType.BOOL;
+
+export type Dim = number | string;
+export type AttrValue = number | number[] | { float: number };
+
+export interface ExternalSlice {
+  /** file name, relative to the folder the session is told to read external data from */
+  location: string;
+  offset: number;
+  length: number;
+}
+
+export class GraphBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+  readonly inputs: onnx.IValueInfoProto[] = [];
+  readonly outputs: onnx.IValueInfoProto[] = [];
+  private counter = 0;
+
+  fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  input(name: string, elemType: number, dims: Dim[]): string {
+    this.inputs.push(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  output(name: string, elemType: number, dims: Dim[]): void {
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  floats(name: string, data: Float32Array, dims: number[]): string {
+    const rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.initializers.push({ name, dataType: FLOAT, dims, rawData });
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.floats(this.fresh('const'), Float32Array.of(value), []);
+  }
+
+  int64s(name: string, values: number[]): string {
+    this.initializers.push({ name, dataType: INT64, dims: [values.length], int64Data: values });
+    return name;
+  }
+
+  /** An F32 initializer whose bytes stay in another file (ONNX external data). */
+  externalFloats(name: string, dims: number[], slice: ExternalSlice): string {
+    this.initializers.push({
+      name,
+      dataType: FLOAT,
+      dims,
+      dataLocation: proto.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: slice.location },
+        { key: 'offset', value: String(slice.offset) },
+        { key: 'length', value: String(slice.length) },
+      ],
+    });
+    return name;
+  }
+
+  node(opType: string, inputs: string[], outputs: number | string[] = 1, attrs: Record<string, AttrValue> = {}): string[] {
+    const outNames = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
+    const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
+      if (Array.isArray(v)) return { name, type: proto.AttributeProto.AttributeType.INTS, ints: v };
+      if (typeof v === 'object') return { name, type: proto.AttributeProto.AttributeType.FLOAT, f: v.float };
+      return { name, type: proto.AttributeProto.AttributeType.INT, i: v };
+    });
+    this.nodes.push({ opType, input: inputs, output: outNames, name: this.fresh(opType), attribute });
+    return outNames;
+  }
+
+  /** One-output node, returning its output name. */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.node(opType, inputs, 1, attrs)[0];
+  }
+
+  encode(graphName: string): Uint8Array {
+    const model = proto.ModelProto.create({
+      irVersion: IR_VERSION,
+      producerName: 'sightline',
+      opsetImport: [{ domain: '', version: OPSET }],
+      graph: {
+        name: graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return proto.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}

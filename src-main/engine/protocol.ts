@@ -1,0 +1,81 @@
+// The typed message protocol between the main thread (client.ts) and the engine worker (worker.ts).
+// One handler map is the source of both sides' types; the client derives its calls from it.
+import type { ErrorValue } from '../util/errors.js';
+import type { LoadSaeOptions } from './formats/options.js';
+import type { SaeArchitecture, SaeNormalisation, SaeWeights, SourceFile, SaeFormat } from './sae-model.js';
+import type { ProviderPreference, ProviderReport } from './session.js';
+
+export type SaeSource =
+  | { kind: 'weights'; weights: SaeWeights }
+  | { kind: 'path'; path: string; options?: LoadSaeOptions };
+
+export interface LoadSaeArgs {
+  source: SaeSource;
+  providers?: ProviderPreference;
+  /** use ONNX external data for W_enc when possible (default true) */
+  externalData?: boolean;
+}
+
+export interface LoadedSae {
+  saeId: string;
+  architecture: SaeArchitecture;
+  dIn: number;
+  dSae: number;
+  k?: number;
+  normalizeActivations: SaeNormalisation;
+  inputScale?: number;
+  hookPoint?: string;
+  layer?: number;
+  source: { format: SaeFormat; files: SourceFile[] };
+  provider: ProviderReport;
+  /** true when W_enc is read by ORT straight from the original file */
+  externalData: boolean;
+}
+
+export interface EncodeBatchArgs {
+  saeId: string;
+  /** [n, dIn] row-major; its buffer is transferred to the worker */
+  x: Float32Array;
+  n: number;
+  topK: number;
+}
+
+export interface EncodeBatchResult {
+  /** [n, k] activations, largest first per row */
+  values: Float32Array;
+  /** [n, k] feature ids (the graph emits int64; narrowed to int32 since d_sae < 2^31) */
+  indices: Int32Array;
+  n: number;
+  /** K actually used: min(topK, dSae) */
+  k: number;
+  provider: ProviderReport['provider'];
+}
+
+export interface EngineHandlers {
+  loadSae(args: LoadSaeArgs): Promise<LoadedSae>;
+  encodeBatch(args: EncodeBatchArgs): Promise<EncodeBatchResult>;
+  dispose(args: { saeId: string }): Promise<{ disposed: boolean }>;
+}
+
+export type EngineMethod = keyof EngineHandlers;
+export type EngineArgs<M extends EngineMethod> = Parameters<EngineHandlers[M]>[0];
+export type EngineResult<M extends EngineMethod> = Awaited<ReturnType<EngineHandlers[M]>>;
+
+export interface EngineRequest<M extends EngineMethod = EngineMethod> {
+  id: number;
+  method: M;
+  args: EngineArgs<M>;
+}
+
+export type EngineResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorValue };
+
+/** Distinct ArrayBuffers under a value, for a postMessage transfer list (duplicates would throw). */
+export function transferablesOf(...arrays: (ArrayBufferView | undefined)[]): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const a of arrays) if (a && a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) seen.add(a.buffer);
+  return [...seen];
+}
+
+export function weightArrays(w: SaeWeights): Float32Array[] {
+  return [w.W_enc, w.b_enc, w.W_dec, w.b_dec, w.threshold, w.b_gate, w.b_mag, w.r_mag].filter((a): a is Float32Array => a !== undefined);
+}

@@ -1,0 +1,28 @@
+// worker_threads entry: owns every ONNX Runtime session (session.run blocks its thread).
+// Bundled by the lead to dist/main/engine-worker.cjs.
+import { parentPort } from 'node:worker_threads';
+import { toErrorValue } from '../util/errors.js';
+import { createEngineHandlers } from './handlers.js';
+import { transferablesOf, type EngineRequest, type EngineResponse, type EncodeBatchResult } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('engine worker: must run inside worker_threads');
+const handlers = createEngineHandlers();
+
+port.on('message', async (request: EngineRequest) => {
+  let response: EngineResponse;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const handler = handlers[request.method] as (args: unknown) => Promise<unknown>;
+    if (typeof handler !== 'function') throw new Error(`engine worker: unknown method ${String(request.method)}`);
+    const result = await handler.call(handlers, request.args);
+    if (request.method === 'encodeBatch') {
+      const r = result as EncodeBatchResult;
+      transfer = transferablesOf(r.values, r.indices);
+    }
+    response = { id: request.id, ok: true, result };
+  } catch (error) {
+    response = { id: request.id, ok: false, error: toErrorValue(error) };
+  }
+  port.postMessage(response, transfer);
+});

@@ -1,0 +1,94 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Protocol } from 'electron';
+import { safeJoin, securityHeaders } from '../http/static';
+import type { Project } from '../project/project';
+import { APP_HOST, APP_SCHEME } from './origin';
+
+// The HTTP server's table is private to src-main/http; these are the types the renderer build emits.
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+/**
+ * Registers `sightline-app:` as a standard, secure scheme so pages served from it get a real
+ * origin, a secure context and fetch(). Electron only accepts this before `app` is ready.
+ */
+export function registerAppScheme(protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  ]);
+}
+
+export interface AppProtocolOptions {
+  project: Project;
+  /** Folder of the built renderer (index.html + assets). */
+  rendererDir: string;
+}
+
+const MEDIA_HASH = /^[0-9a-f]{64}$/;
+
+/** Which file a `sightline-app://app/...` URL names, or null when it names none we serve. */
+export function fileForAppUrl(url: URL, options: AppProtocolOptions): { file: string; contentType: string; cache: string } | null {
+  if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
+  const route = url.pathname;
+  if (route.startsWith('/media/')) {
+    // The window holds the researcher role, who may see every image of the project.
+    const sha256 = route.slice('/media/'.length);
+    const info = MEDIA_HASH.test(sha256) ? options.project.media.get(sha256) : undefined;
+    const file = info ? options.project.media.pathOf(sha256) : undefined;
+    return info && file ? { file, contentType: info.mime, cache: 'private, max-age=31536000, immutable' } : null;
+  }
+  // The renderer routes on the client; both of its entry paths are the one index.html.
+  const isEntry = route === '/' || route === '/rate' || route === '/index.html';
+  let file: string | null;
+  try {
+    file = isEntry ? path.join(options.rendererDir, 'index.html') : safeJoin(options.rendererDir, route);
+  } catch {
+    file = null; // a malformed %-escape
+  }
+  if (!file) return null;
+  const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  return { file, contentType, cache: route.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache' };
+}
+
+const notFound = (status = 404, text = 'not found'): Response =>
+  new Response(text, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders } });
+
+/** Answers one request to the app scheme: a renderer file, a project image, or 404. */
+export async function respondToAppRequest(request: Pick<Request, 'url' | 'method'>, options: AppProtocolOptions): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return notFound(405, 'method not allowed');
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return notFound();
+  }
+  const target = fileForAppUrl(url, options);
+  if (!target) return notFound();
+  let bytes: Buffer;
+  try {
+    const stat = await fs.stat(target.file);
+    if (!stat.isFile()) return notFound();
+    bytes = await fs.readFile(target.file);
+  } catch {
+    return notFound();
+  }
+  const headers = { 'Content-Type': target.contentType, 'Cache-Control': target.cache, ...securityHeaders };
+  return new Response(request.method === 'HEAD' ? null : new Uint8Array(bytes), { status: 200, headers });
+}
+
+/** Serves the renderer and the project's media on `sightline-app://app/`; call after ready. */
+export function handleAppProtocol(protocol: Pick<Protocol, 'handle'>, options: AppProtocolOptions): void {
+  protocol.handle(APP_SCHEME, (request) => respondToAppRequest(request, options));
+}

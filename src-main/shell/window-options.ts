@@ -1,0 +1,48 @@
+import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
+
+/**
+ * The renderer runs untrusted-looking content (model outputs, imported images, rater text), so
+ * every window is locked down the way VS Code and Actual lock theirs: sandboxed, context-isolated,
+ * no Node anywhere, no <webview>, and web security on. The preload is the only door to main.
+ */
+export function hardenedWebPreferences(preloadPath: string, options: { devTools?: boolean } = {}): WebPreferences {
+  return {
+    preload: preloadPath,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webviewTag: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    navigateOnDragDrop: false,
+    // A modal loop from a misbehaving page must not freeze the researcher's window.
+    safeDialogs: true,
+    // Spellcheck would download dictionaries from Google: the app promises to stay offline.
+    spellcheck: false,
+    devTools: options.devTools ?? true,
+  };
+}
+
+export interface MainWindowSettings {
+  preloadPath: string;
+  /** Off in packaged builds. */
+  devTools?: boolean;
+}
+
+/** Options for the one main window; it stays hidden until its first paint (ready-to-show). */
+export function mainWindowOptions(settings: MainWindowSettings): BrowserWindowConstructorOptions {
+  return {
+    title: 'Sightline',
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    backgroundColor: '#ffffff',
+    autoHideMenuBar: true,
+    webPreferences: hardenedWebPreferences(settings.preloadPath, { devTools: settings.devTools }),
+  };
+}

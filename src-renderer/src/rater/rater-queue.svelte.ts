@@ -1,0 +1,151 @@
+// The rater's session: the campaign, progress and a small queue of prefetched items.
+// queue[0] is on screen; queue[1] is already loaded, so after a submit the next item appears
+// without a round trip. The next item is shown only once rater.submit has resolved: the
+// judgement is durable before the screen moves on.
+import type { Answer, RaterItem, RaterProgress, RaterSession } from '../../../src-main/contract';
+import { call, errorText } from '../lib/client';
+
+export type QueueStatus = 'loading' | 'rating' | 'done' | 'error';
+
+export class RaterQueue {
+  session = $state<RaterSession | null>(null);
+  progress = $state<RaterProgress>({ submitted: 0, total: 0 });
+  queue = $state<RaterItem[]>([]);
+  status = $state<QueueStatus>('loading');
+  busy = $state(false);
+  error = $state<string | null>(null);
+  notice = $state<string | null>(null);
+
+  current = $derived<RaterItem | null>(this.queue[0] ?? null);
+
+  /** Assignments this page submitted or skipped; a refill that raced with them must not bring them back. */
+  private finished = new Set<number>();
+  /** Bumped on every submit/skip/undo so an older rater.next answer does not overwrite newer progress. */
+  private generation = 0;
+  private refilling: Promise<void> | null = null;
+  private refillAgain = false;
+
+  async start(): Promise<void> {
+    try {
+      this.session = await call('rater.session', {});
+      this.progress = this.session.progress;
+      await this.refill();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.error = errorText(error);
+    this.status = 'error';
+  }
+
+  private settleStatus(): void {
+    this.status = this.queue.length > 0 ? 'rating' : 'done';
+  }
+
+  /** Fetches [current, next]; concurrent calls share one request and re-run once if asked meanwhile. */
+  refill(): Promise<void> {
+    if (this.refilling) {
+      this.refillAgain = true;
+      return this.refilling;
+    }
+    this.refilling = (async () => {
+      do {
+        this.refillAgain = false;
+        const generation = this.generation;
+        const { items, progress } = await call('rater.next', { count: 2 });
+        if (generation === this.generation) this.progress = progress;
+        this.merge(items);
+      } while (this.refillAgain);
+      this.settleStatus();
+    })().finally(() => {
+      this.refilling = null;
+    });
+    return this.refilling;
+  }
+
+  private merge(items: RaterItem[]): void {
+    const kept = this.queue.slice(0, 1);
+    for (const item of items) {
+      if (this.finished.has(item.assignmentId)) continue;
+      if (kept.some((queued) => queued.assignmentId === item.assignmentId)) continue;
+      kept.push(item);
+    }
+    this.queue = kept;
+  }
+
+  /** Removes the shown item after the server confirmed, shows the next one, refills in the background. */
+  private async moveOn(assignmentId: number, progress: RaterProgress): Promise<void> {
+    this.generation++;
+    this.finished.add(assignmentId);
+    this.progress = progress;
+    this.queue = this.queue.filter((item) => item.assignmentId !== assignmentId);
+    if (this.queue.length > 0) {
+      this.status = 'rating';
+      this.refill().catch((error) => (this.notice = `Could not prefetch the next item: ${errorText(error)}`));
+    } else {
+      this.status = 'loading';
+      await this.refill();
+    }
+  }
+
+  private async act(work: () => Promise<void>): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.notice = null;
+    try {
+      await work();
+    } catch (error) {
+      this.notice = errorText(error);
+      if (this.queue.length === 0) this.fail(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  submit(answer: Answer, activeMs: number): Promise<void> {
+    const item = this.current;
+    if (!item) return Promise.resolve();
+    return this.act(async () => {
+      const result = await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) });
+      await this.moveOn(item.assignmentId, result.progress);
+    });
+  }
+
+  skip(): Promise<void> {
+    const item = this.current;
+    if (!item) return Promise.resolve();
+    return this.act(async () => {
+      const result = await call('rater.skip', { assignmentId: item.assignmentId });
+      await this.moveOn(item.assignmentId, result.progress);
+    });
+  }
+
+  /** Takes back the last submission; that item comes back to the front, questions open again. */
+  undo(): Promise<void> {
+    return this.act(async () => {
+      const result = await call('rater.undo', {});
+      this.generation++;
+      this.progress = result.progress;
+      if (!result.item) {
+        this.notice = 'Nothing to undo.';
+        return;
+      }
+      const item = result.item;
+      this.finished.delete(item.assignmentId);
+      this.queue = [item, ...this.queue.filter((queued) => queued.assignmentId !== item.assignmentId)];
+      this.status = 'rating';
+      this.notice = 'Your last answer was taken back; answer this item again.';
+    });
+  }
+
+  flag(comment: string): Promise<void> {
+    const item = this.current;
+    if (!item) return Promise.resolve();
+    return this.act(async () => {
+      await call('rater.flag', { assignmentId: item.assignmentId, comment });
+      this.notice = 'Flagged for the researcher. You can still answer or skip this item.';
+    });
+  }
+}

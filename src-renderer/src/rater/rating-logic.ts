@@ -1,0 +1,194 @@
+// The rater's answer form as pure functions over a small state value, so the keyboard rules are
+// unit-testable without a DOM or the Svelte compiler. `rating-form.svelte.ts` wraps it in runes.
+import type { Answer, AnswerValue, ShownQuestion } from '../../../src-main/contract';
+
+export type { AnswerValue };
+
+export interface FormState {
+  /** Index of the highlighted question (the one digits answer). */
+  active: number;
+  answers: Record<string, AnswerValue>;
+}
+
+export const initialFormState = (): FormState => ({ active: 0, answers: {} });
+
+/** Keys the rater workspace keeps for itself; templates may not bind them (contract/templates.ts). */
+export const RESERVED_KEYS = ['s', 'f', '?'];
+
+/** The values the option keys pick, in shown order: choice/multi options, or min..max of a scale. */
+export function optionValues(question: ShownQuestion): (string | number)[] {
+  if (question.type === 'choice' || question.type === 'multi') return question.options.map((option) => option.value);
+  if (question.type === 'scale') {
+    const values: number[] = [];
+    for (let value = question.min; value <= question.max; value++) values.push(value);
+    return values;
+  }
+  return [];
+}
+
+/** The key bound to each option, in shown order: the template's keys, else digits 1–9 by position. */
+export function optionKeys(question: ShownQuestion): string[] {
+  const count = optionValues(question).length;
+  const given = question.type === 'choice' || question.type === 'multi' ? question.keys : [];
+  return Array.from({ length: count }, (_, index) => given?.[index] ?? (index < 9 ? String(index + 1) : ''));
+}
+
+export function isAnswered(question: ShownQuestion, value: AnswerValue | undefined): boolean {
+  if (value === undefined || value === null) return false;
+  if (question.type === 'text') return typeof value === 'string' && value.trim().length > 0;
+  if (question.type === 'multi') return Array.isArray(value) && value.length > 0;
+  return true;
+}
+
+/** Whether an option value is (one of) the current answer. */
+export function isChosen(value: AnswerValue | undefined, option: string | number): boolean {
+  return Array.isArray(value) ? value.includes(String(option)) : value === option;
+}
+
+const clampIndex = (questions: readonly ShownQuestion[], index: number) => Math.max(0, Math.min(index, questions.length - 1));
+
+export function focusQuestion(questions: readonly ShownQuestion[], state: FormState, index: number): FormState {
+  return { ...state, active: clampIndex(questions, index) };
+}
+
+/** Moves the highlight to the next question (it stays on the last one). */
+export function advance(questions: readonly ShownQuestion[], state: FormState): FormState {
+  return focusQuestion(questions, state, state.active + 1);
+}
+
+export function retreat(questions: readonly ShownQuestion[], state: FormState): FormState {
+  return focusQuestion(questions, state, state.active - 1);
+}
+
+/**
+ * Picks the option at `optionIndex` (0-based) of question `questionIndex`. A single choice or a
+ * scale point answers the question and advances past it; a multi-select option toggles and stays.
+ */
+export function choose(questions: readonly ShownQuestion[], state: FormState, questionIndex: number, optionIndex: number): FormState {
+  const question = questions[questionIndex];
+  if (!question) return state;
+  const value = optionValues(question)[optionIndex];
+  if (value === undefined) return state;
+  if (question.type === 'multi') {
+    const before = state.answers[question.id];
+    const chosen = Array.isArray(before) ? before : [];
+    const toggled = chosen.includes(String(value)) ? chosen.filter((entry) => entry !== value) : [...chosen, String(value)];
+    // Keep the shown order, so the stored list does not depend on the click order.
+    const ordered = question.options.map((option) => option.value).filter((option) => toggled.includes(option));
+    return { active: questionIndex, answers: { ...state.answers, [question.id]: ordered } };
+  }
+  const answered = { active: questionIndex, answers: { ...state.answers, [question.id]: value } };
+  return advance(questions, answered);
+}
+
+/** An option key (a digit, or a letter the template bound) on the active question; null when it means nothing there. */
+export function pressKey(questions: readonly ShownQuestion[], state: FormState, key: string): FormState | null {
+  const question = questions[state.active];
+  if (!question || question.type === 'text' || key === '') return null;
+  const optionIndex = optionKeys(question).indexOf(key);
+  return optionIndex === -1 ? null : choose(questions, state, state.active, optionIndex);
+}
+
+/** Digit n picks the n-th option (choice) or value min+n-1 (scale) of the active question. */
+export const pressDigit = (questions: readonly ShownQuestion[], state: FormState, digit: number): FormState | null =>
+  pressKey(questions, state, String(digit));
+
+export function setText(questions: readonly ShownQuestion[], state: FormState, questionIndex: number, text: string): FormState {
+  const question = questions[questionIndex];
+  if (!question || question.type !== 'text') return state;
+  return { ...state, answers: { ...state.answers, [question.id]: text } };
+}
+
+/** Index of the first required question without an answer, or -1 when the form may be submitted. */
+export function firstUnanswered(questions: readonly ShownQuestion[], state: FormState): number {
+  return questions.findIndex((question) => question.required && !isAnswered(question, state.answers[question.id]));
+}
+
+export const isComplete = (questions: readonly ShownQuestion[], state: FormState): boolean => firstUnanswered(questions, state) === -1;
+
+/** Enter: submit when every required question is answered, otherwise go to the first gap. */
+export function pressEnter(questions: readonly ShownQuestion[], state: FormState): { state: FormState; submit: boolean } {
+  const gap = firstUnanswered(questions, state);
+  if (gap === -1) return { state, submit: true };
+  return { state: focusQuestion(questions, state, gap), submit: false };
+}
+
+/** Enter inside a text answer: advances, or acts as Enter on the last question. */
+export function pressEnterInText(questions: readonly ShownQuestion[], state: FormState): { state: FormState; submit: boolean } {
+  if (state.active >= questions.length - 1) return pressEnter(questions, state);
+  return { state: advance(questions, state), submit: false };
+}
+
+/**
+ * The answer record sent to rater.submit: every question id; unanswered ones null, except a
+ * multi-select, whose empty list is an answer ("none of these"); text trimmed.
+ */
+export function answerRecord(questions: readonly ShownQuestion[], state: FormState): Answer {
+  const answer: Answer = {};
+  for (const question of questions) {
+    const value = state.answers[question.id];
+    if (question.type === 'multi') answer[question.id] = Array.isArray(value) ? [...value] : [];
+    else if (!isAnswered(question, value)) answer[question.id] = null;
+    else answer[question.id] = typeof value === 'string' ? value.trim() : (value as AnswerValue);
+  }
+  return answer;
+}
+
+// ---- Keyboard map ----------------------------------------------------------------------------
+
+export type KeyAction =
+  | { type: 'optionKey'; key: string }
+  | { type: 'enter' }
+  | { type: 'enterInText' }
+  | { type: 'next' }
+  | { type: 'previous' }
+  | { type: 'undo' }
+  | { type: 'skip' }
+  | { type: 'flag' }
+  | { type: 'help' }
+  | { type: 'escape' };
+
+export interface KeyPress {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+  shiftKey?: boolean;
+  /** True when focus is in a text field (typing goes there). */
+  inTextField: boolean;
+}
+
+/** What a key press means on the rating screen; null lets the browser handle it. */
+export function keyAction(press: KeyPress): KeyAction | null {
+  const command = press.ctrlKey || press.metaKey;
+  if (press.inTextField) {
+    if (press.key === 'Enter' && !command) return { type: 'enterInText' };
+    if (press.key === 'Tab' && !command) return press.shiftKey ? { type: 'previous' } : { type: 'next' };
+    if (press.key === 'Escape') return { type: 'escape' };
+    return null; // typing, including Backspace and the field's own Ctrl+Z
+  }
+  if (command) return press.key.toLowerCase() === 'z' && !press.shiftKey ? { type: 'undo' } : null;
+  if (press.altKey) return null;
+  switch (press.key) {
+    case 'Enter':
+      return { type: 'enter' };
+    case 'Backspace':
+      return { type: 'undo' };
+    case 's':
+      return { type: 'skip' };
+    case 'f':
+      return { type: 'flag' };
+    case '?':
+      return { type: 'help' };
+    case 'Escape':
+      return { type: 'escape' };
+    case 'ArrowDown':
+    case 'Tab':
+      return press.shiftKey ? { type: 'previous' } : { type: 'next' };
+    case 'ArrowUp':
+      return { type: 'previous' };
+    default:
+      // Digits, or letters a template bound to options (the form decides whether one applies).
+      return /^[a-z0-9]$/.test(press.key) ? { type: 'optionKey', key: press.key } : null;
+  }
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  answerRecord,
+  choose,
+  firstUnanswered,
+  initialFormState,
+  isComplete,
+  keyAction,
+  optionKeys,
+  pressDigit,
+  pressEnter,
+  pressEnterInText,
+  pressKey,
+  setText,
+  type FormState,
+} from '../../src-renderer/src/rater/rating-logic';
+import { choiceQuestion, scaleQuestion, textQuestion } from './factories';
+
+const concept = choiceQuestion('concept', ['cat', 'dog', 'car', 'none']);
+const coherence = scaleQuestion('coherence', 1, 5);
+const comment = textQuestion('comment', false);
+const questions = [concept, coherence, comment];
+
+describe('digit selection', () => {
+  it('picks the n-th option of the active choice question and advances', () => {
+    const state = pressDigit(questions, initialFormState(), 2)!;
+    expect(state.answers.concept).toBe('dog');
+    expect(state.active).toBe(1);
+  });
+
+  it('maps key n to min+n-1 on a scale', () => {
+    const zeroBased = scaleQuestion('z', 0, 4);
+    expect(pressDigit([zeroBased], initialFormState(), 1)!.answers.z).toBe(0);
+    const onAScale = pressDigit(questions, { active: 1, answers: {} }, 5)!;
+    expect(onAScale.answers.coherence).toBe(5);
+    expect(onAScale.active).toBe(2);
+  });
+
+  it('ignores digits beyond the options, and digits on a text question', () => {
+    expect(pressDigit(questions, initialFormState(), 5)).toBeNull();
+    expect(pressDigit(questions, { active: 1, answers: {} }, 6)).toBeNull();
+    expect(pressDigit(questions, { active: 2, answers: {} }, 1)).toBeNull();
+  });
+
+  it('re-answering a question replaces the answer', () => {
+    let state = pressDigit(questions, initialFormState(), 1)!;
+    state = pressDigit(questions, { ...state, active: 0 }, 3)!;
+    expect(state.answers.concept).toBe('car');
+  });
+
+  it('uses template keys when given', () => {
+    const lettered = choiceQuestion('side', ['left', 'right', 'tie'], { keys: ['a', 'b', 't'] });
+    expect(optionKeys(lettered)).toEqual(['a', 'b', 't']);
+    expect(pressKey([lettered], initialFormState(), 't')!.answers.side).toBe('tie');
+    expect(pressKey([lettered], initialFormState(), '1')).toBeNull();
+  });
+
+  it('toggles multi-select options in shown order without advancing', () => {
+    const multi = choiceQuestion('activating', ['e3', 'e1', 'e2'], { multi: true, required: false });
+    let state = pressKey([multi, coherence], initialFormState(), '3')!;
+    state = pressKey([multi, coherence], state, '1')!;
+    expect(state.answers.activating).toEqual(['e3', 'e2']);
+    expect(state.active).toBe(0);
+    state = pressKey([multi, coherence], state, '3')!;
+    expect(state.answers.activating).toEqual(['e3']);
+  });
+});
+
+describe('advance, required check and submit readiness', () => {
+  it('stays on the last question after answering it', () => {
+    const state = choose([concept], initialFormState(), 0, 0);
+    expect(state.active).toBe(0);
+  });
+
+  it('is complete only when every required question has an answer', () => {
+    let state: FormState = initialFormState();
+    expect(isComplete(questions, state)).toBe(false);
+    expect(firstUnanswered(questions, state)).toBe(0);
+    state = pressDigit(questions, state, 1)!;
+    expect(firstUnanswered(questions, state)).toBe(1);
+    state = pressDigit(questions, state, 3)!;
+    expect(isComplete(questions, state)).toBe(true); // the text comment is optional
+  });
+
+  it('Enter submits when ready, otherwise moves to the first unanswered question', () => {
+    const partial: FormState = { active: 2, answers: { coherence: 4 } };
+    const blocked = pressEnter(questions, partial);
+    expect(blocked.submit).toBe(false);
+    expect(blocked.state.active).toBe(0);
+    const ready: FormState = { active: 1, answers: { concept: 'cat', coherence: 4 } };
+    expect(pressEnter(questions, ready).submit).toBe(true);
+  });
+
+  it('a required text question needs non-blank text', () => {
+    const label = textQuestion('label');
+    expect(isComplete([label], setText([label], initialFormState(), 0, '   '))).toBe(false);
+    expect(isComplete([label], setText([label], initialFormState(), 0, 'cats'))).toBe(true);
+  });
+
+  it('Enter in a text field advances, and submits from the last question', () => {
+    const label = textQuestion('label');
+    const form = [label, coherence];
+    const typed = setText(form, initialFormState(), 0, 'cats');
+    expect(pressEnterInText(form, typed)).toEqual({ state: { ...typed, active: 1 }, submit: false });
+    const last = setText([concept, label], { active: 1, answers: { concept: 'cat' } }, 1, 'x');
+    expect(pressEnterInText([concept, label], last).submit).toBe(true);
+  });
+
+  it('builds the answer record with every question, nulls for gaps and trimmed text', () => {
+    const multi = choiceQuestion('activating', ['a', 'b'], { multi: true, required: false });
+    const state: FormState = { active: 0, answers: { concept: 'dog', comment: '  fine  ' } };
+    expect(answerRecord([...questions, multi], state)).toEqual({ concept: 'dog', coherence: null, comment: 'fine', activating: [] });
+  });
+});
+
+describe('keyboard map', () => {
+  const outside = (key: string, extra: object = {}) => keyAction({ key, inTextField: false, ...extra });
+  const inside = (key: string, extra: object = {}) => keyAction({ key, inTextField: true, ...extra });
+
+  it('maps the rating keys outside text fields', () => {
+    expect(outside('3')).toEqual({ type: 'optionKey', key: '3' });
+    expect(outside('Enter')).toEqual({ type: 'enter' });
+    expect(outside('Backspace')).toEqual({ type: 'undo' });
+    expect(outside('z', { ctrlKey: true })).toEqual({ type: 'undo' });
+    expect(outside('z', { metaKey: true })).toEqual({ type: 'undo' });
+    expect(outside('s')).toEqual({ type: 'skip' });
+    expect(outside('f')).toEqual({ type: 'flag' });
+    expect(outside('?')).toEqual({ type: 'help' });
+    expect(outside('Tab')).toEqual({ type: 'next' });
+    expect(outside('Tab', { shiftKey: true })).toEqual({ type: 'previous' });
+    expect(outside('c', { ctrlKey: true })).toBeNull();
+    expect(outside('F5')).toBeNull();
+  });
+
+  it('lets typing through in text fields, except Enter, Tab and Escape', () => {
+    expect(inside('s')).toBeNull();
+    expect(inside('3')).toBeNull();
+    expect(inside('Backspace')).toBeNull();
+    expect(inside('z', { ctrlKey: true })).toBeNull();
+    expect(inside('Enter')).toEqual({ type: 'enterInText' });
+    expect(inside('Tab')).toEqual({ type: 'next' });
+    expect(inside('Escape')).toEqual({ type: 'escape' });
+  });
+});
