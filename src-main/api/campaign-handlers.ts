@@ -1,11 +1,28 @@
 import path from 'node:path';
 import type { campaignMethods } from '../contract/campaigns';
 import type { CampaignSummary, RaterLink } from '../contract/types';
-import { exportJsonl } from '../domain/export-jsonl';
+import { createCampaign, saveTemplate } from '../domain/campaigns/create';
+import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
+import { parseRows } from '../domain/campaigns/read-rows';
+import { EXPORT_EXTENSIONS, exportCampaign } from '../export';
+import { entryPath } from '../domain/entry';
+import { campaignMonitor } from '../domain/monitor';
+import { BUILTIN_TEMPLATES, builtinTemplate, parseTemplate } from '../domain/templates';
+import { releaseLeases } from '../store/monitor';
+import { setRaterStatus } from '../store/quality';
+import { AppError } from '../util/errors';
+import { nowMs } from '../util/time';
 import { campaignCounts, getCampaign, listCampaigns } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertRater, listRaters, type RaterRecord } from '../store/raters';
+import type { ApiContext } from './context';
 import type { HandlersFor } from './handlers';
+
+function announce(context: ApiContext, campaignId: number): ReturnType<typeof campaignSummary> {
+  const summary = campaignSummary(context.project.db, campaignId);
+  context.events.emit('campaign.progress', { campaignId, submitted: summary.submitted, target: summary.target });
+  return summary;
+}
 
 export const raterLinkPath = (token: string): string => `/rate?token=${encodeURIComponent(token)}`;
 
@@ -19,6 +36,9 @@ export const toRaterLink = (rater: RaterRecord, submitted: number): RaterLink =>
   token: rater.token,
 });
 
+const prolificEntryKey = (campaign: { settings: Record<string, unknown> }): string | undefined =>
+  (campaign.settings.prolific as { entryKey?: string } | undefined)?.entryKey;
+
 export function campaignSummary(db: Db, campaignId: number): CampaignSummary {
   const campaign = getCampaign(db, campaignId);
   const counts = campaignCounts(db, campaignId);
@@ -31,6 +51,7 @@ export function campaignSummary(db: Db, campaignId: number): CampaignSummary {
     overlap: campaign.overlap,
     ...counts,
     target: counts.itemCount * campaign.overlap,
+    entryPath: prolificEntryKey(campaign) ? entryPath(prolificEntryKey(campaign)!) : null,
   };
 }
 
@@ -41,10 +62,59 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     return toRaterLink(insertRater(project.db, campaign.id, input.name, campaign.seed), 0);
   },
   'raters.list': (input, { project }) => listRaters(project.db, getCampaign(project.db, input.campaignId).id).map((rater) => toRaterLink(rater, rater.submitted)),
+  'templates.list': (_input, { project }) => {
+    const saved = project.db.prepare('SELECT template_json FROM templates ORDER BY id, version').pluck().all() as string[];
+    return [
+      ...Object.values(BUILTIN_TEMPLATES).map((template) => ({ template, builtin: true })),
+      ...saved.map((json) => ({ template: parseTemplate(json, 'project.sqlite templates'), builtin: false })),
+    ];
+  },
+  'templates.save': (input, { project }) => {
+    const template = parseTemplate(input.template, `template ${input.template.id}`);
+    if (BUILTIN_TEMPLATES[template.id]) throw new AppError('conflict', `template ${template.id}: a built-in template has this id; choose another`);
+    saveTemplate(project.db, template);
+    return { id: template.id, version: template.version };
+  },
+  'campaigns.previewImport': (input) => {
+    const rows = parseRows(new TextEncoder().encode(input.text), input.fileName);
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    const mapping = input.mapping ?? defaultMapping(columns);
+    let problem: string | null = null;
+    if (input.templateId) {
+      try {
+        rowsToItems(rows, builtinTemplate(input.templateId), input.fileName, mapping);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+    return { columns, rowCount: rows.length, sample: rows.slice(0, 5), mapping, problem };
+  },
+  'campaigns.create': (input, context) => {
+    const created = createCampaign(context.project.db, input);
+    announce(context, created.campaignId);
+    return created;
+  },
+  'campaigns.setStatus': (input, context) => {
+    context.project.db.prepare('UPDATE campaigns SET status = ? WHERE id = ?').run(input.status, getCampaign(context.project.db, input.campaignId).id);
+    return announce(context, input.campaignId);
+  },
+  'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId)),
+  'raters.revoke': (input, context) => {
+    const { db } = context.project;
+    const rater = db.prepare('SELECT campaign_id AS campaignId FROM raters WHERE id = ?').get(input.raterId) as { campaignId: number } | undefined;
+    if (!rater) throw new AppError('not_found', `rater ${input.raterId}: no such rater`);
+    db.transaction(() => {
+      setRaterStatus(db, input.raterId, 'revoked');
+      releaseLeases(db, input.raterId, nowMs());
+    })();
+    announce(context, rater.campaignId);
+    return { revoked: true as const };
+  },
   'campaigns.export': (input, { project }) => {
     const campaign = getCampaign(project.db, input.campaignId);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    return exportJsonl(project.db, campaign.id, path.join(project.exportsDir, `${safeName}-${stamp}.jsonl`));
+    const out = path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    return exportCampaign(project.db, campaign.id, { format: input.format, out, revealRaters: input.revealRaters });
   },
 };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { CampaignSummary, RaterLink } from './types';
+import { createCampaignInput, columnMappingSchema } from './campaign-create';
+import { templateSchema, type TemplateSpec } from './templates';
+import type { CampaignMonitor, CampaignSummary, RaterLink } from './types';
 
 const campaignId = z.number().int().positive();
 
@@ -23,10 +25,52 @@ export const campaignMethods = {
     input: z.object({ campaignId }).strict(),
     output: returns<RaterLink[]>(),
   }),
+  'templates.list': method({
+    role: 'researcher',
+    summary: "Built-in templates and the researchers' own",
+    input: z.object({}).strict(),
+    output: returns<{ template: TemplateSpec; builtin: boolean }[]>(),
+  }),
+  'templates.save': method({
+    role: 'researcher',
+    summary: 'Validates (schema and key map) and saves a template',
+    input: z.object({ template: templateSchema }).strict(),
+    output: returns<{ id: string; version: number }>(),
+  }),
+  'campaigns.previewImport': method({
+    role: 'researcher',
+    summary: 'Parses an item file (CSV or JSONL) and proposes a column mapping',
+    input: z.object({ fileName: z.string().min(1), text: z.string().max(64 << 20), mapping: columnMappingSchema.optional(), templateId: z.string().optional() }).strict(),
+    output: returns<{ columns: string[]; rowCount: number; sample: Record<string, unknown>[]; mapping: z.infer<typeof columnMappingSchema>; problem: string | null }>(),
+  }),
+  'campaigns.create': method({
+    role: 'researcher',
+    summary: 'Creates a campaign from features, generations or an imported file',
+    input: createCampaignInput,
+    output: returns<{ campaignId: number; items: number }>(),
+  }),
+  'campaigns.setStatus': method({
+    role: 'researcher',
+    summary: 'Pauses, resumes or closes a campaign',
+    input: z.object({ campaignId, status: z.enum(['open', 'paused', 'closed']) }).strict(),
+    output: returns<CampaignSummary>(),
+  }),
+  'campaigns.monitor': method({
+    role: 'researcher',
+    summary: 'Per-rater progress, quality control, flags, leases and balance',
+    input: z.object({ campaignId }).strict(),
+    output: returns<CampaignMonitor>(),
+  }),
+  'raters.revoke': method({
+    role: 'researcher',
+    summary: "Revokes a rater's token and releases their open leases",
+    input: z.object({ raterId: z.number().int().positive() }).strict(),
+    output: returns<{ revoked: true }>(),
+  }),
   'campaigns.export': method({
     role: 'researcher',
     summary: "Writes a campaign's judgements to the project's exports/ folder",
-    input: z.object({ campaignId, format: z.enum(['jsonl']) }).strict(),
+    input: z.object({ campaignId, format: z.enum(['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia']), revealRaters: z.boolean().optional() }).strict(),
     output: returns<{ path: string; rows: number }>(),
   }),
 };

@@ -70,6 +70,8 @@ export interface CampaignSummary {
   raterCount: number;
   submitted: number;
   target: number;
+  /** Prolific-style study link (path; the participant ids are filled in by Prolific), or null. */
+  entryPath: string | null;
 }
 
 export interface RaterLink {
@@ -159,3 +161,44 @@ export interface EventMap {
 export type EventName = keyof EventMap;
 /** Which events a rater connection may receive (none carry research data). */
 export const RATER_EVENTS: readonly EventName[] = [];
+
+// ---- Researcher monitor -------------------------------------------------------------------------
+
+export interface RaterMonitorRow {
+  id: number;
+  name: string;
+  pseudonym: string;
+  status: 'active' | 'revoked' | 'disqualified';
+  submitted: number;
+  skipped: number;
+  flagged: number;
+  openLeases: number;
+  expiredLeases: number;
+  gold: { answered: number; correct: number; accuracy: number | null };
+  attention: { answered: number; failed: number };
+  qualification: { required: number; answered: number; correct: number; passed: boolean | null } | null;
+  medianActiveMs: number | null;
+  /** Median active time below 30% of the campaign's median: a speed flag, not a verdict. */
+  tooFast: boolean;
+  /** Items seen per condition (the achieved balance). */
+  conditions: Record<string, number>;
+}
+
+export interface FlaggedItem {
+  flagId: number;
+  itemId: number;
+  position: number;
+  rater: string;
+  comment: string;
+  createdAt: number;
+}
+
+export interface CampaignMonitor {
+  campaign: CampaignSummary;
+  raters: RaterMonitorRow[];
+  flagged: FlaggedItem[];
+  leases: { open: number; expired: number; nextExpiryAt: number | null };
+  medianActiveMs: number | null;
+  /** Conditions and how evenly each rater saw them: max over raters of (max−min) count across conditions. */
+  balance: { conditions: string[]; maxSpread: number };
+}

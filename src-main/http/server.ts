@@ -7,6 +7,8 @@ import type { ApiContext, Caller } from '../api/context';
 import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
 import { rendererDir } from '../util/paths';
+import { enterCampaign } from '../domain/entry';
+import { toErrorValue } from '../util/errors';
 import { raterMaySeeMedia } from './media-access';
 import { safeJoin, securityHeaders, sendFile } from './static';
 
@@ -26,7 +28,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 2 << 20;
+// Item files for new campaigns arrive as text in the body.
+const MAX_BODY_BYTES = 64 << 20;
 
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -109,6 +112,18 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     sendFile(response, file, 'private, max-age=31536000, immutable');
   }
 
+  /** Prolific-style entry link: creates (or finds) the participant and redirects to their rater link. */
+  function handleEntry(response: ServerResponse, entryKey: string, url: URL): void {
+    try {
+      const param = (name: string) => url.searchParams.get(name) ?? '';
+      const rater = enterCampaign(project.db, entryKey, { prolificPid: param('PROLIFIC_PID'), studyId: param('STUDY_ID'), sessionId: param('SESSION_ID') });
+      response.writeHead(303, { Location: `/rate?token=${encodeURIComponent(rater.token)}`, 'Cache-Control': 'no-store', ...securityHeaders }).end();
+    } catch (error) {
+      const value = toErrorValue(error);
+      response.writeHead(value.code === 'not_found' ? 404 : 400, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders }).end(`Sightline: ${value.message}\n`);
+    }
+  }
+
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = url.pathname;
@@ -119,6 +134,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       );
       return;
     }
+    if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
     if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
     if (route === '/' || route === '/rate' || route === '/index.html') return sendFile(response, path.join(staticDir, 'index.html'));
     const file = safeJoin(staticDir, route);

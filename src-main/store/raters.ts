@@ -17,7 +17,7 @@ export interface RaterRecord {
 const SELECT = 'SELECT id, campaign_id AS campaignId, name, pseudonym, token, seed, status FROM raters';
 
 /** Registers a rater with a fresh unguessable token; the pseudonym is what exports show by default. */
-export function insertRater(db: Db, campaignId: number, name: string, campaignSeed: number): RaterRecord {
+export function insertRater(db: Db, campaignId: number, name: string, campaignSeed: number, source: Record<string, unknown> = {}): RaterRecord {
   return db.transaction(() => {
     if (db.prepare('SELECT 1 FROM raters WHERE campaign_id = ? AND name = ?').get(campaignId, name)) {
       throw new AppError('conflict', `rater "${name}": already registered on this campaign`);
@@ -27,8 +27,8 @@ export function insertRater(db: Db, campaignId: number, name: string, campaignSe
     const pseudonym = `R${String(count + 1).padStart(3, '0')}`;
     const seed = hashSeed(campaignSeed, pseudonym);
     const { lastInsertRowid } = db
-      .prepare('INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(campaignId, name, pseudonym, token, seed, nowMs());
+      .prepare('INSERT INTO raters (campaign_id, name, pseudonym, token, seed, source_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(campaignId, name, pseudonym, token, seed, JSON.stringify(source), nowMs());
     return { id: Number(lastInsertRowid), campaignId, name, pseudonym, token, seed, status: 'active' as const };
   })();
 }
@@ -45,4 +45,8 @@ export function listRaters(db: Db, campaignId: number): (RaterRecord & { submitt
        FROM raters r WHERE r.campaign_id = ? ORDER BY r.id`,
     )
     .all(campaignId) as (RaterRecord & { submitted: number })[];
+}
+
+export function findRaterByName(db: Db, campaignId: number, name: string): RaterRecord | undefined {
+  return db.prepare(`${SELECT} WHERE campaign_id = ? AND name = ?`).get(campaignId, name) as RaterRecord | undefined;
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { CreateCampaignInput } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import { insertCampaign, type NewItem } from '../../store/campaigns';
@@ -61,7 +62,13 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
         maxItemsPerRater: settings.maxItemsPerRater,
         orderMode: settings.orderMode,
         seed: settings.seed,
-        settings: { qcEvery: settings.qcEvery, qualification: settings.qualification, prolific: settings.prolific, source: input.source.kind },
+        settings: {
+          qcEvery: settings.qcEvery,
+          qualification: settings.qualification,
+          // The entry key makes the study's public link unguessable; Prolific appends the participant's ids to it.
+          prolific: settings.prolific && { ...settings.prolific, entryKey: crypto.randomBytes(16).toString('base64url') },
+          source: input.source.kind,
+        },
       },
       items,
     );

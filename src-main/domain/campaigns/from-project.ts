@@ -22,7 +22,17 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     // Detection and intruder need examples of another feature as non-activating ones.
     const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
     const others = other.examples.filter((example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId));
-    const option = (example: ExampleView, n: number) => ({ ...example, value: String(example.id), label: `Example ${n + 1}` });
+    // Detection and intruder items show examples without activations: highlights would give the answer away.
+    const option = (example: ExampleView, n: number) => ({
+      ...example,
+      bucket: '',
+      rank: 0,
+      maxActivation: 0,
+      tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
+      image: example.image && { ...example.image, patches: example.image.patches.map(() => 0) },
+      value: String(example.id),
+      label: `Example ${n + 1}`,
+    });
     if (templateId === 'feature-detection') {
       const rng = mulberry32(hashSeed(seed, featureId, 'detection'));
       const activating = [...top.slice(0, 3), ...detail.examples.filter((example) => example.bucket.startsWith('quantile')).slice(0, 1)];
@@ -30,7 +40,7 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
       const activatingIds = activating.map((example) => String(example.id));
       return {
         payload: { label: detail.feature.label ?? `feature ${detail.feature.index}`, examples: mix },
-        hidden: { ...hidden, activating: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length } },
+        hidden: { ...hidden, highlights: false, activating_example_ids: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length } },
       };
     }
     if (templateId === 'intruder') {
@@ -38,7 +48,7 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
       if (!intruder || top.length < 4) throw new AppError('invalid_input', `feature ${featureId}: needs 4 top examples and another feature's example for an intruder item`);
       const rng = mulberry32(hashSeed(seed, featureId, 'intruder'));
       const examples = shuffleInPlace([...top.slice(0, 4), intruder], rng).map(option);
-      return { payload: { examples }, hidden: { ...hidden, intruder: String(intruder.id) } };
+      return { payload: { examples }, hidden: { ...hidden, intruder_example_id: String(intruder.id) } };
     }
     throw new AppError('invalid_input', `template ${templateId}: cannot build items from features (use feature-label, feature-detection or intruder)`);
   });

@@ -80,8 +80,10 @@ export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, m
       Object.fromEntries(Object.entries(map ?? {}).map(([field, column]) => [field, cellValue(row[column], numeric)]));
     const payload = pick(mapping.payload, false);
     const hidden: Record<string, unknown> = pick(mapping.hidden, true);
-    const gold = pick(mapping.gold, false);
-    const expected = pick(mapping.expected, false);
+    // An empty gold/expected cell means "no known answer" for that row, not the empty string.
+    const known = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== '' && value !== undefined && value !== null));
+    const gold = known(pick(mapping.gold, false));
+    const expected = known(pick(mapping.expected, false));
     if (Object.keys(gold).length) hidden.gold = gold;
     if (Object.keys(expected).length) hidden.expected = expected;
     for (const field of needed) {

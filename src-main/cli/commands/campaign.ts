@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { campaignSettingsSchema, type CreateCampaignInput } from '../../contract/campaign-create';
+import { decodeUtf8 } from '../../domain/campaigns/read-rows';
+import { parseTemplate } from '../../domain/templates';
+import { AppError } from '../../util/errors';
+import { intOption, stringOption, type Command, type ParsedOptions } from '../command';
+import { callAsResearcher, withProject } from '../project-session';
+
+function readText(file: string, what: string): string {
+  if (!fs.existsSync(file)) throw new AppError('not_found', `${what} ${file}: no such file`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+function source(options: ParsedOptions): CreateCampaignInput['source'] {
+  const items = options.items as string | undefined;
+  const from = options.from as string | undefined;
+  if (items) {
+    const mapping = options.mapping ? JSON.parse(readText(String(options.mapping), '--mapping')) : undefined;
+    // Decode strictly here: a file that is not UTF-8 is refused with its line and byte offset.
+    const text = decodeUtf8(fs.readFileSync(path.resolve(items)), items);
+    return { kind: 'file', fileName: items, text, mapping };
+  }
+  if (from === 'generations') return { kind: 'generations' };
+  if (from === 'features') {
+    const ids = String(options.features ?? '').split(',').filter(Boolean).map(Number);
+    return { kind: 'features', featureIds: ids };
+  }
+  throw new AppError('invalid_input', '--items FILE, --from generations, or --from features --features 1,2,3 is required');
+}
+
+export const campaignCreateCommand: Command = {
+  name: 'campaign create',
+  summary: 'create a campaign from a CSV/JSONL item file, the project generations or features',
+  usage: 'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features --features 1,2) [--overlap N] [--seed N] ...',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'campaign name' },
+    template: { type: 'string', description: 'built-in or saved template id (see `sightline template list`)' },
+    'template-file': { type: 'string', description: 'your own template (JSON question schema)' },
+    items: { type: 'string', description: 'item file: CSV with a header row (MTurk batch input) or JSONL' },
+    mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, condition, kind}' },
+    from: { type: 'string', description: 'generations | features' },
+    features: { type: 'string', description: 'feature ids for --from features, comma-separated' },
+    instructions: { type: 'string', description: 'instructions file (markdown)' },
+    overlap: { type: 'string', description: 'raters per item', default: '3' },
+    seed: { type: 'string', description: 'seed for per-rater order and counterbalancing', default: '1' },
+    'lease-minutes': { type: 'string', description: 'how long an item stays reserved for a rater', default: '15' },
+    'max-per-rater': { type: 'string', description: 'most items one rater may rate' },
+    order: { type: 'string', description: 'random (per rater, seeded) or fixed', default: 'random' },
+    'qc-every': { type: 'string', description: 'a gold or attention item after every N items', default: '8' },
+    'pass-mark': { type: 'string', description: 'qualification round pass mark (0..1); items of kind "qualification" come first' },
+    'prolific-code': { type: 'string', description: 'Prolific completion code; enables the /enter/<key> study link' },
+  },
+  run: (options, output) =>
+    withProject(stringOption(options, 'project'), async (project) => {
+      const templateFile = options['template-file'] as string | undefined;
+      const template = templateFile ? parseTemplate(readText(templateFile, '--template-file'), templateFile) : stringOption(options, 'template');
+      if (!template) throw new AppError('invalid_input', '--template ID or --template-file FILE is required');
+      const settings = campaignSettingsSchema.parse({
+        overlap: intOption(options, 'overlap'),
+        seed: intOption(options, 'seed'),
+        leaseSeconds: intOption(options, 'lease-minutes') * 60,
+        maxItemsPerRater: options['max-per-rater'] ? intOption(options, 'max-per-rater') : null,
+        orderMode: stringOption(options, 'order'),
+        qcEvery: intOption(options, 'qc-every'),
+        qualification: options['pass-mark'] ? { passMark: Number(options['pass-mark']) } : undefined,
+        prolific: options['prolific-code'] ? { completionCode: String(options['prolific-code']) } : undefined,
+      });
+      const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
+      const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(options) });
+      output.result(created, () => `Created campaign "${options.name}" with ${created.items} items`);
+    }),
+};
+
+export const campaignListCommand: Command = {
+  name: 'campaign list',
+  summary: 'list campaigns with their progress',
+  usage: 'sightline campaign list --project DIR [--json]',
+  options: { project: { type: 'string', required: true, description: 'project folder' } },
+  run: (options, output) =>
+    withProject(stringOption(options, 'project'), async (project) => {
+      const campaigns = await callAsResearcher(project, 'campaigns.list', {});
+      output.result(campaigns, () =>
+        campaigns.map((c) => `${c.name}  [${c.status}]  template ${c.templateId}  items ${c.itemCount}  overlap ${c.overlap}  raters ${c.raterCount}  judgements ${c.submitted}/${c.target}`).join('\n') || 'No campaigns.',
+      );
+    }),
+};
+
+export const campaignStatusCommand: Command = {
+  name: 'campaign status',
+  summary: 'pause, resume or close a campaign',
+  usage: 'sightline campaign status --project DIR --name NAME --set open|paused|closed',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'campaign name' },
+    set: { type: 'string', required: true, description: 'open, paused or closed' },
+  },
+  run: (options, output) =>
+    withProject(stringOption(options, 'project'), async (project) => {
+      const campaigns = await callAsResearcher(project, 'campaigns.list', {});
+      const campaign = campaigns.find((c) => c.name === options.name);
+      if (!campaign) throw new AppError('not_found', `campaign "${options.name}": no such campaign`);
+      const summary = await callAsResearcher(project, 'campaigns.setStatus', { campaignId: campaign.id, status: stringOption(options, 'set') as 'open' });
+      output.result(summary, () => `Campaign "${summary.name}" is now ${summary.status}`);
+    }),
+};

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../src-main/api/dispatch';
+import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
+import { methodNames, contract } from '../../src-main/contract';
+import { createDemoProject } from '../../src-main/demo/create';
+import { createCampaign } from '../../src-main/domain/campaigns/create';
+import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
+import { openProject } from '../../src-main/project/project';
+import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
+
+describe('blinding across every template', () => {
+  it('no rater response of any template carries hidden fields, conditions or the answer key', async () => {
+    const dir = path.join(tempDir(), 'demo.sightline');
+    createDemoProject(dir);
+    const project = openProject(dir);
+    try {
+      const featureIds = project.db
+        .prepare("SELECT f.id FROM features f WHERE (SELECT COUNT(*) FROM examples e WHERE e.feature_id = f.id AND e.bucket = 'top') >= 5 ORDER BY f.id LIMIT 4")
+        .pluck()
+        .all() as number[];
+      const sources: Record<string, any> = {
+        'feature-label': { kind: 'features', featureIds },
+        'feature-detection': { kind: 'features', featureIds },
+        intruder: { kind: 'features', featureIds },
+        'concept-choice': { kind: 'generations' },
+        'concept-relatedness': { kind: 'generations' },
+        pairwise: { kind: 'generations' },
+      };
+      expect(Object.keys(sources).sort()).toEqual(Object.keys(BUILTIN_TEMPLATES).sort());
+      const raterMethods = methodNames.filter((name) => contract[name].role === 'rater');
+      for (const [templateId, source] of Object.entries(sources)) {
+        const { campaignId } = createCampaign(project.db, { name: `blind ${templateId}`, template: templateId, instructions: '', settings: campaignSettingsSchema.parse({ overlap: 2 }), source });
+        // Mark every hidden value and condition so a leak is visible whatever its key.
+        project.db.prepare("UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN'), condition = 'SENTINEL-CONDITION' WHERE campaign_id = ?").run(campaignId);
+        const rater = makeRater(project, campaignId, 'blind');
+        const context = contextFor(project, asRater(rater));
+        const responses: unknown[] = [];
+        const exercised = new Set<string>();
+        const call = async (name: (typeof methodNames)[number], input: unknown) => {
+          exercised.add(name);
+          const result = await dispatch(name, input, context);
+          expect(result, `${templateId} ${name}`).toMatchObject({ ok: true });
+          responses.push(result);
+          return (result as { value: any }).value;
+        };
+        await call('rater.session', {});
+        let next = await call('rater.next', { count: 2 });
+        const [item] = next.items;
+        const answer = Object.fromEntries(
+          item.questions.map((question: any) => [
+            question.id,
+            question.type === 'text' ? 'a label' : question.type === 'scale' ? question.min : question.type === 'multi' ? [question.options[0].value] : question.options[0].value,
+          ]),
+        );
+        if (templateId === 'feature-detection' || templateId === 'intruder') {
+          // Activations would give the answer away: examples arrive without them.
+          const values = item.payload.examples.flatMap((example: any) => [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? []), example.maxActivation]);
+          expect(values.length).toBeGreaterThan(0);
+          expect(values.every((value: number) => value === 0)).toBe(true);
+        }
+        await call('rater.flag', { assignmentId: item.assignmentId, comment: '' });
+        await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: 10 });
+        await call('rater.undo', {});
+        next = await call('rater.next', { count: 2 });
+        await call('rater.skip', { assignmentId: next.items[0].assignmentId });
+        expect([...exercised].sort()).toEqual([...raterMethods].sort());
+        const text = JSON.stringify(responses);
+        expect(text, templateId).not.toMatch(/SENTINEL/);
+        for (const key of ['target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'activating_example_ids', '"mix"', 'hidden']) {
+          expect(text, `${templateId} leaks ${key}`).not.toContain(key);
+        }
+      }
+    } finally {
+      project.close();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
+import { createCampaign } from '../../src-main/domain/campaigns/create';
+import { parseRows } from '../../src-main/domain/campaigns/read-rows';
+import { BUILTIN_TEMPLATES, parseTemplate } from '../../src-main/domain/templates';
+import { makeProject } from '../helpers/factories';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+const settings = campaignSettingsSchema.parse({});
+const countRows = (project: ReturnType<typeof makeProject>) => project.db.prepare('SELECT (SELECT COUNT(*) FROM campaigns) + (SELECT COUNT(*) FROM items)').pluck().get();
+
+describe('item files', () => {
+  it('CSV: quoted commas, doubled quotes, embedded newlines and a BOM come through intact', () => {
+    const text = '\ufeffquestion,answer,options\n"Is it a ""cat"", or not?","line one\nline two, with comma","[""cat"",""dog""]"\n';
+    const [row] = parseRows(encode(text), 'batch.csv');
+    expect(row).toEqual({ question: 'Is it a "cat", or not?', answer: 'line one\nline two, with comma', options: '["cat","dog"]' });
+  });
+
+  it('non-UTF-8 input is refused naming the file, line and byte, and nothing is written', () => {
+    const project = makeProject();
+    const latin1 = new Uint8Array([...encode('question,answer,options\nok,fine,"[""a""]"\ncaf'), 0xe9, ...encode(',x,"[""a""]"\n')]);
+    expect(() => parseRows(latin1, 'latin1.csv')).toThrow(/latin1\.csv: line 3, byte \d+: expected UTF-8 text.*0xe9/);
+    const before = countRows(project);
+    expect(() =>
+      createCampaign(project.db, { name: 'x', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'bad.csv', text: 'question,answer\n"unterminated,x\n' } }),
+    ).toThrow(/bad\.csv: line \d+: expected well-formed CSV/);
+    expect(countRows(project)).toBe(before);
+  });
+
+  it('a row missing a field the template shows is refused with its row and column; ${var} prompts resolve', () => {
+    const project = makeProject();
+    const missing = 'prompt,a,b,criterion\np1,left text,,Which is clearer?\n';
+    expect(() => createCampaign(project.db, { name: 'ab', template: 'pairwise', instructions: '', settings, source: { kind: 'file', fileName: 'ab.csv', text: missing } })).toThrow(
+      /ab\.csv: row 1: b: expected a value/,
+    );
+    const ok = 'prompt,a,b,criterion\np1,left text,right text,Which is clearer?\n';
+    const { campaignId } = createCampaign(project.db, { name: 'ab', template: 'pairwise', instructions: '', settings, source: { kind: 'file', fileName: 'ab.csv', text: ok } });
+    expect(campaignId).toBeGreaterThan(0);
+  });
+
+  it('JSONL rows with hidden.* columns keep hidden values out of the payload and typed', () => {
+    const project = makeProject();
+    const text = [
+      JSON.stringify({ question: 'q', answer: 'a', options: ['x', 'y'], 'hidden.k': '15', 'hidden.target_class': 'y', condition: 'k=15' }),
+      JSON.stringify({ question: 'q2', answer: 'a2', options: ['x', 'y'], 'hidden.k': '0', 'hidden.target_class': 'x', condition: 'k=0' }),
+    ].join('\n');
+    createCampaign(project.db, { name: 'jl', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'items.jsonl', text } });
+    const rows = project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as { payload_json: string; hidden_json: string; condition: string }[];
+    expect(JSON.parse(rows[0].payload_json)).toEqual({ question: 'q', answer: 'a', options: ['x', 'y'] });
+    expect(JSON.parse(rows[0].hidden_json)).toEqual({ k: 15, target_class: 'y' });
+    expect(rows.map((row) => row.condition)).toEqual(['k=15', 'k=0']);
+  });
+});
+
+describe('templates', () => {
+  it('every built-in template passes its own validation', () => {
+    for (const template of Object.values(BUILTIN_TEMPLATES)) expect(parseTemplate(template, template.id)).toEqual(template);
+  });
+
+  it('key-map conflicts and schema mistakes are refused with the field named', () => {
+    const base = { id: 'mine', version: 1, title: 'Mine', display: [] };
+    const choice = (extra: object) => ({ ...base, questions: [{ id: 'q', type: 'choice', prompt: 'p', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }], ...extra }] });
+    expect(() => parseTemplate(choice({ keys: ['a', 'a'] }), 'mine.json')).toThrow(/mine\.json: questions\.0 \(q\): keys: two options share a key/);
+    expect(() => parseTemplate(choice({ keys: ['s', 'x'] }), 'mine.json')).toThrow(/"s" is reserved/);
+    expect(() => parseTemplate(choice({ keys: ['x'] }), 'mine.json')).toThrow(/2 options but 1 keys/);
+    const many = { ...base, questions: [{ id: 'q', type: 'choice', prompt: 'p', options: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, label: `L${i}` })) }] };
+    expect(() => parseTemplate(many, 'many.json')).toThrow(/10 options but digit keys reach only 9/);
+    expect(() => parseTemplate({ ...base, questions: [{ id: 'Bad Id', type: 'text', prompt: 'p' }] }, 't.json')).toThrow(/t\.json: questions\.0\.id: expected a lower-case identifier/);
+    expect(() => parseTemplate({ ...base, questions: [{ id: 's', type: 'scale', prompt: 'p', min: 3, max: 1 }] }, 't.json')).toThrow(/expected min < max/);
+    expect(() => parseTemplate('{not json', 'broken.json')).toThrow(/broken\.json: expected JSON/);
+  });
+});
