@@ -164,8 +164,14 @@ CREATE TABLE items (
   payload_json TEXT NOT NULL,
   hidden_json  TEXT NOT NULL DEFAULT '{}',
   condition    TEXT,
+  -- Raters holding the item now (submitted, or leased and counted), kept in step by the rating
+  -- code so picking the next item is an index seek instead of a scan over every item.
+  holders      INTEGER NOT NULL DEFAULT 0,
+  -- The item's place in the campaign's seeded shuffle (or its position for a fixed order).
+  shuffle_rank INTEGER NOT NULL DEFAULT 0,
   UNIQUE (campaign_id, position)
 );
+CREATE INDEX items_pool ON items (campaign_id, kind, holders, condition, shuffle_rank);
 
 CREATE TABLE raters (
   id          INTEGER PRIMARY KEY,
@@ -189,8 +195,11 @@ CREATE TABLE assignments (
   shown_json       TEXT NOT NULL,
   leased_at        INTEGER NOT NULL,
   lease_expires_at INTEGER NOT NULL,
+  -- 1 while this assignment counts towards items.holders; an expired lease is reclaimed (0).
+  counted          INTEGER NOT NULL DEFAULT 1,
   UNIQUE (item_id, rater_id)
 );
+CREATE INDEX assignments_expiring ON assignments (lease_expires_at) WHERE status = 'leased' AND counted = 1;
 CREATE INDEX assignments_by_rater ON assignments (rater_id, status);
 CREATE INDEX assignments_by_item ON assignments (item_id, status);
 

@@ -49,6 +49,10 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     announceProgress(context, campaignId);
     return { item, progress };
   },
-  'rater.skip': (input, context) => skipItem(context.project.db, raterOf(context), input.assignmentId),
+  'rater.skip': (input, context) => {
+    const { progress, campaignId } = skipItem(context.project.db, raterOf(context), input.assignmentId);
+    announceProgress(context, campaignId);
+    return { progress };
+  },
   'rater.flag': (input, context) => flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment),
 };

@@ -3,25 +3,29 @@
 // process on the same project) never push an item past its overlap.
 import type { Answer, RaterItem, RaterProgress } from '../contract/types';
 import {
-  activeHolders,
+  campaignItemCount,
   countRaterRemaining,
   countRaterSubmitted,
-  freeItemsFor,
   getAssignment,
   insertLease,
+  markSkipped,
+  markSubmitted,
   openLeases,
+  pickFreeItem,
   raterAssignmentKinds,
-  setAssignmentStatus,
+  reclaimExpiredLeases,
+  recount,
+  renewLease,
   type AssignmentRecord,
   type ItemPool,
 } from '../store/assignments';
 import { getCampaign, getItemPayload, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
+import { setRaterStatus } from '../store/quality';
 import type { RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
-import { setRaterStatus } from '../store/quality';
 import { qualificationState } from './quality';
 import { answerProblem, showPairs, showQuestions } from './templates';
 
@@ -44,7 +48,7 @@ function toRaterItem(db: Db, campaign: CampaignRecord, assignment: AssignmentRec
 
 export function raterProgress(db: Db, rater: RaterRecord, campaign = getCampaign(db, rater.campaignId)): RaterProgress {
   const submitted = countRaterSubmitted(db, rater.id);
-  const remaining = countRaterRemaining(db, { campaignId: campaign.id, raterId: rater.id, overlap: campaign.overlap, now: nowMs() });
+  const remaining = countRaterRemaining(db, { campaignId: campaign.id, raterId: rater.id, overlap: campaign.overlap });
   const total = submitted + remaining;
   return { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
 }
@@ -67,11 +71,15 @@ function nextPool(db: Db, campaign: CampaignRecord, rater: RaterRecord): ItemPoo
   }
   const every = Number(campaign.settings.qcEvery ?? DEFAULT_QC_EVERY);
   const qualityGiven = (kinds.gold ?? 0) + (kinds.attention ?? 0);
-  const qualityDue = Math.floor((kinds.normal ?? 0) / Math.max(1, every)) > qualityGiven;
-  if (qualityDue && freeItemsFor(db, { campaignId: campaign.id, raterId: rater.id, raterSeed: rater.seed, overlap: campaign.overlap, now: nowMs(), limit: 1, orderMode: 'fixed', pool: 'quality' }).length) {
-    return 'quality';
-  }
-  return 'normal';
+  return Math.floor((kinds.normal ?? 0) / Math.max(1, every)) > qualityGiven ? 'quality' : 'normal';
+}
+
+function pickFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, itemCount: number): number | undefined {
+  const pool = nextPool(db, campaign, rater);
+  if (!pool) return undefined;
+  const args = { campaignId: campaign.id, raterId: rater.id, raterSeed: rater.seed, overlap: campaign.overlap, itemCount, orderMode: campaign.orderMode };
+  // A due quality item that is not there (all given) falls back to an ordinary one.
+  return pickFreeItem(db, { ...args, pool }) ?? (pool === 'quality' ? pickFreeItem(db, { ...args, pool: 'normal' }) : undefined);
 }
 
 /** The rater's current item and up to count-1 more (prefetch). Leases are renewed on every call. */
@@ -81,37 +89,28 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): { items: R
     const now = nowMs();
     const expiresAt = now + campaign.leaseSeconds * 1000;
     if (campaign.status !== 'open' || rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign) };
+    reclaimExpiredLeases(db, now);
 
-    // Keep the rater's own leases, unless one expired and the item has since filled up.
+    // Keep the rater's own leases, unless one expired and its item has since filled up.
     const leases = openLeases(db, rater.id).filter((lease) => {
-      if (lease.leaseExpiresAt > now || activeHolders(db, lease.itemId, now, lease.id) < campaign.overlap) return true;
-      setAssignmentStatus(db, lease.id, 'skipped');
+      if (recount(db, lease, campaign.overlap)) return true;
+      markSkipped(db, lease);
       return false;
     });
     const submitted = countRaterSubmitted(db, rater.id);
     const allowance = campaign.maxItemsPerRater ? Math.max(0, campaign.maxItemsPerRater - submitted) : Infinity;
     const wanted = Math.min(count, allowance);
     const held = leases.slice(0, wanted);
+    const itemCount = campaignItemCount(db, campaign.id);
     while (held.length < wanted) {
-      const pool = nextPool(db, campaign, rater);
-      if (!pool) break;
-      const [itemId] = freeItemsFor(db, {
-        campaignId: campaign.id,
-        raterId: rater.id,
-        raterSeed: rater.seed,
-        overlap: campaign.overlap,
-        now,
-        limit: 1,
-        orderMode: campaign.orderMode,
-        pool,
-      });
+      const itemId = pickFor(db, campaign, rater, itemCount);
       if (itemId === undefined) break;
       const payload = getItemPayload(db, itemId).payload;
       const shown = { questions: showQuestions(campaign.template, payload, rater.seed, itemId), pairs: showPairs(campaign.template, rater.seed, itemId) };
       held.push(getAssignment(db, insertLease(db, itemId, rater.id, shown, now, expiresAt))!);
     }
     for (const lease of held) {
-      setAssignmentStatus(db, lease.id, 'leased', expiresAt);
+      renewLease(db, lease.id, expiresAt);
       lease.leaseExpiresAt = expiresAt;
     }
     return { items: held.map((lease) => toRaterItem(db, campaign, lease)), progress: raterProgress(db, rater, campaign) };
@@ -133,13 +132,15 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
     const campaign = getCampaign(db, rater.campaignId);
     if (campaign.status === 'paused') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later`);
     const now = nowMs();
-    if (assignment.leaseExpiresAt <= now && activeHolders(db, assignment.itemId, now, assignment.id) >= campaign.overlap) {
+    reclaimExpiredLeases(db, now);
+    // A late answer is still welcome while the item has room for it.
+    if (!recount(db, getAssignment(db, assignment.id)!, campaign.overlap)) {
       throw new AppError('conflict', `assignment ${assignment.id}: the lease expired and the item went to other raters`);
     }
     const problem = answerProblem(assignment.shown.questions, input.answer);
     if (problem) throw new AppError('invalid_input', problem, { field: problem.split(':')[0] });
     const judgementId = insertSubmission(db, { assignmentId: assignment.id, answer: input.answer, shown: assignment.shown, activeMs: input.activeMs, now });
-    setAssignmentStatus(db, assignment.id, 'submitted');
+    markSubmitted(db, assignment.id);
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }
@@ -152,17 +153,17 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
     if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
     const now = nowMs();
     insertUndo(db, { supersedes: last, now });
-    setAssignmentStatus(db, last.assignmentId, 'leased', now + campaign.leaseSeconds * 1000);
+    // The submission counted towards the item's holders; the renewed lease keeps that place.
+    renewLease(db, last.assignmentId, now + campaign.leaseSeconds * 1000);
     const assignment = getAssignment(db, last.assignmentId)!;
     return { item: toRaterItem(db, campaign, assignment), progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }
 
-export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress } {
+export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
-    ownLease(db, rater, assignmentId);
-    setAssignmentStatus(db, assignmentId, 'skipped');
-    return { progress: raterProgress(db, rater) };
+    markSkipped(db, ownLease(db, rater, assignmentId));
+    return { progress: raterProgress(db, rater), campaignId: rater.campaignId };
   });
 }
 

@@ -1,7 +1,7 @@
 import type { ShownPair, ShownQuestion } from '../contract/types';
 import { parseJson, type Db } from './db';
 
-/** What the rater saw for one assignment: questions in shown order (and, later, sides, highlights, truncation). */
+/** What the rater saw for one assignment: questions in shown order and the sides of pair displays. */
 export interface ShownRecord {
   questions: ShownQuestion[];
   pairs: ShownPair[];
@@ -15,6 +15,8 @@ export interface AssignmentRecord {
   shown: ShownRecord;
   leasedAt: number;
   leaseExpiresAt: number;
+  /** Whether this assignment counts towards the item's holders (false once an expired lease was reclaimed). */
+  counted: boolean;
 }
 
 interface AssignmentRow {
@@ -25,6 +27,7 @@ interface AssignmentRow {
   shown_json: string;
   leased_at: number;
   lease_expires_at: number;
+  counted: number;
 }
 
 const toRecord = (row: AssignmentRow): AssignmentRecord => ({
@@ -35,6 +38,7 @@ const toRecord = (row: AssignmentRow): AssignmentRecord => ({
   shown: parseJson<ShownRecord>(row.shown_json, 'assignments.shown_json'),
   leasedAt: row.leased_at,
   leaseExpiresAt: row.lease_expires_at,
+  counted: row.counted === 1,
 });
 
 export function getAssignment(db: Db, id: number): AssignmentRecord | undefined {
@@ -47,76 +51,116 @@ export function openLeases(db: Db, raterId: number): AssignmentRecord[] {
   return (db.prepare("SELECT * FROM assignments WHERE rater_id = ? AND status = 'leased' ORDER BY id").all(raterId) as AssignmentRow[]).map(toRecord);
 }
 
-/** How many raters hold an item now: submitted, or leased with a lease that has not expired. */
-export function activeHolders(db: Db, itemId: number, now: number, exceptAssignmentId = 0): number {
-  return db
-    .prepare(
-      `SELECT COUNT(*) FROM assignments
-       WHERE item_id = ? AND id != ? AND (status = 'submitted' OR (status = 'leased' AND lease_expires_at > ?))`,
-    )
-    .pluck()
-    .get(itemId, exceptAssignmentId, now) as number;
+export function itemHolders(db: Db, itemId: number): number {
+  return db.prepare('SELECT holders FROM items WHERE id = ?').pluck().get(itemId) as number;
+}
+
+const adjustHolders = (db: Db, itemId: number, delta: number) => db.prepare('UPDATE items SET holders = holders + ? WHERE id = ?').run(delta, itemId);
+
+/** Expired leases stop counting towards their item's holders, so the item can go to someone else. */
+export function reclaimExpiredLeases(db: Db, now: number): void {
+  const expired = db.prepare("SELECT id, item_id FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at <= ?").all(now) as { id: number; item_id: number }[];
+  for (const lease of expired) {
+    db.prepare('UPDATE assignments SET counted = 0 WHERE id = ?').run(lease.id);
+    adjustHolders(db, lease.item_id, -1);
+  }
+}
+
+/** Makes a reclaimed assignment count again if the item still has room; false if it filled up meanwhile. */
+export function recount(db: Db, assignment: AssignmentRecord, overlap: number): boolean {
+  if (assignment.counted) return true;
+  if (itemHolders(db, assignment.itemId) >= overlap) return false;
+  db.prepare('UPDATE assignments SET counted = 1 WHERE id = ?').run(assignment.id);
+  adjustHolders(db, assignment.itemId, 1);
+  assignment.counted = true;
+  return true;
 }
 
 /** Which items a lease may draw from: overlap-limited ordinary items, quality-control items every rater gets, or the qualification round. */
 export type ItemPool = 'normal' | 'quality' | 'qualification';
 
-const POOL_KINDS: Record<ItemPool, string> = {
-  normal: "i.kind = 'normal'",
-  quality: "i.kind IN ('gold', 'attention')",
-  qualification: "i.kind = 'qualification'",
-};
+const NOT_MINE = 'NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)';
 
 /**
- * Items of a pool this rater has never been assigned. Ordinary items must have room under the
- * overlap and come fewest holders first (breadth first: every item gets its raters before any
- * gets extra), then the condition this rater has seen least (so each rater sees each condition
- * about equally often, a greedy Latin-square balance), then the rater's own order: a per-rater
- * multiplicative hash of the item id (a permutation modulo a prime) or the campaign's fixed order.
- * Quality-control and qualification items go to every rater, in position order.
+ * The next item of a pool for a rater, or undefined. Ordinary items: fewest holders first (breadth
+ * first: every item gets its raters before any gets extra), then the condition this rater has seen
+ * least (a greedy Latin-square balance across raters), then the rater's own order — a rotation of
+ * the campaign's seeded shuffle starting at a per-rater offset. Each step is an index seek on
+ * items_pool, so the cost does not grow with the campaign. Quality-control and qualification items
+ * go to every rater, in position order.
  */
-export function freeItemsFor(
+export function pickFreeItem(
   db: Db,
-  args: { campaignId: number; raterId: number; raterSeed: number; overlap: number; now: number; limit: number; orderMode: 'random' | 'fixed'; pool?: ItemPool },
-): number[] {
-  const pool = args.pool ?? 'normal';
-  const params = { campaignId: args.campaignId, raterId: args.raterId, now: args.now, overlap: args.overlap, limit: args.limit };
-  const notMine = 'NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)';
-  if (pool !== 'normal') {
-    return db
-      .prepare(`SELECT i.id FROM items i WHERE i.campaign_id = @campaignId AND ${POOL_KINDS[pool]} AND ${notMine} ORDER BY i.position LIMIT @limit`)
-      .pluck()
-      .all(params) as number[];
+  args: { campaignId: number; raterId: number; raterSeed: number; overlap: number; itemCount: number; pool: ItemPool; orderMode: 'random' | 'fixed' },
+): number | undefined {
+  const params = { campaignId: args.campaignId, raterId: args.raterId };
+  if (args.pool !== 'normal') {
+    const kinds = args.pool === 'quality' ? "('gold', 'attention')" : "('qualification')";
+    return db.prepare(`SELECT i.id FROM items i WHERE i.campaign_id = @campaignId AND i.kind IN ${kinds} AND ${NOT_MINE} ORDER BY i.position LIMIT 1`).pluck().get(params) as
+      | number
+      | undefined;
   }
-  const prime = 2147483647;
-  const multiplier = (args.raterSeed % (prime - 1)) + 1;
-  const order = args.orderMode === 'fixed' ? 'i.position' : `(i.id * ${multiplier}) % ${prime}`;
-  return db
-    .prepare(
-      `SELECT i.id FROM items i
-       LEFT JOIN (
-         SELECT item_id, COUNT(*) AS holders FROM assignments
-         WHERE status = 'submitted' OR (status = 'leased' AND lease_expires_at > @now)
-         GROUP BY item_id
-       ) h ON h.item_id = i.id
-       LEFT JOIN (
-         SELECT si.condition, COUNT(*) AS seen FROM assignments sa JOIN items si ON si.id = sa.item_id
-         WHERE sa.rater_id = @raterId GROUP BY si.condition
-       ) c ON c.condition IS i.condition
-       WHERE i.campaign_id = @campaignId AND ${POOL_KINDS.normal}
-         AND COALESCE(h.holders, 0) < @overlap
-         AND ${notMine}
-       ORDER BY COALESCE(h.holders, 0), COALESCE(c.seen, 0), ${order}
-       LIMIT @limit`,
-    )
-    .pluck()
-    .all(params) as number[];
+  const offset = args.orderMode === 'fixed' ? 0 : args.raterSeed % Math.max(1, args.itemCount);
+  const seen = new Map(
+    (
+      db
+        .prepare("SELECT i.condition, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status != 'skipped' GROUP BY i.condition")
+        .all(args.raterId) as { condition: string | null; n: number }[]
+    ).map((row) => [row.condition, row.n]),
+  );
+  const conditions = campaignItemConditions(db, args.campaignId).sort((a, b) => (seen.get(a) ?? 0) - (seen.get(b) ?? 0));
+  const seek = db.prepare(
+    `SELECT i.id FROM items i
+     WHERE i.campaign_id = @campaignId AND i.kind = 'normal' AND i.holders = @holders AND i.condition IS @condition
+       AND i.shuffle_rank >= @offset AND ${NOT_MINE}
+     ORDER BY i.shuffle_rank LIMIT 1`,
+  );
+  const wrap = db.prepare(
+    `SELECT i.id FROM items i
+     WHERE i.campaign_id = @campaignId AND i.kind = 'normal' AND i.holders = @holders AND i.condition IS @condition
+       AND i.shuffle_rank < @offset AND ${NOT_MINE}
+     ORDER BY i.shuffle_rank LIMIT 1`,
+  );
+  for (let holders = 0; holders < args.overlap; holders++) {
+    for (const condition of conditions) {
+      const found = (seek.pluck().get({ ...params, holders, condition, offset }) ?? wrap.pluck().get({ ...params, holders, condition, offset })) as number | undefined;
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+// Items never change after a campaign is created, so its conditions can be remembered.
+const conditionsByCampaign = new Map<string, (string | null)[]>();
+
+/** The conditions of a campaign's ordinary items, in a stable order. */
+function campaignItemConditions(db: Db, campaignId: number): (string | null)[] {
+  const key = `${db.name}#${campaignId}`;
+  let conditions = conditionsByCampaign.get(key);
+  if (!conditions) {
+    conditions = db.prepare("SELECT DISTINCT condition FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY condition").pluck().all(campaignId) as (string | null)[];
+    conditionsByCampaign.set(key, conditions);
+  }
+  return [...conditions];
+}
+
+const itemCountByCampaign = new Map<string, number>();
+
+/** How many items a campaign has (remembered: items are fixed at creation). */
+export function campaignItemCount(db: Db, campaignId: number): number {
+  const key = `${db.name}#${campaignId}`;
+  let count = itemCountByCampaign.get(key);
+  if (count === undefined) {
+    count = db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
+    itemCountByCampaign.set(key, count);
+  }
+  return count;
 }
 
 /** The rater's assignments per item kind (any status). */
 export function raterAssignmentKinds(db: Db, raterId: number): Record<string, number> {
   const rows = db
-    .prepare('SELECT i.kind, COUNT(*) AS n FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? GROUP BY i.kind')
+    .prepare('SELECT i.kind, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? GROUP BY i.kind')
     .all(raterId) as { kind: string; n: number }[];
   return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
 }
@@ -125,33 +169,45 @@ export function insertLease(db: Db, itemId: number, raterId: number, shown: Show
   const { lastInsertRowid } = db
     .prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'leased', ?, ?, ?)")
     .run(itemId, raterId, JSON.stringify(shown), now, expiresAt);
+  adjustHolders(db, itemId, 1);
   return Number(lastInsertRowid);
 }
 
-export function setAssignmentStatus(db: Db, id: number, status: AssignmentRecord['status'], leaseExpiresAt?: number): void {
-  if (leaseExpiresAt === undefined) db.prepare('UPDATE assignments SET status = ? WHERE id = ?').run(status, id);
-  else db.prepare('UPDATE assignments SET status = ?, lease_expires_at = ? WHERE id = ?').run(status, leaseExpiresAt, id);
+export function renewLease(db: Db, id: number, expiresAt: number): void {
+  db.prepare("UPDATE assignments SET status = 'leased', lease_expires_at = ? WHERE id = ?").run(expiresAt, id);
+}
+
+export function markSubmitted(db: Db, id: number): void {
+  db.prepare("UPDATE assignments SET status = 'submitted' WHERE id = ?").run(id);
+}
+
+/** Skipping (or dropping a lease that lost its room) frees the rater's place on the item. */
+export function markSkipped(db: Db, assignment: AssignmentRecord): void {
+  db.prepare("UPDATE assignments SET status = 'skipped', counted = 0 WHERE id = ?").run(assignment.id);
+  if (assignment.counted) adjustHolders(db, assignment.itemId, -1);
 }
 
 export function countRaterSubmitted(db: Db, raterId: number): number {
   return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'submitted'").pluck().get(raterId) as number;
 }
 
-/** Items this rater could still get: their open leases, ordinary items with room under the overlap, and every quality-control or qualification item not yet theirs. */
-export function countRaterRemaining(db: Db, args: { campaignId: number; raterId: number; overlap: number; now: number }): number {
-  return db
+/**
+ * Items this rater could still get: their open leases, ordinary items with room under the overlap
+ * that are not theirs yet, and every quality-control or qualification item not yet theirs.
+ * Counted from the items_pool index and the rater's own assignments, not by scanning items.
+ */
+export function countRaterRemaining(db: Db, args: { campaignId: number; raterId: number; overlap: number }): number {
+  const withRoom = db.prepare("SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind = 'normal' AND holders < ?").pluck().get(args.campaignId, args.overlap) as number;
+  const special = db.prepare("SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind != 'normal'").pluck().get(args.campaignId) as number;
+  const mine = db
     .prepare(
-      `SELECT COUNT(*) FROM items i
-       WHERE i.campaign_id = @campaignId
-         AND (
-           EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId AND a.status = 'leased')
-           OR (
-             NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.rater_id = @raterId)
-             AND (i.kind != 'normal' OR (SELECT COUNT(*) FROM assignments a WHERE a.item_id = i.id
-                  AND (a.status = 'submitted' OR (a.status = 'leased' AND a.lease_expires_at > @now))) < @overlap)
-           )
-         )`,
+      `SELECT
+         COALESCE(SUM(i.kind = 'normal' AND i.holders < @overlap), 0) AS normalWithRoom,
+         COALESCE(SUM(i.kind != 'normal'), 0) AS special,
+         COALESCE(SUM(a.status = 'leased'), 0) AS leased
+       FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = @raterId`,
     )
-    .pluck()
-    .get(args) as number;
+    .get(args) as { normalWithRoom: number; special: number; leased: number };
+  // Items not yet the rater's, plus their own open leases.
+  return withRoom - mine.normalWithRoom + (special - mine.special) + mine.leased;
 }

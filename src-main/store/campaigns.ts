@@ -1,5 +1,6 @@
 import type { TemplateSpec } from '../contract/types';
 import { AppError } from '../util/errors';
+import { hashSeed, mulberry32, shuffleInPlace } from '../util/random';
 import { nowMs } from '../util/time';
 import { parseJson, type Db } from './db';
 
@@ -96,10 +97,13 @@ export function insertCampaign(db: Db, campaign: NewCampaign, items: NewItem[]):
       );
     const campaignId = Number(lastInsertRowid);
     const insertItem = db.prepare(
-      'INSERT INTO items (campaign_id, position, kind, payload_json, hidden_json, condition) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO items (campaign_id, position, kind, payload_json, hidden_json, condition, shuffle_rank) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    // Random order: a seeded campaign-wide shuffle; each rater starts at their own offset in it.
+    const ranks = items.map((_, position) => position);
+    if ((campaign.orderMode ?? 'random') === 'random') shuffleInPlace(ranks, mulberry32(hashSeed(campaign.seed, 'item order')));
     items.forEach((item, position) =>
-      insertItem.run(campaignId, position, item.kind ?? 'normal', JSON.stringify(item.payload), JSON.stringify(item.hidden ?? {}), item.condition ?? null),
+      insertItem.run(campaignId, position, item.kind ?? 'normal', JSON.stringify(item.payload), JSON.stringify(item.hidden ?? {}), item.condition ?? null, ranks[position]),
     );
     return campaignId;
   })();
