@@ -151,6 +151,9 @@ CREATE TABLE campaigns (
   seed                 INTEGER NOT NULL,
   status               TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paused', 'closed')),
   settings_json        TEXT NOT NULL DEFAULT '{}',
+  -- Ordinary items whose holders reached the overlap, kept in step with items.holders so a
+  -- rater's progress is a few lookups rather than a count over every item.
+  full_items           INTEGER NOT NULL DEFAULT 0,
   created_at           INTEGER NOT NULL
 );
 

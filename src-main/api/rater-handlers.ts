@@ -2,14 +2,9 @@ import type { raterMethods } from '../contract/rater';
 import { flagItem, nextItems, raterProgress, skipItem, submitJudgement, undoLastSubmission } from '../domain/rating';
 import { qualificationState } from '../domain/quality';
 import { getCampaign, type CampaignRecord } from '../store/campaigns';
-import { campaignSummary } from './campaign-handlers';
-import { raterOf, type ApiContext } from './context';
+import { announceProgress } from './announce';
+import { raterOf } from './context';
 import type { HandlersFor } from './handlers';
-
-function announceProgress(context: ApiContext, campaignId: number): void {
-  const summary = campaignSummary(context.project.db, campaignId);
-  context.events.emit('campaign.progress', { campaignId, submitted: summary.submitted, target: summary.target });
-}
 
 /** Prolific-style completion: the code and the URL that hands it back to the recruiter. */
 function completionOf(campaign: CampaignRecord): { code: string; url: string } | null {

@@ -55,7 +55,16 @@ export function itemHolders(db: Db, itemId: number): number {
   return db.prepare('SELECT holders FROM items WHERE id = ?').pluck().get(itemId) as number;
 }
 
-const adjustHolders = (db: Db, itemId: number, delta: number) => db.prepare('UPDATE items SET holders = holders + ? WHERE id = ?').run(delta, itemId);
+/** Moves an item's holders by ±1, and the campaign's count of full items when the overlap is crossed. */
+function adjustHolders(db: Db, itemId: number, delta: 1 | -1): void {
+  const item = db
+    .prepare('UPDATE items SET holders = holders + ? WHERE id = ? RETURNING holders, kind, campaign_id AS campaignId')
+    .get(delta, itemId) as { holders: number; kind: string; campaignId: number };
+  if (item.kind !== 'normal') return;
+  const overlap = db.prepare('SELECT overlap FROM campaigns WHERE id = ?').pluck().get(item.campaignId) as number;
+  const crossed = delta === 1 ? item.holders === overlap : item.holders === overlap - 1;
+  if (crossed) db.prepare('UPDATE campaigns SET full_items = full_items + ? WHERE id = ?').run(delta, item.campaignId);
+}
 
 /** Expired leases stop counting towards their item's holders, so the item can go to someone else. */
 export function reclaimExpiredLeases(db: Db, now: number): void {
@@ -96,9 +105,11 @@ export function pickFreeItem(
   const params = { campaignId: args.campaignId, raterId: args.raterId };
   if (args.pool !== 'normal') {
     const kinds = args.pool === 'quality' ? "('gold', 'attention')" : "('qualification')";
-    return db.prepare(`SELECT i.id FROM items i WHERE i.campaign_id = @campaignId AND i.kind IN ${kinds} AND ${NOT_MINE} ORDER BY i.position LIMIT 1`).pluck().get(params) as
-      | number
-      | undefined;
+    // INDEXED BY: quality items are few; without it SQLite walks every item in position order.
+    return db
+      .prepare(`SELECT i.id FROM items i INDEXED BY items_pool WHERE i.campaign_id = @campaignId AND i.kind IN ${kinds} AND ${NOT_MINE} ORDER BY i.position LIMIT 1`)
+      .pluck()
+      .get(params) as number | undefined;
   }
   const offset = args.orderMode === 'fixed' ? 0 : args.raterSeed % Math.max(1, args.itemCount);
   const seen = new Map(
@@ -144,17 +155,24 @@ function campaignItemConditions(db: Db, campaignId: number): (string | null)[] {
   return [...conditions];
 }
 
-const itemCountByCampaign = new Map<string, number>();
+const kindsByCampaign = new Map<string, { normal: number; special: number }>();
 
-/** How many items a campaign has (remembered: items are fixed at creation). */
-export function campaignItemCount(db: Db, campaignId: number): number {
+/** How many ordinary and quality/qualification items a campaign has (remembered: items are fixed at creation). */
+function campaignItemKinds(db: Db, campaignId: number): { normal: number; special: number } {
   const key = `${db.name}#${campaignId}`;
-  let count = itemCountByCampaign.get(key);
-  if (count === undefined) {
-    count = db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
-    itemCountByCampaign.set(key, count);
+  let kinds = kindsByCampaign.get(key);
+  if (!kinds) {
+    kinds = db
+      .prepare("SELECT COALESCE(SUM(kind = 'normal'), 0) AS normal, COALESCE(SUM(kind != 'normal'), 0) AS special FROM items WHERE campaign_id = ?")
+      .get(campaignId) as { normal: number; special: number };
+    kindsByCampaign.set(key, kinds);
   }
-  return count;
+  return kinds;
+}
+
+export function campaignItemCount(db: Db, campaignId: number): number {
+  const { normal, special } = campaignItemKinds(db, campaignId);
+  return normal + special;
 }
 
 /** The rater's assignments per item kind (any status). */
@@ -197,8 +215,9 @@ export function countRaterSubmitted(db: Db, raterId: number): number {
  * Counted from the items_pool index and the rater's own assignments, not by scanning items.
  */
 export function countRaterRemaining(db: Db, args: { campaignId: number; raterId: number; overlap: number }): number {
-  const withRoom = db.prepare("SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind = 'normal' AND holders < ?").pluck().get(args.campaignId, args.overlap) as number;
-  const special = db.prepare("SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind != 'normal'").pluck().get(args.campaignId) as number;
+  const { normal, special } = campaignItemKinds(db, args.campaignId);
+  const full = db.prepare('SELECT full_items FROM campaigns WHERE id = ?').pluck().get(args.campaignId) as number;
+  const withRoom = normal - full;
   const mine = db
     .prepare(
       `SELECT
