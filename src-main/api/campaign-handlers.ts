@@ -15,14 +15,8 @@ import { nowMs } from '../util/time';
 import { campaignCounts, getCampaign, listCampaigns } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertRater, listRaters, type RaterRecord } from '../store/raters';
-import type { ApiContext } from './context';
+import { announceProgress } from './announce';
 import type { HandlersFor } from './handlers';
-
-function announce(context: ApiContext, campaignId: number): ReturnType<typeof campaignSummary> {
-  const summary = campaignSummary(context.project.db, campaignId);
-  context.events.emit('campaign.progress', { campaignId, submitted: summary.submitted, target: summary.target });
-  return summary;
-}
 
 export const raterLinkPath = (token: string): string => `/rate?token=${encodeURIComponent(token)}`;
 
@@ -91,12 +85,13 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
   },
   'campaigns.create': (input, context) => {
     const created = createCampaign(context.project.db, input);
-    announce(context, created.campaignId);
+    announceProgress(context, created.campaignId);
     return created;
   },
   'campaigns.setStatus': (input, context) => {
     context.project.db.prepare('UPDATE campaigns SET status = ? WHERE id = ?').run(input.status, getCampaign(context.project.db, input.campaignId).id);
-    return announce(context, input.campaignId);
+    announceProgress(context, input.campaignId);
+    return campaignSummary(context.project.db, input.campaignId);
   },
   'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId)),
   'raters.revoke': (input, context) => {
@@ -107,7 +102,7 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
       setRaterStatus(db, input.raterId, 'revoked');
       releaseLeases(db, input.raterId, nowMs());
     })();
-    announce(context, rater.campaignId);
+    announceProgress(context, rater.campaignId);
     return { revoked: true as const };
   },
   'campaigns.export': (input, { project }) => {
