@@ -7,8 +7,9 @@ import { featureHandlers } from './feature-handlers';
 import type { Handlers } from './handlers';
 import { projectHandlers } from './project-handlers';
 import { raterHandlers } from './rater-handlers';
+import { resultsHandlers } from './results-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers };
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers };
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 

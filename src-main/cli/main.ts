@@ -1,11 +1,33 @@
 import { AppError, toErrorValue } from '../util/errors';
 import { helpText, parseCommandArgs, type Command, type Output } from './command';
+import { campaignCreateCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
 import { demoCommand } from './commands/demo';
+import { templateListCommand, templateShowCommand } from './commands/template';
 import { exportCommand } from './commands/export';
 import { raterAddCommand } from './commands/rater-add';
 import { serveCommand } from './commands/serve';
+import { importSaeCommand } from './commands/import-sae';
+import { importActivationsCommand } from './commands/import-activations';
+import { mineCommand } from './commands/mine';
+import { featuresCommand } from './commands/features';
+import { resultsCommand } from './commands/results';
+import { importResultsCommand } from './commands/import-results';
 
-export const COMMANDS: Command[] = [demoCommand, serveCommand, raterAddCommand, exportCommand];
+export const COMMANDS: Command[] = [
+  demoCommand,
+  serveCommand,
+  raterAddCommand,
+  campaignCreateCommand,
+  campaignListCommand,
+  campaignStatusCommand,
+  templateListCommand,
+  templateShowCommand,
+  exportCommand,
+  resultsCommand,
+  importResultsCommand,
+];
+// SAE engine commands (issue 3).
+COMMANDS.push(importSaeCommand, importActivationsCommand, mineCommand, featuresCommand);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;

@@ -5,12 +5,14 @@ import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
+import { resultsMethods } from './results';
 
 export const contract = {
   ...projectMethods,
   ...featureMethods,
   ...campaignMethods,
   ...raterMethods,
+  ...resultsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -26,3 +28,4 @@ export const IPC_PREFIX = 'sightline:';
 
 export type { Result, ErrorValue, Role } from './define';
 export type * from './types';
+export type * from './results';

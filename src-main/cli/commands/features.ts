@@ -1,0 +1,45 @@
+import { getSaeByName } from '../../importers/sae-import';
+import { getFeature } from '../../store/features';
+import { AppError } from '../../util/errors';
+import { withProject } from '../project-session';
+import { intOption, stringOption, type Command } from '../command';
+
+export const featuresCommand: Command = {
+  name: 'features',
+  summary: "print an SAE's mined feature statistics, or one feature with its examples",
+  usage: 'sightline features --project DIR --sae NAME [--feature N] [--json]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    sae: { type: 'string', required: true, description: 'SAE name' },
+    feature: { type: 'string', description: 'feature index: print its histogram and examples' },
+  },
+  run: async (options, output) => {
+    const value = await withProject(stringOption(options, 'project'), (project) => {
+      const sae = getSaeByName(project, stringOption(options, 'sae'));
+      if (options.feature === undefined) {
+        const rows = project.db
+          .prepare(
+            `SELECT feature_index AS "index", fire_count AS fireCount, token_count AS tokenCount, density, max_activation AS maxActivation,
+                    image_count AS imageCount, text_count AS textCount, modality FROM features WHERE sae_id = ? ORDER BY feature_index`,
+          )
+          .all(sae.id);
+        return { sae: sae.name, features: rows };
+      }
+      const index = intOption(options, 'feature');
+      const id = project.db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck().get(sae.id, index) as number | undefined;
+      if (id === undefined) throw new AppError('not_found', `SAE "${sae.name}" has no mined feature ${index} (run \`sightline mine\` first; d_sae ${sae.dSae})`);
+      const detail = getFeature(project.db, id);
+      const docs = project.db.prepare('SELECT external_id FROM documents WHERE id = ?').pluck();
+      return {
+        sae: sae.name,
+        ...detail,
+        examples: detail.examples.map((e) => ({ ...e, document: docs.get(e.documentId) as string })),
+      };
+    });
+    output.result(value, (v) => {
+      const r = v as { features?: { index: number; density: number; maxActivation: number; modality: string; fireCount: number }[] };
+      if (r.features) return r.features.map((f) => `${f.index}\tfires ${f.fireCount}\tdensity ${f.density.toExponential(3)}\tmax ${f.maxActivation.toFixed(3)}\t${f.modality}`).join('\n');
+      return JSON.stringify(v, null, 2);
+    });
+  },
+};

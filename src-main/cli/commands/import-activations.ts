@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import { importDelphiCache } from '../../importers/delphi-import';
+import { importDenseActivations } from '../../importers/activations-import';
+import { withProject } from '../project-session';
+import { stringOption, type Command } from '../command';
+
+export const importActivationsCommand: Command = {
+  name: 'import-activations',
+  summary: 'reference activation shards (sidecar JSON + safetensors/.npy, or a delphi sparse cache) as a corpus',
+  usage: 'sightline import-activations --project DIR --path SIDECAR.json|DELPHI_DIR [--corpus NAME] [--sae NAME]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    path: { type: 'string', required: true, description: 'the sidecar JSON (docs/activations-format.md), or a delphi cache folder of <start>_<end>.safetensors' },
+    corpus: { type: 'string', description: 'corpus name (default: the folder name)' },
+    sae: { type: 'string', description: 'delphi only: the SAE the cache was encoded with (created as "precomputed" if absent)' },
+  },
+  run: async (options, output) => {
+    const path = stringOption(options, 'path');
+    const corpus = options.corpus === undefined ? undefined : stringOption(options, 'corpus');
+    const result = await withProject(stringOption(options, 'project'), (project) =>
+      fs.statSync(path).isDirectory()
+        ? importDelphiCache(project, path, corpus, options.sae === undefined ? undefined : stringOption(options, 'sae'))
+        : importDenseActivations(project, path, corpus),
+    );
+    output.result(result, () => `Imported corpus "${result.corpus}": ${result.documents} documents, ${result.shards} shards, ${result.rows} rows`);
+  },
+};

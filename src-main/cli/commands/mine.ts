@@ -1,0 +1,68 @@
+import { mine } from '../../mining/mine';
+import { JobRunner } from '../../jobs/runner';
+import type { ProviderPreference } from '../../engine/session';
+import type { QuantileScheme } from '../../mining/select';
+import { AppError } from '../../util/errors';
+import { withProject } from '../project-session';
+import { intOption, stringOption, type Command } from '../command';
+
+export const mineCommand: Command = {
+  name: 'mine',
+  summary: 'mine every feature of an SAE over a corpus in one pass (resumes a crashed run; Ctrl-C cancels)',
+  usage: 'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 4096] [--scheme equal-count|equal-width] [--k 64]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
+    corpus: { type: 'string', required: true, description: 'corpus name (see import-activations)' },
+    top: { type: 'string', default: '20', description: 'top documents per feature' },
+    provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
+    batch: { type: 'string', default: '4096', description: 'tokens per encoder batch' },
+    scheme: { type: 'string', default: 'equal-count', description: 'quantile buckets: equal-count (delphi) or equal-width (SAEDashboard)' },
+    k: { type: 'string', description: 'features kept per token for non-TopK SAEs (default 64; TopK SAEs use their k)' },
+    threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },
+    'checkpoint-ms': { type: 'string', description: 'checkpoint interval in ms (default 30000)' },
+  },
+  run: async (options, output) => {
+    const provider = stringOption(options, 'provider');
+    if (!['auto', 'cuda', 'cpu'].includes(provider)) throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const scheme = stringOption(options, 'scheme');
+    if (!['equal-count', 'equal-width'].includes(scheme)) throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
+    const runner = new JobRunner();
+    const onSigint = () => {
+      process.stderr.write('mine: cancelling after the current batch…\n');
+      runner.cancel();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await withProject(stringOption(options, 'project'), (project) =>
+        mine(project, {
+          sae: stringOption(options, 'sae'),
+          corpus: stringOption(options, 'corpus'),
+          top: intOption(options, 'top'),
+          provider: provider as ProviderPreference,
+          batch: intOption(options, 'batch'),
+          scheme: scheme as QuantileScheme,
+          ...(options.k !== undefined ? { topK: intOption(options, 'k') } : {}),
+          ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
+          ...(options['checkpoint-ms'] !== undefined ? { checkpointMs: intOption(options, 'checkpoint-ms') } : {}),
+          runner,
+          info: (line) => process.stderr.write(`${line}\n`),
+          listener: (e) => {
+            if (e.state !== 'running') return;
+            const rate = e.ratePerSecond === null ? '?' : Math.round(e.ratePerSecond).toString();
+            const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
+            process.stderr.write(`mine: ${e.done}/${e.total ?? '?'} tokens, ${rate} tok/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`);
+          },
+        }),
+      );
+      if (summary.state === 'cancelled') process.exitCode = 130;
+      output.result(summary, () =>
+        summary.state === 'cancelled'
+          ? `mine: cancelled (job ${summary.jobId}); the project is unchanged`
+          : `mine: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`,
+      );
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,126 @@
+// One entry point for every export format. Each format streams rows from SQLite's cursor into a
+// temp file that is renamed into place at the end, with a provenance manifest beside it.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../store/db';
+import { AppError } from '../util/errors';
+import { AtomicDir, AtomicFile } from './atomic-output';
+import { writeCsv } from './csv';
+import { writeHfCard } from './hf-card';
+import { writeJsonl } from './jsonl';
+import { writeLabelStudio } from './labelstudio';
+import { writeMturk } from './mturk';
+import { writeNeuronpedia } from './neuronpedia';
+import { writeParquet } from './parquet';
+import { ProgressMeter, type ProgressOptions } from './progress';
+import { buildProvenance, type OutputFileRecord } from './provenance';
+import { openExportSource, type ExportSource } from './source';
+
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** File name suffix for exports written into the project's exports/ folder (hf is a folder). */
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = {
+  jsonl: '.jsonl',
+  csv: '.csv',
+  parquet: '.parquet',
+  hf: '-hf',
+  mturk: '.mturk.csv',
+  labelstudio: '.labelstudio.json',
+  neuronpedia: '.neuronpedia.jsonl',
+};
+
+export interface ExportOptions extends ProgressOptions {
+  format: ExportFormat;
+  out: string;
+  /** Rater names instead of pseudonyms (off by default: exports are shared). */
+  revealRaters?: boolean;
+  /** For the hf dataset card's agreement summary; defaults to the campaign seed and 1000 replicates. */
+  bootstrap?: { seed?: number; replicates?: number };
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  path: string;
+  rows: number;
+  provenancePath: string;
+  files: OutputFileRecord[];
+}
+
+type FileWriter = (source: ExportSource, file: AtomicFile, meter: ProgressMeter) => number | void;
+
+const FILE_WRITERS: Record<Exclude<ExportFormat, 'hf'>, FileWriter> = {
+  jsonl: writeJsonl,
+  csv: writeCsv,
+  parquet: (source, file, meter) => writeParquet(source, file, meter),
+  mturk: writeMturk,
+  labelstudio: writeLabelStudio,
+  neuronpedia: writeNeuronpedia,
+};
+
+export function isExportFormat(value: string): value is ExportFormat {
+  return (EXPORT_FORMATS as readonly string[]).includes(value);
+}
+
+export function exportCampaign(db: Db, campaignId: number, options: ExportOptions): ExportResult {
+  if (!isExportFormat(options.format)) throw new AppError('invalid_input', `format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${options.format}"`);
+  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters });
+  const exportedAt = new Date();
+  const meter = new ProgressMeter(source.total, options);
+  const finalProgress = () => options.onProgress?.(meter.snapshot());
+  if (options.format === 'hf') {
+    const result = exportHfFolder(source, options, meter, exportedAt);
+    finalProgress();
+    return result;
+  }
+  const target = path.resolve(options.out);
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new AppError('invalid_input', `--out ${target}: is a folder; give a file path for --format ${options.format}`);
+  const data = new AtomicFile(target);
+  const manifest = new AtomicFile(`${target}.provenance.json`);
+  try {
+    // A writer returns its row count when rows are not judgements (Label Studio: tasks; Neuronpedia: explanations).
+    const written = FILE_WRITERS[options.format](source, data, meter);
+    meter.finish();
+    const rows = typeof written === 'number' ? written : meter.rows;
+    const { sha256, bytes } = data.finish();
+    const files = [{ path: path.basename(target), rows, bytes, sha256 }];
+    manifest.write(`${JSON.stringify(buildProvenance(source, { format: options.format, files, exportedAt, judgements: meter.rows }), null, 2)}\n`);
+    manifest.finish();
+    data.rename();
+    manifest.rename();
+    finalProgress();
+    return { format: options.format, path: target, rows, provenancePath: manifest.target, files };
+  } catch (error) {
+    data.abort();
+    manifest.abort();
+    throw error;
+  }
+}
+
+/** A Hugging Face dataset folder: data/train-00000-of-00001.parquet, README.md (dataset card), provenance.json. */
+function exportHfFolder(source: ExportSource, options: ExportOptions, meter: ProgressMeter, exportedAt: Date): ExportResult {
+  const dir = new AtomicDir(options.out);
+  try {
+    const relative = 'data/train-00000-of-00001.parquet';
+    const parquet = new AtomicFile(dir.file(relative));
+    let digest: { sha256: string; bytes: number };
+    try {
+      writeParquet(source, parquet, meter, { 'sightline.campaign': source.campaign.name });
+      meter.finish();
+      digest = parquet.commit();
+    } catch (error) {
+      parquet.abort();
+      throw error;
+    }
+    const { sha256, bytes } = digest;
+    const files = [{ path: relative, rows: meter.rows, bytes, sha256 }];
+    const provenance = buildProvenance(source, { format: 'hf', files, exportedAt, judgements: meter.rows });
+    writeHfCard(source, dir.file('README.md'), { rows: meter.rows, provenance, bootstrap: options.bootstrap });
+    fs.writeFileSync(dir.file('provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
+    dir.commit();
+    return { format: 'hf', path: dir.target, rows: meter.rows, provenancePath: path.join(dir.target, 'provenance.json'), files };
+  } catch (error) {
+    dir.abort();
+    throw error;
+  }
+}

@@ -1,0 +1,188 @@
+// The provenance manifest every export carries (issue 5): which Sightline and schema wrote it, the
+// campaign's settings and seeds, counts, the hashes of the models / SAEs / corpora / steering
+// vectors the campaign refers to, and where in each row the rater's view is recorded.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { schemaVersion, parseJson, type Db } from '../store/db';
+import { appRoot } from '../util/paths';
+import type { ExportSource } from './source';
+
+let cachedVersion: string | undefined;
+export function appVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  try {
+    cachedVersion = String(JSON.parse(fs.readFileSync(path.join(appRoot(), 'package.json'), 'utf8')).version);
+  } catch {
+    cachedVersion = 'unknown';
+  }
+  return cachedVersion;
+}
+
+export const sha256Text = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+export interface OutputFileRecord {
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Ids the campaign refers to, in its settings or its items' hidden fields (snake_case or camelCase,
+ * one id or a list): one json_each pass over the items for every name at once.
+ */
+function referencedIdSets(db: Db, campaignId: number, settings: Record<string, unknown>, groups: Record<string, string[]>): Record<string, number[]> {
+  const names = Object.values(groups).flat();
+  const found = new Map<string, Set<number>>(names.map((name) => [name, new Set()]));
+  const add = (name: string, value: unknown) => {
+    if (Array.isArray(value)) value.forEach((entry) => add(name, entry));
+    else if (typeof value === 'number' && Number.isInteger(value)) found.get(name)!.add(value);
+    else if (typeof value === 'string' && /^\d+$/.test(value)) found.get(name)!.add(Number(value));
+    else if (typeof value === 'string' && value.startsWith('[')) {
+      try {
+        add(name, JSON.parse(value));
+      } catch {
+        /* not a list of ids */
+      }
+    }
+  };
+  for (const name of names) add(name, settings[name]);
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT k.key, k.value FROM items i, json_each(i.hidden_json) k
+       WHERE i.campaign_id = ? AND json_valid(i.hidden_json) AND k.key IN (SELECT value FROM json_each(?))`,
+    )
+    .all(campaignId, JSON.stringify(names)) as { key: string; value: unknown }[];
+  for (const row of rows) add(row.key, row.value);
+  return Object.fromEntries(
+    Object.entries(groups).map(([group, groupNames]) => [group, [...new Set(groupNames.flatMap((name) => [...found.get(name)!]))].sort((a, b) => a - b)]),
+  );
+}
+
+const inList = (ids: number[]): string => ids.map(() => '?').join(',');
+
+function references(db: Db, source: ExportSource) {
+  const { campaign } = source;
+  const variants = (name: string, camel: string) => [name, camel, `${name}s`, `${camel}s`];
+  const referenced = referencedIdSets(db, campaign.id, campaign.settings, {
+    features: variants('feature_id', 'featureId'),
+    saes: variants('sae_id', 'saeId'),
+    models: variants('model_id', 'modelId'),
+    corpora: variants('corpus_id', 'corpusId'),
+    steeringSpecs: variants('steering_spec_id', 'steeringSpecId'),
+  });
+  const featureIds = referenced.features;
+  const saeIds = new Set(referenced.saes);
+  if (featureIds.length > 0) {
+    const fromFeatures = db.prepare(`SELECT DISTINCT sae_id FROM features WHERE id IN (${inList(featureIds)})`).pluck().all(...featureIds) as number[];
+    fromFeatures.forEach((id) => saeIds.add(id));
+  }
+  const saeList = [...saeIds].sort((a, b) => a - b);
+  const saes = saeList.length
+    ? (db
+        .prepare(`SELECT id, name, model_id, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json FROM saes WHERE id IN (${inList(saeList)}) ORDER BY id`)
+        .all(...saeList) as Record<string, unknown>[])
+    : [];
+  const modelIds = new Set(referenced.models);
+  for (const sae of saes) if (typeof sae.model_id === 'number') modelIds.add(sae.model_id);
+  const modelList = [...modelIds].sort((a, b) => a - b);
+  const models = modelList.length
+    ? (db.prepare(`SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelList)}) ORDER BY id`).all(...modelList) as Record<string, unknown>[])
+    : [];
+  const corpusList = referenced.corpora;
+  const corpora = corpusList.length
+    ? (db.prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusList)}) ORDER BY id`).all(...corpusList) as Record<string, unknown>[])
+    : [];
+  const specList = referenced.steeringSpecs;
+  const steeringSpecs = specList.length
+    ? (db
+        .prepare(
+          `SELECT id, name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed FROM steering_specs WHERE id IN (${inList(specList)}) ORDER BY id`,
+        )
+        .all(...specList) as Record<string, unknown>[])
+    : [];
+  const unjson = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => (key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value])));
+  return {
+    models: models.map(unjson),
+    saes: saes.map(unjson),
+    corpora: corpora.map(unjson),
+    steering_specs: steeringSpecs.map(unjson),
+    features: featureIds.length,
+  };
+}
+
+export interface ProvenanceInput {
+  format: string;
+  files: OutputFileRecord[];
+  /** Judgements exported (counted while streaming). */
+  judgements: number;
+  exportedAt: Date;
+  extra?: Record<string, unknown>;
+}
+
+export function buildProvenance(source: ExportSource, input: ProvenanceInput): Record<string, unknown> {
+  const { db, campaign } = source;
+  const itemsByKind = Object.fromEntries(
+    (db.prepare('SELECT kind, COUNT(*) AS n FROM items WHERE campaign_id = ? GROUP BY kind ORDER BY kind').all(campaign.id) as { kind: string; n: number }[]).map((row) => [row.kind, row.n]),
+  );
+  const counts = db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM items WHERE campaign_id = @id) AS items,
+              (SELECT COUNT(*) FROM raters WHERE campaign_id = @id) AS raters,
+              (SELECT COUNT(*) FROM raters r WHERE r.campaign_id = @id
+                 AND EXISTS (SELECT 1 FROM assignments a WHERE a.rater_id = r.id AND a.status = 'submitted')) AS raters_with_judgements,
+              -- undo rows are the ones that supersede something: the partial index finds them without a scan
+              (SELECT COUNT(*) FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN items i ON i.id = a.item_id
+                 WHERE j.supersedes_id IS NOT NULL AND i.campaign_id = @id AND j.action = 'undo') AS undone`,
+    )
+    .get({ id: campaign.id }) as { items: number; raters: number; raters_with_judgements: number; undone: number };
+  const raters = db.prepare('SELECT pseudonym, name, seed, status FROM raters WHERE campaign_id = ? ORDER BY id').all(campaign.id) as {
+    pseudonym: string;
+    name: string;
+    seed: number;
+    status: string;
+  }[];
+  const settings = campaign.settings;
+  return {
+    generator: { app: 'Sightline', version: appVersion(), schema_version: schemaVersion(db) },
+    exported_at: input.exportedAt.toISOString(),
+    format: input.format,
+    files: input.files,
+    campaign: {
+      id: campaign.id,
+      name: campaign.name,
+      status: campaign.status,
+      template: { id: campaign.template.id, version: campaign.template.version, title: campaign.template.title, sha256: sha256Text(JSON.stringify(campaign.template)) },
+      questions: campaign.template.questions,
+      instructions: { version: campaign.instructionsVersion, sha256: sha256Text(campaign.instructions), text: campaign.instructions },
+      overlap: campaign.overlap,
+      seed: campaign.seed,
+      order_mode: campaign.orderMode,
+      lease_seconds: campaign.leaseSeconds,
+      max_items_per_rater: campaign.maxItemsPerRater,
+      settings,
+    },
+    sampling: settings.sampling ?? settings.samplingScheme ?? settings.sampling_scheme ?? null,
+    counts: {
+      items: counts.items,
+      items_by_kind: itemsByKind,
+      raters: counts.raters,
+      raters_with_judgements: counts.raters_with_judgements,
+      judgements: input.judgements,
+      undone_submissions: counts.undone,
+    },
+    raters: {
+      identities: source.revealRaters ? 'revealed' : 'pseudonymous',
+      // Each rater's seed fixes the option order they saw (templates.showQuestions), so the order
+      // can be re-derived; the order actually shown is also stored with every judgement.
+      list: raters.map((rater) => ({ rater: source.revealRaters ? rater.name : rater.pseudonym, pseudonym: rater.pseudonym, seed: rater.seed, status: rater.status })),
+    },
+    references: references(db, source),
+    what_raters_saw:
+      'Every row carries the questions as this rater saw them: `shown` (full questions, options in shown order) and/or `shown_order` ' +
+      '(option values per choice question, in shown order). `payload` is what the rater was shown; `hidden` never reached the rater.',
+    ...input.extra,
+  };
+}

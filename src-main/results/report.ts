@@ -1,0 +1,321 @@
+// A campaign's results, from the live (unsuperseded) judgements: agreement per question with
+// bootstrap intervals, majority and Dawid–Skene labels, rater reliability, and for steering
+// campaigns the dose-response of success against k, per layer and per class pair (issue 5).
+// The statistics themselves live in agreement.ts / aggregate.ts; this file only shapes the data.
+import type {
+  AggregatedLabel,
+  AlphaSummary,
+  CampaignResults,
+  DawidSkeneSummary,
+  QuestionAgreement,
+  RaterReliabilityRow,
+  ResultValue,
+  SteeringCurve,
+  SteeringResults,
+} from '../contract/results';
+import type { QuestionSpec } from '../contract/types';
+import { iterateExportRows, type ShownJson } from '../export/source';
+import { getCampaign } from '../store/campaigns';
+import { parseJson, type Db } from '../store/db';
+import { AppError } from '../util/errors';
+import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
+import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
+import { wilsonInterval } from './wilson';
+
+export interface ResultsOptions {
+  bootstrap?: { seed?: number; replicates?: number };
+}
+
+/** Attention checks and qualification items measure the rater, not the instrument: they are left out of agreement and labels. */
+const AGREEMENT_KINDS = new Set(['normal', 'gold']);
+
+interface LoadedJudgement {
+  itemId: number;
+  itemPosition: number;
+  itemKind: string;
+  hidden: Record<string, unknown>;
+  rater: string;
+  answer: Record<string, unknown>;
+  activeMs: number;
+}
+
+function loadJudgements(db: Db, campaignId: number): LoadedJudgement[] {
+  const hiddenByItem = new Map<number, Record<string, unknown>>();
+  const out: LoadedJudgement[] = [];
+  for (const row of iterateExportRows(db, campaignId)) {
+    let hidden = hiddenByItem.get(row.item_id);
+    if (!hidden) hiddenByItem.set(row.item_id, (hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {}));
+    const answer = parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
+    const shown = parseJson<ShownJson>(row.shown_json, `judgements.shown_json (judgement ${row.judgement_id})`);
+    out.push({
+      itemId: row.item_id,
+      itemPosition: row.item_position,
+      itemKind: row.item_kind,
+      hidden,
+      rater: row.rater_pseudonym,
+      answer: unswapPairAnswers(answer, shown),
+      activeMs: row.active_ms,
+    });
+  }
+  return out;
+}
+
+/**
+ * Pairwise A/B: sides are counterbalanced per rater, so "left" from one rater and "left" from
+ * another may mean different texts. With one pair display, left/right answers are turned back into
+ * the field shown on that side (e.g. "a" / "b") before anything is compared or aggregated.
+ */
+function unswapPairAnswers(answer: Record<string, unknown>, shown: ShownJson | null): Record<string, unknown> {
+  const pair = shown?.pairs?.length === 1 ? shown.pairs[0] : null;
+  if (!pair) return answer;
+  const [left, right] = pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]];
+  return Object.fromEntries(Object.entries(answer).map(([key, value]) => [key, value === 'left' ? left : value === 'right' ? right : value]));
+}
+
+/** The value agreement compares: text trimmed and lower-cased, numbers as numbers, blanks dropped. */
+function ratingValue(question: QuestionSpec, raw: unknown): ResultValue | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  if (question.type === 'scale') return typeof raw === 'number' ? raw : Number.isFinite(Number(raw)) ? Number(raw) : null;
+  if (question.type === 'text') return String(raw).trim().toLowerCase() || null;
+  if (question.type === 'multi') return JSON.stringify((Array.isArray(raw) ? raw.map(String) : [String(raw)]).sort());
+  return String(raw);
+}
+
+function attempt<T>(compute: () => T): { value: T | null; reason: string | null } {
+  try {
+    return { value: compute(), reason: null };
+  } catch (error) {
+    if (error instanceof AppError) return { value: null, reason: error.message };
+    throw error;
+  }
+}
+
+function alphaSummary(ratings: Rating[], metric: AlphaMetric, seed: number, replicates: number): AlphaSummary {
+  const result = attempt(() => bootstrapAlpha(ratings, { metric, seed, replicates }));
+  if (!result.value) return { metric, alpha: null, lower: null, upper: null, confidenceLevel: 0.95, pairableUnits: 0, reason: result.reason };
+  const interval = result.value;
+  return {
+    metric,
+    alpha: interval.alpha,
+    lower: interval.lower,
+    upper: interval.upper,
+    confidenceLevel: interval.confidenceLevel,
+    pairableUnits: interval.pairableUnits,
+    reason: interval.alpha === null ? 'every pairable value is the same, so chance agreement is already perfect; alpha is undefined' : null,
+  };
+}
+
+function questionAgreement(question: QuestionSpec, ratings: Rating[], seed: number, replicates: number): QuestionAgreement {
+  const metrics: AlphaMetric[] = question.type === 'scale' ? ['ordinal', 'interval'] : ['nominal'];
+  const fleiss = attempt(() => fleissKappa(ratings));
+  const cohen = attempt(() => pairwiseCohenKappa(ratings));
+  const percent = attempt(() => percentAgreement(ratings));
+  return {
+    questionId: question.id,
+    type: question.type,
+    prompt: question.prompt,
+    ratings: ratings.length,
+    units: new Set(ratings.map((rating) => rating.unit)).size,
+    raters: new Set(ratings.map((rating) => rating.rater)).size,
+    normalisation: question.type === 'text' ? 'trimmed, lower-cased' : question.type === 'multi' ? 'the selected set, compared as a whole' : null,
+    alpha: metrics.map((metric) => alphaSummary(ratings, metric, seed, replicates)),
+    fleissKappa: fleiss.value?.kappa ?? null,
+    fleissReason: fleiss.reason ?? (fleiss.value && fleiss.value.kappa === null ? 'every rating is in one category' : null),
+    meanCohenKappa: cohen.value?.meanKappa ?? null,
+    cohenPairs: cohen.value?.pairs.length ?? 0,
+    cohenReason: cohen.reason ?? (cohen.value && cohen.value.meanKappa === null ? 'no rater pair has a defined kappa' : null),
+    percentAgreement: percent.value?.agreement ?? null,
+    percentReason: percent.reason,
+  };
+}
+
+/** Gold answer for a question: hidden.gold may be {questionId: answer} or, for the first choice question, a bare answer. */
+function goldFor(hidden: Record<string, unknown>, question: QuestionSpec, firstChoice: QuestionSpec | undefined): unknown {
+  const gold = hidden.gold;
+  if (gold === undefined || gold === null) return undefined;
+  if (typeof gold === 'object' && !Array.isArray(gold)) return (gold as Record<string, unknown>)[question.id];
+  return question === firstChoice ? gold : undefined;
+}
+
+function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[]): SteeringResults | null {
+  // Success means "chose the target class", which needs a question whose options are the item's
+  // classes (concept-choice: optionsFromPayload). Likert-style choices have no target to match.
+  const choice = questions.find((question) => question.type === 'choice' && question.optionsFromPayload !== undefined);
+  if (!choice) return null;
+  const scales = questions.filter((question) => question.type === 'scale');
+  type Cell = { n: number; successes: number; scaleSums: number[]; scaleCounts: number[] };
+  const byLayer = new Map<string, { layer: ResultValue | null; cells: Map<number, Cell> }>();
+  const byPair = new Map<string, { layer: ResultValue | null; source: string; target: string; cells: Map<number, Cell> }>();
+  const add = (cells: Map<number, Cell>, k: number, success: boolean, answer: Record<string, unknown>) => {
+    let cell = cells.get(k);
+    if (!cell) cells.set(k, (cell = { n: 0, successes: 0, scaleSums: scales.map(() => 0), scaleCounts: scales.map(() => 0) }));
+    cell.n++;
+    if (success) cell.successes++;
+    scales.forEach((question, index) => {
+      const value = answer[question.id];
+      if (typeof value === 'number') {
+        cell.scaleSums[index] += value;
+        cell.scaleCounts[index]++;
+      }
+    });
+  };
+  let used = 0;
+  for (const judgement of judgements) {
+    if (judgement.itemKind !== 'normal') continue;
+    const { hidden } = judgement;
+    const k = typeof hidden.k === 'number' ? hidden.k : Number.NaN;
+    const target = hidden.target_class ?? hidden.correct;
+    const answer = judgement.answer[choice.id];
+    if (!Number.isFinite(k) || target === undefined || answer === undefined || answer === null) continue;
+    used++;
+    const success = String(answer) === String(target);
+    const layer = typeof hidden.layer === 'number' || typeof hidden.layer === 'string' ? hidden.layer : null;
+    const layerKey = String(layer);
+    if (!byLayer.has(layerKey)) byLayer.set(layerKey, { layer, cells: new Map() });
+    add(byLayer.get(layerKey)!.cells, k, success, judgement.answer);
+    const source = String(hidden.source_class ?? '');
+    const pairKey = `${layerKey}\u0000${source}\u0000${String(target)}`;
+    if (!byPair.has(pairKey)) byPair.set(pairKey, { layer, source, target: String(target), cells: new Map() });
+    add(byPair.get(pairKey)!.cells, k, success, judgement.answer);
+  }
+  if (used === 0) return null;
+  const points = (cells: Map<number, Cell>) =>
+    [...cells]
+      .sort(([a], [b]) => a - b)
+      .map(([k, cell]) => ({
+        k,
+        n: cell.n,
+        successes: cell.successes,
+        rate: cell.successes / cell.n,
+        ...wilsonInterval(cell.successes, cell.n),
+        meanScales: Object.fromEntries(scales.map((question, index) => [question.id, cell.scaleCounts[index] ? cell.scaleSums[index] / cell.scaleCounts[index] : null])),
+      }));
+  const byLayerOrder = (a: { layer: ResultValue | null }, b: { layer: ResultValue | null }) => String(a.layer).localeCompare(String(b.layer), 'en', { numeric: true });
+  return {
+    questionId: choice.id,
+    success: `answer.${choice.id} == hidden.target_class (or hidden.correct)`,
+    byLayer: [...byLayer.values()].sort(byLayerOrder).map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
+    byClassPair: [...byPair.values()]
+      .sort((a, b) => byLayerOrder(a, b) || a.source.localeCompare(b.source) || a.target.localeCompare(b.target))
+      .map((entry): SteeringCurve => ({ layer: entry.layer, sourceClass: entry.source, targetClass: entry.target, points: points(entry.cells) })),
+  };
+}
+
+export function campaignResults(db: Db, campaignId: number, options: ResultsOptions = {}): CampaignResults {
+  const campaign = getCampaign(db, campaignId);
+  const seed = options.bootstrap?.seed ?? campaign.seed;
+  const replicates = options.bootstrap?.replicates ?? 1000;
+  const questions = campaign.template.questions;
+  const judgements = loadJudgements(db, campaignId);
+  const notes: string[] = [];
+  const itemCount = db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
+  const positions = new Map(judgements.map((judgement) => [judgement.itemId, judgement.itemPosition]));
+  const excluded = judgements.filter((judgement) => !AGREEMENT_KINDS.has(judgement.itemKind)).length;
+  if (excluded > 0) notes.push(`${excluded} judgement(s) on attention-check or qualification items are left out of agreement and labels.`);
+
+  const ratingsByQuestion = new Map<string, Rating[]>(questions.map((question) => [question.id, []]));
+  for (const judgement of judgements) {
+    if (!AGREEMENT_KINDS.has(judgement.itemKind)) continue;
+    for (const question of questions) {
+      const value = ratingValue(question, judgement.answer[question.id]);
+      if (value !== null) ratingsByQuestion.get(question.id)!.push({ unit: judgement.itemId, rater: judgement.rater, value });
+    }
+  }
+
+  const agreement = questions.map((question) => questionAgreement(question, ratingsByQuestion.get(question.id)!, seed, replicates));
+
+  // Labels: majority (ties left unresolved) and Dawid–Skene, for choice questions.
+  const labels: AggregatedLabel[] = [];
+  const dawidSkeneSummaries: DawidSkeneSummary[] = [];
+  const consensusRatings: TimedRating[] = [];
+  const consensus = new Map<string, ResultValue>();
+  for (const question of questions.filter((q) => q.type === 'choice')) {
+    const ratings = ratingsByQuestion.get(question.id)!;
+    if (ratings.length === 0) continue;
+    const majority = majorityVote(ratings);
+    const ds = attempt(() => dawidSkene(ratings));
+    if (ds.reason) notes.push(`Dawid–Skene for ${question.id}: ${ds.reason}`);
+    const dsByUnit = new Map(ds.value?.units.map((unit) => [unit.unit, unit]) ?? []);
+    for (const vote of majority) {
+      const unit = dsByUnit.get(vote.unit);
+      const classIndex = unit ? ds.value!.classes.indexOf(unit.label) : -1;
+      labels.push({
+        itemId: Number(vote.unit),
+        itemPosition: positions.get(Number(vote.unit)) ?? -1,
+        questionId: question.id,
+        majority: vote.label,
+        tiedLabels: vote.tie ? vote.labels : [],
+        votes: vote.votes,
+        totalVotes: vote.totalVotes,
+        dawidSkene: unit?.label ?? null,
+        dawidSkeneProbability: unit && classIndex >= 0 ? unit.posterior[classIndex] : null,
+      });
+    }
+    if (ds.value) {
+      dawidSkeneSummaries.push({
+        questionId: question.id,
+        classes: ds.value.classes,
+        priors: ds.value.priors,
+        iterations: ds.value.iterations,
+        converged: ds.value.converged,
+        raters: ds.value.raters.map((rater) => ({ rater: String(rater.rater), confusion: rater.confusion, ratings: rater.ratings })),
+      });
+    }
+    for (const [unit, label] of consensusFromMajority(majority)) consensus.set(`${unit}:${question.id}`, label);
+    for (const rating of ratings) consensusRatings.push({ ...rating, unit: `${rating.unit}:${question.id}` });
+  }
+  labels.sort((a, b) => a.itemPosition - b.itemPosition || a.questionId.localeCompare(b.questionId));
+
+  // Gold answers, pooled over questions (unit = item:question) so one accuracy covers the campaign.
+  const firstChoice = questions.find((question) => question.type === 'choice');
+  const gold = new Map<string, ResultValue>();
+  const goldRatings: TimedRating[] = [];
+  for (const judgement of judgements) {
+    if (judgement.itemKind !== 'gold') continue;
+    for (const question of questions) {
+      const expected = ratingValue(question, goldFor(judgement.hidden, question, firstChoice));
+      const given = ratingValue(question, judgement.answer[question.id]);
+      if (expected === null || given === null) continue;
+      gold.set(`${judgement.itemId}:${question.id}`, expected);
+      if (question.type !== 'choice') goldRatings.push({ unit: `${judgement.itemId}:${question.id}`, rater: judgement.rater, value: given });
+    }
+  }
+  const raterList: RaterReliabilityRow[] = [];
+  let overallMedianActiveMs: number | null = null;
+  let fastThresholdMs: number | null = null;
+  if (judgements.length > 0) {
+    // Timing: one rating per judgement, so every judgement weighs once whatever the question count.
+    const timing = raterReliability(judgements.map((judgement, index) => ({ unit: index, rater: judgement.rater, value: 0, activeMs: judgement.activeMs })));
+    overallMedianActiveMs = timing.overallMedianActiveMs;
+    fastThresholdMs = timing.fastThresholdMs;
+    const pooled = [...consensusRatings, ...goldRatings];
+    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensus }) : null;
+    const qualityByRater = new Map(quality?.raters.map((row) => [String(row.rater), row]) ?? []);
+    for (const row of timing.raters) {
+      const q = qualityByRater.get(String(row.rater));
+      raterList.push({
+        rater: String(row.rater),
+        judgements: row.ratings,
+        goldRatings: q?.goldRatings ?? 0,
+        goldAccuracy: q?.goldAccuracy ?? null,
+        consensusRatings: q?.consensusRatings ?? 0,
+        consensusAgreement: q?.consensusAgreement ?? null,
+        medianActiveMs: row.medianActiveMs,
+        tooFast: row.tooFast,
+      });
+    }
+  }
+  if (gold.size === 0) notes.push('No gold answers (items of kind "gold" with hidden.gold) were rated, so gold accuracy is not available.');
+
+  return {
+    campaign: { id: campaign.id, name: campaign.name, templateId: campaign.template.id, templateVersion: campaign.template.version },
+    counts: { items: itemCount, judgements: judgements.length, raters: new Set(judgements.map((judgement) => judgement.rater)).size },
+    bootstrap: { seed, replicates },
+    questions: agreement,
+    labels,
+    dawidSkene: dawidSkeneSummaries,
+    raters: { list: raterList, overallMedianActiveMs, fastThresholdMs },
+    steering: steeringResults(judgements, questions),
+    notes,
+  };
+}

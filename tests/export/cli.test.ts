@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src-main/cli/main';
+import { makeProject, tempDir } from '../helpers/factories';
+import { ratedConceptCampaign } from './fixtures';
+
+afterEach(() => vi.restoreAllMocks());
+
+function capture() {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  return { out: () => stdout, err: () => stderr };
+}
+
+describe('sightline export / results / import-results', () => {
+  it('exports every format, prints results and re-imports the MTurk file', async () => {
+    const project = makeProject();
+    ratedConceptCampaign(project, 3);
+    const dir = tempDir();
+    const io = capture();
+    for (const format of ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio']) {
+      const out = path.join(dir, `out-${format}`);
+      expect(await runCli(['export', '--project', project.dir, '--campaign', 'Which concept?', '--format', format, '--out', out])).toBe(0);
+      expect(fs.existsSync(out)).toBe(true);
+    }
+    expect(io.out()).toContain('Provenance:');
+    expect(await runCli(['results', '--project', project.dir, '--campaign', 'Which concept?', '--replicates', '50'])).toBe(0);
+    expect(io.out()).toContain('Agreement');
+    expect(io.out()).toMatch(/concept\s+choice\s+9\s+3/);
+    expect(await runCli(['results', '--project', project.dir, '--campaign', 'Which concept?', '--replicates', '50', '--json'])).toBe(0);
+    const json = JSON.parse(io.out().trim().split('\n').pop()!);
+    expect(json.questions[0].questionId).toBe('concept');
+    expect(
+      await runCli(['import-results', '--project', project.dir, '--campaign', 'again', '--format', 'mturk', '--path', path.join(dir, 'out-mturk')]),
+    ).toBe(0);
+    expect(io.out()).toContain('Imported 9 judgements on 3 items by 3 workers');
+    expect(await runCli(['export', '--project', project.dir, '--campaign', 'Which concept?', '--format', 'xml', '--out', path.join(dir, 'x')])).toBe(2);
+    expect(io.err()).toContain('--format: expected one of jsonl, csv, parquet, hf, mturk, labelstudio, neuronpedia');
+  });
+});
