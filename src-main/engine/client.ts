@@ -7,6 +7,7 @@ import {
   transferablesOf,
   weightArrays,
   type EncodeBatchResult,
+  type EncodeSelectedResult,
   type EngineArgs,
   type EngineMethod,
   type EngineRequest,
@@ -99,6 +100,14 @@ export class EngineClient {
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const input = options.copy ? Float32Array.from(x) : x;
     return this.call('encodeBatch', { saeId, x: input, n: x.length / dIn, topK }, transferablesOf(input));
+  }
+
+  /** Activations of the given features for every row of x (buffer transferred). */
+  encodeSelected(saeId: string, x: Float32Array, features: Int32Array, options: { releaseEncoder?: boolean } = {}): Promise<EncodeSelectedResult> {
+    const dIn = this.dIn.get(saeId);
+    if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
+    const args = { saeId, x, n: x.length / dIn, features, ...(options.releaseEncoder ? { releaseEncoder: true } : {}) };
+    return this.call('encodeSelected', args, transferablesOf(x, features));
   }
 
   dispose(saeId: string): Promise<{ disposed: boolean }> {

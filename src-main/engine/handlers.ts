@@ -7,10 +7,20 @@ import { loadSae } from './formats/detect.js';
 import { buildSaeEncoderModel } from './graph/sae-encoder.js';
 import type { EngineHandlers, LoadedSae } from './protocol.js';
 import type { SaeWeights } from './sae-model.js';
-import { createSession, ort, type ProviderReport } from './session.js';
+import { buildSelectedFeaturesModel } from './graph/sae-selected.js';
+import { decoderRowNorms } from './reference.js';
+import { createSession, ort, type ProviderPreference, type ProviderReport, type SessionOptions } from './session.js';
 
 interface LoadedSession {
-  session: ort.InferenceSession;
+  /** the top-k encoder; null once released for the selected-features phase */
+  session: ort.InferenceSession | null;
+  /** the weights without W_dec (and without W_enc when ORT reads it from the file), for the selected-features graph */
+  slim: SaeWeights;
+  decoderNorms?: Float32Array;
+  selected?: ort.InferenceSession;
+  intraOpNumThreads?: number;
+  providers?: ProviderPreference;
+  externalData: boolean;
   dIn: number;
   dSae: number;
   report: ProviderReport;
@@ -25,13 +35,23 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
   };
 
   return {
-    async loadSae({ source, providers, externalData }) {
+    async loadSae({ source, providers, externalData, intraOpNumThreads }) {
       const weights: SaeWeights = source.kind === 'weights' ? source.weights : await loadSae(source.path, source.options);
       // K is a graph input so one session serves every topK the caller asks for.
       const model = buildSaeEncoderModel(weights, { topK: 'input', external: externalData !== false });
-      const { session, report } = await createSession(model.bytes, { providers, externalDataFolder: model.externalDataFolder });
+      const sessionOptions: SessionOptions = { providers, externalDataFolder: model.externalDataFolder };
+      if (intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = intraOpNumThreads;
+      const { session, report } = await createSession(model.bytes, sessionOptions);
       const saeId = randomUUID();
-      sessions.set(saeId, { session, dIn: weights.dIn, dSae: weights.dSae, report });
+      // Keep only what the selected-features graph needs: W_dec and an externally read W_enc are
+      // the two big matrices, and holding them would double the worker's memory.
+      const external = externalData !== false && weights.external?.W_enc !== undefined;
+      const slim: SaeWeights = { ...weights, W_dec: new Float32Array(0), W_enc: external ? new Float32Array(0) : weights.W_enc };
+      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false };
+      if (weights.rescaleActsByDecoderNorm) entry.decoderNorms = Float32Array.from(decoderRowNorms(weights));
+      if (intraOpNumThreads !== undefined) entry.intraOpNumThreads = intraOpNumThreads;
+      if (providers !== undefined) entry.providers = providers;
+      sessions.set(saeId, entry);
       const loaded: LoadedSae = {
         saeId,
         architecture: weights.architecture,
@@ -57,6 +77,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       if (!Number.isInteger(topK) || topK < 1) throw new AppError('invalid_input', `encodeBatch: topK must be a positive integer, got ${topK}`);
       const k = Math.min(topK, s.dSae);
       if (n === 0) return { values: new Float32Array(0), indices: new Int32Array(0), n, k, provider: s.report.provider };
+      if (!s.session) throw new AppError('invalid_input', 'encodeBatch: the top-k encoder of this SAE was released (encodeSelected with releaseEncoder)');
       const out = await s.session.run({
         x: new ort.Tensor('float32', x, [n, s.dIn]),
         k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
@@ -69,11 +90,36 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       return { values, indices, n, k, provider: s.report.provider };
     },
 
+    async encodeSelected({ saeId, x, n, features, releaseEncoder }) {
+      const s = get(saeId);
+      if (!Number.isInteger(n) || n < 0 || x.length !== n * s.dIn) {
+        throw new AppError('invalid_input', `encodeSelected: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`);
+      }
+      for (const f of features) if (!(f >= 0 && f < s.dSae)) throw new AppError('invalid_input', `encodeSelected: feature ${f} is outside 0..${s.dSae - 1}`);
+      if (releaseEncoder && s.session) {
+        await s.session.release();
+        s.session = null;
+      }
+      if (!s.selected) {
+        const model = buildSelectedFeaturesModel(s.slim, { external: s.externalData, ...(s.decoderNorms ? { decoderNorms: s.decoderNorms } : {}) });
+        const options: SessionOptions = { providers: s.report.provider, externalDataFolder: model.externalDataFolder };
+        if (s.intraOpNumThreads !== undefined) options.intraOpNumThreads = s.intraOpNumThreads;
+        s.selected = (await createSession(model.bytes, options)).session;
+      }
+      const f = features.length;
+      if (n === 0 || f === 0) return { acts: new Float32Array(n * f), n, f };
+      const wide = new BigInt64Array(f);
+      for (let i = 0; i < f; i++) wide[i] = BigInt(features[i]);
+      const out = await s.selected.run({ x: new ort.Tensor('float32', x, [n, s.dIn]), features: new ort.Tensor('int64', wide, [f]) });
+      return { acts: Float32Array.from(out.acts.data as Float32Array), n, f };
+    },
+
     async dispose({ saeId }) {
       const s = sessions.get(saeId);
       if (!s) return { disposed: false };
       sessions.delete(saeId);
-      await s.session.release();
+      await s.session?.release();
+      await s.selected?.release();
       return { disposed: true };
     },
 

@@ -14,6 +14,8 @@ export interface LoadSaeArgs {
   providers?: ProviderPreference;
   /** use ONNX external data for W_enc when possible (default true) */
   externalData?: boolean;
+  /** ORT intra-op threads (default: all cores) */
+  intraOpNumThreads?: number;
 }
 
 export interface LoadedSae {
@@ -51,9 +53,28 @@ export interface EncodeBatchResult {
   provider: ProviderReport['provider'];
 }
 
+export interface EncodeSelectedArgs {
+  saeId: string;
+  /** [n, dIn] row-major; transferred */
+  x: Float32Array;
+  n: number;
+  /** feature ids whose activations to return */
+  features: Int32Array;
+  /** release the top-k encoder session first (mining is done with it): its memory is freed */
+  releaseEncoder?: boolean;
+}
+
+export interface EncodeSelectedResult {
+  /** [n, features.length] activations */
+  acts: Float32Array;
+  n: number;
+  f: number;
+}
+
 export interface EngineHandlers {
   loadSae(args: LoadSaeArgs): Promise<LoadedSae>;
   encodeBatch(args: EncodeBatchArgs): Promise<EncodeBatchResult>;
+  encodeSelected(args: EncodeSelectedArgs): Promise<EncodeSelectedResult>;
   dispose(args: { saeId: string }): Promise<{ disposed: boolean }>;
 }
 

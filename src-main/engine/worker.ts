@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorValue } from '../util/errors.js';
 import { createEngineHandlers } from './handlers.js';
-import { transferablesOf, type EngineRequest, type EngineResponse, type EncodeBatchResult } from './protocol.js';
+import { transferablesOf, type EngineRequest, type EngineResponse, type EncodeBatchResult, type EncodeSelectedResult } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('engine worker: must run inside worker_threads');
@@ -20,6 +20,7 @@ port.on('message', async (request: EngineRequest) => {
       const r = result as EncodeBatchResult;
       transfer = transferablesOf(r.values, r.indices);
     }
+    if (request.method === 'encodeSelected') transfer = transferablesOf((result as EncodeSelectedResult).acts);
     response = { id: request.id, ok: true, result };
   } catch (error) {
     response = { id: request.id, ok: false, error: toErrorValue(error) };

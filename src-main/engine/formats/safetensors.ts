@@ -36,7 +36,10 @@ function readExactly(fd: number, length: number, position: number): Buffer {
 }
 
 /** Parse and validate the header; the data stays on disk until `readSafetensor`. */
-export function openSafetensors(path: string): SafetensorsFile {
+/** Integer dtypes a caller may allow (delphi caches store locations as U16/U32 and tokens as I64). */
+export const INT_DTYPE_BYTES: Record<string, number> = { U8: 1, I8: 1, U16: 2, I16: 2, U32: 4, I32: 4, I64: 8, U64: 8 };
+
+export function openSafetensors(path: string, options: { allowIntegers?: boolean } = {}): SafetensorsFile {
   const file = basename(path);
   const fd = openSync(path, 'r');
   try {
@@ -64,7 +67,7 @@ export function openSafetensors(path: string): SafetensorsFile {
         metadata = (entry ?? {}) as Record<string, string>;
         continue;
       }
-      tensors.set(name, parseEntry(file, name, entry, dataStart, dataLength));
+      tensors.set(name, parseEntry(file, name, entry, dataStart, dataLength, options.allowIntegers === true));
     }
     checkTiling(file, [...tensors.values()], dataStart, dataLength);
     return { path, size, tensors, metadata };
@@ -73,10 +76,11 @@ export function openSafetensors(path: string): SafetensorsFile {
   }
 }
 
-function parseEntry(file: string, name: string, entry: unknown, dataStart: number, dataLength: number): SafetensorInfo {
+function parseEntry(file: string, name: string, entry: unknown, dataStart: number, dataLength: number, allowIntegers: boolean): SafetensorInfo {
   const e = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) {
-    throw badFile(file, `${name}.dtype`, 'one of F32, F16, BF16', JSON.stringify(e.dtype));
+  const bytesOf: Record<string, number> = allowIntegers ? { ...DTYPE_BYTES, ...INT_DTYPE_BYTES } : DTYPE_BYTES;
+  if (typeof e.dtype !== 'string' || !(e.dtype in bytesOf)) {
+    throw badFile(file, `${name}.dtype`, `one of ${Object.keys(bytesOf).join(', ')}`, JSON.stringify(e.dtype));
   }
   const dtype = e.dtype as FloatDtype;
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -91,7 +95,7 @@ function parseEntry(file: string, name: string, entry: unknown, dataStart: numbe
   if (begin > end || end > dataLength) {
     throw badFile(file, `${name}.data_offsets`, `0 <= begin <= end <= ${dataLength} (the data region)`, `[${begin}, ${end}]`);
   }
-  const expectedBytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+  const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesOf[dtype];
   if (end - begin !== expectedBytes) {
     throw badFile(
       file,

@@ -42,30 +42,8 @@ export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions
   let x = g.input('x', FLOAT, ['N', dIn]);
   const k = dynamicK ? g.input('k', INT64, [1]) : g.int64s('K', [K as number]);
 
-  if (w.inputScale !== undefined && w.inputScale !== 1) x = g.op('Mul', [x, g.scalar(w.inputScale)]);
-  if (w.normalizeActivations === 'constant_norm_rescale') {
-    const norm = g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 });
-    x = g.op('Mul', [x, g.op('Div', [g.scalar(Math.sqrt(dIn)), norm])]);
-  } else if (w.normalizeActivations === 'layer_norm') {
-    // SAELens: (x - mean) / (std + eps), std unbiased (torch default).
-    const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
-    const sumSq = g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 });
-    const std = g.op('Sqrt', [g.op('Div', [sumSq, g.scalar(dIn - 1)])]);
-    x = g.op('Div', [centred, g.op('Add', [std, g.scalar(LAYER_NORM_EPS)])]);
-  }
-  if (w.applyBDecToInput) x = g.op('Sub', [x, g.floats('b_dec', w.b_dec, [dIn])]);
-
-  let externalDataFolder: string | undefined;
-  const ext = options.external !== false ? w.external?.W_enc : undefined;
-  let pre: string;
-  if (ext) {
-    externalDataFolder = dirname(ext.path);
-    const slice = { location: basename(ext.path), offset: ext.offset, length: ext.length };
-    if (ext.layout === 'dIn_dSae') pre = g.op('MatMul', [x, g.externalFloats('W_enc', [dIn, dSae], slice)]);
-    else pre = g.op('Gemm', [x, g.externalFloats('W_enc_t', [dSae, dIn], slice)], { transB: 1 });
-  } else {
-    pre = g.op('MatMul', [x, g.floats('W_enc', w.W_enc, [dIn, dSae])]);
-  }
+  x = preprocessInput(g, w, x);
+  const { pre, externalDataFolder } = encoderMatMul(g, w, x, options.external !== false);
 
   const zero = () => g.scalar(0);
   let acts: string;
@@ -121,4 +99,36 @@ function finish(g: GraphBuilder, K: number | 'input', externalDataFolder: string
   };
   if (externalDataFolder !== undefined) model.externalDataFolder = externalDataFolder;
   return model;
+}
+
+/** SAELens' process_sae_in, with our inputScale first: scale, normalise, subtract b_dec. */
+export function preprocessInput(g: GraphBuilder, w: SaeWeights, input: string): string {
+  const { dIn } = w;
+  let x = input;
+  if (w.inputScale !== undefined && w.inputScale !== 1) x = g.op('Mul', [x, g.scalar(w.inputScale)]);
+  if (w.normalizeActivations === 'constant_norm_rescale') {
+    const norm = g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 });
+    x = g.op('Mul', [x, g.op('Div', [g.scalar(Math.sqrt(dIn)), norm])]);
+  } else if (w.normalizeActivations === 'layer_norm') {
+    // SAELens: (x - mean) / (std + eps), std unbiased (torch default).
+    const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
+    const sumSq = g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 });
+    const std = g.op('Sqrt', [g.op('Div', [sumSq, g.scalar(dIn - 1)])]);
+    x = g.op('Div', [centred, g.op('Add', [std, g.scalar(LAYER_NORM_EPS)])]);
+  }
+  if (w.applyBDecToInput) x = g.op('Sub', [x, g.floats('b_dec', w.b_dec, [dIn])]);
+  return x;
+}
+
+/** x W_enc, with W_enc as external data pointing into the original file when possible. */
+export function encoderMatMul(g: GraphBuilder, w: SaeWeights, x: string, external: boolean): { pre: string; externalDataFolder?: string } {
+  const { dIn, dSae } = w;
+  const ext = external ? w.external?.W_enc : undefined;
+  if (!ext) return { pre: g.op('MatMul', [x, g.floats('W_enc', w.W_enc, [dIn, dSae])]) };
+  const slice = { location: basename(ext.path), offset: ext.offset, length: ext.length };
+  const pre =
+    ext.layout === 'dIn_dSae'
+      ? g.op('MatMul', [x, g.externalFloats('W_enc', [dIn, dSae], slice)])
+      : g.op('Gemm', [x, g.externalFloats('W_enc_t', [dSae, dIn], slice)], { transB: 1 });
+  return { pre, externalDataFolder: dirname(ext.path) };
 }

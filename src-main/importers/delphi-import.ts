@@ -1,0 +1,109 @@
+// delphi's sparse latent cache (EleutherAI/delphi, latents/cache.py save_splits): a folder of
+// `<start>_<end>.safetensors` splits (end inclusive), each with `locations` [N, 3] = (batch, position,
+// latent - start) as U16/U32/I64, `activations` [N] (F16/F32) and `tokens` [n_sequences, seq_len].
+// Each sequence becomes a text document whose tokens are the token ids (delphi stores no strings);
+// the splits are referenced as shards so mining reads the already-encoded features directly.
+import fs from 'node:fs';
+import path from 'node:path';
+import { hashFile } from '../engine/formats/hashing';
+import { INT_DTYPE_BYTES, openSafetensors, type SafetensorsFile } from '../engine/formats/safetensors';
+import type { Project } from '../project/project';
+import { AppError, badFile } from '../util/errors';
+import { insertCorpus, insertDocument, insertShard } from './corpus-store';
+import type { ImportActivationsResult } from './activations-import';
+
+const SPLIT = /^(\d+)_(\d+)\.safetensors$/;
+
+export function readIntTensor(st: SafetensorsFile, name: string): Float64Array {
+  const info = st.tensors.get(name);
+  const file = path.basename(st.path);
+  if (!info) throw badFile(file, name, 'a tensor with this name', `tensors ${[...st.tensors.keys()].join(', ')}`);
+  const bytes = Buffer.alloc(info.byteLength);
+  const fd = fs.openSync(st.path, 'r');
+  try {
+    fs.readSync(fd, bytes, 0, info.byteLength, info.fileOffset);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const dtype = info.dtype as string;
+  const width = INT_DTYPE_BYTES[dtype];
+  if (!width) throw badFile(file, `${name}.dtype`, 'an integer dtype (U16, U32, I32, I64)', dtype);
+  const n = info.byteLength / width;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * width;
+    out[i] =
+      dtype === 'U16' ? bytes.readUInt16LE(o) : dtype === 'I16' ? bytes.readInt16LE(o) : dtype === 'U32' ? bytes.readUInt32LE(o) : dtype === 'I32' ? bytes.readInt32LE(o)
+        : dtype === 'U8' ? bytes[o] : dtype === 'I8' ? bytes.readInt8(o) : Number(dtype === 'I64' ? bytes.readBigInt64LE(o) : bytes.readBigUInt64LE(o));
+  }
+  return out;
+}
+
+export async function importDelphiCache(project: Project, dir: string, corpusName?: string, saeName?: string): Promise<ImportActivationsResult> {
+  const folder = path.resolve(dir);
+  const splits = fs
+    .readdirSync(folder)
+    .map((name) => ({ name, m: SPLIT.exec(name) }))
+    .filter((s) => s.m)
+    .map((s) => ({ name: s.name, start: Number(s.m![1]), end: Number(s.m![2]) }))
+    .sort((a, b) => a.start - b.start);
+  if (splits.length === 0) throw badFile(path.basename(folder), '(folder)', 'delphi splits named <start>_<end>.safetensors');
+  const width = splits[splits.length - 1].end + 1;
+  let tokens: Float64Array | undefined;
+  let tokenShape: number[] = [];
+  const shards: { file: string; split: { start: number; end: number }; loc: { shape: number[] }; act: { dtype: string }; hash: { size: number; sha256: string } }[] = [];
+  for (const split of splits) {
+    const file = path.join(folder, split.name);
+    const st = openSafetensors(file, { allowIntegers: true });
+    const loc = st.tensors.get('locations');
+    const act = st.tensors.get('activations');
+    if (!loc || loc.shape.length !== 2 || loc.shape[1] !== 3) throw badFile(split.name, 'locations', 'shape [N, 3] (batch, position, latent)', loc ? `[${loc.shape.join(', ')}]` : 'missing');
+    if (!act || act.shape.length !== 1 || act.shape[0] !== loc.shape[0]) throw badFile(split.name, 'activations', `shape [${loc.shape[0]}] (one per location)`, act ? `[${act.shape.join(', ')}]` : 'missing');
+    const tok = st.tensors.get('tokens');
+    if (!tok || tok.shape.length !== 2) throw badFile(split.name, 'tokens', 'shape [n_sequences, seq_len] (cache saved with save_tokens)', tok ? `[${tok.shape.join(', ')}]` : 'missing');
+    if (!tokens) (tokens = readIntTensor(st, 'tokens')), (tokenShape = tok.shape);
+    else if (tok.shape.join() !== tokenShape.join()) throw badFile(split.name, 'tokens', `shape [${tokenShape.join(', ')}] like the other splits`, `[${tok.shape.join(', ')}]`);
+    const locations = readIntTensor(st, 'locations');
+    for (let i = 0; i < locations.length; i += 3) {
+      const [b, p, l] = [locations[i], locations[i + 1], locations[i + 2]];
+      if (b >= tokenShape[0] || p >= tokenShape[1] || l > split.end - split.start) {
+        throw badFile(split.name, `locations[${i / 3}]`, `batch < ${tokenShape[0]}, position < ${tokenShape[1]}, latent <= ${split.end - split.start}`, `(${b}, ${p}, ${l})`);
+      }
+    }
+    shards.push({ file, split, loc, act, hash: await hashFile(file) });
+  }
+  const [nSeq, seqLen] = tokenShape;
+  const name = corpusName ?? path.basename(folder);
+  return project.db.transaction(() => {
+    let sae = project.db.prepare('SELECT id, d_sae FROM saes WHERE name = ?').get(saeName ?? name) as { id: number; d_sae: number } | undefined;
+    if (sae && sae.d_sae < width) throw new AppError('invalid_input', `SAE "${saeName}" has d_sae ${sae.d_sae} but the cache's splits go up to latent ${width - 1}`);
+    if (!sae) {
+      const config = { precomputed: true, files: [] };
+      project.db
+        .prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, path, config_json, created_at) VALUES (?, 'delphi', 'precomputed', 0, ?, ?, ?, ?)`)
+        .run(saeName ?? name, width, folder, JSON.stringify(config), Date.now());
+    }
+    const corpusId = insertCorpus(project.db, name, `delphi cache ${folder}`, { format: 'delphi', width, sequences: nSeq, seqLen });
+    const docIds: number[] = [];
+    for (let b = 0; b < nSeq; b++) {
+      const toks = Array.from(tokens!.subarray(b * seqLen, (b + 1) * seqLen), (t) => `#${t}`);
+      docIds.push(insertDocument(project.db, corpusId, { externalId: `seq-${b}`, kind: 'text', text: null, tokens: toks, mediaSha256: null, meta: { delphiBatch: b } }));
+    }
+    shards.forEach((s, i) =>
+      insertShard(project.db, corpusId, {
+        ordinal: i,
+        kind: 'delphi',
+        container: 'safetensors',
+        path: s.file,
+        size: s.hash.size,
+        sha256: s.hash.sha256,
+        dtype: s.act.dtype,
+        shape: s.loc.shape,
+        dataOffset: 0,
+        rows: s.loc.shape[0],
+        layout: { latentStart: s.split.start, latentEnd: s.split.end, firstDocumentId: docIds[0], sequences: nSeq, seqLen },
+      }),
+    );
+    return { corpusId, corpus: name, documents: nSeq, shards: shards.length, rows: nSeq * seqLen, contentRows: nSeq * seqLen };
+  })();
+}

@@ -1,0 +1,151 @@
+// `import-sae`: detect and load an SAE (which validates shapes and finite weights), then record a
+// REFERENCE to its files (path, size, sha256) in `saes`. Weights are never copied into the project;
+// before every later use the files are checked against the recorded size and sha256.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Project } from '../project/project';
+import { loadSae } from '../engine/formats/detect';
+import type { LoadSaeOptions } from '../engine/formats/options';
+import type { SaeFormat, SaeWeights, SourceFile } from '../engine/sae-model';
+import { AppError } from '../util/errors';
+
+export interface ImportSaeOptions {
+  path: string;
+  name?: string;
+  format?: string;
+  inputScale?: number;
+  layer?: number;
+}
+
+/** What config_json holds: everything needed to rebuild the same encoder later. */
+export interface SaeConfig {
+  normalizeActivations: SaeWeights['normalizeActivations'];
+  applyBDecToInput: boolean;
+  k?: number;
+  inputScale?: number;
+  rescaleActsByDecoderNorm?: boolean;
+  files: SourceFile[];
+}
+
+export interface SaeRecord {
+  id: number;
+  name: string;
+  format: string;
+  architecture: string;
+  layer: number | null;
+  hookPoint: string | null;
+  dIn: number;
+  dSae: number;
+  path: string;
+  size: number | null;
+  sha256: string | null;
+  config: SaeConfig;
+}
+
+export async function importSae(project: Project, options: ImportSaeOptions): Promise<SaeRecord> {
+  const absolute = path.resolve(options.path);
+  const name = options.name ?? path.basename(absolute).replace(/\.(pt|pth|pkl|npz)$/i, '');
+  if (project.db.prepare('SELECT 1 FROM saes WHERE name = ?').get(name)) {
+    throw new AppError('conflict', `an SAE named "${name}" is already in this project; pass --name to choose another`);
+  }
+  if (options.inputScale !== undefined && !(options.inputScale > 0 && Number.isFinite(options.inputScale))) {
+    throw new AppError('invalid_input', `--input-scale: expected a positive number, got ${options.inputScale}`);
+  }
+  const loadOptions: LoadSaeOptions = {};
+  if (options.format !== undefined) loadOptions.format = options.format as SaeFormat;
+  if (options.inputScale !== undefined) loadOptions.inputScale = options.inputScale;
+  // Loading validates everything (headers, shapes against the config, NaN/Inf) before any write.
+  const w = await loadSae(absolute, loadOptions);
+  const config: SaeConfig = { normalizeActivations: w.normalizeActivations, applyBDecToInput: w.applyBDecToInput, files: w.source.files };
+  if (w.k !== undefined) config.k = w.k;
+  if (w.inputScale !== undefined) config.inputScale = w.inputScale;
+  if (w.rescaleActsByDecoderNorm) config.rescaleActsByDecoderNorm = true;
+  // The weights file is the largest source file; the row's size/sha256 name it, config_json all of them.
+  const main = [...w.source.files].sort((a, b) => b.size - a.size)[0];
+  const layer = options.layer ?? w.layer ?? null;
+  const id = Number(
+    project.db
+      .prepare(
+        `INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(name, w.source.format, w.architecture, layer, w.hookPoint ?? null, w.dIn, w.dSae, absolute, main.size, main.sha256, JSON.stringify(config), Date.now())
+      .lastInsertRowid,
+  );
+  return getSaeByName(project, name, id);
+}
+
+interface RawSae {
+  id: number;
+  name: string;
+  format: string;
+  architecture: string;
+  layer: number | null;
+  hook_point: string | null;
+  d_in: number;
+  d_sae: number;
+  path: string;
+  size: number | null;
+  sha256: string | null;
+  config_json: string;
+}
+
+export function getSaeByName(project: Project, name: string, id?: number): SaeRecord {
+  const raw = (
+    id !== undefined ? project.db.prepare('SELECT * FROM saes WHERE id = ?').get(id) : project.db.prepare('SELECT * FROM saes WHERE name = ?').get(name)
+  ) as RawSae | undefined;
+  if (!raw) {
+    const known = (project.db.prepare('SELECT name FROM saes ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
+    throw new AppError('not_found', `no SAE named "${name}" in this project (known: ${known}); import one with \`sightline import-sae\``);
+  }
+  const config = JSON.parse(raw.config_json) as SaeConfig;
+  config.files ??= [];
+  return {
+    id: raw.id,
+    name: raw.name,
+    format: raw.format,
+    architecture: raw.architecture,
+    layer: raw.layer,
+    hookPoint: raw.hook_point,
+    dIn: raw.d_in,
+    dSae: raw.d_sae,
+    path: raw.path,
+    size: raw.size,
+    sha256: raw.sha256,
+    config,
+  };
+}
+
+/** Cheap check before loading: every referenced file still exists with its recorded size. */
+export function checkSaeFilesPresent(sae: SaeRecord): void {
+  for (const file of sae.config.files) {
+    if (!fs.existsSync(file.path)) throw new AppError('not_found', `SAE "${sae.name}": ${file.path} is missing (it was referenced at import, not copied)`);
+    const size = fs.statSync(file.path).size;
+    if (size !== file.size) throw changedError(sae, file, `size ${size} bytes, recorded ${file.size}`);
+  }
+}
+
+/** After loading: the hashes the engine computed must equal the recorded ones. */
+export function checkSaeHashes(sae: SaeRecord, loaded: readonly SourceFile[]): void {
+  for (const file of sae.config.files) {
+    const now = loaded.find((f) => path.resolve(f.path) === path.resolve(file.path));
+    if (!now) throw changedError(sae, file, 'the file is no longer part of the SAE');
+    if (now.size !== file.size) throw changedError(sae, file, `size ${now.size} bytes, recorded ${file.size}`);
+    if (file.sha256 && now.sha256 !== file.sha256) throw changedError(sae, file, `sha256 ${now.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…`);
+  }
+}
+
+function changedError(sae: SaeRecord, file: SourceFile, what: string): AppError {
+  return new AppError(
+    'bad_file',
+    `${path.basename(file.path)}: SAE "${sae.name}" changed since it was imported (${what}); refusing to use it. Re-import it under a new name if the change is intended.`,
+    { file: file.path, field: 'sha256', expected: file.sha256, found: what },
+  );
+}
+
+/** Options to reload the same SAE in the engine. */
+export function loadOptionsOf(sae: SaeRecord): LoadSaeOptions {
+  const o: LoadSaeOptions = { format: sae.format as SaeFormat };
+  if (sae.config.inputScale !== undefined) o.inputScale = sae.config.inputScale;
+  return o;
+}

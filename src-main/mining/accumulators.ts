@@ -1,0 +1,224 @@
+// Per-feature statistics updated batch by batch in one pass, in typed arrays whose size depends on
+// d_sae and the settings only, never on the corpus:
+// - exact fire counts, split by image patches and text tokens, and the max;
+// - a histogram of HIST_BINS equal-width bins over [0, HIST_BINS * width], where width is a power of
+//   two that doubles (adjacent bins merge pairwise) whenever a larger value arrives. Merging is
+//   exact, and the final width is the smallest power of two whose range holds the max, so the result
+//   does not depend on the order rows arrive in;
+// - per histogram bin, a bottom-k sample (the RESERVOIR firings with the smallest hash keys): uniform
+//   within the bin, mergeable when bins merge, and reproducible across batch sizes and resumes because
+//   keys hash (feature, token number) instead of drawing from a stateful RNG;
+// - per feature, a min-heap of the `top` documents keyed by each document's max activation.
+import { ROW_IMAGE, ROW_TEXT } from './layout';
+
+export const HIST_BINS = 32;
+export const RESERVOIR = 2;
+
+/** A well-mixed 32-bit key for (feature, token number): murmur3's finaliser. */
+export function sampleKey(feature: number, token: number): number {
+  let h = Math.imul(feature, 0x9e3779b1) ^ Math.imul(token, 0x85ebca6b) ^ Math.imul(token / 4294967296, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export interface RowInfo {
+  /** documents.id per row */
+  doc: Int32Array;
+  kind: Uint8Array;
+}
+
+export class FeatureAccumulators {
+  tokens = 0;
+  imageTokens = 0;
+  textTokens = 0;
+  readonly fires: Float64Array;
+  readonly imageFires: Float64Array;
+  readonly textFires: Float64Array;
+  readonly max: Float32Array;
+  /** histogram bin width per feature (a power of two); 0 before the first firing */
+  readonly width: Float64Array;
+  readonly hist: Float64Array;
+  readonly resDoc: Int32Array;
+  readonly resVal: Float32Array;
+  readonly resKey: Uint32Array;
+  readonly topDoc: Int32Array;
+  readonly topVal: Float32Array;
+  readonly topSize: Uint16Array;
+
+  constructor(
+    readonly dSae: number,
+    readonly top: number,
+  ) {
+    this.fires = new Float64Array(dSae);
+    this.imageFires = new Float64Array(dSae);
+    this.textFires = new Float64Array(dSae);
+    this.max = new Float32Array(dSae);
+    this.width = new Float64Array(dSae);
+    this.hist = new Float64Array(dSae * HIST_BINS);
+    this.resDoc = new Int32Array(dSae * HIST_BINS * RESERVOIR).fill(-1);
+    this.resVal = new Float32Array(dSae * HIST_BINS * RESERVOIR);
+    this.resKey = new Uint32Array(dSae * HIST_BINS * RESERVOIR);
+    this.topDoc = new Int32Array(dSae * top).fill(-1);
+    this.topVal = new Float32Array(dSae * top);
+    this.topSize = new Uint16Array(dSae);
+  }
+
+  /**
+   * One encoded batch: `values`/`indices` are [n, k] (largest first, zeros at the tail), for content
+   * rows only (special rows never reach the encoder). `firstToken` numbers the batch's first row in
+   * the whole pass, for the sample keys.
+   */
+  addBatch(values: Float32Array, indices: Int32Array, n: number, k: number, rows: RowInfo, firstToken: number): void {
+    for (let r = 0; r < n; r++) {
+      const kind = rows.kind[r];
+      const doc = rows.doc[r];
+      const image = kind === ROW_IMAGE;
+      this.tokens++;
+      if (image) this.imageTokens++;
+      else if (kind === ROW_TEXT) this.textTokens++;
+      const token = firstToken + r;
+      for (let j = r * k, end = j + k; j < end; j++) {
+        const v = values[j];
+        if (!(v > 0)) break; // sorted descending: the rest are zero
+        this.addFiring(indices[j], v, doc, image, token);
+      }
+    }
+  }
+
+  addFiring(f: number, v: number, doc: number, image: boolean, token: number): void {
+    this.fires[f]++;
+    if (image) this.imageFires[f]++;
+    else this.textFires[f]++;
+    if (v > this.max[f]) this.max[f] = v;
+    let w = this.width[f];
+    if (w === 0) w = this.width[f] = 2 ** Math.ceil(Math.log2(v / HIST_BINS));
+    while (v > w * HIST_BINS) w = this.mergeBins(f);
+    const bin = Math.min(HIST_BINS - 1, Math.floor(v / w));
+    this.hist[f * HIST_BINS + bin]++;
+    this.offerSample(f * HIST_BINS + bin, doc, v, sampleKey(f, token));
+    this.offerTop(f, doc, v);
+  }
+
+  /** Double feature f's bin width: bins 2i and 2i+1 become bin i, their samples merge. */
+  private mergeBins(f: number): number {
+    const h = f * HIST_BINS;
+    for (let b = 0; b < HIST_BINS / 2; b++) {
+      this.hist[h + b] = this.hist[h + 2 * b] + this.hist[h + 2 * b + 1];
+      this.mergeSamples(h + b, h + 2 * b, h + 2 * b + 1);
+    }
+    for (let b = HIST_BINS / 2; b < HIST_BINS; b++) {
+      this.hist[h + b] = 0;
+      const s = (h + b) * RESERVOIR;
+      this.resDoc.fill(-1, s, s + RESERVOIR);
+    }
+    return (this.width[f] *= 2);
+  }
+
+  private mergeSamples(into: number, a: number, b: number): void {
+    const docs: number[] = [];
+    const vals: number[] = [];
+    const keys: number[] = [];
+    for (const src of [a, b]) {
+      for (let i = src * RESERVOIR; i < (src + 1) * RESERVOIR; i++) {
+        if (this.resDoc[i] < 0) continue;
+        docs.push(this.resDoc[i]), vals.push(this.resVal[i]), keys.push(this.resKey[i]);
+      }
+    }
+    const order = keys.map((_, i) => i).sort((x, y) => keys[x] - keys[y]);
+    for (let i = 0; i < RESERVOIR; i++) {
+      const slot = into * RESERVOIR + i;
+      const o = order[i];
+      if (o === undefined) this.resDoc[slot] = -1;
+      else (this.resDoc[slot] = docs[o]), (this.resVal[slot] = vals[o]), (this.resKey[slot] = keys[o]);
+    }
+  }
+
+  private offerSample(bin: number, doc: number, v: number, key: number): void {
+    const base = bin * RESERVOIR;
+    let worst = base;
+    for (let i = base; i < base + RESERVOIR; i++) {
+      if (this.resDoc[i] < 0) {
+        worst = i;
+        break;
+      }
+      if (this.resKey[i] > this.resKey[worst]) worst = i;
+    }
+    if (this.resDoc[worst] >= 0 && key >= this.resKey[worst]) return;
+    this.resDoc[worst] = doc;
+    this.resVal[worst] = v;
+    this.resKey[worst] = key;
+  }
+
+  /** Min-heap per feature (root = weakest kept document); a document appears once, with its max. */
+  private offerTop(f: number, doc: number, v: number): void {
+    const base = f * this.top;
+    const size = this.topSize[f];
+    if (size === this.top && v <= this.topVal[base]) return;
+    for (let i = 0; i < size; i++) {
+      if (this.topDoc[base + i] === doc) {
+        if (v > this.topVal[base + i]) (this.topVal[base + i] = v), this.siftDown(base, size, i);
+        return;
+      }
+    }
+    if (size < this.top) {
+      let i = size;
+      this.topSize[f] = size + 1;
+      // sift up
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (this.topVal[base + parent] <= v) break;
+        this.topVal[base + i] = this.topVal[base + parent];
+        this.topDoc[base + i] = this.topDoc[base + parent];
+        i = parent;
+      }
+      this.topVal[base + i] = v;
+      this.topDoc[base + i] = doc;
+      return;
+    }
+    this.topVal[base] = v;
+    this.topDoc[base] = doc;
+    this.siftDown(base, size, 0);
+  }
+
+  private siftDown(base: number, size: number, start: number): void {
+    let i = start;
+    const v = this.topVal[base + i];
+    const d = this.topDoc[base + i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const c = l + 1 < size && this.topVal[base + l + 1] < this.topVal[base + l] ? l + 1 : l;
+      if (this.topVal[base + c] >= v) break;
+      this.topVal[base + i] = this.topVal[base + c];
+      this.topDoc[base + i] = this.topDoc[base + c];
+      i = c;
+    }
+    this.topVal[base + i] = v;
+    this.topDoc[base + i] = d;
+  }
+
+  /** Every array, in a fixed order, for a checkpoint file. */
+  arrays(): ArrayBufferView[] {
+    const counters = Float64Array.of(this.tokens, this.imageTokens, this.textTokens);
+    return [counters, this.fires, this.imageFires, this.textFires, this.max, this.width, this.hist, this.resDoc, this.resVal, this.resKey, this.topDoc, this.topVal, this.topSize];
+  }
+
+  static restore(dSae: number, top: number, blob: Buffer): FeatureAccumulators {
+    const acc = new FeatureAccumulators(dSae, top);
+    const targets = acc.arrays();
+    const expected = targets.reduce((n, a) => n + a.byteLength, 0);
+    if (blob.byteLength !== expected) throw new Error(`checkpoint: expected ${expected} bytes for d_sae ${dSae}, top ${top}; found ${blob.byteLength}`);
+    let offset = 0;
+    for (const t of targets) {
+      new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(blob.subarray(offset, offset + t.byteLength));
+      offset += t.byteLength;
+    }
+    const counters = targets[0] as Float64Array;
+    [acc.tokens, acc.imageTokens, acc.textTokens] = [counters[0], counters[1], counters[2]];
+    return acc;
+  }
+}

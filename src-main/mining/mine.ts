@@ -1,0 +1,176 @@
+// `mine`: one streaming pass over a corpus's shards. The engine worker encodes each batch with the
+// ONNX encoder (TopK in the graph: K = the SAE's k for TopK SAEs, else `topK`, 64 by default, per
+// token; a dense [N, d_sae] never reaches JS), the main thread updates the accumulators while the
+// worker encodes the next batch, and the job checkpoints the accumulators so a crash resumes. At the
+// end the chosen example documents are re-encoded and features + examples are written in one
+// transaction, replacing any earlier mining of this SAE.
+import { EngineClient } from '../engine/client';
+import type { EncodeBatchResult } from '../engine/protocol';
+import type { ProviderPreference } from '../engine/session';
+import fs from 'node:fs';
+import { getCorpus, type ShardRecord } from '../importers/corpus-store';
+import { checkSaeFilesPresent, checkSaeHashes, getSaeByName, loadOptionsOf } from '../importers/sae-import';
+import type { ProgressListener } from '../jobs/runner';
+import { JobRunner } from '../jobs/runner';
+import type { Project } from '../project/project';
+import { AppError } from '../util/errors';
+import { FeatureAccumulators } from './accumulators';
+import { segmentRowCount } from './layout';
+import { DenseShardReader, type Batch } from './shard-reader';
+import { DEFAULT_SELECT, type QuantileScheme } from './select';
+import { writeMiningResults } from './write-results';
+
+export interface MineOptions {
+  sae: string;
+  corpus: string;
+  top?: number;
+  provider?: ProviderPreference;
+  batch?: number;
+  scheme?: QuantileScheme;
+  /** K per token for non-TopK SAEs (default 64) */
+  topK?: number;
+  threads?: number;
+  /** how often to checkpoint (default 30 s); 0 checkpoints after every batch */
+  checkpointMs?: number;
+  listener?: ProgressListener;
+  info?: (line: string) => void;
+  runner?: JobRunner;
+}
+
+export interface MineSummary {
+  jobId: number;
+  state: 'done' | 'cancelled';
+  sae: string;
+  corpus: string;
+  tokens: number;
+  features: number;
+  alive: number;
+  examples: number;
+  provider: string;
+  providerReason: string;
+  k: number;
+  scheme: QuantileScheme;
+  resumedFromTokens: number | null;
+  seconds: number;
+}
+
+interface Position {
+  shard: number;
+  row: number;
+}
+
+export const DEFAULT_TOPK = 64;
+
+export async function mine(project: Project, options: MineOptions): Promise<MineSummary> {
+  const started = Date.now();
+  const info = options.info ?? (() => {});
+  const sae = getSaeByName(project, options.sae);
+  const corpus = getCorpus(project.db, options.corpus);
+  const top = options.top ?? 20;
+  const scheme = options.scheme ?? 'equal-count';
+  const batchSize = options.batch ?? 4096;
+  if (!(top >= 1 && top <= 1000)) throw new AppError('invalid_input', `--top: expected 1..1000, got ${top}`);
+  if (!(batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive number, got ${batchSize}`);
+  if (corpus.shards.some((s) => s.kind !== 'dense')) throw new AppError('unsupported', `corpus "${corpus.name}" holds precomputed (delphi) activations; mine it with \`mine-sparse\``);
+  const dIn = corpus.shards[0]?.shape[1];
+  if (dIn !== sae.dIn) throw new AppError('invalid_input', `corpus "${corpus.name}" has d_in ${dIn} but SAE "${sae.name}" expects d_in ${sae.dIn}`);
+  checkSaeFilesPresent(sae);
+  for (const s of corpus.shards) {
+    const size = fs.existsSync(s.path) ? fs.statSync(s.path).size : -1;
+    if (size !== s.size) throw new AppError('bad_file', `${s.path}: shard changed since import (size ${size} bytes, recorded ${s.size})`);
+  }
+  const k = sae.architecture === 'topk' && sae.config.k ? Math.min(sae.config.k, sae.dSae) : Math.min(options.topK ?? DEFAULT_TOPK, sae.dSae);
+  const total = corpus.shards.reduce((n, s) => n + (s.layout.segments ?? []).reduce((m, seg) => m + (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)), 0), 0);
+  const settings = { scheme, ...DEFAULT_SELECT };
+  // Batch size, provider and threads do not change the result, so a resume may use others.
+  const params = { sae: sae.id, saeSha256: sae.sha256, corpus: corpus.id, top, k, scheme, ...DEFAULT_SELECT };
+  const runner = options.runner ?? new JobRunner();
+  const client = EngineClient.start();
+  let provider = { provider: 'cpu', reason: '' };
+  try {
+    const outcome = await runner.run<Position, { examples: number; alive: number }>(
+      { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
+      async (job) => {
+        const loaded = await client.loadSae({
+          source: { kind: 'path', path: sae.path, options: loadOptionsOf(sae) },
+          providers: options.provider ?? 'auto',
+          ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+        });
+        checkSaeHashes(sae, loaded.source.files);
+        provider = loaded.provider;
+        info(`mine: encoding on ${loaded.provider.provider} (${loaded.provider.reason})`);
+        let acc: FeatureAccumulators;
+        let at: Position = { shard: 0, row: 0 };
+        if (job.resumed?.blob) {
+          acc = FeatureAccumulators.restore(sae.dSae, top, job.resumed.blob);
+          at = job.resumed.state;
+          info(`mine: resuming job ${job.id} from its checkpoint at ${acc.tokens}/${total} tokens`);
+        } else {
+          acc = new FeatureAccumulators(sae.dSae, top);
+        }
+        const checkpointMs = options.checkpointMs ?? 30_000;
+        let lastCheckpoint = Date.now();
+        const reads = streamBatches(corpus.shards, dIn, batchSize, at);
+        let current = reads.next().value;
+        let inflight: Promise<EncodeBatchResult> | undefined = current ? client.encodeBatch(loaded.saeId, current.x, k) : undefined;
+        while (current && inflight) {
+          // Read the next batch while the worker encodes this one (double buffering).
+          const next = reads.next().value;
+          const result = await inflight;
+          inflight = next ? client.encodeBatch(loaded.saeId, next.x, k) : undefined;
+          acc.addBatch(result.values, result.indices, result.n, result.k, current, acc.tokens);
+          at = { shard: current.shard, row: current.nextRow };
+          job.progress(acc.tokens, total);
+          if (Date.now() - lastCheckpoint >= checkpointMs && next) {
+            job.checkpoint(at, acc.tokens, acc.arrays());
+            lastCheckpoint = Date.now();
+          }
+          if (job.cancelled) {
+            await inflight?.catch(() => undefined);
+            job.throwIfCancelled();
+          }
+          current = next;
+        }
+        job.progress(acc.tokens, total, 'writing features and examples');
+        return writeMiningResults(project, client, loaded.saeId, sae, corpus, acc, settings, job, { provider: loaded.provider.provider, k });
+      },
+    );
+    const tokens = outcome.state === 'done' ? total : 0;
+    return {
+      jobId: outcome.jobId,
+      state: outcome.state,
+      sae: sae.name,
+      corpus: corpus.name,
+      tokens,
+      features: sae.dSae,
+      alive: outcome.result?.alive ?? 0,
+      examples: outcome.result?.examples ?? 0,
+      provider: provider.provider,
+      providerReason: provider.reason,
+      k,
+      scheme,
+      resumedFromTokens: outcome.resumedFrom,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Batches in corpus order from a position; a batch never spans two shards. */
+function* streamBatches(shards: ShardRecord[], dIn: number, size: number, from: Position): Generator<Batch> {
+  for (let i = from.shard; i < shards.length; i++) {
+    const reader = new DenseShardReader(shards[i], dIn);
+    try {
+      let row = i === from.shard ? from.row : 0;
+      for (;;) {
+        const batch = reader.nextBatch(row, size, i);
+        if (!batch) break;
+        row = batch.nextRow;
+        yield batch;
+      }
+    } finally {
+      reader.close();
+    }
+  }
+}
