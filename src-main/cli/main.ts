@@ -2,32 +2,35 @@ import { AppError, toErrorValue } from '../util/errors';
 import { helpText, parseCommandArgs, type Command, type Output } from './command';
 import { campaignCreateCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
 import { demoCommand } from './commands/demo';
-import { templateListCommand, templateShowCommand } from './commands/template';
 import { exportCommand } from './commands/export';
-import { raterAddCommand } from './commands/rater-add';
-import { serveCommand } from './commands/serve';
-import { importSaeCommand } from './commands/import-sae';
-import { importActivationsCommand } from './commands/import-activations';
-import { mineCommand } from './commands/mine';
 import { featuresCommand } from './commands/features';
-import { resultsCommand } from './commands/results';
+import { importActivationsCommand } from './commands/import-activations';
 import { importResultsCommand } from './commands/import-results';
+import { importSaeCommand } from './commands/import-sae';
+import { mineCommand } from './commands/mine';
+import { raterAddCommand } from './commands/rater-add';
+import { resultsCommand } from './commands/results';
+import { serveCommand } from './commands/serve';
+import { templateListCommand, templateShowCommand } from './commands/template';
 
+/** Every command, in the order `sightline --help` lists them: set-up, features, rating, results. */
 export const COMMANDS: Command[] = [
   demoCommand,
   serveCommand,
-  raterAddCommand,
+  importSaeCommand,
+  importActivationsCommand,
+  mineCommand,
+  featuresCommand,
+  templateListCommand,
+  templateShowCommand,
   campaignCreateCommand,
   campaignListCommand,
   campaignStatusCommand,
-  templateListCommand,
-  templateShowCommand,
-  exportCommand,
+  raterAddCommand,
   resultsCommand,
+  exportCommand,
   importResultsCommand,
 ];
-// SAE engine commands (issue 3).
-COMMANDS.push(importSaeCommand, importActivationsCommand, mineCommand, featuresCommand);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
