@@ -2,9 +2,9 @@
 // process, as on a LAN), each fetching and submitting with no think time, for 60 s. Prints
 // throughput and latency, then checks the invariants: no item past its overlap, no rater given an
 // item twice, every acknowledged submit in the database. Bounded in count and time; loopback only.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { serve } from '../../tests/e2e/harness';
 import { openProject } from '../../src-main/project/project';
 import { findCampaignByName } from '../../src-main/store/campaigns';
 import { insertRater } from '../../src-main/store/raters';
@@ -24,17 +24,8 @@ const campaign = findCampaignByName(setup.db, 'lan');
 const tokens = Array.from({ length: RATERS }, (_, index) => insertRater(setup.db, campaign.id, `rater-${index}`, campaign.seed).token);
 setup.close();
 
-const cli = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'sightline.cjs');
-const server = spawn(process.execPath, [cli, 'serve', '--project', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout!.on('data', (chunk) => {
-    out += chunk;
-    const match = /Sightline ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-});
+const served = await serve(dir);
+const base = served.url;
 
 const latencies: number[] = [];
 let errors = 0;
@@ -66,7 +57,7 @@ async function rater(token: string): Promise<void> {
 const started = performance.now();
 await Promise.all(tokens.map(rater));
 const elapsed = (performance.now() - started) / 1000;
-server.kill('SIGTERM');
+await served.stop();
 
 const db = new Database(path.join(dir, 'project.sqlite'), { readonly: true });
 const overOverlap = db.prepare("SELECT COUNT(*) FROM (SELECT item_id FROM assignments WHERE status = 'submitted' GROUP BY item_id HAVING COUNT(*) > ?)").pluck().get(OVERLAP) as number;

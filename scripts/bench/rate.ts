@@ -3,9 +3,7 @@
 // Measured inside the page: a capture-phase keydown listener stamps Enter; a MutationObserver sees
 // the next item's assignment id land in the DOM; the stamp after the following animation frame is
 // "painted". The submit itself is durable (synchronous=FULL) before the next item shows.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { launchChromium } from '../../tests/e2e/harness';
+import { launchChromium, serve } from '../../tests/e2e/harness';
 import { openProject } from '../../src-main/project/project';
 import { findCampaignByName } from '../../src-main/store/campaigns';
 import { insertRater } from '../../src-main/store/raters';
@@ -25,17 +23,8 @@ const token = insertRater(project.db, campaign.id, 'bench', campaign.seed).token
 project.close();
 console.log(`bench rate: seeded ${ITEMS} items in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
-const cli = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'sightline.cjs');
-const server = spawn(process.execPath, [cli, 'serve', '--project', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout!.on('data', (chunk) => {
-    out += chunk;
-    const match = /Sightline ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-});
+const served = await serve(dir);
+const base = served.url;
 
 const browser = await launchChromium();
 try {
@@ -70,5 +59,5 @@ try {
   figure('rate', 'submit keypress to next item painted p99', percentile(latencies, 99), 'ms', shape);
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
+  await served.stop();
 }

@@ -18,7 +18,7 @@ import { AppError, badFile } from '../util/errors';
 import { hashSeed } from '../util/random';
 import { restoreFormula } from './csv-cells';
 import { ANSWER_PREFIX, HIDDEN_PREFIX, HIT_ID_FIELD, INPUT_PREFIX, parseMturkTime } from './mturk-format';
-import { decodeUtf8Strict } from './utf8';
+import { decodeUtf8Strict } from '../util/utf8';
 
 export interface MturkImportOptions {
   campaignName: string;

@@ -3,9 +3,12 @@ import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { CONTENT_SECURITY_POLICY } from './csp';
 
-const MIME: Record<string, string> = {
+/** Content types of what the renderer build and the media store hold; shared with the Electron app protocol. */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.woff2': 'font/woff2',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
@@ -30,7 +33,7 @@ export function sendFile(response: ServerResponse, file: string, cache = 'no-cac
       return;
     }
     response.writeHead(200, {
-      'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Content-Length': stat.size,
       'Cache-Control': cache,
       ...securityHeaders,

@@ -1,24 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Protocol } from 'electron';
-import { safeJoin, securityHeaders } from '../http/static';
+import { CONTENT_TYPES, safeJoin, securityHeaders } from '../http/static';
 import type { Project } from '../project/project';
 import { APP_HOST, APP_SCHEME } from './origin';
-
-// The HTTP server's table is private to src-main/http; these are the types the renderer build emits.
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.json': 'application/json',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 /**
  * Registers `sightline-app:` as a standard, secure scheme so pages served from it get a real

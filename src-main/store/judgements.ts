@@ -1,12 +1,13 @@
 import type { Answer } from '../contract/types';
 import type { Db } from './db';
+import { shownOrderJson } from '../export/shown-order';
 import type { ShownRecord } from './assignments';
 
 /** Appends a submission. Judgements are never updated or deleted (triggers enforce it). */
 export function insertSubmission(db: Db, args: { assignmentId: number; answer: Answer; shown: ShownRecord; activeMs: number; now: number }): number {
   const { lastInsertRowid } = db
-    .prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?)")
-    .run(args.assignmentId, JSON.stringify(args.answer), JSON.stringify(args.shown), args.activeMs, args.now);
+    .prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)")
+    .run(args.assignmentId, JSON.stringify(args.answer), JSON.stringify(args.shown), shownOrderJson(args.shown), args.activeMs, args.now);
   return Number(lastInsertRowid);
 }
 
@@ -29,39 +30,4 @@ export function lastLiveSubmission(db: Db, raterId: number): { id: number; assig
        ORDER BY j.id DESC LIMIT 1`,
     )
     .get(raterId) as { id: number; assignmentId: number; shownJson: string } | undefined;
-}
-
-export interface LiveJudgementRow {
-  judgement_id: number;
-  assignment_id: number;
-  item_id: number;
-  item_position: number;
-  item_kind: string;
-  payload_json: string;
-  hidden_json: string;
-  condition: string | null;
-  rater_pseudonym: string;
-  answer_json: string;
-  shown_json: string;
-  active_ms: number;
-  leased_at: number;
-  submitted_at: number;
-}
-
-/** Every live (not superseded) submission of a campaign, streamed row by row in judgement order. */
-export function iterateLiveJudgements(db: Db, campaignId: number): IterableIterator<LiveJudgementRow> {
-  return db
-    .prepare(
-      `SELECT j.id AS judgement_id, a.id AS assignment_id, i.id AS item_id, i.position AS item_position, i.kind AS item_kind,
-              i.payload_json, i.hidden_json, i.condition, r.pseudonym AS rater_pseudonym,
-              j.answer_json, j.shown_json, j.active_ms, a.leased_at, j.submitted_at
-       FROM judgements j
-       JOIN assignments a ON a.id = j.assignment_id
-       JOIN items i ON i.id = a.item_id
-       JOIN raters r ON r.id = a.rater_id
-       WHERE i.campaign_id = ? AND j.action = 'submit'
-         AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)
-       ORDER BY j.id`,
-    )
-    .iterate(campaignId) as IterableIterator<LiveJudgementRow>;
 }

@@ -19,7 +19,7 @@ describe('item files', () => {
   it('non-UTF-8 input is refused naming the file, line and byte, and nothing is written', () => {
     const project = makeProject();
     const latin1 = new Uint8Array([...encode('question,answer,options\nok,fine,"[""a""]"\ncaf'), 0xe9, ...encode(',x,"[""a""]"\n')]);
-    expect(() => parseRows(latin1, 'latin1.csv')).toThrow(/latin1\.csv: line 3, byte \d+: expected UTF-8 text.*0xe9/);
+    expect(() => parseRows(latin1, 'latin1.csv')).toThrow(/latin1\.csv: not valid UTF-8: byte 0xe9 at byte offset \d+ \(line 3\)/);
     const before = countRows(project);
     expect(() =>
       createCampaign(project.db, { name: 'x', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'bad.csv', text: 'question,answer\n"unterminated,x\n' } }),

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { exportCampaign } from '../../src-main/export';
 import { importMturkResults } from '../../src-main/export/import-mturk';
-import { firstInvalidUtf8 } from '../../src-main/export/utf8';
+import { firstInvalidUtf8 } from '../../src-main/util/utf8';
 import { findCampaignByName } from '../../src-main/store/campaigns';
 import { makeProject, tempDir } from '../helpers/factories';
 import { ratedConceptCampaign, ratedFeatureLabelCampaign } from './fixtures';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { campaignSettingsSchema, type CreateCampaignInput } from '../../contract/campaign-create';
-import { decodeUtf8 } from '../../domain/campaigns/read-rows';
+import { decodeUtf8Strict } from '../../util/utf8';
 import { parseTemplate } from '../../domain/templates';
 import { AppError } from '../../util/errors';
 import { intOption, stringOption, type Command, type ParsedOptions } from '../command';
@@ -18,7 +18,7 @@ function source(options: ParsedOptions): CreateCampaignInput['source'] {
   if (items) {
     const mapping = options.mapping ? JSON.parse(readText(String(options.mapping), '--mapping')) : undefined;
     // Decode strictly here: a file that is not UTF-8 is refused with its line and byte offset.
-    const text = decodeUtf8(fs.readFileSync(path.resolve(items)), items);
+    const text = decodeUtf8Strict(fs.readFileSync(path.resolve(items)), items);
     return { kind: 'file', fileName: items, text, mapping };
   }
   if (from === 'generations') return { kind: 'generations' };

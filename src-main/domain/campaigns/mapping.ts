@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { columnMappingSchema } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import type { NewItem } from '../../store/campaigns';
 import { badFile } from '../../util/errors';
@@ -10,17 +11,7 @@ import type { Row } from './read-rows';
  * hidden from raters: `hidden.<name>`, `gold.<question>` (known answers), `expected.<question>`
  * (attention checks), `condition` and `kind` (normal / gold / attention / qualification).
  */
-export const mappingSchema = z
-  .object({
-    payload: z.record(z.string(), z.string()).optional(),
-    hidden: z.record(z.string(), z.string()).optional(),
-    gold: z.record(z.string(), z.string()).optional(),
-    expected: z.record(z.string(), z.string()).optional(),
-    condition: z.string().optional(),
-    kind: z.string().optional(),
-  })
-  .strict();
-export type ColumnMapping = z.infer<typeof mappingSchema>;
+export type ColumnMapping = z.infer<typeof columnMappingSchema>;
 
 const KINDS = ['normal', 'gold', 'attention', 'qualification'] as const;
 

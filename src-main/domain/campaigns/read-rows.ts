@@ -2,32 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { AppError, badFile } from '../../util/errors';
+import { decodeUtf8Strict } from '../../util/utf8';
 
 export type Row = Record<string, unknown>;
-
-/** Offset of the first byte that is not valid UTF-8, or -1. */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let index = 0; index < bytes.length; ) {
-    const lead = bytes[index];
-    const width = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
-    if (width === 0) return index;
-    for (let next = 1; next < width; next++) if ((bytes[index + next] & 0xc0) !== 0x80) return index;
-    index += width;
-  }
-  return -1;
-}
-
-/** Decodes strict UTF-8; a bad byte is reported with its line and offset so the file can be fixed. */
-export function decodeUtf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const offset = Math.max(0, firstInvalidUtf8(bytes));
-    let line = 1;
-    for (let index = 0; index < offset; index++) if (bytes[index] === 0x0a) line++;
-    throw badFile(file, `line ${line}, byte ${offset}`, 'UTF-8 text (re-save the file as UTF-8; in Excel "CSV UTF-8")', `the byte 0x${bytes[offset].toString(16).padStart(2, '0')}`);
-  }
-}
 
 /** Parses CSV text with a header row (quoting and embedded newlines handled by csv-parse). */
 export function parseCsv(text: string, file: string): Row[] {
@@ -70,7 +47,7 @@ export function parseJsonl(text: string, file: string): Row[] {
 export type RowsFormat = 'csv' | 'jsonl';
 
 export function parseRows(bytes: Uint8Array, file: string, format?: RowsFormat): Row[] {
-  const text = decodeUtf8(bytes, file);
+  const text = decodeUtf8Strict(bytes, file);
   const chosen = format ?? (path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
   const rows = chosen === 'csv' ? parseCsv(text, file) : parseJsonl(text, file);
   if (rows.length === 0) throw badFile(file, '(rows)', 'at least one item row');

@@ -1,5 +1,5 @@
 // Strict UTF-8 decoding with an error a person can act on: which file, which byte, which line.
-import { AppError } from '../util/errors';
+import { AppError } from './errors';
 
 /** Offset of the first byte that does not start a valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), or -1. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
