@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { campaignMethods } from '../contract/campaigns';
 import type { CampaignSummary, RaterLink } from '../contract/types';
-import { createCampaign, saveTemplate } from '../domain/campaigns/create';
+import { createCampaign, resolveTemplate, saveTemplate } from '../domain/campaigns/create';
 import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
 import { parseRows } from '../domain/campaigns/read-rows';
 import { EXPORT_EXTENSIONS, exportCampaign } from '../export';
 import { entryPath } from '../domain/entry';
 import { campaignMonitor } from '../domain/monitor';
-import { BUILTIN_TEMPLATES, builtinTemplate, parseTemplate } from '../domain/templates';
+import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
 import { releaseLeases } from '../store/monitor';
 import { setRaterStatus } from '../store/quality';
 import { AppError } from '../util/errors';
@@ -69,14 +69,14 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     saveTemplate(project.db, template);
     return { id: template.id, version: template.version };
   },
-  'campaigns.previewImport': (input) => {
+  'campaigns.previewImport': (input, { project }) => {
     const rows = parseRows(new TextEncoder().encode(input.text), input.fileName);
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
     const mapping = input.mapping ?? defaultMapping(columns);
     let problem: string | null = null;
     if (input.templateId) {
       try {
-        rowsToItems(rows, builtinTemplate(input.templateId), input.fileName, mapping);
+        rowsToItems(rows, resolveTemplate(project.db, input.templateId), input.fileName, mapping);
       } catch (error) {
         problem = (error as Error).message;
       }

@@ -97,7 +97,7 @@ export type ShownQuestion =
   | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required: boolean }
   | { id: string; type: 'text'; prompt: string; required: boolean; placeholder?: string };
 
-/** Sides of each `pair` display as shown to this rater: fields[0] is the left one. */
+/** Sides of each `pair` display as shown to this rater: `fields` in template order; when `swapped`, fields[1] is shown on the left. */
 export interface ShownPair {
   fields: [string, string];
   swapped: boolean;

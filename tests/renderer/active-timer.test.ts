@@ -30,3 +30,17 @@ describe('active time', () => {
     expect(timer.elapsed(8_000)).toBe(1_000);
   });
 });
+
+describe('active time on a break', () => {
+  it('stops while on a break and restarts on return', () => {
+    const timer = new ActiveTimer(0);
+    timer.interaction(5_000);
+    timer.pause(6_000);
+    expect(timer.onBreak).toBe(true);
+    timer.interaction(10_000); // moving the mouse on the break screen does not count
+    expect(timer.elapsed(20_000)).toBe(6_000);
+    timer.resume(100_000);
+    expect(timer.onBreak).toBe(false);
+    expect(timer.elapsed(104_000)).toBe(10_000);
+  });
+});

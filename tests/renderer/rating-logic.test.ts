@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   answerRecord,
+  breakKeyFree,
   choose,
   firstUnanswered,
   initialFormState,
@@ -140,5 +141,16 @@ describe('keyboard map', () => {
     expect(inside('Enter')).toEqual({ type: 'enterInText' });
     expect(inside('Tab')).toEqual({ type: 'next' });
     expect(inside('Escape')).toEqual({ type: 'escape' });
+  });
+});
+
+describe('the break key', () => {
+  it('is free unless the highlighted question binds b to an option', () => {
+    const lettered = choiceQuestion('side', ['a', 'b'], { keys: ['a', 'b'] });
+    const questions = [lettered, coherence];
+    expect(breakKeyFree(questions, initialFormState())).toBe(false);
+    expect(breakKeyFree(questions, { active: 1, answers: {} })).toBe(true);
+    expect(breakKeyFree([concept], initialFormState())).toBe(true);
+    expect(breakKeyFree([], initialFormState())).toBe(true);
   });
 });

@@ -23,7 +23,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
     const others = other.examples.filter((example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId));
     // Detection and intruder items show examples without activations: highlights would give the answer away.
-    const option = (example: ExampleView, n: number) => ({
+    // No label: the rater sees "Example n" by shown position, after the per-rater shuffle.
+    const option = (example: ExampleView) => ({
       ...example,
       bucket: '',
       rank: 0,
@@ -31,7 +32,6 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
       tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
       image: example.image && { ...example.image, patches: example.image.patches.map(() => 0) },
       value: String(example.id),
-      label: `Example ${n + 1}`,
     });
     if (templateId === 'feature-detection') {
       const rng = mulberry32(hashSeed(seed, featureId, 'detection'));

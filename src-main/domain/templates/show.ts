@@ -11,7 +11,8 @@ export function interpolate(text: string, payload: Record<string, unknown>): str
   });
 }
 
-function payloadOptions(question: { id: string; optionsFromPayload?: string }, payload: Record<string, unknown>): OptionSpec[] {
+/** Options from the payload; entries without a label get "Example n" by their shown position (after any shuffle). */
+function payloadOptions(question: { id: string; optionsFromPayload?: string }, payload: Record<string, unknown>): (OptionSpec & { unlabelled?: true })[] {
   const field = question.optionsFromPayload ?? '';
   const raw = payload[field];
   if (!Array.isArray(raw)) throw new AppError('invalid_input', `item payload: ${field}: expected an array of options for question ${question.id}`);
@@ -20,7 +21,7 @@ function payloadOptions(question: { id: string; optionsFromPayload?: string }, p
     if (entry && typeof entry === 'object') {
       const record = entry as Record<string, unknown>;
       const value = record.value ?? record.id ?? index;
-      return { value: String(value), label: String(record.label ?? `Example ${index + 1}`) };
+      return record.label === undefined ? { value: String(value), label: '', unlabelled: true as const } : { value: String(value), label: String(record.label) };
     }
     throw new AppError('invalid_input', `item payload: ${field}.${index}: expected a string or an object with value/label`);
   });
@@ -38,9 +39,12 @@ export function showQuestions(template: TemplateSpec, payload: Record<string, un
     const required = question.required ?? true;
     const prompt = interpolate(question.prompt, payload);
     if (question.type === 'scale' || question.type === 'text') return { ...question, prompt, required };
-    const options = question.options ? question.options.map((option) => ({ ...option, label: interpolate(option.label, payload) })) : payloadOptions(question, payload);
+    const options: (OptionSpec & { unlabelled?: true })[] = question.options
+      ? question.options.map((option) => ({ ...option, label: interpolate(option.label, payload) }))
+      : payloadOptions(question, payload);
     if (question.shuffle) shuffleInPlace(options, mulberry32(hashSeed(raterSeed, itemId, question.id)));
-    const all = [...options, ...(question.fixedTail ?? [])];
+    const labelled = options.map(({ unlabelled, ...option }, index) => (unlabelled ? { ...option, label: `Example ${index + 1}` } : option));
+    const all = [...labelled, ...(question.fixedTail ?? [])];
     const keys = question.keys ?? digitKeys(all.length);
     if (all.length > keys.length) throw new AppError('invalid_input', `question ${question.id}: ${all.length} options but only ${keys.length} keys`);
     return { id: question.id, type: question.type, prompt, options: all, keys: keys.slice(0, all.length), required };

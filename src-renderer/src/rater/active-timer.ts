@@ -8,6 +8,8 @@ export class ActiveTimer {
   private markAt: number;
   private lastInteractionAt: number;
   private visible: boolean;
+  /** On a break (the rater pressed b): nothing counts until they come back. */
+  private paused = false;
 
   constructor(now: number, visible = true, private readonly idleAfterMs = IDLE_AFTER_MS) {
     this.markAt = now;
@@ -17,7 +19,7 @@ export class ActiveTimer {
 
   /** Credits the time since the last mark; between marks visibility and last interaction are constant. */
   private settle(now: number): void {
-    if (this.visible) {
+    if (this.visible && !this.paused) {
       const activeUntil = Math.min(now, this.lastInteractionAt + this.idleAfterMs);
       this.accumulatedMs += Math.max(0, activeUntil - this.markAt);
     }
@@ -34,6 +36,22 @@ export class ActiveTimer {
     this.visible = visible;
     // Coming back to the page counts as interaction: the rater is looking again.
     if (visible) this.lastInteractionAt = now;
+  }
+
+  /** A break: time stops until resume(); coming back counts as interaction, like a visible page. */
+  pause(now: number): void {
+    this.settle(now);
+    this.paused = true;
+  }
+
+  resume(now: number): void {
+    this.settle(now);
+    this.paused = false;
+    this.lastInteractionAt = now;
+  }
+
+  get onBreak(): boolean {
+    return this.paused;
   }
 
   elapsed(now: number): number {

@@ -50,12 +50,12 @@ export function orderedExamples(raw: unknown, question: ShownQuestion | undefine
 
 /**
  * The [left, right] payload fields of a pair display for this rater. The server counterbalances
- * sides: `pairs` holds the shown order, or the template's order with `swapped` set.
+ * sides per rater and item: `pairs[i].fields` is in the template's order and `swapped` says whether
+ * fields[1] is shown on the left (domain/templates/show.ts). The shown order is also what the
+ * judgement records, so "Left is better" means the field drawn on the left here.
  */
 export function pairSides(block: Extract<DisplaySpec, { type: 'pair' }>, pairs: readonly ShownPair[] | undefined): [string, string] {
   const [first, second] = block.fields;
-  const shown = pairs?.find((pair) => pair.fields.includes(first) && pair.fields.includes(second));
-  if (!shown) return [first, second];
-  if (shown.fields[0] === first && shown.swapped) return [second, first];
-  return [shown.fields[0], shown.fields[1]];
+  const shown = pairs?.find((pair) => pair.fields[0] === first && pair.fields[1] === second);
+  return shown?.swapped ? [second, first] : [first, second];
 }

@@ -5,7 +5,7 @@
 import type { Answer, RaterItem, RaterProgress, RaterSession } from '../../../src-main/contract';
 import { call, errorText } from '../lib/client';
 
-export type QueueStatus = 'loading' | 'rating' | 'done' | 'error';
+export type QueueStatus = 'loading' | 'rating' | 'done' | 'disqualified' | 'error';
 
 export class RaterQueue {
   session = $state<RaterSession | null>(null);
@@ -29,6 +29,10 @@ export class RaterQueue {
     try {
       this.session = await call('rater.session', {});
       this.progress = this.session.progress;
+      if (this.session.status === 'disqualified') {
+        this.status = 'disqualified';
+        return;
+      }
       await this.refill();
     } catch (error) {
       this.fail(error);
@@ -40,8 +44,34 @@ export class RaterQueue {
     this.status = 'error';
   }
 
-  private settleStatus(): void {
-    this.status = this.queue.length > 0 ? 'rating' : 'done';
+  private async settleStatus(): Promise<void> {
+    if (this.queue.length > 0) {
+      this.status = 'rating';
+      return;
+    }
+    // No items left: either done, or the qualification round just ended in a fail.
+    if (this.session?.qualification) await this.refreshSession();
+    this.status = this.session?.status === 'disqualified' ? 'disqualified' : 'done';
+  }
+
+  /** Re-reads the session (qualification progress, disqualification); a failure keeps the old one. */
+  async refreshSession(): Promise<void> {
+    try {
+      this.session = await call('rater.session', {});
+      if (this.session.status === 'disqualified') {
+        // The round just failed: prefetched items are not theirs to answer any more.
+        this.queue = [];
+        this.status = 'disqualified';
+      }
+    } catch {
+      // The note is informative only; the next submit or refill reports real errors.
+    }
+  }
+
+  /** The qualification round is still open: its progress note follows each answer. */
+  get qualifying(): boolean {
+    const qualification = this.session?.qualification;
+    return Boolean(qualification && qualification.passed !== true);
   }
 
   /** Fetches [current, next]; concurrent calls share one request and re-run once if asked meanwhile. */
@@ -58,7 +88,7 @@ export class RaterQueue {
         if (generation === this.generation) this.progress = progress;
         this.merge(items);
       } while (this.refillAgain);
-      this.settleStatus();
+      await this.settleStatus();
     })().finally(() => {
       this.refilling = null;
     });
@@ -81,6 +111,7 @@ export class RaterQueue {
     this.finished.add(assignmentId);
     this.progress = progress;
     this.queue = this.queue.filter((item) => item.assignmentId !== assignmentId);
+    if (this.qualifying) void this.refreshSession();
     if (this.queue.length > 0) {
       this.status = 'rating';
       this.refill().catch((error) => (this.notice = `Could not prefetch the next item: ${errorText(error)}`));

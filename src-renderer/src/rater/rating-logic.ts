@@ -81,6 +81,18 @@ export function choose(questions: readonly ShownQuestion[], state: FormState, qu
   return advance(questions, answered);
 }
 
+/** The key that starts a break (the workspace's, unless the active question binds it to an option). */
+export const BREAK_KEY = 'b';
+
+/**
+ * Whether `b` means "take a break" here: only when the highlighted question has no option bound to
+ * it (a template may bind letters; an answer key always wins over a workspace key).
+ */
+export function breakKeyFree(questions: readonly ShownQuestion[], state: FormState): boolean {
+  const question = questions[state.active];
+  return !question || !optionKeys(question).includes(BREAK_KEY);
+}
+
 /** An option key (a digit, or a letter the template bound) on the active question; null when it means nothing there. */
 export function pressKey(questions: readonly ShownQuestion[], state: FormState, key: string): FormState | null {
   const question = questions[state.active];

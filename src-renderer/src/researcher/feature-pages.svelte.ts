@@ -27,6 +27,17 @@ export class FeaturePages {
     void this.loadPage(0);
   }
 
+  /** Every feature id matching the current query (for "select all"), 1,000 per call, at most `max`. */
+  async allIds(max = 100_000): Promise<number[]> {
+    const ids: number[] = [];
+    for (let offset = 0; offset < max; offset += 1000) {
+      const result = await call('features.list', { ...this.query, offset, limit: Math.min(1000, max - offset) });
+      ids.push(...result.rows.map((row) => row.id));
+      if (result.rows.length === 0 || offset + result.rows.length >= result.total) break;
+    }
+    return ids;
+  }
+
   row(index: number): FeatureRow | undefined {
     return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
   }

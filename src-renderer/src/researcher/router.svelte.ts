@@ -1,19 +1,34 @@
-// A tiny hash router for the researcher UI: #/overview, #/features, #/feature/<id>, #/campaigns.
+// A tiny hash router for the researcher UI: #/overview, #/features, #/feature/<id>, #/campaigns,
+// #/campaigns/new (#/campaigns/new/features: from the feature list's selection), #/campaign/<id>.
 // Hash routes keep every page reachable from the one index.html the server and the shell load.
 
-export type Route = { page: 'overview' } | { page: 'features' } | { page: 'feature'; featureId: number } | { page: 'campaigns' };
+export type Route =
+  | { page: 'overview' }
+  | { page: 'features' }
+  | { page: 'feature'; featureId: number }
+  | { page: 'campaigns' }
+  | { page: 'campaign-new'; fromSelection: boolean }
+  | { page: 'campaign'; campaignId: number };
+
+const positiveId = (text: string | undefined): number | null => (text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null);
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
-  const [head, arg] = path.split('/');
+  const [head, arg, rest] = path.split('/');
   if (head === 'features') return { page: 'features' };
+  if (head === 'campaigns' && arg === 'new') return { page: 'campaign-new', fromSelection: rest === 'features' };
   if (head === 'campaigns') return { page: 'campaigns' };
-  if (head === 'feature' && arg && /^\d+$/.test(arg) && Number(arg) > 0) return { page: 'feature', featureId: Number(arg) };
+  const id = positiveId(arg);
+  if (head === 'feature' && id) return { page: 'feature', featureId: id };
+  if (head === 'campaign' && id) return { page: 'campaign', campaignId: id };
   return { page: 'overview' };
 }
 
 export function routeHref(route: Route): string {
-  return route.page === 'feature' ? `#/feature/${route.featureId}` : `#/${route.page}`;
+  if (route.page === 'feature') return `#/feature/${route.featureId}`;
+  if (route.page === 'campaign') return `#/campaign/${route.campaignId}`;
+  if (route.page === 'campaign-new') return route.fromSelection ? '#/campaigns/new/features' : '#/campaigns/new';
+  return `#/${route.page}`;
 }
 
 export class Router {

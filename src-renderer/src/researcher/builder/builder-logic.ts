@@ -1,0 +1,252 @@
+// The campaign builder's rules as pure functions (unit-tested in tests/renderer): the column
+// mapping screen's rows, the settings form turned into campaigns.create input, and API errors
+// turned into messages next to the field they name.
+import type { MethodInput, TemplateSpec } from '../../../../src-main/contract';
+
+/** The mapping as campaigns.previewImport proposes it and campaigns.create takes it. */
+export type ColumnMapping = NonNullable<Extract<MethodInput<'campaigns.create'>['source'], { kind: 'file' }>['mapping']>;
+
+/** What one imported column becomes. `gold`/`expected` name a question of the template. */
+export type ColumnRole = 'payload' | 'hidden' | 'gold' | 'expected' | 'condition' | 'kind' | 'ignore';
+
+export interface ColumnRow {
+  column: string;
+  role: ColumnRole;
+  /** payload/hidden: the field name; gold/expected: the question id; otherwise unused. */
+  name: string;
+}
+
+const entries = (record: Record<string, string> | undefined) => Object.entries(record ?? {});
+
+/** One row per column, prefilled from a proposed mapping; columns it does not use are ignored. */
+export function mappingRows(columns: readonly string[], mapping: ColumnMapping): ColumnRow[] {
+  return columns.map((column): ColumnRow => {
+    const find = (record: Record<string, string> | undefined) => entries(record).find(([, mapped]) => mapped === column)?.[0];
+    const payload = find(mapping.payload);
+    if (payload !== undefined) return { column, role: 'payload', name: payload };
+    const hidden = find(mapping.hidden);
+    if (hidden !== undefined) return { column, role: 'hidden', name: hidden };
+    const gold = find(mapping.gold);
+    if (gold !== undefined) return { column, role: 'gold', name: gold };
+    const expected = find(mapping.expected);
+    if (expected !== undefined) return { column, role: 'expected', name: expected };
+    if (mapping.condition === column) return { column, role: 'condition', name: '' };
+    if (mapping.kind === column) return { column, role: 'kind', name: '' };
+    return { column, role: 'ignore', name: '' };
+  });
+}
+
+/** The name a column gets when the researcher switches it to `role` (the conventions of domain/campaigns/mapping.ts). */
+export function defaultName(column: string, role: ColumnRole, questionIds: readonly string[]): string {
+  const [prefix, ...rest] = column.split('.');
+  const suffix = rest.join('.');
+  if (role === 'payload') return column;
+  if (role === 'hidden') return prefix === 'hidden' && suffix ? suffix : column;
+  if (role === 'gold' || role === 'expected') {
+    if (suffix && questionIds.includes(suffix)) return suffix;
+    return questionIds[0] ?? '';
+  }
+  return '';
+}
+
+/** Rows back into a mapping; a later row with the same target wins, as in an object literal. */
+export function rowsToMapping(rows: readonly ColumnRow[]): ColumnMapping {
+  const mapping: Required<Pick<ColumnMapping, 'payload' | 'hidden' | 'gold' | 'expected'>> & ColumnMapping = { payload: {}, hidden: {}, gold: {}, expected: {} };
+  for (const row of rows) {
+    const name = row.name.trim();
+    if (row.role === 'payload' || row.role === 'hidden' || row.role === 'gold' || row.role === 'expected') {
+      if (name) mapping[row.role][name] = row.column;
+    } else if (row.role === 'condition') mapping.condition = row.column;
+    else if (row.role === 'kind') mapping.kind = row.column;
+  }
+  return mapping;
+}
+
+/** Problems the mapping screen can see before asking the server: duplicate targets, empty names. */
+export function mappingWarnings(rows: readonly ColumnRow[]): string[] {
+  const warnings: string[] = [];
+  const seen = new Map<string, string>();
+  for (const row of rows) {
+    if (row.role === 'ignore') continue;
+    if ((row.role === 'payload' || row.role === 'hidden' || row.role === 'gold' || row.role === 'expected') && !row.name.trim()) {
+      warnings.push(`column ${row.column}: give the ${row.role} field a name`);
+      continue;
+    }
+    const target = row.role === 'condition' || row.role === 'kind' ? row.role : `${row.role}.${row.name.trim()}`;
+    const earlier = seen.get(target);
+    if (earlier) warnings.push(`columns ${earlier} and ${row.column} both map to ${target}; only ${row.column} is used`);
+    seen.set(target, row.column);
+  }
+  return warnings;
+}
+
+/** A cell of the sample table, shortened for the screen (rendered as text, never HTML). */
+export function cellText(value: unknown, max = 80): string {
+  const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+// ---- Settings ------------------------------------------------------------------------------------
+
+export interface SettingsForm {
+  overlap: number | null;
+  leaseMinutes: number | null;
+  /** Empty (null) means no limit. */
+  maxItemsPerRater: number | null;
+  orderMode: 'random' | 'fixed';
+  seed: number | null;
+  qcEvery: number | null;
+  qualificationOn: boolean;
+  /** Pass mark in percent (0–100), as researchers say it. */
+  passMarkPercent: number | null;
+  prolificCode: string;
+}
+
+export const defaultSettingsForm = (): SettingsForm => ({
+  overlap: 3,
+  leaseMinutes: 15,
+  maxItemsPerRater: null,
+  orderMode: 'random',
+  seed: 1,
+  qcEvery: 8,
+  qualificationOn: false,
+  passMarkPercent: 80,
+  prolificCode: '',
+});
+
+type Settings = NonNullable<MethodInput<'campaigns.create'>['settings']>;
+
+/**
+ * The settings as campaigns.create takes them, or messages for empty number fields. Ranges are
+ * left to the server's schema, so the one set of rules lives there and its errors come back naming
+ * the field.
+ */
+export function settingsInput(form: SettingsForm): { settings: Settings; errors: Partial<Record<Field, string>> } {
+  const errors: Partial<Record<Field, string>> = {};
+  const required = (value: number | null, field: Field, label: string): number => {
+    if (value === null || value === undefined || Number.isNaN(value)) {
+      errors[field] = `${label}: enter a number`;
+      return 0;
+    }
+    return value;
+  };
+  const empty = (value: number | null) => value === null || value === undefined || Number.isNaN(value);
+  const settings: Settings = {
+    overlap: required(form.overlap, 'settings.overlap', 'overlap'),
+    leaseSeconds: Math.round(required(form.leaseMinutes, 'settings.leaseSeconds', 'lease length') * 60),
+    maxItemsPerRater: empty(form.maxItemsPerRater) ? null : form.maxItemsPerRater,
+    orderMode: form.orderMode,
+    seed: required(form.seed, 'settings.seed', 'seed'),
+    qcEvery: required(form.qcEvery, 'settings.qcEvery', 'quality-control spacing'),
+  };
+  if (form.qualificationOn) settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
+  if (form.prolificCode.trim()) settings.prolific = { completionCode: form.prolificCode.trim() };
+  return { settings, errors };
+}
+
+// ---- Sources ---------------------------------------------------------------------------------------
+
+export type SourceKind = 'features' | 'generations' | 'file';
+
+// The item builders of domain/campaigns/from-project.ts: which built-in templates each project source can fill.
+const FROM_FEATURES = ['feature-label', 'feature-detection', 'intruder'];
+const FROM_GENERATIONS = ['concept-choice', 'concept-relatedness', 'pairwise'];
+
+/** The project sources a template can be filled from (an imported file always works). */
+export function sourcesFor(templateId: string): SourceKind[] {
+  if (FROM_FEATURES.includes(templateId)) return ['features', 'file'];
+  if (FROM_GENERATIONS.includes(templateId)) return ['generations', 'file'];
+  return ['file'];
+}
+
+/** The ids of a template's questions (for gold.<question> and expected.<question>). */
+export const questionIds = (template: TemplateSpec | null): string[] => template?.questions.map((question) => question.id) ?? [];
+
+/** A one-line description of a question for the template preview. */
+export function questionSummary(question: TemplateSpec['questions'][number]): string {
+  if (question.type === 'scale') return `scale ${question.min}–${question.max}`;
+  if (question.type === 'text') return 'free text';
+  const count = question.options ? `${question.options.length} options` : `options from ${question.optionsFromPayload ?? '?'}`;
+  const kind = question.type === 'multi' ? 'choose any' : 'choose one';
+  return `${kind}, ${count}${question.shuffle ? ', shuffled per rater' : ''}${question.fixedTail?.length ? ` + ${question.fixedTail.map((option) => option.label).join(', ')}` : ''}`;
+}
+
+// ---- Errors next to their field -------------------------------------------------------------------
+
+/** Form fields an API error can point at (paths of campaigns.create input, shortened). */
+export const FIELDS = [
+  'name',
+  'template',
+  'instructions',
+  'source',
+  'settings.overlap',
+  'settings.leaseSeconds',
+  'settings.maxItemsPerRater',
+  'settings.orderMode',
+  'settings.seed',
+  'settings.qcEvery',
+  'settings.qualification',
+  'settings.prolific',
+] as const;
+export type Field = (typeof FIELDS)[number];
+
+export interface FieldErrors {
+  byField: Partial<Record<Field, string>>;
+  /** Messages that name no form field (shown at the top of the form). */
+  general: string[];
+}
+
+/** Which form field a path such as "settings.qualification.passMark" or "source.featureIds" belongs to. */
+export function fieldOf(path: string): Field | null {
+  const trimmed = path.replace(/^campaigns\.create:\s*/, '');
+  let best: Field | null = null;
+  for (const field of FIELDS) {
+    if ((trimmed === field || trimmed.startsWith(`${field}.`) || trimmed.startsWith(`${field}:`)) && (!best || field.length > best.length)) best = field;
+  }
+  if (!best && /^(item \d+|generations|features|feature \d+|column )/.test(trimmed)) return 'source';
+  return best;
+}
+
+interface ErrorLike {
+  code?: string;
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * Splits an API error into per-field messages. Schema failures carry details.issues [{path,
+ * message}]; other errors start with the path they concern ("settings.qualification: …",
+ * "item 3: …", "demo.csv: row 2: answer: …" for the imported file).
+ */
+export function fieldErrors(error: ErrorLike, fileName?: string): FieldErrors {
+  const result: FieldErrors = { byField: {}, general: [] };
+  const add = (field: Field | null, message: string) => {
+    if (!field) result.general.push(message);
+    else result.byField[field] = result.byField[field] ? `${result.byField[field]}; ${message}` : message;
+  };
+  const issues = (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
+  if (error.code === 'invalid_input' && Array.isArray(issues) && issues.length > 0) {
+    for (const issue of issues) add(fieldOf(issue.path), issue.path ? `${issue.path}: ${issue.message}` : issue.message);
+    return result;
+  }
+  const message = error.message;
+  if (error.code === 'bad_file' || (fileName && message.startsWith(`${fileName}:`))) add('source', message);
+  else add(fieldOf(message), message);
+  return result;
+}
+
+/** Human names for the form fields, used in the error summary ("Check: overlap, lease length"). */
+export const FIELD_LABELS: Record<Field, string> = {
+  name: 'name',
+  template: 'template',
+  instructions: 'instructions',
+  source: 'items',
+  'settings.overlap': 'overlap',
+  'settings.leaseSeconds': 'lease length',
+  'settings.maxItemsPerRater': 'max items per rater',
+  'settings.orderMode': 'order',
+  'settings.seed': 'seed',
+  'settings.qcEvery': 'quality-control spacing',
+  'settings.qualification': 'qualification',
+  'settings.prolific': 'Prolific completion code',
+};

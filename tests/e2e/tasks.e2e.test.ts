@@ -1,0 +1,191 @@
+// Every built-in task type, end to end: a campaign per template through the HTTP API, a rater
+// answering two items of each with the keyboard only, and the monitor counting the judgements.
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignMonitor, FeatureRow, MethodInput, RaterLink } from '../../src-main/contract';
+import { tempDir } from '../helpers/factories';
+import { launchChromium, serve, sightline, type Served } from './harness';
+
+let browser: Browser;
+let served: Served;
+let researcherToken: string;
+
+async function api<T>(method: string, input: unknown): Promise<T> {
+  const response = await fetch(`${served.url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${researcherToken}` },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json()) as { ok: boolean; value?: T; error?: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body.value as T;
+}
+
+beforeAll(async () => {
+  const projectDir = path.join(tempDir('sightline-tasks-'), 'demo.sightline');
+  sightline(['demo', '--project', projectDir]);
+  [browser, served] = await Promise.all([launchChromium(), serve(projectDir)]);
+  researcherToken = new URL(served.researcherUrl).searchParams.get('token')!;
+});
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+const assignmentIdOf = async (page: Page): Promise<number> => Number(await page.getByTestId('rater-item').getAttribute('data-assignment-id', { timeout: 5000 }));
+
+/** The keys each task type is answered with, and what must be on screen first. */
+interface TaskCase {
+  template: string;
+  source: MethodInput<'campaigns.create'>['source'];
+  prolific?: string;
+  check: (page: Page) => Promise<void>;
+  answer: (page: Page, n: number) => Promise<void>;
+}
+
+/** Examples are drawn in the order of the question's shown options, each with the key that picks it. */
+async function examplesFollowOptions(page: Page): Promise<void> {
+  const keyed = page.locator('.keyed-example');
+  const optionLabels = await page.getByTestId('option').allInnerTexts();
+  expect(await keyed.count()).toBe(optionLabels.length);
+  const shownKeys = await keyed.locator('kbd').allInnerTexts();
+  const optionKeys = await page.getByTestId('option').evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-key')));
+  expect(shownKeys).toEqual(optionKeys);
+  const exampleLabels = (await keyed.locator('.example-key').allInnerTexts()).map((text) => text.replace(/^\S+\s+/, '').trim());
+  expect(exampleLabels).toEqual(optionLabels.map((label) => label.trim()));
+}
+
+describe('every task type with the keyboard only', () => {
+  let featureIds: number[];
+  beforeAll(async () => {
+    // Dense features have at least four top examples (intruder needs four plus another feature's).
+    const list = await api<{ rows: FeatureRow[] }>('features.list', { sort: 'density', descending: true, limit: 3 });
+    featureIds = list.rows.map((row) => row.id);
+    expect(featureIds).toHaveLength(3);
+  });
+
+  const cases: TaskCase[] = [
+    {
+      template: 'feature-label',
+      source: { kind: 'features', featureIds: [] },
+      check: async (page) => {
+        await expect.poll(() => page.locator('.example').count(), { timeout: 5000 }).toBeGreaterThan(0);
+        await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('text-answer')), { timeout: 5000 }).toBe(true);
+      },
+      answer: async (page, n) => {
+        await page.keyboard.type(`stripes ${n}`); // the text question has the keyboard
+        await page.keyboard.press('Enter'); // → interpretability
+        await page.keyboard.press('4'); // → modality
+        await page.keyboard.press('3'); // both → confidence (optional)
+        await page.keyboard.press('2');
+        await page.keyboard.press('Enter');
+      },
+    },
+    {
+      template: 'feature-detection',
+      source: { kind: 'features', featureIds: [] },
+      check: async (page) => {
+        await page.locator('.keyed-example').first().waitFor();
+        await examplesFollowOptions(page);
+      },
+      answer: async (page) => {
+        await page.keyboard.press('1');
+        await page.keyboard.press('3');
+        await expect.poll(() => page.locator('.option.chosen').count(), { timeout: 5000 }).toBe(2);
+        await page.keyboard.press('Enter');
+      },
+    },
+    {
+      template: 'intruder',
+      source: { kind: 'features', featureIds: [] },
+      check: async (page) => {
+        await page.locator('.keyed-example').first().waitFor();
+        expect(await page.getByTestId('option').count()).toBe(5);
+        await examplesFollowOptions(page);
+      },
+      answer: async (page, n) => {
+        await page.keyboard.press(String(n + 1));
+        await page.keyboard.press('Enter');
+      },
+    },
+    {
+      template: 'concept-choice',
+      source: { kind: 'generations' },
+      check: async (page) => {
+        expect(await page.getByTestId('option').count()).toBe(5);
+      },
+      answer: async (page, n) => {
+        await page.keyboard.press(String(n));
+        await page.keyboard.press('Enter');
+      },
+    },
+    {
+      template: 'concept-relatedness',
+      source: { kind: 'generations' },
+      check: async (page) => {
+        expect(await page.locator('[data-question-id="relatedness"] [data-testid="option"]').count()).toBe(6);
+        expect(await page.locator('[data-question-id="coherence"] [data-testid="option"]').count()).toBe(5);
+      },
+      answer: async (page) => {
+        await page.keyboard.press('6'); // incoherent → coherence
+        await page.keyboard.press('2');
+        await page.keyboard.press('Enter');
+      },
+    },
+    {
+      template: 'pairwise',
+      source: { kind: 'generations' },
+      prolific: 'TASKS-OK',
+      check: async (page) => {
+        const sides = page.locator('.pair-side');
+        await expect.poll(() => sides.count(), { timeout: 5000 }).toBe(2);
+        expect(await sides.locator('.display-label').allInnerTexts()).toEqual(['Left', 'Right']);
+        for (const text of await sides.getByTestId('answer-text').allInnerTexts()) expect(text.length).toBeGreaterThan(0);
+      },
+      answer: async (page) => {
+        await page.keyboard.press('3'); // tie
+        await page.keyboard.press('Enter');
+      },
+    },
+  ];
+
+  it('renders each built-in template and takes two keyboard answers on each', async () => {
+    for (const task of cases) {
+      const source = task.source.kind === 'features' ? { kind: 'features' as const, featureIds } : task.source;
+      const created = await api<{ campaignId: number; items: number }>('campaigns.create', {
+        name: `tasks ${task.template}`,
+        template: task.template,
+        instructions: 'Answer with the keys.\nEnter submits.',
+        settings: { overlap: 1, maxItemsPerRater: 2, seed: 7, ...(task.prolific ? { prolific: { completionCode: task.prolific } } : {}) },
+        source,
+      });
+      expect(created.items, task.template).toBeGreaterThanOrEqual(2);
+      const rater = await api<RaterLink>('raters.add', { campaignId: created.campaignId, name: `kb-${task.template}` });
+
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(served.url + rater.link);
+      for (let n = 1; n <= 2; n++) {
+        const before = await assignmentIdOf(page).catch(async (error) => {
+          throw new Error(`${task.template}, item ${n}: ${(error as Error).message}\nOn screen: ${await page.locator('body').innerText()}`);
+        });
+        await task.check(page);
+        await task.answer(page, n);
+        if (n === 1) await expect.poll(() => assignmentIdOf(page).catch(() => before), { message: task.template, timeout: 5000 }).not.toBe(before);
+        await expect.poll(() => page.getByTestId('rater-progress').innerText(), { message: task.template, timeout: 5000 }).toMatch(new RegExp(`^${n}\\s*/`));
+      }
+      // Two items per rater: the done screen follows (with the Prolific code where the campaign has one).
+      await page.getByTestId('done').waitFor();
+      if (task.prolific) {
+        expect(await page.getByTestId('completion-code').innerText()).toBe(task.prolific);
+        expect(await page.getByTestId('completion-link').getAttribute('href')).toContain(`cc=${task.prolific}`);
+      }
+      await context.close();
+
+      const monitor = await api<CampaignMonitor>('campaigns.monitor', { campaignId: created.campaignId });
+      expect(monitor.campaign.submitted, task.template).toBe(2);
+      expect(monitor.raters.map((row) => row.submitted), task.template).toEqual([2]);
+    }
+  });
+});

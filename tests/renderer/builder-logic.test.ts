@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cellText,
+  defaultName,
+  defaultSettingsForm,
+  fieldErrors,
+  fieldOf,
+  mappingRows,
+  mappingWarnings,
+  rowsToMapping,
+  settingsInput,
+  sourcesFor,
+} from '../../src-renderer/src/researcher/builder/builder-logic';
+
+describe('campaign builder: column mapping', () => {
+  const columns = ['question', 'answer', 'options', 'hidden.k', 'gold.concept', 'expected.concept', 'condition', 'kind', 'notes'];
+  const proposed = {
+    payload: { question: 'question', answer: 'answer', options: 'options' },
+    hidden: { k: 'hidden.k' },
+    gold: { concept: 'gold.concept' },
+    expected: { concept: 'expected.concept' },
+    condition: 'condition',
+    kind: 'kind',
+  };
+
+  it('prefills one row per column from the proposed mapping; unused columns are ignored', () => {
+    expect(mappingRows(columns, proposed)).toEqual([
+      { column: 'question', role: 'payload', name: 'question' },
+      { column: 'answer', role: 'payload', name: 'answer' },
+      { column: 'options', role: 'payload', name: 'options' },
+      { column: 'hidden.k', role: 'hidden', name: 'k' },
+      { column: 'gold.concept', role: 'gold', name: 'concept' },
+      { column: 'expected.concept', role: 'expected', name: 'concept' },
+      { column: 'condition', role: 'condition', name: '' },
+      { column: 'kind', role: 'kind', name: '' },
+      { column: 'notes', role: 'ignore', name: '' },
+    ]);
+  });
+
+  it('round-trips rows into the same mapping', () => {
+    expect(rowsToMapping(mappingRows(columns, proposed))).toEqual(proposed);
+  });
+
+  it('renames payload fields (an MTurk column feeding a template field)', () => {
+    const rows = mappingRows(['model_answer'], { payload: { model_answer: 'model_answer' } });
+    rows[0] = { ...rows[0], name: 'answer' };
+    expect(rowsToMapping(rows).payload).toEqual({ answer: 'model_answer' });
+  });
+
+  it('names a column after the conventions when its role changes', () => {
+    expect(defaultName('hidden.k', 'hidden', [])).toBe('k');
+    expect(defaultName('layer', 'hidden', [])).toBe('layer');
+    expect(defaultName('gold.coherence', 'gold', ['relatedness', 'coherence'])).toBe('coherence');
+    expect(defaultName('answer_key', 'gold', ['relatedness', 'coherence'])).toBe('relatedness');
+    expect(defaultName('x', 'condition', ['q'])).toBe('');
+  });
+
+  it('warns about two columns on one target and nameless fields', () => {
+    const warnings = mappingWarnings([
+      { column: 'a', role: 'condition', name: '' },
+      { column: 'b', role: 'condition', name: '' },
+      { column: 'c', role: 'payload', name: ' ' },
+      { column: 'd', role: 'ignore', name: '' },
+    ]);
+    expect(warnings).toEqual(['columns a and b both map to condition; only b is used', 'column c: give the payload field a name']);
+  });
+
+  it('shows sample cells as short text', () => {
+    expect(cellText(['a', 'b'])).toBe('["a","b"]');
+    expect(cellText(null)).toBe('');
+    expect(cellText('x'.repeat(100), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});
+
+describe('campaign builder: settings', () => {
+  it('turns the form into campaigns.create settings (minutes to seconds, percent to a fraction)', () => {
+    const form = { ...defaultSettingsForm(), leaseMinutes: 10, qualificationOn: true, passMarkPercent: 75, prolificCode: ' C0DE ' };
+    expect(settingsInput(form)).toEqual({
+      settings: { overlap: 3, leaseSeconds: 600, maxItemsPerRater: null, orderMode: 'random', seed: 1, qcEvery: 8, qualification: { passMark: 0.75 }, prolific: { completionCode: 'C0DE' } },
+      errors: {},
+    });
+  });
+
+  it('leaves optional parts out and names empty number fields', () => {
+    const { settings, errors } = settingsInput({ ...defaultSettingsForm(), overlap: null, seed: Number.NaN, maxItemsPerRater: 20 });
+    expect(settings.qualification).toBeUndefined();
+    expect(settings.prolific).toBeUndefined();
+    expect(settings.maxItemsPerRater).toBe(20);
+    expect(errors).toEqual({ 'settings.overlap': 'overlap: enter a number', 'settings.seed': 'seed: enter a number' });
+  });
+
+  it('offers the project sources each built-in template can be filled from', () => {
+    expect(sourcesFor('intruder')).toEqual(['features', 'file']);
+    expect(sourcesFor('pairwise')).toEqual(['generations', 'file']);
+    expect(sourcesFor('my-own')).toEqual(['file']);
+  });
+});
+
+describe('campaign builder: API errors next to their field', () => {
+  it('maps schema issues by path', () => {
+    const errors = fieldErrors({
+      code: 'invalid_input',
+      message: 'campaigns.create: settings.overlap: Too small; name: Too small',
+      details: {
+        issues: [
+          { path: 'settings.overlap', message: 'Too small: expected number to be >=1' },
+          { path: 'name', message: 'Too small' },
+          { path: '', message: 'Unrecognized key' },
+        ],
+      },
+    });
+    expect(errors.byField['settings.overlap']).toBe('settings.overlap: Too small: expected number to be >=1');
+    expect(errors.byField.name).toBe('name: Too small');
+    expect(errors.general).toEqual(['Unrecognized key']);
+  });
+
+  it('maps domain messages by their leading path, items and files to the source', () => {
+    expect(fieldErrors({ code: 'invalid_input', message: 'settings.qualification: expected items of kind "qualification"' }).byField['settings.qualification']).toMatch(/^settings\.qualification/);
+    expect(fieldErrors({ code: 'invalid_input', message: 'item 3: item payload: options: expected an array' }).byField.source).toMatch(/^item 3/);
+    expect(fieldErrors({ code: 'bad_file', message: 'study.csv: row 2: answer: expected a value' }, 'study.csv').byField.source).toMatch(/^study\.csv/);
+    expect(fieldErrors({ code: 'internal', message: 'disk full' }).general).toEqual(['disk full']);
+  });
+
+  it('picks the most specific field for a path', () => {
+    expect(fieldOf('settings.qualification.passMark')).toBe('settings.qualification');
+    expect(fieldOf('source.featureIds')).toBe('source');
+    expect(fieldOf('template.questions.0.type')).toBe('template');
+    expect(fieldOf('settingsx')).toBeNull();
+  });
+});
