@@ -93,6 +93,12 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     announceProgress(context, input.campaignId);
     return campaignSummary(context.project.db, input.campaignId);
   },
+  'campaigns.setInstructions': (input, { project }) => {
+    const campaign = getCampaign(project.db, input.campaignId);
+    if (campaign.instructions === input.instructions) return { instructionsVersion: campaign.instructionsVersion };
+    project.db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(input.instructions, campaign.id);
+    return { instructionsVersion: campaign.instructionsVersion + 1 };
+  },
   'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId)),
   'raters.revoke': (input, context) => {
     const { db } = context.project;

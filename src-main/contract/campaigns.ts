@@ -55,6 +55,12 @@ export const campaignMethods = {
     input: z.object({ campaignId, status: z.enum(['open', 'paused', 'closed']) }).strict(),
     output: returns<CampaignSummary>(),
   }),
+  'campaigns.setInstructions': method({
+    role: 'researcher',
+    summary: "Replaces a campaign's instructions (markdown) and bumps their version; each judgement records the version it was given under",
+    input: z.object({ campaignId, instructions: z.string().max(100_000) }).strict(),
+    output: returns<{ instructionsVersion: number }>(),
+  }),
   'campaigns.monitor': method({
     role: 'researcher',
     summary: 'Per-rater progress, quality control, flags, leases and balance',

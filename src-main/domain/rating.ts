@@ -106,7 +106,13 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): { items: R
       const itemId = pickFor(db, campaign, rater, itemCount);
       if (itemId === undefined) break;
       const payload = getItemPayload(db, itemId).payload;
-      const shown = { questions: showQuestions(campaign.template, payload, rater.seed, itemId), pairs: showPairs(campaign.template, rater.seed, itemId) };
+      const shown = {
+        questions: showQuestions(campaign.template, payload, rater.seed, itemId),
+        pairs: showPairs(campaign.template, rater.seed, itemId),
+        instructionsVersion: campaign.instructionsVersion,
+        highlights: campaign.template.display.some((block) => block.type === 'feature'),
+        truncated: false,
+      };
       held.push(getAssignment(db, insertLease(db, itemId, rater.id, shown, now, expiresAt))!);
     }
     for (const lease of held) {

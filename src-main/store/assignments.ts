@@ -1,10 +1,16 @@
 import type { ShownPair, ShownQuestion } from '../contract/types';
 import { parseJson, type Db } from './db';
 
-/** What the rater saw for one assignment: questions in shown order and the sides of pair displays. */
+/** What the rater saw for one assignment: questions in shown order, the sides of pair displays, and how items were shown. */
 export interface ShownRecord {
   questions: ShownQuestion[];
   pairs: ShownPair[];
+  /** The instructions version in force when the item was handed out. */
+  instructionsVersion?: number;
+  /** Whether activation highlights were on (feature displays) or off (detection and intruder examples). */
+  highlights?: boolean;
+  /** Whether any text was cut short for display (Sightline shows texts whole). */
+  truncated?: boolean;
 }
 
 export interface AssignmentRecord {

@@ -81,3 +81,21 @@ describe('leases', () => {
     reader.close();
   });
 });
+
+describe('instructions versions', () => {
+  it('a new version of the instructions is recorded with the items handed out after it', async () => {
+    const { dispatch } = await import('../../src-main/api/dispatch');
+    const { contextFor, researcher } = await import('../helpers/factories');
+    const project = makeProject();
+    const campaignId = makeConceptCampaign(project, { items: 4, overlap: 1 });
+    const ana = makeRater(project, campaignId, 'ana');
+    const [before] = nextItems(project.db, ana, 1).items;
+    submitJudgement(project.db, ana, answerFirst(before));
+    const bumped = await dispatch('campaigns.setInstructions', { campaignId, instructions: 'Read carefully.\n\n- new rule' }, contextFor(project, researcher));
+    expect(bumped).toEqual({ ok: true, value: { instructionsVersion: 2 } });
+    const [after] = nextItems(project.db, ana, 1).items;
+    submitJudgement(project.db, ana, answerFirst(after));
+    const versions = (project.db.prepare("SELECT shown_json FROM judgements WHERE action = 'submit' ORDER BY id").pluck().all() as string[]).map((json) => JSON.parse(json).instructionsVersion);
+    expect(versions).toEqual([1, 2]);
+  });
+});
