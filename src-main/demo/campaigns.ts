@@ -5,15 +5,33 @@ import type { Db } from '../store/db';
 import { insertCampaign } from '../store/campaigns';
 import { getFeature } from '../store/features';
 import { BUILTIN_TEMPLATES } from '../domain/templates';
-import { SAE_NAME, type MinedFeature } from './mining';
+import type { Variant } from './layers';
+import type { MinedFeature, MinedLayer } from './mining';
 import type { DemoGeneration } from './steering';
 
 export const LABEL_CAMPAIGN = 'Label features';
 export const CONCEPT_CAMPAIGN = 'Which concept?';
 const TOP_EXAMPLES_SHOWN = 5;
 
-/** Colours, shapes, a texture, position, text-only, polysemantic and luminance features: a mix to label. */
-const FEATURES_TO_LABEL = [0, 2, 6, 9, 11, 14, 18, 22, 23, 28, 29, 35];
+/**
+ * A mix to label, by planted concept: shared colour, shape and texture features of layer 20,
+ * image-only (position, outlines, a polysemantic one) and text-only ones, and layer 5's red, which
+ * is still split into an image feature and a text feature.
+ */
+const FEATURES_TO_LABEL: { layer: number; concept: string; variant: Variant }[] = [
+  { layer: 20, concept: 'red', variant: 'shared' },
+  { layer: 20, concept: 'circle', variant: 'shared' },
+  { layer: 20, concept: 'stripes', variant: 'shared' },
+  { layer: 20, concept: 'cool', variant: 'shared' },
+  { layer: 20, concept: 'top-left', variant: 'image' },
+  { layer: 20, concept: 'outline', variant: 'image' },
+  { layer: 20, concept: 'triangle-or-checker', variant: 'image' },
+  { layer: 20, concept: 'plural', variant: 'text' },
+  { layer: 20, concept: 'animal', variant: 'text' },
+  { layer: 20, concept: 'number', variant: 'text' },
+  { layer: 5, concept: 'red', variant: 'image' },
+  { layer: 5, concept: 'red', variant: 'text' },
+];
 
 const LABEL_INSTRUCTIONS = `You will see one feature of a sparse autoencoder at a time, through its strongest examples.
 
@@ -34,9 +52,11 @@ If the answer is about none of the options, or cannot be read, choose "None / un
 
 Some answers contain odd symbols or markup. Treat them as plain text.`;
 
-export function insertDemoCampaigns(db: Db, features: MinedFeature[], generations: DemoGeneration[]): { labelCampaignId: number; conceptCampaignId: number } {
-  const byIndex = new Map(features.map((feature) => [feature.index, feature]));
-  const labelItems = FEATURES_TO_LABEL.map((index) => byIndex.get(index))
+export function insertDemoCampaigns(db: Db, layers: MinedLayer[], generations: DemoGeneration[]): { labelCampaignId: number; conceptCampaignId: number } {
+  const features = layers.flatMap((layer) => layer.features);
+  const labelItems = FEATURES_TO_LABEL.map(({ layer, concept, variant }) =>
+    features.find((feature) => feature.layer === layer && feature.unit.concept.key === concept && feature.unit.variant === variant),
+  )
     .filter((feature): feature is MinedFeature => feature !== undefined && feature.fireCount > 0)
     .map((feature) => ({
       payload: {
@@ -47,7 +67,7 @@ export function insertDemoCampaigns(db: Db, features: MinedFeature[], generation
             .slice(0, TOP_EXAMPLES_SHOWN),
         },
       },
-      hidden: { feature_id: feature.id, sae: SAE_NAME },
+      hidden: { feature_id: feature.id, sae: feature.saeName, layer: feature.layer, planted: feature.unit.concept.planted },
     }));
   const labelCampaignId = insertCampaign(
     db,

@@ -1,22 +1,19 @@
 // The demo corpus: one multimodal document per image (the image plus its caption's tokens) and
 // short text-only sentences about colours, shapes and animals, so that shared features have text
-// firings as well as image ones.
-import type { Db } from '../store/db';
-import type { Project } from '../project/project';
+// firings as well as image ones. Pure: the documents reach the project through the activations
+// importer, like any imported corpus.
 import { hashSeed, mulberry32, randomIndex, type Rng } from '../util/random';
 import { COLOURS, SHAPES, type DemoImage } from './images';
 
-export const CORPUS_NAME = 'demo-corpus';
 export const TEXT_DOCUMENT_COUNT = 40;
 
 export interface DemoDocument {
-  /** The documents row id, once inserted. */
-  id: number;
+  /** The document's id in the activations sidecar (documents.external_id once imported). */
   externalId: string;
   kind: 'text' | 'multimodal';
   text: string;
   tokens: string[];
-  image: (DemoImage & { sha256: string }) | null;
+  image: DemoImage | null;
 }
 
 /**
@@ -58,37 +55,17 @@ export function writeTextSentences(count = TEXT_DOCUMENT_COUNT): string[] {
   return Array.from({ length: count }, (_, i) => FRAMES[i % FRAMES.length](pick));
 }
 
-/** Inserts the corpus and its documents; returns the documents in insertion order, with their ids. */
-export function insertCorpus(project: Project, images: DemoImage[], createdAt: number): DemoDocument[] {
-  const db: Db = project.db;
-  const corpusId = Number(
-    db
-      .prepare('INSERT INTO corpora (name, description, source_json, created_at) VALUES (?, ?, ?, ?)')
-      .run(
-        CORPUS_NAME,
-        'Sightline demo: procedurally drawn shapes with captions, and short sentences about colours, shapes and animals.',
-        JSON.stringify({ generator: 'sightline demo', version: 1, seeded: true }),
-        createdAt,
-      ).lastInsertRowid,
-  );
-  const insertDocument = db.prepare(
-    `INSERT INTO documents (corpus_id, external_id, kind, text, tokens_json, media_sha256, meta_json)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const documents: DemoDocument[] = [];
-  images.forEach((image, index) => {
-    const { sha256 } = project.media.put(image.png, 'image/png', { width: image.width, height: image.height }, image.name);
-    const tokens = tokenize(image.caption);
-    const externalId = `image-${String(index).padStart(2, '0')}`;
-    const meta = { concepts: image.concepts, patch_grid: [12, 12], source: 'procedural' };
-    const id = Number(insertDocument.run(corpusId, externalId, 'multimodal', image.caption, JSON.stringify(tokens), sha256, JSON.stringify(meta)).lastInsertRowid);
-    documents.push({ id, externalId, kind: 'multimodal', text: image.caption, tokens, image: { ...image, sha256 } });
-  });
+/** The corpus's documents, in order: one per image (image + caption tokens), then the sentences. */
+export function buildDocuments(images: DemoImage[]): DemoDocument[] {
+  const documents: DemoDocument[] = images.map((image, index) => ({
+    externalId: `image-${String(index).padStart(2, '0')}`,
+    kind: 'multimodal',
+    text: image.caption,
+    tokens: tokenize(image.caption),
+    image,
+  }));
   writeTextSentences().forEach((text, index) => {
-    const tokens = tokenize(text);
-    const externalId = `text-${String(index).padStart(2, '0')}`;
-    const id = Number(insertDocument.run(corpusId, externalId, 'text', text, JSON.stringify(tokens), null, '{}').lastInsertRowid);
-    documents.push({ id, externalId, kind: 'text', text, tokens, image: null });
+    documents.push({ externalId: `text-${String(index).padStart(2, '0')}`, kind: 'text', text, tokens: tokenize(text), image: null });
   });
   return documents;
 }

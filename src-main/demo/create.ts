@@ -1,17 +1,24 @@
-// `sightline demo`: a complete, deterministic project to explore without a model: a drawn image
-// corpus, a toy SAE whose features were planted and then mined, steered rollouts in the paper's
-// protocol shape, and two campaigns ready for raters. Same bytes on every run (only created_at
-// columns read the clock); nothing is downloaded.
+// `sightline demo`: a complete, deterministic project to explore without a model. A drawn image
+// corpus whose concepts (colours, shapes, textures, positions, words) are planted as directions in
+// synthetic activations of four layers; per layer an SAE whose decoder holds those directions; both
+// imported and mined by the real pipeline (issue 3); then steered rollouts in the paper's protocol
+// shape and two campaigns ready for raters. Same bytes and the same mined statistics on every run
+// (only created_at columns read the clock); nothing is downloaded.
+import fs from 'node:fs';
+import path from 'node:path';
 import { openProject, type Project } from '../project/project';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
+import { documentMatches } from './activations';
 import { insertDemoCampaigns } from './campaigns';
-import { CORPUS_NAME, insertCorpus } from './corpus';
+import { buildDocuments } from './corpus';
+import { DATA_DIR, writeDemoData } from './files';
 import { drawDemoImages } from './images';
-import { insertMinedSae, SAE_NAME } from './mining';
+import { corpusNameOf, DEMO_LAYERS, planLayer, saeNameOf } from './layers';
+import { importAndMine, labelMinedFeatures } from './mining';
 import { insertSteering } from './steering';
 
-export const DEMO_VERSION = 'v1';
+export const DEMO_VERSION = 'v2';
 
 function demoVersionOf(project: Project): string | undefined {
   return project.db.prepare("SELECT value FROM project_meta WHERE key = 'demo'").pluck().get() as string | undefined;
@@ -26,36 +33,84 @@ function assertEmptyEnough(project: Project): void {
       dir: project.dir,
     });
   }
-  const clash =
-    db.prepare('SELECT 1 FROM saes WHERE name = ?').get(SAE_NAME) !== undefined || db.prepare('SELECT 1 FROM corpora WHERE name = ?').get(CORPUS_NAME) !== undefined;
-  if (clash) {
-    throw new AppError('conflict', `${project.dir}: already has an SAE "${SAE_NAME}" or a corpus "${CORPUS_NAME}"; create the demo in a new folder`, {
-      dir: project.dir,
-    });
+  for (const layer of DEMO_LAYERS) {
+    const clash = db.prepare('SELECT 1 FROM saes WHERE name = ?').get(saeNameOf(layer)) ?? db.prepare('SELECT 1 FROM corpora WHERE name = ?').get(corpusNameOf(layer));
+    if (clash) {
+      throw new AppError('conflict', `${project.dir}: already has an SAE "${saeNameOf(layer)}" or a corpus "${corpusNameOf(layer)}"; create the demo in a new folder`, {
+        dir: project.dir,
+      });
+    }
   }
+}
+
+/** Tables the import and mine steps write, children first (the order rows can be deleted in). */
+const PIPELINE_TABLES = ['examples', 'features', 'activation_shards', 'documents', 'corpora', 'saes', 'jobs'] as const;
+
+interface Marks {
+  /** the largest rowid of each table before the demo wrote to it */
+  rows: Record<(typeof PIPELINE_TABLES)[number] | 'media', number>;
+  mediaFiles: Set<string>;
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+function mark(project: Project): Marks {
+  const max = (table: string) => project.db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM ${table}`).pluck().get() as number;
+  const rows = Object.fromEntries([...PIPELINE_TABLES, 'media'].map((table) => [table, max(table)])) as Marks['rows'];
+  return { rows, mediaFiles: new Set(filesUnder(project.media.dir)) };
+}
+
+/**
+ * Import and mine commit their own transactions (mining holds BEGIN IMMEDIATE while it writes), so
+ * the demo cannot wrap them in one. When a later step fails, this removes every row they added
+ * (everything above the marks taken before) and the media files that were not there before.
+ */
+function undoPipeline(project: Project, marks: Marks): void {
+  const { db } = project;
+  db.transaction(() => {
+    for (const table of PIPELINE_TABLES) db.prepare(`DELETE FROM ${table} WHERE rowid > ?`).run(marks.rows[table]);
+    db.prepare('DELETE FROM media WHERE rowid > ?').run(marks.rows.media);
+  })();
+  for (const file of filesUnder(project.media.dir)) if (!marks.mediaFiles.has(file)) fs.rmSync(file, { force: true });
 }
 
 /**
  * Creates (or completes) the demo project in `dir`. Idempotent: a folder that already holds this
- * demo is left as it is. Everything is written in one transaction, so a failure leaves no half demo;
- * media files written before the failure are content-addressed and harmless.
+ * demo is left as it is. All or nothing: if any step fails, the rows of the earlier steps are
+ * removed again and the error is rethrown.
  */
-export function createDemoProject(dir: string): void {
+export async function createDemoProject(dir: string, options: { info?: (line: string) => void } = {}): Promise<void> {
   const project = openProject(dir, { create: true });
   try {
     if (demoVersionOf(project) !== undefined) return;
     assertEmptyEnough(project);
-    const images = drawDemoImages(); // pure computation: keep it out of the write transaction
-    const createdAt = nowMs();
-    project.db.transaction(() => {
-      const documents = insertCorpus(project, images, createdAt);
-      const features = insertMinedSae(project.db, documents, createdAt);
-      const generations = insertSteering(project, createdAt);
-      insertDemoCampaigns(project.db, features, generations);
-      const setMeta = project.db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-      setMeta.run('demo', DEMO_VERSION);
-      setMeta.run('created_by', 'sightline demo');
-    })();
+    // Pure computation and files first: nothing in the database yet.
+    const documents = buildDocuments(drawDemoImages());
+    const matches = documentMatches(documents);
+    const plans = DEMO_LAYERS.map((layer) => planLayer(layer));
+    const dataDir = path.join(project.dir, DATA_DIR);
+    const hadDataDir = fs.existsSync(dataDir);
+    const files = writeDemoData(project.dir, plans, documents, matches);
+    const marks = mark(project);
+    try {
+      await importAndMine(project, files, options.info);
+      const createdAt = nowMs();
+      project.db.transaction(() => {
+        const layers = labelMinedFeatures(project, plans, files, createdAt);
+        const generations = insertSteering(project, createdAt);
+        insertDemoCampaigns(project.db, layers, generations);
+        const setMeta = project.db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+        setMeta.run('demo', DEMO_VERSION);
+        setMeta.run('created_by', 'sightline demo');
+      })();
+    } catch (error) {
+      undoPipeline(project, marks);
+      if (!hadDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   } finally {
     project.close();
   }

@@ -12,7 +12,7 @@ import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
 describe('blinding across every template', () => {
   it('no rater response of any template carries hidden fields, conditions or the answer key', async () => {
     const dir = path.join(tempDir(), 'demo.sightline');
-    createDemoProject(dir);
+    await createDemoProject(dir);
     const project = openProject(dir);
     try {
       const featureIds = project.db

@@ -1,9 +1,16 @@
+// The demo project is made by the real pipeline (issue 3): planted concepts in synthetic activations,
+// SAELens SAEs that read them, import-sae + import-activations + mine. These tests check that mining
+// recovers what was planted, against the PNGs and tokens, and that sharing grows with depth.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/demo/create';
+import { patchMatches } from '../../src-main/demo/activations';
+import { CONCEPTS, readsImages, readsText } from '../../src-main/demo/concepts';
+import { drawDemoImages, type DemoImage } from '../../src-main/demo/images';
 import { openProject, type Project } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { getFeature } from '../../src-main/store/features';
@@ -11,6 +18,8 @@ import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { AppError } from '../../src-main/util/errors';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const LAYERS = [5, 10, 15, 20];
+const D_SAE = 48;
 const folders: string[] = [];
 
 function freshDir(): string {
@@ -27,6 +36,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+const sha256Of = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const count = (project: Project, table: string) => project.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
 /** Every key of a JSON value, at any depth. */
@@ -38,16 +48,64 @@ function keysOf(value: unknown): string[] {
 
 const argmax = (values: number[]) => values.reduce((best, value, i) => (value > values[best] ? i : best), 0);
 
+interface FeatureRow {
+  id: number;
+  sae: string;
+  layer: number;
+  feature_index: number;
+  modality: string;
+  fire_count: number;
+  image_count: number;
+  text_count: number;
+  token_count: number;
+  density: number;
+  histogram_json: string;
+  label: string | null;
+  planted: string | null;
+  variant: 'shared' | 'image' | 'text' | null;
+}
+
+const featureRows = (project: Project) =>
+  project.db
+    .prepare(
+      `SELECT f.id, s.name AS sae, s.layer, f.feature_index, f.modality, f.fire_count, f.image_count, f.text_count, f.token_count, f.density,
+              f.histogram_json, f.label, json_extract(f.stats_json, '$.planted') AS planted, json_extract(f.stats_json, '$.planted_variant') AS variant
+       FROM features f JOIN saes s ON s.id = f.sae_id ORDER BY s.layer, f.feature_index`,
+    )
+    .all() as FeatureRow[];
+
+/** Share of a patch's pixels that are saturated red, read from the PNG itself. */
+function redShares(file: string, rows: number, cols: number): number[] {
+  const png = PNG.sync.read(fs.readFileSync(file));
+  const patchWidth = png.width / cols;
+  const patchHeight = png.height / rows;
+  return Array.from({ length: rows * cols }, (_, p) => {
+    const [row, col] = [Math.floor(p / cols), p % cols];
+    let red = 0;
+    for (let y = row * patchHeight; y < (row + 1) * patchHeight; y++) {
+      for (let x = col * patchWidth; x < (col + 1) * patchWidth; x++) {
+        const at = (y * png.width + x) * 4;
+        if (png.data[at] > 150 && png.data[at + 1] < 100 && png.data[at + 2] < 100) red++;
+      }
+    }
+    return red / (patchWidth * patchHeight);
+  });
+}
+
 let first: string;
 let second: string;
 let project: Project;
+let features: FeatureRow[];
+let imagesBySha: Map<string, DemoImage>;
 
-beforeAll(() => {
+beforeAll(async () => {
   first = freshDir();
   second = freshDir();
-  createDemoProject(first);
-  createDemoProject(second);
+  await createDemoProject(first);
+  await createDemoProject(second);
   project = openProject(first);
+  features = featureRows(project);
+  imagesBySha = new Map(drawDemoImages().map((image) => [crypto.createHash('sha256').update(image.png).digest('hex'), image]));
 });
 
 afterAll(() => {
@@ -56,16 +114,17 @@ afterAll(() => {
 });
 
 describe('createDemoProject', () => {
-  it('fills the project: images on disk, corpus, features, steered rollouts and two campaigns', () => {
+  it('fills the project: images on disk, one imported corpus and SAE per layer, features, steered rollouts and two campaigns', () => {
     const pngs = filesUnder(path.join(first, 'media')).filter((file) => file.endsWith('.png'));
     expect(pngs.length).toBeGreaterThanOrEqual(30);
     for (const file of pngs) expect(fs.readFileSync(file).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     expect(count(project, 'media')).toBe(pngs.length);
-    expect(count(project, "documents WHERE kind = 'multimodal'")).toBeGreaterThanOrEqual(30);
-    expect(count(project, "documents WHERE kind = 'text'")).toBeGreaterThanOrEqual(20);
-    expect(count(project, 'features')).toBeGreaterThanOrEqual(30);
+    expect(count(project, "documents WHERE kind = 'multimodal'")).toBe(36 * LAYERS.length);
+    expect(count(project, "documents WHERE kind = 'text'")).toBe(40 * LAYERS.length);
+    expect(count(project, 'features')).toBe(D_SAE * LAYERS.length);
     expect(count(project, 'generations')).toBeGreaterThanOrEqual(30);
     expect(count(project, 'steering_specs')).toBe(count(project, 'generations'));
+    expect(project.db.prepare("SELECT kind, state FROM jobs ORDER BY id").all()).toEqual(LAYERS.map(() => ({ kind: 'mine', state: 'done' })));
 
     const campaigns = project.db
       .prepare('SELECT c.name, c.template_id AS templateId, c.overlap, COUNT(i.id) AS items FROM campaigns c JOIN items i ON i.campaign_id = c.id GROUP BY c.id ORDER BY c.id')
@@ -75,67 +134,120 @@ describe('createDemoProject', () => {
       { name: 'Which concept?', templateId: 'concept-choice', overlap: 3, items: count(project, 'generations') },
     ]);
     const meta = Object.fromEntries(project.db.prepare('SELECT key, value FROM project_meta').all().map((row) => [(row as { key: string }).key, (row as { value: string }).value]));
-    expect(meta).toMatchObject({ demo: 'v1', created_by: 'sightline demo' });
+    expect(meta).toMatchObject({ demo: 'v2', created_by: 'sightline demo' });
   });
 
-  it('mines consistent stats: density, modality counts and a 20-bin histogram', () => {
-    const features = project.db.prepare('SELECT * FROM features ORDER BY feature_index').all() as Record<string, number | string | null>[];
+  it('references its generated SAEs and shards inside the project by path and sha256, like any import', () => {
+    const saes = project.db.prepare('SELECT s.name, s.format, s.architecture, s.layer, s.d_in, s.d_sae, s.path, s.sha256, m.name AS model FROM saes s JOIN models m ON m.id = s.model_id ORDER BY s.layer').all() as {
+      name: string;
+      format: string;
+      architecture: string;
+      layer: number;
+      d_in: number;
+      d_sae: number;
+      path: string;
+      sha256: string;
+      model: string;
+    }[];
+    expect(saes.map(({ name, format, architecture, layer, d_in, d_sae, model }) => ({ name, format, architecture, layer, d_in, d_sae, model }))).toEqual(
+      LAYERS.map((layer) => ({ name: `demo-sae-L${String(layer).padStart(2, '0')}`, format: 'saelens', architecture: 'relu', layer, d_in: 64, d_sae: D_SAE, model: 'demo-vlm' })),
+    );
+    for (const sae of saes) {
+      expect(sae.path.startsWith(path.join(first, 'demo-data'))).toBe(true);
+      expect(fs.existsSync(path.join(sae.path, 'cfg.json'))).toBe(true);
+      expect(sha256Of(path.join(sae.path, 'sae_weights.safetensors'))).toBe(sae.sha256);
+    }
+    const shards = project.db.prepare('SELECT c.name, c.source_json, a.path, a.sha256, a.shape_json FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id').all() as {
+      name: string;
+      source_json: string;
+      path: string;
+      sha256: string;
+      shape_json: string;
+    }[];
+    expect(shards.map((shard) => [shard.name, JSON.parse(shard.source_json).layer])).toEqual(LAYERS.map((layer) => [`demo-corpus-L${String(layer).padStart(2, '0')}`, layer]));
+    for (const shard of shards) {
+      expect(shard.path.startsWith(path.join(first, 'demo-data'))).toBe(true);
+      expect(sha256Of(shard.path)).toBe(shard.sha256);
+      expect(JSON.parse(shard.shape_json)[1]).toBe(64);
+    }
+  });
+
+  it('mines consistent stats: density, modality counts, histograms; dead features are exactly the unplanted ones', () => {
     const modalities = new Set(features.map((feature) => feature.modality));
     for (const modality of ['image', 'text', 'shared', 'dead']) expect(modalities).toContain(modality);
     for (const feature of features) {
-      expect(feature.fire_count).toBe((feature.image_count as number) + (feature.text_count as number));
-      expect(feature.density).toBeCloseTo((feature.fire_count as number) / (feature.token_count as number), 12);
-      const histogram = JSON.parse(feature.histogram_json as string) as { edges: number[]; counts: number[] };
+      expect(feature.fire_count).toBe(feature.image_count + feature.text_count);
+      expect(feature.density).toBeCloseTo(feature.fire_count / feature.token_count, 12);
+      expect(feature.modality === 'dead', `${feature.sae} #${feature.feature_index}`).toBe(feature.planted === null);
       if (feature.modality === 'dead') continue;
-      expect(histogram.counts).toHaveLength(20);
-      expect(histogram.edges).toHaveLength(21);
+      const histogram = JSON.parse(feature.histogram_json) as { edges: number[]; counts: number[] };
+      expect(histogram.edges).toHaveLength(histogram.counts.length + 1);
       expect(histogram.counts.reduce((a, b) => a + b, 0)).toBe(feature.fire_count);
     }
-    const labelled = features.filter((feature) => feature.label !== null).length;
-    expect(labelled).toBeGreaterThan(features.length / 3);
-    expect(labelled).toBeLessThan((features.length * 2) / 3);
+    // Every content row (patch or token) of a layer's corpus is counted once, BOS rows never.
+    const contentRows = project.db
+      .prepare("SELECT SUM(json_array_length(tokens_json)) + 144 * SUM(kind = 'multimodal') FROM documents WHERE corpus_id = (SELECT MIN(id) FROM corpora)")
+      .pluck()
+      .get() as number;
+    expect(new Set(features.map((feature) => feature.token_count))).toEqual(new Set([contentRows]));
+
+    const live = features.filter((feature) => feature.modality !== 'dead');
+    const labelled = live.filter((feature) => feature.label !== null).length;
+    expect(labelled).toBeGreaterThan(live.length / 3);
+    expect(labelled).toBeLessThan((live.length * 2) / 3);
   });
 
-  it('is deterministic: two demo folders have the same media and the same features', () => {
-    const other = openProject(second);
-    try {
-      for (const query of [
-        'SELECT sha256, bytes, width, height, original_name FROM media ORDER BY sha256',
-        'SELECT * FROM features ORDER BY id',
-        'SELECT feature_id, document_id, bucket, rank, max_activation, token_acts_json, patch_acts_json FROM examples ORDER BY id',
-        'SELECT external_id, tokens_json, media_sha256, meta_json FROM documents ORDER BY id',
-        'SELECT output_text, meta_json FROM generations ORDER BY id',
-        'SELECT campaign_id, position, payload_json, hidden_json, condition FROM items ORDER BY id',
-      ]) {
-        expect(other.db.prepare(query).all()).toEqual(project.db.prepare(query).all());
+  it("recovers every planted concept: each feature fires on the patches and tokens that show its concept", () => {
+    const conceptOf = new Map(CONCEPTS.map((concept) => [concept.planted, concept]));
+    for (const feature of features.filter((row) => row.planted !== null)) {
+      const name = `${feature.sae} #${feature.feature_index} (${feature.variant}: ${feature.planted})`;
+      const concept = conceptOf.get(feature.planted!)!;
+      expect(feature.fire_count, name).toBeGreaterThan(0);
+      const imageSide = feature.variant !== 'text';
+      const textSide = feature.variant !== 'image';
+      // A direction written by one modality only is read on that modality only.
+      if (!imageSide) expect(feature.image_count, name).toBe(0);
+      if (!textSide) expect(feature.text_count, name).toBe(0);
+      if (imageSide && textSide) expect(feature.image_count > 0 && feature.text_count > 0, name).toBe(true);
+      const detail = getFeature(project.db, feature.id);
+      const top = detail.examples.filter((example) => example.bucket === 'top');
+      expect(top.length, name).toBeGreaterThan(0);
+      for (const example of top) {
+        if (example.image && imageSide && readsImages(concept)) {
+          const truth = patchMatches(concept, imagesBySha.get(example.image.sha256)!);
+          const { patches } = example.image;
+          const peak = Math.max(...patches);
+          if (peak > 0) {
+            // The strongest patch is one of the image's best matches (jitter may reorder near-equals).
+            expect(truth[argmax(patches)], name).toBeGreaterThanOrEqual(0.5 * Math.max(...truth));
+            patches.forEach((value, p) => {
+              if (truth[p] === 0) expect(value, `${name}, patch ${p}`).toBeLessThan(peak / 4);
+            });
+          }
+        }
+        if (example.image) {
+          if (!imageSide) expect(Math.max(...example.image.patches), name).toBe(0);
+        }
+        if (example.tokens && textSide && readsText(concept)) {
+          const words = example.tokens.map((token) => token.token);
+          const values = example.tokens.map((token) => token.value);
+          if (Math.max(...values) > 0) expect(concept.token!(words, argmax(values)), `${name}: ${words.join('')}`).toBe(1);
+        }
+        if (example.tokens && !textSide) expect(Math.max(...example.tokens.map((token) => token.value)), name).toBe(0);
       }
-    } finally {
-      other.close();
     }
   });
 
-  it('makes the "red" feature fire on red pixels and on the token " red"', () => {
-    const featureId = project.db.prepare("SELECT id FROM features WHERE label = 'red things'").pluck().get() as number;
-    const detail = getFeature(project.db, featureId);
+  it('makes the layer-20 "red things" feature fire on red pixels (read from the PNG) and on the token " red"', () => {
+    const row = features.find((feature) => feature.layer === 20 && feature.label === 'red things')!;
+    expect(row).toBeDefined();
+    const detail = getFeature(project.db, row.id);
     expect(detail.feature.modality).toBe('shared');
 
     const topImage = detail.examples.find((example) => example.bucket === 'top' && example.image !== null)!;
     expect(topImage).toBeDefined();
     const { sha256, rows, cols, patches } = topImage.image!;
-    const png = PNG.sync.read(fs.readFileSync(project.media.pathOf(sha256)!));
-    const patchWidth = png.width / cols;
-    const patchHeight = png.height / rows;
-    const redShare = patches.map((_, p) => {
-      const [row, col] = [Math.floor(p / cols), p % cols];
-      let red = 0;
-      for (let y = row * patchHeight; y < (row + 1) * patchHeight; y++) {
-        for (let x = col * patchWidth; x < (col + 1) * patchWidth; x++) {
-          const at = (y * png.width + x) * 4;
-          if (png.data[at] > 150 && png.data[at + 1] < 100 && png.data[at + 2] < 100) red++;
-        }
-      }
-      return red / (patchWidth * patchHeight);
-    });
+    const redShare = redShares(project.media.pathOf(sha256)!, rows, cols);
     const peak = Math.max(...patches);
     expect(peak).toBeGreaterThan(0);
     expect(redShare[argmax(patches)]).toBeGreaterThanOrEqual(0.5);
@@ -150,7 +262,56 @@ describe('createDemoProject', () => {
     expect(topImage.tokens![argmax(topImage.tokens!.map((token) => token.value))].token).toBe(' red');
   });
 
-  it('keeps conditions out of what raters see in "Which concept?"', () => {
+  it('splits red at layer 5: an image-only feature on red patches and a text-only feature on " red"', () => {
+    const image = features.find((feature) => feature.layer === 5 && feature.label === 'red pixels')!;
+    const text = features.find((feature) => feature.layer === 5 && feature.label === 'the word "red"')!;
+    expect([image.modality, image.text_count, text.modality, text.image_count]).toEqual(['image', 0, 'text', 0]);
+    const topImage = getFeature(project.db, image.id).examples.find((example) => example.bucket === 'top')!;
+    const shares = redShares(project.media.pathOf(topImage.image!.sha256)!, 12, 12);
+    expect(shares[argmax(topImage.image!.patches)]).toBeGreaterThanOrEqual(0.5);
+    const topText = getFeature(project.db, text.id).examples.find((example) => example.bucket === 'top')!;
+    expect(topText.tokens![argmax(topText.tokens!.map((token) => token.value))].token).toBe(' red');
+    expect(Math.max(...(topText.image?.patches ?? [0]))).toBe(0);
+  });
+
+  it('shares more features between image and text at deeper layers', () => {
+    const shared = LAYERS.map((layer) => features.filter((feature) => feature.layer === layer && feature.modality === 'shared').length);
+    const sharedDirections = LAYERS.map((layer) => features.filter((feature) => feature.layer === layer && feature.variant === 'shared').length);
+    expect(shared[3]).toBeGreaterThan(shared[0]);
+    for (let i = 1; i < LAYERS.length; i++) {
+      expect(shared[i]).toBeGreaterThanOrEqual(shared[i - 1]);
+      expect(sharedDirections[i]).toBeGreaterThan(sharedDirections[i - 1]);
+    }
+    // Layer 5 is almost all single-modality: one shared direction (circles) among the planted ones.
+    expect(sharedDirections[0]).toBe(1);
+    expect(shared[0]).toBeLessThanOrEqual(1);
+  });
+
+  it('is deterministic: two demo folders have the same files, media, mined features and examples', () => {
+    const relative = (root: string) =>
+      filesUnder(path.join(root, 'demo-data'))
+        .map((file) => [path.relative(root, file), sha256Of(file)])
+        .sort();
+    expect(relative(second)).toEqual(relative(first));
+    const other = openProject(second);
+    try {
+      for (const query of [
+        'SELECT sha256, bytes, width, height, original_name FROM media ORDER BY sha256',
+        'SELECT * FROM features ORDER BY id',
+        'SELECT feature_id, document_id, bucket, rank, max_activation, token_acts_json, patch_acts_json FROM examples ORDER BY id',
+        'SELECT corpus_id, external_id, kind, text, tokens_json, media_sha256, meta_json FROM documents ORDER BY id',
+        'SELECT sha256, rows, shape_json, layout_json FROM activation_shards ORDER BY id',
+        'SELECT output_text, meta_json FROM generations ORDER BY id',
+        'SELECT campaign_id, position, payload_json, hidden_json, condition FROM items ORDER BY id',
+      ]) {
+        expect(other.db.prepare(query).all()).toEqual(project.db.prepare(query).all());
+      }
+    } finally {
+      other.close();
+    }
+  });
+
+  it('keeps conditions out of what raters see in "Which concept?" and "Label features"', () => {
     const rows = project.db
       .prepare("SELECT i.position, i.payload_json, i.hidden_json, i.condition FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' ORDER BY i.position")
       .all() as { position: number; payload_json: string; hidden_json: string; condition: string }[];
@@ -170,49 +331,54 @@ describe('createDemoProject', () => {
     expect(answers.some((answer) => answer.includes('<script>alert(1)</script>'))).toBe(true);
     expect(answers.slice(0, 5).every((answer) => !answer.includes('<'))).toBe(true);
 
-    const labelPayloads = project.db
-      .prepare("SELECT i.payload_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Label features'")
-      .pluck()
-      .all() as string[];
-    for (const text of labelPayloads) {
-      const payload = JSON.parse(text) as { feature: { featureIndex: number; examples: unknown[] } };
+    const labelItems = project.db
+      .prepare("SELECT i.payload_json, i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Label features' ORDER BY i.position")
+      .all() as { payload_json: string; hidden_json: string }[];
+    for (const item of labelItems) {
+      const payload = JSON.parse(item.payload_json) as { feature: { featureIndex: number; examples: unknown[] } };
+      const hidden = JSON.parse(item.hidden_json) as { feature_id: number; sae: string; layer: number; planted: string };
       expect(payload.feature.examples.length).toBeGreaterThan(0);
       expect(payload.feature.examples.length).toBeLessThanOrEqual(5);
-      expect(keysOf(payload)).not.toContain('feature_id');
-      expect(keysOf(payload)).not.toContain('label');
+      for (const key of ['feature_id', 'label', 'planted', 'planted_variant', 'sae', 'layer']) expect(keysOf(payload)).not.toContain(key);
+      expect(JSON.stringify(payload)).not.toContain(hidden.planted);
+      // The item points at a mined feature of the named SAE, with the index the rater sees.
+      const feature = features.find((row) => row.id === hidden.feature_id)!;
+      expect([feature.sae, feature.layer, feature.feature_index, feature.planted]).toEqual([hidden.sae, hidden.layer, payload.feature.featureIndex, hidden.planted]);
     }
   });
 
-  it('is idempotent on a demo folder and refuses a folder with other campaigns', () => {
+  it('is idempotent on a demo folder and refuses a folder with other campaigns', async () => {
     const before = count(project, 'features');
-    createDemoProject(first);
+    await createDemoProject(first);
     expect(count(project, 'features')).toBe(before);
+    expect(count(project, 'jobs')).toBe(LAYERS.length);
 
     const busy = freshDir();
     const other = openProject(busy, { create: true });
     insertCampaign(other.db, { name: 'Mine', template: BUILTIN_TEMPLATES['feature-label'], instructions: '', overlap: 1, leaseSeconds: 60, seed: 0 }, []);
     other.close();
-    expect(() => createDemoProject(busy)).toThrow(AppError);
-    try {
-      createDemoProject(busy);
-    } catch (error) {
-      expect((error as AppError).code).toBe('conflict');
-    }
+    const error = await createDemoProject(busy).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('conflict');
   });
 
-  it('writes nothing when it fails half-way', () => {
+  it('writes nothing when it fails half-way, after import and mining have committed', async () => {
     const dir = freshDir();
     const blocked = openProject(dir, { create: true });
-    // A steering spec with the demo's first spec name: the demo's insert hits UNIQUE(name) mid-transaction.
+    // A steering spec with the demo's first spec name: the demo's last transaction hits UNIQUE(name).
     blocked.db
       .prepare("INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, coefficient, coefficient_units, created_at) VALUES (?, 'add', 20, 'x', 'prompt', 'probe', 0, 'k', 0)")
       .run('demo: goldfish -> strawberry, k=0');
     blocked.close();
-    expect(() => createDemoProject(dir)).toThrow(/UNIQUE constraint failed: steering_specs.name/);
+    await expect(createDemoProject(dir)).rejects.toThrow(/UNIQUE constraint failed: steering_specs.name/);
     const reopened = openProject(dir);
     try {
-      for (const table of ['media', 'documents', 'features', 'examples', 'generations', 'campaigns', 'project_meta']) expect(count(reopened, table)).toBe(0);
+      for (const table of ['media', 'documents', 'corpora', 'activation_shards', 'saes', 'models', 'features', 'examples', 'jobs', 'generations', 'campaigns', 'project_meta']) {
+        expect(count(reopened, table), table).toBe(0);
+      }
       expect(count(reopened, 'steering_specs')).toBe(1);
+      expect(fs.existsSync(path.join(dir, 'demo-data'))).toBe(false);
+      expect(filesUnder(path.join(dir, 'media'))).toEqual([]);
     } finally {
       reopened.close();
     }
