@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_TEMPLATES, showPairs, showQuestions } from '../../src-main/domain/templates';
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
+import { shownOrderJson } from '../../src-main/export/shown-order';
 import { openProject } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 
@@ -42,7 +43,8 @@ function generate(dir: string, judgements: number, overlap: number, raterCount: 
       raterIds.push(Number(insertRater.run(campaignId, `rater ${r}`, `R${String(r + 1).padStart(3, '0')}`, `token-${r}`, 1000 + r, Date.now()).lastInsertRowid));
     }
     const insertAssignment = db.prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)");
-    const insertJudgement = db.prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?)");
+    // shown_order as the submit path writes it (store/judgements.ts insertSubmission).
+    const insertJudgement = db.prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)");
     const start = Date.UTC(2025, 0, 1);
     let written = 0;
     for (let i = 0; i < itemCount && written < judgements; i++) {
@@ -50,11 +52,12 @@ function generate(dir: string, judgements: number, overlap: number, raterCount: 
       const payload = items[i].payload;
       for (let o = 0; o < overlap && written < judgements; o++, written++) {
         const r = (i * overlap + o) % raterCount;
-        const shown = JSON.stringify({ questions: showQuestions(template, payload, seeds[r], itemId), pairs: showPairs(template, seeds[r], itemId) });
+        const shownRecord = { questions: showQuestions(template, payload, seeds[r], itemId), pairs: showPairs(template, seeds[r], itemId) };
+        const shown = JSON.stringify(shownRecord);
         const leasedAt = start + written * 1000;
         const assignmentId = Number(insertAssignment.run(itemId, raterIds[r], shown, leasedAt, leasedAt + 600_000).lastInsertRowid);
         const choice = (i + o) % 3 === 0 ? payload.options[(i + o) % 4] : items[i].hidden.target_class;
-        insertJudgement.run(assignmentId, JSON.stringify({ concept: choice }), shown, 2000 + ((i * 7 + o * 13) % 9000), leasedAt + 5000);
+        insertJudgement.run(assignmentId, JSON.stringify({ concept: choice }), shown, shownOrderJson(shownRecord), 2000 + ((i * 7 + o * 13) % 9000), leasedAt + 5000);
       }
     }
   })();
@@ -63,27 +66,28 @@ function generate(dir: string, judgements: number, overlap: number, raterCount: 
 }
 
 /** Child: one export, reporting rows/s, RSS when 250k rows are done, RSS at the end, and peak RSS. */
-function child(dir: string, format: ExportFormat, campaignId: number): void {
+async function child(dir: string, format: ExportFormat, campaignId: number): Promise<void> {
   const project = openProject(dir);
   const out = path.join(dir, 'exports', `bench.${format}`);
-  let checks = 0;
   let rssAt250k: number | null = null;
   const started = performance.now();
-  const result = exportCampaign(project.db, campaignId, {
+  const cpuStart = process.cpuUsage();
+  const result = await exportCampaign(project.db, campaignId, {
     format,
     out,
-    // Polled every 4096 rows: a cheap hook to sample RSS partway through.
-    isCancelled: () => {
-      checks++;
-      if (rssAt250k === null && checks * 4096 >= 250_000) rssAt250k = process.memoryUsage().rss;
-      return false;
+    // Called at most every progressIntervalMs: a cheap hook to sample RSS partway through.
+    progressIntervalMs: 0,
+    onProgress: (progress) => {
+      if (rssAt250k === null && progress.done >= 250_000) rssAt250k = process.memoryUsage().rss;
     },
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssAtEnd = process.memoryUsage().rss;
   const bytes = fs.statSync(result.path).size;
   project.close();
-  process.stdout.write(JSON.stringify({ format, rows: result.rows, seconds, bytes, rssAt250k, rssAtEnd, maxRss: process.resourceUsage().maxRSS * 1024 }));
+  process.stdout.write(JSON.stringify({ format, rows: result.rows, seconds, cpuSeconds, bytes, rssAt250k, rssAtEnd, maxRss: process.resourceUsage().maxRSS * 1024 }));
 }
 
 async function main(): Promise<void> {
@@ -97,11 +101,11 @@ async function main(): Promise<void> {
       campaign: { type: 'string' },
     },
   });
-  if (values.child) return child(values.dir as string, values.child as ExportFormat, Number(values.campaign));
+  if (values.child) return await child(values.dir as string, values.child as ExportFormat, Number(values.campaign));
 
   const judgements = Number(values.judgements);
   const cpu = os.cpus();
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores, ${mb(os.totalmem())} RAM, Node ${process.version}`);
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores, ${mb(os.totalmem())} RAM, Node ${process.version}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-bench-export-'));
   const dir = path.join(root, 'bench.sightline');
   try {
@@ -118,6 +122,8 @@ async function main(): Promise<void> {
       const r = JSON.parse(run.stdout.trim().split('\n').pop() as string);
       console.log(
         `${format}: ${Math.round(r.rows / r.seconds).toLocaleString('en-US')} rows/s (${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(2)}s, ${mb(r.bytes)} written); ` +
+          // CPU time of the export process: the figure to compare when other work shares the machine.
+          `${Math.round(r.rows / r.cpuSeconds).toLocaleString('en-US')} rows per CPU-second (${r.cpuSeconds.toFixed(2)} CPU-s); ` +
           `RSS at 250k rows ${r.rssAt250k === null ? 'n/a' : mb(r.rssAt250k)}, at ${(r.rows / 1000).toFixed(0)}k rows ${mb(r.rssAtEnd)}; peak RSS ${mb(r.maxRss)}`,
       );
     }

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import type { campaignMethods } from '../contract/campaigns';
 import type { CampaignSummary, RaterLink } from '../contract/types';
 import { createCampaign, resolveTemplate, saveTemplate } from '../domain/campaigns/create';
 import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
 import { parseRows } from '../domain/campaigns/read-rows';
-import { EXPORT_EXTENSIONS, exportCampaign } from '../export';
 import { entryPath } from '../domain/entry';
 import { campaignMonitor } from '../domain/monitor';
 import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
@@ -110,12 +108,5 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     })();
     announceProgress(context, rater.campaignId);
     return { revoked: true as const };
-  },
-  'campaigns.export': (input, { project }) => {
-    const campaign = getCampaign(project.db, input.campaignId);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    const out = path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
-    return exportCampaign(project.db, campaign.id, { format: input.format, out, revealRaters: input.revealRaters });
   },
 };

@@ -5,11 +5,12 @@ import { campaignHandlers } from './campaign-handlers';
 import type { ApiContext, Caller } from './context';
 import { featureHandlers } from './feature-handlers';
 import type { Handlers } from './handlers';
+import { jobHandlers } from './job-handlers';
 import { projectHandlers } from './project-handlers';
 import { raterHandlers } from './rater-handlers';
 import { resultsHandlers } from './results-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers };
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers };
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 

@@ -1,4 +1,7 @@
+import path from 'node:path';
 import type { resultsMethods } from '../contract/results';
+import { EXPORT_EXTENSIONS } from '../export';
+import { startExportJob } from '../export/export-job';
 import { getCampaign } from '../store/campaigns';
 import { campaignResults } from '../results/report';
 import type { HandlersFor } from './handlers';
@@ -8,4 +11,23 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
     campaignResults(project.db, getCampaign(project.db, input.campaignId).id, {
       bootstrap: { seed: input.bootstrapSeed, replicates: input.bootstrapReplicates },
     }),
+  'campaigns.export': async (input, { project, events }) => {
+    const campaign = getCampaign(project.db, input.campaignId);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
+    const out = path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    const job = await startExportJob(
+      project,
+      { campaignId: campaign.id, format: input.format, out, revealRaters: input.revealRaters, fullShown: input.fullShown },
+      (event) => events.emit('job.progress', event),
+    );
+    if (input.wait === false) {
+      // The job row records a failure and its last 'job.progress' event says so; nobody awaits this promise.
+      job.outcome.catch(() => {});
+      return { jobId: job.jobId, state: 'running' as const, path: out, rows: 0 };
+    }
+    const outcome = await job.outcome;
+    if (outcome.state === 'cancelled' || !outcome.result) return { jobId: job.jobId, state: 'cancelled' as const, path: out, rows: 0 };
+    return { jobId: job.jobId, state: 'done' as const, path: outcome.result.path, rows: outcome.result.rows };
+  },
 };

@@ -73,10 +73,5 @@ export const campaignMethods = {
     input: z.object({ raterId: z.number().int().positive() }).strict(),
     output: returns<{ revoked: true }>(),
   }),
-  'campaigns.export': method({
-    role: 'researcher',
-    summary: "Writes a campaign's judgements to the project's exports/ folder",
-    input: z.object({ campaignId, format: z.enum(['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia']), revealRaters: z.boolean().optional() }).strict(),
-    output: returns<{ path: string; rows: number }>(),
-  }),
+  // campaigns.export lives with the results and jobs methods (results.ts): it runs as a job.
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { FeatureDetail, FeatureRow } from './types';
+import type { FeatureDetail, FeatureRow, ModalityLayerRow } from './types';
 
 export const featureSort = z.enum(['index', 'density', 'max', 'image_share']);
 
@@ -29,5 +29,11 @@ export const featureMethods = {
     summary: 'One feature with its histogram and examples',
     input: z.object({ featureId: z.number().int().positive() }).strict(),
     output: returns<FeatureDetail>(),
+  }),
+  'features.modalityByLayer': method({
+    role: 'researcher',
+    summary: 'Per SAE (name, layer, d_sae): image-only / text-only / shared / dead feature counts and the sharing fraction',
+    input: z.object({}).strict(),
+    output: returns<ModalityLayerRow[]>(),
   }),
 };

@@ -3,6 +3,7 @@
 import { campaignMethods } from './campaigns';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
+import { jobMethods } from './jobs';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
 import { resultsMethods } from './results';
@@ -13,6 +14,7 @@ export const contract = {
   ...campaignMethods,
   ...raterMethods,
   ...resultsMethods,
+  ...jobMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

@@ -99,6 +99,53 @@ export interface SteeringResults {
   byClassPair: SteeringCurve[];
 }
 
+export interface FeatureResultRow {
+  itemId: number;
+  featureId: number;
+  featureIndex: number | null;
+  /** Non-empty labels given. */
+  labels: number;
+  /** The (trimmed, lower-cased) label more than half of the feature's raters gave, else null. */
+  majorityLabel: string | null;
+  meanScore: number | null;
+  /** Modality votes by answer value (image / text / both / neither). */
+  modalityVotes: Record<string, number>;
+  majorityModality: string | null;
+  /** features.modality as mined: image, text, shared or dead. */
+  minedModality: string | null;
+}
+
+/** Feature-label campaigns: label coverage, score distribution, modality votes against the mined split. */
+export interface FeatureResults {
+  labelQuestionId: string | null;
+  coverage: { features: number; withLabel: number; withMajorityLabel: number };
+  scoreDistribution: {
+    questionId: string;
+    min: number;
+    max: number;
+    counts: { score: number; count: number }[];
+    ratings: number;
+    mean: number | null;
+    median: number | null;
+    /** Each rated feature's mean score. */
+    featureMeans: number[];
+  } | null;
+  modality: {
+    questionId: string;
+    /** Answer values, the columns of counts. */
+    votes: string[];
+    /** Mined modalities, the rows of counts. */
+    mined: string[];
+    /** counts[mined][vote]: every vote on features of that mined modality. */
+    counts: number[][];
+    featuresCompared: number;
+    /** Share of features whose majority vote maps (see mapping) to the mined modality. */
+    majorityMatchesMined: number | null;
+    mapping: Record<string, string>;
+  } | null;
+  features: FeatureResultRow[];
+}
+
 export interface CampaignResults {
   campaign: { id: number; name: string; templateId: string; templateVersion: number };
   counts: { items: number; judgements: number; raters: number };
@@ -108,7 +155,19 @@ export interface CampaignResults {
   dawidSkene: DawidSkeneSummary[];
   raters: { list: RaterReliabilityRow[]; overallMedianActiveMs: number | null; fastThresholdMs: number | null };
   steering: SteeringResults | null;
+  features: FeatureResults | null;
   notes: string[];
+}
+
+export const EXPORT_FORMAT_NAMES = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
+
+/** campaigns.export's answer: the job, and the file (written only when state is 'done'). */
+export interface ExportJobStatus {
+  jobId: number;
+  state: 'running' | 'done' | 'cancelled';
+  path: string;
+  /** Rows written (0 until done). */
+  rows: number;
 }
 
 export const resultsMethods = {
@@ -123,5 +182,21 @@ export const resultsMethods = {
       })
       .strict(),
     output: returns<CampaignResults>(),
+  }),
+  'campaigns.export': method({
+    role: 'researcher',
+    summary:
+      "Exports a campaign's judgements to the project's exports/ folder as a job (kind 'export', with 'job.progress' events). " +
+      'Waits for the file unless wait is false, in which case it answers at once with the jobId (state running); jobs.cancel stops it.',
+    input: z
+      .object({
+        campaignId: z.number().int().positive(),
+        format: z.enum(EXPORT_FORMAT_NAMES),
+        revealRaters: z.boolean().optional(),
+        fullShown: z.boolean().optional(),
+        wait: z.boolean().optional(),
+      })
+      .strict(),
+    output: returns<ExportJobStatus>(),
   }),
 };

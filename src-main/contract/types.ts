@@ -7,7 +7,25 @@ export interface ProjectOverview {
   schemaVersion: number;
   counts: { documents: number; features: number; campaigns: number; raters: number; judgements: number };
   saes: SaeSummary[];
-  engine: { provider: string; reason: string } | null;
+  corpora: CorpusSummary[];
+  /** The execution provider the last mining run used and why; null before any mining run. */
+  engine: EngineStatus | null;
+}
+
+export interface CorpusSummary {
+  id: number;
+  name: string;
+  documentCount: number;
+  /** The model and layer the activations came from, when the import recorded them. */
+  model: string | null;
+  layer: number | null;
+}
+
+export interface EngineStatus {
+  provider: string;
+  reason: string;
+  /** Where the status comes from, e.g. "mine job 12 (layer20 × demo)". */
+  source: string;
 }
 
 export interface SaeSummary {
@@ -41,6 +59,15 @@ export interface TokenActivation {
   value: number;
 }
 
+/** One anyres tile of an example's image (tile 1, 2, …; tile 0 is the base grid in `image`). */
+export interface ImageTile {
+  tile: number;
+  rows: number;
+  cols: number;
+  /** Per-patch activations, row-major; null when mining stored none for this tile. */
+  patches: number[] | null;
+}
+
 export interface ExampleView {
   id: number;
   bucket: string;
@@ -50,13 +77,80 @@ export interface ExampleView {
   /** Text tokens with per-token values (null if the example has no text). */
   tokens: TokenActivation[] | null;
   /** Image sha256 (serve as /media/<sha>) and the per-patch grid [rows][cols], if the example has an image. */
-  image: { sha256: string; rows: number; cols: number; patches: number[] } | null;
+  image: {
+    sha256: string;
+    rows: number;
+    cols: number;
+    patches: number[];
+    /** LLaVA-NeXT anyres tiles after the base grid, when the document has them. */
+    anyres?: ImageTile[];
+  } | null;
+}
+
+/** How a feature was mined (from features.stats_json), so the page can name its sampling scheme. */
+export interface FeatureSampling {
+  /** 'equal-count' (delphi) or 'equal-width' (SAEDashboard); null when the run recorded none. */
+  scheme: string | null;
+  quantiles: number | null;
+  perQuantile: number | null;
+  /** Share of firings on one modality above which a feature counts as image-only / text-only. */
+  modalityShare: number | null;
+  histogram: string | null;
+  sampling: string | null;
+  corpus: string | null;
+  provider: string | null;
+  /** Tokens the density is counted over. */
+  tokenCount: number;
 }
 
 export interface FeatureDetail {
   feature: FeatureRow;
   histogram: { edges: number[]; counts: number[] };
   examples: ExampleView[];
+  sampling: FeatureSampling;
+}
+
+/** Modality split of one SAE's mined features: the quantity behind "sharing grows with depth". */
+export interface ModalityLayerRow {
+  saeId: number;
+  name: string;
+  model: string | null;
+  layer: number | null;
+  dSae: number;
+  /** Features with a mined row (0 when the SAE has not been mined). */
+  mined: number;
+  image: number;
+  text: number;
+  shared: number;
+  dead: number;
+  /** shared / (image + text + shared); null when no feature is alive. */
+  sharedFraction: number | null;
+  /** The image-only / text-only threshold the run recorded (stats_json.modalityShare), if any. */
+  modalityShare: number | null;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** One job as jobs.list shows it. Rate and ETA come from the live run when it is in this process. */
+export interface JobSummary {
+  id: number;
+  kind: string;
+  state: JobState;
+  done: number;
+  total: number | null;
+  /** What done/total count: tokens for mining, rows for exports. */
+  unit: string;
+  ratePerSecond: number | null;
+  etaSeconds: number | null;
+  /** A short human summary of the params ("SAE layer10 × corpus demo, top 20, k 64, equal-count"). */
+  params: string;
+  error: string | null;
+  /** Engine provider line etc. for a run this process started. */
+  message: string | null;
+  /** True when this process runs it (so jobs.cancel can reach it). */
+  cancellable: boolean;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface CampaignSummary {

@@ -35,8 +35,10 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
   };
 
   return {
-    async loadSae({ source, providers, externalData, intraOpNumThreads }) {
-      const weights: SaeWeights = source.kind === 'weights' ? source.weights : await loadSae(source.path, source.options);
+    async loadSae({ source, providers, externalData, intraOpNumThreads, encoderOnly }) {
+      // encoderOnly: matrices the graph reads from the file itself are not loaded (see LoadSaeArgs).
+      const lazy = encoderOnly === true && externalData !== false;
+      const weights: SaeWeights = source.kind === 'weights' ? source.weights : await loadSae(source.path, { ...source.options, ...(lazy ? { encoderOnly: true } : {}) });
       // K is a graph input so one session serves every topK the caller asks for.
       const model = buildSaeEncoderModel(weights, { topK: 'input', external: externalData !== false });
       const sessionOptions: SessionOptions = { providers, externalDataFolder: model.externalDataFolder };

@@ -16,6 +16,12 @@ export interface LoadSaeArgs {
   externalData?: boolean;
   /** ORT intra-op threads (default: all cores) */
   intraOpNumThreads?: number;
+  /**
+   * Read from a path only what the encoder needs in memory (SAELens: no W_dec, and no W_enc when ORT
+   * reads it from the file), skipping their NaN/Inf scan. For callers that vouch for the values:
+   * mine does, since import validated them and it compares the sha256 computed here with import's.
+   */
+  encoderOnly?: boolean;
 }
 
 export interface LoadedSae {

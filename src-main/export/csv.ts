@@ -1,10 +1,13 @@
 // CSV: one row per judgement, answers flattened to answer.<question> columns, the option order the
 // rater saw as JSON in shown_order, payload and hidden fields flattened to payload.<f> / hidden.<f>.
-import { parseJson } from '../store/db';
+// Lines are assembled by SQLite a batch at a time (sql-rows.ts); csv-cells.ts keeps the
+// JavaScript rules (neutraliseFormula, RFC 4180 quoting) that the SQL mirrors, and writes the header.
 import type { AtomicFile } from './atomic-output';
-import { CsvWriter, textCell, type Cell } from './csv-cells';
+import { csvField, neutraliseFormula } from './csv-cells';
 import type { ProgressMeter } from './progress';
-import { BoundedCache, isoTime, iterateExportRowsRaw, R, shownOrder, type ExportSource, type ShownJson } from './source';
+import type { ExportSource } from './source';
+import { SHOWN_ORDER_SQL } from './source';
+import { concatSql, csvJsonFieldSql, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql } from './sql-rows';
 
 export function csvHeader(source: ExportSource): string[] {
   return [
@@ -25,34 +28,39 @@ export function csvHeader(source: ExportSource): string[] {
   ];
 }
 
-export function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): void {
-  const csv = new CsvWriter(file, csvHeader(source));
-  const campaign = textCell(source.campaign.name);
-  const questionIds = source.questions.map((question) => question.id);
-  const raterColumn = source.revealRaters ? R.raterName : R.raterPseudonym;
-  // The item's cells (payload and hidden fields) are the same for each of its raters.
-  const itemCells = new BoundedCache<number, Cell[]>();
-  for (const row of iterateExportRowsRaw(source.db, source.campaign.id)) {
-    const judgementId = row[R.judgementId] as number;
-    const itemId = row[R.itemId] as number;
-    const answer = parseJson<Record<string, unknown>>(row[R.answerJson] as string, `judgements.answer_json (judgement ${judgementId})`) ?? {};
-    const shown = parseJson<ShownJson>(row[R.shownJson] as string, `judgements.shown_json (judgement ${judgementId})`);
-    const fields = itemCells.get(itemId, () => {
-      const payload = parseJson<Record<string, unknown>>(row[R.payloadJson] as string, `items.payload_json (item ${itemId})`) ?? {};
-      const hidden = parseJson<Record<string, unknown>>(row[R.hiddenJson] as string, `items.hidden_json (item ${itemId})`) ?? {};
-      return [...source.payloadFields.map((field) => textCell(payload[field])), ...source.hiddenFields.map((field) => textCell(hidden[field]))];
-    });
-    const cells: Cell[] = [campaign, judgementId, itemId, row[R.itemPosition] as number, textCell(row[R.itemKind]), textCell(row[raterColumn])];
-    for (const id of questionIds) cells.push(textCell(answer[id]));
-    cells.push(
-      JSON.stringify(shownOrder(shown)),
-      row[R.activeMs] as number,
-      isoTime(row[R.leasedAt] as number),
-      isoTime(row[R.submittedAt] as number),
-      textCell(row[R.condition]),
-    );
-    for (const cell of fields) cells.push(cell);
-    csv.row(cells);
-    meter.tick();
+/**
+ * The SQL for one CSV line (CRLF-terminated) in csvHeader's column order, in two parts: the
+ * judgement's cells and the item's (payload and hidden fields, shared by its raters).
+ */
+export function csvLineSql(source: ExportSource, params: PathParams): { head: string; tail: string } {
+  const head = [
+    params.text(csvField(neutraliseFormula(source.campaign.name))),
+    'j.id',
+    'i.id',
+    'i.position',
+    csvTextSql('i.kind'),
+    csvTextSql(raterSql(source)),
+    ...source.questions.map((question) => csvJsonFieldSql('j.answer_json', question.id, params)),
+    csvTextSql(SHOWN_ORDER_SQL),
+    'j.active_ms',
+    isoSql('a.leased_at'),
+    isoSql('j.submitted_at'),
+    csvTextSql('i.condition'),
+  ];
+  const tail = [
+    ...source.payloadFields.map((field) => csvJsonFieldSql('i.payload_json', field, params)),
+    ...source.hiddenFields.map((field) => csvJsonFieldSql('i.hidden_json', field, params)),
+  ];
+  const separated = (cells: string[]) => cells.flatMap((cell, index) => (index ? ["','", cell] : [cell]));
+  return { head: concatSql(separated(head)), tail: concatSql([...tail.flatMap((cell) => ["','", cell]), 'char(13, 10)']) };
+}
+
+export async function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
+  file.write(`${csvHeader(source).map((name) => csvField(neutraliseFormula(name))).join(',')}\r\n`);
+  const params = new PathParams();
+  const line = csvLineSql(source, params);
+  for (const batch of itemJoinedLineBatches(source.db, source.campaign.id, line.head, line.tail, params.values)) {
+    file.write(batch.text);
+    await meter.advance(batch.rows);
   }
 }

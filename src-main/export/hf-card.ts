@@ -77,7 +77,7 @@ export function writeHfCard(
     '',
     '## How the data was collected',
     '',
-    `- Raters saw each item in a blind, randomised campaign: ${campaign.overlap} rater(s) per item, option order counterbalanced per rater (campaign seed ${campaign.seed}, order mode \`${campaign.orderMode}\`); the exact order each rater saw is in \`shown\` / \`shown_order\`.`,
+    `- Raters saw each item in a blind, randomised campaign: ${campaign.overlap} rater(s) per item, option order counterbalanced per rater (campaign seed ${campaign.seed}, order mode \`${campaign.orderMode}\`); the exact order each rater saw is in \`shown_order\` (the full questions as shown, \`shown\`, with \`sightline export --full-shown\`).`,
     `- Hidden conditions (in \`hidden\`) never reached the raters.`,
     `- Instructions version ${campaign.instructionsVersion} (sha256 in provenance.json).`,
     `- Active time (\`active_ms\`) is measured on the rater's screen, not wall time.`,

@@ -2,6 +2,7 @@
 // temp file that is renamed into place at the end, with a provenance manifest beside it.
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { AtomicDir, AtomicFile } from './atomic-output';
@@ -15,6 +16,7 @@ import { writeParquet } from './parquet';
 import { ProgressMeter, type ProgressOptions } from './progress';
 import { buildProvenance, type OutputFileRecord } from './provenance';
 import { openExportSource, type ExportSource } from './source';
+import { malformedJsonError } from './sql-rows';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -35,6 +37,8 @@ export interface ExportOptions extends ProgressOptions {
   out: string;
   /** Rater names instead of pseudonyms (off by default: exports are shared). */
   revealRaters?: boolean;
+  /** Also write each judgement's full shown questions (`shown`) next to the compact `shown_order`. */
+  fullShown?: boolean;
   /** For the hf dataset card's agreement summary; defaults to the campaign seed and 1000 replicates. */
   bootstrap?: { seed?: number; replicates?: number };
 }
@@ -47,7 +51,7 @@ export interface ExportResult {
   files: OutputFileRecord[];
 }
 
-type FileWriter = (source: ExportSource, file: AtomicFile, meter: ProgressMeter) => number | void;
+type FileWriter = (source: ExportSource, file: AtomicFile, meter: ProgressMeter) => Promise<number | void>;
 
 const FILE_WRITERS: Record<Exclude<ExportFormat, 'hf'>, FileWriter> = {
   jsonl: writeJsonl,
@@ -62,14 +66,45 @@ export function isExportFormat(value: string): value is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(value);
 }
 
-export function exportCampaign(db: Db, campaignId: number, options: ExportOptions): ExportResult {
+/**
+ * The export reads through its own read-only connection inside one read transaction: a consistent
+ * snapshot even while raters keep submitting, and the project's connection stays free for other
+ * requests whenever the export yields (see ProgressMeter.pause). In-memory databases (tests) have
+ * no file to reopen and are read directly.
+ */
+function openSnapshot(db: Db): { reader: Db; close: () => void } {
+  if (db.memory) return { reader: db, close: () => {} };
+  const reader = new Database(db.name, { readonly: true, fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  reader.exec('BEGIN');
+  return {
+    reader,
+    close: () => {
+      if (reader.inTransaction) reader.exec('COMMIT');
+      reader.close();
+    },
+  };
+}
+
+export async function exportCampaign(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {
   if (!isExportFormat(options.format)) throw new AppError('invalid_input', `format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${options.format}"`);
-  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters });
+  const snapshot = openSnapshot(db);
+  try {
+    return await exportFrom(snapshot.reader, campaignId, options);
+  } catch (error) {
+    throw malformedJsonError(snapshot.reader, campaignId, error);
+  } finally {
+    snapshot.close();
+  }
+}
+
+async function exportFrom(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {
+  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters, fullShown: options.fullShown });
   const exportedAt = new Date();
   const meter = new ProgressMeter(source.total, options);
   const finalProgress = () => options.onProgress?.(meter.snapshot());
   if (options.format === 'hf') {
-    const result = exportHfFolder(source, options, meter, exportedAt);
+    const result = await exportHfFolder(source, options, meter, exportedAt);
     finalProgress();
     return result;
   }
@@ -79,7 +114,7 @@ export function exportCampaign(db: Db, campaignId: number, options: ExportOption
   const manifest = new AtomicFile(`${target}.provenance.json`);
   try {
     // A writer returns its row count when rows are not judgements (Label Studio: tasks; Neuronpedia: explanations).
-    const written = FILE_WRITERS[options.format](source, data, meter);
+    const written = await FILE_WRITERS[options.format](source, data, meter);
     meter.finish();
     const rows = typeof written === 'number' ? written : meter.rows;
     const { sha256, bytes } = data.finish();
@@ -98,14 +133,14 @@ export function exportCampaign(db: Db, campaignId: number, options: ExportOption
 }
 
 /** A Hugging Face dataset folder: data/train-00000-of-00001.parquet, README.md (dataset card), provenance.json. */
-function exportHfFolder(source: ExportSource, options: ExportOptions, meter: ProgressMeter, exportedAt: Date): ExportResult {
+async function exportHfFolder(source: ExportSource, options: ExportOptions, meter: ProgressMeter, exportedAt: Date): Promise<ExportResult> {
   const dir = new AtomicDir(options.out);
   try {
     const relative = 'data/train-00000-of-00001.parquet';
     const parquet = new AtomicFile(dir.file(relative));
     let digest: { sha256: string; bytes: number };
     try {
-      writeParquet(source, parquet, meter, { 'sightline.campaign': source.campaign.name });
+      await writeParquet(source, parquet, meter, { 'sightline.campaign': source.campaign.name });
       meter.finish();
       digest = parquet.commit();
     } catch (error) {

@@ -1,11 +1,13 @@
-// JSONL: one judgement per line, the shape the first exporter shipped (see judgementRecord), so
-// existing readers keep working. Lines are assembled by SQLite (source.ts iterateJsonlLines): the
-// JSON columns are spliced in as stored rather than parsed and re-serialised, so the export runs
-// at disk speed (issue 5: >= 200k rows/s).
+// JSONL: one judgement per line (see judgementRecord). Lines are assembled by SQLite, a batch at a
+// time (sql-rows.ts): the JSON columns are spliced in as stored rather than parsed and
+// re-serialised, so the export runs at disk speed (issue 5: >= 200k rows/s). What the rater saw is
+// the compact `shown_order` (with `payload` and the template's questions in the provenance
+// manifest); the full `shown` questions are added with fullShown (CLI --full-shown).
 import { parseJson } from '../store/db';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
-import { isoTime, iterateJsonlLines, type ExportRow, type ExportSource } from './source';
+import { isoTime, type ExportRow, type ExportSource } from './source';
+import { jsonlLineSql, lineBatches, PathParams } from './sql-rows';
 
 /** One exported judgement as an object (for callers that want values, not text). */
 export function judgementRecord(campaignName: string, row: ExportRow, rater = row.rater_pseudonym) {
@@ -18,6 +20,7 @@ export function judgementRecord(campaignName: string, row: ExportRow, rater = ro
     item_kind: row.item_kind,
     rater,
     answer: parseJson(row.answer_json, 'judgements.answer_json'),
+    shown_order: parseJson(row.shown_order, 'judgements.shown_order'),
     shown: parseJson(row.shown_json, 'judgements.shown_json'),
     active_ms: row.active_ms,
     leased_at: isoTime(row.leased_at),
@@ -28,9 +31,11 @@ export function judgementRecord(campaignName: string, row: ExportRow, rater = ro
   };
 }
 
-export function writeJsonl(source: ExportSource, file: AtomicFile, meter: ProgressMeter): void {
-  for (const line of iterateJsonlLines(source.db, source.campaign.id, { campaignName: source.campaign.name, revealRaters: source.revealRaters })) {
-    file.write(line);
-    meter.tick();
+export async function writeJsonl(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
+  const params = new PathParams();
+  const lineSql = jsonlLineSql(source, params);
+  for (const batch of lineBatches(source.db, source.campaign.id, lineSql, params.values)) {
+    file.write(batch.text);
+    await meter.advance(batch.rows);
   }
 }

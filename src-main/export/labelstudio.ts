@@ -17,7 +17,7 @@ function resultFor(question: QuestionSpec, value: unknown, judgementId: number, 
 }
 
 /** Returns the number of tasks written (items, rated or not). */
-export function writeLabelStudio(source: ExportSource, file: AtomicFile, meter: ProgressMeter): number {
+export async function writeLabelStudio(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<number> {
   const first = source.template.display[0];
   const toName = !first ? 'text' : 'field' in first ? first.field : first.fields[0];
   let tasks = 0;
@@ -66,7 +66,7 @@ export function writeLabelStudio(source: ExportSource, file: AtomicFile, meter: 
         leased_at: isoTime(row.leased_at as number),
       },
     });
-    meter.tick();
+    if (meter.tick()) await meter.pause();
   }
   emit();
   file.write(tasks === 0 ? '[]\n' : '\n]\n');

@@ -13,7 +13,7 @@ interface ShownWithSource extends ShownJson {
   source?: { AssignmentId?: string };
 }
 
-export function writeMturk(source: ExportSource, file: AtomicFile, meter: ProgressMeter): void {
+export async function writeMturk(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
   const hiddenFields = source.hiddenFields.filter((field) => field !== HIT_ID_FIELD);
   const csv = new CsvWriter(file, [
     ...MTURK_FIXED_COLUMNS,
@@ -52,7 +52,7 @@ export function writeMturk(source: ExportSource, file: AtomicFile, meter: Progre
     for (const question of source.questions) cells.push(textCell(answer[question.id]));
     cells.push(textCell(row.item_kind), textCell(row.condition), JSON.stringify(shownOrder(shown)), row.active_ms / 1000, ...item.hidden);
     csv.row(cells);
-    meter.tick();
+    if (meter.tick()) await meter.pause();
   }
   csv.flush();
 }

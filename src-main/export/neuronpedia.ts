@@ -46,7 +46,7 @@ const str = (value: unknown): string | null => (typeof value === 'string' && val
 const int = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null);
 
 /** Returns the number of explanation rows written. */
-export function writeNeuronpedia(source: ExportSource, file: AtomicFile, meter: ProgressMeter): number {
+export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<number> {
   const { campaign, questions } = source;
   const description = questions.find((question) => question.type === 'text');
   if (!description) {
@@ -79,7 +79,7 @@ export function writeNeuronpedia(source: ExportSource, file: AtomicFile, meter: 
       }
       return resolved;
     });
-    meter.tick();
+    if (meter.tick()) await meter.pause();
     const answer = parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
     const text = answer[description.id];
     if (typeof text !== 'string' || text.trim() === '') continue;

@@ -1,5 +1,7 @@
 // Progress for long exports and imports: rows done / total, rate and ETA, reported at most once a
-// second so a million-row export prints a handful of lines, not a million.
+// second so a million-row export prints a handful of lines, not a million. The meter also hands
+// the event loop back every ~20 ms (see pause): an export runs as a job inside the server, and a
+// cancel request, SSE progress events and raters' submissions must get through while it runs.
 import { AppError } from '../util/errors';
 
 export interface ExportProgress {
@@ -13,25 +15,52 @@ export interface ProgressOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Polled every few thousand rows; returning true aborts the export and removes its temp output. */
   isCancelled?: () => boolean;
+  /** Minimum time between onProgress calls (default 1000 ms). */
+  progressIntervalMs?: number;
 }
 
 const CHECK_EVERY = 4096;
+const YIELD_EVERY_MS = 20;
 
 export class ProgressMeter {
   private done = 0;
+  private nextCheck = CHECK_EVERY;
   private readonly started = performance.now();
   private lastReport = this.started;
+  private lastYield = this.started;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly total: number,
     private readonly options: ProgressOptions,
-    private readonly intervalMs = 1000,
-  ) {}
+  ) {
+    this.intervalMs = options.progressIntervalMs ?? 1000;
+  }
 
-  /** Counts one row; every CHECK_EVERY rows checks for cancel and maybe reports. */
-  tick(): void {
+  /**
+   * Counts one row; every CHECK_EVERY rows checks for cancel and maybe reports. Returns true when
+   * the writer should `await meter.pause()` (it has held the event loop for ~20 ms).
+   */
+  tick(): boolean {
     this.done++;
-    if ((this.done & (CHECK_EVERY - 1)) === 0) this.check();
+    if (this.done < this.nextCheck) return false;
+    this.nextCheck = this.done + CHECK_EVERY;
+    this.check();
+    return performance.now() - this.lastYield >= YIELD_EVERY_MS;
+  }
+
+  /** Counts a batch of rows (writers that get many rows per SQLite call), then checks and yields. */
+  async advance(rows: number): Promise<void> {
+    this.done += rows;
+    this.check();
+    if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.pause();
+  }
+
+  /** Lets timers, I/O and other requests run, then checks for a cancel that arrived meanwhile. */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
+    this.check();
   }
 
   /** After the last row, before anything is renamed into place: a cancel that came late still cancels. */

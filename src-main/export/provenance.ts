@@ -48,10 +48,13 @@ function referencedIdSets(db: Db, campaignId: number, settings: Record<string, u
     }
   };
   for (const name of names) add(name, settings[name]);
+  // Every name ends in _id / Id (LIKE is case-insensitive for ASCII): items whose hidden text has
+  // no "id" anywhere cannot hold one, and skipping their JSON parse halves a million-row export's set-up.
+  if (names.some((name) => !/id/i.test(name))) throw new Error('referencedIdSets: every reference name must contain "id"');
   const rows = db
     .prepare(
       `SELECT DISTINCT k.key, k.value FROM items i, json_each(i.hidden_json) k
-       WHERE i.campaign_id = ? AND json_valid(i.hidden_json) AND k.key IN (SELECT value FROM json_each(?))`,
+       WHERE i.campaign_id = ? AND i.hidden_json LIKE '%id%' AND json_valid(i.hidden_json) AND k.key IN (SELECT value FROM json_each(?))`,
     )
     .all(campaignId, JSON.stringify(names)) as { key: string; value: unknown }[];
   for (const row of rows) add(row.key, row.value);
@@ -133,8 +136,9 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
               (SELECT COUNT(*) FROM raters WHERE campaign_id = @id) AS raters,
               (SELECT COUNT(*) FROM raters r WHERE r.campaign_id = @id
                  AND EXISTS (SELECT 1 FROM assignments a WHERE a.rater_id = r.id AND a.status = 'submitted')) AS raters_with_judgements,
-              -- undo rows are the ones that supersede something: the partial index finds them without a scan
-              (SELECT COUNT(*) FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN items i ON i.id = a.item_id
+              -- undo rows are the ones that supersede something: the partial index finds them without a
+              -- scan, provided judgements drive the join (CROSS JOIN); otherwise SQLite walks every item's judgements
+              (SELECT COUNT(*) FROM judgements j CROSS JOIN assignments a ON a.id = j.assignment_id CROSS JOIN items i ON i.id = a.item_id
                  WHERE j.supersedes_id IS NOT NULL AND i.campaign_id = @id AND j.action = 'undo') AS undone`,
     )
     .get({ id: campaign.id }) as { items: number; raters: number; raters_with_judgements: number; undone: number };
@@ -181,8 +185,10 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
     },
     references: references(db, source),
     what_raters_saw:
-      'Every row carries the questions as this rater saw them: `shown` (full questions, options in shown order) and/or `shown_order` ' +
-      '(option values per choice question, in shown order). `payload` is what the rater was shown; `hidden` never reached the rater.',
+      'Every row carries `shown_order`: the option values of each choice question in the order this rater saw them (and, for pair ' +
+      'displays, "@pairs": the fields left to right). With `payload` (what the rater was shown) and `campaign.questions` and ' +
+      '`campaign.instructions` above, that is the rater\'s screen; exports made with fullShown (CLI --full-shown) also carry `shown`, ' +
+      'the questions exactly as rendered. `hidden` never reached the rater.',
     ...input.extra,
   };
 }

@@ -4,6 +4,7 @@
 import type { QuestionSpec, TemplateSpec } from '../contract/types';
 import { getCampaign, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
+import { shownOrderJson, type ShownJson } from './shown-order';
 
 export interface ExportRow {
   judgement_id: number;
@@ -22,12 +23,13 @@ export interface ExportRow {
   active_ms: number;
   leased_at: number;
   submitted_at: number;
+  shown_order: string;
 }
 
 // Driven by judgements in rowid order (CROSS JOIN fixes the join order): SQLite then streams rows
 // already in judgement order instead of sorting the whole campaign in a temp B-tree first, which
 // made the cursor ~30% slower and its first row wait for the sort.
-const LIVE_FROM = `
+export const LIVE_FROM = `
   FROM judgements j
   CROSS JOIN assignments a ON a.id = j.assignment_id
   CROSS JOIN items i ON i.id = a.item_id
@@ -35,12 +37,38 @@ const LIVE_FROM = `
   WHERE i.campaign_id = @campaignId AND j.action = 'submit'
     AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)`;
 
+/**
+ * judgements.shown_order, written at submit time since migration 0003; older rows (and rows an
+ * import wrote without it) derive it from shown_json through a function registered on the
+ * connection (registerExportFunctions). COALESCE evaluates the fallback only when needed.
+ */
+export const SHOWN_ORDER_SQL = 'COALESCE(j.shown_order, sightline_shown_order(j.shown_json))';
+
+const registered = new WeakSet<Db>();
+
+/** SQL functions the export queries use; idempotent per connection. */
+export function registerExportFunctions(db: Db): void {
+  if (registered.has(db)) return;
+  db.function('sightline_shown_order', { deterministic: true }, (text: unknown) => {
+    if (typeof text !== 'string') return '{}';
+    let shown: ShownJson | null;
+    try {
+      shown = JSON.parse(text) as ShownJson;
+    } catch {
+      throw new Error('project.sqlite: column judgements.shown_json: expected JSON');
+    }
+    return shownOrderJson(shown);
+  });
+  registered.add(db);
+}
+
 const LIVE_COLUMNS = `j.id AS judgement_id, a.id AS assignment_id, i.id AS item_id, i.position AS item_position, i.kind AS item_kind,
          i.payload_json, i.hidden_json, i.condition, r.id AS rater_id, r.pseudonym AS rater_pseudonym, r.name AS rater_name,
-         j.answer_json, j.shown_json, j.active_ms, a.leased_at, j.submitted_at`;
+         j.answer_json, j.shown_json, j.active_ms, a.leased_at, j.submitted_at, ${SHOWN_ORDER_SQL} AS shown_order`;
 
 /** Live (not superseded) submissions in judgement order, one row at a time from SQLite's cursor. */
 export function iterateExportRows(db: Db, campaignId: number): IterableIterator<ExportRow> {
+  registerExportFunctions(db);
   return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
 }
 
@@ -50,6 +78,7 @@ export function iterateExportRows(db: Db, campaignId: number): IterableIterator<
  * Parquet writers do. Index with the R constants below.
  */
 export function iterateExportRowsRaw(db: Db, campaignId: number): IterableIterator<unknown[]> {
+  registerExportFunctions(db);
   return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).raw().iterate({ campaignId }) as IterableIterator<unknown[]>;
 }
 
@@ -70,32 +99,12 @@ export const R = {
   activeMs: 13,
   leasedAt: 14,
   submittedAt: 15,
+  shownOrder: 16,
 } as const;
-
-/**
- * JSONL lines assembled by SQLite itself: one string per row crosses into JavaScript instead of
- * thirteen, which is what lets JSONL run at disk speed. Only fixed SQL text here; every value is
- * a column or a bound parameter. The JSON columns are spliced in as stored: they were written by
- * JSON.stringify and judgements are append-only (triggers refuse UPDATE), so they are valid JSON.
- * Times use the same ISO 8601 form as Date.toISOString().
- */
-export function iterateJsonlLines(db: Db, campaignId: number, options: { campaignName: string; revealRaters: boolean }): IterableIterator<string> {
-  const isoSql = (column: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
-  return db
-    .prepare(
-      `SELECT '{"campaign":' || json_quote(@campaignName) || ',"judgement_id":' || j.id || ',"assignment_id":' || a.id || ',"item_id":' || i.id
-         || ',"item_position":' || i.position || ',"item_kind":' || json_quote(i.kind) || ',"rater":' || json_quote(${options.revealRaters ? 'r.name' : 'r.pseudonym'})
-         || ',"answer":' || j.answer_json || ',"shown":' || j.shown_json || ',"active_ms":' || j.active_ms
-         || ',"leased_at":"' || ${isoSql('a.leased_at')} || '","submitted_at":"' || ${isoSql('j.submitted_at')}
-         || '","payload":' || i.payload_json || ',"hidden":' || i.hidden_json || ',"condition":' || json_quote(i.condition) || '}' || char(10)
-       ${LIVE_FROM} ORDER BY j.id`,
-    )
-    .pluck()
-    .iterate({ campaignId, campaignName: options.campaignName }) as IterableIterator<string>;
-}
 
 /** The same rows grouped by item (item position, then judgement), for formats keyed by task/HIT. */
 export function iterateExportRowsByItem(db: Db, campaignId: number): IterableIterator<ExportRow> {
+  registerExportFunctions(db);
   return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY i.position, j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
 }
 
@@ -142,6 +151,8 @@ export interface ExportSource {
   /** Progress total (see estimateLiveJudgements); the exact count is what the writer streams. */
   total: number;
   revealRaters: boolean;
+  /** Also write the full shown questions (`shown`), not only the compact `shown_order`. */
+  fullShown: boolean;
 }
 
 /**
@@ -161,17 +172,26 @@ function jsonKeys(db: Db, campaignId: number, column: 'payload_json' | 'hidden_j
     .all(campaignId) as string[];
 }
 
-export function openExportSource(db: Db, campaignId: number, options: { revealRaters?: boolean } = {}): ExportSource {
+export function openExportSource(db: Db, campaignId: number, options: { revealRaters?: boolean; fullShown?: boolean } = {}): ExportSource {
+  registerExportFunctions(db);
   const campaign = getCampaign(db, campaignId);
+  // The field lists cost a json_each pass over every item: computed only by formats that flatten fields.
+  let payloadFields: string[] | undefined;
+  let hiddenFields: string[] | undefined;
   return {
     db,
     campaign,
     template: campaign.template,
     questions: campaign.template.questions,
-    payloadFields: jsonKeys(db, campaignId, 'payload_json'),
-    hiddenFields: jsonKeys(db, campaignId, 'hidden_json'),
+    get payloadFields() {
+      return (payloadFields ??= jsonKeys(db, campaignId, 'payload_json'));
+    },
+    get hiddenFields() {
+      return (hiddenFields ??= jsonKeys(db, campaignId, 'hidden_json'));
+    },
     total: estimateLiveJudgements(db, campaignId),
     revealRaters: options.revealRaters ?? false,
+    fullShown: options.fullShown ?? false,
   };
 }
 
@@ -189,23 +209,7 @@ export function cellText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export interface ShownJson {
-  questions?: { id: string; type: string; options?: { value: string }[] }[];
-  pairs?: { fields: string[]; swapped: boolean }[];
-}
-
-/**
- * The option values in the order the rater saw them, per choice/multi question, e.g.
- * {"concept":["volcano","goldfish",...]}; for pair displays, "@pairs" lists the fields left to right.
- */
-export function shownOrder(shown: ShownJson | null): Record<string, string[] | string[][]> {
-  const order: Record<string, string[] | string[][]> = {};
-  for (const question of shown?.questions ?? []) {
-    if ((question.type === 'choice' || question.type === 'multi') && question.options) order[question.id] = question.options.map((option) => option.value);
-  }
-  if (shown?.pairs?.length) order['@pairs'] = shown.pairs.map((pair) => (pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]]));
-  return order;
-}
+export { shownOrder, shownOrderJson, type ShownJson } from './shown-order';
 
 /** Items' parsed payload/hidden are reused across the raters of an item; the cache is bounded so memory stays flat. */
 export class BoundedCache<K, V> {

@@ -2,7 +2,14 @@
 // just the features that chose each document, and turn the result into per-token and per-patch
 // arrays (token_acts_json aligned with the document's tokens; patch_acts_json row-major over the
 // base tile, tile 0). Documents are read segment by segment, so no corpus-sized map is built.
+//
+// This phase touches ~32 examples for each of d_sae features (a million rows for the paper's SAE),
+// so it is written for speed: groups are planned up front and the engine encodes group g+1 while
+// this thread turns group g into JSON and rows (double buffering, as in the main pass), the JSON is
+// built by hand (half the cost of JSON.stringify of a fresh array), and callers pass what they
+// need back per example so nothing is looked up in string-keyed maps.
 import type { EngineClient } from '../engine/client';
+import type { EncodeSelectedResult } from '../engine/protocol';
 import type { CorpusRecord } from '../importers/corpus-store';
 import type { Db } from '../store/db';
 import { segmentRowCount, type StoredSegment } from './layout';
@@ -15,12 +22,20 @@ interface DocPart {
   seg: StoredSegment;
 }
 
-export interface ExampleActivations {
+/** One example to fill: which feature; `tag` is handed back untouched (e.g. bucket and rank). */
+export interface WantedExample<T> {
+  feature: number;
+  tag: T;
+}
+
+export interface ExampleActivations<T> {
   doc: number;
   feature: number;
+  tag: T;
   max: number;
-  tokenActs: number[] | null;
-  patchActs: number[] | null;
+  /** JSON arrays, values rounded to 1e-4; null when the document has no tokens / no image */
+  tokenActsJson: string | null;
+  patchActsJson: string | null;
   patchRows: number | null;
   patchCols: number | null;
 }
@@ -43,97 +58,151 @@ function locateDocuments(corpus: CorpusRecord, wanted: ReadonlyMap<number, unkno
 }
 
 const contentRows = (p: DocPart) => (p.seg.kind === 'text' ? p.seg.count : p.seg.kind === 'image' ? p.seg.rows * p.seg.cols : 0);
-const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** A JSON array of `values` rounded to 1e-4 (zeros written as 0). */
+export function actsJson(values: Float32Array): string {
+  let s = '[';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) s += ',';
+    s += v === 0 ? '0' : String(Math.round(v * 1e4) / 1e4);
+  }
+  return s + ']';
+}
+
+interface Group {
+  docs: number[];
+  rows: number;
+  features: number[];
+}
+
+/** Groups of documents small enough that the selected-features graph stays cheap. */
+function planGroups(wanted: Map<number, WantedExample<unknown>[]>, parts: Map<number, DocPart[]>, groupRows: number, groupFeatures: number): Group[] {
+  const groups: Group[] = [];
+  let current: Group = { docs: [], rows: 0, features: [] };
+  let features = new Set<number>();
+  const close = () => {
+    if (current.docs.length === 0) return;
+    current.features = [...features].sort((a, b) => a - b);
+    groups.push(current);
+    current = { docs: [], rows: 0, features: [] };
+    features = new Set();
+  };
+  for (const [doc, examples] of wanted) {
+    const n = (parts.get(doc) ?? []).reduce((a, p) => a + contentRows(p), 0);
+    if (current.docs.length > 0) {
+      let added = 0;
+      for (const e of examples) if (!features.has(e.feature)) added++;
+      if (current.rows + n > groupRows || features.size + added > groupFeatures) close();
+    }
+    current.docs.push(doc);
+    current.rows += n;
+    for (const e of examples) features.add(e.feature);
+  }
+  close();
+  return groups;
+}
 
 /**
  * Calls `emit` with the activation arrays of every (document, feature) pair in `wanted` (doc ->
- * features), in groups of documents small enough that the selected-features graph stays cheap.
+ * examples), in groups of at most `groupRows` rows and `groupFeatures` distinct features (a single
+ * document may exceed either).
  */
-export async function computeExampleActivations(
+export async function computeExampleActivations<T>(
   db: Db,
   client: EngineClient,
   saeId: string,
   dIn: number,
   corpus: CorpusRecord,
-  wanted: Map<number, number[]>,
-  emit: (e: ExampleActivations) => void,
+  wanted: Map<number, WantedExample<T>[]>,
+  emit: (e: ExampleActivations<T>) => void,
   checkCancelled: () => void,
   options: { groupRows?: number; groupFeatures?: number } = {},
 ): Promise<void> {
-  const groupRows = options.groupRows ?? 512;
-  const groupFeatures = options.groupFeatures ?? 2048;
   const parts = locateDocuments(corpus, wanted);
+  const groups = planGroups(wanted as Map<number, WantedExample<unknown>[]>, parts, options.groupRows ?? 512, options.groupFeatures ?? 2048);
   const readers = new Map<number, DenseShardReader>();
   const reader = (i: number) => readers.get(i) ?? readers.set(i, new DenseShardReader(corpus.shards[i], dIn)).get(i)!;
-  const docInfo = db.prepare('SELECT tokens_json, meta_json FROM documents WHERE id = ?');
+  const docInfo = db.prepare('SELECT json_array_length(tokens_json) AS nTokens, meta_json FROM documents WHERE id = ?');
+
+  /** Reads a group's rows (content rows only, in part order) and starts encoding them. */
   let releaseEncoder = true;
-  try {
-    let group: number[] = [];
-    let rows = 0;
-    const features = new Set<number>();
-    const flush = async () => {
-      if (group.length === 0) return;
-      checkCancelled();
-      await encodeGroup(group, rows, [...features].sort((a, b) => a - b));
-      group = [];
-      rows = 0;
-      features.clear();
-    };
-    const encodeGroup = async (docs: number[], n: number, union: number[]) => {
-      const x = new Float32Array(n * dIn);
-      let at = 0;
-      const layout: { doc: number; at: number; part: DocPart }[] = [];
-      for (const doc of docs) {
-        for (const part of parts.get(doc) ?? []) {
-          layout.push({ doc, at, part });
-          const r = reader(part.shard);
-          const s = part.seg;
-          if (s.kind === 'image' && s.newline) {
-            for (let y = 0; y < s.rows; y++) r.readRun(part.offset + y * (s.cols + 1), part.offset + y * (s.cols + 1) + s.cols, x, at + y * s.cols);
-          } else {
-            r.readRun(part.offset, part.offset + contentRows(part), x, at);
-          }
-          at += contentRows(part);
+  const start = (g: Group): Promise<EncodeSelectedResult> => {
+    const x = new Float32Array(g.rows * dIn);
+    let at = 0;
+    for (const doc of g.docs) {
+      for (const part of parts.get(doc) ?? []) {
+        const r = reader(part.shard);
+        const s = part.seg;
+        if (s.kind === 'image' && s.newline) {
+          for (let y = 0; y < s.rows; y++) r.readRun(part.offset + y * (s.cols + 1), part.offset + y * (s.cols + 1) + s.cols, x, at + y * s.cols);
+        } else {
+          r.readRun(part.offset, part.offset + contentRows(part), x, at);
         }
+        at += contentRows(part);
       }
-      const column = new Map(union.map((f, c) => [f, c]));
-      const { acts } = await client.encodeSelected(saeId, x, Int32Array.from(union), { releaseEncoder });
-      releaseEncoder = false;
-      const F = union.length;
-      for (const doc of docs) {
-        const info = docInfo.get(doc) as { tokens_json: string | null; meta_json: string };
-        const nTokens = info.tokens_json ? (JSON.parse(info.tokens_json) as unknown[]).length : 0;
-        const tiles = (JSON.parse(info.meta_json) as { tiles?: { rows: number; cols: number }[] }).tiles;
-        const base = tiles?.[0];
-        for (const f of wanted.get(doc)!) {
-          const c = column.get(f)!;
-          const tokenActs = nTokens > 0 ? new Array<number>(nTokens).fill(0) : null;
-          const patchActs = base ? new Array<number>(base.rows * base.cols).fill(0) : null;
-          let max = 0;
-          for (const { doc: d, at: start, part } of layout) {
-            if (d !== doc) continue;
-            const s = part.seg;
-            const count = contentRows(part);
-            for (let i = 0; i < count; i++) {
-              const v = acts[(start + i) * F + c];
-              if (v > max) max = v;
-              if (s.kind === 'text' && tokenActs) tokenActs[s.start + i] = round(v);
-              else if (s.kind === 'image' && s.tile === 0 && patchActs) patchActs[i] = round(v);
-            }
-          }
-          emit({ doc, feature: f, max, tokenActs, patchActs, patchRows: base?.rows ?? null, patchCols: base?.cols ?? null });
-        }
-      }
-    };
-    for (const [doc, feats] of wanted) {
-      const n = (parts.get(doc) ?? []).reduce((a, p) => a + contentRows(p), 0);
-      const grown = new Set([...features, ...feats]).size;
-      if (group.length > 0 && (rows + n > groupRows || grown > groupFeatures)) await flush();
-      group.push(doc);
-      rows += n;
-      for (const f of feats) features.add(f);
     }
-    await flush();
+    const promise = client.encodeSelected(saeId, x, Int32Array.from(g.features), { releaseEncoder });
+    releaseEncoder = false;
+    return promise;
+  };
+
+  const finish = (g: Group, acts: Float32Array) => {
+    const F = g.features.length;
+    const column = new Map(g.features.map((f, c) => [f, c]));
+    let at = 0;
+    for (const doc of g.docs) {
+      const info = docInfo.get(doc) as { nTokens: number | null; meta_json: string };
+      const nTokens = info.nTokens ?? 0;
+      const base = (JSON.parse(info.meta_json) as { tiles?: { rows: number; cols: number }[] }).tiles?.[0];
+      const docParts = parts.get(doc) ?? [];
+      const tokenActs = nTokens > 0 ? new Float32Array(nTokens) : null;
+      const patchActs = base ? new Float32Array(base.rows * base.cols) : null;
+      for (const e of wanted.get(doc)!) {
+        const c = column.get(e.feature)!;
+        tokenActs?.fill(0);
+        patchActs?.fill(0);
+        let max = 0;
+        let row = at;
+        for (const part of docParts) {
+          const s = part.seg;
+          const count = contentRows(part);
+          for (let i = 0; i < count; i++, row++) {
+            const v = acts[row * F + c];
+            if (v > max) max = v;
+            if (s.kind === 'text' && tokenActs) tokenActs[s.start + i] = v;
+            else if (s.kind === 'image' && s.tile === 0 && patchActs) patchActs[i] = v;
+          }
+        }
+        emit({
+          doc,
+          feature: e.feature,
+          tag: e.tag,
+          max,
+          tokenActsJson: tokenActs ? actsJson(tokenActs) : null,
+          patchActsJson: patchActs ? actsJson(patchActs) : null,
+          patchRows: base?.rows ?? null,
+          patchCols: base?.cols ?? null,
+        });
+      }
+      for (const part of docParts) at += contentRows(part);
+    }
+  };
+
+  try {
+    let inflight = groups.length > 0 ? start(groups[0]) : undefined;
+    for (let i = 0; i < groups.length; i++) {
+      checkCancelled();
+      const { acts } = await inflight!;
+      // The engine encodes the next group while this thread writes this one.
+      inflight = i + 1 < groups.length ? start(groups[i + 1]) : undefined;
+      try {
+        finish(groups[i], acts);
+      } catch (error) {
+        await inflight?.catch(() => undefined);
+        throw error;
+      }
+    }
   } finally {
     for (const r of readers.values()) r.close();
   }

@@ -19,6 +19,10 @@ import { segmentRowCount } from './layout';
 import { DenseShardReader, type Batch } from './shard-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults } from './write-results';
+import { computeExampleActivations } from './example-acts';
+import { mineDelphi } from './mine-delphi';
+import type { CorpusRecord } from '../importers/corpus-store';
+import type { SaeRecord } from '../importers/sae-import';
 
 export interface MineOptions {
   sae: string;
@@ -52,6 +56,8 @@ export interface MineSummary {
   scheme: QuantileScheme;
   resumedFromTokens: number | null;
   seconds: number;
+  /** wall seconds of each phase: loading the SAE in the engine, the streaming pass, writing results */
+  phases: { loadSeconds: number; passSeconds: number; writeSeconds: number };
 }
 
 interface Position {
@@ -68,10 +74,11 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const corpus = getCorpus(project.db, options.corpus);
   const top = options.top ?? 20;
   const scheme = options.scheme ?? 'equal-count';
-  const batchSize = options.batch ?? 4096;
+  const batchSize = options.batch ?? 2048;
   if (!(top >= 1 && top <= 1000)) throw new AppError('invalid_input', `--top: expected 1..1000, got ${top}`);
   if (!(batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive number, got ${batchSize}`);
-  if (corpus.shards.some((s) => s.kind !== 'dense')) throw new AppError('unsupported', `corpus "${corpus.name}" holds precomputed (delphi) activations; mine it with \`mine-sparse\``);
+  if (corpus.shards.length > 0 && corpus.shards.every((s) => s.kind === 'delphi')) return mineDelphiCorpus(project, sae, corpus, { top, scheme, started, options });
+  if (corpus.shards.some((s) => s.kind !== 'dense')) throw new AppError('invalid_input', `corpus "${corpus.name}" mixes dense and delphi shards`);
   const dIn = corpus.shards[0]?.shape[1];
   if (dIn !== sae.dIn) throw new AppError('invalid_input', `corpus "${corpus.name}" has d_in ${dIn} but SAE "${sae.name}" expects d_in ${sae.dIn}`);
   checkSaeFilesPresent(sae);
@@ -87,18 +94,25 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider = { provider: 'cpu', reason: '' };
+  const phases = { loadSeconds: 0, passSeconds: 0, writeSeconds: 0 };
+  const since = (t: number) => (performance.now() - t) / 1000;
   try {
     const outcome = await runner.run<Position, { examples: number; alive: number }>(
       { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
       async (job) => {
+        const loadStarted = performance.now();
         const loaded = await client.loadSae({
           source: { kind: 'path', path: sae.path, options: loadOptionsOf(sae) },
           providers: options.provider ?? 'auto',
+          // import validated the weights; checkSaeHashes below proves they are the same bytes
+          encoderOnly: true,
           ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
         });
         checkSaeHashes(sae, loaded.source.files);
         provider = loaded.provider;
         info(`mine: encoding on ${loaded.provider.provider} (${loaded.provider.reason})`);
+        phases.loadSeconds = since(loadStarted);
+        const passStarted = performance.now();
         let acc: FeatureAccumulators;
         let at: Position = { shard: 0, row: 0 };
         if (job.resumed?.blob) {
@@ -131,8 +145,14 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           }
           current = next;
         }
+        phases.passSeconds = since(passStarted);
         job.progress(acc.tokens, total, 'writing features and examples');
-        return writeMiningResults(project, client, loaded.saeId, sae, corpus, acc, settings, job, { provider: loaded.provider.provider, k });
+        const writeStarted = performance.now();
+        const written = await writeMiningResults(project, sae, corpus.name, acc, settings, job, { provider: loaded.provider.provider, k }, (wanted, emit, checkCancelled) =>
+          computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
+        );
+        phases.writeSeconds = since(writeStarted);
+        return written;
       },
     );
     const tokens = outcome.state === 'done' ? total : 0;
@@ -151,10 +171,47 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
       scheme,
       resumedFromTokens: outcome.resumedFrom,
       seconds: (Date.now() - started) / 1000,
+      phases,
     };
   } finally {
     await client.close();
   }
+}
+
+/** A delphi corpus: features were encoded when the cache was made, so no engine runs. */
+async function mineDelphiCorpus(
+  project: Project,
+  sae: SaeRecord,
+  corpus: CorpusRecord,
+  o: { top: number; scheme: QuantileScheme; started: number; options: MineOptions },
+): Promise<MineSummary> {
+  const r = await mineDelphi(project, sae, corpus, {
+    top: o.top,
+    scheme: o.scheme,
+    ...(o.options.checkpointMs !== undefined ? { checkpointMs: o.options.checkpointMs } : {}),
+    ...(o.options.listener ? { listener: o.options.listener } : {}),
+    ...(o.options.info ? { info: o.options.info } : {}),
+    ...(o.options.runner ? { runner: o.options.runner } : {}),
+  });
+  const reason = 'none: delphi cache, features read from it without re-encoding';
+  o.options.info?.(`mine: ${reason}`);
+  return {
+    jobId: r.jobId,
+    state: r.state,
+    sae: sae.name,
+    corpus: corpus.name,
+    tokens: r.tokens,
+    features: sae.dSae,
+    alive: r.alive,
+    examples: r.examples,
+    provider: 'none',
+    providerReason: reason,
+    k: 0,
+    scheme: o.scheme,
+    resumedFromTokens: r.resumedFrom,
+    seconds: (Date.now() - o.started) / 1000,
+    phases: { loadSeconds: 0, passSeconds: r.passSeconds, writeSeconds: r.writeSeconds },
+  };
 }
 
 /** Batches in corpus order from a position; a batch never spans two shards. */

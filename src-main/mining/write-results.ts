@@ -1,41 +1,49 @@
 // Writes one mining run: every feature row of the SAE (dead ones too) and the chosen examples with
 // their activation arrays, inside one transaction that spans the example re-encoding. A crash or a
 // cancel before COMMIT leaves the previous results (or none) exactly as they were.
-import type { EngineClient } from '../engine/client';
-import type { CorpusRecord } from '../importers/corpus-store';
 import type { SaeRecord } from '../importers/sae-import';
 import type { JobContext } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { HIST_BINS, RESERVOIR, type FeatureAccumulators } from './accumulators';
-import { computeExampleActivations } from './example-acts';
+import type { ExampleActivations, WantedExample } from './example-acts';
 import { chooseExamples, histogramOf, modalityOf, type SelectSettings } from './select';
+
+export type ExampleTag = { bucket: string; rank: number };
+
+/**
+ * Fills the activation arrays of the chosen examples: re-encoding them (dense corpora,
+ * computeExampleActivations) or reading them from the cache (delphi corpora).
+ */
+export type FillExamples = (
+  wanted: Map<number, WantedExample<ExampleTag>[]>,
+  emit: (e: ExampleActivations<ExampleTag>) => void,
+  checkCancelled: () => void,
+) => Promise<void>;
 
 export async function writeMiningResults(
   project: Project,
-  client: EngineClient,
-  saeId: string,
   sae: SaeRecord,
-  corpus: CorpusRecord,
+  corpusName: string,
   acc: FeatureAccumulators,
   settings: SelectSettings,
   job: JobContext<unknown>,
-  run: { provider: string; k: number },
+  run: { provider: string; k: number | null; source?: string },
+  fillExamples: FillExamples,
 ): Promise<{ examples: number; alive: number }> {
   const db = project.db;
-  const chosen = new Map<string, { bucket: string; rank: number }>();
-  const wanted = new Map<number, number[]>();
+  const wanted = new Map<number, WantedExample<ExampleTag>[]>();
   let alive = 0;
   for (let f = 0; f < sae.dSae; f++) {
     if (acc.fires[f] > 0) alive++;
     for (const e of chooseExamples(acc, f, settings)) {
-      chosen.set(`${f}:${e.doc}`, { bucket: e.bucket, rank: e.rank });
-      const list = wanted.get(e.doc) ?? [];
-      list.push(f);
-      wanted.set(e.doc, list);
+      const list = wanted.get(e.doc);
+      const example = { feature: f, tag: { bucket: e.bucket, rank: e.rank } };
+      if (list) list.push(example);
+      else wanted.set(e.doc, [example]);
     }
   }
   const stats = JSON.stringify({
-    corpus: corpus.name,
+    corpus: corpusName,
     job: job.id,
     quantileScheme: settings.scheme,
     quantiles: settings.quantiles,
@@ -45,6 +53,7 @@ export async function writeMiningResults(
     sampling: `bottom-${RESERVOIR} hash sample per histogram bin`,
     k: run.k,
     provider: run.provider,
+    ...(run.source ? { source: run.source } : {}),
   });
 
   db.exec('BEGIN IMMEDIATE');
@@ -79,26 +88,10 @@ export async function writeMiningResults(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     let examples = 0;
-    await computeExampleActivations(
-      db,
-      client,
-      saeId,
-      sae.dIn,
-      corpus,
+    await fillExamples(
       wanted,
       (e) => {
-        const c = chosen.get(`${e.feature}:${e.doc}`)!;
-        insertExample.run(
-          featureIds[e.feature],
-          e.doc,
-          c.bucket,
-          c.rank,
-          e.max,
-          e.tokenActs ? JSON.stringify(e.tokenActs) : null,
-          e.patchActs ? JSON.stringify(e.patchActs) : null,
-          e.patchRows,
-          e.patchCols,
-        );
+        insertExample.run(featureIds[e.feature], e.doc, e.tag.bucket, e.tag.rank, e.max, e.tokenActsJson, e.patchActsJson, e.patchRows, e.patchCols);
         examples++;
       },
       () => job.throwIfCancelled(),

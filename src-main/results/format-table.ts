@@ -86,6 +86,19 @@ export function formatResults(results: CampaignResults): string {
     }
     out.push(`(${results.steering.byClassPair.length} class-pair curves in --json)`);
   }
+  if (results.features) {
+    const { coverage, scoreDistribution, modality } = results.features;
+    out.push('', `Features: ${coverage.withLabel} of ${coverage.features} labelled (at least one label), ${coverage.withMajorityLabel} with a majority label`);
+    if (scoreDistribution) {
+      out.push(
+        `${scoreDistribution.questionId}: ${scoreDistribution.counts.map((bin) => `${bin.score}: ${bin.count}`).join(', ')} (mean ${num(scoreDistribution.mean, 2)}, median ${num(scoreDistribution.median, 1)}, ${scoreDistribution.ratings} ratings)`,
+      );
+    }
+    if (modality) {
+      out.push(`Modality votes (rows: mined modality; columns: raters' answers; majority matches mined on ${pct(modality.majorityMatchesMined)} of ${modality.featuresCompared} features)`);
+      out.push(table(['mined', ...modality.votes], modality.mined.map((mined, row) => [mined, ...modality.counts[row].map(String)])));
+    }
+  }
   if (results.notes.length) out.push('', 'Notes:', ...results.notes.map((note) => `  ${note}`));
   return out.join('\n');
 }

@@ -20,6 +20,7 @@ import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
+import { featureResults } from './feature-results';
 import { wilsonInterval } from './wilson';
 
 export interface ResultsOptions {
@@ -316,6 +317,7 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     dawidSkene: dawidSkeneSummaries,
     raters: { list: raterList, overallMedianActiveMs, fastThresholdMs },
     steering: steeringResults(judgements, questions),
+    features: featureResults(db, campaignId, questions, judgements),
     notes,
   };
 }

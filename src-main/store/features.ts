@@ -1,4 +1,4 @@
-import type { ExampleView, FeatureDetail, FeatureRow } from '../contract/types';
+import type { ExampleView, FeatureDetail, FeatureRow, FeatureSampling, ImageTile, ModalityLayerRow } from '../contract/types';
 import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
 import { parseJson, type Db } from './db';
@@ -44,12 +44,38 @@ interface ExampleRow {
   patch_cols: number | null;
   tokens_json: string | null;
   media_sha256: string | null;
+  meta_json: string | null;
+}
+
+/**
+ * The image's anyres tiles (after the base grid) with their activations. Mining stores the base tile
+ * (tile 0) row-major in patch_acts_json; when a run stores every tile (base first, then each anyres
+ * tile, concatenated) the array is longer and is split here. Tiles without stored values keep
+ * `patches: null`. Returns the base tile's values and the anyres tiles (empty without any).
+ */
+export function splitTiles(
+  grids: { rows: number; cols: number }[] | undefined,
+  base: { rows: number; cols: number },
+  patches: number[],
+): { base: number[]; anyres: ImageTile[] } {
+  const tiles = grids && grids.length > 0 ? grids : [base];
+  const allStored = tiles.length > 1 && patches.length === tiles.reduce((n, t) => n + t.rows * t.cols, 0);
+  const baseSize = base.rows * base.cols;
+  let at = baseSize;
+  const anyres = tiles.slice(1).map((grid, i) => {
+    const size = grid.rows * grid.cols;
+    const values = allStored ? patches.slice(at, at + size) : null;
+    at += size;
+    return { tile: i + 1, rows: grid.rows, cols: grid.cols, patches: values };
+  });
+  return { base: allStored ? patches.slice(0, baseSize) : patches, anyres };
 }
 
 function toExampleView(row: ExampleRow): ExampleView {
   const tokens = parseJson<string[] | null>(row.tokens_json, 'documents.tokens_json');
   const tokenValues = parseJson<number[] | null>(row.token_acts_json, 'examples.token_acts_json');
   const patches = parseJson<number[] | null>(row.patch_acts_json, 'examples.patch_acts_json');
+  const grids = parseJson<{ tiles?: { rows: number; cols: number }[] } | null>(row.meta_json, 'documents.meta_json')?.tiles;
   return {
     id: row.id,
     bucket: row.bucket,
@@ -59,7 +85,11 @@ function toExampleView(row: ExampleRow): ExampleView {
     tokens: tokens && tokenValues ? tokens.map((token, i) => ({ token, value: tokenValues[i] ?? 0 })) : null,
     image:
       row.media_sha256 && patches && row.patch_rows && row.patch_cols
-        ? { sha256: row.media_sha256, rows: row.patch_rows, cols: row.patch_cols, patches }
+        ? (() => {
+            const tiles = splitTiles(Array.isArray(grids) ? grids : undefined, { rows: row.patch_rows, cols: row.patch_cols }, patches);
+            const image = { sha256: row.media_sha256, rows: row.patch_rows, cols: row.patch_cols, patches: tiles.base };
+            return tiles.anyres.length > 0 ? { ...image, anyres: tiles.anyres } : image;
+          })()
         : null,
   };
 }
@@ -67,19 +97,72 @@ function toExampleView(row: ExampleRow): ExampleView {
 export function getFeature(db: Db, featureId: number): FeatureDetail {
   const feature = db.prepare(`SELECT ${FEATURE_COLUMNS} FROM features f WHERE f.id = ?`).get(featureId) as FeatureRow | undefined;
   if (!feature) throw new AppError('not_found', `feature ${featureId}: no such feature`);
-  const histogram = parseJson<{ edges: number[]; counts: number[] }>(
-    db.prepare('SELECT histogram_json FROM features WHERE id = ?').pluck().get(featureId) as string,
-    'features.histogram_json',
-  );
+  const stored = db.prepare('SELECT histogram_json, stats_json, token_count FROM features WHERE id = ?').get(featureId) as {
+    histogram_json: string;
+    stats_json: string;
+    token_count: number;
+  };
+  const histogram = parseJson<{ edges: number[]; counts: number[] }>(stored.histogram_json, 'features.histogram_json');
   const examples = (
     db
       .prepare(
         `SELECT e.id, e.bucket, e.rank, e.max_activation, e.document_id, e.token_acts_json, e.patch_acts_json, e.patch_rows, e.patch_cols,
-                d.tokens_json, d.media_sha256
+                d.tokens_json, d.media_sha256, d.meta_json
          FROM examples e JOIN documents d ON d.id = e.document_id
          WHERE e.feature_id = ? ORDER BY e.bucket = 'top' DESC, e.bucket, e.rank`,
       )
       .all(featureId) as ExampleRow[]
   ).map(toExampleView);
-  return { feature, histogram: Array.isArray(histogram) ? { edges: [], counts: [] } : histogram, examples };
+  return {
+    feature,
+    histogram: Array.isArray(histogram) ? { edges: [], counts: [] } : histogram,
+    examples,
+    sampling: samplingOf(parseJson<Record<string, unknown> | null>(stored.stats_json, 'features.stats_json'), stored.token_count),
+  };
+}
+
+const stringOr = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const numberOr = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/** What the mining run recorded in stats_json (older runs may name the scheme `scheme`). */
+export function samplingOf(stats: Record<string, unknown> | null, tokenCount: number): FeatureSampling {
+  const s = stats && typeof stats === 'object' && !Array.isArray(stats) ? stats : {};
+  return {
+    scheme: stringOr(s.quantileScheme) ?? stringOr(s.scheme),
+    quantiles: numberOr(s.quantiles),
+    perQuantile: numberOr(s.perQuantile),
+    modalityShare: numberOr(s.modalityShare),
+    histogram: stringOr(s.histogram),
+    sampling: stringOr(s.sampling),
+    corpus: stringOr(s.corpus),
+    provider: stringOr(s.provider),
+    tokenCount,
+  };
+}
+
+/**
+ * Per SAE, how its mined features split by modality: image-only, text-only, shared and dead, and
+ * the shared fraction of the alive ones. The paper's finding is that this fraction grows with depth.
+ */
+export function modalityByLayer(db: Db): ModalityLayerRow[] {
+  const rows = db
+    .prepare(
+      `SELECT s.id AS saeId, s.name, m.name AS model, s.layer, s.d_sae AS dSae,
+              COUNT(f.id) AS mined,
+              COALESCE(SUM(f.modality = 'image'), 0) AS image,
+              COALESCE(SUM(f.modality = 'text'), 0) AS text,
+              COALESCE(SUM(f.modality = 'shared'), 0) AS shared,
+              COALESCE(SUM(f.modality = 'dead'), 0) AS dead,
+              (SELECT json_extract(stats_json, '$.modalityShare') FROM features WHERE sae_id = s.id LIMIT 1) AS modalityShare
+       FROM saes s
+       LEFT JOIN models m ON m.id = s.model_id
+       LEFT JOIN features f ON f.sae_id = s.id
+       GROUP BY s.id
+       ORDER BY m.name, s.layer, s.id`,
+    )
+    .all() as Omit<ModalityLayerRow, 'sharedFraction'>[];
+  return rows.map((row) => {
+    const alive = row.image + row.text + row.shared;
+    return { ...row, modalityShare: numberOr(row.modalityShare), sharedFraction: alive > 0 ? row.shared / alive : null };
+  });
 }

@@ -102,7 +102,7 @@ describe('end to end: researcher, rater, export', () => {
 
     // Export through the CLI: exactly the five live judgements, with the order each was shown in.
     const out = path.join(tempDir(), 'which-concept.jsonl');
-    const printed = JSON.parse(sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', out, '--json']));
+    const printed = JSON.parse(sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', out, '--full-shown', '--json']));
     expect(printed.rows).toBe(5);
     const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(rows).toHaveLength(5);

@@ -35,17 +35,17 @@ const shownOrderOf = (shownJson: string) => {
   return Object.fromEntries(shown.questions.filter((q) => q.options).map((q) => [q.id, q.options!.map((o) => o.value)]));
 };
 
-function exportTo(project: ReturnType<typeof makeProject>, campaignId: number, format: ExportFormat, name: string, extra: { revealRaters?: boolean } = {}) {
+function exportTo(project: ReturnType<typeof makeProject>, campaignId: number, format: ExportFormat, name: string, extra: { revealRaters?: boolean; fullShown?: boolean } = {}) {
   const out = path.join(tempDir(), name);
   return exportCampaign(project.db, campaignId, { format, out, ...extra });
 }
 
 describe('JSONL export', () => {
-  it('writes one line per live judgement with what the rater saw, pseudonymous unless revealed', () => {
+  it('writes one line per live judgement with what the rater saw, pseudonymous unless revealed', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project);
     const expected = liveRows(project, campaignId);
-    const result = exportTo(project, campaignId, 'jsonl', 'out.jsonl');
+    const result = await exportTo(project, campaignId, 'jsonl', 'out.jsonl');
     const lines = fs.readFileSync(result.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(result.rows).toBe(12);
     expect(lines).toHaveLength(expected.length);
@@ -53,22 +53,26 @@ describe('JSONL export', () => {
       const row = expected[index];
       expect(line).toMatchObject({ campaign: 'Which concept?', judgement_id: row.judgement_id, item_id: row.item_id, rater: row.pseudonym });
       expect(line.answer).toEqual(JSON.parse(row.answer_json));
-      expect(line.shown).toEqual(JSON.parse(row.shown_json));
+      expect(line.shown_order).toEqual(shownOrderOf(row.shown_json));
+      expect(line.shown).toBeUndefined(); // the full questions only with fullShown
       expect(line.hidden).toEqual(JSON.parse(row.hidden_json));
       expect(new Date(line.submitted_at).toISOString()).toBe(line.submitted_at);
     });
-    const revealed = exportTo(project, campaignId, 'jsonl', 'named.jsonl', { revealRaters: true });
+    const full = await exportTo(project, campaignId, 'jsonl', 'full.jsonl', { fullShown: true });
+    const fullLines = fs.readFileSync(full.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    fullLines.forEach((line, index) => expect(line.shown).toEqual(JSON.parse(expected[index].shown_json)));
+    const revealed = await exportTo(project, campaignId, 'jsonl', 'named.jsonl', { revealRaters: true });
     const names = new Set(fs.readFileSync(revealed.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line).rater));
     expect(names).toEqual(new Set(['ana', 'ben', 'cai']));
   });
 });
 
 describe('CSV export', () => {
-  it('flattens answers, payload and hidden fields and records the shown option order', () => {
+  it('flattens answers, payload and hidden fields and records the shown option order', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project);
     const expected = liveRows(project, campaignId);
-    const result = exportTo(project, campaignId, 'csv', 'out.csv');
+    const result = await exportTo(project, campaignId, 'csv', 'out.csv');
     const rows = parse(fs.readFileSync(result.path, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(expected.length);
     expect(Object.keys(rows[0])).toEqual(
@@ -83,10 +87,10 @@ describe('CSV export', () => {
     expect(new Set(rows.map((row) => row.shown_order)).size).toBeGreaterThan(1);
   });
 
-  it('neutralises formula cells (= + - @) and keeps quotes and newlines intact', () => {
+  it('neutralises formula cells (= + - @) and keeps quotes and newlines intact', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
-    const result = exportTo(project, campaignId, 'csv', 'labels.csv');
+    const result = await exportTo(project, campaignId, 'csv', 'labels.csv');
     const rows = parse(fs.readFileSync(result.path, 'utf8'), { columns: true }) as Record<string, string>[];
     const labels = rows.map((row) => row['answer.label']);
     expect(labels).toContain(`'=HYPERLINK("http://evil.example","click")`);
@@ -104,7 +108,7 @@ describe('Parquet export', () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project, 5);
     const expected = liveRows(project, campaignId);
-    const result = exportTo(project, campaignId, 'parquet', 'out.parquet');
+    const result = await exportTo(project, campaignId, 'parquet', 'out.parquet', { fullShown: true });
     const bytes = fs.readFileSync(result.path);
     const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Record<string, unknown>[];
     expect(rows).toHaveLength(expected.length);
@@ -124,7 +128,7 @@ describe('Parquet export', () => {
   it('types scale answers as integers', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
-    const result = exportTo(project, campaignId, 'parquet', 'labels.parquet');
+    const result = await exportTo(project, campaignId, 'parquet', 'labels.parquet');
     const bytes = fs.readFileSync(result.path);
     const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Record<string, unknown>[];
     expect(rows.map((row) => row.answer_interpretability).sort()).toEqual([3, 3, 4, 4]);
@@ -136,7 +140,7 @@ describe('Hugging Face dataset folder', () => {
   it('has data/train-00000-of-00001.parquet, a dataset card with front matter, and provenance.json', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project);
-    const result = exportTo(project, campaignId, 'hf', 'dataset');
+    const result = await exportTo(project, campaignId, 'hf', 'dataset');
     expect(fs.readdirSync(result.path).sort()).toEqual(['README.md', 'data', 'provenance.json']);
     const card = fs.readFileSync(path.join(result.path, 'README.md'), 'utf8');
     expect(card.startsWith('---\nlicense: other')).toBe(true);
@@ -155,10 +159,10 @@ describe('Hugging Face dataset folder', () => {
 });
 
 describe('Label Studio export', () => {
-  it('writes tasks with data, hidden meta and annotations in Label Studio result shape', () => {
+  it('writes tasks with data, hidden meta and annotations in Label Studio result shape', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
-    const result = exportTo(project, campaignId, 'labelstudio', 'ls.json');
+    const result = await exportTo(project, campaignId, 'labelstudio', 'ls.json');
     const tasks = JSON.parse(fs.readFileSync(result.path, 'utf8'));
     expect(result.rows).toBe(2);
     expect(tasks).toHaveLength(2);
@@ -180,10 +184,10 @@ describe('Label Studio export', () => {
 });
 
 describe('Neuronpedia export', () => {
-  it('turns each human label into an explanation row for its feature', () => {
+  it('turns each human label into an explanation row for its feature', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
-    const result = exportTo(project, campaignId, 'neuronpedia', 'np.jsonl');
+    const result = await exportTo(project, campaignId, 'neuronpedia', 'np.jsonl');
     const rows = fs.readFileSync(result.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(rows).toHaveLength(4);
     const hyperlink = rows.find((row) => row.description.startsWith('=HYPERLINK'));
@@ -192,18 +196,18 @@ describe('Neuronpedia export', () => {
     expect(rows.map((row) => row.index).sort()).toEqual(['11', '11', '42', '42']);
   });
 
-  it('refuses campaigns without a text question', () => {
+  it('refuses campaigns without a text question', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project, 2);
-    expect(() => exportTo(project, campaignId, 'neuronpedia', 'np.jsonl')).toThrow(/no text question/);
+    await expect(exportTo(project, campaignId, 'neuronpedia', 'np.jsonl')).rejects.toThrow(/no text question/);
   });
 });
 
 describe('provenance', () => {
-  it('records versions, template and instructions hashes, seeds, counts, sampling and referenced hashes', () => {
+  it('records versions, template and instructions hashes, seeds, counts, sampling and referenced hashes', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
-    const result = exportTo(project, campaignId, 'csv', 'labels.csv');
+    const result = await exportTo(project, campaignId, 'csv', 'labels.csv');
     expect(result.provenancePath).toBe(`${result.path}.provenance.json`);
     const provenance = JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
@@ -224,7 +228,7 @@ describe('provenance', () => {
 });
 
 describe('failed and cancelled exports', () => {
-  it('leave no partial file and keep the previous export', () => {
+  it('leave no partial file and keep the previous export', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project, 3);
     const dir = tempDir();
@@ -233,18 +237,18 @@ describe('failed and cancelled exports', () => {
     // A hand-corrupted judgement (INSERT is allowed; the store never writes this).
     const assignmentId = project.db.prepare('SELECT MIN(a.id) FROM assignments a').pluck().get() as number;
     project.db.prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{broken', '{}', 0, 0)").run(assignmentId);
-    expect(() => exportCampaign(project.db, campaignId, { format: 'csv', out })).toThrow(/answer_json/);
-    expect(() => exportCampaign(project.db, campaignId, { format: 'parquet', out: path.join(dir, 'out.parquet') })).toThrow(/answer_json/);
+    await expect(exportCampaign(project.db, campaignId, { format: 'csv', out })).rejects.toThrow(/answer_json/);
+    await expect(exportCampaign(project.db, campaignId, { format: 'parquet', out: path.join(dir, 'out.parquet') })).rejects.toThrow(/answer_json/);
     expect(fs.readdirSync(dir).sort()).toEqual(['out.csv']);
     expect(fs.readFileSync(out, 'utf8')).toBe('previous export\n');
   });
 
-  it('cancel removes the temp output (files and folders)', () => {
+  it('cancel removes the temp output (files and folders)', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project, 3);
     const dir = tempDir();
     for (const format of ['jsonl', 'hf'] as const) {
-      expect(() => exportCampaign(project.db, campaignId, { format, out: path.join(dir, `out-${format}`), isCancelled: () => true })).toThrow(/cancelled/);
+      await expect(exportCampaign(project.db, campaignId, { format, out: path.join(dir, `out-${format}`), isCancelled: () => true })).rejects.toThrow(/cancelled/);
     }
     expect(fs.readdirSync(dir)).toEqual([]);
   });

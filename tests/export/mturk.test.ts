@@ -29,10 +29,10 @@ function answersByWorkerAndItem(project: ReturnType<typeof makeProject>, campaig
 }
 
 describe('MTurk results CSV', () => {
-  it('exports the MTurk columns', () => {
+  it('exports the MTurk columns', async () => {
     const project = makeProject();
     const { campaignId } = ratedConceptCampaign(project, 3);
-    const result = exportCampaign(project.db, campaignId, { format: 'mturk', out: path.join(tempDir(), 'Batch_results.csv') });
+    const result = await exportCampaign(project.db, campaignId, { format: 'mturk', out: path.join(tempDir(), 'Batch_results.csv') });
     const rows = parse(fs.readFileSync(result.path, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(9);
     expect(Object.keys(rows[0]).slice(0, 8)).toEqual(['HITId', 'HITTypeId', 'AssignmentId', 'WorkerId', 'AssignmentStatus', 'AcceptTime', 'SubmitTime', 'WorkTimeInSeconds']);
@@ -42,20 +42,20 @@ describe('MTurk results CSV', () => {
     expect(new Set(rows.map((row) => row.HITId)).size).toBe(3);
   });
 
-  it('round trip: export -> import into a new campaign gives the same judgements per worker per item', () => {
+  it('round trip: export -> import into a new campaign gives the same judgements per worker per item', async () => {
     const project = makeProject();
     for (const make of [ratedConceptCampaign, ratedFeatureLabelCampaign] as const) {
       const { campaignId } = make(project);
       const source = findCampaignByName(project.db, project.db.prepare('SELECT name FROM campaigns WHERE id = ?').pluck().get(campaignId) as string);
       const file = path.join(tempDir(), 'Batch_results.csv');
-      exportCampaign(project.db, campaignId, { format: 'mturk', out: file });
+      await exportCampaign(project.db, campaignId, { format: 'mturk', out: file });
       const imported = importMturkResults(project.db, { campaignName: `${source.name} (reimported)`, file });
       expect(imported.template).toEqual({ id: source.template.id, version: source.template.version, inferred: true });
       const before = answersByWorkerAndItem(project, campaignId, 'pseudonym');
       const after = answersByWorkerAndItem(project, imported.campaignId, 'name');
       expect(after.size).toBe(before.size);
       expect(after).toEqual(before); // same answers, payloads, hidden fields and shown option order
-      const again = exportCampaign(project.db, imported.campaignId, { format: 'mturk', out: path.join(tempDir(), 'again.csv') });
+      const again = await exportCampaign(project.db, imported.campaignId, { format: 'mturk', out: path.join(tempDir(), 'again.csv') });
       const original = parse(fs.readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
       const second = parse(fs.readFileSync(again.path, 'utf8'), { columns: true }) as Record<string, string>[];
       // HIT and assignment ids survive a second round trip.
@@ -64,7 +64,7 @@ describe('MTurk results CSV', () => {
     }
   });
 
-  it('imports a plain MTurk file, inferring a template, with quoted newlines and MTurk times', () => {
+  it('imports a plain MTurk file, inferring a template, with quoted newlines and MTurk times', async () => {
     const project = makeProject();
     const file = path.join(tempDir(), 'Batch_1_results.csv');
     fs.writeFileSync(
@@ -93,7 +93,7 @@ describe('MTurk results CSV', () => {
     expect(first.active_ms).toBe(30_000);
   });
 
-  it('refuses non-UTF-8 input naming the file, byte offset and line, and writes nothing', () => {
+  it('refuses non-UTF-8 input naming the file, byte offset and line, and writes nothing', async () => {
     const project = makeProject();
     const file = path.join(tempDir(), 'latin1.csv');
     const header = Buffer.from('HITId,WorkerId,Input.text,Answer.label\r\nH1,W1,ok,fine\r\nH2,W1,caf');
@@ -103,7 +103,7 @@ describe('MTurk results CSV', () => {
     expect(project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(before);
   });
 
-  it('rolls back everything when a row is invalid', () => {
+  it('rolls back everything when a row is invalid', async () => {
     const project = makeProject();
     const file = path.join(tempDir(), 'bad.csv');
     fs.writeFileSync(file, 'HITId,WorkerId,Input.text,Answer.score\nH1,W1,a,3\nH2,W1,b,3\nH3,W2,c,4\nH3,W2,c,5\n');
@@ -112,7 +112,7 @@ describe('MTurk results CSV', () => {
     expect(project.db.prepare('SELECT COUNT(*) FROM judgements').pluck().get()).toBe(0);
   });
 
-  it('finds the first invalid UTF-8 byte (overlongs and surrogates included)', () => {
+  it('finds the first invalid UTF-8 byte (overlongs and surrogates included)', async () => {
     expect(firstInvalidUtf8(Buffer.from('héllo ✓ 😀'))).toBe(-1);
     expect(firstInvalidUtf8(Uint8Array.from([0x61, 0xc0, 0x80]))).toBe(1); // overlong
     expect(firstInvalidUtf8(Uint8Array.from([0xed, 0xa0, 0x80]))).toBe(0); // surrogate

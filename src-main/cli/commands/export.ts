@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { EXPORT_FORMATS, exportCampaign, isExportFormat } from '../../export';
+import type { JobProgressEvent } from '../../contract/types';
+import { EXPORT_FORMATS, isExportFormat } from '../../export';
+import { startExportJob } from '../../export/export-job';
 import { formatProgress } from '../../export/progress';
 import { findCampaignByName } from '../../store/campaigns';
 import { AppError } from '../../util/errors';
@@ -7,35 +9,51 @@ import type { Command } from '../command';
 import { stringOption } from '../command';
 import { withProject } from '../project-session';
 
+const progressLine = (event: JobProgressEvent): string =>
+  formatProgress({ done: event.done, total: event.total ?? event.done, ratePerSecond: event.ratePerSecond ?? 0, etaSeconds: event.etaSeconds });
+
 export const exportCommand: Command = {
   name: 'export',
   summary: "write a campaign's judgements to a dataset file (with a provenance manifest)",
-  usage: `sightline export --project DIR --campaign NAME --format ${EXPORT_FORMATS.join('|')} --out PATH [--reveal-raters]`,
+  usage: `sightline export --project DIR --campaign NAME --format ${EXPORT_FORMATS.join('|')} --out PATH [--reveal-raters] [--full-shown]`,
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     campaign: { type: 'string', required: true, description: 'campaign name' },
     format: { type: 'string', description: `one of ${EXPORT_FORMATS.join(', ')} (hf writes a folder)`, default: 'jsonl' },
     out: { type: 'string', required: true, description: 'output file (a folder for --format hf); provenance goes to <out>.provenance.json (or <out>/provenance.json)' },
     'reveal-raters': { type: 'boolean', description: "write raters' names instead of their pseudonyms" },
+    'full-shown': { type: 'boolean', description: 'also write the full questions each rater saw (`shown`), not only the compact `shown_order`' },
   },
   run: (options, output) =>
-    withProject(stringOption(options, 'project'), (project) => {
+    withProject(stringOption(options, 'project'), async (project) => {
       const format = stringOption(options, 'format');
       if (!isExportFormat(format)) throw new AppError('invalid_input', `--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
       const campaign = findCampaignByName(project.db, stringOption(options, 'campaign'));
-      let reported = false;
-      const written = exportCampaign(project.db, campaign.id, {
-        format,
-        out: path.resolve(stringOption(options, 'out')),
-        revealRaters: options['reveal-raters'] === true,
-        // Throttled to one line a second by the exporter; small exports finish before the first.
-        onProgress: (progress) => {
-          if (progress.done < progress.total || reported) {
-            reported = true;
-            process.stderr.write(`export ${format}: ${formatProgress(progress)}\n`);
-          }
+      // Progress lines on stderr about once a second while running (a small export finishes before the first).
+      const job = await startExportJob(
+        project,
+        { campaignId: campaign.id, format, out: path.resolve(stringOption(options, 'out')), revealRaters: options['reveal-raters'] === true, fullShown: options['full-shown'] === true },
+        (event) => {
+          if (event.state === 'running' && event.done > 0) process.stderr.write(`export ${format}: ${progressLine(event)}\n`);
         },
-      });
-      output.result(written, () => `Wrote ${written.rows} ${format === 'labelstudio' ? 'tasks' : format === 'neuronpedia' ? 'explanations' : 'judgements'} to ${written.path}\nProvenance: ${written.provenancePath}`);
+      );
+      // Ctrl-C cancels: the export stops at its next batch and removes its temp files.
+      const onInterrupt = () => {
+        process.stderr.write('export: cancelling (Ctrl-C)...\n');
+        job.cancel();
+      };
+      process.once('SIGINT', onInterrupt);
+      let outcome;
+      try {
+        outcome = await job.outcome;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
+      if (outcome.state === 'cancelled' || !outcome.result) throw new AppError('cancelled', `export job ${job.jobId} cancelled; nothing was written`);
+      const written = outcome.result;
+      output.result(
+        { ...written, jobId: job.jobId },
+        () => `Wrote ${written.rows} ${format === 'labelstudio' ? 'tasks' : format === 'neuronpedia' ? 'explanations' : 'judgements'} to ${written.path}\nProvenance: ${written.provenancePath}`,
+      );
     }),
 };

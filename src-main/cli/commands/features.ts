@@ -4,6 +4,20 @@ import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 
+type ExampleLike = { tokens: { value: number }[] | null; image: { cols: number; patches: number[] } | null };
+
+/** Where an example peaks: a token index, or a base-tile patch with its row and column (first of ties). */
+export function maxPosition(e: ExampleLike): { token: number; value: number } | { patch: number; row: number; col: number; value: number } | null {
+  let best: { token: number; value: number } | { patch: number; row: number; col: number; value: number } | null = null;
+  e.tokens?.forEach((t, i) => {
+    if (t.value > 0 && (!best || t.value > best.value)) best = { token: i, value: t.value };
+  });
+  e.image?.patches.forEach((v, i) => {
+    if (v > 0 && (!best || v > best.value)) best = { patch: i, row: Math.floor(i / e.image!.cols), col: i % e.image!.cols, value: v };
+  });
+  return best;
+}
+
 export const featuresCommand: Command = {
   name: 'features',
   summary: "print an SAE's mined feature statistics, or one feature with its examples",
@@ -33,7 +47,7 @@ export const featuresCommand: Command = {
       return {
         sae: sae.name,
         ...detail,
-        examples: detail.examples.map((e) => ({ ...e, document: docs.get(e.documentId) as string })),
+        examples: detail.examples.map((e) => ({ ...e, document: docs.get(e.documentId) as string, maxAt: maxPosition(e) })),
       };
     });
     output.result(value, (v) => {

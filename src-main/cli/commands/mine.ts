@@ -9,14 +9,14 @@ import { intOption, stringOption, type Command } from '../command';
 export const mineCommand: Command = {
   name: 'mine',
   summary: 'mine every feature of an SAE over a corpus in one pass (resumes a crashed run; Ctrl-C cancels)',
-  usage: 'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 4096] [--scheme equal-count|equal-width] [--k 64]',
+  usage: 'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 2048] [--scheme equal-count|equal-width] [--k 64]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
     corpus: { type: 'string', required: true, description: 'corpus name (see import-activations)' },
     top: { type: 'string', default: '20', description: 'top documents per feature' },
     provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
-    batch: { type: 'string', default: '4096', description: 'tokens per encoder batch' },
+    batch: { type: 'string', default: '2048', description: 'tokens per encoder batch' },
     scheme: { type: 'string', default: 'equal-count', description: 'quantile buckets: equal-count (delphi) or equal-width (SAEDashboard)' },
     k: { type: 'string', description: 'features kept per token for non-TopK SAEs (default 64; TopK SAEs use their k)' },
     threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },

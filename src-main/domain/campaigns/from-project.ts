@@ -30,7 +30,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
       rank: 0,
       maxActivation: 0,
       tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
-      image: example.image && { ...example.image, patches: example.image.patches.map(() => 0) },
+      // Rebuilt field by field: any per-patch values (anyres tiles included) would be a highlight.
+      image: example.image && { sha256: example.image.sha256, rows: example.image.rows, cols: example.image.cols, patches: example.image.patches.map(() => 0) },
       value: String(example.id),
     });
     if (templateId === 'feature-detection') {

@@ -10,6 +10,14 @@ export interface LoadSaeOptions {
   inputScale?: number;
   /** skip sha256 of the source files (tests on large files); size is still recorded */
   skipHash?: boolean;
+  /**
+   * For the engine, after import (SAELens): do not read matrices the encoder graph will not take from
+   * memory: W_dec unless a TopK SAE rescales by decoder norms, and W_enc when it is F32 on disk (ONNX
+   * external data reads it from the file). They come back as empty arrays. Shapes are still checked;
+   * values were checked for NaN/Inf at import, and the sha256 check before use guards them since.
+   * Saves reading (and holding) 1 GiB for the paper's SAE on every mine.
+   */
+  encoderOnly?: boolean;
 }
 
 /** Layer number from a hook name such as "blocks.20.hook_resid_post" or "model.layers.20". */

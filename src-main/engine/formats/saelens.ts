@@ -83,8 +83,16 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
   else if (/batchtopk/.test(arch) && (st.tensors.has('threshold') || st.tensors.has('log_threshold'))) architecture = 'jumprelu';
   else throw badFile(SAELENS_CFG, 'architecture', 'standard, relu, topk, jumprelu or gated', JSON.stringify(arch));
 
-  const W_enc = tensor(st, 'W_enc', [dIn, dSae], why);
-  const W_dec = tensor(st, 'W_dec', [dSae, dIn], why);
+  const lazy = options.encoderOnly === true;
+  const skip = (name: string, shape: number[]) => {
+    const info = st.tensors.get(name);
+    if (!info) throw badFile(SAELENS_WEIGHTS, name, `a tensor of shape [${shape.join(', ')}] (${why})`, 'missing');
+    assertShape(SAELENS_WEIGHTS, name, info.shape, shape, why);
+    return new Float32Array(0);
+  };
+  const needDecoder = !lazy || (architecture === 'topk' && cfg.rescale_acts_by_decoder_norm === true);
+  const W_enc = lazy && externalRef(st, 'W_enc', 'dIn_dSae') ? skip('W_enc', [dIn, dSae]) : tensor(st, 'W_enc', [dIn, dSae], why);
+  const W_dec = needDecoder ? tensor(st, 'W_dec', [dSae, dIn], why) : skip('W_dec', [dSae, dIn]);
   const b_dec = tensor(st, 'b_dec', [dIn], why);
   const weights: Partial<SaeWeights> = { architecture, dIn, dSae, W_enc, W_dec, b_dec };
 

@@ -5,7 +5,7 @@ import { call, errorText } from '../lib/client';
 
 export const PAGE_SIZE = 200;
 
-export type FeatureQuery = Pick<MethodInput<'features.list'>, 'saeId' | 'sort' | 'descending' | 'modality' | 'search'>;
+export type FeatureQuery = Pick<MethodInput<'features.list'>, 'saeId' | 'sort' | 'descending' | 'modality' | 'labelled' | 'search'>;
 
 export class FeaturePages {
   total = $state<number | null>(null);

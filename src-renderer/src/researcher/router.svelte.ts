@@ -1,5 +1,6 @@
 // A tiny hash router for the researcher UI: #/overview, #/features, #/feature/<id>, #/campaigns,
-// #/campaigns/new (#/campaigns/new/features: from the feature list's selection), #/campaign/<id>.
+// #/campaigns/new (#/campaigns/new/features: from the feature list's selection), #/campaign/<id>,
+// #/campaign/<id>/results.
 // Hash routes keep every page reachable from the one index.html the server and the shell load.
 
 export type Route =
@@ -8,7 +9,8 @@ export type Route =
   | { page: 'feature'; featureId: number }
   | { page: 'campaigns' }
   | { page: 'campaign-new'; fromSelection: boolean }
-  | { page: 'campaign'; campaignId: number };
+  | { page: 'campaign'; campaignId: number }
+  | { page: 'campaign-results'; campaignId: number };
 
 const positiveId = (text: string | undefined): number | null => (text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null);
 
@@ -20,6 +22,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'campaigns') return { page: 'campaigns' };
   const id = positiveId(arg);
   if (head === 'feature' && id) return { page: 'feature', featureId: id };
+  if (head === 'campaign' && id && rest === 'results') return { page: 'campaign-results', campaignId: id };
   if (head === 'campaign' && id) return { page: 'campaign', campaignId: id };
   return { page: 'overview' };
 }
@@ -27,6 +30,7 @@ export function parseRoute(hash: string): Route {
 export function routeHref(route: Route): string {
   if (route.page === 'feature') return `#/feature/${route.featureId}`;
   if (route.page === 'campaign') return `#/campaign/${route.campaignId}`;
+  if (route.page === 'campaign-results') return `#/campaign/${route.campaignId}/results`;
   if (route.page === 'campaign-new') return route.fromSelection ? '#/campaigns/new/features' : '#/campaigns/new';
   return `#/${route.page}`;
 }
