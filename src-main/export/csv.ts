@@ -41,7 +41,8 @@ export function csvLineSql(source: ExportSource, params: PathParams): { head: st
     csvTextSql('i.kind'),
     csvTextSql(raterSql(source)),
     ...source.questions.map((question) => csvJsonFieldSql('j.answer_json', question.id, params)),
-    csvTextSql(SHOWN_ORDER_SQL),
+    // Our own JSON (it starts with "{"): quoted, never a formula.
+    `'"' || replace(${SHOWN_ORDER_SQL}, '"', '""') || '"'`,
     'j.active_ms',
     isoSql('a.leased_at'),
     isoSql('j.submitted_at'),
