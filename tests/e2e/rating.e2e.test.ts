@@ -100,18 +100,24 @@ describe('end to end: researcher, rater, export', () => {
     chosen.set(lastId, { options: again.options, value: 'none' });
     await expect.poll(() => liveSubmissions(dbFile)).toBe(5);
 
-    // Export through the CLI: exactly the five live judgements, with the order each was shown in.
+    // Export through the CLI: exactly the five live judgements, with the order each was shown in
+    // (the default carries the compact shown_order; --full-shown adds the questions as shown).
     const out = path.join(tempDir(), 'which-concept.jsonl');
-    const printed = JSON.parse(sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', out, '--full-shown', '--json']));
+    const printed = JSON.parse(sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', out, '--json']));
     expect(printed.rows).toBe(5);
-    const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const full = path.join(tempDir(), 'which-concept-full.jsonl');
+    sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', full, '--full-shown', '--json']);
+    const read = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const rows = read(out);
     expect(rows).toHaveLength(5);
-    const byAssignment = new Map(rows.map((record) => [record.assignment_id ?? record.assignmentId, record]));
+    const fullByAssignment = new Map(read(full).map((record) => [record.assignment_id, record]));
+    const byAssignment = new Map(rows.map((record) => [record.assignment_id, record]));
     for (const [assignmentId, expected] of chosen) {
       const record = byAssignment.get(assignmentId);
       expect(record, `assignment ${assignmentId} exported`).toBeDefined();
-      const options = record.shown.questions[0].options as { value: string; label: string }[];
+      const options = fullByAssignment.get(assignmentId).shown.questions[0].options as { value: string; label: string }[];
       expect(options.map((option) => option.label)).toEqual(expected.options);
+      expect(record.shown_order.concept).toEqual(options.map((option) => option.value));
       const expectedValue = expected.value === 'none' ? 'none' : options.find((option) => option.label === expected.value)!.value;
       expect(record.answer.concept).toBe(expectedValue);
       expect(record.rater).toMatch(/^R\d{3}$/); // pseudonymous by default
