@@ -11,6 +11,7 @@ const entries = {
   shell: 'src-main/shell/main.ts',
   preload: 'src-main/shell/preload.ts',
   'engine-worker': 'src-main/engine/worker.ts',
+  'results-worker': 'src-main/results/worker.ts',
 };
 
 const started = Date.now();

@@ -3,12 +3,14 @@ import type { resultsMethods } from '../contract/results';
 import { EXPORT_EXTENSIONS } from '../export';
 import { startExportJob } from '../export/export-job';
 import { getCampaign } from '../store/campaigns';
-import { campaignResults } from '../results/report';
+import { computeCampaignResults } from '../results/compute';
 import type { HandlersFor } from './handlers';
 
 export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
+  // In a worker thread: bootstrap intervals on a large campaign take tens of seconds, and the
+  // server must keep answering raters meanwhile.
   'results.campaign': (input, { project }) =>
-    campaignResults(project.db, getCampaign(project.db, input.campaignId).id, {
+    computeCampaignResults(project.db.name, getCampaign(project.db, input.campaignId).id, {
       bootstrap: { seed: input.bootstrapSeed, replicates: input.bootstrapReplicates },
     }),
   'campaigns.export': async (input, { project, events }) => {
