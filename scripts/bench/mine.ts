@@ -15,7 +15,7 @@
 // 63 text tokens (127 content rows, 136 rows), 200 documents per safetensors shard.
 //
 // Env: BENCH_TOKENS (default "100000,200000": content rows per run, rounded up to whole shards),
-// BENCH_BATCH (2048), BENCH_THREADS (2), BENCH_MATMUL_BATCHES (6 timed after 1 warm-up); for profiling:
+// BENCH_BATCH (2048), BENCH_THREADS (2), BENCH_MATMUL_BATCHES (4 timed after 1 warm-up, right before each mine); for profiling:
 // BENCH_DOCS_PER_SHARD (200), BENCH_PROFILE_DIR (write a V8 CPU profile of each mine child there).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ const CONTENT_PER_DOC = PATCH_GRID * PATCH_GRID + TEXT_TOKENS;
 const ROWS_PER_DOC = PATCH_GRID * (PATCH_GRID + 1) + 1 + TEXT_TOKENS;
 const BATCH = Number(process.env.BENCH_BATCH ?? 2048);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const MATMUL_BATCHES = Number(process.env.BENCH_MATMUL_BATCHES ?? 6);
+const MATMUL_BATCHES = Number(process.env.BENCH_MATMUL_BATCHES ?? 4);
 const GFLOP_PER_TOKEN = (2 * D_IN * D_SAE) / 1e9;
 const SCRIPT = fileURLToPath(import.meta.url);
 // A 1x1 PNG: every image document shares it (media is content-addressed, so it is stored once).
@@ -210,17 +210,17 @@ async function parent(): Promise<void> {
   const shape = (tokens: number) => `d_in ${D_IN}, d_sae ${D_SAE}, relu, k ${K}, ${tokens} tokens, batch ${BATCH}, threads ${THREADS}`;
   console.log(`bench mine: machine ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${load()}`);
 
-  const matmul = runChild(['--child', 'matmul', saeDir]) as { denseTokensPerSecond: number; topkTokensPerSecond: number; peakRssMiB: number };
-  const mmShape = `[${BATCH}, ${D_IN}] x [${D_IN}, ${D_SAE}], threads ${THREADS}, ${MATMUL_BATCHES} batches`;
-  figure('mine', 'bare MatMul, dense output to JS', matmul.denseTokensPerSecond, 'tokens/s', mmShape);
-  figure('mine', 'bare MatMul, dense output to JS', matmul.denseTokensPerSecond * GFLOP_PER_TOKEN, 'GFLOP/s', mmShape);
-  figure('mine', `bare MatMul + in-graph TopK ${K}`, matmul.topkTokensPerSecond, 'tokens/s', mmShape);
-  figure('mine', `bare MatMul + in-graph TopK ${K}`, matmul.topkTokensPerSecond * GFLOP_PER_TOKEN, 'GFLOP/s', mmShape);
-  console.log(`bench mine: load after matmul ${load()}`);
-
   sidecars.forEach((sidecar, i) => {
     const projectDir = path.join(dir, `project-${i}.sightline`);
     const imported = runChild(['--child', 'import', saeDir, sidecar, projectDir]) as { importSeconds: number; peakRssMiB: number };
+    // The bare MatMul is timed right before each mine, so both see the same machine load.
+    const matmul = runChild(['--child', 'matmul', saeDir]) as { denseTokensPerSecond: number; topkTokensPerSecond: number; peakRssMiB: number };
+    const mmShape = `[${BATCH}, ${D_IN}] x [${D_IN}, ${D_SAE}], threads ${THREADS}, ${MATMUL_BATCHES} batches, before the ${sizes[i]}-token mine`;
+    figure('mine', 'bare MatMul, dense output to JS', matmul.denseTokensPerSecond, 'tokens/s', mmShape);
+    figure('mine', 'bare MatMul, dense output to JS', matmul.denseTokensPerSecond * GFLOP_PER_TOKEN, 'GFLOP/s', mmShape);
+    figure('mine', `bare MatMul + in-graph TopK ${K}`, matmul.topkTokensPerSecond, 'tokens/s', mmShape);
+    figure('mine', `bare MatMul + in-graph TopK ${K}`, matmul.topkTokensPerSecond * GFLOP_PER_TOKEN, 'GFLOP/s', mmShape);
+    const loadBefore = load();
     const r = runChild(['--child', 'mine', projectDir]) as {
       tokens: number;
       alive: number;
@@ -232,7 +232,7 @@ async function parent(): Promise<void> {
     };
     const s = shape(r.tokens);
     const rate = r.tokens / r.mineSeconds;
-    console.log(`bench mine: ${r.tokens} tokens: provider ${r.provider}; ${r.alive} features alive, ${r.examples} examples; import ${imported.importSeconds.toFixed(1)} s (peak RSS ${imported.peakRssMiB.toFixed(0)} MiB); load ${os.loadavg()[0].toFixed(2)}`);
+    console.log(`bench mine: ${r.tokens} tokens: provider ${r.provider}; ${r.alive} features alive, ${r.examples} examples; import ${imported.importSeconds.toFixed(1)} s (peak RSS ${imported.peakRssMiB.toFixed(0)} MiB); load before the mine ${loadBefore}, after ${load()}`);
     figure('mine', 'whole mine command', rate, 'tokens/s', s);
     figure('mine', 'whole mine command', rate * GFLOP_PER_TOKEN, 'GFLOP/s', s);
     figure('mine', 'whole mine / bare MatMul (dense output)', rate / matmul.denseTokensPerSecond, '', s);

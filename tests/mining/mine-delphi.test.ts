@@ -3,7 +3,8 @@
 // same firings. The two splits use different dtypes (I64 + F32, U16 + F16) as delphi caches do.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src-main/cli/main';
 import { importDelphiCache } from '../../src-main/importers/delphi-import';
 import { mine } from '../../src-main/mining/mine';
 import { f32ToF16Bits } from '../engine/fixtures';
@@ -110,6 +111,24 @@ describe('mine a delphi cache', () => {
     }
     const stats = JSON.parse((project.db.prepare('SELECT stats_json FROM features LIMIT 1').pluck().get() as string)) as Record<string, unknown>;
     expect(stats).toMatchObject({ source: 'delphi', quantileScheme: 'equal-count' });
+  });
+
+  it('works from the CLI: import-activations on the cache folder, then mine reports no encoding', async () => {
+    const project = makeProject();
+    const dir = path.join(tempDir(), 'cache');
+    writeCache(dir);
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await runCli(['import-activations', '--project', project.dir, '--path', dir, '--corpus', 'cache', '--sae', 'layer3', '--json'])).toBe(0);
+      expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ corpus: 'cache', documents: SEQUENCES, shards: 2 });
+      expect(await runCli(['mine', '--project', project.dir, '--sae', 'layer3', '--corpus', 'cache', '--top', '2', '--json'])).toBe(0);
+      expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ state: 'done', provider: 'none', tokens: SEQUENCES * SEQ_LEN, features: WIDTH });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(project.db.prepare('SELECT COUNT(*) FROM features').pluck().get()).toBe(WIDTH);
   });
 
   it('refuses an SAE narrower than the cache', async () => {
