@@ -1,5 +1,5 @@
 // Example converter: a LLaVA-NeXT activation dump's layout -> a `sightline.activations/1` sidecar
-// (docs/activations-format.md). Run with --help for the input format.
+// (README, "Activations: the sidecar format"). Run with --help for the input format.
 //
 // LLaVA-NeXT (llava-v1.6; HF LlavaNextForConditionalGeneration.pack_image_features) replaces the
 // prompt's one <image> token by:

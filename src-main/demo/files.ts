@@ -1,5 +1,5 @@
 // The demo's generated inputs, written as a researcher would bring them: the images, per layer a
-// dense activation shard with its sightline.activations/1 sidecar (docs/activations-format.md), and a
+// dense activation shard with its sightline.activations/1 sidecar (README, "Activations: the sidecar format"), and a
 // SAELens directory (cfg.json + sae_weights.safetensors). They live in <project>/demo-data/ and are
 // imported by reference (path, size, sha256) like any other import. Same bytes on every run.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The activations sidecar (format "sightline.activations/1", documented in docs/activations-format.md):
+// The activations sidecar (format "sightline.activations/1", documented in README, "Activations: the sidecar format"):
 // documents (tokens and/or an image with its tile grids) and, per shard, the row segments that say
 // what each row of the shard is. Parsed with zod; then cross-checked so that every disagreement names
 // the file, the field and what was expected.
