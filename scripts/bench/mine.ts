@@ -14,7 +14,7 @@
 // Corpus documents: an 8x8 image tile with an image-newline row after each patch row, one special row,
 // 63 text tokens (127 content rows, 136 rows), 200 documents per safetensors shard.
 //
-// Env: BENCH_TOKENS (default "100000,200000": content rows per run, rounded up to whole shards),
+// Env: BENCH_TOKENS (default "100000,400000": content rows per run, rounded up to whole shards),
 // BENCH_BATCH (2048), BENCH_THREADS (2), BENCH_MATMUL_BATCHES (4 timed after 1 warm-up, right before each mine); for profiling:
 // BENCH_DOCS_PER_SHARD (200), BENCH_PROFILE_DIR (write a V8 CPU profile of each mine child there).
 import { spawnSync } from 'node:child_process';
@@ -192,7 +192,7 @@ function runChild(args: string[]): Record<string, unknown> {
 }
 
 async function parent(): Promise<void> {
-  const sizes = (process.env.BENCH_TOKENS ?? '100000,200000').split(',').map(Number);
+  const sizes = (process.env.BENCH_TOKENS ?? '100000,400000').split(',').map(Number);
   const contentPerShard = DOCS_PER_SHARD * CONTENT_PER_DOC;
   const shardCounts = sizes.map((n) => Math.ceil(n / contentPerShard));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-bench-mine-'));
