@@ -80,8 +80,19 @@ export interface SteeringPoint {
   /** Wilson score 95% interval. */
   lower: number;
   upper: number;
-  /** Mean of each scale question (e.g. coherence) at this k, null when unanswered. */
-  meanScales: Record<string, number | null>;
+  /**
+   * Each numeric question (scales such as coherence, and graded choices such as relatedness) at this
+   * k: mean with a Student-t 95% interval (bounds null for a single answer); null when unanswered.
+   */
+  scales: Record<string, ScaleMean | null>;
+}
+
+export interface ScaleMean {
+  n: number;
+  mean: number;
+  sd: number | null;
+  lower: number | null;
+  upper: number | null;
 }
 
 export interface SteeringCurve {
@@ -93,7 +104,10 @@ export interface SteeringCurve {
 
 export interface SteeringResults {
   questionId: string;
-  /** "answer == hidden.target_class (or hidden.correct)" */
+  /**
+   * How success was counted: "answer.concept == hidden.target_class (or hidden.correct)" for concept
+   * choice; "answer.relatedness >= 0.5" for graded relatedness to the target concept.
+   */
   success: string;
   byLayer: SteeringCurve[];
   byClassPair: SteeringCurve[];

@@ -68,18 +68,22 @@ export function formatResults(results: CampaignResults): string {
   }
 
   if (results.steering) {
-    out.push('', `Steering: success = ${results.steering.success} (Wilson 95% intervals)`);
+    out.push('', `Steering: success = ${results.steering.success} (Wilson 95% intervals; means with Student-t 95% intervals)`);
     for (const curve of results.steering.byLayer) {
+      const scaleIds = Object.keys(curve.points[0]?.scales ?? {});
       out.push(`layer ${curve.layer ?? '?'}`);
       out.push(
         table(
-          ['k', 'n', 'success', '95% CI', ...Object.keys(curve.points[0]?.meanScales ?? {}).map((id) => `mean ${id}`)],
+          ['k', 'n', 'success', '95% CI', ...scaleIds.map((id) => `mean ${id} [95% CI]`)],
           curve.points.map((point) => [
             String(point.k),
             String(point.n),
             pct(point.rate),
             `[${pct(point.lower)}, ${pct(point.upper)}]`,
-            ...Object.values(point.meanScales).map((value) => num(value, 2)),
+            ...scaleIds.map((id) => {
+              const scale = point.scales[id];
+              return scale ? `${num(scale.mean, 2)} [${num(scale.lower, 2)}, ${num(scale.upper, 2)}]` : '—';
+            }),
           ]),
         ),
       );

@@ -21,6 +21,7 @@ import { AppError } from '../util/errors';
 import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
 import { featureResults } from './feature-results';
+import { meanInterval } from './mean-interval';
 import { wilsonInterval } from './wilson';
 
 export interface ResultsOptions {
@@ -138,26 +139,56 @@ function goldFor(hidden: Record<string, unknown>, question: QuestionSpec, firstC
   return question === firstChoice ? gold : undefined;
 }
 
+/** Option values of a choice question when they are numbers (relatedness 0 / .25 / ... / 1); non-numeric extras such as "incoherent" are allowed. */
+function numericOptionValues(question: QuestionSpec): number[] {
+  if (question.type !== 'choice' || !question.options) return [];
+  return question.options.map((option) => Number(option.value)).filter((value) => Number.isFinite(value));
+}
+
+/** A numeric answer (scale, or a graded choice's numeric option), else null ("incoherent", blanks). */
+function numericAnswer(raw: unknown): number | null {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
+  if (typeof raw !== 'string' || raw.trim() === '') return null;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Graded relatedness counts as success from this value up: the answer is at least half about the target. */
+const RELATED_THRESHOLD = 0.5;
+
 function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[]): SteeringResults | null {
-  // Success means "chose the target class", which needs a question whose options are the item's
-  // classes (concept-choice: optionsFromPayload). Likert-style choices have no target to match.
+  // Concept choice: success means "chose the target class", which needs a question whose options are
+  // the item's classes (optionsFromPayload). Concept relatedness: the item's concept is the target
+  // class, so success means a relatedness of at least 0.5 (the paper's scale 0 / .25 / .5 / .75 / 1).
   const choice = questions.find((question) => question.type === 'choice' && question.optionsFromPayload !== undefined);
-  if (!choice) return null;
-  const scales = questions.filter((question) => question.type === 'scale');
-  type Cell = { n: number; successes: number; scaleSums: number[]; scaleCounts: number[] };
+  // Graded relatedness: a choice of numbers in [0, 1]; a 1–5 Likert choice has no target to reach.
+  const graded = choice
+    ? undefined
+    : questions.find((question) => {
+        const values = numericOptionValues(question);
+        return values.length >= 2 && values.every((value) => value >= 0 && value <= 1);
+      });
+  const successQuestion = choice ?? graded;
+  if (!successQuestion) return null;
+  const isSuccess = choice
+    ? (answer: unknown, target: unknown) => String(answer) === String(target)
+    : (answer: unknown) => (numericAnswer(answer) ?? -Infinity) >= RELATED_THRESHOLD;
+  // Means with intervals against k: every scale (coherence) and the graded question itself.
+  const numeric = questions.filter((question) => question.type === 'scale' || question === graded);
+  type Cell = { n: number; successes: number; counts: number[]; sums: number[]; squares: number[] };
   const byLayer = new Map<string, { layer: ResultValue | null; cells: Map<number, Cell> }>();
   const byPair = new Map<string, { layer: ResultValue | null; source: string; target: string; cells: Map<number, Cell> }>();
   const add = (cells: Map<number, Cell>, k: number, success: boolean, answer: Record<string, unknown>) => {
     let cell = cells.get(k);
-    if (!cell) cells.set(k, (cell = { n: 0, successes: 0, scaleSums: scales.map(() => 0), scaleCounts: scales.map(() => 0) }));
+    if (!cell) cells.set(k, (cell = { n: 0, successes: 0, counts: numeric.map(() => 0), sums: numeric.map(() => 0), squares: numeric.map(() => 0) }));
     cell.n++;
     if (success) cell.successes++;
-    scales.forEach((question, index) => {
-      const value = answer[question.id];
-      if (typeof value === 'number') {
-        cell.scaleSums[index] += value;
-        cell.scaleCounts[index]++;
-      }
+    numeric.forEach((question, index) => {
+      const value = numericAnswer(answer[question.id]);
+      if (value === null) return;
+      cell.counts[index]++;
+      cell.sums[index] += value;
+      cell.squares[index] += value * value;
     });
   };
   let used = 0;
@@ -166,10 +197,10 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
     const { hidden } = judgement;
     const k = typeof hidden.k === 'number' ? hidden.k : Number.NaN;
     const target = hidden.target_class ?? hidden.correct;
-    const answer = judgement.answer[choice.id];
+    const answer = judgement.answer[successQuestion.id];
     if (!Number.isFinite(k) || target === undefined || answer === undefined || answer === null) continue;
     used++;
-    const success = String(answer) === String(target);
+    const success = isSuccess(answer, target);
     const layer = typeof hidden.layer === 'number' || typeof hidden.layer === 'string' ? hidden.layer : null;
     const layerKey = String(layer);
     if (!byLayer.has(layerKey)) byLayer.set(layerKey, { layer, cells: new Map() });
@@ -189,12 +220,14 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
         successes: cell.successes,
         rate: cell.successes / cell.n,
         ...wilsonInterval(cell.successes, cell.n),
-        meanScales: Object.fromEntries(scales.map((question, index) => [question.id, cell.scaleCounts[index] ? cell.scaleSums[index] / cell.scaleCounts[index] : null])),
+        scales: Object.fromEntries(numeric.map((question, index) => [question.id, meanInterval(cell.counts[index], cell.sums[index], cell.squares[index])])),
       }));
   const byLayerOrder = (a: { layer: ResultValue | null }, b: { layer: ResultValue | null }) => String(a.layer).localeCompare(String(b.layer), 'en', { numeric: true });
   return {
-    questionId: choice.id,
-    success: `answer.${choice.id} == hidden.target_class (or hidden.correct)`,
+    questionId: successQuestion.id,
+    success: choice
+      ? `answer.${choice.id} == hidden.target_class (or hidden.correct)`
+      : `answer.${successQuestion.id} >= ${RELATED_THRESHOLD} (relatedness to the target concept; non-numeric answers such as "incoherent" count as failures)`,
     byLayer: [...byLayer.values()].sort(byLayerOrder).map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
     byClassPair: [...byPair.values()]
       .sort((a, b) => byLayerOrder(a, b) || a.source.localeCompare(b.source) || a.target.localeCompare(b.target))

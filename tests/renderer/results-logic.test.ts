@@ -10,13 +10,22 @@ import {
   etaText,
   exportProgressText,
   fileStem,
+  meanPlots,
   modalityCells,
   scoreBins,
   selectedCurves,
   toCsv,
 } from '../../src-renderer/src/researcher/results/results-logic';
 
-const point = (k: number, successes: number, n: number, coherence: number | null) => ({ k, n, successes, rate: successes / n, lower: 0.1, upper: 0.9, meanScales: { coherence } });
+const point = (k: number, successes: number, n: number, coherence: number | null) => ({
+  k,
+  n,
+  successes,
+  rate: successes / n,
+  lower: 0.1,
+  upper: 0.9,
+  scales: { coherence: coherence === null ? null : { n, mean: coherence, sd: 0.5, lower: coherence - 0.25, upper: coherence + 0.25 } },
+});
 
 const steering: SteeringResults = {
   questionId: 'concept',
@@ -46,10 +55,21 @@ describe('steering plot data', () => {
     expect(selectedCurves(null, ALL_PAIRS)).toEqual([]);
   });
 
-  it('keeps only answered scale means for the coherence plot', () => {
+  it('keeps only answered scale means, with their intervals, for the coherence plot', () => {
     expect(coherencePoints(steering.byLayer)).toEqual([
-      { series: 'layer 10', question: 'coherence', k: 0, mean: 4.5 },
-      { series: 'layer 10', question: 'coherence', k: 10, mean: 3.5 },
+      { series: 'layer 10', question: 'coherence', k: 0, n: 4, mean: 4.5, lower: 4.25, upper: 4.75 },
+      { series: 'layer 10', question: 'coherence', k: 10, n: 4, mean: 3.5, lower: 3.25, upper: 3.75 },
+    ]);
+  });
+
+  it('gives each numeric question its own plot (coherence 1–5 and relatedness 0–1 do not share an axis)', () => {
+    const mixed: SteeringResults['byLayer'] = [
+      { layer: 20, points: [{ ...point(0, 1, 2, 4), scales: { relatedness: { n: 2, mean: 0.25, sd: 0, lower: 0.25, upper: 0.25 }, coherence: { n: 2, mean: 4, sd: null, lower: null, upper: null } } }] },
+    ];
+    const plots = meanPlots(coherencePoints(mixed));
+    expect(plots.map(([question, points]) => [question, points.map((p) => [p.mean, p.lower])])).toEqual([
+      ['relatedness', [[0.25, 0.25]]],
+      ['coherence', [[4, null]]],
     ]);
   });
 });

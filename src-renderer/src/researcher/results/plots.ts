@@ -28,10 +28,11 @@ export function doseResponsePlot(points: DosePoint[], width: number): HTMLElemen
   });
 }
 
-/** Mean scale answer (e.g. coherence) against k, a line per layer and question. */
+/** Mean answer of one numeric question (e.g. coherence) against k, a line per layer, Student-t 95% intervals as rules. */
 export function coherencePlot(points: CoherencePoint[], width: number, domain: [number, number] | undefined): HTMLElement | SVGSVGElement {
   const questions = new Set(points.map((point) => point.question));
   const series = (p: CoherencePoint) => (questions.size > 1 ? `${p.series} · ${p.question}` : p.series);
+  const bounded = points.filter((point) => point.lower !== null && point.upper !== null);
   return Plot.plot({
     width,
     height: 240,
@@ -39,7 +40,18 @@ export function coherencePlot(points: CoherencePoint[], width: number, domain: [
     x: { label: 'steering coefficient k', grid: true },
     y: { label: questions.size === 1 ? `mean ${[...questions][0]}` : 'mean rating', grid: true, ...(domain ? { domain } : {}) },
     color: { legend: true },
-    marks: [Plot.lineY(points, { x: 'k', y: 'mean', stroke: series, strokeWidth: 2, marker: 'circle', tip: true })],
+    marks: [
+      Plot.ruleX(bounded, { x: 'k', y1: 'lower', y2: 'upper', stroke: series, strokeOpacity: 0.6 }),
+      Plot.lineY(points, { x: 'k', y: 'mean', stroke: series, strokeWidth: 2, marker: 'circle' }),
+      Plot.tip(
+        points,
+        Plot.pointer({
+          x: 'k',
+          y: 'mean',
+          title: (p: CoherencePoint) => `${series(p)}, k = ${p.k}\nmean ${p.question} ${p.mean.toFixed(2)} (n = ${p.n})${p.lower === null ? '' : `\n95% CI [${p.lower.toFixed(2)}, ${(p.upper ?? 0).toFixed(2)}]`}`,
+        }),
+      ),
+    ],
   });
 }
 

@@ -47,7 +47,11 @@ export interface CoherencePoint extends Record<string, CsvValue> {
   series: string;
   question: string;
   k: number;
+  n: number;
   mean: number;
+  /** Student-t 95% bounds; null for a single answer. */
+  lower: number | null;
+  upper: number | null;
 }
 
 export const ALL_PAIRS = 'all';
@@ -89,15 +93,26 @@ export function dosePoints(curves: readonly SteeringCurve[]): DosePoint[] {
   );
 }
 
-/** Mean of each scale question (e.g. coherence) against k, one series per layer; empty when none was asked. */
+/** Mean of each numeric question (coherence, relatedness) against k with its interval, one series per layer; empty when none was asked. */
 export function coherencePoints(curves: readonly SteeringCurve[]): CoherencePoint[] {
   return curves.flatMap((curve) =>
     curve.points.flatMap((point) =>
-      Object.entries(point.meanScales)
-        .filter((entry): entry is [string, number] => entry[1] !== null)
-        .map(([question, mean]) => ({ series: layerLabel(curve.layer), question, k: point.k, mean })),
+      Object.entries(point.scales)
+        .filter((entry): entry is [string, NonNullable<(typeof entry)[1]>] => entry[1] !== null)
+        .map(([question, scale]) => ({ series: layerLabel(curve.layer), question, k: point.k, n: scale.n, mean: scale.mean, lower: scale.lower, upper: scale.upper })),
     ),
   );
+}
+
+/** The mean points split per question, in first-seen order: each gets its own plot and axis. */
+export function meanPlots(points: readonly CoherencePoint[]): [string, CoherencePoint[]][] {
+  const byQuestion = new Map<string, CoherencePoint[]>();
+  for (const point of points) {
+    const list = byQuestion.get(point.question);
+    if (list) list.push(point);
+    else byQuestion.set(point.question, [point]);
+  }
+  return [...byQuestion];
 }
 
 // ---- Feature results -----------------------------------------------------------------------
