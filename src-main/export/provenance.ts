@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
 import { appRoot } from '../util/paths';
+import { resolveStoredPath } from '../project/references';
 import type { ExportSource } from './source';
 
 let cachedVersion: string | undefined;
@@ -65,6 +66,16 @@ function referencedIdSets(db: Db, campaignId: number, settings: Record<string, u
 
 const inList = (ids: number[]): string => ids.map(() => '?').join(',');
 
+/**
+ * A corpus is its referenced activation shards (never copied): each shard's path, size and sha256,
+ * and one corpus sha256 over the shard hashes in order (sha256 of "<shard sha256>\n" per shard), so
+ * two exports can be compared on one value. null when the corpus has no shards (documents only).
+ */
+function corpusHashes(db: Db, corpusId: number): { sha256: string | null; shards: Record<string, unknown>[] } {
+  const shards = db.prepare('SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(corpusId) as { sha256: string }[];
+  return { sha256: shards.length ? sha256Text(shards.map((shard) => `${shard.sha256}\n`).join('')) : null, shards };
+}
+
 function references(db: Db, source: ExportSource) {
   const { campaign } = source;
   const variants = (name: string, camel: string) => [name, camel, `${name}s`, `${camel}s`];
@@ -93,9 +104,20 @@ function references(db: Db, source: ExportSource) {
   const models = modelList.length
     ? (db.prepare(`SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelList)}) ORDER BY id`).all(...modelList) as Record<string, unknown>[])
     : [];
-  const corpusList = referenced.corpora;
+  // The corpora the features were mined from (their examples' documents), besides any named directly.
+  const corpusIds = new Set(referenced.corpora);
+  if (featureIds.length > 0) {
+    const mined = db
+      .prepare('SELECT DISTINCT d.corpus_id FROM examples e JOIN documents d ON d.id = e.document_id WHERE e.feature_id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(JSON.stringify(featureIds)) as number[];
+    mined.forEach((id) => corpusIds.add(id));
+  }
+  const corpusList = [...corpusIds].sort((a, b) => a - b);
   const corpora = corpusList.length
-    ? (db.prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusList)}) ORDER BY id`).all(...corpusList) as Record<string, unknown>[])
+    ? (db.prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusList)}) ORDER BY id`).all(...corpusList) as Record<string, unknown>[]).map(
+        (corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }),
+      )
     : [];
   const specList = referenced.steeringSpecs;
   const steeringSpecs = specList.length
@@ -109,11 +131,23 @@ function references(db: Db, source: ExportSource) {
     Object.fromEntries(Object.entries(row).map(([key, value]) => (key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value])));
   return {
     models: models.map(unjson),
-    saes: saes.map(unjson),
+    saes: saes.map(unjson).map((sae) => withResolvedPaths(db, sae)),
     corpora: corpora.map(unjson),
     steering_specs: steeringSpecs.map(unjson),
     features: featureIds.length,
   };
+}
+
+/**
+ * An SAE's path and source files as absolute paths: the project stores files inside its folder
+ * relative to it (project/references.ts), and that folder is the one holding project.sqlite.
+ */
+function withResolvedPaths(db: Db, sae: Record<string, unknown>): Record<string, unknown> {
+  const projectDir = path.dirname(db.name);
+  const resolve = (stored: unknown) => (typeof stored === 'string' ? resolveStoredPath(projectDir, stored) : stored);
+  const config = sae.config as { files?: { path?: unknown }[] } | null;
+  const files = Array.isArray(config?.files) ? config.files.map((file) => ({ ...file, path: resolve(file.path) })) : undefined;
+  return { ...sae, path: resolve(sae.path), ...(files ? { config: { ...config, files } } : {}) };
 }
 
 export interface ProvenanceInput {

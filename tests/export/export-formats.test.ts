@@ -204,7 +204,7 @@ describe('Neuronpedia export', () => {
 });
 
 describe('provenance', () => {
-  it('records versions, template and instructions hashes, seeds, counts, sampling and referenced hashes', async () => {
+  it('records versions, template and instructions hashes, seeds, counts, sampling and referenced SAE, model and corpus hashes', async () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
     const result = await exportTo(project, campaignId, 'csv', 'labels.csv');
@@ -222,6 +222,15 @@ describe('provenance', () => {
     expect(JSON.stringify(provenance.raters)).not.toContain('ana');
     expect(provenance.references.saes).toEqual([expect.objectContaining({ name: 'mm-sae-l20', sha256: 'b'.repeat(64), layer: 20 })]);
     expect(provenance.references.models).toEqual([expect.objectContaining({ name: 'llava-next-7b', sha256: 'a'.repeat(64) })]);
+    // The corpus the features were mined from: its shards' hashes and one hash over them, in order.
+    expect(provenance.references.corpora).toEqual([
+      expect.objectContaining({
+        name: 'imagenet-val',
+        source: { model: 'llava-next-7b' },
+        sha256: sha256Text(`${'1'.repeat(64)}\n${'2'.repeat(64)}\n`),
+        shards: [expect.objectContaining({ ordinal: 0, path: '/acts/shard-0.bin', size: 64, sha256: '1'.repeat(64) }), expect.objectContaining({ ordinal: 1, sha256: '2'.repeat(64) })],
+      }),
+    ]);
     const fileBytes = fs.readFileSync(result.path);
     expect(provenance.files[0]).toEqual({ path: 'labels.csv', rows: 4, bytes: fileBytes.length, sha256: require('node:crypto').createHash('sha256').update(fileBytes).digest('hex') });
   });

@@ -40,6 +40,18 @@ export function ratedFeatureLabelCampaign(project: Project) {
       .run('mm-sae-l20', modelId, 'saelens', 'relu', 20, 'resid_post', 4096, 32768, '/saes/l20.safetensors', 456, 'b'.repeat(64), JSON.stringify({ neuronpedia_id: 'llava-next-7b/20-mm-res' }), now).lastInsertRowid,
   );
   const featureIds = [11, 42].map((index) => Number(db.prepare('INSERT INTO features (sae_id, feature_index) VALUES (?, ?)').run(saeId, index).lastInsertRowid));
+  // The corpus feature 11 was mined from: two referenced activation shards and one document.
+  const corpusId = Number(db.prepare('INSERT INTO corpora (name, source_json, created_at) VALUES (?, ?, ?)').run('imagenet-val', '{"model":"llava-next-7b"}', now).lastInsertRowid);
+  [0, 1].forEach((ordinal) =>
+    db
+      .prepare(
+        `INSERT INTO activation_shards (corpus_id, ordinal, kind, container, path, size, sha256, dtype, shape_json, data_offset, rows)
+         VALUES (?, ?, 'dense', 'raw', ?, 64, ?, 'float32', '[4, 4]', 0, 4)`,
+      )
+      .run(corpusId, ordinal, `/acts/shard-${ordinal}.bin`, String(ordinal + 1).repeat(64)),
+  );
+  const documentId = Number(db.prepare("INSERT INTO documents (corpus_id, external_id, kind, text) VALUES (?, 'doc-1', 'text', 'a dog')").run(corpusId).lastInsertRowid);
+  db.prepare("INSERT INTO examples (feature_id, document_id, bucket, rank, max_activation) VALUES (?, ?, 'top', 0, 1.5)").run(featureIds[0], documentId);
   const campaignId = insertCampaign(
     db,
     {
@@ -58,7 +70,7 @@ export function ratedFeatureLabelCampaign(project: Project) {
     const rater = makeRater(project, campaignId, name);
     rateAll(project, rater, (_item, index) => ({ label: labels[r][index], interpretability: 3 + r, modality: r === 0 ? 'image' : 'both' }));
   });
-  return { campaignId, modelId, saeId, featureIds };
+  return { campaignId, modelId, saeId, featureIds, corpusId };
 }
 
 export const conceptTemplate = BUILTIN_TEMPLATES['concept-choice'];
