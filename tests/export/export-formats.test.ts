@@ -149,6 +149,13 @@ describe('Hugging Face dataset folder', () => {
     expect(card).toContain('- name: "answer_concept"');
     expect(card).toMatch(/\| concept \| choice \| 12 \| 4 \| nominal: /);
     expect(card).toContain('License: TODO');
+    // How it was collected, the counts and the fields, each a section of the card.
+    expect(card).toContain('## How the data was collected');
+    expect(card).toContain('- Raters saw each item in a blind, randomised campaign: 3 rater(s) per item');
+    expect(card).toContain('- Rater identities: pseudonyms (R001, ...)');
+    expect(card).toContain('- judgements (rows): 12');
+    expect(card).toContain('- raters: 3 registered, 3 with judgements');
+    expect(card).toMatch(/## Fields\n\n\| field \| type \| description \|[\s\S]*\| `answer_concept` \| string \|/);
     const bytes = fs.readFileSync(path.join(result.path, 'data', 'train-00000-of-00001.parquet'));
     const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
     expect(rows).toHaveLength(12);
