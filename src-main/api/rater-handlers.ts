@@ -4,6 +4,7 @@ import { qualificationState } from '../domain/quality';
 import { getCampaign, type CampaignRecord } from '../store/campaigns';
 import { announceProgress } from './announce';
 import { raterOf } from './context';
+import { leaseExpiries } from './lease-expiry';
 import type { HandlersFor } from './handlers';
 
 /** Prolific-style completion: the code and the URL that hands it back to the recruiter. */
@@ -33,19 +34,27 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
       completion: completionOf(campaign),
     };
   },
-  'rater.next': (input, context) => nextItems(context.project.db, raterOf(context), input.count),
+  'rater.next': (input, context) => {
+    const next = nextItems(context.project.db, raterOf(context), input.count);
+    // Every item of one call shares its lease expiry.
+    if (next.items.length) leaseExpiries(context).leased(next.items[0].leaseExpiresAt);
+    return next;
+  },
   'rater.submit': (input, context) => {
     const { judgementId, progress, campaignId } = submitJudgement(context.project.db, raterOf(context), input);
+    leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
     return { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
     const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context));
+    if (item) leaseExpiries(context).leased(item.leaseExpiresAt);
     announceProgress(context, campaignId);
     return { item, progress };
   },
   'rater.skip': (input, context) => {
     const { progress, campaignId } = skipItem(context.project.db, raterOf(context), input.assignmentId);
+    leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
     return { progress };
   },

@@ -248,8 +248,18 @@ export interface JobProgressEvent {
   message?: string;
 }
 
+/** Leases of a campaign ran out (their items go back to the pool); sent when it happens, by a timer. */
+export interface CampaignLeasesExpiredEvent {
+  campaignId: number;
+  /** How many leases ran out since the last such event. */
+  expired: number;
+  /** When the campaign's next open lease runs out, or null when none is open. */
+  nextExpiryAt: number | null;
+}
+
 export interface EventMap {
   'campaign.progress': CampaignProgressEvent;
+  'campaign.leasesExpired': CampaignLeasesExpiredEvent;
   'job.progress': JobProgressEvent;
 }
 export type EventName = keyof EventMap;

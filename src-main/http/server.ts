@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { EventBus } from '../api/events';
 import { authenticate, dispatch } from '../api/dispatch';
+import { leaseExpiries } from '../api/lease-expiry';
 import type { ApiContext, Caller } from '../api/context';
 import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
@@ -70,6 +71,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   const staticDir = options.staticDir ?? rendererDir();
   const base = { project, events };
   const whoIs = (token: string | undefined): Caller | null => authenticate(base, token, researcherToken);
+  // Leases still open from before a restart get their expiry events too.
+  leaseExpiries(base).rearm();
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, name: string, url: URL): Promise<void> {
     if (request.method !== 'POST') return sendJson(response, 405, { ok: false, error: { code: 'invalid_input', message: 'use POST' } });

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import { EventBus } from '../api/events';
+import { leaseExpiries } from '../api/lease-expiry';
 import { createDemoProject } from '../demo/create';
 import { isProjectDir, openProject, type Project } from '../project/project';
 import { rendererDir } from '../util/paths';
@@ -40,6 +41,7 @@ async function openChosenProject(): Promise<Project> {
 async function start(): Promise<void> {
   project = await openChosenProject();
   const events = new EventBus();
+  leaseExpiries({ project, events }).rearm();
   hardenSession(session.defaultSession);
   handleAppProtocol(protocol, { project, rendererDir: rendererDir() });
   registerIpcBridge(ipcMain, {

@@ -59,6 +59,25 @@ export function nextLeaseExpiry(db: Db, campaignId: number, now: number): number
     .get(campaignId, now) ?? null) as number | null;
 }
 
+/** The earliest open lease in the whole project that runs out after now (the lease timer's next alarm). */
+export function earliestLeaseExpiry(db: Db, now: number): number | null {
+  // Counted leases only, so the partial index assignments_expiring answers it in one seek.
+  return (db.prepare("SELECT MIN(lease_expires_at) FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at > ?").pluck().get(now) ??
+    null) as number | null;
+}
+
+/** Leases that ran out in (from, to], per campaign. A lease a rater's request already reclaimed counts too. */
+export function leasesExpiredBetween(db: Db, from: number, to: number): { campaignId: number; expired: number }[] {
+  return db
+    .prepare(
+      `SELECT i.campaign_id AS campaignId, COUNT(*) AS expired
+       FROM assignments a JOIN items i ON i.id = a.item_id
+       WHERE a.status = 'leased' AND a.lease_expires_at > ? AND a.lease_expires_at <= ?
+       GROUP BY i.campaign_id ORDER BY i.campaign_id`,
+    )
+    .all(from, to) as { campaignId: number; expired: number }[];
+}
+
 /** Ends a rater's open leases now, so their items go back to the pool. */
 export function releaseLeases(db: Db, raterId: number, now: number): void {
   db.prepare("UPDATE assignments SET lease_expires_at = ? WHERE rater_id = ? AND status = 'leased' AND lease_expires_at > ?").run(now, raterId, now);

@@ -1,6 +1,6 @@
-// One campaign's monitor: loaded once, then re-fetched when a 'campaign.progress' event for this
-// campaign arrives (pushed over IPC or server-sent events; never a polling loop). Events that come
-// while a fetch is running coalesce into one more fetch.
+// One campaign's monitor: loaded once, then re-fetched when a 'campaign.progress' or
+// 'campaign.leasesExpired' event for this campaign arrives (pushed over IPC or server-sent events;
+// never a polling loop). Events that come while a fetch is running coalesce into one more fetch.
 import type { CampaignMonitor, RaterLink } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
 
@@ -48,12 +48,14 @@ export class CampaignMonitorState {
     return this.loading;
   }
 
-  /** Loads and follows this campaign's events; returns the stop function. */
+  /** Loads and follows this campaign's events (answers, and leases running out); returns the stop function. */
   start(): () => void {
     void this.load();
-    return onEvent('campaign.progress', (event) => {
+    const reloadIfMine = (event: { campaignId: number }) => {
       if (event.campaignId === this.campaignId) void this.load();
-    });
+    };
+    const stops = [onEvent('campaign.progress', reloadIfMine), onEvent('campaign.leasesExpired', reloadIfMine)];
+    return () => stops.forEach((stop) => stop());
   }
 
   private async act(work: () => Promise<unknown>): Promise<void> {

@@ -1,0 +1,86 @@
+// Lease expiries pushed as events (issue 4: "lease expiries - pushed as events, no polling").
+// One timer per open project, armed for the earliest open lease; it is re-armed whenever a lease is
+// handed out or renewed, an answer or skip ends one, and after each expiry. Nothing polls: with no
+// open lease there is no timer at all.
+import type { Project } from '../project/project';
+import { earliestLeaseExpiry, leasesExpiredBetween, nextLeaseExpiry } from '../store/monitor';
+import { nowMs } from '../util/time';
+import type { ApiContext } from './context';
+import type { EventBus } from './events';
+
+// setTimeout takes a signed 32-bit delay; longer leases (up to a week) are re-armed on the way.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class LeaseExpiryTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private armedFor: number | null = null;
+  /** Expiries up to this time have been announced. */
+  private announcedUpTo = nowMs();
+
+  constructor(
+    private readonly project: Pick<Project, 'db'>,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Arms the timer for the earliest open lease in the project (none: no timer). */
+  rearm(): void {
+    if (!this.project.db.open) return this.stop();
+    this.arm(earliestLeaseExpiry(this.project.db, nowMs()));
+  }
+
+  /** A lease now runs until expiresAt: fire earlier if that is sooner, without asking the database. */
+  leased(expiresAt: number): void {
+    if (this.armedFor === null || expiresAt < this.armedFor) this.arm(expiresAt);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = null;
+  }
+
+  private arm(at: number | null): void {
+    this.stop();
+    if (at === null) return;
+    this.armedFor = at;
+    this.timer = setTimeout(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - nowMs())));
+    // The timer must never keep a finished CLI command or a closing server alive.
+    this.timer.unref();
+  }
+
+  /**
+   * Announces every lease that ran out since the last alarm, per campaign. A renewed or submitted
+   * lease makes the alarm early; then nothing ran out, nothing is sent, and the timer re-arms.
+   */
+  private fire(): void {
+    this.timer = null;
+    this.armedFor = null;
+    const { db } = this.project;
+    if (!db.open) return;
+    try {
+      const now = nowMs();
+      const expired = leasesExpiredBetween(db, this.announcedUpTo, now);
+      this.announcedUpTo = now;
+      for (const { campaignId, expired: count } of expired) {
+        this.events.emit('campaign.leasesExpired', { campaignId, expired: count, nextExpiryAt: nextLeaseExpiry(db, campaignId, now) });
+      }
+      this.rearm();
+    } catch {
+      // The project closed between the check and the query; nobody is left to tell.
+    }
+  }
+}
+
+// Keyed by the open project: every bridge (HTTP server, IPC shell, CLI) builds contexts from one
+// project object, so they share its one timer.
+const timers = new WeakMap<Pick<Project, 'db'>, LeaseExpiryTimer>();
+
+/** The project's lease timer, created on first use with the context's event bus. */
+export function leaseExpiries(context: Pick<ApiContext, 'project' | 'events'>): LeaseExpiryTimer {
+  let timer = timers.get(context.project);
+  if (!timer) {
+    timer = new LeaseExpiryTimer(context.project, context.events);
+    timers.set(context.project, timer);
+  }
+  return timer;
+}
