@@ -72,8 +72,10 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
     const vote = modality ? judgement.answer[modality.id] : undefined;
     if (typeof vote === 'string' && vote) modalityRatings.push({ unit: judgement.itemId, rater: judgement.rater, value: vote });
   }
-  const labelMajority = new Map(majorityVote(labelRatings).map((vote) => [Number(vote.unit), vote]));
-  const modalityMajority = new Map(majorityVote(modalityRatings).map((vote) => [Number(vote.unit), vote]));
+  // majorityVote refuses an empty list; a campaign nobody has rated yet still has (empty) results.
+  const majorityByItem = (ratings: Rating[]) => new Map(ratings.length ? majorityVote(ratings).map((vote) => [Number(vote.unit), vote]) : []);
+  const labelMajority = majorityByItem(labelRatings);
+  const modalityMajority = majorityByItem(modalityRatings);
   const modalityVotes = new Map<number, Record<string, number>>();
   for (const rating of modalityRatings) {
     const votes = modalityVotes.get(Number(rating.unit)) ?? {};

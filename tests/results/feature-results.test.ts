@@ -4,17 +4,21 @@ import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { formatResults } from '../../src-main/results/format-table';
 import { campaignResults } from '../../src-main/results/report';
+import type { Project } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { makeProject, makeRater } from '../helpers/factories';
 
-function featureLabelCampaign() {
-  const project = makeProject();
-  const db = project.db;
-  const saeId = Number(
+const insertSae = (db: Project['db']): number =>
+  Number(
     db
       .prepare('INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run('sae', 'saelens', 'relu', 20, 'resid_post', 8, 32, '/x', 1, 'c'.repeat(64), '{}', 0).lastInsertRowid,
   );
+
+function featureLabelCampaign() {
+  const project = makeProject();
+  const db = project.db;
+  const saeId = insertSae(db);
   // Three features mined as image, shared and text; a fourth is never rated.
   const mined = ['image', 'shared', 'text', 'dead'];
   const featureIds = mined.map((modality, index) => Number(db.prepare('INSERT INTO features (sae_id, feature_index, modality) VALUES (?, ?, ?)').run(saeId, 100 + index, modality).lastInsertRowid));
@@ -87,5 +91,18 @@ describe('feature results', () => {
     const { ratedConceptCampaign } = await import('../export/fixtures');
     const { campaignId } = ratedConceptCampaign(project, 2);
     expect(campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } }).features).toBeNull();
+  });
+
+  it('reports a feature-label campaign nobody has rated yet (coverage 0, no distribution) instead of failing', () => {
+    const project = makeProject();
+    const featureId = Number(project.db.prepare('INSERT INTO features (sae_id, feature_index) VALUES (?, 1)').run(insertSae(project.db)).lastInsertRowid);
+    const campaignId = insertCampaign(
+      project.db,
+      { name: 'unrated', template: BUILTIN_TEMPLATES['feature-label'], instructions: 'Label it.', overlap: 2, leaseSeconds: 600, seed: 1 },
+      [{ payload: { feature: { examples: [] } }, hidden: { feature_id: featureId } }],
+    );
+    const features = campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } }).features!;
+    expect(features.coverage).toEqual({ features: 1, withLabel: 0, withMajorityLabel: 0 });
+    expect(features.features[0]).toMatchObject({ labels: 0, majorityLabel: null, majorityModality: null });
   });
 });
