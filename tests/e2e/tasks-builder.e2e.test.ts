@@ -1,12 +1,14 @@
 // The researcher's side in Chromium: build campaigns from a feature selection and from an imported
 // CSV (column mapping screen), watch one in the monitor, rate as one of its raters in the same
-// window (break, flag), come back, pause, resume and revoke. Set SIGHTLINE_SCREENSHOTS=<dir> to
-// keep screenshots of the pages.
+// window (break, flag), come back, pause, resume and revoke; the rater workspace's instructions
+// panel, skip and active time; a lease running out shown live in the monitor. Set
+// SIGHTLINE_SCREENSHOTS=<dir> to keep screenshots of the pages.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/factories';
 import { launchChromium, serve, sightline, type Served } from './harness';
 
 let browser: Browser;
@@ -28,15 +30,42 @@ const soon = { timeout: 5000 };
 /** Hash routes change without a load event, so poll the address instead of waiting for navigation. */
 const onMonitor = (page: Page) => expect.poll(() => new URL(page.url()).hash, soon).toMatch(/^#\/campaign\/\d+$/);
 
+let projectDir: string;
+
 beforeAll(async () => {
-  const projectDir = path.join(tempDir('sightline-builder-'), 'demo.sightline');
+  // Not tempDir(): that folder goes after the first test, and later tests read this project's file.
+  projectDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-builder-')), 'demo.sightline');
   sightline(['demo', '--project', projectDir]);
   [browser, served] = await Promise.all([launchChromium(), serve(projectDir)]);
 });
 afterAll(async () => {
   await browser?.close();
   await served?.stop();
+  fs.rmSync(path.dirname(projectDir), { recursive: true, force: true });
 });
+
+/** The served project's API as the researcher (what the builder does, without the clicks). */
+async function api<T>(method: string, input: unknown): Promise<T> {
+  const researcherToken = new URL(served.researcherUrl).searchParams.get('token')!;
+  const response = await fetch(`${served.url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${researcherToken}` },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json()) as { ok: boolean; value: T; error?: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body.value;
+}
+
+/** Reads the served project's SQLite file from a second connection (WAL), as the export would. */
+function query<T>(sql: string, ...params: unknown[]): T[] {
+  const db = new Database(path.join(projectDir, 'project.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
 
 const CSV = [
   'concept,answer,hidden.k,condition,gold.relatedness,notes',
@@ -182,17 +211,6 @@ describe('campaign builder and monitor', () => {
   });
 
   it('shows qualification progress, then the disqualified screen after a failed round', async () => {
-    const researcherToken = new URL(served.researcherUrl).searchParams.get('token')!;
-    const api = async <T>(method: string, input: unknown): Promise<T> => {
-      const response = await fetch(`${served.url}/api/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${researcherToken}` },
-        body: JSON.stringify(input),
-      });
-      const body = (await response.json()) as { ok: boolean; value: T; error?: { message: string } };
-      if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-      return body.value;
-    };
     const text = [
       'concept,answer,kind,gold.relatedness',
       'volcano,Lava and ash.,qualification,1',
@@ -221,5 +239,77 @@ describe('campaign builder and monitor', () => {
     expect(await page.getByTestId('disqualified').innerText()).toContain('Thanks — you did not pass the qualification round');
     expect(await page.getByTestId('qualification-note').count()).toBe(0);
     await page.close();
+  });
+  it('rater workspace: the instructions panel, skip, and active time that leaves a break out', async () => {
+    const created = await api<{ campaignId: number }>('campaigns.create', {
+      name: 'Workspace keys',
+      template: 'concept-choice',
+      instructions: '# Pick the concept\nThe one the answer is about.',
+      settings: { overlap: 1, seed: 7 },
+      source: { kind: 'generations' },
+    });
+    const rater = await api<{ link: string }>('raters.add', { campaignId: created.campaignId, name: 'Keys' });
+    const page = await browser.newPage();
+    await page.goto(served.url + rater.link);
+    await page.getByTestId('rater-item').waitFor();
+    const assignmentId = async () => Number(await page.getByTestId('rater-item').getAttribute('data-assignment-id'));
+
+    // ? opens the instructions (markdown rendered as elements) and closes them again.
+    expect(await page.getByTestId('instructions').count()).toBe(0);
+    await page.keyboard.press('?');
+    await expect.poll(() => page.getByTestId('instructions').locator('h3').innerText().catch(() => ''), soon).toBe('Pick the concept');
+    await page.keyboard.press('?');
+    await page.getByTestId('instructions').waitFor({ state: 'detached' });
+
+    // s skips: another item appears and the skipped one is recorded as skipped, not answered.
+    const skipped = await assignmentId();
+    await page.keyboard.press('s');
+    await expect.poll(assignmentId, soon).not.toBe(skipped);
+    expect(query<{ status: string }>('SELECT status FROM assignments WHERE id = ?', skipped)).toEqual([{ status: 'skipped' }]);
+
+    // Active time: a break of 1.5 s while this item is on screen does not count.
+    const answered = await assignmentId();
+    const shownAt = Date.now();
+    await page.keyboard.press('b');
+    await page.getByTestId('break-screen').waitFor();
+    await page.waitForTimeout(1500);
+    await page.keyboard.press('x');
+    await page.getByTestId('break-screen').waitFor({ state: 'detached' });
+    await page.keyboard.press('1');
+    await page.keyboard.press('Enter');
+    await expect.poll(assignmentId, soon).not.toBe(answered);
+    const wallMs = Date.now() - shownAt;
+    const [judgement] = query<{ active_ms: number }>("SELECT active_ms FROM judgements WHERE assignment_id = ? AND action = 'submit'", answered);
+    expect(judgement.active_ms).toBeGreaterThan(0);
+    expect(judgement.active_ms).toBeLessThan(wallMs - 1400);
+    await page.close();
+  });
+
+  it('the monitor shows a lease running out as it happens (pushed, no reload)', async () => {
+    const created = await api<{ campaignId: number }>('campaigns.create', {
+      name: 'Short leases',
+      template: 'concept-choice',
+      settings: { overlap: 1, seed: 7 },
+      source: { kind: 'generations' },
+    });
+    // One-second leases (the builder's minimum is 10 s); the server reads the length per lease.
+    const db = new Database(path.join(projectDir, 'project.sqlite'));
+    db.prepare('UPDATE campaigns SET lease_seconds = 1 WHERE id = ?').run(created.campaignId);
+    db.close();
+    const rater = await api<{ link: string }>('raters.add', { campaignId: created.campaignId, name: 'Walks away' });
+
+    const monitor = await browser.newPage();
+    await monitor.goto(`${served.researcherUrl}#/campaign/${created.campaignId}`);
+    await monitor.getByTestId('expired-leases').waitFor();
+    expect(await monitor.getByTestId('expired-leases').innerText()).toBe('0');
+
+    // The rater takes items (and their leases), then leaves without answering.
+    const page = await browser.newPage();
+    await page.goto(served.url + rater.link);
+    await page.getByTestId('rater-item').waitFor();
+    await page.close();
+    await expect.poll(() => monitor.getByTestId('expired-leases').innerText(), { timeout: 5000 }).not.toBe('0');
+    expect(await monitor.getByTestId('open-leases').innerText()).toBe('0');
+    await monitor.close();
   });
 });

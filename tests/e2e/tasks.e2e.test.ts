@@ -1,9 +1,11 @@
 // Every built-in task type, end to end: a campaign per template through the HTTP API, a rater
 // answering two items of each with the keyboard only, and the monitor counting the judgements.
+// The pairwise rater is a Prolific participant: they arrive through the study link and end on the
+// completion code.
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CampaignMonitor, FeatureRow, MethodInput, RaterLink } from '../../src-main/contract';
+import type { CampaignMonitor, CampaignSummary, FeatureRow, MethodInput, RaterLink } from '../../src-main/contract';
 import { tempDir } from '../helpers/factories';
 import { launchChromium, serve, sightline, type Served } from './harness';
 
@@ -161,11 +163,18 @@ describe('every task type with the keyboard only', () => {
         source,
       });
       expect(created.items, task.template).toBeGreaterThanOrEqual(2);
-      const rater = await api<RaterLink>('raters.add', { campaignId: created.campaignId, name: `kb-${task.template}` });
-
       const context = await browser.newContext();
       const page = await context.newPage();
-      await page.goto(served.url + rater.link);
+      if (task.prolific) {
+        // A Prolific participant arrives through the study link, which creates them as a rater.
+        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
+        const entry = summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-kb');
+        await page.goto(served.url + entry);
+        expect(new URL(page.url()).pathname, 'redirected to the rater page').toBe('/rate');
+      } else {
+        const rater = await api<RaterLink>('raters.add', { campaignId: created.campaignId, name: `kb-${task.template}` });
+        await page.goto(served.url + rater.link);
+      }
       for (let n = 1; n <= 2; n++) {
         const before = await assignmentIdOf(page).catch(async (error) => {
           throw new Error(`${task.template}, item ${n}: ${(error as Error).message}\nOn screen: ${await page.locator('body').innerText()}`);
@@ -186,6 +195,7 @@ describe('every task type with the keyboard only', () => {
       const monitor = await api<CampaignMonitor>('campaigns.monitor', { campaignId: created.campaignId });
       expect(monitor.campaign.submitted, task.template).toBe(2);
       expect(monitor.raters.map((row) => row.submitted), task.template).toEqual([2]);
+      if (task.prolific) expect(monitor.raters.map((row) => row.name)).toEqual(['prolific:pid-kb']);
     }
   });
 });
