@@ -24,7 +24,7 @@ export function openProject(dir: string, options: { create?: boolean } = {}): Pr
   const absolute = path.resolve(dir);
   if (!isProjectDir(absolute)) {
     if (!options.create) {
-      throw new AppError('not_found', `${absolute}: not a Sightline project (no ${DB_FILE}); create one with \`sightline demo --project DIR\``);
+      throw new AppError('not_found', `${absolute}: not a Sightline project (no ${DB_FILE}); create one with \`sightline init --project DIR\` (or \`sightline demo --project DIR\` for the demo)`);
     }
     fs.mkdirSync(absolute, { recursive: true });
   }
