@@ -1,0 +1,88 @@
+// The campaign commands of the CLI, as a researcher scripts them: template list|show, campaign create
+// from an MTurk batch CSV with a column mapping, campaign list --json, and a non-UTF-8 file refused.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src-main/cli/main';
+import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
+import { makeProject, tempDir } from '../helpers/factories';
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs the CLI in-process and captures what it prints. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  try {
+    return { code: await runCli(args), out, err };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+// An MTurk batch input CSV: header = variable names; the answer column is called "Answer" here, so
+// the mapping (which replaces the defaults) points the template's answer field at it; a quoted cell
+// holds a comma, doubled quotes and a newline.
+const BATCH = [
+  'question,Answer,options,strength,condition',
+  'What is shown?,"A goldfish, ""orange"",\nin a bowl.","[""goldfish"",""volcano"",""strawberry"",""tabby cat""]",0,k=0',
+  'What is shown?,Lava pours down a mountain.,"[""goldfish"",""volcano"",""strawberry"",""tabby cat""]",15,k=15',
+].join('\r\n');
+
+describe('sightline campaign and template commands', () => {
+  it('template list and show print the built-in templates', async () => {
+    const list = await cli(['template', 'list', '--json']);
+    expect(list.code).toBe(0);
+    const ids = (JSON.parse(list.out) as { id: string }[]).map((row) => row.id);
+    expect(ids).toEqual(Object.keys(BUILTIN_TEMPLATES));
+    const show = await cli(['template', 'show', '--id', 'concept-choice', '--json']);
+    expect(JSON.parse(show.out)).toEqual(BUILTIN_TEMPLATES['concept-choice']);
+    const unknown = await cli(['template', 'show', '--id', 'nope']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.err).toContain('template nope: unknown');
+  });
+
+  it('campaign create reads a batch CSV with a mapping; campaign list --json shows it', async () => {
+    const project = makeProject();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'batch.csv'), BATCH);
+    fs.writeFileSync(path.join(dir, 'map.json'), JSON.stringify({ payload: { question: 'question', answer: 'Answer', options: 'options' }, hidden: { k: 'strength' }, condition: 'condition' }));
+    const created = await cli([
+      'campaign', 'create', '--project', project.dir, '--name', 'Pilot', '--template', 'concept-choice',
+      '--items', path.join(dir, 'batch.csv'), '--mapping', path.join(dir, 'map.json'), '--overlap', '2', '--seed', '11',
+      '--prolific-code', 'C0DE42', '--json',
+    ]);
+    expect(created.err).toBe('');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({ items: 2 });
+
+    const listed = await cli(['campaign', 'list', '--project', project.dir, '--json']);
+    const [campaign] = JSON.parse(listed.out);
+    expect(campaign).toMatchObject({ name: 'Pilot', templateId: 'concept-choice', itemCount: 2, overlap: 2, submitted: 0, target: 4 });
+    expect(campaign.entryPath).toMatch(/^\/enter\/\S+\?PROLIFIC_PID=/);
+
+    // The CLI wrote through its own connection; this test's connection reads the same file.
+    const rows = project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as { payload_json: string; hidden_json: string; condition: string }[];
+    expect(JSON.parse(rows[0].payload_json)).toMatchObject({ answer: 'A goldfish, "orange",\nin a bowl.', options: ['goldfish', 'volcano', 'strawberry', 'tabby cat'] });
+    expect(JSON.parse(rows[1].hidden_json)).toMatchObject({ k: 15 });
+    expect(rows[0].payload_json).not.toContain('strength');
+    expect(rows.map((row) => row.condition)).toEqual(['k=0', 'k=15']);
+    const seed = project.db.prepare("SELECT seed FROM campaigns WHERE name = 'Pilot'").pluck().get();
+    expect(seed).toBe(11);
+  });
+
+  it('campaign create refuses a file that is not UTF-8, naming it and the line, and creates nothing', async () => {
+    const project = makeProject();
+    const file = path.join(tempDir(), 'latin1.csv');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('question,answer\nWhat is shown?,'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('\n')]));
+    const result = await cli(['campaign', 'create', '--project', project.dir, '--name', 'Bad', '--template', 'concept-choice', '--items', file]);
+    expect(result.code).not.toBe(0);
+    expect(result.err).toContain('latin1.csv');
+    expect(result.err).toMatch(/UTF-8/);
+    expect(result.err).toMatch(/line 2/);
+    expect(project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
+  });
+});
+
