@@ -9,6 +9,7 @@ import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
 import { mineCommand } from './commands/mine';
 import { raterAddCommand } from './commands/rater-add';
+import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
 import { serveCommand } from './commands/serve';
 import { templateListCommand, templateShowCommand } from './commands/template';
@@ -21,6 +22,7 @@ export const COMMANDS: Command[] = [
   importActivationsCommand,
   mineCommand,
   featuresCommand,
+  relinkCommand,
   templateListCommand,
   templateShowCommand,
   campaignCreateCommand,

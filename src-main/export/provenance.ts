@@ -67,12 +67,20 @@ function referencedIdSets(db: Db, campaignId: number, settings: Record<string, u
 const inList = (ids: number[]): string => ids.map(() => '?').join(',');
 
 /**
+ * The project stores referenced files inside its folder relative to it (project/references.ts);
+ * that folder is the one holding project.sqlite, so provenance resolves them against it.
+ */
+const projectDirOf = (db: Db): string => path.dirname(db.name);
+
+/**
  * A corpus is its referenced activation shards (never copied): each shard's path, size and sha256,
  * and one corpus sha256 over the shard hashes in order (sha256 of "<shard sha256>\n" per shard), so
  * two exports can be compared on one value. null when the corpus has no shards (documents only).
  */
 function corpusHashes(db: Db, corpusId: number): { sha256: string | null; shards: Record<string, unknown>[] } {
-  const shards = db.prepare('SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(corpusId) as { sha256: string }[];
+  const shards = (db.prepare('SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(corpusId) as { path: string; sha256: string }[]).map(
+    (shard) => ({ ...shard, path: resolveStoredPath(projectDirOf(db), shard.path) }),
+  );
   return { sha256: shards.length ? sha256Text(shards.map((shard) => `${shard.sha256}\n`).join('')) : null, shards };
 }
 
@@ -138,13 +146,9 @@ function references(db: Db, source: ExportSource) {
   };
 }
 
-/**
- * An SAE's path and source files as absolute paths: the project stores files inside its folder
- * relative to it (project/references.ts), and that folder is the one holding project.sqlite.
- */
+/** An SAE's path and source files as absolute paths (see projectDirOf). */
 function withResolvedPaths(db: Db, sae: Record<string, unknown>): Record<string, unknown> {
-  const projectDir = path.dirname(db.name);
-  const resolve = (stored: unknown) => (typeof stored === 'string' ? resolveStoredPath(projectDir, stored) : stored);
+  const resolve = (stored: unknown) => (typeof stored === 'string' ? resolveStoredPath(projectDirOf(db), stored) : stored);
   const config = sae.config as { files?: { path?: unknown }[] } | null;
   const files = Array.isArray(config?.files) ? config.files.map((file) => ({ ...file, path: resolve(file.path) })) : undefined;
   return { ...sae, path: resolve(sae.path), ...(files ? { config: { ...config, files } } : {}) };

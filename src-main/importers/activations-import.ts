@@ -89,7 +89,7 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
         return seg.kind === 'text' ? { doc, kind: 'text', start: seg.start, count: seg.count } : { doc, kind: 'special', count: seg.count };
       });
       const n = segments.reduce((a, seg) => a + segmentRowCount(seg), 0);
-      insertShard(project.db, id, {
+      insertShard(project, id, {
         ordinal: i,
         kind: 'dense',
         container: s.header.container,

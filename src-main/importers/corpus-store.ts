@@ -1,4 +1,8 @@
 // Inserts for corpora, documents and activation shard references, and reading them back for mining.
+// Shard paths inside the project folder are stored relative to it and read back resolved
+// (project/references.ts), so a moved or zipped project still finds its shards.
+import type { Project } from '../project/project';
+import { checkReferencedFile, resolveStoredPath, toStoredPath } from '../project/references';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import type { StoredSegment } from '../mining/layout';
@@ -8,6 +12,7 @@ export interface ShardRecord {
   ordinal: number;
   kind: 'dense' | 'delphi';
   container: string;
+  /** absolute when read back with getCorpus; any path when inserted (stored relative if inside the project) */
   path: string;
   size: number;
   sha256: string;
@@ -52,19 +57,20 @@ export function insertDocument(db: Db, corpusId: number, d: NewDocument): number
   );
 }
 
-export function insertShard(db: Db, corpusId: number, s: Omit<ShardRecord, 'id'>): number {
+export function insertShard(project: Project, corpusId: number, s: Omit<ShardRecord, 'id'>): number {
   return Number(
-    db
+    project.db
       .prepare(
         `INSERT INTO activation_shards (corpus_id, ordinal, kind, container, path, size, sha256, dtype, shape_json, data_offset, rows, layout_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(corpusId, s.ordinal, s.kind, s.container, s.path, s.size, s.sha256, s.dtype, JSON.stringify(s.shape), s.dataOffset, s.rows, JSON.stringify(s.layout))
+      .run(corpusId, s.ordinal, s.kind, s.container, toStoredPath(project.dir, s.path), s.size, s.sha256, s.dtype, JSON.stringify(s.shape), s.dataOffset, s.rows, JSON.stringify(s.layout))
       .lastInsertRowid,
   );
 }
 
-export function getCorpus(db: Db, name: string): CorpusRecord {
+export function getCorpus(project: Project, name: string): CorpusRecord {
+  const { db } = project;
   const row = db.prepare('SELECT id, name, source_json FROM corpora WHERE name = ?').get(name) as { id: number; name: string; source_json: string } | undefined;
   if (!row) {
     const known = (db.prepare('SELECT name FROM corpora ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
@@ -90,7 +96,7 @@ export function getCorpus(db: Db, name: string): CorpusRecord {
     ordinal: s.ordinal,
     kind: s.kind,
     container: s.container,
-    path: s.path,
+    path: resolveStoredPath(project.dir, s.path),
     size: s.size,
     sha256: s.sha256,
     dtype: s.dtype,
@@ -100,4 +106,9 @@ export function getCorpus(db: Db, name: string): CorpusRecord {
     layout: JSON.parse(s.layout_json) as ShardRecord['layout'],
   }));
   return { id: row.id, name: row.name, source: JSON.parse(row.source_json) as Record<string, unknown>, shards };
+}
+
+/** Cheap check before mining: every shard still exists with its recorded size. */
+export function checkCorpusFilesPresent(project: Project, corpus: CorpusRecord): void {
+  for (const shard of corpus.shards) checkReferencedFile(project.dir, shard, `shard ${shard.ordinal + 1} of corpus "${corpus.name}"`);
 }

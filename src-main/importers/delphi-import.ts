@@ -9,6 +9,7 @@ import { hashFile } from '../engine/formats/hashing';
 import { INT_DTYPE_BYTES, openSafetensors, type SafetensorsFile } from '../engine/formats/safetensors';
 import type { Project } from '../project/project';
 import { AppError, badFile } from '../util/errors';
+import { toStoredPath } from '../project/references';
 import { insertCorpus, insertDocument, insertShard } from './corpus-store';
 import type { ImportActivationsResult } from './activations-import';
 
@@ -81,7 +82,7 @@ export async function importDelphiCache(project: Project, dir: string, corpusNam
       const config = { precomputed: true, files: [] };
       project.db
         .prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, path, config_json, created_at) VALUES (?, 'delphi', 'precomputed', 0, ?, ?, ?, ?)`)
-        .run(saeName ?? name, width, folder, JSON.stringify(config), Date.now());
+        .run(saeName ?? name, width, toStoredPath(project.dir, folder), JSON.stringify(config), Date.now());
     }
     const corpusId = insertCorpus(project.db, name, `delphi cache ${folder}`, { format: 'delphi', width, sequences: nSeq, seqLen });
     const docIds: number[] = [];
@@ -90,7 +91,7 @@ export async function importDelphiCache(project: Project, dir: string, corpusNam
       docIds.push(insertDocument(project.db, corpusId, { externalId: `seq-${b}`, kind: 'text', text: null, tokens: toks, mediaSha256: null, meta: { delphiBatch: b } }));
     }
     shards.forEach((s, i) =>
-      insertShard(project.db, corpusId, {
+      insertShard(project, corpusId, {
         ordinal: i,
         kind: 'delphi',
         container: 'safetensors',

@@ -1,13 +1,14 @@
 // `import-sae`: detect and load an SAE (which validates shapes and finite weights), then record a
 // REFERENCE to its files (path, size, sha256) in `saes`. Weights are never copied into the project;
-// before every later use the files are checked against the recorded size and sha256.
-import fs from 'node:fs';
+// before every later use the files are checked against the recorded size and sha256. Paths inside
+// the project folder are stored relative to it (project/references.ts); records read back resolved.
 import path from 'node:path';
 import type { Project } from '../project/project';
 import { loadSae } from '../engine/formats/detect';
 import type { LoadSaeOptions } from '../engine/formats/options';
 import type { SaeFormat, SaeWeights, SourceFile } from '../engine/sae-model';
 import { AppError } from '../util/errors';
+import { checkReferencedFile, resolveStoredPath, toStoredPath } from '../project/references';
 
 export interface ImportSaeOptions {
   path: string;
@@ -36,9 +37,11 @@ export interface SaeRecord {
   hookPoint: string | null;
   dIn: number;
   dSae: number;
+  /** absolute: the stored path resolved against the project folder */
   path: string;
   size: number | null;
   sha256: string | null;
+  /** config.files[].path absolute, like `path` */
   config: SaeConfig;
 }
 
@@ -56,7 +59,8 @@ export async function importSae(project: Project, options: ImportSaeOptions): Pr
   if (options.inputScale !== undefined) loadOptions.inputScale = options.inputScale;
   // Loading validates everything (headers, shapes against the config, NaN/Inf) before any write.
   const w = await loadSae(absolute, loadOptions);
-  const config: SaeConfig = { normalizeActivations: w.normalizeActivations, applyBDecToInput: w.applyBDecToInput, files: w.source.files };
+  const files = w.source.files.map((file) => ({ ...file, path: toStoredPath(project.dir, file.path) }));
+  const config: SaeConfig = { normalizeActivations: w.normalizeActivations, applyBDecToInput: w.applyBDecToInput, files };
   if (w.k !== undefined) config.k = w.k;
   if (w.inputScale !== undefined) config.inputScale = w.inputScale;
   if (w.rescaleActsByDecoderNorm) config.rescaleActsByDecoderNorm = true;
@@ -69,7 +73,7 @@ export async function importSae(project: Project, options: ImportSaeOptions): Pr
         `INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(name, w.source.format, w.architecture, layer, w.hookPoint ?? null, w.dIn, w.dSae, absolute, main.size, main.sha256, JSON.stringify(config), Date.now())
+      .run(name, w.source.format, w.architecture, layer, w.hookPoint ?? null, w.dIn, w.dSae, toStoredPath(project.dir, absolute), main.size, main.sha256, JSON.stringify(config), Date.now())
       .lastInsertRowid,
   );
   return getSaeByName(project, name, id);
@@ -99,7 +103,7 @@ export function getSaeByName(project: Project, name: string, id?: number): SaeRe
     throw new AppError('not_found', `no SAE named "${name}" in this project (known: ${known}); import one with \`sightline import-sae\``);
   }
   const config = JSON.parse(raw.config_json) as SaeConfig;
-  config.files ??= [];
+  config.files = (config.files ?? []).map((file) => ({ ...file, path: resolveStoredPath(project.dir, file.path) }));
   return {
     id: raw.id,
     name: raw.name,
@@ -109,7 +113,7 @@ export function getSaeByName(project: Project, name: string, id?: number): SaeRe
     hookPoint: raw.hook_point,
     dIn: raw.d_in,
     dSae: raw.d_sae,
-    path: raw.path,
+    path: resolveStoredPath(project.dir, raw.path),
     size: raw.size,
     sha256: raw.sha256,
     config,
@@ -117,12 +121,8 @@ export function getSaeByName(project: Project, name: string, id?: number): SaeRe
 }
 
 /** Cheap check before loading: every referenced file still exists with its recorded size. */
-export function checkSaeFilesPresent(sae: SaeRecord): void {
-  for (const file of sae.config.files) {
-    if (!fs.existsSync(file.path)) throw new AppError('not_found', `SAE "${sae.name}": ${file.path} is missing (it was referenced at import, not copied)`);
-    const size = fs.statSync(file.path).size;
-    if (size !== file.size) throw changedError(sae, file, `size ${size} bytes, recorded ${file.size}`);
-  }
+export function checkSaeFilesPresent(project: Project, sae: SaeRecord): void {
+  for (const file of sae.config.files) checkReferencedFile(project.dir, file, `a file of SAE "${sae.name}"`);
 }
 
 /** After loading: the hashes the engine computed must equal the recorded ones. */

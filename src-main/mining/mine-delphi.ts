@@ -4,8 +4,7 @@
 // the per-token values of the chosen examples. Statistics, sampling and the write are shared with the
 // dense path, so a delphi corpus and the same activations mined densely give the same tables.
 // Every delphi row is a text token; only positive activations count as firings.
-import fs from 'node:fs';
-import type { CorpusRecord } from '../importers/corpus-store';
+import { checkCorpusFilesPresent, type CorpusRecord } from '../importers/corpus-store';
 import type { SaeRecord } from '../importers/sae-import';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
@@ -60,10 +59,7 @@ export async function mineDelphi(project: Project, sae: SaeRecord, corpus: Corpu
   const { sequences, seqLen } = first;
   const width = Math.max(...corpus.shards.map((_, i) => layoutOf(corpus, i).latentEnd)) + 1;
   if (sae.dSae < width) throw new AppError('invalid_input', `SAE "${sae.name}" has d_sae ${sae.dSae} but the cache of corpus "${corpus.name}" has latents up to ${width - 1}`);
-  for (const s of corpus.shards) {
-    const size = fs.existsSync(s.path) ? fs.statSync(s.path).size : -1;
-    if (size !== s.size) throw new AppError('bad_file', `${s.path}: delphi split changed since import (size ${size} bytes, recorded ${s.size})`);
-  }
+  checkCorpusFilesPresent(project, corpus);
   const docs = sequenceDocuments(project, corpus, sequences);
   const tokens = sequences * seqLen;
   const settings = { scheme: options.scheme, ...DEFAULT_SELECT };

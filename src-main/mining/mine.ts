@@ -7,8 +7,7 @@
 import { EngineClient } from '../engine/client';
 import type { EncodeBatchResult } from '../engine/protocol';
 import type { ProviderPreference } from '../engine/session';
-import fs from 'node:fs';
-import { getCorpus, type ShardRecord } from '../importers/corpus-store';
+import { checkCorpusFilesPresent, getCorpus, type ShardRecord } from '../importers/corpus-store';
 import { checkSaeFilesPresent, checkSaeHashes, getSaeByName, loadOptionsOf } from '../importers/sae-import';
 import type { ProgressListener } from '../jobs/runner';
 import { JobRunner } from '../jobs/runner';
@@ -71,7 +70,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const started = Date.now();
   const info = options.info ?? (() => {});
   const sae = getSaeByName(project, options.sae);
-  const corpus = getCorpus(project.db, options.corpus);
+  const corpus = getCorpus(project, options.corpus);
   const top = options.top ?? 20;
   const scheme = options.scheme ?? 'equal-count';
   const batchSize = options.batch ?? 2048;
@@ -81,11 +80,8 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   if (corpus.shards.some((s) => s.kind !== 'dense')) throw new AppError('invalid_input', `corpus "${corpus.name}" mixes dense and delphi shards`);
   const dIn = corpus.shards[0]?.shape[1];
   if (dIn !== sae.dIn) throw new AppError('invalid_input', `corpus "${corpus.name}" has d_in ${dIn} but SAE "${sae.name}" expects d_in ${sae.dIn}`);
-  checkSaeFilesPresent(sae);
-  for (const s of corpus.shards) {
-    const size = fs.existsSync(s.path) ? fs.statSync(s.path).size : -1;
-    if (size !== s.size) throw new AppError('bad_file', `${s.path}: shard changed since import (size ${size} bytes, recorded ${s.size})`);
-  }
+  checkSaeFilesPresent(project, sae);
+  checkCorpusFilesPresent(project, corpus);
   const k = sae.architecture === 'topk' && sae.config.k ? Math.min(sae.config.k, sae.dSae) : Math.min(options.topK ?? DEFAULT_TOPK, sae.dSae);
   const total = corpus.shards.reduce((n, s) => n + (s.layout.segments ?? []).reduce((m, seg) => m + (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)), 0), 0);
   const settings = { scheme, ...DEFAULT_SELECT };

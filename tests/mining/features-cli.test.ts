@@ -1,24 +1,13 @@
 // `sightline features --json`: after mining the synthetic corpus, the printed statistics and examples
 // (document, bucket, rank, activation values, where the example peaks) equal what is stored.
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src-main/cli/main';
+import { describe, expect, it } from 'vitest';
 import { importDenseActivations } from '../../src-main/importers/activations-import';
 import { importSae } from '../../src-main/importers/sae-import';
 import { mine } from '../../src-main/mining/mine';
+import { runJson } from '../helpers/cli';
 import { makeProject, tempDir } from '../helpers/factories';
 import { CONCEPTS, D_SAE, writeSyntheticCorpus } from './synthetic';
-
-afterEach(() => vi.restoreAllMocks());
-
-async function runJson(argv: string[]): Promise<{ code: number; value: any }> {
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const code = await runCli([...argv, '--json']);
-  vi.restoreAllMocks();
-  return { code, value: JSON.parse(out.trim().split('\n').pop()!) };
-}
 
 describe('sightline features --json', () => {
   it('prints the stored statistics of every feature, and one feature with its examples', async () => {

@@ -15,16 +15,70 @@ export function downloadBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** The plot's <svg> (Plot returns a <figure> around it when it draws a legend). */
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * The chart's <svg>. With a legend Plot returns a <figure>: swatch legends are small <svg>s inside
+ * HTML labels and a ramp legend is an <svg> of its own, all before the chart, so the chart is the
+ * largest <svg>, not the first.
+ */
 export function plotSvg(container: Element | null): SVGSVGElement | null {
-  return container?.querySelector('svg') ?? null;
+  const area = (svg: SVGSVGElement) => svg.getBoundingClientRect().width * svg.getBoundingClientRect().height;
+  const svgs = [...(container?.querySelectorAll('svg') ?? [])].filter((svg) => !svg.parentElement?.closest('svg'));
+  return svgs.reduce<SVGSVGElement | null>((best, svg) => (!best || area(svg) > area(best) ? svg : best), null);
+}
+
+/**
+ * The whole figure as one standalone SVG, laid out as on screen: the chart and its legends (each
+ * <svg> placed at its offset in the container) and the legend swatches' labels as <text>. Without
+ * the legend a saved dose-response plot would not say which line is which layer.
+ */
+export function figureSvg(container: Element | null): SVGSVGElement | null {
+  const chart = plotSvg(container);
+  if (!container || !chart) return null;
+  const origin = container.getBoundingClientRect();
+  const figure = document.createElementNS(SVG_NS, 'svg');
+  let width = 0;
+  let height = 0;
+  for (const svg of container.querySelectorAll('svg')) {
+    if (svg.parentElement?.closest('svg')) continue;
+    const box = svg.getBoundingClientRect();
+    const [x, y] = [box.left - origin.left, box.top - origin.top];
+    const copy = svg.cloneNode(true) as SVGSVGElement;
+    copy.setAttribute('x', String(x));
+    copy.setAttribute('y', String(y));
+    copy.setAttribute('width', String(box.width));
+    copy.setAttribute('height', String(box.height));
+    figure.append(copy);
+    width = Math.max(width, x + box.width);
+    height = Math.max(height, y + box.height);
+    // A swatch: its label is the text of the HTML element around it.
+    const label = svg === chart ? null : svg.parentElement;
+    const text = label && label !== container && label.tagName !== 'FIGURE' ? (label.textContent ?? '').trim() : '';
+    if (!text) continue;
+    const style = getComputedStyle(label!);
+    const node = document.createElementNS(SVG_NS, 'text');
+    node.setAttribute('x', String(x + box.width + 4));
+    node.setAttribute('y', String(y + box.height / 2));
+    node.setAttribute('dominant-baseline', 'middle');
+    node.setAttribute('font-family', style.fontFamily);
+    node.setAttribute('font-size', style.fontSize);
+    node.textContent = text;
+    figure.append(node);
+    const labelBox = label!.getBoundingClientRect();
+    width = Math.max(width, labelBox.right - origin.left);
+  }
+  figure.setAttribute('width', String(Math.ceil(width)));
+  figure.setAttribute('height', String(Math.ceil(height)));
+  figure.setAttribute('viewBox', `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`);
+  return figure;
 }
 
 /** A standalone SVG document: namespaced, sized, on a white background. */
 export function svgText(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
   const { width, height } = svgSize(svg);
-  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  copy.setAttribute('xmlns', SVG_NS);
   copy.setAttribute('width', String(width));
   copy.setAttribute('height', String(height));
   copy.style.background = 'white';

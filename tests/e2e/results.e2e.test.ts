@@ -1,0 +1,140 @@
+// The results page in Chromium: the steering dose-response and the feature plots are drawn (Observable
+// Plot), and a plot saves as SVG, PNG and CSV files that a researcher can put in a paper.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Answer, RaterItem } from '../../src-main/contract/types';
+import { CONCEPT_CAMPAIGN, LABEL_CAMPAIGN } from '../../src-main/demo/campaigns';
+import { nextItems, submitJudgement } from '../../src-main/domain/rating';
+import { openProject } from '../../src-main/project/project';
+import { insertRater } from '../../src-main/store/raters';
+import { tempDir } from '../helpers/factories';
+import { launchChromium, serve, sightline, type Served } from './harness';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Three raters answer every item of the named campaign; returns its id. */
+function rateCampaign(projectDir: string, name: string, answer: (item: RaterItem, hidden: Record<string, unknown>, rater: number) => Answer): number {
+  const project = openProject(projectDir);
+  try {
+    const campaignId = project.db.prepare('SELECT id FROM campaigns WHERE name = ?').pluck().get(name) as number;
+    ['ana', 'ben', 'cai'].forEach((raterName, r) => {
+      const rater = insertRater(project.db, campaignId, raterName, 100 + r);
+      for (;;) {
+        const [item] = nextItems(project.db, rater, 1).items;
+        if (!item) break;
+        const hidden = JSON.parse(
+          project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string,
+        ) as Record<string, unknown>;
+        submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: answer(item, hidden, r), activeMs: 3000 + r * 500 });
+      }
+    });
+    return campaignId;
+  } finally {
+    project.close();
+  }
+}
+
+/** Clicks a plot's save button and returns the downloaded file's name and bytes. */
+async function save(page: Page, plot: string, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(plot).getByRole('button', { name: button }).click()]);
+  const file = path.join(tempDir('sightline-download-'), download.suggestedFilename());
+  await download.saveAs(file);
+  return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) };
+}
+
+describe('end to end: results page plots', () => {
+  let served: Served;
+  let conceptId: number;
+  let labelId: number;
+  let root: string;
+  beforeAll(async () => {
+    // Not tempDir: that folder is removed after each test, and the project serves both tests.
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-e2e-'));
+    const projectDir = path.join(root, 'demo.sightline');
+    sightline(['demo', '--project', projectDir]);
+    // Steered answers: raters choose the target class from k = 10 on, the source class below.
+    conceptId = rateCampaign(projectDir, CONCEPT_CAMPAIGN, (_item, hidden) => ({ concept: String(Number(hidden.k) >= 10 ? hidden.target_class : hidden.source_class) }));
+    labelId = rateCampaign(projectDir, LABEL_CAMPAIGN, (_item, _hidden, r) => ({ label: `label ${r}`, interpretability: 3 + r, modality: r === 2 ? 'text' : 'image' }));
+    served = await serve(projectDir);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('draws the dose-response curve and saves it as SVG, PNG and CSV', async () => {
+    const page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(`${served.researcherUrl}#/campaign/${conceptId}/results`);
+    const svg = page.getByTestId('dose-response-plot').locator('svg').first();
+    await svg.waitFor();
+    await expect(page.getByTestId('steering-results').innerText()).resolves.toContain('Success: answer.concept == hidden.target_class');
+
+    const vector = await save(page, 'dose-response-plot', 'Save SVG');
+    expect(vector.name).toMatch(/^Which_concept-results-dose-response-all-pairs\.svg$/);
+    const text = vector.bytes.toString('utf8');
+    expect(text.startsWith('<svg')).toBe(true);
+    expect(text).toContain('xmlns="http://www.w3.org/2000/svg"');
+    expect(text).toContain('steering coefficient k');
+    expect(text).toMatch(/<path[^>]+d="M/); // the curve itself
+    // The legend travels with the figure: which colour is which layer.
+    expect(text).toMatch(/<text[^>]*>layer \d+<\/text>/);
+    const width = Number(/width="(\d+(?:\.\d+)?)"/.exec(text)![1]);
+    const height = Number(/height="(\d+(?:\.\d+)?)"/.exec(text)![1]);
+
+    const raster = await save(page, 'dose-response-plot', 'Save PNG');
+    expect(raster.name.endsWith('.png')).toBe(true);
+    const png = PNG.sync.read(raster.bytes);
+    // Drawn at 2x on a white background, with the curve's ink on it.
+    expect([png.width, png.height]).toEqual([Math.round(width * 2), Math.round(height * 2)]);
+    expect(png.data.slice(0, 4)).toEqual(Buffer.from([255, 255, 255, 255]));
+    let dark = 0;
+    for (let offset = 0; offset < png.data.length; offset += 4) if (png.data[offset] < 128 || png.data[offset + 1] < 128 || png.data[offset + 2] < 128) dark++;
+    expect(dark).toBeGreaterThan(500);
+
+    const data = await save(page, 'dose-response-plot', 'Data (CSV)');
+    const rows = parse(data.bytes.toString('utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0])).toEqual(['series', 'layer', 'source', 'target', 'k', 'n', 'successes', 'rate', 'lower', 'upper']);
+    // The raters chose the target exactly from k = 10 on.
+    for (const row of rows) expect(Number(row.rate)).toBe(Number(row.k) >= 10 ? 1 : 0);
+    expect(rows.every((row) => Number(row.lower) <= Number(row.rate) && Number(row.rate) <= Number(row.upper))).toBe(true);
+
+    // One class pair: its own curve and file name.
+    const select = page.getByTestId('class-pair-select');
+    const pairs = await select.locator('option').allInnerTexts();
+    expect(pairs[0]).toBe('All class pairs');
+    expect(pairs.length).toBeGreaterThan(1);
+    await select.selectOption({ index: 1 });
+    const pairSvg = await save(page, 'dose-response-plot', 'Save SVG');
+    expect(pairSvg.name).not.toContain('all-pairs');
+    await page.close();
+  });
+
+  it('draws the feature results: label coverage, the score histogram and modality votes against the mined split', async () => {
+    const page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(`${served.researcherUrl}#/campaign/${labelId}/results`);
+    await page.getByTestId('score-histogram').locator('svg').first().waitFor();
+    await page.getByTestId('modality-votes').locator('svg').first().waitFor();
+    await expect(page.getByTestId('label-coverage').innerText()).resolves.toMatch(/\d+ of \d+/);
+    const histogram = await save(page, 'score-histogram', 'Save SVG');
+    expect(histogram.bytes.toString('utf8')).toContain('xmlns="http://www.w3.org/2000/svg"');
+    const data = await save(page, 'score-histogram', 'Data (CSV)');
+    const bins = parse(data.bytes.toString('utf8'), { columns: true }) as { score: string; count: string }[];
+    // Overlap 2: the first two raters score every feature 3 and 4; the third gets no items.
+    const counts = Object.fromEntries(bins.map((bin) => [bin.score, Number(bin.count)]));
+    expect(counts['3']).toBeGreaterThan(0);
+    expect(counts['3']).toBe(counts['4']);
+    expect(counts['5'] ?? 0).toBe(0);
+    await page.close();
+  });
+});
