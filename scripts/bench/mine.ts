@@ -226,7 +226,7 @@ async function parent(): Promise<void> {
       alive: number;
       examples: number;
       mineSeconds: number;
-      phases: { loadSeconds: number; passSeconds: number; writeSeconds: number };
+      phases: { loadSeconds: number; passSeconds: number; writeSeconds: number; lockSeconds: number };
       provider: string;
       peakRssMiB: number;
     };
@@ -238,6 +238,8 @@ async function parent(): Promise<void> {
     figure('mine', 'whole mine / bare MatMul (dense output)', rate / matmul.denseTokensPerSecond, '', s);
     figure('mine', 'whole mine / bare MatMul + TopK', rate / matmul.topkTokensPerSecond, '', s);
     figure('mine', 'phases load / pass / write', `${r.phases.loadSeconds.toFixed(1)} / ${r.phases.passSeconds.toFixed(1)} / ${r.phases.writeSeconds.toFixed(1)}`, 's', s);
+    // The part of the write phase other writers (raters) wait for: the staged results' swap.
+    figure('mine', 'project write lock held by the write phase', r.phases.lockSeconds, 's', s);
     figure('mine', 'streaming pass alone', r.tokens / r.phases.passSeconds, 'tokens/s', s);
     figure('mine', 'streaming pass / bare MatMul + TopK', r.tokens / r.phases.passSeconds / matmul.topkTokensPerSecond, '', s);
     figure('mine', 'peak RSS of the mine process', r.peakRssMiB, 'MiB', s);

@@ -120,9 +120,8 @@ async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.
   const key = `mine:sae:${sae.id}`;
   const release = jobRegistry.reserve(project.dir, key, `SAE "${sae.name}" is already being mined; wait for that job or cancel it`);
 
-  // Mining gets its own connection: its final write transaction stays open across engine calls,
-  // and on the shared connection a rater's submit in the meantime would become part of it (and be
-  // rolled back with it on cancel).
+  // Mining gets its own connection: it attaches its staging file there for the final swap
+  // (write-results.ts), so the API's shared connection never sees that schema or its transaction.
   let worker: Project;
   try {
     worker = openProject(project.dir);

@@ -98,7 +98,9 @@ export interface FeatureSampling {
   histogram: string | null;
   sampling: string | null;
   corpus: string | null;
+  /** The execution provider that encoded the run, and why it was chosen (null for runs that did not record it). */
   provider: string | null;
+  providerReason: string | null;
   /** Tokens the density is counted over. */
   tokenCount: number;
 }

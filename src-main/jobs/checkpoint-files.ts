@@ -9,11 +9,18 @@ export function checkpointDir(projectDir: string): string {
   return path.join(projectDir, 'jobs');
 }
 
+/**
+ * A file of this job under <project>/jobs/ (e.g. `staging.sqlite`): removeCheckpointFiles removes
+ * it with the job's checkpoints when the job ends, and a resumed run (same job id) finds it again.
+ */
+export function jobFile(projectDir: string, jobId: number, name: string): string {
+  return path.join(checkpointDir(projectDir), `job-${jobId}-${name}`);
+}
+
 export function writeCheckpointFile(projectDir: string, jobId: number, tag: string, chunks: readonly ArrayBufferView[]): string {
-  const dir = checkpointDir(projectDir);
-  fs.mkdirSync(dir, { recursive: true });
-  const name = `job-${jobId}-${tag}.ckpt`;
-  const file = path.join(dir, name);
+  fs.mkdirSync(checkpointDir(projectDir), { recursive: true });
+  const file = jobFile(projectDir, jobId, `${tag}.ckpt`);
+  const name = path.basename(file);
   const temp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(temp, 'w');
   try {

@@ -189,20 +189,21 @@ export async function computeExampleActivations<T>(
     }
   };
 
+  let inflight: Promise<EncodeSelectedResult> | undefined;
   try {
-    let inflight = groups.length > 0 ? start(groups[0]) : undefined;
+    inflight = groups.length > 0 ? start(groups[0]) : undefined;
     for (let i = 0; i < groups.length; i++) {
       checkCancelled();
       const { acts } = await inflight!;
       // The engine encodes the next group while this thread writes this one.
       inflight = i + 1 < groups.length ? start(groups[i + 1]) : undefined;
-      try {
-        finish(groups[i], acts);
-      } catch (error) {
-        await inflight?.catch(() => undefined);
-        throw error;
-      }
+      finish(groups[i], acts);
     }
+  } catch (error) {
+    // A cancel or a failure must not leave an encode running: the caller then closes the engine,
+    // and terminating the worker in the middle of session.run aborts the whole process.
+    await inflight?.catch(() => undefined);
+    throw error;
   } finally {
     for (const r of readers.values()) r.close();
   }

@@ -13,7 +13,10 @@ import { FeatureAccumulators } from './accumulators';
 import { readDelphiSplit } from './delphi-reader';
 import { actsJson } from './example-acts';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
-import { writeMiningResults, type FillExamples } from './write-results';
+import { writeMiningResults, type FillExamples, type WriteStepListener, type WrittenResults } from './write-results';
+
+/** No engine runs on a delphi corpus: what the summary and every feature's stats_json say instead. */
+export const DELPHI_PROVIDER = { provider: 'none', reason: 'delphi cache: features were encoded when the cache was made and are read without re-encoding' };
 
 export interface DelphiLayout {
   latentStart: number;
@@ -29,6 +32,7 @@ export interface MineDelphiOptions {
   listener?: ProgressListener;
   info?: (line: string) => void;
   runner?: JobRunner;
+  onWriteStep?: WriteStepListener;
 }
 
 export interface MineDelphiResult {
@@ -40,6 +44,8 @@ export interface MineDelphiResult {
   resumedFrom: number | null;
   passSeconds: number;
   writeSeconds: number;
+  /** seconds the write held project.sqlite's write lock */
+  lockSeconds: number;
 }
 
 function layoutOf(corpus: CorpusRecord, i: number): DelphiLayout {
@@ -65,8 +71,8 @@ export async function mineDelphi(project: Project, sae: SaeRecord, corpus: Corpu
   const settings = { scheme: options.scheme, ...DEFAULT_SELECT };
   const params = { sae: sae.id, corpus: corpus.id, source: 'delphi', top: options.top, scheme: options.scheme, ...DEFAULT_SELECT };
   const runner = options.runner ?? new JobRunner();
-  const timing = { passSeconds: 0, writeSeconds: 0 };
-  const outcome = await runner.run<{ split: number }, { examples: number; alive: number }>(
+  const timing = { passSeconds: 0, writeSeconds: 0, lockSeconds: 0 };
+  const outcome = await runner.run<{ split: number }, WrittenResults>(
     { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
     async (job) => {
       const passStarted = performance.now();
@@ -104,8 +110,10 @@ export async function mineDelphi(project: Project, sae: SaeRecord, corpus: Corpu
       job.progress(total, total, 'writing features and examples');
       const writeStarted = performance.now();
       const fill: FillExamples = async (wanted, emit, checkCancelled) => collectExamples(corpus, docs, seqLen, wanted, emit, checkCancelled);
-      const written = await writeMiningResults(project, sae, corpus.name, acc, settings, job, { provider: 'none (delphi cache, no encoding)', k: null, source: 'delphi' }, fill);
+      const run = { provider: DELPHI_PROVIDER.provider, providerReason: DELPHI_PROVIDER.reason, k: null, source: 'delphi' };
+      const written = await writeMiningResults(project, sae, corpus.name, acc, settings, job, run, fill, options.onWriteStep);
       timing.writeSeconds = (performance.now() - writeStarted) / 1000;
+      timing.lockSeconds = written.lockSeconds;
       return written;
     },
   );

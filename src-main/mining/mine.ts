@@ -2,8 +2,8 @@
 // ONNX encoder (TopK in the graph: K = the SAE's k for TopK SAEs, else `topK`, 64 by default, per
 // token; a dense [N, d_sae] never reaches JS), the main thread updates the accumulators while the
 // worker encodes the next batch, and the job checkpoints the accumulators so a crash resumes. At the
-// end the chosen example documents are re-encoded and features + examples are written in one
-// transaction, replacing any earlier mining of this SAE.
+// end the chosen example documents are re-encoded into a staging file and features + examples are
+// swapped in by one short transaction, replacing any earlier mining of this SAE (write-results.ts).
 import { EngineClient } from '../engine/client';
 import type { EncodeBatchResult } from '../engine/protocol';
 import type { ProviderPreference } from '../engine/session';
@@ -17,9 +17,9 @@ import { FeatureAccumulators } from './accumulators';
 import { segmentRowCount } from './layout';
 import { DenseShardReader, type Batch } from './shard-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
-import { writeMiningResults } from './write-results';
+import { writeMiningResults, type WriteStepListener, type WrittenResults } from './write-results';
 import { computeExampleActivations } from './example-acts';
-import { mineDelphi } from './mine-delphi';
+import { DELPHI_PROVIDER, mineDelphi } from './mine-delphi';
 import type { CorpusRecord } from '../importers/corpus-store';
 import type { SaeRecord } from '../importers/sae-import';
 
@@ -38,6 +38,8 @@ export interface MineOptions {
   listener?: ProgressListener;
   info?: (line: string) => void;
   runner?: JobRunner;
+  /** called between groups of the write phase while project.sqlite is not locked (see WriteStepListener) */
+  onWriteStep?: WriteStepListener;
 }
 
 export interface MineSummary {
@@ -55,8 +57,11 @@ export interface MineSummary {
   scheme: QuantileScheme;
   resumedFromTokens: number | null;
   seconds: number;
-  /** wall seconds of each phase: loading the SAE in the engine, the streaming pass, writing results */
-  phases: { loadSeconds: number; passSeconds: number; writeSeconds: number };
+  /**
+   * wall seconds of each phase: loading the SAE in the engine, the streaming pass, writing results;
+   * lockSeconds is the part of the write that held project.sqlite's write lock (the swap)
+   */
+  phases: { loadSeconds: number; passSeconds: number; writeSeconds: number; lockSeconds: number };
 }
 
 interface Position {
@@ -90,10 +95,10 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider = { provider: 'cpu', reason: '' };
-  const phases = { loadSeconds: 0, passSeconds: 0, writeSeconds: 0 };
+  const phases = { loadSeconds: 0, passSeconds: 0, writeSeconds: 0, lockSeconds: 0 };
   const since = (t: number) => (performance.now() - t) / 1000;
   try {
-    const outcome = await runner.run<Position, { examples: number; alive: number }>(
+    const outcome = await runner.run<Position, WrittenResults>(
       { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
       async (job) => {
         const loadStarted = performance.now();
@@ -144,10 +149,19 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
         phases.passSeconds = since(passStarted);
         job.progress(acc.tokens, total, 'writing features and examples');
         const writeStarted = performance.now();
-        const written = await writeMiningResults(project, sae, corpus.name, acc, settings, job, { provider: loaded.provider.provider, k }, (wanted, emit, checkCancelled) =>
-          computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
+        const written = await writeMiningResults(
+          project,
+          sae,
+          corpus.name,
+          acc,
+          settings,
+          job,
+          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k },
+          (wanted, emit, checkCancelled) => computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
+          options.onWriteStep,
         );
         phases.writeSeconds = since(writeStarted);
+        phases.lockSeconds = written.lockSeconds;
         return written;
       },
     );
@@ -188,9 +202,9 @@ async function mineDelphiCorpus(
     ...(o.options.listener ? { listener: o.options.listener } : {}),
     ...(o.options.info ? { info: o.options.info } : {}),
     ...(o.options.runner ? { runner: o.options.runner } : {}),
+    ...(o.options.onWriteStep ? { onWriteStep: o.options.onWriteStep } : {}),
   });
-  const reason = 'none: delphi cache, features read from it without re-encoding';
-  o.options.info?.(`mine: ${reason}`);
+  o.options.info?.(`mine: ${DELPHI_PROVIDER.provider}: ${DELPHI_PROVIDER.reason}`);
   return {
     jobId: r.jobId,
     state: r.state,
@@ -200,13 +214,13 @@ async function mineDelphiCorpus(
     features: sae.dSae,
     alive: r.alive,
     examples: r.examples,
-    provider: 'none',
-    providerReason: reason,
+    provider: DELPHI_PROVIDER.provider,
+    providerReason: DELPHI_PROVIDER.reason,
     k: 0,
     scheme: o.scheme,
     resumedFromTokens: r.resumedFrom,
     seconds: (Date.now() - o.started) / 1000,
-    phases: { loadSeconds: 0, passSeconds: r.passSeconds, writeSeconds: r.writeSeconds },
+    phases: { loadSeconds: 0, passSeconds: r.passSeconds, writeSeconds: r.writeSeconds, lockSeconds: r.lockSeconds },
   };
 }
 

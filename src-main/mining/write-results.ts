@@ -1,12 +1,15 @@
 // Writes one mining run: every feature row of the SAE (dead ones too) and the chosen examples with
-// their activation arrays, inside one transaction that spans the example re-encoding. A crash or a
-// cancel before COMMIT leaves the previous results (or none) exactly as they were.
+// their activation arrays. They are staged in the job's scratch file while the examples are
+// re-encoded, with no lock on project.sqlite, then swapped in by one short transaction (staging.ts):
+// a crash or a cancel before it commits leaves the previous results (or none) exactly as they were.
 import type { SaeRecord } from '../importers/sae-import';
 import type { JobContext } from '../jobs/runner';
+import { jobFile } from '../jobs/checkpoint-files';
 import type { Project } from '../project/project';
 import { HIST_BINS, RESERVOIR, type FeatureAccumulators } from './accumulators';
 import type { ExampleActivations, WantedExample } from './example-acts';
 import { chooseExamples, histogramOf, modalityOf, type SelectSettings } from './select';
+import { MiningStage } from './staging';
 
 export type ExampleTag = { bucket: string; rank: number };
 
@@ -20,6 +23,27 @@ export type FillExamples = (
   checkCancelled: () => void,
 ) => Promise<void>;
 
+/**
+ * Called in the write phase between groups of example documents and once more just before the
+ * swap, while the project's write lock is free; a cancel requested here takes effect at once.
+ */
+export type WriteStepListener = (step: { examplesStaged: number; beforeSwap: boolean }) => void;
+
+/** The engine that encoded the run, and why: recorded in every feature's stats_json. */
+export interface MiningRun {
+  provider: string;
+  providerReason: string;
+  k: number | null;
+  source?: string;
+}
+
+export interface WrittenResults {
+  examples: number;
+  alive: number;
+  /** seconds the swap held project.sqlite's write lock */
+  lockSeconds: number;
+}
+
 export async function writeMiningResults(
   project: Project,
   sae: SaeRecord,
@@ -27,10 +51,10 @@ export async function writeMiningResults(
   acc: FeatureAccumulators,
   settings: SelectSettings,
   job: JobContext<unknown>,
-  run: { provider: string; k: number | null; source?: string },
+  run: MiningRun,
   fillExamples: FillExamples,
-): Promise<{ examples: number; alive: number }> {
-  const db = project.db;
+  onWriteStep?: WriteStepListener,
+): Promise<WrittenResults> {
   const wanted = new Map<number, WantedExample<ExampleTag>[]>();
   let alive = 0;
   for (let f = 0; f < sae.dSae; f++) {
@@ -53,53 +77,44 @@ export async function writeMiningResults(
     sampling: `bottom-${RESERVOIR} hash sample per histogram bin`,
     k: run.k,
     provider: run.provider,
+    providerReason: run.providerReason,
     ...(run.source ? { source: run.source } : {}),
   });
 
-  db.exec('BEGIN IMMEDIATE');
+  const stage = new MiningStage(jobFile(project.dir, job.id, 'staging.sqlite'));
   try {
-    db.prepare('DELETE FROM examples WHERE feature_id IN (SELECT id FROM features WHERE sae_id = ?)').run(sae.id);
-    db.prepare('DELETE FROM features WHERE sae_id = ?').run(sae.id);
-    const insertFeature = db.prepare(
-      `INSERT INTO features (sae_id, feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality, histogram_json, stats_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const featureIds = new Int32Array(sae.dSae);
     for (let f = 0; f < sae.dSae; f++) {
       const fires = acc.fires[f];
-      featureIds[f] = Number(
-        insertFeature.run(
-          sae.id,
-          f,
-          fires,
-          acc.tokens,
-          acc.tokens > 0 ? fires / acc.tokens : 0,
-          acc.max[f],
-          acc.imageFires[f],
-          acc.textFires[f],
-          modalityOf(acc.imageFires[f], acc.textFires[f], settings.modalityShare),
-          JSON.stringify(histogramOf(acc, f)),
-          stats,
-        ).lastInsertRowid,
-      );
+      stage.addFeature([
+        f,
+        fires,
+        acc.tokens,
+        acc.tokens > 0 ? fires / acc.tokens : 0,
+        acc.max[f],
+        acc.imageFires[f],
+        acc.textFires[f],
+        modalityOf(acc.imageFires[f], acc.textFires[f], settings.modalityShare),
+        JSON.stringify(histogramOf(acc, f)),
+        stats,
+      ]);
     }
-    const insertExample = db.prepare(
-      `INSERT INTO examples (feature_id, document_id, bucket, rank, max_activation, token_acts_json, patch_acts_json, patch_rows, patch_cols)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     let examples = 0;
+    const step = (beforeSwap: boolean) => {
+      onWriteStep?.({ examplesStaged: examples, beforeSwap });
+      job.throwIfCancelled();
+    };
     await fillExamples(
       wanted,
       (e) => {
-        insertExample.run(featureIds[e.feature], e.doc, e.tag.bucket, e.tag.rank, e.max, e.tokenActsJson, e.patchActsJson, e.patchRows, e.patchCols);
+        stage.addExample([e.feature, e.doc, e.tag.bucket, e.tag.rank, e.max, e.tokenActsJson, e.patchActsJson, e.patchRows, e.patchCols]);
         examples++;
       },
-      () => job.throwIfCancelled(),
+      () => step(false),
     );
-    db.exec('COMMIT');
-    return { examples, alive };
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
+    step(true);
+    const { lockSeconds } = stage.swapInto(project.db, sae.id);
+    return { examples, alive, lockSeconds };
+  } finally {
+    stage.discard();
   }
 }

@@ -136,6 +136,7 @@ export function samplingOf(stats: Record<string, unknown> | null, tokenCount: nu
     sampling: stringOr(s.sampling),
     corpus: stringOr(s.corpus),
     provider: stringOr(s.provider),
+    providerReason: stringOr(s.providerReason),
     tokenCount,
   };
 }

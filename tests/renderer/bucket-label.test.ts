@@ -11,6 +11,7 @@ const sampling = (scheme: string | null): FeatureSampling => ({
   sampling: null,
   corpus: null,
   provider: null,
+  providerReason: null,
   tokenCount: 10,
 });
 
