@@ -33,6 +33,17 @@ describe('sightline export / results / import-results', () => {
     expect(await runCli(['results', '--project', project.dir, '--campaign', 'Which concept?', '--replicates', '50', '--json'])).toBe(0);
     const json = JSON.parse(io.out().trim().split('\n').pop()!);
     expect(json.questions[0].questionId).toBe('concept');
+    // Steering as data: success against k (items at k 0, 5, 10 on layer 20, 3 raters each) with Wilson bounds, per layer and per class pair.
+    expect(json.steering.byLayer.map((curve: { layer: number }) => curve.layer)).toEqual([20]);
+    const points = json.steering.byLayer[0].points as { k: number; n: number; rate: number; lower: number; upper: number }[];
+    expect(points.map((point) => [point.k, point.n])).toEqual([
+      [0, 3],
+      [5, 3],
+      [10, 3],
+    ]);
+    expect(points.every((point) => point.lower <= point.rate && point.rate <= point.upper)).toBe(true);
+    expect(json.steering.byClassPair).toHaveLength(3);
+    expect(io.out()).toMatch(/Steering: success = answer\.concept == hidden\.target_class/);
     expect(
       await runCli(['import-results', '--project', project.dir, '--campaign', 'again', '--format', 'mturk', '--path', path.join(dir, 'out-mturk')]),
     ).toBe(0);

@@ -4,6 +4,7 @@ import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { formatResults } from '../../src-main/results/format-table';
 import { meanInterval, tCritical95 } from '../../src-main/results/mean-interval';
 import { campaignResults } from '../../src-main/results/report';
+import { wilsonInterval } from '../../src-main/results/wilson';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { makeProject, makeRater } from '../helpers/factories';
 
@@ -27,6 +28,18 @@ describe('Student-t interval for a mean', () => {
     expect(interval.upper).toBeCloseTo(4.962928, 5);
     expect(meanInterval(1, 4, 16)).toEqual({ n: 1, mean: 4, sd: null, lower: null, upper: null });
     expect(meanInterval(0, 0, 0)).toBeNull();
+  });
+});
+
+describe('Wilson interval at the edges', () => {
+  it('is exactly [0, upper] at 0 successes and [lower, 1] at n, for every n (0 of 3 used to give 5.6e-17)', () => {
+    for (let n = 1; n <= 50; n++) {
+      expect(wilsonInterval(0, n).lower).toBe(0);
+      expect(wilsonInterval(n, n).upper).toBe(1);
+    }
+    // Published: 0 of 3 gives [0, 0.5615]; 3 of 3 gives [0.4385, 1].
+    expect(wilsonInterval(0, 3).upper).toBeCloseTo(0.5615, 4);
+    expect(wilsonInterval(3, 3).lower).toBeCloseTo(0.4385, 4);
   });
 });
 
