@@ -95,7 +95,14 @@ export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, m
         authorId: raterLabel(source, row),
         score: score ? (answer[score.id] ?? null) : null,
         ...extras,
-        sightline: { campaign: campaign.name, judgement_id: row.judgement_id, item_id: row.item_id, submitted_at: isoTime(row.submitted_at) },
+        // What the rater saw, as in every other format: the option order of each choice question.
+        sightline: {
+          campaign: campaign.name,
+          judgement_id: row.judgement_id,
+          item_id: row.item_id,
+          submitted_at: isoTime(row.submitted_at),
+          shown_order: parseJson(row.shown_order, `judgements.shown_order (judgement ${row.judgement_id})`),
+        },
       })}\n`,
     );
     rows++;

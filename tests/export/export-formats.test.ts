@@ -201,6 +201,8 @@ describe('Neuronpedia export', () => {
     expect(hyperlink).toMatchObject({ modelId: 'llava-next-7b', layer: '20-mm-res', description: '=HYPERLINK("http://evil.example","click")', typeName: 'human', authorId: 'R001', score: 3, modality: 'image' });
     expect(['11', '42']).toContain(hyperlink.index);
     expect(rows.map((row) => row.index).sort()).toEqual(['11', '11', '42', '42']);
+    // What each rater saw: the modality options in that rater's order.
+    for (const row of rows) expect([...row.sightline.shown_order.modality].sort()).toEqual(['both', 'image', 'neither', 'text']);
   });
 
   it('refuses campaigns without a text question', async () => {
