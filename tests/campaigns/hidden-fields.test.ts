@@ -31,6 +31,17 @@ describe('blinding across every template', () => {
       const raterMethods = methodNames.filter((name) => contract[name].role === 'rater');
       for (const [templateId, source] of Object.entries(sources)) {
         const { campaignId } = createCampaign(project.db, { name: `blind ${templateId}`, template: templateId, instructions: '', settings: campaignSettingsSchema.parse({ overlap: 2 }), source });
+        if (templateId === 'feature-detection') {
+          // The mix is recorded (hidden): which examples activate, from the top and a quantile bucket, and how many do not.
+          const hidden = JSON.parse(project.db.prepare('SELECT hidden_json FROM items WHERE campaign_id = ? ORDER BY position LIMIT 1').pluck().get(campaignId) as string);
+          const activating = hidden.activating_example_ids as string[];
+          expect(hidden.mix.activating).toBe(activating.length);
+          expect(hidden.mix.non_activating).toBeGreaterThan(0);
+          const buckets = project.db.prepare(`SELECT bucket FROM examples WHERE id IN (${activating.map(() => '?').join(',')})`).pluck().all(...activating.map(Number)) as string[];
+          expect(buckets).toContain('top');
+          expect(buckets.some((bucket) => /^q\d+$/.test(bucket))).toBe(true);
+          expect([...hidden.mix.activating_buckets].sort()).toEqual([...buckets].sort());
+        }
         // Mark every hidden value and condition so a leak is visible whatever its key.
         project.db.prepare("UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN'), condition = 'SENTINEL-CONDITION' WHERE campaign_id = ?").run(campaignId);
         const rater = makeRater(project, campaignId, 'blind');

@@ -36,12 +36,15 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     });
     if (templateId === 'feature-detection') {
       const rng = mulberry32(hashSeed(seed, featureId, 'detection'));
-      const activating = [...top.slice(0, 3), ...detail.examples.filter((example) => example.bucket.startsWith('quantile')).slice(0, 1)];
+      // Mining names quantile buckets q1 (weakest) … qN; one example from the weakest non-empty one
+      // checks that a label covers weak activations too, not only the top.
+      const quantile = detail.examples.filter((example) => /^q\d+$/.test(example.bucket)).sort((a, b) => Number(a.bucket.slice(1)) - Number(b.bucket.slice(1)));
+      const activating = [...top.slice(0, 3), ...quantile.slice(0, 1)];
       const mix = shuffleInPlace([...activating, ...others.slice(0, 2)], rng).map(option);
       const activatingIds = activating.map((example) => String(example.id));
       return {
         payload: { label: detail.feature.label ?? `feature ${detail.feature.index}`, examples: mix },
-        hidden: { ...hidden, highlights: false, activating_example_ids: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length } },
+        hidden: { ...hidden, highlights: false, activating_example_ids: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length, activating_buckets: activating.map((example) => example.bucket) } },
       };
     }
     if (templateId === 'intruder') {
