@@ -4,6 +4,7 @@ import { campaignCreateCommand, campaignListCommand, campaignStatusCommand } fro
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
 import { featuresCommand } from './commands/features';
+import { initCommand } from './commands/init';
 import { importActivationsCommand } from './commands/import-activations';
 import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
@@ -16,6 +17,7 @@ import { templateListCommand, templateShowCommand } from './commands/template';
 
 /** Every command, in the order `sightline --help` lists them: set-up, features, rating, results. */
 export const COMMANDS: Command[] = [
+  initCommand,
   demoCommand,
   serveCommand,
   importSaeCommand,
