@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
+import { samplingOf } from '../store/features';
 import { appRoot } from '../util/paths';
 import { resolveStoredPath } from '../project/references';
 import type { ExportSource } from './source';
@@ -135,6 +136,17 @@ function references(db: Db, source: ExportSource) {
         )
         .all(...specList) as Record<string, unknown>[])
     : [];
+  // How the shown examples were chosen: each mining run's scheme (features.stats_json), once per SAE and run.
+  const featureSampling = featureIds.length
+    ? (
+        db
+          .prepare('SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id')
+          .all(JSON.stringify(featureIds)) as { sae_id: number; stats_json: string }[]
+      ).map((row) => {
+        const { tokenCount: _tokens, ...sampling } = samplingOf(parseJson<Record<string, unknown> | null>(row.stats_json, 'features.stats_json'), 0);
+        return { sae_id: row.sae_id, ...sampling };
+      })
+    : [];
   const unjson = (row: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(row).map(([key, value]) => (key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value])));
   return {
@@ -143,6 +155,7 @@ function references(db: Db, source: ExportSource) {
     corpora: corpora.map(unjson),
     steering_specs: steeringSpecs.map(unjson),
     features: featureIds.length,
+    feature_sampling: featureSampling,
   };
 }
 

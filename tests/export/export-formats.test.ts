@@ -231,6 +231,10 @@ describe('provenance', () => {
     expect(JSON.stringify(provenance.raters)).not.toContain('ana');
     expect(provenance.references.saes).toEqual([expect.objectContaining({ name: 'mm-sae-l20', sha256: 'b'.repeat(64), layer: 20 })]);
     expect(provenance.references.models).toEqual([expect.objectContaining({ name: 'llava-next-7b', sha256: 'a'.repeat(64) })]);
+    // How the examples the raters saw were sampled when the features were mined.
+    expect(provenance.references.feature_sampling).toEqual([
+      expect.objectContaining({ sae_id: expect.any(Number), scheme: 'equal-count', quantiles: 10, perQuantile: 4, sampling: 'bottom-64 hash sample per histogram bin', corpus: 'imagenet-val' }),
+    ]);
     // The corpus the features were mined from: its shards' hashes and one hash over them, in order.
     expect(provenance.references.corpora).toEqual([
       expect.objectContaining({

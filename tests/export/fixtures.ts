@@ -40,6 +40,11 @@ export function ratedFeatureLabelCampaign(project: Project) {
       .run('mm-sae-l20', modelId, 'saelens', 'relu', 20, 'resid_post', 4096, 32768, '/saes/l20.safetensors', 456, 'b'.repeat(64), JSON.stringify({ neuronpedia_id: 'llava-next-7b/20-mm-res' }), now).lastInsertRowid,
   );
   const featureIds = [11, 42].map((index) => Number(db.prepare('INSERT INTO features (sae_id, feature_index) VALUES (?, ?)').run(saeId, index).lastInsertRowid));
+  // What the mining run recorded about how it chose the examples (one run: the same for both).
+  db.prepare('UPDATE features SET stats_json = ? WHERE sae_id = ?').run(
+    JSON.stringify({ corpus: 'imagenet-val', quantileScheme: 'equal-count', quantiles: 10, perQuantile: 4, sampling: 'bottom-64 hash sample per histogram bin' }),
+    saeId,
+  );
   // The corpus feature 11 was mined from: two referenced activation shards and one document.
   const corpusId = Number(db.prepare('INSERT INTO corpora (name, source_json, created_at) VALUES (?, ?, ?)').run('imagenet-val', '{"model":"llava-next-7b"}', now).lastInsertRowid);
   [0, 1].forEach((ordinal) =>
