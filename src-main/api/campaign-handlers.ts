@@ -15,6 +15,7 @@ import type { Db } from '../store/db';
 import { insertRater, listRaters, type RaterRecord } from '../store/raters';
 import { announceProgress } from './announce';
 import type { HandlersFor } from './handlers';
+import { leaseExpiries } from './lease-expiry';
 
 export const raterLinkPath = (token: string): string => `/rate?token=${encodeURIComponent(token)}`;
 
@@ -102,10 +103,13 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     const { db } = context.project;
     const rater = db.prepare('SELECT campaign_id AS campaignId FROM raters WHERE id = ?').get(input.raterId) as { campaignId: number } | undefined;
     if (!rater) throw new AppError('not_found', `rater ${input.raterId}: no such rater`);
+    const now = nowMs();
     db.transaction(() => {
       setRaterStatus(db, input.raterId, 'revoked');
-      releaseLeases(db, input.raterId, nowMs());
+      releaseLeases(db, input.raterId, now);
     })();
+    // Their leases ended now: the lease timer announces them as expired straight away.
+    leaseExpiries(context).armBy(now);
     announceProgress(context, rater.campaignId);
     return { revoked: true as const };
   },

@@ -28,9 +28,12 @@ export class LeaseExpiryTimer {
     this.arm(earliestLeaseExpiry(this.project.db, nowMs()));
   }
 
-  /** A lease now runs until expiresAt: fire earlier if that is sooner, without asking the database. */
-  leased(expiresAt: number): void {
-    if (this.armedFor === null || expiresAt < this.armedFor) this.arm(expiresAt);
+  /**
+   * Makes the timer fire no later than `at`, without asking the database: a lease handed out or
+   * renewed until `at`, or leases ended now (a revoked rater's).
+   */
+  armBy(at: number): void {
+    if (this.armedFor === null || at < this.armedFor) this.arm(at);
   }
 
   stop(): void {

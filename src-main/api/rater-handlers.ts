@@ -37,7 +37,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
   'rater.next': (input, context) => {
     const next = nextItems(context.project.db, raterOf(context), input.count);
     // Every item of one call shares its lease expiry.
-    if (next.items.length) leaseExpiries(context).leased(next.items[0].leaseExpiresAt);
+    if (next.items.length) leaseExpiries(context).armBy(next.items[0].leaseExpiresAt);
     return next;
   },
   'rater.submit': (input, context) => {
@@ -48,7 +48,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
   },
   'rater.undo': (_input, context) => {
     const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context));
-    if (item) leaseExpiries(context).leased(item.leaseExpiresAt);
+    if (item) leaseExpiries(context).armBy(item.leaseExpiresAt);
     announceProgress(context, campaignId);
     return { item, progress };
   },

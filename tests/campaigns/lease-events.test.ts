@@ -70,10 +70,10 @@ async function waitFor<T>(check: () => T | undefined, timeoutMs: number): Promis
   }
 }
 
-/** A served campaign with one-second leases (the contract asks for at least 10 s; the store takes what a test needs). */
-async function serveShortLeases(items: number) {
+/** A served campaign; one-second leases by default (the contract asks for at least 10 s; the store takes what a test needs). */
+async function serveCampaign(items: number, leaseSeconds = 1) {
   const project = makeProject();
-  const campaignId = makeConceptCampaign(project, { items, overlap: 1, leaseSeconds: 1 });
+  const campaignId = makeConceptCampaign(project, { items, overlap: 1, leaseSeconds });
   const rater = makeRater(project, campaignId, 'ana');
   const researcherToken = crypto.randomUUID();
   server = await startServer({ project, events: new EventBus(), researcherToken, port: 0 });
@@ -82,7 +82,7 @@ async function serveShortLeases(items: number) {
 
 describe('lease expiry events', () => {
   it('the researcher stream gets campaign.leasesExpired when a lease runs out, and the monitor counts it', async () => {
-    const { url, campaignId, rater, researcherToken, researcherEvents } = await serveShortLeases(4);
+    const { url, campaignId, rater, researcherToken, researcherEvents } = await serveCampaign(4);
     const raterEvents = await openEvents(url, rater.token);
 
     const { items } = await call(url, rater.token, 'rater.next', { count: 2 });
@@ -106,7 +106,7 @@ describe('lease expiry events', () => {
   });
 
   it('a lease renewed before it runs out sends nothing; the timer moves to the new expiry', async () => {
-    const { url, campaignId, rater, researcherEvents: events } = await serveShortLeases(2);
+    const { url, campaignId, rater, researcherEvents: events } = await serveCampaign(2);
 
     const first = (await call(url, rater.token, 'rater.next', { count: 1 })).items[0];
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -120,5 +120,12 @@ describe('lease expiry events', () => {
     const expiry = await waitFor(() => events.find((event) => event.name === 'campaign.leasesExpired'), 5000);
     expect(expiry.data).toMatchObject({ campaignId, expired: 1 });
     expect(expiry.receivedAt).toBeGreaterThanOrEqual(renewed.leaseExpiresAt);
+  });
+  it('revoking a rater ends their leases at once, and the stream says so', async () => {
+    const { url, campaignId, rater, researcherToken, researcherEvents } = await serveCampaign(4, 600);
+    expect((await call(url, rater.token, 'rater.next', { count: 2 })).items).toHaveLength(2);
+    await call(url, researcherToken, 'raters.revoke', { raterId: rater.id });
+    const expiry = await waitFor(() => researcherEvents.find((event) => event.name === 'campaign.leasesExpired'), 2000);
+    expect(expiry.data).toEqual({ campaignId, expired: 2, nextExpiryAt: null });
   });
 });
