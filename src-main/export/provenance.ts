@@ -132,7 +132,7 @@ function references(db: Db, source: ExportSource) {
   const steeringSpecs = specList.length
     ? (db
         .prepare(
-          `SELECT id, name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed FROM steering_specs WHERE id IN (${inList(specList)}) ORDER BY id`,
+          `SELECT id, name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed, spec_json FROM steering_specs WHERE id IN (${inList(specList)}) ORDER BY id`,
         )
         .all(...specList) as Record<string, unknown>[])
     : [];

@@ -5,8 +5,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
 import { sha256Text } from '../../src-main/export/provenance';
-import { makeProject, tempDir } from '../helpers/factories';
-import { ratedConceptCampaign, ratedFeatureLabelCampaign } from './fixtures';
+import { insertCampaign } from '../../src-main/store/campaigns';
+import { conceptItems, makeProject, makeRater, tempDir } from '../helpers/factories';
+import { conceptTemplate, rateAll, ratedConceptCampaign, ratedFeatureLabelCampaign } from './fixtures';
 
 interface LiveRow {
   judgement_id: number;
@@ -246,6 +247,42 @@ describe('provenance', () => {
     ]);
     const fileBytes = fs.readFileSync(result.path);
     expect(provenance.files[0]).toEqual({ path: 'labels.csv', rows: 4, bytes: fileBytes.length, sha256: require('node:crypto').createHash('sha256').update(fileBytes).digest('hex') });
+  });
+});
+
+describe('provenance of a steering campaign', () => {
+  it('records each steering spec its items refer to: layer, positions, vector sha256, coefficient, decoding, seed and the spec itself', async () => {
+    const project = makeProject();
+    const specId = Number(
+      project.db
+        .prepare(
+          `INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed, spec_json, created_at)
+           VALUES ('goldfish -> volcano, k=10', 'add', 20, 'resid_post', 'prompt', 'probe', ?, 10, 'k·v', '{"strategy":"greedy","max_new_tokens":100}', 42, '{"formula":"h[:P] += k·v"}', 0)`,
+        )
+        .run('d'.repeat(64)).lastInsertRowid,
+    );
+    const items = conceptItems(2).map((item) => ({ ...item, hidden: { ...item.hidden, steering_spec_id: specId } }));
+    const campaignId = insertCampaign(project.db, { name: 'steered', template: conceptTemplate, instructions: 'Pick one.', overlap: 1, leaseSeconds: 600, seed: 9 }, items);
+    rateAll(project, makeRater(project, campaignId, 'ana'), (item) => ({ concept: item.questions[0].type === 'choice' ? item.questions[0].options[0].value : '' }));
+    const result = await exportTo(project, campaignId, 'jsonl', 'steered.jsonl');
+    const provenance = JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
+    expect(provenance.references.steering_specs).toEqual([
+      {
+        id: specId,
+        name: 'goldfish -> volcano, k=10',
+        method: 'add',
+        layer: 20,
+        hook_point: 'resid_post',
+        positions: 'prompt',
+        vector_source: 'probe',
+        vector_sha256: 'd'.repeat(64),
+        coefficient: 10,
+        coefficient_units: 'k·v',
+        decoding: { strategy: 'greedy', max_new_tokens: 100 },
+        seed: 42,
+        spec: { formula: 'h[:P] += k·v' },
+      },
+    ]);
   });
 });
 
