@@ -57,6 +57,7 @@ describe('end to end: results page plots', () => {
   let served: Served;
   let conceptId: number;
   let labelId: number;
+  let relatednessId: number;
   let root: string;
   beforeAll(async () => {
     // Not tempDir: that folder is removed after each test, and the project serves both tests.
@@ -66,6 +67,9 @@ describe('end to end: results page plots', () => {
     // Steered answers: raters choose the target class from k = 10 on, the source class below.
     conceptId = rateCampaign(projectDir, CONCEPT_CAMPAIGN, (_item, hidden) => ({ concept: String(Number(hidden.k) >= 10 ? hidden.target_class : hidden.source_class) }));
     labelId = rateCampaign(projectDir, LABEL_CAMPAIGN, (_item, _hidden, r) => ({ label: `label ${r}`, interpretability: 3 + r, modality: r === 2 ? 'text' : 'image' }));
+    // The demo's steered answers again, rated for relatedness to the target and coherence.
+    sightline(['campaign', 'create', '--project', projectDir, '--name', 'Relatedness', '--template', 'concept-relatedness', '--from', 'generations', '--overlap', '2']);
+    relatednessId = rateCampaign(projectDir, 'Relatedness', (_item, hidden) => ({ relatedness: Number(hidden.k) >= 10 ? '1' : '0', coherence: Number(hidden.k) >= 20 ? 2 : 5 }));
     served = await serve(projectDir);
   });
   afterAll(async () => {
@@ -117,6 +121,21 @@ describe('end to end: results page plots', () => {
     await select.selectOption({ index: 1 });
     const pairSvg = await save(page, 'dose-response-plot', 'Save SVG');
     expect(pairSvg.name).not.toContain('all-pairs');
+    await page.close();
+  });
+
+  it('draws a relatedness campaign: success against k, and mean relatedness and coherence against k in plots of their own', async () => {
+    const page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(`${served.researcherUrl}#/campaign/${relatednessId}/results`);
+    await page.getByTestId('dose-response-plot').locator('svg').first().waitFor();
+    await page.getByTestId('mean-plot-relatedness').locator('svg').first().waitFor();
+    await page.getByTestId('mean-plot-coherence').locator('svg').first().waitFor();
+    await expect(page.getByTestId('steering-results').innerText()).resolves.toContain('answer.relatedness >= 0.5');
+    const data = await save(page, 'mean-plot-coherence', 'Data (CSV)');
+    const rows = parse(data.bytes.toString('utf8'), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0])).toEqual(['series', 'question', 'k', 'n', 'mean', 'lower', 'upper']);
+    // Every rater gave the same coherence at a given k, so each interval has zero width.
+    for (const row of rows) expect([Number(row.mean), Number(row.lower), Number(row.upper)]).toEqual(Array(3).fill(Number(row.k) >= 20 ? 2 : 5));
     await page.close();
   });
 
