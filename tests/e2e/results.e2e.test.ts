@@ -139,6 +139,21 @@ describe('end to end: results page plots', () => {
     await page.close();
   });
 
+  it('exports the Hugging Face dataset folder from the Export panel as a job that reports when it is done', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.researcherUrl}#/campaign/${conceptId}/results`);
+    await page.getByTestId('export-hf').click();
+    const finished = page.locator('[data-testid="export-finished"][data-state="done"]');
+    await finished.waitFor();
+    const folder = await finished.locator('code').innerText();
+    expect(fs.readdirSync(path.join(folder, 'data')).filter((name) => name.endsWith('.parquet'))).toHaveLength(1);
+    const card = fs.readFileSync(path.join(folder, 'README.md'), 'utf8');
+    expect(card).toContain('## How the data was collected');
+    expect(card).toContain('## Agreement');
+    expect(JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')).raters.identities).toBe('pseudonymous');
+    await page.close();
+  });
+
   it('draws the feature results: label coverage, the score histogram and modality votes against the mined split', async () => {
     const page = await browser.newPage({ acceptDownloads: true });
     await page.goto(`${served.researcherUrl}#/campaign/${labelId}/results`);
