@@ -1,16 +1,19 @@
 // The last step of mining: re-encode only the chosen example documents, with a graph that returns
 // just the features that chose each document, and turn the result into per-token and per-patch
-// arrays (token_acts_json aligned with the document's tokens; patch_acts_json row-major over the
-// base tile, tile 0). Documents are read segment by segment, so no corpus-sized map is built.
+// arrays (token_acts_json aligned with the document's tokens; patch_acts_json row-major over every
+// tile in tile order, the base tile first and then each anyres tile, so the feature page can show
+// them separately as issue 3 asks). Documents are read segment by segment, so no corpus-sized map
+// is built. Arrays are stored in store/acts-json.ts's form (sparse when shorter).
 //
 // This phase touches ~32 examples for each of d_sae features (a million rows for the paper's SAE),
 // so it is written for speed: groups are planned up front and the engine encodes group g+1 while
 // this thread turns group g into JSON and rows (double buffering, as in the main pass), the JSON is
-// built by hand (half the cost of JSON.stringify of a fresh array), and callers pass what they
-// need back per example so nothing is looked up in string-keyed maps.
+// built by hand (encodeActs: half the cost of JSON.stringify of a fresh array, less when sparse), and
+// callers pass what they need back per example so nothing is looked up in string-keyed maps.
 import type { EngineClient } from '../engine/client';
 import type { EncodeSelectedResult } from '../engine/protocol';
 import type { CorpusRecord } from '../importers/corpus-store';
+import { encodeActs } from '../store/acts-json';
 import type { Db } from '../store/db';
 import { segmentRowCount, type StoredSegment } from './layout';
 import { DenseShardReader } from './shard-reader';
@@ -33,7 +36,7 @@ export interface ExampleActivations<T> {
   feature: number;
   tag: T;
   max: number;
-  /** JSON arrays, values rounded to 1e-4; null when the document has no tokens / no image */
+  /** encodeActs of the values (patches: every tile, concatenated); null when the document has no tokens / no image */
   tokenActsJson: string | null;
   patchActsJson: string | null;
   patchRows: number | null;
@@ -58,17 +61,6 @@ function locateDocuments(corpus: CorpusRecord, wanted: ReadonlyMap<number, unkno
 }
 
 const contentRows = (p: DocPart) => (p.seg.kind === 'text' ? p.seg.count : p.seg.kind === 'image' ? p.seg.rows * p.seg.cols : 0);
-
-/** A JSON array of `values` rounded to 1e-4 (zeros written as 0). */
-export function actsJson(values: Float32Array): string {
-  let s = '[';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) s += ',';
-    s += v === 0 ? '0' : String(Math.round(v * 1e4) / 1e4);
-  }
-  return s + ']';
-}
 
 interface Group {
   docs: number[];
@@ -154,10 +146,14 @@ export async function computeExampleActivations<T>(
     for (const doc of g.docs) {
       const info = docInfo.get(doc) as { nTokens: number | null; meta_json: string };
       const nTokens = info.nTokens ?? 0;
-      const base = (JSON.parse(info.meta_json) as { tiles?: { rows: number; cols: number }[] }).tiles?.[0];
+      const tiles = (JSON.parse(info.meta_json) as { tiles?: { rows: number; cols: number }[] }).tiles ?? [];
+      const base = tiles[0];
+      // Where each tile's values start in patchActs (tile order), and the end.
+      const tileStart = new Int32Array(tiles.length + 1);
+      tiles.forEach((t, k) => (tileStart[k + 1] = tileStart[k] + t.rows * t.cols));
       const docParts = parts.get(doc) ?? [];
       const tokenActs = nTokens > 0 ? new Float32Array(nTokens) : null;
-      const patchActs = base ? new Float32Array(base.rows * base.cols) : null;
+      const patchActs = base ? new Float32Array(tileStart[tiles.length]) : null;
       for (const e of wanted.get(doc)!) {
         const c = column.get(e.feature)!;
         tokenActs?.fill(0);
@@ -167,11 +163,13 @@ export async function computeExampleActivations<T>(
         for (const part of docParts) {
           const s = part.seg;
           const count = contentRows(part);
+          // The importer takes image segments' grids from meta_json.tiles, so a tile's rows fit its slot.
+          const patchAt = s.kind === 'image' && s.tile < tiles.length ? tileStart[s.tile] : -1;
           for (let i = 0; i < count; i++, row++) {
             const v = acts[row * F + c];
             if (v > max) max = v;
             if (s.kind === 'text' && tokenActs) tokenActs[s.start + i] = v;
-            else if (s.kind === 'image' && s.tile === 0 && patchActs) patchActs[i] = v;
+            else if (patchAt >= 0 && patchActs) patchActs[patchAt + i] = v;
           }
         }
         emit({
@@ -179,8 +177,8 @@ export async function computeExampleActivations<T>(
           feature: e.feature,
           tag: e.tag,
           max,
-          tokenActsJson: tokenActs ? actsJson(tokenActs) : null,
-          patchActsJson: patchActs ? actsJson(patchActs) : null,
+          tokenActsJson: tokenActs ? encodeActs(tokenActs) : null,
+          patchActsJson: patchActs ? encodeActs(patchActs) : null,
           patchRows: base?.rows ?? null,
           patchCols: base?.cols ?? null,
         });

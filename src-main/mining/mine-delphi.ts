@@ -8,10 +8,10 @@ import { checkCorpusFilesPresent, type CorpusRecord } from '../importers/corpus-
 import type { SaeRecord } from '../importers/sae-import';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
+import { encodeActs } from '../store/acts-json';
 import { AppError } from '../util/errors';
 import { FeatureAccumulators } from './accumulators';
 import { readDelphiSplit } from './delphi-reader';
-import { actsJson } from './example-acts';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type FillExamples, type WriteStepListener, type WrittenResults } from './write-results';
 
@@ -206,7 +206,7 @@ async function collectExamples(
         tokenActs[entries.pos[i]] = v;
         if (v > max) max = v;
       }
-      emit({ doc, feature: e.feature, tag: e.tag, max, tokenActsJson: actsJson(tokenActs), patchActsJson: null, patchRows: null, patchCols: null });
+      emit({ doc, feature: e.feature, tag: e.tag, max, tokenActsJson: encodeActs(tokenActs), patchActsJson: null, patchRows: null, patchCols: null });
     }
   }
 }

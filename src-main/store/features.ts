@@ -1,6 +1,7 @@
 import type { ExampleView, FeatureDetail, FeatureRow, FeatureSampling, ImageTile, ModalityLayerRow } from '../contract/types';
 import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
+import { decodeActs } from './acts-json';
 import { parseJson, type Db } from './db';
 
 const FEATURE_COLUMNS = `f.id, f.sae_id AS saeId, f.feature_index AS "index", f.density, f.max_activation AS maxActivation,
@@ -48,9 +49,9 @@ interface ExampleRow {
 }
 
 /**
- * The image's anyres tiles (after the base grid) with their activations. Mining stores the base tile
- * (tile 0) row-major in patch_acts_json; when a run stores every tile (base first, then each anyres
- * tile, concatenated) the array is longer and is split here. Tiles without stored values keep
+ * The image's anyres tiles (after the base grid) with their activations. Mining stores every tile
+ * row-major in patch_acts_json (base first, then each anyres tile, concatenated), which is split
+ * here; projects mined before that store the base tile (tile 0) only, and their anyres tiles keep
  * `patches: null`. Returns the base tile's values and the anyres tiles (empty without any).
  */
 export function splitTiles(
@@ -73,8 +74,8 @@ export function splitTiles(
 
 function toExampleView(row: ExampleRow): ExampleView {
   const tokens = parseJson<string[] | null>(row.tokens_json, 'documents.tokens_json');
-  const tokenValues = parseJson<number[] | null>(row.token_acts_json, 'examples.token_acts_json');
-  const patches = parseJson<number[] | null>(row.patch_acts_json, 'examples.patch_acts_json');
+  const tokenValues = decodeActs(row.token_acts_json, 'examples.token_acts_json');
+  const patches = decodeActs(row.patch_acts_json, 'examples.patch_acts_json');
   const grids = parseJson<{ tiles?: { rows: number; cols: number }[] } | null>(row.meta_json, 'documents.meta_json')?.tiles;
   return {
     id: row.id,

@@ -3,7 +3,8 @@
 // - the demo (`sightline demo`): the layer-20 "red things" feature (red patches and the token " red"),
 //   quantile buckets, the per-layer modality chart, search and sort of the feature list;
 // - a tiny LLaVA-NeXT project (scripts/convert-llava-next.ts layout, as in
-//   tests/importers/convert-llava-next.test.ts): anyres tiles beside the base image, and a text long
+//   tests/importers/convert-llava-next.test.ts): anyres tiles beside the base image with their own
+//   heatmaps, and a text long
 //   enough that its example is collapsed to a window around the max. The demo has neither: its
 //   images are one 12×12 base grid and its texts are at most 14 tokens, shown whole.
 // Expected values come from `sightline features --json` and the store, never from the page itself.
@@ -397,11 +398,13 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
   beforeAll(async () => {
     llava = await writeLlavaProject(root);
     const list = featureListJson(llava, 'tiny-sae');
-    // A feature whose two examples are the image (with its caption) and the long text.
+    // A feature whose two examples are the image (with its caption, firing on the base grid and the
+    // anyres tile) and the long text.
+    const firesOnImage = (image: NonNullable<CliExample['image']>) => Math.max(...image.patches) > 0 && Math.max(0, ...(image.anyres?.[0]?.patches ?? [])) > 0;
     feature = list
       .filter((row) => row.maxActivation > 0)
       .map((row) => featureJson(llava, 'tiny-sae', row.index))
-      .find((detail) => detail.examples.some((e) => e.image !== null && Math.max(...e.image.patches) > 0) && detail.examples.some((e) => e.tokens?.length === LONG_TEXT.length && Math.max(...e.tokens.map((t) => t.value)) > 0))!;
+      .find((detail) => detail.examples.some((e) => e.image !== null && firesOnImage(e.image)) && detail.examples.some((e) => e.tokens?.length === LONG_TEXT.length && Math.max(...e.tokens.map((t) => t.value)) > 0))!;
     expect(feature).toBeDefined();
     served = await serve(llava);
   });
@@ -409,7 +412,7 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     await served?.stop();
   });
 
-  it('shows the base image and each anyres tile separately, with the text of the same example', async () => {
+  it('shows the base image and each anyres tile separately, each with its heatmap, with the text of the same example', async () => {
     const example = feature.examples.find((candidate) => candidate.image !== null)!;
     expect(example.image!.rows * example.image!.cols).toBe(16);
     expect(example.image!.anyres?.map(({ tile, rows, cols }) => ({ tile, rows, cols }))).toEqual([{ tile: 1, rows: 4, cols: 8 }]);
@@ -433,9 +436,16 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     await expect.poll(() => tile.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(96);
     const tileFrame = await tile.getByTestId('tile-frame').boundingBox();
     expect(tileFrame!.width / tileFrame!.height).toBeCloseTo(8 / 4, 1);
+    // Mining stores every tile's values: the tile has its own heatmap, painted from the values
+    // `sightline features --json` prints (opacity scaled by the feature's max, as the base grid).
     const stored = example.image!.anyres![0].patches;
-    if (stored) expect(await tile.getByTestId('patch-heatmap').getAttribute('data-cols')).toBe('8');
-    else expect(await tile.innerText()).toContain('no values stored');
+    expect(stored).toHaveLength(4 * 8);
+    expect(Math.max(...stored!)).toBeGreaterThan(0);
+    const tileHeatmap = tile.getByTestId('patch-heatmap');
+    expect([await tileHeatmap.getAttribute('data-rows'), await tileHeatmap.getAttribute('data-cols')]).toEqual(['4', '8']);
+    await expect.poll(() => canvasAlpha(tileHeatmap)).toEqual(stored!.map((value) => Math.round(Math.min(1, Math.max(0, value) / feature.feature.maxActivation) * 200)));
+    expect(await tile.innerText()).not.toContain('no values stored');
+    expect(await tile.locator('figcaption').innerText()).toBe(`Tile 1 · 4×8 · max ${formatNumber(Math.max(0, ...stored!))}`);
 
     // The image's own prompt tokens beside it (specials and the image placeholder excluded).
     const text = card.getByTestId('token-text');

@@ -62,5 +62,18 @@ describe('feature detail', () => {
       { token: 'a', value: 0 },
       { token: ' cat', value: 1 },
     ]);
+
+    // A run that stores every tile, sparse: the base and the anyres tile each get their values.
+    db.prepare('UPDATE examples SET token_acts_json = ?, patch_acts_json = ? WHERE feature_id = ?').run('{"n":2,"i":[1],"v":[0.5]}', '{"n":8,"i":[1,6],"v":[1,2]}', feature);
+    const sparse = getFeature(db, feature).examples[0];
+    expect(sparse.image).toMatchObject({ patches: [0, 1, 0, 0], anyres: [{ tile: 1, rows: 2, cols: 2, patches: [0, 0, 2, 0] }] });
+    expect(sparse.tokens).toEqual([
+      { token: 'a', value: 0 },
+      { token: ' cat', value: 0.5 },
+    ]);
+
+    // A malformed stored value names the column and what was expected.
+    db.prepare('UPDATE examples SET patch_acts_json = ? WHERE feature_id = ?').run('{"n":8,"i":[6,1],"v":[1,2]}', feature);
+    expect(() => getFeature(db, feature)).toThrow(/column examples\.patch_acts_json: expected "i" increasing whole numbers below n = 8/);
   });
 });

@@ -1,17 +1,24 @@
 // scripts/convert-llava-next.ts on a tiny made-up LLaVA-NeXT layout (4x4 patch tiles instead of
-// 24x24): the sidecar it writes imports, and mining it sees exactly the content rows.
+// 24x24): the sidecar it writes imports, mining it sees exactly the content rows, and it stores
+// every tile's values (issue 3 shows the base image and the anyres tiles separately, each with its
+// heatmap) equal to the plain-TypeScript reference encoder's.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { loadSae } from '../../src-main/engine/formats/detect';
+import { encodeReference } from '../../src-main/engine/reference';
 import { importDenseActivations } from '../../src-main/importers/activations-import';
 import { importSae } from '../../src-main/importers/sae-import';
 import { mine } from '../../src-main/mining/mine';
+import { decodeActs } from '../../src-main/store/acts-json';
+import { getFeature } from '../../src-main/store/features';
 import { convertLlavaNextLayout, unpaddedGrid, type Layout } from '../../scripts/convert-llava-next';
 import { randomInputs, randomSae, safetensorsBytes, writeSaeLensDir } from '../engine/fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
 
+const D_SAE = 16;
 const SCRIPT = path.resolve(__dirname, '../../scripts/convert-llava-next.ts');
 const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { encoding: 'utf8' });
 
@@ -32,6 +39,39 @@ const layout: Layout = {
     },
   ],
 };
+
+interface SidecarSegment {
+  document: string;
+  kind: 'text' | 'image' | 'special';
+  count?: number;
+  tile?: number;
+  newline?: boolean;
+}
+interface Sidecar {
+  documents: { id: string; tiles?: { rows: number; cols: number }[] }[];
+  shards: { segments: SidecarSegment[] }[];
+}
+
+/** The shard rows of each tile of `doc`, row-major within the tile, read off the sidecar's segments. */
+function tileRows(sidecar: Sidecar, doc: string): number[][] {
+  const gridsOf = (id: string) => sidecar.documents.find((d) => d.id === id)!.tiles!;
+  const tiles: number[][] = gridsOf(doc).map(() => []);
+  let row = 0;
+  for (const segment of sidecar.shards[0].segments) {
+    if (segment.kind !== 'image') {
+      row += segment.count!;
+      continue;
+    }
+    const { rows, cols } = gridsOf(segment.document)[segment.tile!];
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) if (segment.document === doc) tiles[segment.tile!].push(row + x);
+      row += cols + (segment.newline ? 1 : 0);
+    }
+  }
+  return tiles;
+}
+
+const close = (got: number, want: number) => Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)) + 5e-5;
 
 describe('convert-llava-next', () => {
   it('unpads like HF unpad_image (2x2 tiles of 24, a 500x375 image -> 36x48)', () => {
@@ -88,6 +128,53 @@ describe('convert-llava-next', () => {
     const summary = await mine(project, { sae: 'sae', corpus: 'llava', top: 2 });
     expect(summary).toMatchObject({ state: 'done', tokens: 37 });
     expect(project.db.prepare('SELECT MAX(token_count) FROM features').pluck().get()).toBe(37);
+  });
+
+  it('mines every tile: stored values of the base grid and the anyres tile equal the reference encoder, split per tile by getFeature', async () => {
+    const dir = tempDir();
+    const { sidecar, rows } = convertLlavaNextLayout(layout);
+    const x = randomInputs(rows[0], 8, 11);
+    fs.writeFileSync(path.join(dir, 'img.png'), PNG.sync.write(new PNG({ width: 64, height: 16 })));
+    fs.writeFileSync(path.join(dir, 'acts-0.safetensors'), safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: x }]));
+    fs.writeFileSync(path.join(dir, 'activations.json'), JSON.stringify(sidecar));
+    const saeDir = writeSaeLensDir(path.join(dir, 'sae'), randomSae('relu', 8, D_SAE, 5));
+
+    const project = makeProject();
+    await importDenseActivations(project, path.join(dir, 'activations.json'), 'llava');
+    await importSae(project, { path: saeDir, name: 'sae' });
+    expect(await mine(project, { sae: 'sae', corpus: 'llava', top: 2 })).toMatchObject({ state: 'done' });
+
+    const tiles = tileRows(sidecar as Sidecar, 'img-0');
+    expect(tiles.map((t) => t.length)).toEqual([16, 16]);
+    const dense = encodeReference(await loadSae(saeDir), x, rows[0]);
+    const reference = (feature: number, tile: number) => tiles[tile].map((row) => dense[row * D_SAE + feature]);
+
+    const imageExamples = project.db
+      .prepare(
+        `SELECT f.id AS featureId, f.feature_index AS feature, e.id, e.patch_acts_json, e.patch_rows, e.patch_cols
+         FROM examples e JOIN features f ON f.id = e.feature_id JOIN documents d ON d.id = e.document_id
+         WHERE d.external_id = 'img-0' ORDER BY f.feature_index`,
+      )
+      .all() as { featureId: number; feature: number; id: number; patch_acts_json: string; patch_rows: number; patch_cols: number }[];
+    expect(imageExamples.length).toBeGreaterThan(0);
+    let anyresFiring = 0;
+    for (const stored of imageExamples) {
+      // Stored: the base grid's shape, and 16 base + 16 anyres values in tile order.
+      expect([stored.patch_rows, stored.patch_cols]).toEqual([4, 4]);
+      const values = decodeActs(stored.patch_acts_json, 'examples.patch_acts_json')!;
+      expect(values).toHaveLength(32);
+
+      const image = getFeature(project.db, stored.featureId).examples.find((e) => e.id === stored.id)!.image!;
+      expect(image.patches).toEqual(values.slice(0, 16));
+      expect(image.anyres).toEqual([{ tile: 1, rows: 2, cols: 8, patches: values.slice(16) }]);
+      const want = [reference(stored.feature, 0), reference(stored.feature, 1)];
+      [image.patches, image.anyres![0].patches!].forEach((got, tile) =>
+        got.forEach((value, p) => expect(close(value, want[tile][p]), `feature ${stored.feature} tile ${tile} patch ${p}: ${value} vs reference ${want[tile][p]}`).toBe(true)),
+      );
+      if (image.anyres![0].patches!.some((value) => value > 0)) anyresFiring++;
+    }
+    // Not a comparison of zeros: some features fire on the anyres tile.
+    expect(anyresFiring).toBeGreaterThan(0);
   });
 
   it('refuses an image document without exactly one <image> token, naming the document', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { importDenseActivations } from '../../src-main/importers/activations-import';
 import { importSae } from '../../src-main/importers/sae-import';
 import { mine } from '../../src-main/mining/mine';
+import { decodeActs } from '../../src-main/store/acts-json';
 import { runJson } from '../helpers/cli';
 import { makeProject, tempDir } from '../helpers/factories';
 import { CONCEPTS, D_SAE, writeSyntheticCorpus } from './synthetic';
@@ -46,15 +47,18 @@ describe('sightline features --json', () => {
       one.value.examples.forEach((printed: any, i: number) => {
         const e = examples[i];
         expect([printed.document, printed.bucket, printed.rank, printed.maxActivation]).toEqual([e.external_id, e.bucket, e.rank, e.max_activation]);
-        const tokenValues = JSON.parse(e.token_acts_json);
+        const tokenValues = decodeActs(e.token_acts_json, 'examples.token_acts_json')!;
         expect(printed.tokens.map((t: { value: number }) => t.value)).toEqual(tokenValues);
-        const patches = e.patch_acts_json ? JSON.parse(e.patch_acts_json) : null;
+        // Stored: the 4x4 base tile, then the 2x2 anyres tile; printed separately.
+        const stored = decodeActs(e.patch_acts_json, 'examples.patch_acts_json');
+        const patches = stored ? stored.slice(0, 16) : null;
         expect(printed.image?.patches ?? null).toEqual(patches);
+        if (stored) expect(printed.image.anyres).toEqual([{ tile: 1, rows: 2, cols: 2, patches: stored.slice(16) }]);
         // Where it peaks: the largest of the printed values, as a token index or a base-tile patch.
         const peak = Math.max(...tokenValues, ...(patches ?? []));
         expect(printed.maxAt.value).toBe(peak);
         if ('token' in printed.maxAt) expect(tokenValues[printed.maxAt.token]).toBe(peak);
-        else expect(patches[printed.maxAt.row * 4 + printed.maxAt.col]).toBe(peak);
+        else expect(patches![printed.maxAt.row * 4 + printed.maxAt.col]).toBe(peak);
       });
     }
     // The shared concept's strongest example peaks on both patch 5 and the word " circle" (token 2).

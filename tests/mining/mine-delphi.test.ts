@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
 import { importDelphiCache } from '../../src-main/importers/delphi-import';
 import { mine } from '../../src-main/mining/mine';
+import { decodeActs } from '../../src-main/store/acts-json';
 import { f32ToF16Bits } from '../engine/fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
 
@@ -102,7 +103,7 @@ describe('mine a delphi cache', () => {
         const b = expectedTop[i][0];
         const values = new Array<number>(SEQ_LEN).fill(0);
         for (const f of mine) if (f.b === b) values[f.p] = Math.round(f.v * 1e4) / 1e4;
-        expect(JSON.parse(t.token_acts_json)).toEqual(values);
+        expect(decodeActs(t.token_acts_json, 'examples.token_acts_json')).toEqual(values);
         expect(t.max_activation).toBeCloseTo(expectedTop[i][1], 6);
       });
       // Every example (top and quantile) is a sequence the latent fired in.
