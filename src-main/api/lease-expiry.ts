@@ -22,10 +22,14 @@ export class LeaseExpiryTimer {
     private readonly events: EventBus,
   ) {}
 
-  /** Arms the timer for the earliest open lease in the project (none: no timer). */
-  rearm(): void {
+  /**
+   * Arms the timer for the earliest open lease running out after `after` (none: no timer). After
+   * an alarm, `after` is the time the alarm announced up to: a lease expiring between that and a
+   * fresh clock read would otherwise fall between the two and never be announced.
+   */
+  rearm(after = nowMs()): void {
     if (!this.project.db.open) return this.stop();
-    this.arm(earliestLeaseExpiry(this.project.db, nowMs()));
+    this.arm(earliestLeaseExpiry(this.project.db, after));
   }
 
   /**
@@ -54,6 +58,8 @@ export class LeaseExpiryTimer {
   /**
    * Announces every lease that ran out since the last alarm, per campaign. A renewed or submitted
    * lease makes the alarm early; then nothing ran out, nothing is sent, and the timer re-arms.
+   * Node may also fire a little early (timers count from the event loop's cached clock); the lease
+   * is then still ahead of `now`, and the re-armed timer catches it.
    */
   private fire(): void {
     this.timer = null;
@@ -67,7 +73,7 @@ export class LeaseExpiryTimer {
       for (const { campaignId, expired: count } of expired) {
         this.events.emit('campaign.leasesExpired', { campaignId, expired: count, nextExpiryAt: nextLeaseExpiry(db, campaignId, now) });
       }
-      this.rearm();
+      this.rearm(now);
     } catch {
       // The project closed between the check and the query; nobody is left to tell.
     }

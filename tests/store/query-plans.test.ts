@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LEASES_EXPIRED_BETWEEN_SQL } from '../../src-main/store/monitor';
 import { makeConceptCampaign, makeProject, makeRater } from '../helpers/factories';
 
 // Leasing must stay an index seek as campaigns grow (bench:rate runs 100k items); these plans
@@ -24,5 +25,12 @@ describe('query plans of the leasing hot path', () => {
     const kinds = plan(project.db, 'SELECT i.kind, COUNT(*) FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = @raterId GROUP BY i.kind', params);
     expect(kinds).toMatch(/assignments_by_rater/);
     for (const text of [seek, quality, kinds]) expect(text).not.toMatch(/SCAN i\b|SCAN items/);
+  });
+  it("the lease timer's window query seeks assignments_expiring instead of scanning assignments", () => {
+    const project = makeProject();
+    makeConceptCampaign(project, { items: 50 });
+    const window = plan(project.db, LEASES_EXPIRED_BETWEEN_SQL, { from: 0, to: 1 });
+    expect(window).toMatch(/assignments_expiring \(lease_expires_at>\? AND lease_expires_at<\?\)/);
+    expect(window).not.toMatch(/SCAN a\b|SCAN assignments/);
   });
 });
