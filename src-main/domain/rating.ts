@@ -28,6 +28,7 @@ import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { qualificationState } from './quality';
 import { answerProblem, showPairs, showQuestions } from './templates';
+import { showsCollapsedText } from './templates/truncation';
 
 /** After how many ordinary items a pending gold or attention item is slipped in (campaign setting qcEvery). */
 const DEFAULT_QC_EVERY = 8;
@@ -111,7 +112,8 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): { items: R
         pairs: showPairs(campaign.template, rater.seed, itemId),
         instructionsVersion: campaign.instructionsVersion,
         highlights: campaign.template.display.some((block) => block.type === 'feature'),
-        truncated: false,
+        // Long text examples are shown collapsed to a window of tokens (the rater may expand them).
+        truncated: showsCollapsedText(payload),
       };
       held.push(getAssignment(db, insertLease(db, itemId, rater.id, shown, now, expiresAt))!);
     }

@@ -36,9 +36,14 @@ describe('counterbalancing and balance', () => {
     );
     let swapped = 0;
     for (let index = 0; index < 200; index++) {
-      const [item] = nextItems(project.db, makeRater(project, campaignId, `r${index}`), 1).items;
+      const rater = makeRater(project, campaignId, `r${index}`);
+      const [item] = nextItems(project.db, rater, 1).items;
       expect(item.pairs).toHaveLength(1);
       if (item.pairs[0].swapped) swapped++;
+      // What the rater saw is stored with the judgement: the sides, highlights on/off, truncation.
+      const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { preference: 'tie' }, activeMs: 1 });
+      const shown = JSON.parse(project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string);
+      expect(shown).toMatchObject({ pairs: item.pairs, highlights: false, truncated: false });
     }
     expect(Math.abs(swapped - 100)).toBeLessThan(30);
   });
