@@ -4,17 +4,26 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BackgroundWriter } from './background-writer';
 
 const FLUSH_BYTES = 1 << 20;
+/**
+ * A file that grows past this is written, hashed and fsynced on a worker thread
+ * (background-writer.ts); smaller ones (manifests, small exports) never start one. Bytes are held
+ * until then, so the hash is computed in one place.
+ */
+const BACKGROUND_FROM_BYTES = 4 << 20;
 
 /** A buffered, hashed file that appears at `target` only on commit(). */
 export class AtomicFile {
   readonly target: string;
   readonly temp: string;
   private readonly fd: number;
-  private readonly hash = crypto.createHash('sha256');
   private pending: string[] = [];
   private pendingBytes = 0;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private background: BackgroundWriter | null = null;
   bytes = 0;
   private closed = false;
 
@@ -32,9 +41,13 @@ export class AtomicFile {
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText();
   }
 
-  writeBytes(bytes: Uint8Array): void {
+  /**
+   * Appends bytes. With `owned` the caller hands `bytes` over and must not touch them again (a
+   * Buffer SQLite returned moves to the writer thread without a copy); otherwise they are copied.
+   */
+  writeBytes(bytes: Uint8Array, owned = false): void {
     this.flushText();
-    this.writeRaw(bytes);
+    this.output(bytes, owned);
   }
 
   private flushText(): void {
@@ -42,23 +55,45 @@ export class AtomicFile {
     const chunk = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
-    this.writeRaw(chunk);
+    this.output(chunk, true);
   }
 
-  private writeRaw(bytes: Uint8Array): void {
-    let offset = 0;
-    while (offset < bytes.length) offset += fs.writeSync(this.fd, bytes, offset, bytes.length - offset);
-    this.hash.update(bytes);
+  private output(bytes: Uint8Array, owned: boolean): void {
+    if (bytes.length === 0) return;
     this.bytes += bytes.length;
+    if (this.background) {
+      this.background.write(bytes, owned);
+      return;
+    }
+    this.held.push(owned ? bytes : bytes.slice());
+    this.heldBytes += bytes.length;
+    if (this.heldBytes < BACKGROUND_FROM_BYTES) return;
+    this.background = new BackgroundWriter(this.fd);
+    for (const chunk of this.held) this.background.write(chunk, true);
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   /** Flushes, fsyncs and closes the temp file; returns its sha256. Call rename() (or commit()) after. */
   finish(): { sha256: string; bytes: number } {
     this.flushText();
-    fs.fsyncSync(this.fd);
+    let done: { sha256: string; bytes: number };
+    if (this.background) {
+      done = this.background.finish();
+    } else {
+      const hash = crypto.createHash('sha256');
+      for (const chunk of this.held) {
+        let offset = 0;
+        while (offset < chunk.length) offset += fs.writeSync(this.fd, chunk, offset, chunk.length - offset);
+        hash.update(chunk);
+      }
+      this.held = [];
+      fs.fsyncSync(this.fd);
+      done = { sha256: hash.digest('hex'), bytes: this.bytes };
+    }
     fs.closeSync(this.fd);
     this.closed = true;
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes };
+    return done;
   }
 
   rename(): void {
@@ -73,6 +108,8 @@ export class AtomicFile {
 
   /** Removes the temp file; safe to call at any point, including after finish(). */
   abort(): void {
+    this.background?.abort();
+    this.held = [];
     if (!this.closed) {
       this.closed = true;
       try {

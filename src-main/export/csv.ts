@@ -7,7 +7,7 @@ import { csvField, neutraliseFormula } from './csv-cells';
 import type { ProgressMeter } from './progress';
 import type { ExportSource } from './source';
 import { SHOWN_ORDER_SQL } from './source';
-import { concatSql, csvJsonFieldSql, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql } from './sql-rows';
+import { concatSql, csvJsonField, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql, type ItemJoinedLines } from './sql-rows';
 
 export function csvHeader(source: ExportSource): string[] {
   return [
@@ -29,39 +29,54 @@ export function csvHeader(source: ExportSource): string[] {
 }
 
 /**
- * The SQL for one CSV line (CRLF-terminated) in csvHeader's column order, in two parts: the
- * judgement's cells and the item's (payload and hidden fields, shared by its raters).
+ * The SQL for CSV lines (CRLF-terminated) in csvHeader's column order, in two parts: the
+ * judgement's cells (head) and the item's (tail: condition, payload and hidden fields, shared by
+ * its raters). See itemJoinedLineBatches for the b.cN and v.cN columns.
  */
-export function csvLineSql(source: ExportSource, params: PathParams): { head: string; tail: string } {
-  const head = [
-    params.text(csvField(neutraliseFormula(source.campaign.name))),
-    'j.id',
-    'i.id',
-    'i.position',
-    csvTextSql('i.kind'),
-    csvTextSql(raterSql(source)),
-    ...source.questions.map((question) => csvJsonFieldSql('j.answer_json', question.id, params)),
-    // Our own JSON (it starts with "{"): quoted, never a formula.
-    `'"' || replace(${SHOWN_ORDER_SQL}, '"', '""') || '"'`,
-    'j.active_ms',
-    isoSql('a.leased_at'),
-    isoSql('j.submitted_at'),
-    csvTextSql('i.condition'),
-  ];
-  const tail = [
-    ...source.payloadFields.map((field) => csvJsonFieldSql('i.payload_json', field, params)),
-    ...source.hiddenFields.map((field) => csvJsonFieldSql('i.hidden_json', field, params)),
+export function csvLineSql(source: ExportSource, params: PathParams): ItemJoinedLines {
+  const answers = source.questions.map((question) => csvJsonField('j.answer_json', question.id, params));
+  const fields = [
+    ...source.payloadFields.map((field) => csvJsonField('i.payload_json', field, params)),
+    ...source.hiddenFields.map((field) => csvJsonField('i.hidden_json', field, params)),
   ];
   const separated = (cells: string[]) => cells.flatMap((cell, index) => (index ? ["','", cell] : [cell]));
-  return { head: concatSql(separated(head)), tail: concatSql([...tail.flatMap((cell) => ["','", cell]), 'char(13, 10)']) };
+  const before = concatSql(
+    separated([
+      params.text(csvField(neutraliseFormula(source.campaign.name))),
+      'j.id',
+      'i.id',
+      'i.position',
+      // items.kind is one of four plain words (a CHECK constraint): quoted without csvTextSql's tests.
+      `'"' || i.kind || '"'`,
+      csvTextSql(raterSql(source)),
+    ]),
+  );
+  const after = concatSql(
+    separated([
+      // Our own JSON (it starts with "{"): quoted, never a formula.
+      `'"' || replace(${SHOWN_ORDER_SQL}, '"', '""') || '"'`,
+      'j.active_ms',
+      isoSql('a.leased_at'),
+      isoSql('j.submitted_at'),
+    ]),
+  );
+  // b.c0 = before, b.c1.. = the answers' JSON values, then after.
+  const head = concatSql(separated(['b.c0', ...answers.map((answer, index) => answer.cell(`b.c${index + 1}`)), `b.c${answers.length + 1}`]));
+  // v.c0 = the condition, v.c1.. = the fields' JSON values.
+  const tail = concatSql([...["','", csvTextSql('v.c0')], ...fields.flatMap((field, index) => ["','", field.cell(`v.c${index + 1}`)]), 'char(13, 10)']);
+  return {
+    judgementValues: [before, ...answers.map((answer) => answer.value), after],
+    head,
+    itemValues: ['i.condition', ...fields.map((field) => field.value)],
+    tail,
+  };
 }
 
 export async function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
   file.write(`${csvHeader(source).map((name) => csvField(neutraliseFormula(name))).join(',')}\r\n`);
   const params = new PathParams();
-  const line = csvLineSql(source, params);
-  for (const batch of itemJoinedLineBatches(source.db, source.campaign.id, line.head, line.tail, params.values)) {
-    file.write(batch.text);
+  for (const batch of itemJoinedLineBatches(source.db, source.campaign.id, csvLineSql(source, params), params.values)) {
+    file.writeBytes(batch.bytes, true);
     await meter.advance(batch.rows);
   }
 }

@@ -35,7 +35,7 @@ export async function writeJsonl(source: ExportSource, file: AtomicFile, meter: 
   const params = new PathParams();
   const lineSql = jsonlLineSql(source, params);
   for (const batch of lineBatches(source.db, source.campaign.id, lineSql, params.values)) {
-    file.write(batch.text);
+    file.writeBytes(batch.bytes, true);
     await meter.advance(batch.rows);
   }
 }

@@ -7,6 +7,7 @@
 // cursor stays open between them. Only fixed SQL text is built here: question ids and payload
 // field names reach SQLite as bound JSON paths (@p0, @p1, ...), never as SQL.
 import type { QuestionSpec } from '../contract/types';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
@@ -50,16 +51,36 @@ export const csvTextSql = (value: string): string =>
 /**
  * A CSV cell for one top-level key of a JSON column, as textCell() would write it: numbers as
  * written in the JSON, booleans as true/false, strings neutralised, arrays/objects as JSON text.
+ * In two parts, because SQLite evaluates an expression again wherever it is used: `value` looks
+ * the key up once (into a materialised column, see itemJoinedLineBatches) and `cell(ref)`
+ * formats that column.
  */
-export function csvJsonFieldSql(doc: string, key: string, params: PathParams): string {
+export interface CsvJsonField {
+  value: string;
+  cell: (ref: string) => string;
+}
+
+export function csvJsonField(doc: string, key: string, params: PathParams): CsvJsonField {
   if (!sqlPathSafe(key)) {
     // Rare: a key SQLite's path syntax cannot name. json_each matches the key as a bound value.
     const k = params.text(key);
-    return `COALESCE((SELECT CASE e.type WHEN 'integer' THEN CAST(e.value AS TEXT) WHEN 'real' THEN CAST(e.value AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN '' ELSE ${csvTextSql('e.value')} END FROM json_each(${doc}) e WHERE e.key = ${k}), '')`;
+    const value = `COALESCE((SELECT CASE e.type WHEN 'integer' THEN CAST(e.value AS TEXT) WHEN 'real' THEN CAST(e.value AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN '' ELSE ${csvTextSql('e.value')} END FROM json_each(${doc}) e WHERE e.key = ${k}), '')`;
+    return { value, cell: (ref) => ref };
   }
-  const p = params.path(key);
-  return `CASE json_type(${doc}, ${p}) WHEN 'integer' THEN ${doc} -> ${p} WHEN 'real' THEN ${doc} -> ${p} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN '' ELSE ${csvTextSql(`${doc} ->> ${p}`)} END`;
+  return { value: `${doc} -> ${params.path(key)}`, cell: csvJsonValueSql };
 }
+
+/**
+ * The CSV cell for JSON text `v` (from `doc -> path`; NULL when the key is missing). A string
+ * without a backslash holds no quote or control character, so its JSON text already is the
+ * quoted CSV cell and only a leading formula character needs the single quote; other strings
+ * are unescaped (`->> '$'`) and quoted. Lists and objects are quoted JSON text.
+ */
+export const csvJsonValueSql = (v: string): string =>
+  `CASE WHEN ${v} IS NULL OR ${v} = 'null' THEN '' ` +
+  `WHEN unicode(${v}) = 34 THEN (CASE WHEN instr(${v}, '\\') THEN ${csvTextSql(`(${v} ->> '$')`)} ` +
+  `WHEN substr(${v}, 2, 1) IN ('=', '+', '-', '@', char(9), char(13)) THEN '"''' || substr(${v}, 2) ELSE ${v} END) ` +
+  `WHEN unicode(${v}) IN (91, 123) THEN '"' || replace(${v}, '"', '""') || '"' ELSE ${v} END`;
 
 /** One answer as a Parquet value: scale answers as integers, strings as they are, lists as JSON text. */
 export function parquetAnswerSql(question: QuestionSpec, params: PathParams): string {
@@ -89,48 +110,68 @@ export const raterSql = (source: ExportSource): string => (source.revealRaters ?
  * the Parquet writer checks that judgement ids arrive increasing, and the tests check line order.
  */
 export function* batches(db: Db, campaignId: number, inner: string, outer: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<unknown[]> {
-  const statement = db
-    .prepare(`SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit)`)
-    .raw();
+  const statement = db.prepare(`SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit)`);
+  yield* keysetPages(statement, campaignId, params, batchRows);
+}
+
+/**
+ * Runs a batch statement (one row: count, last judgement id, aggregates; parameters @after and
+ * @limit) from the first judgement on, each time after the last one the previous batch held.
+ */
+function* keysetPages(statement: Statement, campaignId: number, params: Record<string, unknown>, batchRows: number): Generator<unknown[]> {
+  statement.raw();
   let after = 0;
   for (;;) {
     const row = statement.get({ ...params, campaignId, after, limit: batchRows }) as unknown[];
-    const n = row[0] as number;
-    if (!n) return;
+    if (!row[0]) return;
     after = row[1] as number;
     yield row;
   }
 }
 
-/** One string per batch holding its lines, in judgement order. */
-export function* lineBatches(db: Db, campaignId: number, lineSql: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<{ text: string; rows: number }> {
-  for (const row of batches(db, campaignId, `${lineSql} AS line`, `group_concat(line, '')`, params, batchRows)) {
-    yield { rows: row[0] as number, text: row[2] as string };
+/**
+ * The lines of one batch, in judgement order, as UTF-8 bytes: a BLOB comes back as a Buffer in one
+ * copy, where text would be decoded into a JavaScript string and encoded again for the file.
+ */
+export interface LineBatch {
+  bytes: Buffer;
+  rows: number;
+}
+
+export function* lineBatches(db: Db, campaignId: number, lineSql: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<LineBatch> {
+  for (const row of batches(db, campaignId, `${lineSql} AS line`, `CAST(group_concat(line, '') AS BLOB)`, params, batchRows)) {
+    yield { rows: row[0] as number, bytes: row[2] as Buffer };
   }
 }
 
 /**
- * Lines in two parts: `headSql` per judgement and `tailSql` per item (its payload and hidden
+ * Lines in two parts, a head per judgement and a tail per item (its condition, payload and hidden
  * cells), the tail computed once per item in the batch rather than once per rater: with overlap 5
- * that is a fifth of the JSON field extraction, which dominates the CSV export. CROSS JOIN keeps
- * b (materialised in judgement order) as the outer loop, so the lines concatenate in that order.
+ * that is a fifth of the JSON field extraction, which dominates the CSV export. Values that a
+ * cell uses more than once are materialised first (`judgementValues` as b.c0, b.c1, ...,
+ * `itemValues` as v.c0, ...): SQLite evaluates an expression again wherever it is written. CROSS
+ * JOIN keeps b (materialised in judgement order) as the outer loop, so the lines concatenate in
+ * that order.
  */
-export function* itemJoinedLineBatches(db: Db, campaignId: number, headSql: string, tailSql: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<{ text: string; rows: number }> {
-  const statement = db
-    .prepare(
-      `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item, ${headSql} AS head ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit),
-            t AS MATERIALIZED (SELECT i.id AS item, ${tailSql} AS tail FROM items i WHERE i.id IN (SELECT item FROM b))
-       SELECT COUNT(*), MAX(b.jid), group_concat(b.head || t.tail, '') FROM b CROSS JOIN t ON t.item = b.item`,
-    )
-    .raw();
-  let after = 0;
-  for (;;) {
-    const row = statement.get({ ...params, campaignId, after, limit: batchRows }) as unknown[];
-    const rows = row[0] as number;
-    if (!rows) return;
-    after = row[1] as number;
-    yield { rows, text: row[2] as string };
-  }
+export interface ItemJoinedLines {
+  judgementValues: string[];
+  /** The judgement's cells, over b.c0, b.c1, ... */
+  head: string;
+  /** Per-item values over the items table `i`. */
+  itemValues: string[];
+  /** The item's cells, over v.c0, v.c1, ... */
+  tail: string;
+}
+
+export function* itemJoinedLineBatches(db: Db, campaignId: number, lines: ItemJoinedLines, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<LineBatch> {
+  const columns = (values: string[]) => values.map((value, index) => `, ${value} AS c${index}`).join('');
+  const statement = db.prepare(
+    `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${columns(lines.judgementValues)} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit),
+          v AS MATERIALIZED (SELECT i.id AS item${columns(lines.itemValues)} FROM items i WHERE i.id IN (SELECT item FROM b)),
+          t AS MATERIALIZED (SELECT v.item, ${lines.tail} AS tail FROM v)
+     SELECT COUNT(*), MAX(b.jid), CAST(group_concat(${lines.head} || t.tail, '') AS BLOB) FROM b CROSS JOIN t ON t.item = b.item`,
+  );
+  for (const row of keysetPages(statement, campaignId, params, batchRows)) yield { rows: row[0] as number, bytes: row[2] as Buffer };
 }
 
 /**
