@@ -2,7 +2,8 @@
 // vector); the SAE's encoder reads each direction with one feature (W_enc[:, c] = e_c, b_enc -0.5)
 // and the decoder holds it. Documents: images (4x4 base tile + a 2x2 anyres tile, newline rows) plus
 // caption tokens. Concept 0 fires on patches only (image-only), concept 1 on the word "red"
-// (text-only), concept 2 on patches of "circle" images and on the word "circle" (shared).
+// (text-only), concept 2 on patches of "circle" images and on the word "circle" (shared). With
+// `anyresPeak`, concept 3 fires on base patch 0 and harder on anyres tile 1, patch 3 of odd documents.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -11,6 +12,8 @@ import { npyBytes, safetensorsBytes, writeSaeLensDir, type RawSae } from '../eng
 export const D_IN = 64;
 export const D_SAE = 96;
 export const CONCEPTS = { imageOnly: 0, textOnly: 1, shared: 2 };
+/** Planted only with `anyresPeak`: its examples peak in the anyres tile, not the base grid. */
+export const ANYRES_CONCEPT = 3;
 
 export interface SyntheticCorpus {
   sidecar: string;
@@ -28,7 +31,7 @@ function png(dir: string, name: string, shade: number): string {
   return name;
 }
 
-export function writeSyntheticCorpus(dir: string, options: { docs?: number; shards?: number; npy?: boolean } = {}): SyntheticCorpus {
+export function writeSyntheticCorpus(dir: string, options: { docs?: number; shards?: number; npy?: boolean; anyresPeak?: boolean } = {}): SyntheticCorpus {
   fs.mkdirSync(dir, { recursive: true });
   const nDocs = options.docs ?? 12;
   const nShards = options.shards ?? 2;
@@ -69,6 +72,7 @@ export function writeSyntheticCorpus(dir: string, options: { docs?: number; shar
           const planted: [number, number][] = [];
           if (tile === 0 && r === 1) planted.push([CONCEPTS.imageOnly, strength]); // row 1 of the base tile
           if (circle && tile === 0 && p === 5) planted.push([CONCEPTS.shared, strength]);
+          if (options.anyresPeak && d % 2 === 1 && p === tile * 3) planted.push([ANYRES_CONCEPT, strength + tile]);
           rows.push({ doc: id, kind: 'image', x: vec(d * 100 + tile * 20 + p, planted), tile, pos: p });
         }
         // image-newline row: a huge value on the image-only direction that must be excluded

@@ -1,20 +1,32 @@
 import { getSaeByName } from '../../importers/sae-import';
+import type { ExampleView } from '../../contract/types';
 import { getFeature } from '../../store/features';
 import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 
-type ExampleLike = { tokens: { value: number }[] | null; image: { cols: number; patches: number[] } | null };
+type ExampleLike = Pick<ExampleView, 'tokens' | 'image'>;
 
-/** Where an example peaks: a token index, or a base-tile patch with its row and column (first of ties). */
-export function maxPosition(e: ExampleLike): { token: number; value: number } | { patch: number; row: number; col: number; value: number } | null {
-  let best: { token: number; value: number } | { patch: number; row: number; col: number; value: number } | null = null;
+/** Where an example peaks: a text token, or an image patch of tile 0 (the base grid) or anyres tile k, as the feature page numbers them. */
+export type MaxPosition = { token: number; value: number } | { tile: number; patch: number; row: number; col: number; value: number };
+
+/**
+ * The example's largest positive activation over its tokens, the base grid and every anyres tile
+ * (first of ties in that order), or null when nothing fired. `patch` is row-major within its tile.
+ */
+export function maxPosition(e: ExampleLike): MaxPosition | null {
+  let best: MaxPosition | null = null;
   e.tokens?.forEach((t, i) => {
     if (t.value > 0 && (!best || t.value > best.value)) best = { token: i, value: t.value };
   });
-  e.image?.patches.forEach((v, i) => {
-    if (v > 0 && (!best || v > best.value)) best = { patch: i, row: Math.floor(i / e.image!.cols), col: i % e.image!.cols, value: v };
-  });
+  if (!e.image) return best;
+  // Projects mined before every tile was stored have no values for anyres tiles (patches: null).
+  const tiles = [{ tile: 0, cols: e.image.cols, patches: e.image.patches as number[] | null }, ...(e.image.anyres ?? [])];
+  for (const { tile, cols, patches } of tiles) {
+    patches?.forEach((v, patch) => {
+      if (v > 0 && (!best || v > best.value)) best = { tile, patch, row: Math.floor(patch / cols), col: patch % cols, value: v };
+    });
+  }
   return best;
 }
 
