@@ -25,11 +25,15 @@ export function toStoredPath(projectDir: string, file: string): string {
     [path.resolve(projectDir), absolute],
     [realOrResolved(projectDir), realOrResolved(absolute)],
   ]) {
-    const relative = path.relative(dir, target);
-    const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
-    if (relative !== '' && !outside) return relative.split(path.sep).join('/');
+    if (isInside(dir, target)) return path.relative(dir, target).split(path.sep).join('/');
   }
   return absolute;
+}
+
+/** `file` lies below `folder` (not the folder itself); both absolute. */
+export function isInside(folder: string, file: string): boolean {
+  const relative = path.relative(folder, file);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 /** The absolute path of a stored reference: absolute paths as they are, relative ones against the project folder. */

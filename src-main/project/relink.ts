@@ -3,13 +3,15 @@
 // changed is looked for in a search folder by base name and size, and accepted only when its sha256
 // equals the one recorded at import: the name alone would happily take layer 10's
 // sae_weights.safetensors for layer 5's. All paths are updated in one transaction, so a relink
-// either applies every match it found or, on error, nothing.
+// either applies every match it found or, on error, nothing. A delphi cache imported without an SAE
+// creates a "precomputed" SAE whose path is the cache folder and which has no files of its own (the
+// splits are its corpus's shards): that folder follows its splits.
 import fs from 'node:fs';
 import path from 'node:path';
 import { hashFile } from '../engine/formats/hashing';
 import { AppError } from '../util/errors';
 import type { Project } from './project';
-import { resolveStoredPath, toStoredPath } from './references';
+import { isInside, resolveStoredPath, toStoredPath } from './references';
 
 /** How deep below the search folder we look: enough for a project or data tree, not a whole disk. */
 export const RELINK_MAX_DEPTH = 8;
@@ -21,6 +23,7 @@ export interface RelinkEntry {
   file: string;
   /** the path as recorded before the relink (relative to the project folder, or absolute) */
   recorded: string;
+  /** '' for a precomputed SAE's cache folder: it is verified through its splits */
   sha256: string;
   status: 'present' | 'relinked' | 'missing';
   /** where the file is now recorded, when relinked */
@@ -148,10 +151,37 @@ async function relinkSae(project: Project, sae: SaeRow, found: Map<string, Found
   return { entries: refs.map((ref) => entry(ref, needsRelink(ref) ? 'missing' : 'present')) };
 }
 
+/**
+ * A precomputed SAE (no files of its own) whose folder is missing moves with the shards recorded
+ * inside it: when every one of them was relinked, to the same place relative to the folder, the
+ * folder is recorded there. `moves` are every shard's recorded place and, when relinked, its new one.
+ */
+function relinkSaeFolder(project: Project, sae: SaeRow, moves: { from: string; to?: string }[]) {
+  const root = resolveStoredPath(project.dir, sae.path);
+  const entry = (status: RelinkEntry['status'], now?: string): RelinkEntry => ({
+    kind: 'sae',
+    owner: sae.name,
+    file: `${path.basename(root)}/`,
+    recorded: sae.path,
+    sha256: '',
+    status,
+    ...(now ? { path: now } : {}),
+  });
+  if (fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return { entries: [entry('present')] };
+  const inside = moves.filter((m) => isInside(root, m.from));
+  const newRoots = new Set(inside.map((m) => m.to && path.resolve(path.dirname(m.to), path.relative(path.dirname(m.from), root))));
+  const [newRoot] = newRoots;
+  if (inside.length === 0 || newRoots.size !== 1 || !newRoot || !fs.statSync(newRoot, { throwIfNoEntry: false })?.isDirectory()) return { entries: [entry('missing')] };
+  const stored = toStoredPath(project.dir, newRoot);
+  return { entries: [entry('relinked', stored)], update: { id: sae.id, path: stored, configJson: sae.config_json } };
+}
+
 export async function relinkProject(project: Project, searchFolder: string): Promise<RelinkResult> {
   const search = path.resolve(searchFolder);
   if (!fs.statSync(search, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_found', `--search ${search}: expected an existing folder`);
-  const saes = project.db.prepare('SELECT id, name, path, config_json FROM saes ORDER BY id').all() as SaeRow[];
+  // An SAE without a path (made in code, e.g. by tests) references nothing.
+  const saes = project.db.prepare('SELECT id, name, path, config_json FROM saes WHERE path IS NOT NULL ORDER BY id').all() as SaeRow[];
+  const filesOf = (sae: SaeRow) => (JSON.parse(sae.config_json) as { files?: { path: string }[] }).files ?? [];
   const shards = project.db
     .prepare('SELECT a.id, c.name AS corpus, a.path, a.size, a.sha256 FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id, a.ordinal')
     .all() as ShardRow[];
@@ -159,22 +189,18 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
 
   // One walk of the search folder, for the base names of every reference.
   const names = new Set<string>(shardRefs.map(({ ref }) => path.basename(ref.absolute)));
-  for (const sae of saes) for (const f of (JSON.parse(sae.config_json) as { files?: { path: string }[] }).files ?? []) names.add(path.basename(resolveStoredPath(project.dir, f.path)));
+  for (const sae of saes) for (const f of filesOf(sae)) names.add(path.basename(resolveStoredPath(project.dir, f.path)));
   const found = findByName(search, names);
   const sha256Of = hashCache();
 
-  const references: RelinkEntry[] = [];
-  const saeUpdates: { id: number; path: string; configJson: string }[] = [];
-  for (const sae of saes) {
-    const outcome = await relinkSae(project, sae, found, sha256Of);
-    references.push(...outcome.entries);
-    if (outcome.update) saeUpdates.push(outcome.update);
-  }
+  // Shards first: a precomputed SAE's folder follows its splits. SAEs are still reported first.
+  const shardEntries: RelinkEntry[] = [];
   const shardUpdates: { id: number; path: string }[] = [];
+  const shardMoves: { from: string; to?: string }[] = [];
   for (const { row, ref } of shardRefs) {
     const base = { kind: 'shard' as const, owner: row.corpus, file: path.basename(ref.absolute), recorded: ref.recorded, sha256: ref.sha256 };
     if (!needsRelink(ref)) {
-      references.push({ ...base, status: 'present' });
+      shardEntries.push({ ...base, status: 'present' });
       continue;
     }
     let now: string | undefined;
@@ -182,14 +208,24 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
       now = candidate;
       break;
     }
+    shardMoves.push({ from: ref.absolute, ...(now ? { to: now } : {}) });
     if (!now) {
-      references.push({ ...base, status: 'missing' });
+      shardEntries.push({ ...base, status: 'missing' });
       continue;
     }
     const stored = toStoredPath(project.dir, now);
     shardUpdates.push({ id: row.id, path: stored });
-    references.push({ ...base, status: 'relinked', path: stored });
+    shardEntries.push({ ...base, status: 'relinked', path: stored });
   }
+
+  const references: RelinkEntry[] = [];
+  const saeUpdates: { id: number; path: string; configJson: string }[] = [];
+  for (const sae of saes) {
+    const outcome = filesOf(sae).length === 0 ? relinkSaeFolder(project, sae, shardMoves) : await relinkSae(project, sae, found, sha256Of);
+    references.push(...outcome.entries);
+    if (outcome.update) saeUpdates.push(outcome.update);
+  }
+  references.push(...shardEntries);
 
   project.db.transaction(() => {
     const saeStatement = project.db.prepare('UPDATE saes SET path = ?, config_json = ? WHERE id = ?');
