@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BackgroundWriter } from './background-writer';
+import { BackgroundWriter, copyBytes } from './background-writer';
 
 const FLUSH_BYTES = 1 << 20;
 /**
@@ -65,7 +65,7 @@ export class AtomicFile {
       this.background.write(bytes, owned);
       return;
     }
-    this.held.push(owned ? bytes : bytes.slice());
+    this.held.push(owned ? bytes : copyBytes(bytes));
     this.heldBytes += bytes.length;
     if (this.heldBytes < BACKGROUND_FROM_BYTES) return;
     this.background = new BackgroundWriter(this.fd);

@@ -64,6 +64,12 @@ port.on('message', (message) => {
 });
 `;
 
+/**
+ * A copy of `bytes` in its own ArrayBuffer. Not bytes.slice(): on a Buffer that is a view of the
+ * same memory, so a caller reusing its buffer would change (or, once transferred, lose) the data.
+ */
+export const copyBytes = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
+
 export class BackgroundWriter {
   private readonly state = new Int32Array(new SharedArrayBuffer(16));
   private readonly port: MessagePort;
@@ -97,7 +103,7 @@ export class BackgroundWriter {
     this.throwIfFailed();
     this.waitForRoom(bytes.length);
     const whole = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    const chunk = whole ? bytes : bytes.slice();
+    const chunk = whole ? bytes : copyBytes(bytes);
     this.port.postMessage({ chunk }, [chunk.buffer as ArrayBuffer]);
     this.queued.push(chunk.length);
     this.queuedBytes += chunk.length;
