@@ -118,7 +118,7 @@ export function* batches(db: Db, campaignId: number, inner: string, outer: strin
  * Runs a batch statement (one row: count, last judgement id, aggregates; parameters @after and
  * @limit) from the first judgement on, each time after the last one the previous batch held.
  */
-function* keysetPages(statement: Statement, campaignId: number, params: Record<string, unknown>, batchRows: number): Generator<unknown[]> {
+export function* keysetPages(statement: Statement, campaignId: number, params: Record<string, unknown>, batchRows: number): Generator<unknown[]> {
   statement.raw();
   let after = 0;
   for (;;) {

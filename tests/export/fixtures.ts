@@ -2,11 +2,12 @@
 // answer with submitJudgement, so every row carries the option order that rater was shown.
 import type { Answer, RaterItem } from '../../src-main/contract/types';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
-import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
+import { BUILTIN_TEMPLATES, showPairs, showQuestions } from '../../src-main/domain/templates';
+import { shownOrderJson } from '../../src-main/export/shown-order';
 import type { Project } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import type { RaterRecord } from '../../src-main/store/raters';
-import { makeConceptCampaign, makeRater } from '../helpers/factories';
+import { conceptItems, makeConceptCampaign, makeRater } from '../helpers/factories';
 
 /** Lets a rater answer every item they can get, choosing the answer with `answer`. */
 export function rateAll(project: Project, rater: RaterRecord, answer: (item: RaterItem, index: number) => Answer, activeMs = 1500): number {
@@ -79,3 +80,50 @@ export function ratedFeatureLabelCampaign(project: Project) {
 }
 
 export const conceptTemplate = BUILTIN_TEMPLATES['concept-choice'];
+
+/**
+ * A concept-choice campaign large enough for several export batches and Parquet row groups,
+ * written with plain inserts (rating 60k judgements through submitJudgement would take minutes).
+ * Judgements go round by round (every item's first rating, then every item's second, ...), so an
+ * item's ratings are far apart and land in different batches; every seventh judgement is undone
+ * and submitted again, so superseded rows sit between live ones. Items alternate between a
+ * condition and none.
+ */
+export function bulkConceptCampaign(project: Project, options: { items: number; overlap: number; raters: number }) {
+  const db = project.db;
+  const items = conceptItems(options.items).map((item, index) => ({ ...item, condition: index % 2 ? item.condition : undefined }));
+  const campaignId = insertCampaign(db, { name: 'Bulk concept', template: conceptTemplate, instructions: 'Pick the concept.', overlap: options.overlap, leaseSeconds: 600, seed: 7 }, items);
+  const itemIds = db.prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position').pluck().all(campaignId) as number[];
+  db.transaction(() => {
+    const insertRater = db.prepare('INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const raters = Array.from({ length: options.raters }, (_, r) => ({
+      id: Number(insertRater.run(campaignId, `rater ${r}`, `R${String(r + 1).padStart(3, '0')}`, `bulk-token-${r}`, 500 + r, 0).lastInsertRowid),
+      seed: 500 + r,
+    }));
+    const insertAssignment = db.prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)");
+    const insertJudgement = db.prepare(
+      'INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at, supersedes_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const start = Date.UTC(2025, 2, 1);
+    let count = 0;
+    for (let round = 0; round < options.overlap; round++) {
+      items.forEach((item, index) => {
+        const rater = raters[(index + round * 7) % raters.length];
+        const shownRecord = { questions: showQuestions(conceptTemplate, item.payload, rater.seed, itemIds[index]), pairs: showPairs(conceptTemplate, rater.seed, itemIds[index]) };
+        const shown = JSON.stringify(shownRecord);
+        const leasedAt = start + count * 997;
+        const assignmentId = Number(insertAssignment.run(itemIds[index], rater.id, shown, leasedAt, leasedAt + 600_000).lastInsertRowid);
+        const options = (item.payload as { options: string[] }).options;
+        const submit = (choice: string, supersedes: number | null) =>
+          Number(insertJudgement.run(assignmentId, 'submit', JSON.stringify({ concept: choice }), shown, shownOrderJson(shownRecord), 1000 + (count % 5000), leasedAt + 4000, supersedes).lastInsertRowid);
+        let live = submit(options[(index + round) % 4], null);
+        if (count % 7 === 0) {
+          const undo = Number(insertJudgement.run(assignmentId, 'undo', '{}', shown, null, 0, leasedAt + 4500, live).lastInsertRowid);
+          live = submit(options[(index + round + 1) % 4], undo);
+        }
+        count++;
+      });
+    }
+  })();
+  return { campaignId };
+}
