@@ -12,6 +12,7 @@ const entries = {
   preload: 'src-main/shell/preload.ts',
   'engine-worker': 'src-main/engine/worker.ts',
   'results-worker': 'src-main/results/worker.ts',
+  'export-batch-worker': 'src-main/export/batch-worker.ts',
 };
 
 const started = Date.now();

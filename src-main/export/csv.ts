@@ -75,7 +75,7 @@ export function csvLineSql(source: ExportSource, params: PathParams): ItemJoined
 export async function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
   file.write(`${csvHeader(source).map((name) => csvField(neutraliseFormula(name))).join(',')}\r\n`);
   const params = new PathParams();
-  for (const batch of itemJoinedLineBatches(source.db, source.campaign.id, csvLineSql(source, params), params.values)) {
+  for (const batch of itemJoinedLineBatches(source, csvLineSql(source, params), params.values)) {
     file.writeBytes(batch.bytes, true);
     await meter.advance(batch.rows);
   }

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { AtomicDir, AtomicFile } from './atomic-output';
+import { BatchReader } from './batch-reader';
 import { writeCsv } from './csv';
 import { writeHfCard } from './hf-card';
 import { writeJsonl } from './jsonl';
@@ -15,8 +16,8 @@ import { writeNeuronpedia } from './neuronpedia';
 import { writeParquet } from './parquet';
 import { ProgressMeter, type ProgressOptions } from './progress';
 import { buildProvenance, type OutputFileRecord } from './provenance';
-import { openExportSource, type ExportSource } from './source';
-import { malformedJsonError } from './sql-rows';
+import { estimateLiveJudgements, openExportSource, type ExportSource } from './source';
+import { BATCH_ROWS, malformedJsonError } from './sql-rows';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -66,20 +67,51 @@ export function isExportFormat(value: string): value is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(value);
 }
 
+/** Formats whose batch queries a second connection can share (batch-reader.ts). */
+const BATCHED_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'parquet', 'hf'];
+/** Below this many judgements starting the reader thread costs more than it saves. */
+const BATCH_READER_FROM_ROWS = 4 * BATCH_ROWS;
+
+interface Snapshot {
+  reader: Db;
+  batchReader: BatchReader | null;
+  /** The progress total, when it was counted to decide on the batch reader. */
+  total?: number;
+  close: () => void;
+}
+
 /**
  * The export reads through its own read-only connection inside one read transaction: a consistent
  * snapshot even while raters keep submitting, and the project's connection stays free for other
- * requests whenever the export yields (see ProgressMeter.pause). In-memory databases (tests) have
- * no file to reopen and are read directly.
+ * requests whenever the export yields (see ProgressMeter.pause). Large batched exports get a
+ * second reader on the same snapshot in a worker thread; when that cannot be had (the project's
+ * connection is inside a transaction, or another process holds the write lock), the export reads
+ * on one connection as before. In-memory databases (tests) have no file to reopen and are read
+ * directly.
  */
-function openSnapshot(db: Db): { reader: Db; close: () => void } {
-  if (db.memory) return { reader: db, close: () => {} };
+async function openSnapshot(db: Db, campaignId: number, format: ExportFormat): Promise<Snapshot> {
+  if (db.memory) return { reader: db, batchReader: null, close: () => {} };
+  const total = BATCHED_FORMATS.includes(format) && !db.readonly ? estimateLiveJudgements(db, campaignId) : undefined;
+  const wantsHelper = total !== undefined && total >= BATCH_READER_FROM_ROWS;
+  let batchReader = wantsHelper ? await BatchReader.start(db.name).catch(() => null) : null;
   const reader = new Database(db.name, { readonly: true, fileMustExist: true });
   reader.pragma('busy_timeout = 5000');
-  reader.exec('BEGIN');
+  if (batchReader) {
+    try {
+      if (db.inTransaction) throw new Error('the project connection is inside a transaction');
+      batchReader.pinSnapshot(db, reader);
+    } catch {
+      batchReader.close();
+      batchReader = null;
+    }
+  }
+  if (!reader.inTransaction) reader.exec('BEGIN');
   return {
     reader,
+    batchReader,
+    total,
     close: () => {
+      batchReader?.close();
       if (reader.inTransaction) reader.exec('COMMIT');
       reader.close();
     },
@@ -88,9 +120,9 @@ function openSnapshot(db: Db): { reader: Db; close: () => void } {
 
 export async function exportCampaign(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {
   if (!isExportFormat(options.format)) throw new AppError('invalid_input', `format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${options.format}"`);
-  const snapshot = openSnapshot(db);
+  const snapshot = await openSnapshot(db, campaignId, options.format);
   try {
-    return await exportFrom(snapshot.reader, campaignId, options);
+    return await exportFrom(snapshot.reader, campaignId, options, snapshot);
   } catch (error) {
     throw malformedJsonError(snapshot.reader, campaignId, error);
   } finally {
@@ -98,8 +130,8 @@ export async function exportCampaign(db: Db, campaignId: number, options: Export
   }
 }
 
-async function exportFrom(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {
-  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters, fullShown: options.fullShown });
+async function exportFrom(db: Db, campaignId: number, options: ExportOptions, snapshot: Snapshot): Promise<ExportResult> {
+  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters, fullShown: options.fullShown, batchReader: snapshot.batchReader, total: snapshot.total });
   const exportedAt = new Date();
   const meter = new ProgressMeter(source.total, options);
   const finalProgress = () => options.onProgress?.(meter.snapshot());

@@ -34,7 +34,7 @@ export function judgementRecord(campaignName: string, row: ExportRow, rater = ro
 export async function writeJsonl(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
   const params = new PathParams();
   const lineSql = jsonlLineSql(source, params);
-  for (const batch of lineBatches(source.db, source.campaign.id, lineSql, params.values)) {
+  for (const batch of lineBatches(source, lineSql, params.values)) {
     file.writeBytes(batch.bytes, true);
     await meter.advance(batch.rows);
   }

@@ -12,9 +12,9 @@ import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } fr
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
 import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
-import { BATCH_ROWS, keysetPages, parquetAnswerSql, PathParams, raterSql } from './sql-rows';
+import { parquetAnswerSql, PathParams, raterSql, WINDOW_SQL, windowRows } from './sql-rows';
 
-export const ROW_GROUP_ROWS = 50_000;
+export const ROW_GROUP_ROWS = 32_768;
 
 type ColumnType = 'STRING' | 'INT32' | 'TIMESTAMP';
 interface ColumnSpec {
@@ -138,7 +138,7 @@ export function batchSql(columns: ColumnSpec[]): string {
       .join('');
   // b is materialised in judgement order and v holds each of the batch's items once; each side is
   // aggregated in one scan, so its columns line up with each other (and v's with its item ids).
-  return `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${values('judgement')} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit),
+  return `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${values('judgement')} ${LIVE_FROM} ${WINDOW_SQL}),
                v AS MATERIALIZED (SELECT i.id AS item${values('item')} FROM items i WHERE i.id IN (SELECT item FROM b))
           SELECT * FROM (SELECT COUNT(*), MAX(jid), json_group_array(item)${aggregates('judgement')} FROM b)
           CROSS JOIN (SELECT json_group_array(item)${aggregates('item')} FROM v)`;
@@ -147,8 +147,10 @@ export function batchSql(columns: ColumnSpec[]): string {
 export async function writeParquet(source: ExportSource, file: AtomicFile, meter: ProgressMeter, kvMetadata: Record<string, string> = {}): Promise<void> {
   const params = new PathParams();
   const columns = parquetColumns(source, params);
-  const empty = () => columns.map(() => [] as unknown[]);
-  let data = empty();
+  // Each column's value arrays, one per batch, joined into one array per row group at flush.
+  let chunks = columns.map(() => [] as unknown[][]);
+  let groupRows = 0;
+  let data: unknown[][] = columns.map(() => []);
   const columnSources = (): ColumnSource[] =>
     columns.map((column, index) => ({
       name: column.name,
@@ -166,47 +168,45 @@ export async function writeParquet(source: ExportSource, file: AtomicFile, meter
   });
   const interner = new DocumentInterner();
   const flush = () => {
-    if (data[0].length === 0) return;
+    if (groupRows === 0) return;
+    data = chunks.map((batches) => (batches.length === 1 ? batches[0] : ([] as unknown[]).concat(...batches)));
     writer.write({ columnData: columnSources(), rowGroupSize: ROW_GROUP_ROWS });
-    data = empty();
+    chunks = columns.map(() => []);
+    data = [];
+    groupRows = 0;
     interner.clear();
   };
-  const statement = source.db.prepare(batchSql(columns));
   const campaign = source.campaign.name;
   const idColumn = columns.findIndex((column) => column.name === 'judgement_id');
   // Aggregate columns: count, last id, row items, judgement columns, item ids, item columns.
   const itemIdsAt = 3 + columns.length;
   let lastId = 0;
   // Row groups are whole batches: BATCH_ROWS divides ROW_GROUP_ROWS closely enough.
-  for (const row of keysetPages(statement, source.campaign.id, params.values, BATCH_ROWS)) {
+  for (const row of windowRows(source, batchSql(columns), params.values, 'delegate')) {
     const rows = row[0] as number;
-    const start = data[idColumn].length;
-    const rowItems = JSON.parse(row[2] as string) as number[];
     const itemIds = JSON.parse(row[itemIdsAt] as string) as number[];
     const itemIndex = new Map<number, number>();
     for (let k = 0; k < itemIds.length; k++) itemIndex.set(itemIds[k], k);
+    const rowItem = (JSON.parse(row[2] as string) as number[]).map((id) => itemIndex.get(id) as number);
     columns.forEach((column, index) => {
-      const cell = row[column.level === 'item' ? itemIdsAt + 1 + index : 3 + index];
+      const perItem = column.level === 'item' && column.transfer !== 'constant';
+      const cell = row[perItem ? itemIdsAt + 1 + index : 3 + index];
       const values: unknown[] =
         column.transfer === 'constant' ? new Array<string>(rows).fill(campaign) : column.transfer === 'documents' ? interner.split(cell as Buffer) : (JSON.parse(cell as string) as unknown[]);
-      const expected = column.level === 'item' && column.transfer !== 'constant' ? itemIds.length : rows;
+      const expected = perItem ? itemIds.length : rows;
       if (values.length !== expected) throw new Error(`parquet export: column ${column.name} has ${values.length} values for ${expected} ${column.level}s`);
-      const target = data[index];
-      if (column.level === 'item' && column.transfer !== 'constant') {
-        // The same value (the same object, for documents) for every judgement of an item: the
-        // writer's dictionary then finds repeats by identity instead of hashing each copy.
-        for (let k = 0; k < rows; k++) target.push(values[itemIndex.get(rowItems[k]) as number]);
-      } else {
-        for (let k = 0; k < values.length; k++) target.push(values[k]);
-      }
+      // An item's value (the same object, for documents) for each of its judgements: the writer's
+      // dictionary then finds repeats by identity instead of hashing each copy.
+      chunks[index].push(perItem ? rowItem.map((k) => values[k]) : values);
     });
     // The aggregates follow b's judgement order (see sql-rows.ts batches); check it.
-    const ids = data[idColumn] as number[];
-    for (let k = start; k < ids.length; k++) {
-      if (ids[k] <= lastId) throw new Error(`parquet export: judgement ${ids[k]} arrived after ${lastId}; rows out of order`);
-      lastId = ids[k];
+    const ids = chunks[idColumn].at(-1) as number[];
+    for (const id of ids) {
+      if (id <= lastId) throw new Error(`parquet export: judgement ${id} arrived after ${lastId}; rows out of order`);
+      lastId = id;
     }
-    if (data[0].length >= ROW_GROUP_ROWS) flush();
+    groupRows += rows;
+    if (groupRows >= ROW_GROUP_ROWS) flush();
     await meter.advance(rows);
   }
   flush();

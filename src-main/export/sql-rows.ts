@@ -7,7 +7,6 @@
 // cursor stays open between them. Only fixed SQL text is built here: question ids and payload
 // field names reach SQLite as bound JSON paths (@p0, @p1, ...), never as SQL.
 import type { QuestionSpec } from '../contract/types';
-import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
@@ -100,6 +99,43 @@ export function parquetAnswerSql(question: QuestionSpec, params: PathParams): st
 export const raterSql = (source: ExportSource): string => (source.revealRaters ? 'r.name' : 'r.pseudonym');
 
 /**
+ * A batch is a window of judgement ids, (after, after + BATCH_ROWS]: judgements are append-only, so
+ * ids are dense and a window holds at most BATCH_ROWS rows of any campaign (fewer of this one when
+ * campaigns interleave). Unlike keyset pages (after the last id the previous batch held), windows
+ * are known in advance, so two connections can read alternate ones (batch-reader.ts). The LIMIT
+ * never cuts a window short; it keeps SQLite from flattening the ordered subquery (see batches).
+ */
+export const WINDOW_SQL = 'AND j.id > @after AND j.id <= @after + @limit ORDER BY j.id LIMIT @limit';
+
+/**
+ * How a format shares the batch queries with the batch reader thread, when there is one: `share`
+ * when this thread has little else to do (JSONL, CSV: it reads every other window itself),
+ * `delegate` when it is busy with the rows (Parquet's encoding: the worker reads them all).
+ */
+export type WindowSharing = 'share' | 'delegate';
+
+/**
+ * Runs a batch statement (one row: count, last judgement id, aggregates; parameters @after and
+ * @limit, see WINDOW_SQL) over every window up to the snapshot's last judgement, in order, and
+ * yields the rows of the windows that hold any of the campaign's judgements.
+ */
+export function* windowRows(source: ExportSource, sql: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
+  const statement = source.db.prepare(sql).raw();
+  const lastId = source.db.prepare('SELECT COALESCE(MAX(id), 0) FROM judgements').pluck().get() as number;
+  const windows = Math.ceil(lastId / BATCH_ROWS);
+  const args = (window: number) => ({ ...params, campaignId: source.campaign.id, after: window * BATCH_ROWS, limit: BATCH_ROWS });
+  const helper = source.batchReader;
+  const ownWindow = (window: number) => !helper || (sharing === 'share' && window % 2 === 0);
+  // The helper works up to two windows ahead; answers come back in the order they were asked for.
+  let requested = 0;
+  for (let window = 0; window < windows; window++) {
+    for (; helper && requested < windows && requested <= window + 2; requested++) if (!ownWindow(requested)) helper.request(sql, args(requested));
+    const row = ownWindow(window) ? (statement.get(args(window)) as unknown[]) : helper!.take();
+    if (row[0]) yield row;
+  }
+}
+
+/**
  * Runs `inner` (per-row expressions over the LIVE_FROM tables, each aliased) over batches of live
  * judgements and `outer` (aggregates) over each batch. The outer query always returns n (rows in
  * the batch) and last (the batch's last judgement id).
@@ -109,24 +145,8 @@ export const raterSql = (source: ExportSource): string => (source.revealRaters ?
  * would say so explicitly but sorts every column again (2.5x slower for Parquet's 15 columns);
  * the Parquet writer checks that judgement ids arrive increasing, and the tests check line order.
  */
-export function* batches(db: Db, campaignId: number, inner: string, outer: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<unknown[]> {
-  const statement = db.prepare(`SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit)`);
-  yield* keysetPages(statement, campaignId, params, batchRows);
-}
-
-/**
- * Runs a batch statement (one row: count, last judgement id, aggregates; parameters @after and
- * @limit) from the first judgement on, each time after the last one the previous batch held.
- */
-export function* keysetPages(statement: Statement, campaignId: number, params: Record<string, unknown>, batchRows: number): Generator<unknown[]> {
-  statement.raw();
-  let after = 0;
-  for (;;) {
-    const row = statement.get({ ...params, campaignId, after, limit: batchRows }) as unknown[];
-    if (!row[0]) return;
-    after = row[1] as number;
-    yield row;
-  }
+export function batches(source: ExportSource, inner: string, outer: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
+  return windowRows(source, `SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} ${WINDOW_SQL})`, params, sharing);
 }
 
 /**
@@ -138,8 +158,8 @@ export interface LineBatch {
   rows: number;
 }
 
-export function* lineBatches(db: Db, campaignId: number, lineSql: string, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<LineBatch> {
-  for (const row of batches(db, campaignId, `${lineSql} AS line`, `CAST(group_concat(line, '') AS BLOB)`, params, batchRows)) {
+export function* lineBatches(source: ExportSource, lineSql: string, params: Record<string, unknown>): Generator<LineBatch> {
+  for (const row of batches(source, `${lineSql} AS line`, `CAST(group_concat(line, '') AS BLOB)`, params, 'share')) {
     yield { rows: row[0] as number, bytes: row[2] as Buffer };
   }
 }
@@ -163,15 +183,13 @@ export interface ItemJoinedLines {
   tail: string;
 }
 
-export function* itemJoinedLineBatches(db: Db, campaignId: number, lines: ItemJoinedLines, params: Record<string, unknown>, batchRows = BATCH_ROWS): Generator<LineBatch> {
+export function* itemJoinedLineBatches(source: ExportSource, lines: ItemJoinedLines, params: Record<string, unknown>): Generator<LineBatch> {
   const columns = (values: string[]) => values.map((value, index) => `, ${value} AS c${index}`).join('');
-  const statement = db.prepare(
-    `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${columns(lines.judgementValues)} ${LIVE_FROM} AND j.id > @after ORDER BY j.id LIMIT @limit),
+  const sql = `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${columns(lines.judgementValues)} ${LIVE_FROM} ${WINDOW_SQL}),
           v AS MATERIALIZED (SELECT i.id AS item${columns(lines.itemValues)} FROM items i WHERE i.id IN (SELECT item FROM b)),
           t AS MATERIALIZED (SELECT v.item, ${lines.tail} AS tail FROM v)
-     SELECT COUNT(*), MAX(b.jid), CAST(group_concat(${lines.head} || t.tail, '') AS BLOB) FROM b CROSS JOIN t ON t.item = b.item`,
-  );
-  for (const row of keysetPages(statement, campaignId, params, batchRows)) yield { rows: row[0] as number, bytes: row[2] as Buffer };
+     SELECT COUNT(*), MAX(b.jid), CAST(group_concat(${lines.head} || t.tail, '') AS BLOB) FROM b CROSS JOIN t ON t.item = b.item`;
+  for (const row of windowRows(source, sql, params, 'share')) yield { rows: row[0] as number, bytes: row[2] as Buffer };
 }
 
 /**

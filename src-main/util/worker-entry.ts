@@ -3,7 +3,7 @@
 // .ts entry, loaded through tsx.
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 
 export interface WorkerEntry {
   file: string;
@@ -22,10 +22,10 @@ export function workerEntry(bundleName: string, sourcePath: string): WorkerEntry
   return { file: join(dirname(here), '..', sourcePath), tsLoader: 'tsx' };
 }
 
-export function spawnWorker(entry: WorkerEntry, workerData?: unknown): Worker {
-  if (!entry.tsLoader) return new Worker(entry.file, { workerData });
+export function spawnWorker(entry: WorkerEntry, workerData?: unknown, transferList?: Transferable[]): Worker {
+  if (!entry.tsLoader) return new Worker(entry.file, { workerData, transferList });
   // Node 20 does not apply `execArgv: ['--import', 'tsx']` to a worker's own entry, so a small
   // bootstrap registers tsx's ESM hooks and then imports the .ts entry.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(entry.file).href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, workerData, transferList });
 }

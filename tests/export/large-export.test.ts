@@ -1,14 +1,15 @@
-// The large formats over a campaign of several export batches and two Parquet row groups: every
-// live judgement once, in judgement order, with its own values (an item's ratings fall in
-// different batches, and undone judgements sit between live ones). Expected values come from the
-// stored rows through plain JSON.parse, not through the export's SQL.
+// The large formats over a campaign of several export batches and two Parquet row groups, read on
+// two connections (batch-reader.ts): every live judgement once, in judgement order, with its own
+// values (an item's ratings fall in different batches, and undone judgements sit between live
+// ones). Expected values come from the stored rows through plain JSON.parse, not the export's SQL.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
+import { BatchReader } from '../../src-main/export/batch-reader';
 import { ROW_GROUP_ROWS } from '../../src-main/export/parquet';
 import { BATCH_ROWS } from '../../src-main/export/sql-rows';
 import { openProject, type Project } from '../../src-main/project/project';
@@ -76,9 +77,16 @@ beforeAll(() => {
   expect(expected.at(-1)!.judgement_id).toBeGreaterThan(expected.length);
 }, 120_000);
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Exports the campaign; at this size the batch queries are shared with the batch reader thread. */
 async function exportAs(format: ExportFormat) {
+  const taken = vi.spyOn(BatchReader.prototype, 'take');
   const result = await exportCampaign(project.db, campaignId, { format, out: path.join(tempDir(), `bulk.${format}`) });
   expect(result.rows).toBe(expected.length);
+  expect(taken).toHaveBeenCalled();
   return result.path;
 }
 
