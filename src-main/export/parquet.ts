@@ -11,6 +11,7 @@
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
+import { snappyCompress } from './snappy';
 import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
 import { parquetAnswerSql, PathParams, raterSql, WINDOW_SQL, windowRows } from './sql-rows';
 
@@ -164,6 +165,7 @@ export async function writeParquet(source: ExportSource, file: AtomicFile, meter
     writer: new AtomicFileWriter(file),
     schema: schemaFromColumnData({ columnData: columnSources() }),
     createdBy: 'Sightline (hyparquet-writer)',
+    compressors: { SNAPPY: snappyCompress },
     kvMetadata: Object.entries(kvMetadata).map(([key, value]) => ({ key, value })),
   });
   const interner = new DocumentInterner();

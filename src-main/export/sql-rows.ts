@@ -110,7 +110,9 @@ export const WINDOW_SQL = 'AND j.id > @after AND j.id <= @after + @limit ORDER B
 /**
  * How a format shares the batch queries with the batch reader thread, when there is one: `share`
  * when this thread has little else to do (JSONL, CSV: it reads every other window itself),
- * `delegate` when it is busy with the rows (Parquet's encoding: the worker reads them all).
+ * `delegate` when it is busy with the rows (Parquet's encoding: the worker reads them all; letting
+ * this thread take a window whenever the worker's answer was late measured slower: both cores are
+ * busy then anyway).
  */
 export type WindowSharing = 'share' | 'delegate';
 
@@ -125,12 +127,13 @@ export function* windowRows(source: ExportSource, sql: string, params: Record<st
   const windows = Math.ceil(lastId / BATCH_ROWS);
   const args = (window: number) => ({ ...params, campaignId: source.campaign.id, after: window * BATCH_ROWS, limit: BATCH_ROWS });
   const helper = source.batchReader;
-  const ownWindow = (window: number) => !helper || (sharing === 'share' && window % 2 === 0);
-  // The helper works up to two windows ahead; answers come back in the order they were asked for.
+  // Which windows this thread reads; the helper is asked for the others up to two windows ahead,
+  // and answers in the order it was asked.
+  const own = (window: number) => !helper || (sharing === 'share' && window % 2 === 0);
   let requested = 0;
   for (let window = 0; window < windows; window++) {
-    for (; helper && requested < windows && requested <= window + 2; requested++) if (!ownWindow(requested)) helper.request(sql, args(requested));
-    const row = ownWindow(window) ? (statement.get(args(window)) as unknown[]) : helper!.take();
+    for (; helper && requested < windows && requested <= window + 2; requested++) if (!own(requested)) helper.request(sql, args(requested));
+    const row = own(window) ? (statement.get(args(window)) as unknown[]) : helper!.take();
     if (row[0]) yield row;
   }
 }
