@@ -124,7 +124,7 @@ class DocumentInterner {
 }
 
 /** The SQL that returns one batch: judgement columns over `b`, item columns once per item over `v`. */
-export function batchSql(columns: ColumnSpec[]): string {
+function batchSql(columns: ColumnSpec[]): string {
   const values = (level: ColumnSpec['level']) =>
     columns.map((column, index) => (column.level === level && column.transfer !== 'constant' ? `, ${column.sql} AS c${index}` : '')).join('');
   const aggregates = (level: ColumnSpec['level']) =>
