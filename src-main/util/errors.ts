@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'bad_file', // an imported file is malformed: the message names the file, the field and what was expected
   'unsupported', // e.g. a database newer than the app
   'cancelled',
+  'busy', // project.sqlite's lock stayed taken past busy_timeout (another process writing); try again
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -41,8 +42,21 @@ export function badFile(file: string, field: string, expected: string, found?: s
   return new AppError('bad_file', `${file}: ${field}: expected ${expected}${tail}`, { file, field, expected, found });
 }
 
+/** SQLite's result codes for a lock another connection holds (better-sqlite3's SqliteError.code). */
+const LOCK_CODES = /^SQLITE_(BUSY|LOCKED)(_|$)/;
+
 export function toErrorValue(error: unknown): ErrorValue {
   if (error instanceof AppError) return error.toValue();
   const message = error instanceof Error ? error.message : String(error);
+  const sqliteCode = (error as { code?: unknown } | null)?.code;
+  if (typeof sqliteCode === 'string' && LOCK_CODES.test(sqliteCode)) {
+    // A rater's writes (next, submit, skip, undo, flag) are each one statement or one immediate
+    // transaction, so for them a lock that could not be taken means nothing was written.
+    return {
+      code: 'busy',
+      message: `the project database is locked by another process (for example the last step of a mine, which can hold it for several seconds); try again in a few seconds (${sqliteCode})`,
+      details: { sqliteCode },
+    };
+  }
   return { code: 'internal', message };
 }

@@ -133,6 +133,33 @@ export const call = <K extends MethodName>(name: K, input: MethodInput<K>): Prom
 export const onEvent = <K extends EventName>(name: K, handler: EventHandler<K>): (() => void) => client().onEvent(name, handler);
 export const mediaUrl = (sha256: string): string => client().mediaUrl(sha256);
 
+export interface BusyRetry {
+  /** tries in all, the first included (default 6; each already waits up to 5 s for the lock on the server) */
+  attempts?: number;
+  /** pause between tries (default 500 ms) */
+  delayMs?: number;
+  /** told before each pause, e.g. to say on screen that the answer is being retried */
+  onWait?: (attempt: number) => void;
+}
+
+/**
+ * Runs `attempt`, and while it fails with `busy` (project.sqlite locked by another process, e.g. a
+ * mine's last step) pauses and runs it again. For calls that write nothing when they fail that way:
+ * the rater's next, submit, skip, undo and flag.
+ */
+export async function retryWhileBusy<T>(attempt: () => Promise<T>, options: BusyRetry = {}): Promise<T> {
+  const attempts = options.attempts ?? 6;
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'busy') || tried >= attempts) throw error;
+      options.onWait?.(tried);
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 500));
+    }
+  }
+}
+
 /** A sentence for the screen from anything a call threw. */
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (${error.code})`;

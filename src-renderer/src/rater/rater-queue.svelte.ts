@@ -3,7 +3,9 @@
 // without a round trip. The next item is shown only once rater.submit has resolved: the
 // judgement is durable before the screen moves on.
 import type { Answer, RaterItem, RaterProgress, RaterSession } from '../../../src-main/contract';
-import { call, errorText } from '../lib/client';
+import { call, errorText, retryWhileBusy } from '../lib/client';
+
+const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
 export type QueueStatus = 'loading' | 'rating' | 'done' | 'disqualified' | 'error';
 
@@ -84,7 +86,7 @@ export class RaterQueue {
       do {
         this.refillAgain = false;
         const generation = this.generation;
-        const { items, progress } = await call('rater.next', { count: 2 });
+        const { items, progress } = await this.write(() => call('rater.next', { count: 2 }));
         if (generation === this.generation) this.progress = progress;
         this.merge(items);
       } while (this.refillAgain);
@@ -121,6 +123,13 @@ export class RaterQueue {
     }
   }
 
+  /** A rater write, tried again while another process holds the project's lock (it wrote nothing then). */
+  private async write<T>(attempt: () => Promise<T>): Promise<T> {
+    const value = await retryWhileBusy(attempt, { onWait: () => (this.notice = BUSY_NOTICE) });
+    if (this.notice === BUSY_NOTICE) this.notice = null;
+    return value;
+  }
+
   private async act(work: () => Promise<void>): Promise<void> {
     if (this.busy) return;
     this.busy = true;
@@ -139,7 +148,7 @@ export class RaterQueue {
     const item = this.current;
     if (!item) return Promise.resolve();
     return this.act(async () => {
-      const result = await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) });
+      const result = await this.write(() => call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) }));
       await this.moveOn(item.assignmentId, result.progress);
     });
   }
@@ -148,7 +157,7 @@ export class RaterQueue {
     const item = this.current;
     if (!item) return Promise.resolve();
     return this.act(async () => {
-      const result = await call('rater.skip', { assignmentId: item.assignmentId });
+      const result = await this.write(() => call('rater.skip', { assignmentId: item.assignmentId }));
       await this.moveOn(item.assignmentId, result.progress);
     });
   }
@@ -156,7 +165,7 @@ export class RaterQueue {
   /** Takes back the last submission; that item comes back to the front, questions open again. */
   undo(): Promise<void> {
     return this.act(async () => {
-      const result = await call('rater.undo', {});
+      const result = await this.write(() => call('rater.undo', {}));
       this.generation++;
       this.progress = result.progress;
       if (!result.item) {
@@ -175,7 +184,7 @@ export class RaterQueue {
     const item = this.current;
     if (!item) return Promise.resolve();
     return this.act(async () => {
-      await call('rater.flag', { assignmentId: item.assignmentId, comment });
+      await this.write(() => call('rater.flag', { assignmentId: item.assignmentId, comment }));
       this.notice = 'Flagged for the researcher. You can still answer or skip this item.';
     });
   }
