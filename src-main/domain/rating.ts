@@ -170,7 +170,14 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
 
 export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
-    markSkipped(db, ownLease(db, rater, assignmentId));
+    const assignment = ownLease(db, rater, assignmentId);
+    // The round is scored only once every qualification item is answered, and an assignment is
+    // never handed out twice (UNIQUE(item_id, rater_id)), so a skipped qualification item would
+    // leave the rater waiting for good. Screening questions are mandatory, as on Prolific.
+    if (getItemPayload(db, assignment.itemId).kind === 'qualification') {
+      throw new AppError('conflict', `assignment ${assignmentId}: qualification items cannot be skipped; answer it to finish the qualification round (flag it if something is wrong with it)`);
+    }
+    markSkipped(db, assignment);
     return { progress: raterProgress(db, rater), campaignId: rater.campaignId };
   });
 }

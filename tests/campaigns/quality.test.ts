@@ -3,7 +3,7 @@ import { campaignSummary } from '../../src-main/api/campaign-handlers';
 import { dispatch } from '../../src-main/api/dispatch';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { campaignMonitor } from '../../src-main/domain/monitor';
-import { nextItems, submitJudgement } from '../../src-main/domain/rating';
+import { nextItems, skipItem, submitJudgement } from '../../src-main/domain/rating';
 import { findRaterByToken } from '../../src-main/store/raters';
 import { asRater, contextFor, makeProject, makeRater } from '../helpers/factories';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
@@ -92,5 +92,35 @@ describe('quality control', () => {
     expect(() => enterCampaign(project.db, key, { prolificPid: 'bad id!', studyId: 'a', sessionId: 'b' })).toThrow(/prolificPid/);
     const session = await dispatch('rater.session', {}, contextFor(project, asRater(first)));
     expect(session).toMatchObject({ ok: true, value: { completion: { code: 'C0DE42', url: expect.stringContaining('cc=C0DE42') } } });
+  });
+
+  it('a qualification item cannot be skipped, so the rater can always finish the round', () => {
+    const project = makeProject();
+    const rows = [['question', 'answer', 'options', 'kind', 'gold.concept']];
+    for (let index = 0; index < 2; index++) rows.push(['Qualify', `qualification answer ${index}`, OPTIONS, 'qualification', 'volcano']);
+    for (let index = 0; index < 2; index++) rows.push(['What is shown?', `answer ${index}`, OPTIONS, 'normal', '']);
+    const campaignId = createCampaign(project.db, {
+      name: 'skip-qualify',
+      template: 'concept-choice',
+      instructions: '',
+      settings: campaignSettingsSchema.parse({ overlap: 1, qualification: { passMark: 1 } }),
+      source: { kind: 'file', fileName: 'skip.csv', text: csv(rows) },
+    }).campaignId;
+    const { token } = makeRater(project, campaignId, 'skipper');
+    const rater = () => findRaterByToken(project.db, token)!;
+    const itemOf = (assignmentId: number) => project.db.prepare('SELECT item_id FROM assignments WHERE id = ?').pluck().get(assignmentId) as number;
+
+    const [first] = nextItems(project.db, rater(), 1).items;
+    expect(() => skipItem(project.db, rater(), first.assignmentId)).toThrow(expect.objectContaining({ code: 'conflict', message: expect.stringMatching(/qualification items cannot be skipped/) }));
+    // The refused skip changed nothing: the same item is still the rater's, and answering both finishes the round.
+    const [again, second] = nextItems(project.db, rater(), 2).items;
+    expect(again.assignmentId).toBe(first.assignmentId);
+    expect(itemOf(second.assignmentId)).not.toBe(itemOf(first.assignmentId));
+    submitJudgement(project.db, rater(), { assignmentId: second.assignmentId, answer: { concept: 'volcano' }, activeMs: 3000 });
+    submitJudgement(project.db, rater(), { assignmentId: first.assignmentId, answer: { concept: 'volcano' }, activeMs: 3000 });
+
+    // Passed: the ordinary items follow.
+    expect(rate(project, token, 5, () => 'goldfish')).toEqual(['normal', 'normal']);
+    expect(nextItems(project.db, rater(), 1)).toMatchObject({ items: [], progress: { submitted: 4, total: 4 } });
   });
 });
