@@ -69,6 +69,19 @@ describe('blinding across every template', () => {
           const values = item.payload.examples.flatMap((example: any) => [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? []), example.maxActivation]);
           expect(values.length).toBeGreaterThan(0);
           expect(values.every((value: number) => value === 0)).toBe(true);
+          // Nor database ids: a feature's examples have close ids, so an intruder's would stand out.
+          // Option values and example ids carry no example or document id; hidden maps them back.
+          const hidden = JSON.parse(project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
+          const examples = project.db.prepare('SELECT id, document_id FROM examples').all() as { id: number; document_id: number }[];
+          const databaseIds = new Set(examples.flatMap((row) => [String(row.id), String(row.document_id)]));
+          const options = item.questions[0].options.map((option: any) => option.value) as string[];
+          expect(options.filter((value) => databaseIds.has(value) || /\d{2,}/.test(value)), `${templateId} option values`).toEqual([]);
+          expect(item.payload.examples.map((example: any) => [example.id, example.documentId])).toEqual(item.payload.examples.map(() => [0, 0]));
+          expect(Object.keys(hidden.option_examples).sort()).toEqual([...options].sort());
+          const byId = new Map(examples.map((row) => [row.id, row.document_id]));
+          for (const { example_id, document_id } of Object.values(hidden.option_examples) as { example_id: number; document_id: number }[]) expect(byId.get(example_id)).toBe(document_id);
+          if (templateId === 'intruder') expect(String(hidden.option_examples[hidden.intruder_option].example_id)).toBe(hidden.intruder_example_id);
+          else expect(hidden.activating_options.map((value: string) => String(hidden.option_examples[value].example_id))).toEqual(hidden.activating_example_ids);
         }
         await call('rater.flag', { assignmentId: item.assignmentId, comment: '' });
         await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: 10 });
@@ -78,7 +91,7 @@ describe('blinding across every template', () => {
         expect([...exercised].sort()).toEqual([...raterMethods].sort());
         const text = JSON.stringify(responses);
         expect(text, templateId).not.toMatch(/SENTINEL/);
-        for (const key of ['target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'activating_example_ids', '"mix"', 'hidden']) {
+        for (const key of ['target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
           expect(text, `${templateId} leaks ${key}`).not.toContain(key);
         }
       }

@@ -10,6 +10,9 @@ import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
 
 const TOP_EXAMPLES = 5;
 
+/** Rater-facing value of the example at this place in an item's shuffled list: says nothing of its origin. */
+const optionValue = (index: number): string => `e${index + 1}`;
+
 export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
   if (featureIds.length === 0) throw new AppError('invalid_input', 'features: expected at least one feature');
   return featureIds.map((featureId, index) => {
@@ -24,35 +27,54 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     const others = other.examples.filter((example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId));
     // Detection and intruder items show examples without activations: highlights would give the answer away.
     // No label: the rater sees "Example n" by shown position, after the per-rater shuffle.
-    const option = (example: ExampleView) => ({
+    // Nor database ids: a feature's examples were mined together and have close ids (and documents),
+    // so the intruder's would stand out. The option value is the example's place in this item's
+    // already shuffled list ("e1" …), and hidden.option_examples maps it back to the example.
+    const option = (example: ExampleView, index: number) => ({
       ...example,
+      id: 0,
+      documentId: 0,
       bucket: '',
       rank: 0,
       maxActivation: 0,
       tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
       // Rebuilt field by field: any per-patch values (anyres tiles included) would be a highlight.
       image: example.image && { sha256: example.image.sha256, rows: example.image.rows, cols: example.image.cols, patches: example.image.patches.map(() => 0) },
-      value: String(example.id),
+      value: optionValue(index),
     });
+    const optionExamples = (shuffled: ExampleView[]) =>
+      Object.fromEntries(shuffled.map((example, index) => [optionValue(index), { example_id: example.id, document_id: example.documentId }]));
+    const optionOf = (shuffled: ExampleView[], example: ExampleView) => optionValue(shuffled.indexOf(example));
     if (templateId === 'feature-detection') {
       const rng = mulberry32(hashSeed(seed, featureId, 'detection'));
       // Mining names quantile buckets q1 (weakest) … qN; one example from the weakest non-empty one
       // checks that a label covers weak activations too, not only the top.
       const quantile = detail.examples.filter((example) => /^q\d+$/.test(example.bucket)).sort((a, b) => Number(a.bucket.slice(1)) - Number(b.bucket.slice(1)));
       const activating = [...top.slice(0, 3), ...quantile.slice(0, 1)];
-      const mix = shuffleInPlace([...activating, ...others.slice(0, 2)], rng).map(option);
+      const shuffled = shuffleInPlace([...activating, ...others.slice(0, 2)], rng);
+      const mix = shuffled.map(option);
       const activatingIds = activating.map((example) => String(example.id));
       return {
         payload: { label: detail.feature.label ?? `feature ${detail.feature.index}`, examples: mix },
-        hidden: { ...hidden, highlights: false, activating_example_ids: activatingIds, mix: { activating: activating.length, non_activating: mix.length - activating.length, activating_buckets: activating.map((example) => example.bucket) } },
+        hidden: {
+          ...hidden,
+          highlights: false,
+          activating_example_ids: activatingIds,
+          activating_options: activating.map((example) => optionOf(shuffled, example)),
+          option_examples: optionExamples(shuffled),
+          mix: { activating: activating.length, non_activating: mix.length - activating.length, activating_buckets: activating.map((example) => example.bucket) },
+        },
       };
     }
     if (templateId === 'intruder') {
       const intruder = others[0];
       if (!intruder || top.length < 4) throw new AppError('invalid_input', `feature ${featureId}: needs 4 top examples and another feature's example for an intruder item`);
       const rng = mulberry32(hashSeed(seed, featureId, 'intruder'));
-      const examples = shuffleInPlace([...top.slice(0, 4), intruder], rng).map(option);
-      return { payload: { examples }, hidden: { ...hidden, intruder_example_id: String(intruder.id) } };
+      const shuffled = shuffleInPlace([...top.slice(0, 4), intruder], rng);
+      return {
+        payload: { examples: shuffled.map(option) },
+        hidden: { ...hidden, intruder_example_id: String(intruder.id), intruder_option: optionOf(shuffled, intruder), option_examples: optionExamples(shuffled) },
+      };
     }
     throw new AppError('invalid_input', `template ${templateId}: cannot build items from features (use feature-label, feature-detection or intruder)`);
   });
