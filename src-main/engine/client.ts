@@ -95,11 +95,12 @@ export class EngineClient {
    * Top-k features per row of x [n, dIn]. x's whole underlying buffer is transferred (detached here,
    * no copy) unless `copy` is set.
    */
-  encodeBatch(saeId: string, x: Float32Array, topK: number, options: { copy?: boolean } = {}): Promise<EncodeBatchResult> {
+  encodeBatch(saeId: string, x: Float32Array, topK: number, options: { copy?: boolean; image?: Float32Array } = {}): Promise<EncodeBatchResult> {
     const dIn = this.dIn.get(saeId);
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const input = options.copy ? Float32Array.from(x) : x;
-    return this.call('encodeBatch', { saeId, x: input, n: x.length / dIn, topK }, transferablesOf(input));
+    const args = { saeId, x: input, n: x.length / dIn, topK, ...(options.image ? { image: options.image } : {}) };
+    return this.call('encodeBatch', args, transferablesOf(input, options.image));
   }
 
   /** Activations of the given features for every row of x (buffer transferred). */

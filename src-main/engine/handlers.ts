@@ -21,6 +21,8 @@ interface LoadedSession {
   intraOpNumThreads?: number;
   providers?: ProviderPreference;
   externalData: boolean;
+  /** the encoder also counts every firing (input `image`, output `counts`) */
+  counts: boolean;
   dIn: number;
   dSae: number;
   report: ProviderReport;
@@ -40,7 +42,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       const lazy = encoderOnly === true && externalData !== false;
       const weights: SaeWeights = source.kind === 'weights' ? source.weights : await loadSae(source.path, { ...source.options, ...(lazy ? { encoderOnly: true } : {}) });
       // K is a graph input so one session serves every topK the caller asks for.
-      const model = buildSaeEncoderModel(weights, { topK: 'input', external: externalData !== false });
+      const model = buildSaeEncoderModel(weights, { topK: 'input', external: externalData !== false, counts: true });
       const sessionOptions: SessionOptions = { providers, externalDataFolder: model.externalDataFolder };
       if (intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = intraOpNumThreads;
       const { session, report } = await createSession(model.bytes, sessionOptions);
@@ -49,7 +51,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       // the two big matrices, and holding them would double the worker's memory.
       const external = externalData !== false && weights.external?.W_enc !== undefined;
       const slim: SaeWeights = { ...weights, W_dec: new Float32Array(0), W_enc: external ? new Float32Array(0) : weights.W_enc };
-      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false };
+      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false, counts: model.outputNames.includes('counts') };
       if (weights.rescaleActsByDecoderNorm) entry.decoderNorms = Float32Array.from(decoderRowNorms(weights));
       if (intraOpNumThreads !== undefined) entry.intraOpNumThreads = intraOpNumThreads;
       if (providers !== undefined) entry.providers = providers;
@@ -71,25 +73,29 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       return loaded;
     },
 
-    async encodeBatch({ saeId, x, n, topK }) {
+    async encodeBatch({ saeId, x, n, topK, image }) {
       const s = get(saeId);
       if (!Number.isInteger(n) || n < 0 || x.length !== n * s.dIn) {
         throw new AppError('invalid_input', `encodeBatch: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`);
       }
       if (!Number.isInteger(topK) || topK < 1) throw new AppError('invalid_input', `encodeBatch: topK must be a positive integer, got ${topK}`);
       const k = Math.min(topK, s.dSae);
-      if (n === 0) return { values: new Float32Array(0), indices: new Int32Array(0), n, k, provider: s.report.provider };
+      if (image !== undefined && image.length !== n) throw new AppError('invalid_input', `encodeBatch: image has ${image.length} values, expected n (${n})`);
+      if (n === 0) return { values: new Float32Array(0), indices: new Int32Array(0), n, k, ...(s.counts ? { counts: new Float32Array(2 * s.dSae) } : {}), provider: s.report.provider };
       if (!s.session) throw new AppError('invalid_input', 'encodeBatch: the top-k encoder of this SAE was released (encodeSelected with releaseEncoder)');
-      const out = await s.session.run({
+      const feeds: Record<string, ort.Tensor> = {
         x: new ort.Tensor('float32', x, [n, s.dIn]),
         k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
-      });
+      };
+      if (s.counts) feeds.image = new ort.Tensor('float32', image ?? new Float32Array(n), [n]);
+      const out = await s.session.run(feeds);
       // The outputs are already reduced to [n, k]; copying them into fresh transferable arrays is cheap.
       const values = Float32Array.from(out.values.data as Float32Array);
       const wide = out.indices.data as BigInt64Array;
       const indices = new Int32Array(wide.length);
       for (let i = 0; i < wide.length; i++) indices[i] = Number(wide[i]);
-      return { values, indices, n, k, provider: s.report.provider };
+      if (!s.counts) return { values, indices, n, k, provider: s.report.provider };
+      return { values, indices, n, k, counts: Float32Array.from(out.counts.data as Float32Array), provider: s.report.provider };
     },
 
     async encodeSelected({ saeId, x, n, features, releaseEncoder }) {

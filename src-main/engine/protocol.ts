@@ -46,6 +46,8 @@ export interface EncodeBatchArgs {
   x: Float32Array;
   n: number;
   topK: number;
+  /** [n]: 1 for an image row, 0 otherwise; splits `counts` (all text rows when absent) */
+  image?: Float32Array;
 }
 
 export interface EncodeBatchResult {
@@ -56,6 +58,11 @@ export interface EncodeBatchResult {
   n: number;
   /** K actually used: min(topK, dSae) */
   k: number;
+  /**
+   * [2, dSae]: every firing of each feature in the batch, over all rows then over image rows, K or
+   * not (ReLU, JumpReLU and gated SAEs); absent for TopK SAEs, whose firings are all in values.
+   */
+  counts?: Float32Array;
   provider: ProviderReport['provider'];
 }
 

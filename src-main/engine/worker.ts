@@ -18,7 +18,7 @@ port.on('message', async (request: EngineRequest) => {
     const result = await handler.call(handlers, request.args);
     if (request.method === 'encodeBatch') {
       const r = result as EncodeBatchResult;
-      transfer = transferablesOf(r.values, r.indices);
+      transfer = transferablesOf(r.values, r.indices, r.counts);
     }
     if (request.method === 'encodeSelected') transfer = transferablesOf((result as EncodeSelectedResult).acts);
     response = { id: request.id, ok: true, result };

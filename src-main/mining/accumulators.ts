@@ -1,6 +1,10 @@
 // Per-feature statistics updated batch by batch in one pass, in typed arrays whose size depends on
 // d_sae and the settings only, never on the corpus:
-// - exact fire counts, split by image patches and text tokens, and the max;
+// - exact fire counts, split by image patches and text tokens, and the max. The engine returns each
+//   token's top K firings; for ReLU, JumpReLU and gated SAEs a token can fire more, so the engine
+//   also counts every firing in the graph (EncodeBatchResult.counts) and those counts are used. The
+//   histogram, the samples and the top documents see each token's top K firings; `atK` counts the
+//   tokens whose K-th value was still positive (they may have fired more than K features);
 // - a histogram of HIST_BINS equal-width bins over [0, HIST_BINS * width], where width is a power of
 //   two that doubles (adjacent bins merge pairwise) whenever a larger value arrives. Merging is
 //   exact, and the final width is the smallest power of two whose range holds the max, so the result
@@ -35,6 +39,8 @@ export class FeatureAccumulators {
   tokens = 0;
   imageTokens = 0;
   textTokens = 0;
+  /** tokens whose K-th largest activation was still > 0 (they may fire more than K features) */
+  atK = 0;
   readonly fires: Float64Array;
   readonly imageFires: Float64Array;
   readonly textFires: Float64Array;
@@ -70,9 +76,22 @@ export class FeatureAccumulators {
   /**
    * One encoded batch: `values`/`indices` are [n, k] (largest first, zeros at the tail), for content
    * rows only (special rows never reach the encoder). `firstToken` numbers the batch's first row in
-   * the whole pass, for the sample keys.
+   * the whole pass, for the sample keys. `counts` ([2, d_sae]: all rows, image rows), when the engine
+   * gives them, are every firing of the batch and replace counting the top-k lists.
    */
-  addBatch(values: Float32Array, indices: Int32Array, n: number, k: number, rows: RowInfo, firstToken: number): void {
+  addBatch(values: Float32Array, indices: Int32Array, n: number, k: number, rows: RowInfo, firstToken: number, counts?: Float32Array): void {
+    const counted = counts !== undefined;
+    if (counts) {
+      const d = this.dSae;
+      for (let f = 0; f < d; f++) {
+        const all = counts[f];
+        if (all === 0) continue;
+        const image = counts[d + f];
+        this.fires[f] += all;
+        this.imageFires[f] += image;
+        this.textFires[f] += all - image;
+      }
+    }
     for (let r = 0; r < n; r++) {
       const kind = rows.kind[r];
       const doc = rows.doc[r];
@@ -80,19 +99,23 @@ export class FeatureAccumulators {
       this.tokens++;
       if (image) this.imageTokens++;
       else if (kind === ROW_TEXT) this.textTokens++;
+      if (k > 0 && values[r * k + k - 1] > 0) this.atK++;
       const token = firstToken + r;
       for (let j = r * k, end = j + k; j < end; j++) {
         const v = values[j];
         if (!(v > 0)) break; // sorted descending: the rest are zero
-        this.addFiring(indices[j], v, doc, image, token);
+        this.addFiring(indices[j], v, doc, image, token, counted);
       }
     }
   }
 
-  addFiring(f: number, v: number, doc: number, image: boolean, token: number): void {
-    this.fires[f]++;
-    if (image) this.imageFires[f]++;
-    else this.textFires[f]++;
+  /** One firing; `counted`: the fire counts already include it (the engine counted the batch). */
+  addFiring(f: number, v: number, doc: number, image: boolean, token: number, counted = false): void {
+    if (!counted) {
+      this.fires[f]++;
+      if (image) this.imageFires[f]++;
+      else this.textFires[f]++;
+    }
     if (v > this.max[f]) this.max[f] = v;
     let w = this.width[f];
     if (w === 0) w = this.width[f] = 2 ** Math.ceil(Math.log2(v / HIST_BINS));
@@ -203,7 +226,7 @@ export class FeatureAccumulators {
 
   /** Every array, in a fixed order, for a checkpoint file. */
   arrays(): ArrayBufferView[] {
-    const counters = Float64Array.of(this.tokens, this.imageTokens, this.textTokens);
+    const counters = Float64Array.of(this.tokens, this.imageTokens, this.textTokens, this.atK);
     return [counters, this.fires, this.imageFires, this.textFires, this.max, this.width, this.hist, this.resDoc, this.resVal, this.resKey, this.topDoc, this.topVal, this.topSize];
   }
 
@@ -218,7 +241,7 @@ export class FeatureAccumulators {
       offset += t.byteLength;
     }
     const counters = targets[0] as Float64Array;
-    [acc.tokens, acc.imageTokens, acc.textTokens] = [counters[0], counters[1], counters[2]];
+    [acc.tokens, acc.imageTokens, acc.textTokens, acc.atK] = [counters[0], counters[1], counters[2], counters[3]];
     return acc;
   }
 }

@@ -14,7 +14,7 @@ import { JobRunner } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
 import { FeatureAccumulators } from './accumulators';
-import { segmentRowCount } from './layout';
+import { ROW_IMAGE, segmentRowCount } from './layout';
 import { DenseShardReader, type Batch } from './shard-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type WriteStepListener, type WrittenResults } from './write-results';
@@ -127,13 +127,15 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
         let lastCheckpoint = Date.now();
         const reads = streamBatches(corpus.shards, dIn, batchSize, at);
         let current = reads.next().value;
-        let inflight: Promise<EncodeBatchResult> | undefined = current ? client.encodeBatch(loaded.saeId, current.x, k) : undefined;
+        // The image flags split the engine's exact firing counts by modality (see EncodeBatchResult.counts).
+        const encode = (b: Batch) => client.encodeBatch(loaded.saeId, b.x, k, { image: imageFlags(b) });
+        let inflight: Promise<EncodeBatchResult> | undefined = current ? encode(current) : undefined;
         while (current && inflight) {
           // Read the next batch while the worker encodes this one (double buffering).
           const next = reads.next().value;
           const result = await inflight;
-          inflight = next ? client.encodeBatch(loaded.saeId, next.x, k) : undefined;
-          acc.addBatch(result.values, result.indices, result.n, result.k, current, acc.tokens);
+          inflight = next ? encode(next) : undefined;
+          acc.addBatch(result.values, result.indices, result.n, result.k, current, acc.tokens, result.counts);
           at = { shard: current.shard, row: current.nextRow };
           job.progress(acc.tokens, total);
           if (Date.now() - lastCheckpoint >= checkpointMs && next) {
@@ -147,6 +149,9 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           current = next;
         }
         phases.passSeconds = since(passStarted);
+        if (acc.atK > 0 && sae.architecture !== 'topk') {
+          info(`mine: ${acc.atK} of ${acc.tokens} tokens fired ${k} or more features: counts, density and the modality split include all their firings; the histogram and examples use each token's top ${k} (--k raises it)`);
+        }
         job.progress(acc.tokens, total, 'writing features and examples');
         const writeStarted = performance.now();
         const written = await writeMiningResults(
@@ -225,6 +230,13 @@ async function mineDelphiCorpus(
 }
 
 /** Batches in corpus order from a position; a batch never spans two shards. */
+/** 1 for each image row of the batch, 0 for text rows. */
+function imageFlags(batch: Batch): Float32Array {
+  const flags = new Float32Array(batch.n);
+  for (let r = 0; r < batch.n; r++) if (batch.kind[r] === ROW_IMAGE) flags[r] = 1;
+  return flags;
+}
+
 function* streamBatches(shards: ShardRecord[], dIn: number, size: number, from: Position): Generator<Batch> {
   for (let i = from.shard; i < shards.length; i++) {
     const reader = new DenseShardReader(shards[i], dIn);

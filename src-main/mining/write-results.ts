@@ -76,6 +76,9 @@ export async function writeMiningResults(
     histogram: `${HIST_BINS} equal-width bins, power-of-two width`,
     sampling: `bottom-${RESERVOIR} hash sample per histogram bin`,
     k: run.k,
+    // Tokens whose k-th value was still positive: their firings beyond the top k are in the counts,
+    // density and modality split (the engine counts every firing) but not in the histogram or samples.
+    tokensAtK: acc.atK,
     provider: run.provider,
     providerReason: run.providerReason,
     ...(run.source ? { source: run.source } : {}),

@@ -215,6 +215,47 @@ describe('SAE encoder graphs match the reference', () => {
     }
   });
 
+  it('counts every firing, beyond the top K, over all rows and image rows (ReLU, JumpReLU, gated)', async () => {
+    for (const [i, arch] of (['relu', 'jumprelu', 'gated'] as SaeArchitecture[]).entries()) {
+      const raw = f.randomSae(arch, 24, 80, 40 + i);
+      const w = await loadSae(f.writeSaeLensDir(join(f.tempDir(), arch), raw));
+      const model = buildSaeEncoderModel(w, { topK: 'input', counts: true });
+      expect(model.inputNames).toEqual(['x', 'k', 'image']);
+      expect(model.outputNames).toEqual(['values', 'indices', 'counts']);
+      const { session } = await createSession(model.bytes, { externalDataFolder: model.externalDataFolder });
+      const n = 12;
+      const x = f.randomInputs(n, 24, 17 + i, 1.5);
+      const image = Float32Array.from({ length: n }, (_, r) => (r % 3 === 0 ? 1 : 0));
+      const dense = encodeReference(w, x, n);
+      const want = new Float32Array(2 * 80);
+      let widest = 0;
+      for (let r = 0; r < n; r++) {
+        let fired = 0;
+        for (let j = 0; j < 80; j++) {
+          if (!(dense[r * 80 + j] > 0)) continue;
+          fired++;
+          want[j]++;
+          if (image[r]) want[80 + j]++;
+        }
+        widest = Math.max(widest, fired);
+      }
+      // K = 2 keeps far fewer firings than the rows have, so a count taken from the top-K lists fails.
+      expect(widest, arch).toBeGreaterThan(4);
+      const out = await session.run({
+        x: new ort.Tensor('float32', x, [n, 24]),
+        k: new ort.Tensor('int64', BigInt64Array.of(2n), [1]),
+        image: new ort.Tensor('float32', image, [n]),
+      });
+      expect(out.counts.dims, arch).toEqual([2, 80]);
+      expect(Array.from(out.counts.data as Float32Array), arch).toEqual(Array.from(want));
+      expectTopKMatches(out.values.data as Float32Array, out.indices.data as BigInt64Array, dense, n, 80, 2);
+      await session.release();
+    }
+    // A TopK SAE's firings are all in its top-k output: no counts input or output.
+    const topk = await loadSae(f.writeSaeLensDir(join(f.tempDir(), 'topk'), f.randomSae('topk', 16, 64, 3)));
+    expect(buildSaeEncoderModel(topk, { topK: 'input', counts: true }).outputNames).toEqual(['values', 'indices']);
+  });
+
   it('the bare MatMul model computes x W', async () => {
     const W = f.randn(16 * 32, f.rng(2));
     const { session } = await createSession(buildBareMatMulModel(16, 32, W), { providers: 'cpu' });

@@ -58,6 +58,31 @@ describe('mine', () => {
     expect(imageOnly.feature.maxActivation).toBeLessThan(2);
   });
 
+  it('counts every firing exactly when tokens fire more features than --k keeps (the engine counts them in the graph)', async () => {
+    const { project, corpus } = await setup();
+    const logged: string[] = [];
+    await mine(project, { sae: 'sae', corpus: 'corpus', topK: 1, info: (line) => logged.push(line) });
+    const content = corpus.rows.filter((r) => r.kind !== 'special');
+    // Base patch 5 of "circle" documents fires the image-only and the shared concept: two features, K = 1.
+    const atK = content.filter((r) => [0, 1, 2].filter((c) => r.x[c] - 0.5 > 0).length >= 1).length;
+    let truncated = 0;
+    for (const [name, c] of Object.entries(CONCEPTS)) {
+      const firing = content.filter((r) => r.x[c] - 0.5 > 0);
+      const f = featureRow(project, c);
+      expect(f.fire_count, name).toBe(firing.length);
+      expect(f.image_count, name).toBe(firing.filter((r) => r.kind === 'image').length);
+      expect(f.text_count, name).toBe(firing.filter((r) => r.kind !== 'image').length);
+      expect(f.density).toBeCloseTo(firing.length / content.length, 12);
+      const histogram = JSON.parse(f.histogram_json as string) as { counts: number[] };
+      const inHistogram = histogram.counts.reduce((a, b) => a + b, 0);
+      expect(inHistogram).toBeLessThanOrEqual(firing.length);
+      truncated += firing.length - inHistogram;
+    }
+    expect(truncated).toBeGreaterThan(0);
+    expect(JSON.parse(featureRow(project, 0).stats_json as string)).toMatchObject({ k: 1, tokensAtK: atK });
+    expect(logged.join('\n')).toMatch(new RegExp(`${atK} of ${content.length} tokens fired 1 or more features`));
+  });
+
   it('gives the same result for .npy shards, any batch size, and both quantile schemes record theirs', async () => {
     const a = await setup();
     const b = await setup({ npy: true });

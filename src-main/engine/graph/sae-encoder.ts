@@ -20,6 +20,13 @@ export interface EncoderBuildOptions {
   topK: number | 'input';
   /** use ONNX external data for W_enc when the weights allow it (default true) */
   external?: boolean;
+  /**
+   * Also count every firing, not only the top K (ReLU, JumpReLU and gated SAEs: a token may fire
+   * more features than K). Adds an input `image` (float [N], 1 for an image row, 0 otherwise) and an
+   * output `counts` (float [2, d_sae]: firings over all rows, then over image rows). A TopK SAE fires
+   * at most its own k per row, all of them in the output once K >= k, so it gets neither.
+   */
+  counts?: boolean;
 }
 
 export interface EncoderModel {
@@ -28,8 +35,8 @@ export interface EncoderModel {
   externalDataFolder?: string;
   /** K baked in (min(topK, dSae)), or 'input' when K is fed per run as `k` */
   topK: number | 'input';
-  inputNames: ['x'] | ['x', 'k'];
-  outputNames: ['values', 'indices'];
+  inputNames: ('x' | 'k' | 'image')[];
+  outputNames: ('values' | 'indices' | 'counts')[];
 }
 
 const LAYER_NORM_EPS = 1e-5;
@@ -84,18 +91,29 @@ export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions
     }
   }
   g.node('TopK', [acts, k], ['values', 'indices'], { axis: -1, largest: 1, sorted: 1 });
+  if (options.counts && w.architecture !== 'topk') {
+    // Sign(acts) is 1 where a feature fires (acts >= 0 here); [1; image] [2, N] x fired [N, d_sae]
+    // sums it over all rows and over image rows in one small MatMul.
+    const image = g.input('image', FLOAT, ['N']);
+    const ones = g.op('Add', [g.op('Mul', [image, zero()]), g.scalar(1)]);
+    const axis0 = g.int64s('axis0', [0]);
+    const mask = g.op('Concat', [g.op('Unsqueeze', [ones, axis0]), g.op('Unsqueeze', [image, axis0])], { axis: 0 });
+    g.node('MatMul', [mask, g.op('Sign', [acts])], ['counts']);
+    g.output('counts', FLOAT, [2, dSae]);
+    return finish(g, K, externalDataFolder, true);
+  }
   return finish(g, K, externalDataFolder);
 }
 
-function finish(g: GraphBuilder, K: number | 'input', externalDataFolder: string | undefined): EncoderModel {
+function finish(g: GraphBuilder, K: number | 'input', externalDataFolder: string | undefined, counts = false): EncoderModel {
   const kDim = K === 'input' ? 'K' : K;
   g.output('values', FLOAT, ['N', kDim]);
   g.output('indices', INT64, ['N', kDim]);
   const model: EncoderModel = {
     bytes: g.encode('sae_encoder'),
     topK: K,
-    inputNames: K === 'input' ? ['x', 'k'] : ['x'],
-    outputNames: ['values', 'indices'],
+    inputNames: [...(K === 'input' ? (['x', 'k'] as const) : (['x'] as const)), ...(counts ? (['image'] as const) : [])],
+    outputNames: ['values', 'indices', ...(counts ? (['counts'] as const) : [])],
   };
   if (externalDataFolder !== undefined) model.externalDataFolder = externalDataFolder;
   return model;
