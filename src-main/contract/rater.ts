@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { RaterItem, RaterProgress, RaterSession } from './types';
+import type { RaterItem, RaterNext, RaterProgress, RaterSession } from './types';
 
 const assignmentId = z.number().int().positive();
 const answerValue = z.union([z.string().max(10_000), z.number().finite(), z.array(z.string().max(200)).max(50), z.null()]);
@@ -15,9 +15,9 @@ export const raterMethods = {
   }),
   'rater.next': method({
     role: 'rater',
-    summary: "The rater's current item and the one after it (prefetch); leases them",
+    summary: "The rater's current item and the one after it (prefetch); leases them. No items and a waiting reason: paused, closed or all leased to others for now",
     input: z.object({ count: z.number().int().min(1).max(3).default(2) }).strict(),
-    output: returns<{ items: RaterItem[]; progress: RaterProgress }>(),
+    output: returns<RaterNext>(),
   }),
   'rater.submit': method({
     role: 'rater',

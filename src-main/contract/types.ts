@@ -193,7 +193,7 @@ export type ShownQuestion =
   | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required: boolean }
   | { id: string; type: 'text'; prompt: string; required: boolean; placeholder?: string };
 
-/** Sides of each `pair` display as shown to this rater: `fields` in template order; when `swapped`, fields[1] is shown on the left. */
+/** Sides of each `pair` display as shown to one rater (recorded with the assignment and judgement, never sent): `fields` in template order; when `swapped`, fields[1] is shown on the left. */
 export interface ShownPair {
   fields: [string, string];
   swapped: boolean;
@@ -212,6 +212,20 @@ export interface RaterProgress {
   submitted: number;
   /** Items this rater can still be given (bounded by max items per rater). */
   total: number;
+}
+
+/**
+ * Why rater.next returned no items although the rater may not be done: the campaign is paused or
+ * closed by the researcher, or every item the rater could still get is leased to other raters for
+ * now (their leases may run out). null with no items means the rater is done.
+ */
+export type RaterWaiting = 'paused' | 'closed' | 'leased';
+
+export interface RaterNext {
+  items: RaterItem[];
+  progress: RaterProgress;
+  /** Set only when items is empty and the rater is not done; see RaterWaiting. */
+  waiting: RaterWaiting | null;
 }
 
 export interface RaterSession {

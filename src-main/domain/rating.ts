@@ -1,7 +1,7 @@
 // The rater's side of a campaign: leasing items, submitting, undoing, skipping, flagging.
 // Every step runs in an IMMEDIATE transaction so concurrent raters (HTTP requests, or a second
 // process on the same project) never push an item past its overlap.
-import type { Answer, RaterItem, RaterProgress } from '../contract/types';
+import type { Answer, RaterItem, RaterNext, RaterProgress, RaterWaiting } from '../contract/types';
 import {
   campaignItemCount,
   countRaterRemaining,
@@ -11,6 +11,7 @@ import {
   markSkipped,
   markSubmitted,
   openLeases,
+  othersHoldLeasedItems,
   pickFreeItem,
   raterAssignmentKinds,
   reclaimExpiredLeases,
@@ -83,13 +84,18 @@ function pickFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, itemCount
   return pickFreeItem(db, { ...args, pool }) ?? (pool === 'quality' ? pickFreeItem(db, { ...args, pool: 'normal' }) : undefined);
 }
 
-/** The rater's current item and up to count-1 more (prefetch). Leases are renewed on every call. */
-export function nextItems(db: Db, rater: RaterRecord, count: number): { items: RaterItem[]; progress: RaterProgress } {
+/**
+ * The rater's current item and up to count-1 more (prefetch). Leases are renewed on every call.
+ * No items and waiting null means the rater is done (or disqualified); otherwise waiting says why
+ * there is nothing for now, so the rater page does not show the completion code too early.
+ */
+export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     const now = nowMs();
     const expiresAt = now + campaign.leaseSeconds * 1000;
-    if (campaign.status !== 'open' || rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign) };
+    if (campaign.status !== 'open') return { items: [], progress: raterProgress(db, rater, campaign), waiting: campaign.status };
+    if (rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
     reclaimExpiredLeases(db, now);
 
     // Keep the rater's own leases, unless one expired and its item has since filled up.
@@ -121,7 +127,11 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): { items: R
       renewLease(db, lease.id, expiresAt);
       lease.leaseExpiresAt = expiresAt;
     }
-    return { items: held.map((lease) => toRaterItem(db, campaign, lease)), progress: raterProgress(db, rater, campaign) };
+    let waiting: RaterWaiting | null = null;
+    // Nothing for now, yet the rater has allowance left and rater.status is still active (a failed
+    // qualification round sets it above): items leased to others may still come free.
+    if (held.length === 0 && allowance > 0 && rater.status === 'active' && othersHoldLeasedItems(db, campaign.id, rater.id)) waiting = 'leased';
+    return { items: held.map((lease) => toRaterItem(db, campaign, lease)), progress: raterProgress(db, rater, campaign), waiting };
   });
 }
 

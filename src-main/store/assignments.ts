@@ -211,6 +211,23 @@ export function markSkipped(db: Db, assignment: AssignmentRecord): void {
   if (assignment.counted) adjustHolders(db, assignment.itemId, -1);
 }
 
+/**
+ * Whether another rater holds an open lease on an ordinary item this rater has not had: when the
+ * rater gets nothing, such an item may still come to them once that lease is answered away or runs
+ * out. Walks the open leases (assignments_expiring), which are few: raters times prefetch.
+ */
+export function othersHoldLeasedItems(db: Db, campaignId: number, raterId: number): boolean {
+  const found = db
+    .prepare(
+      `SELECT 1 FROM assignments a INDEXED BY assignments_expiring CROSS JOIN items i ON i.id = a.item_id
+       WHERE a.status = 'leased' AND a.counted = 1 AND a.rater_id != @raterId AND i.campaign_id = @campaignId AND i.kind = 'normal'
+         AND NOT EXISTS (SELECT 1 FROM assignments m WHERE m.item_id = i.id AND m.rater_id = @raterId)
+       LIMIT 1`,
+    )
+    .get({ campaignId, raterId });
+  return found !== undefined;
+}
+
 export function countRaterSubmitted(db: Db, raterId: number): number {
   return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'submitted'").pluck().get(raterId) as number;
 }

@@ -1,6 +1,6 @@
 // The researcher's side in Chromium: build campaigns from a feature selection and from an imported
 // CSV (column mapping screen), watch one in the monitor, rate as one of its raters in the same
-// window (break, flag), come back, pause, resume and revoke; the rater workspace's instructions
+// window (break, flag), come back, pause (the rater sees the paused screen, not "All done"), resume and revoke; the rater workspace's instructions
 // panel, skip and active time; a lease running out shown live in the monitor. Set
 // SIGHTLINE_SCREENSHOTS=<dir> to keep screenshots of the pages.
 import fs from 'node:fs';
@@ -159,12 +159,20 @@ describe('campaign builder and monitor', () => {
     await rater.keyboard.press('Enter');
     await expect.poll(() => rater.getByTestId('rater-progress').innerText(), soon).toMatch(/^1\s*\//);
     await expect.poll(() => page.getByTestId('monitor-rater-row').filter({ hasText: 'Linus' }).getByTestId('rater-submitted').innerText().catch(() => ''), soon).toBe('1');
-    await rater.close();
 
     await page.getByTestId('pause-campaign').click();
     await expect.poll(() => status.innerText(), soon).toBe('paused');
+    // A paused study is a wait, not the end: no "All done", and Try again brings the items back.
+    await rater.reload();
+    await rater.getByTestId('waiting').waitFor();
+    expect(await rater.getByTestId('waiting').getAttribute('data-waiting')).toBe('paused');
+    expect(await rater.getByTestId('waiting').innerText()).toContain('This study is paused');
+    expect(await rater.getByTestId('done').count()).toBe(0);
     await page.getByTestId('resume-campaign').click();
     await expect.poll(() => status.innerText(), soon).toBe('open');
+    await rater.getByTestId('retry').click();
+    await rater.getByTestId('rater-item').waitFor();
+    await rater.close();
 
     const grace = page.getByTestId('monitor-rater-row').filter({ hasText: 'Grace' });
     await grace.getByTestId('revoke-rater').click();

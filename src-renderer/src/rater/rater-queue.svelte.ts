@@ -2,12 +2,15 @@
 // queue[0] is on screen; queue[1] is already loaded, so after a submit the next item appears
 // without a round trip. The next item is shown only once rater.submit has resolved: the
 // judgement is durable before the screen moves on.
-import type { Answer, RaterItem, RaterProgress, RaterSession } from '../../../src-main/contract';
+import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
 import { call, errorText, retryWhileBusy } from '../lib/client';
 
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
-export type QueueStatus = 'loading' | 'rating' | 'done' | 'disqualified' | 'error';
+export type QueueStatus = 'loading' | 'rating' | 'waiting' | 'done' | 'disqualified' | 'error';
+
+/** While nothing is available for now (paused, or leased to others), rater.next is asked again this often. */
+const WAITING_RETRY_MS = 20_000;
 
 export class RaterQueue {
   session = $state<RaterSession | null>(null);
@@ -17,6 +20,8 @@ export class RaterQueue {
   busy = $state(false);
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
+  /** Why there is nothing to rate for now (status 'waiting'); null when done. */
+  waiting = $state<RaterWaiting | null>(null);
 
   current = $derived<RaterItem | null>(this.queue[0] ?? null);
 
@@ -26,6 +31,7 @@ export class RaterQueue {
   private generation = 0;
   private refilling: Promise<void> | null = null;
   private refillAgain = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   async start(): Promise<void> {
     try {
@@ -51,9 +57,29 @@ export class RaterQueue {
       this.status = 'rating';
       return;
     }
+    // No items for now: the campaign is paused or closed, or others hold the remaining items.
+    // Only a rater with nothing left is done (and shown the completion code).
+    if (this.waiting) {
+      this.status = 'waiting';
+      if (this.waiting !== 'closed') this.retryTimer ??= setTimeout(() => void this.retry(), WAITING_RETRY_MS);
+      return;
+    }
     // No items left: either done, or the qualification round just ended in a fail.
     if (this.session?.qualification) await this.refreshSession();
     this.status = this.session?.status === 'disqualified' ? 'disqualified' : 'done';
+  }
+
+  /** Asks for items again from the waiting screen (its button, or the timer). */
+  async retry(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.status !== 'waiting') return;
+    this.status = 'loading';
+    try {
+      await this.refill();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Re-reads the session (qualification progress, disqualification); a failure keeps the old one. */
@@ -86,8 +112,9 @@ export class RaterQueue {
       do {
         this.refillAgain = false;
         const generation = this.generation;
-        const { items, progress } = await this.write(() => call('rater.next', { count: 2 }));
+        const { items, progress, waiting } = await this.write(() => call('rater.next', { count: 2 }));
         if (generation === this.generation) this.progress = progress;
+        this.waiting = waiting;
         this.merge(items);
       } while (this.refillAgain);
       await this.settleStatus();
