@@ -204,7 +204,12 @@ export interface RaterItem {
   display: DisplaySpec[];
   payload: Record<string, unknown>;
   questions: ShownQuestion[];
-  pairs: ShownPair[];
+  /**
+   * Not sent: the server puts each pair display's texts in display order in `payload` itself
+   * (domain/templates/show.ts payloadAsShown), so the page draws fields in template order and no
+   * flag tells the rater which side was swapped. The sides are recorded with the assignment.
+   */
+  pairs?: never;
   leaseExpiresAt: number;
 }
 

@@ -28,7 +28,7 @@ import type { RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { qualificationState } from './quality';
-import { answerProblem, showPairs, showQuestions } from './templates';
+import { answerProblem, payloadAsShown, showPairs, showQuestions } from './templates';
 import { showsCollapsedText } from './templates/truncation';
 
 /** After how many ordinary items a pending gold or attention item is slipped in (campaign setting qcEvery). */
@@ -41,9 +41,9 @@ function toRaterItem(db: Db, campaign: CampaignRecord, assignment: AssignmentRec
   return {
     assignmentId: assignment.id,
     display: campaign.template.display,
-    payload: item.payload,
+    // Pair sides are swapped here, not by a flag the page applies: the response must not say which text is which.
+    payload: payloadAsShown(item.payload, assignment.shown.pairs ?? []),
     questions: assignment.shown.questions,
-    pairs: assignment.shown.pairs ?? [],
     leaseExpiresAt: assignment.leaseExpiresAt,
   };
 }
@@ -192,9 +192,9 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
   });
 }
 
-export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true } {
+export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true; campaignId: number } {
   const assignment = getAssignment(db, assignmentId);
   if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
   db.prepare('INSERT INTO flags (assignment_id, comment, created_at) VALUES (?, ?, ?)').run(assignmentId, comment, nowMs());
-  return { flagged: true };
+  return { flagged: true, campaignId: rater.campaignId };
 }

@@ -38,12 +38,17 @@ describe('counterbalancing and balance', () => {
     for (let index = 0; index < 200; index++) {
       const rater = makeRater(project, campaignId, `r${index}`);
       const [item] = nextItems(project.db, rater, 1).items;
-      expect(item.pairs).toHaveLength(1);
-      if (item.pairs[0].swapped) swapped++;
+      // The server swaps the texts itself: the rater gets them in display order (a left, b right) and no flag.
+      expect(item).not.toHaveProperty('pairs');
+      expect(JSON.stringify(item)).not.toMatch(/swapped/);
+      const recorded = JSON.parse(project.db.prepare('SELECT shown_json FROM assignments WHERE id = ?').pluck().get(item.assignmentId) as string).pairs;
+      expect(recorded).toHaveLength(1);
+      if (recorded[0].swapped) swapped++;
+      expect([item.payload.a, item.payload.b]).toEqual(recorded[0].swapped ? ['second', 'first'] : ['first', 'second']);
       // What the rater saw is stored with the judgement: the sides, highlights on/off, truncation.
       const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { preference: 'tie' }, activeMs: 1 });
       const shown = JSON.parse(project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string);
-      expect(shown).toMatchObject({ pairs: item.pairs, highlights: false, truncated: false });
+      expect(shown).toMatchObject({ pairs: recorded, highlights: false, truncated: false });
     }
     expect(Math.abs(swapped - 100)).toBeLessThan(30);
   });

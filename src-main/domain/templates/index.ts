@@ -3,7 +3,7 @@ import { AppError } from '../../util/errors';
 import { BUILTIN_TEMPLATES } from './builtin';
 
 export { BUILTIN_TEMPLATES } from './builtin';
-export { answerProblem, interpolate, showPairs, showQuestions } from './show';
+export { answerProblem, interpolate, payloadAsShown, showPairs, showQuestions } from './show';
 export { keyMapProblem, parseTemplate } from './validate';
 
 export function builtinTemplate(id: string): TemplateSpec {

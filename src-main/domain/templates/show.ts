@@ -58,6 +58,23 @@ export function showPairs(template: TemplateSpec, raterSeed: number, itemId: num
   );
 }
 
+/**
+ * The payload as one rater gets it: each pair display's fields hold their texts in display order
+ * (fields[0] on the left). The swap is done here, on the server, so nothing the rater receives says
+ * which text came from which field (e.g. which answer is the steered one); the sides stay recorded
+ * in the assignment's shown pairs, and results and exports map left/right back through them.
+ */
+export function payloadAsShown(payload: Record<string, unknown>, pairs: readonly ShownPair[]): Record<string, unknown> {
+  if (!pairs.some((pair) => pair.swapped)) return payload;
+  const shown = { ...payload };
+  for (const { fields, swapped } of pairs) {
+    if (!swapped) continue;
+    shown[fields[0]] = payload[fields[1]];
+    shown[fields[1]] = payload[fields[0]];
+  }
+  return shown;
+}
+
 /** Checks an answer against the questions as shown; returns a message naming the question, or null. */
 export function answerProblem(questions: ShownQuestion[], answer: Record<string, AnswerValue>): string | null {
   const known = new Set(questions.map((question) => question.id));
