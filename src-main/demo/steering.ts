@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Project } from '../project/project';
 import { hashSeed, mulberry32, randomIndex, shuffleInPlace } from '../util/random';
 import { CLASS_PROFILES, steeredAnswer } from './answers';
+import { MODEL_NAME } from './files';
 import { drawPictogram, type PictogramClass } from './pictograms';
 
 export const STEERING_LAYER = 20;
@@ -65,6 +66,8 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
   const insertGeneration = db.prepare(
     'INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
+  // The spec names the model it steers (spec_json.model_id), so provenance can follow a generation to it.
+  const modelId = db.prepare('SELECT id FROM models WHERE name = ?').pluck().get(MODEL_NAME) as number | undefined;
   const classNames = Object.keys(CLASS_PROFILES);
   const generations: DemoGeneration[] = [];
   for (const [source, target] of PAIRS) {
@@ -84,7 +87,7 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
           vectorSha256,
           k,
           JSON.stringify({ strategy: 'greedy', max_new_tokens: 100 }),
-          JSON.stringify({ direction: `class direction of "${target}" (linear probe, unit norm)`, formula: 'h[:P] += k·v', demo: true }),
+          JSON.stringify({ direction: `class direction of "${target}" (linear probe, unit norm)`, formula: 'h[:P] += k·v', model_id: modelId ?? null, demo: true }),
           createdAt,
         ).lastInsertRowid,
       );

@@ -94,7 +94,22 @@ function references(db: Db, source: ExportSource) {
     models: variants('model_id', 'modelId'),
     corpora: variants('corpus_id', 'corpusId'),
     steeringSpecs: variants('steering_spec_id', 'steeringSpecId'),
+    generations: variants('generation_id', 'generationId'),
   });
+  // Items built from generations may name only the generation (the demo's "Which concept?"): its
+  // steering spec, and the model the spec or the generation names (spec_json / meta_json model_id), count too.
+  const specIds = new Set(referenced.steeringSpecs);
+  const modelIds = new Set(referenced.models);
+  if (referenced.generations.length > 0) {
+    const generated = db
+      .prepare("SELECT DISTINCT steering_spec_id, json_extract(meta_json, '$.model_id') AS model_id FROM generations WHERE id IN (SELECT value FROM json_each(?))")
+      .all(JSON.stringify(referenced.generations)) as { steering_spec_id: number | null; model_id: unknown }[];
+    for (const row of generated) {
+      if (row.steering_spec_id !== null) specIds.add(row.steering_spec_id);
+      if (typeof row.model_id === 'number' && Number.isInteger(row.model_id)) modelIds.add(row.model_id);
+    }
+  }
+  const specList = [...specIds].sort((a, b) => a - b);
   const featureIds = referenced.features;
   const saeIds = new Set(referenced.saes);
   if (featureIds.length > 0) {
@@ -107,8 +122,14 @@ function references(db: Db, source: ExportSource) {
         .prepare(`SELECT id, name, model_id, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json FROM saes WHERE id IN (${inList(saeList)}) ORDER BY id`)
         .all(...saeList) as Record<string, unknown>[])
     : [];
-  const modelIds = new Set(referenced.models);
   for (const sae of saes) if (typeof sae.model_id === 'number') modelIds.add(sae.model_id);
+  if (specList.length > 0) {
+    const specModels = db
+      .prepare("SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))")
+      .pluck()
+      .all(JSON.stringify(specList)) as unknown[];
+    for (const id of specModels) if (typeof id === 'number' && Number.isInteger(id)) modelIds.add(id);
+  }
   const modelList = [...modelIds].sort((a, b) => a - b);
   const models = modelList.length
     ? (db.prepare(`SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelList)}) ORDER BY id`).all(...modelList) as Record<string, unknown>[])
@@ -128,7 +149,6 @@ function references(db: Db, source: ExportSource) {
         (corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }),
       )
     : [];
-  const specList = referenced.steeringSpecs;
   const steeringSpecs = specList.length
     ? (db
         .prepare(
@@ -155,6 +175,7 @@ function references(db: Db, source: ExportSource) {
     corpora: corpora.map(unjson),
     steering_specs: steeringSpecs.map(unjson),
     features: featureIds.length,
+    generations: referenced.generations.length,
     feature_sampling: featureSampling,
   };
 }

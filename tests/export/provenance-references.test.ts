@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoProject } from '../../src-main/demo/create';
+import { exportCampaign } from '../../src-main/export';
+import { openProject, type Project } from '../../src-main/project/project';
+import { tempDir } from '../helpers/factories';
+
+// The demo project is built once: its campaigns refer to what a real study's would (generations,
+// steering specs, a model, mined features).
+describe('provenance references on the demo project', () => {
+  let project: Project;
+  beforeAll(async () => {
+    const dir = path.join(tempDir(), 'demo.sightline');
+    await createDemoProject(dir);
+    project = openProject(dir);
+  });
+  afterAll(() => project?.close());
+
+  const provenanceOf = async (campaignName: string) => {
+    const campaignId = project.db.prepare('SELECT id FROM campaigns WHERE name = ?').pluck().get(campaignName) as number;
+    const result = await exportCampaign(project.db, campaignId, { format: 'jsonl', out: path.join(tempDir(), 'out.jsonl') });
+    return JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
+  };
+
+  it('"Which concept?" (items name only generation_id) lists the generations\' steering specs and the model', async () => {
+    const hidden = JSON.parse(
+      project.db.prepare("SELECT i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' LIMIT 1").pluck().get() as string,
+    );
+    expect(hidden).toHaveProperty('generation_id');
+    expect(hidden).not.toHaveProperty('steering_spec_id');
+    const { references } = await provenanceOf('Which concept?');
+    const specIds = project.db
+      .prepare(
+        "SELECT DISTINCT g.steering_spec_id FROM items i JOIN campaigns c ON c.id = i.campaign_id JOIN generations g ON g.id = json_extract(i.hidden_json, '$.generation_id') WHERE c.name = 'Which concept?' ORDER BY 1",
+      )
+      .pluck()
+      .all() as number[];
+    expect(specIds.length).toBeGreaterThan(0);
+    expect(references.steering_specs.map((spec: { id: number }) => spec.id)).toEqual(specIds);
+    expect(references.steering_specs[0]).toMatchObject({ layer: expect.any(Number), vector_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), decoding: { strategy: 'greedy' } });
+    expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-vlm']);
+    expect(references.generations).toBe(project.db.prepare('SELECT COUNT(*) FROM generations').pluck().get());
+  });
+});
