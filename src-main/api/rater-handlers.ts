@@ -58,5 +58,10 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     announceProgress(context, campaignId);
     return { progress };
   },
-  'rater.flag': (input, context) => flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment),
+  'rater.flag': (input, context) => {
+    const { campaignId } = flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment);
+    // The monitor re-reads on 'campaign.progress' (its flagged count and list included).
+    announceProgress(context, campaignId);
+    return { flagged: true };
+  },
 };
