@@ -25,8 +25,11 @@ export const serveCommand: Command = {
     writeServeInfo(project.dir, { url: server.url, pid: process.pid });
     const researcherUrl = `${server.url}/?token=${researcherToken}`;
     if (output.json) output.result({ url: server.url, researcherUrl, port: server.port, host });
-    // The line tests and users look for, Jupyter-style; printed in both modes.
-    console.log(`Sightline ready: ${researcherUrl}`);
+    // The line tests and users look for, Jupyter-style; printed in both modes, on stderr with --json
+    // so that stdout holds only the JSON value.
+    const ready = `Sightline ready: ${researcherUrl}\n`;
+    if (output.json) process.stderr.write(ready);
+    else process.stdout.write(ready);
     if (host === '0.0.0.0') output.info('Serving on every network interface: raters on your LAN can open their links.');
     const stop = async () => {
       clearServeInfo(project.dir);
