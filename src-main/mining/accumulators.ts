@@ -3,8 +3,8 @@
 // - exact fire counts, split by image patches and text tokens, and the max. The engine returns each
 //   token's top K firings; for ReLU, JumpReLU and gated SAEs a token can fire more, so the engine
 //   also counts every firing in the graph (EncodeBatchResult.counts) and those counts are used. The
-//   histogram, the samples and the top documents see each token's top K firings; `atK` counts the
-//   tokens whose K-th value was still positive (they may have fired more than K features);
+//   max, the histogram, the samples and the top documents see each token's top K firings; `atK`
+//   counts the tokens whose K-th value was still positive (they may have fired more than K features);
 // - a histogram of HIST_BINS equal-width bins over [0, HIST_BINS * width], where width is a power of
 //   two that doubles (adjacent bins merge pairwise) whenever a larger value arrives. Merging is
 //   exact, and the final width is the smallest power of two whose range holds the max, so the result
@@ -16,7 +16,7 @@
 import { ROW_IMAGE, ROW_TEXT } from './layout';
 
 export const HIST_BINS = 32;
-export const RESERVOIR = 2;
+export const RESERVOIR = 4;
 
 /** A well-mixed 32-bit key for (feature, token number): murmur3's finaliser. */
 export function sampleKey(feature: number, token: number): number {

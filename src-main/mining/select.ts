@@ -44,19 +44,26 @@ function usedBins(acc: FeatureAccumulators, f: number): number {
   return Math.max(1, Math.min(HIST_BINS, Math.floor(acc.max[f] / acc.width[f]) + 1));
 }
 
-/** Which quantile bucket each used bin belongs to. */
-function bucketOfBins(acc: FeatureAccumulators, f: number, s: SelectSettings): number[] {
+/**
+ * The quantile bucket of a sample of feature f: `bin`, its value, and `rank` (0..1: its place among
+ * the bin's kept samples by value, which are a uniform sample of the bin's firings). Equal-count
+ * (delphi): where the sample falls among the feature's binned firings, the bin's own firings placed
+ * by rank, so a bin that holds most firings serves every bucket it spans. Equal-width
+ * (SAEDashboard): where the value falls in [0, the used bins' range).
+ */
+function bucketer(acc: FeatureAccumulators, f: number, s: SelectSettings): (bin: number, value: number, rank: number) => number {
   const used = usedBins(acc, f);
+  const last = s.quantiles - 1;
+  if (s.scheme === 'equal-width') {
+    const range = used * acc.width[f];
+    return (_bin, value) => Math.min(last, Math.floor((value / range) * s.quantiles));
+  }
   const counts = acc.hist.subarray(f * HIST_BINS, f * HIST_BINS + used);
-  if (s.scheme === 'equal-width') return Array.from({ length: used }, (_, b) => Math.min(s.quantiles - 1, Math.floor((b * s.quantiles) / used)));
-  // equal-count (delphi): a bin goes to the bucket its middle firing falls in.
-  const total = acc.fires[f];
-  let before = 0;
-  return Array.from(counts, (c) => {
-    const mid = (before + c / 2) / total;
-    before += c;
-    return Math.min(s.quantiles - 1, Math.floor(mid * s.quantiles));
-  });
+  // The total is the histogram's (each token's top k), not fires[f], which also counts firings past the top k.
+  const before = new Float64Array(used + 1);
+  for (let b = 0; b < used; b++) before[b + 1] = before[b] + counts[b];
+  const total = before[used];
+  return (bin, _value, rank) => Math.min(last, Math.floor(((before[bin] + rank * counts[bin]) / total) * s.quantiles));
 }
 
 export function chooseExamples(acc: FeatureAccumulators, f: number, s: SelectSettings): ChosenExample[] {
@@ -71,21 +78,21 @@ export function chooseExamples(acc: FeatureAccumulators, f: number, s: SelectSet
     taken.add(t.doc);
   });
   if (acc.fires[f] === 0) return out;
-  const bucketOf = bucketOfBins(acc, f, s);
+  const bucketOf = bucketer(acc, f, s);
   // Samples of bin b stand for hist[b] firings each shared among its kept samples: weighted
   // sampling without replacement (Efraimidis-Spirakis) with the samples' own uniform keys.
   const candidates: { doc: number; bucket: number; priority: number }[] = [];
-  bucketOf.forEach((bucket, b) => {
+  for (let b = 0, used = usedBins(acc, f); b < used; b++) {
     const bin = f * HIST_BINS + b;
-    let kept = 0;
-    for (let i = bin * RESERVOIR; i < (bin + 1) * RESERVOIR; i++) if (acc.resDoc[i] >= 0) kept++;
-    const weight = acc.hist[bin] / Math.max(1, kept);
-    for (let i = bin * RESERVOIR; i < (bin + 1) * RESERVOIR; i++) {
-      if (acc.resDoc[i] < 0) continue;
+    const slots: number[] = [];
+    for (let i = bin * RESERVOIR; i < (bin + 1) * RESERVOIR; i++) if (acc.resDoc[i] >= 0) slots.push(i);
+    const weight = acc.hist[bin] / Math.max(1, slots.length);
+    slots.sort((x, y) => acc.resVal[x] - acc.resVal[y] || acc.resKey[x] - acc.resKey[y]);
+    slots.forEach((i, j) => {
       const u = (acc.resKey[i] + 0.5) / 4294967296;
-      candidates.push({ doc: acc.resDoc[i], bucket, priority: -Math.log(u) / weight });
-    }
-  });
+      candidates.push({ doc: acc.resDoc[i], bucket: bucketOf(b, acc.resVal[i], (j + 0.5) / slots.length), priority: -Math.log(u) / weight });
+    });
+  }
   candidates.sort((a, b) => a.priority - b.priority || a.doc - b.doc);
   const filled = new Array<number>(s.quantiles).fill(0);
   for (const c of candidates) {
