@@ -156,17 +156,27 @@ function references(db: Db, source: ExportSource) {
         )
         .all(...specList) as Record<string, unknown>[])
     : [];
-  // How the shown examples were chosen: each mining run's scheme (features.stats_json), once per SAE and run.
-  const featureSampling = featureIds.length
-    ? (
-        db
-          .prepare('SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id')
-          .all(JSON.stringify(featureIds)) as { sae_id: number; stats_json: string }[]
-      ).map((row) => {
-        const { tokenCount: _tokens, ...sampling } = samplingOf(parseJson<Record<string, unknown> | null>(row.stats_json, 'features.stats_json'), 0);
-        return { sae_id: row.sae_id, ...sampling };
-      })
-    : [];
+  // How the shown examples were chosen: each mining run's scheme (features.stats_json), once per SAE and
+  // run. stats_json also holds per-feature fields (the demo's planted concept, for one), so DISTINCT
+  // over the whole text would repeat a run once per feature: rows are keyed on the run's fields only.
+  const featureSampling: Record<string, unknown>[] = [];
+  if (featureIds.length) {
+    const seen = new Set<string>();
+    const rows = db
+      .prepare('SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id')
+      .all(JSON.stringify(featureIds)) as { sae_id: number; stats_json: string }[];
+    for (const row of rows) {
+      const stats = parseJson<Record<string, unknown> | null>(row.stats_json, 'features.stats_json');
+      const { tokenCount: _tokens, ...sampling } = samplingOf(stats, 0);
+      // write-results.ts records the mining job's id with every feature of the run.
+      const job = typeof stats?.job === 'number' ? stats.job : null;
+      const run = { sae_id: row.sae_id, ...(job === null ? {} : { job }), ...sampling };
+      const key = JSON.stringify(run);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      featureSampling.push(run);
+    }
+  }
   const unjson = (row: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(row).map(([key, value]) => (key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value])));
   return {

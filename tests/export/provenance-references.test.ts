@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/demo/create';
@@ -10,12 +11,17 @@ import { tempDir } from '../helpers/factories';
 // steering specs, a model, mined features).
 describe('provenance references on the demo project', () => {
   let project: Project;
+  let root: string;
   beforeAll(async () => {
-    const dir = path.join(tempDir(), 'demo.sightline');
-    await createDemoProject(dir);
-    project = openProject(dir);
+    // Not tempDir(): that folder goes after each test, and this project serves them all.
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-test-'));
+    await createDemoProject(path.join(root, 'demo.sightline'));
+    project = openProject(path.join(root, 'demo.sightline'));
   });
-  afterAll(() => project?.close());
+  afterAll(() => {
+    project?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 
   const provenanceOf = async (campaignName: string) => {
     const campaignId = project.db.prepare('SELECT id FROM campaigns WHERE name = ?').pluck().get(campaignName) as number;
@@ -41,5 +47,21 @@ describe('provenance references on the demo project', () => {
     expect(references.steering_specs[0]).toMatchObject({ layer: expect.any(Number), vector_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), decoding: { strategy: 'greedy' } });
     expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-vlm']);
     expect(references.generations).toBe(project.db.prepare('SELECT COUNT(*) FROM generations').pluck().get());
+  });
+
+  it('"Label features" lists each mining run\'s sampling once, though stats_json differs per feature', async () => {
+    const runs = project.db
+      .prepare(
+        `SELECT f.sae_id, json_extract(f.stats_json, '$.job') AS job, COUNT(DISTINCT f.stats_json) AS variants
+         FROM items i JOIN campaigns c ON c.id = i.campaign_id JOIN features f ON f.id = json_extract(i.hidden_json, '$.feature_id')
+         WHERE c.name = 'Label features' GROUP BY f.sae_id, job ORDER BY f.sae_id`,
+      )
+      .all() as { sae_id: number; job: number; variants: number }[];
+    // The demo plants a concept per feature (stats_json.planted), so the texts differ within a run.
+    expect(runs.some((run) => run.variants > 1)).toBe(true);
+    const { references } = await provenanceOf('Label features');
+    expect(references.feature_sampling.map((row: { sae_id: number; job: number }) => [row.sae_id, row.job])).toEqual(runs.map((run) => [run.sae_id, run.job]));
+    expect(references.feature_sampling[0]).toMatchObject({ scheme: expect.any(String), quantiles: expect.any(Number), perQuantile: expect.any(Number) });
+    expect(references.feature_sampling[0]).not.toHaveProperty('planted');
   });
 });
