@@ -10,6 +10,7 @@ import type { Project } from '../project/project';
 import { rendererDir } from '../util/paths';
 import { enterCampaign } from '../domain/entry';
 import { toErrorValue } from '../util/errors';
+import { linkHost } from './lan-address';
 import { raterMaySeeMedia } from './media-access';
 import { safeJoin, securityHeaders, sendFile } from './static';
 
@@ -24,6 +25,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  /** The origin for links: the bound address, or the machine's network address when bound to every interface. */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -155,7 +157,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
+      const host = linkHost(options.host);
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         port,

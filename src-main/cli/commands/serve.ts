@@ -30,7 +30,11 @@ export const serveCommand: Command = {
     const ready = `Sightline ready: ${researcherUrl}\n`;
     if (output.json) process.stderr.write(ready);
     else process.stdout.write(ready);
-    if (host === '0.0.0.0') output.info('Serving on every network interface: raters on your LAN can open their links.');
+    if (host === '0.0.0.0' || host === '::') {
+      output.info(
+        `Serving on every network interface: rater links use ${server.url}. If raters reach this machine at another address (another network, a hostname), pass it to \`sightline rater add --base-url\`.`,
+      );
+    }
     const stop = async () => {
       clearServeInfo(project.dir);
       await server.close();
