@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
 import { sha256Text } from '../../src-main/export/provenance';
@@ -160,6 +160,15 @@ describe('Hugging Face dataset folder', () => {
     const bytes = fs.readFileSync(path.join(result.path, 'data', 'train-00000-of-00001.parquet'));
     const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
     expect(rows).toHaveLength(12);
+    // The card's dtypes match the file: timestamps are UTC-adjusted milliseconds (Arrow: timestamp[ms, tz=UTC]).
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (const name of ['leased_at', 'submitted_at']) {
+      const element = metadata.schema.find((entry) => entry.name === name)!;
+      expect(element).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
+      if (element.logical_type?.type === 'TIMESTAMP') expect(element.logical_type).toMatchObject({ isAdjustedToUTC: true, unit: 'MILLIS' });
+      expect(card).toContain(`  - name: "${name}"\n    dtype: timestamp[ms, tz=UTC]\n`);
+      expect(card).toContain(`| \`${name}\` | timestamp[ms, tz=UTC] |`);
+    }
     const provenance = JSON.parse(fs.readFileSync(path.join(result.path, 'provenance.json'), 'utf8'));
     expect(provenance.files[0]).toMatchObject({ path: 'data/train-00000-of-00001.parquet', rows: 12, bytes: bytes.length });
     expect(fs.readdirSync(path.dirname(result.path)).filter((name) => name.includes('partial'))).toEqual([]);
