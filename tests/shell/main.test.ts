@@ -64,6 +64,19 @@ describe('shell entry', () => {
     expect(isProjectDir(demoDir)).toBe(true);
   });
 
+  it('creates the demo on first run when npm start names ./demo.sightline', async () => {
+    const demoDir = path.join(tempDir(), 'demo.sightline');
+    const savedArgv = process.argv;
+    process.argv = [...savedArgv, '--project', demoDir];
+    try {
+      await startShell();
+    } finally {
+      process.argv = savedArgv;
+    }
+    expect(createDemoProject).toHaveBeenCalledWith(demoDir);
+    expect(isProjectDir(demoDir)).toBe(true);
+  });
+
   it('quits when the last window closes, except on macOS', async () => {
     const dir = path.join(tempDir(), 'q.sightline');
     openProject(dir, { create: true }).close();
