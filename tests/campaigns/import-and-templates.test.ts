@@ -27,6 +27,15 @@ describe('item files', () => {
     expect(countRows(project)).toBe(before);
   });
 
+  it('a CSV header naming a column twice is refused, naming the file and the column', () => {
+    const project = makeProject();
+    const before = countRows(project);
+    const text = 'question,answer,options,answer\nq,a1,"[""x""]",a2\n';
+    expect(() => parseRows(encode(text), 'dup.csv')).toThrow(/dup\.csv: header: expected unique column names, found "answer" twice/);
+    expect(() => createCampaign(project.db, { name: 'd', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'dup.csv', text } })).toThrow(/"answer" twice/);
+    expect(countRows(project)).toBe(before);
+  });
+
   it('a row missing a field the template shows is refused with its row and column; ${var} prompts resolve', () => {
     const project = makeProject();
     const missing = 'prompt,a,b,criterion\np1,left text,,Which is clearer?\n';
@@ -43,12 +52,15 @@ describe('item files', () => {
     const text = [
       JSON.stringify({ question: 'q', answer: 'a', options: ['x', 'y'], 'hidden.k': '15', 'hidden.target_class': 'y', condition: 'k=15' }),
       JSON.stringify({ question: 'q2', answer: 'a2', options: ['x', 'y'], 'hidden.k': '0', 'hidden.target_class': 'x', condition: 'k=0' }),
+      JSON.stringify({ question: 'q3', answer: 'a3', options: ['x', 'y'], 'hidden.k': '', 'hidden.target_class': 'x', condition: 'k=?' }),
     ].join('\n');
     createCampaign(project.db, { name: 'jl', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'items.jsonl', text } });
     const rows = project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as { payload_json: string; hidden_json: string; condition: string }[];
     expect(JSON.parse(rows[0].payload_json)).toEqual({ question: 'q', answer: 'a', options: ['x', 'y'] });
     expect(JSON.parse(rows[0].hidden_json)).toEqual({ k: 15, target_class: 'y' });
-    expect(rows.map((row) => row.condition)).toEqual(['k=15', 'k=0']);
+    // An empty hidden cell is no value (null), not the empty string.
+    expect(JSON.parse(rows[2].hidden_json)).toEqual({ k: null, target_class: 'x' });
+    expect(rows.map((row) => row.condition)).toEqual(['k=15', 'k=0', 'k=?']);
   });
 });
 

@@ -15,10 +15,14 @@ export type ColumnMapping = z.infer<typeof columnMappingSchema>;
 
 const KINDS = ['normal', 'gold', 'attention', 'qualification'] as const;
 
-/** Cells that hold JSON arrays or objects (e.g. options) become values; numeric hidden cells become numbers. */
+/**
+ * Cells that hold JSON arrays or objects (e.g. options) become values; numeric hidden cells become
+ * numbers, and empty hidden cells null (no value, rather than the empty string).
+ */
 function cellValue(raw: unknown, numeric: boolean): unknown {
   if (typeof raw !== 'string') return raw;
   const text = raw.trim();
+  if (numeric && text === '') return null;
   if ((text.startsWith('[') && text.endsWith(']')) || (text.startsWith('{') && text.endsWith('}'))) {
     try {
       return JSON.parse(text);

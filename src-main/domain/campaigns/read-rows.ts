@@ -8,9 +8,19 @@ export type Row = Record<string, unknown>;
 
 /** Parses CSV text with a header row (quoting and embedded newlines handled by csv-parse). */
 export function parseCsv(text: string, file: string): Row[] {
+  // A repeated column name would silently keep only its last cell in each row.
+  const header = (names: string[]): string[] => {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) throw badFile(file, 'header', 'unique column names', `"${name}" twice`);
+      seen.add(name);
+    }
+    return names;
+  };
   try {
-    return parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: false }) as Row[];
+    return parse(text, { columns: header, bom: true, skip_empty_lines: true, trim: false }) as Row[];
   } catch (error) {
+    if (error instanceof AppError) throw error;
     const { lines } = error as { lines?: number };
     throw new AppError('bad_file', `${file}: line ${lines ?? '?'}: expected well-formed CSV (${(error as Error).message})`, { file, line: lines });
   }
