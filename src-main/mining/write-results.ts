@@ -73,6 +73,9 @@ export async function writeMiningResults(
     quantiles: settings.quantiles,
     perQuantile: settings.perQuantile,
     modalityShare: settings.modalityShare,
+    // The split compares raw firing counts; these let a reader compare rates per token instead.
+    imageTokens: acc.imageTokens,
+    textTokens: acc.textTokens,
     histogram: `${HIST_BINS} equal-width bins, power-of-two width`,
     sampling: `bottom-${RESERVOIR} hash sample per histogram bin`,
     k: run.k,

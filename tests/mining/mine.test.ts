@@ -79,7 +79,12 @@ describe('mine', () => {
       truncated += firing.length - inHistogram;
     }
     expect(truncated).toBeGreaterThan(0);
-    expect(JSON.parse(featureRow(project, 0).stats_json as string)).toMatchObject({ k: 1, tokensAtK: atK });
+    expect(JSON.parse(featureRow(project, 0).stats_json as string)).toMatchObject({
+      k: 1,
+      tokensAtK: atK,
+      imageTokens: content.filter((r) => r.kind === 'image').length,
+      textTokens: content.filter((r) => r.kind === 'text').length,
+    });
     expect(logged.join('\n')).toMatch(new RegExp(`${atK} of ${content.length} tokens fired 1 or more features`));
   });
 
