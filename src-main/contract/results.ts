@@ -17,6 +17,16 @@ export interface AlphaSummary {
   reason: string | null;
 }
 
+export interface CohenPairRow {
+  raterA: string;
+  raterB: string;
+  /** Items both raters rated (the units the pair's kappa is computed on). */
+  items: number;
+  /** null when both raters gave one and the same value throughout (expected agreement is 1). */
+  kappa: number | null;
+  observedAgreement: number;
+}
+
 export interface QuestionAgreement {
   questionId: string;
   type: 'choice' | 'multi' | 'scale' | 'text';
@@ -31,6 +41,8 @@ export interface QuestionAgreement {
   fleissReason: string | null;
   meanCohenKappa: number | null;
   cohenPairs: number;
+  /** Cohen's kappa of each rater pair that shares an item (the mean above is over these): pseudonyms, items in common, kappa. */
+  cohenByPair: CohenPairRow[];
   cohenReason: string | null;
   percentAgreement: number | null;
   percentReason: string | null;

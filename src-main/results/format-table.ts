@@ -30,6 +30,13 @@ export function formatResults(results: CampaignResults): string {
       ]),
     ),
   );
+  const pairRows = results.questions.flatMap((question) =>
+    question.cohenByPair.map((pair) => [question.questionId, pair.raterA, pair.raterB, String(pair.items), num(pair.kappa), pct(pair.observedAgreement)]),
+  );
+  if (pairRows.length) {
+    out.push('', "Cohen's kappa per rater pair (the mean above is over these)");
+    out.push(table(['question', 'rater A', 'rater B', 'items in common', 'Cohen k', '% agree'], pairRows));
+  }
   const reasons = results.questions.flatMap((question) =>
     [
       ...question.alpha.filter((alpha) => alpha.reason).map((alpha) => `alpha ${alpha.metric}: ${alpha.reason}`),

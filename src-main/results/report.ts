@@ -125,6 +125,13 @@ function questionAgreement(question: QuestionSpec, ratings: Rating[], seed: numb
     fleissReason: fleiss.reason ?? (fleiss.value && fleiss.value.kappa === null ? 'every rating is in one category' : null),
     meanCohenKappa: cohen.value?.meanKappa ?? null,
     cohenPairs: cohen.value?.pairs.length ?? 0,
+    cohenByPair: (cohen.value?.pairs ?? []).map((pair) => ({
+      raterA: String(pair.raterA),
+      raterB: String(pair.raterB),
+      items: pair.sharedUnits,
+      kappa: pair.kappa,
+      observedAgreement: pair.observedAgreement,
+    })),
     cohenReason: cohen.reason ?? (cohen.value && cohen.value.meanKappa === null ? 'no rater pair has a defined kappa' : null),
     percentAgreement: percent.value?.agreement ?? null,
     percentReason: percent.reason,

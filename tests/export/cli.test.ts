@@ -33,6 +33,13 @@ describe('sightline export / results / import-results', () => {
     expect(await runCli(['results', '--project', project.dir, '--campaign', 'Which concept?', '--replicates', '50', '--json'])).toBe(0);
     const json = JSON.parse(io.out().trim().split('\n').pop()!);
     expect(json.questions[0].questionId).toBe('concept');
+    // Cohen's kappa of every rater pair (3 raters, 3 items each), not only the mean; the table lists them too.
+    expect(json.questions[0].cohenByPair.map((pair: { raterA: string; raterB: string; items: number }) => [pair.raterA, pair.raterB, pair.items])).toEqual([
+      ['R001', 'R002', 3],
+      ['R001', 'R003', 3],
+      ['R002', 'R003', 3],
+    ]);
+    expect(io.out()).toMatch(/Cohen's kappa per rater pair[\s\S]*concept\s+R002\s+R003\s+3\s/);
     // Steering as data: success against k (items at k 0, 5, 10 on layer 20, 3 raters each) with Wilson bounds, per layer and per class pair.
     expect(json.steering.byLayer.map((curve: { layer: number }) => curve.layer)).toEqual([20]);
     const points = json.steering.byLayer[0].points as { k: number; n: number; rate: number; lower: number; upper: number }[];

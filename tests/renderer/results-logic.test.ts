@@ -125,7 +125,7 @@ describe('feature plot data', () => {
 
 describe('table and progress text', () => {
   it('writes alpha with its interval, naming the metric when there are several', () => {
-    const base = { questionId: 'q', type: 'scale' as const, prompt: '', ratings: 1, units: 1, raters: 1, normalisation: null, fleissKappa: null, fleissReason: null, meanCohenKappa: null, cohenPairs: 0, cohenReason: null, percentAgreement: null, percentReason: null };
+    const base = { questionId: 'q', type: 'scale' as const, prompt: '', ratings: 1, units: 1, raters: 1, normalisation: null, fleissKappa: null, fleissReason: null, meanCohenKappa: null, cohenPairs: 0, cohenByPair: [], cohenReason: null, percentAgreement: null, percentReason: null };
     const alpha = (metric: 'ordinal' | 'interval', value: number | null) => ({ metric, alpha: value, lower: value && value - 0.1, upper: value && value + 0.1, confidenceLevel: 0.95, pairableUnits: 3, reason: null });
     expect(alphaText({ ...base, alpha: [alpha('ordinal', 0.5), alpha('interval', null)] })).toBe('ordinal 0.500 [0.400, 0.600]; interval –');
     expect(alphaText({ ...base, alpha: [alpha('interval', 0.25)] })).toBe('0.250 [0.150, 0.350]');

@@ -4,6 +4,7 @@ import type { CampaignResults } from '../../src-main/contract/results';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import type { Project } from '../../src-main/project/project';
+import { formatResults } from '../../src-main/results/format-table';
 import { campaignResults } from '../../src-main/results/report';
 import { wilsonInterval } from '../../src-main/results/wilson';
 import { insertCampaign } from '../../src-main/store/campaigns';
@@ -61,8 +62,12 @@ describe('campaignResults on a campaign computed by hand', () => {
     expect(concept.alpha[0].lower).toBeLessThanOrEqual(concept.alpha[0].alpha!);
     expect(concept.alpha[0].upper).toBeLessThanOrEqual(1);
     expect(concept.meanCohenKappa).toBeCloseTo(0.4, 10);
+    // Each pair, not only the mean: pseudonyms, items in common, kappa (here the one pair is the mean).
+    expect(concept.cohenByPair).toEqual([{ raterA: 'R001', raterB: 'R002', items: 3, kappa: expect.closeTo(0.4, 10), observedAgreement: expect.closeTo(2 / 3, 10) }]);
     expect(concept.fleissKappa).toBeCloseTo(1 / 3, 10);
     expect(concept.percentAgreement).toBeCloseTo(2 / 3, 10);
+    // The human output of `sightline results` lists the pair too.
+    expect(formatResults(results)).toMatch(/Cohen's kappa per rater pair[^\n]*\n.*rater A.*items in common.*\n[- ]+\nconcept\s+R001\s+R002\s+3\s+0\.400\s+66\.7%/);
   });
 
   it('aggregates labels (the tie stays unresolved) and draws the steering dose-response with Wilson intervals', () => {
@@ -115,6 +120,15 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
     expect(byRater.R003).toMatchObject({ judgements: 2, goldRatings: 1, goldAccuracy: 1, tooFast: true, medianActiveMs: 300 });
     expect(results.questions[0].fleissKappa).toBeNull();
     expect(results.questions[0].fleissReason).toMatch(/same number/);
+    // Unequal counts: each rater pair with its own number of items in common, and the mean is over these kappas.
+    const pairs = results.questions[0].cohenByPair;
+    expect(pairs.map((pair) => [pair.raterA, pair.raterB, pair.items])).toEqual([
+      ['R001', 'R002', 4],
+      ['R001', 'R003', 2],
+      ['R002', 'R003', 2],
+    ]);
+    const defined = pairs.flatMap((pair) => (pair.kappa === null ? [] : [pair.kappa]));
+    if (defined.length) expect(results.questions[0].meanCohenKappa).toBeCloseTo(defined.reduce((a, b) => a + b, 0) / defined.length, 10);
     expect(results.questions[0].alpha[0].alpha).not.toBeNull();
     // The gold item is left out of the steering curve.
     expect(countGoldJudgements(project)).toBe(3);
