@@ -25,8 +25,9 @@ const KRIPPENDORFF_C = ratingsFromRaterMatrix(
   { raters: ['A', 'B', 'C', 'D'], units: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
 );
 
-// Fleiss (1971) as reproduced in Wikipedia's "Fleiss' kappa" worked example: 10 subjects, 14
-// raters, 5 categories. Published: p_j, P_i, P-bar = 0.378, P-bar_e = 0.213, kappa = 0.210.
+// Wikipedia's "Fleiss' kappa" worked example (the method is Fleiss 1971; this table is Wikipedia's,
+// not one from the 1971 paper): 10 subjects, 14 raters, 5 categories. Its values: p_j, P_i,
+// P-bar = 0.378, P-bar_e = 0.213, kappa = 0.210.
 const FLEISS_COUNTS = [
   [0, 0, 0, 0, 14],
   [0, 2, 6, 4, 2],
@@ -189,7 +190,7 @@ describe("bootstrap interval for Krippendorff's alpha", () => {
 });
 
 describe("Fleiss' kappa", () => {
-  it("reproduces Fleiss (1971) / Wikipedia's worked example: kappa 0.210", () => {
+  it("reproduces Wikipedia's worked example (10 subjects, 14 raters): kappa 0.210", () => {
     const result = fleissKappaFromCounts(FLEISS_COUNTS);
     expect(result.kappa).toBeCloseTo(0.21, 3);
     expect(result.ratersPerUnit).toBe(14);
