@@ -34,3 +34,17 @@ export function readServeInfo(projectDir: string): ServeInfo | null {
     return null;
   }
 }
+
+/** `sightline serve`'s port unless --port says otherwise. */
+export const DEFAULT_PORT = 8470;
+
+/**
+ * The origin to put in links printed by the CLI (rater links, the Prolific study URL): --base-url
+ * when given, else the running `sightline serve` of this project, else the default port on this
+ * machine (`assumed` then, so the command can say so).
+ */
+export function linkOrigin(projectDir: string, baseUrl: string | undefined): { origin: string; assumed: boolean } {
+  if (baseUrl) return { origin: baseUrl.replace(/\/+$/, ''), assumed: false };
+  const serving = readServeInfo(projectDir);
+  return serving ? { origin: serving.url, assumed: false } : { origin: `http://127.0.0.1:${DEFAULT_PORT}`, assumed: true };
+}

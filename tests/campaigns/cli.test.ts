@@ -56,12 +56,22 @@ describe('sightline campaign and template commands', () => {
     ]);
     expect(created.err).toBe('');
     expect(created.code).toBe(0);
-    expect(JSON.parse(created.out)).toMatchObject({ items: 2 });
+    expect(JSON.parse(created.out)).toMatchObject({ items: 2, entryUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8470\/enter\//) });
 
     const listed = await cli(['campaign', 'list', '--project', project.dir, '--json']);
     const [campaign] = JSON.parse(listed.out);
     expect(campaign).toMatchObject({ name: 'Pilot', templateId: 'concept-choice', itemCount: 2, overlap: 2, submitted: 0, target: 4 });
     expect(campaign.entryPath).toMatch(/^\/enter\/\S+\?PROLIFIC_PID=/);
+    expect(campaign.entryUrl).toBe(`http://127.0.0.1:8470${campaign.entryPath}`);
+
+    // The human-readable list prints the whole study URL to paste into Prolific, on the address given.
+    const human = await cli(['campaign', 'list', '--project', project.dir, '--base-url', 'https://study.example.org/']);
+    expect(human.out).toContain(
+      `  Prolific study URL: https://study.example.org${campaign.entryPath}\n`,
+    );
+    expect(campaign.entryPath).toContain('?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}');
+    // Without --base-url and no running serve, it says which address it assumed.
+    expect((await cli(['campaign', 'list', '--project', project.dir])).out).toMatch(/Prolific study URL: http:\/\/127\.0\.0\.1:8470\/enter\/.*\n.*no running `sightline serve`/);
 
     // The CLI wrote through its own connection; this test's connection reads the same file.
     const rows = project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as { payload_json: string; hidden_json: string; condition: string }[];
@@ -71,6 +81,9 @@ describe('sightline campaign and template commands', () => {
     expect(rows.map((row) => row.condition)).toEqual(['k=0', 'k=15']);
     const seed = project.db.prepare("SELECT seed FROM campaigns WHERE name = 'Pilot'").pluck().get();
     expect(seed).toBe(11);
+    // campaign create prints the study URL too.
+    const again = await cli(['campaign', 'create', '--project', project.dir, '--name', 'Pilot 2', '--template', 'concept-choice', '--items', path.join(dir, 'batch.csv'), '--mapping', path.join(dir, 'map.json'), '--prolific-code', 'C0DE43', '--base-url', 'https://study.example.org']);
+    expect(again.out).toMatch(/^Created campaign "Pilot 2" with 2 items\n  Prolific study URL: https:\/\/study\.example\.org\/enter\/\S+\?PROLIFIC_PID=\{\{%PROLIFIC_PID%\}\}&STUDY_ID=\{\{%STUDY_ID%\}\}&SESSION_ID=\{\{%SESSION_ID%\}\}$/m);
   });
 
   it('campaign create refuses a file that is not UTF-8, naming it and the line, and creates nothing', async () => {

@@ -166,10 +166,17 @@ describe('every task type with the keyboard only', () => {
       const context = await browser.newContext();
       const page = await context.newPage();
       if (task.prolific) {
-        // A Prolific participant arrives through the study link, which creates them as a rater.
+        // A Prolific participant arrives through the study URL the campaign card shows (what the
+        // researcher pastes into Prolific, which fills in the ids), and it creates them as a rater.
+        const researcher = await browser.newPage();
+        await researcher.goto(served.researcherUrl);
+        await researcher.getByRole('link', { name: 'Campaigns' }).click();
+        const studyUrl = await researcher.getByTestId('campaign-row').filter({ hasText: `tasks ${task.template}` }).getByTestId('prolific-study-url').innerText();
+        await researcher.close();
         const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
-        const entry = summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-kb');
-        await page.goto(served.url + entry);
+        expect(studyUrl).toBe(served.url + summary.entryPath);
+        expect(studyUrl).toContain('?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}');
+        await page.goto(studyUrl.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-kb'));
         expect(new URL(page.url()).pathname, 'redirected to the rater page').toBe('/rate');
       } else {
         const rater = await api<RaterLink>('raters.add', { campaignId: created.campaignId, name: `kb-${task.template}` });

@@ -6,6 +6,8 @@ import { parseTemplate } from '../../domain/templates';
 import { AppError } from '../../util/errors';
 import { intOption, stringOption, type Command, type ParsedOptions } from '../command';
 import { callAsResearcher, withProject } from '../project-session';
+import { linkOrigin } from '../serve-info';
+import type { CampaignSummary } from '../../contract/types';
 
 function readText(file: string, what: string): string {
   if (!fs.existsSync(file)) throw new AppError('not_found', `${what} ${file}: no such file`);
@@ -51,6 +53,7 @@ export const campaignCreateCommand: Command = {
     'qc-every': { type: 'string', description: 'a gold or attention item after every N items', default: '8' },
     'pass-mark': { type: 'string', description: 'qualification round pass mark (0..1); items of kind "qualification" come first' },
     'prolific-code': { type: 'string', description: 'Prolific completion code; enables the /enter/<key> study link' },
+    'base-url': { type: 'string', description: 'origin participants reach the server at, for the printed study URL (default: the running `sightline serve`)' },
   },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
@@ -69,20 +72,50 @@ export const campaignCreateCommand: Command = {
       });
       const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
       const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(options) });
-      output.result(created, () => `Created campaign "${options.name}" with ${created.items} items`);
+      const summary = (await callAsResearcher(project, 'campaigns.list', {})).find((campaign) => campaign.id === created.campaignId);
+      const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
+      const entryUrl = summary?.entryPath ? origin + summary.entryPath : null;
+      output.result({ ...created, entryUrl }, () =>
+        [`Created campaign "${options.name}" with ${created.items} items`, ...(entryUrl ? studyUrlLines(entryUrl, assumed) : [])].join('\n'),
+      );
     }),
 };
 
+/**
+ * The Prolific study URL, to paste into the study's "study URL" field as is: Prolific fills in the
+ * {{%...%}} placeholders per participant.
+ */
+function studyUrlLines(entryUrl: string, assumed: boolean): string[] {
+  return [
+    `  Prolific study URL: ${entryUrl}`,
+    ...(assumed ? ['  (no running `sightline serve` for this project: the URL assumes its default address; pass --base-url with the address participants reach)'] : []),
+  ];
+}
+
 export const campaignListCommand: Command = {
   name: 'campaign list',
-  summary: 'list campaigns with their progress',
-  usage: 'sightline campaign list --project DIR [--json]',
-  options: { project: { type: 'string', required: true, description: 'project folder' } },
+  summary: 'list campaigns with their progress (and the Prolific study URL of those with a completion code)',
+  usage: 'sightline campaign list --project DIR [--base-url URL] [--json]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    'base-url': { type: 'string', description: 'origin participants reach the server at, for study URLs (default: the running `sightline serve`)' },
+  },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
-      const campaigns = await callAsResearcher(project, 'campaigns.list', {});
+      const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
+      const campaigns = (await callAsResearcher(project, 'campaigns.list', {})).map((c): CampaignSummary & { entryUrl: string | null } => ({
+        ...c,
+        entryUrl: c.entryPath ? origin + c.entryPath : null,
+      }));
       output.result(campaigns, () =>
-        campaigns.map((c) => `${c.name}  [${c.status}]  template ${c.templateId}  items ${c.itemCount}  overlap ${c.overlap}  raters ${c.raterCount}  judgements ${c.submitted}/${c.target}`).join('\n') || 'No campaigns.',
+        campaigns
+          .map((c) =>
+            [
+              `${c.name}  [${c.status}]  template ${c.templateId}  items ${c.itemCount}  overlap ${c.overlap}  raters ${c.raterCount}  judgements ${c.submitted}/${c.target}`,
+              ...(c.entryUrl ? studyUrlLines(c.entryUrl, assumed) : []),
+            ].join('\n'),
+          )
+          .join('\n') || 'No campaigns.',
       );
     }),
 };

@@ -2,8 +2,7 @@ import { findCampaignByName } from '../../store/campaigns';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { callAsResearcher, withProject } from '../project-session';
-import { readServeInfo } from '../serve-info';
-import { DEFAULT_PORT } from './serve';
+import { linkOrigin } from '../serve-info';
 
 export const raterAddCommand: Command = {
   name: 'rater add',
@@ -19,10 +18,9 @@ export const raterAddCommand: Command = {
     withProject(stringOption(options, 'project'), async (project) => {
       const campaign = findCampaignByName(project.db, stringOption(options, 'campaign'));
       const rater = await callAsResearcher(project, 'raters.add', { campaignId: campaign.id, name: stringOption(options, 'name') });
-      const serving = readServeInfo(project.dir);
-      const base = (options['base-url'] as string | undefined) ?? serving?.url ?? `http://127.0.0.1:${DEFAULT_PORT}`;
-      if (!options['base-url'] && !serving) output.info(`No running \`sightline serve\` found for this project; the link assumes ${base}.`);
-      const url = `${base.replace(/\/$/, '')}${rater.link}`;
+      const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
+      if (assumed) output.info(`No running \`sightline serve\` found for this project; the link assumes ${origin}.`);
+      const url = `${origin}${rater.link}`;
       output.result({ rater: { id: rater.id, name: rater.name, pseudonym: rater.pseudonym }, url }, () => `Rater ${rater.name} (${rater.pseudonym}): ${url}`);
     }),
 };

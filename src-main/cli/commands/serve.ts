@@ -4,9 +4,9 @@ import { startServer } from '../../http/server';
 import { openProject } from '../../project/project';
 import type { Command } from '../command';
 import { intOption, stringOption } from '../command';
-import { clearServeInfo, writeServeInfo } from '../serve-info';
+import { clearServeInfo, DEFAULT_PORT, writeServeInfo } from '../serve-info';
 
-export const DEFAULT_PORT = 8470;
+export { DEFAULT_PORT };
 
 export const serveCommand: Command = {
   name: 'serve',
