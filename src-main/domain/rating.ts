@@ -42,7 +42,7 @@ function toRaterItem(db: Db, campaign: CampaignRecord, assignment: AssignmentRec
     assignmentId: assignment.id,
     display: campaign.template.display,
     // Pair sides are swapped here, not by a flag the page applies: the response must not say which text is which.
-    payload: payloadAsShown(item.payload, assignment.shown.pairs ?? []),
+    payload: payloadAsShown(item.payload, assignment.shown.pairs ?? [], campaign.template.display),
     questions: assignment.shown.questions,
     leaseExpiresAt: assignment.leaseExpiresAt,
   };

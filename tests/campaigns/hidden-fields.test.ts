@@ -99,4 +99,22 @@ describe('blinding across every template', () => {
       project.close();
     }
   });
+
+  it("an item file's columns the template does not show stay on the server (a plain k or model column)", async () => {
+    const dir = path.join(tempDir(), 'file.sightline');
+    const project = openProject(dir, { create: true });
+    try {
+      const text = 'question,answer,options,k,model,hidden.target_class\nWhat is shown?,A red fish.,"[""goldfish"",""volcano""]",15,llava-next-7b,goldfish\n';
+      const { campaignId } = createCampaign(project.db, { name: 'csv', template: 'concept-choice', instructions: '', settings: campaignSettingsSchema.parse({ overlap: 1 }), source: { kind: 'file', fileName: 'batch.csv', text } });
+      const rater = makeRater(project, campaignId, 'ana');
+      const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as { ok: true; value: any };
+      const [item] = result.value.items;
+      // The template shows the question and the answer; the options went into the shown question.
+      expect(Object.keys(item.payload).sort()).toEqual(['answer', 'question']);
+      expect(item.questions[0].options.map((option: any) => option.value)).toContain('goldfish');
+      expect(JSON.stringify(result)).not.toMatch(/llava|"k"|"model"/);
+    } finally {
+      project.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderedExamples, pairSides, textOf } from '../../src-renderer/src/rater/display-data';
+import { orderedExamples, textOf } from '../../src-renderer/src/rater/display-data';
 import { choiceQuestion } from './factories';
 
 describe('display blocks', () => {
@@ -23,24 +23,5 @@ describe('display blocks', () => {
       ['2', 'x'],
       ['3', 'y'],
     ]);
-  });
-
-  it('puts pair sides in the counterbalanced order: fields in template order, swapped puts fields[1] left', () => {
-    const block = { type: 'pair' as const, fields: ['a', 'b'] as [string, string] };
-    expect(pairSides(block, [{ fields: ['a', 'b'], swapped: false }])).toEqual(['a', 'b']);
-    expect(pairSides(block, [{ fields: ['a', 'b'], swapped: true }])).toEqual(['b', 'a']);
-    expect(pairSides(block, [])).toEqual(['a', 'b']);
-    expect(pairSides(block, undefined)).toEqual(['a', 'b']);
-  });
-
-  it('matches each pair display to its own entry when a template has two', () => {
-    const first = { type: 'pair' as const, fields: ['a', 'b'] as [string, string] };
-    const second = { type: 'pair' as const, fields: ['c', 'd'] as [string, string] };
-    const pairs = [
-      { fields: ['a', 'b'] as [string, string], swapped: false },
-      { fields: ['c', 'd'] as [string, string], swapped: true },
-    ];
-    expect(pairSides(first, pairs)).toEqual(['a', 'b']);
-    expect(pairSides(second, pairs)).toEqual(['d', 'c']);
   });
 });

@@ -64,9 +64,14 @@ export function showPairs(template: TemplateSpec, raterSeed: number, itemId: num
  * which text came from which field (e.g. which answer is the steered one); the sides stay recorded
  * in the assignment's shown pairs, and results and exports map left/right back through them.
  */
-export function payloadAsShown(payload: Record<string, unknown>, pairs: readonly ShownPair[]): Record<string, unknown> {
-  if (!pairs.some((pair) => pair.swapped)) return payload;
-  const shown = { ...payload };
+export function payloadAsShown(payload: Record<string, unknown>, pairs: readonly ShownPair[], display: TemplateSpec['display']): Record<string, unknown> {
+  // Only the fields a display block shows: an item file's other columns (say a plain `k` or `model`
+  // column an MTurk batch CSV carries) stay on the server. Prompts and options were resolved into
+  // the shown questions already.
+  const shown: Record<string, unknown> = {};
+  for (const block of display) {
+    for (const field of block.type === 'pair' ? block.fields : [block.field]) if (field in payload) shown[field] = payload[field];
+  }
   for (const { fields, swapped } of pairs) {
     if (!swapped) continue;
     shown[fields[0]] = payload[fields[1]];

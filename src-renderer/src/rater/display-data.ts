@@ -1,6 +1,6 @@
 // Reading display blocks out of an item's payload. The payload is data from the project (model
 // output, imported text): these helpers only pick values out; components render them as text.
-import type { DisplaySpec, ExampleView, ShownPair, ShownQuestion } from '../../../src-main/contract';
+import type { ExampleView, ShownQuestion } from '../../../src-main/contract';
 import { optionKeys } from './rating-logic';
 
 /** A payload value shown as text, or null when it is missing or not text-like. */
@@ -46,16 +46,4 @@ export function orderedExamples(raw: unknown, question: ShownQuestion | undefine
     const example = byValue.get(option.value);
     return example ? [{ key: keys[index] ?? '', label: option.label, example }] : [];
   });
-}
-
-/**
- * The [left, right] payload fields of a pair display for this rater. The server counterbalances
- * sides per rater and item: `pairs[i].fields` is in the template's order and `swapped` says whether
- * fields[1] is shown on the left (domain/templates/show.ts). The shown order is also what the
- * judgement records, so "Left is better" means the field drawn on the left here.
- */
-export function pairSides(block: Extract<DisplaySpec, { type: 'pair' }>, pairs: readonly ShownPair[] | undefined): [string, string] {
-  const [first, second] = block.fields;
-  const shown = pairs?.find((pair) => pair.fields[0] === first && pair.fields[1] === second);
-  return shown?.swapped ? [second, first] : [first, second];
 }
