@@ -5,7 +5,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src-main/cli/main';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
+import { importDenseActivations } from '../../src-main/importers/activations-import';
+import { importSae } from '../../src-main/importers/sae-import';
+import { mine } from '../../src-main/mining/mine';
 import { makeProject, tempDir } from '../helpers/factories';
+import { CONCEPTS, writeSyntheticCorpus } from '../mining/synthetic';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -97,5 +101,24 @@ describe('sightline campaign and template commands', () => {
     expect(result.err).toMatch(/line 2/);
     expect(project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
   });
-});
 
+  it('campaign create --from features takes an SAE\'s feature indices with --sae, and refuses unknown or repeated ones', async () => {
+    const project = makeProject();
+    const corpus = writeSyntheticCorpus(path.join(tempDir(), 'data'));
+    await importSae(project, { path: corpus.saeDir, name: 'sae' });
+    await importDenseActivations(project, corpus.sidecar, 'corpus');
+    await mine(project, { sae: 'sae', corpus: 'corpus', top: 3 });
+    const base = ['campaign', 'create', '--project', project.dir, '--template', 'feature-label', '--from', 'features'];
+    const made = await cli([...base, '--name', 'Labels', '--sae', 'sae', '--features', `${CONCEPTS.shared},${CONCEPTS.imageOnly}`, '--json']);
+    expect(made.code, made.err).toBe(0);
+    const hidden = (project.db.prepare('SELECT hidden_json FROM items ORDER BY position').pluck().all() as string[]).map((text) => JSON.parse(text));
+    expect(hidden.map((h) => h.feature_index)).toEqual([CONCEPTS.shared, CONCEPTS.imageOnly]);
+    const campaigns = () => project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get();
+    const repeated = await cli([...base, '--name', 'Twice', '--sae', 'sae', '--features', '2,2']);
+    expect(repeated.code).not.toBe(0);
+    expect(repeated.err).toMatch(/--features: 2 is listed twice/);
+    const unknown = await cli([...base, '--name', 'Unknown', '--sae', 'sae', '--features', '500']);
+    expect(unknown.err).toMatch(/SAE "sae" has no mined feature 500/);
+    expect(campaigns()).toBe(1);
+  });
+});

@@ -8,13 +8,37 @@ import { intOption, stringOption, type Command, type ParsedOptions } from '../co
 import { callAsResearcher, withProject } from '../project-session';
 import { linkOrigin } from '../serve-info';
 import type { CampaignSummary } from '../../contract/types';
+import { getSaeByName } from '../../importers/sae-import';
+import type { Project } from '../../project/project';
 
 function readText(file: string, what: string): string {
   if (!fs.existsSync(file)) throw new AppError('not_found', `${what} ${file}: no such file`);
   return fs.readFileSync(file, 'utf8');
 }
 
-function source(options: ParsedOptions): CreateCampaignInput['source'] {
+/**
+ * --features as given: with --sae, that SAE's feature indices (what `sightline features` prints);
+ * without, feature row ids. A repeated one is refused rather than made into two items.
+ */
+function featureIdsOf(project: Project, options: ParsedOptions): number[] {
+  const given = String(options.features ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  const numbers = given.map((part) => {
+    if (!/^\d+$/.test(part)) throw new AppError('invalid_input', `--features: expected comma-separated whole numbers, found "${part}"`);
+    return Number(part);
+  });
+  const repeated = numbers.find((n, i) => numbers.indexOf(n) !== i);
+  if (repeated !== undefined) throw new AppError('invalid_input', `--features: ${repeated} is listed twice`);
+  if (!options.sae) return numbers;
+  const sae = getSaeByName(project, String(options.sae));
+  const idOf = project.db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck();
+  return numbers.map((index) => {
+    const id = idOf.get(sae.id, index) as number | undefined;
+    if (id === undefined) throw new AppError('not_found', `--features: SAE "${sae.name}" has no mined feature ${index} (d_sae ${sae.dSae}; mine it first with \`sightline mine\`)`);
+    return id;
+  });
+}
+
+function source(project: Project, options: ParsedOptions): CreateCampaignInput['source'] {
   const items = options.items as string | undefined;
   const from = options.from as string | undefined;
   if (items) {
@@ -24,17 +48,14 @@ function source(options: ParsedOptions): CreateCampaignInput['source'] {
     return { kind: 'file', fileName: items, text, mapping };
   }
   if (from === 'generations') return { kind: 'generations' };
-  if (from === 'features') {
-    const ids = String(options.features ?? '').split(',').filter(Boolean).map(Number);
-    return { kind: 'features', featureIds: ids };
-  }
-  throw new AppError('invalid_input', '--items FILE, --from generations, or --from features --features 1,2,3 is required');
+  if (from === 'features') return { kind: 'features', featureIds: featureIdsOf(project, options) };
+  throw new AppError('invalid_input', '--items FILE, --from generations, or --from features [--sae NAME] --features 1,2,3 is required');
 }
 
 export const campaignCreateCommand: Command = {
   name: 'campaign create',
   summary: 'create a campaign from a CSV/JSONL item file, the project generations or features',
-  usage: 'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features --features 1,2) [--overlap N] [--seed N] ...',
+  usage: 'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features [--sae NAME] --features 1,2) [--overlap N] [--seed N] ...',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     name: { type: 'string', required: true, description: 'campaign name' },
@@ -43,7 +64,8 @@ export const campaignCreateCommand: Command = {
     items: { type: 'string', description: 'item file: CSV with a header row (MTurk batch input) or JSONL' },
     mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, condition, kind}' },
     from: { type: 'string', description: 'generations | features' },
-    features: { type: 'string', description: 'feature ids for --from features, comma-separated' },
+    features: { type: 'string', description: 'features for --from features, comma-separated: indices of --sae, or feature row ids without it' },
+    sae: { type: 'string', description: 'SAE whose feature indices --features lists (as `sightline features` prints them)' },
     instructions: { type: 'string', description: 'instructions file (markdown)' },
     overlap: { type: 'string', description: 'raters per item', default: '3' },
     seed: { type: 'string', description: 'seed for per-rater order and counterbalancing', default: '1' },
@@ -71,7 +93,7 @@ export const campaignCreateCommand: Command = {
         prolific: options['prolific-code'] ? { completionCode: String(options['prolific-code']) } : undefined,
       });
       const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
-      const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(options) });
+      const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(project, options) });
       const summary = (await callAsResearcher(project, 'campaigns.list', {})).find((campaign) => campaign.id === created.campaignId);
       const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
       const entryUrl = summary?.entryPath ? origin + summary.entryPath : null;
