@@ -4,6 +4,14 @@ import type { ApiContext } from './context';
 const pending = new Set<string>();
 
 /**
+ * How long a progress announcement waits, coalescing the submits of that time into one count (so
+ * progress bars move once a second at most). The count takes ~8 ms on a 100,000-item campaign and
+ * blocks the event loop: run from setImmediate it went before the submit's own response (HTTP
+ * submit p50 12 ms instead of 3 ms); 100 ms later it landed inside one rater request in ten.
+ */
+export const ANNOUNCE_DELAY_MS = 1000;
+
+/**
  * Tells every client a campaign's progress changed. Deferred to after the current request and
  * coalesced per campaign: a burst of submits costs one count, and a rater's submit never waits
  * for the researcher's progress bar.
@@ -12,7 +20,7 @@ export function announceProgress(context: Pick<ApiContext, 'project' | 'events'>
   const key = `${context.project.dir}#${campaignId}`;
   if (pending.has(key)) return;
   pending.add(key);
-  setImmediate(() => {
+  setTimeout(() => {
     pending.delete(key);
     try {
       const counts = campaignCounts(context.project.db, campaignId);
@@ -21,5 +29,5 @@ export function announceProgress(context: Pick<ApiContext, 'project' | 'events'>
     } catch {
       // The project may have been closed in the meantime (e.g. the CLI finished); nothing to tell.
     }
-  });
+  }, ANNOUNCE_DELAY_MS).unref();
 }

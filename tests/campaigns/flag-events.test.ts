@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
 import type { EventMap, EventName } from '../../src-main/contract/types';
 import { nextItems } from '../../src-main/domain/rating';
@@ -15,8 +15,8 @@ describe('rater.flag', () => {
     context.events.subscribe((name, payload) => seen.push({ name, payload }));
 
     expect(await dispatch('rater.flag', { assignmentId: item.assignmentId, comment: 'image does not load' }, context)).toEqual({ ok: true, value: { flagged: true } });
-    // Announced after the request (coalesced per campaign), like a submit's.
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(seen).toEqual([{ name: 'campaign.progress', payload: { campaignId, submitted: 0, target: 2 } }]);
+    // Announced shortly after the request (coalesced per campaign), like a submit's.
+    expect(seen).toEqual([]);
+    await vi.waitFor(() => expect(seen).toEqual([{ name: 'campaign.progress', payload: { campaignId, submitted: 0, target: 2 } }]), { timeout: 5000 });
   });
 });
