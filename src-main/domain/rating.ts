@@ -94,7 +94,11 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext 
     const campaign = getCampaign(db, rater.campaignId);
     const now = nowMs();
     const expiresAt = now + campaign.leaseSeconds * 1000;
-    if (campaign.status !== 'open') return { items: [], progress: raterProgress(db, rater, campaign), waiting: campaign.status };
+    if (campaign.status !== 'open') {
+      // A rater with nothing left is done whatever the campaign's status: they get their completion code.
+      const progress = raterProgress(db, rater, campaign);
+      return { items: [], progress, waiting: progress.submitted < progress.total ? campaign.status : null };
+    }
     if (rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
     reclaimExpiredLeases(db, now);
 

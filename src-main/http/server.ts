@@ -125,6 +125,13 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       response.writeHead(303, { Location: `/rate?token=${encodeURIComponent(rater.token)}`, 'Cache-Control': 'no-store', ...securityHeaders }).end();
     } catch (error) {
       const value = toErrorValue(error);
+      if (value.code === 'busy') {
+        // Another process holds the project's write lock for a few seconds (a mine's swap): the page reloads itself.
+        response
+          .writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Retry-After': '5', 'Cache-Control': 'no-store', ...securityHeaders })
+          .end('<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n');
+        return;
+      }
       response.writeHead(value.code === 'not_found' ? 404 : 400, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders }).end(`Sightline: ${value.message}\n`);
     }
   }

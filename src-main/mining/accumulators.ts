@@ -17,6 +17,8 @@ import { ROW_IMAGE, ROW_TEXT } from './layout';
 
 export const HIST_BINS = 32;
 export const RESERVOIR = 4;
+/** The checkpoint layout (arrays() below): bumped whenever it changes, so an old checkpoint is not resumed. */
+export const ACCUMULATOR_LAYOUT = 2;
 
 /** A well-mixed 32-bit key for (feature, token number): murmur3's finaliser. */
 export function sampleKey(feature: number, token: number): number {

@@ -13,7 +13,7 @@ import type { ProgressListener } from '../jobs/runner';
 import { JobRunner } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
-import { FeatureAccumulators } from './accumulators';
+import { ACCUMULATOR_LAYOUT, FeatureAccumulators } from './accumulators';
 import { ROW_IMAGE, segmentRowCount } from './layout';
 import { DenseShardReader, type Batch } from './shard-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
@@ -91,7 +91,8 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const total = corpus.shards.reduce((n, s) => n + (s.layout.segments ?? []).reduce((m, seg) => m + (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)), 0), 0);
   const settings = { scheme, ...DEFAULT_SELECT };
   // Batch size, provider and threads do not change the result, so a resume may use others.
-  const params = { sae: sae.id, saeSha256: sae.sha256, corpus: corpus.id, top, k, scheme, ...DEFAULT_SELECT };
+  // `accumulators` names the checkpoint's layout: a crashed run saved in another layout starts afresh.
+  const params = { sae: sae.id, saeSha256: sae.sha256, corpus: corpus.id, top, k, scheme, ...DEFAULT_SELECT, accumulators: ACCUMULATOR_LAYOUT };
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider = { provider: 'cpu', reason: '' };
@@ -161,7 +162,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           acc,
           settings,
           job,
-          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k },
+          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k, countsExact: sae.architecture !== 'topk' },
           (wanted, emit, checkCancelled) => computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
           options.onWriteStep,
         );
@@ -229,7 +230,6 @@ async function mineDelphiCorpus(
   };
 }
 
-/** Batches in corpus order from a position; a batch never spans two shards. */
 /** 1 for each image row of the batch, 0 for text rows. */
 function imageFlags(batch: Batch): Float32Array {
   const flags = new Float32Array(batch.n);
@@ -237,6 +237,7 @@ function imageFlags(batch: Batch): Float32Array {
   return flags;
 }
 
+/** Batches in corpus order from a position; a batch never spans two shards. */
 function* streamBatches(shards: ShardRecord[], dIn: number, size: number, from: Position): Generator<Batch> {
   for (let i = from.shard; i < shards.length; i++) {
     const reader = new DenseShardReader(shards[i], dIn);

@@ -77,7 +77,8 @@ export function chooseExamples(acc: FeatureAccumulators, f: number, s: SelectSet
     out.push({ feature: f, doc: t.doc, bucket: 'top', rank });
     taken.add(t.doc);
   });
-  if (acc.fires[f] === 0) return out;
+  // No binned firing (none ever in a token's top k, though the engine counted some): nothing to sample.
+  if (acc.width[f] === 0) return out;
   const bucketOf = bucketer(acc, f, s);
   // Samples of bin b stand for hist[b] firings each shared among its kept samples: weighted
   // sampling without replacement (Efraimidis-Spirakis) with the samples' own uniform keys.

@@ -34,6 +34,8 @@ export interface MiningRun {
   provider: string;
   providerReason: string;
   k: number | null;
+  /** the engine counted every firing (ReLU, JumpReLU, gated): tokensAtK then says how many went past k */
+  countsExact?: boolean;
   source?: string;
 }
 
@@ -81,7 +83,7 @@ export async function writeMiningResults(
     k: run.k,
     // Tokens whose k-th value was still positive: their firings beyond the top k are in the counts,
     // density and modality split (the engine counts every firing) but not in the histogram or samples.
-    tokensAtK: acc.atK,
+    tokensAtK: run.countsExact ? acc.atK : null,
     provider: run.provider,
     providerReason: run.providerReason,
     ...(run.source ? { source: run.source } : {}),

@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src-main/api/events';
 import { startServer, type RunningServer } from '../../src-main/http/server';
 import { DB_FILE } from '../../src-main/project/project';
+import { campaignSummary } from '../../src-main/api/campaign-handlers';
+import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
+import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { ApiError, createClient, retryWhileBusy } from '../../src-renderer/src/lib/client';
 import { makeConceptCampaign, makeProject, makeRater } from '../helpers/factories';
 
@@ -59,6 +62,28 @@ describe('a write lock held by another process', () => {
     expect(waits).toEqual([1, 2]);
     expect(result.progress.submitted).toBe(1);
     expect(judgements()).toBe(1);
+  });
+
+  it('a Prolific entry link answers 503 with a page that reloads itself, and creates no participant', async () => {
+    const project = makeProject();
+    const text = 'question,answer,options\nWhat is shown?,A fish.,"[""goldfish"",""volcano""]"\n';
+    const settings = campaignSettingsSchema.parse({ overlap: 1, prolific: { completionCode: 'C0DE' } });
+    const { campaignId } = createCampaign(project.db, { name: 'study', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'study.csv', text } });
+    const entry = campaignSummary(project.db, campaignId).entryPath!.replace('{{%PROLIFIC_PID%}}', 'p1').replace('{{%STUDY_ID%}}', 's1').replace('{{%SESSION_ID%}}', 'x1');
+    project.db.pragma('busy_timeout = 50');
+    server = await startServer({ project, events: new EventBus(), researcherToken: crypto.randomUUID(), port: 0 });
+    const base = server.url.replace(/\/$/, '');
+    other = new Database(path.join(project.dir, DB_FILE));
+    other.exec('BEGIN IMMEDIATE');
+    const busy = await fetch(`${base}${entry}`, { redirect: 'manual' });
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('5');
+    expect(await busy.text()).toMatch(/http-equiv="refresh" content="5"/);
+    other.exec('COMMIT');
+    expect(project.db.prepare('SELECT COUNT(*) FROM raters').pluck().get()).toBe(0);
+    const entered = await fetch(`${base}${entry}`, { redirect: 'manual' });
+    expect(entered.status).toBe(303);
+    expect(entered.headers.get('location')).toMatch(/^\/rate\?token=/);
   });
 
   it('gives up after its tries, and never retries any other error', async () => {

@@ -23,6 +23,18 @@ describe('rater.next says why there are no items', () => {
     expect(nextItems(project.db, ana, 2)).toMatchObject({ items: [expect.anything(), expect.anything()], waiting: null });
   });
 
+  it('a rater who has answered everything is done even when the campaign is then paused or closed', async () => {
+    const project = makeProject();
+    const campaignId = makeConceptCampaign(project, { items: 2, overlap: 1 });
+    const ana = makeRater(project, campaignId, 'ana');
+    for (const item of nextItems(project.db, ana, 2).items) submitJudgement(project.db, ana, answerFirst(item));
+    const asResearcher = contextFor(project, researcher);
+    for (const status of ['paused', 'closed'] as const) {
+      await dispatch('campaigns.setStatus', { campaignId, status }, asResearcher);
+      expect(nextItems(project.db, ana, 2), status).toEqual({ items: [], progress: { submitted: 2, total: 2 }, waiting: null });
+    }
+  });
+
   it('items leased to other raters are a wait; once they are answered the rater is done', () => {
     const project = makeProject();
     const campaignId = makeConceptCampaign(project, { items: 2, overlap: 1 });

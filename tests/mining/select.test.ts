@@ -32,4 +32,12 @@ describe('quantile examples', () => {
     for (const q of ['q1', 'q2', 'q3']) expect(buckets.has(q), q).toBe(true);
     expect(chosen.filter((c) => c.bucket === 'top').map((c) => c.doc)).toEqual([4, 3, 2]);
   });
+
+  it('choose nothing for a feature the engine counted but that never reached a token\'s top k', () => {
+    const acc = new FeatureAccumulators(1, 3);
+    acc.fires[0] = 7;
+    acc.imageFires[0] = 7;
+    expect(chooseExamples(acc, 0, { scheme: 'equal-count', ...DEFAULT_SELECT })).toEqual([]);
+    expect(chooseExamples(acc, 0, { scheme: 'equal-width', ...DEFAULT_SELECT })).toEqual([]);
+  });
 });

@@ -70,7 +70,7 @@ export function payloadAsShown(payload: Record<string, unknown>, pairs: readonly
   // the shown questions already.
   const shown: Record<string, unknown> = {};
   for (const block of display) {
-    for (const field of block.type === 'pair' ? block.fields : [block.field]) if (field in payload) shown[field] = payload[field];
+    for (const field of block.type === 'pair' ? block.fields : [block.field]) if (Object.hasOwn(payload, field)) shown[field] = payload[field];
   }
   for (const { fields, swapped } of pairs) {
     if (!swapped) continue;
