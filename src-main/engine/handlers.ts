@@ -51,7 +51,8 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       // the two big matrices, and holding them would double the worker's memory.
       const external = externalData !== false && weights.external?.W_enc !== undefined;
       const slim: SaeWeights = { ...weights, W_dec: new Float32Array(0), W_enc: external ? new Float32Array(0) : weights.W_enc };
-      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false, counts: model.outputNames.includes('counts') };
+      const counts = model.outputNames.includes('counts');
+      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false, counts };
       if (weights.rescaleActsByDecoderNorm) entry.decoderNorms = Float32Array.from(decoderRowNorms(weights));
       if (intraOpNumThreads !== undefined) entry.intraOpNumThreads = intraOpNumThreads;
       if (providers !== undefined) entry.providers = providers;
@@ -65,6 +66,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
         source: weights.source,
         provider: report,
         externalData: model.externalDataFolder !== undefined,
+        countsAllFirings: counts,
       };
       if (weights.k !== undefined) loaded.k = weights.k;
       if (weights.inputScale !== undefined) loaded.inputScale = weights.inputScale;

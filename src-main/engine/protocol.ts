@@ -38,6 +38,8 @@ export interface LoadedSae {
   provider: ProviderReport;
   /** true when W_enc is read by ORT straight from the original file */
   externalData: boolean;
+  /** true when encodeBatch returns `counts`, every firing (ReLU, JumpReLU, gated; a TopK SAE's are all in its top k) */
+  countsAllFirings: boolean;
 }
 
 export interface EncodeBatchArgs {

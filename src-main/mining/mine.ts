@@ -150,7 +150,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           current = next;
         }
         phases.passSeconds = since(passStarted);
-        if (acc.atK > 0 && sae.architecture !== 'topk') {
+        if (acc.atK > 0 && loaded.countsAllFirings) {
           info(`mine: ${acc.atK} of ${acc.tokens} tokens fired ${k} or more features: counts, density and the modality split include all their firings; the histogram and examples use each token's top ${k} (--k raises it)`);
         }
         job.progress(acc.tokens, total, 'writing features and examples');
@@ -162,7 +162,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           acc,
           settings,
           job,
-          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k, countsExact: sae.architecture !== 'topk' },
+          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k, countsExact: loaded.countsAllFirings },
           (wanted, emit, checkCancelled) => computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
           options.onWriteStep,
         );

@@ -27,7 +27,7 @@ describe('engine worker', () => {
     const raw = f.randomSae('jumprelu', 32, 128, 21);
     const path = f.writeGemmaScopeNpz(join(f.tempDir(), 'params.npz'), raw);
     const loaded = await client.loadSae({ source: { kind: 'path', path } });
-    expect(loaded).toMatchObject({ architecture: 'jumprelu', dIn: 32, dSae: 128, externalData: true, provider: { provider: 'cpu' } });
+    expect(loaded).toMatchObject({ architecture: 'jumprelu', dIn: 32, dSae: 128, externalData: true, countsAllFirings: true, provider: { provider: 'cpu' } });
     expect(loaded.provider.reason).toMatch(/^cuda: .+; using cpu$/);
     expect(loaded.source.files[0]).toMatchObject({ path, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
@@ -40,7 +40,12 @@ describe('engine worker', () => {
       expect(result).toMatchObject({ n: 6, k: topK, provider: 'cpu' });
       expect(result.indices).toBeInstanceOf(Int32Array);
       expectTopKMatches(result.values, result.indices, dense, 6, 128, topK);
+      expect(result.counts).toHaveLength(2 * 128);
     }
+    // A TopK SAE's firings are all in its top k: the engine counts nothing more.
+    const topk = await client.loadSae({ source: { kind: 'path', path: f.writeSaeLensDir(join(f.tempDir(), 'topk'), f.randomSae('topk', 16, 64, 23)) } });
+    expect(topk.countsAllFirings).toBe(false);
+    expect((await client.encodeBatch(topk.saeId, f.randomInputs(2, 16, 1), 4)).counts).toBeUndefined();
     expect(await client.dispose(loaded.saeId)).toEqual({ disposed: true });
     await expect(client.encodeBatch(loaded.saeId, new Float32Array(32), 2)).rejects.toMatchObject({ code: 'not_found' });
   });
