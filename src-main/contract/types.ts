@@ -202,14 +202,13 @@ export interface ShownPair {
 export interface RaterItem {
   assignmentId: number;
   display: DisplaySpec[];
+  /**
+   * The fields the display blocks show, each pair display's texts already in this rater's left/right
+   * order (domain/templates/show.ts payloadAsShown): no flag tells the rater which side was swapped;
+   * the sides are recorded with the assignment.
+   */
   payload: Record<string, unknown>;
   questions: ShownQuestion[];
-  /**
-   * Not sent: the server puts each pair display's texts in display order in `payload` itself
-   * (domain/templates/show.ts payloadAsShown), so the page draws fields in template order and no
-   * flag tells the rater which side was swapped. The sides are recorded with the assignment.
-   */
-  pairs?: never;
   leaseExpiresAt: number;
 }
 

@@ -8,6 +8,7 @@ import { intOption, stringOption, type Command, type ParsedOptions } from '../co
 import { callAsResearcher, withProject } from '../project-session';
 import { linkOrigin } from '../serve-info';
 import type { CampaignSummary } from '../../contract/types';
+import { campaignSummary } from '../../api/campaign-handlers';
 import { getSaeByName } from '../../importers/sae-import';
 import type { Project } from '../../project/project';
 
@@ -94,14 +95,16 @@ export const campaignCreateCommand: Command = {
       });
       const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
       const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(project, options) });
-      const summary = (await callAsResearcher(project, 'campaigns.list', {})).find((campaign) => campaign.id === created.campaignId);
       const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
-      const entryUrl = summary?.entryPath ? origin + summary.entryPath : null;
+      const entryUrl = entryUrlOf(campaignSummary(project.db, created.campaignId), origin);
       output.result({ ...created, entryUrl }, () =>
         [`Created campaign "${options.name}" with ${created.items} items`, ...(entryUrl ? studyUrlLines(entryUrl, assumed) : [])].join('\n'),
       );
     }),
 };
+
+/** The full Prolific study URL of a campaign with a completion code, else null. */
+const entryUrlOf = (campaign: CampaignSummary, origin: string): string | null => (campaign.entryPath ? origin + campaign.entryPath : null);
 
 /**
  * The Prolific study URL, to paste into the study's "study URL" field as is: Prolific fills in the
@@ -127,7 +130,7 @@ export const campaignListCommand: Command = {
       const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
       const campaigns = (await callAsResearcher(project, 'campaigns.list', {})).map((c): CampaignSummary & { entryUrl: string | null } => ({
         ...c,
-        entryUrl: c.entryPath ? origin + c.entryPath : null,
+        entryUrl: entryUrlOf(c, origin),
       }));
       output.result(campaigns, () =>
         campaigns

@@ -6,8 +6,6 @@ import type { Command } from '../command';
 import { intOption, stringOption } from '../command';
 import { clearServeInfo, DEFAULT_PORT, writeServeInfo } from '../serve-info';
 
-export { DEFAULT_PORT };
-
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the researcher UI and the rater UI over HTTP (LAN rater mode with --host 0.0.0.0)',

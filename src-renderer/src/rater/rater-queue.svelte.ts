@@ -180,9 +180,10 @@ export class RaterQueue {
     });
   }
 
+  /** Qualification items cannot be skipped (the server refuses too): nothing happens during the round. */
   skip(): Promise<void> {
     const item = this.current;
-    if (!item) return Promise.resolve();
+    if (!item || this.qualifying) return Promise.resolve();
     return this.act(async () => {
       const result = await this.write(() => call('rater.skip', { assignmentId: item.assignmentId }));
       await this.moveOn(item.assignmentId, result.progress);
