@@ -42,7 +42,7 @@ async function start(): Promise<void> {
   project = await openChosenProject();
   const events = new EventBus();
   leaseExpiries({ project, events }).rearm();
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, { role: 'researcher' });
   handleAppProtocol(protocol, { project, rendererDir: rendererDir() });
   registerIpcBridge(ipcMain, {
     dispatchFor: projectDispatcher({ project, events }),

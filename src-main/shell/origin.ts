@@ -15,3 +15,11 @@ export const APP_URL = APP_ORIGIN_PREFIX;
 export function isAppUrl(url: string | undefined | null): boolean {
   return typeof url === 'string' && url.startsWith(APP_ORIGIN_PREFIX);
 }
+
+/**
+ * Whether a URL is a blob the app's own page made (URL.createObjectURL on our origin serialises as
+ * `blob:sightline-app://app/<uuid>`). Only script running on our origin can mint one.
+ */
+export function isOwnBlobUrl(url: string | undefined | null): boolean {
+  return typeof url === 'string' && url.startsWith(`blob:${APP_ORIGIN_PREFIX}`);
+}

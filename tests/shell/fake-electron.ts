@@ -10,11 +10,51 @@ export interface FakeFrame {
   parent: FakeFrame | null;
 }
 
+/** A protocol registry as each Electron session has one (`ses.protocol`); a scheme is handled once. */
+export class FakeProtocol {
+  readonly handlers = new Map<string, (request: Request) => Promise<Response> | Response>();
+  readonly registerSchemesAsPrivileged = vi.fn();
+  readonly handle = vi.fn((scheme: string, handler: (request: Request) => Promise<Response> | Response) => {
+    // Electron: "Failed to register protocol" when the scheme already has a handler in this session.
+    if (this.handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
+    this.handlers.set(scheme, handler);
+  });
+}
+
+/** A Session: an EventEmitter ('will-download', ...) with its own handlers and protocol registry. */
+export class FakeSession extends EventEmitter {
+  readonly setPermissionRequestHandler = vi.fn();
+  readonly setPermissionCheckHandler = vi.fn();
+  readonly setDevicePermissionHandler = vi.fn();
+  readonly webRequest = { onHeadersReceived: vi.fn() };
+  constructor(
+    /** '' for the default session, else the partition string it was made from. */
+    readonly partition: string,
+    readonly protocol: FakeProtocol = new FakeProtocol(),
+  ) {
+    super();
+  }
+}
+
+/** A DownloadItem as 'will-download' hands it over. */
+export function fakeDownloadItem(url: string) {
+  return { getURL: () => url, getURLChain: () => [url], getFilename: () => 'file', cancel: vi.fn(), setSavePath: vi.fn() };
+}
+
+// On globalThis: vi.resetModules() re-evaluates this file, and ids must stay unique across copies.
+const ids = globalThis as { __sightlineFakeWebContentsId?: number };
+
 export class FakeWebContents extends EventEmitter {
+  /** Unique among all WebContents of the app, as Electron's webContents.id. */
+  readonly id = (ids.__sightlineFakeWebContentsId = (ids.__sightlineFakeWebContentsId ?? 0) + 1);
   windowOpenHandler: ((details: { url: string }) => unknown) | null = null;
   readonly sent: unknown[][] = [];
   destroyed = false;
   readonly mainFrame: FakeFrame = { url: 'sightline-app://app/', parent: null };
+
+  constructor(readonly session: FakeSession = fake.session.defaultSession) {
+    super();
+  }
 
   setWindowOpenHandler(handler: (details: { url: string }) => unknown): void {
     this.windowOpenHandler = handler;
@@ -29,13 +69,20 @@ export class FakeWebContents extends EventEmitter {
 
 export class FakeBrowserWindow extends EventEmitter {
   static readonly created: FakeBrowserWindow[] = [];
-  readonly webContents = new FakeWebContents();
+  readonly webContents: FakeWebContents;
   readonly loadedUrls: string[] = [];
   shown = false;
+  focused = 0;
+  destroyed = false;
 
   constructor(readonly options: Record<string, unknown>) {
     super();
+    // Like Electron: webPreferences.partition picks the session (same string, same session), and
+    // the app hears about every new WebContents before anything is loaded into it.
+    const partition = (options.webPreferences as { partition?: string } | undefined)?.partition;
+    this.webContents = new FakeWebContents(partition === undefined ? fake.session.defaultSession : fake.session.fromPartition(partition));
     FakeBrowserWindow.created.push(this);
+    fake.app.emit('web-contents-created', {}, this.webContents);
   }
   static getAllWindows(): FakeBrowserWindow[] {
     return [...FakeBrowserWindow.created];
@@ -46,10 +93,23 @@ export class FakeBrowserWindow extends EventEmitter {
   show(): void {
     this.shown = true;
   }
-  focus(): void {}
+  focus(): void {
+    this.focused++;
+  }
   restore(): void {}
   isMinimized(): boolean {
     return false;
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  /** Closing a window: 'closed', then its WebContents is destroyed. */
+  close(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('closed');
+    this.webContents.destroyed = true;
+    this.webContents.emit('destroyed');
   }
 }
 
@@ -74,6 +134,7 @@ class FakeApp extends EventEmitter {
 }
 
 function createFake() {
+  const defaultProtocol = new FakeProtocol();
   const fake = {
     app: new FakeApp(),
     /** channel -> handler, as `ipcMain.handle` registered them. */
@@ -91,14 +152,20 @@ function createFake() {
     }),
     contextBridge: { exposeInMainWorld: vi.fn((_key: string, _api: unknown) => undefined) },
     session: {
-      defaultSession: {
-        setPermissionRequestHandler: vi.fn(),
-        setPermissionCheckHandler: vi.fn(),
-        setDevicePermissionHandler: vi.fn(),
-        webRequest: { onHeadersReceived: vi.fn() },
-      },
+      defaultSession: new FakeSession('', defaultProtocol),
+      /** Sessions made from partitions; the same string gives the same session, as in Electron. */
+      partitions: new Map<string, FakeSession>(),
+      fromPartition: vi.fn((partition: string): FakeSession => {
+        let made = fake.session.partitions.get(partition);
+        if (!made) {
+          made = new FakeSession(partition);
+          fake.session.partitions.set(partition, made);
+        }
+        return made;
+      }),
     },
-    protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
+    /** The module-level protocol is the default session's. */
+    protocol: defaultProtocol,
     dialog: { showErrorBox: vi.fn() },
   };
   /** The module object `import ... from 'electron'` sees. */
@@ -131,6 +198,9 @@ export function resetFakeElectron(): void {
   fake.app.userDataDir = '/nonexistent-user-data';
   fake.ipcHandlers.clear();
   fake.ipcRenderer.removeAllListeners();
+  fake.protocol.handlers.clear();
+  fake.session.defaultSession.removeAllListeners();
+  fake.session.partitions.clear();
   FakeBrowserWindow.created.length = 0;
 }
 

@@ -49,6 +49,7 @@ describe('shell entry', () => {
     expect([...fake.ipcHandlers.keys()].sort()).toEqual(methodNames.map((name) => `sightline:${name}`).sort());
     expect(fake.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalledTimes(1);
     expect(fake.session.defaultSession.webRequest.onHeadersReceived).toHaveBeenCalledTimes(1);
+    expect(fake.session.defaultSession.listenerCount('will-download')).toBe(1);
     expect(fake.protocol.handle).toHaveBeenCalledWith('sightline-app', expect.any(Function));
     expect(createDemoProject).not.toHaveBeenCalled();
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/http/csp';
 import { hardenSession, hardenWebContents } from '../../src-main/shell/security';
 import { hardenedWebPreferences, mainWindowOptions } from '../../src-main/shell/window-options';
-import { fake, FakeWebContents, resetFakeElectron } from './fake-electron';
+import { fake, fakeDownloadItem, FakeSession, FakeWebContents, resetFakeElectron } from './fake-electron';
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
 
@@ -80,7 +80,7 @@ describe('session hardening', () => {
   const session = fake.session.defaultSession;
 
   it('denies every permission request and check', () => {
-    hardenSession(session as never);
+    hardenSession(session as never, { role: 'researcher' });
     const request = session.setPermissionRequestHandler.mock.calls[0][0] as (wc: unknown, permission: string, callback: (granted: boolean) => void) => void;
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen']) {
       const callback = vi.fn();
@@ -94,7 +94,7 @@ describe('session hardening', () => {
   });
 
   it('sets our CSP on every response, replacing any other', () => {
-    hardenSession(session as never);
+    hardenSession(session as never, { role: 'researcher' });
     const listener = session.webRequest.onHeadersReceived.mock.calls[0][0] as (
       details: { responseHeaders?: Record<string, string[]> },
       callback: (response: { responseHeaders: Record<string, string[]> }) => void,
@@ -108,5 +108,40 @@ describe('session hardening', () => {
     const bare = vi.fn();
     listener({}, bare);
     expect(bare.mock.calls[0][0].responseHeaders).toEqual({ 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
+  });
+});
+
+describe('downloads', () => {
+  /** Emits 'will-download' as Electron does and says whether the download was cancelled. */
+  function cancelled(session: FakeSession, url: string): boolean {
+    const event = { preventDefault: vi.fn() };
+    session.emit('will-download', event, fakeDownloadItem(url), new FakeWebContents(session));
+    return event.preventDefault.mock.calls.length > 0;
+  }
+
+  const elsewhere = [
+    'https://evil.example/payload.exe',
+    'http://127.0.0.1:8080/api/export',
+    'file:///etc/passwd',
+    'data:application/octet-stream;base64,TVqQAAMAAAAEAAAA',
+    'blob:https://evil.example/0b6c1b9e-4f5e-4a57-9d55-1f0f6d3c7f11',
+    'blob:sightline-app://app.evil/0b6c1b9e-4f5e-4a57-9d55-1f0f6d3c7f11',
+    'blob:null/0b6c1b9e-4f5e-4a57-9d55-1f0f6d3c7f11',
+    'sightline-app://app/assets/app.js',
+  ];
+  const ownBlob = 'blob:sightline-app://app/0b6c1b9e-4f5e-4a57-9d55-1f0f6d3c7f11';
+
+  it("researcher session: cancels every download except a file the window's own page made (plot SVG/PNG/CSV)", () => {
+    const session = fake.session.defaultSession;
+    hardenSession(session as never, { role: 'researcher' });
+    expect(session.listenerCount('will-download')).toBe(1);
+    for (const url of elsewhere) expect(cancelled(session, url), url).toBe(true);
+    expect(cancelled(session, ownBlob)).toBe(false);
+  });
+
+  it('rater session: cancels every download, its own page\'s included', () => {
+    const session = fake.session.fromPartition('rater-1');
+    hardenSession(session as never, { role: 'rater' });
+    for (const url of [...elsewhere, ownBlob]) expect(cancelled(session, url), url).toBe(true);
   });
 });
