@@ -3,8 +3,10 @@ import type { EventMap, EventName } from './types';
 
 /**
  * The one object the Electron preload exposes as `window.sightline` (frozen, built from the
- * contract's method names). Inside Electron every call is the researcher's unless a rater token is
- * passed (local rater profiles). In a browser the renderer uses HTTP instead, with the same shape.
+ * contract's method names). Inside Electron the role comes from the window that calls: the
+ * researcher's window is the researcher (a rater token there is refused), a rater's window is that
+ * rater, by a token main bound to it (the page need not pass one; another is refused). In a browser
+ * the renderer uses HTTP instead, with the same shape.
  */
 export interface SightlineBridge {
   methods: { [K in MethodName]: (input: MethodInput<K>, raterToken?: string) => Promise<Result<MethodOutput<K>>> };

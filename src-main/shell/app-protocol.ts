@@ -19,6 +19,11 @@ export interface AppProtocolOptions {
   project: Project;
   /** Folder of the built renderer (index.html + assets). */
   rendererDir: string;
+  /**
+   * Which project images this session may load; absent for the researcher's session, which may
+   * load every one. A rater partition passes the same rule as the HTTP bridge (their own items).
+   */
+  mayServeMedia?: (sha256: string) => boolean;
 }
 
 const MEDIA_HASH = /^[0-9a-f]{64}$/;
@@ -28,8 +33,8 @@ export function fileForAppUrl(url: URL, options: AppProtocolOptions): { file: st
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
   const route = url.pathname;
   if (route.startsWith('/media/')) {
-    // The window holds the researcher role, who may see every image of the project.
     const sha256 = route.slice('/media/'.length);
+    if (options.mayServeMedia && !options.mayServeMedia(sha256)) return null;
     const info = MEDIA_HASH.test(sha256) ? options.project.media.get(sha256) : undefined;
     const file = info ? options.project.media.pathOf(sha256) : undefined;
     return info && file ? { file, contentType: info.mime, cache: 'private, max-age=31536000, immutable' } : null;

@@ -1,6 +1,6 @@
 // The Electron entry (bundled to dist/main/shell.cjs). It opens one project, wires the IPC bridge
-// to the same dispatch the HTTP server and CLI use, and shows one hardened window on the app's
-// own origin.
+// to the same dispatch the HTTP server and CLI use, and shows the researcher's hardened window on
+// the app's own origin; raters the researcher rates as get windows of their own (rater-windows.ts).
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import { EventBus } from '../api/events';
@@ -9,20 +9,26 @@ import { createDemoProject } from '../demo/create';
 import { isProjectDir, openProject, type Project } from '../project/project';
 import { rendererDir } from '../util/paths';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
-import { forwardEvents, projectDispatcher, registerIpcBridge, trustedFrameOf } from './ipc';
+import { forwardEvents, projectDispatcher, registerIpcBridge } from './ipc';
 import { APP_URL } from './origin';
 import { chooseProjectDir } from './project-choice';
+import { RaterWindows, routeRaterLinks } from './rater-windows';
 import { hardenSession, hardenWebContents } from './security';
 import { mainWindowOptions } from './window-options';
+import { WindowRoles, type WindowRole } from './window-roles';
 
 let mainWindow: BrowserWindow | null = null;
 let project: Project | null = null;
+/** Which window speaks for whom; the IPC bridge asks it on every call. */
+const roles = new WindowRoles();
+const preloadPath = (): string => path.join(__dirname, 'preload.cjs');
 
-function createMainWindow(events: EventBus): BrowserWindow {
-  const window = new BrowserWindow(
-    mainWindowOptions({ preloadPath: path.join(__dirname, 'preload.cjs'), devTools: !app.isPackaged }),
-  );
-  const stopForwarding = forwardEvents(events, window.webContents);
+function createMainWindow(events: EventBus, raterWindows: RaterWindows): BrowserWindow {
+  const window = new BrowserWindow(mainWindowOptions({ preloadPath: preloadPath(), devTools: !app.isPackaged }));
+  const role: WindowRole = { kind: 'researcher' };
+  roles.bind(window.webContents, role);
+  routeRaterLinks(window.webContents, (raterToken) => raterWindows.openFor(raterToken));
+  const stopForwarding = forwardEvents(events, window.webContents, role);
   window.once('ready-to-show', () => window.show());
   window.on('closed', () => {
     stopForwarding();
@@ -46,18 +52,29 @@ async function start(): Promise<void> {
   handleAppProtocol(protocol, { project, rendererDir: rendererDir() });
   registerIpcBridge(ipcMain, {
     dispatchFor: projectDispatcher({ project, events }),
-    isTrustedFrame: trustedFrameOf(() => mainWindow),
+    roleOf: (event) => roles.roleOf(event),
   });
-  mainWindow = createMainWindow(events);
+  const raterWindows = new RaterWindows({
+    project,
+    events,
+    roles,
+    preloadPath: preloadPath(),
+    rendererDir: rendererDir(),
+    devTools: !app.isPackaged,
+    // A rater window that fails to load must not take the researcher's window down with it.
+    onLoadError: (error) => dialog.showErrorBox('Sightline could not open the rater window', errorText(error)),
+  });
+  mainWindow = createMainWindow(events, raterWindows);
   // macOS keeps the app alive without windows; clicking the dock icon brings one back.
   app.on('activate', () => {
-    if (!mainWindow) mainWindow = createMainWindow(events);
+    if (!mainWindow) mainWindow = createMainWindow(events, raterWindows);
   });
 }
 
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 function fail(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  dialog.showErrorBox('Sightline could not start', message);
+  dialog.showErrorBox('Sightline could not start', errorText(error));
   app.exit(1);
 }
 

@@ -46,3 +46,25 @@ export function mainWindowOptions(settings: MainWindowSettings): BrowserWindowCo
     webPreferences: hardenedWebPreferences(settings.preloadPath, { devTools: settings.devTools }),
   };
 }
+
+export interface RaterWindowSettings extends MainWindowSettings {
+  /** The rater's in-memory session (no `persist:` prefix): nothing of it reaches the disk or another rater. */
+  partition: string;
+  /** Shown in the title bar so the researcher can tell the windows apart. */
+  raterName: string;
+}
+
+/** Options for one rater's window: the same hardened preferences and preload, on the rater's own partition. */
+export function raterWindowOptions(settings: RaterWindowSettings): BrowserWindowConstructorOptions {
+  return {
+    title: `Sightline: rating as ${settings.raterName}`,
+    width: 1100,
+    height: 850,
+    minWidth: 700,
+    minHeight: 500,
+    show: false,
+    backgroundColor: '#ffffff',
+    autoHideMenuBar: true,
+    webPreferences: { ...hardenedWebPreferences(settings.preloadPath, { devTools: settings.devTools }), partition: settings.partition },
+  };
+}

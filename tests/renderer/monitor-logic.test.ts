@@ -51,6 +51,11 @@ describe('rating as a local rater profile', () => {
 
   it('gives a LAN rater (no researcher token) no way to the researcher view', () => {
     expect(researcherReturnHref(memory(), false)).toBeNull();
-    expect(researcherReturnHref(memory(), true)).toBe('/#/campaigns');
+  });
+
+  it("gives a desktop rater window no link to the researcher view: it is the rater's own window", () => {
+    const storage = memory();
+    storage.setItem('sightline.researcherReturn', '#/campaign/4');
+    expect(researcherReturnHref(storage, true)).toBeNull();
   });
 });

@@ -3,9 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../src-main/api/events';
 import { IPC_PREFIX, methodNames, type Result } from '../../src-main/contract';
 import { IPC_EVENT_CHANNEL } from '../../src-main/contract/bridge';
+import { RATER_EVENTS } from '../../src-main/contract/types';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { openProject, type Project } from '../../src-main/project/project';
-import { forwardEvents, projectDispatcher, registerIpcBridge, trustedFrameOf, type IpcDispatcher } from '../../src-main/shell/ipc';
+import { forwardEvents, projectDispatcher, registerIpcBridge, type IpcDispatcher } from '../../src-main/shell/ipc';
+import { WindowRoles } from '../../src-main/shell/window-roles';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { insertRater } from '../../src-main/store/raters';
 import { fake, FakeBrowserWindow, invokeEvent, resetFakeElectron, type FakeFrame } from './fake-electron';
@@ -15,6 +17,7 @@ vi.mock('electron', async () => (await import('./fake-electron')).electronModule
 
 let project: Project;
 let window: FakeBrowserWindow;
+let roles: WindowRoles;
 let dispatchCalls: number;
 
 function seedCampaign(): number {
@@ -39,13 +42,15 @@ beforeEach(() => {
   resetFakeElectron();
   project = openProject(path.join(tempDir(), 'test.sightline'), { create: true });
   window = new FakeBrowserWindow({});
+  roles = new WindowRoles();
+  roles.bind(window.webContents as never, { kind: 'researcher' });
   dispatchCalls = 0;
   const real = projectDispatcher({ project, events: new EventBus() });
-  const counted: IpcDispatcher = (name, envelope) => {
+  const counted: IpcDispatcher = (name, role, envelope) => {
     dispatchCalls++;
-    return real(name, envelope);
+    return real(name, role, envelope);
   };
-  registerIpcBridge(fake.ipcMain, { dispatchFor: counted, isTrustedFrame: trustedFrameOf(() => window as never) });
+  registerIpcBridge(fake.ipcMain, { dispatchFor: counted, roleOf: (event) => roles.roleOf(event) });
 });
 
 afterEach(() => project.close());
@@ -76,17 +81,25 @@ describe('IPC sender-frame check', () => {
     expect(raterCount()).toBe(0);
   });
 
-  it("refuses a call from a WebContents that is not the main window's", async () => {
+  it('refuses a call from a WebContents main gave no role (not the researcher window, not a rater window)', async () => {
     const other = new FakeBrowserWindow({});
     const result = await invoke('campaigns.list', { input: {} }, appFrame(), other.webContents);
     expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(dispatchCalls).toBe(0);
   });
 
-  it('refuses everything while there is no window', async () => {
-    window = null as never;
-    const result = await invoke('campaigns.list', { input: {} }, appFrame(), new FakeBrowserWindow({}).webContents);
+  it('refuses everything from a window once it is closed', async () => {
+    const contents = window.webContents;
+    window.close();
+    const result = await invoke('campaigns.list', { input: {} }, appFrame(), contents);
     expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(dispatchCalls).toBe(0);
+  });
+
+  it('a WebContents keeps the role it was first given (a rater window cannot be rebound as the researcher)', () => {
+    const raterWindow = new FakeBrowserWindow({});
+    roles.bind(raterWindow.webContents as never, { kind: 'rater', raterToken: 'x' });
+    expect(() => roles.bind(raterWindow.webContents as never, { kind: 'researcher' })).toThrow(/already/);
   });
 });
 
@@ -113,26 +126,14 @@ describe('IPC calls from the trusted frame', () => {
     expect(dispatchCalls).toBe(0);
   });
 
-  it('with a rater token are that rater\'s calls, and only that', async () => {
+  it('never run as a rater: a rater token in the envelope is refused (rater sessions have their own window)', async () => {
     const campaignId = seedCampaign();
     const rater = insertRater(project.db, campaignId, 'bob', 7);
     const session = await invoke('rater.session', { input: {}, raterToken: rater.token }, appFrame());
-    expect(session.ok).toBe(true);
-    const asResearcher = await invoke('campaigns.list', { input: {}, raterToken: rater.token }, appFrame());
-    expect(asResearcher).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    const sneaky = await invoke('raters.add', { input: { campaignId, name: 'eve' }, raterToken: rater.token }, appFrame());
-    expect(sneaky).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(raterCount()).toBe(1);
-  });
-
-  it('with an unknown or revoked rater token are unauthorized', async () => {
-    const campaignId = seedCampaign();
-    const unknown = await invoke('rater.session', { input: {}, raterToken: 'not-a-token' }, appFrame());
-    expect(unknown).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    const rater = insertRater(project.db, campaignId, 'carol', 7);
-    project.db.prepare("UPDATE raters SET status = 'revoked' WHERE id = ?").run(rater.id);
-    const revoked = await invoke('rater.session', { input: {}, raterToken: rater.token }, appFrame());
-    expect(revoked).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(session).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const list = await invoke('campaigns.list', { input: {}, raterToken: rater.token }, appFrame());
+    expect(list).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(dispatchCalls).toBe(2);
   });
 
   it('without a rater token may not call rater methods', async () => {
@@ -141,10 +142,59 @@ describe('IPC calls from the trusted frame', () => {
   });
 });
 
+describe('IPC calls from a rater window', () => {
+  let raterWindow: FakeBrowserWindow;
+  let campaignId: number;
+  let bob: ReturnType<typeof insertRater>;
+  const raterFrame = (): FakeFrame => ({ url: 'sightline-app://app/rate', parent: null });
+  const fromRater = (method: string, envelope: unknown) => invoke(method, envelope, raterFrame(), raterWindow.webContents);
+
+  beforeEach(() => {
+    campaignId = seedCampaign();
+    bob = insertRater(project.db, campaignId, 'bob', 7);
+    raterWindow = new FakeBrowserWindow({ webPreferences: { partition: `rater-${bob.id}` } });
+    roles.bind(raterWindow.webContents as never, { kind: 'rater', raterToken: bob.token });
+  });
+
+  it("carry the window's rater token without the page sending one", async () => {
+    const session = await fromRater('rater.session', { input: {} });
+    expect(session.ok).toBe(true);
+    expect(await fromRater('rater.next', undefined)).toMatchObject({ ok: true });
+  });
+
+  it('never have researcher rights, with or without a token in the envelope', async () => {
+    for (const envelope of [{ input: {} }, undefined, { input: {}, raterToken: bob.token }]) {
+      expect(await fromRater('campaigns.list', envelope)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
+    const add = await fromRater('raters.add', { input: { campaignId, name: 'eve' } });
+    expect(add).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(raterCount()).toBe(1);
+  });
+
+  it("cannot switch to another rater's token", async () => {
+    const carol = insertRater(project.db, campaignId, 'carol', 7);
+    for (const raterToken of [carol.token, 'not-a-token', '']) {
+      expect(await fromRater('rater.session', { input: {}, raterToken }), raterToken).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    }
+  });
+
+  it('are unauthorized once the rater is revoked, never the researcher', async () => {
+    project.db.prepare("UPDATE raters SET status = 'revoked' WHERE id = ?").run(bob.id);
+    expect(await fromRater('rater.session', { input: {} })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await fromRater('campaigns.list', { input: {} })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+  });
+
+  it('are refused from a subframe or a frame gone away, like the researcher window\'s', async () => {
+    const subframe = { url: 'sightline-app://app/rate', parent: raterFrame() };
+    expect(await invoke('rater.session', { input: {} }, subframe, raterWindow.webContents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await invoke('rater.session', { input: {} }, null, raterWindow.webContents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+});
+
 describe('event forwarding', () => {
   it('sends each EventBus event to the window as (channel, name, payload) until unsubscribed', () => {
     const events = new EventBus();
-    const stop = forwardEvents(events, window.webContents);
+    const stop = forwardEvents(events, window.webContents, { kind: 'researcher' });
     const payload = { campaignId: 1, submitted: 3, target: 10 };
     events.emit('campaign.progress', payload);
     expect(window.webContents.sent).toEqual([[IPC_EVENT_CHANNEL, 'campaign.progress', payload]]);
@@ -154,5 +204,16 @@ describe('event forwarding', () => {
     stop();
     events.emit('campaign.progress', payload);
     expect(window.webContents.sent).toHaveLength(1);
+  });
+
+  it('sends a rater window only the events raters may receive (none carry research data)', () => {
+    const events = new EventBus();
+    const raterWindow = new FakeBrowserWindow({});
+    forwardEvents(events, raterWindow.webContents, { kind: 'rater', raterToken: 'x' });
+    forwardEvents(events, window.webContents, { kind: 'researcher' });
+    events.emit('campaign.progress', { campaignId: 1, submitted: 3, target: 10 });
+    events.emit('campaign.leasesExpired', { campaignId: 1, expired: 2 } as never);
+    expect(window.webContents.sent).toHaveLength(2);
+    expect(raterWindow.webContents.sent.map((sent) => sent[1]).filter((name) => !(RATER_EVENTS as readonly unknown[]).includes(name))).toEqual([]);
   });
 });

@@ -47,9 +47,10 @@ describe('packaging config (electron-builder.yml)', () => {
 
   it('keeps the app in an asar with its integrity hash, which asar-only loading and validation need', async () => {
     const config = await builderConfig();
-    // asar defaults to true; false (or disableIntegrity) would leave OnlyLoadAppFromAsar nothing to load.
+    // asar defaults to true; false would leave OnlyLoadAppFromAsar nothing to load, and without the
+    // embedded hash (disableAsarIntegrity) the integrity fuse would have nothing to check against.
     expect(config.asar ?? true).not.toBe(false);
-    if (typeof config.asar === 'object' && config.asar) expect(config.asar.disableIntegrity).not.toBe(true);
+    expect(config.disableAsarIntegrity ?? false).toBe(false);
   });
 
   it('flips those fuses in the binary, through the same mapping electron-builder uses before signing', async () => {
