@@ -76,6 +76,13 @@ describe('torch .pt: the zip central directory and local headers must agree', ()
     expect(await badFile(loadSae(write('x.pt', withInt(base, last.central + CENTRAL.nameLength, 2, 0xffff))))).toMatch(/^x\.pt: zip central directory entry 6: expected a header within/);
   });
 
+  it('a local header whose name and extra fields run past the file is a bad_file, not a RangeError (found by fuzzing)', async () => {
+    const record = zipRecord(base, 'archive/byteorder');
+    expect(await badFile(loadSae(write('x.pt', withInt(base, record.local + LOCAL.extraLength, 2, 0x7fff))))).toMatch(
+      /^x\.pt: archive\/byteorder: local header: expected name and extra fields that end before the central directory at \d+, found /,
+    );
+  });
+
   it('two central directory entries with the same name are refused', async () => {
     const record = zipRecord(base, 'archive/data/3');
     const renamed = new Uint8Array(base);
@@ -117,6 +124,13 @@ describe('torch .pt: pickled tensors must stay inside their storages', () => {
   it('a view that reaches past its storage (huge stride, shifted offset) is refused', async () => {
     expect(await badFile(load({ 'fc1.weight': { stride: [2 ** 40, 1] } }))).toMatch(/^x\.pt: module\.fc1\.weight: expected a view within storage 0 \(128 elements\), found one that reaches element \d+$/);
     expect(await badFile(load({ 'fc1.bias': { storageOffset: 1 } }))).toBe('x.pt: module.fc1.bias: expected a view within storage 1 (16 elements), found one that reaches element 17');
+  });
+
+  it('an overlapping view inside its storage (found by fuzzing: it loaded repeated numbers) is refused', async () => {
+    expect(await badFile(load({ 'fc2.weight': { stride: [16, 0] } }))).toBe(
+      'x.pt: module.fc2.weight.stride: expected strides under which no two elements share storage (no expanded or overlapping views), found [16, 0]',
+    );
+    expect(await badFile(load({ 'fc1.weight': { stride: [1, 1] } }))).toMatch(/^x\.pt: module\.fc1\.weight\.stride: expected strides under which no two elements share storage/);
   });
 
   it('a view that repeats elements (stride 0) to declare more numbers than its storage holds is refused', async () => {

@@ -55,7 +55,7 @@ const listText = (values: unknown[]) => `[${values.map(String).join(', ')}]`;
 /**
  * A pickled view must read only its own storage: sizes, strides and offset are non-negative
  * integers, one stride per dimension, no more elements than the storage holds (a stride-0 view
- * could otherwise declare terabytes), and its last element inside the storage. BigInt, because a
+ * could otherwise declare terabytes), no element twice, and its last element inside the storage. BigInt, because a
  * lying file's products overflow doubles. Issue 11: a negative storage_offset was accepted.
  */
 function checkView(file: string, name: string, t: PickledTensor, storageNumel: number): void {
@@ -67,6 +67,14 @@ function checkView(file: string, name: string, t: PickledTensor, storageNumel: n
   const numel = t.size.reduce((a, d) => a * BigInt(d), 1n);
   if (numel > BigInt(storageNumel)) throw badFile(file, name, `at most the ${storageNumel} elements of storage ${t.storage.key}`, `a view of ${numel}`);
   if (numel === 0n) return;
+  // No two elements may share storage (torch's non-overlapping test: sorted by stride, each stride
+  // clears everything inside it). nn.Linear weights are never expanded or overlapping views, and
+  // such a view would load numbers the file never stored as weights.
+  let inner = 1n;
+  for (const [d, stride] of t.size.map((d, i) => [d, t.stride[i]]).filter(([d]) => d > 1).sort((a, b) => a[1] - b[1])) {
+    if (BigInt(stride) < inner) throw badFile(file, `${name}.stride`, 'strides under which no two elements share storage (no expanded or overlapping views)', listText(t.stride));
+    inner += BigInt(d - 1) * BigInt(stride);
+  }
   const reach = t.size.reduce((acc, d, i) => acc + BigInt(d - 1) * BigInt(t.stride[i]), BigInt(t.storageOffset) + 1n);
   if (reach > BigInt(storageNumel)) {
     throw badFile(file, name, `a view within storage ${t.storage.key} (${storageNumel} elements)`, `one that reaches element ${reach}`);

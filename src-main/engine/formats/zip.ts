@@ -144,7 +144,7 @@ export function openZip(path: string): ZipArchive {
 /** The body of the extra field with this id, or undefined; bad lengths end the search (they are lies the local header check catches). */
 function extraField(buf: Buffer, start: number, length: number, id: number): Buffer | undefined {
   let e = start;
-  const end = start + length;
+  const end = Math.min(start + length, buf.length);
   while (e + 4 <= end) {
     const len = buf.readUInt16LE(e + 2);
     if (e + 4 + len > end) return undefined;
@@ -166,6 +166,9 @@ function checkLocalHeader(fd: number, file: string, entry: ZipEntry, cdOffset: n
   }
   const nameLength = local.readUInt16LE(26);
   const extraLength = local.readUInt16LE(28);
+  if (entry.localHeaderOffset + 30 + nameLength + extraLength > cdOffset) {
+    throw badFile(file, `${name}: local header`, `name and extra fields that end before the central directory at ${cdOffset}`, `${nameLength} + ${extraLength} bytes from offset ${entry.localHeaderOffset + 30}`);
+  }
   const variable = read(fd, entry.localHeaderOffset + 30, nameLength + extraLength);
   const lie = (field: string, expected: string, found: string) => badFile(file, `${name}: local header ${field}`, `${expected} (the central directory's)`, found);
   const localName = variable.subarray(0, nameLength).toString('utf8');
