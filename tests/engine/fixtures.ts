@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import type { SaeArchitecture, SaeNormalisation } from '../../src-main/engine/sae-model.js';
+import { zipWithDataDescriptors } from './zip-edit.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sightline-engine-'));
@@ -357,14 +358,15 @@ export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = f
   return { pickle: w.finish(), storages };
 }
 
-export function torchZipBytes(pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive'): Uint8Array {
+/** `dataDescriptors`: lay the zip out as PyTorch's writer does (see zipWithDataDescriptors). */
+export function torchZipBytes(pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive', o: { dataDescriptors?: boolean } = {}): Uint8Array {
   const files: Zippable = {
     [`${prefix}/data.pkl`]: pickle,
     [`${prefix}/byteorder`]: new TextEncoder().encode('little'),
     [`${prefix}/version`]: new TextEncoder().encode('3\n'),
   };
   storages.forEach((s, i) => (files[`${prefix}/data/${i}`] = s));
-  return zipSync(files, { level: 0 });
+  return o.dataDescriptors ? zipWithDataDescriptors(files as Record<string, Uint8Array>) : zipSync(files, { level: 0 });
 }
 
 export function writeTorchZip(path: string, pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive'): string {
@@ -377,6 +379,8 @@ export interface PaperTorchOptions {
   dtype?: Dtype;
   nonContiguous?: boolean;
   asParameter?: boolean;
+  /** PyTorch's zip layout: data descriptors, zeros in local headers */
+  dataDescriptors?: boolean;
   /** per tensor (fc1.weight, fc1.bias, fc2.weight, fc2.bias, without the prefix): what the pickle claims instead */
   lies?: Record<string, TorchTensorSpec['lie']>;
 }
@@ -396,7 +400,7 @@ export function paperTorchSaeBytes(sae: RawSae, o: PaperTorchOptions = {}): Uint
     ],
     o.asParameter,
   );
-  return torchZipBytes(pickle, storages);
+  return torchZipBytes(pickle, storages, 'archive', { dataDescriptors: o.dataDescriptors });
 }
 
 export function writePaperTorchSae(path: string, sae: RawSae, o: PaperTorchOptions = {}): string {

@@ -53,8 +53,10 @@ export function withInt(bytes: Uint8Array, at: number, width: 2 | 4, value: numb
  * A stored zip the way PyTorch's writer (miniz) lays one out: each local header has general-purpose
  * flag bit 3 set and zero CRC and sizes, and a data descriptor follows the data; only the central
  * directory carries the real values. A reader that cross-checks local headers must still accept it.
+ * With `zip64`, as for checkpoints over 4 GiB: the directory's sizes and offsets are 0xffffffff with
+ * the real ones in ZIP64 extra fields, and a ZIP64 end record and locator precede the end record.
  */
-export function zipWithDataDescriptors(files: Record<string, Uint8Array>): Uint8Array {
+export function zipWithDataDescriptors(files: Record<string, Uint8Array>, o: { zip64?: boolean } = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
@@ -75,7 +77,16 @@ export function zipWithDataDescriptors(files: Record<string, Uint8Array>): Uint8
     dv.setUint32(4, crc, true);
     dv.setUint32(8, data.length, true);
     dv.setUint32(12, data.length, true);
-    const header = new Uint8Array(46 + nameBytes.length);
+    const extra = new Uint8Array(o.zip64 ? 28 : 0);
+    if (o.zip64) {
+      const xv = new DataView(extra.buffer);
+      xv.setUint16(0, 0x0001, true);
+      xv.setUint16(2, 24, true);
+      xv.setBigUint64(4, BigInt(data.length), true);
+      xv.setBigUint64(12, BigInt(data.length), true);
+      xv.setBigUint64(20, BigInt(offset), true);
+    }
+    const header = new Uint8Array(46 + nameBytes.length + extra.length);
     const cv = new DataView(header.buffer);
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, 20, true);
@@ -87,6 +98,11 @@ export function zipWithDataDescriptors(files: Record<string, Uint8Array>): Uint8
     cv.setUint16(CENTRAL.nameLength, nameBytes.length, true);
     cv.setUint32(CENTRAL.localHeaderOffset, offset, true);
     header.set(nameBytes, 46);
+    if (o.zip64) {
+      for (const at of [CENTRAL.compressedSize, CENTRAL.uncompressedSize, CENTRAL.localHeaderOffset]) cv.setUint32(at, 0xffffffff, true);
+      cv.setUint16(CENTRAL.extraLength, extra.length, true);
+      header.set(extra, 46 + nameBytes.length);
+    }
     parts.push(local, data, descriptor);
     central.push(header);
     offset += local.length + data.length + descriptor.length;
@@ -95,13 +111,32 @@ export function zipWithDataDescriptors(files: Record<string, Uint8Array>): Uint8
   const eocd = new Uint8Array(22);
   const ev = new DataView(eocd.buffer);
   ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, central.length, true);
-  ev.setUint16(10, central.length, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + cdSize + 22);
+  ev.setUint16(8, o.zip64 ? 0xffff : central.length, true);
+  ev.setUint16(10, o.zip64 ? 0xffff : central.length, true);
+  ev.setUint32(12, o.zip64 ? 0xffffffff : cdSize, true);
+  ev.setUint32(16, o.zip64 ? 0xffffffff : offset, true);
+  const zip64End: Uint8Array[] = [];
+  if (o.zip64) {
+    const record = new Uint8Array(56);
+    const rv = new DataView(record.buffer);
+    rv.setUint32(0, 0x06064b50, true);
+    rv.setBigUint64(4, 44n, true);
+    rv.setUint16(12, 45, true);
+    rv.setUint16(14, 45, true);
+    rv.setBigUint64(24, BigInt(central.length), true);
+    rv.setBigUint64(32, BigInt(central.length), true);
+    rv.setBigUint64(40, BigInt(cdSize), true);
+    rv.setBigUint64(48, BigInt(offset), true);
+    const locator = new Uint8Array(20);
+    const lv = new DataView(locator.buffer);
+    lv.setUint32(0, 0x07064b50, true);
+    lv.setBigUint64(8, BigInt(offset + cdSize), true);
+    lv.setUint32(16, 1, true);
+    zip64End.push(record, locator);
+  }
+  const out = new Uint8Array(offset + cdSize + (o.zip64 ? 76 : 0) + 22);
   let p = 0;
-  for (const part of [...parts, ...central, eocd]) {
+  for (const part of [...parts, ...central, ...zip64End, eocd]) {
     out.set(part, p);
     p += part.length;
   }

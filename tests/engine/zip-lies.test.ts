@@ -90,7 +90,7 @@ describe('torch .pt: the zip central directory and local headers must agree', ()
     expect(await badFile(loadSae(write('x.pt', renamed)))).toBe('x.pt: zip central directory entry 6: expected a unique entry name, found archive/data/1 twice');
   });
 
-  it('accepts the layout PyTorch writes: data descriptors, zero sizes in local headers', async () => {
+  it('accepts the layout PyTorch writes: data descriptors, zero sizes in local headers, ZIP64 records', async () => {
     const { pickle, storages } = f.torchStateDictPickle([
       { name: 'fc1.weight', shape: [16, 8], data: f.transposeRaw(sae.W_enc, 8, 16) },
       { name: 'fc1.bias', shape: [16], data: sae.b_enc },
@@ -99,9 +99,12 @@ describe('torch .pt: the zip central directory and local headers must agree', ()
     ]);
     const files: Record<string, Uint8Array> = { 'sae/data.pkl': pickle, 'sae/version': new TextEncoder().encode('3\n') };
     storages.forEach((s, i) => (files[`sae/data/${i}`] = s));
-    const loaded = await loadSae(write('dd.pt', zipWithDataDescriptors(files)));
-    expect(loaded.W_enc).toEqual(sae.W_enc);
-    expect(loaded.b_dec).toEqual(sae.b_dec);
+    for (const zip64 of [false, true]) {
+      const loaded = await loadSae(write('dd.pt', zipWithDataDescriptors(files, { zip64 })));
+      expect(loaded.W_enc).toEqual(sae.W_enc);
+      expect(loaded.b_dec).toEqual(sae.b_dec);
+      expect(loaded.external?.W_enc?.offset, 'external data offset of the stored fc1.weight').toBe(30 + 'sae/data.pkl'.length + pickle.length + 16 + 30 + 'sae/version'.length + 2 + 16 + 30 + 'sae/data/0'.length);
+    }
   });
 });
 

@@ -75,6 +75,7 @@ describe('torch .pt import fuzzing', () => {
       bases: [
         base('F32 module.-prefixed', {}),
         base('BF16 non-contiguous parameters', { dtype: 'BF16', nonContiguous: true, asParameter: true, modulePrefix: false }),
+        base("F16 in PyTorch's zip layout (data descriptors)", { dtype: 'F16', dataDescriptors: true }),
       ],
     });
     // The mutations must exercise both ends: a fuzz run where nothing loads (or nothing fails) tests nothing.
