@@ -55,8 +55,9 @@ const listText = (values: unknown[]) => `[${values.map(String).join(', ')}]`;
 /**
  * A pickled view must read only its own storage: sizes, strides and offset are non-negative
  * integers, one stride per dimension, no more elements than the storage holds (a stride-0 view
- * could otherwise declare terabytes), no element twice, and its last element inside the storage. BigInt, because a
- * lying file's products overflow doubles. Issue 11: a negative storage_offset was accepted.
+ * could otherwise declare terabytes), no element twice, and its last element inside the storage.
+ * BigInt, because a lying file's products overflow doubles. Issue 11: a negative storage_offset
+ * was accepted.
  */
 function checkView(file: string, name: string, t: PickledTensor, storageNumel: number): void {
   if (!t.size.every(isCount)) throw badFile(file, `${name}.size`, 'integers >= 0', listText(t.size));
@@ -98,7 +99,8 @@ export function openTorchCheckpoint(path: string): Map<string, TorchTensor> {
     if (!entry) throw badFile(file, name, `storage entry ${entryName}`, 'missing');
     const bytesPer = DTYPE_BYTES[t.storage.dtype];
     const storageNumel = t.storage.numel;
-    if (!isCount(storageNumel) || storageNumel * bytesPer !== entry.uncompressedSize) {
+    if (!isCount(storageNumel)) throw badFile(file, `${name} storage ${t.storage.key} numel`, 'an integer >= 0', String(storageNumel));
+    if (storageNumel * bytesPer !== entry.uncompressedSize) {
       throw badFile(file, entryName, `${storageNumel * bytesPer} bytes (${storageNumel} ${t.storage.dtype} elements, as the pickle says)`, `${entry.uncompressedSize}`);
     }
     checkView(file, name, t, storageNumel);
