@@ -7,8 +7,5 @@ if (!fs.existsSync(entry)) {
   process.stderr.write(`sightline: ${entry} is missing. Run \`npm run setup\` (or \`npm run build\`) first.\n`);
   process.exit(2);
 }
-require(entry)
-  .runCli(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+// runCliProcess sets the exit code (0 ok, 1 documented error, 2 usage, 70 internal error).
+require(entry).runCliProcess(process.argv.slice(2));

@@ -1,4 +1,4 @@
-import { AppError, toErrorValue } from '../util/errors';
+import { AppError, toErrorValue, type ErrorCode } from '../util/errors';
 import { helpText, parseCommandArgs, type Command, type Output } from './command';
 import { campaignCreateCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
 import { demoCommand } from './commands/demo';
@@ -43,6 +43,19 @@ function topHelp(): string {
   ).join('\n')}\n\nRun \`sightline <command> --help\` for a command's options. Every command takes --json.\n`;
 }
 
+/**
+ * Exit codes, so scripts can tell a bad input from a bug: 0 success; 1 a documented error (bad_file,
+ * not_found, conflict, busy, ...: the message says what to fix); 2 a usage error or invalid input;
+ * 70 an internal error, i.e. a bug in sightline (EX_SOFTWARE from BSD sysexits.h), printed with its
+ * stack trace. Issue 11: a crash exited 1, the same as a malformed file.
+ */
+export const EXIT_CODES = { ok: 0, error: 1, usage: 2, internal: 70 } as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  if (code === 'internal') return EXIT_CODES.internal;
+  return code === 'invalid_input' ? EXIT_CODES.usage : EXIT_CODES.error;
+}
+
 /** Finds the longest command name that prefixes argv ("rater add" before "rater"). */
 function findCommand(argv: string[]): { command: Command; rest: string[] } | null {
   const sorted = [...COMMANDS].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
@@ -67,7 +80,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const found = findCommand(argv);
   if (!found) {
     process.stderr.write(`sightline: unknown command "${argv.join(' ')}"\n\n${topHelp()}`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   try {
     const options = parseCommandArgs(found.command, found.rest);
@@ -82,13 +95,28 @@ export async function runCli(argv: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: value })}\n`);
     process.stderr.write(`sightline ${found.command.name}: ${value.message}\n`);
     if (!(error instanceof AppError)) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    return value.code === 'invalid_input' ? 2 : 1;
+    return exitCodeFor(value.code);
   }
+}
+
+/**
+ * The CLI as a process (bin/sightline.cjs, the bundled entry): sets the exit code, and makes an error
+ * thrown outside the command's own promise (a stray callback or rejection) exit 70 too, rather than
+ * Node's default 1, which would read as a documented error.
+ */
+export function runCliProcess(argv: string[]): Promise<void> {
+  const crash = (error: unknown) => {
+    process.stderr.write(`sightline: internal error (a bug; please report it with this trace): ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(EXIT_CODES.internal);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  return runCli(argv).then((code) => {
+    process.exitCode = code;
+  }, crash);
 }
 
 // Bundled entry (dist/main/cli.cjs) runs immediately; tests import runCli instead.
 if (typeof require !== 'undefined' && require.main === module) {
-  runCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  void runCliProcess(process.argv.slice(2));
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import type { SaeArchitecture, SaeNormalisation } from '../../src-main/engine/sae-model.js';
+import { zipWithDataDescriptors } from './zip-edit.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sightline-engine-'));
@@ -277,9 +278,17 @@ export class PickleWriter {
     return this.put();
   }
   int(n: number): this {
-    if (n < 256) return this.op(0x4b, n);
-    if (n < 65536) return this.op(0x4d, n & 0xff, n >> 8);
-    return this.op(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
+    if (n >= 0 && n < 256) return this.op(0x4b, n);
+    if (n >= 0 && n < 65536) return this.op(0x4d, n & 0xff, n >> 8);
+    if (n >= -(2 ** 31) && n < 2 ** 31) return this.op(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
+    // LONG1: little-endian two's complement of the fewest bytes, as pickle writes ints beyond 32 bits.
+    const bytes: number[] = [];
+    let v = BigInt(n);
+    do {
+      bytes.push(Number(v & 0xffn));
+      v >>= 8n;
+    } while (!((v === 0n && !(bytes[bytes.length - 1] & 0x80)) || (v === -1n && bytes[bytes.length - 1] & 0x80)));
+    return this.op(0x8a, bytes.length, ...bytes);
   }
   global(module: string, name: string): this {
     const key = `${module}\n${name}\n`;
@@ -310,6 +319,8 @@ export interface TorchTensorSpec {
   dtype?: Dtype;
   /** save the transpose's storage with swapped strides (a non-contiguous view) */
   nonContiguous?: boolean;
+  /** lies for bad-file tests: what the pickle claims instead of the honest values */
+  lie?: { storageOffset?: number; size?: number[]; stride?: number[]; storageNumel?: number };
 }
 
 const STORAGE_CLASS: Record<Dtype, string> = { F32: 'FloatStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage' };
@@ -334,8 +345,9 @@ export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = f
     if (asParameter) w.global('torch._utils', '_rebuild_parameter');
     w.global('torch._utils', '_rebuild_tensor_v2');
     w.op(0x28); // args MARK
-    w.op(0x28).str('storage').global('torch', STORAGE_CLASS[dtype]).str(String(key)).str('cpu').int(t.data.length).op(0x74).put().op(0x51);
-    w.int(0).tuple(t.shape).tuple(stride).op(0x89);
+    const lie = t.lie ?? {};
+    w.op(0x28).str('storage').global('torch', STORAGE_CLASS[dtype]).str(String(key)).str('cpu').int(lie.storageNumel ?? t.data.length).op(0x74).put().op(0x51);
+    w.int(lie.storageOffset ?? 0).tuple(lie.size ?? t.shape).tuple(lie.stride ?? stride).op(0x89);
     w.global('collections', 'OrderedDict').op(0x29, 0x52).put();
     w.op(0x74).put().op(0x52).put();
     if (asParameter) w.op(0x88).global('collections', 'OrderedDict').op(0x29, 0x52).op(0x87).op(0x52).put();
@@ -346,40 +358,64 @@ export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = f
   return { pickle: w.finish(), storages };
 }
 
-export function writeTorchZip(path: string, pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive'): string {
+/** `dataDescriptors`: lay the zip out as PyTorch's writer does (see zipWithDataDescriptors). */
+export function torchZipBytes(pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive', o: { dataDescriptors?: boolean } = {}): Uint8Array {
   const files: Zippable = {
     [`${prefix}/data.pkl`]: pickle,
     [`${prefix}/byteorder`]: new TextEncoder().encode('little'),
     [`${prefix}/version`]: new TextEncoder().encode('3\n'),
   };
   storages.forEach((s, i) => (files[`${prefix}/data/${i}`] = s));
-  writeFileSync(path, zipSync(files, { level: 0 }));
+  return o.dataDescriptors ? zipWithDataDescriptors(files as Record<string, Uint8Array>) : zipSync(files, { level: 0 });
+}
+
+export function writeTorchZip(path: string, pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive'): string {
+  writeFileSync(path, torchZipBytes(pickle, storages, prefix));
   return path;
 }
 
+export interface PaperTorchOptions {
+  modulePrefix?: boolean;
+  dtype?: Dtype;
+  nonContiguous?: boolean;
+  asParameter?: boolean;
+  /** PyTorch's zip layout: data descriptors, zeros in local headers */
+  dataDescriptors?: boolean;
+  /** per tensor (fc1.weight, fc1.bias, fc2.weight, fc2.bias, without the prefix): what the pickle claims instead */
+  lies?: Record<string, TorchTensorSpec['lie']>;
+}
+
 /** The paper's layout: module.fc1.weight [d_sae, d_in], fc1.bias, fc2.weight [d_in, d_sae], fc2.bias. */
-export function writePaperTorchSae(path: string, sae: RawSae, o: { modulePrefix?: boolean; dtype?: Dtype; nonContiguous?: boolean; asParameter?: boolean } = {}): string {
+export function paperTorchSaeBytes(sae: RawSae, o: PaperTorchOptions = {}): Uint8Array {
   const p = o.modulePrefix === false ? '' : 'module.';
   const { dIn, dSae } = sae;
   const dtype = o.dtype;
+  const lie = (name: string) => o.lies?.[name];
   const { pickle, storages } = torchStateDictPickle(
     [
-      { name: `${p}fc1.weight`, shape: [dSae, dIn], data: transposeRaw(sae.W_enc, dIn, dSae), dtype, nonContiguous: o.nonContiguous },
-      { name: `${p}fc1.bias`, shape: [dSae], data: sae.b_enc, dtype },
-      { name: `${p}fc2.weight`, shape: [dIn, dSae], data: transposeRaw(sae.W_dec, dSae, dIn), dtype },
-      { name: `${p}fc2.bias`, shape: [dIn], data: sae.b_dec, dtype },
+      { name: `${p}fc1.weight`, shape: [dSae, dIn], data: transposeRaw(sae.W_enc, dIn, dSae), dtype, nonContiguous: o.nonContiguous, lie: lie('fc1.weight') },
+      { name: `${p}fc1.bias`, shape: [dSae], data: sae.b_enc, dtype, lie: lie('fc1.bias') },
+      { name: `${p}fc2.weight`, shape: [dIn, dSae], data: transposeRaw(sae.W_dec, dSae, dIn), dtype, lie: lie('fc2.weight') },
+      { name: `${p}fc2.bias`, shape: [dIn], data: sae.b_dec, dtype, lie: lie('fc2.bias') },
     ],
     o.asParameter,
   );
-  return writeTorchZip(path, pickle, storages);
+  return torchZipBytes(pickle, storages, 'archive', { dataDescriptors: o.dataDescriptors });
+}
+
+export function writePaperTorchSae(path: string, sae: RawSae, o: PaperTorchOptions = {}): string {
+  writeFileSync(path, paperTorchSaeBytes(sae, o));
+  return path;
 }
 
 // ---------------------------------------------------------------- npz
 
-export function npyBytes(data: Float32Array, shape: number[], dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
+/** `editHeader` rewrites the header dict's text (for bad-file tests) before it is padded. */
+export function npyBytes(data: Float32Array, shape: number[], dtype: 'F32' | 'F16' = 'F32', editHeader?: (text: string) => string): Uint8Array {
   const descr = dtype === 'F32' ? '<f4' : '<f2';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  if (editHeader) header = editHeader(header);
   while ((10 + header.length + 1) % 64 !== 0) header += ' ';
   header += '\n';
   const body = encodeDtype(data, dtype);
@@ -391,16 +427,28 @@ export function npyBytes(data: Float32Array, shape: number[], dtype: 'F32' | 'F1
   return out;
 }
 
-export function writeGemmaScopeNpz(path: string, sae: RawSae, o: { deflate?: boolean; dtype?: 'F32' | 'F16' } = {}): string {
+export interface GemmaScopeNpzOptions {
+  deflate?: boolean;
+  dtype?: 'F32' | 'F16';
+  /** per array (w_enc, w_dec, b_enc, b_dec, threshold): rewrite its npy header text (bad-file tests) */
+  headers?: Record<string, (text: string) => string>;
+}
+
+export function gemmaScopeNpzBytes(sae: RawSae, o: GemmaScopeNpzOptions = {}): Uint8Array {
   const { dIn, dSae } = sae;
+  const npy = (name: string, data: Float32Array, shape: number[]) => npyBytes(data, shape, o.dtype, o.headers?.[name]);
   const files: Zippable = {
-    'w_enc.npy': npyBytes(sae.W_enc, [dIn, dSae], o.dtype),
-    'w_dec.npy': npyBytes(sae.W_dec, [dSae, dIn], o.dtype),
-    'b_enc.npy': npyBytes(sae.b_enc, [dSae], o.dtype),
-    'b_dec.npy': npyBytes(sae.b_dec, [dIn], o.dtype),
-    'threshold.npy': npyBytes(sae.threshold!, [dSae], o.dtype),
+    'w_enc.npy': npy('w_enc', sae.W_enc, [dIn, dSae]),
+    'w_dec.npy': npy('w_dec', sae.W_dec, [dSae, dIn]),
+    'b_enc.npy': npy('b_enc', sae.b_enc, [dSae]),
+    'b_dec.npy': npy('b_dec', sae.b_dec, [dIn]),
+    'threshold.npy': npy('threshold', sae.threshold!, [dSae]),
   };
-  writeFileSync(path, zipSync(files, { level: o.deflate ? 6 : 0 }));
+  return zipSync(files, { level: o.deflate ? 6 : 0 });
+}
+
+export function writeGemmaScopeNpz(path: string, sae: RawSae, o: GemmaScopeNpzOptions = {}): string {
+  writeFileSync(path, gemmaScopeNpzBytes(sae, o));
   return path;
 }
 

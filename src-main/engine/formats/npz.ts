@@ -8,24 +8,27 @@ import { decodeFloats } from './dtype.js';
 import { parseNpyHeader, type NpyHeader } from './npy.js';
 import type { LoadSaeOptions } from './options.js';
 import { describeSources } from './sources.js';
-import { entryDataOffset, openZip, readEntry, type ZipArchive, type ZipEntry } from './zip.js';
+import { openZip, peekStoredEntry, readEntry, type ZipArchive, type ZipEntry } from './zip.js';
 
 interface NpzArray {
   header: NpyHeader;
   entry: ZipEntry;
+  /** a deflated entry's checked bytes, kept from the header read so it is inflated once */
+  inflated?: Uint8Array;
 }
 
 function arrays(zip: ZipArchive, file: string): Map<string, NpzArray> {
   const out = new Map<string, NpzArray>();
   for (const [name, entry] of zip.entries) {
     if (!name.endsWith('.npy')) continue;
-    const headLength = Math.min(entry.uncompressedSize, 4096);
-    const head = entry.method === 0 ? readEntry(zip, entry, 0, headLength) : readEntry(zip, entry).subarray(0, headLength);
+    // A stored entry's header is peeked; its bytes are CRC-checked when the array is read whole.
+    const inflated = entry.method === 0 ? undefined : readEntry(zip, entry);
+    const head = inflated ? inflated.subarray(0, 4096) : peekStoredEntry(zip, entry, 4096);
     const header = parseNpyHeader(head, file, name);
     if (header.dataOffset + header.dataLength !== entry.uncompressedSize) {
       throw badFile(file, name, `${header.dataOffset + header.dataLength} bytes for shape [${header.shape.join(', ')}]`, `${entry.uncompressedSize}`);
     }
-    out.set(name.slice(0, -4), { header, entry });
+    out.set(name.slice(0, -4), inflated ? { header, entry, inflated } : { header, entry });
   }
   return out;
 }
@@ -46,7 +49,8 @@ export async function loadGemmaScopeNpz(path: string, options: LoadSaeOptions = 
   const read = (name: string, shape: number[]) => {
     const a = get(name);
     assertShape(file, name, a.header.shape, shape, why);
-    const bytes = readEntry(zip, a.entry, a.header.dataOffset, a.header.dataLength);
+    const whole = a.inflated ?? readEntry(zip, a.entry);
+    const bytes = whole.subarray(a.header.dataOffset, a.header.dataOffset + a.header.dataLength);
     const data = decodeFloats(bytes, a.header.dtype);
     assertFinite(file, name, data);
     return data;
@@ -68,7 +72,7 @@ export async function loadGemmaScopeNpz(path: string, options: LoadSaeOptions = 
   if (wEnc.entry.method === 0 && wEnc.header.dtype === 'F32') {
     const ref: ExternalTensorRef = {
       path,
-      offset: entryDataOffset(zip, wEnc.entry) + wEnc.header.dataOffset,
+      offset: wEnc.entry.dataOffset + wEnc.header.dataOffset,
       length: wEnc.header.dataLength,
       layout: 'dIn_dSae',
     };

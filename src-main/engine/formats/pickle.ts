@@ -181,7 +181,8 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
         const items = op === 0x65 ? popMark() : [pop()];
         const list = stack[stack.length - 1];
         if (!Array.isArray(list)) throw fail(`pickle ${OPCODE_NAMES[op]} at byte ${at}`, 'a list on the stack', typeof list);
-        list.push(...items);
+        // A loop, not push(...items): a crafted APPENDS of a million memo gets would overflow the call stack.
+        for (const item of items) list.push(item);
         break;
       }
       case 0x62: {
@@ -205,11 +206,18 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
 function persistentLoad(pid: Value, file: string): PickledStorage {
   const t = pid as [string, GlobalRef, string, string, number];
   if (!Array.isArray(t) || t[0] !== 'storage' || t.length < 5) {
-    throw badFile(file, 'pickle persistent id', "('storage', storage_type, key, location, numel)", JSON.stringify(t));
+    // Described, not JSON.stringify'd: a crafted tuple can contain itself.
+    throw badFile(file, 'pickle persistent id', "('storage', storage_type, key, location, numel)", Array.isArray(t) ? `a ${t.length}-tuple starting ${describe(t[0])}` : describe(t));
   }
   const dtype = t[1]?.kind === 'global' ? STORAGE_TYPES[t[1].qualified] : undefined;
   if (!dtype) {
     throw badFile(file, `pickle storage type ${t[1]?.qualified ?? String(t[1])}`, `one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
   }
   return { kind: 'storage', dtype, key: String(t[2]), numel: Number(t[4]) };
+}
+
+function describe(value: Value): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return Array.isArray(value) ? 'a tuple' : value instanceof Map ? 'a dict' : typeof value;
 }

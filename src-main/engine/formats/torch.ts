@@ -12,7 +12,7 @@ import { DTYPE_BYTES, decodeFloats } from './dtype.js';
 import type { LoadSaeOptions } from './options.js';
 import { restrictedUnpickle, type PickledTensor } from './pickle.js';
 import { describeSources } from './sources.js';
-import { entryDataOffset, openZip, readEntry, type ZipArchive } from './zip.js';
+import { openZip, readEntry, type ZipArchive } from './zip.js';
 
 export interface TorchTensor {
   name: string;
@@ -31,12 +31,54 @@ function isContiguous(t: PickledTensor): boolean {
   return true;
 }
 
-function collectTensors(value: unknown, prefix: string, out: Map<string, PickledTensor>): void {
+/** State dicts nest a few levels (optimizer state, submodules); deeper is a crafted pickle. */
+const MAX_DICT_DEPTH = 64;
+
+function collectTensors(file: string, value: unknown, prefix: string, out: Map<string, PickledTensor>, ancestors: Set<unknown> = new Set()): void {
   if (!(value instanceof Map)) return;
+  ancestors.add(value);
   for (const [key, v] of value) {
     const name = prefix + String(key);
     if ((v as PickledTensor)?.kind === 'tensor') out.set(name, v as PickledTensor);
-    else if (v instanceof Map) collectTensors(v, `${name}.`, out);
+    else if (v instanceof Map) {
+      if (ancestors.has(v)) throw badFile(file, name, 'a dict of tensors (nested dicts allowed)', 'a dict that contains itself');
+      if (ancestors.size >= MAX_DICT_DEPTH) throw badFile(file, name, `dicts nested at most ${MAX_DICT_DEPTH} deep`, 'deeper nesting');
+      collectTensors(file, v, `${name}.`, out, ancestors);
+    }
+  }
+  ancestors.delete(value);
+}
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+const listText = (values: unknown[]) => `[${values.map(String).join(', ')}]`;
+
+/**
+ * A pickled view must read only its own storage: sizes, strides and offset are non-negative
+ * integers, one stride per dimension, no more elements than the storage holds (a stride-0 view
+ * could otherwise declare terabytes), no element twice, and its last element inside the storage.
+ * BigInt, because a lying file's products overflow doubles. Issue 11: a negative storage_offset
+ * was accepted.
+ */
+function checkView(file: string, name: string, t: PickledTensor, storageNumel: number): void {
+  if (!t.size.every(isCount)) throw badFile(file, `${name}.size`, 'integers >= 0', listText(t.size));
+  if (t.stride.length !== t.size.length || !t.stride.every(isCount)) {
+    throw badFile(file, `${name}.stride`, `${t.size.length} integers >= 0 (one per dimension of ${listText(t.size)})`, listText(t.stride));
+  }
+  if (!isCount(t.storageOffset)) throw badFile(file, `${name}.storage_offset`, 'an integer >= 0', String(t.storageOffset));
+  const numel = t.size.reduce((a, d) => a * BigInt(d), 1n);
+  if (numel > BigInt(storageNumel)) throw badFile(file, name, `at most the ${storageNumel} elements of storage ${t.storage.key}`, `a view of ${numel}`);
+  if (numel === 0n) return;
+  // No two elements may share storage (torch's non-overlapping test: sorted by stride, each stride
+  // clears everything inside it). nn.Linear weights are never expanded or overlapping views, and
+  // such a view would load numbers the file never stored as weights.
+  let inner = 1n;
+  for (const [d, stride] of t.size.map((d, i) => [d, t.stride[i]]).filter(([d]) => d > 1).sort((a, b) => a[1] - b[1])) {
+    if (BigInt(stride) < inner) throw badFile(file, `${name}.stride`, 'strides under which no two elements share storage (no expanded or overlapping views)', listText(t.stride));
+    inner += BigInt(d - 1) * BigInt(stride);
+  }
+  const reach = t.size.reduce((acc, d, i) => acc + BigInt(d - 1) * BigInt(t.stride[i]), BigInt(t.storageOffset) + 1n);
+  if (reach > BigInt(storageNumel)) {
+    throw badFile(file, name, `a view within storage ${t.storage.key} (${storageNumel} elements)`, `one that reaches element ${reach}`);
   }
 }
 
@@ -49,31 +91,36 @@ export function openTorchCheckpoint(path: string): Map<string, TorchTensor> {
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const root = restrictedUnpickle(readEntry(zip, zip.entries.get(pkl)!), file);
   const pickled = new Map<string, PickledTensor>();
-  collectTensors(root, '', pickled);
+  collectTensors(file, root, '', pickled);
   const tensors = new Map<string, TorchTensor>();
   for (const [name, t] of pickled) {
     const entryName = `${prefix}data/${t.storage.key}`;
     const entry = zip.entries.get(entryName);
     if (!entry) throw badFile(file, name, `storage entry ${entryName}`, 'missing');
     const bytesPer = DTYPE_BYTES[t.storage.dtype];
+    const storageNumel = t.storage.numel;
+    if (!isCount(storageNumel)) throw badFile(file, `${name} storage ${t.storage.key} numel`, 'an integer >= 0', String(storageNumel));
+    if (storageNumel * bytesPer !== entry.uncompressedSize) {
+      throw badFile(file, entryName, `${storageNumel * bytesPer} bytes (${storageNumel} ${t.storage.dtype} elements, as the pickle says)`, `${entry.uncompressedSize}`);
+    }
+    checkView(file, name, t, storageNumel);
     const numel = t.size.reduce((a, b) => a * b, 1);
     const span = numel === 0 ? 0 : 1 + t.size.reduce((acc, d, i) => acc + (d - 1) * t.stride[i], 0);
-    if ((t.storageOffset + span) * bytesPer > entry.uncompressedSize) {
-      throw badFile(file, name, `${(t.storageOffset + span) * bytesPer} bytes in storage ${t.storage.key}`, `${entry.uncompressedSize}`);
-    }
     const contiguous = isContiguous(t);
     const tensor: TorchTensor = {
       name,
       shape: t.size,
       read: () => {
-        const raw = decodeFloats(readEntry(zip, entry, t.storageOffset * bytesPer, span * bytesPer), t.storage.dtype);
+        // The whole storage, so its CRC-32 is checked; then the view's elements.
+        const storage = readEntry(zip, entry);
+        const raw = decodeFloats(storage.subarray(t.storageOffset * bytesPer, (t.storageOffset + span) * bytesPer), t.storage.dtype);
         const data = contiguous ? raw : gather(raw, t.size, t.stride);
         assertFinite(file, name, data);
         return data;
       },
     };
     if (contiguous && entry.method === 0 && t.storage.dtype === 'F32') {
-      tensor.external = { path, offset: entryDataOffset(zip, entry) + t.storageOffset * 4, length: numel * 4 };
+      tensor.external = { path, offset: entry.dataOffset + t.storageOffset * 4, length: numel * 4 };
     }
     tensors.set(name, tensor);
   }
@@ -100,7 +147,12 @@ export async function loadTorchSae(path: string, options: LoadSaeOptions = {}): 
   const file = basename(path);
   const all = openTorchCheckpoint(path);
   const tensors = new Map<string, TorchTensor>();
-  for (const [name, t] of all) tensors.set(name.replace(/^module\./, ''), t);
+  for (const [name, t] of all) {
+    const bare = name.replace(/^module\./, '');
+    // Both "fc1.bias" and "module.fc1.bias": which one the encoder would use is a guess; refuse it.
+    if (tensors.has(bare)) throw badFile(file, name, `one tensor named ${bare} (with or without DataParallel's "module." prefix)`, 'two');
+    tensors.set(bare, t);
+  }
   const get = (name: string) => {
     const t = tensors.get(name);
     if (!t) throw badFile(file, name, 'a tensor with this name (fc1/fc2 layout, optional "module." prefix)', `tensors ${[...tensors.keys()].join(', ')}`);
