@@ -173,8 +173,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
     if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
     const target = rendererFileFor(staticDir, route);
-    if (target.status === 400) return sendError(response, 400, 'invalid_input', 'malformed path');
-    if (target.status === 404) return sendError(response, 404, 'not_found', 'not found');
+    if (target.status !== 200) {
+      return target.status === 400 ? sendError(response, 400, 'invalid_input', 'malformed path') : sendError(response, 404, 'not_found', 'not found');
+    }
     sendFile(response, target.file, target.cache);
   }
 

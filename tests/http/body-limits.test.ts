@@ -7,6 +7,7 @@ import { contract } from '../../src-main/contract';
 import { MAX_QUESTIONS } from '../../src-main/contract/templates';
 import { RATER_BODY_LIMIT_BYTES } from '../../src-main/contract/rater-limits';
 import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN } from '../../src-main/http/limits';
+import { createClient, retryWhileBusy } from '../../src-renderer/src/lib/client';
 import { makeConceptCampaign, makeProject, makeRater } from '../helpers/factories';
 import { postApi, request, serveProject } from '../helpers/http';
 
@@ -129,6 +130,30 @@ describe('concurrency per token', () => {
     }
     // The slots come back when those requests go away.
     await expect.poll(async () => (await postApi(server.port, ana.token, 'rater.session', {})).status, { timeout: 10_000 }).toBe(200);
+  });
+
+  it("the rater page's client waits out a 429 like a busy database, and gets through once a slot frees", async () => {
+    const { server, ana } = await setUp();
+    const fetchImpl = ((url: string, init: RequestInit) => fetch(`http://127.0.0.1:${server.port}${url}`, init)) as typeof fetch;
+    const client = createClient({ role: 'rater', token: ana.token, fetchImpl });
+    const held = await Promise.all(Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)));
+    try {
+      const refused = await client.call('rater.session', {}).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'too_many_requests' });
+      const waits: number[] = [];
+      const session = await retryWhileBusy(() => client.call('rater.session', {}), {
+        delayMs: 50,
+        attempts: 100,
+        onWait: (attempt) => {
+          waits.push(attempt);
+          if (attempt === 1) held.pop()!.destroy();
+        },
+      });
+      expect(session.raterName).toBe('ana');
+      expect(waits.length).toBeGreaterThan(0);
+    } finally {
+      for (const outgoing of held) outgoing.destroy();
+    }
   });
 
   it(`opens at most ${EVENT_STREAMS_PER_TOKEN.rater} event streams per rater token (429 past that)`, async () => {

@@ -2,7 +2,7 @@
 // handler; a NUL byte threw inside sendFile). Any page on any origin could do it with an <img>.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { rendererFileFor } from '../../src-main/http/static';
 import { respondToAppRequest } from '../../src-main/shell/app-protocol';
 import { makeProject } from '../helpers/factories';
@@ -69,5 +69,28 @@ describe('one path resolution for HTTP and the Electron app scheme', () => {
     const response = await respondToAppRequest({ url: 'sightline-app://app/assets/app.js', method: 'GET' }, { project, rendererDir });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('console.log(1)');
+  });
+});
+
+describe('the last resort', () => {
+  it('logs what a request made throw, answers 500, and keeps serving', async () => {
+    const project = makeProject();
+    const { sha256 } = project.media.put(new Uint8Array([1, 2, 3]), 'image/png');
+    const server = await serveProject(project);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // A database gone from under the server (closed here; a disk error in life) makes token lookups throw.
+      project.db.close();
+      for (const route of [`/media/${sha256}?token=x`, '/api/events?token=x']) {
+        const answer = await request(server.port, 'GET', route, { Host: `127.0.0.1:${server.port}` });
+        expect(answer.status).toBe(500);
+        expect(JSON.parse(answer.body)).toMatchObject({ ok: false, error: { code: 'internal' } });
+      }
+      expect(logged).toHaveBeenCalledTimes(2);
+      expect(String(logged.mock.calls[0][0])).toContain('/media/');
+      expect(await stillServes(server.port)).toBe(true);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
