@@ -1,9 +1,25 @@
 import { z } from 'zod';
 import { method, returns } from './define';
+import { MAX_QUESTIONS } from './templates';
 import type { RaterItem, RaterNext, RaterProgress, RaterSession } from './types';
 
+// The bounds of everything a rater may send. The HTTP server's rater body limit is derived from them
+// (rater-limits.ts), so a change here moves that limit with it. Lengths count UTF-16 code units, as zod's .max does.
+export const MAX_ANSWER_KEY_LENGTH = 100;
+export const MAX_TEXT_ANSWER_LENGTH = 10_000;
+export const MAX_LIST_ANSWER_ENTRIES = 50;
+export const MAX_LIST_ANSWER_ENTRY_LENGTH = 200;
+export const MAX_ACTIVE_MS = 24 * 3600 * 1000;
+export const MAX_FLAG_COMMENT_LENGTH = 2000;
+export const MAX_NEXT_COUNT = 3;
+
 const assignmentId = z.number().int().positive();
-const answerValue = z.union([z.string().max(10_000), z.number().finite(), z.array(z.string().max(200)).max(50), z.null()]);
+const answerValue = z.union([
+  z.string().max(MAX_TEXT_ANSWER_LENGTH),
+  z.number().finite(),
+  z.array(z.string().max(MAX_LIST_ANSWER_ENTRY_LENGTH)).max(MAX_LIST_ANSWER_ENTRIES),
+  z.null(),
+]);
 
 // Every rater method acts on the caller's own assignments: the rater comes from the token, never from input.
 export const raterMethods = {
@@ -16,7 +32,7 @@ export const raterMethods = {
   'rater.next': method({
     role: 'rater',
     summary: "The rater's current item and the one after it (prefetch); leases them. No items and a waiting reason: paused, closed or all leased to others for now",
-    input: z.object({ count: z.number().int().min(1).max(3).default(2) }).strict(),
+    input: z.object({ count: z.number().int().min(1).max(MAX_NEXT_COUNT).default(2) }).strict(),
     output: returns<RaterNext>(),
   }),
   'rater.submit': method({
@@ -25,8 +41,11 @@ export const raterMethods = {
     input: z
       .object({
         assignmentId,
-        answer: z.record(z.string().max(100), answerValue),
-        activeMs: z.number().int().min(0).max(24 * 3600 * 1000),
+        // One answer per question: a judgement never holds more answers than a template has questions.
+        answer: z
+          .record(z.string().max(MAX_ANSWER_KEY_LENGTH), answerValue)
+          .refine((answer) => Object.keys(answer).length <= MAX_QUESTIONS, `expected at most ${MAX_QUESTIONS} answers, one per question`),
+        activeMs: z.number().int().min(0).max(MAX_ACTIVE_MS),
       })
       .strict(),
     output: returns<{ judgementId: number; progress: RaterProgress }>(),
@@ -46,7 +65,7 @@ export const raterMethods = {
   'rater.flag': method({
     role: 'rater',
     summary: 'Flags an item for the researcher to review',
-    input: z.object({ assignmentId, comment: z.string().max(2000).default('') }).strict(),
+    input: z.object({ assignmentId, comment: z.string().max(MAX_FLAG_COMMENT_LENGTH).default('') }).strict(),
     output: returns<{ flagged: true }>(),
   }),
 };

@@ -50,6 +50,9 @@ export const displaySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pair'), fields: z.tuple([z.string(), z.string()]), labels: z.tuple([z.string(), z.string()]).optional() }).strict(),
 ]);
 
+/** The most questions a template may ask, so the most answers one judgement can hold. */
+export const MAX_QUESTIONS = 20;
+
 export const templateSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case id (letters, digits, -)'),
@@ -57,7 +60,7 @@ export const templateSchema = z
     title: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
     display: z.array(displaySchema),
-    questions: z.array(questionSchema).min(1).max(20),
+    questions: z.array(questionSchema).min(1).max(MAX_QUESTIONS),
   })
   .strict();
 

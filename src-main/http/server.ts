@@ -1,18 +1,20 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import type { AddressInfo, Socket } from 'node:net';
 import type { EventBus } from '../api/events';
 import { authenticate, dispatch } from '../api/dispatch';
 import { leaseExpiries } from '../api/lease-expiry';
 import type { ApiContext, Caller } from '../api/context';
 import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
+import { raterMaySeeMedia } from '../store/media';
 import { rendererDir } from '../util/paths';
 import { enterCampaign } from '../domain/entry';
-import { toErrorValue } from '../util/errors';
+import { toErrorValue, type ErrorCode } from '../util/errors';
 import { linkHost } from './lan-address';
-import { raterMaySeeMedia } from './media-access';
-import { safeJoin, securityHeaders, sendFile } from './static';
+import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN, TokenSlots } from './limits';
+import { readBody } from './read-body';
+import { hostAllowed, originAllowed } from './request-guard';
+import { rendererFileFor, securityHeaders, sendFile } from './static';
 
 export interface ServerOptions {
   project: Project;
@@ -22,6 +24,8 @@ export interface ServerOptions {
   port?: number;
   /** Folder of the built renderer (index.html + assets). */
   staticDir?: string;
+  /** Host names accepted besides this machine's addresses (`serve --allow-host`), e.g. a hostname or tunnel raters use. */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningServer {
@@ -31,61 +35,69 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Item files for new campaigns arrive as text in the body.
-const MAX_BODY_BYTES = 64 << 20;
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-const sendJson = (response: ServerResponse, status: number, body: unknown): void => {
+const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders });
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders, ...headers });
   response.end(text);
 };
 
-function bearerToken(request: IncomingMessage, url: URL): string | undefined {
+/** A transport error as the same error value every bridge returns. */
+const sendError = (response: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void =>
+  sendJson(response, status, { ok: false, error: { code, message } }, headers);
+
+function headerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
-  // EventSource and <img> cannot set headers, so those two routes also accept ?token=.
-  return url.searchParams.get('token') ?? undefined;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
 }
+
+/**
+ * EventSource and <img> cannot set headers, so the event stream and media also accept ?token=.
+ * Nowhere else: a token in a URL ends up in logs and history.
+ */
+const headerOrQueryToken = (request: IncomingMessage, url: URL): string | undefined => headerToken(request) ?? url.searchParams.get('token') ?? undefined;
+
+/** Methods that change nothing; every other request must pass the Origin check. */
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The HTTP bridge: POST /api/<method> maps to the same handlers as IPC; GET /api/events streams
  * events as server-sent events; /media/<sha256> serves project images; everything else is the
- * renderer. Binds 127.0.0.1 unless told otherwise.
+ * renderer. Binds 127.0.0.1 unless told otherwise. No request, whatever its bytes, ends the process
+ * (issue 11): malformed paths get 400, and anything a handler throws is logged and answered 500.
  */
 export function startServer(options: ServerOptions): Promise<RunningServer> {
   const { project, events, researcherToken } = options;
   const staticDir = options.staticDir ?? rendererDir();
+  const bound = options.host ?? '127.0.0.1';
   const base = { project, events };
   const whoIs = (token: string | undefined): Caller | null => authenticate(base, token, researcherToken);
+  const bodies = new TokenSlots();
+  const streams = new TokenSlots();
+  let port = 0;
   // Leases still open from before a restart get their expiry events too.
   leaseExpiries(base).rearm();
 
-  async function handleApi(request: IncomingMessage, response: ServerResponse, name: string, url: URL): Promise<void> {
-    if (request.method !== 'POST') return sendJson(response, 405, { ok: false, error: { code: 'invalid_input', message: 'use POST' } });
-    const caller = whoIs(bearerToken(request, url));
-    if (!caller) return sendJson(response, 401, { ok: false, error: { code: 'unauthorized', message: 'missing, unknown or revoked token' } });
+  async function handleApi(request: IncomingMessage, response: ServerResponse, name: string): Promise<void> {
+    if (request.method !== 'POST') return sendError(response, 405, 'invalid_input', 'use POST');
+    const token = headerToken(request);
+    const caller = whoIs(token);
+    if (!caller || !token) return sendError(response, 401, 'unauthorized', 'missing, unknown or revoked token');
+    const release = bodies.take(token, CONCURRENT_BODIES_PER_TOKEN[caller.role]);
+    if (!release) return sendError(response, 429, 'too_many_requests', `at most ${CONCURRENT_BODIES_PER_TOKEN[caller.role]} calls at once per token`, { 'Retry-After': '1' });
+    response.once('close', release);
+    const body = await readBody(request, BODY_LIMIT_BYTES[caller.role]);
+    if (!body.ok) {
+      if (body.reason === 'too_large') {
+        // Stop reading: the client gets its answer, then the connection goes (Node drains no further).
+        return sendError(response, 413, 'too_large', `request body: at most ${BODY_LIMIT_BYTES[caller.role]} bytes for a ${caller.role} token`, { Connection: 'close' });
+      }
+      return; // the client went away mid-body: nobody to answer
+    }
     let input: unknown;
     try {
-      const body = await readBody(request);
-      input = body ? JSON.parse(body) : {};
+      input = body.text ? JSON.parse(body.text) : {};
     } catch (error) {
-      return sendJson(response, 400, { ok: false, error: { code: 'invalid_input', message: `request body: expected JSON (${(error as Error).message})` } });
+      return sendError(response, 400, 'invalid_input', `request body: expected JSON (${(error as Error).message})`);
     }
     const context: ApiContext = { ...base, caller };
     const result = await dispatch(name, input, context);
@@ -94,8 +106,11 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   }
 
   function handleEvents(request: IncomingMessage, response: ServerResponse, url: URL): void {
-    const caller = whoIs(bearerToken(request, url));
-    if (!caller) return sendJson(response, 401, { ok: false, error: { code: 'unauthorized', message: 'missing, unknown or revoked token' } });
+    const token = headerOrQueryToken(request, url);
+    const caller = whoIs(token);
+    if (!caller || !token) return sendError(response, 401, 'unauthorized', 'missing, unknown or revoked token');
+    const release = streams.take(token, EVENT_STREAMS_PER_TOKEN[caller.role]);
+    if (!release) return sendError(response, 429, 'too_many_requests', `at most ${EVENT_STREAMS_PER_TOKEN[caller.role]} event streams at once per token`, { 'Retry-After': '5' });
     response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', ...securityHeaders });
     response.write(': connected\n\n');
     const allowed = (name: string) => caller.role === 'researcher' || (RATER_EVENTS as readonly string[]).includes(name);
@@ -103,18 +118,20 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       if (allowed(name)) response.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
     });
     const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 25_000);
-    request.on('close', () => {
+    response.once('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
+      release();
     });
   }
 
   function handleMedia(request: IncomingMessage, response: ServerResponse, sha256: string, url: URL): void {
-    const caller = whoIs(bearerToken(request, url));
-    const file = /^[0-9a-f]{64}$/.test(sha256) ? project.media.pathOf(sha256) : undefined;
+    const caller = whoIs(headerOrQueryToken(request, url));
+    // The store resolves the real path and refuses one outside media/ (a planted symlink).
+    const media = caller ? project.media.servable(sha256) : undefined;
     const allowed = caller && (caller.role === 'researcher' || raterMaySeeMedia(project.db, caller.rater.id, sha256));
-    if (!allowed || !file) return sendJson(response, 404, { ok: false, error: { code: 'not_found', message: 'no such media' } });
-    sendFile(response, file, 'private, max-age=31536000, immutable');
+    if (!allowed || !media) return sendError(response, 404, 'not_found', 'no such media');
+    sendFile(response, media.file, 'private, max-age=31536000, immutable', media.mime);
   }
 
   /** Prolific-style entry link: creates (or finds) the participant and redirects to their rater link. */
@@ -136,25 +153,44 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     }
   }
 
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // DNS rebinding: a foreign name resolved to this address is refused on every route.
+    if (!hostAllowed(request.headers.host, { bound, port, allowedHosts: options.allowedHosts })) {
+      return sendError(response, 403, 'forbidden', 'this server does not answer to that Host name');
+    }
+    if (!SAFE_METHODS.has(request.method ?? '') && !originAllowed(request.headers.origin, request.headers.host)) {
+      return sendError(response, 403, 'forbidden', 'cross-origin requests are refused');
+    }
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+    } catch {
+      return sendError(response, 400, 'invalid_input', 'malformed request target');
+    }
     const route = url.pathname;
     if (route.startsWith('/api/events')) return handleEvents(request, response, url);
-    if (route.startsWith('/api/')) {
-      handleApi(request, response, route.slice('/api/'.length), url).catch((error) =>
-        sendJson(response, 500, { ok: false, error: { code: 'internal', message: String(error) } }),
-      );
-      return;
-    }
+    if (route.startsWith('/api/')) return handleApi(request, response, route.slice('/api/'.length));
     if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
     if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
-    if (route === '/' || route === '/rate' || route === '/index.html') return sendFile(response, path.join(staticDir, 'index.html'));
-    const file = safeJoin(staticDir, route);
-    if (!file) return sendJson(response, 404, { ok: false, error: { code: 'not_found', message: 'not found' } });
-    sendFile(response, file, route.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    const target = rendererFileFor(staticDir, route);
+    if (target.status !== 200) {
+      return target.status === 400 ? sendError(response, 400, 'invalid_input', 'malformed path') : sendError(response, 404, 'not_found', 'not found');
+    }
+    sendFile(response, target.file, target.cache);
+  }
+
+  /** The last resort: whatever a request made throw is logged and answered, and the server keeps serving. */
+  function failed(request: IncomingMessage, response: ServerResponse, error: unknown): void {
+    console.error(`sightline: ${request.method} ${JSON.stringify(request.url).slice(0, 200)} failed:`, error);
+    if (!response.headersSent) sendError(response, 500, 'internal', 'the server failed on this request; see its log');
+    else response.destroy();
+  }
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error) => failed(request, response, error));
   });
   // Keep-alive sockets (e.g. SSE) must not hold close() forever.
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -162,8 +198,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
+    server.listen(options.port ?? 0, bound, () => {
+      port = (server.address() as AddressInfo).port;
       const host = linkHost(options.host);
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

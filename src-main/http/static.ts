@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { CONTENT_SECURITY_POLICY } from './csp';
 
 /** Content types of what the renderer build and the media store hold; shared with the Electron app protocol. */
@@ -18,6 +19,8 @@ export const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+export const contentTypeOf = (file: string): string => CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+
 export const securityHeaders = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
@@ -25,25 +28,69 @@ export const securityHeaders = {
   'X-Frame-Options': 'DENY',
 };
 
-/** Serves a file with its type and the security headers; 404 if missing. */
-export function sendFile(response: ServerResponse, file: string, cache = 'no-cache'): void {
-  fs.stat(file, (error, stat) => {
-    if (error || !stat.isFile()) {
-      response.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders }).end('not found');
-      return;
-    }
-    response.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Content-Length': stat.size,
-      'Cache-Control': cache,
-      ...securityHeaders,
-    });
-    fs.createReadStream(file).pipe(response);
-  });
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** A renderer file to serve, or the status that refuses the path: 400 when it is malformed, 404 when it names nothing we serve. */
+export type RendererTarget = { status: 200; file: string; cache: string } | { status: 400 | 404 };
+
+/**
+ * Which file of the renderer build a URL path names. The one resolver for the HTTP server and the
+ * Electron app scheme (issue 11: two copies drifted and only one survived `%ff`). It never throws:
+ * any bytes a client sends end in a status.
+ */
+export function rendererFileFor(rendererDir: string, urlPath: string): RendererTarget {
+  // The renderer routes on the client; both of its entry paths are the one index.html.
+  if (urlPath === '/' || urlPath === '/rate' || urlPath === '/index.html') return { status: 200, file: path.join(rendererDir, 'index.html'), cache: 'no-cache' };
+  const file = safeJoin(rendererDir, urlPath);
+  if (file === 'malformed') return { status: 400 };
+  if (!file) return { status: 404 };
+  return { status: 200, file, cache: urlPath.startsWith('/assets/') ? IMMUTABLE : 'no-cache' };
 }
 
-/** Resolves a URL path inside a root folder, refusing anything that escapes it. */
-export function safeJoin(root: string, urlPath: string): string | null {
-  const resolved = path.resolve(root, `.${path.posix.normalize(decodeURIComponent(urlPath))}`);
+/**
+ * Resolves a URL path inside a root folder: null when it escapes the root, 'malformed' when it does
+ * not decode (a bad %-escape, which decodeURIComponent throws on) or holds a NUL byte (which every
+ * fs call throws on).
+ */
+export function safeJoin(root: string, urlPath: string): string | null | 'malformed' {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return 'malformed';
+  }
+  if (decoded.includes('\0')) return 'malformed';
+  // Backslashes are separators on Windows, so `..\` must not slip past the posix normalisation.
+  const resolved = path.resolve(root, `.${path.posix.normalize(`/${decoded.replace(/\\/g, '/')}`)}`);
   return resolved.startsWith(path.resolve(root) + path.sep) ? resolved : null;
+}
+
+/**
+ * Serves a file with its type and the security headers; 404 if missing or not a regular file. It
+ * opens once and streams from that descriptor, so a file swapped after the check is not what is sent,
+ * and a read error ends the response instead of the process.
+ */
+export function sendFile(response: ServerResponse, file: string, cache = 'no-cache', contentType = contentTypeOf(file)): void {
+  const notFound = () => {
+    if (!response.headersSent) response.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders }).end('not found');
+    else response.destroy();
+  };
+  if (file.includes('\0')) return notFound();
+  fs.open(file, 'r', (openError, fd) => {
+    if (openError) return notFound();
+    fs.fstat(fd, (statError, stat) => {
+      if (statError || !stat.isFile()) {
+        fs.close(fd, () => {});
+        return notFound();
+      }
+      response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': stat.size, 'Cache-Control': cache, ...securityHeaders });
+      if (response.req?.method === 'HEAD') {
+        fs.close(fd, () => {});
+        response.end();
+        return;
+      }
+      // pipeline closes the descriptor and the response on any error (a client gone mid-file included).
+      pipeline(fs.createReadStream('', { fd }), response, () => {});
+    });
+  });
 }

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Protocol } from 'electron';
-import { CONTENT_TYPES, safeJoin, securityHeaders } from '../http/static';
+import { contentTypeOf, rendererFileFor, securityHeaders } from '../http/static';
 import type { Project } from '../project/project';
 import { APP_HOST, APP_SCHEME } from './origin';
 
@@ -26,30 +25,21 @@ export interface AppProtocolOptions {
   mayServeMedia?: (sha256: string) => boolean;
 }
 
-const MEDIA_HASH = /^[0-9a-f]{64}$/;
-
 /** Which file a `sightline-app://app/...` URL names, or null when it names none we serve. */
 export function fileForAppUrl(url: URL, options: AppProtocolOptions): { file: string; contentType: string; cache: string } | null {
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
   const route = url.pathname;
   if (route.startsWith('/media/')) {
     const sha256 = route.slice('/media/'.length);
+    // A rater partition may load only its rater's images; the store refuses a file whose real
+    // path leaves media/ (issue 11: a planted symlink).
     if (options.mayServeMedia && !options.mayServeMedia(sha256)) return null;
-    const info = MEDIA_HASH.test(sha256) ? options.project.media.get(sha256) : undefined;
-    const file = info ? options.project.media.pathOf(sha256) : undefined;
-    return info && file ? { file, contentType: info.mime, cache: 'private, max-age=31536000, immutable' } : null;
+    const media = options.project.media.servable(sha256);
+    return media ? { file: media.file, contentType: media.mime, cache: 'private, max-age=31536000, immutable' } : null;
   }
-  // The renderer routes on the client; both of its entry paths are the one index.html.
-  const isEntry = route === '/' || route === '/rate' || route === '/index.html';
-  let file: string | null;
-  try {
-    file = isEntry ? path.join(options.rendererDir, 'index.html') : safeJoin(options.rendererDir, route);
-  } catch {
-    file = null; // a malformed %-escape
-  }
-  if (!file) return null;
-  const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-  return { file, contentType, cache: route.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache' };
+  // The same resolver as the HTTP server: a malformed path is refused here as not found.
+  const target = rendererFileFor(options.rendererDir, route);
+  return target.status === 200 ? { file: target.file, contentType: contentTypeOf(target.file), cache: target.cache } : null;
 }
 
 const notFound = (status = 404, text = 'not found'): Response =>

@@ -3,7 +3,7 @@
 // in main, so the rater page never runs in the researcher's window, storage or rights (issue 11).
 import { BrowserWindow, session, type WebContents } from 'electron';
 import type { EventBus } from '../api/events';
-import { raterMaySeeMedia } from '../http/media-access';
+import { raterMaySeeMedia } from '../store/media';
 import type { Project } from '../project/project';
 import type { RaterRecord } from '../store/raters';
 import { handleAppProtocol } from './app-protocol';

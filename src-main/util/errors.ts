@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'unsupported', // e.g. a database newer than the app
   'cancelled',
   'busy', // project.sqlite's lock stayed taken past busy_timeout (another process writing); try again
+  'too_large', // an HTTP request body over its role's limit (413)
+  'too_many_requests', // too many calls or event streams at once on one token (429); try again
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -142,10 +142,14 @@ export interface BusyRetry {
   onWait?: (attempt: number) => void;
 }
 
+/** Errors that mean "nothing was done, try again shortly". */
+const RETRYABLE = new Set(['busy', 'too_many_requests']);
+
 /**
  * Runs `attempt`, and while it fails with `busy` (project.sqlite locked by another process, e.g. a
- * mine's last step) pauses and runs it again. For calls that write nothing when they fail that way:
- * the rater's next, submit, skip, undo and flag.
+ * mine's last step) or `too_many_requests` (the server's cap on calls at once per token, e.g. several
+ * tabs) pauses and runs it again. For calls that write nothing when they fail that way: the rater's
+ * next, submit, skip, undo and flag.
  */
 export async function retryWhileBusy<T>(attempt: () => Promise<T>, options: BusyRetry = {}): Promise<T> {
   const attempts = options.attempts ?? 6;
@@ -153,7 +157,7 @@ export async function retryWhileBusy<T>(attempt: () => Promise<T>, options: Busy
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof ApiError && error.code === 'busy') || tried >= attempts) throw error;
+      if (!(error instanceof ApiError && RETRYABLE.has(error.code)) || tried >= attempts) throw error;
       options.onWait?.(tried);
       await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 500));
     }
