@@ -23,6 +23,7 @@ import {
 import { getCampaign, getItemPayload, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
+import { insertFlag } from '../store/flags';
 import { setRaterStatus } from '../store/quality';
 import type { RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
@@ -139,6 +140,18 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext 
   });
 }
 
+type RaterChange = 'submit' | 'undo' | 'skip' | 'flag';
+
+/**
+ * Issue 11: a lease taken before the researcher paused or closed the campaign must not keep
+ * working. Closed is read-only; paused takes no new work and no changes. A flag is only a note to
+ * the researcher (it changes no answer and no lease), so a paused campaign still takes it.
+ */
+function refuseUnlessTakingChanges(campaign: CampaignRecord, change: RaterChange): void {
+  if (campaign.status === 'closed') throw new AppError('conflict', `campaign ${campaign.name}: closed by the researcher; it takes no more answers or changes (${change} refused)`);
+  if (campaign.status === 'paused' && change !== 'flag') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later (${change} refused)`);
+}
+
 /** The rater's own leased assignment, or not_found (never reveal other raters' assignments). */
 function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentRecord {
   const assignment = getAssignment(db, assignmentId);
@@ -152,7 +165,7 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
   return immediate(db, () => {
     const assignment = ownLease(db, rater, input.assignmentId);
     const campaign = getCampaign(db, rater.campaignId);
-    if (campaign.status === 'paused') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later`);
+    refuseUnlessTakingChanges(campaign, 'submit');
     const now = nowMs();
     reclaimExpiredLeases(db, now);
     // A late answer is still welcome while the item has room for it.
@@ -171,6 +184,7 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
 export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
+    refuseUnlessTakingChanges(campaign, 'undo');
     const last = lastLiveSubmission(db, rater.id);
     if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
     const now = nowMs();
@@ -185,6 +199,7 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
 export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, assignmentId);
+    refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'skip');
     // The round is scored only once every qualification item is answered, and an assignment is
     // never handed out twice (UNIQUE(item_id, rater_id)), so a skipped qualification item would
     // leave the rater waiting for good. Screening questions are mandatory, as on Prolific.
@@ -199,6 +214,7 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
 export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true; campaignId: number } {
   const assignment = getAssignment(db, assignmentId);
   if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
-  db.prepare('INSERT INTO flags (assignment_id, comment, created_at) VALUES (?, ?, ?)').run(assignmentId, comment, nowMs());
+  refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'flag');
+  insertFlag(db, assignmentId, comment, nowMs());
   return { flagged: true, campaignId: rater.campaignId };
 }
