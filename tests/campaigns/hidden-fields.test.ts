@@ -7,6 +7,7 @@ import { createDemoProject } from '../../src-main/demo/create';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { openProject } from '../../src-main/project/project';
+import { getFeature } from '../../src-main/store/features';
 import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
 
 describe('blinding across every template', () => {
@@ -83,6 +84,30 @@ describe('blinding across every template', () => {
           if (templateId === 'intruder') expect(String(hidden.option_examples[hidden.intruder_option].example_id)).toBe(hidden.intruder_example_id);
           else expect(hidden.activating_options.map((value: string) => String(hidden.option_examples[value].example_id))).toEqual(hidden.activating_example_ids);
         }
+        if (templateId === 'feature-label') {
+          // Only what the template displays: the examples' tokens and images with their highlights.
+          // No feature index, no database ids, ranks or buckets, and no raw activations: each
+          // example's values come scaled to its own maximum, which is all the highlight shows.
+          expect(Object.keys(item.payload)).toEqual(['feature']);
+          expect(Object.keys(item.payload.feature)).toEqual(['examples']);
+          const examples = item.payload.feature.examples as any[];
+          expect(examples.length).toBeGreaterThan(0);
+          for (const example of examples) {
+            expect([example.id, example.documentId, example.rank, example.bucket, example.maxActivation]).toEqual([0, 0, 0, '', 1]);
+            const values = [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? [])];
+            expect(Math.max(...values)).toBeCloseTo(1, 4); // float32 activations against a stored maximum
+            expect(values.every((value: number) => value >= 0 && value <= 1)).toBe(true);
+          }
+          // The researcher can still tell which examples were shown, in order.
+          const hidden = JSON.parse(project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
+          const shownTexts = examples.map((example: any) => (example.tokens ?? []).map((token: any) => token.token).join('') + (example.image?.sha256 ?? ''));
+          const storedTexts = (hidden.example_ids as number[]).map((id) => {
+            const detail = project.db.prepare('SELECT feature_id FROM examples WHERE id = ?').pluck().get(id) as number;
+            const stored = getFeature(project.db, detail).examples.find((example) => example.id === id)!;
+            return (stored.tokens ?? []).map((token) => token.token).join('') + (stored.image?.sha256 ?? '');
+          });
+          expect(storedTexts).toEqual(shownTexts);
+        }
         await call('rater.flag', { assignmentId: item.assignmentId, comment: '' });
         await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: 10 });
         await call('rater.undo', {});
@@ -91,7 +116,7 @@ describe('blinding across every template', () => {
         expect([...exercised].sort()).toEqual([...raterMethods].sort());
         const text = JSON.stringify(responses);
         expect(text, templateId).not.toMatch(/SENTINEL/);
-        for (const key of ['target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
+        for (const key of ['featureIndex', 'target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
           expect(text, `${templateId} leaks ${key}`).not.toContain(key);
         }
       }

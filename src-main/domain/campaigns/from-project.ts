@@ -13,6 +13,47 @@ const TOP_EXAMPLES = 5;
 /** Rater-facing value of the example at this place in an item's shuffled list: says nothing of its origin. */
 const optionValue = (index: number): string => `e${index + 1}`;
 
+/**
+ * An example as a rater gets it, rebuilt field by field so nothing else rides along: no database
+ * ids, rank or bucket (a feature's examples were mined together and have close ids), and each
+ * token or patch value passed through `highlight` (0 for none).
+ */
+function blindExample(example: ExampleView, highlight: (value: number) => number, withTiles: boolean): ExampleView {
+  const image = example.image;
+  return {
+    id: 0,
+    documentId: 0,
+    bucket: '',
+    rank: 0,
+    maxActivation: highlight(example.maxActivation),
+    tokens: example.tokens?.map(({ token, value }) => ({ token, value: highlight(value) })) ?? null,
+    image: image && {
+      sha256: image.sha256,
+      rows: image.rows,
+      cols: image.cols,
+      patches: image.patches.map(highlight),
+      ...(withTiles && image.anyres ? { anyres: image.anyres.map((tile) => ({ tile: tile.tile, rows: tile.rows, cols: tile.cols, patches: tile.patches?.map(highlight) ?? null })) } : {}),
+    },
+  };
+}
+
+/**
+ * A feature-label item: the feature's top examples and nothing the template does not display
+ * (issue 11: no feature index, database ids or raw activations). The rater's card scales each
+ * example's highlights to that example's own maximum, so the values are sent already divided by
+ * it (maxActivation 1): the screen is the same, and no activation magnitude leaves the server.
+ * exampleIds (hidden) says which examples were shown, in order.
+ */
+export function featureLabelExamples(top: ExampleView[]): { payload: { feature: { examples: ExampleView[] } }; exampleIds: number[] } {
+  const shown = top.slice(0, TOP_EXAMPLES);
+  const examples = shown.map((example) => {
+    const max = example.maxActivation;
+    // Clamped: a value can exceed the stored maximum by float rounding (float32 activations, float64 max).
+    return blindExample(example, (value) => (max > 0 ? Math.min(1, Math.max(0, value) / max) : 0), true);
+  });
+  return { payload: { feature: { examples } }, exampleIds: shown.map((example) => example.id) };
+}
+
 export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
   if (featureIds.length === 0) throw new AppError('invalid_input', 'features: expected at least one feature');
   return featureIds.map((featureId, index) => {
@@ -20,7 +61,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     const hidden = { feature_id: featureId, sae_id: detail.feature.saeId, feature_index: detail.feature.index };
     const top = detail.examples.filter((example) => example.bucket === 'top');
     if (templateId === 'feature-label') {
-      return { payload: { feature: { featureIndex: detail.feature.index, examples: top.slice(0, TOP_EXAMPLES) } }, hidden };
+      const shown = featureLabelExamples(top);
+      return { payload: shown.payload, hidden: { ...hidden, example_ids: shown.exampleIds } };
     }
     // Detection and intruder need examples of another feature as non-activating ones.
     const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
@@ -30,18 +72,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     // Nor database ids: a feature's examples were mined together and have close ids (and documents),
     // so the intruder's would stand out. The option value is the example's place in this item's
     // already shuffled list ("e1" …), and hidden.option_examples maps it back to the example.
-    const option = (example: ExampleView, index: number) => ({
-      ...example,
-      id: 0,
-      documentId: 0,
-      bucket: '',
-      rank: 0,
-      maxActivation: 0,
-      tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
-      // Rebuilt field by field: any per-patch values (anyres tiles included) would be a highlight.
-      image: example.image && { sha256: example.image.sha256, rows: example.image.rows, cols: example.image.cols, patches: example.image.patches.map(() => 0) },
-      value: optionValue(index),
-    });
+    // No anyres tiles either: per-patch values there would be a highlight.
+    const option = (example: ExampleView, index: number) => ({ ...blindExample(example, () => 0, false), value: optionValue(index) });
     const optionExamples = (shuffled: ExampleView[]) =>
       Object.fromEntries(shuffled.map((example, index) => [optionValue(index), { example_id: example.id, document_id: example.documentId }]));
     const optionOf = (shuffled: ExampleView[], example: ExampleView) => optionValue(shuffled.indexOf(example));
