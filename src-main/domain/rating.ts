@@ -25,7 +25,7 @@ import type { Db } from '../store/db';
 import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
 import { insertFlag } from '../store/flags';
 import { setRaterStatus } from '../store/quality';
-import type { RaterRecord } from '../store/raters';
+import { raterCompletion, type RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { qualificationState } from './quality';
@@ -100,7 +100,8 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext 
       const progress = raterProgress(db, rater, campaign);
       return { items: [], progress, waiting: progress.submitted < progress.total ? campaign.status : null };
     }
-    if (rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
+    // A rater who was given their Prolific code has finished: no more work for them.
+    if (rater.status !== 'active' || raterCompletion(db, rater.id)) return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
     reclaimExpiredLeases(db, now);
 
     // Keep the rater's own leases, unless one expired and its item has since filled up.
@@ -176,6 +177,12 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
     if (problem) throw new AppError('invalid_input', problem, { field: problem.split(':')[0] });
     const judgementId = insertSubmission(db, { assignmentId: assignment.id, answer: input.answer, shown: assignment.shown, activeMs: input.activeMs, now });
     markSubmitted(db, assignment.id);
+    // The round's verdict is settled with its last answer, in the same transaction: a failed round
+    // is final (undo is off in the round), whatever the rater asks next.
+    if (getItemPayload(db, assignment.itemId).kind === 'qualification' && qualificationState(db, campaign, rater.id).passed === false) {
+      setRaterStatus(db, rater.id, 'disqualified');
+      rater.status = 'disqualified';
+    }
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }
@@ -185,8 +192,14 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     refuseUnlessTakingChanges(campaign, 'undo');
+    // Issue 11: undo must not let a rater probe a verdict. Once their Prolific code was shown their
+    // answers are final, and qualification answers are final as given (the round is scored at its end).
+    if (raterCompletion(db, rater.id)) throw new AppError('conflict', 'you have finished this study and were given your code; your answers are final');
     const last = lastLiveSubmission(db, rater.id);
     if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+    if (getItemPayload(db, getAssignment(db, last.assignmentId)!.itemId).kind === 'qualification') {
+      throw new AppError('conflict', 'qualification answers cannot be undone: the round is scored as answered');
+    }
     const now = nowMs();
     insertUndo(db, { supersedes: last, now });
     // The submission counted towards the item's holders; the renewed lease keeps that place.

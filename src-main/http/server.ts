@@ -9,6 +9,7 @@ import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
 import { rendererDir } from '../util/paths';
 import { enterCampaign } from '../domain/entry';
+import { entryRefusalPage } from './entry-page';
 import { toErrorValue } from '../util/errors';
 import { linkHost } from './lan-address';
 import { raterMaySeeMedia } from './media-access';
@@ -132,7 +133,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
           .end('<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n');
         return;
       }
-      response.writeHead(value.code === 'not_found' ? 404 : 400, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders }).end(`Sightline: ${value.message}\n`);
+      const page = entryRefusalPage(value);
+      response.writeHead(page.status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders }).end(page.html);
     }
   }
 
