@@ -77,3 +77,11 @@ export function recordCompletionShown(db: Db, raterId: number, outcome: Completi
   db.prepare('UPDATE raters SET completion_outcome = ?, completion_shown_at = ? WHERE id = ? AND completion_shown_at IS NULL').run(outcome, now, raterId);
   return raterCompletion(db, raterId)!;
 }
+
+/** A campaign's raters as an export's provenance lists them, with the Prolific code each was first given. */
+export function listRatersForProvenance(db: Db, campaignId: number): { pseudonym: string; name: string; seed: number; status: string; completion: CompletionRecord | null }[] {
+  const rows = db
+    .prepare('SELECT pseudonym, name, seed, status, completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE campaign_id = ? ORDER BY id')
+    .all(campaignId) as { pseudonym: string; name: string; seed: number; status: string; outcome: CompletionOutcome | null; shownAt: number | null }[];
+  return rows.map(({ outcome, shownAt, ...rater }) => ({ ...rater, completion: outcome && shownAt !== null ? { outcome, shownAt } : null }));
+}

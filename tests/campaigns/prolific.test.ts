@@ -2,6 +2,8 @@
 // finished the assignment rules (with the screen-out code for one who failed a check), the time it
 // was shown is on record, and a participant id from another session cannot take over a rater.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { campaignSummary } from '../../src-main/api/campaign-handlers';
 import { dispatch } from '../../src-main/api/dispatch';
@@ -9,10 +11,11 @@ import { EventBus } from '../../src-main/api/events';
 import { campaignSettingsSchema, type CampaignSettings } from '../../src-main/contract/campaign-create';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { enterCampaign } from '../../src-main/domain/entry';
+import { exportCampaign } from '../../src-main/export';
 import { campaignMonitor } from '../../src-main/domain/monitor';
 import { startServer, type RunningServer } from '../../src-main/http/server';
 import type { RaterRecord } from '../../src-main/store/raters';
-import { asRater, contextFor, makeProject } from '../helpers/factories';
+import { asRater, contextFor, makeProject, tempDir } from '../helpers/factories';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -104,6 +107,26 @@ describe('the completion code', () => {
     expect(monitor.raters.find((row) => row.id === ana.id)?.completion).toEqual({ outcome: 'completed', shownAt });
     // With the code in hand the answers are final: undo would let them change what was paid for.
     expect(await call(project, ana, 'rater.undo', {})).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/final/) } });
+  });
+
+  it("an export's provenance says which code each rater was given and when", async () => {
+    const project = makeProject();
+    const { campaignId, entryKey } = createStudy(project);
+    const ana = enter(project, entryKey, 'pid-ana');
+    const ben = enter(project, entryKey, 'pid-ben');
+    await answer(project, ana, 10);
+    await answer(project, ben, 2);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2025-03-01T12:00:00Z'));
+    await session(project, ana);
+    await session(project, ben);
+    vi.useRealTimers();
+    const result = await exportCampaign(project.db, campaignId, { format: 'jsonl', out: path.join(tempDir(), 'out.jsonl') });
+    const provenance = JSON.parse(fs.readFileSync(result.provenancePath!, 'utf8'));
+    expect(provenance.raters.list.map((rater: any) => [rater.pseudonym, rater.completion])).toEqual([
+      ['R001', { outcome: 'completed', shown_at: '2025-03-01T12:00:00.000Z' }],
+      ['R002', null],
+    ]);
   });
 
   it('is not given to a participant who answered nothing, even when the study is full', async () => {
