@@ -8,7 +8,8 @@ import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { openProject } from '../../src-main/project/project';
 import { getFeature } from '../../src-main/store/features';
-import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
+import { insertCampaign } from '../../src-main/store/campaigns';
+import { asRater, contextFor, makeProject, makeRater, tempDir } from '../helpers/factories';
 
 describe('blinding across every template', () => {
   it('no rater response of any template carries hidden fields, conditions or the answer key', async () => {
@@ -123,6 +124,22 @@ describe('blinding across every template', () => {
     } finally {
       project.close();
     }
+  });
+
+  it('a feature block is blinded when served, so items stored before issue 11 (index, ids, raw activations) do not leak', async () => {
+    const project = makeProject();
+    const example = { id: 9191, documentId: 8181, bucket: 'top', rank: 1, maxActivation: 12.5, tokens: [{ token: 'red', value: 12.5 }, { token: ' car', value: 2.5 }], image: null, extra: 'SENTINEL' };
+    const campaignId = insertCampaign(
+      project.db,
+      { name: 'old labels', template: BUILTIN_TEMPLATES['feature-label'], instructions: '', overlap: 1, leaseSeconds: 600, seed: 1 },
+      [{ payload: { feature: { featureIndex: 4242, examples: [example] } } }],
+    );
+    const rater = makeRater(project, campaignId, 'ana');
+    const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as { ok: true; value: any };
+    expect(result.value.items[0].payload).toEqual({
+      feature: { examples: [{ id: 0, documentId: 0, bucket: '', rank: 0, maxActivation: 1, tokens: [{ token: 'red', value: 1 }, { token: ' car', value: 0.2 }], image: null }] },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/4242|9191|8181|12\.5|SENTINEL/);
   });
 
   it("an item file's columns the template does not show stay on the server (a plain k or model column)", async () => {

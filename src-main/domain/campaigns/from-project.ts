@@ -7,6 +7,7 @@ import { parseJson, type Db } from '../../store/db';
 import { getFeature } from '../../store/features';
 import { AppError } from '../../util/errors';
 import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
+import { blindExample, scaledExample } from '../templates/blind-examples';
 
 const TOP_EXAMPLES = 5;
 
@@ -14,44 +15,13 @@ const TOP_EXAMPLES = 5;
 const optionValue = (index: number): string => `e${index + 1}`;
 
 /**
- * An example as a rater gets it, rebuilt field by field so nothing else rides along: no database
- * ids, rank or bucket (a feature's examples were mined together and have close ids), and each
- * token or patch value passed through `highlight` (0 for none).
- */
-function blindExample(example: ExampleView, highlight: (value: number) => number, withTiles: boolean): ExampleView {
-  const image = example.image;
-  return {
-    id: 0,
-    documentId: 0,
-    bucket: '',
-    rank: 0,
-    maxActivation: highlight(example.maxActivation),
-    tokens: example.tokens?.map(({ token, value }) => ({ token, value: highlight(value) })) ?? null,
-    image: image && {
-      sha256: image.sha256,
-      rows: image.rows,
-      cols: image.cols,
-      patches: image.patches.map(highlight),
-      ...(withTiles && image.anyres ? { anyres: image.anyres.map((tile) => ({ tile: tile.tile, rows: tile.rows, cols: tile.cols, patches: tile.patches?.map(highlight) ?? null })) } : {}),
-    },
-  };
-}
-
-/**
  * A feature-label item: the feature's top examples and nothing the template does not display
- * (issue 11: no feature index, database ids or raw activations). The rater's card scales each
- * example's highlights to that example's own maximum, so the values are sent already divided by
- * it (maxActivation 1): the screen is the same, and no activation magnitude leaves the server.
+ * (issue 11: no feature index, database ids or raw activations; see templates/blind-examples.ts).
  * exampleIds (hidden) says which examples were shown, in order.
  */
 export function featureLabelExamples(top: ExampleView[]): { payload: { feature: { examples: ExampleView[] } }; exampleIds: number[] } {
   const shown = top.slice(0, TOP_EXAMPLES);
-  const examples = shown.map((example) => {
-    const max = example.maxActivation;
-    // Clamped: a value can exceed the stored maximum by float rounding (float32 activations, float64 max).
-    return blindExample(example, (value) => (max > 0 ? Math.min(1, Math.max(0, value) / max) : 0), true);
-  });
-  return { payload: { feature: { examples } }, exampleIds: shown.map((example) => example.id) };
+  return { payload: { feature: { examples: shown.map(scaledExample) } }, exampleIds: shown.map((example) => example.id) };
 }
 
 export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
