@@ -1,22 +1,16 @@
 import type { raterMethods } from '../contract/rater';
 import { flagItem, nextItems, raterProgress, skipItem, submitJudgement, undoLastSubmission } from '../domain/rating';
 import { qualificationState } from '../domain/quality';
-import { getCampaign, type CampaignRecord } from '../store/campaigns';
+import { completionFor } from '../domain/completion';
+import { getCampaign } from '../store/campaigns';
 import { announceProgress } from './announce';
 import { raterOf } from './context';
 import { leaseExpiries } from './lease-expiry';
 import type { HandlersFor } from './handlers';
 
-/** Prolific-style completion: the code and the URL that hands it back to the recruiter. */
-function completionOf(campaign: CampaignRecord): { code: string; url: string } | null {
-  const prolific = campaign.settings.prolific as { completionCode?: string } | undefined;
-  if (!prolific?.completionCode) return null;
-  const code = prolific.completionCode;
-  return { code, url: `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(code)}` };
-}
-
-// Rater handlers build their responses from payload_json and the shown questions only; hidden_json
-// is never read here, which is what keeps conditions off the rater's screen.
+// Rater handlers build their responses from payload_json and the shown questions only, which is what
+// keeps conditions off the rater's screen. hidden_json is read only to score the qualification round
+// and attention checks, and only the verdict leaves, once it is final.
 export const raterHandlers: HandlersFor<typeof raterMethods> = {
   'rater.session': (_input, context) => {
     const rater = raterOf(context);
@@ -31,7 +25,8 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
       progress: raterProgress(context.project.db, rater, campaign),
       status: rater.status === 'disqualified' ? 'disqualified' : 'active',
       qualification: qualification.required > 0 ? { required: qualification.required, answered: qualification.answered, passed: qualification.passed } : null,
-      completion: completionOf(campaign),
+      // Last: a rater who just finished gets their code, and the time it was shown is recorded.
+      completion: completionFor(context.project.db, campaign, rater),
     };
   },
   'rater.next': (input, context) => {

@@ -11,7 +11,15 @@ export const campaignSettingsSchema = z
     /** After how many ordinary items a gold or attention item is slipped in. */
     qcEvery: z.number().int().min(1).max(1000).default(8),
     qualification: z.object({ passMark: z.number().min(0).max(1) }).strict().optional(),
-    prolific: z.object({ completionCode: z.string().min(1).max(100) }).strict().optional(),
+    prolific: z
+      .object({
+        completionCode: z.string().min(1).max(100),
+        /** Given instead of the completion code to a participant who failed the qualification round or an attention check; none by default. */
+        screenOutCode: z.string().min(1).max(100).optional(),
+      })
+      .strict()
+      .refine((prolific) => prolific.screenOutCode !== prolific.completionCode, { message: 'the screen-out code must differ from the completion code', path: ['screenOutCode'] })
+      .optional(),
   })
   .strict();
 export type CampaignSettings = z.infer<typeof campaignSettingsSchema>;

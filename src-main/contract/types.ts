@@ -241,9 +241,22 @@ export interface RaterSession {
   progress: RaterProgress;
   /** 'disqualified' after a failed qualification round: no more items. */
   status: 'active' | 'disqualified';
+  /** passed stays null until the round's last answer: the verdict is given once, at the end. */
   qualification: { required: number; answered: number; passed: boolean | null } | null;
-  /** Shown when the rater is done (Prolific-style completion), null when the campaign has none. */
-  completion: { code: string; url: string } | null;
+  /**
+   * The Prolific code, given only once the rater has finished (domain/completion.ts); null before
+   * that and on campaigns without a study link.
+   */
+  completion: RaterCompletion | null;
+}
+
+export interface RaterCompletion {
+  /** 'completed': every rule met. 'screened-out': failed the qualification round or an attention check. */
+  outcome: 'completed' | 'screened-out';
+  /** The code for this outcome; null when the campaign has none (no screen-out code set). */
+  code: string | null;
+  /** Prolific's completion URL for the code; null with no code. */
+  url: string | null;
 }
 
 export type AnswerValue = string | number | string[] | null;
@@ -306,6 +319,8 @@ export interface RaterMonitorRow {
   tooFast: boolean;
   /** Items seen per condition (the achieved balance). */
   conditions: Record<string, number>;
+  /** The Prolific code the rater was first given and when (ms since the epoch); null until then. */
+  completion: { outcome: 'completed' | 'screened-out'; shownAt: number } | null;
 }
 
 export interface FlaggedItem {

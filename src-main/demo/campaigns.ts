@@ -5,13 +5,13 @@ import type { Db } from '../store/db';
 import { insertCampaign } from '../store/campaigns';
 import { getFeature } from '../store/features';
 import { BUILTIN_TEMPLATES } from '../domain/templates';
+import { featureLabelExamples } from '../domain/campaigns/from-project';
 import type { Variant } from './layers';
 import type { MinedFeature, MinedLayer } from './mining';
 import type { DemoGeneration } from './steering';
 
 export const LABEL_CAMPAIGN = 'Label features';
 export const CONCEPT_CAMPAIGN = 'Which concept?';
-const TOP_EXAMPLES_SHOWN = 5;
 
 /**
  * A mix to label, by planted concept: shared colour, shape and texture features of layer 20,
@@ -58,17 +58,13 @@ export function insertDemoCampaigns(db: Db, layers: MinedLayer[], generations: D
     features.find((feature) => feature.layer === layer && feature.unit.concept.key === concept && feature.unit.variant === variant),
   )
     .filter((feature): feature is MinedFeature => feature !== undefined && feature.fireCount > 0)
-    .map((feature) => ({
-      payload: {
-        feature: {
-          featureIndex: feature.index,
-          examples: getFeature(db, feature.id)
-            .examples.filter((example) => example.bucket === 'top')
-            .slice(0, TOP_EXAMPLES_SHOWN),
-        },
-      },
-      hidden: { feature_id: feature.id, sae: feature.saeName, layer: feature.layer, planted: feature.unit.concept.planted },
-    }));
+    .map((feature) => {
+      const shown = featureLabelExamples(getFeature(db, feature.id).examples.filter((example) => example.bucket === 'top'));
+      return {
+        payload: shown.payload,
+        hidden: { feature_id: feature.id, feature_index: feature.index, example_ids: shown.exampleIds, sae: feature.saeName, layer: feature.layer, planted: feature.unit.concept.planted },
+      };
+    });
   const labelCampaignId = insertCampaign(
     db,
     { name: LABEL_CAMPAIGN, template: BUILTIN_TEMPLATES['feature-label'], instructions: LABEL_INSTRUCTIONS, overlap: 2, leaseSeconds: 600, seed: 1 },

@@ -1,8 +1,9 @@
 // Prolific-style entry: the study URL is /enter/<entryKey>?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...
 // Entering creates the rater (or finds them again on a second visit) and hands back their token;
-// when they are done the rater UI shows the campaign's completion code.
+// when they have finished the assignment rules the rater UI shows the campaign's code (domain/completion.ts).
+import { findCampaignByEntryKey } from '../store/campaigns';
 import type { Db } from '../store/db';
-import { findRaterByName, insertRater, type RaterRecord } from '../store/raters';
+import { findRaterByName, insertRater, raterSource, type RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 
 export interface EntryParams {
@@ -17,19 +18,30 @@ export function entryPath(entryKey: string): string {
   return `/enter/${entryKey}?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}`;
 }
 
+/** Why an entry was refused because the participant's first session differs (details.reason), for the refusal page. */
+export const SESSION_MISMATCH = 'session_mismatch';
+
 export function enterCampaign(db: Db, entryKey: string, params: EntryParams): RaterRecord {
   for (const [field, value] of Object.entries(params)) {
     if (!PROLIFIC_ID.test(value)) throw new AppError('invalid_input', `${field}: expected a Prolific id (letters, digits, - and _)`);
   }
-  const campaign = db
-    .prepare("SELECT id, seed, status FROM campaigns WHERE json_extract(settings_json, '$.prolific.entryKey') = ?")
-    .get(entryKey) as { id: number; seed: number; status: string } | undefined;
+  const campaign = findCampaignByEntryKey(db, entryKey);
   if (!campaign) throw new AppError('not_found', 'this study link is not valid');
   const name = `prolific:${params.prolificPid}`;
   return db.transaction(() => {
     const existing = findRaterByName(db, campaign.id, name);
     if (existing) {
       if (existing.status === 'revoked') throw new AppError('forbidden', 'this participant was removed from the study');
+      // Issue 11: a participant id is not a secret (it shows in URLs and on screen), so the same
+      // PROLIFIC_PID from another study or session must not get this rater's token: it could
+      // undo their answers and collect their code. The rater is bound to their first session;
+      // reopening the link from that same session finds them again.
+      const first = raterSource(db, existing.id);
+      if (first.STUDY_ID !== params.studyId || first.SESSION_ID !== params.sessionId) {
+        throw new AppError('forbidden', 'this participant already started the study from another Prolific session; continue in that session, or contact the researcher', {
+          reason: SESSION_MISMATCH,
+        });
+      }
       return existing;
     }
     if (campaign.status !== 'open') throw new AppError('conflict', 'the study is not taking new participants right now');

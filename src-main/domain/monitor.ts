@@ -3,6 +3,7 @@ import { getCampaign } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { campaignConditions, conditionCounts, flaggedItems, nextLeaseExpiry, raterCounts } from '../store/monitor';
 import { liveJudgementsWithKey } from '../store/quality';
+import { raterCompletion } from '../store/raters';
 import { nowMs } from '../util/time';
 import { qualificationState, scoreRow } from './quality';
 import type { CampaignSummary } from '../contract/types';
@@ -40,6 +41,7 @@ export function campaignMonitor(db: Db, campaignId: number, summary: CampaignSum
       medianActiveMs,
       tooFast: medianActiveMs !== null && overallMedian !== null && medianActiveMs < FAST_FRACTION * overallMedian,
       conditions: seen,
+      completion: raterCompletion(db, counts.id),
     };
   });
   const spreads = raters.filter((rater) => rater.submitted > 0).map((rater) => {

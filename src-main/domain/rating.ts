@@ -23,8 +23,9 @@ import {
 import { getCampaign, getItemPayload, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertSubmission, insertUndo, lastLiveSubmission } from '../store/judgements';
+import { insertFlag } from '../store/flags';
 import { setRaterStatus } from '../store/quality';
-import type { RaterRecord } from '../store/raters';
+import { raterCompletion, type RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { qualificationState } from './quality';
@@ -99,7 +100,8 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext 
       const progress = raterProgress(db, rater, campaign);
       return { items: [], progress, waiting: progress.submitted < progress.total ? campaign.status : null };
     }
-    if (rater.status !== 'active') return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
+    // A rater who was given their Prolific code has finished: no more work for them.
+    if (rater.status !== 'active' || raterCompletion(db, rater.id)) return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
     reclaimExpiredLeases(db, now);
 
     // Keep the rater's own leases, unless one expired and its item has since filled up.
@@ -139,6 +141,18 @@ export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext 
   });
 }
 
+type RaterChange = 'submit' | 'undo' | 'skip' | 'flag';
+
+/**
+ * Issue 11: a lease taken before the researcher paused or closed the campaign must not keep
+ * working. Closed is read-only; paused takes no new work and no changes. A flag is only a note to
+ * the researcher (it changes no answer and no lease), so a paused campaign still takes it.
+ */
+function refuseUnlessTakingChanges(campaign: CampaignRecord, change: RaterChange): void {
+  if (campaign.status === 'closed') throw new AppError('conflict', `campaign ${campaign.name}: closed by the researcher; it takes no more answers or changes (${change} refused)`);
+  if (campaign.status === 'paused' && change !== 'flag') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later (${change} refused)`);
+}
+
 /** The rater's own leased assignment, or not_found (never reveal other raters' assignments). */
 function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentRecord {
   const assignment = getAssignment(db, assignmentId);
@@ -152,7 +166,7 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
   return immediate(db, () => {
     const assignment = ownLease(db, rater, input.assignmentId);
     const campaign = getCampaign(db, rater.campaignId);
-    if (campaign.status === 'paused') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later`);
+    refuseUnlessTakingChanges(campaign, 'submit');
     const now = nowMs();
     reclaimExpiredLeases(db, now);
     // A late answer is still welcome while the item has room for it.
@@ -163,6 +177,12 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
     if (problem) throw new AppError('invalid_input', problem, { field: problem.split(':')[0] });
     const judgementId = insertSubmission(db, { assignmentId: assignment.id, answer: input.answer, shown: assignment.shown, activeMs: input.activeMs, now });
     markSubmitted(db, assignment.id);
+    // The round's verdict is settled with its last answer, in the same transaction: a failed round
+    // is final (undo is off in the round), whatever the rater asks next.
+    if (getItemPayload(db, assignment.itemId).kind === 'qualification' && qualificationState(db, campaign, rater.id).passed === false) {
+      setRaterStatus(db, rater.id, 'disqualified');
+      rater.status = 'disqualified';
+    }
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }
@@ -171,8 +191,15 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
 export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
+    refuseUnlessTakingChanges(campaign, 'undo');
+    // Issue 11: undo must not let a rater probe a verdict. Once their Prolific code was shown their
+    // answers are final, and qualification answers are final as given (the round is scored at its end).
+    if (raterCompletion(db, rater.id)) throw new AppError('conflict', 'you have finished this study and were given your code; your answers are final');
     const last = lastLiveSubmission(db, rater.id);
     if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+    if (getItemPayload(db, getAssignment(db, last.assignmentId)!.itemId).kind === 'qualification') {
+      throw new AppError('conflict', 'qualification answers cannot be undone: the round is scored as answered');
+    }
     const now = nowMs();
     insertUndo(db, { supersedes: last, now });
     // The submission counted towards the item's holders; the renewed lease keeps that place.
@@ -185,6 +212,7 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
 export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, assignmentId);
+    refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'skip');
     // The round is scored only once every qualification item is answered, and an assignment is
     // never handed out twice (UNIQUE(item_id, rater_id)), so a skipped qualification item would
     // leave the rater waiting for good. Screening questions are mandatory, as on Prolific.
@@ -199,6 +227,7 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
 export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true; campaignId: number } {
   const assignment = getAssignment(db, assignmentId);
   if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
-  db.prepare('INSERT INTO flags (assignment_id, comment, created_at) VALUES (?, ?, ?)').run(assignmentId, comment, nowMs());
+  refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'flag');
+  insertFlag(db, assignmentId, comment, nowMs());
   return { flagged: true, campaignId: rater.campaignId };
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
 import { samplingOf } from '../store/features';
+import { listRatersForProvenance } from '../store/raters';
 import { appRoot } from '../util/paths';
 import { resolveStoredPath } from '../project/references';
 import type { ExportSource } from './source';
@@ -224,12 +225,7 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
                  WHERE j.supersedes_id IS NOT NULL AND i.campaign_id = @id AND j.action = 'undo') AS undone`,
     )
     .get({ id: campaign.id }) as { items: number; raters: number; raters_with_judgements: number; undone: number };
-  const raters = db.prepare('SELECT pseudonym, name, seed, status FROM raters WHERE campaign_id = ? ORDER BY id').all(campaign.id) as {
-    pseudonym: string;
-    name: string;
-    seed: number;
-    status: string;
-  }[];
+  const raters = listRatersForProvenance(db, campaign.id);
   const settings = campaign.settings;
   return {
     generator: { app: 'Sightline', version: appVersion(), schema_version: schemaVersion(db) },
@@ -263,7 +259,14 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
       identities: source.revealRaters ? 'revealed' : 'pseudonymous',
       // Each rater's seed fixes the option order they saw (templates.showQuestions), so the order
       // can be re-derived; the order actually shown is also stored with every judgement.
-      list: raters.map((rater) => ({ rater: source.revealRaters ? rater.name : rater.pseudonym, pseudonym: rater.pseudonym, seed: rater.seed, status: rater.status })),
+      // completion: which Prolific code the rater was first given and when (issue 11), or null.
+      list: raters.map((rater) => ({
+        rater: source.revealRaters ? rater.name : rater.pseudonym,
+        pseudonym: rater.pseudonym,
+        seed: rater.seed,
+        status: rater.status,
+        completion: rater.completion && { outcome: rater.completion.outcome, shown_at: new Date(rater.completion.shownAt).toISOString() },
+      })),
     },
     references: references(db, source),
     what_raters_saw:

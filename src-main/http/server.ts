@@ -10,6 +10,7 @@ import { raterMaySeeMedia } from '../store/media';
 import { rendererDir } from '../util/paths';
 import { enterCampaign } from '../domain/entry';
 import { toErrorValue, type ErrorCode } from '../util/errors';
+import { entryRefusalPage } from './entry-page';
 import { linkHost } from './lan-address';
 import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN, TokenSlots } from './limits';
 import { readBody } from './read-body';
@@ -149,7 +150,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
           .end('<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n');
         return;
       }
-      response.writeHead(value.code === 'not_found' ? 404 : 400, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders }).end(`Sightline: ${value.message}\n`);
+      const page = entryRefusalPage(value);
+      response.writeHead(page.status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders }).end(page.html);
     }
   }
 

@@ -124,6 +124,12 @@ export function findCampaignByName(db: Db, name: string): CampaignRecord {
   return toRecord(row);
 }
 
+/** The campaign whose Prolific study link carries this entry key (settings.prolific.entryKey), if any. */
+export function findCampaignByEntryKey(db: Db, entryKey: string): CampaignRecord | undefined {
+  const row = db.prepare("SELECT * FROM campaigns WHERE json_extract(settings_json, '$.prolific.entryKey') = ?").get(entryKey) as CampaignRow | undefined;
+  return row && toRecord(row);
+}
+
 export function listCampaigns(db: Db): CampaignRecord[] {
   return (db.prepare('SELECT * FROM campaigns ORDER BY id').all() as CampaignRow[]).map(toRecord);
 }

@@ -28,6 +28,14 @@ export function countItemsOfKind(db: Db, campaignId: number, kind: string): numb
   return db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind = ?').pluck().get(campaignId, kind) as number;
 }
 
+/** How many of the rater's items of this kind they skipped (a skipped attention check was never passed). */
+export function countRaterSkippedOfKind(db: Db, raterId: number, kind: string): number {
+  return db
+    .prepare("SELECT COUNT(*) FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status = 'skipped' AND i.kind = ?")
+    .pluck()
+    .get(raterId, kind) as number;
+}
+
 export function setRaterStatus(db: Db, raterId: number, status: 'active' | 'revoked' | 'disqualified'): void {
   db.prepare('UPDATE raters SET status = ? WHERE id = ?').run(status, raterId);
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../util/errors';
 import { hashSeed } from '../util/random';
 import { nowMs } from '../util/time';
-import type { Db } from './db';
+import { parseJson, type Db } from './db';
 
 export interface RaterRecord {
   id: number;
@@ -49,4 +49,39 @@ export function listRaters(db: Db, campaignId: number): (RaterRecord & { submitt
 
 export function findRaterByName(db: Db, campaignId: number, name: string): RaterRecord | undefined {
   return db.prepare(`${SELECT} WHERE campaign_id = ? AND name = ?`).get(campaignId, name) as RaterRecord | undefined;
+}
+
+/** Where a rater came from: for a Prolific participant, the PROLIFIC_PID, STUDY_ID and SESSION_ID of their first entry. */
+export function raterSource(db: Db, raterId: number): Record<string, unknown> {
+  const json = db.prepare('SELECT source_json FROM raters WHERE id = ?').pluck().get(raterId) as string | undefined;
+  return json === undefined ? {} : parseJson<Record<string, unknown>>(json, 'raters.source_json');
+}
+
+export type CompletionOutcome = 'completed' | 'screened-out';
+
+export interface CompletionRecord {
+  outcome: CompletionOutcome;
+  shownAt: number;
+}
+
+/** Which Prolific code the rater was first given, and when; null before that. */
+export function raterCompletion(db: Db, raterId: number): CompletionRecord | null {
+  const row = db.prepare('SELECT completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE id = ?').get(raterId) as
+    | { outcome: CompletionOutcome | null; shownAt: number | null }
+    | undefined;
+  return row?.outcome && row.shownAt !== null ? { outcome: row.outcome, shownAt: row.shownAt } : null;
+}
+
+/** Records the first code a rater is given; a later call keeps the first outcome and time. Returns what is on record. */
+export function recordCompletionShown(db: Db, raterId: number, outcome: CompletionOutcome, now: number): CompletionRecord {
+  db.prepare('UPDATE raters SET completion_outcome = ?, completion_shown_at = ? WHERE id = ? AND completion_shown_at IS NULL').run(outcome, now, raterId);
+  return raterCompletion(db, raterId)!;
+}
+
+/** A campaign's raters as an export's provenance lists them, with the Prolific code each was first given. */
+export function listRatersForProvenance(db: Db, campaignId: number): { pseudonym: string; name: string; seed: number; status: string; completion: CompletionRecord | null }[] {
+  const rows = db
+    .prepare('SELECT pseudonym, name, seed, status, completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE campaign_id = ? ORDER BY id')
+    .all(campaignId) as { pseudonym: string; name: string; seed: number; status: string; outcome: CompletionOutcome | null; shownAt: number | null }[];
+  return rows.map(({ outcome, shownAt, ...rater }) => ({ ...rater, completion: outcome && shownAt !== null ? { outcome, shownAt } : null }));
 }

@@ -90,6 +90,23 @@ describe('sightline campaign and template commands', () => {
     expect(again.out).toMatch(/^Created campaign "Pilot 2" with 2 items\n  Prolific study URL: https:\/\/study\.example\.org\/enter\/\S+\?PROLIFIC_PID=\{\{%PROLIFIC_PID%\}\}&STUDY_ID=\{\{%STUDY_ID%\}\}&SESSION_ID=\{\{%SESSION_ID%\}\}$/m);
   });
 
+  it('campaign create takes a Prolific screen-out code (none by default), only with a completion code', async () => {
+    const project = makeProject();
+    const file = path.join(tempDir(), 'batch.csv');
+    fs.writeFileSync(file, BATCH);
+    fs.writeFileSync(`${file}.map.json`, JSON.stringify({ payload: { question: 'question', answer: 'Answer', options: 'options' } }));
+    const base = ['campaign', 'create', '--project', project.dir, '--template', 'concept-choice', '--items', file, '--mapping', `${file}.map.json`];
+    const prolificOf = (name: string) => JSON.parse(project.db.prepare('SELECT settings_json FROM campaigns WHERE name = ?').pluck().get(name) as string).prolific;
+    expect((await cli([...base, '--name', 'With', '--prolific-code', 'PAID', '--prolific-screen-out-code', 'OUT'])).code).toBe(0);
+    expect(prolificOf('With')).toMatchObject({ completionCode: 'PAID', screenOutCode: 'OUT' });
+    expect((await cli([...base, '--name', 'Without', '--prolific-code', 'PAID'])).code).toBe(0);
+    expect(prolificOf('Without').screenOutCode).toBeUndefined();
+    const alone = await cli([...base, '--name', 'Alone', '--prolific-screen-out-code', 'OUT']);
+    expect(alone.code).not.toBe(0);
+    expect(alone.err).toMatch(/--prolific-screen-out-code: needs --prolific-code/);
+    expect(project.db.prepare("SELECT COUNT(*) FROM campaigns WHERE name = 'Alone'").pluck().get()).toBe(0);
+  });
+
   it('campaign create refuses a file that is not UTF-8, naming it and the line, and creates nothing', async () => {
     const project = makeProject();
     const file = path.join(tempDir(), 'latin1.csv');

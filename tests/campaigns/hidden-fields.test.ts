@@ -7,7 +7,9 @@ import { createDemoProject } from '../../src-main/demo/create';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { openProject } from '../../src-main/project/project';
-import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
+import { getFeature } from '../../src-main/store/features';
+import { insertCampaign } from '../../src-main/store/campaigns';
+import { asRater, contextFor, makeProject, makeRater, tempDir } from '../helpers/factories';
 
 describe('blinding across every template', () => {
   it('no rater response of any template carries hidden fields, conditions or the answer key', async () => {
@@ -83,6 +85,30 @@ describe('blinding across every template', () => {
           if (templateId === 'intruder') expect(String(hidden.option_examples[hidden.intruder_option].example_id)).toBe(hidden.intruder_example_id);
           else expect(hidden.activating_options.map((value: string) => String(hidden.option_examples[value].example_id))).toEqual(hidden.activating_example_ids);
         }
+        if (templateId === 'feature-label') {
+          // Only what the template displays: the examples' tokens and images with their highlights.
+          // No feature index, no database ids, ranks or buckets, and no raw activations: each
+          // example's values come scaled to its own maximum, which is all the highlight shows.
+          expect(Object.keys(item.payload)).toEqual(['feature']);
+          expect(Object.keys(item.payload.feature)).toEqual(['examples']);
+          const examples = item.payload.feature.examples as any[];
+          expect(examples.length).toBeGreaterThan(0);
+          for (const example of examples) {
+            expect([example.id, example.documentId, example.rank, example.bucket, example.maxActivation]).toEqual([0, 0, 0, '', 1]);
+            const values = [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? [])];
+            expect(Math.max(...values)).toBeCloseTo(1, 4); // float32 activations against a stored maximum
+            expect(values.every((value: number) => value >= 0 && value <= 1)).toBe(true);
+          }
+          // The researcher can still tell which examples were shown, in order.
+          const hidden = JSON.parse(project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
+          const shownTexts = examples.map((example: any) => (example.tokens ?? []).map((token: any) => token.token).join('') + (example.image?.sha256 ?? ''));
+          const storedTexts = (hidden.example_ids as number[]).map((id) => {
+            const detail = project.db.prepare('SELECT feature_id FROM examples WHERE id = ?').pluck().get(id) as number;
+            const stored = getFeature(project.db, detail).examples.find((example) => example.id === id)!;
+            return (stored.tokens ?? []).map((token) => token.token).join('') + (stored.image?.sha256 ?? '');
+          });
+          expect(storedTexts).toEqual(shownTexts);
+        }
         await call('rater.flag', { assignmentId: item.assignmentId, comment: '' });
         await call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: 10 });
         await call('rater.undo', {});
@@ -91,13 +117,29 @@ describe('blinding across every template', () => {
         expect([...exercised].sort()).toEqual([...raterMethods].sort());
         const text = JSON.stringify(responses);
         expect(text, templateId).not.toMatch(/SENTINEL/);
-        for (const key of ['target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
+        for (const key of ['featureIndex', 'target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
           expect(text, `${templateId} leaks ${key}`).not.toContain(key);
         }
       }
     } finally {
       project.close();
     }
+  });
+
+  it('a feature block is blinded when served, so items stored before issue 11 (index, ids, raw activations) do not leak', async () => {
+    const project = makeProject();
+    const example = { id: 9191, documentId: 8181, bucket: 'top', rank: 1, maxActivation: 12.5, tokens: [{ token: 'red', value: 12.5 }, { token: ' car', value: 2.5 }], image: null, extra: 'SENTINEL' };
+    const campaignId = insertCampaign(
+      project.db,
+      { name: 'old labels', template: BUILTIN_TEMPLATES['feature-label'], instructions: '', overlap: 1, leaseSeconds: 600, seed: 1 },
+      [{ payload: { feature: { featureIndex: 4242, examples: [example] } } }],
+    );
+    const rater = makeRater(project, campaignId, 'ana');
+    const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as { ok: true; value: any };
+    expect(result.value.items[0].payload).toEqual({
+      feature: { examples: [{ id: 0, documentId: 0, bucket: '', rank: 0, maxActivation: 1, tokens: [{ token: 'red', value: 1 }, { token: ' car', value: 0.2 }], image: null }] },
+    });
+    expect(JSON.stringify(result)).not.toMatch(/4242|9191|8181|12\.5|SENTINEL/);
   });
 
   it("an item file's columns the template does not show stay on the server (a plain k or model column)", async () => {

@@ -78,7 +78,7 @@ describe('quality control', () => {
     expect(byName.sloppy.attention).toEqual({ answered: 1, failed: 1 });
   });
 
-  it('Prolific entry creates the participant once and the session carries the completion code', async () => {
+  it('Prolific entry creates the participant once; the session carries no completion code before any work', async () => {
     const project = makeProject();
     const campaignId = createStudy(project);
     const summary = campaignSummary(project.db, campaignId);
@@ -86,12 +86,52 @@ describe('quality control', () => {
     const { enterCampaign } = await import('../../src-main/domain/entry');
     const key = summary.entryPath!.split('/')[2].split('?')[0];
     const first = enterCampaign(project.db, key, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's1' });
-    const again = enterCampaign(project.db, key, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's2' });
+    const again = enterCampaign(project.db, key, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's1' });
     expect(again.token).toBe(first.token);
+    // Issue 11: another session of the same participant id used to get this token (tests/campaigns/prolific.test.ts).
+    expect(() => enterCampaign(project.db, key, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's2' })).toThrow(/another Prolific session/);
     expect(() => enterCampaign(project.db, 'wrong-key', { prolificPid: 'pid123', studyId: 'a', sessionId: 'b' })).toThrow(/not valid/);
     expect(() => enterCampaign(project.db, key, { prolificPid: 'bad id!', studyId: 'a', sessionId: 'b' })).toThrow(/prolificPid/);
+    // Issue 11: the code used to come with the first session call, before any work.
     const session = await dispatch('rater.session', {}, contextFor(project, asRater(first)));
-    expect(session).toMatchObject({ ok: true, value: { completion: { code: 'C0DE42', url: expect.stringContaining('cc=C0DE42') } } });
+    expect(session).toMatchObject({ ok: true, value: { completion: null } });
+  });
+
+  it('undo is off in the qualification round, the verdict comes only when the round ends, and a failed round is final', async () => {
+    const project = makeProject();
+    const campaignId = createStudy(project);
+    const { token } = makeRater(project, campaignId, 'prober');
+    const rater = () => findRaterByToken(project.db, token)!;
+    const context = () => contextFor(project, asRater(rater()));
+    const [first] = nextItems(project.db, rater(), 1).items;
+    submitJudgement(project.db, rater(), { assignmentId: first.assignmentId, answer: { concept: 'volcano' }, activeMs: 3000 });
+    // Mid-round: progress only, no verdict and no score.
+    const mid = (await dispatch('rater.session', {}, context())) as { ok: true; value: any };
+    expect(mid.value.qualification).toEqual({ required: 2, answered: 1, passed: null });
+    expect(await dispatch('rater.undo', {}, context())).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/qualification answers cannot be undone/) } });
+    const [second] = nextItems(project.db, rater(), 1).items;
+    submitJudgement(project.db, rater(), { assignmentId: second.assignmentId, answer: { concept: 'goldfish' }, activeMs: 3000 });
+    // The last answer settles the round at once, before any rater.next.
+    expect(rater().status).toBe('disqualified');
+    expect(await dispatch('rater.session', {}, context())).toMatchObject({ ok: true, value: { status: 'disqualified', qualification: { answered: 2, passed: false } } });
+    // No way back into the round: undo is refused, and nothing more is handed out.
+    expect(await dispatch('rater.undo', {}, context())).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(nextItems(project.db, rater(), 2)).toMatchObject({ items: [], waiting: null });
+    expect(project.db.prepare("SELECT COUNT(*) FROM judgements WHERE action = 'undo'").pluck().get()).toBe(0);
+  });
+
+  it('after a passed round, undo takes back ordinary answers but stops at the qualification answers', async () => {
+    const project = makeProject();
+    const campaignId = createStudy(project);
+    const { token } = makeRater(project, campaignId, 'careful');
+    const rater = () => findRaterByToken(project.db, token)!;
+    expect(rate(project, token, 3, () => 'volcano')).toEqual(['qualification', 'qualification', 'normal']);
+    const undone = (await dispatch('rater.undo', {}, contextFor(project, asRater(rater())))) as { ok: true; value: any };
+    expect(undone.ok).toBe(true);
+    expect(undone.value.item).not.toBeNull();
+    submitJudgement(project.db, rater(), { assignmentId: undone.value.item.assignmentId, answer: { concept: 'volcano' }, activeMs: 3000 });
+    expect(await dispatch('rater.undo', {}, contextFor(project, asRater(rater())))).toMatchObject({ ok: true });
+    expect(await dispatch('rater.undo', {}, contextFor(project, asRater(rater())))).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/qualification/) } });
   });
 
   it('a qualification item cannot be skipped, so the rater can always finish the round', () => {

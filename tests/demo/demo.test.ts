@@ -336,15 +336,16 @@ describe('createDemoProject', () => {
       .prepare("SELECT i.payload_json, i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Label features' ORDER BY i.position")
       .all() as { payload_json: string; hidden_json: string }[];
     for (const item of labelItems) {
-      const payload = JSON.parse(item.payload_json) as { feature: { featureIndex: number; examples: unknown[] } };
-      const hidden = JSON.parse(item.hidden_json) as { feature_id: number; sae: string; layer: number; planted: string };
+      const payload = JSON.parse(item.payload_json) as { feature: { examples: unknown[] } };
+      const hidden = JSON.parse(item.hidden_json) as { feature_id: number; feature_index: number; sae: string; layer: number; planted: string };
       expect(payload.feature.examples.length).toBeGreaterThan(0);
       expect(payload.feature.examples.length).toBeLessThanOrEqual(5);
-      for (const key of ['feature_id', 'label', 'planted', 'planted_variant', 'sae', 'layer']) expect(keysOf(payload)).not.toContain(key);
+      // Nor the feature index (issue 11): the rater sees the examples, nothing that names the feature.
+      for (const key of ['feature_id', 'featureIndex', 'label', 'planted', 'planted_variant', 'sae', 'layer']) expect(keysOf(payload)).not.toContain(key);
       expect(JSON.stringify(payload)).not.toContain(hidden.planted);
-      // The item points at a mined feature of the named SAE, with the index the rater sees.
+      // The item points at a mined feature of the named SAE; its index stays on the researcher's side.
       const feature = features.find((row) => row.id === hidden.feature_id)!;
-      expect([feature.sae, feature.layer, feature.feature_index, feature.planted]).toEqual([hidden.sae, hidden.layer, payload.feature.featureIndex, hidden.planted]);
+      expect([feature.sae, feature.layer, feature.feature_index, feature.planted]).toEqual([hidden.sae, hidden.layer, hidden.feature_index, hidden.planted]);
     }
   });
 

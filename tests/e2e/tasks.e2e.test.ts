@@ -74,6 +74,9 @@ describe('every task type with the keyboard only', () => {
       check: async (page) => {
         await expect.poll(() => page.locator('.example').count(), { timeout: 5000 }).toBeGreaterThan(0);
         await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('text-answer')), { timeout: 5000 }).toBe(true);
+        // Blinded copies (issue 11: no ids or raw activations reach the rater) are named by place.
+        const alts = await page.locator('.example img').evaluateAll((images) => images.map((image) => image.getAttribute('alt') ?? ''));
+        expect(alts.filter((alt) => /Example 0\b/.test(alt))).toEqual([]);
       },
       answer: async (page, n) => {
         await page.keyboard.type(`stripes ${n}`); // the text question has the keyboard
@@ -200,13 +203,68 @@ describe('every task type with the keyboard only', () => {
       if (task.prolific) {
         expect(await page.getByTestId('completion-code').innerText()).toBe(task.prolific);
         expect(await page.getByTestId('completion-link').getAttribute('href')).toContain(`cc=${task.prolific}`);
+        // The same participant id from another Prolific session gets a refusal page, not this rater.
+        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
+        const other = served.url + summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-other');
+        await page.goto(other);
+        await page.getByTestId('entry-refused').waitFor();
+        expect(await page.locator('h1').innerText()).toBe('This study was started from another Prolific session');
+        expect(new URL(page.url()).pathname).toMatch(/^\/enter\//);
       }
       await context.close();
 
       const monitor = await api<CampaignMonitor>('campaigns.monitor', { campaignId: created.campaignId });
       expect(monitor.campaign.submitted, task.template).toBe(2);
       expect(monitor.raters.map((row) => row.submitted), task.template).toEqual([2]);
-      if (task.prolific) expect(monitor.raters.map((row) => row.name)).toEqual(['prolific:pid-kb']);
+      if (task.prolific) {
+        expect(monitor.raters.map((row) => row.name)).toEqual(['prolific:pid-kb']);
+        // When the code was shown is on record for the researcher.
+        expect(monitor.raters[0].completion).toMatchObject({ outcome: 'completed', shownAt: expect.any(Number) });
+      }
     }
+  });
+});
+
+describe('a Prolific participant in a qualification round', () => {
+  it('has no undo during the round, learns the verdict only at its end, and a failed round shows the screen-out code', async () => {
+    const OPTIONS = '"[""goldfish"",""volcano"",""strawberry"",""tabby cat""]"';
+    const rows = ['question,answer,options,kind,gold.concept'];
+    for (let n = 0; n < 2; n++) rows.push(`Qualify,Lava pours down a mountain ${n}.,${OPTIONS},qualification,volcano`);
+    for (let n = 0; n < 3; n++) rows.push(`What is shown?,answer ${n},${OPTIONS},normal,`);
+    const created = await api<{ campaignId: number }>('campaigns.create', {
+      name: 'qualified study',
+      template: 'concept-choice',
+      instructions: '',
+      settings: { overlap: 1, seed: 3, qualification: { passMark: 1 }, prolific: { completionCode: 'PAID-Q', screenOutCode: 'OUT-Q' } },
+      source: { kind: 'file', fileName: 'qualified.csv', text: rows.join('\n') },
+    });
+    const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(served.url + summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-q').replace('{{%STUDY_ID%}}', 'study-q').replace('{{%SESSION_ID%}}', 'session-q'));
+    for (let n = 1; n <= 2; n++) {
+      const before = await assignmentIdOf(page);
+      await page.getByTestId('qualification-note').waitFor();
+      expect(await page.getByTestId('undo').isDisabled()).toBe(true);
+      // A wrong answer: any option but the gold one.
+      const labels = await page.getByTestId('option').allInnerTexts();
+      const wrong = labels.findIndex((label) => !/volcano/.test(label));
+      await page.keyboard.press(String(wrong + 1));
+      await page.keyboard.press('Enter');
+      if (n === 1) {
+        await expect.poll(() => assignmentIdOf(page).catch(() => before), { timeout: 5000 }).not.toBe(before);
+        // Backspace would take the answer back outside the round; here it does nothing.
+        await page.keyboard.press('Backspace');
+        expect(await assignmentIdOf(page)).not.toBe(before);
+        expect(await page.getByTestId('rater-progress').innerText()).toMatch(/^1\s*\//);
+      }
+    }
+    await page.getByTestId('disqualified').waitFor();
+    expect(await page.getByTestId('screen-out-code').innerText()).toBe('OUT-Q');
+    expect(await page.getByTestId('screen-out-link').getAttribute('href')).toContain('cc=OUT-Q');
+    expect(await page.locator('body').innerText()).not.toContain('PAID-Q');
+    await context.close();
+    const monitor = await api<CampaignMonitor>('campaigns.monitor', { campaignId: created.campaignId });
+    expect(monitor.raters[0]).toMatchObject({ status: 'disqualified', completion: { outcome: 'screened-out' } });
   });
 });

@@ -81,6 +81,15 @@ describe('campaign builder: settings', () => {
     });
   });
 
+  it('adds the Prolific screen-out code when given (none by default), and only with a completion code', () => {
+    expect(defaultSettingsForm().prolificScreenOutCode).toBe('');
+    const both = settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificScreenOutCode: ' OUT1 ' });
+    expect(both).toMatchObject({ settings: { prolific: { completionCode: 'C0DE', screenOutCode: 'OUT1' } }, errors: {} });
+    const alone = settingsInput({ ...defaultSettingsForm(), prolificScreenOutCode: 'OUT1' });
+    expect(alone.settings.prolific).toBeUndefined();
+    expect(alone.errors['settings.prolific']).toMatch(/screen-out code: needs a completion code/);
+  });
+
   it('leaves optional parts out and names empty number fields', () => {
     const { settings, errors } = settingsInput({ ...defaultSettingsForm(), overlap: null, seed: Number.NaN, maxItemsPerRater: 20 });
     expect(settings.qualification).toBeUndefined();

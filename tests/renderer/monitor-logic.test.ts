@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionText, conditionCells, expiryText, formatDuration, goldText, qualificationText, raterSpread } from '../../src-renderer/src/researcher/monitor/monitor-logic';
+import { attentionText, completionText, conditionCells, expiryText, formatDuration, goldText, qualificationText, raterSpread } from '../../src-renderer/src/researcher/monitor/monitor-logic';
 import { rateAs, researcherReturnHref } from '../../src-renderer/src/lib/rater-switch';
 
 describe('monitor formatting', () => {
@@ -12,6 +12,12 @@ describe('monitor formatting', () => {
     expect(expiryText(null, 0)).toBe('–');
     expect(expiryText(1000, 2000)).toBe('now');
     expect(expiryText(65_000, 5_000)).toBe('in 1 min 0 s');
+  });
+
+  it('says which Prolific code a rater was given and when (UTC, so every researcher reads the same time)', () => {
+    expect(completionText(null)).toBe('–');
+    expect(completionText({ outcome: 'completed', shownAt: Date.parse('2025-03-01T12:34:56Z') })).toBe('completion code, 2025-03-01 12:34 UTC');
+    expect(completionText({ outcome: 'screened-out', shownAt: Date.parse('2025-03-02T08:05:00Z') })).toBe('screen-out, 2025-03-02 08:05 UTC');
   });
 
   it('states quality control counts plainly', () => {

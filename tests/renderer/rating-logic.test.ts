@@ -3,6 +3,8 @@ import {
   answerRecord,
   breakKeyFree,
   choose,
+  finishScreen,
+  undoAllowed,
   firstUnanswered,
   initialFormState,
   isComplete,
@@ -152,5 +154,31 @@ describe('the break key', () => {
     expect(breakKeyFree(questions, { active: 1, answers: {} })).toBe(true);
     expect(breakKeyFree([concept], initialFormState())).toBe(true);
     expect(breakKeyFree([], initialFormState())).toBe(true);
+  });
+});
+
+describe('session rules on the rater page (issue 11)', () => {
+  const round = (answered: number, passed: boolean | null) => ({ required: 2, answered, passed });
+
+  it('offers undo only outside the qualification round and before a Prolific code was given', () => {
+    expect(undoAllowed(null)).toBe(false);
+    expect(undoAllowed({ qualification: null, completion: null })).toBe(true);
+    expect(undoAllowed({ qualification: round(1, null), completion: null })).toBe(false);
+    expect(undoAllowed({ qualification: round(2, false), completion: null })).toBe(false);
+    expect(undoAllowed({ qualification: round(2, true), completion: null })).toBe(true);
+    expect(undoAllowed({ qualification: null, completion: { outcome: 'completed', code: 'C', url: 'u' } })).toBe(false);
+  });
+
+  it('shows the code the server gave, the screen-out code when the rater failed, and no code otherwise', () => {
+    expect(finishScreen({ outcome: 'completed', code: 'PAID', url: 'https://app.prolific.com/submissions/complete?cc=PAID' }, 3)).toEqual({
+      kind: 'completed',
+      code: 'PAID',
+      url: 'https://app.prolific.com/submissions/complete?cc=PAID',
+    });
+    expect(finishScreen({ outcome: 'screened-out', code: 'OUT', url: 'u' }, 3)).toEqual({ kind: 'screened-out', code: 'OUT', url: 'u' });
+    expect(finishScreen({ outcome: 'screened-out', code: null, url: null }, 3)).toEqual({ kind: 'screened-out', code: null, url: null });
+    // No code from the server: nothing to show, whatever the rater did.
+    expect(finishScreen(null, 3)).toEqual({ kind: 'done' });
+    expect(finishScreen(null, 0)).toEqual({ kind: 'nothing' });
   });
 });

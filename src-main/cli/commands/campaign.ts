@@ -53,6 +53,15 @@ function source(project: Project, options: ParsedOptions): CreateCampaignInput['
   throw new AppError('invalid_input', '--items FILE, --from generations, or --from features [--sae NAME] --features 1,2,3 is required');
 }
 
+function prolificSettings(options: ParsedOptions): { completionCode: string; screenOutCode?: string } | undefined {
+  const screenOut = options['prolific-screen-out-code'] as string | undefined;
+  if (!options['prolific-code']) {
+    if (screenOut) throw new AppError('invalid_input', '--prolific-screen-out-code: needs --prolific-code (the study link comes with the completion code)');
+    return undefined;
+  }
+  return { completionCode: String(options['prolific-code']), ...(screenOut ? { screenOutCode: screenOut } : {}) };
+}
+
 export const campaignCreateCommand: Command = {
   name: 'campaign create',
   summary: 'create a campaign from a CSV/JSONL item file, the project generations or features',
@@ -75,7 +84,8 @@ export const campaignCreateCommand: Command = {
     order: { type: 'string', description: 'random (per rater, seeded) or fixed', default: 'random' },
     'qc-every': { type: 'string', description: 'a gold or attention item after every N items', default: '8' },
     'pass-mark': { type: 'string', description: 'qualification round pass mark (0..1); items of kind "qualification" come first' },
-    'prolific-code': { type: 'string', description: 'Prolific completion code; enables the /enter/<key> study link' },
+    'prolific-code': { type: 'string', description: 'Prolific completion code, given once a participant has finished; enables the /enter/<key> study link' },
+    'prolific-screen-out-code': { type: 'string', description: 'Prolific screen-out code for participants who fail the qualification round or an attention check (default: none; needs --prolific-code)' },
     'base-url': { type: 'string', description: 'origin participants reach the server at, for the printed study URL (default: the running `sightline serve`)' },
   },
   run: (options, output) =>
@@ -91,7 +101,7 @@ export const campaignCreateCommand: Command = {
         orderMode: stringOption(options, 'order'),
         qcEvery: intOption(options, 'qc-every'),
         qualification: options['pass-mark'] ? { passMark: Number(options['pass-mark']) } : undefined,
-        prolific: options['prolific-code'] ? { completionCode: String(options['prolific-code']) } : undefined,
+        prolific: prolificSettings(options),
       });
       const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
       const created = await callAsResearcher(project, 'campaigns.create', { name: stringOption(options, 'name'), template, instructions, settings, source: source(project, options) });

@@ -7,11 +7,22 @@ import { parseJson, type Db } from '../../store/db';
 import { getFeature } from '../../store/features';
 import { AppError } from '../../util/errors';
 import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
+import { blindExample, scaledExample } from '../templates/blind-examples';
 
 const TOP_EXAMPLES = 5;
 
 /** Rater-facing value of the example at this place in an item's shuffled list: says nothing of its origin. */
 const optionValue = (index: number): string => `e${index + 1}`;
+
+/**
+ * A feature-label item: the feature's top examples and nothing the template does not display
+ * (issue 11: no feature index, database ids or raw activations; see templates/blind-examples.ts).
+ * exampleIds (hidden) says which examples were shown, in order.
+ */
+export function featureLabelExamples(top: ExampleView[]): { payload: { feature: { examples: ExampleView[] } }; exampleIds: number[] } {
+  const shown = top.slice(0, TOP_EXAMPLES);
+  return { payload: { feature: { examples: shown.map(scaledExample) } }, exampleIds: shown.map((example) => example.id) };
+}
 
 export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
   if (featureIds.length === 0) throw new AppError('invalid_input', 'features: expected at least one feature');
@@ -20,7 +31,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     const hidden = { feature_id: featureId, sae_id: detail.feature.saeId, feature_index: detail.feature.index };
     const top = detail.examples.filter((example) => example.bucket === 'top');
     if (templateId === 'feature-label') {
-      return { payload: { feature: { featureIndex: detail.feature.index, examples: top.slice(0, TOP_EXAMPLES) } }, hidden };
+      const shown = featureLabelExamples(top);
+      return { payload: shown.payload, hidden: { ...hidden, example_ids: shown.exampleIds } };
     }
     // Detection and intruder need examples of another feature as non-activating ones.
     const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
@@ -30,18 +42,8 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     // Nor database ids: a feature's examples were mined together and have close ids (and documents),
     // so the intruder's would stand out. The option value is the example's place in this item's
     // already shuffled list ("e1" …), and hidden.option_examples maps it back to the example.
-    const option = (example: ExampleView, index: number) => ({
-      ...example,
-      id: 0,
-      documentId: 0,
-      bucket: '',
-      rank: 0,
-      maxActivation: 0,
-      tokens: example.tokens?.map(({ token }) => ({ token, value: 0 })) ?? null,
-      // Rebuilt field by field: any per-patch values (anyres tiles included) would be a highlight.
-      image: example.image && { sha256: example.image.sha256, rows: example.image.rows, cols: example.image.cols, patches: example.image.patches.map(() => 0) },
-      value: optionValue(index),
-    });
+    // No anyres tiles either: per-patch values there would be a highlight.
+    const option = (example: ExampleView, index: number) => ({ ...blindExample(example, () => 0, false), value: optionValue(index) });
     const optionExamples = (shuffled: ExampleView[]) =>
       Object.fromEntries(shuffled.map((example, index) => [optionValue(index), { example_id: example.id, document_id: example.documentId }]));
     const optionOf = (shuffled: ExampleView[], example: ExampleView) => optionValue(shuffled.indexOf(example));

@@ -2,6 +2,7 @@ import type { OptionSpec, QuestionSpec, TemplateSpec } from '../../contract/temp
 import type { AnswerValue, ShownPair, ShownQuestion } from '../../contract/types';
 import { AppError } from '../../util/errors';
 import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
+import { blindFeatureBlock } from './blind-examples';
 
 /** `${var}` references (MTurk style) resolve against the item's payload. */
 export function interpolate(text: string, payload: Record<string, unknown>): string {
@@ -71,6 +72,8 @@ export function payloadAsShown(payload: Record<string, unknown>, pairs: readonly
   const shown: Record<string, unknown> = {};
   for (const block of display) {
     for (const field of block.type === 'pair' ? block.fields : [block.field]) if (Object.hasOwn(payload, field)) shown[field] = payload[field];
+    // A feature block shows examples with highlights only: no index, ids or raw activations (issue 11).
+    if (block.type === 'feature' && Object.hasOwn(shown, block.field)) shown[block.field] = blindFeatureBlock(shown[block.field]);
   }
   for (const { fields, swapped } of pairs) {
     if (!swapped) continue;

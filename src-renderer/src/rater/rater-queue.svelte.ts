@@ -4,6 +4,7 @@
 // judgement is durable before the screen moves on.
 import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
 import { call, errorText, retryWhileBusy } from '../lib/client';
+import { undoAllowed } from './rating-logic';
 
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
@@ -35,7 +36,7 @@ export class RaterQueue {
 
   async start(): Promise<void> {
     try {
-      this.session = await call('rater.session', {});
+      this.session = await this.write(() => call('rater.session', {}));
       this.progress = this.session.progress;
       if (this.session.status === 'disqualified') {
         this.status = 'disqualified';
@@ -64,9 +65,13 @@ export class RaterQueue {
       if (this.waiting !== 'closed') this.retryTimer ??= setTimeout(() => void this.retry(), WAITING_RETRY_MS);
       return;
     }
-    // No items left: either done, or the qualification round just ended in a fail.
-    if (this.session?.qualification) await this.refreshSession();
-    this.status = this.session?.status === 'disqualified' ? 'disqualified' : 'done';
+    // No items left: done, or the qualification round just ended in a fail. Either way the session
+    // is read again: the server gives the Prolific code only now, once the rater has finished.
+    // rater.session records when the code was first shown, so it is a write (retried while busy);
+    // a failure here is reported rather than leaving the rater on a done screen without their code.
+    this.session = await this.write(() => call('rater.session', {}));
+    this.progress = this.session.progress;
+    this.status = this.session.status === 'disqualified' ? 'disqualified' : 'done';
   }
 
   /** Asks for items again from the waiting screen (its button, or the timer). */
@@ -190,8 +195,14 @@ export class RaterQueue {
     });
   }
 
+  /** Whether undo is offered: not in the qualification round, nor once a code was given (rating-logic undoAllowed). */
+  get canUndo(): boolean {
+    return undoAllowed(this.session);
+  }
+
   /** Takes back the last submission; that item comes back to the front, questions open again. */
   undo(): Promise<void> {
+    if (!this.canUndo) return Promise.resolve();
     return this.act(async () => {
       const result = await this.write(() => call('rater.undo', {}));
       this.generation++;

@@ -1,6 +1,6 @@
 // The rater's answer form as pure functions over a small state value, so the keyboard rules are
 // unit-testable without a DOM or the Svelte compiler. `rating-form.svelte.ts` wraps it in runes.
-import type { Answer, AnswerValue, ShownQuestion } from '../../../src-main/contract';
+import type { Answer, AnswerValue, RaterCompletion, RaterSession, ShownQuestion } from '../../../src-main/contract';
 
 export type { AnswerValue };
 
@@ -203,4 +203,32 @@ export function keyAction(press: KeyPress): KeyAction | null {
       // Digits, or letters a template bound to options (the form decides whether one applies).
       return /^[a-z0-9]$/.test(press.key) ? { type: 'optionKey', key: press.key } : null;
   }
+}
+
+// ---- Session rules -----------------------------------------------------------------------------
+
+/**
+ * Whether the rater may take back an answer (the server refuses too, issue 11): not in the
+ * qualification round (its answers are scored as given, and the verdict comes only at its end),
+ * and not once a Prolific code was given (the answers it pays for are final).
+ */
+export function undoAllowed(session: Pick<RaterSession, 'qualification' | 'completion'> | null): boolean {
+  if (!session) return false;
+  if (session.completion) return false;
+  return !session.qualification || session.qualification.passed === true;
+}
+
+/** What the last screen says: the server's code when it gave one, else why there is nothing more. */
+export type FinishScreen =
+  | { kind: 'completed'; code: string; url: string }
+  | { kind: 'screened-out'; code: string | null; url: string | null }
+  /** Everything available was answered; the campaign hands out no code. */
+  | { kind: 'done' }
+  /** Nothing was available to this rater at all (e.g. the study filled up before they came). */
+  | { kind: 'nothing' };
+
+export function finishScreen(completion: RaterCompletion | null, submitted: number): FinishScreen {
+  if (completion?.outcome === 'screened-out') return { kind: 'screened-out', code: completion.code, url: completion.url };
+  if (completion?.code && completion.url) return { kind: 'completed', code: completion.code, url: completion.url };
+  return submitted > 0 ? { kind: 'done' } : { kind: 'nothing' };
 }

@@ -100,6 +100,8 @@ export interface SettingsForm {
   /** Pass mark in percent (0–100), as researchers say it. */
   passMarkPercent: number | null;
   prolificCode: string;
+  /** Prolific's screen-out code for participants who fail the qualification round or an attention check; empty for none. */
+  prolificScreenOutCode: string;
 }
 
 export const defaultSettingsForm = (): SettingsForm => ({
@@ -112,6 +114,7 @@ export const defaultSettingsForm = (): SettingsForm => ({
   qualificationOn: false,
   passMarkPercent: 80,
   prolificCode: '',
+  prolificScreenOutCode: '',
 });
 
 type Settings = NonNullable<MethodInput<'campaigns.create'>['settings']>;
@@ -140,7 +143,10 @@ export function settingsInput(form: SettingsForm): { settings: Settings; errors:
     qcEvery: required(form.qcEvery, 'settings.qcEvery', 'quality-control spacing'),
   };
   if (form.qualificationOn) settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
-  if (form.prolificCode.trim()) settings.prolific = { completionCode: form.prolificCode.trim() };
+  const completionCode = form.prolificCode.trim();
+  const screenOutCode = form.prolificScreenOutCode.trim();
+  if (completionCode) settings.prolific = { completionCode, ...(screenOutCode ? { screenOutCode } : {}) };
+  else if (screenOutCode) errors['settings.prolific'] = 'Prolific screen-out code: needs a completion code (the study link comes with it)';
   return { settings, errors };
 }
 

@@ -36,6 +36,13 @@ export function qualificationText(qualification: RaterMonitorRow['qualification'
   return `in progress (${counts})`;
 }
 
+/** Which Prolific code the rater was first given, and when (the server records the first showing). */
+export function completionText(completion: RaterMonitorRow['completion']): string {
+  if (!completion) return '–';
+  const when = new Date(completion.shownAt).toISOString().slice(0, 16).replace('T', ' ');
+  return `${completion.outcome === 'completed' ? 'completion code' : 'screen-out'}, ${when} UTC`;
+}
+
 /** Per-condition counts in the campaign's condition order: "k=0 3 · k=5 2". */
 export function conditionCells(conditions: readonly string[], seen: Record<string, number>): { condition: string; count: number }[] {
   return conditions.map((condition) => ({ condition, count: seen[condition] ?? 0 }));
