@@ -7,6 +7,7 @@ import type { TemplateSpec } from '../contract/templates';
 import type { ShownPair, ShownQuestion } from '../contract/types';
 import { showQuestions } from '../domain/templates';
 import { AppError, badFile } from '../util/errors';
+import { INPUT_PREFIX } from './mturk-format';
 import { PAIRS_KEY } from './shown-order';
 
 export interface ImportedShown {
@@ -33,7 +34,8 @@ function templateQuestions(template: TemplateSpec, payload: Record<string, unkno
   try {
     return showQuestions(template, payload, 0, 0);
   } catch (error) {
-    if (error instanceof AppError) throw new AppError('bad_file', `${where.file}: line ${where.line}: ${error.message}`, { file: where.file, line: where.line });
+    // showQuestions names the payload field ("item payload: options: ..."); the file has it as Input.<field>.
+    if (error instanceof AppError) throw new AppError('bad_file', `${where.file}: line ${where.line}: ${error.message.replace(/^item payload: /, INPUT_PREFIX)}`, { file: where.file, line: where.line });
     throw error;
   }
 }

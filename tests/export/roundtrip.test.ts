@@ -170,4 +170,15 @@ describe('a results file that does not record the order', () => {
     expect(() => importMturkResults(copy.db, { campaignName: 'bad', file: bad })).toThrow(`${bad}: line 3: Sightline.ShownOrder`);
     expect(databaseFingerprint(copy.db)).toBe(before);
   });
+
+  it('a row whose payload the template cannot show is bad_file naming the line and the Input column (found by the fuzz test)', async () => {
+    const original = makeProject();
+    const { campaignId } = ratedTemplateCampaign(original, 'concept-choice', 2);
+    const exported = (await exportTo(original, campaignId, 'mturk', 'Batch_results.csv')).path;
+    const bad = withCells(exported, 'Input.options', (text, row) => (row === 1 ? 'goldfish' : text));
+    const copy = makeProject();
+    const before = databaseFingerprint(copy.db);
+    expect(() => importMturkResults(copy.db, { campaignName: 'bad', file: bad })).toThrow(`${bad}: line 2: Input.options: expected an array of options for question concept`);
+    expect(databaseFingerprint(copy.db)).toBe(before);
+  });
 });
