@@ -27,7 +27,7 @@ const jsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n')
  * field where the import keeps the HIT id, and the item's id and position (an MTurk file has no
  * item order: items are numbered as their HITs first appear; the HIT id itself comes back).
  */
-function comparable(line: Record<string, unknown>) {
+function comparable(line: Record<string, unknown>): Record<string, unknown> {
   const { campaign: _campaign, leased_at, submitted_at, hidden, item_id: _id, item_position: _position, ...rest } = line;
   const { mturk_hit_id: _hit, ...hiddenRest } = hidden as Record<string, unknown>;
   const seconds = (iso: unknown) => String(iso).replace(/\.\d{3}Z$/, 'Z');
