@@ -53,8 +53,9 @@ export function csvLineSql(source: ExportSource, params: PathParams): ItemJoined
   );
   const after = concatSql(
     separated([
-      // Our own JSON (it starts with "{"): quoted, never a formula.
-      `'"' || replace(${SHOWN_ORDER_SQL}, '"', '""') || '"'`,
+      // Our own JSON (it starts with "{"): quoted, never a formula. An unknown order (JSON null,
+      // see shown-order.ts) is an empty cell: NULLIF makes the quoted text NULL, which concat() writes as ''.
+      `'"' || replace(NULLIF(${SHOWN_ORDER_SQL}, 'null'), '"', '""') || '"'`,
       'j.active_ms',
       isoSql('a.leased_at'),
       isoSql('j.submitted_at'),

@@ -7,16 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { QuestionSpec, TemplateSpec } from '../contract/templates';
-import type { Answer, AnswerValue, ShownQuestion } from '../contract/types';
-import { answerProblem, BUILTIN_TEMPLATES, builtinTemplate, showPairs, showQuestions } from '../domain/templates';
-import type { ShownRecord } from '../store/assignments';
-import { insertCampaign, type NewItem } from '../store/campaigns';
+import type { Answer, AnswerValue } from '../contract/types';
+import { answerProblem, BUILTIN_TEMPLATES, builtinTemplate } from '../domain/templates';
+import { insertSubmittedAssignment, type ShownRecord } from '../store/assignments';
+import { insertCampaign, itemIdsByPosition, type NewItem } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertSubmission } from '../store/judgements';
 import { insertRater } from '../store/raters';
 import { AppError, badFile } from '../util/errors';
 import { hashSeed } from '../util/random';
 import { restoreFormula } from './csv-cells';
+import { importedShown, SHOWN_ORDER_COLUMN } from './import-shown-order';
 import { ANSWER_PREFIX, HIDDEN_PREFIX, HIT_ID_FIELD, INPUT_PREFIX, parseMturkTime } from './mturk-format';
 import { decodeUtf8Strict } from '../util/utf8';
 
@@ -134,21 +135,6 @@ function answerValue(question: QuestionSpec, text: string, where: string, file: 
   return raw;
 }
 
-/** Puts each choice question's options in the recorded shown order (Sightline.ShownOrder), when the file has one. */
-function applyShownOrder(questions: ShownQuestion[], order: Record<string, unknown> | null): boolean {
-  if (!order) return false;
-  let applied = false;
-  for (const question of questions) {
-    const values = order[question.id];
-    if ((question.type !== 'choice' && question.type !== 'multi') || !Array.isArray(values)) continue;
-    const byValue = new Map(question.options.map((option) => [option.value, option]));
-    if (values.length !== question.options.length || values.some((value) => !byValue.has(String(value)))) continue;
-    question.options = values.map((value) => byValue.get(String(value))!);
-    applied = true;
-  }
-  return applied;
-}
-
 export function importMturkResults(db: Db, options: MturkImportOptions): MturkImportResult {
   const file = path.resolve(options.file);
   const bytes = fs.readFileSync(file);
@@ -200,6 +186,8 @@ export function importMturkResults(db: Db, options: MturkImportOptions): MturkIm
       },
     });
   }
+  const workerIds = [...new Set(body.map((entry) => at(entry, 'WorkerId')))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  for (const entry of body) if (!at(entry, 'WorkerId')) throw badFile(file, `line ${entry.info.lines}: WorkerId`, 'a worker id', 'an empty cell');
   const perHit = new Map<string, number>();
   for (const entry of body) perHit.set(at(entry, 'HITId'), (perHit.get(at(entry, 'HITId')) ?? 0) + 1);
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
@@ -218,29 +206,23 @@ export function importMturkResults(db: Db, options: MturkImportOptions): MturkIm
       },
       [...hits.values()].map((hit) => hit.item),
     );
-    const itemIds = db.prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position').pluck().all(campaignId) as number[];
-    const raters = new Map<string, { id: number; seed: number }>();
-    const insertAssignment = db.prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)");
+    const itemIds = itemIdsByPosition(db, campaignId);
+    // Raters in natural WorkerId order, so their pseudonyms do not depend on row order: a Sightline
+    // export (WorkerId = pseudonym R001, R002, ...) imports with the same pseudonyms and exports again byte for byte.
+    const raters = new Map<string, number>();
+    for (const workerId of workerIds) raters.set(workerId, insertRater(db, campaignId, workerId, hashSeed('mturk-import', options.campaignName), { mturk: { WorkerId: workerId } }).id);
     const seen = new Set<string>();
     for (const entry of body) {
       const line = entry.info.lines;
       const hitId = at(entry, 'HITId');
       const workerId = at(entry, 'WorkerId');
-      if (!workerId) throw badFile(file, `line ${line}: WorkerId`, 'a worker id', 'an empty cell');
       if (seen.has(`${hitId}\u0000${workerId}`)) throw badFile(file, `line ${line}`, `one row per worker per HIT`, `a second row for worker ${workerId} on HIT ${hitId}`);
       seen.add(`${hitId}\u0000${workerId}`);
-      let rater = raters.get(workerId);
-      if (!rater) {
-        const record = insertRater(db, campaignId, workerId, hashSeed('mturk-import', options.campaignName));
-        db.prepare('UPDATE raters SET source_json = ? WHERE id = ?').run(JSON.stringify({ mturk: { WorkerId: workerId } }), record.id);
-        raters.set(workerId, (rater = { id: record.id, seed: record.seed }));
-      }
       const hit = hits.get(hitId)!;
       const itemId = itemIds[hit.index];
-      const questions = showQuestions(template, hit.item.payload, rater.seed, itemId);
-      const orderText = at(entry, 'Sightline.ShownOrder');
-      const recordedOrder = orderText ? (cellValue(orderText) as Record<string, unknown>) : null;
-      const orderKnown = applyShownOrder(questions, recordedOrder && typeof recordedOrder === 'object' ? recordedOrder : null);
+      // What the worker saw is known only as far as the file says (Sightline.ShownOrder, our own
+      // export's column); the rest is recorded as unknown, never re-drawn (issue 11).
+      const { questions, pairs, orderUnknown } = importedShown(template, hit.item.payload, at(entry, SHOWN_ORDER_COLUMN).trim(), { file, line });
       const answer: Answer = {};
       for (const answerColumn of answerColumns) {
         const question = questionsById.get(questionFor.get(answerColumn)!)!;
@@ -260,15 +242,14 @@ export function importMturkResults(db: Db, options: MturkImportOptions): MturkIm
       const submitted = submittedAt ?? acceptedAt ?? 0;
       const accepted = acceptedAt ?? (Number.isFinite(workSeconds) ? submitted - workSeconds * 1000 : submitted);
       const activeMs = Math.round(1000 * (at(entry, 'Sightline.ActiveTimeInSeconds') !== '' && Number.isFinite(activeSeconds) ? activeSeconds : Number.isFinite(workSeconds) ? workSeconds : 0));
-      // What the worker saw is known only as far as the file says: the option order when it has
-      // Sightline.ShownOrder (our own export), otherwise the template's order, marked as not known.
-      const shown = {
+      const shown: ShownRecord = {
         questions,
-        pairs: showPairs(template, rater.seed, itemId),
-        source: { format: 'mturk', file: path.basename(file), line, HITId: hitId, AssignmentId: at(entry, 'AssignmentId') || undefined, orderKnown },
+        pairs,
+        ...(orderUnknown.length ? { orderUnknown } : {}),
+        source: { format: 'mturk', file: path.basename(file), line, HITId: hitId, AssignmentId: at(entry, 'AssignmentId') || undefined },
       };
-      const assignmentId = Number(insertAssignment.run(itemId, rater.id, JSON.stringify(shown), accepted, submitted).lastInsertRowid);
-      insertSubmission(db, { assignmentId, answer, shown: shown as ShownRecord, activeMs, now: submitted });
+      const assignmentId = insertSubmittedAssignment(db, { itemId, raterId: raters.get(workerId)!, shown, leasedAt: accepted, submittedAt: submitted });
+      insertSubmission(db, { assignmentId, answer, shown, activeMs, now: submitted });
     }
     return {
       campaignId,

@@ -7,7 +7,7 @@ import type { AtomicFile } from './atomic-output';
 import { CsvWriter, textCell, type Cell } from './csv-cells';
 import { ANSWER_PREFIX, HIDDEN_PREFIX, HIT_ID_FIELD, INPUT_PREFIX, MTURK_FIXED_COLUMNS, SIGHTLINE_COLUMNS, mturkTime } from './mturk-format';
 import type { ProgressMeter } from './progress';
-import { BoundedCache, iterateExportRows, raterLabel, shownOrder, type ExportSource, type ShownJson } from './source';
+import { BoundedCache, iterateExportRows, raterLabel, type ExportSource, type ShownJson } from './source';
 
 interface ShownWithSource extends ShownJson {
   source?: { AssignmentId?: string };
@@ -46,11 +46,14 @@ export async function writeMturk(source: ExportSource, file: AtomicFile, meter: 
       mturkTime(row.leased_at),
       mturkTime(row.submitted_at),
       // MTurk's WorkTimeInSeconds is wall time from accept to submit; active time is in Sightline.ActiveTimeInSeconds.
-      Math.max(0, Math.round((row.submitted_at - row.leased_at) / 1000)),
+      // The difference of the two whole-second times written beside it, so an import (which reads
+      // those times) exports the same value again.
+      Math.max(0, Math.floor(row.submitted_at / 1000) - Math.floor(row.leased_at / 1000)),
       ...item.inputs,
     ];
     for (const question of source.questions) cells.push(textCell(answer[question.id]));
-    cells.push(textCell(row.item_kind), textCell(row.condition), JSON.stringify(shownOrder(shown)), row.active_ms / 1000, ...item.hidden);
+    // An unknown order ("null", see shown-order.ts) is an empty cell, as MTurk's own files have none.
+    cells.push(textCell(row.item_kind), textCell(row.condition), row.shown_order === 'null' ? null : row.shown_order, row.active_ms / 1000, ...item.hidden);
     csv.row(cells);
     if (meter.tick()) await meter.pause();
   }

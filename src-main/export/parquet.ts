@@ -55,7 +55,7 @@ export function parquetColumns(source: ExportSource, params = new PathParams()):
       ),
     ),
     column('answer', 'STRING', 'the whole answer as JSON', 'j.answer_json', 'documents'),
-    column('shown_order', 'STRING', 'JSON: per choice question, option values in the order this rater saw them', SHOWN_ORDER_SQL, 'documents'),
+    column('shown_order', 'STRING', 'JSON: per choice question, option values in the order this rater saw them; null where an imported file did not record it', SHOWN_ORDER_SQL, 'documents'),
     ...(source.fullShown ? [column('shown', 'STRING', 'JSON: the questions exactly as shown to this rater', 'j.shown_json', 'documents')] : []),
     column('active_ms', 'INT32', "active time on the rater's screen, ms", 'j.active_ms'),
     column('leased_at', 'TIMESTAMP', 'when the item was handed to the rater (UTC)', 'a.leased_at'),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
 import { samplingOf } from '../store/features';
 import { listRatersForProvenance } from '../store/raters';
+import { unknownOrderJudgements } from '../store/judgements';
 import { appRoot } from '../util/paths';
 import { resolveStoredPath } from '../project/references';
 import type { ExportSource } from './source';
@@ -227,6 +228,7 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
     .get({ id: campaign.id }) as { items: number; raters: number; raters_with_judgements: number; undone: number };
   const raters = listRatersForProvenance(db, campaign.id);
   const settings = campaign.settings;
+  const unknownOrder = unknownOrderJudgements(db, campaign.id);
   return {
     generator: { app: 'Sightline', version: appVersion(), schema_version: schemaVersion(db) },
     exported_at: input.exportedAt.toISOString(),
@@ -273,7 +275,15 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
       'Every row carries `shown_order`: the option values of each choice question in the order this rater saw them (and, for pair ' +
       'displays, "@pairs": the fields left to right). With `payload` (what the rater was shown) and `campaign.questions` and ' +
       '`campaign.instructions` above, that is the rater\'s screen; exports made with fullShown (CLI --full-shown) also carry `shown`, ' +
-      'the questions exactly as rendered. `hidden` never reached the rater.',
+      'the questions exactly as rendered. `hidden` never reached the rater. Judgements imported from a results file that did not ' +
+      'record the order have `shown_order` null (an empty cell in CSV and MTurk files), or null for the parts it did not record ' +
+      '(e.g. "@pairs" from an export made before sides were recorded); see shown_order_unknown.',
+    // Issue 11: an unknown order is never replaced by an invented one; these are the judgements it concerns.
+    shown_order_unknown: {
+      judgements: unknownOrder.judgements,
+      partly_known: unknownOrder.partlyKnown,
+      judgement_ids: unknownOrder.ranges,
+    },
     ...input.extra,
   };
 }

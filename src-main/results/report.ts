@@ -14,6 +14,7 @@ import type {
   SteeringResults,
 } from '../contract/results';
 import type { QuestionSpec } from '../contract/types';
+import { pairSidesKnown } from '../export/shown-order';
 import { iterateExportRows, type ShownJson } from '../export/source';
 import { getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
@@ -41,9 +42,16 @@ interface LoadedJudgement {
   activeMs: number;
 }
 
-function loadJudgements(db: Db, campaignId: number): LoadedJudgement[] {
+interface LoadedJudgements {
+  judgements: LoadedJudgement[];
+  /** Left/right answers left out because the sides they name were not recorded (imports). */
+  unknownSides: number;
+}
+
+function loadJudgements(db: Db, campaignId: number): LoadedJudgements {
   const hiddenByItem = new Map<number, Record<string, unknown>>();
   const out: LoadedJudgement[] = [];
+  const counter = { unknownSides: 0 };
   for (const row of iterateExportRows(db, campaignId)) {
     let hidden = hiddenByItem.get(row.item_id);
     if (!hidden) hiddenByItem.set(row.item_id, (hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {}));
@@ -55,11 +63,11 @@ function loadJudgements(db: Db, campaignId: number): LoadedJudgement[] {
       itemKind: row.item_kind,
       hidden,
       rater: row.rater_pseudonym,
-      answer: unswapPairAnswers(answer, shown),
+      answer: unswapPairAnswers(answer, shown, counter),
       activeMs: row.active_ms,
     });
   }
-  return out;
+  return { judgements: out, unknownSides: counter.unknownSides };
 }
 
 /**
@@ -67,7 +75,14 @@ function loadJudgements(db: Db, campaignId: number): LoadedJudgement[] {
  * another may mean different texts. With one pair display, left/right answers are turned back into
  * the field shown on that side (e.g. "a" / "b") before anything is compared or aggregated.
  */
-function unswapPairAnswers(answer: Record<string, unknown>, shown: ShownJson | null): Record<string, unknown> {
+function unswapPairAnswers(answer: Record<string, unknown>, shown: ShownJson | null, counter: { unknownSides: number }): Record<string, unknown> {
+  if (!pairSidesKnown(shown)) {
+    // An imported judgement whose file did not record the sides (issue 11): "left" names no text,
+    // so it is left out rather than mapped through a guessed side; a tie still counts.
+    const sided = Object.values(answer).some((value) => value === 'left' || value === 'right');
+    if (sided) counter.unknownSides++;
+    return sided ? Object.fromEntries(Object.entries(answer).map(([key, value]) => [key, value === 'left' || value === 'right' ? null : value])) : answer;
+  }
   const pair = shown?.pairs?.length === 1 ? shown.pairs[0] : null;
   if (!pair) return answer;
   const [left, right] = pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]];
@@ -247,8 +262,11 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   const seed = options.bootstrap?.seed ?? campaign.seed;
   const replicates = options.bootstrap?.replicates ?? 1000;
   const questions = campaign.template.questions;
-  const judgements = loadJudgements(db, campaignId);
+  const { judgements, unknownSides } = loadJudgements(db, campaignId);
   const notes: string[] = [];
+  if (unknownSides > 0) {
+    notes.push(`${unknownSides} judgement(s) answer left or right on a pair whose sides the imported file did not record; those answers are left out of agreement and labels.`);
+  }
   const itemCount = db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
   const positions = new Map(judgements.map((judgement) => [judgement.itemId, judgement.itemPosition]));
   const excluded = judgements.filter((judgement) => !AGREEMENT_KINDS.has(judgement.itemKind)).length;

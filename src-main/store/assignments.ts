@@ -11,6 +11,10 @@ export interface ShownRecord {
   highlights?: boolean;
   /** Whether any text was cut short for display (Sightline shows texts whole). */
   truncated?: boolean;
+  /** Imported judgements only: the parts of the order the results file did not record (export/shown-order.ts). */
+  orderUnknown?: string[];
+  /** Imported judgements only: where the row came from. */
+  source?: Record<string, unknown>;
 }
 
 export interface AssignmentRecord {
@@ -194,6 +198,14 @@ export function insertLease(db: Db, itemId: number, raterId: number, shown: Show
     .prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'leased', ?, ?, ?)")
     .run(itemId, raterId, JSON.stringify(shown), now, expiresAt);
   adjustHolders(db, itemId, 1);
+  return Number(lastInsertRowid);
+}
+
+/** An assignment that was already answered elsewhere (an imported results row): submitted, never leased here. */
+export function insertSubmittedAssignment(db: Db, args: { itemId: number; raterId: number; shown: ShownRecord; leasedAt: number; submittedAt: number }): number {
+  const { lastInsertRowid } = db
+    .prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)")
+    .run(args.itemId, args.raterId, JSON.stringify(args.shown), args.leasedAt, args.submittedAt);
   return Number(lastInsertRowid);
 }
 

@@ -167,3 +167,8 @@ export function getItemPayload(db: Db, itemId: number): ItemRecord {
   if (!row) throw new AppError('not_found', `item ${itemId}: no such item`);
   return { id: row.id, campaignId: row.campaign_id, position: row.position, kind: row.kind, payload: parseJson(row.payload_json, 'items.payload_json') };
 }
+
+/** A campaign's item ids in position order. */
+export function itemIdsByPosition(db: Db, campaignId: number): number[] {
+  return db.prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position').pluck().all(campaignId) as number[];
+}
