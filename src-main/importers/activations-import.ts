@@ -1,15 +1,17 @@
 // `import-activations` for dense shards described by a sidecar: validate everything first (sidecar
-// against each shard's header, segments against documents, images present), hash the shards, then
+// against each shard's header, segments against documents and each other (sidecar-layout.ts), images
+// regular files with sane headers, content rows finite), hash the shards, then
 // write the corpus, documents, media and shard references in one transaction. A bad input writes nothing.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Project } from '../project/project';
 import { hashFile } from '../engine/formats/hashing';
 import { badFile } from '../util/errors';
-import { segmentRowCount, type StoredSegment } from '../mining/layout';
+import type { StoredSegment } from '../mining/layout';
 import { insertCorpus, insertDocument, insertShard } from './corpus-store';
 import { readDenseShardHeader, type DenseShardHeader } from './dense-shard';
-import { checkSegment, readSidecar, type SidecarDocument } from './sidecar';
+import { readSidecar, type SidecarDocument } from './sidecar';
+import { SidecarLayoutChecker, type ShardLayout } from './sidecar-layout';
+import { scanDenseShard } from './shard-scan';
 import { readImage } from './images';
 
 export interface ImportActivationsResult {
@@ -26,39 +28,32 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
   const file = path.basename(sidecarFile);
   const base = path.dirname(sidecarFile);
   const sidecar = readSidecar(sidecarFile);
-  const docs = new Map<string, SidecarDocument>(sidecar.documents.map((d) => [d.id, d]));
+  const layouts = new SidecarLayoutChecker(file, sidecar);
 
-  const shards: { path: string; header: DenseShardHeader; segments: typeof sidecar.shards[number]['segments'] }[] = [];
+  const shards: { path: string; header: DenseShardHeader; layout: ShardLayout }[] = [];
   let rows = 0;
   let contentRows = 0;
   sidecar.shards.forEach((shard, i) => {
     const shardPath = path.resolve(base, shard.path);
-    if (!fs.existsSync(shardPath)) throw badFile(file, `shards[${i}].path`, 'an existing shard file (relative to the sidecar)', shard.path);
-    const header = readDenseShardHeader(shardPath, shard.tensor, `shards[${i}]`);
+    const header = readDenseShardHeader(shardPath, shard.tensor, { file, field: `shards[${i}].path` }, `shards[${i}]`);
     const shardName = path.basename(shardPath);
     if (header.shape[1] !== sidecar.d_in) {
       throw badFile(shardName, 'shape', `[n_tokens, ${sidecar.d_in}] (${file} says d_in ${sidecar.d_in})`, `[${header.shape.join(', ')}]`);
     }
-    let shardRows = 0;
-    shard.segments.forEach((s, j) => {
-      const n = checkSegment(file, `shards[${i}].segments[${j}]`, s, docs.get(s.document));
-      shardRows += n;
-      if (s.kind === 'text') contentRows += n;
-      if (s.kind === 'image') contentRows += n - (s.newline ? docs.get(s.document)!.tiles![s.tile].rows : 0);
-    });
-    if (shardRows !== header.shape[0]) {
-      throw badFile(file, `shards[${i}].segments`, `${header.shape[0]} rows in total (the rows of ${shardName})`, `${shardRows} rows`);
+    const layout = layouts.addShard(i, shardName, shard.segments);
+    if (layout.rows !== header.shape[0]) {
+      throw badFile(file, `shards[${i}].segments`, `${header.shape[0]} rows in total (the rows of ${shardName})`, `${layout.rows} rows`);
     }
-    rows += shardRows;
-    shards.push({ path: shardPath, header, segments: shard.segments });
+    rows += layout.rows;
+    contentRows += layout.contentRows;
+    shards.push({ path: shardPath, header, layout });
   });
 
-  const images = new Map<string, ReturnType<typeof readImage>>();
-  sidecar.documents.forEach((d, i) => {
-    if (d.image) images.set(d.id, readImage(path.resolve(base, d.image), file, `documents[${i}].image`));
-  });
-  const hashes: { size: number; sha256: string }[] = [];
-  for (const s of shards) hashes.push(await hashFile(s.path));
+  // Images are checked here and read again in the transaction, so only one is in memory at a time.
+  const imagePath = (d: SidecarDocument) => path.resolve(base, d.image!);
+  sidecar.documents.forEach((d, i) => d.image && readImage(imagePath(d), file, `documents[${i}].image`));
+  // One read per shard: its sha256, and every content row checked finite (shard-scan.ts says why).
+  const hashes = shards.map((s) => scanDenseShard(s.path, s.header, s.layout.runs));
   const sidecarHash = await hashFile(sidecarFile);
 
   const name = corpusName ?? path.basename(base);
@@ -71,24 +66,15 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
       layer: sidecar.layer ?? null,
       hookPoint: sidecar.hook_point ?? null,
     });
-    const docIds = new Map<string, number>();
-    for (const d of sidecar.documents) {
-      const image = images.get(d.id);
+    const docIds = sidecar.documents.map((d, i) => {
+      const image = d.image ? readImage(imagePath(d), file, `documents[${i}].image`) : undefined;
       const media = image ? project.media.put(image.bytes, image.mime, { width: image.width, height: image.height }, path.basename(d.image!)) : undefined;
       const kind = media && d.tokens ? 'multimodal' : media ? 'image' : 'text';
       const meta = { ...(d.meta ?? {}), ...(d.tiles ? { tiles: d.tiles } : {}) };
-      docIds.set(d.id, insertDocument(project.db, id, { externalId: d.id, kind, text: d.text ?? (d.tokens ? d.tokens.join('') : null), tokens: d.tokens ?? null, mediaSha256: media?.sha256 ?? null, meta }));
-    }
+      return insertDocument(project.db, id, { externalId: d.id, kind, text: d.text ?? (d.tokens ? d.tokens.join('') : null), tokens: d.tokens ?? null, mediaSha256: media?.sha256 ?? null, meta });
+    });
     shards.forEach((s, i) => {
-      const segments: StoredSegment[] = s.segments.map((seg) => {
-        const doc = docIds.get(seg.document)!;
-        if (seg.kind === 'image') {
-          const grid = docs.get(seg.document)!.tiles![seg.tile];
-          return { doc, kind: 'image', tile: seg.tile, rows: grid.rows, cols: grid.cols, newline: seg.newline };
-        }
-        return seg.kind === 'text' ? { doc, kind: 'text', start: seg.start, count: seg.count } : { doc, kind: 'special', count: seg.count };
-      });
-      const n = segments.reduce((a, seg) => a + segmentRowCount(seg), 0);
+      const segments: StoredSegment[] = s.layout.segments.map((seg) => ({ ...seg, doc: docIds[seg.doc] }));
       insertShard(project, id, {
         ordinal: i,
         kind: 'dense',
@@ -99,7 +85,7 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
         dtype: s.header.dtype,
         shape: s.header.shape,
         dataOffset: s.header.dataOffset,
-        rows: n,
+        rows: s.layout.rows,
         layout: { segments },
       });
     });

@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hashFile } from '../engine/formats/hashing';
-import { INT_DTYPE_BYTES, openSafetensors, type SafetensorsFile } from '../engine/formats/safetensors';
+import { INT_DTYPE_BYTES, type SafetensorsFile } from '../engine/formats/safetensors';
 import type { Project } from '../project/project';
 import { AppError, badFile } from '../util/errors';
 import { toStoredPath } from '../project/references';
 import { insertCorpus, insertDocument, insertShard } from './corpus-store';
 import type { ImportActivationsResult } from './activations-import';
+import { openDelphiSplit, readDelphiSplit } from '../mining/delphi-reader';
 
 const SPLIT = /^(\d+)_(\d+)\.safetensors$/;
 
@@ -40,37 +41,55 @@ export function readIntTensor(st: SafetensorsFile, name: string): Float64Array {
   return out;
 }
 
-export async function importDelphiCache(project: Project, dir: string, corpusName?: string, saeName?: string): Promise<ImportActivationsResult> {
-  const folder = path.resolve(dir);
+/** Latents are Int32 in mining (the reader's chunks, the accumulators' feature ids). */
+const MAX_LATENT = 2 ** 31 - 1;
+
+interface Split {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The folder's splits in latent order; their ranges must not run backwards or overlap (a latent counted twice). */
+function listSplits(folder: string): Split[] {
   const splits = fs
     .readdirSync(folder)
     .map((name) => ({ name, m: SPLIT.exec(name) }))
     .filter((s) => s.m)
     .map((s) => ({ name: s.name, start: Number(s.m![1]), end: Number(s.m![2]) }))
-    .sort((a, b) => a.start - b.start);
+    .sort((a, b) => a.start - b.start || a.end - b.end);
   if (splits.length === 0) throw badFile(path.basename(folder), '(folder)', 'delphi splits named <start>_<end>.safetensors');
+  splits.forEach((split, i) => {
+    if (split.start > split.end) throw badFile(split.name, '(file name)', 'start <= end (latents start … end, end inclusive)', `${split.start} > ${split.end}`);
+    if (split.end > MAX_LATENT) throw badFile(split.name, '(file name)', `latents below 2^31`, `${split.end}`);
+    const previous = splits[i - 1];
+    if (previous && split.start <= previous.end) {
+      throw badFile(split.name, '(file name)', `latents starting after ${previous.end} (${previous.name} ends there)`, `${split.start}`);
+    }
+  });
+  return splits;
+}
+
+export async function importDelphiCache(project: Project, dir: string, corpusName?: string, saeName?: string): Promise<ImportActivationsResult> {
+  const folder = path.resolve(dir);
+  const splits = listSplits(folder);
   const width = splits[splits.length - 1].end + 1;
   let tokens: Float64Array | undefined;
   let tokenShape: number[] = [];
-  const shards: { file: string; split: { start: number; end: number }; loc: { shape: number[] }; act: { dtype: string }; hash: { size: number; sha256: string } }[] = [];
+  let tokensFrom = '';
+  const shards: { file: string; split: Split; loc: { shape: number[] }; act: { dtype: string }; hash: { size: number; sha256: string } }[] = [];
   for (const split of splits) {
     const file = path.join(folder, split.name);
-    const st = openSafetensors(file, { allowIntegers: true });
-    const loc = st.tensors.get('locations');
-    const act = st.tensors.get('activations');
-    if (!loc || loc.shape.length !== 2 || loc.shape[1] !== 3) throw badFile(split.name, 'locations', 'shape [N, 3] (batch, position, latent)', loc ? `[${loc.shape.join(', ')}]` : 'missing');
-    if (!act || act.shape.length !== 1 || act.shape[0] !== loc.shape[0]) throw badFile(split.name, 'activations', `shape [${loc.shape[0]}] (one per location)`, act ? `[${act.shape.join(', ')}]` : 'missing');
-    const tok = st.tensors.get('tokens');
-    if (!tok || tok.shape.length !== 2) throw badFile(split.name, 'tokens', 'shape [n_sequences, seq_len] (cache saved with save_tokens)', tok ? `[${tok.shape.join(', ')}]` : 'missing');
-    if (!tokens) (tokens = readIntTensor(st, 'tokens')), (tokenShape = tok.shape);
-    else if (tok.shape.join() !== tokenShape.join()) throw badFile(split.name, 'tokens', `shape [${tokenShape.join(', ')}] like the other splits`, `[${tok.shape.join(', ')}]`);
-    const locations = readIntTensor(st, 'locations');
-    for (let i = 0; i < locations.length; i += 3) {
-      const [b, p, l] = [locations[i], locations[i + 1], locations[i + 2]];
-      if (b >= tokenShape[0] || p >= tokenShape[1] || l > split.end - split.start) {
-        throw badFile(split.name, `locations[${i / 3}]`, `batch < ${tokenShape[0]}, position < ${tokenShape[1]}, latent <= ${split.end - split.start}`, `(${b}, ${p}, ${l})`);
-      }
+    const { st, locations: loc, activations: act, tokens: tok } = openDelphiSplit(file);
+    if (!tok || tok.shape.length !== 2 || tok.shape[0] < 1 || tok.shape[1] < 1) {
+      throw badFile(split.name, 'tokens', 'shape [n_sequences, seq_len], both at least 1 (cache saved with save_tokens)', tok ? `[${tok.shape.join(', ')}]` : 'missing');
     }
+    const ids = readIntTensor(st, 'tokens');
+    if (!tokens) (tokens = ids), (tokenShape = tok.shape), (tokensFrom = split.name);
+    else if (tok.shape.join() !== tokenShape.join()) throw badFile(split.name, 'tokens', `shape [${tokenShape.join(', ')}] like the other splits`, `[${tok.shape.join(', ')}]`);
+    else if (ids.some((t, i) => t !== tokens![i])) throw badFile(split.name, 'tokens', `the same token ids as ${tokensFrom}`, 'other ids');
+    // One streaming pass checks every location and activation (readDelphiSplit throws on the first bad one).
+    for (const chunk of readDelphiSplit(file, { sequences: tokenShape[0], seqLen: tokenShape[1], latents: split.end - split.start + 1 })) void chunk;
     shards.push({ file, split, loc, act, hash: await hashFile(file) });
   }
   const [nSeq, seqLen] = tokenShape;

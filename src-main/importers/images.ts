@@ -1,35 +1,21 @@
-// Reading an image named by a sidecar: bytes, mime from the signature, and size from the header
-// (PNG IHDR, JPEG SOFn) so the media row records width and height without decoding pixels.
-import fs from 'node:fs';
+// Reading an image named by a sidecar: only a regular file, at most MAX_IMAGE_BYTES, whose header
+// (image-header.ts) gives its type and dimensions within MAX_IMAGE_SIDE; the media row records them
+// without decoding pixels. Issue 11: an `image` of /dev/zero once grew the import to 6 GB.
 import path from 'node:path';
-import { badFile } from '../util/errors';
+import { readRegularFile } from '../util/regular-file';
+import { readImageHeader, type ImageHeader } from './image-header';
 
-export interface ImageFile {
+export { MAX_IMAGE_SIDE } from './image-header';
+
+/** Largest image file accepted (bytes): a 16384-pixel-wide PNG of a photo is well under this. */
+export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+export interface ImageFile extends ImageHeader {
   bytes: Buffer;
-  mime: string;
-  width?: number;
-  height?: number;
 }
 
+/** `sidecar` and `field` name where the image was named, for errors about the path itself. */
 export function readImage(file: string, sidecar: string, field: string): ImageFile {
-  if (!fs.existsSync(file)) throw badFile(sidecar, field, 'an existing image file (relative to the sidecar)', file);
-  const bytes = fs.readFileSync(file);
-  if (bytes.length >= 24 && bytes.readUInt32BE(0) === 0x89504e47) {
-    return { bytes, mime: 'image/png', width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-  }
-  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) return { bytes, mime: 'image/jpeg', ...jpegSize(bytes) };
-  if (bytes.length >= 12 && bytes.toString('ascii', 0, 4) === 'RIFF' && bytes.toString('ascii', 8, 12) === 'WEBP') return { bytes, mime: 'image/webp' };
-  throw badFile(path.basename(file), '(signature)', 'a PNG, JPEG or WebP image');
-}
-
-function jpegSize(b: Buffer): { width?: number; height?: number } {
-  let i = 2;
-  while (i + 9 < b.length) {
-    if (b[i] !== 0xff) return {};
-    const marker = b[i + 1];
-    const length = b.readUInt16BE(i + 2);
-    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) return { height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
-    i += 2 + length;
-  }
-  return {};
+  const bytes = readRegularFile(file, { file: sidecar, field, maxBytes: MAX_IMAGE_BYTES });
+  return { bytes, ...readImageHeader(bytes, path.basename(file)) };
 }

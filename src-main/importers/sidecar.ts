@@ -2,12 +2,23 @@
 // documents (tokens and/or an image with its tile grids) and, per shard, the row segments that say
 // what each row of the shard is. Parsed with zod; then cross-checked so that every disagreement names
 // the file, the field and what was expected.
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { badFile } from '../util/errors';
+import { readRegularFile } from '../util/regular-file';
 
-const tile = z.object({ rows: z.number().int().positive(), cols: z.number().int().positive() }).strict();
+/**
+ * Largest sidecar accepted (bytes). It is parsed whole, and V8 strings stop at about 512 MiB; a
+ * sidecar of a million documents of 100 tokens is about 1/3 of this.
+ */
+export const MAX_SIDECAR_BYTES = 256 * 1024 * 1024;
+/** Patch rows or columns of one tile: LLaVA-NeXT's merged anyres map is at most 48 x 96. */
+export const MAX_TILE_SIDE = 4096;
+/** Tiles of one document (mining numbers them in 16 bits). */
+export const MAX_TILES = 65536;
+
+const side = z.number().int().positive().max(MAX_TILE_SIDE);
+const tile = z.object({ rows: side, cols: side }).strict();
 
 const documentSchema = z
   .object({
@@ -16,7 +27,7 @@ const documentSchema = z
     tokens: z.array(z.string()).optional(),
     image: z.string().min(1).optional(),
     /** tile 0 is the base image grid (LLaVA-NeXT: 24x24); further tiles are anyres crops */
-    tiles: z.array(tile).optional(),
+    tiles: z.array(tile).max(MAX_TILES).optional(),
     meta: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
@@ -53,9 +64,10 @@ export type SidecarSegment = z.infer<typeof segmentSchema>;
 
 export function readSidecar(file: string): Sidecar {
   const name = path.basename(file);
+  const bytes = readRegularFile(file, { file: name, field: '(file)', maxBytes: MAX_SIDECAR_BYTES });
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw badFile(name, '(whole file)', 'valid JSON', (error as Error).message);
   }
@@ -78,20 +90,4 @@ function checkDocuments(file: string, sidecar: Sidecar): void {
     if (!doc.tokens && !doc.image && doc.text === undefined) throw badFile(file, `documents[${i}]`, 'tokens, text or an image');
     if (doc.tiles && !doc.image) throw badFile(file, `documents[${i}].tiles`, 'an image for the tiles to belong to');
   });
-}
-
-/** Rows a segment covers, validated against its document; `where` names the segment in errors. */
-export function checkSegment(file: string, where: string, s: SidecarSegment, doc: SidecarDocument | undefined): number {
-  if (!doc) throw badFile(file, `${where}.document`, 'the id of a document in "documents"', JSON.stringify(s.document));
-  if (s.kind === 'text') {
-    const n = doc.tokens?.length ?? 0;
-    if (s.start + s.count > n) {
-      throw badFile(file, `${where}.start`, `token positions within document "${doc.id}" (${n} tokens)`, `${s.start}..${s.start + s.count - 1}`);
-    }
-    return s.count;
-  }
-  if (s.kind === 'special') return s.count;
-  const grid = doc.tiles?.[s.tile];
-  if (!grid) throw badFile(file, `${where}.tile`, `a tile index below ${doc.tiles?.length ?? 0} (the tiles of document "${doc.id}")`, `${s.tile}`);
-  return grid.rows * (grid.cols + (s.newline ? 1 : 0));
 }

@@ -11,7 +11,7 @@ import type { Project } from '../project/project';
 import { encodeActs } from '../store/acts-json';
 import { AppError } from '../util/errors';
 import { FeatureAccumulators } from './accumulators';
-import { readDelphiSplit } from './delphi-reader';
+import { readDelphiSplit, type DelphiBounds } from './delphi-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type FillExamples, type WriteStepListener, type WrittenResults } from './write-results';
 
@@ -53,6 +53,12 @@ function layoutOf(corpus: CorpusRecord, i: number): DelphiLayout {
   return l;
 }
 
+/** What split i's locations may point at; the reader refuses the rest (the file may have changed since import). */
+function boundsOf(corpus: CorpusRecord, i: number): DelphiBounds {
+  const l = layoutOf(corpus, i);
+  return { sequences: l.sequences, seqLen: l.seqLen, latents: l.latentEnd - l.latentStart + 1 };
+}
+
 /** documents.id of each delphi sequence, in sequence order (the importer inserts them in order). */
 function sequenceDocuments(project: Project, corpus: CorpusRecord, sequences: number): Int32Array {
   const ids = project.db.prepare('SELECT id FROM documents WHERE corpus_id = ? ORDER BY id').pluck().all(corpus.id) as number[];
@@ -89,7 +95,7 @@ export async function mineDelphi(project: Project, sae: SaeRecord, corpus: Corpu
       let done = corpus.shards.slice(0, from).reduce((n, s) => n + s.rows, 0);
       for (let i = from; i < corpus.shards.length; i++) {
         const start = layoutOf(corpus, i).latentStart;
-        for (const c of readDelphiSplit(corpus.shards[i].path)) {
+        for (const c of readDelphiSplit(corpus.shards[i].path, boundsOf(corpus, i))) {
           for (let j = 0; j < c.n; j++) {
             const v = c.value[j];
             if (!(v > 0)) continue;
@@ -176,7 +182,7 @@ async function collectExamples(
   for (let i = 0; i < corpus.shards.length; i++) {
     checkCancelled();
     const start = layoutOf(corpus, i).latentStart;
-    for (const c of readDelphiSplit(corpus.shards[i].path)) {
+    for (const c of readDelphiSplit(corpus.shards[i].path, boundsOf(corpus, i))) {
       for (let j = 0; j < c.n; j++) {
         const v = c.value[j];
         if (!(v > 0)) continue;

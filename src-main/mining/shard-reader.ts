@@ -3,7 +3,8 @@
 // Special rows (image-newline, separators) are skipped here, so they are never encoded.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ShardRecord } from '../importers/corpus-store';
-import { AppError } from '../util/errors';
+import { basename } from 'node:path';
+import { AppError, badFile } from '../util/errors';
 import { expandSegments, ROW_SPECIAL, type RowMap } from './layout';
 
 let f16Table: Float32Array | undefined;
@@ -59,21 +60,36 @@ export class DenseShardReader {
   readRun(start: number, end: number, out: Float32Array, at: number): void {
     const count = end - start;
     const position = this.shard.dataOffset + start * this.rowBytes;
+    const dst = out.subarray(at * this.dIn, (at + count) * this.dIn);
     if (this.shard.dtype === 'F32') {
-      readFully(this.fd, new Uint8Array(out.buffer, out.byteOffset + at * this.dIn * 4, count * this.rowBytes), position, this.shard.path);
+      readFully(this.fd, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength), position, this.shard.path);
+      this.checkFinite(dst, start);
       return;
     }
     if (this.scratch.byteLength < count * this.rowBytes) this.scratch = new Uint8Array(count * this.rowBytes);
     const raw = this.scratch.subarray(0, count * this.rowBytes);
     readFully(this.fd, raw, position, this.shard.path);
     const u16 = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
-    const dst = out.subarray(at * this.dIn, (at + count) * this.dIn);
     if (this.shard.dtype === 'F16') {
       const t = halfTable();
       for (let i = 0; i < u16.length; i++) dst[i] = t[u16[i]];
     } else {
       const bits = new Uint32Array(dst.buffer, dst.byteOffset, dst.length);
       for (let i = 0; i < u16.length; i++) bits[i] = u16[i] << 16;
+    }
+    this.checkFinite(dst, start);
+  }
+
+  /**
+   * Import refused non-finite content rows, but a shard can change after import (same size passes the
+   * presence check): a NaN here would reach the encoder and fail the write on a NOT NULL column, so
+   * the job fails now, naming the row (issue 11).
+   */
+  private checkFinite(rows: Float32Array, firstRow: number): void {
+    for (let i = 0; i < rows.length; i++) {
+      const v = rows[i];
+      if (v - v === 0) continue; // finite (NaN and ±Infinity give NaN)
+      throw badFile(basename(this.shard.path), `rows[${firstRow + Math.floor(i / this.dIn)}]`, 'finite activations', `${v} in column ${i % this.dIn}`);
     }
   }
 

@@ -31,8 +31,12 @@ function rawSafetensors(file: string, tensors: Raw[]): void {
   fs.writeFileSync(file, Buffer.concat([len, Buffer.from(json), ...tensors.map((t) => Buffer.from(t.bytes))]));
 }
 
-/** A cache of two splits (latents 0-7 and 8-15); every value is distinct and exact in F16. */
-export function writeDelphiCache(dir: string): Firing[] {
+/**
+ * A cache of two splits (latents 0-7 and 8-15); every value is distinct and exact in F16. `tamper`
+ * may edit a split's flat (sequence, position, latent - start) triples and activations in place
+ * before they are written (same length, so the file keeps its size), to make bad caches.
+ */
+export function writeDelphiCache(dir: string, options: { tamper?: (start: number, loc: number[], act: number[]) => void } = {}): Firing[] {
   fs.mkdirSync(dir, { recursive: true });
   const firings: Firing[] = [];
   let state = 7;
@@ -50,9 +54,11 @@ export function writeDelphiCache(dir: string): Firing[] {
     // one zero activation: stored, but not a firing
     const stored = [...here, { b: 0, p: 0, latent: start, v: 0 }];
     const loc = stored.flatMap((f) => [f.b, f.p, f.latent - start]);
+    const act = stored.map((f) => f.v);
+    options.tamper?.(start, loc, act);
     const locBytes = locDtype === 'I64' ? new Uint8Array(BigInt64Array.from(loc.map(BigInt)).buffer) : new Uint8Array(Uint16Array.from(loc).buffer);
     const actBytes =
-      actDtype === 'F32' ? new Uint8Array(Float32Array.from(stored.map((f) => f.v)).buffer) : new Uint8Array(Uint16Array.from(stored.map((f) => f32ToF16Bits(f.v))).buffer);
+      actDtype === 'F32' ? new Uint8Array(Float32Array.from(act).buffer) : new Uint8Array(Uint16Array.from(act.map((v) => f32ToF16Bits(v))).buffer);
     rawSafetensors(path.join(dir, `${start}_${end}.safetensors`), [
       { name: 'locations', dtype: locDtype, shape: [stored.length, 3], bytes: locBytes },
       { name: 'activations', dtype: actDtype, shape: [stored.length], bytes: actBytes },
