@@ -3,6 +3,16 @@ import { importDelphiCache } from '../../importers/delphi-import';
 import { importDenseActivations } from '../../importers/activations-import';
 import { withProject } from '../project-session';
 import { stringOption, type Command } from '../command';
+import { AppError } from '../../util/errors';
+
+/** A delphi cache is a folder, a sidecar a file; a path that is neither is the user's typo, not a crash. */
+function isFolder(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    throw new AppError('not_found', `--path: ${path}: no such file or folder (expected a sidecar JSON or a delphi cache folder)`, { path });
+  }
+}
 
 export const importActivationsCommand: Command = {
   name: 'import-activations',
@@ -18,7 +28,7 @@ export const importActivationsCommand: Command = {
     const path = stringOption(options, 'path');
     const corpus = options.corpus === undefined ? undefined : stringOption(options, 'corpus');
     const result = await withProject(stringOption(options, 'project'), (project) =>
-      fs.statSync(path).isDirectory()
+      isFolder(path)
         ? importDelphiCache(project, path, corpus, options.sae === undefined ? undefined : stringOption(options, 'sae'))
         : importDenseActivations(project, path, corpus),
     );
