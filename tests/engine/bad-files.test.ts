@@ -178,6 +178,7 @@ describe('format detection', () => {
 
   it('a wrong --format override fails with a bad_file naming the missing file content', async () => {
     const dir = f.writeSaeLensDir(join(f.tempDir(), 'a'), f.randomSae('relu', 16, 64));
-    await expect(loadSae(dir, { format: 'sparsify' })).rejects.toThrow(/ENOENT|sae\.safetensors/);
+    const e = await badFile(loadSae(dir, { format: 'sparsify' }));
+    expect(e.message).toMatch(/^sae\.safetensors: \(file\): expected a safetensors file at .*sae\.safetensors, found none/);
   });
 });

@@ -60,6 +60,7 @@ function source(project: Project, options: ParsedOptions): CreateCampaignInput['
   const from = options.from as string | undefined;
   if (items) {
     const mapping = options.mapping ? readMappingFile(String(options.mapping)) : undefined;
+    if (!fs.existsSync(items)) throw new AppError('not_found', `--items ${items}: no such file`);
     // Decode strictly here: a file that is not UTF-8 is refused with its line and byte offset.
     const text = decodeUtf8Strict(fs.readFileSync(path.resolve(items)), items);
     return { kind: 'file', fileName: items, text, mapping };

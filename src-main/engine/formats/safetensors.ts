@@ -1,6 +1,6 @@
 // safetensors: 8-byte little-endian header length, a JSON header, then the data region.
 // https://github.com/huggingface/safetensors#format
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { badFile } from '../../util/errors.js';
 import { firstInvalidUtf8 } from '../../util/utf8.js';
@@ -42,6 +42,8 @@ export const INT_DTYPE_BYTES: Record<string, number> = { U8: 1, I8: 1, U16: 2, I
 
 export function openSafetensors(path: string, options: { allowIntegers?: boolean } = {}): SafetensorsFile {
   const file = basename(path);
+  // A folder read with the wrong --format lacks the file: say which, rather than a bare ENOENT.
+  if (!existsSync(path)) throw badFile(file, '(file)', `a safetensors file at ${path}`, 'none');
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
