@@ -248,6 +248,8 @@ interface Layout {
   format: 'saelens' | 'sparsify';
   weightsFile: string;
   write(dir: string): void;
+  /** A tensor the reader takes from another when the file lacks it. */
+  tied?: Record<string, string>;
   /** The loaded SAE's arrays, as the tensors the file stores them in (undoing sparsify's transpose). */
   stored(weights: SaeWeights): Record<string, Float32Array>;
 }
@@ -265,6 +267,7 @@ const LAYOUTS: Record<'saelens' | 'sparsify', Layout> = {
     format: 'sparsify',
     weightsFile: 'sae.safetensors',
     write: (dir) => f.writeSparsifyDir(dir, SAE),
+    tied: { W_dec: 'encoder.weight' },
     // sparsify stores the encoder as nn.Linear: [d_sae, d_in].
     stored: (w) => ({ 'encoder.weight': f.transposeRaw(w.W_enc, w.dIn, w.dSae), 'encoder.bias': w.b_enc, W_dec: w.W_dec, b_dec: w.b_dec }),
   },
@@ -294,8 +297,11 @@ async function checkReadBack(label: string, layout: Layout, dir: string, baseWei
   const loaded = await loadSae(record.path, loadOptionsOf(record));
   checkSaeHashes(record, loaded.source.files);
   for (const [name, array] of Object.entries(layout.stored(loaded))) {
-    const entry = entries[name];
-    const baseShape = base[name].shape as number[];
+    // sparsify ties the decoder to the encoder when the file has no W_dec.
+    const from = Object.hasOwn(entries, name) ? name : layout.tied?.[name];
+    expect(from, `${label}: imported without ${name}`).toBeDefined();
+    const entry = entries[from!];
+    const baseShape = base[from!].shape as number[];
     const shape = entry.shape as number[];
     expect(entry.dtype, `${label}: ${name} imported as ${JSON.stringify(entry.dtype)}`).toBe('F32');
     const transposed = shape.length === 2 && baseShape.length === 2 && shape[0] === baseShape[1] && shape[1] === baseShape[0] && shape[0] !== shape[1];
