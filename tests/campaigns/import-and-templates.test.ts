@@ -1,9 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCommandArgs } from '../../src-main/cli/command';
+import { campaignCreateCommand } from '../../src-main/cli/commands/campaign';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { parseRows } from '../../src-main/domain/campaigns/read-rows';
 import { BUILTIN_TEMPLATES, parseTemplate } from '../../src-main/domain/templates';
-import { makeProject } from '../helpers/factories';
+import { makeProject, tempDir } from '../helpers/factories';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const settings = campaignSettingsSchema.parse({});
@@ -61,6 +65,77 @@ describe('item files', () => {
     // An empty hidden cell is no value (null), not the empty string.
     expect(JSON.parse(rows[2].hidden_json)).toEqual({ k: null, target_class: 'x' });
     expect(rows.map((row) => row.condition)).toEqual(['k=15', 'k=0', 'k=?']);
+  });
+});
+
+// Found by tests/fuzz/items.fuzz.test.ts (issue 11).
+describe('item files that once crashed or were refused without naming the file', () => {
+  const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+  it('a JSONL value nested deeper than any payload needs is refused with its line, before anything is written', () => {
+    const project = makeProject();
+    const before = countRows(project);
+    const text = [JSON.stringify({ question: 'q', answer: 'a', options: ['x', 'y'] }), `{"question":"q","answer":"a","options":["x"],"extra":${deep(10_000)}}`].join('\n');
+    expect(() => parseRows(encode(text), 'deep.jsonl')).toThrow(/^deep\.jsonl: line 2: expected values nested at most 32 deep/);
+    expect(() => createCampaign(project.db, { name: 'd', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'deep.jsonl', text } })).toThrow(
+      /deep\.jsonl: line 2: expected values nested at most 32 deep/,
+    );
+    expect(countRows(project)).toBe(before);
+  });
+
+  it('a CSV cell holding deeply nested JSON is refused with its row and column', () => {
+    const project = makeProject();
+    const before = countRows(project);
+    const text = `question,answer,options\nq,a,"[""x""]"\nq,a,"${deep(10_000)}"\n`;
+    expect(() => createCampaign(project.db, { name: 'd', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'deep.csv', text } })).toThrow(
+      /^deep\.csv: row 2: options: expected values nested at most 32 deep/,
+    );
+    expect(countRows(project)).toBe(before);
+  });
+
+  it('a row the template cannot show is a bad_file naming the file, the row and the column', () => {
+    const project = makeProject();
+    const text = 'question,answer,options\nq,a,"[""x"",""y""]"\nq,a,not a list\n';
+    let error: unknown;
+    try {
+      createCampaign(project.db, { name: 'r', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'rows.csv', text } });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'bad_file', message: expect.stringMatching(/^rows\.csv: row 2: options: expected an array of options for question concept/) });
+    expect(countRows(project)).toBe(0);
+  });
+
+  it('a row without a column named like an object property (constructor, toString) has no value there, not the property', () => {
+    const project = makeProject();
+    const text = [
+      JSON.stringify({ question: 'q1', answer: 'a', options: ['x', 'y'], constructor: 'k=15', toString: '3' }),
+      JSON.stringify({ question: 'q2', answer: 'a', options: ['x', 'y'] }),
+    ].join('\n');
+    const mapping = { payload: { question: 'question', answer: 'answer', options: 'options' }, hidden: { k: 'toString' }, condition: 'constructor' };
+    createCampaign(project.db, { name: 'p', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'p.jsonl', text, mapping } });
+    const rows = project.db.prepare('SELECT hidden_json, condition FROM items ORDER BY position').all() as { hidden_json: string; condition: string | null }[];
+    expect(rows.map((row) => row.condition)).toEqual(['k=15', null]);
+    expect(rows.map((row) => JSON.parse(row.hidden_json))).toEqual([{ k: 3 }, {}]);
+  });
+
+  it('campaign create --mapping: a mapping file that is not JSON, or not a mapping, is a bad_file naming it', async () => {
+    const project = makeProject();
+    const dir = tempDir();
+    const items = path.join(dir, 'items.csv');
+    fs.writeFileSync(items, 'question,answer,options\nq,a,"[""x""]"\n');
+    const create = async (mapping: string) => {
+      fs.writeFileSync(path.join(dir, 'map.json'), mapping);
+      const argv = ['--project', project.dir, '--name', 'm', '--template', 'concept-choice', '--items', items, '--mapping', path.join(dir, 'map.json')];
+      await campaignCreateCommand.run(parseCommandArgs(campaignCreateCommand, argv), { json: true, info() {}, result() {} });
+    };
+    fs.rmSync(items);
+    await expect(create('{}')).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/items\.csv: no such file/) });
+    fs.writeFileSync(items, 'question,answer,options\nq,a,"[""x""]"\n');
+    await expect(create('{"payload": {')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: \(file\): expected JSON/) });
+    await expect(create('{"payload": {"question": 1}}')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: payload\.question: expected a column mapping/) });
+    await expect(create('["question"]')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: \(file\): expected a column mapping/) });
+    expect(countRows(project)).toBe(0);
   });
 });
 

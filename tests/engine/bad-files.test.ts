@@ -74,9 +74,25 @@ describe('SAELens config and weights checks', () => {
     const arch = f.writeSaeLensDir(join(f.tempDir(), 's'), f.randomSae('relu', 16, 64), { cfgOverrides: { architecture: 'transcoder' } });
     expect((await badFile(loadSae(arch))).message).toBe('cfg.json: architecture: expected standard, relu, topk, jumprelu or gated, found "transcoder"');
     const k = f.writeSaeLensDir(join(f.tempDir(), 's'), f.randomSae('topk', 16, 64), { cfgOverrides: { k: null } });
-    expect((await badFile(loadSae(k))).message).toMatch(/^cfg\.json: k: expected a number in 1\.\.64 for a topk SAE/);
+    expect((await badFile(loadSae(k))).message).toMatch(/^cfg\.json: k: expected a whole number in 1\.\.64 for a topk SAE/);
     const norm = f.writeSaeLensDir(join(f.tempDir(), 's'), f.randomSae('relu', 16, 64), { cfgOverrides: { normalize_activations: 'rms' } });
     expect((await badFile(loadSae(norm))).message).toMatch(/^cfg\.json: normalize_activations: expected none, expected_average_only_in, constant_norm_rescale or layer_norm, found "rms"/);
+  });
+
+  // Found by tests/fuzz/safetensors-sae.fuzz.test.ts (issue 11): cfg.json values that were recorded as given.
+  it('a hook layer or k that is not a whole number in range is refused, not recorded', async () => {
+    for (const [override, message] of [
+      [{ metadata: { hook_name: 'blocks.7.hook_resid_post', hook_layer: -1 } }, 'cfg.json: metadata.hook_layer: expected a whole number >= 0 (the layer the SAE reads), found -1'],
+      [{ hook_point_layer: 2.5 }, 'cfg.json: hook_point_layer: expected a whole number >= 0 (the layer the SAE reads), found 2.5'],
+      [{ k: 0.4 }, 'cfg.json: k: expected a whole number in 1..64 for a topk SAE, found 0.4'],
+      [{ k: 2.5 }, 'cfg.json: k: expected a whole number in 1..64 for a topk SAE, found 2.5'],
+    ] as const) {
+      const dir = f.writeSaeLensDir(join(f.tempDir(), 's'), f.randomSae('topk', 16, 64), { cfgOverrides: override });
+      expect((await badFile(loadSae(dir))).message).toBe(message);
+    }
+    // A layer number too large to be one, in a hook name, is no layer rather than a wrong one.
+    const hook = f.writeSaeLensDir(join(f.tempDir(), 's'), f.randomSae('topk', 16, 64), { cfgOverrides: { metadata: { hook_name: 'blocks.99999999999999999999.hook_resid_post' } } });
+    expect((await loadSae(hook)).layer).toBeUndefined();
   });
 
   it('sparsify: a matrix that fits neither orientation names both expectations', async () => {
@@ -162,6 +178,7 @@ describe('format detection', () => {
 
   it('a wrong --format override fails with a bad_file naming the missing file content', async () => {
     const dir = f.writeSaeLensDir(join(f.tempDir(), 'a'), f.randomSae('relu', 16, 64));
-    await expect(loadSae(dir, { format: 'sparsify' })).rejects.toThrow(/ENOENT|sae\.safetensors/);
+    const e = await badFile(loadSae(dir, { format: 'sparsify' }));
+    expect(e.message).toMatch(/^sae\.safetensors: \(file\): expected a safetensors file at .*sae\.safetensors, found none/);
   });
 });

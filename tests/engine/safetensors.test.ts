@@ -77,6 +77,16 @@ describe('safetensors reader', () => {
     expect(badFileError(() => openSafetensors(path)).message).toMatch(/b\.dtype: expected one of F32, F16, BF16, found "F8_E4M3"/);
   });
 
+  // Found by tests/fuzz/safetensors-sae.fuzz.test.ts (issue 11): the spec's header is UTF-8 JSON.
+  it('rejects a header that is not valid UTF-8, naming the byte', () => {
+    const bytes = safetensorsBytes([{ name: 'b', shape: [5], data: b }]);
+    const at = new TextDecoder().decode(bytes).indexOf('"pt"') + 2; // the 't' of __metadata__.format
+    bytes[at] = 0xff;
+    const path = join(tempDir(), 'w.safetensors');
+    writeFileSync(path, bytes);
+    expect(badFileError(() => openSafetensors(path)).message).toBe(`w.safetensors: header: expected UTF-8 JSON, found byte 0xff at byte offset ${at}`);
+  });
+
   it('rejects NaN and Inf weights, naming the tensor', () => {
     const withNaN = Float32Array.from(b);
     withNaN[3] = NaN;

@@ -1,20 +1,36 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { campaignSettingsSchema, type CreateCampaignInput } from '../../contract/campaign-create';
+import { campaignSettingsSchema, columnMappingSchema, type CreateCampaignInput } from '../../contract/campaign-create';
 import { decodeUtf8Strict } from '../../util/utf8';
 import { parseTemplate } from '../../domain/templates';
-import { AppError } from '../../util/errors';
+import { AppError, badFile } from '../../util/errors';
 import { intOption, stringOption, type Command, type ParsedOptions } from '../command';
 import { callAsResearcher, withProject } from '../project-session';
 import { linkOrigin } from '../serve-info';
 import type { CampaignSummary } from '../../contract/types';
 import { campaignSummary } from '../../api/campaign-handlers';
 import { getSaeByName } from '../../importers/sae-import';
+import type { ColumnMapping } from '../../domain/campaigns/mapping';
 import type { Project } from '../../project/project';
 
 function readText(file: string, what: string): string {
   if (!fs.existsSync(file)) throw new AppError('not_found', `${what} ${file}: no such file`);
   return fs.readFileSync(file, 'utf8');
+}
+
+/** --mapping: checked here, so that a mistake in it names the mapping file rather than the API input. */
+function readMappingFile(file: string): ColumnMapping {
+  let value: unknown;
+  try {
+    value = JSON.parse(readText(file, '--mapping'));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw badFile(file, '(file)', `JSON (${(error as Error).message})`);
+  }
+  const parsed = columnMappingSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw badFile(file, issue.path.join('.') || '(file)', `a column mapping {payload, hidden, gold, expected, condition, kind} naming columns (${issue.message})`);
 }
 
 /**
@@ -43,7 +59,8 @@ function source(project: Project, options: ParsedOptions): CreateCampaignInput['
   const items = options.items as string | undefined;
   const from = options.from as string | undefined;
   if (items) {
-    const mapping = options.mapping ? JSON.parse(readText(String(options.mapping), '--mapping')) : undefined;
+    const mapping = options.mapping ? readMappingFile(String(options.mapping)) : undefined;
+    if (!fs.existsSync(items)) throw new AppError('not_found', `--items ${items}: no such file`);
     // Decode strictly here: a file that is not UTF-8 is refused with its line and byte offset.
     const text = decodeUtf8Strict(fs.readFileSync(path.resolve(items)), items);
     return { kind: 'file', fileName: items, text, mapping };

@@ -3,7 +3,7 @@ import type { CreateCampaignInput } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import { insertCampaign, type NewItem } from '../../store/campaigns';
 import type { Db } from '../../store/db';
-import { AppError } from '../../util/errors';
+import { AppError, badFile } from '../../util/errors';
 import { nowMs } from '../../util/time';
 import { builtinTemplate, parseTemplate, showQuestions } from '../templates';
 import { featureItems, generationItems } from './from-project';
@@ -29,6 +29,13 @@ function buildItems(db: Db, template: TemplateSpec, input: CreateCampaignInput):
   return rowsToItems(rows, template, source.fileName, source.mapping);
 }
 
+/** An item the template cannot show: from an item file, a bad_file naming the file and its row (rows and items are numbered alike). */
+function unshowableItem(error: unknown, source: CreateCampaignInput['source'], index: number): AppError {
+  const { field, expected, found } = ((error as AppError).details ?? {}) as { field?: string; expected?: string; found?: string };
+  if (source.kind === 'file' && field && expected) return badFile(source.fileName, `row ${index + 1}: ${field}`, expected, found);
+  return new AppError('invalid_input', `item ${index + 1}: ${(error as Error).message}`);
+}
+
 /**
  * Creates a campaign and its items in one transaction. Every item is shown once to a probe rater
  * before anything is written, so an item the template cannot display (missing options, too many
@@ -42,7 +49,7 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
     try {
       showQuestions(template, item.payload, 0, index);
     } catch (error) {
-      throw new AppError('invalid_input', `item ${index + 1}: ${(error as Error).message}`);
+      throw unshowableItem(error, input.source, index);
     }
   });
   const { settings } = input;

@@ -3,6 +3,7 @@ import type { columnMappingSchema } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import type { NewItem } from '../../store/campaigns';
 import { badFile } from '../../util/errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../util/json-depth';
 import type { Row } from './read-rows';
 
 /**
@@ -71,8 +72,17 @@ export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, m
   const needed = requiredPayloadFields(template);
   return rows.map((row, index) => {
     const where = `row ${index + 1}`;
+    // Own cells only: a row without a column named "constructor" must not read Object's.
+    const cell = (column: string) => (Object.hasOwn(row, column) ? row[column] : undefined);
     const pick = (map: Record<string, string> | undefined, numeric: boolean) =>
-      Object.fromEntries(Object.entries(map ?? {}).map(([field, column]) => [field, cellValue(row[column], numeric)]));
+      Object.fromEntries(
+        Object.entries(map ?? {}).map(([field, column]) => {
+          const value = cellValue(cell(column), numeric);
+          // A CSV cell holding JSON is parsed here, so it gets the same depth bound as a JSONL row.
+          if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw badFile(file, `${where}: ${column}`, `values nested at most ${MAX_JSON_DEPTH} deep`);
+          return [field, value];
+        }),
+      );
     const payload = pick(mapping.payload, false);
     const hidden: Record<string, unknown> = pick(mapping.hidden, true);
     // An empty gold/expected cell means "no known answer" for that row, not the empty string.
@@ -84,9 +94,9 @@ export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, m
     for (const field of needed) {
       if (payload[field] === undefined || payload[field] === '') throw badFile(file, `${where}: ${field}`, `a value (template ${template.id} shows or references it)`);
     }
-    const kindCell = mapping.kind ? String(row[mapping.kind] ?? '').trim() || 'normal' : Object.keys(expected).length ? 'attention' : Object.keys(gold).length ? 'gold' : 'normal';
+    const kindCell = mapping.kind ? String(cell(mapping.kind) ?? '').trim() || 'normal' : Object.keys(expected).length ? 'attention' : Object.keys(gold).length ? 'gold' : 'normal';
     if (!(KINDS as readonly string[]).includes(kindCell)) throw badFile(file, `${where}: ${mapping.kind}`, `one of ${KINDS.join(', ')}`, `"${kindCell}"`);
-    const condition = mapping.condition ? String(row[mapping.condition] ?? '') || null : null;
+    const condition = mapping.condition ? String(cell(mapping.condition) ?? '') || null : null;
     return { payload, hidden, condition, kind: kindCell as NewItem['kind'] };
   });
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { AppError, badFile } from '../../util/errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../util/json-depth';
 import { decodeUtf8Strict } from '../../util/utf8';
 
 export type Row = Record<string, unknown>;
@@ -26,16 +27,20 @@ export function parseCsv(text: string, file: string): Row[] {
   }
 }
 
+/** A row must be an object, and shallow enough to stringify and send over the bridge. */
+function checkRow(row: unknown, file: string, where: string): Row {
+  if (!row || typeof row !== 'object' || Array.isArray(row)) throw badFile(file, where, 'a JSON object');
+  if (nestsDeeperThan(row, MAX_JSON_DEPTH + 1)) throw badFile(file, where, `values nested at most ${MAX_JSON_DEPTH} deep`);
+  return row as Row;
+}
+
 /** Parses JSONL (one JSON object per line); a JSON array file is accepted too. */
 export function parseJsonl(text: string, file: string): Row[] {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
     try {
       const rows = JSON.parse(trimmed) as unknown[];
-      rows.forEach((row, index) => {
-        if (!row || typeof row !== 'object' || Array.isArray(row)) throw badFile(file, `[${index}]`, 'a JSON object');
-      });
-      return rows as Row[];
+      return rows.map((row, index) => checkRow(row, file, `[${index}]`));
     } catch (error) {
       if (error instanceof AppError) throw error;
       throw badFile(file, '(file)', `a JSON array of objects (${(error as Error).message})`);
@@ -49,8 +54,7 @@ export function parseJsonl(text: string, file: string): Row[] {
     } catch (error) {
       throw badFile(file, `line ${index + 1}`, `one JSON object per line (${(error as Error).message})`);
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw badFile(file, `line ${index + 1}`, 'a JSON object');
-    return [value as Row];
+    return [checkRow(value, file, `line ${index + 1}`)];
   });
 }
 

@@ -12,11 +12,14 @@ export function interpolate(text: string, payload: Record<string, unknown>): str
   });
 }
 
+/** An item whose payload the template cannot show; details let an item file's importer name its row. */
+const unshowable = (field: string, expected: string): AppError => new AppError('invalid_input', `item payload: ${field}: expected ${expected}`, { field, expected });
+
 /** Options from the payload; entries without a label get "Example n" by their shown position (after any shuffle). */
 function payloadOptions(question: { id: string; optionsFromPayload?: string }, payload: Record<string, unknown>): (OptionSpec & { unlabelled?: true })[] {
   const field = question.optionsFromPayload ?? '';
   const raw = payload[field];
-  if (!Array.isArray(raw)) throw new AppError('invalid_input', `item payload: ${field}: expected an array of options for question ${question.id}`);
+  if (!Array.isArray(raw)) throw unshowable(field, `an array of options for question ${question.id}`);
   return raw.map((entry, index) => {
     if (typeof entry === 'string') return { value: entry, label: entry };
     if (entry && typeof entry === 'object') {
@@ -24,7 +27,7 @@ function payloadOptions(question: { id: string; optionsFromPayload?: string }, p
       const value = record.value ?? record.id ?? index;
       return record.label === undefined ? { value: String(value), label: '', unlabelled: true as const } : { value: String(value), label: String(record.label) };
     }
-    throw new AppError('invalid_input', `item payload: ${field}.${index}: expected a string or an object with value/label`);
+    throw unshowable(`${field}.${index}`, 'a string or an object with value/label');
   });
 }
 
@@ -47,7 +50,13 @@ export function showQuestions(template: TemplateSpec, payload: Record<string, un
     const labelled = options.map(({ unlabelled, ...option }, index) => (unlabelled ? { ...option, label: `Example ${index + 1}` } : option));
     const all = [...labelled, ...(question.fixedTail ?? [])];
     const keys = question.keys ?? digitKeys(all.length);
-    if (all.length > keys.length) throw new AppError('invalid_input', `question ${question.id}: ${all.length} options but only ${keys.length} keys`);
+    if (all.length > keys.length) {
+      throw new AppError('invalid_input', `question ${question.id}: ${all.length} options but only ${keys.length} keys`, {
+        field: `question ${question.id}`,
+        expected: `at most ${keys.length} options (one per key)`,
+        found: `${all.length}`,
+      });
+    }
     return { id: question.id, type: question.type, prompt, options: all, keys: keys.slice(0, all.length), required };
   });
 }

@@ -23,5 +23,6 @@ export interface LoadSaeOptions {
 /** Layer number from a hook name such as "blocks.20.hook_resid_post" or "model.layers.20". */
 export function layerFromHook(hook: string | undefined): number | undefined {
   const m = hook ? /(?:blocks|layers|h)\.(\d+)(?:\.|$)/.exec(hook) : null;
-  return m ? Number(m[1]) : undefined;
+  // Digits too many to be a layer ("blocks.99999999999999999999") name none, rather than a rounded one.
+  return m && Number.isSafeInteger(Number(m[1])) ? Number(m[1]) : undefined;
 }

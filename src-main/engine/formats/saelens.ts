@@ -57,6 +57,19 @@ function scaleFromScaler(dir: string): number | undefined {
   return s;
 }
 
+/** The layer the config gives (v6 metadata.hook_layer, pre-6 hook_layer/hook_point_layer), else the one in the hook name. */
+function layerOf(cfg: Cfg, meta: Cfg, hookPoint: string | undefined): number | undefined {
+  const given = ([['metadata.hook_layer', meta.hook_layer], ['hook_layer', cfg.hook_layer], ['hook_point_layer', cfg.hook_point_layer]] as const).find(
+    ([, value]) => value !== undefined && value !== null,
+  );
+  if (!given) return layerFromHook(hookPoint);
+  const [field, value] = given;
+  // A non-number (say "7") was never read as a layer; a number must be one, since it is recorded with the SAE.
+  if (typeof value !== 'number') return layerFromHook(hookPoint);
+  if (!Number.isSafeInteger(value) || value < 0) throw badFile(SAELENS_CFG, field, 'a whole number >= 0 (the layer the SAE reads)', JSON.stringify(value));
+  return value;
+}
+
 function tensor(st: SafetensorsFile, name: string, shape: number[], why: string): Float32Array {
   const info = st.tensors.get(name);
   if (!info) throw badFile(SAELENS_WEIGHTS, name, `a tensor of shape [${shape.join(', ')}] (${why})`, 'missing');
@@ -112,8 +125,9 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
   if (architecture === 'topk') {
     const kwargs = (cfg.activation_fn_kwargs ?? {}) as Cfg;
     const k = cfg.k ?? kwargs.k;
-    if (typeof k !== 'number' || !(k > 0) || k > dSae) throw badFile(SAELENS_CFG, 'k', `a number in 1..${dSae} for a topk SAE`, JSON.stringify(k));
-    weights.k = Math.round(k);
+    // Whole numbers only: rounding 0.4 would make a TopK that keeps nothing, and 2.5 is no k SAELens writes.
+    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > dSae) throw badFile(SAELENS_CFG, 'k', `a whole number in 1..${dSae} for a topk SAE`, JSON.stringify(k));
+    weights.k = k as number;
     weights.rescaleActsByDecoderNorm = cfg.rescale_acts_by_decoder_norm === true;
   }
 
@@ -136,8 +150,8 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
   weights.applyBDecToInput = cfg.apply_b_dec_to_input !== false;
   const hookPoint = (meta.hook_name ?? cfg.hook_name ?? cfg.hook_point) as string | undefined;
   if (hookPoint !== undefined) weights.hookPoint = String(hookPoint);
-  const layer = meta.hook_layer ?? cfg.hook_layer ?? cfg.hook_point_layer ?? layerFromHook(weights.hookPoint);
-  if (typeof layer === 'number') weights.layer = layer;
+  const layer = layerOf(cfg, meta, weights.hookPoint);
+  if (layer !== undefined) weights.layer = layer;
   const ext = externalRef(st, 'W_enc', 'dIn_dSae');
   if (ext) weights.external = { W_enc: ext };
   const files = [cfgPath, weightsPath];

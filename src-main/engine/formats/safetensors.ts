@@ -1,8 +1,9 @@
 // safetensors: 8-byte little-endian header length, a JSON header, then the data region.
 // https://github.com/huggingface/safetensors#format
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { badFile } from '../../util/errors.js';
+import { firstInvalidUtf8 } from '../../util/utf8.js';
 import { assertFinite, shapeText, type ExternalTensorRef } from '../sae-model.js';
 import { DTYPE_BYTES, decodeFloats, type FloatDtype } from './dtype.js';
 
@@ -41,6 +42,8 @@ export const INT_DTYPE_BYTES: Record<string, number> = { U8: 1, I8: 1, U16: 2, I
 
 export function openSafetensors(path: string, options: { allowIntegers?: boolean } = {}): SafetensorsFile {
   const file = basename(path);
+  // A folder read with the wrong --format lacks the file: say which, rather than a bare ENOENT.
+  if (!existsSync(path)) throw badFile(file, '(file)', `a safetensors file at ${path}`, 'none');
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -49,9 +52,14 @@ export function openSafetensors(path: string, options: { allowIntegers?: boolean
     if (headerLength > size - 8 || headerLength > MAX_HEADER_BYTES) {
       throw badFile(file, 'header length', `at most ${Math.min(size - 8, MAX_HEADER_BYTES)} bytes (file size ${size})`, `${headerLength}`);
     }
+    const headerBytes = readExactly(fd, headerLength, 8);
+    // The spec's header is UTF-8 JSON (the reference reader refuses anything else); decoding
+    // leniently would turn a damaged byte into U+FFFD and read on.
+    const invalid = firstInvalidUtf8(headerBytes);
+    if (invalid >= 0) throw badFile(file, 'header', 'UTF-8 JSON', `byte 0x${headerBytes[invalid].toString(16).padStart(2, '0')} at byte offset ${8 + invalid}`);
     let header: unknown;
     try {
-      header = JSON.parse(readExactly(fd, headerLength, 8).toString('utf8'));
+      header = JSON.parse(headerBytes.toString('utf8'));
     } catch (error) {
       throw badFile(file, 'header', 'a JSON object', (error as Error).message);
     }
