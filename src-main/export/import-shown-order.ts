@@ -7,7 +7,6 @@ import type { TemplateSpec } from '../contract/templates';
 import type { ShownPair, ShownQuestion } from '../contract/types';
 import { showQuestions } from '../domain/templates';
 import { AppError, badFile } from '../util/errors';
-import { INPUT_PREFIX } from './mturk-format';
 import { PAIRS_KEY } from './shown-order';
 
 export interface ImportedShown {
@@ -19,9 +18,15 @@ export interface ImportedShown {
 
 export const SHOWN_ORDER_COLUMN = 'Sightline.ShownOrder';
 
-interface Where {
+/** Where a row is, and the file's names for its order and payload fields (they differ by format). */
+export interface Where {
   file: string;
-  line: number;
+  /** "line 3", "row 4", "task 2, annotation 1". */
+  at: string;
+  /** e.g. "Sightline.ShownOrder" (MTurk) or "shown_order". */
+  orderField: string;
+  /** e.g. "Input." (MTurk) or "payload.". */
+  payloadPrefix: string;
 }
 
 /** The template with every shuffle off: its questions in the order the template writes them. */
@@ -34,8 +39,8 @@ function templateQuestions(template: TemplateSpec, payload: Record<string, unkno
   try {
     return showQuestions(template, payload, 0, 0);
   } catch (error) {
-    // showQuestions names the payload field ("item payload: options: ..."); the file has it as Input.<field>.
-    if (error instanceof AppError) throw new AppError('bad_file', `${where.file}: line ${where.line}: ${error.message.replace(/^item payload: /, INPUT_PREFIX)}`, { file: where.file, line: where.line });
+    // showQuestions names the payload field ("item payload: options: ..."); the file has it as e.g. Input.<field>.
+    if (error instanceof AppError) throw new AppError('bad_file', `${where.file}: ${where.at}: ${error.message.replace(/^item payload: /, where.payloadPrefix)}`, { file: where.file, at: where.at });
     throw error;
   }
 }
@@ -57,25 +62,30 @@ function relabelExamples(template: TemplateSpec, question: Extract<ShownQuestion
 const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((value, index) => value === b[index]);
 
 /**
- * The shown questions and sides for one row. `orderText` is the row's Sightline.ShownOrder cell:
- * empty (or "null") when the file records no order, else a JSON object as shown-order.ts writes it.
- * A recorded order that does not fit the template is refused, naming the line and column: it
- * would otherwise be read as some other screen than the one the worker saw.
+ * A recorded order as text formats hold it (a CSV cell): empty (or "null") when the file records
+ * no order, else JSON as shown-order.ts writes it. Text that is not JSON is refused.
  */
-export function importedShown(template: TemplateSpec, payload: Record<string, unknown>, orderText: string, where: Where): ImportedShown {
+export function parseOrderText(text: string, where: Where): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badFile(where.file, `${where.at}: ${where.orderField}`, 'a JSON object of option orders', JSON.stringify(text.slice(0, 80)));
+  }
+}
+
+/**
+ * The shown questions and sides for one row. `recorded` is the row's recorded order (parsed):
+ * null or undefined when the file records none, else an object as shown-order.ts writes it.
+ * A recorded order that does not fit the template is refused, naming the row and field: it
+ * would otherwise be read as some other screen than the one the rater saw.
+ */
+export function importedShown(template: TemplateSpec, payload: Record<string, unknown>, recorded: unknown, where: Where): ImportedShown {
   const questions = templateQuestions(unshuffled(template), payload, where);
   const pairBlocks = template.display.flatMap((block) => (block.type === 'pair' ? [block.fields] : []));
   const ordered = questions.filter((question): question is Extract<ShownQuestion, { options: unknown }> => question.type === 'choice' || question.type === 'multi');
-  const refuse = (expected: string, found?: string) => badFile(where.file, `line ${where.line}: ${SHOWN_ORDER_COLUMN}`, expected, found);
-  let recorded: unknown = null;
-  if (orderText !== '') {
-    try {
-      recorded = JSON.parse(orderText);
-    } catch {
-      throw refuse('a JSON object of option orders', JSON.stringify(orderText.slice(0, 80)));
-    }
-  }
-  if (recorded !== null && (typeof recorded !== 'object' || Array.isArray(recorded))) throw refuse('a JSON object of option orders', JSON.stringify(orderText.slice(0, 80)));
+  const refuse = (expected: string, found?: string) => badFile(where.file, `${where.at}: ${where.orderField}`, expected, found);
+  if (recorded !== null && recorded !== undefined && (typeof recorded !== 'object' || Array.isArray(recorded))) throw refuse('a JSON object of option orders', JSON.stringify(recorded)?.slice(0, 80));
   const order = (recorded ?? {}) as Record<string, unknown>;
   const orderable = new Set([...ordered.map((question) => question.id), ...(pairBlocks.length ? [PAIRS_KEY] : [])]);
   for (const key of Object.keys(order)) if (!orderable.has(key)) throw refuse(`keys from ${[...orderable].join(', ') || '(none: this template has no choices or pairs)'}`, JSON.stringify(key));

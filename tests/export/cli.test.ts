@@ -55,6 +55,17 @@ describe('sightline export / results / import-results', () => {
       await runCli(['import-results', '--project', project.dir, '--campaign', 'again', '--format', 'mturk', '--path', path.join(dir, 'out-mturk')]),
     ).toBe(0);
     expect(io.out()).toContain('Imported 9 judgements on 3 items by 3 workers');
+    // Every other importable format: the folder is recognised as a Hugging Face dataset; files without an extension name their format.
+    const hfCode = await runCli(['import-results', '--project', project.dir, '--campaign', 'from hf', '--path', path.join(dir, 'out-hf')]);
+    expect(hfCode, io.err()).toBe(0);
+    expect(io.out()).toContain('Imported 9 judgements on 3 items by 3 raters from hf into campaign "from hf"');
+    for (const format of ['jsonl', 'csv', 'parquet', 'label-studio']) {
+      const file = path.join(dir, `out-${format === 'label-studio' ? 'labelstudio' : format}`);
+      expect(await runCli(['import-results', '--project', project.dir, '--campaign', `from ${format}`, '--format', format, '--path', file])).toBe(0);
+      expect(io.out()).toContain(`Imported 9 judgements on 3 items by 3 raters from ${format}`);
+    }
+    expect(await runCli(['import-results', '--project', project.dir, '--campaign', 'np', '--format', 'neuronpedia', '--path', path.join(dir, 'out-jsonl')])).toBe(2);
+    expect(io.err()).toContain('per-feature explanations, not judgements');
     expect(await runCli(['export', '--project', project.dir, '--campaign', 'Which concept?', '--format', 'xml', '--out', path.join(dir, 'x')])).toBe(2);
     expect(io.err()).toContain('--format: expected one of jsonl, csv, parquet, hf, mturk, labelstudio, neuronpedia');
   });

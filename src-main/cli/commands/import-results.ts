@@ -1,38 +1,46 @@
 import path from 'node:path';
-import { importMturkResults } from '../../export/import-mturk';
+import { IMPORT_FORMATS, importResults, NEURONPEDIA_NOT_IMPORTABLE, type ImportFormat } from '../../export/import';
 import { AppError } from '../../util/errors';
 import type { Command } from '../command';
 import { stringOption } from '../command';
 import { withProject } from '../project-session';
 
-const FORMATS = ['mturk'] as const;
+const FORMATS = ['auto', ...IMPORT_FORMATS] as const;
 
 export const importResultsCommand: Command = {
   name: 'import-results',
-  summary: 'import judgements collected elsewhere (MTurk batch results CSV) as a new campaign',
-  usage: 'sightline import-results --project DIR --campaign NAME --format mturk --path FILE [--template ID]',
+  summary:
+    'import judgements collected elsewhere or exported by Sightline (MTurk batch results CSV, JSONL, CSV, Label Studio JSON, Parquet, Hugging Face dataset folder) as a new campaign. ' +
+    `${NEURONPEDIA_NOT_IMPORTABLE}.`,
+  usage: `sightline import-results --project DIR --campaign NAME --path FILE|FOLDER [--format ${FORMATS.join('|')}] [--template ID]`,
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     campaign: { type: 'string', required: true, description: 'name of the new campaign to create' },
-    format: { type: 'string', description: `one of ${FORMATS.join(', ')}`, default: 'mturk' },
-    path: { type: 'string', required: true, description: 'the results file (UTF-8 CSV)' },
-    template: { type: 'string', description: 'built-in template id (default: inferred from the Answer.* columns)' },
+    format: {
+      type: 'string',
+      description: `one of ${FORMATS.join(', ')}; auto: a folder is hf, .jsonl jsonl, .json label-studio, .parquet parquet, a .csv with HITId mturk, one with item_id and rater csv, any other file mturk`,
+      default: 'auto',
+    },
+    path: { type: 'string', required: true, description: 'the results file (UTF-8), or the Hugging Face dataset folder' },
+    template: { type: 'string', description: 'built-in template id (default: inferred from the answers)' },
   },
   run: (options, output) =>
-    withProject(stringOption(options, 'project'), (project) => {
+    withProject(stringOption(options, 'project'), async (project) => {
       const format = stringOption(options, 'format');
+      if (format === 'neuronpedia') throw new AppError('invalid_input', `--format neuronpedia: ${NEURONPEDIA_NOT_IMPORTABLE}`);
       if (!(FORMATS as readonly string[]).includes(format)) throw new AppError('invalid_input', `--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
-      const result = importMturkResults(project.db, {
+      const result = await importResults(project.db, {
         campaignName: stringOption(options, 'campaign'),
         file: path.resolve(stringOption(options, 'path')),
+        format: format as ImportFormat | 'auto',
         templateId: options.template === undefined ? undefined : stringOption(options, 'template'),
       });
       output.result(
         result,
         () =>
-          `Imported ${result.judgements} judgements on ${result.items} items by ${result.raters} workers into campaign "${result.campaignName}" ` +
+          `Imported ${result.judgements} judgements on ${result.items} items by ${result.raters} ${result.format === 'mturk' ? 'workers' : `raters from ${result.format}`} into campaign "${result.campaignName}" ` +
           `(template ${result.template.id} v${result.template.version}${result.template.inferred ? ', inferred' : ''})` +
-          (result.skippedRejected ? `; skipped ${result.skippedRejected} rejected assignment(s)` : ''),
+          (result.skippedRejected ? `; skipped ${result.skippedRejected} rejected or cancelled assignment(s)` : ''),
       );
     }),
 };
