@@ -12,7 +12,7 @@ import { buildDecoderModel, type DecoderBuildOptions } from '../../src-main/engi
 import { DecodeRun, greedyDecode, type DecoderSession } from '../../src-main/engine/lm/decode.js';
 import { openLmFolder, readLmWeights, type LmWeights } from '../../src-main/engine/lm/folder.js';
 import { referenceForward } from '../../src-main/engine/lm/reference.js';
-import type { AddSteer } from '../../src-main/engine/lm/steering.js';
+import type { AddSteer, Steer } from '../../src-main/engine/lm/steering.js';
 import { createSession, ort } from '../../src-main/engine/session.js';
 import { expected, fixtureFolder, HF_MODELS, type HfModelName } from './hf-fixtures.js';
 
@@ -97,7 +97,7 @@ describe('decoder graph: KV cache, padding and steering positions against the re
         const V = w.config.vocabSize;
         const prompts = expected(name).prompts.map((p) => p.ids);
         // Row 0 unsteered, rows 1 and 2 steered with different k: one batch serves a k sweep.
-        const steers: AddSteer[][] = [[], [steerOf(name, positions, 1)], [steerOf(name, positions, -0.5)]];
+        const steers: Steer[][] = [[], [steerOf(name, positions, 1)], [steerOf(name, positions, -0.5)]];
         const run = new DecodeRun(ds, { prompts, steers });
         const sequences = prompts.map((p) => [...p]);
         let logits = await run.prefill();
@@ -114,6 +114,57 @@ describe('decoder graph: KV cache, padding and steering positions against the re
       });
     }
   }
+
+  // Ablation and cap on the same batch as an add: each row its own method, one graph.
+  for (const name of ['mistral-bf16', 'llama'] as const) {
+    it(`${name}: directional ablation and projection cap, cached and batched, match the reference`, async () => {
+      const ds = await session(name);
+      const w = weights(name);
+      const V = w.config.vocabSize;
+      const prompts = expected(name).prompts.map((p) => p.ids);
+      const { layer, vector } = expected(name).steer;
+      const steers: Steer[][] = [
+        [{ method: 'ablate', layer, direction: vector, positions: 'all' }],
+        [{ method: 'cap', layer, direction: vector, cap: -0.2, positions: 'prompt' }],
+        [steerOf(name, 'generated')],
+      ];
+      const run = new DecodeRun(ds, { prompts, steers });
+      const sequences = prompts.map((p) => [...p]);
+      let logits = await run.prefill();
+      for (let step = 0; step <= 4; step++) {
+        for (let r = 0; r < prompts.length; r++) {
+          const ref = referenceForward(w, { ids: sequences[r], steer: steers[r], promptLength: prompts[r].length });
+          expectRowClose(logits, r * V, ref.logits, (sequences[r].length - 1) * V, V, `row ${r} step ${step}`);
+        }
+        const next = prompts.map((_, r) => (5 * step + 3 * r + 1) % V);
+        next.forEach((t, r) => sequences[r].push(t));
+        if (step < 4) logits = await run.step(next);
+      }
+      // The methods change the answer (so the comparison above is not of three unsteered runs).
+      const plain = referenceForward(w, { ids: prompts[0] }).logits;
+      const ablated = referenceForward(w, { ids: prompts[0], steer: steers[0] }).logits;
+      expect(plain.some((x, i) => Math.abs(x - ablated[i]) > 1e-3)).toBe(true);
+    });
+  }
+
+  it('in the reference, ablation leaves no projection on v and a cap none above c (the graph matches it above)', () => {
+    const name = 'llama';
+    const w = weights(name);
+    const D = w.config.dModel;
+    const { layer, vector: rounded } = expected(name).steer;
+    const norm = Math.hypot(...rounded); // the fixture's vector is unit up to its 9 printed digits
+    const vector = rounded.map((x) => x / norm);
+    for (const steer of [{ method: 'ablate', layer, direction: vector, positions: 'all' }, { method: 'cap', layer, direction: vector, cap: 0.1, positions: 'all' }] as Steer[]) {
+      const { hidden } = referenceForward(w, { ids: expected(name).prompts[1].ids, steer: [steer], captureLayers: [layer] });
+      const h = hidden.get(layer)!;
+      for (let s = 0; s < h.length / D; s++) {
+        let p = 0;
+        for (let i = 0; i < D; i++) p += h[s * D + i] * vector[i];
+        if (steer.method === 'ablate') expect(Math.abs(p)).toBeLessThan(1e-9);
+        else expect(p).toBeLessThanOrEqual(0.1 + 1e-9);
+      }
+    }
+  });
 
   it('unbatched cached decoding equals the whole-sequence reference, steered', async () => {
     const name = 'llama-linear-f16';
@@ -139,7 +190,7 @@ describe('decoder graph: KV cache, padding and steering positions against the re
     const { dModel: D, nLayers, nKvHeads, headDim, vocabSize: V } = w.config;
     const ids = expected(name).prompts[2].ids;
     const S = ids.length;
-    const model = buildDecoderModel(w, { input: 'embeds', logits: 'all', steerLayers: [1] });
+    const model = buildDecoderModel(w, { input: 'embeds', logits: 'all', steerLayers: [1], projection: false });
     const { session: s } = await createSession(model.bytes, { providers: 'cpu', intraOpNumThreads: 1 });
     const embeds = new Float32Array(S * D);
     ids.forEach((id, i) => embeds.set(w.tensors.embed.subarray(id * D, (id + 1) * D), i * D));

@@ -9,6 +9,10 @@
 //          steer_delta_<L> float [B, D] and steer_mask_<L> float [B, S] per steerable layer: the graph adds
 //          mask[b, s] * delta[b] to the residual stream entering block L. They are inputs, not
 //          initializers, because onnxruntime-node cannot override initializers; zeros mean no steer.
+//          With `projection` (default), also steer_dir_<L> float [B, D] (unit v, or zeros) and
+//          steer_lo_<L>, steer_hi_<L> float [B]: on masked positions, after the add, the projection
+//          p = h.v is clipped to [lo, hi] (h -= (p - clip(p)) v): directional ablation is [0, 0], a
+//          projection cap [-inf, c]; a zero direction changes nothing.
 // Outputs  logits float [B, V] (last position) or [B, S, V]; present_key_<l>, present_value_<l>
 //          [B, nKv, T, headDim]; hidden_<L> [B, S, D] for each captured layer (after its steer).
 //
@@ -31,6 +35,8 @@ export interface DecoderBuildOptions {
   steerLayers?: readonly number[];
   /** layers whose residual stream (entering the block) is an output hidden_<L> */
   captureLayers?: readonly number[];
+  /** give steerable layers the projection-clip inputs too (ablation, cap); default true */
+  projection?: boolean;
 }
 
 export interface DecoderModel {
@@ -40,6 +46,7 @@ export interface DecoderModel {
   logits: 'last' | 'all';
   steerLayers: number[];
   captureLayers: number[];
+  projection: boolean;
   inputNames: string[];
   outputNames: string[];
 }
@@ -55,6 +62,7 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   const logitsMode = options.logits ?? 'last';
   const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort((a, b) => a - b);
   const captureLayers = [...new Set(options.captureLayers ?? [])].sort((a, b) => a - b);
+  const projection = options.projection !== false;
   for (const L of [...steerLayers, ...captureLayers]) checkSteerLayer(L, nLayers);
 
   const g = new GraphBuilder();
@@ -79,8 +87,16 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   for (let l = 0; l < nLayers; l++) {
     past.push({ key: g.input(`past_key_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]), value: g.input(`past_value_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]) });
   }
-  const steerInputs = new Map<number, { delta: string; mask: string }>();
-  for (const L of steerLayers) steerInputs.set(L, { delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]), mask: g.input(`steer_mask_${L}`, FLOAT, ['B', 'S']) });
+  const steerInputs = new Map<number, { delta: string; mask: string; dir?: string; lo?: string; hi?: string }>();
+  for (const L of steerLayers) {
+    steerInputs.set(L, {
+      delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
+      mask: g.input(`steer_mask_${L}`, FLOAT, ['B', 'S']),
+      ...(projection
+        ? { dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]), lo: g.input(`steer_lo_${L}`, FLOAT, ['B']), hi: g.input(`steer_hi_${L}`, FLOAT, ['B']) }
+        : {}),
+    });
+  }
 
   const bias = attentionBias(g, attentionMask, positionIds, c.slidingWindow, i64, i64Scalar);
   const { cos, sin } = rotaryTables(g, positionIds, ropeInverseFrequencies(c), i64);
@@ -105,8 +121,15 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   for (let L = 0; L < nLayers; L++) {
     const steer = steerInputs.get(L);
     if (steer) {
-      const added = g.op('Mul', [g.op('Unsqueeze', [steer.mask, minus1]), g.op('Unsqueeze', [steer.delta, axis1])]);
-      h = g.op('Add', [h, added]);
+      const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
+      h = g.op('Add', [h, g.op('Mul', [mask, g.op('Unsqueeze', [steer.delta, axis1])])]);
+      if (steer.dir && steer.lo && steer.hi) {
+        const dir = g.op('Unsqueeze', [steer.dir, axis1]); // [B, 1, D]
+        const p = g.op('ReduceSum', [g.op('Mul', [h, dir]), minus1], { keepdims: 1 }); // [B, S, 1]
+        const bound = (x: string) => g.op('Unsqueeze', [x, i64([1, 2])]); // [B, 1, 1]
+        const clipped = g.op('Min', [g.op('Max', [p, bound(steer.lo)]), bound(steer.hi)]);
+        h = g.op('Sub', [h, g.op('Mul', [g.op('Mul', [mask, g.op('Sub', [p, clipped])]), dir])]);
+      }
     }
     if (captureLayers.includes(L)) {
       g.node('Identity', [h], [`hidden_${L}`]);
@@ -152,7 +175,7 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     'attention_mask',
     'position_ids',
     ...past.flatMap((_, l) => [`past_key_${l}`, `past_value_${l}`]),
-    ...steerLayers.flatMap((L) => [`steer_delta_${L}`, `steer_mask_${L}`]),
+    ...steerLayers.flatMap((L) => [`steer_delta_${L}`, `steer_mask_${L}`, ...(projection ? [`steer_dir_${L}`, `steer_lo_${L}`, `steer_hi_${L}`] : [])]),
   ];
   return {
     bytes: g.encode('lm_decoder'),
@@ -161,6 +184,7 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     logits: logitsMode,
     steerLayers,
     captureLayers,
+    projection,
     inputNames,
     outputNames: ['logits', ...outputs],
   };

@@ -9,7 +9,7 @@ import { AppError } from '../../util/errors.js';
 import type { DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
 import { argmax } from './reference.js';
-import { isSteered, type AddSteer } from './steering.js';
+import { isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
 
 export interface DecoderSession {
   session: ort.InferenceSession;
@@ -19,7 +19,7 @@ export interface DecoderSession {
 export interface DecodeRequest {
   prompts: readonly (readonly number[])[];
   /** per row, the steers applied to it (default none); every layer must be one the graph can steer */
-  steers?: readonly (readonly AddSteer[])[];
+  steers?: readonly (readonly Steer[])[];
 }
 
 /** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
@@ -27,7 +27,7 @@ export class DecodeRun {
   private readonly batch: number;
   private readonly padding: number[];
   private readonly promptLengths: number[];
-  private readonly steers: (readonly AddSteer[])[];
+  private readonly steers: (readonly Steer[])[];
   private readonly prompts: number[][];
   private mask: number[][] = [];
   private cacheLength = 0;
@@ -52,7 +52,15 @@ export class DecodeRun {
     }
     for (const steer of this.steers.flat()) {
       if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
-      if (steer.delta.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${steer.delta.length} values, expected d_model ${model.config.dModel}`);
+      let vector: ArrayLike<number>;
+      if (isProjection(steer)) {
+        if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
+        projectionBounds(steer); // refuses a cap without a finite c before anything runs
+        vector = steer.direction;
+      } else {
+        vector = steer.delta;
+      }
+      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
     }
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
   }
@@ -98,10 +106,18 @@ export class DecodeRun {
     for (const L of model.steerLayers) {
       const delta = new Float32Array(B * D);
       const mask = new Float32Array(B * S);
+      const dir = new Float32Array(B * D);
+      const lo = new Float32Array(B);
+      const hi = new Float32Array(B);
       for (let r = 0; r < B; r++) {
         for (const steer of this.steers[r]) {
           if (steer.layer !== L) continue;
-          for (let i = 0; i < D; i++) delta[r * D + i] = steer.delta[i];
+          if (isProjection(steer)) {
+            dir.set(Array.from(steer.direction), r * D);
+            [lo[r], hi[r]] = projectionBounds(steer);
+          } else {
+            delta.set(Array.from(steer.delta), r * D);
+          }
           for (let s = 0; s < S; s++) {
             const token = start + s - this.padding[r];
             if (token >= 0 && isSteered(steer.positions, token, this.promptLengths[r])) mask[r * S + s] = 1;
@@ -110,6 +126,11 @@ export class DecodeRun {
       }
       feeds[`steer_delta_${L}`] = new ort.Tensor('float32', delta, [B, D]);
       feeds[`steer_mask_${L}`] = new ort.Tensor('float32', mask, [B, S]);
+      if (model.projection) {
+        feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
+        feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
+        feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
+      }
     }
     const out = await session.run(feeds);
     for (let l = 0; l < model.config.nLayers; l++) {

@@ -4,14 +4,14 @@
 import { AppError } from '../../util/errors.js';
 import type { LmWeights } from './folder.js';
 import { ropeInverseFrequencies } from './rope.js';
-import { checkSteerLayer, positionMask, type AddSteer } from './steering.js';
+import { checkSteerLayer, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
 
 export interface ReferenceInput {
   /** token ids [S]; or */
   ids?: readonly number[];
   /** input embeddings [S, d_model] (LLaVA splices image features in here) */
   embeds?: ArrayLike<number>;
-  steer?: readonly AddSteer[];
+  steer?: readonly Steer[];
   /** the first promptLength positions are the prompt (for the 'prompt'/'generated' position modes); default S */
   promptLength?: number;
   /** layers whose residual stream (entering the block, after any steer) to return */
@@ -40,7 +40,7 @@ export function referenceForward(w: LmWeights, input: ReferenceInput): Reference
     for (const steer of input.steer ?? []) {
       if (steer.layer !== L) continue;
       const mask = positionMask(steer.positions, 0, S, promptLength);
-      for (let s = 0; s < S; s++) if (mask[s] !== 0) for (let i = 0; i < D; i++) h[s * D + i] += mask[s] * steer.delta[i];
+      for (let s = 0; s < S; s++) if (mask[s] !== 0) applySteer(h.subarray(s * D, (s + 1) * D), steer);
     }
     if (input.captureLayers?.includes(L)) hidden.set(L, h.slice());
     const layer = t.layers[L];
@@ -68,7 +68,7 @@ export function referenceForward(w: LmWeights, input: ReferenceInput): Reference
  * Exactly `tokens` greedy tokens (the paper: no stop at EOS), recomputing the whole sequence each
  * step; a steer's positions are counted over prompt + generated tokens.
  */
-export function referenceGreedy(w: LmWeights, promptIds: readonly number[], tokens: number, steer: readonly AddSteer[] = []): number[] {
+export function referenceGreedy(w: LmWeights, promptIds: readonly number[], tokens: number, steer: readonly Steer[] = []): number[] {
   const ids = [...promptIds];
   const V = w.config.vocabSize;
   for (let n = 0; n < tokens; n++) {
@@ -82,6 +82,18 @@ export function argmax(values: ArrayLike<number>, offset: number, length: number
   let best = 0;
   for (let i = 1; i < length; i++) if (values[offset + i] > values[offset + best]) best = i;
   return best;
+}
+
+function applySteer(row: Float64Array, steer: Steer): void {
+  if (isProjection(steer)) {
+    const [lo, hi] = projectionBounds(steer);
+    let projection = 0;
+    for (let i = 0; i < row.length; i++) projection += row[i] * steer.direction[i];
+    const excess = projection - Math.min(hi, Math.max(lo, projection));
+    for (let i = 0; i < row.length; i++) row[i] -= excess * steer.direction[i];
+    return;
+  }
+  for (let i = 0; i < row.length; i++) row[i] += steer.delta[i];
 }
 
 function embed(w: LmWeights, input: ReferenceInput): Float64Array {

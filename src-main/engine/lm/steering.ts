@@ -7,11 +7,41 @@ import { AppError } from '../../util/errors.js';
 /** prompt only (the paper), generated tokens only, every position, or explicit 0-based indices */
 export type SteerPositions = 'prompt' | 'generated' | 'all' | readonly number[];
 
+/** h += k*v on the steered positions (the paper's method) */
 export interface AddSteer {
+  method?: 'add';
   layer: number;
   /** k*v, length d_model */
   delta: ArrayLike<number>;
   positions: SteerPositions;
+}
+
+/**
+ * Directional ablation (h -= (h.v)v) and projection cap (h.v limited to at most `cap`, as
+ * Neuronpedia's steering offers), both "clip the projection onto unit v to [lo, hi]":
+ * h -= (p - clip(p, lo, hi)) v with p = h.v; ablation is [0, 0], a cap is [-inf, cap].
+ */
+export interface ProjectionSteer {
+  method: 'ablate' | 'cap';
+  layer: number;
+  /** unit vector v, length d_model */
+  direction: ArrayLike<number>;
+  /** the cap c (method 'cap') */
+  cap?: number;
+  positions: SteerPositions;
+}
+
+export type Steer = AddSteer | ProjectionSteer;
+
+export function isProjection(steer: Steer): steer is ProjectionSteer {
+  return steer.method === 'ablate' || steer.method === 'cap';
+}
+
+/** [lo, hi] the projection onto the direction is clipped to. */
+export function projectionBounds(steer: ProjectionSteer): [number, number] {
+  if (steer.method === 'ablate') return [0, 0];
+  if (steer.cap === undefined || !Number.isFinite(steer.cap)) throw new AppError('invalid_input', `projection cap at layer ${steer.layer}: expected a finite cap`);
+  return [-Infinity, steer.cap];
 }
 
 /** 1 where position `index` of a sequence whose first `promptLength` tokens are the prompt is steered. */
