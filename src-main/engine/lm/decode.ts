@@ -1,0 +1,171 @@
+// Driving the decoder graph (graph/lm-decoder.ts) from JS: a batch of prompts, left-padded, prefilled
+// once and then extended one token per step with the KV cache; each row may carry its own steers
+// (several k values of one prompt, or several prompts, in one batch). On CPU the cache round-trips
+// through JS each step at no real cost; on CUDA every output crosses PCIe, which is why issue 13 also
+// wants the loop inside the graph there.
+//
+// session.run blocks its thread: production callers run this inside the engine worker.
+import { AppError } from '../../util/errors.js';
+import type { DecoderModel } from '../graph/lm-decoder.js';
+import { ort } from '../session.js';
+import { argmax } from './reference.js';
+import { isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
+
+export interface DecoderSession {
+  session: ort.InferenceSession;
+  model: DecoderModel;
+}
+
+export interface DecodeRequest {
+  prompts: readonly (readonly number[])[];
+  /** per row, the steers applied to it (default none); every layer must be one the graph can steer */
+  steers?: readonly (readonly Steer[])[];
+}
+
+/** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
+export class DecodeRun {
+  private readonly batch: number;
+  private readonly padding: number[];
+  private readonly promptLengths: number[];
+  private readonly steers: (readonly Steer[])[];
+  private readonly prompts: number[][];
+  private mask: number[][] = [];
+  private cacheLength = 0;
+  private past: Record<string, ort.Tensor> = {};
+
+  constructor(
+    private readonly ds: DecoderSession,
+    request: DecodeRequest,
+  ) {
+    const { model } = ds;
+    if (model.input !== 'ids' || model.logits !== 'last') throw new AppError('internal', 'DecodeRun needs a decoder built with input "ids" and logits "last"');
+    this.batch = request.prompts.length;
+    if (this.batch === 0 || request.prompts.some((p) => p.length === 0)) throw new AppError('invalid_input', 'every prompt needs at least one token');
+    this.promptLengths = request.prompts.map((p) => p.length);
+    const longest = Math.max(...this.promptLengths);
+    this.padding = this.promptLengths.map((n) => longest - n);
+    this.steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
+    for (const rowSteers of this.steers) {
+      // The graph has one delta and one mask per layer and row.
+      const layers = rowSteers.map((s) => s.layer);
+      if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
+    }
+    for (const steer of this.steers.flat()) {
+      if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
+      let vector: ArrayLike<number>;
+      if (isProjection(steer)) {
+        if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
+        projectionBounds(steer); // refuses a cap without a finite c before anything runs
+        vector = steer.direction;
+      } else {
+        vector = steer.delta;
+      }
+      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
+    }
+    this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
+  }
+
+  /** Run the (padded) prompts through the graph; logits for each row's last prompt token. */
+  async prefill(): Promise<Float32Array> {
+    const { nLayers, nKvHeads, headDim } = this.ds.model.config;
+    const empty = new Float32Array(0);
+    for (let l = 0; l < nLayers; l++) {
+      for (const kind of ['key', 'value']) this.past[`past_${kind}_${l}`] = new ort.Tensor('float32', empty, [this.batch, nKvHeads, 0, headDim]);
+    }
+    this.mask = this.padding.map((pad, r) => this.prompts[r].map((_, j) => (j < pad ? 0 : 1)));
+    return this.forward(this.prompts);
+  }
+
+  /** Append one token per row; logits for it. */
+  async step(tokens: readonly number[]): Promise<Float32Array> {
+    if (tokens.length !== this.batch) throw new AppError('internal', `step needs ${this.batch} tokens, got ${tokens.length}`);
+    for (const row of this.mask) row.push(1);
+    return this.forward(tokens.map((t) => [t]));
+  }
+
+  private async forward(ids: number[][]): Promise<Float32Array> {
+    const { session, model } = this.ds;
+    const B = this.batch;
+    const S = ids[0].length;
+    const T = this.cacheLength + S;
+    const D = model.config.dModel;
+    const start = this.cacheLength;
+    // Positions count each row's own tokens from 0, as transformers derives them from the attention
+    // mask under left padding. (Rotary scores depend only on position differences, so a shift would
+    // be exact in real arithmetic; counting as transformers does keeps the rounding the same too.)
+    const positions = new BigInt64Array(B * S);
+    for (let r = 0; r < B; r++) {
+      for (let s = 0; s < S; s++) positions[r * S + s] = BigInt(Math.max(0, start + s - this.padding[r]));
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [B, S]),
+      attention_mask: new ort.Tensor('int64', BigInt64Array.from(this.mask.flat(), BigInt), [B, T]),
+      position_ids: new ort.Tensor('int64', positions, [B, S]),
+      ...this.past,
+    };
+    for (const L of model.steerLayers) {
+      const delta = new Float32Array(B * D);
+      const mask = new Float32Array(B * S);
+      const dir = new Float32Array(B * D);
+      const lo = new Float32Array(B);
+      const hi = new Float32Array(B);
+      for (let r = 0; r < B; r++) {
+        for (const steer of this.steers[r]) {
+          if (steer.layer !== L) continue;
+          if (isProjection(steer)) {
+            dir.set(Array.from(steer.direction), r * D);
+            [lo[r], hi[r]] = projectionBounds(steer);
+          } else {
+            delta.set(Array.from(steer.delta), r * D);
+          }
+          for (let s = 0; s < S; s++) {
+            const token = start + s - this.padding[r];
+            if (token >= 0 && isSteered(steer.positions, token, this.promptLengths[r])) mask[r * S + s] = 1;
+          }
+        }
+      }
+      feeds[`steer_delta_${L}`] = new ort.Tensor('float32', delta, [B, D]);
+      feeds[`steer_mask_${L}`] = new ort.Tensor('float32', mask, [B, S]);
+      if (model.projection) {
+        feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
+        feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
+        feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
+      }
+    }
+    const out = await session.run(feeds);
+    for (let l = 0; l < model.config.nLayers; l++) {
+      this.past[`past_key_${l}`] = out[`present_key_${l}`];
+      this.past[`past_value_${l}`] = out[`present_value_${l}`];
+    }
+    this.cacheLength = T;
+    return out.logits.data as Float32Array;
+  }
+}
+
+export interface GreedyOptions extends DecodeRequest {
+  /** exactly this many tokens per row (the paper: 100, no stop at EOS) unless stopAtEos */
+  tokens: number;
+  /** end a row at its first EOS (kept in the output); the batch runs until every row has ended */
+  stopAtEos?: boolean;
+}
+
+/** Greedy decoding of a batch; one token list per prompt. */
+export async function greedyDecode(ds: DecoderSession, options: GreedyOptions): Promise<number[][]> {
+  const V = ds.model.config.vocabSize;
+  const eos = new Set(ds.model.config.eosTokenIds);
+  const run = new DecodeRun(ds, options);
+  const generated: number[][] = options.prompts.map(() => []);
+  const done = options.prompts.map(() => false);
+  if (options.tokens <= 0) return generated;
+  let logits = await run.prefill();
+  for (;;) {
+    const next = generated.map((_, r) => argmax(logits, r * V, V));
+    next.forEach((token, r) => {
+      if (done[r]) return;
+      generated[r].push(token);
+      if (generated[r].length >= options.tokens || (options.stopAtEos && eos.has(token))) done[r] = true;
+    });
+    if (done.every(Boolean)) return generated;
+    logits = await run.step(next);
+  }
+}
