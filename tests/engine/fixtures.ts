@@ -6,22 +6,14 @@ import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import type { SaeArchitecture, SaeNormalisation } from '../../src-main/engine/sae-model.js';
 import { zipWithDataDescriptors } from './zip-edit.js';
+import { mulberry32 } from '../../src-main/util/random';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sightline-engine-'));
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the app's mulberry32) so failures reproduce. */
+export const rng = mulberry32;
 
 export function randn(n: number, random: () => number, scale = 1): Float32Array {
   const out = new Float32Array(n);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Db } from '../../src-main/store/db';
 import { AppError, toErrorValue } from '../../src-main/util/errors';
+import { mulberry32 } from '../../src-main/util/random';
 
 /** How many cases to run: the env var when set (by hand), else the test's CI default. */
 export function fuzzCaseCount(ciDefault: number): number {
@@ -21,17 +22,8 @@ export function fuzzSeed(ciDefault: number): number {
   return Number.isInteger(fromEnv) ? fromEnv : ciDefault;
 }
 
-/** mulberry32: small, seedable, good enough to pick mutations reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The app's own seeded generator (mulberry32), so a failing case reproduces from its seed. */
+export const seededRandom = mulberry32;
 
 export type Random = () => number;
 export const pick = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)];

@@ -6,7 +6,7 @@
 import { badFile } from '../../util/errors';
 import { restoreFormula } from '../csv-cells';
 import { parseOrderText, type Where } from '../import-shown-order';
-import { readCsvRecords } from './csv-records';
+import { cellValue, readCsvRecords } from './csv-records';
 import { RECORD_NAMES } from './records';
 import { isItemKind, isoMs, ItemCollector, type ResultRow, type ResultsTable } from './table';
 
@@ -25,15 +25,7 @@ function fieldValue(cell: Cell): unknown {
     if (cell.text === '') return undefined;
     if (/^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false)$/.test(cell.text)) return JSON.parse(cell.text);
   }
-  const value = restoreFormula(cell.text);
-  if ((value.startsWith('[') && value.endsWith(']')) || (value.startsWith('{') && value.endsWith('}'))) {
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  }
-  return value;
+  return cellValue(cell.text);
 }
 
 export function readCsvResults(file: string): ResultsTable {
