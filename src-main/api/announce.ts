@@ -20,7 +20,8 @@ export function announceProgress(context: Pick<ApiContext, 'project' | 'events'>
   const key = `${context.project.dir}#${campaignId}`;
   if (pending.has(key)) return;
   pending.add(key);
-  setTimeout(() => {
+  // The project's clock, so a test can move time past the delay instead of sleeping through it.
+  context.project.clock.setTimer(() => {
     pending.delete(key);
     try {
       const counts = campaignCounts(context.project.db, campaignId);
@@ -29,5 +30,5 @@ export function announceProgress(context: Pick<ApiContext, 'project' | 'events'>
     } catch {
       // The project may have been closed in the meantime (e.g. the CLI finished); nothing to tell.
     }
-  }, ANNOUNCE_DELAY_MS).unref();
+  }, ANNOUNCE_DELAY_MS);
 }

@@ -9,7 +9,6 @@ import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
 import { releaseLeases } from '../store/monitor';
 import { setRaterStatus } from '../store/quality';
 import { AppError } from '../util/errors';
-import { nowMs } from '../util/time';
 import { campaignCounts, getCampaign, listCampaigns } from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertRater, listRaters, type RaterRecord } from '../store/raters';
@@ -98,12 +97,12 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     project.db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(input.instructions, campaign.id);
     return { instructionsVersion: campaign.instructionsVersion + 1 };
   },
-  'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId)),
+  'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId), project.clock.now()),
   'raters.revoke': (input, context) => {
     const { db } = context.project;
     const rater = db.prepare('SELECT campaign_id AS campaignId FROM raters WHERE id = ?').get(input.raterId) as { campaignId: number } | undefined;
     if (!rater) throw new AppError('not_found', `rater ${input.raterId}: no such rater`);
-    const now = nowMs();
+    const now = context.project.clock.now();
     db.transaction(() => {
       setRaterStatus(db, input.raterId, 'revoked');
       releaseLeases(db, input.raterId, now);

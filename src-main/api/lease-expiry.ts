@@ -4,7 +4,7 @@
 // open lease there is no timer at all.
 import type { Project } from '../project/project';
 import { earliestLeaseExpiry, leasesExpiredBetween, nextLeaseExpiry } from '../store/monitor';
-import { nowMs } from '../util/time';
+import type { ClockTimer } from '../util/time';
 import type { ApiContext } from './context';
 import type { EventBus } from './events';
 
@@ -12,22 +12,24 @@ import type { EventBus } from './events';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class LeaseExpiryTimer {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private armedFor: number | null = null;
   /** Expiries up to this time have been announced. */
-  private announcedUpTo = nowMs();
+  private announcedUpTo: number;
 
   constructor(
-    private readonly project: Pick<Project, 'db'>,
+    private readonly project: Pick<Project, 'db' | 'clock'>,
     private readonly events: EventBus,
-  ) {}
+  ) {
+    this.announcedUpTo = project.clock.now();
+  }
 
   /**
    * Arms the timer for the earliest open lease running out after `after` (none: no timer). After
    * an alarm, `after` is the time the alarm announced up to: a lease expiring between that and a
    * fresh clock read would otherwise fall between the two and never be announced.
    */
-  rearm(after = nowMs()): void {
+  rearm(after = this.project.clock.now()): void {
     if (!this.project.db.open) return this.stop();
     this.arm(earliestLeaseExpiry(this.project.db, after));
   }
@@ -41,7 +43,7 @@ export class LeaseExpiryTimer {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.armedFor = null;
   }
@@ -50,9 +52,8 @@ export class LeaseExpiryTimer {
     this.stop();
     if (at === null) return;
     this.armedFor = at;
-    this.timer = setTimeout(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - nowMs())));
-    // The timer must never keep a finished CLI command or a closing server alive.
-    this.timer.unref();
+    // The clock's timers never keep a finished CLI command or a closing server alive.
+    this.timer = this.project.clock.setTimer(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - this.project.clock.now())));
   }
 
   /**
@@ -67,7 +68,7 @@ export class LeaseExpiryTimer {
     const { db } = this.project;
     if (!db.open) return;
     try {
-      const now = nowMs();
+      const now = this.project.clock.now();
       const expired = leasesExpiredBetween(db, this.announcedUpTo, now);
       this.announcedUpTo = now;
       for (const { campaignId, expired: count } of expired) {
@@ -82,7 +83,7 @@ export class LeaseExpiryTimer {
 
 // Keyed by the open project: every bridge (HTTP server, IPC shell, CLI) builds contexts from one
 // project object, so they share its one timer.
-const timers = new WeakMap<Pick<Project, 'db'>, LeaseExpiryTimer>();
+const timers = new WeakMap<Pick<Project, 'db' | 'clock'>, LeaseExpiryTimer>();
 
 /** The project's lease timer, created on first use with the context's event bus. */
 export function leaseExpiries(context: Pick<ApiContext, 'project' | 'events'>): LeaseExpiryTimer {

@@ -26,23 +26,23 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
       status: rater.status === 'disqualified' ? 'disqualified' : 'active',
       qualification: qualification.required > 0 ? { required: qualification.required, answered: qualification.answered, passed: qualification.passed } : null,
       // Last: a rater who just finished gets their code, and the time it was shown is recorded.
-      completion: completionFor(context.project.db, campaign, rater),
+      completion: completionFor(context.project.db, campaign, rater, context.project.clock.now()),
     };
   },
   'rater.next': (input, context) => {
-    const next = nextItems(context.project.db, raterOf(context), input.count);
+    const next = nextItems(context.project.db, raterOf(context), input.count, context.project.clock.now());
     // Every item of one call shares its lease expiry.
     if (next.items.length) leaseExpiries(context).armBy(next.items[0].leaseExpiresAt);
     return next;
   },
   'rater.submit': (input, context) => {
-    const { judgementId, progress, campaignId } = submitJudgement(context.project.db, raterOf(context), input);
+    const { judgementId, progress, campaignId } = submitJudgement(context.project.db, raterOf(context), input, context.project.clock.now());
     leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
     return { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
-    const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context));
+    const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context), context.project.clock.now());
     if (item) leaseExpiries(context).armBy(item.leaseExpiresAt);
     announceProgress(context, campaignId);
     return { item, progress };
@@ -54,7 +54,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     return { progress };
   },
   'rater.flag': (input, context) => {
-    const { campaignId } = flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment);
+    const { campaignId } = flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment, context.project.clock.now());
     // The monitor re-reads on 'campaign.progress' (its flagged count and list included).
     announceProgress(context, campaignId);
     return { flagged: true };

@@ -53,7 +53,7 @@ const completionUrl = (code: string): string => `https://app.prolific.com/submis
  * null before they finish and on campaigns without a study link. Runs in an IMMEDIATE transaction so
  * the check and the record are one step against concurrent submits.
  */
-export function completionFor(db: Db, campaign: CampaignRecord, rater: RaterRecord): RaterCompletion | null {
+export function completionFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, now = nowMs()): RaterCompletion | null {
   const prolific = prolificOf(campaign);
   if (!prolific) return null;
   const record = db
@@ -61,7 +61,7 @@ export function completionFor(db: Db, campaign: CampaignRecord, rater: RaterReco
       const recorded = raterCompletion(db, rater.id);
       if (recorded) return recorded;
       const outcome = finishedOutcome(db, campaign, rater);
-      return outcome && recordCompletionShown(db, rater.id, outcome, nowMs());
+      return outcome && recordCompletionShown(db, rater.id, outcome, now);
     })
     .immediate();
   if (!record) return null;

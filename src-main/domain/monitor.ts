@@ -17,10 +17,12 @@ export function median(values: number[]): number | null {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Everything the researcher watches while a campaign fills, computed from the append-only tables. */
-export function campaignMonitor(db: Db, campaignId: number, summary: CampaignSummary): CampaignMonitor {
+/**
+ * Everything the researcher watches while a campaign fills, computed from the append-only tables.
+ * `now` decides which leases count as expired: the project's clock, the one leases were given by.
+ */
+export function campaignMonitor(db: Db, campaignId: number, summary: CampaignSummary, now = nowMs()): CampaignMonitor {
   const campaign = getCampaign(db, campaignId);
-  const now = nowMs();
   const judged = liveJudgementsWithKey(db, campaignId, ['normal', 'gold', 'attention', 'qualification']);
   const conditions = campaignConditions(db, campaignId);
   const perCondition = conditionCounts(db, campaignId);

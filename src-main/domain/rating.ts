@@ -1,6 +1,7 @@
 // The rater's side of a campaign: leasing items, submitting, undoing, skipping, flagging.
 // Every step runs in an IMMEDIATE transaction so concurrent raters (HTTP requests, or a second
-// process on the same project) never push an item past its overlap.
+// process on the same project) never push an item past its overlap. Steps that lease or stamp take
+// `now` from the caller (the API passes the project's clock), defaulting to the real time.
 import type { Answer, RaterItem, RaterNext, RaterProgress, RaterWaiting } from '../contract/types';
 import {
   campaignItemCount,
@@ -90,10 +91,9 @@ function pickFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, itemCount
  * No items and waiting null means the rater is done (or disqualified); otherwise waiting says why
  * there is nothing for now, so the rater page does not show the completion code too early.
  */
-export function nextItems(db: Db, rater: RaterRecord, count: number): RaterNext {
+export function nextItems(db: Db, rater: RaterRecord, count: number, now = nowMs()): RaterNext {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
-    const now = nowMs();
     const expiresAt = now + campaign.leaseSeconds * 1000;
     if (campaign.status !== 'open') {
       // A rater with nothing left is done whatever the campaign's status: they get their completion code.
@@ -162,12 +162,16 @@ function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentR
 }
 
 /** Stores a judgement. When this returns, the row is committed with synchronous=FULL. */
-export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentId: number; answer: Answer; activeMs: number }): { judgementId: number; progress: RaterProgress; campaignId: number } {
+export function submitJudgement(
+  db: Db,
+  rater: RaterRecord,
+  input: { assignmentId: number; answer: Answer; activeMs: number },
+  now = nowMs(),
+): { judgementId: number; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, input.assignmentId);
     const campaign = getCampaign(db, rater.campaignId);
     refuseUnlessTakingChanges(campaign, 'submit');
-    const now = nowMs();
     reclaimExpiredLeases(db, now);
     // A late answer is still welcome while the item has room for it.
     if (!recount(db, getAssignment(db, assignment.id)!, campaign.overlap)) {
@@ -188,7 +192,7 @@ export function submitJudgement(db: Db, rater: RaterRecord, input: { assignmentI
 }
 
 /** Undo: appends a row superseding the last live submission and leases that item back to the rater. */
-export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
+export function undoLastSubmission(db: Db, rater: RaterRecord, now = nowMs()): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     refuseUnlessTakingChanges(campaign, 'undo');
@@ -200,7 +204,6 @@ export function undoLastSubmission(db: Db, rater: RaterRecord): { item: RaterIte
     if (getItemPayload(db, getAssignment(db, last.assignmentId)!.itemId).kind === 'qualification') {
       throw new AppError('conflict', 'qualification answers cannot be undone: the round is scored as answered');
     }
-    const now = nowMs();
     insertUndo(db, { supersedes: last, now });
     // The submission counted towards the item's holders; the renewed lease keeps that place.
     renewLease(db, last.assignmentId, now + campaign.leaseSeconds * 1000);
@@ -224,10 +227,10 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
   });
 }
 
-export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string): { flagged: true; campaignId: number } {
+export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string, now = nowMs()): { flagged: true; campaignId: number } {
   const assignment = getAssignment(db, assignmentId);
   if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
   refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'flag');
-  insertFlag(db, assignmentId, comment, nowMs());
+  insertFlag(db, assignmentId, comment, now);
   return { flagged: true, campaignId: rater.campaignId };
 }

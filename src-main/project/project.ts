@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type Db } from '../store/db';
 import { AppError } from '../util/errors';
+import { systemClock, type Clock } from '../util/time';
 import { MediaStore } from './media';
 
 /** A project is a folder: <name>.sightline/{project.sqlite, media/, exports/}. */
@@ -10,6 +11,8 @@ export interface Project {
   db: Db;
   media: MediaStore;
   exportsDir: string;
+  /** The time leases, their expiry timer and event coalescing go by (a test passes its own). */
+  clock: Clock;
   close(): void;
 }
 
@@ -20,7 +23,7 @@ export function isProjectDir(dir: string): boolean {
 }
 
 /** Opens a project folder, creating it when `create` is set. Migrates the database to this app's schema. */
-export function openProject(dir: string, options: { create?: boolean } = {}): Project {
+export function openProject(dir: string, options: { create?: boolean; clock?: Clock } = {}): Project {
   const absolute = path.resolve(dir);
   if (!isProjectDir(absolute)) {
     if (!options.create) {
@@ -32,5 +35,5 @@ export function openProject(dir: string, options: { create?: boolean } = {}): Pr
   fs.mkdirSync(exportsDir, { recursive: true });
   const db = openDatabase(path.join(absolute, DB_FILE));
   const media = new MediaStore(db, path.join(absolute, 'media'));
-  return { dir: absolute, db, media, exportsDir, close: () => db.close() };
+  return { dir: absolute, db, media, exportsDir, clock: options.clock ?? systemClock, close: () => db.close() };
 }

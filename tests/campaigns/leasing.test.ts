@@ -4,32 +4,35 @@ import { describe, expect, it } from 'vitest';
 import { nextItems, skipItem, submitJudgement } from '../../src-main/domain/rating';
 import { openProject } from '../../src-main/project/project';
 import { findRaterByToken } from '../../src-main/store/raters';
+import { TEST_EPOCH_MS } from '../helpers/clock';
 import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
 
 const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({ assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 100 });
 
 describe('leases', () => {
+  // Time is the `now` each step is given (the API passes the project's clock): no sleeping, and the
+  // lease runs out exactly leaseSeconds after it was handed out.
   it('an expired lease is reissued to another rater, and the late submit is refused once the item is full', () => {
     const project = makeProject();
-    const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
+    const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1, leaseSeconds: 600 });
     const ana = makeRater(project, campaignId, 'ana');
     const ben = makeRater(project, campaignId, 'ben');
-    const [anaItem] = nextItems(project.db, ana, 1).items;
-    expect(nextItems(project.db, ben, 1).items).toHaveLength(0); // held by ana
-    project.db.prepare('UPDATE assignments SET lease_expires_at = 0 WHERE id = ?').run(anaItem.assignmentId); // time passes
-    const [benItem] = nextItems(project.db, ben, 1).items;
+    const t0 = TEST_EPOCH_MS;
+    const [anaItem] = nextItems(project.db, ana, 1, t0).items;
+    expect(anaItem.leaseExpiresAt).toBe(t0 + 600_000);
+    expect(nextItems(project.db, ben, 1, t0 + 599_999).items).toHaveLength(0); // still held by ana
+    const [benItem] = nextItems(project.db, ben, 1, t0 + 600_000).items; // ana's lease has run out
     expect(benItem).toBeDefined();
-    submitJudgement(project.db, ben, answerFirst(benItem));
-    expect(() => submitJudgement(project.db, ana, answerFirst(anaItem))).toThrow(/lease expired and the item went to other raters/);
+    submitJudgement(project.db, ben, answerFirst(benItem), t0 + 601_000);
+    expect(() => submitJudgement(project.db, ana, answerFirst(anaItem), t0 + 602_000)).toThrow(/lease expired and the item went to other raters/);
   });
 
   it('a late submit is accepted while the item still has room', () => {
     const project = makeProject();
-    const campaignId = makeConceptCampaign(project, { items: 1, overlap: 2 });
+    const campaignId = makeConceptCampaign(project, { items: 1, overlap: 2, leaseSeconds: 600 });
     const ana = makeRater(project, campaignId, 'ana');
-    const [item] = nextItems(project.db, ana, 1).items;
-    project.db.prepare('UPDATE assignments SET lease_expires_at = 0 WHERE id = ?').run(item.assignmentId);
-    expect(submitJudgement(project.db, ana, answerFirst(item)).judgementId).toBeGreaterThan(0);
+    const [item] = nextItems(project.db, ana, 1, TEST_EPOCH_MS).items;
+    expect(submitJudgement(project.db, ana, answerFirst(item), TEST_EPOCH_MS + 3_600_000).judgementId).toBeGreaterThan(0);
   });
 
   it('a rater never gets the same item twice, even after skipping it', () => {

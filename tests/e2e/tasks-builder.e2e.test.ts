@@ -27,6 +27,8 @@ async function snap(page: Page, name: string): Promise<void> {
 }
 
 const soon = { timeout: 5000 };
+/** Where a rater page's fake clock starts (Playwright's page.clock), a fixed time rather than now. */
+const PAGE_CLOCK_START = Date.UTC(2030, 0, 1);
 /** Hash routes change without a load event, so poll the address instead of waiting for navigation. */
 const onMonitor = (page: Page) => expect.poll(() => new URL(page.url()).hash, soon).toMatch(/^#\/campaign\/\d+$/);
 
@@ -258,6 +260,9 @@ describe('campaign builder and monitor', () => {
     });
     const rater = await api<{ link: string }>('raters.add', { campaignId: created.campaignId, name: 'Keys' });
     const page = await browser.newPage();
+    // The page's clock (performance.now and timers) is Playwright's fake: it runs on its own until
+    // the active-time part pauses it and moves it by hand (issue 12: no wall time in assertions).
+    await page.clock.install({ time: PAGE_CLOCK_START });
     await page.goto(served.url + rater.link);
     await page.getByTestId('rater-item').waitFor();
     const assignmentId = async () => Number(await page.getByTestId('rater-item').getAttribute('data-assignment-id'));
@@ -269,27 +274,30 @@ describe('campaign builder and monitor', () => {
     await page.keyboard.press('?');
     await page.getByTestId('instructions').waitFor({ state: 'detached' });
 
+    // From here the page's time moves only when the test moves it. Paused before the skip, so the
+    // next item's clock starts at the paused time (ten minutes on is well past the page's load).
+    await page.clock.pauseAt(PAGE_CLOCK_START + 600_000);
+
     // s skips: another item appears and the skipped one is recorded as skipped, not answered.
     const skipped = await assignmentId();
     await page.keyboard.press('s');
     await expect.poll(assignmentId, soon).not.toBe(skipped);
     expect(query<{ status: string }>('SELECT status FROM assignments WHERE id = ?', skipped)).toEqual([{ status: 'skipped' }]);
 
-    // Active time: a break of 1.5 s while this item is on screen does not count.
+    // Active time: 4 s on the item, a 60 s break that does not count, 2 s more, then the answer.
     const answered = await assignmentId();
-    const shownAt = Date.now();
+    await page.clock.runFor(4_000);
     await page.keyboard.press('b');
     await page.getByTestId('break-screen').waitFor();
-    await page.waitForTimeout(1500);
+    await page.clock.runFor(60_000);
     await page.keyboard.press('x');
     await page.getByTestId('break-screen').waitFor({ state: 'detached' });
+    await page.clock.runFor(2_000);
     await page.keyboard.press('1');
     await page.keyboard.press('Enter');
     await expect.poll(assignmentId, soon).not.toBe(answered);
-    const wallMs = Date.now() - shownAt;
     const [judgement] = query<{ active_ms: number }>("SELECT active_ms FROM judgements WHERE assignment_id = ? AND action = 'submit'", answered);
-    expect(judgement.active_ms).toBeGreaterThan(0);
-    expect(judgement.active_ms).toBeLessThan(wallMs - 1400);
+    expect(judgement.active_ms).toBe(6_000);
     await page.close();
   });
 
@@ -316,7 +324,9 @@ describe('campaign builder and monitor', () => {
     await page.goto(served.url + rater.link);
     await page.getByTestId('rater-item').waitFor();
     await page.close();
-    await expect.poll(() => monitor.getByTestId('expired-leases').innerText(), { timeout: 5000 }).not.toBe('0');
+    // The served project runs on the real clock in its own process: wait for the state (a generous
+    // bound, not a timing claim) rather than sleeping past the lease.
+    await expect.poll(() => monitor.getByTestId('expired-leases').innerText(), { timeout: 20_000 }).not.toBe('0');
     expect(await monitor.getByTestId('open-leases').innerText()).toBe('0');
     await monitor.close();
   });

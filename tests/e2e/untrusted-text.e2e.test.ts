@@ -53,7 +53,10 @@ describe('end to end: untrusted model output renders as text', () => {
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.locator('b', { hasText: 'volcano' }).count()).toBe(0);
     expect(await page.evaluate(() => [...document.scripts].filter((script) => script.textContent?.includes('__xss')).length)).toBe(0);
-    await page.waitForTimeout(200);
+    // Any image the page made has finished loading or failing, and one task turn later its onerror
+    // would have run: wait for that state rather than a fixed 200 ms.
+    await page.waitForFunction(() => [...document.images].every((image) => image.complete));
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
     expect(await page.evaluate(() => [(window as any).__xssImg, (window as any).__xssScript])).toEqual([undefined, undefined]);
     expect(dialogs).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { openProject, type Project } from '../../src-main/project/project';
 import { insertCampaign, type NewItem } from '../../src-main/store/campaigns';
 import { insertRater, type RaterRecord } from '../../src-main/store/raters';
+import type { Clock } from '../../src-main/util/time';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -21,8 +22,9 @@ export function tempDir(prefix = 'sightline-test-'): string {
   return dir;
 }
 
-export function makeProject(): Project {
-  const project = openProject(path.join(tempDir(), 'test.sightline'), { create: true });
+/** A project in a fresh temporary folder; pass a TestClock (tests/helpers/clock.ts) to control its time. */
+export function makeProject(options: { clock?: Clock } = {}): Project {
+  const project = openProject(path.join(tempDir(), 'test.sightline'), { create: true, clock: options.clock });
   cleanups.unshift(() => project.close());
   return project;
 }

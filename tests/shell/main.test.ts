@@ -89,10 +89,13 @@ describe('shell entry', () => {
 
   it('a second instance quits at once and opens nothing', async () => {
     fake.app.singleInstance = false;
+    const whenReady = vi.spyOn(fake.app, 'whenReady');
     vi.resetModules();
     await import('../../src-main/shell/main');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Quit while the module loads, and nothing waits for ready to open a window later: checked
+    // as state, not after a fixed sleep that a slow machine could outrun.
     expect(fake.app.quit).toHaveBeenCalled();
+    expect(whenReady).not.toHaveBeenCalled();
     expect(FakeBrowserWindow.created).toHaveLength(0);
     expect(fake.ipcHandlers.size).toBe(0);
   });

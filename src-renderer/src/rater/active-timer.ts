@@ -1,5 +1,7 @@
 // Active time per item, as DESIGN.md asks: time the page is visible and the rater has interacted
-// within the last 30 s, not wall time. Pure (time is passed in) so it can be tested.
+// within the last 30 s, not wall time. Time comes from the clock it is given (the page's in the
+// app, one the test moves by hand in tests/renderer/active-timer.test.ts).
+import type { Clock } from '../lib/clock';
 
 export const IDLE_AFTER_MS = 30_000;
 
@@ -11,56 +13,61 @@ export class ActiveTimer {
   /** On a break (the rater pressed b): nothing counts until they come back. */
   private paused = false;
 
-  constructor(now: number, visible = true, private readonly idleAfterMs = IDLE_AFTER_MS) {
-    this.markAt = now;
-    this.lastInteractionAt = now;
+  constructor(
+    private readonly clock: Clock,
+    visible = true,
+    private readonly idleAfterMs = IDLE_AFTER_MS,
+  ) {
+    this.markAt = clock.now();
+    this.lastInteractionAt = this.markAt;
     this.visible = visible;
   }
 
   /** Credits the time since the last mark; between marks visibility and last interaction are constant. */
-  private settle(now: number): void {
+  private settle(): number {
+    const now = this.clock.now();
     if (this.visible && !this.paused) {
       const activeUntil = Math.min(now, this.lastInteractionAt + this.idleAfterMs);
       this.accumulatedMs += Math.max(0, activeUntil - this.markAt);
     }
     this.markAt = Math.max(this.markAt, now);
+    return now;
   }
 
-  interaction(now: number): void {
-    this.settle(now);
-    this.lastInteractionAt = now;
+  interaction(): void {
+    this.lastInteractionAt = this.settle();
   }
 
-  visibility(visible: boolean, now: number): void {
-    this.settle(now);
+  visibility(visible: boolean): void {
+    const now = this.settle();
     this.visible = visible;
     // Coming back to the page counts as interaction: the rater is looking again.
     if (visible) this.lastInteractionAt = now;
   }
 
   /** A break: time stops until resume(); coming back counts as interaction, like a visible page. */
-  pause(now: number): void {
-    this.settle(now);
+  pause(): void {
+    this.settle();
     this.paused = true;
   }
 
-  resume(now: number): void {
-    this.settle(now);
+  resume(): void {
+    this.lastInteractionAt = this.settle();
     this.paused = false;
-    this.lastInteractionAt = now;
   }
 
   get onBreak(): boolean {
     return this.paused;
   }
 
-  elapsed(now: number): number {
-    this.settle(now);
+  elapsed(): number {
+    this.settle();
     return Math.round(this.accumulatedMs);
   }
 
   /** Starts a new item's clock (showing an item follows an interaction: submit, skip or undo). */
-  reset(now: number): void {
+  reset(): void {
+    const now = this.clock.now();
     this.accumulatedMs = 0;
     this.markAt = now;
     this.lastInteractionAt = now;

@@ -4,6 +4,7 @@
 // judgement is durable before the screen moves on.
 import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
 import { call, errorText, retryWhileBusy } from '../lib/client';
+import { pageClock, type Clock, type ClockTimer } from '../lib/clock';
 import { undoAllowed } from './rating-logic';
 
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
@@ -32,7 +33,10 @@ export class RaterQueue {
   private generation = 0;
   private refilling: Promise<void> | null = null;
   private refillAgain = false;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: ClockTimer | null = null;
+
+  /** The clock the waiting screen's retry goes by (the page's; a test may pass its own). */
+  constructor(private readonly clock: Clock = pageClock) {}
 
   async start(): Promise<void> {
     try {
@@ -62,7 +66,7 @@ export class RaterQueue {
     // Only a rater with nothing left is done (and shown the completion code).
     if (this.waiting) {
       this.status = 'waiting';
-      if (this.waiting !== 'closed') this.retryTimer ??= setTimeout(() => void this.retry(), WAITING_RETRY_MS);
+      if (this.waiting !== 'closed') this.retryTimer ??= this.clock.setTimer(() => void this.retry(), WAITING_RETRY_MS);
       return;
     }
     // No items left: done, or the qualification round just ended in a fail. Either way the session
@@ -76,7 +80,7 @@ export class RaterQueue {
 
   /** Asks for items again from the waiting screen (its button, or the timer). */
   async retry(): Promise<void> {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = null;
     if (this.status !== 'waiting') return;
     this.status = 'loading';
