@@ -1,6 +1,6 @@
 import type { campaignMethods } from '../contract/campaigns';
 import type { CampaignSummary, RaterLink } from '../contract/types';
-import { createCampaign, resolveTemplate, saveTemplate } from '../domain/campaigns/create';
+import { createCampaign, resolveTemplate } from '../domain/campaigns/create';
 import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
 import { parseRows } from '../domain/campaigns/read-rows';
 import { entryPath } from '../domain/entry';
@@ -9,9 +9,10 @@ import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
 import { releaseLeases } from '../store/monitor';
 import { setRaterStatus } from '../store/quality';
 import { AppError } from '../util/errors';
-import { campaignCounts, getCampaign, listCampaigns } from '../store/campaigns';
+import { campaignCounts, getCampaign, listCampaigns, replaceCampaignInstructions, setCampaignStatus } from '../store/campaigns';
 import type { Db } from '../store/db';
-import { insertRater, listRaters, type RaterRecord } from '../store/raters';
+import { insertRater, listRaters, raterCampaignId, type RaterRecord } from '../store/raters';
+import { listSavedTemplateJson, saveTemplate } from '../store/templates';
 import { announceProgress } from './announce';
 import type { HandlersFor } from './handlers';
 import { leaseExpiries } from './lease-expiry';
@@ -55,7 +56,7 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
   },
   'raters.list': (input, { project }) => listRaters(project.db, getCampaign(project.db, input.campaignId).id).map((rater) => toRaterLink(rater, rater.submitted)),
   'templates.list': (_input, { project }) => {
-    const saved = project.db.prepare('SELECT template_json FROM templates ORDER BY id, version').pluck().all() as string[];
+    const saved = listSavedTemplateJson(project.db);
     return [
       ...Object.values(BUILTIN_TEMPLATES).map((template) => ({ template, builtin: true })),
       ...saved.map((json) => ({ template: parseTemplate(json, 'project.sqlite templates'), builtin: false })),
@@ -87,21 +88,21 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     return created;
   },
   'campaigns.setStatus': (input, context) => {
-    context.project.db.prepare('UPDATE campaigns SET status = ? WHERE id = ?').run(input.status, getCampaign(context.project.db, input.campaignId).id);
+    setCampaignStatus(context.project.db, getCampaign(context.project.db, input.campaignId).id, input.status);
     announceProgress(context, input.campaignId);
     return campaignSummary(context.project.db, input.campaignId);
   },
   'campaigns.setInstructions': (input, { project }) => {
     const campaign = getCampaign(project.db, input.campaignId);
     if (campaign.instructions === input.instructions) return { instructionsVersion: campaign.instructionsVersion };
-    project.db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(input.instructions, campaign.id);
+    replaceCampaignInstructions(project.db, campaign.id, input.instructions);
     return { instructionsVersion: campaign.instructionsVersion + 1 };
   },
   'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId), project.clock.now()),
   'raters.revoke': (input, context) => {
     const { db } = context.project;
-    const rater = db.prepare('SELECT campaign_id AS campaignId FROM raters WHERE id = ?').get(input.raterId) as { campaignId: number } | undefined;
-    if (!rater) throw new AppError('not_found', `rater ${input.raterId}: no such rater`);
+    const campaignId = raterCampaignId(db, input.raterId);
+    if (campaignId === undefined) throw new AppError('not_found', `rater ${input.raterId}: no such rater`);
     const now = context.project.clock.now();
     db.transaction(() => {
       setRaterStatus(db, input.raterId, 'revoked');
@@ -109,7 +110,7 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     })();
     // Their leases ended now: the lease timer announces them as expired straight away.
     leaseExpiries(context).armBy(now);
-    announceProgress(context, rater.campaignId);
+    announceProgress(context, campaignId);
     return { revoked: true as const };
   },
 };

@@ -2,28 +2,17 @@
 // registry), cancel through the one in-process registry, and mine.start, which runs `mine()` in
 // this process in the background and forwards its progress as 'job.progress' events.
 import type { jobMethods } from '../contract/jobs';
-import type { JobProgressEvent, JobState, JobSummary } from '../contract/types';
+import type { JobProgressEvent, JobSummary } from '../contract/types';
 import { jobRegistry, TrackedJobRunner } from '../jobs/registry';
-import { getJob } from '../jobs/store';
 import { mine, type MineSummary } from '../mining/mine';
 import { openProject, type Project } from '../project/project';
+import { corpusNameById, findCorpusById } from '../store/corpora';
 import type { Db } from '../store/db';
+import { getJob, listRecentJobs, runningMineJobsOfSae, type RawJob } from '../store/jobs';
+import { findSaeById, saeNameById } from '../store/saes';
 import { AppError } from '../util/errors';
 import type { ApiContext } from './context';
 import type { HandlersFor } from './handlers';
-
-interface RawJob {
-  id: number;
-  kind: string;
-  state: JobState;
-  params_json: string;
-  progress_done: number;
-  progress_total: number | null;
-  error: string | null;
-  owner_pid: number | null;
-  created_at: number;
-  updated_at: number;
-}
 
 const UNITS: Record<string, string> = { mine: 'tokens', export: 'rows', import: 'rows' };
 
@@ -38,8 +27,9 @@ function processAlive(pid: number | null): boolean {
   }
 }
 
-const nameOf = (db: Db, table: 'saes' | 'corpora', id: unknown): string =>
-  typeof id === 'number' ? ((db.prepare(`SELECT name FROM ${table} WHERE id = ?`).pluck().get(id) as string | undefined) ?? `#${id} (deleted)`) : '?';
+const NAME_BY_ID = { saes: saeNameById, corpora: corpusNameById };
+
+const nameOf = (db: Db, table: 'saes' | 'corpora', id: unknown): string => (typeof id === 'number' ? (NAME_BY_ID[table](db, id) ?? `#${id} (deleted)`) : '?');
 
 /** "SAE layer10 × corpus demo, top 20, k 64, equal-count"; other kinds list their plain params. */
 export function paramsSummary(db: Db, kind: string, params: Record<string, unknown>): string {
@@ -88,10 +78,7 @@ function toSummary(project: Project, raw: RawJob): JobSummary {
 
 /** A mine of this SAE that another live process (a CLI run) holds, if any. */
 function mineRunningElsewhere(db: Db, saeId: number): RawJob | undefined {
-  const rows = db
-    .prepare("SELECT * FROM jobs WHERE kind = 'mine' AND state = 'running' AND json_extract(params_json, '$.sae') = ? ORDER BY id DESC")
-    .all(saeId) as RawJob[];
-  return rows.find((row) => row.owner_pid !== process.pid && processAlive(row.owner_pid));
+  return runningMineJobsOfSae(db, saeId).find((row) => row.owner_pid !== process.pid && processAlive(row.owner_pid));
 }
 
 const idle = (jobId: number, kind: string, message: string): JobProgressEvent => ({
@@ -111,9 +98,9 @@ const idle = (jobId: number, kind: string, message: string): JobProgressEvent =>
  */
 async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.start']>[0], context: ApiContext): Promise<{ jobId: number }> {
   const { project, events } = context;
-  const sae = project.db.prepare('SELECT id, name FROM saes WHERE id = ?').get(input.saeId) as { id: number; name: string } | undefined;
+  const sae = findSaeById(project.db, input.saeId);
   if (!sae) throw new AppError('not_found', `saeId ${input.saeId}: no such SAE in this project`);
-  const corpus = project.db.prepare('SELECT id, name FROM corpora WHERE id = ?').get(input.corpusId) as { id: number; name: string } | undefined;
+  const corpus = findCorpusById(project.db, input.corpusId);
   if (!corpus) throw new AppError('not_found', `corpusId ${input.corpusId}: no such corpus in this project`);
   const elsewhere = mineRunningElsewhere(project.db, sae.id);
   if (elsewhere) throw new AppError('conflict', `SAE "${sae.name}" is being mined by another process (job ${elsewhere.id}, pid ${elsewhere.owner_pid}); wait for it or stop it there`);
@@ -222,7 +209,7 @@ async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.
 
 export const jobHandlers: HandlersFor<typeof jobMethods> = {
   'jobs.list': (input, { project }) =>
-    (project.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(input.limit) as RawJob[]).map((raw) => toSummary(project, raw)),
+    listRecentJobs(project.db, input.limit).map((raw) => toSummary(project, raw)),
   'jobs.cancel': (input, { project }) => {
     const job = getJob(project.db, input.jobId);
     if (!job) throw new AppError('not_found', `job ${input.jobId}: no such job`);

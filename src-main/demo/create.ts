@@ -7,6 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openProject, type Project } from '../project/project';
+import { countCampaigns } from '../store/campaigns';
+import { corpusExists } from '../store/corpora';
+import { deleteRowsAbove, getProjectMeta, highestRowId, setProjectMeta } from '../store/project-meta';
+import { saeExists } from '../store/saes';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { documentMatches } from './activations';
@@ -21,20 +25,20 @@ import { insertSteering } from './steering';
 export const DEMO_VERSION = 'v2';
 
 function demoVersionOf(project: Project): string | undefined {
-  return project.db.prepare("SELECT value FROM project_meta WHERE key = 'demo'").pluck().get() as string | undefined;
+  return getProjectMeta(project.db, 'demo');
 }
 
 /** Refuses to mix the demo into a project that already holds research data. */
 function assertEmptyEnough(project: Project): void {
   const { db } = project;
-  const campaigns = db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get() as number;
+  const campaigns = countCampaigns(db);
   if (campaigns > 0) {
     throw new AppError('conflict', `${project.dir}: already holds a project with ${campaigns} campaign(s); create the demo in a new folder`, {
       dir: project.dir,
     });
   }
   for (const layer of DEMO_LAYERS) {
-    const clash = db.prepare('SELECT 1 FROM saes WHERE name = ?').get(saeNameOf(layer)) ?? db.prepare('SELECT 1 FROM corpora WHERE name = ?').get(corpusNameOf(layer));
+    const clash = saeExists(db, saeNameOf(layer)) || corpusExists(db, corpusNameOf(layer));
     if (clash) {
       throw new AppError('conflict', `${project.dir}: already has an SAE "${saeNameOf(layer)}" or a corpus "${corpusNameOf(layer)}"; create the demo in a new folder`, {
         dir: project.dir,
@@ -58,8 +62,7 @@ function filesUnder(dir: string): string[] {
 }
 
 function mark(project: Project): Marks {
-  const max = (table: string) => project.db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM ${table}`).pluck().get() as number;
-  const rows = Object.fromEntries([...PIPELINE_TABLES, 'media'].map((table) => [table, max(table)])) as Marks['rows'];
+  const rows = Object.fromEntries([...PIPELINE_TABLES, 'media' as const].map((table) => [table, highestRowId(project.db, table)])) as Marks['rows'];
   return { rows, mediaFiles: new Set(filesUnder(project.media.dir)) };
 }
 
@@ -71,8 +74,8 @@ function mark(project: Project): Marks {
 function undoPipeline(project: Project, marks: Marks): void {
   const { db } = project;
   db.transaction(() => {
-    for (const table of PIPELINE_TABLES) db.prepare(`DELETE FROM ${table} WHERE rowid > ?`).run(marks.rows[table]);
-    db.prepare('DELETE FROM media WHERE rowid > ?').run(marks.rows.media);
+    for (const table of PIPELINE_TABLES) deleteRowsAbove(db, table, marks.rows[table]);
+    deleteRowsAbove(db, 'media', marks.rows.media);
   })();
   for (const file of filesUnder(project.media.dir)) if (!marks.mediaFiles.has(file)) fs.rmSync(file, { force: true });
 }
@@ -102,9 +105,8 @@ export async function createDemoProject(dir: string, options: { info?: (line: st
         const layers = labelMinedFeatures(project, plans, files, createdAt);
         const generations = insertSteering(project, createdAt);
         insertDemoCampaigns(project.db, layers, generations);
-        const setMeta = project.db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-        setMeta.run('demo', DEMO_VERSION);
-        setMeta.run('created_by', 'sightline demo');
+        setProjectMeta(project.db, 'demo', DEMO_VERSION);
+        setProjectMeta(project.db, 'created_by', 'sightline demo');
       })();
     } catch (error) {
       undoPipeline(project, marks);

@@ -8,6 +8,9 @@ import type { Project } from '../project/project';
 import type { Modality } from '../contract/types';
 import type { LayerFiles } from './files';
 import { MODEL_NAME } from './files';
+import { insertWeightlessModel } from '../store/models';
+import { plantedFeatureLabeller } from '../store/features';
+import { saeIdByName, setSaeModel } from '../store/saes';
 import { D_IN, labelOf, type LayerPlan, type Unit } from './layers';
 
 /** Top documents kept per feature (the CLI's default). */
@@ -47,21 +50,16 @@ export async function importAndMine(project: Project, files: LayerFiles[], info?
  */
 export function labelMinedFeatures(project: Project, plans: LayerPlan[], files: LayerFiles[], createdAt: number): MinedLayer[] {
   const { db } = project;
-  const modelId = Number(
-    db
-      .prepare('INSERT INTO models (name, path, size, sha256, config_json, created_at) VALUES (?, NULL, NULL, NULL, ?, ?)')
-      .run(MODEL_NAME, JSON.stringify({ d_model: D_IN, note: 'demo stand-in for a vision-language model; no weights' }), createdAt).lastInsertRowid,
-  );
-  const feature = db.prepare('SELECT id, modality, fire_count AS fireCount FROM features WHERE sae_id = ? AND feature_index = ?');
-  const annotate = db.prepare("UPDATE features SET label = ?, stats_json = json_set(stats_json, '$.planted', ?, '$.planted_variant', ?) WHERE id = ?");
+  const modelId = insertWeightlessModel(db, MODEL_NAME, { d_model: D_IN, note: 'demo stand-in for a vision-language model; no weights' }, createdAt);
+  const planted = plantedFeatureLabeller(db);
   return plans.map((plan, i) => {
     const { saeName } = files[i];
-    const saeId = db.prepare('SELECT id FROM saes WHERE name = ?').pluck().get(saeName) as number;
-    db.prepare('UPDATE saes SET model_id = ? WHERE id = ?').run(modelId, saeId);
+    const saeId = saeIdByName(db, saeName) as number;
+    setSaeModel(db, saeId, modelId);
     const features = plan.units.map((unit) => {
-      const row = feature.get(saeId, unit.featureIndex) as { id: number; modality: Modality; fireCount: number };
+      const row = planted.find(saeId, unit.featureIndex);
       // A label on a feature that never fired would describe nothing the researcher can see.
-      annotate.run(row.fireCount > 0 ? labelOf(unit) : null, unit.concept.planted, unit.variant, row.id);
+      planted.label(row.id, row.fireCount > 0 ? labelOf(unit) : null, unit.concept.planted, unit.variant);
       return { id: row.id, saeName, layer: plan.layer, index: unit.featureIndex, unit, modality: row.modality, fireCount: row.fireCount };
     });
     return { layer: plan.layer, saeName, saeId, features };

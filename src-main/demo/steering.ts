@@ -3,6 +3,8 @@
 // greedy decoding of up to 100 tokens. One steering spec per (source, target, k), one generation each.
 import crypto from 'node:crypto';
 import type { Project } from '../project/project';
+import { modelIdByName } from '../store/models';
+import { probeSteeringWriter } from '../store/steering';
 import { hashSeed, mulberry32, randomIndex, shuffleInPlace } from '../util/random';
 import { CLASS_PROFILES, steeredAnswer } from './answers';
 import { MODEL_NAME } from './files';
@@ -59,15 +61,9 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
   for (const [source] of PAIRS) {
     imageOf.set(source, project.media.put(drawPictogram(source), 'image/png', { width: 96, height: 96 }, `demo-class-${source.replace(/ /g, '-')}.png`).sha256);
   }
-  const insertSpec = db.prepare(
-    `INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed, spec_json, created_at)
-     VALUES (?, 'add', ?, ?, 'prompt', 'probe', ?, ?, 'k·v (unit-norm class direction)', ?, 0, ?, ?)`,
-  );
-  const insertGeneration = db.prepare(
-    'INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-  );
+  const writer = probeSteeringWriter(db);
   // The spec names the model it steers (spec_json.model_id), so provenance can follow a generation to it.
-  const modelId = db.prepare('SELECT id FROM models WHERE name = ?').pluck().get(MODEL_NAME) as number | undefined;
+  const modelId = modelIdByName(db, MODEL_NAME);
   const classNames = Object.keys(CLASS_PROFILES);
   const generations: DemoGeneration[] = [];
   for (const [source, target] of PAIRS) {
@@ -79,22 +75,20 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
     const distractors: [string, string] = [pool[0], pool[1 + randomIndex(pool.length - 1, rng)]];
     const vectorSha256 = classDirectionSha256(target);
     for (const k of STEERING_KS) {
-      const specId = Number(
-        insertSpec.run(
-          `demo: ${source} -> ${target}, k=${k}`,
-          STEERING_LAYER,
-          STEERING_HOOK_POINT,
-          vectorSha256,
-          k,
-          JSON.stringify({ strategy: 'greedy', max_new_tokens: 100 }),
-          JSON.stringify({ direction: `class direction of "${target}" (linear probe, unit norm)`, formula: 'h[:P] += k·v', model_id: modelId ?? null, demo: true }),
-          createdAt,
-        ).lastInsertRowid,
-      );
+      const specId = writer.insertSpec({
+        name: `demo: ${source} -> ${target}, k=${k}`,
+        layer: STEERING_LAYER,
+        hookPoint: STEERING_HOOK_POINT,
+        vectorSha256,
+        coefficient: k,
+        decoding: { strategy: 'greedy', max_new_tokens: 100 },
+        spec: { direction: `class direction of "${target}" (linear probe, unit norm)`, formula: 'h[:P] += k·v', model_id: modelId ?? null, demo: true },
+        createdAt,
+      });
       const outputText = steeredAnswer(CLASS_PROFILES[source], CLASS_PROFILES[target], k, rng, INJECTIONS[`${source}->${target}@${k}`]);
       const mediaSha256 = imageOf.get(source)!;
       const meta = { source_class: source, target_class: target, distractors, k, layer: STEERING_LAYER, demo: true };
-      const id = Number(insertGeneration.run(specId, STEERING_PROMPT, mediaSha256, outputText, JSON.stringify(meta), createdAt).lastInsertRowid);
+      const id = writer.insertGeneration({ steeringSpecId: specId, prompt: STEERING_PROMPT, mediaSha256, outputText, meta, createdAt });
       generations.push({ id, sourceClass: source, targetClass: target, distractors, k, layer: STEERING_LAYER, prompt: STEERING_PROMPT, mediaSha256, outputText });
     }
   }

@@ -10,7 +10,8 @@ import { INT_DTYPE_BYTES, type SafetensorsFile } from '../engine/formats/safeten
 import type { Project } from '../project/project';
 import { AppError, badFile } from '../util/errors';
 import { toStoredPath } from '../project/references';
-import { insertCorpus, insertDocument, insertShard } from './corpus-store';
+import { insertCorpus, insertDocument, insertShard } from '../store/corpora';
+import { findSaeWidthByName, insertPrecomputedSae } from '../store/saes';
 import type { ImportActivationsResult } from './activations-import';
 import { openDelphiSplit, readDelphiSplit } from '../mining/delphi-reader';
 
@@ -95,13 +96,11 @@ export async function importDelphiCache(project: Project, dir: string, corpusNam
   const [nSeq, seqLen] = tokenShape;
   const name = corpusName ?? path.basename(folder);
   return project.db.transaction(() => {
-    let sae = project.db.prepare('SELECT id, d_sae FROM saes WHERE name = ?').get(saeName ?? name) as { id: number; d_sae: number } | undefined;
+    const sae = findSaeWidthByName(project.db, saeName ?? name);
     if (sae && sae.d_sae < width) throw new AppError('invalid_input', `SAE "${saeName}" has d_sae ${sae.d_sae} but the cache's splits go up to latent ${width - 1}`);
     if (!sae) {
       const config = { precomputed: true, files: [] };
-      project.db
-        .prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, path, config_json, created_at) VALUES (?, 'delphi', 'precomputed', 0, ?, ?, ?, ?)`)
-        .run(saeName ?? name, width, toStoredPath(project.dir, folder), JSON.stringify(config), Date.now());
+      insertPrecomputedSae(project.db, { name: saeName ?? name, dSae: width, path: toStoredPath(project.dir, folder), config });
     }
     const corpusId = insertCorpus(project.db, name, `delphi cache ${folder}`, { format: 'delphi', width, sequences: nSeq, seqLen });
     const docIds: number[] = [];

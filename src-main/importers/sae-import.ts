@@ -6,9 +6,10 @@ import path from 'node:path';
 import type { Project } from '../project/project';
 import { loadSae } from '../engine/formats/detect';
 import type { LoadSaeOptions } from '../engine/formats/options';
-import type { SaeFormat, SaeWeights, SourceFile } from '../engine/sae-model';
+import type { SaeFormat, SourceFile } from '../engine/sae-model';
 import { AppError } from '../util/errors';
-import { checkReferencedFile, resolveStoredPath, toStoredPath } from '../project/references';
+import { checkReferencedFile, toStoredPath } from '../project/references';
+import { getSaeByName, insertSae, saeExists, type SaeConfig, type SaeRecord } from '../store/saes';
 
 export interface ImportSaeOptions {
   path: string;
@@ -18,37 +19,10 @@ export interface ImportSaeOptions {
   layer?: number;
 }
 
-/** What config_json holds: everything needed to rebuild the same encoder later. */
-export interface SaeConfig {
-  normalizeActivations: SaeWeights['normalizeActivations'];
-  applyBDecToInput: boolean;
-  k?: number;
-  inputScale?: number;
-  rescaleActsByDecoderNorm?: boolean;
-  files: SourceFile[];
-}
-
-export interface SaeRecord {
-  id: number;
-  name: string;
-  format: string;
-  architecture: string;
-  layer: number | null;
-  hookPoint: string | null;
-  dIn: number;
-  dSae: number;
-  /** absolute: the stored path resolved against the project folder */
-  path: string;
-  size: number | null;
-  sha256: string | null;
-  /** config.files[].path absolute, like `path` */
-  config: SaeConfig;
-}
-
 export async function importSae(project: Project, options: ImportSaeOptions): Promise<SaeRecord> {
   const absolute = path.resolve(options.path);
   const name = options.name ?? path.basename(absolute).replace(/\.(pt|pth|pkl|npz)$/i, '');
-  if (project.db.prepare('SELECT 1 FROM saes WHERE name = ?').get(name)) {
+  if (saeExists(project.db, name)) {
     throw new AppError('conflict', `an SAE named "${name}" is already in this project; pass --name to choose another`);
   }
   if (options.inputScale !== undefined && !(options.inputScale > 0 && Number.isFinite(options.inputScale))) {
@@ -67,57 +41,20 @@ export async function importSae(project: Project, options: ImportSaeOptions): Pr
   // The weights file is the largest source file; the row's size/sha256 name it, config_json all of them.
   const main = [...w.source.files].sort((a, b) => b.size - a.size)[0];
   const layer = options.layer ?? w.layer ?? null;
-  const id = Number(
-    project.db
-      .prepare(
-        `INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(name, w.source.format, w.architecture, layer, w.hookPoint ?? null, w.dIn, w.dSae, toStoredPath(project.dir, absolute), main.size, main.sha256, JSON.stringify(config), Date.now())
-      .lastInsertRowid,
-  );
-  return getSaeByName(project, name, id);
-}
-
-interface RawSae {
-  id: number;
-  name: string;
-  format: string;
-  architecture: string;
-  layer: number | null;
-  hook_point: string | null;
-  d_in: number;
-  d_sae: number;
-  path: string;
-  size: number | null;
-  sha256: string | null;
-  config_json: string;
-}
-
-export function getSaeByName(project: Project, name: string, id?: number): SaeRecord {
-  const raw = (
-    id !== undefined ? project.db.prepare('SELECT * FROM saes WHERE id = ?').get(id) : project.db.prepare('SELECT * FROM saes WHERE name = ?').get(name)
-  ) as RawSae | undefined;
-  if (!raw) {
-    const known = (project.db.prepare('SELECT name FROM saes ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
-    throw new AppError('not_found', `no SAE named "${name}" in this project (known: ${known}); import one with \`sightline import-sae\``);
-  }
-  const config = JSON.parse(raw.config_json) as SaeConfig;
-  config.files = (config.files ?? []).map((file) => ({ ...file, path: resolveStoredPath(project.dir, file.path) }));
-  return {
-    id: raw.id,
-    name: raw.name,
-    format: raw.format,
-    architecture: raw.architecture,
-    layer: raw.layer,
-    hookPoint: raw.hook_point,
-    dIn: raw.d_in,
-    dSae: raw.d_sae,
-    path: resolveStoredPath(project.dir, raw.path),
-    size: raw.size,
-    sha256: raw.sha256,
+  const id = insertSae(project.db, {
+    name,
+    format: w.source.format,
+    architecture: w.architecture,
+    layer,
+    hookPoint: w.hookPoint ?? null,
+    dIn: w.dIn,
+    dSae: w.dSae,
+    path: toStoredPath(project.dir, absolute),
+    size: main.size,
+    sha256: main.sha256,
     config,
-  };
+  });
+  return getSaeByName(project, name, id);
 }
 
 /** Cheap check before loading: every referenced file still exists with its recorded size. */

@@ -3,7 +3,7 @@
 // given rows twice (a second row would silently replace the first's activations, and leave another
 // token without any); and all rows of a document are in one shard (mining reads a document's example
 // rows from one shard). Errors name the sidecar, the segment and the token range or tile at fault.
-import type { StoredSegment } from '../mining/layout';
+import type { StoredSegment } from '../store/corpora';
 import { badFile } from '../util/errors';
 import type { RowRun } from './shard-scan';
 import type { Sidecar, SidecarDocument, SidecarSegment } from './sidecar';

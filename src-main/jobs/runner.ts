@@ -5,7 +5,7 @@ import type { JobProgressEvent } from '../contract/types';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { readCheckpointFile, removeCheckpointFiles, writeCheckpointFile } from './checkpoint-files';
-import { claimJob, findResumableJob, finishJob, getJob, insertJob, saveCheckpoint, updateProgress } from './store';
+import { claimJob, findResumableJob, finishJob, getJob, insertJob, saveCheckpoint, updateProgress } from '../store/jobs';
 
 export type ProgressListener = (event: JobProgressEvent) => void;
 

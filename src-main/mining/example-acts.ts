@@ -12,7 +12,7 @@
 // callers pass what they need back per example so nothing is looked up in string-keyed maps.
 import type { EngineClient } from '../engine/client';
 import type { EncodeSelectedResult } from '../engine/protocol';
-import type { CorpusRecord } from '../importers/corpus-store';
+import { documentShapeReader, type CorpusRecord } from '../store/corpora';
 import { encodeActs } from '../store/acts-json';
 import type { Db } from '../store/db';
 import { segmentRowCount, type StoredSegment } from './layout';
@@ -115,7 +115,7 @@ export async function computeExampleActivations<T>(
   const groups = planGroups(wanted as Map<number, WantedExample<unknown>[]>, parts, options.groupRows ?? 512, options.groupFeatures ?? 2048);
   const readers = new Map<number, DenseShardReader>();
   const reader = (i: number) => readers.get(i) ?? readers.set(i, new DenseShardReader(corpus.shards[i], dIn)).get(i)!;
-  const docInfo = db.prepare('SELECT json_array_length(tokens_json) AS nTokens, meta_json FROM documents WHERE id = ?');
+  const docInfo = documentShapeReader(db);
 
   /** Reads a group's rows (content rows only, in part order) and starts encoding them. */
   let releaseEncoder = true;
@@ -144,7 +144,7 @@ export async function computeExampleActivations<T>(
     const column = new Map(g.features.map((f, c) => [f, c]));
     let at = 0;
     for (const doc of g.docs) {
-      const info = docInfo.get(doc) as { nTokens: number | null; meta_json: string };
+      const info = docInfo(doc);
       const nTokens = info.nTokens ?? 0;
       const tiles = (JSON.parse(info.meta_json) as { tiles?: { rows: number; cols: number }[] }).tiles ?? [];
       const base = tiles[0];

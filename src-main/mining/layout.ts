@@ -2,13 +2,9 @@
 // document ids resolved to documents.id, and their expansion into typed arrays (one entry per row,
 // no per-row objects) that mining reads.
 
-export type StoredSegment =
-  /** text tokens start..start+count-1 of the document's tokens, one row each */
-  | { doc: number; kind: 'text'; start: number; count: number }
-  /** one image tile row-major; with `newline`, one extra (excluded) row after each patch row */
-  | { doc: number; kind: 'image'; tile: number; rows: number; cols: number; newline: boolean }
-  /** rows that belong to the document but are not content (image-newline, BOS, separators) */
-  | { doc: number; kind: 'special'; count: number };
+// Declared with the shard rows it is stored in; re-exported for the readers of rows.
+export type { StoredSegment } from '../store/corpora';
+import type { StoredSegment } from '../store/corpora';
 
 export const ROW_SPECIAL = 0;
 export const ROW_TEXT = 1;

@@ -4,8 +4,9 @@
 // the per-token values of the chosen examples. Statistics, sampling and the write are shared with the
 // dense path, so a delphi corpus and the same activations mined densely give the same tables.
 // Every delphi row is a text token; only positive activations count as firings.
-import { checkCorpusFilesPresent, type CorpusRecord } from '../importers/corpus-store';
-import type { SaeRecord } from '../importers/sae-import';
+import { checkCorpusFilesPresent } from '../project/references';
+import { documentIdsOfCorpus, type CorpusRecord } from '../store/corpora';
+import type { SaeRecord } from '../store/saes';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { encodeActs } from '../store/acts-json';
@@ -61,7 +62,7 @@ function boundsOf(corpus: CorpusRecord, i: number): DelphiBounds {
 
 /** documents.id of each delphi sequence, in sequence order (the importer inserts them in order). */
 function sequenceDocuments(project: Project, corpus: CorpusRecord, sequences: number): Int32Array {
-  const ids = project.db.prepare('SELECT id FROM documents WHERE corpus_id = ? ORDER BY id').pluck().all(corpus.id) as number[];
+  const ids = documentIdsOfCorpus(project.db, corpus.id);
   if (ids.length !== sequences) throw new AppError('internal', `corpus "${corpus.name}": ${ids.length} documents, expected ${sequences} (one per cached sequence)`);
   return Int32Array.from(ids);
 }

@@ -7,8 +7,10 @@
 import { EngineClient } from '../engine/client';
 import type { EncodeBatchResult } from '../engine/protocol';
 import type { ProviderPreference } from '../engine/session';
-import { checkCorpusFilesPresent, getCorpus, type ShardRecord } from '../importers/corpus-store';
-import { checkSaeFilesPresent, checkSaeHashes, getSaeByName, loadOptionsOf } from '../importers/sae-import';
+import { checkCorpusFilesPresent } from '../project/references';
+import { getCorpus, type ShardRecord } from '../store/corpora';
+import { checkSaeFilesPresent, checkSaeHashes, loadOptionsOf } from '../importers/sae-import';
+import { getSaeByName } from '../store/saes';
 import type { ProgressListener } from '../jobs/runner';
 import { JobRunner } from '../jobs/runner';
 import type { Project } from '../project/project';
@@ -20,8 +22,8 @@ import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type WriteStepListener, type WrittenResults } from './write-results';
 import { computeExampleActivations } from './example-acts';
 import { DELPHI_PROVIDER, mineDelphi } from './mine-delphi';
-import type { CorpusRecord } from '../importers/corpus-store';
-import type { SaeRecord } from '../importers/sae-import';
+import type { CorpusRecord } from '../store/corpora';
+import type { SaeRecord } from '../store/saes';
 
 export interface MineOptions {
   sae: string;

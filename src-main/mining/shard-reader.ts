@@ -2,7 +2,7 @@
 // straight into the batch's memory (no decode, no copy); F16/BF16 go through a small scratch buffer.
 // Special rows (image-newline, separators) are skipped here, so they are never encoded.
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { ShardRecord } from '../importers/corpus-store';
+import type { ShardRecord } from '../store/corpora';
 import { basename } from 'node:path';
 import { AppError, badFile } from '../util/errors';
 import { expandSegments, ROW_SPECIAL, type RowMap } from './layout';

@@ -2,14 +2,14 @@
 // their activation arrays. They are staged in the job's scratch file while the examples are
 // re-encoded, with no lock on project.sqlite, then swapped in by one short transaction (staging.ts):
 // a crash or a cancel before it commits leaves the previous results (or none) exactly as they were.
-import type { SaeRecord } from '../importers/sae-import';
+import type { SaeRecord } from '../store/saes';
 import type { JobContext } from '../jobs/runner';
 import { jobFile } from '../jobs/checkpoint-files';
 import type { Project } from '../project/project';
 import { HIST_BINS, RESERVOIR, type FeatureAccumulators } from './accumulators';
 import type { ExampleActivations, WantedExample } from './example-acts';
 import { chooseExamples, histogramOf, modalityOf, type SelectSettings } from './select';
-import { MiningStage } from './staging';
+import { MiningStage } from '../store/staging';
 
 export type ExampleTag = { bucket: string; rank: number };
 

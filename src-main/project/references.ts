@@ -5,41 +5,12 @@
 // elsewhere keeps its absolute path. Every reader resolves a stored path with resolveStoredPath,
 // which uses an absolute path as is, so projects written before relative paths keep working.
 import fs from 'node:fs';
-import path from 'node:path';
+import type { CorpusRecord } from '../store/corpora';
+import type { Project } from './project';
 import { AppError } from '../util/errors';
 
-function realOrResolved(file: string): string {
-  try {
-    return fs.realpathSync.native(file);
-  } catch {
-    return path.resolve(file);
-  }
-}
-
-/** The path to record for `file`: relative to the project folder when the file lies inside it. */
-export function toStoredPath(projectDir: string, file: string): string {
-  const absolute = path.resolve(file);
-  // Compare real paths so a project opened through a symlink (macOS /tmp → /private/tmp) still
-  // recognises its own files; fall back to the plain paths when either does not exist yet.
-  for (const [dir, target] of [
-    [path.resolve(projectDir), absolute],
-    [realOrResolved(projectDir), realOrResolved(absolute)],
-  ]) {
-    if (isInside(dir, target)) return path.relative(dir, target).split(path.sep).join('/');
-  }
-  return absolute;
-}
-
-/** `file` lies below `folder` (not the folder itself); both absolute. */
-export function isInside(folder: string, file: string): boolean {
-  const relative = path.relative(folder, file);
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
-}
-
-/** The absolute path of a stored reference: absolute paths as they are, relative ones against the project folder. */
-export function resolveStoredPath(projectDir: string, stored: string): string {
-  return path.isAbsolute(stored) ? stored : path.resolve(projectDir, ...stored.split('/'));
-}
+// The path rules live in util so the store can use them; re-exported for the callers that know them here.
+export { isInside, resolveStoredPath, toStoredPath } from '../util/stored-paths';
 
 /** The command that repairs moved references, with this project filled in. */
 export const relinkHint = (projectDir: string): string => `if it was moved, run \`sightline relink --project ${projectDir} --search FOLDER\` with the folder it is in now`;
@@ -63,4 +34,9 @@ export function checkReferencedFile(projectDir: string, file: { path: string; si
       found: size,
     });
   }
+}
+
+/** Cheap check before mining: every shard still exists with its recorded size. */
+export function checkCorpusFilesPresent(project: Project, corpus: CorpusRecord): void {
+  for (const shard of corpus.shards) checkReferencedFile(project.dir, shard, `shard ${shard.ordinal + 1} of corpus "${corpus.name}"`);
 }

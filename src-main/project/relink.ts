@@ -11,6 +11,8 @@ import path from 'node:path';
 import { hashFile } from '../engine/formats/hashing';
 import { AppError } from '../util/errors';
 import type { Project } from './project';
+import { listShardReferences, updateShardPath } from '../store/corpora';
+import { listSaeReferences, updateSaeLocation, type StoredSaeReference } from '../store/saes';
 import { isInside, resolveStoredPath, toStoredPath } from './references';
 
 /** How deep below the search folder we look: enough for a project or data tree, not a whole disk. */
@@ -100,20 +102,7 @@ async function* verifiedCandidates(ref: Reference, found: Map<string, Found[]>, 
   }
 }
 
-interface SaeRow {
-  id: number;
-  name: string;
-  path: string;
-  config_json: string;
-}
-
-interface ShardRow {
-  id: number;
-  corpus: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
+type SaeRow = StoredSaeReference;
 
 /**
  * An SAE's files are loaded from its path (a folder of cfg.json + weights, or one file), so they move
@@ -180,11 +169,9 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
   const search = path.resolve(searchFolder);
   if (!fs.statSync(search, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_found', `--search ${search}: expected an existing folder`);
   // An SAE without a path (made in code, e.g. by tests) references nothing.
-  const saes = project.db.prepare('SELECT id, name, path, config_json FROM saes WHERE path IS NOT NULL ORDER BY id').all() as SaeRow[];
+  const saes = listSaeReferences(project.db);
   const filesOf = (sae: SaeRow) => (JSON.parse(sae.config_json) as { files?: { path: string }[] }).files ?? [];
-  const shards = project.db
-    .prepare('SELECT a.id, c.name AS corpus, a.path, a.size, a.sha256 FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id, a.ordinal')
-    .all() as ShardRow[];
+  const shards = listShardReferences(project.db);
   const shardRefs = shards.map((s) => ({ row: s, ref: { recorded: s.path, absolute: resolveStoredPath(project.dir, s.path), size: s.size, sha256: s.sha256 } }));
 
   // One walk of the search folder, for the base names of every reference.
@@ -228,10 +215,8 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
   references.push(...shardEntries);
 
   project.db.transaction(() => {
-    const saeStatement = project.db.prepare('UPDATE saes SET path = ?, config_json = ? WHERE id = ?');
-    for (const u of saeUpdates) saeStatement.run(u.path, u.configJson, u.id);
-    const shardStatement = project.db.prepare('UPDATE activation_shards SET path = ? WHERE id = ?');
-    for (const u of shardUpdates) shardStatement.run(u.path, u.id);
+    for (const u of saeUpdates) updateSaeLocation(project.db, u);
+    for (const u of shardUpdates) updateShardPath(project.db, u);
   })();
   const count = (status: RelinkEntry['status']) => references.filter((r) => r.status === status).length;
   return { search, relinked: count('relinked'), missing: count('missing'), present: count('present'), references };

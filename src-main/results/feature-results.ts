@@ -4,7 +4,9 @@
 // (domain/campaigns/from-project.ts featureItems).
 import type { FeatureResultRow, FeatureResults } from '../contract/results';
 import type { QuestionSpec } from '../contract/types';
+import { normalItemsHidden } from '../store/campaigns';
 import type { Db } from '../store/db';
+import { featurePlacement } from '../store/features';
 import { majorityVote } from './aggregate';
 import type { Rating } from './agreement';
 
@@ -38,9 +40,7 @@ function featureQuestions(questions: QuestionSpec[]) {
 export function featureResults(db: Db, campaignId: number, questions: QuestionSpec[], judgements: readonly FeatureJudgement[]): FeatureResults | null {
   const { label, score, modality } = featureQuestions(questions);
   if (!label && !modality) return null;
-  const items = db
-    .prepare("SELECT id, hidden_json FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY position")
-    .all(campaignId) as { id: number; hidden_json: string }[];
+  const items = normalItemsHidden(db, campaignId);
   const featureOfItem = new Map<number, number>();
   for (const item of items) {
     const id = featureIdOf(JSON.parse(item.hidden_json) as Record<string, unknown>);
@@ -49,9 +49,8 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
   if (featureOfItem.size === 0) return null;
 
   const mined = new Map<number, { index: number; modality: string; saeId: number }>();
-  const lookup = db.prepare('SELECT feature_index AS "index", modality, sae_id AS saeId FROM features WHERE id = ?');
   for (const featureId of new Set(featureOfItem.values())) {
-    const row = lookup.get(featureId) as { index: number; modality: string; saeId: number } | undefined;
+    const row = featurePlacement(db, featureId);
     if (row) mined.set(featureId, row);
   }
 

@@ -16,7 +16,7 @@ import type {
 import type { QuestionSpec } from '../contract/types';
 import { pairSidesKnown } from '../export/shown-order';
 import { iterateExportRows, type ShownJson } from '../export/source';
-import { getCampaign } from '../store/campaigns';
+import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
@@ -267,7 +267,7 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   if (unknownSides > 0) {
     notes.push(`${unknownSides} judgement(s) answer left or right on a pair whose sides the imported file did not record; those answers are left out of agreement and labels.`);
   }
-  const itemCount = db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
+  const itemCount = countCampaignItems(db, campaignId);
   const positions = new Map(judgements.map((judgement) => [judgement.itemId, judgement.itemPosition]));
   const excluded = judgements.filter((judgement) => !AGREEMENT_KINDS.has(judgement.itemKind)).length;
   if (excluded > 0) notes.push(`${excluded} judgement(s) on attention-check or qualification items are left out of agreement and labels.`);

@@ -55,7 +55,7 @@ export class RaterWindows {
   private create(rater: RaterRecord): BrowserWindow {
     const { options } = this;
     const partition = raterPartition(rater.id);
-    this.prepare(partition, rater.id);
+    this.preparePartition(partition, rater.id);
     const window = new BrowserWindow(
       raterWindowOptions({ preloadPath: options.preloadPath, devTools: options.devTools, partition, raterName: rater.name }),
     );
@@ -74,7 +74,7 @@ export class RaterWindows {
   }
 
   /** Protocol handlers and session defences are per session: a new partition needs both. */
-  private prepare(partition: string, raterId: number): void {
+  private preparePartition(partition: string, raterId: number): void {
     if (this.preparedPartitions.has(partition)) return;
     const raterSession = session.fromPartition(partition);
     hardenSession(raterSession, { role: 'rater' });

@@ -172,3 +172,26 @@ export function getItemPayload(db: Db, itemId: number): ItemRecord {
 export function itemIdsByPosition(db: Db, campaignId: number): number[] {
   return db.prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position').pluck().all(campaignId) as number[];
 }
+
+export function countCampaigns(db: Db): number {
+  return db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get() as number;
+}
+
+export function setCampaignStatus(db: Db, campaignId: number, status: CampaignRecord['status']): void {
+  db.prepare('UPDATE campaigns SET status = ? WHERE id = ?').run(status, campaignId);
+}
+
+/** New instructions start a new instructions version, so each judgement names the text its rater saw. */
+export function replaceCampaignInstructions(db: Db, campaignId: number, instructions: string): void {
+  db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(instructions, campaignId);
+}
+
+/** All of a campaign's items, every kind, counted now (campaignItemCount in assignments.ts caches). */
+export function countCampaignItems(db: Db, campaignId: number): number {
+  return db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
+}
+
+/** A campaign's normal items' hidden_json (what the researcher knows, e.g. the feature id), in position order. */
+export function normalItemsHidden(db: Db, campaignId: number): { id: number; hidden_json: string }[] {
+  return db.prepare("SELECT id, hidden_json FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY position").all(campaignId) as { id: number; hidden_json: string }[];
+}

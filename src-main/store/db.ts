@@ -89,3 +89,12 @@ export function parseJson<T>(text: string | null, column: string): T {
     throw new AppError('internal', `project.sqlite: column ${column}: expected JSON`);
   }
 }
+
+/**
+ * A project's database with the folder it lives in: what store functions take when they store or
+ * resolve paths relative to the project (util/stored-paths.ts). A Project satisfies it.
+ */
+export interface ProjectConnection {
+  db: Db;
+  dir: string;
+}

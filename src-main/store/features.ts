@@ -1,4 +1,4 @@
-import type { ExampleView, FeatureDetail, FeatureRow, FeatureSampling, ImageTile, ModalityLayerRow } from '../contract/types';
+import type { ExampleView, FeatureDetail, FeatureRow, FeatureSampling, ImageTile, Modality, ModalityLayerRow } from '../contract/types';
 import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
 import { decodeActs } from './acts-json';
@@ -167,4 +167,56 @@ export function modalityByLayer(db: Db): ModalityLayerRow[] {
     const alive = row.image + row.text + row.shared;
     return { ...row, modalityShare: numberOr(row.modalityShare), sharedFraction: alive > 0 ? row.shared / alive : null };
   });
+}
+
+/** stats_json of one of the SAE's mined features (every feature of a run carries the run's stats). */
+export function miningStatsOfSae(db: Db, saeId: number): string | undefined {
+  return db.prepare('SELECT stats_json FROM features WHERE sae_id = ? LIMIT 1').pluck().get(saeId) as string | undefined;
+}
+
+/** The row id of the SAE's mined feature `index`, or undefined when it was not mined. */
+export function featureIdOfIndex(db: Db, saeId: number, index: number): number | undefined {
+  return db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck().get(saeId, index) as number | undefined;
+}
+
+/** The SAE's mined features' statistics by index, as the CLI lists them. */
+export function featureStatsOfSae(db: Db, saeId: number): {
+  index: number;
+  fireCount: number;
+  tokenCount: number;
+  density: number;
+  maxActivation: number;
+  imageCount: number;
+  textCount: number;
+  modality: string;
+}[] {
+  return db
+    .prepare(
+      `SELECT feature_index AS "index", fire_count AS fireCount, token_count AS tokenCount, density, max_activation AS maxActivation,
+              image_count AS imageCount, text_count AS textCount, modality FROM features WHERE sae_id = ? ORDER BY feature_index`,
+    )
+    .all(saeId) as ReturnType<typeof featureStatsOfSae>;
+}
+
+/** Where a mined feature sits: its index, modality and SAE; undefined for a feature id no longer in the project. */
+export function featurePlacement(db: Db, featureId: number): { index: number; modality: string; saeId: number } | undefined {
+  return db.prepare('SELECT feature_index AS "index", modality, sae_id AS saeId FROM features WHERE id = ?').get(featureId) as
+    | { index: number; modality: string; saeId: number }
+    | undefined;
+}
+
+/**
+ * The demo's labelling of its planted features, with both statements prepared once for the
+ * per-feature loop: look a mined feature up, then set its label and ground truth in stats_json.
+ */
+export function plantedFeatureLabeller(db: Db): {
+  find(saeId: number, index: number): { id: number; modality: Modality; fireCount: number };
+  label(featureId: number, label: string | null, planted: string, variant: string): void;
+} {
+  const find = db.prepare('SELECT id, modality, fire_count AS fireCount FROM features WHERE sae_id = ? AND feature_index = ?');
+  const annotate = db.prepare("UPDATE features SET label = ?, stats_json = json_set(stats_json, '$.planted', ?, '$.planted_variant', ?) WHERE id = ?");
+  return {
+    find: (saeId, index) => find.get(saeId, index) as { id: number; modality: Modality; fireCount: number },
+    label: (featureId, label, planted, variant) => void annotate.run(label, planted, variant, featureId),
+  };
 }

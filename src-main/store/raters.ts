@@ -85,3 +85,7 @@ export function listRatersForProvenance(db: Db, campaignId: number): { pseudonym
     .all(campaignId) as { pseudonym: string; name: string; seed: number; status: string; outcome: CompletionOutcome | null; shownAt: number | null }[];
   return rows.map(({ outcome, shownAt, ...rater }) => ({ ...rater, completion: outcome && shownAt !== null ? { outcome, shownAt } : null }));
 }
+
+export function raterCampaignId(db: Db, raterId: number): number | undefined {
+  return db.prepare('SELECT campaign_id FROM raters WHERE id = ?').pluck().get(raterId) as number | undefined;
+}

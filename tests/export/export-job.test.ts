@@ -10,7 +10,7 @@ import type { JobProgressEvent } from '../../src-main/contract/types';
 import { exportCampaign } from '../../src-main/export';
 import { startExportJob } from '../../src-main/export/export-job';
 import { shownOrderJson } from '../../src-main/export/shown-order';
-import { getJob } from '../../src-main/jobs/store';
+import { getJob } from '../../src-main/store/jobs';
 import type { Project } from '../../src-main/project/project';
 import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
 import { ratedConceptCampaign } from './fixtures';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { loadSae } from '../../src-main/engine/formats/detect';
 import type { SaeWeights } from '../../src-main/engine/sae-model';
-import { getSaeByName, importSae, loadOptionsOf } from '../../src-main/importers/sae-import';
+import { importSae, loadOptionsOf } from '../../src-main/importers/sae-import';
+import { getSaeByName } from '../../src-main/store/saes';
 import { makeProject, tempDir } from '../helpers/factories';
 import { databaseFingerprint, expectEndsWell, mutants, type Mutator } from '../helpers/fuzz';
 

@@ -9,7 +9,8 @@ import { callAsResearcher, withProject } from '../project-session';
 import { linkOrigin } from '../serve-info';
 import type { CampaignSummary } from '../../contract/types';
 import { campaignSummary } from '../../api/campaign-handlers';
-import { getSaeByName } from '../../importers/sae-import';
+import { featureIdOfIndex } from '../../store/features';
+import { getSaeByName } from '../../store/saes';
 import type { ColumnMapping } from '../../domain/campaigns/mapping';
 import type { Project } from '../../project/project';
 
@@ -47,9 +48,8 @@ function featureIdsOf(project: Project, options: ParsedOptions): number[] {
   if (repeated !== undefined) throw new AppError('invalid_input', `--features: ${repeated} is listed twice`);
   if (!options.sae) return numbers;
   const sae = getSaeByName(project, String(options.sae));
-  const idOf = project.db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck();
   return numbers.map((index) => {
-    const id = idOf.get(sae.id, index) as number | undefined;
+    const id = featureIdOfIndex(project.db, sae.id, index);
     if (id === undefined) throw new AppError('not_found', `--features: SAE "${sae.name}" has no mined feature ${index} (d_sae ${sae.dSae}; mine it first with \`sightline mine\`)`);
     return id;
   });

@@ -1,6 +1,7 @@
-import { getSaeByName } from '../../importers/sae-import';
+import { getSaeByName } from '../../store/saes';
 import type { ExampleView } from '../../contract/types';
-import { getFeature } from '../../store/features';
+import { documentExternalId } from '../../store/corpora';
+import { featureIdOfIndex, featureStatsOfSae, getFeature } from '../../store/features';
 import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
@@ -43,23 +44,17 @@ export const featuresCommand: Command = {
     const value = await withProject(stringOption(options, 'project'), (project) => {
       const sae = getSaeByName(project, stringOption(options, 'sae'));
       if (options.feature === undefined) {
-        const rows = project.db
-          .prepare(
-            `SELECT feature_index AS "index", fire_count AS fireCount, token_count AS tokenCount, density, max_activation AS maxActivation,
-                    image_count AS imageCount, text_count AS textCount, modality FROM features WHERE sae_id = ? ORDER BY feature_index`,
-          )
-          .all(sae.id);
+        const rows = featureStatsOfSae(project.db, sae.id);
         return { sae: sae.name, features: rows };
       }
       const index = intOption(options, 'feature');
-      const id = project.db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck().get(sae.id, index) as number | undefined;
+      const id = featureIdOfIndex(project.db, sae.id, index);
       if (id === undefined) throw new AppError('not_found', `SAE "${sae.name}" has no mined feature ${index} (run \`sightline mine\` first; d_sae ${sae.dSae})`);
       const detail = getFeature(project.db, id);
-      const docs = project.db.prepare('SELECT external_id FROM documents WHERE id = ?').pluck();
       return {
         sae: sae.name,
         ...detail,
-        examples: detail.examples.map((e) => ({ ...e, document: docs.get(e.documentId) as string, maxAt: maxPosition(e) })),
+        examples: detail.examples.map((e) => ({ ...e, document: documentExternalId(project.db, e.documentId) as string, maxAt: maxPosition(e) })),
       };
     });
     output.result(value, (v) => {

@@ -3,8 +3,8 @@ import type { CreateCampaignInput } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import { insertCampaign, type NewItem } from '../../store/campaigns';
 import type { Db } from '../../store/db';
+import { latestSavedTemplateJson, saveTemplate } from '../../store/templates';
 import { AppError, badFile } from '../../util/errors';
-import { nowMs } from '../../util/time';
 import { builtinTemplate, parseTemplate, showQuestions } from '../templates';
 import { featureItems, generationItems } from './from-project';
 import { rowsToItems } from './mapping';
@@ -13,12 +13,8 @@ import { parseRows } from './read-rows';
 /** A built-in id, a researcher's saved template id, or a template given inline (validated). */
 export function resolveTemplate(db: Db, template: CreateCampaignInput['template']): TemplateSpec {
   if (typeof template !== 'string') return parseTemplate(template, `template ${template.id}`);
-  const saved = db.prepare('SELECT template_json FROM templates WHERE id = ? ORDER BY version DESC LIMIT 1').pluck().get(template) as string | undefined;
+  const saved = latestSavedTemplateJson(db, template);
   return saved ? parseTemplate(saved, `template ${template}`) : builtinTemplate(template);
-}
-
-export function saveTemplate(db: Db, template: TemplateSpec): void {
-  db.prepare('INSERT OR REPLACE INTO templates (id, version, template_json, created_at) VALUES (?, ?, ?, ?)').run(template.id, template.version, JSON.stringify(template), nowMs());
 }
 
 function buildItems(db: Db, template: TemplateSpec, input: CreateCampaignInput): NewItem[] {

@@ -5,6 +5,7 @@ import type { ExampleView } from '../../contract/types';
 import type { NewItem } from '../../store/campaigns';
 import { parseJson, type Db } from '../../store/db';
 import { getFeature } from '../../store/features';
+import { listGenerations, type GenerationRecord } from '../../store/steering';
 import { AppError } from '../../util/errors';
 import { hashSeed, mulberry32, shuffleInPlace } from '../../util/random';
 import { blindExample, scaledExample } from '../templates/blind-examples';
@@ -82,14 +83,7 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
   });
 }
 
-interface GenerationRow {
-  id: number;
-  prompt: string;
-  media_sha256: string | null;
-  output_text: string;
-  meta_json: string;
-  steering_spec_id: number | null;
-}
+type GenerationRow = GenerationRecord;
 
 interface GenerationMeta {
   source_class?: string;
@@ -100,11 +94,7 @@ interface GenerationMeta {
 }
 
 export function generationItems(db: Db, templateId: string, generationIds: number[] | null): NewItem[] {
-  const rows = (
-    generationIds
-      ? db.prepare('SELECT * FROM generations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(generationIds))
-      : db.prepare('SELECT * FROM generations ORDER BY id').all()
-  ) as GenerationRow[];
+  const rows = listGenerations(db, generationIds);
   if (rows.length === 0) throw new AppError('invalid_input', 'generations: the project has none to rate');
   const metaOf = (row: GenerationRow) => parseJson<GenerationMeta>(row.meta_json, 'generations.meta_json');
   const hiddenOf = (row: GenerationRow, meta: GenerationMeta) => ({

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db } from '../store/db';
+import type { Db } from './db';
 
 /** features columns besides id and sae_id, in the order `addFeature` takes them. */
 const FEATURE_COLUMNS = 'feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality, histogram_json, stats_json';

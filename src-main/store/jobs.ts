@@ -1,6 +1,6 @@
 // Typed queries over the `jobs` table. A job row is the durable record of a long task: its state,
 // progress, the process that owns it, and the checkpoint a crashed run resumes from.
-import type { Db } from '../store/db';
+import type { Db } from './db';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -18,7 +18,8 @@ export interface JobRow {
   updatedAt: number;
 }
 
-interface RawJob {
+/** A jobs row as stored, for readers that must list a row even when its params_json is malformed. */
+export interface RawJob {
   id: number;
   kind: string;
   state: JobState;
@@ -105,4 +106,23 @@ export function findResumableJob(db: Db, kind: string, params: unknown): JobRow 
       .all(kind, canonicalJson(params)) as RawJob[]
   ).map(toRow);
   return rows.find((row) => !processAlive(row.ownerPid));
+}
+
+/** The newest jobs first, as stored. */
+export function listRecentJobs(db: Db, limit: number): RawJob[] {
+  return db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as RawJob[];
+}
+
+/** Mine jobs of this SAE still marked running (their process may have died), newest first. */
+export function runningMineJobsOfSae(db: Db, saeId: number): RawJob[] {
+  return db
+    .prepare("SELECT * FROM jobs WHERE kind = 'mine' AND state = 'running' AND json_extract(params_json, '$.sae') = ? ORDER BY id DESC")
+    .all(saeId) as RawJob[];
+}
+
+/** The mine that finished last, with its params as stored. */
+export function lastFinishedMineJob(db: Db): { id: number; params_json: string } | undefined {
+  return db.prepare("SELECT id, params_json FROM jobs WHERE kind = 'mine' AND state = 'done' ORDER BY updated_at DESC, id DESC LIMIT 1").get() as
+    | { id: number; params_json: string }
+    | undefined;
 }

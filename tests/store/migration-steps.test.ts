@@ -1,0 +1,115 @@
+// One test per migration (from 0002 on): a database at version N−1 holding the rows an older
+// Sightline wrote, migrated to N, then read through today's store functions. A migration that
+// loses, rewrites or misreads old rows fails here even when a fresh database looks right.
+// Add a block for every new migration.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { getCorpus, insertShard } from '../../src-main/store/corpora';
+import { loadMigrations, migrate, schemaVersion, type Db } from '../../src-main/store/db';
+import { findResumableJob, getJob } from '../../src-main/store/jobs';
+import { lastLiveSubmission, unknownOrderJudgements } from '../../src-main/store/judgements';
+import { listRatersForProvenance, raterCompletion, recordCompletionShown } from '../../src-main/store/raters';
+import { tempDir } from '../helpers/factories';
+
+/** A project database at schema `version`, as a Sightline of that version left it. */
+function databaseAt(version: number): { db: Db; dir: string } {
+  const dir = tempDir();
+  const db = new Database(path.join(dir, 'project.sqlite'));
+  db.pragma('foreign_keys = ON');
+  migrate(db, loadMigrations().slice(0, version));
+  expect(schemaVersion(db)).toBe(version);
+  return { db, dir };
+}
+
+function migrateTo(db: Db, version: number): void {
+  expect(migrate(db, loadMigrations().slice(0, version))).toBe(version);
+}
+
+/** A campaign with one item and one rater, in the columns every version since 0001 has. */
+function insertCampaignWithRater(db: Db): { campaignId: number; itemId: number; raterId: number } {
+  const campaignId = Number(
+    db
+      .prepare(`INSERT INTO campaigns (name, template_id, template_json, overlap, lease_seconds, seed, created_at) VALUES ('old', 'concept', '{}', 1, 600, 7, 1000)`)
+      .run().lastInsertRowid,
+  );
+  const itemId = Number(db.prepare(`INSERT INTO items (campaign_id, position, payload_json) VALUES (?, 0, '{}')`).run(campaignId).lastInsertRowid);
+  const raterId = Number(
+    db.prepare(`INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, 'ana', 'R001', 'token-ana', 11, 1000)`).run(campaignId)
+      .lastInsertRowid,
+  );
+  return { campaignId, itemId, raterId };
+}
+
+describe('migration steps: rows an older version wrote, read after migrating', () => {
+  it('0002 activation_shards and jobs.owner_pid: an old running job with a checkpoint is resumable, an old corpus takes shards', () => {
+    const { db, dir } = databaseAt(1);
+    const params = '{"corpus":1,"sae":1}';
+    const jobId = Number(
+      db
+        .prepare(`INSERT INTO jobs (kind, state, params_json, progress_done, checkpoint_json, created_at, updated_at) VALUES ('mine', 'running', ?, 40, '{"next":40}', 1000, 2000)`)
+        .run(params).lastInsertRowid,
+    );
+    db.prepare(`INSERT INTO corpora (name, source_json, created_at) VALUES ('old-corpus', '{"model":"m"}', 1000)`).run();
+
+    migrateTo(db, 2);
+
+    // No owner recorded before 0002: the job belongs to no live process, so a new run resumes it.
+    expect(getJob(db, jobId)).toMatchObject({ id: jobId, state: 'running', ownerPid: null, progressDone: 40, checkpoint: { next: 40 }, params: { corpus: 1, sae: 1 } });
+    expect(findResumableJob(db, 'mine', { sae: 1, corpus: 1 })?.id).toBe(jobId);
+    const corpus = getCorpus({ db, dir }, 'old-corpus');
+    expect(corpus).toMatchObject({ name: 'old-corpus', source: { model: 'm' }, shards: [] });
+    insertShard({ db, dir }, corpus.id, {
+      ordinal: 0,
+      kind: 'dense',
+      container: 'safetensors',
+      path: path.join(dir, 'shard-0.safetensors'),
+      size: 64,
+      sha256: 'ab'.repeat(32),
+      dtype: 'F32',
+      shape: [4, 4],
+      dataOffset: 8,
+      rows: 4,
+      layout: { segments: [] },
+    });
+    expect(getCorpus({ db, dir }, 'old-corpus').shards).toMatchObject([{ ordinal: 0, path: path.join(dir, 'shard-0.safetensors'), shape: [4, 4], rows: 4 }]);
+    db.close();
+  });
+
+  it('0003 judgements.shown_order: a judgement written before it keeps its row, stays append-only and is not taken for an import of unknown order', () => {
+    const { db } = databaseAt(2);
+    const { campaignId, itemId, raterId } = insertCampaignWithRater(db);
+    const assignmentId = Number(
+      db
+        .prepare(`INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', '{"order":[1,0]}', 1000, 2000)`)
+        .run(itemId, raterId).lastInsertRowid,
+    );
+    const judgementId = Number(
+      db
+        .prepare(`INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{"q":"a"}', '{"order":[1,0]}', 900, 1500)`)
+        .run(assignmentId).lastInsertRowid,
+    );
+
+    migrateTo(db, 3);
+
+    expect(db.prepare('SELECT shown_order FROM judgements WHERE id = ?').pluck().get(judgementId)).toBeNull();
+    expect(lastLiveSubmission(db, raterId)).toEqual({ id: judgementId, assignmentId, shownJson: '{"order":[1,0]}' });
+    expect(unknownOrderJudgements(db, campaignId)).toEqual({ judgements: 0, partlyKnown: 0, ranges: [] });
+    expect(() => db.prepare('UPDATE judgements SET active_ms = 1 WHERE id = ?').run(judgementId)).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('0004 raters.completion_*: a rater registered before it has no completion yet, records the first one, and the column refuses other outcomes', () => {
+    const { db } = databaseAt(3);
+    const { campaignId, raterId } = insertCampaignWithRater(db);
+
+    migrateTo(db, 4);
+
+    expect(raterCompletion(db, raterId)).toBeNull();
+    expect(listRatersForProvenance(db, campaignId)).toEqual([{ pseudonym: 'R001', name: 'ana', seed: 11, status: 'active', completion: null }]);
+    expect(recordCompletionShown(db, raterId, 'screened-out', 5000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
+    expect(recordCompletionShown(db, raterId, 'completed', 6000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
+    expect(() => db.prepare("UPDATE raters SET completion_outcome = 'paid' WHERE id = ?").run(raterId)).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
