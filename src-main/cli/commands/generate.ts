@@ -51,7 +51,7 @@ export const generateCommand: Command = {
     chat: { type: 'boolean', description: "wrap the prompt as one user message in the model's chat template" },
     'vector-file': { type: 'string', description: 'steering vector: .npy or one-tensor .safetensors with d_model values' },
     layer: { type: 'string', description: 'steer the residual stream entering block L (transformers hidden_states[L])' },
-    k: { type: 'string', description: 'add: h += k*v; cap: limit h.v to at most k (v normalised); unused by ablate' },
+    k: { type: 'string', description: 'add: h += k*v; cap: limit h.v to at most k (v normalised; a negative k as --k=-1.5); unused by ablate' },
     method: { type: 'string', description: 'add (default), ablate (remove h along v) or cap' },
     positions: { type: 'string', description: 'prompt (default), generated, all, or token indices like 0,1,4' },
     tokens: { type: 'string', required: true, description: 'tokens to generate (exactly N unless --stop-at-eos)' },
@@ -82,8 +82,9 @@ export const generateCommand: Command = {
     const result = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'models.generate', input, events));
     if (output.json) output.result(result);
     else {
+      // stdout holds only the text; how it ran goes to stderr.
       process.stdout.write('\n');
-      output.info(`(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason})`);
+      process.stderr.write(`(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason})\n`);
     }
   },
 };
