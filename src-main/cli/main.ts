@@ -8,6 +8,8 @@ import { initCommand } from './commands/init';
 import { importActivationsCommand } from './commands/import-activations';
 import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
+import { importModelCommand } from './commands/import-model';
+import { generateCommand } from './commands/generate';
 import { mineCommand } from './commands/mine';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
@@ -22,6 +24,8 @@ export const COMMANDS: Command[] = [
   serveCommand,
   importSaeCommand,
   importActivationsCommand,
+  importModelCommand,
+  generateCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

@@ -4,6 +4,7 @@ import { campaignMethods } from './campaigns';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { jobMethods } from './jobs';
+import { modelMethods } from './models';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
 import { resultsMethods } from './results';
@@ -15,6 +16,7 @@ export const contract = {
   ...raterMethods,
   ...resultsMethods,
   ...jobMethods,
+  ...modelMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -31,3 +33,4 @@ export const IPC_PREFIX = 'sightline:';
 export type { Result, ErrorValue, Role } from './define';
 export type * from './types';
 export type * from './results';
+export type * from './models';

@@ -294,6 +294,8 @@ export interface EventMap {
   'campaign.progress': CampaignProgressEvent;
   'campaign.leasesExpired': CampaignLeasesExpiredEvent;
   'job.progress': JobProgressEvent;
+  'model.hashProgress': import('./models').ModelHashProgressEvent;
+  'generate.step': import('./models').GenerateStepEvent;
 }
 export type EventName = keyof EventMap;
 /** Which events a rater connection may receive (none carry research data). */

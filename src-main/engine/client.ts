@@ -13,7 +13,12 @@ import {
   type EngineRequest,
   type EngineResponse,
   type EngineResult,
+  type GenerateArgs,
+  type GenerateEvent,
+  type GenerateResult,
+  type LoadedLm,
   type LoadedSae,
+  type LoadLmArgs,
   type LoadSaeArgs,
 } from './protocol.js';
 
@@ -45,7 +50,7 @@ function spawnWorker(entry: WorkerEntry): Worker {
 
 export class EngineClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onEvent?: (event: unknown) => void }>();
   private closed = false;
   /** dIn of each loaded SAE, to derive n from x.length */
   private readonly dIn = new Map<string, number>();
@@ -54,6 +59,10 @@ export class EngineClient {
     worker.on('message', (response: EngineResponse) => {
       const p = this.pending.get(response.id);
       if (!p) return;
+      if ('event' in response) {
+        p.onEvent?.(response.event);
+        return;
+      }
       this.pending.delete(response.id);
       if (response.ok) p.resolve(response.result);
       else p.reject(new AppError(response.error.code, response.error.message, response.error.details));
@@ -73,12 +82,12 @@ export class EngineClient {
     return new EngineClient(spawnWorker(entry));
   }
 
-  private call<M extends EngineMethod>(method: M, args: EngineArgs<M>, transfer: ArrayBuffer[] = []): Promise<EngineResult<M>> {
+  private call<M extends EngineMethod>(method: M, args: EngineArgs<M>, transfer: ArrayBuffer[] = [], onEvent?: (event: unknown) => void): Promise<EngineResult<M>> {
     if (this.closed) return Promise.reject(new AppError('internal', 'engine worker is closed'));
     const id = this.nextId++;
     const request: EngineRequest<M> = { id, method, args };
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(onEvent ? { onEvent } : {}) });
       this.worker.postMessage(request, transfer);
     });
   }
@@ -109,6 +118,20 @@ export class EngineClient {
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const args = { saeId, x, n: x.length / dIn, features, ...(options.releaseEncoder ? { releaseEncoder: true } : {}) };
     return this.call('encodeSelected', args, transferablesOf(x, features));
+  }
+
+  /** Load a Hugging Face model folder into a decoder session (read and built in the worker). */
+  loadLm(args: LoadLmArgs): Promise<LoadedLm> {
+    return this.call('loadLm', args);
+  }
+
+  /** Decode in the worker; `onStep` gets each step's tokens while the batch runs. */
+  generate(args: GenerateArgs, onStep?: (step: GenerateEvent) => void): Promise<GenerateResult> {
+    return this.call('generate', args, [], onStep as ((event: unknown) => void) | undefined);
+  }
+
+  disposeLm(lmId: string): Promise<{ disposed: boolean }> {
+    return this.call('disposeLm', { lmId });
   }
 
   dispose(saeId: string): Promise<{ disposed: boolean }> {

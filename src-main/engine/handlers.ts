@@ -7,6 +7,7 @@ import { loadSae } from './formats/detect.js';
 import { buildSaeEncoderModel } from './graph/sae-encoder.js';
 import type { EngineHandlers, LoadedSae } from './protocol.js';
 import type { SaeWeights } from './sae-model.js';
+import { createLmHandlers } from './lm-handlers.js';
 import { buildSelectedFeaturesModel } from './graph/sae-selected.js';
 import { decoderRowNorms } from './reference.js';
 import { createSession, ort, type ProviderPreference, type ProviderReport, type SessionOptions } from './session.js';
@@ -29,6 +30,7 @@ interface LoadedSession {
 }
 
 export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise<void> } {
+  const lm = createLmHandlers();
   const sessions = new Map<string, LoadedSession>();
   const get = (saeId: string) => {
     const s = sessions.get(saeId);
@@ -37,6 +39,10 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
   };
 
   return {
+    loadLm: (args) => lm.loadLm(args),
+    generate: (args, emit) => lm.generate(args, emit),
+    disposeLm: (args) => lm.disposeLm(args),
+
     async loadSae({ source, providers, externalData, intraOpNumThreads, encoderOnly }) {
       // encoderOnly: matrices the graph reads from the file itself are not loaded (see LoadSaeArgs).
       const lazy = encoderOnly === true && externalData !== false;
@@ -135,6 +141,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
 
     async disposeAll() {
       for (const id of [...sessions.keys()]) await this.dispose({ saeId: id });
+      await lm.disposeAllLms();
     },
   };
 }

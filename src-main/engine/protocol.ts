@@ -4,6 +4,10 @@ import type { ErrorValue } from '../util/errors.js';
 import type { LoadSaeOptions } from './formats/options.js';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights, SourceFile, SaeFormat } from './sae-model.js';
 import type { ProviderPreference, ProviderReport } from './session.js';
+import type { LmConfig } from './lm/config.js';
+import type { DecodeStep } from './lm/stream.js';
+import type { Steer } from './lm/steering.js';
+import type { SafetensorInfo } from './formats/safetensors.js';
 
 export type SaeSource =
   | { kind: 'weights'; weights: SaeWeights }
@@ -86,7 +90,54 @@ export interface EncodeSelectedResult {
   f: number;
 }
 
-export interface EngineHandlers {
+export interface LoadLmArgs {
+  /** a Hugging Face model folder (config.json + safetensors), read in the worker */
+  folder: string;
+  providers?: ProviderPreference;
+  intraOpNumThreads?: number;
+}
+
+export interface LoadedLm {
+  lmId: string;
+  config: LmConfig;
+  /** the dtype the weights are stored in; the graph computes in fp32 */
+  dtype: SafetensorInfo['dtype'];
+  files: { path: string; size: number }[];
+  /** layers the session accepts steers at (every layer) */
+  steerLayers: number[];
+  provider: ProviderReport;
+  /** onnxruntime-node's version, for the generation's spec */
+  ortVersion: string;
+}
+
+export interface GenerateArgs {
+  lmId: string;
+  /** token ids per row (a batch: several prompts, or one prompt with several steers) */
+  prompts: number[][];
+  /** per row, its steers (default none) */
+  steers?: Steer[][];
+  /** exactly this many tokens per row unless stopAtEos */
+  tokens: number;
+  stopAtEos?: boolean;
+}
+
+export interface GenerateResult {
+  /** per row, the generated ids */
+  generated: number[][];
+  provider: ProviderReport['provider'];
+}
+
+/** Streamed while `generate` runs: one message per decoding step. */
+export type GenerateEvent = DecodeStep;
+
+export interface LmHandlers {
+  loadLm(args: LoadLmArgs): Promise<LoadedLm>;
+  /** `emit` receives each step's tokens (GenerateEvent) as they are chosen */
+  generate(args: GenerateArgs, emit?: (event: GenerateEvent) => void): Promise<GenerateResult>;
+  disposeLm(args: { lmId: string }): Promise<{ disposed: boolean }>;
+}
+
+export interface EngineHandlers extends LmHandlers {
   loadSae(args: LoadSaeArgs): Promise<LoadedSae>;
   encodeBatch(args: EncodeBatchArgs): Promise<EncodeBatchResult>;
   encodeSelected(args: EncodeSelectedArgs): Promise<EncodeSelectedResult>;
@@ -103,7 +154,8 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
   args: EngineArgs<M>;
 }
 
-export type EngineResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorValue };
+/** A request's final answer, or (`event`) something it streams before that answer. */
+export type EngineResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorValue } | { id: number; event: unknown };
 
 /** Distinct ArrayBuffers under a value, for a postMessage transfer list (duplicates would throw). */
 export function transferablesOf(...arrays: (ArrayBufferView | undefined)[]): ArrayBuffer[] {

@@ -13,9 +13,11 @@ port.on('message', async (request: EngineRequest) => {
   let response: EngineResponse;
   let transfer: ArrayBuffer[] = [];
   try {
-    const handler = handlers[request.method] as (args: unknown) => Promise<unknown>;
+    const handler = handlers[request.method] as (args: unknown, emit: (event: unknown) => void) => Promise<unknown>;
     if (typeof handler !== 'function') throw new Error(`engine worker: unknown method ${String(request.method)}`);
-    const result = await handler.call(handlers, request.args);
+    // A handler that streams (generate) posts its events under the request's id before the answer.
+    const emit = (event: unknown) => port.postMessage({ id: request.id, event } satisfies EngineResponse);
+    const result = await handler.call(handlers, request.args, emit);
     if (request.method === 'encodeBatch') {
       const r = result as EncodeBatchResult;
       transfer = transferablesOf(r.values, r.indices, r.counts);

@@ -1,0 +1,115 @@
+// Language models (issue 13): importing a Hugging Face folder by reference, listing them, and one
+// generation, plain or steered. Hash progress comes as 'model.hashProgress' events and generated
+// tokens as 'generate.step' events while the call runs.
+import { z } from 'zod';
+import { method, returns } from './define';
+
+export interface ModelFileSummary {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ModelSummary {
+  id: number;
+  name: string;
+  /** the folder, absolute */
+  path: string;
+  /** bytes of every referenced file */
+  size: number;
+  /** sha256 over the files' names and hashes */
+  sha256: string;
+  architecture: string;
+  dModel: number;
+  nLayers: number;
+  vocabSize: number;
+  /** dtype the weights are stored in */
+  dtype: string;
+  hasChatTemplate: boolean;
+  files: ModelFileSummary[];
+}
+
+/** Everything needed to reproduce one generation. */
+export interface GenerationSpec {
+  model: { name: string; sha256: string };
+  chat: boolean;
+  method: 'none' | 'add' | 'ablate' | 'cap';
+  layer: number | null;
+  positions: 'prompt' | 'generated' | 'all' | number[] | null;
+  /** add: the scale of v; cap: the cap c on h.v; ablate and none: null */
+  k: number | null;
+  vector: { file: string; sha256: string } | null;
+  precision: 'fp32';
+  decoding: { kind: 'greedy'; tokens: number; stopAtEos: boolean };
+  ortVersion: string;
+  provider: 'cuda' | 'cpu';
+  providerReason: string;
+}
+
+export interface GenerateOutput {
+  promptIds: number[];
+  generatedIds: number[];
+  text: string;
+  spec: GenerationSpec;
+}
+
+export interface ModelHashProgressEvent {
+  name: string;
+  file: string;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface GenerateStepEvent {
+  /** the caller's tag for this generation (input `stream`) */
+  stream: string | null;
+  step: number;
+  token: number;
+  /** the text this token added (the decoded text so far minus what came before) */
+  text: string;
+}
+
+const positions = z.union([z.enum(['prompt', 'generated', 'all']), z.array(z.number().int().min(0)).min(1).max(100_000)]);
+
+export const modelMethods = {
+  'models.import': method({
+    role: 'researcher',
+    summary: "References a Hugging Face model folder (Llama, Mistral, LLaVA-NeXT's language model): checks it, hashes every file once (progress as 'model.hashProgress' events) and records it; nothing is copied",
+    input: z.object({ path: z.string().min(1), name: z.string().min(1).max(200).optional() }).strict(),
+    output: returns<ModelSummary>(),
+  }),
+  'models.list': method({
+    role: 'researcher',
+    summary: 'The imported language models',
+    input: z.object({}).strict(),
+    output: returns<ModelSummary[]>(),
+  }),
+  'models.generate': method({
+    role: 'researcher',
+    summary: "One greedy generation from an imported model, plain or steered by a vector file; tokens come as 'generate.step' events while it runs",
+    input: z
+      .object({
+        model: z.string().min(1),
+        prompt: z.string().max(1_000_000),
+        /** through the model's chat template (one user message, generation prompt added) */
+        chat: z.boolean().default(false),
+        steer: z
+          .object({
+            vectorFile: z.string().min(1),
+            layer: z.number().int().min(0),
+            method: z.enum(['add', 'ablate', 'cap']).default('add'),
+            /** add: k in h += k*v; cap: c in h.v <= c; ignored by ablate */
+            k: z.number().finite().optional(),
+            positions: positions.default('prompt'),
+          })
+          .strict()
+          .optional(),
+        tokens: z.number().int().min(1).max(100_000),
+        stopAtEos: z.boolean().default(false),
+        provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        stream: z.string().max(200).optional(),
+      })
+      .strict(),
+    output: returns<GenerateOutput>(),
+  }),
+};
