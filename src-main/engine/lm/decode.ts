@@ -6,10 +6,11 @@
 //
 // session.run blocks its thread: production callers run this inside the engine worker.
 import { AppError } from '../../util/errors.js';
-import type { DecoderModel } from '../graph/lm-decoder.js';
+import { CLAMP_PARAM_COLUMNS, type DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
 import { argmax } from './reference.js';
-import { isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
+import { clampParams } from './sae-clamp.js';
+import { isClamp, isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
 
 export interface DecoderSession {
   session: ort.InferenceSession;
@@ -32,6 +33,8 @@ export class DecodeRun {
   private mask: number[][] = [];
   private cacheLength = 0;
   private past: Record<string, ort.Tensor> = {};
+  /** every output of the latest prefill or step (captured hidden_<L> included) */
+  lastOutputs?: Record<string, ort.Tensor>;
 
   constructor(
     private readonly ds: DecoderSession,
@@ -52,15 +55,9 @@ export class DecodeRun {
     }
     for (const steer of this.steers.flat()) {
       if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
-      let vector: ArrayLike<number>;
-      if (isProjection(steer)) {
-        if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
-        projectionBounds(steer); // refuses a cap without a finite c before anything runs
-        vector = steer.direction;
-      } else {
-        vector = steer.delta;
+      for (const vector of steerVectors(steer, model)) {
+        if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
       }
-      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
     }
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
   }
@@ -104,35 +101,20 @@ export class DecodeRun {
       ...this.past,
     };
     for (const L of model.steerLayers) {
-      const delta = new Float32Array(B * D);
       const mask = new Float32Array(B * S);
-      const dir = new Float32Array(B * D);
-      const lo = new Float32Array(B);
-      const hi = new Float32Array(B);
       for (let r = 0; r < B; r++) {
         for (const steer of this.steers[r]) {
           if (steer.layer !== L) continue;
-          if (isProjection(steer)) {
-            dir.set(Array.from(steer.direction), r * D);
-            [lo[r], hi[r]] = projectionBounds(steer);
-          } else {
-            delta.set(Array.from(steer.delta), r * D);
-          }
           for (let s = 0; s < S; s++) {
             const token = start + s - this.padding[r];
             if (token >= 0 && isSteered(steer.positions, token, this.promptLengths[r])) mask[r * S + s] = 1;
           }
         }
       }
-      feeds[`steer_delta_${L}`] = new ort.Tensor('float32', delta, [B, D]);
-      feeds[`steer_mask_${L}`] = new ort.Tensor('float32', mask, [B, S]);
-      if (model.projection) {
-        feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
-        feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
-        feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
-      }
+      Object.assign(feeds, steerFeeds(model, L, this.steers), { [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]) });
     }
     const out = await session.run(feeds);
+    this.lastOutputs = out;
     for (let l = 0; l < model.config.nLayers; l++) {
       this.past[`past_key_${l}`] = out[`present_key_${l}`];
       this.past[`past_value_${l}`] = out[`present_value_${l}`];
@@ -140,6 +122,65 @@ export class DecodeRun {
     this.cacheLength = T;
     return out.logits.data as Float32Array;
   }
+}
+
+/** The vectors of a steer, each d_model long; refuses a method the graph has no inputs for. */
+function steerVectors(steer: Steer, model: DecoderModel): ArrayLike<number>[] {
+  if (isProjection(steer)) {
+    if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
+    projectionBounds(steer); // refuses a cap without a finite c before anything runs
+    return [steer.direction];
+  }
+  if (isClamp(steer)) {
+    if (!model.clamp) throw new AppError('invalid_input', 'method clamp needs a graph built with clamp inputs');
+    if (!Number.isFinite(steer.value)) throw new AppError('invalid_input', `SAE clamp at layer ${steer.layer}: expected a finite value, got ${steer.value}`);
+    return [steer.feature.encoder, steer.feature.decoder];
+  }
+  return [steer.delta];
+}
+
+/**
+ * Layer L's steering inputs other than its mask, one row per batch row (zeros where a row does not
+ * steer L): the same for every step of a run, which is why the in-graph loop takes them once.
+ */
+export function steerFeeds(model: DecoderModel, L: number, steers: readonly (readonly Steer[])[]): Record<string, ort.Tensor> {
+  const B = steers.length;
+  const D = model.config.dModel;
+  const C = CLAMP_PARAM_COLUMNS.length;
+  const delta = new Float32Array(B * D);
+  const dir = new Float32Array(B * D);
+  const lo = new Float32Array(B);
+  const hi = new Float32Array(B);
+  const clampEnc = new Float32Array(B * D);
+  const clampDec = new Float32Array(B * D);
+  const clampParam = new Float32Array(B * C);
+  steers.forEach((rowSteers, r) => {
+    for (const steer of rowSteers) {
+      if (steer.layer !== L) continue;
+      if (isProjection(steer)) {
+        dir.set(Array.from(steer.direction), r * D);
+        [lo[r], hi[r]] = projectionBounds(steer);
+      } else if (isClamp(steer)) {
+        clampEnc.set(steer.feature.encoder, r * D);
+        clampDec.set(steer.feature.decoder, r * D);
+        clampParam.set(clampParams(steer.feature, steer.value), r * C);
+      } else {
+        delta.set(Array.from(steer.delta), r * D);
+      }
+    }
+  });
+  const feeds: Record<string, ort.Tensor> = { [`steer_delta_${L}`]: new ort.Tensor('float32', delta, [B, D]) };
+  if (model.projection) {
+    feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
+    feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
+    feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
+  }
+  if (model.clamp) {
+    feeds[`steer_clamp_enc_${L}`] = new ort.Tensor('float32', clampEnc, [B, D]);
+    feeds[`steer_clamp_dec_${L}`] = new ort.Tensor('float32', clampDec, [B, D]);
+    feeds[`steer_clamp_param_${L}`] = new ort.Tensor('float32', clampParam, [B, C]);
+  }
+  return feeds;
 }
 
 export interface GreedyOptions extends DecodeRequest {

@@ -4,7 +4,8 @@
 import { AppError } from '../../util/errors.js';
 import type { LmWeights } from './folder.js';
 import { ropeInverseFrequencies } from './rope.js';
-import { checkSteerLayer, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
+import { featureActivation } from './sae-clamp.js';
+import { checkSteerLayer, isClamp, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
 
 export interface ReferenceInput {
   /** token ids [S]; or */
@@ -91,6 +92,11 @@ function applySteer(row: Float64Array, steer: Steer): void {
     for (let i = 0; i < row.length; i++) projection += row[i] * steer.direction[i];
     const excess = projection - Math.min(hi, Math.max(lo, projection));
     for (let i = 0; i < row.length; i++) row[i] -= excess * steer.direction[i];
+    return;
+  }
+  if (isClamp(steer)) {
+    const change = steer.value - featureActivation(steer.feature, row);
+    for (let i = 0; i < row.length; i++) row[i] += change * steer.feature.decoder[i];
     return;
   }
   for (let i = 0; i < row.length; i++) row[i] += steer.delta[i];
