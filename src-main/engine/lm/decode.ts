@@ -8,7 +8,7 @@
 import { AppError } from '../../util/errors.js';
 import { CLAMP_PARAM_COLUMNS, type DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
-import { argmax } from './reference.js';
+import { checkSampling, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
 import { clampParams } from './sae-clamp.js';
 import { isClamp, isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
 
@@ -192,21 +192,39 @@ export interface GreedyOptions extends DecodeRequest {
 
 /** Greedy decoding of a batch; one token list per prompt. */
 export async function greedyDecode(ds: DecoderSession, options: GreedyOptions): Promise<number[][]> {
+  return (await generate(ds, options)).tokens;
+}
+
+export interface GenerateOptions extends GreedyOptions {
+  /** temperature / top-p with a seed; greedy when absent */
+  sampling?: SamplingOptions;
+}
+
+export interface Generation {
+  /** one token list per prompt */
+  tokens: number[][];
+}
+
+/** Decode a batch, greedy or sampled; each row draws from its own PRNG seeded with the recorded seed. */
+export async function generate(ds: DecoderSession, options: GenerateOptions): Promise<Generation> {
   const V = ds.model.config.vocabSize;
   const eos = new Set(ds.model.config.eosTokenIds);
+  if (options.sampling) checkSampling(options.sampling);
   const run = new DecodeRun(ds, options);
+  const rngs = options.sampling ? rowRngs(options.sampling, options.prompts.length) : [];
   const generated: number[][] = options.prompts.map(() => []);
   const done = options.prompts.map(() => false);
-  if (options.tokens <= 0) return generated;
+  if (options.tokens <= 0) return { tokens: generated };
   let logits = await run.prefill();
   for (;;) {
-    const next = generated.map((_, r) => argmax(logits, r * V, V));
+    // A finished row still draws (and its token is dropped) so no row's stream depends on another's end.
+    const next = generated.map((_, r) => chooseToken(logits, r * V, V, options.sampling, rngs[r]));
     next.forEach((token, r) => {
       if (done[r]) return;
       generated[r].push(token);
       if (generated[r].length >= options.tokens || (options.stopAtEos && eos.has(token))) done[r] = true;
     });
-    if (done.every(Boolean)) return generated;
+    if (done.every(Boolean)) return { tokens: generated };
     logits = await run.step(next);
   }
 }
