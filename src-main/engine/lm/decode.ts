@@ -10,7 +10,7 @@ import { CLAMP_PARAM_COLUMNS, type DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
 import { checkSampling, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
 import { clampParams } from './sae-clamp.js';
-import { isClamp, isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
+import { isClamp, isProjection, isSteered, projectionBounds, type Steer, type SteerPositions } from './steering.js';
 
 export interface DecoderSession {
   session: ort.InferenceSession;
@@ -21,6 +21,12 @@ export interface DecodeRequest {
   prompts: readonly (readonly number[])[];
   /** per row, the steers applied to it (default none); every layer must be one the graph can steer */
   steers?: readonly (readonly Steer[])[];
+  /**
+   * Which positions of each row (prompt + generated, as steers count them) a graph built with
+   * captureReduce 'mean' or 'rows' reduces its hidden_<L> over (input capture_mask); default all.
+   * Each prefill or step reduces over its own positions; read them from lastOutputs.
+   */
+  capture?: SteerPositions;
 }
 
 /** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
@@ -30,6 +36,7 @@ export class DecodeRun {
   private readonly promptLengths: number[];
   private readonly steers: (readonly Steer[])[];
   private readonly prompts: number[][];
+  private readonly capture: SteerPositions;
   private mask: number[][] = [];
   private cacheLength = 0;
   private past: Record<string, ort.Tensor> = {};
@@ -60,6 +67,7 @@ export class DecodeRun {
       }
     }
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
+    this.capture = request.capture ?? 'all';
   }
 
   /** Run the (padded) prompts through the graph; logits for each row's last prompt token. */
@@ -112,6 +120,16 @@ export class DecodeRun {
         }
       }
       Object.assign(feeds, steerFeeds(model, L, this.steers), { [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]) });
+    }
+    if (model.inputNames.includes('capture_mask')) {
+      const mask = new Float32Array(B * S);
+      for (let r = 0; r < B; r++) {
+        for (let s = 0; s < S; s++) {
+          const token = start + s - this.padding[r];
+          if (token >= 0 && isSteered(this.capture, token, this.promptLengths[r])) mask[r * S + s] = 1;
+        }
+      }
+      feeds.capture_mask = new ort.Tensor('float32', mask, [B, S]);
     }
     const out = await session.run(feeds);
     this.lastOutputs = out;
