@@ -10,6 +10,7 @@ import { CLAMP_PARAM_COLUMNS, type DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
 import { checkSampling, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
 import { clampParams } from './sae-clamp.js';
+import { klFromLogits } from './strength.js';
 import { isClamp, isProjection, isSteered, projectionBounds, type Steer, type SteerPositions } from './steering.js';
 
 export interface DecoderSession {
@@ -216,11 +217,22 @@ export async function greedyDecode(ds: DecoderSession, options: GreedyOptions): 
 export interface GenerateOptions extends GreedyOptions {
   /** temperature / top-p with a seed; greedy when absent */
   sampling?: SamplingOptions;
+  /**
+   * Also measure each row's steering strength: KL(steered || unsteered) of its first generated
+   * token's distribution (lm/strength.ts). The unsteered distribution comes from a row of the batch
+   * with the same prompt and no steer (a sweep's k = 0 row) or, for prompts without one, from one
+   * more prefill of those prompts unsteered.
+   */
+  strength?: boolean;
 }
 
 export interface Generation {
   /** one token list per prompt */
   tokens: number[][];
+  /** with `strength`: per row, KL(steered || unsteered) in nats (0 for an unsteered row) */
+  kl?: number[];
+  /** with `strength`: per row, where its unsteered distribution came from */
+  klBaseline?: ('self' | 'batch' | 'prefill')[];
 }
 
 /** Decode a batch, greedy or sampled; each row draws from its own PRNG seeded with the recorded seed. */
@@ -234,6 +246,7 @@ export async function generate(ds: DecoderSession, options: GenerateOptions): Pr
   const done = options.prompts.map(() => false);
   if (options.tokens <= 0) return { tokens: generated };
   let logits = await run.prefill();
+  const strength = options.strength ? await measureStrength(ds, options, logits) : {};
   for (;;) {
     // A finished row still draws (and its token is dropped) so no row's stream depends on another's end.
     const next = generated.map((_, r) => chooseToken(logits, r * V, V, options.sampling, rngs[r]));
@@ -242,7 +255,38 @@ export async function generate(ds: DecoderSession, options: GenerateOptions): Pr
       generated[r].push(token);
       if (generated[r].length >= options.tokens || (options.stopAtEos && eos.has(token))) done[r] = true;
     });
-    if (done.every(Boolean)) return { tokens: generated };
+    if (done.every(Boolean)) return { tokens: generated, ...strength };
     logits = await run.step(next);
   }
+}
+
+async function measureStrength(ds: DecoderSession, request: DecodeRequest, logits: Float32Array): Promise<Pick<Generation, 'kl' | 'klBaseline'>> {
+  const V = ds.model.config.vocabSize;
+  const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
+  const key = (prompt: readonly number[]) => prompt.join(',');
+  const plainRow = new Map<string, number>();
+  request.prompts.forEach((p, r) => {
+    if (steers[r].length === 0 && !plainRow.has(key(p))) plainRow.set(key(p), r);
+  });
+  const missing = [...new Set(request.prompts.filter((p, r) => steers[r].length > 0 && !plainRow.has(key(p))).map(key))];
+  let extra: Float32Array | undefined;
+  if (missing.length > 0) {
+    const prompts = missing.map((k) => request.prompts.find((p) => key(p) === k)!);
+    extra = await new DecodeRun(ds, { prompts }).prefill();
+  }
+  const kl: number[] = [];
+  const klBaseline: ('self' | 'batch' | 'prefill')[] = [];
+  request.prompts.forEach((p, r) => {
+    if (steers[r].length === 0) {
+      kl.push(0);
+      klBaseline.push('self');
+    } else if (plainRow.has(key(p))) {
+      kl.push(klFromLogits(logits, r * V, logits, plainRow.get(key(p))! * V, V));
+      klBaseline.push('batch');
+    } else {
+      kl.push(klFromLogits(logits, r * V, extra!, missing.indexOf(key(p)) * V, V));
+      klBaseline.push('prefill');
+    }
+  });
+  return { kl, klBaseline };
 }
