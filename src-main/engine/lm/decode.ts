@@ -55,18 +55,7 @@ export class DecodeRun {
     this.promptLengths = request.prompts.map((p) => p.length);
     const longest = Math.max(...this.promptLengths);
     this.padding = this.promptLengths.map((n) => longest - n);
-    this.steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
-    for (const rowSteers of this.steers) {
-      // The graph has one delta and one mask per layer and row.
-      const layers = rowSteers.map((s) => s.layer);
-      if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
-    }
-    for (const steer of this.steers.flat()) {
-      if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
-      for (const vector of steerVectors(steer, model)) {
-        if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
-      }
-    }
+    this.steers = checkSteers(model, request);
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
     this.capture = request.capture ?? 'all';
   }
@@ -109,28 +98,14 @@ export class DecodeRun {
       position_ids: new ort.Tensor('int64', positions, [B, S]),
       ...this.past,
     };
+    const rows = { padding: this.padding, promptLengths: this.promptLengths };
     for (const L of model.steerLayers) {
-      const mask = new Float32Array(B * S);
-      for (let r = 0; r < B; r++) {
-        for (const steer of this.steers[r]) {
-          if (steer.layer !== L) continue;
-          for (let s = 0; s < S; s++) {
-            const token = start + s - this.padding[r];
-            if (token >= 0 && isSteered(steer.positions, token, this.promptLengths[r])) mask[r * S + s] = 1;
-          }
-        }
-      }
+      const positions = this.steers.map((rowSteers) => rowSteers.find((steer) => steer.layer === L)?.positions);
+      const mask = positionsMask(positions, rows, start, S);
       Object.assign(feeds, steerFeeds(model, L, this.steers), { [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]) });
     }
     if (model.inputNames.includes('capture_mask')) {
-      const mask = new Float32Array(B * S);
-      for (let r = 0; r < B; r++) {
-        for (let s = 0; s < S; s++) {
-          const token = start + s - this.padding[r];
-          if (token >= 0 && isSteered(this.capture, token, this.promptLengths[r])) mask[r * S + s] = 1;
-        }
-      }
-      feeds.capture_mask = new ort.Tensor('float32', mask, [B, S]);
+      feeds.capture_mask = new ort.Tensor('float32', positionsMask(this.steers.map(() => this.capture), rows, start, S), [B, S]);
     }
     const out = await session.run(feeds);
     this.lastOutputs = out;
@@ -143,8 +118,47 @@ export class DecodeRun {
   }
 }
 
+/**
+ * [B, S] float mask over cache columns [start, start + S) of a left-padded batch: 1 where that
+ * column's token (index start + s - padding[r] of row r, prompt first) is in the row's positions
+ * (undefined: none). Padding columns are never set.
+ */
+export function positionsMask(
+  positions: readonly (SteerPositions | undefined)[],
+  rows: { padding: readonly number[]; promptLengths: readonly number[] },
+  start: number,
+  S: number,
+): Float32Array {
+  const mask = new Float32Array(positions.length * S);
+  positions.forEach((rowPositions, r) => {
+    if (rowPositions === undefined) return;
+    for (let s = 0; s < S; s++) {
+      const token = start + s - rows.padding[r];
+      if (token >= 0 && isSteered(rowPositions, token, rows.promptLengths[r])) mask[r * S + s] = 1;
+    }
+  });
+  return mask;
+}
+
+/** Each row's steers (none when absent), refused unless the graph can apply them. */
+export function checkSteers(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp' | 'steerLayers'>, request: DecodeRequest): (readonly Steer[])[] {
+  const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
+  for (const rowSteers of steers) {
+    // The graph has one delta and one mask per layer and row.
+    const layers = rowSteers.map((s) => s.layer);
+    if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
+  }
+  for (const steer of steers.flat()) {
+    if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
+    for (const vector of steerVectors(steer, model)) {
+      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
+    }
+  }
+  return steers;
+}
+
 /** The vectors of a steer, each d_model long; refuses a method the graph has no inputs for. */
-function steerVectors(steer: Steer, model: DecoderModel): ArrayLike<number>[] {
+function steerVectors(steer: Steer, model: Pick<DecoderModel, 'projection' | 'clamp'>): ArrayLike<number>[] {
   if (isProjection(steer)) {
     if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
     projectionBounds(steer); // refuses a cap without a finite c before anything runs
@@ -162,7 +176,7 @@ function steerVectors(steer: Steer, model: DecoderModel): ArrayLike<number>[] {
  * Layer L's steering inputs other than its mask, one row per batch row (zeros where a row does not
  * steer L): the same for every step of a run, which is why the in-graph loop takes them once.
  */
-export function steerFeeds(model: DecoderModel, L: number, steers: readonly (readonly Steer[])[]): Record<string, ort.Tensor> {
+export function steerFeeds(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp'>, L: number, steers: readonly (readonly Steer[])[]): Record<string, ort.Tensor> {
   const B = steers.length;
   const D = model.config.dModel;
   const C = CLAMP_PARAM_COLUMNS.length;
