@@ -83,7 +83,6 @@ export class DecodeRun {
     const B = this.batch;
     const S = ids[0].length;
     const T = this.cacheLength + S;
-    const D = model.config.dModel;
     const start = this.cacheLength;
     // Positions count each row's own tokens from 0, as transformers derives them from the attention
     // mask under left padding. (Rotary scores depend only on position differences, so a shift would
@@ -262,7 +261,7 @@ export async function generate(ds: DecoderSession, options: GenerateOptions): Pr
   let logits = await run.prefill();
   const strength = options.strength ? await measureStrength(ds, options, logits) : {};
   for (;;) {
-    // A finished row still draws (and its token is dropped) so no row's stream depends on another's end.
+    // A finished row's draw is dropped: each row's tokens depend only on its own stream, not on the batch.
     const next = generated.map((_, r) => chooseToken(logits, r * V, V, options.sampling, rngs[r]));
     next.forEach((token, r) => {
       if (done[r]) return;
