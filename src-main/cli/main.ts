@@ -10,6 +10,7 @@ import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
+import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
@@ -25,6 +26,9 @@ export const COMMANDS: Command[] = [
   importSaeCommand,
   importActivationsCommand,
   importModelCommand,
+  vectorImportCommand,
+  vectorFromSaeCommand,
+  vectorListCommand,
   generateCommand,
   mineCommand,
   featuresCommand,

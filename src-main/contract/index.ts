@@ -5,6 +5,7 @@ import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
+import { vectorMethods } from './vectors';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
 import { resultsMethods } from './results';
@@ -17,6 +18,7 @@ export const contract = {
   ...resultsMethods,
   ...jobMethods,
   ...modelMethods,
+  ...vectorMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -34,3 +36,4 @@ export type { Result, ErrorValue, Role } from './define';
 export type * from './types';
 export type * from './results';
 export type * from './models';
+export type * from './vectors';

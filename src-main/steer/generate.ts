@@ -10,12 +10,13 @@ import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
+import { vectorForModel } from './vectors';
 
 export interface GenerateOptions {
   model: string;
   prompt: string;
   chat: boolean;
-  steer?: { vectorFile: string; layer: number; method: 'add' | 'ablate' | 'cap'; k?: number | undefined; positions: SteerPositions };
+  steer?: { vectorFile?: string | undefined; vector?: string | undefined; layer: number; method: 'add' | 'ablate' | 'cap'; k?: number | undefined; positions: SteerPositions };
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
@@ -41,17 +42,29 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
     if (Array.isArray(s.positions) && s.positions.some((p) => p >= promptIds.length + options.tokens)) {
       throw new AppError('invalid_input', `--positions: every index must be below ${promptIds.length + options.tokens} (prompt ${promptIds.length} + ${options.tokens} tokens)`);
     }
-    const file = await readSteeringVector(s.vectorFile, model.dModel);
-    vector = { file: s.vectorFile, sha256: file.sha256 };
+    let values: Float32Array;
+    let source: string;
+    if (s.vector !== undefined) {
+      const stored = vectorForModel(project, s.vector, model);
+      values = stored.values;
+      source = `vector "${stored.name}"`;
+      vector = { name: stored.name, sha256: stored.sha256 };
+    } else {
+      if (s.vectorFile === undefined) throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
+      const file = await readSteeringVector(s.vectorFile, model.dModel);
+      values = file.values;
+      source = s.vectorFile;
+      vector = { file: s.vectorFile, sha256: file.sha256 };
+    }
     if (s.method === 'add') {
       k = s.k!;
-      steer = { method: 'add', layer: s.layer, delta: file.values.map((x) => k! * x), positions: s.positions };
+      steer = { method: 'add', layer: s.layer, delta: values.map((x) => k! * x), positions: s.positions };
     } else {
       // Ablation and the cap act along the unit direction of v.
-      const norm = Math.hypot(...file.values);
-      if (!(norm > 0)) throw new AppError('invalid_input', `${s.vectorFile}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`);
+      const norm = Math.hypot(...values);
+      if (!(norm > 0)) throw new AppError('invalid_input', `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`);
       k = s.method === 'cap' ? s.k! : null;
-      steer = { method: s.method, layer: s.layer, direction: file.values.map((x) => x / norm), positions: s.positions, ...(s.method === 'cap' ? { cap: s.k! } : {}) };
+      steer = { method: s.method, layer: s.layer, direction: values.map((x) => x / norm), positions: s.positions, ...(s.method === 'cap' ? { cap: s.k! } : {}) };
     }
   }
 
