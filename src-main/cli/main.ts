@@ -10,6 +10,7 @@ import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
+import { mergeCommand, sweepCommand } from './commands/sweep';
 import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { raterAddCommand } from './commands/rater-add';
@@ -30,6 +31,8 @@ export const COMMANDS: Command[] = [
   vectorFromSaeCommand,
   vectorListCommand,
   generateCommand,
+  sweepCommand,
+  mergeCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

@@ -5,7 +5,7 @@ import type { GenerateOutput, GenerationSpec } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import { readSteeringVector } from '../engine/lm/vector-file';
 import { checkSteerLayer, type Steer, type SteerPositions } from '../engine/lm/steering';
-import { loadLmTokenizer } from '../engine/lm/tokenizer';
+import { loadLmTokenizer, type LmTokenizer } from '../engine/lm/tokenizer';
 import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import type { Project } from '../project/project';
@@ -25,11 +25,16 @@ export interface GenerateOptions {
 /** Called once per generated token: its id and the text it added. */
 export type OnToken = (step: number, token: number, text: string) => void;
 
+/** The prompt's ids: as is (the tokenizer adds BOS), or as one user message through the chat template. */
+export function promptIdsOf(tokenizer: LmTokenizer, prompt: string, chat: boolean): number[] {
+  return chat ? tokenizer.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true }) : tokenizer.encode(prompt);
+}
+
 export async function generateOnce(project: Project, options: GenerateOptions, onToken?: OnToken): Promise<GenerateOutput> {
   const model = getModelByName(project, options.model);
   await checkModelFiles(project, model);
   const tokenizer = loadLmTokenizer(model.path);
-  const promptIds = options.chat ? tokenizer.encodeChat([{ role: 'user', content: options.prompt }], { addGenerationPrompt: true }) : tokenizer.encode(options.prompt);
+  const promptIds = promptIdsOf(tokenizer, options.prompt, options.chat);
   if (promptIds.length === 0) throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
 
   let steer: Steer | undefined;

@@ -7,7 +7,7 @@ import { intOption, stringOption, type Command, type ParsedOptions } from '../co
 const STEER_OPTIONS = ['layer', 'k', 'method', 'positions'] as const;
 
 /** prompt | generated | all | a comma-separated list of 0-based token indices */
-function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | number[] {
+export function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | number[] {
   if (raw === 'prompt' || raw === 'generated' || raw === 'all') return raw;
   const list = raw.split(',').map((s) => s.trim());
   if (list.length === 0 || list.some((s) => !/^\d+$/.test(s))) {
