@@ -5,6 +5,7 @@ import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
+import { sweepMethods } from './sweeps';
 import { vectorMethods } from './vectors';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
@@ -19,6 +20,7 @@ export const contract = {
   ...jobMethods,
   ...modelMethods,
   ...vectorMethods,
+  ...sweepMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

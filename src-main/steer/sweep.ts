@@ -26,7 +26,9 @@ export interface SweepOptions {
   vector: string;
   layer: number;
   ks: number[];
-  promptsFile: string;
+  /** the prompts file, or `prompts` given inline (the API) */
+  promptsFile?: string;
+  prompts?: SweepPrompt[];
   positions: SteerPositions;
   tokens: number;
   chat: boolean;
@@ -95,11 +97,14 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive whole number, got ${batchSize}`);
   await checkModelFiles(project, model);
 
-  const prompts = readPromptsFile(options.promptsFile);
+  if ((options.promptsFile === undefined) === (options.prompts === undefined)) throw new AppError('invalid_input', 'sweep: give a prompts file or a list of prompts');
+  const prompts = options.prompts ?? readPromptsFile(options.promptsFile!);
+  if (prompts.length === 0) throw new AppError('invalid_input', 'sweep: expected at least one prompt');
+  const promptsName = options.promptsFile ? path.basename(options.promptsFile) : 'prompts';
   const tokenizer = loadLmTokenizer(model.path);
   const promptIds = prompts.map((p, index) => {
     const ids = promptIdsOf(tokenizer, p.prompt, options.chat);
-    if (ids.length === 0) throw new AppError('invalid_input', `${path.basename(options.promptsFile)}: prompt ${index + 1} has no tokens`);
+    if (ids.length === 0) throw new AppError('invalid_input', `${promptsName}: prompt ${index + 1} has no tokens`);
     if (Array.isArray(options.positions) && options.positions.some((i) => i >= ids.length + options.tokens)) {
       throw new AppError('invalid_input', `--positions: every index must be below ${ids.length + options.tokens} (prompt ${index + 1}: ${ids.length} tokens + ${options.tokens})`);
     }

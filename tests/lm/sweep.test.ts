@@ -6,11 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { JobProgressEvent } from '../../src-main/contract/types.js';
 import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { runSweep, type SweepOptions } from '../../src-main/steer/sweep.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
 import { runJson } from '../helpers/cli.js';
+import { contextFor, researcher } from '../helpers/factories.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 const want = expected('llama');
@@ -158,6 +161,34 @@ describe('sweep', () => {
       code: 1,
       value: { error: { code: 'bad_file', details: { file: 'bad.jsonl', field: 'line 2: prompt' } } },
     });
+  });
+});
+
+describe('sweeps.start', () => {
+  it('runs the same sweep in the background with job.progress events, listed by jobs.list', async () => {
+    const dirOf = await setUpProject('api');
+    const project = openProject(dirOf);
+    opened.push(project);
+    const context = contextFor(project, researcher);
+    const events: JobProgressEvent[] = [];
+    let finish: (event: JobProgressEvent) => void = () => {};
+    const ended = new Promise<JobProgressEvent>((resolve) => (finish = resolve));
+    context.events.subscribe((name, payload) => {
+      if (name !== 'job.progress') return;
+      const event = payload as JobProgressEvent;
+      events.push(event);
+      if (event.state !== 'running') finish(event);
+    });
+    const prompts = want.prompts.map((p, i) => ({ prompt: p.text, ...(i === 0 ? { sourceClass: 'goldfish', targetClass: 'strawberry', distractors: ['volcano', 'school bus'] } : {}) }));
+    const refused = await dispatch('sweeps.start', { model: 'llama', vector: 'nope', layer, ks: [0, 3, 6], prompts, tokens: 20 }, context);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const started = await dispatch('sweeps.start', { model: 'llama', vector: 'v', layer, ks: [0, 3, 6], prompts, tokens: 20 }, context);
+    expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    const last = await ended;
+    expect(last).toMatchObject({ kind: 'sweep', state: 'done', done: 9, total: 9 });
+    expect(generationsOf(dirOf).map(({ cell, text, generated }) => ({ cell, text, generated }))).toEqual(referenceRows.map(({ cell, text, generated }) => ({ cell, text, generated })));
+    const jobs = await dispatch('jobs.list', { limit: 5 }, context);
+    expect(jobs).toMatchObject({ ok: true, value: [{ kind: 'sweep', state: 'done', done: 9, total: 9, unit: 'generations' }] });
   });
 });
 
