@@ -53,7 +53,8 @@ function readShard(dir: string): ShardContents {
   }
 }
 
-export function mergeShards(into: Project, shardDirs: readonly string[]): MergeSummary {
+/** Reads and checks every shard, then (only then) opens or creates the target and writes. */
+export function mergeShards(intoDir: string, shardDirs: readonly string[]): MergeSummary {
   if (shardDirs.length === 0) throw new AppError('invalid_input', 'merge: name at least one shard folder');
   // Every shard is read and checked before anything is written.
   const shards = shardDirs.map(readShard);
@@ -67,6 +68,17 @@ export function mergeShards(into: Project, shardDirs: readonly string[]): MergeS
       shards: [first.dir, shard.dir],
     });
   }
+  const sweepId = first.sweep.id;
+  const into = openProject(intoDir, { create: true });
+  try {
+    return mergeInto(into, shards);
+  } finally {
+    into.close();
+  }
+}
+
+function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
+  const first = shards[0];
   const sweepId = first.sweep.id;
   const present = new Set(sweepCellsDone(into.db, sweepId));
   let alreadyPresent = 0;

@@ -3,7 +3,7 @@
 // sweep, run again, resumes and ends with the generations of an uncancelled one; three shards merged
 // equal one unsharded run, a second merge adds nothing, and shards of another sweep are refused by
 // field; `campaign create --from generations` keeps k and layer hidden from raters.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch.js';
@@ -149,7 +149,8 @@ describe('sweep', () => {
     expect((await runJson([...sweepArgs(base, '--shard', '0/3', '--out', other)].map((a) => (a === '20' ? '5' : a)))).code).toBe(0);
     const refused = await runJson(['merge', '--into', join(dir, 'refused.sightline'), shardDirs[0], other]);
     expect(refused).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/decoding\.tokens is 20 in .* but 5 in/), details: { field: 'decoding.tokens' } } } });
-    expect(generationsOf(join(dir, 'refused.sightline'))).toEqual([]);
+    // Refused before anything is written: not even the target folder is created.
+    expect(existsSync(join(dir, 'refused.sightline'))).toBe(false);
   });
 
   it('refuses bad requests by name', async () => {

@@ -5,7 +5,6 @@ import { mergeShards } from '../../steer/merge';
 import { runSweep } from '../../steer/sweep';
 import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
-import { openProject } from '../../project/project';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 import { parsePositions } from './generate';
@@ -88,16 +87,11 @@ export const mergeCommand: Command = {
   },
   run: async (options, output) => {
     const shards = (options._ ?? []) as string[];
-    const into = openProject(stringOption(options, 'into'), { create: true });
-    try {
-      const summary = mergeShards(into, shards);
-      output.result(
+    const summary = mergeShards(stringOption(options, 'into'), shards);
+    output.result(
         summary,
         () =>
           `merge: sweep ${summary.sweepId}: ${summary.added} generations added, ${summary.alreadyPresent} already there; ${summary.present}/${summary.cells} cells present${summary.present < summary.cells ? ' (some shards are missing or unfinished)' : ''}`,
-      );
-    } finally {
-      into.close();
-    }
+    );
   },
 };
