@@ -89,9 +89,9 @@ export const mergeCommand: Command = {
     const shards = (options._ ?? []) as string[];
     const summary = mergeShards(stringOption(options, 'into'), shards);
     output.result(
-        summary,
-        () =>
-          `merge: sweep ${summary.sweepId}: ${summary.added} generations added, ${summary.alreadyPresent} already there; ${summary.present}/${summary.cells} cells present${summary.present < summary.cells ? ' (some shards are missing or unfinished)' : ''}`,
+      summary,
+      () =>
+        `merge: sweep ${summary.sweepId}: ${summary.added} generations added, ${summary.alreadyPresent} already there; ${summary.present}/${summary.cells} cells present${summary.present < summary.cells ? ' (some shards are missing or unfinished)' : ''}`,
     );
   },
 };
