@@ -21,6 +21,12 @@ export const campaignSettingsSchema = z
         completionCode: z.string().min(1).max(100),
         /** Given instead of the completion code to a participant who failed the qualification round or an attention check; none by default. */
         screenOutCode: z.string().min(1).max(100).optional(),
+        /**
+         * The study's number of places on Prolific. The study link is public, so participant ids can be
+         * made up: once this many have finished with the completion code, or twice this many have
+         * entered, new participants are told the study is full. None: no bound.
+         */
+        places: z.number().int().min(1).max(1_000_000).optional(),
       })
       .strict()
       .refine((prolific) => prolific.screenOutCode !== prolific.completionCode, { message: 'the screen-out code must differ from the completion code', path: ['screenOutCode'] })
