@@ -1,6 +1,7 @@
 import { contract, type MethodName, type Result } from '../contract';
 import { findRaterByToken } from '../store/raters';
 import { AppError, toErrorValue } from '../util/errors';
+import { secretsEqual } from '../util/secret-equal';
 import { campaignHandlers } from './campaign-handlers';
 import type { ApiContext, Caller } from './context';
 import { featureHandlers } from './feature-handlers';
@@ -19,11 +20,12 @@ export const isMethodName = (name: string): name is MethodName => Object.hasOwn(
 
 /**
  * Who holds this token: the researcher (the token the shell or server was started with) or an
- * active rater. Unknown and revoked tokens are nobody.
+ * active rater. Unknown and revoked tokens are nobody. The researcher token is compared in constant
+ * time (util/secret-equal.ts); a rater token is found by its index in SQLite.
  */
 export function authenticate(context: Omit<ApiContext, 'caller'>, token: string | undefined, researcherToken: string): Caller | null {
   if (!token) return null;
-  if (token === researcherToken) return { role: 'researcher' };
+  if (secretsEqual(token, researcherToken)) return { role: 'researcher' };
   const rater = findRaterByToken(context.project.db, token);
   // A disqualified rater may still open their session (to be told so); a revoked one is nobody.
   return rater && rater.status !== 'revoked' ? { role: 'rater', rater } : null;

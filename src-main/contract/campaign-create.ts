@@ -6,6 +6,11 @@ export const campaignSettingsSchema = z
     overlap: z.number().int().min(1).max(100).default(3),
     leaseSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
     maxItemsPerRater: z.number().int().min(1).nullable().default(null),
+    /**
+     * Most items one rater may skip; null is unlimited. Left out: 2 on a campaign with a Prolific
+     * completion code (the code pays for every item answered but these), unlimited otherwise.
+     */
+    maxSkipsPerRater: z.number().int().min(0).max(100_000).nullable().optional(),
     orderMode: z.enum(['random', 'fixed']).default('random'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     /** After how many ordinary items a gold or attention item is slipped in. */
@@ -16,6 +21,12 @@ export const campaignSettingsSchema = z
         completionCode: z.string().min(1).max(100),
         /** Given instead of the completion code to a participant who failed the qualification round or an attention check; none by default. */
         screenOutCode: z.string().min(1).max(100).optional(),
+        /**
+         * The study's number of places on Prolific. The study link is public, so participant ids can be
+         * made up: once this many have finished with the completion code, or twice this many have
+         * entered, new participants are told the study is full. None: no bound.
+         */
+        places: z.number().int().min(1).max(1_000_000).optional(),
       })
       .strict()
       .refine((prolific) => prolific.screenOutCode !== prolific.completionCode, { message: 'the screen-out code must differ from the completion code', path: ['screenOutCode'] })

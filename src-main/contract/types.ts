@@ -216,6 +216,8 @@ export interface RaterProgress {
   submitted: number;
   /** Items this rater can still be given (bounded by max items per rater). */
   total: number;
+  /** Skips the rater has left where the campaign bounds them (maxSkipsPerRater); absent when unlimited. */
+  skipsLeft?: number;
 }
 
 /**

@@ -1,7 +1,8 @@
 // When a Prolific participant has finished, and with which code (issue 11). The completion code is
 // what pays them, so it is handed out only once the rater has met the assignment rules: nothing
 // left to answer (or their item limit reached), at least one answer, the qualification round
-// passed and every attention check they were given passed. A rater who failed the round or an
+// passed and every attention check they were given passed. Skips are bounded (domain/skips.ts,
+// 2 by default on a Prolific campaign), so "nothing left" means every item answered but those few. A rater who failed the round or an
 // attention check (a skipped check was never passed) gets the screen-out code instead, where the
 // campaign has one. The first code handed out is recorded with its time, and from then on it is
 // the rater's verdict: their answers are final (undo is refused), so the verdict cannot be probed.

@@ -3,7 +3,8 @@
 // when they have finished the assignment rules the rater UI shows the campaign's code (domain/completion.ts).
 import { findCampaignByEntryKey } from '../store/campaigns';
 import type { Db } from '../store/db';
-import { findRaterByName, insertRater, raterSource, type RaterRecord } from '../store/raters';
+import type { CampaignRecord } from '../store/campaigns';
+import { countParticipants, findRaterByName, insertRater, raterSource, type RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 
 export interface EntryParams {
@@ -21,6 +22,24 @@ export function entryPath(entryKey: string): string {
 /** Why an entry was refused because the participant's first session differs (details.reason), for the refusal page. */
 export const SESSION_MISMATCH = 'session_mismatch';
 
+/** Why an entry was refused because the study has no places left (details.reason), for the refusal page. */
+export const STUDY_FULL = 'study_full';
+
+/**
+ * Issue 11: the study link is public and participant ids can be made up, so each new id would be a
+ * new rater. With the study's number of places set, new participants are refused once that many
+ * have finished with the completion code, or once twice that many have entered (room for those who
+ * return the study or time out on Prolific, whose places Prolific hands to others).
+ */
+function refuseWhenFull(db: Db, campaign: CampaignRecord): void {
+  const places = (campaign.settings.prolific as { places?: number } | undefined)?.places;
+  if (!places) return;
+  const { entered, completed } = countParticipants(db, campaign.id);
+  if (completed >= places || entered >= 2 * places) {
+    throw new AppError('conflict', 'this study is full and takes no new participants; please return it on Prolific', { reason: STUDY_FULL });
+  }
+}
+
 export function enterCampaign(db: Db, entryKey: string, params: EntryParams): RaterRecord {
   for (const [field, value] of Object.entries(params)) {
     if (!PROLIFIC_ID.test(value)) throw new AppError('invalid_input', `${field}: expected a Prolific id (letters, digits, - and _)`);
@@ -28,6 +47,7 @@ export function enterCampaign(db: Db, entryKey: string, params: EntryParams): Ra
   const campaign = findCampaignByEntryKey(db, entryKey);
   if (!campaign) throw new AppError('not_found', 'this study link is not valid');
   const name = `prolific:${params.prolificPid}`;
+  // IMMEDIATE: the count of places taken and the new rater are one step, also against a second process.
   return db.transaction(() => {
     const existing = findRaterByName(db, campaign.id, name);
     if (existing) {
@@ -45,6 +65,7 @@ export function enterCampaign(db: Db, entryKey: string, params: EntryParams): Ra
       return existing;
     }
     if (campaign.status !== 'open') throw new AppError('conflict', 'the study is not taking new participants right now');
+    refuseWhenFull(db, campaign);
     return insertRater(db, campaign.id, name, campaign.seed, { PROLIFIC_PID: params.prolificPid, STUDY_ID: params.studyId, SESSION_ID: params.sessionId });
-  })();
+  }).immediate();
 }

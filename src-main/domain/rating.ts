@@ -30,6 +30,7 @@ import { raterCompletion, type RaterRecord } from '../store/raters';
 import { AppError } from '../util/errors';
 import { nowMs } from '../util/time';
 import { qualificationState } from './quality';
+import { refuseSkipPastBound, skipsLeft } from './skips';
 import { answerProblem, payloadAsShown, showPairs, showQuestions } from './templates';
 import { showsCollapsedText } from './templates/truncation';
 
@@ -54,7 +55,10 @@ export function raterProgress(db: Db, rater: RaterRecord, campaign = getCampaign
   const submitted = countRaterSubmitted(db, rater.id);
   const remaining = countRaterRemaining(db, { campaignId: campaign.id, raterId: rater.id, overlap: campaign.overlap });
   const total = submitted + remaining;
-  return { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
+  const progress: RaterProgress = { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
+  const skips = skipsLeft(db, campaign, rater.id);
+  if (skips !== null) progress.skipsLeft = skips;
+  return progress;
 }
 
 /**
@@ -215,15 +219,18 @@ export function undoLastSubmission(db: Db, rater: RaterRecord, now = nowMs()): {
 export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, assignmentId);
-    refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'skip');
+    const campaign = getCampaign(db, rater.campaignId);
+    refuseUnlessTakingChanges(campaign, 'skip');
     // The round is scored only once every qualification item is answered, and an assignment is
     // never handed out twice (UNIQUE(item_id, rater_id)), so a skipped qualification item would
     // leave the rater waiting for good. Screening questions are mandatory, as on Prolific.
     if (getItemPayload(db, assignment.itemId).kind === 'qualification') {
       throw new AppError('conflict', `assignment ${assignmentId}: qualification items cannot be skipped; answer it to finish the qualification round (flag it if something is wrong with it)`);
     }
+    // Issue 11: bounded skips are what make "nothing left" mean "answered"; past the bound, nothing is written.
+    refuseSkipPastBound(db, campaign, rater.id);
     markSkipped(db, assignment);
-    return { progress: raterProgress(db, rater), campaignId: rater.campaignId };
+    return { progress: raterProgress(db, rater, campaign), campaignId: rater.campaignId };
   });
 }
 

@@ -1,14 +1,16 @@
 // The page a Prolific participant sees when their study link is refused (/enter/<key>): a short,
 // plain HTML page that says what happened and what to do, instead of a bare error line. The
 // message is ours, but it is escaped anyway: the page must never render anything as markup.
-import { SESSION_MISMATCH } from '../domain/entry';
+import { SESSION_MISMATCH, STUDY_FULL } from '../domain/entry';
 import type { ErrorValue } from '../util/errors';
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
 function headingOf(error: ErrorValue): string {
-  if ((error.details as { reason?: unknown } | undefined)?.reason === SESSION_MISMATCH) return 'This study was started from another Prolific session';
+  const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+  if (reason === SESSION_MISMATCH) return 'This study was started from another Prolific session';
+  if (reason === STUDY_FULL) return 'This study is full';
   if (error.code === 'not_found') return 'This study link is not valid';
   if (error.code === 'forbidden') return 'You cannot continue this study';
   if (error.code === 'conflict') return 'This study is not taking participants right now';

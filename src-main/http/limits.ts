@@ -16,6 +16,15 @@ export const BODY_LIMIT_BYTES: Record<Role, number> = { rater: RATER_BODY_LIMIT_
  */
 export const CONCURRENT_BODIES_PER_TOKEN: Record<Role, number> = { rater: 4, researcher: 16 };
 
+/**
+ * Rater API requests in flight across all rater tokens. Rater tokens are cheap to come by (a public
+ * Prolific link mints one per participant id), so a per-token bound alone does not bound memory:
+ * 64 bodies of at most RATER_BODY_LIMIT_BYTES each. A real rater holds one or two at once, so 64
+ * leaves room for dozens of raters answering at the same moment; past it a rater gets 429, which
+ * the rater page waits out like a busy database.
+ */
+export const RATER_BODIES_IN_FLIGHT = 64;
+
 /** Open event streams per token: one per open tab, with room for a few tabs. */
 export const EVENT_STREAMS_PER_TOKEN: Record<Role, number> = { rater: 4, researcher: 16 };
 

@@ -12,7 +12,7 @@ import { enterCampaign } from '../domain/entry';
 import { toErrorValue, type ErrorCode } from '../util/errors';
 import { entryRefusalPage } from './entry-page';
 import { linkHost } from './lan-address';
-import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN, TokenSlots } from './limits';
+import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN, RATER_BODIES_IN_FLIGHT, TokenSlots } from './limits';
 import { readBody } from './read-body';
 import { hostAllowed, originAllowed } from './request-guard';
 import { rendererFileFor, securityHeaders, sendFile } from './static';
@@ -74,6 +74,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   const whoIs = (token: string | undefined): Caller | null => authenticate(base, token, researcherToken);
   const bodies = new TokenSlots();
   const streams = new TokenSlots();
+  // One shared key: the slots every rater token draws from together.
+  const raterPool = new TokenSlots();
+  const ALL_RATERS = 'all raters';
   let port = 0;
   // Leases still open from before a restart get their expiry events too.
   leaseExpiries(base).rearm();
@@ -86,6 +89,11 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const release = bodies.take(token, CONCURRENT_BODIES_PER_TOKEN[caller.role]);
     if (!release) return sendError(response, 429, 'too_many_requests', `at most ${CONCURRENT_BODIES_PER_TOKEN[caller.role]} calls at once per token`, { 'Retry-After': '1' });
     response.once('close', release);
+    if (caller.role === 'rater') {
+      const releasePool = raterPool.take(ALL_RATERS, RATER_BODIES_IN_FLIGHT);
+      if (!releasePool) return sendError(response, 429, 'too_many_requests', `at most ${RATER_BODIES_IN_FLIGHT} rater calls at once across all raters; try again in a moment`, { 'Retry-After': '1' });
+      response.once('close', releasePool);
+    }
     const body = await readBody(request, BODY_LIMIT_BYTES[caller.role]);
     if (!body.ok) {
       if (body.reason === 'too_large') {

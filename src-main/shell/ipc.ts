@@ -8,6 +8,7 @@ import { IPC_EVENT_CHANNEL, type IpcEnvelope } from '../contract/bridge';
 import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
 import type { RaterRecord } from '../store/raters';
+import { secretsEqual } from '../util/secret-equal';
 import type { WindowRole } from './window-roles';
 
 /** Runs one method for one envelope, as the role of the window that sent it. */
@@ -78,7 +79,7 @@ export function projectDispatcher(base: { project: Project; events: EventBus }):
       }
       context = { ...base, caller: { role: 'researcher' } };
     } else {
-      if (envelope.raterToken !== undefined && envelope.raterToken !== role.raterToken) {
+      if (envelope.raterToken !== undefined && !secretsEqual(envelope.raterToken, role.raterToken)) {
         return refused('unauthorized', `${name}: this window belongs to another rater`);
       }
       const rater = raterHolding(base, role.raterToken);

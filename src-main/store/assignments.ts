@@ -217,6 +217,14 @@ export function markSubmitted(db: Db, id: number): void {
   db.prepare("UPDATE assignments SET status = 'submitted' WHERE id = ?").run(id);
 }
 
+/**
+ * How many of the rater's assignments ended skipped: their own skips, and leases they let run out
+ * while the item went to other raters (a skip by waiting; the two are stored alike).
+ */
+export function countRaterSkipped(db: Db, raterId: number): number {
+  return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'skipped'").pluck().get(raterId) as number;
+}
+
 /** Skipping (or dropping a lease that lost its room) frees the rater's place on the item. */
 export function markSkipped(db: Db, assignment: AssignmentRecord): void {
   db.prepare("UPDATE assignments SET status = 'skipped', counted = 0 WHERE id = ?").run(assignment.id);

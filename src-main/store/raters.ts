@@ -57,6 +57,20 @@ export function raterSource(db: Db, raterId: number): Record<string, unknown> {
   return json === undefined ? {} : parseJson<Record<string, unknown>>(json, 'raters.source_json');
 }
 
+/**
+ * A campaign's participants who came in through its Prolific study link: how many entered, and how
+ * many of them were given the completion code (screened-out participants free their place on Prolific).
+ */
+export function countParticipants(db: Db, campaignId: number): { entered: number; completed: number } {
+  const row = db
+    .prepare(
+      `SELECT COUNT(*) AS entered, COALESCE(SUM(completion_outcome = 'completed'), 0) AS completed
+       FROM raters WHERE campaign_id = ? AND json_extract(source_json, '$.PROLIFIC_PID') IS NOT NULL`,
+    )
+    .get(campaignId) as { entered: number; completed: number };
+  return row;
+}
+
 export type CompletionOutcome = 'completed' | 'screened-out';
 
 export interface CompletionRecord {

@@ -136,7 +136,7 @@ describe('the completion code', () => {
     await answer(project, ana, 5);
     expect((await session(project, ana)).completion).toMatchObject({ outcome: 'completed' });
     const late = enter(project, entryKey, 'pid-late');
-    expect((await call(project, late, 'rater.next', { count: 2 })).value).toEqual({ items: [], progress: { submitted: 0, total: 0 }, waiting: null });
+    expect((await call(project, late, 'rater.next', { count: 2 })).value).toEqual({ items: [], progress: { submitted: 0, total: 0, skipsLeft: 2 }, waiting: null });
     expect((await session(project, late)).completion).toBeNull();
     expect(recorded(project, late)).toEqual({ outcome: null, shownAt: null });
   });

@@ -194,6 +194,8 @@ describe('every task type with the keyboard only', () => {
           throw new Error(`${task.template}, item ${n}: ${(error as Error).message}\nOn screen: ${await page.locator('body').innerText()}`);
         });
         await task.check(page);
+        // A Prolific campaign bounds skips (2 by default): the page says how many are left.
+        if (task.prolific) expect(await page.getByTestId('skip').innerText()).toBe('Skip (s) · 2 left');
         await task.answer(page, n);
         if (n === 1) await expect.poll(() => assignmentIdOf(page).catch(() => before), { message: task.template, timeout: 5000 }).not.toBe(before);
         await expect.poll(() => page.getByTestId('rater-progress').innerText(), { message: task.template, timeout: 5000 }).toMatch(new RegExp(`^${n}\\s*/`));

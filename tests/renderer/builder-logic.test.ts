@@ -137,3 +137,29 @@ describe('campaign builder: API errors next to their field', () => {
     expect(fieldOf('settingsx')).toBeNull();
   });
 });
+
+describe('campaign builder: skips per rater and Prolific places (issue 11)', () => {
+  it('leaves max skips to the default when empty (2 with a Prolific code, else unlimited) and sends a whole number as given, 0 included', () => {
+    expect(defaultSettingsForm().maxSkipsPerRater).toBeNull();
+    expect(settingsInput(defaultSettingsForm()).settings).not.toHaveProperty('maxSkipsPerRater');
+    expect(settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: 0 })).toMatchObject({ settings: { maxSkipsPerRater: 0 }, errors: {} });
+    expect(settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: 5 }).settings.maxSkipsPerRater).toBe(5);
+    for (const bad of [-1, 1.5]) {
+      const { errors } = settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: bad });
+      expect(errors['settings.maxSkipsPerRater'], String(bad)).toMatch(/max skips per rater: enter a whole number of 0 or more/);
+    }
+  });
+
+  it('sends the number of places with the completion code; it must be a whole number of 1 or more, and needs the code', () => {
+    expect(defaultSettingsForm().prolificPlaces).toBeNull();
+    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: 40 })).toMatchObject({ settings: { prolific: { completionCode: 'C0DE', places: 40 } }, errors: {} });
+    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE' }).settings.prolific).not.toHaveProperty('places');
+    for (const bad of [0, 2.5]) expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: bad }).errors['settings.prolific'], String(bad)).toMatch(/places: enter a whole number of 1 or more/);
+    expect(settingsInput({ ...defaultSettingsForm(), prolificPlaces: 40 }).errors['settings.prolific']).toMatch(/places: needs a completion code/);
+  });
+
+  it("puts the server's schema issue for max skips next to its field", () => {
+    const errors = fieldErrors({ code: 'invalid_input', message: 'x', details: { issues: [{ path: 'settings.maxSkipsPerRater', message: 'Too small' }] } });
+    expect(errors.byField['settings.maxSkipsPerRater']).toBe('settings.maxSkipsPerRater: Too small');
+  });
+});

@@ -4,6 +4,7 @@ import {
   breakKeyFree,
   choose,
   finishScreen,
+  skipState,
   undoAllowed,
   firstUnanswered,
   initialFormState,
@@ -180,5 +181,15 @@ describe('session rules on the rater page (issue 11)', () => {
     // No code from the server: nothing to show, whatever the rater did.
     expect(finishScreen(null, 3)).toEqual({ kind: 'done' });
     expect(finishScreen(null, 0)).toEqual({ kind: 'nothing' });
+  });
+});
+
+describe('skips left (issue 11: a campaign may bound skips per rater)', () => {
+  it('offers Skip while skips are left and not in the qualification round; says how many are left', () => {
+    expect(skipState({ submitted: 0, total: 5 }, false)).toEqual({ allowed: true, label: 'Skip (s)', reason: null });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 2 }, false)).toEqual({ allowed: true, label: 'Skip (s) · 2 left', reason: null });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 1 }, false)).toEqual({ allowed: true, label: 'Skip (s) · 1 left', reason: null });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 0 }, false)).toEqual({ allowed: false, label: 'Skip (s) · none left', reason: 'You have used the skips this study allows; answer this item to go on' });
+    expect(skipState({ submitted: 0, total: 5, skipsLeft: 2 }, true)).toMatchObject({ allowed: false, reason: 'Qualification items cannot be skipped' });
   });
 });

@@ -70,19 +70,36 @@ function source(project: Project, options: ParsedOptions): CreateCampaignInput['
   throw new AppError('invalid_input', '--items FILE, --from generations, or --from features [--sae NAME] --features 1,2,3 is required');
 }
 
-function prolificSettings(options: ParsedOptions): { completionCode: string; screenOutCode?: string } | undefined {
+/** A whole-number option of at least `min`, checked here so the error names the option; undefined when not given. */
+function wholeOption(options: ParsedOptions, name: string, min: number, extra = ''): number | undefined {
+  const raw = options[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min) throw new AppError('invalid_input', `--${name}: expected a whole number of ${min} or more${extra}, got "${raw}"`);
+  return value;
+}
+
+/** --max-skips: a bound, "none" for unlimited, or left out for the default (2 with a Prolific code, else unlimited). */
+function maxSkipsOption(options: ParsedOptions): number | null | undefined {
+  if (options['max-skips'] === 'none') return null;
+  return wholeOption(options, 'max-skips', 0, ', or "none" (unlimited)');
+}
+
+function prolificSettings(options: ParsedOptions): { completionCode: string; screenOutCode?: string; places?: number } | undefined {
   const screenOut = options['prolific-screen-out-code'] as string | undefined;
+  const places = wholeOption(options, 'prolific-places', 1);
   if (!options['prolific-code']) {
     if (screenOut) throw new AppError('invalid_input', '--prolific-screen-out-code: needs --prolific-code (the study link comes with the completion code)');
+    if (places !== undefined) throw new AppError('invalid_input', '--prolific-places: needs --prolific-code (the study link comes with the completion code)');
     return undefined;
   }
-  return { completionCode: String(options['prolific-code']), ...(screenOut ? { screenOutCode: screenOut } : {}) };
+  return { completionCode: String(options['prolific-code']), ...(screenOut ? { screenOutCode: screenOut } : {}), ...(places !== undefined ? { places } : {}) };
 }
 
 export const campaignCreateCommand: Command = {
   name: 'campaign create',
   summary: 'create a campaign from a CSV/JSONL item file, the project generations or features',
-  usage: 'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features [--sae NAME] --features 1,2) [--overlap N] [--seed N] ...',
+  usage: 'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features [--sae NAME] --features 1,2) [--overlap N] [--seed N] [--max-skips N|none] [--prolific-code CODE [--prolific-places N]] ...',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     name: { type: 'string', required: true, description: 'campaign name' },
@@ -98,11 +115,13 @@ export const campaignCreateCommand: Command = {
     seed: { type: 'string', description: 'seed for per-rater order and counterbalancing', default: '1' },
     'lease-minutes': { type: 'string', description: 'how long an item stays reserved for a rater', default: '15' },
     'max-per-rater': { type: 'string', description: 'most items one rater may rate' },
+    'max-skips': { type: 'string', description: 'most items one rater may skip, or "none" (default: 2 with --prolific-code, so its code means every item but those answered; else none)' },
     order: { type: 'string', description: 'random (per rater, seeded) or fixed', default: 'random' },
     'qc-every': { type: 'string', description: 'a gold or attention item after every N items', default: '8' },
     'pass-mark': { type: 'string', description: 'qualification round pass mark (0..1); items of kind "qualification" come first' },
     'prolific-code': { type: 'string', description: 'Prolific completion code, given once a participant has finished; enables the /enter/<key> study link' },
     'prolific-screen-out-code': { type: 'string', description: 'Prolific screen-out code for participants who fail the qualification round or an attention check (default: none; needs --prolific-code)' },
+    'prolific-places': { type: 'string', description: "the study's number of places on Prolific: once that many finished, or twice that many entered, new participants are told the study is full (default: no bound; needs --prolific-code)" },
     'base-url': { type: 'string', description: 'origin participants reach the server at, for the printed study URL (default: the running `sightline serve`)' },
   },
   run: (options, output) =>
@@ -115,6 +134,7 @@ export const campaignCreateCommand: Command = {
         seed: intOption(options, 'seed'),
         leaseSeconds: intOption(options, 'lease-minutes') * 60,
         maxItemsPerRater: options['max-per-rater'] ? intOption(options, 'max-per-rater') : null,
+        maxSkipsPerRater: maxSkipsOption(options),
         orderMode: stringOption(options, 'order'),
         qcEvery: intOption(options, 'qc-every'),
         qualification: options['pass-mark'] ? { passMark: Number(options['pass-mark']) } : undefined,

@@ -5,6 +5,7 @@ import { insertCampaign, type NewItem } from '../../store/campaigns';
 import type { Db } from '../../store/db';
 import { latestSavedTemplateJson, saveTemplate } from '../../store/templates';
 import { AppError, badFile } from '../../util/errors';
+import { defaultMaxSkips } from '../skips';
 import { builtinTemplate, parseTemplate, showQuestions } from '../templates';
 import { featureItems, generationItems } from './from-project';
 import { rowsToItems } from './mapping';
@@ -67,6 +68,8 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
         seed: settings.seed,
         settings: {
           qcEvery: settings.qcEvery,
+          // Stored resolved, so the rule a campaign runs under never moves with a later default.
+          maxSkipsPerRater: settings.maxSkipsPerRater === undefined ? defaultMaxSkips(Boolean(settings.prolific)) : settings.maxSkipsPerRater,
           qualification: settings.qualification,
           // The entry key makes the study's public link unguessable; Prolific appends the participant's ids to it.
           prolific: settings.prolific && { ...settings.prolific, entryKey: crypto.randomBytes(16).toString('base64url') },

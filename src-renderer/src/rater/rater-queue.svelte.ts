@@ -5,7 +5,7 @@
 import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
 import { call, errorText, retryWhileBusy } from '../lib/client';
 import { pageClock, type Clock, type ClockTimer } from '../lib/clock';
-import { undoAllowed } from './rating-logic';
+import { skipState, undoAllowed } from './rating-logic';
 
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
@@ -189,10 +189,20 @@ export class RaterQueue {
     });
   }
 
-  /** Qualification items cannot be skipped (the server refuses too): nothing happens during the round. */
+  /** Whether Skip is offered, and its label (rating-logic skipState): not in the qualification round, nor with no skips left. */
+  get skipOffer(): ReturnType<typeof skipState> {
+    return skipState(this.progress, this.qualifying);
+  }
+
+  /** Does nothing where Skip is not offered (the server refuses too). */
   skip(): Promise<void> {
     const item = this.current;
-    if (!item || this.qualifying) return Promise.resolve();
+    if (!item) return Promise.resolve();
+    if (!this.skipOffer.allowed) {
+      // The `s` key lands here too: say why nothing happened.
+      this.notice = this.skipOffer.reason;
+      return Promise.resolve();
+    }
     return this.act(async () => {
       const result = await this.write(() => call('rater.skip', { assignmentId: item.assignmentId }));
       await this.moveOn(item.assignmentId, result.progress);

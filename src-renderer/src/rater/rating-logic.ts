@@ -1,6 +1,6 @@
 // The rater's answer form as pure functions over a small state value, so the keyboard rules are
 // unit-testable without a DOM or the Svelte compiler. `rating-form.svelte.ts` wraps it in runes.
-import type { Answer, AnswerValue, RaterCompletion, RaterSession, ShownQuestion } from '../../../src-main/contract';
+import type { Answer, AnswerValue, RaterCompletion, RaterProgress, RaterSession, ShownQuestion } from '../../../src-main/contract';
 
 export type { AnswerValue };
 
@@ -216,6 +216,19 @@ export function undoAllowed(session: Pick<RaterSession, 'qualification' | 'compl
   if (!session) return false;
   if (session.completion) return false;
   return !session.qualification || session.qualification.passed === true;
+}
+
+/**
+ * Whether Skip (and `s`) is offered, and what its button says. The server refuses a skip in the
+ * qualification round and past the campaign's bound (issue 11: the Prolific code pays for answers),
+ * so the page says so up front rather than after a refused click.
+ */
+export function skipState(progress: RaterProgress, qualifying: boolean): { allowed: boolean; label: string; reason: string | null } {
+  const left = progress.skipsLeft;
+  const label = left === undefined ? 'Skip (s)' : `Skip (s) · ${left === 0 ? 'none' : left} left`;
+  if (qualifying) return { allowed: false, label, reason: 'Qualification items cannot be skipped' };
+  if (left === 0) return { allowed: false, label, reason: 'You have used the skips this study allows; answer this item to go on' };
+  return { allowed: true, label, reason: null };
 }
 
 /** What the last screen says: the server's code when it gave one, else why there is nothing more. */

@@ -93,6 +93,8 @@ export interface SettingsForm {
   leaseMinutes: number | null;
   /** Empty (null) means no limit. */
   maxItemsPerRater: number | null;
+  /** Empty (null) means the default: 2 with a Prolific completion code, unlimited without. */
+  maxSkipsPerRater: number | null;
   orderMode: 'random' | 'fixed';
   seed: number | null;
   qcEvery: number | null;
@@ -102,12 +104,15 @@ export interface SettingsForm {
   prolificCode: string;
   /** Prolific's screen-out code for participants who fail the qualification round or an attention check; empty for none. */
   prolificScreenOutCode: string;
+  /** The study's number of places on Prolific; empty for no bound on who may enter. */
+  prolificPlaces: number | null;
 }
 
 export const defaultSettingsForm = (): SettingsForm => ({
   overlap: 3,
   leaseMinutes: 15,
   maxItemsPerRater: null,
+  maxSkipsPerRater: null,
   orderMode: 'random',
   seed: 1,
   qcEvery: 8,
@@ -115,6 +120,7 @@ export const defaultSettingsForm = (): SettingsForm => ({
   passMarkPercent: 80,
   prolificCode: '',
   prolificScreenOutCode: '',
+  prolificPlaces: null,
 });
 
 type Settings = NonNullable<MethodInput<'campaigns.create'>['settings']>;
@@ -142,11 +148,21 @@ export function settingsInput(form: SettingsForm): { settings: Settings; errors:
     seed: required(form.seed, 'settings.seed', 'seed'),
     qcEvery: required(form.qcEvery, 'settings.qcEvery', 'quality-control spacing'),
   };
+  // Checked here too (the server's schema has the same bounds): a negative or fractional count is a typo to catch before sending.
+  const whole = (value: number, min: number) => Number.isInteger(value) && value >= min;
+  if (!empty(form.maxSkipsPerRater)) {
+    if (whole(form.maxSkipsPerRater!, 0)) settings.maxSkipsPerRater = form.maxSkipsPerRater;
+    else errors['settings.maxSkipsPerRater'] = 'max skips per rater: enter a whole number of 0 or more (empty: 2 with a Prolific code, else no limit)';
+  }
   if (form.qualificationOn) settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
   const completionCode = form.prolificCode.trim();
   const screenOutCode = form.prolificScreenOutCode.trim();
-  if (completionCode) settings.prolific = { completionCode, ...(screenOutCode ? { screenOutCode } : {}) };
-  else if (screenOutCode) errors['settings.prolific'] = 'Prolific screen-out code: needs a completion code (the study link comes with it)';
+  const places = empty(form.prolificPlaces) ? undefined : form.prolificPlaces!;
+  if (completionCode) {
+    settings.prolific = { completionCode, ...(screenOutCode ? { screenOutCode } : {}), ...(places !== undefined ? { places } : {}) };
+    if (places !== undefined && !whole(places, 1)) errors['settings.prolific'] = 'Prolific places: enter a whole number of 1 or more (empty: no limit)';
+  } else if (screenOutCode) errors['settings.prolific'] = 'Prolific screen-out code: needs a completion code (the study link comes with it)';
+  else if (places !== undefined) errors['settings.prolific'] = 'Prolific places: needs a completion code (the study link comes with it)';
   return { settings, errors };
 }
 
@@ -188,6 +204,7 @@ export const FIELDS = [
   'settings.overlap',
   'settings.leaseSeconds',
   'settings.maxItemsPerRater',
+  'settings.maxSkipsPerRater',
   'settings.orderMode',
   'settings.seed',
   'settings.qcEvery',
@@ -250,6 +267,7 @@ export const FIELD_LABELS: Record<Field, string> = {
   'settings.overlap': 'overlap',
   'settings.leaseSeconds': 'lease length',
   'settings.maxItemsPerRater': 'max items per rater',
+  'settings.maxSkipsPerRater': 'max skips per rater',
   'settings.orderMode': 'order',
   'settings.seed': 'seed',
   'settings.qcEvery': 'quality-control spacing',
