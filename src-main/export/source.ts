@@ -5,7 +5,7 @@ import type { QuestionSpec, TemplateSpec } from '../contract/types';
 import { getCampaign, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
 import type { BatchReader } from './batch-reader';
-import { shownOrderJson, type ShownJson } from './shown-order';
+import { shownOrderJson, type ShownJson } from '../util/shown-order';
 
 export interface ExportRow {
   judgement_id: number;
@@ -232,7 +232,7 @@ export function cellText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export { shownOrder, shownOrderJson, type ShownJson } from './shown-order';
+export { shownOrder, shownOrderJson, type ShownJson } from '../util/shown-order';
 
 /** Items' parsed payload/hidden are reused across the raters of an item; the cache is bounded so memory stays flat. */
 export class BoundedCache<K, V> {

@@ -14,7 +14,7 @@ import type {
   SteeringResults,
 } from '../contract/results';
 import type { QuestionSpec } from '../contract/types';
-import { pairSidesKnown } from '../export/shown-order';
+import { pairSidesKnown } from '../util/shown-order';
 import { iterateExportRows, type ShownJson } from '../export/source';
 import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
