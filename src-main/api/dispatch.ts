@@ -5,13 +5,14 @@ import { campaignHandlers } from './campaign-handlers';
 import type { ApiContext, Caller } from './context';
 import { featureHandlers } from './feature-handlers';
 import type { Handlers } from './handlers';
+import { importHandlers } from './import-handlers';
 import { jobHandlers } from './job-handlers';
 import { modelHandlers } from './model-handlers';
 import { projectHandlers } from './project-handlers';
 import { raterHandlers } from './rater-handlers';
 import { resultsHandlers } from './results-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers };
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers, ...importHandlers };
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 

@@ -3,6 +3,7 @@
 import { campaignMethods } from './campaigns';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
+import { importMethods } from './imports';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
 import { projectMethods } from './project';
@@ -17,6 +18,7 @@ export const contract = {
   ...resultsMethods,
   ...jobMethods,
   ...modelMethods,
+  ...importMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -34,3 +36,4 @@ export type { Result, ErrorValue, Role } from './define';
 export type * from './types';
 export type * from './results';
 export type * from './models';
+export type * from './imports';

@@ -2,6 +2,7 @@
 // campaign's settings and seeds, counts, the hashes of the models / SAEs / corpora / steering
 // vectors the campaign refers to, and where in each row the rater's view is recorded.
 import crypto from 'node:crypto';
+import type { OutputFileRecord } from '../contract/results';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
@@ -40,12 +41,7 @@ export function appVersion(): string {
 
 export const sha256Text = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
-export interface OutputFileRecord {
-  path: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
+export type { OutputFileRecord } from '../contract/results';
 
 /**
  * Ids the campaign refers to, in its settings or its items' hidden fields (snake_case or camelCase,
