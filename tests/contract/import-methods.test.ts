@@ -29,6 +29,12 @@ describe('import methods through the contract', () => {
     expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const relinked = await call(project, 'project.relink', { search: tempDir() });
     expect(relinked).toMatchObject({ ok: true, value: { relinked: 0, missing: 0 } });
+    // mine.run answers with the summary once the job is done; the statistics are then there.
+    const mined = await call(project, 'mine.run', { sae: 'sae', corpus: 'corpus', top: 2, provider: 'cpu' });
+    expect(mined).toMatchObject({ ok: true, value: { state: 'done', sae: 'sae', corpus: 'corpus', jobId: expect.any(Number) } });
+    const stats = (await call(project, 'features.ofSae', { sae: 'sae' })) as { ok: true; value: { features: unknown[] } };
+    expect(stats.value.features.length).toBe((sae as { value: { dSae: number } }).value.dSae);
+    expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({ ok: true, value: { sae: 'sae', examples: expect.any(Array) } });
   });
 
   it('a missing path is refused by name and writes nothing', async () => {
@@ -38,6 +44,7 @@ describe('import methods through the contract', () => {
     for (const [name, input] of [
       ['saes.import', { path: missing }],
       ['activations.import', { path: missing }],
+      ['mine.run', { sae: 'nothing-here', corpus: 'nothing-here' }],
     ] as const) {
       const result = await call(project, name, input);
       expect(result, name).toMatchObject({ ok: false });
