@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_TEMPLATES, showPairs, showQuestions } from '../../src-main/domain/templates';
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
-import { shownOrderJson } from '../../src-main/export/shown-order';
+import { shownOrderJson } from '../../src-main/util/shown-order';
 import { openProject } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 

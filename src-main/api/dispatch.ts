@@ -6,6 +6,7 @@ import { campaignHandlers } from './campaign-handlers';
 import type { ApiContext, Caller } from './context';
 import { featureHandlers } from './feature-handlers';
 import type { Handlers } from './handlers';
+import { importHandlers } from './import-handlers';
 import { jobHandlers } from './job-handlers';
 import { modelHandlers } from './model-handlers';
 import { projectHandlers } from './project-handlers';
@@ -14,7 +15,7 @@ import { resultsHandlers } from './results-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { vectorHandlers } from './vector-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers, ...vectorHandlers, ...sweepHandlers };
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers, ...vectorHandlers, ...sweepHandlers, ...importHandlers };
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 

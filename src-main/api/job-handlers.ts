@@ -4,12 +4,12 @@
 import type { jobMethods } from '../contract/jobs';
 import type { JobProgressEvent, JobSummary } from '../contract/types';
 import { jobRegistry, TrackedJobRunner } from '../jobs/registry';
-import { mine, type MineSummary } from '../mining/mine';
+import { mine, type MineOptions, type MineSummary } from '../mining/mine';
 import { openProject, type Project } from '../project/project';
-import { corpusNameById, findCorpusById } from '../store/corpora';
+import { corpusNameById, findCorpusById, getCorpus } from '../store/corpora';
 import type { Db } from '../store/db';
 import { getJob, listRecentJobs, runningMineJobsOfSae, type RawJob } from '../store/jobs';
-import { findSaeById, saeNameById } from '../store/saes';
+import { findSaeById, getSaeByName, saeNameById } from '../store/saes';
 import { AppError } from '../util/errors';
 import type { ApiContext } from './context';
 import type { HandlersFor } from './handlers';
@@ -92,16 +92,43 @@ const idle = (jobId: number, kind: string, message: string): JobProgressEvent =>
   message,
 });
 
+type MineSettings = Pick<MineOptions, 'top' | 'provider' | 'scheme' | 'batch' | 'topK' | 'threads' | 'checkpointMs'>;
+
 /**
  * Starts `mine()` in the background and resolves with its job id once the job row exists. Refusals
  * that come before (an unknown SAE, a changed weights file, a d_in mismatch) are this call's error.
  */
 async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.start']>[0], context: ApiContext): Promise<{ jobId: number }> {
-  const { project, events } = context;
-  const sae = findSaeById(project.db, input.saeId);
+  const sae = findSaeById(context.project.db, input.saeId);
   if (!sae) throw new AppError('not_found', `saeId ${input.saeId}: no such SAE in this project`);
-  const corpus = findCorpusById(project.db, input.corpusId);
+  const corpus = findCorpusById(context.project.db, input.corpusId);
   if (!corpus) throw new AppError('not_found', `corpusId ${input.corpusId}: no such corpus in this project`);
+  const { jobId } = launchMine(sae, corpus, { top: input.top, provider: input.provider, scheme: input.scheme }, context);
+  return { jobId: await jobId };
+}
+
+/**
+ * mine.run: the same job as mine.start, by names, answering with the summary when it ends. The
+ * CLI's `sightline mine` is this call; its Ctrl-C is jobs.cancel.
+ */
+async function runMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.run']>[0], context: ApiContext): Promise<MineSummary> {
+  // The store's lookups by name refuse an unknown one listing the known names.
+  const sae = getSaeByName(context.project, input.sae);
+  const corpus = getCorpus(context.project, input.corpus);
+  const settings: MineSettings = { top: input.top, provider: input.provider, scheme: input.scheme, batch: input.batch, topK: input.k, threads: input.threads, checkpointMs: input.checkpointMs };
+  const { jobId, finished } = launchMine(sae, corpus, settings, context);
+  await jobId;
+  return finished;
+}
+
+/** Runs `mine()` on its own connection as a registered job; `jobId` settles once the job row exists (or with a refusal before it). */
+function launchMine(
+  sae: { id: number; name: string },
+  corpus: { id: number; name: string },
+  settings: MineSettings,
+  context: ApiContext,
+): { jobId: Promise<number>; finished: Promise<MineSummary> } {
+  const { project, events } = context;
   const elsewhere = mineRunningElsewhere(project.db, sae.id);
   if (elsewhere) throw new AppError('conflict', `SAE "${sae.name}" is being mined by another process (job ${elsewhere.id}, pid ${elsewhere.owner_pid}); wait for it or stop it there`);
   const key = `mine:sae:${sae.id}`;
@@ -131,12 +158,11 @@ async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.
     announceStart(id);
   });
 
+  const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as MineSettings;
   const finished = mine(worker, {
     sae: sae.name,
     corpus: corpus.name,
-    ...(input.top !== undefined ? { top: input.top } : {}),
-    ...(input.provider ? { provider: input.provider } : {}),
-    ...(input.scheme ? { scheme: input.scheme } : {}),
+    ...defined,
     runner,
     // Terminal events are sent below, after the registry and the connection are cleaned up.
     listener: (event) => {
@@ -202,9 +228,11 @@ async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.
       return null;
     },
   );
-  const id = await Promise.race([started, refusal]);
-  if (id === null) throw new AppError('internal', 'mine finished without creating a job');
-  return { jobId: id };
+  const jobIdSettled = Promise.race([started, refusal]).then((id) => {
+    if (id === null) throw new AppError('internal', 'mine finished without creating a job');
+    return id;
+  });
+  return { jobId: jobIdSettled, finished };
 }
 
 export const jobHandlers: HandlersFor<typeof jobMethods> = {
@@ -221,4 +249,5 @@ export const jobHandlers: HandlersFor<typeof jobMethods> = {
     return { jobId: job.id, requested: false, state: job.state };
   },
   'mine.start': startMine,
+  'mine.run': runMine,
 };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { resultsMethods } from '../contract/results';
 import { EXPORT_EXTENSIONS } from '../export';
 import { startExportJob } from '../export/export-job';
-import { getCampaign } from '../store/campaigns';
+import { findCampaignByName, getCampaign } from '../store/campaigns';
 import { computeCampaignResults } from '../results/compute';
 import type { HandlersFor } from './handlers';
 
@@ -14,10 +14,12 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
       bootstrap: { seed: input.bootstrapSeed, replicates: input.bootstrapReplicates },
     }),
   'campaigns.export': async (input, { project, events }) => {
-    const campaign = getCampaign(project.db, input.campaignId);
+    // The schema lets exactly one of the two through.
+    const campaign = input.campaignId !== undefined ? getCampaign(project.db, input.campaignId) : findCampaignByName(project.db, input.campaign!);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    const out = path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    const out = input.out !== undefined ? path.resolve(input.out) : path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    const pending = { jobId: 0, format: input.format, path: out, rows: 0, provenancePath: null, files: [] };
     const job = await startExportJob(
       project,
       { campaignId: campaign.id, format: input.format, out, revealRaters: input.revealRaters, fullShown: input.fullShown },
@@ -26,10 +28,11 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
     if (input.wait === false) {
       // The job row records a failure and its last 'job.progress' event says so; nobody awaits this promise.
       job.outcome.catch(() => {});
-      return { jobId: job.jobId, state: 'running' as const, path: out, rows: 0 };
+      return { ...pending, jobId: job.jobId, state: 'running' as const };
     }
     const outcome = await job.outcome;
-    if (outcome.state === 'cancelled' || !outcome.result) return { jobId: job.jobId, state: 'cancelled' as const, path: out, rows: 0 };
-    return { jobId: job.jobId, state: 'done' as const, path: outcome.result.path, rows: outcome.result.rows };
+    if (outcome.state === 'cancelled' || !outcome.result) return { ...pending, jobId: job.jobId, state: 'cancelled' as const };
+    const { path: written, rows, provenancePath, files } = outcome.result;
+    return { jobId: job.jobId, state: 'done' as const, format: input.format, path: written, rows, provenancePath, files };
   },
 };

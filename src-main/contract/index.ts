@@ -3,6 +3,7 @@
 import { campaignMethods } from './campaigns';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
+import { importMethods } from './imports';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
 import { sweepMethods } from './sweeps';
@@ -21,6 +22,7 @@ export const contract = {
   ...modelMethods,
   ...vectorMethods,
   ...sweepMethods,
+  ...importMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -39,3 +41,4 @@ export type * from './types';
 export type * from './results';
 export type * from './models';
 export type * from './vectors';
+export type * from './imports';

@@ -6,6 +6,35 @@ import type { JobState, JobSummary } from './types';
 
 const id = z.number().int().positive();
 
+/** A finished (or cancelled) mine: what mine.run answers and `sightline mine` prints. */
+export interface MineSummary {
+  jobId: number;
+  state: 'done' | 'cancelled';
+  sae: string;
+  corpus: string;
+  tokens: number;
+  features: number;
+  alive: number;
+  examples: number;
+  provider: string;
+  providerReason: string;
+  k: number;
+  scheme: 'equal-count' | 'equal-width';
+  resumedFromTokens: number | null;
+  seconds: number;
+  /**
+   * wall seconds of each phase: loading the SAE in the engine, the streaming pass, writing results;
+   * lockSeconds is the part of the write that held project.sqlite's write lock (the swap)
+   */
+  phases: { loadSeconds: number; passSeconds: number; writeSeconds: number; lockSeconds: number };
+}
+
+const mineSettings = {
+  top: z.number().int().min(1).max(1000).optional(),
+  provider: z.enum(['auto', 'cuda', 'cpu']).optional(),
+  scheme: z.enum(['equal-count', 'equal-width']).optional(),
+};
+
 export const jobMethods = {
   'jobs.list': method({
     role: 'researcher',
@@ -26,11 +55,30 @@ export const jobMethods = {
       .object({
         saeId: id,
         corpusId: id,
-        top: z.number().int().min(1).max(1000).optional(),
-        provider: z.enum(['auto', 'cuda', 'cpu']).optional(),
-        scheme: z.enum(['equal-count', 'equal-width']).optional(),
+        ...mineSettings,
       })
       .strict(),
     output: returns<{ jobId: number }>(),
+  }),
+  'mine.run': method({
+    role: 'researcher',
+    summary:
+      "Mines an SAE over a corpus (by name) and answers with the summary when it ends (done, or cancelled through jobs.cancel); progress comes as 'job.progress' events. Resumes a crashed run from its checkpoint",
+    input: z
+      .object({
+        sae: z.string().min(1).max(200),
+        corpus: z.string().min(1).max(200),
+        ...mineSettings,
+        /** tokens per encoder batch */
+        batch: z.number().int().min(1).max(1_000_000).optional(),
+        /** features kept per token for non-TopK SAEs */
+        k: z.number().int().min(1).max(100_000).optional(),
+        /** ORT intra-op threads */
+        threads: z.number().int().min(1).max(1024).optional(),
+        /** checkpoint interval in ms; 0 checkpoints after every batch */
+        checkpointMs: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    output: returns<MineSummary>(),
   }),
 };

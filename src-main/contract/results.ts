@@ -187,13 +187,25 @@ export interface CampaignResults {
 
 export const EXPORT_FORMAT_NAMES = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
 
+/** One file an export wrote, as its provenance manifest lists it. */
+export interface OutputFileRecord {
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
 /** campaigns.export's answer: the job, and the file (written only when state is 'done'). */
 export interface ExportJobStatus {
   jobId: number;
   state: 'running' | 'done' | 'cancelled';
+  format: (typeof EXPORT_FORMAT_NAMES)[number];
   path: string;
-  /** Rows written (0 until done). */
+  /** Rows written (0 until done): judgements, or Label Studio tasks, or Neuronpedia explanations. */
   rows: number;
+  /** The provenance manifest and the files written, once done. */
+  provenancePath: string | null;
+  files: OutputFileRecord[];
 }
 
 export const resultsMethods = {
@@ -212,17 +224,21 @@ export const resultsMethods = {
   'campaigns.export': method({
     role: 'researcher',
     summary:
-      "Exports a campaign's judgements to the project's exports/ folder as a job (kind 'export', with 'job.progress' events). " +
-      'Waits for the file unless wait is false, in which case it answers at once with the jobId (state running); jobs.cancel stops it.',
+      "Exports a campaign's judgements as a job (kind 'export', with 'job.progress' events), to `out` or else the project's exports/ folder. " +
+      'The campaign is campaignId or its name (campaign). Waits for the file unless wait is false, in which case it answers at once with the jobId (state running); jobs.cancel stops it.',
     input: z
       .object({
-        campaignId: z.number().int().positive(),
+        campaignId: z.number().int().positive().optional(),
+        campaign: z.string().min(1).max(200).optional(),
         format: z.enum(EXPORT_FORMAT_NAMES),
+        /** a file (a folder for hf); absolute, or relative to the process's working folder */
+        out: z.string().min(1).max(4096).optional(),
         revealRaters: z.boolean().optional(),
         fullShown: z.boolean().optional(),
         wait: z.boolean().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((input) => (input.campaignId === undefined) !== (input.campaign === undefined), { message: 'give exactly one of campaignId and campaign' }),
     output: returns<ExportJobStatus>(),
   }),
 };

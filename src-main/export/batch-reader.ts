@@ -8,6 +8,7 @@
 // take() blocks (Atomics.wait) until the oldest request's answer is back.
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Db } from '../store/db';
+import { beginSnapshot, type BatchHelper } from '../store/export-rows';
 import { spawnWorker, workerEntry } from '../util/worker-entry';
 
 /** Slots of the shared Int32Array. */
@@ -17,7 +18,7 @@ export const BATCH_STATE = { LOADED: 0, BEGIN: 1, BEGUN: 2, ANSWERS: 3 } as cons
 const WAIT_LIMIT_MS = 120_000;
 const BEGIN_LIMIT_MS = 5_000;
 
-export class BatchReader {
+export class BatchReader implements BatchHelper {
   private readonly state = new Int32Array(new SharedArrayBuffer(16));
   private readonly port: MessagePort;
   private readonly worker: Worker;
@@ -55,8 +56,7 @@ export class BatchReader {
   pinSnapshot(writer: Db, reader: Db): void {
     writer.exec('BEGIN IMMEDIATE');
     try {
-      reader.exec('BEGIN');
-      reader.prepare('SELECT COUNT(*) FROM sqlite_schema').get(); // a read starts the snapshot
+      beginSnapshot(reader);
       Atomics.store(this.state, BATCH_STATE.BEGIN, 1);
       Atomics.notify(this.state, BATCH_STATE.BEGIN);
       this.waitUntil(() => Atomics.load(this.state, BATCH_STATE.BEGUN) === 1, BATCH_STATE.BEGUN, 0, BEGIN_LIMIT_MS);

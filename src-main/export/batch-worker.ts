@@ -3,15 +3,14 @@
 // Protocol (all on `port`): the parent sets state[BEGIN] once it holds the write lock; this thread
 // then starts its read transaction and sets state[BEGUN]. After that each { sql, params } message
 // is answered with the batch's raw row, and { close: true } ends the transaction.
-import Database, { type Statement } from 'better-sqlite3';
 import { workerData, type MessagePort } from 'node:worker_threads';
+import { beginSnapshot, openReadOnly, rawRowRunner, registerExportFunctions } from '../store/export-rows';
 import { toErrorValue } from '../util/errors';
 import { BATCH_STATE } from './batch-reader';
-import { registerExportFunctions } from './source';
 
 const { dbFile, state, port } = workerData as { dbFile: string; state: Int32Array; port: MessagePort };
 
-const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+const db = openReadOnly(dbFile);
 registerExportFunctions(db);
 Atomics.store(state, BATCH_STATE.LOADED, 1);
 Atomics.notify(state, BATCH_STATE.LOADED);
@@ -20,15 +19,14 @@ Atomics.notify(state, BATCH_STATE.LOADED);
 // between its snapshot and this one.
 while (Atomics.load(state, BATCH_STATE.BEGIN) === 0) Atomics.wait(state, BATCH_STATE.BEGIN, 0, 1000);
 try {
-  db.exec('BEGIN');
-  db.prepare('SELECT COUNT(*) FROM sqlite_schema').get(); // a read starts the snapshot
+  beginSnapshot(db);
 } catch (error) {
   port.postMessage({ error: toErrorValue(error) });
 }
 Atomics.store(state, BATCH_STATE.BEGUN, 1);
 Atomics.notify(state, BATCH_STATE.BEGUN);
 
-const statements = new Map<string, Statement>();
+const runBatch = rawRowRunner(db);
 port.on('message', (message: { sql?: string; params?: Record<string, unknown>; close?: boolean }) => {
   if (message.close) {
     if (db.inTransaction) db.exec('COMMIT');
@@ -37,10 +35,7 @@ port.on('message', (message: { sql?: string; params?: Record<string, unknown>; c
     return;
   }
   try {
-    const sql = message.sql as string;
-    let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql).raw()));
-    const row = statement.get(message.params) as unknown[];
+    const row = runBatch(message.sql as string, message.params);
     // A BLOB is a Buffer over its own memory: moved to the parent, not copied.
     const moved = row.filter((cell): cell is Buffer => Buffer.isBuffer(cell) && cell.byteOffset === 0 && cell.byteLength === cell.buffer.byteLength).map((cell) => cell.buffer);
     port.postMessage({ row }, moved as ArrayBuffer[]);

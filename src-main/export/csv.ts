@@ -1,13 +1,13 @@
 // CSV: one row per judgement, answers flattened to answer.<question> columns, the option order the
 // rater saw as JSON in shown_order, payload and hidden fields flattened to payload.<f> / hidden.<f>.
-// Lines are assembled by SQLite a batch at a time (sql-rows.ts); csv-cells.ts keeps the
+// Lines are assembled by SQLite a batch at a time (store/export-sql.ts); csv-cells.ts keeps the
 // JavaScript rules (neutraliseFormula, RFC 4180 quoting) that the SQL mirrors, and writes the header.
 import type { AtomicFile } from './atomic-output';
 import { csvField, neutraliseFormula } from './csv-cells';
 import type { ProgressMeter } from './progress';
+import { SHOWN_ORDER_SQL } from '../store/export-rows';
+import { concatSql, csvJsonField, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql, type ItemJoinedLines } from '../store/export-sql';
 import type { ExportSource } from './source';
-import { SHOWN_ORDER_SQL } from './source';
-import { concatSql, csvJsonField, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql, type ItemJoinedLines } from './sql-rows';
 
 export function csvHeader(source: ExportSource): string[] {
   return [

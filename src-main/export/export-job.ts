@@ -7,7 +7,7 @@ import { JobRunner, type JobOutcome } from '../jobs/runner';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { exportCampaign, type ExportFormat, type ExportResult } from './index';
-import { estimateLiveJudgements } from './source';
+import { estimateLiveJudgements } from '../store/export-rows';
 
 export interface ExportJobInput {
   campaignId: number;

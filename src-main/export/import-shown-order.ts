@@ -7,7 +7,7 @@ import type { TemplateSpec } from '../contract/templates';
 import type { ShownPair, ShownQuestion } from '../contract/types';
 import { showQuestions } from '../domain/templates';
 import { AppError, badFile } from '../util/errors';
-import { PAIRS_KEY } from './shown-order';
+import { PAIRS_KEY } from '../util/shown-order';
 
 export interface ImportedShown {
   questions: ShownQuestion[];

@@ -2,8 +2,9 @@
 // temp file that is renamed into place at the end, with a provenance manifest beside it.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Db } from '../store/db';
+import { estimateLiveJudgements, findMalformedJson, mostJudgements, openReadOnly } from '../store/export-rows';
+import { BATCH_ROWS } from '../store/export-sql';
 import { AppError } from '../util/errors';
 import { AtomicDir, AtomicFile } from './atomic-output';
 import { BatchReader } from './batch-reader';
@@ -16,8 +17,7 @@ import { writeNeuronpedia } from './neuronpedia';
 import { writeParquet } from './parquet';
 import { ProgressMeter, type ProgressOptions } from './progress';
 import { buildProvenance, type OutputFileRecord } from './provenance';
-import { estimateLiveJudgements, openExportSource, type ExportSource } from './source';
-import { BATCH_ROWS, malformedJsonError } from './sql-rows';
+import { openExportSource, type ExportSource } from './source';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'hf', 'mturk', 'labelstudio', 'neuronpedia'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -72,9 +72,6 @@ const BATCHED_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'parquet', 'hf
 /** Below this many judgements starting the reader thread costs more than it saves. */
 const BATCH_READER_FROM_ROWS = 4 * BATCH_ROWS;
 
-const mostJudgements = (db: Db, campaignId: number): number =>
-  db.prepare('SELECT COUNT(*) * c.overlap FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.campaign_id = ?').pluck().get(campaignId) as number;
-
 interface Snapshot {
   reader: Db;
   batchReader: BatchReader | null;
@@ -104,8 +101,7 @@ async function openSnapshot(db: Db, campaignId: number, format: ExportFormat): P
     batchReader.close();
     batchReader = null;
   }
-  const reader = new Database(db.name, { readonly: true, fileMustExist: true });
-  reader.pragma('busy_timeout = 5000');
+  const reader = openReadOnly(db.name);
   if (batchReader) {
     try {
       if (db.inTransaction) throw new Error('the project connection is inside a transaction');
@@ -126,6 +122,17 @@ async function openSnapshot(db: Db, campaignId: number, format: ExportFormat): P
       reader.close();
     },
   };
+}
+
+/**
+ * Names the judgement or item whose JSON SQLite refused ("malformed JSON"), so the error says
+ * which row to look at. Runs only after a failure.
+ */
+function malformedJsonError(db: Db, campaignId: number, error: unknown): unknown {
+  if (!(error instanceof Error) || !/malformed JSON|expected JSON/.test(error.message)) return error;
+  const bad = findMalformedJson(db, campaignId);
+  const where = bad ? `column ${bad.col} (judgement ${bad.judgement}, item ${bad.item})` : 'a JSON column';
+  return new AppError('internal', `project.sqlite: ${where}: expected JSON; the export stopped and nothing was written`);
 }
 
 export async function exportCampaign(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {

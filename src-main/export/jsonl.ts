@@ -1,13 +1,14 @@
 // JSONL: one judgement per line (see judgementRecord). Lines are assembled by SQLite, a batch at a
-// time (sql-rows.ts): the JSON columns are spliced in as stored rather than parsed and
+// time (store/export-sql.ts): the JSON columns are spliced in as stored rather than parsed and
 // re-serialised, so the export runs at disk speed (issue 5: >= 200k rows/s). What the rater saw is
 // the compact `shown_order` (with `payload` and the template's questions in the provenance
 // manifest); the full `shown` questions are added with fullShown (CLI --full-shown).
 import { parseJson } from '../store/db';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
-import { isoTime, type ExportRow, type ExportSource } from './source';
-import { jsonlLineSql, lineBatches, PathParams } from './sql-rows';
+import type { ExportRow } from '../store/export-rows';
+import { jsonlLineSql, lineBatches, PathParams } from '../store/export-sql';
+import { isoTime, type ExportSource } from './source';
 
 /** One exported judgement as an object (for callers that want values, not text). */
 export function judgementRecord(campaignName: string, row: ExportRow, rater = row.rater_pseudonym) {

@@ -5,7 +5,9 @@ import type { QuestionSpec } from '../contract/types';
 import { parseJson } from '../store/db';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
-import { isoTime, iterateItemsWithJudgements, shownOrder, type ExportSource, type ShownJson } from './source';
+import { iterateItemsWithJudgements } from '../store/export-rows';
+import { shownOrder, type ShownJson } from '../util/shown-order';
+import { isoTime, type ExportSource } from './source';
 
 function resultFor(question: QuestionSpec, value: unknown, judgementId: number, toName: string): Record<string, unknown> | null {
   if (value === null || value === undefined || value === '') return null;

@@ -7,7 +7,9 @@ import type { AtomicFile } from './atomic-output';
 import { CsvWriter, textCell, type Cell } from './csv-cells';
 import { ANSWER_PREFIX, HIDDEN_PREFIX, HIT_ID_FIELD, INPUT_PREFIX, MTURK_FIXED_COLUMNS, SIGHTLINE_COLUMNS, mturkTime } from './mturk-format';
 import type { ProgressMeter } from './progress';
-import { BoundedCache, iterateExportRows, raterLabel, type ExportSource, type ShownJson } from './source';
+import { iterateExportRows } from '../store/export-rows';
+import type { ShownJson } from '../util/shown-order';
+import { BoundedCache, raterLabel, type ExportSource } from './source';
 
 interface ShownWithSource extends ShownJson {
   source?: { AssignmentId?: string };

@@ -11,7 +11,9 @@ import { parseJson } from '../store/db';
 import { AppError } from '../util/errors';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
-import { BoundedCache, isoTime, iterateExportRows, raterLabel, type ExportSource } from './source';
+import { campaignFeatureSaes } from '../store/export-references';
+import { iterateExportRows } from '../store/export-rows';
+import { BoundedCache, isoTime, raterLabel, type ExportSource } from './source';
 
 interface FeatureRef {
   modelId: string | null;
@@ -20,15 +22,7 @@ interface FeatureRef {
 }
 
 function featureTable(db: Db, campaignId: number): Map<number, FeatureRef> {
-  const rows = db
-    .prepare(
-      `SELECT f.id, f.feature_index, s.name AS sae_name, s.layer, s.hook_point, s.config_json, m.name AS model_name
-       FROM features f JOIN saes s ON s.id = f.sae_id LEFT JOIN models m ON m.id = s.model_id
-       WHERE f.id IN (
-         SELECT COALESCE(json_extract(hidden_json, '$.feature_id'), json_extract(payload_json, '$.feature_id'), json_extract(payload_json, '$.feature.id'))
-         FROM items WHERE campaign_id = ? AND json_valid(hidden_json) AND json_valid(payload_json))`,
-    )
-    .all(campaignId) as { id: number; feature_index: number; sae_name: string; layer: number | null; config_json: string; model_name: string | null }[];
+  const rows = campaignFeatureSaes(db, campaignId);
   return new Map(
     rows.map((row) => {
       const config = parseJson<Record<string, unknown>>(row.config_json, 'saes.config_json') ?? {};

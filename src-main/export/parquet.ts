@@ -12,8 +12,9 @@ import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } fr
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
 import { snappyCompress } from './snappy';
-import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
-import { parquetAnswerSql, PathParams, raterSql, WINDOW_SQL, windowRows } from './sql-rows';
+import { LIVE_FROM, SHOWN_ORDER_SQL } from '../store/export-rows';
+import { parquetAnswerSql, PathParams, raterSql, WINDOW_SQL, windowRows } from '../store/export-sql';
+import type { ExportSource } from './source';
 
 export const ROW_GROUP_ROWS = 32_768;
 
@@ -201,7 +202,7 @@ export async function writeParquet(source: ExportSource, file: AtomicFile, meter
       // dictionary then finds repeats by identity instead of hashing each copy.
       chunks[index].push(perItem ? rowItem.map((k) => values[k]) : values);
     });
-    // The aggregates follow b's judgement order (see sql-rows.ts batches); check it.
+    // The aggregates follow b's judgement order (see store/export-sql.ts batches); check it.
     const ids = chunks[idColumn].at(-1) as number[];
     for (const id of ids) {
       if (id <= lastId) throw new Error(`parquet export: judgement ${id} arrived after ${lastId}; rows out of order`);

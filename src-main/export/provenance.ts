@@ -2,9 +2,25 @@
 // campaign's settings and seeds, counts, the hashes of the models / SAEs / corpora / steering
 // vectors the campaign refers to, and where in each row the rater's view is recorded.
 import crypto from 'node:crypto';
+import type { OutputFileRecord } from '../contract/results';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schemaVersion, parseJson, type Db } from '../store/db';
+import {
+  campaignProvenanceCounts,
+  corporaByIds,
+  corpusShards,
+  featureRunStats,
+  generationReferences,
+  hiddenReferenceValues,
+  itemCountsByKind,
+  minedCorpusIds,
+  modelsByIds,
+  saeIdsOfFeatures,
+  saesByIds,
+  steeringSpecModelIds,
+  steeringSpecsByIds,
+} from '../store/export-references';
 import { samplingOf } from '../store/features';
 import { listRatersForProvenance } from '../store/raters';
 import { unknownOrderJudgements } from '../store/judgements';
@@ -25,12 +41,7 @@ export function appVersion(): string {
 
 export const sha256Text = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
-export interface OutputFileRecord {
-  path: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
+export type { OutputFileRecord } from '../contract/results';
 
 /**
  * Ids the campaign refers to, in its settings or its items' hidden fields (snake_case or camelCase,
@@ -52,22 +63,11 @@ function referencedIdSets(db: Db, campaignId: number, settings: Record<string, u
     }
   };
   for (const name of names) add(name, settings[name]);
-  // Every name ends in _id / Id (LIKE is case-insensitive for ASCII): items whose hidden text has
-  // no "id" anywhere cannot hold one, and skipping their JSON parse halves a million-row export's set-up.
-  if (names.some((name) => !/id/i.test(name))) throw new Error('referencedIdSets: every reference name must contain "id"');
-  const rows = db
-    .prepare(
-      `SELECT DISTINCT k.key, k.value FROM items i, json_each(i.hidden_json) k
-       WHERE i.campaign_id = ? AND i.hidden_json LIKE '%id%' AND json_valid(i.hidden_json) AND k.key IN (SELECT value FROM json_each(?))`,
-    )
-    .all(campaignId, JSON.stringify(names)) as { key: string; value: unknown }[];
-  for (const row of rows) add(row.key, row.value);
+  for (const row of hiddenReferenceValues(db, campaignId, names)) add(row.key, row.value);
   return Object.fromEntries(
     Object.entries(groups).map(([group, groupNames]) => [group, [...new Set(groupNames.flatMap((name) => [...found.get(name)!]))].sort((a, b) => a - b)]),
   );
 }
-
-const inList = (ids: number[]): string => ids.map(() => '?').join(',');
 
 /**
  * The project stores referenced files inside its folder relative to it (project/references.ts);
@@ -81,9 +81,7 @@ const projectDirOf = (db: Db): string => path.dirname(db.name);
  * two exports can be compared on one value. null when the corpus has no shards (documents only).
  */
 function corpusHashes(db: Db, corpusId: number): { sha256: string | null; shards: Record<string, unknown>[] } {
-  const shards = (db.prepare('SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(corpusId) as { path: string; sha256: string }[]).map(
-    (shard) => ({ ...shard, path: resolveStoredPath(projectDirOf(db), shard.path) }),
-  );
+  const shards = corpusShards(db, corpusId).map((shard) => ({ ...shard, path: resolveStoredPath(projectDirOf(db), shard.path) }));
   return { sha256: shards.length ? sha256Text(shards.map((shard) => `${shard.sha256}\n`).join('')) : null, shards };
 }
 
@@ -103,10 +101,7 @@ function references(db: Db, source: ExportSource) {
   const specIds = new Set(referenced.steeringSpecs);
   const modelIds = new Set(referenced.models);
   if (referenced.generations.length > 0) {
-    const generated = db
-      .prepare("SELECT DISTINCT steering_spec_id, json_extract(meta_json, '$.model_id') AS model_id FROM generations WHERE id IN (SELECT value FROM json_each(?))")
-      .all(JSON.stringify(referenced.generations)) as { steering_spec_id: number | null; model_id: unknown }[];
-    for (const row of generated) {
+    for (const row of generationReferences(db, referenced.generations)) {
       if (row.steering_spec_id !== null) specIds.add(row.steering_spec_id);
       if (typeof row.model_id === 'number' && Number.isInteger(row.model_id)) modelIds.add(row.model_id);
     }
@@ -114,60 +109,23 @@ function references(db: Db, source: ExportSource) {
   const specList = [...specIds].sort((a, b) => a - b);
   const featureIds = referenced.features;
   const saeIds = new Set(referenced.saes);
-  if (featureIds.length > 0) {
-    const fromFeatures = db.prepare(`SELECT DISTINCT sae_id FROM features WHERE id IN (${inList(featureIds)})`).pluck().all(...featureIds) as number[];
-    fromFeatures.forEach((id) => saeIds.add(id));
-  }
-  const saeList = [...saeIds].sort((a, b) => a - b);
-  const saes = saeList.length
-    ? (db
-        .prepare(`SELECT id, name, model_id, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json FROM saes WHERE id IN (${inList(saeList)}) ORDER BY id`)
-        .all(...saeList) as Record<string, unknown>[])
-    : [];
+  saeIdsOfFeatures(db, featureIds).forEach((id) => saeIds.add(id));
+  const saes = saesByIds(db, [...saeIds].sort((a, b) => a - b));
   for (const sae of saes) if (typeof sae.model_id === 'number') modelIds.add(sae.model_id);
-  if (specList.length > 0) {
-    const specModels = db
-      .prepare("SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))")
-      .pluck()
-      .all(JSON.stringify(specList)) as unknown[];
-    for (const id of specModels) if (typeof id === 'number' && Number.isInteger(id)) modelIds.add(id);
-  }
-  const modelList = [...modelIds].sort((a, b) => a - b);
-  const models = modelList.length
-    ? (db.prepare(`SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelList)}) ORDER BY id`).all(...modelList) as Record<string, unknown>[])
-    : [];
+  for (const id of steeringSpecModelIds(db, specList)) if (typeof id === 'number' && Number.isInteger(id)) modelIds.add(id);
+  const models = modelsByIds(db, [...modelIds].sort((a, b) => a - b));
   // The corpora the features were mined from (their examples' documents), besides any named directly.
   const corpusIds = new Set(referenced.corpora);
-  if (featureIds.length > 0) {
-    const mined = db
-      .prepare('SELECT DISTINCT d.corpus_id FROM examples e JOIN documents d ON d.id = e.document_id WHERE e.feature_id IN (SELECT value FROM json_each(?))')
-      .pluck()
-      .all(JSON.stringify(featureIds)) as number[];
-    mined.forEach((id) => corpusIds.add(id));
-  }
-  const corpusList = [...corpusIds].sort((a, b) => a - b);
-  const corpora = corpusList.length
-    ? (db.prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusList)}) ORDER BY id`).all(...corpusList) as Record<string, unknown>[]).map(
-        (corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }),
-      )
-    : [];
-  const steeringSpecs = specList.length
-    ? (db
-        .prepare(
-          `SELECT id, name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed, spec_json FROM steering_specs WHERE id IN (${inList(specList)}) ORDER BY id`,
-        )
-        .all(...specList) as Record<string, unknown>[])
-    : [];
+  minedCorpusIds(db, featureIds).forEach((id) => corpusIds.add(id));
+  const corpora = corporaByIds(db, [...corpusIds].sort((a, b) => a - b)).map((corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }));
+  const steeringSpecs = steeringSpecsByIds(db, specList);
   // How the shown examples were chosen: each mining run's scheme (features.stats_json), once per SAE and
   // run. stats_json also holds per-feature fields (the demo's planted concept, for one), so DISTINCT
   // over the whole text would repeat a run once per feature: rows are keyed on the run's fields only.
   const featureSampling: Record<string, unknown>[] = [];
   if (featureIds.length) {
     const seen = new Set<string>();
-    const rows = db
-      .prepare('SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id')
-      .all(JSON.stringify(featureIds)) as { sae_id: number; stats_json: string }[];
-    for (const row of rows) {
+    for (const row of featureRunStats(db, featureIds)) {
       const stats = parseJson<Record<string, unknown> | null>(row.stats_json, 'features.stats_json');
       const { tokenCount: _tokens, ...sampling } = samplingOf(stats, 0);
       // write-results.ts records the mining job's id with every feature of the run.
@@ -211,21 +169,8 @@ export interface ProvenanceInput {
 
 export function buildProvenance(source: ExportSource, input: ProvenanceInput): Record<string, unknown> {
   const { db, campaign } = source;
-  const itemsByKind = Object.fromEntries(
-    (db.prepare('SELECT kind, COUNT(*) AS n FROM items WHERE campaign_id = ? GROUP BY kind ORDER BY kind').all(campaign.id) as { kind: string; n: number }[]).map((row) => [row.kind, row.n]),
-  );
-  const counts = db
-    .prepare(
-      `SELECT (SELECT COUNT(*) FROM items WHERE campaign_id = @id) AS items,
-              (SELECT COUNT(*) FROM raters WHERE campaign_id = @id) AS raters,
-              (SELECT COUNT(*) FROM raters r WHERE r.campaign_id = @id
-                 AND EXISTS (SELECT 1 FROM assignments a WHERE a.rater_id = r.id AND a.status = 'submitted')) AS raters_with_judgements,
-              -- undo rows are the ones that supersede something: the partial index finds them without a
-              -- scan, provided judgements drive the join (CROSS JOIN); otherwise SQLite walks every item's judgements
-              (SELECT COUNT(*) FROM judgements j CROSS JOIN assignments a ON a.id = j.assignment_id CROSS JOIN items i ON i.id = a.item_id
-                 WHERE j.supersedes_id IS NOT NULL AND i.campaign_id = @id AND j.action = 'undo') AS undone`,
-    )
-    .get({ id: campaign.id }) as { items: number; raters: number; raters_with_judgements: number; undone: number };
+  const itemsByKind = Object.fromEntries(itemCountsByKind(db, campaign.id).map((row) => [row.kind, row.n]));
+  const counts = campaignProvenanceCounts(db, campaign.id);
   const raters = listRatersForProvenance(db, campaign.id);
   const settings = campaign.settings;
   const unknownOrder = unknownOrderJudgements(db, campaign.id);

@@ -1,144 +1,11 @@
-// What every export format reads: the campaign, its question list, the payload/hidden field names,
-// and a cursor over its live judgements. Queries here are export-specific (they add the rater's
-// name for --reveal-raters and the assignment's ids for MTurk), and stream with .iterate().
+// What every export format reads before its first row: the campaign, its question list and the
+// payload/hidden field names, plus the small helpers the row writers share. The queries (the
+// live-judgement cursor and its counts) are in store/export-rows.ts.
 import type { QuestionSpec, TemplateSpec } from '../contract/types';
 import { getCampaign, type CampaignRecord } from '../store/campaigns';
 import type { Db } from '../store/db';
+import { estimateLiveJudgements, itemFieldNames, registerExportFunctions, type ExportRow } from '../store/export-rows';
 import type { BatchReader } from './batch-reader';
-import { shownOrderJson, type ShownJson } from './shown-order';
-
-export interface ExportRow {
-  judgement_id: number;
-  assignment_id: number;
-  item_id: number;
-  item_position: number;
-  item_kind: string;
-  payload_json: string;
-  hidden_json: string;
-  condition: string | null;
-  rater_id: number;
-  rater_pseudonym: string;
-  rater_name: string;
-  answer_json: string;
-  shown_json: string;
-  active_ms: number;
-  leased_at: number;
-  submitted_at: number;
-  shown_order: string;
-}
-
-// Driven by judgements in rowid order (CROSS JOIN fixes the join order): SQLite then streams rows
-// already in judgement order instead of sorting the whole campaign in a temp B-tree first, which
-// made the cursor ~30% slower and its first row wait for the sort.
-export const LIVE_FROM = `
-  FROM judgements j
-  CROSS JOIN assignments a ON a.id = j.assignment_id
-  CROSS JOIN items i ON i.id = a.item_id
-  CROSS JOIN raters r ON r.id = a.rater_id
-  WHERE i.campaign_id = @campaignId AND j.action = 'submit'
-    AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)`;
-
-/**
- * judgements.shown_order, written at submit time since migration 0003; older rows (and rows an
- * import wrote without it) derive it from shown_json through a function registered on the
- * connection (registerExportFunctions). COALESCE evaluates the fallback only when needed.
- */
-export const SHOWN_ORDER_SQL = 'COALESCE(j.shown_order, sightline_shown_order(j.shown_json))';
-
-const registered = new WeakSet<Db>();
-
-/** SQL functions the export queries use; idempotent per connection. */
-export function registerExportFunctions(db: Db): void {
-  if (registered.has(db)) return;
-  db.function('sightline_shown_order', { deterministic: true }, (text: unknown) => {
-    if (typeof text !== 'string') return '{}';
-    let shown: ShownJson | null;
-    try {
-      shown = JSON.parse(text) as ShownJson;
-    } catch {
-      throw new Error('project.sqlite: column judgements.shown_json: expected JSON');
-    }
-    return shownOrderJson(shown);
-  });
-  registered.add(db);
-}
-
-const LIVE_COLUMNS = `j.id AS judgement_id, a.id AS assignment_id, i.id AS item_id, i.position AS item_position, i.kind AS item_kind,
-         i.payload_json, i.hidden_json, i.condition, r.id AS rater_id, r.pseudonym AS rater_pseudonym, r.name AS rater_name,
-         j.answer_json, j.shown_json, j.active_ms, a.leased_at, j.submitted_at, ${SHOWN_ORDER_SQL} AS shown_order`;
-
-/** Live (not superseded) submissions in judgement order, one row at a time from SQLite's cursor. */
-export function iterateExportRows(db: Db, campaignId: number): IterableIterator<ExportRow> {
-  registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
-}
-
-/**
- * The same rows as arrays (better-sqlite3's raw mode), for the hot loops of the large formats:
- * building one object with 16 named keys per row cost more than everything else the CSV and
- * Parquet writers do. Index with the R constants below.
- */
-export function iterateExportRowsRaw(db: Db, campaignId: number): IterableIterator<unknown[]> {
-  registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).raw().iterate({ campaignId }) as IterableIterator<unknown[]>;
-}
-
-export const R = {
-  judgementId: 0,
-  assignmentId: 1,
-  itemId: 2,
-  itemPosition: 3,
-  itemKind: 4,
-  payloadJson: 5,
-  hiddenJson: 6,
-  condition: 7,
-  raterId: 8,
-  raterPseudonym: 9,
-  raterName: 10,
-  answerJson: 11,
-  shownJson: 12,
-  activeMs: 13,
-  leasedAt: 14,
-  submittedAt: 15,
-  shownOrder: 16,
-} as const;
-
-/** The same rows grouped by item (item position, then judgement), for formats keyed by task/HIT. */
-export function iterateExportRowsByItem(db: Db, campaignId: number): IterableIterator<ExportRow> {
-  registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY i.position, j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
-}
-
-export function countLiveJudgements(db: Db, campaignId: number): number {
-  return db.prepare(`SELECT COUNT(*) ${LIVE_FROM}`).pluck().get({ campaignId }) as number;
-}
-
-/**
- * The progress total: submitted assignments, found through the items and assignments indexes
- * without touching the judgements. Each submitted assignment has one live submission (an undo
- * puts it back to leased), so this equals countLiveJudgements without its full scan.
- */
-export function estimateLiveJudgements(db: Db, campaignId: number): number {
-  return db
-    .prepare("SELECT COUNT(*) FROM items i JOIN assignments a ON a.item_id = i.id WHERE i.campaign_id = ? AND a.status = 'submitted'")
-    .pluck()
-    .get(campaignId) as number;
-}
-
-export interface ItemRow {
-  id: number;
-  position: number;
-  kind: string;
-  payload_json: string;
-  hidden_json: string;
-  condition: string | null;
-}
-
-export function iterateItems(db: Db, campaignId: number): IterableIterator<ItemRow> {
-  return db
-    .prepare('SELECT id, position, kind, payload_json, hidden_json, condition FROM items WHERE campaign_id = ? ORDER BY position')
-    .iterate(campaignId) as IterableIterator<ItemRow>;
-}
 
 /** Everything an exporter needs to know before the first row: read up front, since the cursor holds the connection. */
 export interface ExportSource {
@@ -158,48 +25,12 @@ export interface ExportSource {
   batchReader: BatchReader | null;
 }
 
-/**
- * Top-level field names over all items, in first-seen order: streaming writers must emit their
- * header before the first row. One json_each pass over the items gives each item's key list;
- * items mostly share a few lists, so SQLite groups equal lists (with the first position that has
- * each) and the merge here is over a handful, not over every key of every item (which took a
- * third longer). One row of JSON, so the batch reader thread can run it too.
- */
-function jsonKeysSql(column: 'payload_json' | 'hidden_json'): string {
-  // The column name is one of two fixed strings, never user data.
-  return `SELECT json_group_array(json_array(first, json(keys))) FROM (
-            SELECT MIN(position) AS first, keys FROM (
-              SELECT i.position, (SELECT json_group_array(k.key) FROM json_each(i.${column}) k WHERE typeof(k.key) = 'text') AS keys
-              FROM items i WHERE i.campaign_id = @campaignId
-            ) GROUP BY keys
-          )`;
-}
-
-function mergeKeyLists(answer: string): string[] {
-  const lists = (JSON.parse(answer) as [number, string[]][]).sort((x, y) => x[0] - y[0]);
-  const keys = new Set<string>();
-  for (const [, list] of lists) for (const key of list) keys.add(key);
-  return [...keys];
-}
-
-/**
- * Both field lists: the hidden fields' pass on the batch reader thread while this thread does the
- * payload's (each is a json_each pass over every item: ~0.4 s on 200k items).
- */
-function jsonFieldLists(db: Db, campaignId: number, batchReader: BatchReader | null): { payload: string[]; hidden: string[] } {
-  const here = (sql: string) => db.prepare(sql).pluck().get({ campaignId }) as string;
-  batchReader?.request(jsonKeysSql('hidden_json'), { campaignId });
-  const payload = mergeKeyLists(here(jsonKeysSql('payload_json')));
-  const hidden = mergeKeyLists(batchReader ? (batchReader.take()[0] as string) : here(jsonKeysSql('hidden_json')));
-  return { payload, hidden };
-}
-
 export function openExportSource(db: Db, campaignId: number, options: { revealRaters?: boolean; fullShown?: boolean; batchReader?: BatchReader | null; total?: number } = {}): ExportSource {
   registerExportFunctions(db);
   const campaign = getCampaign(db, campaignId);
   // The field lists cost a json_each pass over every item: computed only by formats that flatten fields.
   let fields: { payload: string[]; hidden: string[] } | undefined;
-  const fieldLists = () => (fields ??= jsonFieldLists(db, campaignId, options.batchReader ?? null));
+  const fieldLists = () => (fields ??= itemFieldNames(db, campaignId, options.batchReader ?? null));
   return {
     db,
     campaign,
@@ -232,8 +63,6 @@ export function cellText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export { shownOrder, shownOrderJson, type ShownJson } from './shown-order';
-
 /** Items' parsed payload/hidden are reused across the raters of an item; the cache is bounded so memory stays flat. */
 export class BoundedCache<K, V> {
   private readonly map = new Map<K, V>();
@@ -247,24 +76,4 @@ export class BoundedCache<K, V> {
     }
     return value;
   }
-}
-
-/** Every item (rated or not) with its live judgements, by item position: one LEFT JOIN, so one cursor. */
-export function iterateItemsWithJudgements(db: Db, campaignId: number): IterableIterator<ItemRow & { item_id: number } & Partial<Omit<ExportRow, keyof ItemRow>>> {
-  return db
-    .prepare(
-      `SELECT i.id, i.id AS item_id, i.position, i.position AS item_position, i.kind, i.kind AS item_kind, i.payload_json, i.hidden_json, i.condition,
-              lj.judgement_id, lj.assignment_id, lj.rater_id, lj.rater_pseudonym, lj.rater_name, lj.answer_json, lj.shown_json,
-              lj.active_ms, lj.leased_at, lj.submitted_at
-       FROM items i
-       LEFT JOIN (
-         SELECT j.id AS judgement_id, a.id AS assignment_id, a.item_id, r.id AS rater_id, r.pseudonym AS rater_pseudonym, r.name AS rater_name,
-                j.answer_json, j.shown_json, j.active_ms, a.leased_at, j.submitted_at
-         FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN raters r ON r.id = a.rater_id
-         WHERE j.action = 'submit' AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)
-       ) lj ON lj.item_id = i.id
-       WHERE i.campaign_id = ?
-       ORDER BY i.position, lj.judgement_id`,
-    )
-    .iterate(campaignId) as never;
 }

@@ -3,6 +3,7 @@
 // regular files with sane headers, content rows finite), hash the shards, then
 // write the corpus, documents, media and shard references in one transaction. A bad input writes nothing.
 import path from 'node:path';
+import type { ImportActivationsResult } from '../contract/imports';
 import type { Project } from '../project/project';
 import { hashFile } from '../engine/formats/hashing';
 import { badFile } from '../util/errors';
@@ -14,14 +15,8 @@ import { SidecarLayoutChecker, type ShardLayout } from './sidecar-layout';
 import { scanDenseShard } from './shard-scan';
 import { readImage } from './images';
 
-export interface ImportActivationsResult {
-  corpusId: number;
-  corpus: string;
-  documents: number;
-  shards: number;
-  rows: number;
-  contentRows: number;
-}
+// The result's shape is the contract's (activations.import), declared once there.
+export type { ImportActivationsResult } from '../contract/imports';
 
 export async function importDenseActivations(project: Project, sidecarPath: string, corpusName?: string): Promise<ImportActivationsResult> {
   const sidecarFile = path.resolve(sidecarPath);

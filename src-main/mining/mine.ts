@@ -5,6 +5,7 @@
 // end the chosen example documents are re-encoded into a staging file and features + examples are
 // swapped in by one short transaction, replacing any earlier mining of this SAE (write-results.ts).
 import { EngineClient } from '../engine/client';
+import type { MineSummary } from '../contract/jobs';
 import type { EncodeBatchResult } from '../engine/protocol';
 import type { ProviderPreference } from '../engine/session';
 import { checkCorpusFilesPresent } from '../project/references';
@@ -44,27 +45,8 @@ export interface MineOptions {
   onWriteStep?: WriteStepListener;
 }
 
-export interface MineSummary {
-  jobId: number;
-  state: 'done' | 'cancelled';
-  sae: string;
-  corpus: string;
-  tokens: number;
-  features: number;
-  alive: number;
-  examples: number;
-  provider: string;
-  providerReason: string;
-  k: number;
-  scheme: QuantileScheme;
-  resumedFromTokens: number | null;
-  seconds: number;
-  /**
-   * wall seconds of each phase: loading the SAE in the engine, the streaming pass, writing results;
-   * lockSeconds is the part of the write that held project.sqlite's write lock (the swap)
-   */
-  phases: { loadSeconds: number; passSeconds: number; writeSeconds: number; lockSeconds: number };
-}
+// The summary's shape is the contract's (mine.run), declared once there.
+export type { MineSummary } from '../contract/jobs';
 
 interface Position {
   shard: number;

@@ -8,6 +8,7 @@
 // splits are its corpus's shards): that folder follows its splits.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RelinkEntry, RelinkResult } from '../contract/imports';
 import { hashFile } from '../engine/formats/hashing';
 import { AppError } from '../util/errors';
 import type { Project } from './project';
@@ -18,27 +19,8 @@ import { isInside, resolveStoredPath, toStoredPath } from './references';
 /** How deep below the search folder we look: enough for a project or data tree, not a whole disk. */
 export const RELINK_MAX_DEPTH = 8;
 
-export interface RelinkEntry {
-  kind: 'sae' | 'shard';
-  /** the SAE's name, or the shard's corpus */
-  owner: string;
-  file: string;
-  /** the path as recorded before the relink (relative to the project folder, or absolute) */
-  recorded: string;
-  /** '' for a precomputed SAE's cache folder: it is verified through its splits */
-  sha256: string;
-  status: 'present' | 'relinked' | 'missing';
-  /** where the file is now recorded, when relinked */
-  path?: string;
-}
-
-export interface RelinkResult {
-  search: string;
-  relinked: number;
-  missing: number;
-  present: number;
-  references: RelinkEntry[];
-}
+// The result's shape is the contract's (project.relink), declared once there.
+export type { RelinkEntry, RelinkResult } from '../contract/imports';
 
 interface Reference {
   recorded: string;

@@ -14,8 +14,8 @@ import type {
   SteeringResults,
 } from '../contract/results';
 import type { QuestionSpec } from '../contract/types';
-import { pairSidesKnown } from '../export/shown-order';
-import { iterateExportRows, type ShownJson } from '../export/source';
+import { pairSidesKnown, type ShownJson } from '../util/shown-order';
+import { iterateExportRows } from '../store/export-rows';
 import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';

@@ -1,6 +1,6 @@
 import type { Answer } from '../contract/types';
 import type { Db } from './db';
-import { shownOrderJson } from '../export/shown-order';
+import { shownOrderJson } from '../util/shown-order';
 import type { ShownRecord } from './assignments';
 
 /** Appends a submission. Judgements are never updated or deleted (triggers enforce it). */

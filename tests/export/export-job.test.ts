@@ -9,7 +9,7 @@ import { EventBus } from '../../src-main/api/events';
 import type { JobProgressEvent } from '../../src-main/contract/types';
 import { exportCampaign } from '../../src-main/export';
 import { startExportJob } from '../../src-main/export/export-job';
-import { shownOrderJson } from '../../src-main/export/shown-order';
+import { shownOrderJson } from '../../src-main/util/shown-order';
 import { getJob } from '../../src-main/store/jobs';
 import type { Project } from '../../src-main/project/project';
 import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';

@@ -3,7 +3,7 @@
 import type { Answer, RaterItem } from '../../src-main/contract/types';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { BUILTIN_TEMPLATES, showPairs, showQuestions } from '../../src-main/domain/templates';
-import { shownOrderJson } from '../../src-main/export/shown-order';
+import { shownOrderJson } from '../../src-main/util/shown-order';
 import type { Project } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import type { RaterRecord } from '../../src-main/store/raters';

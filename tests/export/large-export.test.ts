@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { exportCampaign, type ExportFormat } from '../../src-main/export';
 import { BatchReader } from '../../src-main/export/batch-reader';
 import { ROW_GROUP_ROWS } from '../../src-main/export/parquet';
-import { BATCH_ROWS } from '../../src-main/export/sql-rows';
+import { BATCH_ROWS } from '../../src-main/store/export-sql';
 import { openProject, type Project } from '../../src-main/project/project';
 import { tempDir } from '../helpers/factories';
 import { bulkConceptCampaign } from './fixtures';

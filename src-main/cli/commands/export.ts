@@ -1,13 +1,11 @@
-import path from 'node:path';
+import { EventBus } from '../../api/events';
 import type { JobProgressEvent } from '../../contract/types';
 import { EXPORT_FORMATS, isExportFormat } from '../../export';
-import { startExportJob } from '../../export/export-job';
 import { formatProgress } from '../../export/progress';
-import { findCampaignByName } from '../../store/campaigns';
 import { AppError } from '../../util/errors';
 import type { Command } from '../command';
 import { stringOption } from '../command';
-import { withProject } from '../project-session';
+import { callAsResearcher, withProject } from '../project-session';
 
 const progressLine = (event: JobProgressEvent): string =>
   formatProgress({ done: event.done, total: event.total ?? event.done, ratePerSecond: event.ratePerSecond ?? 0, etaSeconds: event.etaSeconds });
@@ -28,31 +26,35 @@ export const exportCommand: Command = {
     withProject(stringOption(options, 'project'), async (project) => {
       const format = stringOption(options, 'format');
       if (!isExportFormat(format)) throw new AppError('invalid_input', `--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
-      const campaign = findCampaignByName(project.db, stringOption(options, 'campaign'));
       // Progress lines on stderr about once a second while running (a small export finishes before the first).
-      const job = await startExportJob(
-        project,
-        { campaignId: campaign.id, format, out: path.resolve(stringOption(options, 'out')), revealRaters: options['reveal-raters'] === true, fullShown: options['full-shown'] === true },
-        (event) => {
-          if (event.state === 'running' && event.done > 0) process.stderr.write(`export ${format}: ${progressLine(event)}\n`);
-        },
-      );
-      // Ctrl-C cancels: the export stops at its next batch and removes its temp files.
+      const events = new EventBus();
+      let jobId: number | null = null;
+      events.subscribe((name, payload) => {
+        if (name !== 'job.progress') return;
+        const event = payload as JobProgressEvent;
+        jobId = event.jobId;
+        if (event.state === 'running' && event.done > 0) process.stderr.write(`export ${format}: ${progressLine(event)}\n`);
+      });
+      // Ctrl-C cancels through jobs.cancel: the export stops at its next batch and removes its temp files.
       const onInterrupt = () => {
         process.stderr.write('export: cancelling (Ctrl-C)...\n');
-        job.cancel();
+        if (jobId !== null) void callAsResearcher(project, 'jobs.cancel', { jobId }).catch(() => {});
       };
       process.once('SIGINT', onInterrupt);
-      let outcome;
+      let written;
       try {
-        outcome = await job.outcome;
+        written = await callAsResearcher(
+          project,
+          'campaigns.export',
+          { campaign: stringOption(options, 'campaign'), format, out: stringOption(options, 'out'), revealRaters: options['reveal-raters'] === true, fullShown: options['full-shown'] === true },
+          events,
+        );
       } finally {
         process.off('SIGINT', onInterrupt);
       }
-      if (outcome.state === 'cancelled' || !outcome.result) throw new AppError('cancelled', `export job ${job.jobId} cancelled; nothing was written`);
-      const written = outcome.result;
+      if (written.state !== 'done') throw new AppError('cancelled', `export job ${written.jobId} cancelled; nothing was written`);
       output.result(
-        { ...written, jobId: job.jobId },
+        written,
         () => `Wrote ${written.rows} ${format === 'labelstudio' ? 'tasks' : format === 'neuronpedia' ? 'explanations' : 'judgements'} to ${written.path}\nProvenance: ${written.provenancePath}`,
       );
     }),

@@ -1,18 +1,5 @@
-import fs from 'node:fs';
-import { importDelphiCache } from '../../importers/delphi-import';
-import { importDenseActivations } from '../../importers/activations-import';
-import { withProject } from '../project-session';
+import { callAsResearcher, withProject } from '../project-session';
 import { stringOption, type Command } from '../command';
-import { AppError } from '../../util/errors';
-
-/** A delphi cache is a folder, a sidecar a file; a path that is neither is the user's typo, not a crash. */
-function isFolder(path: string): boolean {
-  try {
-    return fs.statSync(path).isDirectory();
-  } catch {
-    throw new AppError('not_found', `--path: ${path}: no such file or folder (expected a sidecar JSON or a delphi cache folder)`, { path });
-  }
-}
 
 export const importActivationsCommand: Command = {
   name: 'import-activations',
@@ -25,12 +12,12 @@ export const importActivationsCommand: Command = {
     sae: { type: 'string', description: 'delphi only: the SAE the cache was encoded with (created as "precomputed" if absent)' },
   },
   run: async (options, output) => {
-    const path = stringOption(options, 'path');
-    const corpus = options.corpus === undefined ? undefined : stringOption(options, 'corpus');
     const result = await withProject(stringOption(options, 'project'), (project) =>
-      isFolder(path)
-        ? importDelphiCache(project, path, corpus, options.sae === undefined ? undefined : stringOption(options, 'sae'))
-        : importDenseActivations(project, path, corpus),
+      callAsResearcher(project, 'activations.import', {
+        path: stringOption(options, 'path'),
+        ...(options.corpus !== undefined ? { corpus: stringOption(options, 'corpus') } : {}),
+        ...(options.sae !== undefined ? { sae: stringOption(options, 'sae') } : {}),
+      }),
     );
     output.result(result, () => `Imported corpus "${result.corpus}": ${result.documents} documents, ${result.shards} shards, ${result.rows} rows`);
   },

@@ -1,5 +1,5 @@
-import { importSae } from '../../importers/sae-import';
-import { withProject } from '../project-session';
+import { SAE_FORMAT_NAMES } from '../../contract/imports';
+import { callAsResearcher, withProject } from '../project-session';
 import { stringOption, type Command } from '../command';
 import { AppError } from '../../util/errors';
 
@@ -22,11 +22,15 @@ export const importSaeCommand: Command = {
       if (!Number.isFinite(v)) throw new AppError('invalid_input', `--${name}: expected a number, got "${options[name]}"`);
       return v;
     };
+    const format = options.format === undefined ? undefined : stringOption(options, 'format');
+    if (format !== undefined && !(SAE_FORMAT_NAMES as readonly string[]).includes(format)) {
+      throw new AppError('invalid_input', `--format ${format}: expected one of ${SAE_FORMAT_NAMES.join(', ')}`);
+    }
     const record = await withProject(stringOption(options, 'project'), (project) =>
-      importSae(project, {
+      callAsResearcher(project, 'saes.import', {
         path: stringOption(options, 'path'),
         ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
-        ...(options.format !== undefined ? { format: stringOption(options, 'format') } : {}),
+        ...(format !== undefined ? { format: format as (typeof SAE_FORMAT_NAMES)[number] } : {}),
         ...(number('input-scale') !== undefined ? { inputScale: number('input-scale')! } : {}),
         ...(number('layer') !== undefined ? { layer: number('layer')! } : {}),
       }),

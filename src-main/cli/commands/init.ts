@@ -21,6 +21,10 @@ export function initProject(dir: string): string {
   return absolute;
 }
 
+// Bootstrap, not a contract method (issue 12): every contract call runs inside an open project
+// (ApiContext holds it, and dispatch authenticates rater tokens against its raters table), and this
+// command is what creates one. The desktop shell likewise creates or opens its project before the
+// first contract call; from then on everything goes through the contract.
 export const initCommand: Command = {
   name: 'init',
   summary: 'create an empty project folder',

@@ -1,9 +1,7 @@
-import { mine } from '../../mining/mine';
-import { JobRunner } from '../../jobs/runner';
-import type { ProviderPreference } from '../../engine/session';
-import type { QuantileScheme } from '../../mining/select';
+import { EventBus } from '../../api/events';
+import type { JobProgressEvent } from '../../contract/types';
 import { AppError } from '../../util/errors';
-import { withProject } from '../project-session';
+import { callAsResearcher, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 
 export const mineCommand: Command = {
@@ -24,45 +22,60 @@ export const mineCommand: Command = {
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
-    if (!['auto', 'cuda', 'cpu'].includes(provider)) throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu') throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
     const scheme = stringOption(options, 'scheme');
-    if (!['equal-count', 'equal-width'].includes(scheme)) throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
-    const runner = new JobRunner();
-    const onSigint = () => {
-      process.stderr.write('mine: cancelling after the current batch…\n');
-      runner.cancel();
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const summary = await withProject(stringOption(options, 'project'), (project) =>
-        mine(project, {
-          sae: stringOption(options, 'sae'),
-          corpus: stringOption(options, 'corpus'),
-          top: intOption(options, 'top'),
-          provider: provider as ProviderPreference,
-          batch: intOption(options, 'batch'),
-          scheme: scheme as QuantileScheme,
-          ...(options.k !== undefined ? { topK: intOption(options, 'k') } : {}),
-          ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
-          ...(options['checkpoint-ms'] !== undefined ? { checkpointMs: intOption(options, 'checkpoint-ms') } : {}),
-          runner,
-          info: (line) => process.stderr.write(`${line}\n`),
-          listener: (e) => {
-            if (e.state !== 'running') return;
-            const rate = e.ratePerSecond === null ? '?' : Math.round(e.ratePerSecond).toString();
-            const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
-            process.stderr.write(`mine: ${e.done}/${e.total ?? '?'} tokens, ${rate} tok/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`);
+    if (scheme !== 'equal-count' && scheme !== 'equal-width') throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
+    await withProject(stringOption(options, 'project'), async (project) => {
+      const events = new EventBus();
+      let jobId: number | null = null;
+      let lastMessage: string | null = null;
+      events.subscribe((name, payload) => {
+        if (name !== 'job.progress') return;
+        const e = payload as JobProgressEvent;
+        jobId = e.jobId;
+        if (e.state !== 'running') return;
+        // Before the first batch the event's message is the job's note (the engine's provider and why): printed once.
+        if (e.done === 0) {
+          if (e.message && e.message !== lastMessage) process.stderr.write(`mine: ${e.message}\n`);
+          lastMessage = e.message ?? null;
+          return;
+        }
+        const rate = e.ratePerSecond === null ? '?' : Math.round(e.ratePerSecond).toString();
+        const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
+        process.stderr.write(`mine: ${e.done}/${e.total ?? '?'} tokens, ${rate} tok/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`);
+      });
+      // Ctrl-C goes through jobs.cancel: the mine stops after its current batch and writes nothing.
+      const onSigint = () => {
+        process.stderr.write('mine: cancelling after the current batch…\n');
+        if (jobId !== null) void callAsResearcher(project, 'jobs.cancel', { jobId }).catch(() => {});
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const summary = await callAsResearcher(
+          project,
+          'mine.run',
+          {
+            sae: stringOption(options, 'sae'),
+            corpus: stringOption(options, 'corpus'),
+            top: intOption(options, 'top'),
+            provider,
+            batch: intOption(options, 'batch'),
+            scheme,
+            ...(options.k !== undefined ? { k: intOption(options, 'k') } : {}),
+            ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
+            ...(options['checkpoint-ms'] !== undefined ? { checkpointMs: intOption(options, 'checkpoint-ms') } : {}),
           },
-        }),
-      );
-      if (summary.state === 'cancelled') process.exitCode = 130;
-      output.result(summary, () =>
-        summary.state === 'cancelled'
-          ? `mine: cancelled (job ${summary.jobId}); the project is unchanged`
-          : `mine: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`,
-      );
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+          events,
+        );
+        if (summary.state === 'cancelled') process.exitCode = 130;
+        output.result(summary, () =>
+          summary.state === 'cancelled'
+            ? `mine: cancelled (job ${summary.jobId}); the project is unchanged`
+            : `mine: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`,
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
   },
 };

@@ -1,5 +1,6 @@
-import { RELINK_MAX_DEPTH, relinkProject, type RelinkEntry, type RelinkResult } from '../../project/relink';
-import { withProject } from '../project-session';
+import type { RelinkEntry, RelinkResult } from '../../contract/imports';
+import { RELINK_MAX_DEPTH } from '../../project/relink';
+import { callAsResearcher, withProject } from '../project-session';
 import { stringOption, type Command } from '../command';
 
 const ownerOf = (r: RelinkEntry) => (r.kind === 'sae' ? `SAE "${r.owner}"` : `corpus "${r.owner}"`);
@@ -27,7 +28,7 @@ export const relinkCommand: Command = {
     },
   },
   run: async (options, output) => {
-    const result = await withProject(stringOption(options, 'project'), (project) => relinkProject(project, stringOption(options, 'search')));
+    const result = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'project.relink', { search: stringOption(options, 'search') }));
     output.result(result, () => describe(result));
   },
 };

@@ -1,15 +1,25 @@
 // The large formats (JSONL, CSV, Parquet) let SQLite assemble the output: each call returns a
 // whole batch of judgements as one string (JSONL and CSV lines) or one string per column
 // (Parquet), so JavaScript does a handful of operations per batch instead of ~15 per row. This is
-// what takes the exports from ~20-75k to 200k+ rows/s on a million judgements (issue 5).
+// what takes the exports from ~20-75k to 200k+ rows/s on a million judgements (issue 5). The SQL
+// is kept here as it was written for the export (issue 12 moves it into the store as-is; the
+// columnar engine that replaces these string builders is a later step).
 //
 // Batches follow judgement ids (keyset pagination, `j.id > @after ... LIMIT @limit`), so no
 // cursor stays open between them. Only fixed SQL text is built here: question ids and payload
 // field names reach SQLite as bound JSON paths (@p0, @p1, ...), never as SQL.
 import type { QuestionSpec } from '../contract/types';
-import type { Db } from '../store/db';
-import { AppError } from '../util/errors';
-import { LIVE_FROM, SHOWN_ORDER_SQL, type ExportSource } from './source';
+import type { Db } from './db';
+import { lastJudgementId, LIVE_FROM, SHOWN_ORDER_SQL, type BatchHelper } from './export-rows';
+
+/** What the batch queries read from an export (export/source.ts ExportSource has these and more). */
+export interface BatchQuerySource {
+  db: Db;
+  campaign: { id: number; name: string };
+  revealRaters: boolean;
+  fullShown: boolean;
+  batchReader: BatchHelper | null;
+}
 
 export const BATCH_ROWS = 8192;
 
@@ -96,7 +106,7 @@ export function parquetAnswerSql(question: QuestionSpec, params: PathParams): st
 }
 
 /** The rater column: pseudonym unless revealed. */
-export const raterSql = (source: ExportSource): string => (source.revealRaters ? 'r.name' : 'r.pseudonym');
+export const raterSql = (source: BatchQuerySource): string => (source.revealRaters ? 'r.name' : 'r.pseudonym');
 
 /**
  * A batch is a window of judgement ids, (after, after + BATCH_ROWS]: judgements are append-only, so
@@ -121,9 +131,9 @@ export type WindowSharing = 'share' | 'delegate';
  * @limit, see WINDOW_SQL) over every window up to the snapshot's last judgement, in order, and
  * yields the rows of the windows that hold any of the campaign's judgements.
  */
-export function* windowRows(source: ExportSource, sql: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
+export function* windowRows(source: BatchQuerySource, sql: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
   const statement = source.db.prepare(sql).raw();
-  const lastId = source.db.prepare('SELECT COALESCE(MAX(id), 0) FROM judgements').pluck().get() as number;
+  const lastId = lastJudgementId(source.db);
   const windows = Math.ceil(lastId / BATCH_ROWS);
   const args = (window: number) => ({ ...params, campaignId: source.campaign.id, after: window * BATCH_ROWS, limit: BATCH_ROWS });
   const helper = source.batchReader;
@@ -148,7 +158,7 @@ export function* windowRows(source: ExportSource, sql: string, params: Record<st
  * would say so explicitly but sorts every column again (2.5x slower for Parquet's 15 columns);
  * the Parquet writer checks that judgement ids arrive increasing, and the tests check line order.
  */
-export function batches(source: ExportSource, inner: string, outer: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
+export function batches(source: BatchQuerySource, inner: string, outer: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
   return windowRows(source, `SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} ${WINDOW_SQL})`, params, sharing);
 }
 
@@ -161,7 +171,7 @@ export interface LineBatch {
   rows: number;
 }
 
-export function* lineBatches(source: ExportSource, lineSql: string, params: Record<string, unknown>): Generator<LineBatch> {
+export function* lineBatches(source: BatchQuerySource, lineSql: string, params: Record<string, unknown>): Generator<LineBatch> {
   for (const row of batches(source, `${lineSql} AS line`, `CAST(group_concat(line, '') AS BLOB)`, params, 'share')) {
     yield { rows: row[0] as number, bytes: row[2] as Buffer };
   }
@@ -186,7 +196,7 @@ export interface ItemJoinedLines {
   tail: string;
 }
 
-export function* itemJoinedLineBatches(source: ExportSource, lines: ItemJoinedLines, params: Record<string, unknown>): Generator<LineBatch> {
+export function* itemJoinedLineBatches(source: BatchQuerySource, lines: ItemJoinedLines, params: Record<string, unknown>): Generator<LineBatch> {
   const columns = (values: string[]) => values.map((value, index) => `, ${value} AS c${index}`).join('');
   const sql = `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${columns(lines.judgementValues)} ${LIVE_FROM} ${WINDOW_SQL}),
           v AS MATERIALIZED (SELECT i.id AS item${columns(lines.itemValues)} FROM items i WHERE i.id IN (SELECT item FROM b)),
@@ -203,7 +213,7 @@ export function* itemJoinedLineBatches(source: ExportSource, lines: ItemJoinedLi
 export const concatSql = (parts: string[]): string => `concat(${parts.join(', ')})`;
 
 /** JSONL: the shape of jsonl.ts judgementRecord, with shown_order (and shown when asked for). */
-export function jsonlLineSql(source: ExportSource, params: PathParams): string {
+export function jsonlLineSql(source: BatchQuerySource, params: PathParams): string {
   // The campaign is the same on every line: bound once as JSON text.
   const start = params.text(`{"campaign":${JSON.stringify(source.campaign.name)},"judgement_id":`);
   return concatSql([
@@ -238,23 +248,4 @@ export function jsonlLineSql(source: ExportSource, params: PathParams): string {
     'json_quote(i.condition)',
     `'}' || char(10)`,
   ]);
-}
-
-/**
- * Names the judgement or item whose JSON SQLite refused ("malformed JSON"), so the error says
- * which row to look at. Runs only after a failure.
- */
-export function malformedJsonError(db: Db, campaignId: number, error: unknown): unknown {
-  if (!(error instanceof Error) || !/malformed JSON|expected JSON/.test(error.message)) return error;
-  const bad = db
-    .prepare(
-      `SELECT j.id AS judgement, i.id AS item,
-              CASE WHEN NOT json_valid(j.answer_json) THEN 'judgements.answer_json' WHEN NOT json_valid(j.shown_json) THEN 'judgements.shown_json'
-                   WHEN NOT json_valid(i.payload_json) THEN 'items.payload_json' ELSE 'items.hidden_json' END AS col
-       ${LIVE_FROM} AND NOT (json_valid(j.answer_json) AND json_valid(j.shown_json) AND json_valid(i.payload_json) AND json_valid(i.hidden_json))
-       ORDER BY j.id LIMIT 1`,
-    )
-    .get({ campaignId }) as { judgement: number; item: number; col: string } | undefined;
-  const where = bad ? `column ${bad.col} (judgement ${bad.judgement}, item ${bad.item})` : 'a JSON column';
-  return new AppError('internal', `project.sqlite: ${where}: expected JSON; the export stopped and nothing was written`);
 }

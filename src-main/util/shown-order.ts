@@ -2,7 +2,8 @@
 // order shown, and for pair displays the fields left to right. Written with each submission
 // (judgements.shown_order, migration 0003) so exports read ~60 bytes per judgement instead of
 // parsing the ~500-byte shown_json; together with the payload and the template's questions (in
-// every provenance manifest) it reconstructs the rater's screen. Pure: the store imports it.
+// every provenance manifest) it reconstructs the rater's screen. Pure, and in util/ because the store
+// (writing it) and the export and results code (reading it) all import it.
 //
 // An order can be unknown: a results file imported from elsewhere may not say in which order its
 // workers saw the options or the two sides of a pair (issue 11: inventing one changed which text
