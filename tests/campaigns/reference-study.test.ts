@@ -12,7 +12,7 @@ import type { CampaignResults } from '../../src-main/contract/results';
 import type { RaterNext } from '../../src-main/contract/types';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { findCampaignByName } from '../../src-main/store/campaigns';
-import { asRater, contextFor, makeProject, makeRater, tempDir } from '../helpers/factories';
+import { asRater, contextFor, makeProject, makeRater, researcher } from '../helpers/factories';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -100,6 +100,26 @@ describe('the reference study CSV with one mapping', () => {
 
     const table = await cli(['results', '--project', project.dir, '--campaign', 'Steered answers', '--replicates', '20']);
     expect(table.out).toMatch(/k\s+n\s+success/);
+  });
+
+  it('without the steering roles the results say why there is no curve and what to map', async () => {
+    const project = makeProject();
+    const mapping = { payload: JSON.parse(fs.readFileSync(MAPPING, 'utf8')).payload };
+    const { campaignId } = createCampaign(project.db, {
+      name: 'no roles',
+      template: 'concept-choice',
+      instructions: '',
+      settings: { ...settings, overlap: 1 },
+      source: { kind: 'file', fileName: 'steered-answers.csv', text: fs.readFileSync(CSV, 'utf8'), mapping },
+    });
+    await rateAll(project, campaignId, 'ana');
+    const results = await dispatch('results.campaign', { campaignId, bootstrapReplicates: 20 }, contextFor(project, researcher));
+    if (!results.ok) throw new Error(JSON.stringify(results));
+    const value = results.value as CampaignResults;
+    expect(value.steering).toBeNull();
+    const note = value.notes.find((line) => line.startsWith('No steering curve'));
+    expect(note).toContain('20 of 20 rated items have no numeric steering strength (hidden.k)');
+    expect(note).toContain('"steering": {"strength": "steering_score"');
   });
 
   it('a fixed value fills a field the file lacks: the coherence pairs get their criterion from {"const": ...}', () => {
