@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { campaignSettingsSchema, columnMappingSchema, type CreateCampaignInput } from '../../contract/campaign-create';
+import { parseJsonText } from '../../util/json-text';
 import { decodeUtf8Strict } from '../../util/utf8';
 import { parseTemplate } from '../../domain/templates';
 import { AppError, badFile } from '../../util/errors';
@@ -21,17 +22,11 @@ function readText(file: string, what: string): string {
 
 /** --mapping: checked here, so that a mistake in it names the mapping file rather than the API input. */
 function readMappingFile(file: string): ColumnMapping {
-  let value: unknown;
-  try {
-    value = JSON.parse(readText(file, '--mapping'));
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw badFile(file, '(file)', `JSON (${(error as Error).message})`);
-  }
+  const value = parseJsonText(readText(file, '--mapping'), file);
   const parsed = columnMappingSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw badFile(file, issue.path.join('.') || '(file)', `a column mapping {payload, hidden, gold, expected, condition, kind} naming columns (${issue.message})`);
+  throw badFile(file, issue.path.join('.') || '(file)', `a column mapping {payload, hidden, gold, expected, steering, condition, kind}: fields name a column, a list of columns or {"const": value} (${issue.message})`);
 }
 
 /**
@@ -89,7 +84,7 @@ export const campaignCreateCommand: Command = {
     template: { type: 'string', description: 'built-in or saved template id (see `sightline template list`)' },
     'template-file': { type: 'string', description: 'your own template (JSON question schema)' },
     items: { type: 'string', description: 'item file: CSV with a header row (MTurk batch input) or JSONL' },
-    mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, condition, kind}' },
+    mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, steering, condition, kind}; a field is a column, a list of columns ["a","b"] or {"const": value}; steering names the strength, source, target and layer columns' },
     from: { type: 'string', description: 'generations | features' },
     features: { type: 'string', description: 'features for --from features, comma-separated: indices of --sae, or feature row ids without it' },
     sae: { type: 'string', description: 'SAE whose feature indices --features lists (as `sightline features` prints them)' },
