@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { resultsMethods } from '../contract/results';
-import { EXPORT_EXTENSIONS } from '../export';
+import { exportPathFor } from '../export/export-path';
 import { startExportJob } from '../export/export-job';
 import { getCampaign } from '../store/campaigns';
 import { computeCampaignResults } from '../results/compute';
@@ -15,9 +14,7 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
     }),
   'campaigns.export': async (input, { project, events }) => {
     const campaign = getCampaign(project.db, input.campaignId);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    const out = path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    const out = exportPathFor(project.exportsDir, campaign.name, input.format);
     const job = await startExportJob(
       project,
       { campaignId: campaign.id, format: input.format, out, revealRaters: input.revealRaters, fullShown: input.fullShown },
