@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
 import { runCli } from '../../src-main/cli/main';
-import type { CampaignSummary, RaterNext } from '../../src-main/contract/types';
+import type { CampaignSummary, RaterItem, RaterNext } from '../../src-main/contract/types';
 import { openProject } from '../../src-main/project/project';
 import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, researcher } from '../helpers/factories';
 
@@ -32,12 +32,19 @@ const listNames = async (project: Project, archived = false) => {
 };
 
 /** One rater answers `answers` items through the rater API; returns their context for more calls. */
+/** The value of the first option of an item's (choice) question. */
+const firstOption = (item: RaterItem): string => {
+  const question = item.questions[0];
+  if (question.type !== 'choice' && question.type !== 'multi') throw new Error('expected a choice question');
+  return question.options[0].value;
+};
+
 async function rate(project: Project, campaignId: number, answers: number) {
   const context = contextFor(project, asRater(makeRater(project, campaignId, `rater-${campaignId}-${answers}`)));
   for (let index = 0; index < answers; index++) {
     const next = await dispatch('rater.next', { count: 1 }, context);
     const [item] = (next as { ok: true; value: RaterNext }).value.items;
-    const submitted = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: item.questions[0].options![0].value }, activeMs: 2000 }, context);
+    const submitted = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: firstOption(item) }, activeMs: 2000 }, context);
     expect(submitted.ok).toBe(true);
   }
   return context;
@@ -105,7 +112,7 @@ describe('campaign archive', () => {
     expect(archived.err).toBe('');
     expect(archived.out).toContain(`Archived campaign "Old" as "Old (archived #${campaignId})"`);
     expect(await listNames(project)).toEqual([]);
-    const submit = await dispatch('rater.submit', { assignmentId: held.assignmentId, answer: { concept: held.questions[0].options![0].value }, activeMs: 1 }, rater);
+    const submit = await dispatch('rater.submit', { assignmentId: held.assignmentId, answer: { concept: firstOption(held) }, activeMs: 1 }, rater);
     expect(submit.ok).toBe(false);
     const reopen = await dispatch('campaigns.setStatus', { campaignId, status: 'open' }, contextFor(project, researcher));
     expect(reopen).toMatchObject({ ok: false, error: { code: 'conflict' } });

@@ -51,7 +51,9 @@ async function rateAll(project: ReturnType<typeof makeProject>, campaignId: numb
     const [item] = (next.value as RaterNext).items;
     if (!item) return submitted;
     const answer = String(item.payload.answer).toLowerCase();
-    const options = item.questions[0].options ?? [];
+    const question = item.questions[0];
+    if (question.type !== 'choice' && question.type !== 'multi') throw new Error('expected the concept choice');
+    const options = question.options;
     const named = options.find((option) => option.value !== 'none' && answer.includes(option.label.toLowerCase()));
     const result = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: named?.value ?? 'none' }, activeMs: 3000 }, context);
     if (!result.ok) throw new Error(JSON.stringify(result));
