@@ -3,6 +3,7 @@ import type { CampaignSummary, RaterLink } from '../contract/types';
 import { createCampaign, resolveTemplate } from '../domain/campaigns/create';
 import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
 import { parseRows } from '../domain/campaigns/read-rows';
+import { archiveCampaign, deleteCampaign } from '../domain/campaigns/retire';
 import { entryPath } from '../domain/entry';
 import { campaignMonitor } from '../domain/monitor';
 import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
@@ -45,11 +46,23 @@ export function campaignSummary(db: Db, campaignId: number): CampaignSummary {
     ...counts,
     target: counts.itemCount * campaign.overlap,
     entryPath: prolificEntryKey(campaign) ? entryPath(prolificEntryKey(campaign)!) : null,
+    archivedAt: campaign.archivedAt,
   };
 }
 
 export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
-  'campaigns.list': (_input, { project }) => listCampaigns(project.db).map((campaign) => campaignSummary(project.db, campaign.id)),
+  'campaigns.list': (input, { project }) =>
+    listCampaigns(project.db, { includeArchived: input.includeArchived }).map((campaign) => campaignSummary(project.db, campaign.id)),
+  'campaigns.archive': (input, context) => {
+    const retired = archiveCampaign(context.project, input.campaignId);
+    announceProgress(context, input.campaignId);
+    return retired;
+  },
+  'campaigns.delete': async (input, context) => {
+    const retired = await deleteCampaign(context.project, input.campaignId, input.force ?? false);
+    if (retired.outcome === 'archived') announceProgress(context, input.campaignId);
+    return retired;
+  },
   'raters.add': (input, { project }) => {
     const campaign = getCampaign(project.db, input.campaignId);
     return toRaterLink(insertRater(project.db, campaign.id, input.name, campaign.seed), 0);
@@ -88,6 +101,9 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     return created;
   },
   'campaigns.setStatus': (input, context) => {
+    const campaign = getCampaign(context.project.db, input.campaignId);
+    // An archived campaign stays closed: reopening it would hand out work nobody sees in the list.
+    if (campaign.archivedAt !== null) throw new AppError('conflict', `campaign "${campaign.name}": archived; it stays closed`);
     setCampaignStatus(context.project.db, getCampaign(context.project.db, input.campaignId).id, input.status);
     announceProgress(context, input.campaignId);
     return campaignSummary(context.project.db, input.campaignId);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { resultsMethods } from '../contract/results';
-import { EXPORT_EXTENSIONS } from '../export';
+import { exportPathFor } from '../export/export-path';
 import { startExportJob } from '../export/export-job';
 import { findCampaignByName, getCampaign } from '../store/campaigns';
 import { computeCampaignResults } from '../results/compute';
@@ -16,9 +16,7 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
   'campaigns.export': async (input, { project, events }) => {
     // The schema lets exactly one of the two through.
     const campaign = input.campaignId !== undefined ? getCampaign(project.db, input.campaignId) : findCampaignByName(project.db, input.campaign!);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const safeName = campaign.name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    const out = input.out !== undefined ? path.resolve(input.out) : path.join(project.exportsDir, `${safeName}-${stamp}${EXPORT_EXTENSIONS[input.format]}`);
+    const out = input.out !== undefined ? path.resolve(input.out) : exportPathFor(project.exportsDir, campaign.name, input.format);
     const pending = { jobId: 0, format: input.format, path: out, rows: 0, provenancePath: null, files: [] };
     const job = await startExportJob(
       project,

@@ -1,6 +1,6 @@
 import { AppError, toErrorValue, type ErrorCode } from '../util/errors';
 import { helpText, parseCommandArgs, type Command, type Output } from './command';
-import { campaignCreateCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
+import { campaignArchiveCommand, campaignCreateCommand, campaignDeleteCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
 import { featuresCommand } from './commands/features';
@@ -41,6 +41,8 @@ export const COMMANDS: Command[] = [
   campaignCreateCommand,
   campaignListCommand,
   campaignStatusCommand,
+  campaignArchiveCommand,
+  campaignDeleteCommand,
   raterAddCommand,
   resultsCommand,
   exportCommand,

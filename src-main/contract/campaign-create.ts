@@ -35,12 +35,31 @@ export const campaignSettingsSchema = z
   .strict();
 export type CampaignSettings = z.infer<typeof campaignSettingsSchema>;
 
+/**
+ * What one item field is made of (issue 15: the reference study's CSVs as they are): a column; several
+ * columns made into an array (`"options": ["og_class", "target_class", "distractor1", "distractor2"]`,
+ * empty cells left out); or a fixed value for every row (`{"const": "Which answer is more coherent?"}`).
+ */
+export const mappedValueSchema = z.union([z.string(), z.array(z.string()).min(1).max(1000), z.object({ const: z.json() }).strict()]);
+export type MappedValue = z.infer<typeof mappedValueSchema>;
+
+/**
+ * Which columns carry the steering condition, by role rather than by name: they become the hidden
+ * fields the results read (strength → k, source → source_class, target → target_class, layer), so
+ * `og_class` / `target_class` / `steering_score` give the steering curve with this one mapping.
+ */
+export const steeringRolesSchema = z
+  .object({ strength: z.string().optional(), source: z.string().optional(), target: z.string().optional(), layer: z.string().optional() })
+  .strict();
+export type SteeringRoles = z.infer<typeof steeringRolesSchema>;
+
 export const columnMappingSchema = z
   .object({
-    payload: z.record(z.string(), z.string()).optional(),
-    hidden: z.record(z.string(), z.string()).optional(),
-    gold: z.record(z.string(), z.string()).optional(),
-    expected: z.record(z.string(), z.string()).optional(),
+    payload: z.record(z.string(), mappedValueSchema).optional(),
+    hidden: z.record(z.string(), mappedValueSchema).optional(),
+    gold: z.record(z.string(), mappedValueSchema).optional(),
+    expected: z.record(z.string(), mappedValueSchema).optional(),
+    steering: steeringRolesSchema.optional(),
     condition: z.string().optional(),
     kind: z.string().optional(),
   })

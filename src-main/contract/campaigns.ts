@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { method, returns } from './define';
 import { createCampaignInput, columnMappingSchema } from './campaign-create';
 import { templateSchema, type TemplateSpec } from './templates';
-import type { CampaignMonitor, CampaignSummary, RaterLink } from './types';
+import type { CampaignMonitor, CampaignRetired, CampaignSummary, RaterLink } from './types';
 
 const campaignId = z.number().int().positive();
 
 export const campaignMethods = {
   'campaigns.list': method({
     role: 'researcher',
-    summary: 'Every campaign with its progress',
-    input: z.object({}).strict(),
+    summary: 'Every live campaign with its progress (archived ones too with includeArchived)',
+    input: z.object({ includeArchived: z.boolean().optional() }).strict(),
     output: returns<CampaignSummary[]>(),
   }),
   'raters.add': method({
@@ -72,6 +72,19 @@ export const campaignMethods = {
     summary: "Revokes a rater's token and releases their open leases",
     input: z.object({ raterId: z.number().int().positive() }).strict(),
     output: returns<{ revoked: true }>(),
+  }),
+  'campaigns.archive': method({
+    role: 'researcher',
+    summary: 'Archives a campaign: closed to raters, hidden from the list, renamed "<name> (archived #<id>)" so its name is free; judgements are kept',
+    input: z.object({ campaignId }).strict(),
+    output: returns<CampaignRetired>(),
+  }),
+  'campaigns.delete': method({
+    role: 'researcher',
+    summary:
+      'Deletes a campaign no rater has submitted to. With judgements it refuses (conflict) unless force, which writes a JSONL export to exports/ and archives it: judgements are append-only and never deleted',
+    input: z.object({ campaignId, force: z.boolean().optional() }).strict(),
+    output: returns<CampaignRetired>(),
   }),
   // campaigns.export lives with the results and jobs methods (results.ts): it runs as a job.
 };

@@ -168,6 +168,18 @@ export interface CampaignSummary {
   target: number;
   /** Prolific-style study link (path; the participant ids are filled in by Prolific), or null. */
   entryPath: string | null;
+  /** When the campaign was archived (ms since the epoch); null while live. */
+  archivedAt: number | null;
+}
+
+/** What campaigns.archive and campaigns.delete did. */
+export interface CampaignRetired {
+  /** 'deleted': gone with its items and raters; 'archived': kept (judgements and all), closed, hidden and renamed. */
+  outcome: 'deleted' | 'archived';
+  /** The archived campaign's new name (its old one is free again); null when deleted. */
+  archivedName: string | null;
+  /** The JSONL export written before a forced delete archived a campaign with judgements; else null. */
+  exportPath: string | null;
 }
 
 export interface RaterLink {

@@ -23,6 +23,7 @@ import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
 import { featureResults } from './feature-results';
 import { meanInterval } from './mean-interval';
+import { steeringMissingNote } from './steering-missing';
 import { wilsonInterval } from './wilson';
 
 export interface ResultsOptions {
@@ -178,7 +179,7 @@ function numericAnswer(raw: unknown): number | null {
 /** Graded relatedness counts as success from this value up: the answer is at least half about the target. */
 const RELATED_THRESHOLD = 0.5;
 
-function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[]): SteeringResults | null {
+function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[], notes: string[]): SteeringResults | null {
   // Concept choice: success means "chose the target class", which needs a question whose options are
   // the item's classes (optionsFromPayload). Concept relatedness: the item's concept is the target
   // class, so success means a relatedness of at least 0.5 (the paper's scale 0 / .25 / .5 / .75 / 1).
@@ -232,7 +233,11 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
     if (!byPair.has(pairKey)) byPair.set(pairKey, { layer, source, target: String(target), cells: new Map() });
     add(byPair.get(pairKey)!.cells, k, success, judgement.answer);
   }
-  if (used === 0) return null;
+  if (used === 0) {
+    const why = steeringMissingNote(judgements);
+    if (why) notes.push(why);
+    return null;
+  }
   const points = (cells: Map<number, Cell>) =>
     [...cells]
       .sort(([a], [b]) => a - b)
@@ -374,7 +379,7 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     labels,
     dawidSkene: dawidSkeneSummaries,
     raters: { list: raterList, overallMedianActiveMs, fastThresholdMs },
-    steering: steeringResults(judgements, questions),
+    steering: steeringResults(judgements, questions, notes),
     features: featureResults(db, campaignId, questions, judgements),
     notes,
   };

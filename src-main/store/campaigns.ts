@@ -18,6 +18,8 @@ export interface CampaignRecord {
   seed: number;
   status: 'open' | 'paused' | 'closed';
   settings: Record<string, unknown>;
+  /** When the campaign was archived (ms since the epoch), or null while it is live. */
+  archivedAt: number | null;
 }
 
 export interface NewCampaign {
@@ -53,6 +55,7 @@ interface CampaignRow {
   seed: number;
   status: 'open' | 'paused' | 'closed';
   settings_json: string;
+  archived_at: number | null;
 }
 
 const toRecord = (row: CampaignRow): CampaignRecord => ({
@@ -69,6 +72,7 @@ const toRecord = (row: CampaignRow): CampaignRecord => ({
   seed: row.seed,
   status: row.status,
   settings: parseJson<Record<string, unknown>>(row.settings_json, 'campaigns.settings_json'),
+  archivedAt: row.archived_at ?? null,
 });
 
 /** Creates a campaign with its items in one transaction: all of it or nothing. */
@@ -130,8 +134,43 @@ export function findCampaignByEntryKey(db: Db, entryKey: string): CampaignRecord
   return row && toRecord(row);
 }
 
-export function listCampaigns(db: Db): CampaignRecord[] {
-  return (db.prepare('SELECT * FROM campaigns ORDER BY id').all() as CampaignRow[]).map(toRecord);
+/** Live campaigns, and archived ones too when asked. */
+export function listCampaigns(db: Db, options: { includeArchived?: boolean } = {}): CampaignRecord[] {
+  const sql = options.includeArchived ? 'SELECT * FROM campaigns ORDER BY id' : 'SELECT * FROM campaigns WHERE archived_at IS NULL ORDER BY id';
+  return (db.prepare(sql).all() as CampaignRow[]).map(toRecord);
+}
+
+/** What raters have submitted in a campaign (judgements, undos included, and flags): rows that are never deleted. */
+export function campaignRaterRecords(db: Db, campaignId: number): { judgements: number; flags: number } {
+  return db
+    .prepare(
+      `SELECT
+         (SELECT COUNT(*) FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN items i ON i.id = a.item_id WHERE i.campaign_id = @id) AS judgements,
+         (SELECT COUNT(*) FROM flags f JOIN assignments a ON a.id = f.assignment_id JOIN items i ON i.id = a.item_id WHERE i.campaign_id = @id) AS flags`,
+    )
+    .get({ id: campaignId }) as { judgements: number; flags: number };
+}
+
+/**
+ * Archives a campaign: closed to raters, out of the lists, and renamed so that its name is free
+ * again. A campaign already holding the new name is a conflict, not a silent overwrite.
+ */
+export function archiveCampaignRow(db: Db, campaignId: number, archivedName: string, now: number): void {
+  db.transaction(() => {
+    if (db.prepare('SELECT 1 FROM campaigns WHERE name = ? AND id <> ?').get(archivedName, campaignId)) {
+      throw new AppError('conflict', `campaign ${archivedName}: a campaign with this name already exists; rename it before archiving`);
+    }
+    db.prepare("UPDATE campaigns SET name = ?, status = 'closed', archived_at = ? WHERE id = ? AND archived_at IS NULL").run(archivedName, now, campaignId);
+  })();
+}
+
+/**
+ * Deletes a campaign with its items, raters and assignments (ON DELETE CASCADE). Only for a campaign
+ * no rater has submitted anything to: judgements and flags reference assignments without a cascade,
+ * so SQLite refuses the delete (and the append-only triggers would too) rather than lose them.
+ */
+export function deleteCampaignRow(db: Db, campaignId: number): void {
+  db.prepare('DELETE FROM campaigns WHERE id = ?').run(campaignId);
 }
 
 export interface CampaignCounts {

@@ -5,7 +5,9 @@ import {
   defaultSettingsForm,
   fieldErrors,
   fieldOf,
+  mappingFixedValues,
   mappingRows,
+  mappingSteering,
   mappingWarnings,
   rowsToMapping,
   settingsInput,
@@ -63,6 +65,28 @@ describe('campaign builder: column mapping', () => {
       { column: 'd', role: 'ignore', name: '' },
     ]);
     expect(warnings).toEqual(['columns a and b both map to condition; only b is used', 'column c: give the payload field a name']);
+  });
+
+  it('makes a list from payload columns sharing a name, adds fixed values and steering columns, and reads them back (issue 15)', () => {
+    const columns = ['question', 'answer', 'og_class', 'target_class', 'distractor1', 'distractor2', 'steering_score', 'layer'];
+    const rows = mappingRows(columns, { payload: { question: 'question', answer: 'answer' } }).map((row) =>
+      ['og_class', 'target_class', 'distractor1', 'distractor2'].includes(row.column) ? { ...row, role: 'payload' as const, name: 'options' } : row,
+    );
+    const fixed = [{ field: 'criterion', value: 'Which answer is more coherent?' }];
+    const steering = { strength: 'steering_score', source: 'og_class', target: 'target_class', layer: '' };
+    const mapping = rowsToMapping(rows, fixed, steering);
+    expect(mapping.payload).toEqual({
+      question: 'question',
+      answer: 'answer',
+      options: ['og_class', 'target_class', 'distractor1', 'distractor2'],
+      criterion: { const: 'Which answer is more coherent?' },
+    });
+    expect(mapping.steering).toEqual({ strength: 'steering_score', source: 'og_class', target: 'target_class' });
+    expect(mappingWarnings(rows, fixed)).toEqual([]);
+    expect(mappingRows(columns, mapping).filter((row) => row.name === 'options').map((row) => row.column)).toEqual(['og_class', 'target_class', 'distractor1', 'distractor2']);
+    expect(mappingFixedValues(mapping)).toEqual(fixed);
+    expect(mappingSteering(mapping)).toEqual(steering);
+    expect(mappingWarnings(rows, [{ field: 'answer', value: 'x' }, { field: ' ', value: 'y' }])).toEqual(['fixed value answer replaces the column mapped to payload.answer', 'fixed value: give the field a name']);
   });
 
   it('shows sample cells as short text', () => {

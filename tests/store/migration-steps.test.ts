@@ -5,6 +5,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { archiveCampaignRow, getCampaign, listCampaigns } from '../../src-main/store/campaigns';
 import { getCorpus, insertShard } from '../../src-main/store/corpora';
 import { loadMigrations, migrate, schemaVersion, type Db } from '../../src-main/store/db';
 import { findResumableJob, getJob } from '../../src-main/store/jobs';
@@ -128,6 +129,22 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     insertVector(db, { name: 'layer20/7', dModel: 3, sha256: 'f'.repeat(64), source, values, createdAt: 2000 });
     expect(findVectorByName(db, 'layer20/7')).toMatchObject({ dModel: 3, source, values, createdAt: 2000 });
     expect(() => db.prepare("INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES ('x', 4, '', '{}', zeroblob(12), 0)").run()).toThrow(/CHECK constraint/);
+    db.close();
+  });
+
+  it('campaign_archive: campaigns from before it are live and listed; archiving one hides it, frees its name and closes it', () => {
+    // Found by name: the lead may renumber this migration when branches merge.
+    const version = loadMigrations().findIndex((migration) => migration.name === 'campaign_archive') + 1;
+    const { db } = databaseAt(version - 1);
+    const { campaignId } = insertCampaignWithRater(db);
+
+    migrateTo(db, version);
+
+    expect(getCampaign(db, campaignId).archivedAt).toBeNull();
+    expect(listCampaigns(db).map((campaign) => campaign.name)).toEqual(['old']);
+    archiveCampaignRow(db, campaignId, 'old (archived #1)', 9000);
+    expect(listCampaigns(db)).toEqual([]);
+    expect(listCampaigns(db, { includeArchived: true }).map((campaign) => [campaign.name, campaign.status, campaign.archivedAt])).toEqual([['old (archived #1)', 'closed', 9000]]);
     db.close();
   });
 });

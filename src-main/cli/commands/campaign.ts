@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { campaignSettingsSchema, columnMappingSchema, type CreateCampaignInput } from '../../contract/campaign-create';
+import { parseJsonText } from '../../util/json-text';
 import { decodeUtf8Strict } from '../../util/utf8';
 import { parseTemplate } from '../../domain/templates';
 import { AppError, badFile } from '../../util/errors';
@@ -21,17 +22,11 @@ function readText(file: string, what: string): string {
 
 /** --mapping: checked here, so that a mistake in it names the mapping file rather than the API input. */
 function readMappingFile(file: string): ColumnMapping {
-  let value: unknown;
-  try {
-    value = JSON.parse(readText(file, '--mapping'));
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw badFile(file, '(file)', `JSON (${(error as Error).message})`);
-  }
+  const value = parseJsonText(readText(file, '--mapping'), file);
   const parsed = columnMappingSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw badFile(file, issue.path.join('.') || '(file)', `a column mapping {payload, hidden, gold, expected, condition, kind} naming columns (${issue.message})`);
+  throw badFile(file, issue.path.join('.') || '(file)', `a column mapping {payload, hidden, gold, expected, steering, condition, kind}: fields name a column, a list of columns or {"const": value} (${issue.message})`);
 }
 
 /**
@@ -106,7 +101,7 @@ export const campaignCreateCommand: Command = {
     template: { type: 'string', description: 'built-in or saved template id (see `sightline template list`)' },
     'template-file': { type: 'string', description: 'your own template (JSON question schema)' },
     items: { type: 'string', description: 'item file: CSV with a header row (MTurk batch input) or JSONL' },
-    mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, condition, kind}' },
+    mapping: { type: 'string', description: 'column mapping JSON {payload, hidden, gold, expected, steering, condition, kind}; a field is a column, a list of columns ["a","b"] or {"const": value}; steering names the strength, source, target and layer columns' },
     from: { type: 'string', description: 'generations | features' },
     features: { type: 'string', description: 'features for --from features, comma-separated: indices of --sae, or feature row ids without it' },
     sae: { type: 'string', description: 'SAE whose feature indices --features lists (as `sightline features` prints them)' },
@@ -167,15 +162,16 @@ function studyUrlLines(entryUrl: string, assumed: boolean): string[] {
 export const campaignListCommand: Command = {
   name: 'campaign list',
   summary: 'list campaigns with their progress (and the Prolific study URL of those with a completion code)',
-  usage: 'sightline campaign list --project DIR [--base-url URL] [--json]',
+  usage: 'sightline campaign list --project DIR [--archived] [--base-url URL] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
+    archived: { type: 'boolean', description: 'also list archived campaigns' },
     'base-url': { type: 'string', description: 'origin participants reach the server at, for study URLs (default: the running `sightline serve`)' },
   },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
       const { origin, assumed } = linkOrigin(project.dir, options['base-url'] as string | undefined);
-      const campaigns = (await callAsResearcher(project, 'campaigns.list', {})).map((c): CampaignSummary & { entryUrl: string | null } => ({
+      const campaigns = (await callAsResearcher(project, 'campaigns.list', { includeArchived: options.archived === true })).map((c): CampaignSummary & { entryUrl: string | null } => ({
         ...c,
         entryUrl: entryUrlOf(c, origin),
       }));
@@ -183,7 +179,7 @@ export const campaignListCommand: Command = {
         campaigns
           .map((c) =>
             [
-              `${c.name}  [${c.status}]  template ${c.templateId}  items ${c.itemCount}  overlap ${c.overlap}  raters ${c.raterCount}  judgements ${c.submitted}/${c.target}`,
+              `${c.name}  [${c.archivedAt === null ? c.status : 'archived'}]  template ${c.templateId}  items ${c.itemCount}  overlap ${c.overlap}  raters ${c.raterCount}  judgements ${c.submitted}/${c.target}`,
               ...(c.entryUrl ? studyUrlLines(c.entryUrl, assumed) : []),
             ].join('\n'),
           )
@@ -208,5 +204,53 @@ export const campaignStatusCommand: Command = {
       if (!campaign) throw new AppError('not_found', `campaign "${options.name}": no such campaign`);
       const summary = await callAsResearcher(project, 'campaigns.setStatus', { campaignId: campaign.id, status: stringOption(options, 'set') as 'open' });
       output.result(summary, () => `Campaign "${summary.name}" is now ${summary.status}`);
+    }),
+};
+
+/** A live campaign by name (archived ones have been renamed and are out of the list). */
+async function campaignNamed(project: Project, name: unknown): Promise<CampaignSummary> {
+  const campaigns = await callAsResearcher(project, 'campaigns.list', {});
+  const campaign = campaigns.find((c) => c.name === name);
+  if (!campaign) throw new AppError('not_found', `campaign "${String(name)}": no such campaign; this project has ${campaigns.map((c) => `"${c.name}"`).join(', ') || 'none'}`);
+  return campaign;
+}
+
+export const campaignArchiveCommand: Command = {
+  name: 'campaign archive',
+  summary: 'archive a campaign: closed to raters, hidden from lists, its name free again; judgements are kept',
+  usage: 'sightline campaign archive --project DIR --name NAME [--json]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'campaign name' },
+  },
+  run: (options, output) =>
+    withProject(stringOption(options, 'project'), async (project) => {
+      const campaign = await campaignNamed(project, options.name);
+      const retired = await callAsResearcher(project, 'campaigns.archive', { campaignId: campaign.id });
+      output.result(retired, () => `Archived campaign "${campaign.name}" as "${retired.archivedName}" (see \`sightline campaign list --archived\`); the name "${campaign.name}" is free`);
+    }),
+};
+
+export const campaignDeleteCommand: Command = {
+  name: 'campaign delete',
+  summary: 'delete a campaign no rater has submitted to; --force exports one with judgements to exports/ and archives it',
+  usage: 'sightline campaign delete --project DIR --name NAME [--force] [--json]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'campaign name' },
+    force: { type: 'boolean', description: 'with judgements: write a JSONL export to exports/, then archive (judgements are append-only, never deleted)' },
+  },
+  run: (options, output) =>
+    withProject(stringOption(options, 'project'), async (project) => {
+      const campaign = await campaignNamed(project, options.name);
+      const retired = await callAsResearcher(project, 'campaigns.delete', { campaignId: campaign.id, force: options.force === true });
+      output.result(retired, () =>
+        retired.outcome === 'deleted'
+          ? `Deleted campaign "${campaign.name}" (no judgements)`
+          : [
+              `Campaign "${campaign.name}" has judgements, which are never deleted: exported them to ${retired.exportPath}`,
+              `and archived the campaign as "${retired.archivedName}"; the name "${campaign.name}" is free`,
+            ].join('\n'),
+      );
     }),
 };

@@ -16,12 +16,33 @@ export interface ColumnRow {
   name: string;
 }
 
-const entries = (record: Record<string, string> | undefined) => Object.entries(record ?? {});
+/** A field with the same value on every item (`{"const": value}` in a mapping file), e.g. a pairwise criterion. */
+export interface FixedValue {
+  field: string;
+  value: string;
+}
+
+/** Which column holds each part of the steering condition ('' for none): the mapping's `steering` roles. */
+export interface SteeringColumns {
+  strength: string;
+  source: string;
+  target: string;
+  layer: string;
+}
+
+export const STEERING_ROLES = ['strength', 'source', 'target', 'layer'] as const;
+export const noSteering = (): SteeringColumns => ({ strength: '', source: '', target: '', layer: '' });
+
+type MappedValue = NonNullable<ColumnMapping['payload']>[string];
+
+const entries = (record: Record<string, MappedValue> | undefined) => Object.entries(record ?? {});
+/** The columns a mapped value reads: one, several (a list), or none (a fixed value). */
+const columnsOf = (value: MappedValue): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value : []);
 
 /** One row per column, prefilled from a proposed mapping; columns it does not use are ignored. */
 export function mappingRows(columns: readonly string[], mapping: ColumnMapping): ColumnRow[] {
   return columns.map((column): ColumnRow => {
-    const find = (record: Record<string, string> | undefined) => entries(record).find(([, mapped]) => mapped === column)?.[0];
+    const find = (record: Record<string, MappedValue> | undefined) => entries(record).find(([, mapped]) => columnsOf(mapped).includes(column))?.[0];
     const payload = find(mapping.payload);
     if (payload !== undefined) return { column, role: 'payload', name: payload };
     const hidden = find(mapping.hidden);
@@ -34,6 +55,18 @@ export function mappingRows(columns: readonly string[], mapping: ColumnMapping):
     if (mapping.kind === column) return { column, role: 'kind', name: '' };
     return { column, role: 'ignore', name: '' };
   });
+}
+
+/** The fixed payload values of a mapping, as the form edits them. */
+export function mappingFixedValues(mapping: ColumnMapping): FixedValue[] {
+  return entries(mapping.payload).flatMap(([field, mapped]) =>
+    typeof mapped === 'object' && !Array.isArray(mapped) ? [{ field, value: typeof mapped.const === 'string' ? mapped.const : JSON.stringify(mapped.const) }] : [],
+  );
+}
+
+/** The steering roles of a mapping, as the form edits them. */
+export function mappingSteering(mapping: ColumnMapping): SteeringColumns {
+  return { ...noSteering(), ...Object.fromEntries(Object.entries(mapping.steering ?? {}).filter(([, column]) => column)) };
 }
 
 /** The name a column gets when the researcher switches it to `role` (the conventions of domain/campaigns/mapping.ts). */
@@ -49,21 +82,35 @@ export function defaultName(column: string, role: ColumnRole, questionIds: reado
   return '';
 }
 
-/** Rows back into a mapping; a later row with the same target wins, as in an object literal. */
-export function rowsToMapping(rows: readonly ColumnRow[]): ColumnMapping {
+/**
+ * Rows back into a mapping. Payload or hidden columns given the same field name make a list, in
+ * row order (the reference study's options: og_class, target_class, distractor1, distractor2); for
+ * gold, expected, condition and kind a later row wins, as in an object literal. Fixed values and the
+ * steering columns come from their own parts of the form.
+ */
+export function rowsToMapping(rows: readonly ColumnRow[], fixed: readonly FixedValue[] = [], steering: SteeringColumns = noSteering()): ColumnMapping {
+  const lists: Record<'payload' | 'hidden', Map<string, string[]>> = { payload: new Map(), hidden: new Map() };
   const mapping: Required<Pick<ColumnMapping, 'payload' | 'hidden' | 'gold' | 'expected'>> & ColumnMapping = { payload: {}, hidden: {}, gold: {}, expected: {} };
   for (const row of rows) {
     const name = row.name.trim();
-    if (row.role === 'payload' || row.role === 'hidden' || row.role === 'gold' || row.role === 'expected') {
+    if (row.role === 'payload' || row.role === 'hidden') {
+      if (name) lists[row.role].set(name, [...(lists[row.role].get(name) ?? []), row.column]);
+    } else if (row.role === 'gold' || row.role === 'expected') {
       if (name) mapping[row.role][name] = row.column;
     } else if (row.role === 'condition') mapping.condition = row.column;
     else if (row.role === 'kind') mapping.kind = row.column;
   }
+  for (const role of ['payload', 'hidden'] as const) {
+    for (const [field, columns] of lists[role]) mapping[role][field] = columns.length === 1 ? columns[0] : columns;
+  }
+  for (const { field, value } of fixed) if (field.trim()) mapping.payload[field.trim()] = { const: value };
+  const roles = Object.fromEntries(STEERING_ROLES.filter((role) => steering[role]).map((role) => [role, steering[role]]));
+  if (Object.keys(roles).length) mapping.steering = roles;
   return mapping;
 }
 
 /** Problems the mapping screen can see before asking the server: duplicate targets, empty names. */
-export function mappingWarnings(rows: readonly ColumnRow[]): string[] {
+export function mappingWarnings(rows: readonly ColumnRow[], fixed: readonly FixedValue[] = []): string[] {
   const warnings: string[] = [];
   const seen = new Map<string, string>();
   for (const row of rows) {
@@ -72,10 +119,17 @@ export function mappingWarnings(rows: readonly ColumnRow[]): string[] {
       warnings.push(`column ${row.column}: give the ${row.role} field a name`);
       continue;
     }
+    // Several payload/hidden columns under one name are a list, not a clash.
+    if (row.role === 'payload' || row.role === 'hidden') continue;
     const target = row.role === 'condition' || row.role === 'kind' ? row.role : `${row.role}.${row.name.trim()}`;
     const earlier = seen.get(target);
     if (earlier) warnings.push(`columns ${earlier} and ${row.column} both map to ${target}; only ${row.column} is used`);
     seen.set(target, row.column);
+  }
+  for (const { field } of fixed) {
+    const name = field.trim();
+    if (!name) warnings.push('fixed value: give the field a name');
+    else if (rows.some((row) => row.role === 'payload' && row.name.trim() === name)) warnings.push(`fixed value ${name} replaces the column mapped to payload.${name}`);
   }
   return warnings;
 }

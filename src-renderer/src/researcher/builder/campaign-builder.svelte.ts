@@ -10,13 +10,18 @@ import {
   defaultSettingsForm,
   type FieldErrors,
   fieldErrors,
+  type FixedValue,
+  mappingFixedValues,
   mappingRows,
+  mappingSteering,
   mappingWarnings,
+  noSteering,
   questionIds,
   rowsToMapping,
   settingsInput,
   type SourceKind,
   sourcesFor,
+  type SteeringColumns,
 } from './builder-logic';
 
 export interface TemplateChoice {
@@ -48,6 +53,10 @@ export class CampaignBuilder {
 
   preview = $state<ImportPreview | null>(null);
   mapping = $state<ColumnRow[]>([]);
+  /** Fields with one value for every item ({"const": …}), e.g. a pairwise criterion the file lacks. */
+  fixedValues = $state<FixedValue[]>([]);
+  /** The columns holding the steering strength, source, target and layer (for the steering curve). */
+  steering = $state<SteeringColumns>(noSteering());
   previewing = $state(false);
   readingFile = $state(false);
 
@@ -70,7 +79,7 @@ export class CampaignBuilder {
   });
   allowedSources = $derived<SourceKind[]>(this.templateId === 'custom' ? ['file'] : sourcesFor(this.templateId));
   questionIds = $derived(questionIds(this.template));
-  mappingWarnings = $derived(mappingWarnings(this.mapping));
+  mappingWarnings = $derived(mappingWarnings(this.mapping, this.fixedValues));
 
   private previewGeneration = 0;
   private previewTimer: ReturnType<typeof setTimeout> | null = null;
@@ -142,7 +151,11 @@ export class CampaignBuilder {
       const result = await call('campaigns.previewImport', { fileName, text, mapping, templateId: builtin ? this.templateId : undefined });
       if (generation !== this.previewGeneration) return;
       this.preview = { fileName, text, columns: result.columns, rowCount: result.rowCount, sample: result.sample, problem: result.problem };
-      if (!mapping) this.mapping = mappingRows(result.columns, result.mapping);
+      if (!mapping) {
+        this.mapping = mappingRows(result.columns, result.mapping);
+        this.fixedValues = mappingFixedValues(result.mapping);
+        this.steering = mappingSteering(result.mapping);
+      }
       this.delete('source');
     } catch (error) {
       if (generation !== this.previewGeneration) return;
@@ -158,7 +171,7 @@ export class CampaignBuilder {
     if (this.previewTimer) clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => {
       const preview = this.preview;
-      if (preview) void this.runPreview(preview.fileName, preview.text, rowsToMapping(this.mapping));
+      if (preview) void this.runPreview(preview.fileName, preview.text, this.columnMapping());
     }, 300);
   }
 
@@ -176,10 +189,35 @@ export class CampaignBuilder {
     this.schedulePreview();
   }
 
+  addFixedValue(): void {
+    this.fixedValues = [...this.fixedValues, { field: '', value: '' }];
+  }
+
+  setFixedValue(index: number, change: Partial<FixedValue>): void {
+    this.fixedValues = this.fixedValues.map((fixed, at) => (at === index ? { ...fixed, ...change } : fixed));
+    this.schedulePreview();
+  }
+
+  removeFixedValue(index: number): void {
+    this.fixedValues = this.fixedValues.filter((_, at) => at !== index);
+    this.schedulePreview();
+  }
+
+  setSteering(role: keyof SteeringColumns, column: string): void {
+    this.steering = { ...this.steering, [role]: column };
+    this.schedulePreview();
+  }
+
+  private columnMapping(): ColumnMapping {
+    return rowsToMapping(this.mapping, this.fixedValues, this.steering);
+  }
+
   clearFile(): void {
     this.previewGeneration++;
     this.preview = null;
     this.mapping = [];
+    this.fixedValues = [];
+    this.steering = noSteering();
   }
 
   // ---- Create -------------------------------------------------------------------------------------
@@ -200,7 +238,7 @@ export class CampaignBuilder {
       else source = { kind: 'features', featureIds: [...this.featureIds] };
     } else if (this.sourceKind === 'generations') source = { kind: 'generations' };
     else if (!this.preview) local.byField.source = 'items: choose a CSV or JSONL file';
-    else source = { kind: 'file', fileName: this.preview.fileName, text: this.preview.text, mapping: rowsToMapping(this.mapping) };
+    else source = { kind: 'file', fileName: this.preview.fileName, text: this.preview.text, mapping: this.columnMapping() };
     if (!this.name.trim()) local.byField.name = 'name: give the campaign a name';
     if (Object.keys(local.byField).length > 0 || !source) {
       this.errors = local;
