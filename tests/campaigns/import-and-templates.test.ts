@@ -132,7 +132,7 @@ describe('item files that once crashed or were refused without naming the file',
     fs.rmSync(items);
     await expect(create('{}')).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/items\.csv: no such file/) });
     fs.writeFileSync(items, 'question,answer,options\nq,a,"[""x""]"\n');
-    await expect(create('{"payload": {')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: \(file\): expected JSON/) });
+    await expect(create('{"payload": {')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: line 1, column \d+: expected valid JSON/) });
     await expect(create('{"payload": {"question": 1}}')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: payload\.question: expected a column mapping/) });
     await expect(create('["question"]')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/map\.json: \(file\): expected a column mapping/) });
     expect(countRows(project)).toBe(0);
