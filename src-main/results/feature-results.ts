@@ -22,7 +22,7 @@ export interface FeatureJudgement {
 export const RATER_TO_MINED_MODALITY: Record<string, string> = { image: 'image', text: 'text', both: 'shared', neither: 'dead' };
 const MINED_MODALITIES = ['image', 'text', 'shared', 'dead'];
 
-const featureIdOf = (hidden: Record<string, unknown>): number | null => {
+export const featureIdOf = (hidden: Record<string, unknown>): number | null => {
   const value = hidden.feature_id ?? hidden.featureId;
   return typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
 };

@@ -21,7 +21,10 @@ import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
+import { detectionResults } from './detection-score';
 import { featureResults } from './feature-results';
+import { intruderResults } from './intruder-score';
+import { pairwiseResults } from './pairwise-score';
 import { meanInterval } from './mean-interval';
 import { wilsonInterval } from './wilson';
 
@@ -376,6 +379,9 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     raters: { list: raterList, overallMedianActiveMs, fastThresholdMs },
     steering: steeringResults(judgements, questions),
     features: featureResults(db, campaignId, questions, judgements),
+    intruder: intruderResults(db, questions, judgements),
+    detection: detectionResults(db, questions, judgements),
+    pairwise: pairwiseResults(campaign.template.display, questions, judgements),
     notes,
   };
 }
