@@ -78,7 +78,7 @@ export interface RaterReliabilityRow {
   goldRatings: number;
   goldAccuracy: number | null;
   consensusRatings: number;
-  /** Agreement with the majority label on choice questions (includes the rater's own vote). */
+  /** Agreement with the majority label of the other raters on choice questions (the rater's own vote left out; ties among the others not compared). */
   consensusAgreement: number | null;
   medianActiveMs: number | null;
   tooFast: boolean;

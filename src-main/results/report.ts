@@ -19,7 +19,7 @@ import { iterateExportRows, type ShownJson } from '../export/source';
 import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
-import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
+import { dawidSkene, majorityOfOthers, majorityVote, raterReliability, type TimedRating } from './aggregate';
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
 import { detectionResults } from './detection-score';
 import { featureResults } from './feature-results';
@@ -290,7 +290,6 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   const labels: AggregatedLabel[] = [];
   const dawidSkeneSummaries: DawidSkeneSummary[] = [];
   const consensusRatings: TimedRating[] = [];
-  const consensus = new Map<string, ResultValue>();
   for (const question of questions.filter((q) => q.type === 'choice')) {
     const ratings = ratingsByQuestion.get(question.id)!;
     if (ratings.length === 0) continue;
@@ -323,7 +322,6 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
         raters: ds.value.raters.map((rater) => ({ rater: String(rater.rater), confusion: rater.confusion, ratings: rater.ratings })),
       });
     }
-    for (const [unit, label] of consensusFromMajority(majority)) consensus.set(`${unit}:${question.id}`, label);
     for (const rating of ratings) consensusRatings.push({ ...rating, unit: `${rating.unit}:${question.id}` });
   }
   labels.sort((a, b) => a.itemPosition - b.itemPosition || a.questionId.localeCompare(b.questionId));
@@ -351,7 +349,9 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     overallMedianActiveMs = timing.overallMedianActiveMs;
     fastThresholdMs = timing.fastThresholdMs;
     const pooled = [...consensusRatings, ...goldRatings];
-    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensus }) : null;
+    // Agreement with the majority of the *other* raters (issue 15): with three raters per item a
+    // majority that counts the rater's own vote agrees with them half the time by construction.
+    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensusFor: majorityOfOthers(consensusRatings) }) : null;
     const qualityByRater = new Map(quality?.raters.map((row) => [String(row.rater), row]) ?? []);
     for (const row of timing.raters) {
       const q = qualityByRater.get(String(row.rater));
