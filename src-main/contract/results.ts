@@ -2,6 +2,7 @@
 // dose-response. Plain data types (the renderer imports them type-only) and the one method.
 import { z } from 'zod';
 import { method, returns } from './define';
+import type { AcceptedFeatureLabel } from './types';
 
 export type ResultValue = string | number;
 
@@ -129,8 +130,15 @@ export interface FeatureResultRow {
   itemId: number;
   featureId: number;
   featureIndex: number | null;
+  saeId: number | null;
   /** Non-empty labels given. */
   labels: number;
+  /** Each rater's label as written (trimmed), in judgement order. */
+  givenLabels: { rater: string; label: string }[];
+  /** Share of the labels that are the most common one (trimmed, lower-cased); null without labels. */
+  labelAgreement: number | null;
+  /** The label accepted as the feature's, with who and when; null when none is. */
+  acceptedLabel: AcceptedFeatureLabel | null;
   /** The (trimmed, lower-cased) label more than half of the feature's raters gave, else null. */
   majorityLabel: string | null;
   meanScore: number | null;
