@@ -5,6 +5,7 @@ import type { Answer, RaterItem } from '../../src-main/contract/types';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import type { Project } from '../../src-main/project/project';
+import { formatResults } from '../../src-main/results/format-table';
 import { campaignResults } from '../../src-main/results/report';
 import { wilsonInterval } from '../../src-main/results/wilson';
 import { insertCampaign, type NewItem } from '../../src-main/store/campaigns';
@@ -69,6 +70,7 @@ describe('intruder score', () => {
     // Wilson 95% for 2 of 3, by hand: centre (2/3 + 1.9208/3) / (1 + 3.8415/3) = 0.5730, half-width 0.3652.
     expect(intruder.byFeature[1].lower).toBeCloseTo(0.2077, 3);
     expect(intruder.byFeature[1].upper).toBeCloseTo(0.9385, 3);
+    expect(formatResults(campaignResults(project.db, campaignId, { bootstrap: { replicates: 20 } }))).toContain('Intruder accuracy: 5/6 = 83.3%');
   });
 });
 
