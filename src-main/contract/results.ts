@@ -124,6 +124,8 @@ export interface SteeringResults {
   success: string;
   byLayer: SteeringCurve[];
   byClassPair: SteeringCurve[];
+  /** The full range of each numeric question in `scales` ([1, 5] for a 1–5 scale, [0, 1] for relatedness): plots use it as a fixed axis. */
+  scaleRanges: Record<string, [number, number]>;
 }
 
 export interface FeatureResultRow {

@@ -253,6 +253,12 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
     success: choice
       ? `answer.${choice.id} == hidden.target_class (or hidden.correct)`
       : `answer.${successQuestion.id} >= ${RELATED_THRESHOLD} (relatedness to the target concept; non-numeric answers such as "incoherent" count as failures)`,
+    scaleRanges: Object.fromEntries(
+      numeric.map((question) => {
+        const values = question.type === 'scale' ? [question.min, question.max] : numericOptionValues(question);
+        return [question.id, [Math.min(...values), Math.max(...values)]];
+      }),
+    ),
     byLayer: [...byLayer.values()].sort(byLayerOrder).map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
     byClassPair: [...byPair.values()]
       .sort((a, b) => byLayerOrder(a, b) || a.source.localeCompare(b.source) || a.target.localeCompare(b.target))
