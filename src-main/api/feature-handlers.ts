@@ -1,9 +1,21 @@
 import type { featureMethods } from '../contract/features';
+import { acceptedFeatureLabels, acceptFeatureLabel } from '../store/feature-labels';
 import { getFeature, listFeatures, modalityByLayer } from '../store/features';
 import type { HandlersFor } from './handlers';
 
 export const featureHandlers: HandlersFor<typeof featureMethods> = {
   'features.list': (input, { project }) => listFeatures(project.db, input),
-  'features.get': (input, { project }) => getFeature(project.db, input.featureId),
+  'features.get': (input, { project }) => ({
+    ...getFeature(project.db, input.featureId),
+    acceptedLabel: acceptedFeatureLabels(project.db, [input.featureId]).get(input.featureId) ?? null,
+  }),
+  'features.acceptLabel': (input, { project }) =>
+    acceptFeatureLabel(project.db, {
+      featureId: input.featureId,
+      label: input.label,
+      acceptedBy: input.acceptedBy,
+      acceptedAt: project.clock.now(),
+      campaignId: input.campaignId ?? null,
+    }),
   'features.modalityByLayer': (_input, { project }) => modalityByLayer(project.db),
 };

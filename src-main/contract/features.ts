@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { FeatureDetail, FeatureRow, ModalityLayerRow } from './types';
+import type { AcceptedFeatureLabel, FeatureDetail, FeatureRow, ModalityLayerRow } from './types';
 
 export const featureSort = z.enum(['index', 'density', 'max', 'image_share']);
 
@@ -29,6 +29,19 @@ export const featureMethods = {
     summary: 'One feature with its histogram and examples',
     input: z.object({ featureId: z.number().int().positive() }).strict(),
     output: returns<FeatureDetail>(),
+  }),
+  'features.acceptLabel': method({
+    role: 'researcher',
+    summary: "Stores a label (typically a rater's, from a labelling campaign's results) as the feature's label, with who accepted it and when",
+    input: z
+      .object({
+        featureId: z.number().int().positive(),
+        label: z.string().trim().min(1).max(500),
+        acceptedBy: z.string().trim().min(1).max(100),
+        campaignId: z.number().int().positive().optional(),
+      })
+      .strict(),
+    output: returns<AcceptedFeatureLabel>(),
   }),
   'features.modalityByLayer': method({
     role: 'researcher',

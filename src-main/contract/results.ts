@@ -2,6 +2,7 @@
 // dose-response. Plain data types (the renderer imports them type-only) and the one method.
 import { z } from 'zod';
 import { method, returns } from './define';
+import type { AcceptedFeatureLabel } from './types';
 
 export type ResultValue = string | number;
 
@@ -78,7 +79,7 @@ export interface RaterReliabilityRow {
   goldRatings: number;
   goldAccuracy: number | null;
   consensusRatings: number;
-  /** Agreement with the majority label on choice questions (includes the rater's own vote). */
+  /** Agreement with the majority label of the other raters on choice questions (the rater's own vote left out; ties among the others not compared). */
   consensusAgreement: number | null;
   medianActiveMs: number | null;
   tooFast: boolean;
@@ -123,14 +124,23 @@ export interface SteeringResults {
   success: string;
   byLayer: SteeringCurve[];
   byClassPair: SteeringCurve[];
+  /** The full range of each numeric question in `scales` ([1, 5] for a 1–5 scale, [0, 1] for relatedness): plots use it as a fixed axis. */
+  scaleRanges: Record<string, [number, number]>;
 }
 
 export interface FeatureResultRow {
   itemId: number;
   featureId: number;
   featureIndex: number | null;
+  saeId: number | null;
   /** Non-empty labels given. */
   labels: number;
+  /** Each rater's label as written (trimmed), in judgement order. */
+  givenLabels: { rater: string; label: string }[];
+  /** Share of the labels that are the most common one (trimmed, lower-cased); null without labels. */
+  labelAgreement: number | null;
+  /** The label accepted as the feature's, with who and when; null when none is. */
+  acceptedLabel: AcceptedFeatureLabel | null;
   /** The (trimmed, lower-cased) label more than half of the feature's raters gave, else null. */
   majorityLabel: string | null;
   meanScore: number | null;
@@ -172,6 +182,82 @@ export interface FeatureResults {
   features: FeatureResultRow[];
 }
 
+/** A share with its Wilson 95% interval; rate is null when n is 0. */
+export interface Proportion {
+  successes: number;
+  n: number;
+  rate: number | null;
+  lower: number;
+  upper: number;
+}
+
+/** Where a rated feature lives: its features-table id, SAE and index (null when the project lacks the row). */
+export interface FeatureRef {
+  featureId: number;
+  saeId: number | null;
+  featureIndex: number | null;
+}
+
+/** Intruder campaigns: how often raters picked the hidden intruder (hidden.intruder_option). */
+export interface IntruderResults {
+  questionId: string;
+  /** 1 / options shown: what guessing scores. */
+  chance: number | null;
+  overall: Proportion;
+  byFeature: (FeatureRef & Proportion & { items: number })[];
+  byItem: ({ itemId: number; itemPosition: number; featureId: number | null } & Proportion)[];
+}
+
+export interface DetectionCounts {
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  trueNegatives: number;
+  /** null when undefined (nothing selected; nothing activating; both zero). */
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  accuracy: number | null;
+}
+
+/**
+ * Detection campaigns: each shown example is a yes/no call against the hidden activating examples
+ * (hidden.activating_options), as in delphi's detection score but with human raters.
+ */
+export interface DetectionResults {
+  questionId: string;
+  judgements: number;
+  overall: DetectionCounts;
+  byFeature: (FeatureRef & DetectionCounts & { judgements: number })[];
+  /**
+   * Per sampling bucket of the shown examples (top, q…, then "non-activating"): how often raters
+   * ticked them. For activating buckets that is the recall of the bucket; for non-activating
+   * examples it is the false-positive rate.
+   */
+  byBucket: ({ bucket: string; activating: boolean } & Proportion)[];
+}
+
+export interface PairwiseTally {
+  wins: number;
+  losses: number;
+  ties: number;
+  /** Wins over all judgements (ties included in n), with its Wilson interval. */
+  winRate: Proportion;
+}
+
+/** Pairwise A/B campaigns: win rates per side's field and per compared system, and Bradley–Terry strengths. */
+export interface PairwiseResults {
+  questionId: string;
+  /** The pair display's two fields (e.g. a, b): the sides are counterbalanced, so these are what won. */
+  fields: [string, string];
+  judgements: number;
+  sides: ({ field: string } & PairwiseTally)[];
+  /** Each system (hidden[field] such as "k=0", else the field name), sorted numerically. */
+  systems: ({ system: string; comparisons: number; strength: number | null } & PairwiseTally)[];
+  /** Fitted when there are more than two systems (MM, Hunter 2004; a tie is half a win each). */
+  bradleyTerry: { fitted: boolean; iterations: number; converged: boolean; reason: string | null } | null;
+}
+
 export interface CampaignResults {
   campaign: { id: number; name: string; templateId: string; templateVersion: number };
   counts: { items: number; judgements: number; raters: number };
@@ -182,6 +268,9 @@ export interface CampaignResults {
   raters: { list: RaterReliabilityRow[]; overallMedianActiveMs: number | null; fastThresholdMs: number | null };
   steering: SteeringResults | null;
   features: FeatureResults | null;
+  intruder: IntruderResults | null;
+  detection: DetectionResults | null;
+  pairwise: PairwiseResults | null;
   notes: string[];
 }
 

@@ -110,6 +110,20 @@ export interface FeatureDetail {
   histogram: { edges: number[]; counts: number[] };
   examples: ExampleView[];
   sampling: FeatureSampling;
+  /** Who accepted feature.label from a labelling campaign, and when; absent or null when nobody has. */
+  acceptedLabel?: AcceptedFeatureLabel | null;
+}
+
+/** A label a researcher accepted as the feature's label (issue 15). */
+export interface AcceptedFeatureLabel {
+  featureId: number;
+  label: string;
+  /** The name the researcher gave when accepting. */
+  acceptedBy: string;
+  /** ms since the epoch. */
+  acceptedAt: number;
+  /** The labelling campaign the label came from, when accepted from results. */
+  campaignId: number | null;
 }
 
 /** Modality split of one SAE's mined features: the quantity behind "sharing grows with depth". */

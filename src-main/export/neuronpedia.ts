@@ -8,6 +8,7 @@
 // model_id / layer / feature_index. Campaign settings.neuronpedia {modelId, layer} fill gaps.
 import type { Db } from '../store/db';
 import { parseJson } from '../store/db';
+import { acceptedFeatureLabels } from '../store/feature-labels';
 import { AppError } from '../util/errors';
 import type { AtomicFile } from './atomic-output';
 import type { ProgressMeter } from './progress';
@@ -97,6 +98,24 @@ export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, m
           submitted_at: isoTime(row.submitted_at),
           shown_order: parseJson(row.shown_order, `judgements.shown_order (judgement ${row.judgement_id})`),
         },
+      })}\n`,
+    );
+    rows++;
+  }
+  // A label the researcher accepted for a feature (issue 15) is the feature's explanation: one more
+  // row, authored by whoever accepted it, marked so it is not mistaken for one more rater's vote.
+  for (const [featureId, accepted] of acceptedFeatureLabels(source.db, [...features.keys()])) {
+    const ref = features.get(featureId)!;
+    file.write(
+      `${JSON.stringify({
+        modelId: ref.modelId,
+        layer: ref.layer,
+        index: String(ref.index),
+        description: accepted.label,
+        explanationModelName: null,
+        typeName: 'human',
+        authorId: accepted.acceptedBy,
+        sightline: { campaign: campaign.name, accepted_label: true, accepted_at: isoTime(accepted.acceptedAt), accepted_from_campaign_id: accepted.campaignId },
       })}\n`,
     );
     rows++;

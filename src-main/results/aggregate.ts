@@ -192,6 +192,11 @@ export interface RaterReliabilityOptions {
   gold?: ReadonlyMap<UnitId, RatingValue>;
   /** The aggregate label per unit; build it with consensusFromMajority or consensusFromDawidSkene. */
   consensus?: ReadonlyMap<UnitId, RatingValue>;
+  /**
+   * The label each rating is compared with, per rating; wins over `consensus`. majorityOfOthers
+   * builds one that leaves the rater's own vote out (issue 15).
+   */
+  consensusFor?: (rating: Rating) => RatingValue | undefined;
   /** A rater is flagged when their median active time is below this fraction of the overall median. */
   fastFraction?: number;
 }
@@ -204,8 +209,8 @@ export interface RaterReliability {
   goldAccuracy: number | null;
   consensusRatings: number;
   /**
-   * Includes the rater's own vote in the consensus, so with few raters per unit it is biased
-   * upwards; compare raters with each other, not with an absolute bar.
+   * Share of the rater's ratings that match the consensus. With a `consensus` map that includes
+   * the rater's own vote it is biased upwards at few raters per unit; majorityOfOthers avoids that.
    */
   consensusAgreement: number | null;
   medianActiveMs: number | null;
@@ -232,8 +237,9 @@ export function raterReliability(ratings: readonly TimedRating[], options: Rater
   const fastThresholdMs = overallMedianActiveMs === null ? null : overallMedianActiveMs * fastFraction;
   const raters = [...byRater.keys()].sort(compareRatingValues).map((rater): RaterReliability => {
     const own = byRater.get(rater) as TimedRating[];
-    const gold = matchRate(own, options.gold);
-    const consensus = matchRate(own, options.consensus);
+    const gold = matchRate(own, (rating) => options.gold?.get(rating.unit));
+    const reference = options.consensus;
+    const consensus = matchRate(own, options.consensusFor ?? ((rating) => reference?.get(rating.unit)));
     const medianActiveMs = median(own.flatMap(activeTime));
     return {
       rater,
@@ -258,11 +264,29 @@ export function consensusFromDawidSkene(result: DawidSkeneResult): Map<UnitId, R
   return new Map(result.units.map((unit) => [unit.unit, unit.label] as const));
 }
 
-function matchRate(ratings: readonly Rating[], reference: ReadonlyMap<UnitId, RatingValue> | undefined) {
+/**
+ * For each rating, the majority label among the other raters of its unit: a rater's own vote never
+ * makes the majority they are scored against. Ties among the others, and units nobody else rated,
+ * give undefined (not compared), as unresolved ties do in consensusFromMajority.
+ */
+export function majorityOfOthers(ratings: readonly Rating[]): (rating: Rating) => RatingValue | undefined {
+  const byUnit = ratings.length ? groupRatingsByUnit(ratings, 'Majority of other raters') : new Map<UnitId, Rating[]>();
+  return (rating) => {
+    const others = (byUnit.get(rating.unit) ?? []).filter((other) => other.rater !== rating.rater);
+    if (others.length === 0) return undefined;
+    const counts = countValues(others.map((other) => other.value));
+    const top = Math.max(...counts.values());
+    const leaders = [...counts].filter(([, count]) => count === top);
+    return leaders.length === 1 ? leaders[0][0] : undefined;
+  };
+}
+
+function matchRate(ratings: readonly Rating[], reference: (rating: Rating) => RatingValue | undefined) {
   let compared = 0;
   let matched = 0;
-  for (const { unit, value } of ratings) {
-    const expected = reference?.get(unit);
+  for (const rating of ratings) {
+    const { value } = rating;
+    const expected = reference(rating);
     if (expected === undefined) continue;
     compared += 1;
     if (expected === value) matched += 1;

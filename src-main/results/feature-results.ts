@@ -6,6 +6,7 @@ import type { FeatureResultRow, FeatureResults } from '../contract/results';
 import type { QuestionSpec } from '../contract/types';
 import { normalItemsHidden } from '../store/campaigns';
 import type { Db } from '../store/db';
+import { acceptedFeatureLabels } from '../store/feature-labels';
 import { featurePlacement } from '../store/features';
 import { majorityVote } from './aggregate';
 import type { Rating } from './agreement';
@@ -22,7 +23,7 @@ export interface FeatureJudgement {
 export const RATER_TO_MINED_MODALITY: Record<string, string> = { image: 'image', text: 'text', both: 'shared', neither: 'dead' };
 const MINED_MODALITIES = ['image', 'text', 'shared', 'dead'];
 
-const featureIdOf = (hidden: Record<string, unknown>): number | null => {
+export const featureIdOf = (hidden: Record<string, unknown>): number | null => {
   const value = hidden.feature_id ?? hidden.featureId;
   return typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
 };
@@ -58,6 +59,8 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
   const modalityRatings: Rating[] = [];
   const scores = new Map<number, number[]>();
   const labelsByItem = new Map<number, number>();
+  // The labels as the raters wrote them (trimmed only), side by side on the results page.
+  const givenByItem = new Map<number, { rater: string; label: string }[]>();
   for (const judgement of judgements) {
     if (judgement.itemKind !== 'normal' || !featureOfItem.has(judgement.itemId)) continue;
     const text = label ? judgement.answer[label.id] : undefined;
@@ -65,6 +68,7 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
     if (typeof text === 'string' && text.trim()) {
       labelRatings.push({ unit: judgement.itemId, rater: judgement.rater, value: text.trim().toLowerCase() });
       labelsByItem.set(judgement.itemId, (labelsByItem.get(judgement.itemId) ?? 0) + 1);
+      givenByItem.set(judgement.itemId, [...(givenByItem.get(judgement.itemId) ?? []), { rater: judgement.rater, label: text.trim() }]);
     }
     const value = score ? judgement.answer[score.id] : undefined;
     if (typeof value === 'number' && Number.isFinite(value)) scores.set(judgement.itemId, [...(scores.get(judgement.itemId) ?? []), value]);
@@ -82,6 +86,7 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
     modalityVotes.set(Number(rating.unit), votes);
   }
 
+  const accepted = acceptedFeatureLabels(db, [...mined.keys()]);
   const rows: FeatureResultRow[] = [...featureOfItem].map(([itemId, featureId]) => {
     const featureScores = scores.get(itemId) ?? [];
     const labelVote = labelMajority.get(itemId);
@@ -92,8 +97,13 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
       itemId,
       featureId,
       featureIndex: mined.get(featureId)?.index ?? null,
+      saeId: mined.get(featureId)?.saeId ?? null,
       labels: labelsByItem.get(itemId) ?? 0,
+      givenLabels: givenByItem.get(itemId) ?? [],
+      // Share of the feature's labels that are its most common one (compared trimmed, lower-cased).
+      labelAgreement: labelVote ? labelVote.votes / labelVote.totalVotes : null,
       majorityLabel: hasMajority ? String(labelVote!.label) : null,
+      acceptedLabel: accepted.get(featureId) ?? null,
       meanScore: featureScores.length ? featureScores.reduce((a, b) => a + b, 0) / featureScores.length : null,
       modalityVotes: modalityVotes.get(itemId) ?? {},
       majorityModality: modalityVote?.label === null || modalityVote === undefined ? null : String(modalityVote.label),

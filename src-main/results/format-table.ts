@@ -1,5 +1,6 @@
 // The human-readable form of a campaign's results, for `sightline results` without --json.
 import type { CampaignResults } from '../contract/results';
+import { formatTaskScores } from './format-task-scores';
 
 const num = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined ? '—' : value.toFixed(digits));
 const pct = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`);
@@ -110,6 +111,7 @@ export function formatResults(results: CampaignResults): string {
       out.push(table(['mined', ...modality.votes], modality.mined.map((mined, row) => [mined, ...modality.counts[row].map(String)])));
     }
   }
+  out.push(...formatTaskScores(results));
   if (results.notes.length) out.push('', 'Notes:', ...results.notes.map((note) => `  ${note}`));
   return out.join('\n');
 }

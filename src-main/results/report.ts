@@ -19,9 +19,12 @@ import { iterateExportRows } from '../store/export-rows';
 import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
-import { consensusFromMajority, dawidSkene, majorityVote, raterReliability, type TimedRating } from './aggregate';
+import { dawidSkene, majorityOfOthers, majorityVote, raterReliability, type TimedRating } from './aggregate';
 import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
+import { detectionResults } from './detection-score';
 import { featureResults } from './feature-results';
+import { intruderResults } from './intruder-score';
+import { pairwiseResults } from './pairwise-score';
 import { meanInterval } from './mean-interval';
 import { steeringMissingNote } from './steering-missing';
 import { wilsonInterval } from './wilson';
@@ -255,6 +258,12 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
     success: choice
       ? `answer.${choice.id} == hidden.target_class (or hidden.correct)`
       : `answer.${successQuestion.id} >= ${RELATED_THRESHOLD} (relatedness to the target concept; non-numeric answers such as "incoherent" count as failures)`,
+    scaleRanges: Object.fromEntries(
+      numeric.map((question) => {
+        const values = question.type === 'scale' ? [question.min, question.max] : numericOptionValues(question);
+        return [question.id, [Math.min(...values), Math.max(...values)]];
+      }),
+    ),
     byLayer: [...byLayer.values()].sort(byLayerOrder).map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
     byClassPair: [...byPair.values()]
       .sort((a, b) => byLayerOrder(a, b) || a.source.localeCompare(b.source) || a.target.localeCompare(b.target))
@@ -292,7 +301,6 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   const labels: AggregatedLabel[] = [];
   const dawidSkeneSummaries: DawidSkeneSummary[] = [];
   const consensusRatings: TimedRating[] = [];
-  const consensus = new Map<string, ResultValue>();
   for (const question of questions.filter((q) => q.type === 'choice')) {
     const ratings = ratingsByQuestion.get(question.id)!;
     if (ratings.length === 0) continue;
@@ -325,7 +333,6 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
         raters: ds.value.raters.map((rater) => ({ rater: String(rater.rater), confusion: rater.confusion, ratings: rater.ratings })),
       });
     }
-    for (const [unit, label] of consensusFromMajority(majority)) consensus.set(`${unit}:${question.id}`, label);
     for (const rating of ratings) consensusRatings.push({ ...rating, unit: `${rating.unit}:${question.id}` });
   }
   labels.sort((a, b) => a.itemPosition - b.itemPosition || a.questionId.localeCompare(b.questionId));
@@ -353,7 +360,9 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     overallMedianActiveMs = timing.overallMedianActiveMs;
     fastThresholdMs = timing.fastThresholdMs;
     const pooled = [...consensusRatings, ...goldRatings];
-    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensus }) : null;
+    // Agreement with the majority of the *other* raters (issue 15): with three raters per item a
+    // majority that counts the rater's own vote agrees with them half the time by construction.
+    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensusFor: majorityOfOthers(consensusRatings) }) : null;
     const qualityByRater = new Map(quality?.raters.map((row) => [String(row.rater), row]) ?? []);
     for (const row of timing.raters) {
       const q = qualityByRater.get(String(row.rater));
@@ -381,6 +390,9 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
     raters: { list: raterList, overallMedianActiveMs, fastThresholdMs },
     steering: steeringResults(judgements, questions, notes),
     features: featureResults(db, campaignId, questions, judgements),
+    intruder: intruderResults(db, questions, judgements),
+    detection: detectionResults(db, questions, judgements),
+    pairwise: pairwiseResults(campaign.template.display, questions, judgements),
     notes,
   };
 }

@@ -45,6 +45,14 @@ function rateCampaign(projectDir: string, name: string, answer: (item: RaterItem
   }
 }
 
+/** SIGHTLINE_SCREENSHOTS=DIR keeps a picture of each results page at 1440×900 (full height), for a person to look at. */
+async function snap(page: Page, name: string): Promise<void> {
+  const dir = process.env.SIGHTLINE_SCREENSHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `results-${name}.png`), fullPage: true });
+}
+
 /** Clicks a plot's save button and returns the downloaded file's name and bytes. */
 async function save(page: Page, plot: string, button: string): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(plot).getByRole('button', { name: button }).click()]);
@@ -58,6 +66,9 @@ describe('end to end: results page plots', () => {
   let conceptId: number;
   let labelId: number;
   let relatednessId: number;
+  let intruderId: number;
+  let detectionId: number;
+  let pairwiseId: number;
   let root: string;
   beforeAll(async () => {
     // Not tempDir: that folder is removed after each test, and the project serves both tests.
@@ -70,6 +81,24 @@ describe('end to end: results page plots', () => {
     // The demo's steered answers again, rated for relatedness to the target and coherence.
     sightline(['campaign', 'create', '--project', projectDir, '--name', 'Relatedness', '--template', 'concept-relatedness', '--from', 'generations', '--overlap', '2']);
     relatednessId = rateCampaign(projectDir, 'Relatedness', (_item, hidden) => ({ relatedness: Number(hidden.k) >= 10 ? '1' : '0', coherence: Number(hidden.k) >= 20 ? 2 : 5 }));
+    // Intruder and detection from the four densest features (each has the top examples they need).
+    const project = openProject(projectDir);
+    const dense = (project.db.prepare('SELECT id FROM features ORDER BY density DESC LIMIT 4').pluck().all() as number[]).join(',');
+    project.close();
+    for (const template of ['intruder', 'feature-detection']) {
+      sightline(['campaign', 'create', '--project', projectDir, '--name', template, '--template', template, '--from', 'features', '--features', dense, '--overlap', '3']);
+    }
+    // Intruder: two raters always find it, the third only on the first feature's item.
+    intruderId = rateCampaign(projectDir, 'intruder', (item, hidden, r) => {
+      const question = item.questions[0];
+      const other = question.type === 'choice' ? question.options.find((option) => option.value !== hidden.intruder_option)!.value : '';
+      return { intruder: r < 2 || hidden.feature_id === Number(dense.split(',')[0]) ? String(hidden.intruder_option) : other };
+    });
+    // Detection: one rater ticks exactly the activating examples, one the first two of them, one nothing.
+    detectionId = rateCampaign(projectDir, 'feature-detection', (_item, hidden, r) => ({ activating: (hidden.activating_options as string[]).slice(0, [4, 2, 0][r]) }));
+    // Pairwise, steered against k = 0 answers: left, right and tie by rater (sides are counterbalanced).
+    sightline(['campaign', 'create', '--project', projectDir, '--name', 'pairwise', '--template', 'pairwise', '--from', 'generations', '--overlap', '3']);
+    pairwiseId = rateCampaign(projectDir, 'pairwise', (_item, _hidden, r) => ({ preference: ['left', 'right', 'tie'][r] }));
     served = await serve(projectDir);
   });
   afterAll(async () => {
@@ -169,6 +198,56 @@ describe('end to end: results page plots', () => {
     expect(counts['3']).toBeGreaterThan(0);
     expect(counts['3']).toBe(counts['4']);
     expect(counts['5'] ?? 0).toBe(0);
+    await page.close();
+  });
+
+  it('shows every task score: intruder accuracy, detection precision / recall / F1 by bucket, pairwise win rates', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${served.researcherUrl}#/campaign/${intruderId}/results`);
+    await page.getByTestId('intruder-plot').locator('svg').first().waitFor();
+    // 4 items x 3 raters; the third rater misses on three of them: 9 of 12.
+    await expect(page.getByTestId('intruder-score').innerText()).resolves.toMatch(/9 \/ 12 = 75\.0% \[[\d.]+%, [\d.]+%\].*\(chance 20\.0%\)/s);
+    await snap(page, 'intruder');
+
+    await page.goto(`${served.researcherUrl}#/campaign/${detectionId}/results`);
+    await page.getByTestId('detection-bucket-plot').locator('svg').first().waitFor();
+    // 4 activating of 6 shown, per judgement: TP 4 + 2 + 0, FN 0 + 2 + 4, no false positives.
+    // Precision 1, recall 6/12 = 0.5, F1 = 12 / (12 + 6) = 0.667.
+    const detection = await page.getByTestId('detection-score').innerText();
+    expect(detection).toMatch(/Precision 1\.000, recall 0\.500, F1 0\.667/);
+    expect(await page.getByTestId('detection-score').locator('tbody tr').count()).toBe(4);
+    await snap(page, 'detection');
+
+    await page.goto(`${served.researcherUrl}#/campaign/${pairwiseId}/results`);
+    await page.getByTestId('pairwise-plot').locator('svg').first().waitFor();
+    const pairwise = await page.getByTestId('pairwise-score').innerText();
+    expect(pairwise).toMatch(/a won \d+ \/ \d+ = [\d.]+%/);
+    // Systems in numeric order: k=0 first, then the steered ones by k.
+    const systems = await page.getByTestId('pairwise-score').locator('tbody tr td:first-child').allInnerTexts();
+    expect(systems[0]).toBe('k=0');
+    expect(systems.slice(1).map((system) => Number(system.replace('k=', '')))).toEqual(systems.slice(1).map((system) => Number(system.replace('k=', ''))).sort((a, b) => a - b));
+    if (systems.length > 2) await expect(page.getByTestId('bradley-terry-note').innerText()).resolves.toMatch(/Bradley–Terry/);
+    await snap(page, 'pairwise');
+    await page.close();
+  });
+
+  it("shows the raters' labels side by side and accepts one as the feature's label, shown on the feature page", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${served.researcherUrl}#/campaign/${labelId}/results`);
+    const table = page.getByTestId('feature-labels');
+    await table.waitFor();
+    const firstRow = table.locator('tbody tr').first();
+    await expect(firstRow.locator('.label-text').allInnerTexts()).resolves.toEqual(['label 0', 'label 1']);
+    await expect(firstRow.locator('td').nth(2).innerText()).resolves.toBe('50%');
+    await page.getByTestId('accepted-by').fill('Dr. Ada');
+    await firstRow.getByRole('button', { name: /Accept "label 1"/ }).click();
+    const accepted = firstRow.locator('[data-testid^="accepted-"]');
+    await expect.poll(() => accepted.innerText()).toMatch(/label 1\s+Dr\. Ada, \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await snap(page, 'feature-labels');
+    // The link leads to the feature, whose page names the label and who accepted it.
+    await firstRow.locator('td a').first().click();
+    await expect(page.getByTestId('accepted-label').innerText()).resolves.toMatch(/Label accepted by Dr\. Ada on \d{4}-\d\d-\d\d/);
+    await expect(page.locator('h1').innerText()).resolves.toContain('label 1');
     await page.close();
   });
 });

@@ -30,6 +30,7 @@ const point = (k: number, successes: number, n: number, coherence: number | null
 const steering: SteeringResults = {
   questionId: 'concept',
   success: 'answer.concept == hidden.target_class (or hidden.correct)',
+  scaleRanges: { coherence: [1, 5] },
   byLayer: [
     { layer: 10, points: [point(0, 0, 4, 4.5), point(10, 3, 4, 3.5)] },
     { layer: 20, points: [point(0, 1, 4, null), point(10, 4, 4, null)] },

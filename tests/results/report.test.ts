@@ -135,6 +135,25 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
     expect(results.steering!.byLayer[0].points.reduce((sum, point) => sum + point.n, 0)).toBe(4 + 4 + 2 - 3);
   });
 
+  it("compares each rater with the majority of the other raters, never with a majority their own vote made", () => {
+    // Three raters, two items (t = target, s = source):  item 0: A=t B=t C=s   item 1: A=t B=s C=s.
+    // Leave one out: A on item 0 meets B=t, C=s (a tie, not compared); on item 1 B=s, C=s -> disagrees: 0 of 1.
+    // B meets ties on both items: nothing compared. C on item 0 meets t, t -> disagrees; item 1 a tie: 0 of 1.
+    // (Counting their own votes, A would agree on item 0 and score 1 of 2, B 2 of 2.)
+    const project = makeProject();
+    const campaignId = campaign(project, conceptItems(2), 3);
+    const [a, b, c] = ['ana', 'ben', 'cai'].map((name) => makeRater(project, campaignId, name));
+    answerAll(project, a, (hidden) => hidden.target_class);
+    answerAll(project, b, (hidden, position) => (position === 0 ? hidden.target_class : hidden.source_class));
+    answerAll(project, c, (hidden) => hidden.source_class);
+    const results = campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } });
+    expect(results.raters.list.map((row) => [row.rater, row.consensusRatings, row.consensusAgreement])).toEqual([
+      ['R001', 1, 0],
+      ['R002', 0, null],
+      ['R003', 1, 0],
+    ]);
+  });
+
   it('reports a campaign with no judgements without failing', () => {
     const project = makeProject();
     const campaignId = campaign(project, conceptItems(2), 2);

@@ -1,6 +1,6 @@
 // Pure shaping for the results page: the rows behind each plot (also what "Download CSV" writes),
 // CSV text, and number / progress formatting. No DOM here, so it is unit-tested in Node.
-import type { CampaignResults, FeatureResults, JobProgressEvent, SteeringCurve, SteeringResults } from '../../../../src-main/contract';
+import type { CampaignResults, FeatureResults, JobProgressEvent, Proportion, SteeringCurve, SteeringResults } from '../../../../src-main/contract';
 
 export const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 export const percent = (value: number | null | undefined, digits = 1): string => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(digits)}%`);
@@ -143,6 +143,28 @@ export function modalityCells(features: FeatureResults | null): ModalityCell[] {
     return modality.votes.map((vote, column) => ({ mined, vote, count: modality.counts[row][column], share: total ? modality.counts[row][column] / total : 0 }));
   });
 }
+
+// ---- Task scores (intruder, detection, pairwise) -----------------------------------------
+
+/** Numbers inside names compare as numbers: "k=5" before "k=10", "layer 5" before "layer 10". */
+export const numericOrder = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
+export interface RatePoint extends Record<string, CsvValue> {
+  name: string;
+  successes: number;
+  n: number;
+  rate: number;
+  lower: number;
+  upper: number;
+}
+
+/** One plotted row from a share with its Wilson interval; rows with nothing counted are left out. */
+export function ratePoints(rows: readonly (Proportion & { name: string })[]): RatePoint[] {
+  return rows.flatMap((row) => (row.rate === null ? [] : [{ name: row.name, successes: row.successes, n: row.n, rate: row.rate, lower: row.lower, upper: row.upper }]));
+}
+
+/** "5 / 6 = 83.3% [43.6%, 97.0%]" */
+export const shareText = (p: Proportion): string => `${p.successes} / ${p.n} = ${percent(p.rate)} [${percent(p.lower)}, ${percent(p.upper)}]`;
 
 // ---- Tables --------------------------------------------------------------------------------
 
