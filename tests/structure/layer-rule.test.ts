@@ -104,3 +104,43 @@ describe('the layer rule (.dependency-cruiser.cjs)', () => {
     expect(found.every((v) => /bad-|judgements\.ts$|\/(left|right)$/.test(v.from))).toBe(true);
   });
 });
+
+// depcruise reads a .svelte file after the Svelte compiler has dropped its type-only imports, so a
+// `import type` from src-main/store in a component would pass the rule above. This closes that gap.
+function svelteImportsOfMain(rendererRoot: string, repoRoot: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(rendererRoot, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.svelte')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const scripts = [...fs.readFileSync(file, 'utf8').matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    for (const script of scripts) {
+      for (const m of script.matchAll(/\b(?:from|import)\s*['"]([^'"]+)['"]/g)) {
+        if (!m[1].startsWith('.')) continue;
+        const target = path.relative(repoRoot, path.resolve(path.dirname(file), m[1])).split(path.sep).join('/');
+        if (target.startsWith('src-main/')) found.push(`${path.relative(repoRoot, file)} -> ${target}`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('renderer components (.svelte) and src-main', () => {
+  it('sees type-only imports of src-main in a component', () => {
+    const root = tempDir('sightline-svelte-');
+    fs.mkdirSync(path.join(root, 'src-renderer/src/page'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, 'src-renderer/src/page/view.svelte'),
+      "<script lang=\"ts\">\n  import type { Answer } from '../../../src-main/contract';\n  import type { Row } from '../../../src-main/store/saes';\n</script>\n",
+    );
+    expect(svelteImportsOfMain(path.join(root, 'src-renderer'), root)).toEqual([
+      'src-renderer/src/page/view.svelte -> src-main/contract',
+      'src-renderer/src/page/view.svelte -> src-main/store/saes',
+    ]);
+  });
+
+  it('import nothing of src-main but the contract', () => {
+    const imports = svelteImportsOfMain(path.join(repo, 'src-renderer'), repo);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((line) => !line.endsWith(' -> src-main/contract'))).toEqual([]);
+  });
+});
