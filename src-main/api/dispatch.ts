@@ -10,8 +10,10 @@ import { modelHandlers } from './model-handlers';
 import { projectHandlers } from './project-handlers';
 import { raterHandlers } from './rater-handlers';
 import { resultsHandlers } from './results-handlers';
+import { sweepHandlers } from './sweep-handlers';
+import { vectorHandlers } from './vector-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers };
+export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers, ...vectorHandlers, ...sweepHandlers };
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 

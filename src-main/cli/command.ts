@@ -26,6 +26,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Record<string, OptionSpec>;
+  /** set when the command takes bare arguments after its options (e.g. merge's shard folders), named for the help; they come as options._ */
+  positionals?: string;
   run(options: ParsedOptions, output: Output): Promise<void> | void;
 }
 
@@ -49,8 +51,9 @@ export function helpText(command: Command): string {
 export function parseCommandArgs(command: Command, argv: string[]): ParsedOptions {
   const options = { ...command.options, ...COMMON };
   let values: ParsedOptions;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       options: Object.fromEntries(
         Object.entries(options).map(([name, spec]) => [
@@ -59,11 +62,12 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedOption
         ]),
       ),
       strict: true,
-      allowPositionals: false,
-    }) as { values: ParsedOptions });
+      allowPositionals: command.positionals !== undefined,
+    }) as { values: ParsedOptions; positionals: string[] });
   } catch (error) {
     throw new AppError('invalid_input', (error as Error).message);
   }
+  if (command.positionals !== undefined) values._ = positionals;
   if (values.help) return values;
   for (const [name, spec] of Object.entries(command.options)) {
     if (spec.required && (values[name] === undefined || values[name] === '')) {

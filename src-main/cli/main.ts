@@ -10,6 +10,8 @@ import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
+import { mergeCommand, sweepCommand } from './commands/sweep';
+import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
@@ -25,7 +27,12 @@ export const COMMANDS: Command[] = [
   importSaeCommand,
   importActivationsCommand,
   importModelCommand,
+  vectorImportCommand,
+  vectorFromSaeCommand,
+  vectorListCommand,
   generateCommand,
+  sweepCommand,
+  mergeCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

@@ -5,6 +5,8 @@ import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
+import { sweepMethods } from './sweeps';
+import { vectorMethods } from './vectors';
 import { projectMethods } from './project';
 import { raterMethods } from './rater';
 import { resultsMethods } from './results';
@@ -17,6 +19,8 @@ export const contract = {
   ...resultsMethods,
   ...jobMethods,
   ...modelMethods,
+  ...vectorMethods,
+  ...sweepMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;
@@ -34,3 +38,4 @@ export type { Result, ErrorValue, Role } from './define';
 export type * from './types';
 export type * from './results';
 export type * from './models';
+export type * from './vectors';

@@ -38,7 +38,8 @@ export interface GenerationSpec {
   positions: 'prompt' | 'generated' | 'all' | number[] | null;
   /** add: the scale of v; cap: the cap c on h.v; ablate and none: null */
   k: number | null;
-  vector: { file: string; sha256: string } | null;
+  /** --vector-file: the file and its sha256; --vector: the stored vector's name and the sha256 of its values */
+  vector: { file: string; sha256: string } | { name: string; sha256: string } | null;
   precision: 'fp32';
   decoding: { kind: 'greedy'; tokens: number; stopAtEos: boolean };
   ortVersion: string;
@@ -86,7 +87,7 @@ export const modelMethods = {
   }),
   'models.generate': method({
     role: 'researcher',
-    summary: "One greedy generation from an imported model, plain or steered by a vector file; tokens come as 'generate.step' events while it runs",
+    summary: "One greedy generation from an imported model, plain or steered by a vector file or a named vector; tokens come as 'generate.step' events while it runs",
     input: z
       .object({
         model: z.string().min(1),
@@ -95,7 +96,9 @@ export const modelMethods = {
         chat: z.boolean().default(false),
         steer: z
           .object({
-            vectorFile: z.string().min(1),
+            /** a .npy/.safetensors file, or `vector`: a vector stored with `sightline vector import` (exactly one) */
+            vectorFile: z.string().min(1).optional(),
+            vector: z.string().min(1).optional(),
             layer: z.number().int().min(0),
             method: z.enum(['add', 'ablate', 'cap']).default('add'),
             /** add: k in h += k*v; cap: c in h.v <= c; ignored by ablate */
@@ -103,6 +106,7 @@ export const modelMethods = {
             positions: positions.default('prompt'),
           })
           .strict()
+          .refine((steer) => (steer.vectorFile === undefined) !== (steer.vector === undefined), { message: 'steer: give exactly one of vectorFile and vector' })
           .optional(),
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),

@@ -45,6 +45,15 @@ export function readIntTensor(st: SafetensorsFile, name: string): Float64Array {
 /** Latents are Int32 in mining (the reader's chunks, the accumulators' feature ids). */
 const MAX_LATENT = 2 ** 31 - 1;
 
+/**
+ * The tokens tensor is read whole and stored as one document per sequence, so its size is bounded
+ * before a byte is read: a sparse file can declare any size honestly (issue 11's unbounded reads).
+ * 2^27 tokens is over ten times delphi's default cache (10M tokens); 2^20 positions per sequence
+ * keeps one document's token list far below the longest string JavaScript can hold.
+ */
+export const MAX_DELPHI_TOKENS = 2 ** 27;
+export const MAX_DELPHI_SEQ_LEN = 2 ** 20;
+
 interface Split {
   name: string;
   start: number;
@@ -84,6 +93,9 @@ export async function importDelphiCache(project: Project, dir: string, corpusNam
     const { st, locations: loc, activations: act, tokens: tok } = openDelphiSplit(file);
     if (!tok || tok.shape.length !== 2 || tok.shape[0] < 1 || tok.shape[1] < 1) {
       throw badFile(split.name, 'tokens', 'shape [n_sequences, seq_len], both at least 1 (cache saved with save_tokens)', tok ? `[${tok.shape.join(', ')}]` : 'missing');
+    }
+    if (tok.shape[1] > MAX_DELPHI_SEQ_LEN || tok.shape[0] * tok.shape[1] > MAX_DELPHI_TOKENS) {
+      throw badFile(split.name, 'tokens', `shape [n_sequences, seq_len] with at most ${MAX_DELPHI_TOKENS} tokens and seq_len at most ${MAX_DELPHI_SEQ_LEN}`, `[${tok.shape.join(', ')}]`);
     }
     const ids = readIntTensor(st, 'tokens');
     if (!tokens) (tokens = ids), (tokenShape = tok.shape), (tokensFrom = split.name);

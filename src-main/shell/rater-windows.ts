@@ -55,7 +55,7 @@ export class RaterWindows {
   private create(rater: RaterRecord): BrowserWindow {
     const { options } = this;
     const partition = raterPartition(rater.id);
-    this.preparePartition(partition, rater.id);
+    this.preparePartition(partition, rater);
     const window = new BrowserWindow(
       raterWindowOptions({ preloadPath: options.preloadPath, devTools: options.devTools, partition, raterName: rater.name }),
     );
@@ -74,7 +74,7 @@ export class RaterWindows {
   }
 
   /** Protocol handlers and session defences are per session: a new partition needs both. */
-  private preparePartition(partition: string, raterId: number): void {
+  private preparePartition(partition: string, rater: RaterRecord): void {
     if (this.preparedPartitions.has(partition)) return;
     const raterSession = session.fromPartition(partition);
     hardenSession(raterSession, { role: 'rater' });
@@ -82,7 +82,9 @@ export class RaterWindows {
     handleAppProtocol(raterSession.protocol, {
       project,
       rendererDir,
-      mayServeMedia: (sha256) => raterMaySeeMedia(project.db, raterId, sha256),
+      // The rater is looked up on every image, as the HTTP bridge authenticates every one: once
+      // revoked, their window loads nothing more, like their calls.
+      mayServeMedia: (sha256) => raterHolding(this.options, rater.token) !== null && raterMaySeeMedia(project.db, rater.id, sha256),
     });
     this.preparedPartitions.add(partition);
   }

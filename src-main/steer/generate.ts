@@ -5,17 +5,18 @@ import type { GenerateOutput, GenerationSpec } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import { readSteeringVector } from '../engine/lm/vector-file';
 import { checkSteerLayer, type Steer, type SteerPositions } from '../engine/lm/steering';
-import { loadLmTokenizer } from '../engine/lm/tokenizer';
+import { loadLmTokenizer, type LmTokenizer } from '../engine/lm/tokenizer';
 import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
+import { vectorForModel } from './vectors';
 
 export interface GenerateOptions {
   model: string;
   prompt: string;
   chat: boolean;
-  steer?: { vectorFile: string; layer: number; method: 'add' | 'ablate' | 'cap'; k?: number | undefined; positions: SteerPositions };
+  steer?: { vectorFile?: string | undefined; vector?: string | undefined; layer: number; method: 'add' | 'ablate' | 'cap'; k?: number | undefined; positions: SteerPositions };
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
@@ -24,11 +25,16 @@ export interface GenerateOptions {
 /** Called once per generated token: its id and the text it added. */
 export type OnToken = (step: number, token: number, text: string) => void;
 
+/** The prompt's ids: as is (the tokenizer adds BOS), or as one user message through the chat template. */
+export function promptIdsOf(tokenizer: LmTokenizer, prompt: string, chat: boolean): number[] {
+  return chat ? tokenizer.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true }) : tokenizer.encode(prompt);
+}
+
 export async function generateOnce(project: Project, options: GenerateOptions, onToken?: OnToken): Promise<GenerateOutput> {
   const model = getModelByName(project, options.model);
   await checkModelFiles(project, model);
   const tokenizer = loadLmTokenizer(model.path);
-  const promptIds = options.chat ? tokenizer.encodeChat([{ role: 'user', content: options.prompt }], { addGenerationPrompt: true }) : tokenizer.encode(options.prompt);
+  const promptIds = promptIdsOf(tokenizer, options.prompt, options.chat);
   if (promptIds.length === 0) throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
 
   let steer: Steer | undefined;
@@ -41,17 +47,29 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
     if (Array.isArray(s.positions) && s.positions.some((p) => p >= promptIds.length + options.tokens)) {
       throw new AppError('invalid_input', `--positions: every index must be below ${promptIds.length + options.tokens} (prompt ${promptIds.length} + ${options.tokens} tokens)`);
     }
-    const file = await readSteeringVector(s.vectorFile, model.dModel);
-    vector = { file: s.vectorFile, sha256: file.sha256 };
+    let values: Float32Array;
+    let source: string;
+    if (s.vector !== undefined) {
+      const stored = vectorForModel(project, s.vector, model);
+      values = stored.values;
+      source = `vector "${stored.name}"`;
+      vector = { name: stored.name, sha256: stored.sha256 };
+    } else {
+      if (s.vectorFile === undefined) throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
+      const file = await readSteeringVector(s.vectorFile, model.dModel);
+      values = file.values;
+      source = s.vectorFile;
+      vector = { file: s.vectorFile, sha256: file.sha256 };
+    }
     if (s.method === 'add') {
       k = s.k!;
-      steer = { method: 'add', layer: s.layer, delta: file.values.map((x) => k! * x), positions: s.positions };
+      steer = { method: 'add', layer: s.layer, delta: values.map((x) => k! * x), positions: s.positions };
     } else {
       // Ablation and the cap act along the unit direction of v.
-      const norm = Math.hypot(...file.values);
-      if (!(norm > 0)) throw new AppError('invalid_input', `${s.vectorFile}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`);
+      const norm = Math.hypot(...values);
+      if (!(norm > 0)) throw new AppError('invalid_input', `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`);
       k = s.method === 'cap' ? s.k! : null;
-      steer = { method: s.method, layer: s.layer, direction: file.values.map((x) => x / norm), positions: s.positions, ...(s.method === 'cap' ? { cap: s.k! } : {}) };
+      steer = { method: s.method, layer: s.layer, direction: values.map((x) => x / norm), positions: s.positions, ...(s.method === 'cap' ? { cap: s.k! } : {}) };
     }
   }
 

@@ -60,6 +60,35 @@ describe('import a delphi cache that lies', () => {
     fs.mkdirSync(path.join(dir, '16_23.safetensors'));
     await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/16_23\.safetensors: \(file\): expected a regular file, found a directory/) });
   });
+
+  // A sparse file takes no disk, so a split can honestly hold a tokens tensor of any size: reading it
+  // whole failed with a RangeError past 4 GiB (an internal error) and would exhaust memory below.
+  it('refuses a tokens tensor too large to read, without reading it', async () => {
+    const project = makeProject();
+    const dir = path.join(tempDir(), 'cache');
+    fs.mkdirSync(dir);
+    const [sequences, seqLen] = [4, 2 ** 28];
+    const header: Record<string, unknown> = {
+      locations: { dtype: 'I32', shape: [1, 3], data_offsets: [0, 12] },
+      activations: { dtype: 'F32', shape: [1], data_offsets: [12, 16] },
+      tokens: { dtype: 'I64', shape: [sequences, seqLen], data_offsets: [16, 16 + sequences * seqLen * 8] },
+    };
+    let json = JSON.stringify(header);
+    while (json.length % 8 !== 0) json += ' ';
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    const location = Buffer.from(new Int32Array([0, 0, 0]).buffer);
+    const activation = Buffer.from(new Float32Array([1]).buffer);
+    const file = path.join(dir, '0_7.safetensors');
+    fs.writeFileSync(file, Buffer.concat([length, Buffer.from(json), location, activation]));
+    fs.truncateSync(file, 8 + json.length + 16 + sequences * seqLen * 8);
+    const before = databaseFingerprint(project.db);
+    await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({
+      code: 'bad_file',
+      message: expect.stringMatching(/0_7\.safetensors: tokens: expected .*at most \d+ tokens.*found \[4, 268435456\]/),
+    });
+    expect(databaseFingerprint(project.db)).toBe(before);
+  });
 });
 
 describe('mine a delphi cache changed after import', () => {

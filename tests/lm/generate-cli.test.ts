@@ -112,7 +112,7 @@ describe('generate', () => {
 
   it('refuses bad requests by name: usage errors exit 2, a bad vector file or unknown model exit 1', async () => {
     const p = want.prompts[0].text;
-    expect(await generate(name, p, '--layer', '1')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/--layer needs --vector-file/) } } });
+    expect(await generate(name, p, '--layer', '1')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/--layer needs --vector or --vector-file/) } } });
     expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '9', '--k', '1')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input' } } });
     expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1')).toMatchObject({ code: 2, value: { error: { message: expect.stringMatching(/--k is required/) } } });
     expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1', '--k', '1', '--positions', 'first')).toMatchObject({ code: 2 });

@@ -144,6 +144,9 @@ describe('rater windows', () => {
     expect(await invoke('rater.next', { input: {} }, contents)).toMatchObject({ ok: true });
     expect(await media(seeded.itemImage)).toBe(200);
     expect(await media(seeded.otherImage)).toBe(404);
+    // Revoked, the rater is nobody: their window loads no image, as over HTTP (a revoked token gets 404).
+    expect(await invoke('raters.revoke', { input: { raterId: seeded.bob.id } }, researcherWindow.webContents)).toMatchObject({ ok: true });
+    expect(await media(seeded.itemImage)).toBe(404);
     // The researcher's own session still serves every image.
     const researcherHandler = fake.protocol.handlers.get('sightline-app')!;
     expect((await researcherHandler(new Request(`sightline-app://app/media/${seeded.otherImage}`))).status).toBe(200);

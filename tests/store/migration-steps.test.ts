@@ -10,6 +10,8 @@ import { loadMigrations, migrate, schemaVersion, type Db } from '../../src-main/
 import { findResumableJob, getJob } from '../../src-main/store/jobs';
 import { lastLiveSubmission, unknownOrderJudgements } from '../../src-main/store/judgements';
 import { listRatersForProvenance, raterCompletion, recordCompletionShown } from '../../src-main/store/raters';
+import { listGenerations } from '../../src-main/store/steering';
+import { findVectorByName, insertVector, listVectors } from '../../src-main/store/vectors';
 import { tempDir } from '../helpers/factories';
 
 /** A project database at schema `version`, as a Sightline of that version left it. */
@@ -110,6 +112,22 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     expect(recordCompletionShown(db, raterId, 'screened-out', 5000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
     expect(recordCompletionShown(db, raterId, 'completed', 6000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
     expect(() => db.prepare("UPDATE raters SET completion_outcome = 'paid' WHERE id = ?").run(raterId)).toThrow(/CHECK constraint/);
+    db.close();
+  });
+
+  it('0005 vectors: older generations stay as they were, a vector round-trips through the store, and stored values must be d_model floats', () => {
+    const { db } = databaseAt(4);
+    db.prepare(`INSERT INTO generations (prompt, output_text, meta_json, created_at) VALUES ('What is shown?', 'a goldfish', '{"k":5}', 1000)`).run();
+
+    migrateTo(db, 5);
+
+    expect(listGenerations(db, null)).toMatchObject([{ prompt: 'What is shown?', output_text: 'a goldfish', meta_json: '{"k":5}' }]);
+    expect(listVectors(db)).toEqual([]);
+    const values = Float32Array.from([0.5, -1.25, 3]);
+    const source = { kind: 'sae' as const, sae: 'layer20', saeSha256: null, feature: 7 };
+    insertVector(db, { name: 'layer20/7', dModel: 3, sha256: 'f'.repeat(64), source, values, createdAt: 2000 });
+    expect(findVectorByName(db, 'layer20/7')).toMatchObject({ dModel: 3, source, values, createdAt: 2000 });
+    expect(() => db.prepare("INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES ('x', 4, '', '{}', zeroblob(12), 0)").run()).toThrow(/CHECK constraint/);
     db.close();
   });
 });

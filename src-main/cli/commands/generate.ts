@@ -7,7 +7,7 @@ import { intOption, stringOption, type Command, type ParsedOptions } from '../co
 const STEER_OPTIONS = ['layer', 'k', 'method', 'positions'] as const;
 
 /** prompt | generated | all | a comma-separated list of 0-based token indices */
-function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | number[] {
+export function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | number[] {
   if (raw === 'prompt' || raw === 'generated' || raw === 'all') return raw;
   const list = raw.split(',').map((s) => s.trim());
   if (list.length === 0 || list.some((s) => !/^\d+$/.test(s))) {
@@ -17,12 +17,13 @@ function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | number[] 
 }
 
 function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'] {
-  if (options['vector-file'] === undefined) {
+  if (options['vector-file'] === undefined && options.vector === undefined) {
     const stray = STEER_OPTIONS.filter((name) => options[name] !== undefined);
-    if (stray.length > 0) throw new AppError('invalid_input', `--${stray[0]} needs --vector-file`);
+    if (stray.length > 0) throw new AppError('invalid_input', `--${stray[0]} needs --vector or --vector-file`);
     return undefined;
   }
-  if (options.layer === undefined) throw new AppError('invalid_input', '--layer is required with --vector-file (the residual stream entering block L)');
+  if (options['vector-file'] !== undefined && options.vector !== undefined) throw new AppError('invalid_input', '--vector and --vector-file: give one of them');
+  if (options.layer === undefined) throw new AppError('invalid_input', '--layer is required with a vector (the residual stream entering block L)');
   const method = stringOption(options, 'method') || 'add';
   if (method !== 'add' && method !== 'ablate' && method !== 'cap') throw new AppError('invalid_input', `--method: expected add, ablate or cap, got "${method}"`);
   let k: number | undefined;
@@ -31,7 +32,7 @@ function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'
     if (!Number.isFinite(k)) throw new AppError('invalid_input', `--k: expected a number, got "${options.k}"`);
   }
   return {
-    vectorFile: stringOption(options, 'vector-file'),
+    ...(options.vector !== undefined ? { vector: stringOption(options, 'vector') } : { vectorFile: stringOption(options, 'vector-file') }),
     layer: intOption(options, 'layer'),
     method,
     ...(k !== undefined ? { k } : {}),
@@ -41,14 +42,15 @@ function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'one greedy generation from an imported model, plain or steered by a vector file; prints the text as it is generated',
+  summary: 'one greedy generation from an imported model, plain or steered by a vector (named or a file); prints the text as it is generated',
   usage:
-    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector-file PATH.npy|.safetensors --layer L --k K --method add|ablate|cap --positions prompt|generated|all|LIST] --tokens N [--greedy] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
+    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors --layer L --k K --method add|ablate|cap --positions prompt|generated|all|LIST] --tokens N [--greedy] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
     prompt: { type: 'string', required: true, description: 'the prompt, tokenised as is (the tokenizer adds BOS) unless --chat' },
     chat: { type: 'boolean', description: "wrap the prompt as one user message in the model's chat template" },
+    vector: { type: 'string', description: 'steering vector stored in the project (see vector import / vector from-sae)' },
     'vector-file': { type: 'string', description: 'steering vector: .npy or one-tensor .safetensors with d_model values' },
     layer: { type: 'string', description: 'steer the residual stream entering block L (transformers hidden_states[L])' },
     k: { type: 'string', description: 'add: h += k*v; cap: limit h.v to at most k (v normalised; a negative k as --k=-1.5); unused by ablate' },

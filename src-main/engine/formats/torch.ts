@@ -91,7 +91,10 @@ export function openTorchCheckpoint(path: string): Map<string, TorchTensor> {
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const root = restrictedUnpickle(readEntry(zip, zip.entries.get(pkl)!), file);
   const pickled = new Map<string, PickledTensor>();
-  collectTensors(file, root, '', pickled);
+  // torch.save(v) of one bare tensor (a steering vector) pickles the tensor itself, not a dict:
+  // it comes back as the only tensor, named ''.
+  if ((root as PickledTensor)?.kind === 'tensor') pickled.set('', root as PickledTensor);
+  else collectTensors(file, root, '', pickled);
   const tensors = new Map<string, TorchTensor>();
   for (const [name, t] of pickled) {
     const entryName = `${prefix}data/${t.storage.key}`;

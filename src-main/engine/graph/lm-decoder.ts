@@ -22,6 +22,7 @@
 import type { LmConfig } from '../lm/config.js';
 import type { LmWeights } from '../lm/folder.js';
 import { ropeInverseFrequencies } from '../lm/rope.js';
+import { CLAMP_LAYER_NORM_EPS } from '../lm/sae-clamp.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import { transpose } from '../sae-model.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
@@ -35,9 +36,20 @@ export interface DecoderBuildOptions {
   steerLayers?: readonly number[];
   /** layers whose residual stream (entering the block) is an output hidden_<L> */
   captureLayers?: readonly number[];
+  /**
+   * How hidden_<L> is reduced in the graph (only the reduction crosses to host): 'none' (default)
+   * [B, S, D]; 'mean' over the positions where the input capture_mask [B, S] is 1, [B, D] (zeros for a
+   * row with none); 'rows' the rows of those positions [N, D], in (batch, position) order, with
+   * capture_index int64 [N, 2] saying which.
+   */
+  captureReduce?: CaptureReduce;
   /** give steerable layers the projection-clip inputs too (ablation, cap); default true */
   projection?: boolean;
+  /** give steerable layers the SAE-feature clamp inputs too; default false */
+  clamp?: boolean;
 }
+
+export type CaptureReduce = 'none' | 'mean' | 'rows';
 
 export interface DecoderModel {
   bytes: Uint8Array;
@@ -46,7 +58,9 @@ export interface DecoderModel {
   logits: 'last' | 'all';
   steerLayers: number[];
   captureLayers: number[];
+  captureReduce?: CaptureReduce;
   projection: boolean;
+  clamp?: boolean;
   inputNames: string[];
   outputNames: string[];
 }
@@ -55,55 +69,95 @@ export interface DecoderModel {
 // softmax instead of NaN; its output is never read.
 const MASKED = -1e9;
 
-export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {}): DecoderModel {
-  const c = w.config;
-  const { dModel: D, nHeads, nKvHeads, headDim, ffnDim, vocabSize: V, nLayers } = c;
-  const input = options.input ?? 'ids';
-  const logitsMode = options.logits ?? 'last';
-  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort((a, b) => a - b);
-  const captureLayers = [...new Set(options.captureLayers ?? [])].sort((a, b) => a - b);
-  const projection = options.projection !== false;
-  for (const L of [...steerLayers, ...captureLayers]) checkSteerLayer(L, nLayers);
+/** Columns of steer_clamp_param_<L> [B, 7] (lm/sae-clamp.ts clampParams writes them). */
+export const CLAMP_PARAM_COLUMNS = ['input_scale', 'normalisation', 'gate_bias', 'threshold', 'magnitude_scale', 'magnitude_bias', 'value'] as const;
 
-  const g = new GraphBuilder();
+/** Names of one layer's steering tensors, wherever they come from (graph inputs, or a loop body's own mask). */
+export interface SteerTensorNames {
+  delta: string;
+  /** [B, S] */
+  mask: string;
+  dir?: string;
+  lo?: string;
+  hi?: string;
+  clampEnc?: string;
+  clampDec?: string;
+  clampParam?: string;
+}
+
+/** Initializer names of a decoder's weights, declared once so a Loop body can share them. */
+export interface DecoderWeightNames {
+  embed: string;
+  invFreq: string;
+  finalNorm: string;
+  lmHead: string;
+  layers: { inputNorm: string; q: string; k: string; v: string; o: string; postAttentionNorm: string; gate: string; up: string; down: string }[];
+}
+
+/** `embed: false` leaves out the embedding table (an inputs_embeds graph never reads it). */
+export function declareDecoderWeights(g: GraphBuilder, w: LmWeights, options: { embed?: boolean } = {}): DecoderWeightNames {
+  const c = w.config;
+  const { dModel: D, nHeads, nKvHeads, headDim, ffnDim, vocabSize: V } = c;
   const t = w.tensors;
-  const linearWeight = (name: string, weight: Float32Array, outDim: number, inDim: number) => g.floats(name, transpose(weight, outDim, inDim), [inDim, outDim]);
+  const linear = (name: string, weight: Float32Array, outDim: number, inDim: number) => g.floats(name, transpose(weight, outDim, inDim), [inDim, outDim]);
+  const invFreq = ropeInverseFrequencies(c);
+  return {
+    embed: options.embed === false ? '' : g.floats('embed_tokens', t.embed, [V, D]),
+    invFreq: g.floats('rope_inv_freq', Float32Array.from(invFreq), [invFreq.length]),
+    finalNorm: g.floats('final_norm', t.finalNorm, [D]),
+    lmHead: linear('lm_head', t.lmHead, V, D),
+    layers: t.layers.map((layer, L) => ({
+      inputNorm: g.floats(`l${L}_input_norm`, layer.inputNorm, [D]),
+      q: linear(`l${L}_q`, layer.q, nHeads * headDim, D),
+      k: linear(`l${L}_k`, layer.k, nKvHeads * headDim, D),
+      v: linear(`l${L}_v`, layer.v, nKvHeads * headDim, D),
+      o: linear(`l${L}_o`, layer.o, D, nHeads * headDim),
+      postAttentionNorm: g.floats(`l${L}_post_attention_norm`, layer.postAttentionNorm, [D]),
+      gate: linear(`l${L}_gate`, layer.gate, ffnDim, D),
+      up: linear(`l${L}_up`, layer.up, ffnDim, D),
+      down: linear(`l${L}_down`, layer.down, D, ffnDim),
+    })),
+  };
+}
+
+export interface DecoderPass {
+  /** residual stream [B, S, D] entering block 0 */
+  h: string;
+  /** int64 [B, T] */
+  attentionMask: string;
+  /** int64 [B, S] */
+  positionIds: string;
+  /** past K/V per layer; absent on a prefill with no cache (present is then this pass's K/V) */
+  past?: { key: string; value: string }[];
+  steer: Map<number, SteerTensorNames>;
+  captureLayers: readonly number[];
+  /** names to give the present K/V and captured tensors (fresh names otherwise) */
+  presentName?: (kind: 'key' | 'value', layer: number) => string;
+}
+
+export interface DecoderPassResult {
+  /** residual stream [B, S, D] after the last block (before the final norm) */
+  h: string;
+  present: { key: string; value: string }[];
+  /** layer -> [B, S, D] entering the block, after its steer */
+  hidden: Map<number, string>;
+}
+
+/** The decoder blocks, emitted into g (a model's graph or a Loop body) over weights declared in its scope. */
+export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWeightNames, pass: DecoderPass): DecoderPassResult {
+  const { dModel: D, nHeads, nKvHeads, headDim, nLayers } = c;
   const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
   const i64Scalar = (value: number) => {
     const name = g.fresh('i64s');
     g.initializers.push({ name, dataType: INT64, dims: [], int64Data: [value] });
     return name;
   };
-
-  let h: string;
-  if (input === 'ids') {
-    h = g.op('Gather', [g.floats('embed_tokens', t.embed, [V, D]), g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 });
-  } else {
-    h = g.input('inputs_embeds', FLOAT, ['B', 'S', D]);
-  }
-  const attentionMask = g.input('attention_mask', INT64, ['B', 'T']);
-  const positionIds = g.input('position_ids', INT64, ['B', 'S']);
-  const past: { key: string; value: string }[] = [];
-  for (let l = 0; l < nLayers; l++) {
-    past.push({ key: g.input(`past_key_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]), value: g.input(`past_value_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]) });
-  }
-  const steerInputs = new Map<number, { delta: string; mask: string; dir?: string; lo?: string; hi?: string }>();
-  for (const L of steerLayers) {
-    steerInputs.set(L, {
-      delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
-      mask: g.input(`steer_mask_${L}`, FLOAT, ['B', 'S']),
-      ...(projection
-        ? { dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]), lo: g.input(`steer_lo_${L}`, FLOAT, ['B']), hi: g.input(`steer_hi_${L}`, FLOAT, ['B']) }
-        : {}),
-    });
-  }
-
-  const bias = attentionBias(g, attentionMask, positionIds, c.slidingWindow, i64, i64Scalar);
-  const { cos, sin } = rotaryTables(g, positionIds, ropeInverseFrequencies(c), i64);
-  const rmsNorm = (x: string, weight: Float32Array, name: string) => {
+  const bias = attentionBias(g, pass.attentionMask, pass.positionIds, c.slidingWindow, i64, i64Scalar);
+  const { cos, sin } = rotaryTables(g, pass.positionIds, weights.invFreq, i64);
+  const rmsNorm = (x: string, weight: string) => {
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
-    return g.op('Mul', [g.op('Mul', [x, inv]), g.floats(name, weight, [D])]);
+    return g.op('Mul', [g.op('Mul', [x, inv]), weight]);
   };
   const rotate = (x: string) => {
     // transformers' rotate_half: (x1, x2) -> (-x2, x1) over the two halves of each head.
@@ -113,40 +167,25 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   };
   const heads = (x: string, n: number) => g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
   const group = nHeads / nKvHeads;
-  const axis1 = i64([1]);
   const axis2 = i64([2]);
-  const minus1 = i64([-1]);
+  const present: { key: string; value: string }[] = [];
+  const hidden = new Map<number, string>();
 
-  const outputs: string[] = [];
+  let h = pass.h;
   for (let L = 0; L < nLayers; L++) {
-    const steer = steerInputs.get(L);
-    if (steer) {
-      const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
-      h = g.op('Add', [h, g.op('Mul', [mask, g.op('Unsqueeze', [steer.delta, axis1])])]);
-      if (steer.dir && steer.lo && steer.hi) {
-        const dir = g.op('Unsqueeze', [steer.dir, axis1]); // [B, 1, D]
-        const p = g.op('ReduceSum', [g.op('Mul', [h, dir]), minus1], { keepdims: 1 }); // [B, S, 1]
-        const bound = (x: string) => g.op('Unsqueeze', [x, i64([1, 2])]); // [B, 1, 1]
-        const clipped = g.op('Min', [g.op('Max', [p, bound(steer.lo)]), bound(steer.hi)]);
-        h = g.op('Sub', [h, g.op('Mul', [g.op('Mul', [mask, g.op('Sub', [p, clipped])]), dir])]);
-      }
-    }
-    if (captureLayers.includes(L)) {
-      g.node('Identity', [h], [`hidden_${L}`]);
-      g.output(`hidden_${L}`, FLOAT, ['B', 'S', D]);
-      outputs.push(`hidden_${L}`);
-    }
-    const layer = t.layers[L];
-    const x = rmsNorm(h, layer.inputNorm, `l${L}_input_norm`);
+    const steer = pass.steer.get(L);
+    if (steer) h = emitSteer(g, h, steer, D, i64);
+    if (pass.captureLayers.includes(L)) hidden.set(L, h);
+    const layer = weights.layers[L];
+    const x = rmsNorm(h, layer.inputNorm);
     // Scaling q by 1/sqrt(headDim) before the product is the same maths with fewer multiplies.
-    const q = g.op('Mul', [rotate(heads(g.op('MatMul', [x, linearWeight(`l${L}_q`, layer.q, nHeads * headDim, D)]), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
-    const k = rotate(heads(g.op('MatMul', [x, linearWeight(`l${L}_k`, layer.k, nKvHeads * headDim, D)]), nKvHeads));
-    const v = heads(g.op('MatMul', [x, linearWeight(`l${L}_v`, layer.v, nKvHeads * headDim, D)]), nKvHeads);
-    const presentKey = g.node('Concat', [past[L].key, k], [`present_key_${L}`], { axis: 2 })[0];
-    const presentValue = g.node('Concat', [past[L].value, v], [`present_value_${L}`], { axis: 2 })[0];
-    g.output(presentKey, FLOAT, ['B', nKvHeads, 'T', headDim]);
-    g.output(presentValue, FLOAT, ['B', nKvHeads, 'T', headDim]);
-    outputs.push(presentKey, presentValue);
+    const q = g.op('Mul', [rotate(heads(g.op('MatMul', [x, layer.q]), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
+    const k = rotate(heads(g.op('MatMul', [x, layer.k]), nKvHeads));
+    const v = heads(g.op('MatMul', [x, layer.v]), nKvHeads);
+    const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
+    const presentKey = pass.past ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0] : g.node('Identity', [k], named('key'))[0];
+    const presentValue = pass.past ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0] : g.node('Identity', [v], named('value'))[0];
+    present.push({ key: presentKey, value: presentValue });
 
     // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
     // k [B, nKv, 1, hd, T] broadcasts over the group.
@@ -155,19 +194,137 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
     const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
     const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }), i64([0, 0, nHeads * headDim])]);
-    h = g.op('Add', [h, g.op('MatMul', [merged, linearWeight(`l${L}_o`, layer.o, D, nHeads * headDim)])]);
+    h = g.op('Add', [h, g.op('MatMul', [merged, layer.o])]);
 
-    const y = rmsNorm(h, layer.postAttentionNorm, `l${L}_post_attention_norm`);
-    const gate = g.op('MatMul', [y, linearWeight(`l${L}_gate`, layer.gate, ffnDim, D)]);
-    const up = g.op('MatMul', [y, linearWeight(`l${L}_up`, layer.up, ffnDim, D)]);
+    const y = rmsNorm(h, layer.postAttentionNorm);
+    const gate = g.op('MatMul', [y, layer.gate]);
+    const up = g.op('MatMul', [y, layer.up]);
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]); // SiLU(gate) * up
-    h = g.op('Add', [h, g.op('MatMul', [act, linearWeight(`l${L}_down`, layer.down, D, ffnDim)])]);
+    h = g.op('Add', [h, g.op('MatMul', [act, layer.down])]);
+  }
+  return { h, present, hidden };
+}
+
+/** Final norm and lm_head on [B, D] or [B, S, D]. */
+export function emitLogits(g: GraphBuilder, c: LmConfig, weights: DecoderWeightNames, h: string, name?: string): string {
+  const meanSquare = g.op('ReduceMean', [g.op('Mul', [h, h])], { axes: [-1], keepdims: 1 });
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
+  const normed = g.op('Mul', [g.op('Mul', [h, inv]), weights.finalNorm]);
+  return g.node('MatMul', [normed, weights.lmHead], name ? [name] : 1)[0];
+}
+
+/**
+ * One layer's steer on h [B, S, D]: add mask*delta; then, with projection inputs, clip h.v to
+ * [lo, hi] on masked positions; then, with clamp inputs, h += mask*(c - f_i(h)) W_dec[i]. A row has
+ * at most one steer per layer and the others' inputs are zeros, which change nothing.
+ */
+function emitSteer(g: GraphBuilder, input: string, steer: SteerTensorNames, D: number, i64: (values: number[]) => string): string {
+  const axis1 = i64([1]);
+  const minus1 = i64([-1]);
+  const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
+  const perRow = (x: string) => g.op('Unsqueeze', [x, i64([1, 2])]); // [B] -> [B, 1, 1]
+  let h = g.op('Add', [input, g.op('Mul', [mask, g.op('Unsqueeze', [steer.delta, axis1])])]);
+  if (steer.dir && steer.lo && steer.hi) {
+    const dir = g.op('Unsqueeze', [steer.dir, axis1]); // [B, 1, D]
+    const p = g.op('ReduceSum', [g.op('Mul', [h, dir]), minus1], { keepdims: 1 }); // [B, S, 1]
+    const clipped = g.op('Min', [g.op('Max', [p, perRow(steer.lo)]), perRow(steer.hi)]);
+    h = g.op('Sub', [h, g.op('Mul', [g.op('Mul', [mask, g.op('Sub', [p, clipped])]), dir])]);
+  }
+  if (steer.clampEnc && steer.clampDec && steer.clampParam) {
+    // f_i as lm/sae-clamp.ts featureActivation reads it; see there for how an SAE folds into the row.
+    const param = steer.clampParam;
+    const column = (name: (typeof CLAMP_PARAM_COLUMNS)[number]) =>
+      g.op('Unsqueeze', [g.op('Gather', [param, i64([CLAMP_PARAM_COLUMNS.indexOf(name)])], { axis: 1 }), minus1]); // [B, 1, 1]
+    const x = g.op('Mul', [h, column('input_scale')]);
+    const rescaled = g.op('Mul', [x, g.op('Div', [g.scalar(Math.sqrt(D)), g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 })])]);
+    const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
+    const std = g.op('Sqrt', [g.op('Div', [g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 }), g.scalar(D - 1)])]);
+    const layerNormed = g.op('Div', [centred, g.op('Add', [std, g.scalar(CLAMP_LAYER_NORM_EPS)])]);
+    // Where, not a weighted sum: the branch not taken may be NaN (a zero row's norm) and must not leak.
+    const mode = column('normalisation');
+    const normalised = g.op('Where', [g.op('Equal', [mode, g.scalar(1)]), rescaled, g.op('Where', [g.op('Equal', [mode, g.scalar(2)]), layerNormed, x])]);
+    const raw = g.op('ReduceSum', [g.op('Mul', [normalised, g.op('Unsqueeze', [steer.clampEnc, axis1])]), minus1], { keepdims: 1 }); // [B, S, 1]
+    const open = g.op('Greater', [g.op('Add', [raw, column('gate_bias')]), column('threshold')]);
+    const magnitude = g.op('Relu', [g.op('Add', [g.op('Mul', [raw, column('magnitude_scale')]), column('magnitude_bias')])]);
+    const feature = g.op('Where', [open, magnitude, g.scalar(0)]);
+    const change = g.op('Where', [g.op('Greater', [mask, g.scalar(0)]), g.op('Sub', [column('value'), feature]), g.scalar(0)]);
+    h = g.op('Add', [h, g.op('Mul', [change, g.op('Unsqueeze', [steer.clampDec, axis1])])]);
+  }
+  return h;
+}
+
+/** Declare one layer's steering inputs [B, ...] with the given mask input. */
+export function declareSteerInputs(g: GraphBuilder, L: number, D: number, options: { projection: boolean; clamp: boolean }, mask: string): SteerTensorNames {
+  return {
+    delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
+    mask,
+    ...(options.projection ? { dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]), lo: g.input(`steer_lo_${L}`, FLOAT, ['B']), hi: g.input(`steer_hi_${L}`, FLOAT, ['B']) } : {}),
+    ...(options.clamp
+      ? {
+          clampEnc: g.input(`steer_clamp_enc_${L}`, FLOAT, ['B', D]),
+          clampDec: g.input(`steer_clamp_dec_${L}`, FLOAT, ['B', D]),
+          clampParam: g.input(`steer_clamp_param_${L}`, FLOAT, ['B', CLAMP_PARAM_COLUMNS.length]),
+        }
+      : {}),
+  };
+}
+
+/** The steering input names of layer L other than its mask, in declaration order. */
+export function steerInputNames(L: number, options: { projection: boolean; clamp: boolean }): string[] {
+  return [
+    `steer_delta_${L}`,
+    ...(options.projection ? [`steer_dir_${L}`, `steer_lo_${L}`, `steer_hi_${L}`] : []),
+    ...(options.clamp ? [`steer_clamp_enc_${L}`, `steer_clamp_dec_${L}`, `steer_clamp_param_${L}`] : []),
+  ];
+}
+
+export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {}): DecoderModel {
+  const c = w.config;
+  const { dModel: D, nKvHeads, headDim, vocabSize: V, nLayers } = c;
+  const input = options.input ?? 'ids';
+  const logitsMode = options.logits ?? 'last';
+  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort((a, b) => a - b);
+  const captureLayers = [...new Set(options.captureLayers ?? [])].sort((a, b) => a - b);
+  const captureReduce = options.captureReduce ?? 'none';
+  const projection = options.projection !== false;
+  const clamp = options.clamp === true;
+  for (const L of [...steerLayers, ...captureLayers]) checkSteerLayer(L, nLayers);
+
+  const g = new GraphBuilder();
+  const weights = declareDecoderWeights(g, w, { embed: input === 'ids' });
+  const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
+  const h = input === 'ids' ? g.op('Gather', [weights.embed, g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 }) : g.input('inputs_embeds', FLOAT, ['B', 'S', D]);
+  const attentionMask = g.input('attention_mask', INT64, ['B', 'T']);
+  const positionIds = g.input('position_ids', INT64, ['B', 'S']);
+  const past: { key: string; value: string }[] = [];
+  for (let l = 0; l < nLayers; l++) {
+    past.push({ key: g.input(`past_key_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]), value: g.input(`past_value_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]) });
+  }
+  const steer = new Map<number, SteerTensorNames>();
+  for (const L of steerLayers) steer.set(L, declareSteerInputs(g, L, D, { projection, clamp }, g.input(`steer_mask_${L}`, FLOAT, ['B', 'S'])));
+  const captureMask = captureReduce !== 'none' && captureLayers.length > 0 ? g.input('capture_mask', FLOAT, ['B', 'S']) : undefined;
+
+  const pass = emitDecoderPass(g, c, weights, { h, attentionMask, positionIds, past, steer, captureLayers, presentName: (kind, l) => `present_${kind}_${l}` });
+  const outputs: string[] = [];
+  for (let l = 0; l < nLayers; l++) {
+    g.output(`present_key_${l}`, FLOAT, ['B', nKvHeads, 'T', headDim]);
+    g.output(`present_value_${l}`, FLOAT, ['B', nKvHeads, 'T', headDim]);
+    outputs.push(`present_key_${l}`, `present_value_${l}`);
+  }
+  for (const [L, hidden] of pass.hidden) {
+    emitCapture(g, hidden, `hidden_${L}`, D, captureReduce, captureMask, i64);
+    outputs.push(`hidden_${L}`);
+  }
+  if (captureReduce === 'rows' && captureMask) {
+    g.node('NonZero', [g.op('Greater', [captureMask, g.scalar(0)])], ['capture_index_t']);
+    g.node('Transpose', ['capture_index_t'], ['capture_index'], { perm: [1, 0] });
+    g.output('capture_index', INT64, ['N', 2]);
+    outputs.push('capture_index');
   }
 
   // Left padding keeps every row's last token at position S-1, so "last" is one Gather.
-  const last = logitsMode === 'last' ? g.op('Gather', [h, i64Scalar(-1)], { axis: 1 }) : h;
-  const normed = rmsNorm(last, t.finalNorm, 'final_norm');
-  g.node('MatMul', [normed, linearWeight('lm_head', t.lmHead, V, D)], ['logits']);
+  const last = logitsMode === 'last' ? g.op('Gather', [pass.h, g.int64Scalar(-1)], { axis: 1 }) : pass.h;
+  emitLogits(g, c, weights, last, 'logits');
   g.output('logits', FLOAT, logitsMode === 'last' ? ['B', V] : ['B', 'S', V]);
 
   const inputNames = [
@@ -175,7 +332,11 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     'attention_mask',
     'position_ids',
     ...past.flatMap((_, l) => [`past_key_${l}`, `past_value_${l}`]),
-    ...steerLayers.flatMap((L) => [`steer_delta_${L}`, `steer_mask_${L}`, ...(projection ? [`steer_dir_${L}`, `steer_lo_${L}`, `steer_hi_${L}`] : [])]),
+    ...steerLayers.flatMap((L) => {
+      const [delta, ...rest] = steerInputNames(L, { projection, clamp });
+      return [delta, `steer_mask_${L}`, ...rest];
+    }),
+    ...(captureMask ? ['capture_mask'] : []),
   ];
   return {
     bytes: g.encode('lm_decoder'),
@@ -184,10 +345,33 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     logits: logitsMode,
     steerLayers,
     captureLayers,
+    captureReduce,
     projection,
+    clamp,
     inputNames,
     outputNames: ['logits', ...outputs],
   };
+}
+
+/** hidden [B, S, D] to the named output, reduced over capture_mask as asked. */
+function emitCapture(g: GraphBuilder, hidden: string, name: string, D: number, reduce: CaptureReduce, mask: string | undefined, i64: (values: number[]) => string): void {
+  if (reduce === 'none' || !mask) {
+    g.node('Identity', [hidden], [name]);
+    g.output(name, FLOAT, ['B', 'S', D]);
+    return;
+  }
+  if (reduce === 'mean') {
+    const weights = g.op('Unsqueeze', [mask, i64([-1])]); // [B, S, 1]
+    const sum = g.op('ReduceSum', [g.op('Mul', [hidden, weights]), i64([1])], { keepdims: 0 }); // [B, D]
+    const count = g.op('Max', [g.op('ReduceSum', [mask, i64([1])], { keepdims: 1 }), g.scalar(1)]); // [B, 1]
+    g.node('Div', [sum, count], [name]);
+    g.output(name, FLOAT, ['B', D]);
+    return;
+  }
+  // NonZero lists (b, s) pairs in row-major order; GatherND picks those rows of [B, S, D].
+  const index = g.op('Transpose', [g.op('NonZero', [g.op('Greater', [mask, g.scalar(0)])])], { perm: [1, 0] });
+  g.node('GatherND', [hidden, index], [name]);
+  g.output(name, FLOAT, ['N', D]);
 }
 
 /**
@@ -219,9 +403,9 @@ function attentionBias(
 }
 
 /** cos and sin of position * inv_freq, duplicated over both halves of a head: each [B, 1, S, headDim]. */
-function rotaryTables(g: GraphBuilder, positionIds: string, invFreq: Float64Array, i64: (values: number[]) => string): { cos: string; sin: string } {
+function rotaryTables(g: GraphBuilder, positionIds: string, invFreq: string, i64: (values: number[]) => string): { cos: string; sin: string } {
   const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: FLOAT }), i64([-1])]); // [B, S, 1]
-  const freqs = g.op('Mul', [positions, g.floats('rope_inv_freq', Float32Array.from(invFreq), [invFreq.length])]);
+  const freqs = g.op('Mul', [positions, invFreq]);
   const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), i64([1])]);
   return { cos: g.op('Cos', [angles]), sin: g.op('Sin', [angles]) };
 }

@@ -16,7 +16,7 @@ export const INT64 = proto.TensorProto.DataType.INT64;
 export const BOOL = proto.TensorProto.DataType.BOOL;
 
 export type Dim = number | string;
-export type AttrValue = number | number[] | { float: number };
+export type AttrValue = number | number[] | { float: number } | { graph: onnx.IGraphProto };
 
 export interface ExternalSlice {
   /** file name, relative to the folder the session is told to read external data from */
@@ -32,8 +32,14 @@ export class GraphBuilder {
   readonly outputs: onnx.IValueInfoProto[] = [];
   private counter = 0;
 
+  /**
+   * `namePrefix` keeps a subgraph's generated names (a Loop body's) apart from its parent's: ONNX does
+   * not let a subgraph reuse a name of the scope it sees.
+   */
+  constructor(private readonly namePrefix = '') {}
+
   fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `${this.namePrefix}${prefix}_${this.counter++}`;
   }
 
   input(name: string, elemType: number, dims: Dim[]): string {
@@ -53,6 +59,13 @@ export class GraphBuilder {
 
   scalar(value: number): string {
     return this.floats(this.fresh('const'), Float32Array.of(value), []);
+  }
+
+  /** A rank-0 int64 initializer. */
+  int64Scalar(value: number): string {
+    const name = this.fresh('i64s');
+    this.initializers.push({ name, dataType: INT64, dims: [], int64Data: [value] });
+    return name;
   }
 
   int64s(name: string, values: number[]): string {
@@ -80,6 +93,7 @@ export class GraphBuilder {
     const outNames = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
     const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
       if (Array.isArray(v)) return { name, type: proto.AttributeProto.AttributeType.INTS, ints: v };
+      if (typeof v === 'object' && 'graph' in v) return { name, type: proto.AttributeProto.AttributeType.GRAPH, g: v.graph };
       if (typeof v === 'object') return { name, type: proto.AttributeProto.AttributeType.FLOAT, f: v.float };
       return { name, type: proto.AttributeProto.AttributeType.INT, i: v };
     });
@@ -92,18 +106,17 @@ export class GraphBuilder {
     return this.node(opType, inputs, 1, attrs)[0];
   }
 
+  /** The graph itself, for a Loop/If body attribute ({ graph: ... }). */
+  graph(graphName: string): onnx.IGraphProto {
+    return { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs };
+  }
+
   encode(graphName: string): Uint8Array {
     const model = proto.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'sightline',
       opsetImport: [{ domain: '', version: OPSET }],
-      graph: {
-        name: graphName,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
+      graph: this.graph(graphName),
     });
     return proto.ModelProto.encode(model).finish();
   }

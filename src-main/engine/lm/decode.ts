@@ -6,10 +6,12 @@
 //
 // session.run blocks its thread: production callers run this inside the engine worker.
 import { AppError } from '../../util/errors.js';
-import type { DecoderModel } from '../graph/lm-decoder.js';
+import { CLAMP_PARAM_COLUMNS, type DecoderModel } from '../graph/lm-decoder.js';
 import { ort } from '../session.js';
-import { argmax } from './reference.js';
-import { isProjection, isSteered, projectionBounds, type Steer } from './steering.js';
+import { checkSampling, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
+import { clampParams } from './sae-clamp.js';
+import { klFromLogits } from './strength.js';
+import { isClamp, isProjection, isSteered, projectionBounds, type Steer, type SteerPositions } from './steering.js';
 
 export interface DecoderSession {
   session: ort.InferenceSession;
@@ -20,6 +22,12 @@ export interface DecodeRequest {
   prompts: readonly (readonly number[])[];
   /** per row, the steers applied to it (default none); every layer must be one the graph can steer */
   steers?: readonly (readonly Steer[])[];
+  /**
+   * Which positions of each row (prompt + generated, as steers count them) a graph built with
+   * captureReduce 'mean' or 'rows' reduces its hidden_<L> over (input capture_mask); default all.
+   * Each prefill or step reduces over its own positions; read them from lastOutputs.
+   */
+  capture?: SteerPositions;
 }
 
 /** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
@@ -29,9 +37,12 @@ export class DecodeRun {
   private readonly promptLengths: number[];
   private readonly steers: (readonly Steer[])[];
   private readonly prompts: number[][];
+  private readonly capture: SteerPositions;
   private mask: number[][] = [];
   private cacheLength = 0;
   private past: Record<string, ort.Tensor> = {};
+  /** every output of the latest prefill or step (captured hidden_<L> included) */
+  lastOutputs?: Record<string, ort.Tensor>;
 
   constructor(
     private readonly ds: DecoderSession,
@@ -44,25 +55,9 @@ export class DecodeRun {
     this.promptLengths = request.prompts.map((p) => p.length);
     const longest = Math.max(...this.promptLengths);
     this.padding = this.promptLengths.map((n) => longest - n);
-    this.steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
-    for (const rowSteers of this.steers) {
-      // The graph has one delta and one mask per layer and row.
-      const layers = rowSteers.map((s) => s.layer);
-      if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
-    }
-    for (const steer of this.steers.flat()) {
-      if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
-      let vector: ArrayLike<number>;
-      if (isProjection(steer)) {
-        if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
-        projectionBounds(steer); // refuses a cap without a finite c before anything runs
-        vector = steer.direction;
-      } else {
-        vector = steer.delta;
-      }
-      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
-    }
+    this.steers = checkSteers(model, request);
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
+    this.capture = request.capture ?? 'all';
   }
 
   /** Run the (padded) prompts through the graph; logits for each row's last prompt token. */
@@ -88,7 +83,6 @@ export class DecodeRun {
     const B = this.batch;
     const S = ids[0].length;
     const T = this.cacheLength + S;
-    const D = model.config.dModel;
     const start = this.cacheLength;
     // Positions count each row's own tokens from 0, as transformers derives them from the attention
     // mask under left padding. (Rotary scores depend only on position differences, so a shift would
@@ -103,36 +97,17 @@ export class DecodeRun {
       position_ids: new ort.Tensor('int64', positions, [B, S]),
       ...this.past,
     };
+    const rows = { padding: this.padding, promptLengths: this.promptLengths };
     for (const L of model.steerLayers) {
-      const delta = new Float32Array(B * D);
-      const mask = new Float32Array(B * S);
-      const dir = new Float32Array(B * D);
-      const lo = new Float32Array(B);
-      const hi = new Float32Array(B);
-      for (let r = 0; r < B; r++) {
-        for (const steer of this.steers[r]) {
-          if (steer.layer !== L) continue;
-          if (isProjection(steer)) {
-            dir.set(Array.from(steer.direction), r * D);
-            [lo[r], hi[r]] = projectionBounds(steer);
-          } else {
-            delta.set(Array.from(steer.delta), r * D);
-          }
-          for (let s = 0; s < S; s++) {
-            const token = start + s - this.padding[r];
-            if (token >= 0 && isSteered(steer.positions, token, this.promptLengths[r])) mask[r * S + s] = 1;
-          }
-        }
-      }
-      feeds[`steer_delta_${L}`] = new ort.Tensor('float32', delta, [B, D]);
-      feeds[`steer_mask_${L}`] = new ort.Tensor('float32', mask, [B, S]);
-      if (model.projection) {
-        feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
-        feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
-        feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
-      }
+      const positions = this.steers.map((rowSteers) => rowSteers.find((steer) => steer.layer === L)?.positions);
+      const mask = positionsMask(positions, rows, start, S);
+      Object.assign(feeds, steerFeeds(model, L, this.steers), { [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]) });
+    }
+    if (model.inputNames.includes('capture_mask')) {
+      feeds.capture_mask = new ort.Tensor('float32', positionsMask(this.steers.map(() => this.capture), rows, start, S), [B, S]);
     }
     const out = await session.run(feeds);
+    this.lastOutputs = out;
     for (let l = 0; l < model.config.nLayers; l++) {
       this.past[`past_key_${l}`] = out[`present_key_${l}`];
       this.past[`past_value_${l}`] = out[`present_value_${l}`];
@@ -140,6 +115,104 @@ export class DecodeRun {
     this.cacheLength = T;
     return out.logits.data as Float32Array;
   }
+}
+
+/**
+ * [B, S] float mask over cache columns [start, start + S) of a left-padded batch: 1 where that
+ * column's token (index start + s - padding[r] of row r, prompt first) is in the row's positions
+ * (undefined: none). Padding columns are never set.
+ */
+export function positionsMask(
+  positions: readonly (SteerPositions | undefined)[],
+  rows: { padding: readonly number[]; promptLengths: readonly number[] },
+  start: number,
+  S: number,
+): Float32Array {
+  const mask = new Float32Array(positions.length * S);
+  positions.forEach((rowPositions, r) => {
+    if (rowPositions === undefined) return;
+    for (let s = 0; s < S; s++) {
+      const token = start + s - rows.padding[r];
+      if (token >= 0 && isSteered(rowPositions, token, rows.promptLengths[r])) mask[r * S + s] = 1;
+    }
+  });
+  return mask;
+}
+
+/** Each row's steers (none when absent), refused unless the graph can apply them. */
+export function checkSteers(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp' | 'steerLayers'>, request: DecodeRequest): (readonly Steer[])[] {
+  const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
+  for (const rowSteers of steers) {
+    // The graph has one delta and one mask per layer and row.
+    const layers = rowSteers.map((s) => s.layer);
+    if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
+  }
+  for (const steer of steers.flat()) {
+    if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
+    for (const vector of steerVectors(steer, model)) {
+      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
+    }
+  }
+  return steers;
+}
+
+/** The vectors of a steer, each d_model long; refuses a method the graph has no inputs for. */
+function steerVectors(steer: Steer, model: Pick<DecoderModel, 'projection' | 'clamp'>): ArrayLike<number>[] {
+  if (isProjection(steer)) {
+    if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
+    projectionBounds(steer); // refuses a cap without a finite c before anything runs
+    return [steer.direction];
+  }
+  if (isClamp(steer)) {
+    if (!model.clamp) throw new AppError('invalid_input', 'method clamp needs a graph built with clamp inputs');
+    if (!Number.isFinite(steer.value)) throw new AppError('invalid_input', `SAE clamp at layer ${steer.layer}: expected a finite value, got ${steer.value}`);
+    return [steer.feature.encoder, steer.feature.decoder];
+  }
+  return [steer.delta];
+}
+
+/**
+ * Layer L's steering inputs other than its mask, one row per batch row (zeros where a row does not
+ * steer L): the same for every step of a run, which is why the in-graph loop takes them once.
+ */
+export function steerFeeds(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp'>, L: number, steers: readonly (readonly Steer[])[]): Record<string, ort.Tensor> {
+  const B = steers.length;
+  const D = model.config.dModel;
+  const C = CLAMP_PARAM_COLUMNS.length;
+  const delta = new Float32Array(B * D);
+  const dir = new Float32Array(B * D);
+  const lo = new Float32Array(B);
+  const hi = new Float32Array(B);
+  const clampEnc = new Float32Array(B * D);
+  const clampDec = new Float32Array(B * D);
+  const clampParam = new Float32Array(B * C);
+  steers.forEach((rowSteers, r) => {
+    for (const steer of rowSteers) {
+      if (steer.layer !== L) continue;
+      if (isProjection(steer)) {
+        dir.set(Array.from(steer.direction), r * D);
+        [lo[r], hi[r]] = projectionBounds(steer);
+      } else if (isClamp(steer)) {
+        clampEnc.set(steer.feature.encoder, r * D);
+        clampDec.set(steer.feature.decoder, r * D);
+        clampParam.set(clampParams(steer.feature, steer.value), r * C);
+      } else {
+        delta.set(Array.from(steer.delta), r * D);
+      }
+    }
+  });
+  const feeds: Record<string, ort.Tensor> = { [`steer_delta_${L}`]: new ort.Tensor('float32', delta, [B, D]) };
+  if (model.projection) {
+    feeds[`steer_dir_${L}`] = new ort.Tensor('float32', dir, [B, D]);
+    feeds[`steer_lo_${L}`] = new ort.Tensor('float32', lo, [B]);
+    feeds[`steer_hi_${L}`] = new ort.Tensor('float32', hi, [B]);
+  }
+  if (model.clamp) {
+    feeds[`steer_clamp_enc_${L}`] = new ort.Tensor('float32', clampEnc, [B, D]);
+    feeds[`steer_clamp_dec_${L}`] = new ort.Tensor('float32', clampDec, [B, D]);
+    feeds[`steer_clamp_param_${L}`] = new ort.Tensor('float32', clampParam, [B, C]);
+  }
+  return feeds;
 }
 
 export interface GreedyOptions extends DecodeRequest {
@@ -151,21 +224,82 @@ export interface GreedyOptions extends DecodeRequest {
 
 /** Greedy decoding of a batch; one token list per prompt. */
 export async function greedyDecode(ds: DecoderSession, options: GreedyOptions): Promise<number[][]> {
+  return (await generate(ds, options)).tokens;
+}
+
+export interface GenerateOptions extends GreedyOptions {
+  /** temperature / top-p with a seed; greedy when absent */
+  sampling?: SamplingOptions;
+  /**
+   * Also measure each row's steering strength: KL(steered || unsteered) of its first generated
+   * token's distribution (lm/strength.ts). The unsteered distribution comes from a row of the batch
+   * with the same prompt and no steer (a sweep's k = 0 row) or, for prompts without one, from one
+   * more prefill of those prompts unsteered.
+   */
+  strength?: boolean;
+}
+
+export interface Generation {
+  /** one token list per prompt */
+  tokens: number[][];
+  /** with `strength`: per row, KL(steered || unsteered) in nats (0 for an unsteered row) */
+  kl?: number[];
+  /** with `strength`: per row, where its unsteered distribution came from */
+  klBaseline?: ('self' | 'batch' | 'prefill')[];
+}
+
+/** Decode a batch, greedy or sampled; each row draws from its own PRNG seeded with the recorded seed. */
+export async function generate(ds: DecoderSession, options: GenerateOptions): Promise<Generation> {
   const V = ds.model.config.vocabSize;
   const eos = new Set(ds.model.config.eosTokenIds);
+  if (options.sampling) checkSampling(options.sampling);
   const run = new DecodeRun(ds, options);
+  const rngs = options.sampling ? rowRngs(options.sampling, options.prompts.length) : [];
   const generated: number[][] = options.prompts.map(() => []);
   const done = options.prompts.map(() => false);
-  if (options.tokens <= 0) return generated;
+  if (options.tokens <= 0) return { tokens: generated };
   let logits = await run.prefill();
+  const strength = options.strength ? await measureStrength(ds, options, logits) : {};
   for (;;) {
-    const next = generated.map((_, r) => argmax(logits, r * V, V));
+    // A finished row's draw is dropped: each row's tokens depend only on its own stream, not on the batch.
+    const next = generated.map((_, r) => chooseToken(logits, r * V, V, options.sampling, rngs[r]));
     next.forEach((token, r) => {
       if (done[r]) return;
       generated[r].push(token);
       if (generated[r].length >= options.tokens || (options.stopAtEos && eos.has(token))) done[r] = true;
     });
-    if (done.every(Boolean)) return generated;
+    if (done.every(Boolean)) return { tokens: generated, ...strength };
     logits = await run.step(next);
   }
+}
+
+async function measureStrength(ds: DecoderSession, request: DecodeRequest, logits: Float32Array): Promise<Pick<Generation, 'kl' | 'klBaseline'>> {
+  const V = ds.model.config.vocabSize;
+  const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
+  const key = (prompt: readonly number[]) => prompt.join(',');
+  const plainRow = new Map<string, number>();
+  request.prompts.forEach((p, r) => {
+    if (steers[r].length === 0 && !plainRow.has(key(p))) plainRow.set(key(p), r);
+  });
+  const missing = [...new Set(request.prompts.filter((p, r) => steers[r].length > 0 && !plainRow.has(key(p))).map(key))];
+  let extra: Float32Array | undefined;
+  if (missing.length > 0) {
+    const prompts = missing.map((k) => request.prompts.find((p) => key(p) === k)!);
+    extra = await new DecodeRun(ds, { prompts }).prefill();
+  }
+  const kl: number[] = [];
+  const klBaseline: ('self' | 'batch' | 'prefill')[] = [];
+  request.prompts.forEach((p, r) => {
+    if (steers[r].length === 0) {
+      kl.push(0);
+      klBaseline.push('self');
+    } else if (plainRow.has(key(p))) {
+      kl.push(klFromLogits(logits, r * V, logits, plainRow.get(key(p))! * V, V));
+      klBaseline.push('batch');
+    } else {
+      kl.push(klFromLogits(logits, r * V, extra!, missing.indexOf(key(p)) * V, V));
+      klBaseline.push('prefill');
+    }
+  });
+  return { kl, klBaseline };
 }

@@ -4,7 +4,9 @@
 import { AppError } from '../../util/errors.js';
 import type { LmWeights } from './folder.js';
 import { ropeInverseFrequencies } from './rope.js';
-import { checkSteerLayer, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
+import { featureActivation } from './sae-clamp.js';
+import { argmax, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
+import { checkSteerLayer, isClamp, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
 
 export interface ReferenceInput {
   /** token ids [S]; or */
@@ -78,11 +80,22 @@ export function referenceGreedy(w: LmWeights, promptIds: readonly number[], toke
   return ids.slice(promptIds.length);
 }
 
-export function argmax(values: ArrayLike<number>, offset: number, length: number): number {
-  let best = 0;
-  for (let i = 1; i < length; i++) if (values[offset + i] > values[offset + best]) best = i;
-  return best;
+/**
+ * Exactly `tokens` tokens, greedy or sampled as `sampling` says (one PRNG from its seed), recomputing
+ * the whole sequence each step: the yardstick for generate() in lm/decode.ts.
+ */
+export function referenceGenerate(w: LmWeights, promptIds: readonly number[], tokens: number, steer: readonly Steer[] = [], sampling?: SamplingOptions): number[] {
+  const ids = [...promptIds];
+  const V = w.config.vocabSize;
+  const rng = sampling ? rowRngs(sampling, 1)[0] : undefined;
+  for (let n = 0; n < tokens; n++) {
+    const { logits } = referenceForward(w, { ids, steer, promptLength: promptIds.length });
+    ids.push(chooseToken(logits, (ids.length - 1) * V, V, sampling, rng));
+  }
+  return ids.slice(promptIds.length);
 }
+
+export { argmax };
 
 function applySteer(row: Float64Array, steer: Steer): void {
   if (isProjection(steer)) {
@@ -91,6 +104,11 @@ function applySteer(row: Float64Array, steer: Steer): void {
     for (let i = 0; i < row.length; i++) projection += row[i] * steer.direction[i];
     const excess = projection - Math.min(hi, Math.max(lo, projection));
     for (let i = 0; i < row.length; i++) row[i] -= excess * steer.direction[i];
+    return;
+  }
+  if (isClamp(steer)) {
+    const change = steer.value - featureActivation(steer.feature, row);
+    for (let i = 0; i < row.length; i++) row[i] += change * steer.feature.decoder[i];
     return;
   }
   for (let i = 0; i < row.length; i++) row[i] += steer.delta[i];

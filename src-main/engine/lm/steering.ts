@@ -3,6 +3,7 @@
 // positions. The reference pass, the ONNX graph's inputs and the decode loop all describe a steer
 // the same way: a delta [d_model] and a per-position mask.
 import { AppError } from '../../util/errors.js';
+import type { SaeFeatureRow } from './sae-clamp.js';
 
 /** prompt only (the paper), generated tokens only, every position, or explicit 0-based indices */
 export type SteerPositions = 'prompt' | 'generated' | 'all' | readonly number[];
@@ -31,10 +32,30 @@ export interface ProjectionSteer {
   positions: SteerPositions;
 }
 
-export type Steer = AddSteer | ProjectionSteer;
+/**
+ * SAE-feature clamp: set feature i of an SAE to `value` on the steered positions,
+ * h += (value - f_i(h)) W_dec[i] (lm/sae-clamp.ts builds the row from an SAE and says how f_i is read).
+ */
+export interface ClampSteer {
+  method: 'clamp';
+  layer: number;
+  feature: SaeFeatureRow;
+  value: number;
+  positions: SteerPositions;
+}
+
+export type Steer = AddSteer | ProjectionSteer | ClampSteer;
 
 export function isProjection(steer: Steer): steer is ProjectionSteer {
   return steer.method === 'ablate' || steer.method === 'cap';
+}
+
+export function isClamp(steer: Steer): steer is ClampSteer {
+  return steer.method === 'clamp';
+}
+
+export function isAdd(steer: Steer): steer is AddSteer {
+  return steer.method === undefined || steer.method === 'add';
 }
 
 /** [lo, hi] the projection onto the direction is clipped to. */

@@ -36,8 +36,15 @@ function questionFromData(id: string, key: string, given: unknown[]): QuestionSp
   const prompt = key;
   const whole = (value: unknown) => (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value));
   if (values.length > 0 && values.every(whole)) {
-    const numbers = values.map(Number);
-    return { id, type: 'scale', prompt, min: Math.min(...numbers), max: Math.max(...numbers), required: false };
+    // A loop, not Math.min(...numbers): a spread past ~125,000 answers overflows the call stack.
+    let min = Infinity;
+    let max = -Infinity;
+    for (const value of values) {
+      const number = Number(value);
+      if (number < min) min = number;
+      if (number > max) max = number;
+    }
+    return { id, type: 'scale', prompt, min, max, required: false };
   }
   const texts = values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
   const distinct = [...new Set(texts)].sort();

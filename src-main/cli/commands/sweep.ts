@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { ProviderPreference } from '../../engine/session';
+import { JobRunner } from '../../jobs/runner';
+import { mergeShards } from '../../steer/merge';
+import { runSweep } from '../../steer/sweep';
+import { parseKValues, parseShard } from '../../steer/sweep-spec';
+import { AppError } from '../../util/errors';
+import { withProject } from '../project-session';
+import { intOption, stringOption, type Command } from '../command';
+import { parsePositions } from './generate';
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'one greedy generation per (prompt, k) with h += k*v at layer L, into the project\'s generations (resumable; Ctrl-C cancels; --shard for job arrays)',
+  usage:
+    'sightline sweep --project DIR --model NAME --vector NAME --layer L --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
+    model: { type: 'string', required: true, description: 'model name (see import-model)' },
+    vector: { type: 'string', required: true, description: 'vector name (see vector import / vector from-sae)' },
+    layer: { type: 'string', required: true, description: 'steer the residual stream entering block L (transformers hidden_states[L])' },
+    k: { type: 'string', required: true, description: 'a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number' },
+    prompts: { type: 'string', required: true, description: 'one prompt per line, or .csv/.jsonl with a prompt column (and optional source_class, target_class, distractors)' },
+    positions: { type: 'string', default: 'prompt', description: 'prompt (default, the paper), generated, all, or token indices like 0,1,4' },
+    tokens: { type: 'string', default: '100', description: 'tokens per generation, exactly N (no stop at EOS, as in the paper)' },
+    greedy: { type: 'boolean', description: 'greedy decoding (the default and, for now, the only decoding)' },
+    chat: { type: 'boolean', description: "wrap each prompt as one user message in the model's chat template" },
+    shard: { type: 'string', description: 'i/n (0-based): run block i of n of the (prompt, k) grid into its own project folder' },
+    out: { type: 'string', description: "the shard's project folder (default DIR/shards/<i>-of-<n>)" },
+    batch: { type: 'string', default: '8', description: 'rows per decode (k values of one prompt decoded together)' },
+    provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
+  },
+  run: async (options, output) => {
+    const provider = stringOption(options, 'provider');
+    if (!['auto', 'cuda', 'cpu'].includes(provider)) throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    if (options.out !== undefined && options.shard === undefined) throw new AppError('invalid_input', '--out needs --shard (an unsharded sweep writes into --project)');
+    const runner = new JobRunner();
+    const onSigint = () => {
+      process.stderr.write('sweep: cancelling after the current batch…\n');
+      runner.cancel();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await withProject(stringOption(options, 'project'), (project) =>
+        runSweep(project, {
+          model: stringOption(options, 'model'),
+          vector: stringOption(options, 'vector'),
+          layer: intOption(options, 'layer'),
+          ks: parseKValues(stringOption(options, 'k')),
+          promptsFile: path.resolve(stringOption(options, 'prompts')),
+          positions: parsePositions(stringOption(options, 'positions')),
+          tokens: intOption(options, 'tokens'),
+          chat: options.chat === true,
+          shard: options.shard !== undefined ? parseShard(stringOption(options, 'shard')) : null,
+          ...(options.out !== undefined ? { out: path.resolve(stringOption(options, 'out')) } : {}),
+          batch: intOption(options, 'batch'),
+          provider: provider as ProviderPreference,
+          runner,
+          info: (line) => process.stderr.write(`${line}\n`),
+          listener: (e) => {
+            if (e.state !== 'running') return;
+            const rate = e.ratePerSecond === null ? '?' : e.ratePerSecond.toFixed(2);
+            const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
+            process.stderr.write(`sweep: ${e.done}/${e.total ?? '?'} generations, ${rate}/s, ETA ${eta} s\n`);
+          },
+        }),
+      );
+      if (summary.state === 'cancelled') process.exitCode = 130;
+      output.result(summary, () =>
+        summary.state === 'cancelled'
+          ? `sweep ${summary.sweepId}: cancelled (job ${summary.jobId}); the generations written so far stay, and the same command resumes`
+          : `sweep ${summary.sweepId}: ${summary.generated} generated, ${summary.skipped} already there, ${summary.cells} cells${summary.shard ? ` (shard ${summary.shard})` : ''} in ${summary.projectDir}, ${summary.seconds.toFixed(1)} s on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+      );
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
+
+export const mergeCommand: Command = {
+  name: 'merge',
+  summary: "combine the generations of a sharded sweep's folders into one project (idempotent; refuses shards of different sweeps)",
+  usage: 'sightline merge --into DIR SHARD_DIR...',
+  positionals: 'SHARD_DIR...',
+  options: {
+    into: { type: 'string', required: true, description: 'the project to merge into (created when missing)' },
+  },
+  run: async (options, output) => {
+    const shards = (options._ ?? []) as string[];
+    const summary = mergeShards(stringOption(options, 'into'), shards);
+    output.result(
+      summary,
+      () =>
+        `merge: sweep ${summary.sweepId}: ${summary.added} generations added, ${summary.alreadyPresent} already there; ${summary.present}/${summary.cells} cells present${summary.present < summary.cells ? ' (some shards are missing or unfinished)' : ''}`,
+    );
+  },
+};

@@ -1,0 +1,57 @@
+import type { VectorSummary } from '../../contract/vectors';
+import { callAsResearcher, withProject } from '../project-session';
+import { intOption, stringOption, type Command } from '../command';
+
+const describe = (v: VectorSummary): string =>
+  `"${v.name}": d_model ${v.dModel}, norm ${v.norm.toPrecision(4)}, from ${
+    v.source.kind === 'file' ? `${v.source.path}${v.source.key ? ` [${v.source.key}]` : ''}` : `SAE "${v.source.sae}" feature ${v.source.feature}`
+  } (sha256 ${v.sha256.slice(0, 12)}…)`;
+
+export const vectorImportCommand: Command = {
+  name: 'vector import',
+  summary: 'store a steering vector from a .pt, .safetensors or .npy file under a name',
+  usage: 'sightline vector import --project DIR --path FILE.pt|.safetensors|.npy [--name NAME] [--key TENSOR]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    path: { type: 'string', required: true, description: 'the vector: shape [d_model] or [1, d_model]; .pt is read by a restricted unpickler (nothing in it runs)' },
+    name: { type: 'string', description: 'name in the project (default: the file name without extension)' },
+    key: { type: 'string', description: 'the tensor to take from a .pt state dict or .safetensors file that holds several' },
+  },
+  run: async (options, output) => {
+    const input = {
+      path: stringOption(options, 'path'),
+      ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
+      ...(options.key !== undefined ? { key: stringOption(options, 'key') } : {}),
+    };
+    const vector = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.import', input));
+    output.result(vector, () => `Imported vector ${describe(vector)}`);
+  },
+};
+
+export const vectorFromSaeCommand: Command = {
+  name: 'vector from-sae',
+  summary: "store an SAE decoder row (one feature's direction) as a steering vector",
+  usage: 'sightline vector from-sae --project DIR --sae NAME --feature N [--name NAME]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
+    feature: { type: 'string', required: true, description: 'feature index; its decoder row W_dec[N] is the vector' },
+    name: { type: 'string', description: 'name in the project (default: SAE/N)' },
+  },
+  run: async (options, output) => {
+    const input = { sae: stringOption(options, 'sae'), feature: intOption(options, 'feature'), ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}) };
+    const vector = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.fromSae', input));
+    output.result(vector, () => `Stored vector ${describe(vector)}`);
+  },
+};
+
+export const vectorListCommand: Command = {
+  name: 'vector list',
+  summary: "the project's named steering vectors",
+  usage: 'sightline vector list --project DIR',
+  options: { project: { type: 'string', required: true, description: 'project folder' } },
+  run: async (options, output) => {
+    const vectors = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.list', {}));
+    output.result(vectors, () => (vectors.length === 0 ? 'No vectors; import one with `sightline vector import`.' : vectors.map(describe).join('\n')));
+  },
+};

@@ -1,0 +1,32 @@
+// Sweeps from the UI (issue 13's Steer page): the same sweep as `sightline sweep`, started in the
+// background; progress comes as 'job.progress' events and jobs.cancel stops it after its batch.
+import { z } from 'zod';
+import { method, returns } from './define';
+
+const positions = z.union([z.enum(['prompt', 'generated', 'all']), z.array(z.number().int().min(0)).min(1).max(100_000)]);
+const className = z.string().min(1).max(200);
+
+export const sweepMethods = {
+  'sweeps.start': method({
+    role: 'researcher',
+    summary: "Starts a sweep (one greedy generation per (prompt, k), h += k*v at layer L) in the background; progress as 'job.progress' events, cancel with jobs.cancel; resumes cells already written",
+    input: z
+      .object({
+        model: z.string().min(1),
+        vector: z.string().min(1),
+        layer: z.number().int().min(0),
+        ks: z.array(z.number().finite()).min(1).max(10_000),
+        prompts: z
+          .array(z.object({ prompt: z.string().min(1).max(1_000_000), sourceClass: className.optional(), targetClass: className.optional(), distractors: z.array(className).max(20).optional() }).strict())
+          .min(1)
+          .max(100_000),
+        positions: positions.default('prompt'),
+        tokens: z.number().int().min(1).max(100_000).default(100),
+        chat: z.boolean().default(false),
+        batch: z.number().int().min(1).max(1024).optional(),
+        provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+      })
+      .strict(),
+    output: returns<{ jobId: number }>(),
+  }),
+};

@@ -1,0 +1,40 @@
+// Named steering vectors (issue 13): imported from a .pt/.safetensors/.npy file or taken from an SAE's
+// decoder row, stored in the project with their sha256, source and d_model.
+import { z } from 'zod';
+import { method, returns } from './define';
+
+export interface VectorSummary {
+  id: number;
+  name: string;
+  dModel: number;
+  /** over the stored float32 values */
+  sha256: string;
+  source:
+    | { kind: 'file'; path: string; key: string | null; fileSha256: string; format: 'pt' | 'safetensors' | 'npy' }
+    | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number };
+  norm: number;
+  createdAt: number;
+}
+
+const name = z.string().min(1).max(200);
+
+export const vectorMethods = {
+  'vectors.import': method({
+    role: 'researcher',
+    summary: 'Stores a steering vector read from a .pt (restricted unpickler), .safetensors or .npy file; --key picks the tensor of a file that holds several',
+    input: z.object({ path: z.string().min(1), name: name.optional(), key: z.string().min(1).max(1000).optional() }).strict(),
+    output: returns<VectorSummary>(),
+  }),
+  'vectors.fromSae': method({
+    role: 'researcher',
+    summary: "Stores row `feature` of an imported SAE's decoder as a steering vector",
+    input: z.object({ sae: z.string().min(1), feature: z.number().int().min(0), name: name.optional() }).strict(),
+    output: returns<VectorSummary>(),
+  }),
+  'vectors.list': method({
+    role: 'researcher',
+    summary: "The project's named steering vectors",
+    input: z.object({}).strict(),
+    output: returns<VectorSummary[]>(),
+  }),
+};

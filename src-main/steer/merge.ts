@@ -1,0 +1,99 @@
+// `sightline merge --into DIR SHARD_DIRS…`: the generations of a sharded sweep (`sweep --shard i/n`,
+// each shard in its own project folder) brought into one project. Every shard must hold the same
+// sweep (same spec, so the same id); a difference is refused naming the field. A cell already in the
+// target is skipped, so merging twice, or merging a shard again after it finished, changes nothing.
+import path from 'node:path';
+import { openProject, isProjectDir, type Project } from '../project/project';
+import { listSweepGenerations, listSweepSteeringSpecs, sweepCellsDone, writeSpecGenerations, type SpecAndGeneration, type SteeringSpecRow } from '../store/steering';
+import { AppError } from '../util/errors';
+import { firstDifference, type SweepSpec } from './sweep-spec';
+
+export interface MergeSummary {
+  sweepId: string;
+  shards: number;
+  /** generations written into the target by this merge */
+  added: number;
+  /** shard generations whose cell the target already had */
+  alreadyPresent: number;
+  /** cells of the sweep the target now holds, of `cells` */
+  present: number;
+  cells: number;
+}
+
+type StoredSweep = SweepSpec & { id: string };
+
+interface ShardContents {
+  dir: string;
+  sweep: StoredSweep;
+  specs: Map<string, SteeringSpecRow>;
+  rows: SpecAndGeneration[];
+  cells: number[];
+}
+
+function readShard(dir: string): ShardContents {
+  const absolute = path.resolve(dir);
+  if (!isProjectDir(absolute)) throw new AppError('not_found', `${absolute}: not a Sightline project (a shard folder that \`sightline sweep --shard i/n\` wrote)`);
+  const shard = openProject(absolute);
+  try {
+    const specs = new Map(listSweepSteeringSpecs(shard.db).map((spec) => [spec.name, spec]));
+    const sweeps = new Map<string, StoredSweep>();
+    for (const spec of specs.values()) {
+      const sweep = (JSON.parse(spec.specJson) as { sweep: StoredSweep }).sweep;
+      sweeps.set(sweep.id, sweep);
+    }
+    if (sweeps.size === 0) throw new AppError('invalid_input', `${absolute}: holds no sweep generations`);
+    if (sweeps.size > 1) throw new AppError('invalid_input', `${absolute}: holds ${sweeps.size} different sweeps (${[...sweeps.keys()].join(', ')}); a shard holds one`);
+    const rows = listSweepGenerations(shard.db).map((g) => ({
+      spec: specs.get(g.specName)!,
+      generation: { prompt: g.prompt, mediaSha256: g.mediaSha256, outputText: g.outputText, meta: JSON.parse(g.metaJson) as { sweep: { cell: number } }, createdAt: g.createdAt },
+    }));
+    return { dir: absolute, sweep: [...sweeps.values()][0], specs, rows, cells: rows.map((r) => r.generation.meta.sweep.cell) };
+  } finally {
+    shard.close();
+  }
+}
+
+/** Reads and checks every shard, then (only then) opens or creates the target and writes. */
+export function mergeShards(intoDir: string, shardDirs: readonly string[]): MergeSummary {
+  if (shardDirs.length === 0) throw new AppError('invalid_input', 'merge: name at least one shard folder');
+  // Every shard is read and checked before anything is written.
+  const shards = shardDirs.map(readShard);
+  const first = shards[0];
+  for (const shard of shards.slice(1)) {
+    if (shard.sweep.id === first.sweep.id) continue;
+    const field = firstDifference(first.sweep, shard.sweep) ?? 'id';
+    const value = (spec: StoredSweep) => JSON.stringify(field.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], spec));
+    throw new AppError('invalid_input', `shards of different sweeps: ${field} is ${value(first.sweep)} in ${first.dir} but ${value(shard.sweep)} in ${shard.dir}`, {
+      field,
+      shards: [first.dir, shard.dir],
+    });
+  }
+  const sweepId = first.sweep.id;
+  const into = openProject(intoDir, { create: true });
+  try {
+    return mergeInto(into, shards);
+  } finally {
+    into.close();
+  }
+}
+
+function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
+  const first = shards[0];
+  const sweepId = first.sweep.id;
+  const present = new Set(sweepCellsDone(into.db, sweepId));
+  let alreadyPresent = 0;
+  const fresh: SpecAndGeneration[] = [];
+  for (const shard of shards) {
+    shard.rows.forEach((row, index) => {
+      const cell = shard.cells[index];
+      if (present.has(cell)) alreadyPresent++;
+      else {
+        present.add(cell);
+        fresh.push(row);
+      }
+    });
+  }
+  // One transaction: the merge lands whole or not at all.
+  writeSpecGenerations(into.db, fresh);
+  return { sweepId, shards: shards.length, added: fresh.length, alreadyPresent, present: present.size, cells: first.sweep.prompts.count * first.sweep.ks.length };
+}

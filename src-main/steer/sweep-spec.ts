@@ -1,0 +1,86 @@
+// What a sweep is, apart from running it: the k values (`--k a:b:n`), the (prompt, k) grid and its
+// deterministic shards (`--shard i/n`), and the spec whose hash names the sweep. Shards of one sweep
+// share the spec and its id, which is how `merge` tells them apart from shards of another.
+import crypto from 'node:crypto';
+import type { SteerPositions } from '../engine/lm/steering';
+import { canonicalJson } from '../store/jobs';
+import { AppError } from '../util/errors';
+
+/** Everything that decides a sweep's generations; its hash is the sweep id. */
+export interface SweepSpec {
+  model: { name: string; sha256: string };
+  vector: { name: string; sha256: string; dModel: number };
+  method: 'add';
+  layer: number;
+  /** "layer L" is the residual stream entering block L (transformers' hidden_states[L]) */
+  hookPoint: string;
+  positions: 'prompt' | 'generated' | 'all' | number[];
+  ks: number[];
+  prompts: { count: number; sha256: string };
+  chat: boolean;
+  precision: 'fp32';
+  decoding: { kind: 'greedy'; tokens: number; stopAtEos: false };
+  seed: number;
+}
+
+export function sweepIdOf(spec: SweepSpec): string {
+  return crypto.createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);
+}
+
+/** `a:b:n`: n values from a to b inclusive, evenly spaced; or a comma-separated list; or one number. */
+export function parseKValues(raw: string): number[] {
+  const range = /^([^:]+):([^:]+):([^:]+)$/.exec(raw);
+  const fail = () => new AppError('invalid_input', `--k: expected a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number; got "${raw}"`);
+  let values: number[];
+  if (range) {
+    const [a, b, n] = [Number(range[1]), Number(range[2]), Number(range[3])];
+    if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isInteger(n) || n < 1 || n > 10_000) throw fail();
+    if (n === 1 && a !== b) throw new AppError('invalid_input', `--k ${raw}: one value cannot run from ${a} to ${b}; use n >= 2 or a = b`);
+    values = Array.from({ length: n }, (_, i) => (n === 1 ? a : i === n - 1 ? b : a + ((b - a) * i) / (n - 1)));
+  } else {
+    values = raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
+    if (values.length === 0 || !values.every(Number.isFinite)) throw fail();
+  }
+  if (new Set(values).size !== values.length) throw new AppError('invalid_input', `--k ${raw}: each k once (got a repeated value)`);
+  return values;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `i/n`, 0-based (i in 0..n-1), as Slurm's SLURM_ARRAY_TASK_ID=0.. and Kubernetes' JOB_COMPLETION_INDEX give it. */
+export function parseShard(raw: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(raw);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) throw new AppError('invalid_input', `--shard: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4), got "${raw}"`);
+  return { index, count };
+}
+
+/**
+ * The grid cells (cell = promptIndex * kCount + kIndex, prompt-major) a shard runs: a contiguous
+ * block, so a shard's k values of one prompt decode together, and every cell is in exactly one shard.
+ */
+export function shardCells(totalCells: number, shard: Shard | null): { from: number; to: number } {
+  if (!shard) return { from: 0, to: totalCells };
+  return { from: Math.floor((shard.index * totalCells) / shard.count), to: Math.floor(((shard.index + 1) * totalCells) / shard.count) };
+}
+
+export function positionsText(positions: SteerPositions): string {
+  return typeof positions === 'string' ? positions : JSON.stringify(positions);
+}
+
+/** The first field (a dotted path) where two specs differ, or null when they are the same. */
+export function firstDifference(a: unknown, b: unknown, at = ''): string | null {
+  if (canonicalJson(a) === canonicalJson(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const key of keys) {
+      const diff = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key);
+      if (diff) return diff;
+    }
+  }
+  return at || '(spec)';
+}
