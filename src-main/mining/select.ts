@@ -1,7 +1,7 @@
 // From the accumulators to what the features and examples tables hold: statistics, the histogram,
 // modality, and the chosen examples (top documents, then quantile buckets sampled from the bins).
 import type { Modality } from '../contract/types';
-import { FeatureAccumulators, HIST_BINS, RESERVOIR } from './accumulators';
+import { type FeatureAccumulators, HIST_BINS, RESERVOIR } from './accumulators';
 
 export type QuantileScheme = 'equal-count' | 'equal-width';
 

@@ -48,7 +48,7 @@ export function encodeActs(values: Float32Array): string {
     // Zero exactly when the first pass skipped it (v === 0 or rounded to 0).
     dense += v === 0 || Math.round(v * 1e4) === 0 ? '0' : texts[i];
   }
-  return dense + ']';
+  return `${dense}]`;
 }
 
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);

@@ -87,7 +87,7 @@ describe('sightline campaign and template commands', () => {
     expect(seed).toBe(11);
     // campaign create prints the study URL too.
     const again = await cli(['campaign', 'create', '--project', project.dir, '--name', 'Pilot 2', '--template', 'concept-choice', '--items', path.join(dir, 'batch.csv'), '--mapping', path.join(dir, 'map.json'), '--prolific-code', 'C0DE43', '--base-url', 'https://study.example.org']);
-    expect(again.out).toMatch(/^Created campaign "Pilot 2" with 2 items\n  Prolific study URL: https:\/\/study\.example\.org\/enter\/\S+\?PROLIFIC_PID=\{\{%PROLIFIC_PID%\}\}&STUDY_ID=\{\{%STUDY_ID%\}\}&SESSION_ID=\{\{%SESSION_ID%\}\}$/m);
+    expect(again.out).toMatch(/^Created campaign "Pilot 2" with 2 items\n {2}Prolific study URL: https:\/\/study\.example\.org\/enter\/\S+\?PROLIFIC_PID=\{\{%PROLIFIC_PID%\}\}&STUDY_ID=\{\{%STUDY_ID%\}\}&SESSION_ID=\{\{%SESSION_ID%\}\}$/m);
   });
 
   it('campaign create takes a Prolific screen-out code (none by default), only with a completion code', async () => {

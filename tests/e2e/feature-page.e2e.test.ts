@@ -263,7 +263,7 @@ describe('feature pages on the demo project', () => {
     // Overlay: opacity grows with the activation (scaled by the feature's max).
     const { patches } = example.image!;
     const peak = argmax(patches);
-    const quiet = patches.findIndex((value) => value === 0);
+    const quiet = patches.indexOf(0);
     const overlay = await canvasAlpha(canvas);
     expect(overlay[peak]).toBe(Math.round(Math.min(1, patches[peak] / red.feature.maxActivation) * 200));
     expect(overlay[quiet]).toBe(0);

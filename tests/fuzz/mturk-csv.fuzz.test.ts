@@ -94,7 +94,7 @@ const CSV_MUTATORS: Record<string, Mutator> = {
     if (choice === 0) rows.splice(r, 0, [...rows[r]]);
     else if (choice === 1 && rows.length > 2) rows.splice(r, 1);
     else rows[r] = rows[r].slice(0, below(random, rows[r].length));
-    return ['duplicate', 'delete', 'shorten'][choice] + ` row ${r}`;
+    return `${['duplicate', 'delete', 'shorten'][choice]} row ${r}`;
   }),
   shownOrder: onRows('Sightline.ShownOrder', (random, rows) => {
     const c = rows[0].indexOf('Sightline.ShownOrder');

@@ -27,7 +27,7 @@ const CORRUPTIONS: ((random: Random, request: Request) => void)[] = [
   },
   // A URL far past any sane length (the parser's header limit is 16 KB).
   (random, request) => void (request.path += pick(random, ['a', '%ff', '/..', '%00']).repeat(500 + below(random, 8000))),
-  (random, request) => void (request.headers = request.headers.filter((header) => !header.startsWith('Host:'))),
+  (_random, request) => void (request.headers = request.headers.filter((header) => !header.startsWith('Host:'))),
   (random, request) => void request.headers.push(`Host: ${pick(random, ['evil.example', '127.0.0.1', '[::1', ':::', 'a'.repeat(5000), '127.0.0.1:1\0'])}`),
   (random, request) => void (request.headers = request.headers.map((header) => (header.startsWith('Host:') ? `Host: ${pick(random, ['', ' ', 'evil.example', '[::1', '127.0.0.1:99999', 'localhost.', 'LOCALHOST:0'])}` : header))),
   (random, request) => void request.headers.push(`Origin: ${pick(random, ['null', 'http://evil.example', '%ff', '', 'http://127.0.0.1:1', 'javascript:alert(1)'])}`),

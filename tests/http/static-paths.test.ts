@@ -21,8 +21,8 @@ describe('static paths over HTTP', () => {
   it('still refuses to leave the renderer folder, and serves what is inside it', async () => {
     const server = await serveProject(makeProject());
     const host = { Host: `127.0.0.1:${server.port}` };
-    for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/assets/..%5c..%5csecret.txt']) {
-      const answer = await request(server.port, 'GET', escape, host);
+    for (const attempt of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/assets/..%5c..%5csecret.txt']) {
+      const answer = await request(server.port, 'GET', attempt, host);
       expect([400, 404]).toContain(answer.status);
       expect(answer.body).not.toContain('outside');
     }

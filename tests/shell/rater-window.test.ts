@@ -9,7 +9,7 @@ import { openProject } from '../../src-main/project/project';
 import { hardenedWebPreferences } from '../../src-main/shell/window-options';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { insertRater, type RaterRecord } from '../../src-main/store/raters';
-import { fake, FakeBrowserWindow, FakeSession, FakeWebContents, invokeEvent, resetFakeElectron, type FakeFrame } from './fake-electron';
+import { fake, FakeBrowserWindow, type FakeSession, type FakeWebContents, invokeEvent, resetFakeElectron, type FakeFrame } from './fake-electron';
 import { tempDir } from './temp';
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);

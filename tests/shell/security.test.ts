@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/http/csp';
 import { hardenSession, hardenWebContents } from '../../src-main/shell/security';
 import { hardenedWebPreferences, mainWindowOptions } from '../../src-main/shell/window-options';
-import { fake, fakeDownloadItem, FakeSession, FakeWebContents, resetFakeElectron } from './fake-electron';
+import { fake, fakeDownloadItem, type FakeSession, FakeWebContents, resetFakeElectron } from './fake-electron';
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
 

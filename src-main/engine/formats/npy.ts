@@ -27,6 +27,7 @@ const ENTRY = /\s*'([^']*)'\s*:\s*('[^']*'|True|False|\([^()]*\)|-?\d+)\s*(,|(?=
  */
 function headerFields(text: string, file: string, field: string): Record<Key, string> {
   const where = `${field} header`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL padding after the dict is what this strips.
   const trimmed = text.replace(/[\s\u0000]+$/, '');
   if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) throw badFile(file, where, "a dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...)}", JSON.stringify(trimmed.slice(0, 80)));
   const found: Partial<Record<Key, string>> = {};
