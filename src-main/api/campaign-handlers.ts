@@ -3,7 +3,7 @@ import type { CampaignSummary, RaterLink } from '../contract/types';
 import { createCampaign, resolveTemplate } from '../domain/campaigns/create';
 import { defaultMapping, rowsToItems } from '../domain/campaigns/mapping';
 import { parseRows } from '../domain/campaigns/read-rows';
-import { archiveCampaign, deleteCampaign } from '../domain/campaigns/retire';
+import { archiveCampaign, deleteCampaign } from './campaign-retire';
 import { entryPath } from '../domain/entry';
 import { campaignMonitor } from '../domain/monitor';
 import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';

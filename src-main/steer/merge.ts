@@ -68,7 +68,6 @@ export function mergeShards(intoDir: string, shardDirs: readonly string[]): Merg
       shards: [first.dir, shard.dir],
     });
   }
-  const sweepId = first.sweep.id;
   const into = openProject(intoDir, { create: true });
   try {
     return mergeInto(into, shards);

@@ -107,13 +107,13 @@ export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, m
       if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw badFile(file, `${where}: ${column}`, `values nested at most ${MAX_JSON_DEPTH} deep`);
       return value;
     };
-    const valueOf = (mapped: MappedValue, numeric: boolean): unknown => {
+    const mappedValue = (mapped: MappedValue, numeric: boolean): unknown => {
       if (typeof mapped === 'string') return cellOf(mapped, numeric);
       // Several columns make a list; an empty cell (a row with one distractor fewer) is left out.
       if (Array.isArray(mapped)) return mapped.map((column) => cellOf(column, numeric)).filter((value) => value !== undefined && value !== null && value !== '');
       return mapped.const;
     };
-    const pick = (map: Record<string, MappedValue> | undefined, numeric: boolean) => Object.fromEntries(Object.entries(map ?? {}).map(([field, mapped]) => [field, valueOf(mapped, numeric)]));
+    const pick = (map: Record<string, MappedValue> | undefined, numeric: boolean) => Object.fromEntries(Object.entries(map ?? {}).map(([field, mapped]) => [field, mappedValue(mapped, numeric)]));
     const payload = pick(mapping.payload, false);
     const hidden: Record<string, unknown> = pick(mapping.hidden, true);
     for (const [role, column] of Object.entries(mapping.steering ?? {})) {

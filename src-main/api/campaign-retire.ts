@@ -3,12 +3,12 @@
 // Judgements are append-only (triggers refuse DELETE, and they reference assignments without a
 // cascade), so a campaign with judgements is never deleted: delete --force writes a JSONL export
 // into the project's exports/ first and then archives it, which keeps every judgement on record.
-import type { CampaignRetired } from '../../contract/types';
-import { exportCampaign } from '../../export';
-import { exportPathFor } from '../../export/export-path';
-import type { Project } from '../../project/project';
-import { archiveCampaignRow, campaignRaterRecords, deleteCampaignRow, getCampaign, setCampaignStatus } from '../../store/campaigns';
-import { AppError } from '../../util/errors';
+import type { CampaignRetired } from '../contract/types';
+import { exportCampaign } from '../export';
+import { exportPathFor } from '../export/export-path';
+import type { Project } from '../project/project';
+import { archiveCampaignRow, campaignRaterRecords, deleteCampaignRow, getCampaign, setCampaignStatus } from '../store/campaigns';
+import { AppError } from '../util/errors';
 
 type RetireOutcome = CampaignRetired;
 
