@@ -10,6 +10,7 @@ import { hashFile } from '../engine/formats/hashing';
 import type { LmConfig } from '../engine/lm/config';
 import { openLmFolder } from '../engine/lm/folder';
 import { loadLmTokenizer } from '../engine/lm/tokenizer';
+import type { ModelSummary } from '../contract/models';
 import type { Project } from '../project/project';
 import { checkReferencedFile, resolveStoredPath, toStoredPath } from '../project/references';
 import { findModelByName, insertModel, listModels, modelIdByName, type ModelRow } from '../store/models';
@@ -35,21 +36,8 @@ export interface ModelConfigJson {
   files: ModelFile[];
 }
 
-export interface ModelRecord {
-  id: number;
-  name: string;
-  /** the folder, absolute */
-  path: string;
-  /** bytes of every referenced file */
-  size: number;
-  /** sha256 over the files' names and hashes (see modelSha256) */
-  sha256: string;
-  architecture: string;
-  dModel: number;
-  nLayers: number;
-  vocabSize: number;
-  dtype: string;
-  hasChatTemplate: boolean;
+/** The contract's summary (declared once there) plus what the engine needs: files with mtimes, the config. */
+export interface ModelRecord extends Omit<ModelSummary, 'files'> {
   /** paths absolute */
   files: ModelFile[];
   config: LmConfig;
