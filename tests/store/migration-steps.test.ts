@@ -13,6 +13,7 @@ import { lastLiveSubmission, unknownOrderJudgements } from '../../src-main/store
 import { listRatersForProvenance, raterCompletion, recordCompletionShown } from '../../src-main/store/raters';
 import { listGenerations } from '../../src-main/store/steering';
 import { findVectorByName, insertVector, listVectors } from '../../src-main/store/vectors';
+import { acceptFeatureLabel, acceptedFeatureLabels } from '../../src-main/store/feature-labels';
 import { tempDir } from '../helpers/factories';
 
 /** A project database at schema `version`, as a Sightline of that version left it. */
@@ -145,6 +146,25 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     archiveCampaignRow(db, campaignId, 'old (archived #1)', 9000);
     expect(listCampaigns(db)).toEqual([]);
     expect(listCampaigns(db, { includeArchived: true }).map((campaign) => [campaign.name, campaign.status, campaign.archivedAt])).toEqual([['old (archived #1)', 'closed', 9000]]);
+    db.close();
+  });
+
+  it('feature_labels: a label set before it stays the feature label with no acceptance; accepting keeps every acceptance', () => {
+    // Found by name: the lead renumbered this migration when branches merged.
+    const version = loadMigrations().findIndex((migration) => migration.name === 'feature_labels') + 1;
+    const { db } = databaseAt(version - 1);
+    db.prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, created_at) VALUES ('layer20', 'saelens', 'relu', 4, 8, 1000)`).run();
+    const featureId = Number(db.prepare(`INSERT INTO features (sae_id, feature_index, label) VALUES (1, 3, 'dogs')`).run().lastInsertRowid);
+
+    migrateTo(db, version);
+
+    expect(db.prepare('SELECT label FROM features WHERE id = ?').pluck().get(featureId)).toBe('dogs');
+    expect(acceptedFeatureLabels(db, [featureId])).toEqual(new Map());
+    acceptFeatureLabel(db, { featureId, label: 'golden retrievers', acceptedBy: 'ana', acceptedAt: 5000, campaignId: null });
+    acceptFeatureLabel(db, { featureId, label: 'retrievers', acceptedBy: 'ben', acceptedAt: 6000, campaignId: null });
+    expect(acceptedFeatureLabels(db, [featureId]).get(featureId)).toEqual({ featureId, label: 'retrievers', acceptedBy: 'ben', acceptedAt: 6000, campaignId: null });
+    expect(db.prepare('SELECT label FROM features WHERE id = ?').pluck().get(featureId)).toBe('retrievers');
+    expect(db.prepare('SELECT COUNT(*) FROM feature_label_acceptances').pluck().get()).toBe(2);
     db.close();
   });
 });
