@@ -12,8 +12,8 @@ import { ratedTemplateCampaign } from '../export/template-fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
 import { below, databaseFingerprint, expectEndsWell, fuzzCaseCount, fuzzSeed, mutants, pick, type Mutator, type Random } from '../helpers/fuzz';
 
-// biome-ignore lint/correctness/noPrecisionLoss: 1e309 (Infinity) and 2 ** 53 + 1 are the point: values JSON cannot carry exactly.
-const VALUES: unknown[] = [null, 0, -1, 1e309, 2 ** 53 + 1, '', 'left', 'tie', 'R001', '=cmd|" /C calc"!A0', 'x'.repeat(20_000), [], [null], [[null]], {}, { length: 2 }, true, '2025-01-15T09:12:34.000Z', '+275760-09-13T00:00:00.000Z', '-1-01-01T00:00:00Z'];
+// Infinity (what 1e309 parses to) and 2 ** 53 + 1 are the point: values JSON cannot carry exactly.
+const VALUES: unknown[] = [null, 0, -1, Number.POSITIVE_INFINITY, 2 ** 53 + 1, '', 'left', 'tie', 'R001', '=cmd|" /C calc"!A0', 'x'.repeat(20_000), [], [null], [[null]], {}, { length: 2 }, true, '2025-01-15T09:12:34.000Z', '+275760-09-13T00:00:00.000Z', '-1-01-01T00:00:00Z'];
 const KEYS = ['item_id', 'rater', 'answer', 'shown_order', 'payload', 'hidden', 'condition', 'item_kind', 'item_position', 'active_ms', 'leased_at', 'submitted_at', '__proto__', 'explanationModelName'];
 
 const decoder = new TextDecoder();
