@@ -35,4 +35,6 @@ await build({
 
 const { build: viteBuild } = await import('vite');
 await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
-console.log(`sightline build: dist/main (${Object.keys(present).join(', ')}) and dist/renderer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `sightline build: dist/main (${Object.keys(present).join(', ')}) and dist/renderer in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -77,7 +77,12 @@ const DEFAULT_SPECIAL = ['<s>', '</s>', '[INST]', '[/INST]'];
  * Rows and cols of the merged anyres map after HF's unpad_image: the padding added to fit the
  * original aspect ratio into the tile grid is cut off, symmetrically, along one axis.
  */
-export function unpaddedGrid(currentRows: number, currentCols: number, width: number, height: number): { rows: number; cols: number } {
+export function unpaddedGrid(
+  currentRows: number,
+  currentCols: number,
+  width: number,
+  height: number,
+): { rows: number; cols: number } {
   const originalAspect = width / height;
   const currentAspect = currentCols / currentRows;
   // Python's int(round(x, 7)): round to 7 decimals, then truncate.
@@ -109,7 +114,8 @@ export function convertLlavaNextLayout(layout: Layout): { sidecar: unknown; rows
     for (const [d, doc] of shard.documents.entries()) {
       const where = `shards[${s}].documents[${d}] ("${doc.id}")`;
       const images = doc.tokens.filter((t) => t === imageToken).length;
-      if (doc.image && images !== 1) throw new Error(`${where}: expected exactly one "${imageToken}" token for its image, found ${images}`);
+      if (doc.image && images !== 1)
+        throw new Error(`${where}: expected exactly one "${imageToken}" token for its image, found ${images}`);
       if (!doc.image && images > 0) throw new Error(`${where}: has "${imageToken}" but no "image"`);
       // Content tokens are the document's tokens in Sightline; special ones become excluded rows.
       const content: string[] = [];
@@ -128,7 +134,10 @@ export function convertLlavaNextLayout(layout: Layout): { sidecar: unknown; rows
           if (tileRows > 0 && tileCols > 0) {
             let map = { rows: tileRows * grid, cols: tileCols * grid };
             if (doc.unpad !== false) {
-              if (!doc.image_size) throw new Error(`${where}: "image_size" [width, height] is needed to unpad the anyres map (or set "unpad": false)`);
+              if (!doc.image_size)
+                throw new Error(
+                  `${where}: "image_size" [width, height] is needed to unpad the anyres map (or set "unpad": false)`,
+                );
               map = unpaddedGrid(map.rows, map.cols, doc.image_size[0], doc.image_size[1]);
             }
             tiles.push(map);
@@ -189,7 +198,9 @@ function main(argv: string[]): number {
     const { sidecar, rows } = convertLlavaNextLayout(layout);
     fs.writeFileSync(output, `${JSON.stringify(sidecar, null, 1)}\n`);
     rows.forEach((n, i) => process.stdout.write(`${layout.shards[i].path}: ${n} rows expected\n`));
-    process.stdout.write(`wrote ${path.resolve(output)}; import it with: sightline import-activations --project DIR --path ${output}\n`);
+    process.stdout.write(
+      `wrote ${path.resolve(output)}; import it with: sightline import-activations --project DIR --path ${output}\n`,
+    );
     return 0;
   } catch (error) {
     process.stderr.write(`convert-llava-next: ${input}: ${(error as Error).message}\n`);
@@ -197,4 +208,5 @@ function main(argv: string[]): number {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = main(process.argv.slice(2));

@@ -34,7 +34,9 @@ let child;
 if (binary) {
   child = spawn(binary, [root, '--project', project, ...args], { stdio: 'inherit' });
 } else {
-  console.log('Sightline: no Electron runtime installed (set-up skipped its download, e.g. offline), so serving the UI to a browser instead.');
+  console.log(
+    'Sightline: no Electron runtime installed (set-up skipped its download, e.g. offline), so serving the UI to a browser instead.',
+  );
   const cli = path.join(root, 'bin', 'sightline.cjs');
   if (!fs.existsSync(path.join(project, 'project.sqlite'))) {
     const demo = spawn(process.execPath, [cli, 'demo', '--project', project], { stdio: 'inherit' });

@@ -14,7 +14,18 @@ import { shownOrderJson } from '../../src-main/util/shown-order';
 import { openProject } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 
-const CLASSES = ['goldfish', 'school bus', 'strawberry', 'volcano', 'tabby cat', 'golden retriever', 'lighthouse', 'pizza', 'tractor', 'zebra'];
+const CLASSES = [
+  'goldfish',
+  'school bus',
+  'strawberry',
+  'volcano',
+  'tabby cat',
+  'golden retriever',
+  'lighthouse',
+  'pizza',
+  'tractor',
+  'zebra',
+];
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 function generate(dir: string, judgements: number, overlap: number, raterCount: number): number {
@@ -27,24 +38,49 @@ function generate(dir: string, judgements: number, overlap: number, raterCount: 
     const [source, target, d1, d2] = [0, 3, 5, 7].map((offset) => CLASSES[(index + offset) % CLASSES.length]);
     const k = (index % 7) * 5;
     return {
-      payload: { question: 'What is shown in this image?', answer: `It looks like a ${k > 10 ? target : source}, with some details in the background.`, options: [source, target, d1, d2].sort() },
+      payload: {
+        question: 'What is shown in this image?',
+        answer: `It looks like a ${k > 10 ? target : source}, with some details in the background.`,
+        options: [source, target, d1, d2].sort(),
+      },
       hidden: { source_class: source, target_class: target, correct: target, k, layer: 10 + (index % 3) * 5 },
       condition: `k=${k}`,
     };
   });
-  const campaignId = insertCampaign(db, { name: 'bench', template, instructions: 'Pick the concept.', overlap, leaseSeconds: 600, seed: 7 }, items);
+  const campaignId = insertCampaign(
+    db,
+    { name: 'bench', template, instructions: 'Pick the concept.', overlap, leaseSeconds: 600, seed: 7 },
+    items,
+  );
   const firstItem = db.prepare('SELECT MIN(id) FROM items WHERE campaign_id = ?').pluck().get(campaignId) as number;
   db.transaction(() => {
-    const insertRater = db.prepare('INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertRater = db.prepare(
+      'INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     const raterIds: number[] = [];
     const seeds: number[] = [];
     for (let r = 0; r < raterCount; r++) {
       seeds.push(1000 + r);
-      raterIds.push(Number(insertRater.run(campaignId, `rater ${r}`, `R${String(r + 1).padStart(3, '0')}`, `token-${r}`, 1000 + r, Date.now()).lastInsertRowid));
+      raterIds.push(
+        Number(
+          insertRater.run(
+            campaignId,
+            `rater ${r}`,
+            `R${String(r + 1).padStart(3, '0')}`,
+            `token-${r}`,
+            1000 + r,
+            Date.now(),
+          ).lastInsertRowid,
+        ),
+      );
     }
-    const insertAssignment = db.prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)");
+    const insertAssignment = db.prepare(
+      "INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)",
+    );
     // shown_order as the submit path writes it (store/judgements.ts insertSubmission).
-    const insertJudgement = db.prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)");
+    const insertJudgement = db.prepare(
+      "INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)",
+    );
     const start = Date.UTC(2025, 0, 1);
     let written = 0;
     for (let i = 0; i < itemCount && written < judgements; i++) {
@@ -52,12 +88,24 @@ function generate(dir: string, judgements: number, overlap: number, raterCount: 
       const payload = items[i].payload;
       for (let o = 0; o < overlap && written < judgements; o++, written++) {
         const r = (i * overlap + o) % raterCount;
-        const shownRecord = { questions: showQuestions(template, payload, seeds[r], itemId), pairs: showPairs(template, seeds[r], itemId) };
+        const shownRecord = {
+          questions: showQuestions(template, payload, seeds[r], itemId),
+          pairs: showPairs(template, seeds[r], itemId),
+        };
         const shown = JSON.stringify(shownRecord);
         const leasedAt = start + written * 1000;
-        const assignmentId = Number(insertAssignment.run(itemId, raterIds[r], shown, leasedAt, leasedAt + 600_000).lastInsertRowid);
+        const assignmentId = Number(
+          insertAssignment.run(itemId, raterIds[r], shown, leasedAt, leasedAt + 600_000).lastInsertRowid,
+        );
         const choice = (i + o) % 3 === 0 ? payload.options[(i + o) % 4] : items[i].hidden.target_class;
-        insertJudgement.run(assignmentId, JSON.stringify({ concept: choice }), shown, shownOrderJson(shownRecord), 2000 + ((i * 7 + o * 13) % 9000), leasedAt + 5000);
+        insertJudgement.run(
+          assignmentId,
+          JSON.stringify({ concept: choice }),
+          shown,
+          shownOrderJson(shownRecord),
+          2000 + ((i * 7 + o * 13) % 9000),
+          leasedAt + 5000,
+        );
       }
     }
   })();
@@ -87,7 +135,18 @@ async function child(dir: string, format: ExportFormat, campaignId: number): Pro
   const rssAtEnd = process.memoryUsage().rss;
   const bytes = fs.statSync(result.path).size;
   project.close();
-  process.stdout.write(JSON.stringify({ format, rows: result.rows, seconds, cpuSeconds, bytes, rssAt250k, rssAtEnd, maxRss: process.resourceUsage().maxRSS * 1024 }));
+  process.stdout.write(
+    JSON.stringify({
+      format,
+      rows: result.rows,
+      seconds,
+      cpuSeconds,
+      bytes,
+      rssAt250k,
+      rssAtEnd,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -105,16 +164,27 @@ async function main(): Promise<void> {
 
   const judgements = Number(values.judgements);
   const cpu = os.cpus();
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores, ${mb(os.totalmem())} RAM, Node ${process.version}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}`);
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores, ${mb(os.totalmem())} RAM, Node ${process.version}; load average ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')}`,
+  );
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-bench-export-'));
   const dir = path.join(root, 'bench.sightline');
   try {
     const genStart = performance.now();
     const campaignId = generate(dir, judgements, 5, 200);
     const dbBytes = fs.statSync(path.join(dir, 'project.sqlite')).size;
-    console.log(`shape: ${judgements.toLocaleString('en-US')} judgements, ${Math.ceil(judgements / 5).toLocaleString('en-US')} items x overlap 5, 200 raters, concept-choice; project.sqlite ${mb(dbBytes)}; generated in ${((performance.now() - genStart) / 1000).toFixed(1)}s`);
+    console.log(
+      `shape: ${judgements.toLocaleString('en-US')} judgements, ${Math.ceil(judgements / 5).toLocaleString('en-US')} items x overlap 5, 200 raters, concept-choice; project.sqlite ${mb(dbBytes)}; generated in ${((performance.now() - genStart) / 1000).toFixed(1)}s`,
+    );
     for (const format of String(values.formats).split(',') as ExportFormat[]) {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', __filenameSafe(), '--child', format, '--dir', dir, '--campaign', String(campaignId)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', __filenameSafe(), '--child', format, '--dir', dir, '--campaign', String(campaignId)],
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
+      );
       if (run.status !== 0) {
         console.log(`${format}: failed\n${run.stderr}`);
         continue;

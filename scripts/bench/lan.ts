@@ -21,7 +21,10 @@ const dir = tempProjectDir('lan');
 seedConceptCampaign(dir, 'lan', ITEMS, OVERLAP);
 const setup = openProject(dir);
 const campaign = findCampaignByName(setup.db, 'lan');
-const tokens = Array.from({ length: RATERS }, (_, index) => insertRater(setup.db, campaign.id, `rater-${index}`, campaign.seed).token);
+const tokens = Array.from(
+  { length: RATERS },
+  (_, index) => insertRater(setup.db, campaign.id, `rater-${index}`, campaign.seed).token,
+);
 setup.close();
 
 const served = await serve(dir);
@@ -35,7 +38,11 @@ const deadline = Date.now() + SECONDS * 1000;
 
 async function call(token: string, method: string, input: unknown): Promise<any> {
   const started = performance.now();
-  const response = await fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(input) });
+  const response = await fetch(`${base}/api/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
   const body = await response.json();
   latencies.push(performance.now() - started);
   return body;
@@ -44,10 +51,14 @@ async function call(token: string, method: string, input: unknown): Promise<any>
 async function rater(token: string): Promise<void> {
   while (Date.now() < deadline) {
     const next = await call(token, 'rater.next', { count: 1 });
-    if (!next.ok) (errors++, await new Promise((r) => setTimeout(r, 10)));
+    if (!next.ok) errors++, await new Promise((r) => setTimeout(r, 10));
     const item = next.ok ? next.value.items[0] : undefined;
     if (!item) return;
-    const submitted = await call(token, 'rater.submit', { assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 1500 });
+    const submitted = await call(token, 'rater.submit', {
+      assignmentId: item.assignmentId,
+      answer: { concept: item.questions[0].options[0].value },
+      activeMs: 1500,
+    });
     if (submitted.ok) acknowledged.push(submitted.value.judgementId);
     else if (submitted.error.code === 'conflict') conflicts++;
     else errors++;
@@ -60,8 +71,18 @@ const elapsed = (performance.now() - started) / 1000;
 await served.stop();
 
 const db = new Database(path.join(dir, 'project.sqlite'), { readonly: true });
-const overOverlap = db.prepare("SELECT COUNT(*) FROM (SELECT item_id FROM assignments WHERE status = 'submitted' GROUP BY item_id HAVING COUNT(*) > ?)").pluck().get(OVERLAP) as number;
-const seenTwice = db.prepare('SELECT COUNT(*) FROM (SELECT item_id, rater_id FROM assignments GROUP BY item_id, rater_id HAVING COUNT(*) > 1)').pluck().get() as number;
+const overOverlap = db
+  .prepare(
+    "SELECT COUNT(*) FROM (SELECT item_id FROM assignments WHERE status = 'submitted' GROUP BY item_id HAVING COUNT(*) > ?)",
+  )
+  .pluck()
+  .get(OVERLAP) as number;
+const seenTwice = db
+  .prepare(
+    'SELECT COUNT(*) FROM (SELECT item_id, rater_id FROM assignments GROUP BY item_id, rater_id HAVING COUNT(*) > 1)',
+  )
+  .pluck()
+  .get() as number;
 const stored = new Set(db.prepare("SELECT id FROM judgements WHERE action = 'submit'").pluck().all() as number[]);
 const missing = acknowledged.filter((id) => !stored.has(id)).length;
 db.close();

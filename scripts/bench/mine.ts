@@ -38,7 +38,10 @@ const MATMUL_BATCHES = Number(process.env.BENCH_MATMUL_BATCHES ?? 4);
 const GFLOP_PER_TOKEN = (2 * D_IN * D_SAE) / 1e9;
 const SCRIPT = fileURLToPath(import.meta.url);
 // A 1x1 PNG: every image document shares it (media is content-addressed, so it is stored once).
-const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG_1x1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 /** xorshift32 floats in [-scale, scale): fast enough to fill 1 GiB in a couple of seconds. */
 function fillUniform(out: Float32Array, state: { s: number }, scale: number): void {
@@ -54,7 +57,11 @@ function fillUniform(out: Float32Array, state: { s: number }, scale: number): vo
 }
 
 /** A safetensors file written tensor by tensor in chunks of `chunk` floats. */
-function writeSafetensorsStreamed(file: string, tensors: { name: string; shape: number[]; fill: (out: Float32Array) => void }[], chunk = 1 << 22): void {
+function writeSafetensorsStreamed(
+  file: string,
+  tensors: { name: string; shape: number[]; fill: (out: Float32Array) => void }[],
+  chunk = 1 << 22,
+): void {
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const t of tensors) {
@@ -87,7 +94,16 @@ function writeSafetensorsStreamed(file: string, tensors: { name: string; shape: 
 
 function writeSae(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  const cfg = { architecture: 'standard', d_in: D_IN, d_sae: D_SAE, dtype: 'float32', apply_b_dec_to_input: true, normalize_activations: 'none', hook_name: 'model.layers.20', model_name: 'llava-v1.6-mistral-7b' };
+  const cfg = {
+    architecture: 'standard',
+    d_in: D_IN,
+    d_sae: D_SAE,
+    dtype: 'float32',
+    apply_b_dec_to_input: true,
+    normalize_activations: 'none',
+    hook_name: 'model.layers.20',
+    model_name: 'llava-v1.6-mistral-7b',
+  };
   fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify(cfg));
   const state = { s: 0x9e3779b9 };
   const encScale = Math.sqrt(3 / D_IN); // unit-variance inputs give pre-activations of std ~1
@@ -95,7 +111,11 @@ function writeSae(dir: string): void {
     { name: 'W_enc', shape: [D_IN, D_SAE], fill: (o) => fillUniform(o, state, encScale) },
     // b_enc in [-3, -2.5]: about 0.4% of features fire per token (L0 ~ 130), like a trained ReLU SAE,
     // rather than the half that a zero bias would light up.
-    { name: 'b_enc', shape: [D_SAE], fill: (o) => (fillUniform(o, state, 0.25), o.forEach((v, i) => (o[i] = v - 2.75))) },
+    {
+      name: 'b_enc',
+      shape: [D_SAE],
+      fill: (o) => (fillUniform(o, state, 0.25), o.forEach((v, i) => (o[i] = v - 2.75))),
+    },
     { name: 'W_dec', shape: [D_SAE, D_IN], fill: (o) => fillUniform(o, state, 0.02) },
     { name: 'b_dec', shape: [D_IN], fill: (o) => fillUniform(o, state, 0.01) },
   ]);
@@ -103,7 +123,13 @@ function writeSae(dir: string): void {
 
 function writeShard(file: string, seed: number): void {
   const state = { s: seed };
-  writeSafetensorsStreamed(file, [{ name: 'activations', shape: [DOCS_PER_SHARD * ROWS_PER_DOC, D_IN], fill: (o) => fillUniform(o, state, Math.sqrt(3)) }]);
+  writeSafetensorsStreamed(file, [
+    {
+      name: 'activations',
+      shape: [DOCS_PER_SHARD * ROWS_PER_DOC, D_IN],
+      fill: (o) => fillUniform(o, state, Math.sqrt(3)),
+    },
+  ]);
 }
 
 function writeSidecar(dir: string, shards: number): string {
@@ -115,12 +141,19 @@ function writeSidecar(dir: string, shards: number): string {
     for (let d = 0; d < DOCS_PER_SHARD; d++) {
       const id = `doc-${s}-${d}`;
       documents.push({ id, tokens, image: 'image.png', tiles: [{ rows: PATCH_GRID, cols: PATCH_GRID }] });
-      segments.push({ document: id, kind: 'image', tile: 0, newline: true }, { document: id, kind: 'special', count: 1, label: '<image_end>' }, { document: id, kind: 'text', start: 0, count: TEXT_TOKENS });
+      segments.push(
+        { document: id, kind: 'image', tile: 0, newline: true },
+        { document: id, kind: 'special', count: 1, label: '<image_end>' },
+        { document: id, kind: 'text', start: 0, count: TEXT_TOKENS },
+      );
     }
     shardList.push({ path: `acts-${s}.safetensors`, tensor: 'activations', segments });
   }
   const file = path.join(dir, `activations-${shards}.json`);
-  fs.writeFileSync(file, JSON.stringify({ format: 'sightline.activations/1', d_in: D_IN, layer: 20, documents, shards: shardList }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ format: 'sightline.activations/1', d_in: D_IN, layer: 20, documents, shards: shardList }),
+  );
   return file;
 }
 
@@ -139,7 +172,11 @@ async function childMatMul(saeDir: string): Promise<void> {
   const out: Record<string, number> = {};
   for (const variant of ['dense', 'topk'] as const) {
     const model = buildBareMatMul(D_IN, D_SAE, { external, ...(variant === 'topk' ? { topK: K } : {}) });
-    const { session } = await createSession(model.bytes, { providers: 'cpu', intraOpNumThreads: THREADS, externalDataFolder: model.externalDataFolder! });
+    const { session } = await createSession(model.bytes, {
+      providers: 'cpu',
+      intraOpNumThreads: THREADS,
+      externalDataFolder: model.externalDataFolder!,
+    });
     const feeds = { x: new ort.Tensor('float32', x, [BATCH, D_IN]) };
     await session.run(feeds); // warm-up
     const t0 = performance.now();
@@ -152,7 +189,9 @@ async function childMatMul(saeDir: string): Promise<void> {
     out[variant] = (MATMUL_BATCHES * BATCH) / ((performance.now() - t0) / 1000);
     await session.release();
   }
-  process.stdout.write(`${JSON.stringify({ denseTokensPerSecond: out.dense, topkTokensPerSecond: out.topk, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ denseTokensPerSecond: out.dense, topkTokensPerSecond: out.topk, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`,
+  );
 }
 
 // ---- child: the real importers into a fresh project ----
@@ -165,7 +204,9 @@ async function childImport(saeDir: string, sidecar: string, projectDir: string):
   await importSae(project, { path: saeDir, name: 'sae' });
   await importDenseActivations(project, sidecar, 'corpus');
   project.close();
-  process.stdout.write(`${JSON.stringify({ importSeconds: (performance.now() - t0) / 1000, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ importSeconds: (performance.now() - t0) / 1000, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`,
+  );
 }
 
 // ---- child: the same mine() the CLI calls, timed end to end ----
@@ -174,7 +215,14 @@ async function childMine(projectDir: string): Promise<void> {
   const { mine } = await import('../../src-main/mining/mine');
   const project = openProject(projectDir);
   const t1 = performance.now();
-  const summary = await mine(project, { sae: 'sae', corpus: 'corpus', provider: 'cpu', batch: BATCH, threads: THREADS, topK: K });
+  const summary = await mine(project, {
+    sae: 'sae',
+    corpus: 'corpus',
+    provider: 'cpu',
+    batch: BATCH,
+    threads: THREADS,
+    topK: K,
+  });
   const mineSeconds = (performance.now() - t1) / 1000;
   const examples = project.db.prepare('SELECT COUNT(*) FROM examples').pluck().get() as number;
   project.close();
@@ -184,8 +232,15 @@ async function childMine(projectDir: string): Promise<void> {
 }
 
 function runChild(args: string[]): Record<string, unknown> {
-  const profile = process.env.BENCH_PROFILE_DIR && args[1] === 'mine' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const r = spawnSync(process.execPath, [...profile, '--import', 'tsx', SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const profile =
+    process.env.BENCH_PROFILE_DIR && args[1] === 'mine'
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
+      : [];
+  const r = spawnSync(process.execPath, [...profile, '--import', 'tsx', SCRIPT, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`bench child ${args.join(' ')} exited ${r.status}`);
   const last = r.stdout.trim().split('\n').pop()!;
   return JSON.parse(last) as Record<string, unknown>;
@@ -200,19 +255,32 @@ async function parent(): Promise<void> {
   const saeDir = path.join(dir, 'sae');
   const t0 = performance.now();
   writeSae(saeDir);
-  for (let s = 0; s < Math.max(...shardCounts); s++) writeShard(path.join(dir, `acts-${s}.safetensors`), 0x2545f491 + s * 7919);
+  for (let s = 0; s < Math.max(...shardCounts); s++)
+    writeShard(path.join(dir, `acts-${s}.safetensors`), 0x2545f491 + s * 7919);
   fs.writeFileSync(path.join(dir, 'image.png'), PNG_1x1);
   const sidecars = shardCounts.map((n) => writeSidecar(dir, n));
-  console.log(`bench mine: generated the SAE (${(fs.statSync(path.join(saeDir, 'sae_weights.safetensors')).size / 2 ** 30).toFixed(2)} GiB) and ${Math.max(...shardCounts)} shards in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `bench mine: generated the SAE (${(fs.statSync(path.join(saeDir, 'sae_weights.safetensors')).size / 2 ** 30).toFixed(2)} GiB) and ${Math.max(...shardCounts)} shards in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const cpus = os.cpus();
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  const shape = (tokens: number) => `d_in ${D_IN}, d_sae ${D_SAE}, relu, k ${K}, ${tokens} tokens, batch ${BATCH}, threads ${THREADS}`;
-  console.log(`bench mine: machine ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${load()}`);
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  const shape = (tokens: number) =>
+    `d_in ${D_IN}, d_sae ${D_SAE}, relu, k ${K}, ${tokens} tokens, batch ${BATCH}, threads ${THREADS}`;
+  console.log(
+    `bench mine: machine ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${load()}`,
+  );
 
   sidecars.forEach((sidecar, i) => {
     const projectDir = path.join(dir, `project-${i}.sightline`);
-    const imported = runChild(['--child', 'import', saeDir, sidecar, projectDir]) as { importSeconds: number; peakRssMiB: number };
+    const imported = runChild(['--child', 'import', saeDir, sidecar, projectDir]) as {
+      importSeconds: number;
+      peakRssMiB: number;
+    };
     // The bare MatMul is timed right before and right after each mine (the machine's speed drifts by
     // tens of percent over minutes on a shared host); the ratios use the faster of the two timings,
     // which is the stricter comparison.
@@ -244,16 +312,30 @@ async function parent(): Promise<void> {
     };
     const s = shape(r.tokens);
     const rate = r.tokens / r.mineSeconds;
-    console.log(`bench mine: ${r.tokens} tokens: provider ${r.provider}; ${r.alive} features alive, ${r.examples} examples; import ${imported.importSeconds.toFixed(1)} s (peak RSS ${imported.peakRssMiB.toFixed(0)} MiB); load before the mine ${loadBefore}, after ${load()}`);
+    console.log(
+      `bench mine: ${r.tokens} tokens: provider ${r.provider}; ${r.alive} features alive, ${r.examples} examples; import ${imported.importSeconds.toFixed(1)} s (peak RSS ${imported.peakRssMiB.toFixed(0)} MiB); load before the mine ${loadBefore}, after ${load()}`,
+    );
     figure('mine', 'whole mine command', rate, 'tokens/s', s);
     figure('mine', 'whole mine command', rate * GFLOP_PER_TOKEN, 'GFLOP/s', s);
     figure('mine', 'whole mine / faster bare MatMul (dense output)', rate / matmul.denseTokensPerSecond, '', s);
     figure('mine', 'whole mine / faster bare MatMul + TopK', rate / matmul.topkTokensPerSecond, '', s);
-    figure('mine', 'phases load / pass / write', `${r.phases.loadSeconds.toFixed(1)} / ${r.phases.passSeconds.toFixed(1)} / ${r.phases.writeSeconds.toFixed(1)}`, 's', s);
+    figure(
+      'mine',
+      'phases load / pass / write',
+      `${r.phases.loadSeconds.toFixed(1)} / ${r.phases.passSeconds.toFixed(1)} / ${r.phases.writeSeconds.toFixed(1)}`,
+      's',
+      s,
+    );
     // The part of the write phase other writers (raters) wait for: the staged results' swap.
     figure('mine', 'project write lock held by the write phase', r.phases.lockSeconds, 's', s);
     figure('mine', 'streaming pass alone', r.tokens / r.phases.passSeconds, 'tokens/s', s);
-    figure('mine', 'streaming pass / faster bare MatMul + TopK', r.tokens / r.phases.passSeconds / matmul.topkTokensPerSecond, '', s);
+    figure(
+      'mine',
+      'streaming pass / faster bare MatMul + TopK',
+      r.tokens / r.phases.passSeconds / matmul.topkTokensPerSecond,
+      '',
+      s,
+    );
     figure('mine', 'peak RSS of the mine process', r.peakRssMiB, 'MiB', s);
     fs.rmSync(projectDir, { recursive: true, force: true });
   });

@@ -38,7 +38,9 @@ try {
     w.__latencies = [];
     w.__inDom = [];
     w.__pressedAt = null;
-    document.addEventListener('keydown', (event) => event.key === 'Enter' && (w.__pressedAt = performance.now()), { capture: true });
+    document.addEventListener('keydown', (event) => event.key === 'Enter' && (w.__pressedAt = performance.now()), {
+      capture: true,
+    });
     let shown = document.querySelector('[data-testid="rater-item"]')?.getAttribute('data-assignment-id');
     new MutationObserver(() => {
       const id = document.querySelector('[data-testid="rater-item"]')?.getAttribute('data-assignment-id');
@@ -53,15 +55,28 @@ try {
           channel.port2.postMessage(null);
         });
       }
-    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-assignment-id'] });
+    }).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-assignment-id'],
+    });
   });
   for (let n = 0; n < SUBMISSIONS; n++) {
     await page.keyboard.press('1');
     await page.keyboard.press('Enter');
-    await page.waitForFunction((count) => (window as unknown as { __latencies: number[] }).__latencies.length >= count, n + 1, { timeout: 10_000 });
+    await page.waitForFunction(
+      (count) => (window as unknown as { __latencies: number[] }).__latencies.length >= count,
+      n + 1,
+      { timeout: 10_000 },
+    );
   }
-  const latencies = ((await page.evaluate(() => (window as unknown as { __latencies: number[] }).__latencies)) as number[]).sort((a, b) => a - b);
-  const inDom = ((await page.evaluate(() => (window as unknown as { __inDom: number[] }).__inDom)) as number[]).sort((a, b) => a - b);
+  const latencies = (
+    (await page.evaluate(() => (window as unknown as { __latencies: number[] }).__latencies)) as number[]
+  ).sort((a, b) => a - b);
+  const inDom = ((await page.evaluate(() => (window as unknown as { __inDom: number[] }).__inDom)) as number[]).sort(
+    (a, b) => a - b,
+  );
   console.log(`bench rate: machine ${machine()}, Chromium headless`);
   figure('rate', 'submit keypress to next item painted p50', percentile(latencies, 50), 'ms', shape);
   figure('rate', 'submit keypress to next item painted p95', percentile(latencies, 95), 'ms', shape);

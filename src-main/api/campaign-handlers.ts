@@ -10,7 +10,13 @@ import { BUILTIN_TEMPLATES, parseTemplate } from '../domain/templates';
 import { releaseLeases } from '../store/monitor';
 import { setRaterStatus } from '../store/quality';
 import { AppError } from '../util/errors';
-import { campaignCounts, getCampaign, listCampaigns, replaceCampaignInstructions, setCampaignStatus } from '../store/campaigns';
+import {
+  campaignCounts,
+  getCampaign,
+  listCampaigns,
+  replaceCampaignInstructions,
+  setCampaignStatus,
+} from '../store/campaigns';
 import type { Db } from '../store/db';
 import { insertRater, listRaters, raterCampaignId, type RaterRecord } from '../store/raters';
 import { listSavedTemplateJson, saveTemplate } from '../store/templates';
@@ -52,7 +58,9 @@ export function campaignSummary(db: Db, campaignId: number): CampaignSummary {
 
 export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
   'campaigns.list': (input, { project }) =>
-    listCampaigns(project.db, { includeArchived: input.includeArchived }).map((campaign) => campaignSummary(project.db, campaign.id)),
+    listCampaigns(project.db, { includeArchived: input.includeArchived }).map((campaign) =>
+      campaignSummary(project.db, campaign.id),
+    ),
   'campaigns.archive': (input, context) => {
     const retired = archiveCampaign(context.project, input.campaignId);
     announceProgress(context, input.campaignId);
@@ -67,7 +75,10 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     const campaign = getCampaign(project.db, input.campaignId);
     return toRaterLink(insertRater(project.db, campaign.id, input.name, campaign.seed), 0);
   },
-  'raters.list': (input, { project }) => listRaters(project.db, getCampaign(project.db, input.campaignId).id).map((rater) => toRaterLink(rater, rater.submitted)),
+  'raters.list': (input, { project }) =>
+    listRaters(project.db, getCampaign(project.db, input.campaignId).id).map((rater) =>
+      toRaterLink(rater, rater.submitted),
+    ),
   'templates.list': (_input, { project }) => {
     const saved = listSavedTemplateJson(project.db);
     return [
@@ -77,7 +88,8 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
   },
   'templates.save': (input, { project }) => {
     const template = parseTemplate(input.template, `template ${input.template.id}`);
-    if (BUILTIN_TEMPLATES[template.id]) throw new AppError('conflict', `template ${template.id}: a built-in template has this id; choose another`);
+    if (BUILTIN_TEMPLATES[template.id])
+      throw new AppError('conflict', `template ${template.id}: a built-in template has this id; choose another`);
     saveTemplate(project.db, template);
     return { id: template.id, version: template.version };
   },
@@ -103,7 +115,8 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
   'campaigns.setStatus': (input, context) => {
     const campaign = getCampaign(context.project.db, input.campaignId);
     // An archived campaign stays closed: reopening it would hand out work nobody sees in the list.
-    if (campaign.archivedAt !== null) throw new AppError('conflict', `campaign "${campaign.name}": archived; it stays closed`);
+    if (campaign.archivedAt !== null)
+      throw new AppError('conflict', `campaign "${campaign.name}": archived; it stays closed`);
     setCampaignStatus(context.project.db, getCampaign(context.project.db, input.campaignId).id, input.status);
     announceProgress(context, input.campaignId);
     return campaignSummary(context.project.db, input.campaignId);
@@ -114,7 +127,8 @@ export const campaignHandlers: HandlersFor<typeof campaignMethods> = {
     replaceCampaignInstructions(project.db, campaign.id, input.instructions);
     return { instructionsVersion: campaign.instructionsVersion + 1 };
   },
-  'campaigns.monitor': (input, { project }) => campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId), project.clock.now()),
+  'campaigns.monitor': (input, { project }) =>
+    campaignMonitor(project.db, input.campaignId, campaignSummary(project.db, input.campaignId), project.clock.now()),
   'raters.revoke': (input, context) => {
     const { db } = context.project;
     const campaignId = raterCampaignId(db, input.raterId);

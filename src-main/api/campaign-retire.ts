@@ -7,7 +7,13 @@ import type { CampaignRetired } from '../contract/types';
 import { exportCampaign } from '../export';
 import { exportPathFor } from '../export/export-path';
 import type { Project } from '../project/project';
-import { archiveCampaignRow, campaignRaterRecords, deleteCampaignRow, getCampaign, setCampaignStatus } from '../store/campaigns';
+import {
+  archiveCampaignRow,
+  campaignRaterRecords,
+  deleteCampaignRow,
+  getCampaign,
+  setCampaignStatus,
+} from '../store/campaigns';
 import { AppError } from '../util/errors';
 
 type RetireOutcome = CampaignRetired;
@@ -35,7 +41,8 @@ export async function deleteCampaign(project: Project, campaignId: number, force
     db.transaction(() => {
       // Checked again inside the write: a rater may have submitted since.
       const now = campaignRaterRecords(db, campaign.id);
-      if (now.judgements > 0 || now.flags > 0) throw new AppError('conflict', `campaign "${campaign.name}": a rater has just submitted; try again`);
+      if (now.judgements > 0 || now.flags > 0)
+        throw new AppError('conflict', `campaign "${campaign.name}": a rater has just submitted; try again`);
       deleteCampaignRow(db, campaign.id);
     })();
     return { outcome: 'deleted', archivedName: null, exportPath: null };
@@ -47,10 +54,14 @@ export async function deleteCampaign(project: Project, campaignId: number, force
       `campaign "${campaign.name}": has ${held}, which are never deleted; archive it instead, or delete with --force to export them to exports/ and archive it`,
     );
   }
-  if (campaign.archivedAt !== null) throw new AppError('conflict', `campaign "${campaign.name}": already archived; its judgements stay on record`);
+  if (campaign.archivedAt !== null)
+    throw new AppError('conflict', `campaign "${campaign.name}": already archived; its judgements stay on record`);
   // Closed first, so that no new rater work starts while the export runs.
   setCampaignStatus(db, campaign.id, 'closed');
-  const exported = await exportCampaign(db, campaign.id, { format: 'jsonl', out: exportPathFor(project.exportsDir, campaign.name, 'jsonl') });
+  const exported = await exportCampaign(db, campaign.id, {
+    format: 'jsonl',
+    out: exportPathFor(project.exportsDir, campaign.name, 'jsonl'),
+  });
   const archived = archiveCampaign(project, campaign.id);
   return { ...archived, exportPath: exported.path };
 }

@@ -15,7 +15,18 @@ import { resultsHandlers } from './results-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { vectorHandlers } from './vector-handlers';
 
-export const handlers: Handlers = { ...projectHandlers, ...featureHandlers, ...campaignHandlers, ...raterHandlers, ...resultsHandlers, ...jobHandlers, ...modelHandlers, ...vectorHandlers, ...sweepHandlers, ...importHandlers };
+export const handlers: Handlers = {
+  ...projectHandlers,
+  ...featureHandlers,
+  ...campaignHandlers,
+  ...raterHandlers,
+  ...resultsHandlers,
+  ...jobHandlers,
+  ...modelHandlers,
+  ...vectorHandlers,
+  ...sweepHandlers,
+  ...importHandlers,
+};
 
 export const isMethodName = (name: string): name is MethodName => Object.hasOwn(contract, name);
 
@@ -24,7 +35,11 @@ export const isMethodName = (name: string): name is MethodName => Object.hasOwn(
  * active rater. Unknown and revoked tokens are nobody. The researcher token is compared in constant
  * time (util/secret-equal.ts); a rater token is found by its index in SQLite.
  */
-export function authenticate(context: Omit<ApiContext, 'caller'>, token: string | undefined, researcherToken: string): Caller | null {
+export function authenticate(
+  context: Omit<ApiContext, 'caller'>,
+  token: string | undefined,
+  researcherToken: string,
+): Caller | null {
   if (!token) return null;
   if (secretsEqual(token, researcherToken)) return { role: 'researcher' };
   const rater = findRaterByToken(context.project.db, token);

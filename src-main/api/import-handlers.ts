@@ -19,7 +19,11 @@ function isFolder(path: string): boolean {
   try {
     return fs.statSync(path).isDirectory();
   } catch {
-    throw new AppError('not_found', `--path: ${path}: no such file or folder (expected a sidecar JSON or a delphi cache folder)`, { path });
+    throw new AppError(
+      'not_found',
+      `--path: ${path}: no such file or folder (expected a sidecar JSON or a delphi cache folder)`,
+      { path },
+    );
   }
 }
 
@@ -27,19 +31,29 @@ function featuresOfSae(project: Project, saeName: string, index: number | undefi
   const sae = getSaeByName(project, saeName);
   if (index === undefined) return { sae: sae.name, features: featureStatsOfSae(project.db, sae.id) };
   const id = featureIdOfIndex(project.db, sae.id, index);
-  if (id === undefined) throw new AppError('not_found', `SAE "${sae.name}" has no mined feature ${index} (run \`sightline mine\` first; d_sae ${sae.dSae})`);
+  if (id === undefined)
+    throw new AppError(
+      'not_found',
+      `SAE "${sae.name}" has no mined feature ${index} (run \`sightline mine\` first; d_sae ${sae.dSae})`,
+    );
   const detail = getFeature(project.db, id);
   return {
     sae: sae.name,
     ...detail,
-    examples: detail.examples.map((e) => ({ ...e, document: documentExternalId(project.db, e.documentId) as string, maxAt: maxPosition(e) })),
+    examples: detail.examples.map((e) => ({
+      ...e,
+      document: documentExternalId(project.db, e.documentId) as string,
+      maxAt: maxPosition(e),
+    })),
   };
 }
 
 export const importHandlers: HandlersFor<typeof importMethods> = {
   'saes.import': (input, { project }) => importSae(project, input),
   'activations.import': (input, { project }) =>
-    isFolder(input.path) ? importDelphiCache(project, input.path, input.corpus, input.sae) : importDenseActivations(project, input.path, input.corpus),
+    isFolder(input.path)
+      ? importDelphiCache(project, input.path, input.corpus, input.sae)
+      : importDenseActivations(project, input.path, input.corpus),
   'project.relink': (input, { project }) => relinkProject(project, input.search),
   'features.ofSae': (input, { project }) => featuresOfSae(project, input.sae, input.feature),
 };

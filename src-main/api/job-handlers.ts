@@ -29,7 +29,8 @@ function processAlive(pid: number | null): boolean {
 
 const NAME_BY_ID = { saes: saeNameById, corpora: corpusNameById };
 
-const nameOf = (db: Db, table: 'saes' | 'corpora', id: unknown): string => (typeof id === 'number' ? (NAME_BY_ID[table](db, id) ?? `#${id} (deleted)`) : '?');
+const nameOf = (db: Db, table: 'saes' | 'corpora', id: unknown): string =>
+  typeof id === 'number' ? (NAME_BY_ID[table](db, id) ?? `#${id} (deleted)`) : '?';
 
 /** "SAE layer10 × corpus demo, top 20, k 64, equal-count"; other kinds list their plain params. */
 export function paramsSummary(db: Db, kind: string, params: Record<string, unknown>): string {
@@ -65,7 +66,11 @@ function toSummary(project: Project, raw: RawJob): JobSummary {
     done: live?.last?.done ?? raw.progress_done,
     total: live?.last?.total ?? raw.progress_total,
     unit: UNITS[raw.kind] ?? 'items',
-    ratePerSecond: live ? (live.last?.ratePerSecond ?? null) : elapsed > 0 && raw.state === 'done' ? raw.progress_done / elapsed : null,
+    ratePerSecond: live
+      ? (live.last?.ratePerSecond ?? null)
+      : elapsed > 0 && raw.state === 'done'
+        ? raw.progress_done / elapsed
+        : null,
     etaSeconds: live ? (live.last?.etaSeconds ?? null) : null,
     params: paramsSummary(project.db, raw.kind, params),
     error: raw.error,
@@ -98,12 +103,20 @@ type MineSettings = Pick<MineOptions, 'top' | 'provider' | 'scheme' | 'batch' | 
  * Starts `mine()` in the background and resolves with its job id once the job row exists. Refusals
  * that come before (an unknown SAE, a changed weights file, a d_in mismatch) are this call's error.
  */
-async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.start']>[0], context: ApiContext): Promise<{ jobId: number }> {
+async function startMine(
+  input: Parameters<HandlersFor<typeof jobMethods>['mine.start']>[0],
+  context: ApiContext,
+): Promise<{ jobId: number }> {
   const sae = findSaeById(context.project.db, input.saeId);
   if (!sae) throw new AppError('not_found', `saeId ${input.saeId}: no such SAE in this project`);
   const corpus = findCorpusById(context.project.db, input.corpusId);
   if (!corpus) throw new AppError('not_found', `corpusId ${input.corpusId}: no such corpus in this project`);
-  const { jobId } = launchMine(sae, corpus, { top: input.top, provider: input.provider, scheme: input.scheme }, context);
+  const { jobId } = launchMine(
+    sae,
+    corpus,
+    { top: input.top, provider: input.provider, scheme: input.scheme },
+    context,
+  );
   return { jobId: await jobId };
 }
 
@@ -111,11 +124,22 @@ async function startMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.
  * mine.run: the same job as mine.start, by names, answering with the summary when it ends. The
  * CLI's `sightline mine` is this call; its Ctrl-C is jobs.cancel.
  */
-async function runMine(input: Parameters<HandlersFor<typeof jobMethods>['mine.run']>[0], context: ApiContext): Promise<MineSummary> {
+async function runMine(
+  input: Parameters<HandlersFor<typeof jobMethods>['mine.run']>[0],
+  context: ApiContext,
+): Promise<MineSummary> {
   // The store's lookups by name refuse an unknown one listing the known names.
   const sae = getSaeByName(context.project, input.sae);
   const corpus = getCorpus(context.project, input.corpus);
-  const settings: MineSettings = { top: input.top, provider: input.provider, scheme: input.scheme, batch: input.batch, topK: input.k, threads: input.threads, checkpointMs: input.checkpointMs };
+  const settings: MineSettings = {
+    top: input.top,
+    provider: input.provider,
+    scheme: input.scheme,
+    batch: input.batch,
+    topK: input.k,
+    threads: input.threads,
+    checkpointMs: input.checkpointMs,
+  };
   const { jobId, finished } = launchMine(sae, corpus, settings, context);
   await jobId;
   return finished;
@@ -130,9 +154,17 @@ function launchMine(
 ): { jobId: Promise<number>; finished: Promise<MineSummary> } {
   const { project, events } = context;
   const elsewhere = mineRunningElsewhere(project.db, sae.id);
-  if (elsewhere) throw new AppError('conflict', `SAE "${sae.name}" is being mined by another process (job ${elsewhere.id}, pid ${elsewhere.owner_pid}); wait for it or stop it there`);
+  if (elsewhere)
+    throw new AppError(
+      'conflict',
+      `SAE "${sae.name}" is being mined by another process (job ${elsewhere.id}, pid ${elsewhere.owner_pid}); wait for it or stop it there`,
+    );
   const key = `mine:sae:${sae.id}`;
-  const release = jobRegistry.reserve(project.dir, key, `SAE "${sae.name}" is already being mined; wait for that job or cancel it`);
+  const release = jobRegistry.reserve(
+    project.dir,
+    key,
+    `SAE "${sae.name}" is already being mined; wait for that job or cancel it`,
+  );
 
   // Mining gets its own connection: it attaches its staging file there for the final swap
   // (write-results.ts), so the API's shared connection never sees that schema or its transaction.
@@ -153,12 +185,18 @@ function launchMine(
     jobId = id;
     kind = jobKind;
     unregister = jobRegistry.add({ projectDir: project.dir, jobId: id, kind: jobKind, runner });
-    jobRegistry.describe(project.dir, key, `SAE "${sae.name}" is already being mined (job ${id}); wait for it or cancel it`);
+    jobRegistry.describe(
+      project.dir,
+      key,
+      `SAE "${sae.name}" is already being mined (job ${id}); wait for it or cancel it`,
+    );
     events.emit('job.progress', idle(id, jobKind, `starting: SAE ${sae.name} × corpus ${corpus.name}`));
     announceStart(id);
   });
 
-  const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as MineSettings;
+  const defined = Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as MineSettings;
   const finished = mine(worker, {
     sae: sae.name,
     corpus: corpus.name,
@@ -217,7 +255,16 @@ function launchMine(
       if (jobId === null) return; // refused before it started: mine.start itself reports the error
       const message = error instanceof Error ? error.message : String(error);
       jobRegistry.remember(project.dir, jobId, { message, engine });
-      events.emit('job.progress', { jobId, kind, state: 'failed', done: last?.done ?? 0, total: last?.total ?? null, ratePerSecond: null, etaSeconds: null, message });
+      events.emit('job.progress', {
+        jobId,
+        kind,
+        state: 'failed',
+        done: last?.done ?? 0,
+        total: last?.total ?? null,
+        ratePerSecond: null,
+        etaSeconds: null,
+        message,
+      });
     },
   );
   // Only a refusal before the job row exists fails this call; later failures arrive as events.
@@ -236,14 +283,16 @@ function launchMine(
 }
 
 export const jobHandlers: HandlersFor<typeof jobMethods> = {
-  'jobs.list': (input, { project }) =>
-    listRecentJobs(project.db, input.limit).map((raw) => toSummary(project, raw)),
+  'jobs.list': (input, { project }) => listRecentJobs(project.db, input.limit).map((raw) => toSummary(project, raw)),
   'jobs.cancel': (input, { project }) => {
     const job = getJob(project.db, input.jobId);
     if (!job) throw new AppError('not_found', `job ${input.jobId}: no such job`);
     if (jobRegistry.cancel(project.dir, input.jobId)) return { jobId: job.id, requested: true, state: job.state };
     if (job.state === 'running' && processAlive(job.ownerPid) && job.ownerPid !== process.pid) {
-      throw new AppError('conflict', `job ${job.id} runs in another process (pid ${job.ownerPid}); stop it there (Ctrl-C)`);
+      throw new AppError(
+        'conflict',
+        `job ${job.id} runs in another process (pid ${job.ownerPid}); stop it there (Ctrl-C)`,
+      );
     }
     // Already finished (or interrupted by a crash): nothing runs to cancel.
     return { jobId: job.id, requested: false, state: job.state };

@@ -53,7 +53,10 @@ export class LeaseExpiryTimer {
     if (at === null) return;
     this.armedFor = at;
     // The clock's timers never keep a finished CLI command or a closing server alive.
-    this.timer = this.project.clock.setTimer(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - this.project.clock.now())));
+    this.timer = this.project.clock.setTimer(
+      () => this.fire(),
+      Math.min(MAX_TIMER_MS, Math.max(0, at - this.project.clock.now())),
+    );
   }
 
   /**
@@ -72,7 +75,11 @@ export class LeaseExpiryTimer {
       const expired = leasesExpiredBetween(db, this.announcedUpTo, now);
       this.announcedUpTo = now;
       for (const { campaignId, expired: count } of expired) {
-        this.events.emit('campaign.leasesExpired', { campaignId, expired: count, nextExpiryAt: nextLeaseExpiry(db, campaignId, now) });
+        this.events.emit('campaign.leasesExpired', {
+          campaignId,
+          expired: count,
+          nextExpiryAt: nextLeaseExpiry(db, campaignId, now),
+        });
       }
       this.rearm(now);
     } catch {

@@ -22,7 +22,11 @@ function summary(m: ModelRecord): ModelSummary {
 
 export const modelHandlers: HandlersFor<typeof modelMethods> = {
   'models.import': async (input, { project, events }) => {
-    const record = await importModel(project, { path: input.path, ...(input.name !== undefined ? { name: input.name } : {}) }, (p) => events.emit('model.hashProgress', p));
+    const record = await importModel(
+      project,
+      { path: input.path, ...(input.name !== undefined ? { name: input.name } : {}) },
+      (p) => events.emit('model.hashProgress', p),
+    );
     return summary(record);
   },
   'models.list': (_input, { project }) => listModelRecords(project).map(summary),

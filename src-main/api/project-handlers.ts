@@ -27,7 +27,10 @@ export function lastEngineStatus(project: Project): EngineStatus | null {
   const stats = miningStatsOfSae(project.db, params.sae ?? -1);
   const recorded = stats ? (JSON.parse(stats) as { provider?: unknown; providerReason?: unknown }) : {};
   if (typeof recorded.provider !== 'string') return null;
-  const reason = typeof recorded.providerReason === 'string' ? recorded.providerReason : 'the run recorded the provider but not why; mine again to see the reason';
+  const reason =
+    typeof recorded.providerReason === 'string'
+      ? recorded.providerReason
+      : 'the run recorded the provider but not why; mine again to see the reason';
   return { provider: recorded.provider, reason, source };
 }
 

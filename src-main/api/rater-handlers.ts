@@ -24,7 +24,10 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
       templateTitle: campaign.template.title,
       progress: raterProgress(context.project.db, rater, campaign),
       status: rater.status === 'disqualified' ? 'disqualified' : 'active',
-      qualification: qualification.required > 0 ? { required: qualification.required, answered: qualification.answered, passed: qualification.passed } : null,
+      qualification:
+        qualification.required > 0
+          ? { required: qualification.required, answered: qualification.answered, passed: qualification.passed }
+          : null,
       // Last: a rater who just finished gets their code, and the time it was shown is recorded.
       completion: completionFor(context.project.db, campaign, rater, context.project.clock.now()),
     };
@@ -36,13 +39,22 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     return next;
   },
   'rater.submit': (input, context) => {
-    const { judgementId, progress, campaignId } = submitJudgement(context.project.db, raterOf(context), input, context.project.clock.now());
+    const { judgementId, progress, campaignId } = submitJudgement(
+      context.project.db,
+      raterOf(context),
+      input,
+      context.project.clock.now(),
+    );
     leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
     return { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
-    const { item, progress, campaignId } = undoLastSubmission(context.project.db, raterOf(context), context.project.clock.now());
+    const { item, progress, campaignId } = undoLastSubmission(
+      context.project.db,
+      raterOf(context),
+      context.project.clock.now(),
+    );
     if (item) leaseExpiries(context).armBy(item.leaseExpiresAt);
     announceProgress(context, campaignId);
     return { item, progress };
@@ -54,7 +66,13 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     return { progress };
   },
   'rater.flag': (input, context) => {
-    const { campaignId } = flagItem(context.project.db, raterOf(context), input.assignmentId, input.comment, context.project.clock.now());
+    const { campaignId } = flagItem(
+      context.project.db,
+      raterOf(context),
+      input.assignmentId,
+      input.comment,
+      context.project.clock.now(),
+    );
     // The monitor re-reads on 'campaign.progress' (its flagged count and list included).
     announceProgress(context, campaignId);
     return { flagged: true };

@@ -15,12 +15,24 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
     }),
   'campaigns.export': async (input, { project, events }) => {
     // The schema lets exactly one of the two through.
-    const campaign = input.campaignId !== undefined ? getCampaign(project.db, input.campaignId) : findCampaignByName(project.db, input.campaign!);
-    const out = input.out !== undefined ? path.resolve(input.out) : exportPathFor(project.exportsDir, campaign.name, input.format);
+    const campaign =
+      input.campaignId !== undefined
+        ? getCampaign(project.db, input.campaignId)
+        : findCampaignByName(project.db, input.campaign!);
+    const out =
+      input.out !== undefined
+        ? path.resolve(input.out)
+        : exportPathFor(project.exportsDir, campaign.name, input.format);
     const pending = { jobId: 0, format: input.format, path: out, rows: 0, provenancePath: null, files: [] };
     const job = await startExportJob(
       project,
-      { campaignId: campaign.id, format: input.format, out, revealRaters: input.revealRaters, fullShown: input.fullShown },
+      {
+        campaignId: campaign.id,
+        format: input.format,
+        out,
+        revealRaters: input.revealRaters,
+        fullShown: input.fullShown,
+      },
       (event) => events.emit('job.progress', event),
     );
     if (input.wait === false) {
@@ -29,8 +41,17 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
       return { ...pending, jobId: job.jobId, state: 'running' as const };
     }
     const outcome = await job.outcome;
-    if (outcome.state === 'cancelled' || !outcome.result) return { ...pending, jobId: job.jobId, state: 'cancelled' as const };
+    if (outcome.state === 'cancelled' || !outcome.result)
+      return { ...pending, jobId: job.jobId, state: 'cancelled' as const };
     const { path: written, rows, provenancePath, files } = outcome.result;
-    return { jobId: job.jobId, state: 'done' as const, format: input.format, path: written, rows, provenancePath, files };
+    return {
+      jobId: job.jobId,
+      state: 'done' as const,
+      format: input.format,
+      path: written,
+      rows,
+      provenancePath,
+      files,
+    };
   },
 };

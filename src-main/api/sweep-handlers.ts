@@ -32,10 +32,13 @@ export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
     // The runner sends the terminal 'job.progress' event (done, cancelled or failed) itself.
     finished.then(cleanUp, cleanUp);
     // A refusal before the job row exists (unknown model or vector, d_model) is this call's error.
-    const refusal = finished.then(() => null, (error: unknown) => {
-      if (jobId === null) throw error;
-      return null;
-    });
+    const refusal = finished.then(
+      () => null,
+      (error: unknown) => {
+        if (jobId === null) throw error;
+        return null;
+      },
+    );
     const id = (await Promise.race([started, refusal])) ?? jobId!;
     return { jobId: id };
   },

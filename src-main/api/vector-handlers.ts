@@ -4,13 +4,33 @@ import { listVectors, type VectorRecord } from '../store/vectors';
 import type { HandlersFor } from './handlers';
 
 function summary(v: VectorRecord): VectorSummary {
-  return { id: v.id, name: v.name, dModel: v.dModel, sha256: v.sha256, source: v.source, norm: Math.hypot(...v.values), createdAt: v.createdAt };
+  return {
+    id: v.id,
+    name: v.name,
+    dModel: v.dModel,
+    sha256: v.sha256,
+    source: v.source,
+    norm: Math.hypot(...v.values),
+    createdAt: v.createdAt,
+  };
 }
 
 export const vectorHandlers: HandlersFor<typeof vectorMethods> = {
   'vectors.import': async (input, { project }) =>
-    summary(await importVector(project, { path: input.path, ...(input.name !== undefined ? { name: input.name } : {}), ...(input.key !== undefined ? { key: input.key } : {}) })),
+    summary(
+      await importVector(project, {
+        path: input.path,
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.key !== undefined ? { key: input.key } : {}),
+      }),
+    ),
   'vectors.fromSae': async (input, { project }) =>
-    summary(await vectorFromSae(project, { sae: input.sae, feature: input.feature, ...(input.name !== undefined ? { name: input.name } : {}) })),
+    summary(
+      await vectorFromSae(project, {
+        sae: input.sae,
+        feature: input.feature,
+        ...(input.name !== undefined ? { name: input.name } : {}),
+      }),
+    ),
   'vectors.list': (_input, { project }) => listVectors(project.db).map(summary),
 };

@@ -58,7 +58,11 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedOption
       options: Object.fromEntries(
         Object.entries(options).map(([name, spec]) => [
           name,
-          { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.default !== undefined ? { default: spec.default as never } : {}) },
+          {
+            type: spec.type,
+            ...(spec.multiple ? { multiple: true } : {}),
+            ...(spec.default !== undefined ? { default: spec.default as never } : {}),
+          },
         ]),
       ),
       strict: true,

@@ -1,6 +1,12 @@
 import { AppError, toErrorValue, type ErrorCode } from '../util/errors';
 import { helpText, parseCommandArgs, type Command, type Output } from './command';
-import { campaignArchiveCommand, campaignCreateCommand, campaignDeleteCommand, campaignListCommand, campaignStatusCommand } from './commands/campaign';
+import {
+  campaignArchiveCommand,
+  campaignCreateCommand,
+  campaignDeleteCommand,
+  campaignListCommand,
+  campaignStatusCommand,
+} from './commands/campaign';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
 import { featuresCommand } from './commands/features';
@@ -84,7 +90,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const output: Output = {
     json,
     info: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
-    result: (value, human) => process.stdout.write(json || !human ? `${JSON.stringify(value, null, json ? 0 : 2)}\n` : `${human(value)}\n`),
+    result: (value, human) =>
+      process.stdout.write(json || !human ? `${JSON.stringify(value, null, json ? 0 : 2)}\n` : `${human(value)}\n`),
   };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     process.stdout.write(topHelp());
@@ -119,7 +126,9 @@ export async function runCli(argv: string[]): Promise<number> {
  */
 export function runCliProcess(argv: string[]): Promise<void> {
   const crash = (error: unknown) => {
-    process.stderr.write(`sightline: internal error (a bug; please report it with this trace): ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(
+      `sightline: internal error (a bug; please report it with this trace): ${(error as Error)?.stack ?? String(error)}\n`,
+    );
     process.exit(EXIT_CODES.internal);
   };
   process.on('uncaughtException', crash);

@@ -46,5 +46,7 @@ export const DEFAULT_PORT = 8470;
 export function linkOrigin(projectDir: string, baseUrl: string | undefined): { origin: string; assumed: boolean } {
   if (baseUrl) return { origin: baseUrl.replace(/\/+$/, ''), assumed: false };
   const serving = readServeInfo(projectDir);
-  return serving ? { origin: serving.url, assumed: false } : { origin: `http://127.0.0.1:${DEFAULT_PORT}`, assumed: true };
+  return serving
+    ? { origin: serving.url, assumed: false }
+    : { origin: `http://127.0.0.1:${DEFAULT_PORT}`, assumed: true };
 }

@@ -4,7 +4,12 @@ import { templateSchema } from './templates';
 export const campaignSettingsSchema = z
   .object({
     overlap: z.number().int().min(1).max(100).default(3),
-    leaseSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(900),
     maxItemsPerRater: z.number().int().min(1).nullable().default(null),
     /**
      * Most items one rater may skip; null is unlimited. Left out: 2 on a campaign with a Prolific
@@ -12,10 +17,18 @@ export const campaignSettingsSchema = z
      */
     maxSkipsPerRater: z.number().int().min(0).max(100_000).nullable().optional(),
     orderMode: z.enum(['random', 'fixed']).default('random'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     /** After how many ordinary items a gold or attention item is slipped in. */
     qcEvery: z.number().int().min(1).max(1000).default(8),
-    qualification: z.object({ passMark: z.number().min(0).max(1) }).strict().optional(),
+    qualification: z
+      .object({ passMark: z.number().min(0).max(1) })
+      .strict()
+      .optional(),
     prolific: z
       .object({
         completionCode: z.string().min(1).max(100),
@@ -29,7 +42,10 @@ export const campaignSettingsSchema = z
         places: z.number().int().min(1).max(1_000_000).optional(),
       })
       .strict()
-      .refine((prolific) => prolific.screenOutCode !== prolific.completionCode, { message: 'the screen-out code must differ from the completion code', path: ['screenOutCode'] })
+      .refine((prolific) => prolific.screenOutCode !== prolific.completionCode, {
+        message: 'the screen-out code must differ from the completion code',
+        path: ['screenOutCode'],
+      })
       .optional(),
   })
   .strict();
@@ -40,7 +56,11 @@ export type CampaignSettings = z.infer<typeof campaignSettingsSchema>;
  * columns made into an array (`"options": ["og_class", "target_class", "distractor1", "distractor2"]`,
  * empty cells left out); or a fixed value for every row (`{"const": "Which answer is more coherent?"}`).
  */
-export const mappedValueSchema = z.union([z.string(), z.array(z.string()).min(1).max(1000), z.object({ const: z.json() }).strict()]);
+export const mappedValueSchema = z.union([
+  z.string(),
+  z.array(z.string()).min(1).max(1000),
+  z.object({ const: z.json() }).strict(),
+]);
 export type MappedValue = z.infer<typeof mappedValueSchema>;
 
 /**
@@ -49,7 +69,12 @@ export type MappedValue = z.infer<typeof mappedValueSchema>;
  * `og_class` / `target_class` / `steering_score` give the steering curve with this one mapping.
  */
 export const steeringRolesSchema = z
-  .object({ strength: z.string().optional(), source: z.string().optional(), target: z.string().optional(), layer: z.string().optional() })
+  .object({
+    strength: z.string().optional(),
+    source: z.string().optional(),
+    target: z.string().optional(),
+    layer: z.string().optional(),
+  })
   .strict();
 export type SteeringRoles = z.infer<typeof steeringRolesSchema>;
 
@@ -66,10 +91,19 @@ export const columnMappingSchema = z
   .strict();
 
 export const itemSourceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('features'), featureIds: z.array(z.number().int().positive()).min(1).max(100_000) }).strict(),
+  z
+    .object({ kind: z.literal('features'), featureIds: z.array(z.number().int().positive()).min(1).max(100_000) })
+    .strict(),
   z.object({ kind: z.literal('generations'), generationIds: z.array(z.number().int().positive()).optional() }).strict(),
   /** An imported CSV/JSONL file, sent as text (the renderer reads it; the CLI reads it from disk). */
-  z.object({ kind: z.literal('file'), fileName: z.string().min(1), text: z.string().max(64 << 20), mapping: columnMappingSchema.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('file'),
+      fileName: z.string().min(1),
+      text: z.string().max(64 << 20),
+      mapping: columnMappingSchema.optional(),
+    })
+    .strict(),
 ]);
 
 export const createCampaignInput = z

@@ -40,8 +40,21 @@ export const campaignMethods = {
   'campaigns.previewImport': method({
     role: 'researcher',
     summary: 'Parses an item file (CSV or JSONL) and proposes a column mapping',
-    input: z.object({ fileName: z.string().min(1), text: z.string().max(64 << 20), mapping: columnMappingSchema.optional(), templateId: z.string().optional() }).strict(),
-    output: returns<{ columns: string[]; rowCount: number; sample: Record<string, unknown>[]; mapping: z.infer<typeof columnMappingSchema>; problem: string | null }>(),
+    input: z
+      .object({
+        fileName: z.string().min(1),
+        text: z.string().max(64 << 20),
+        mapping: columnMappingSchema.optional(),
+        templateId: z.string().optional(),
+      })
+      .strict(),
+    output: returns<{
+      columns: string[];
+      rowCount: number;
+      sample: Record<string, unknown>[];
+      mapping: z.infer<typeof columnMappingSchema>;
+      problem: string | null;
+    }>(),
   }),
   'campaigns.create': method({
     role: 'researcher',
@@ -57,7 +70,8 @@ export const campaignMethods = {
   }),
   'campaigns.setInstructions': method({
     role: 'researcher',
-    summary: "Replaces a campaign's instructions (markdown) and bumps their version; each judgement records the version it was given under",
+    summary:
+      "Replaces a campaign's instructions (markdown) and bumps their version; each judgement records the version it was given under",
     input: z.object({ campaignId, instructions: z.string().max(100_000) }).strict(),
     output: returns<{ instructionsVersion: number }>(),
   }),
@@ -75,7 +89,8 @@ export const campaignMethods = {
   }),
   'campaigns.archive': method({
     role: 'researcher',
-    summary: 'Archives a campaign: closed to raters, hidden from the list, renamed "<name> (archived #<id>)" so its name is free; judgements are kept',
+    summary:
+      'Archives a campaign: closed to raters, hidden from the list, renamed "<name> (archived #<id>)" so its name is free; judgements are kept',
     input: z.object({ campaignId }).strict(),
     output: returns<CampaignRetired>(),
   }),

@@ -32,7 +32,8 @@ export const featureMethods = {
   }),
   'features.acceptLabel': method({
     role: 'researcher',
-    summary: "Stores a label (typically a rater's, from a labelling campaign's results) as the feature's label, with who accepted it and when",
+    summary:
+      "Stores a label (typically a rater's, from a labelling campaign's results) as the feature's label, with who accepted it and when",
     input: z
       .object({
         featureId: z.number().int().positive(),
@@ -45,7 +46,8 @@ export const featureMethods = {
   }),
   'features.modalityByLayer': method({
     role: 'researcher',
-    summary: 'Per SAE (name, layer, d_sae): image-only / text-only / shared / dead feature counts and the sharing fraction',
+    summary:
+      'Per SAE (name, layer, d_sae): image-only / text-only / shared / dead feature counts and the sharing fraction',
     input: z.object({}).strict(),
     output: returns<ModalityLayerRow[]>(),
   }),

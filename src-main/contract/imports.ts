@@ -57,7 +57,9 @@ export interface RelinkResult {
 }
 
 /** Where an example peaks: a text token, or an image patch of tile 0 (the base grid) or anyres tile k, as the feature page numbers them. */
-export type MaxPosition = { token: number; value: number } | { tile: number; patch: number; row: number; col: number; value: number };
+export type MaxPosition =
+  | { token: number; value: number }
+  | { tile: number; patch: number; row: number; col: number; value: number };
 
 export interface SaeFeatureStat {
   index: number;
@@ -77,7 +79,9 @@ export interface SaeFeatureStats {
 }
 
 /** features.ofSae with `feature`: that feature's detail, each example with its document and peak. */
-export type SaeFeatureView = { sae: string } & Omit<FeatureDetail, 'examples'> & { examples: (ExampleView & { document: string; maxAt: MaxPosition | null })[] };
+export type SaeFeatureView = { sae: string } & Omit<FeatureDetail, 'examples'> & {
+    examples: (ExampleView & { document: string; maxAt: MaxPosition | null })[];
+  };
 
 const path = z.string().min(1).max(4096);
 const name = z.string().min(1).max(200);
@@ -85,7 +89,8 @@ const name = z.string().min(1).max(200);
 export const importMethods = {
   'saes.import': method({
     role: 'researcher',
-    summary: 'References an SAE (SAELens, sparsify, torch, Gemma Scope npz): loads it to check shapes and weights, hashes its files and records them; nothing is copied',
+    summary:
+      'References an SAE (SAELens, sparsify, torch, Gemma Scope npz): loads it to check shapes and weights, hashes its files and records them; nothing is copied',
     input: z
       .object({
         path,
@@ -99,13 +104,15 @@ export const importMethods = {
   }),
   'activations.import': method({
     role: 'researcher',
-    summary: 'References activation shards as a corpus: a sidecar JSON (safetensors/.npy shards) or a delphi sparse cache folder (with the SAE it was encoded with)',
+    summary:
+      'References activation shards as a corpus: a sidecar JSON (safetensors/.npy shards) or a delphi sparse cache folder (with the SAE it was encoded with)',
     input: z.object({ path, corpus: name.optional(), sae: name.optional() }).strict(),
     output: returns<ImportActivationsResult>(),
   }),
   'project.relink': method({
     role: 'researcher',
-    summary: 'Finds moved SAE weights and activation shards in a folder (same name, size and sha256) and updates their references',
+    summary:
+      'Finds moved SAE weights and activation shards in a folder (same name, size and sha256) and updates their references',
     input: z.object({ search: path }).strict(),
     output: returns<RelinkResult>(),
   }),

@@ -70,12 +70,16 @@ export interface GenerateStepEvent {
   text: string;
 }
 
-const positions = z.union([z.enum(['prompt', 'generated', 'all']), z.array(z.number().int().min(0)).min(1).max(100_000)]);
+const positions = z.union([
+  z.enum(['prompt', 'generated', 'all']),
+  z.array(z.number().int().min(0)).min(1).max(100_000),
+]);
 
 export const modelMethods = {
   'models.import': method({
     role: 'researcher',
-    summary: "References a Hugging Face model folder (Llama, Mistral, LLaVA-NeXT's language model): checks it, hashes every file once (progress as 'model.hashProgress' events) and records it; nothing is copied",
+    summary:
+      "References a Hugging Face model folder (Llama, Mistral, LLaVA-NeXT's language model): checks it, hashes every file once (progress as 'model.hashProgress' events) and records it; nothing is copied",
     input: z.object({ path: z.string().min(1), name: z.string().min(1).max(200).optional() }).strict(),
     output: returns<ModelSummary>(),
   }),
@@ -87,7 +91,8 @@ export const modelMethods = {
   }),
   'models.generate': method({
     role: 'researcher',
-    summary: "One greedy generation from an imported model, plain or steered by a vector file or a named vector; tokens come as 'generate.step' events while it runs",
+    summary:
+      "One greedy generation from an imported model, plain or steered by a vector file or a named vector; tokens come as 'generate.step' events while it runs",
     input: z
       .object({
         model: z.string().min(1),
@@ -106,7 +111,9 @@ export const modelMethods = {
             positions: positions.default('prompt'),
           })
           .strict()
-          .refine((steer) => (steer.vectorFile === undefined) !== (steer.vector === undefined), { message: 'steer: give exactly one of vectorFile and vector' })
+          .refine((steer) => (steer.vectorFile === undefined) !== (steer.vector === undefined), {
+            message: 'steer: give exactly one of vectorFile and vector',
+          })
           .optional(),
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),

@@ -37,13 +37,19 @@ const answerValue = Math.max(
   LONGEST_JSON_NUMBER,
   'null'.length,
 );
-const answer = jsonObject(Array.from({ length: MAX_QUESTIONS }, () => [jsonString(MAX_ANSWER_KEY_LENGTH), answerValue]));
+const answer = jsonObject(
+  Array.from({ length: MAX_QUESTIONS }, () => [jsonString(MAX_ANSWER_KEY_LENGTH), answerValue]),
+);
 
 /** Bytes of the largest valid input of each rater method, as the renderer's client sends it (JSON.stringify). */
 export const RATER_INPUT_BYTES = {
   'rater.session': jsonObject([]),
   'rater.next': jsonObject([field('count', String(MAX_NEXT_COUNT).length)]),
-  'rater.submit': jsonObject([field('assignmentId', LONGEST_ID), field('answer', answer), field('activeMs', String(MAX_ACTIVE_MS).length)]),
+  'rater.submit': jsonObject([
+    field('assignmentId', LONGEST_ID),
+    field('answer', answer),
+    field('activeMs', String(MAX_ACTIVE_MS).length),
+  ]),
   'rater.undo': jsonObject([]),
   'rater.skip': jsonObject([field('assignmentId', LONGEST_ID)]),
   'rater.flag': jsonObject([field('assignmentId', LONGEST_ID), field('comment', jsonString(MAX_FLAG_COMMENT_LENGTH))]),

@@ -31,7 +31,8 @@ export const raterMethods = {
   }),
   'rater.next': method({
     role: 'rater',
-    summary: "The rater's current item and the one after it (prefetch); leases them. No items and a waiting reason: paused, closed or all leased to others for now",
+    summary:
+      "The rater's current item and the one after it (prefetch); leases them. No items and a waiting reason: paused, closed or all leased to others for now",
     input: z.object({ count: z.number().int().min(1).max(MAX_NEXT_COUNT).default(2) }).strict(),
     output: returns<RaterNext>(),
   }),
@@ -44,7 +45,10 @@ export const raterMethods = {
         // One answer per question: a judgement never holds more answers than a template has questions.
         answer: z
           .record(z.string().max(MAX_ANSWER_KEY_LENGTH), answerValue)
-          .refine((answer) => Object.keys(answer).length <= MAX_QUESTIONS, `expected at most ${MAX_QUESTIONS} answers, one per question`),
+          .refine(
+            (answer) => Object.keys(answer).length <= MAX_QUESTIONS,
+            `expected at most ${MAX_QUESTIONS} answers, one per question`,
+          ),
         activeMs: z.number().int().min(0).max(MAX_ACTIVE_MS),
       })
       .strict(),

@@ -300,7 +300,8 @@ export interface ExportJobStatus {
 export const resultsMethods = {
   'results.campaign': method({
     role: 'researcher',
-    summary: "A campaign's agreement (with bootstrap intervals), aggregated labels, rater reliability and steering curves",
+    summary:
+      "A campaign's agreement (with bootstrap intervals), aggregated labels, rater reliability and steering curves",
     input: z
       .object({
         campaignId: z.number().int().positive(),
@@ -327,7 +328,9 @@ export const resultsMethods = {
         wait: z.boolean().optional(),
       })
       .strict()
-      .refine((input) => (input.campaignId === undefined) !== (input.campaign === undefined), { message: 'give exactly one of campaignId and campaign' }),
+      .refine((input) => (input.campaignId === undefined) !== (input.campaign === undefined), {
+        message: 'give exactly one of campaignId and campaign',
+      }),
     output: returns<ExportJobStatus>(),
   }),
 };

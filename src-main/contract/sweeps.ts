@@ -3,13 +3,17 @@
 import { z } from 'zod';
 import { method, returns } from './define';
 
-const positions = z.union([z.enum(['prompt', 'generated', 'all']), z.array(z.number().int().min(0)).min(1).max(100_000)]);
+const positions = z.union([
+  z.enum(['prompt', 'generated', 'all']),
+  z.array(z.number().int().min(0)).min(1).max(100_000),
+]);
 const className = z.string().min(1).max(200);
 
 export const sweepMethods = {
   'sweeps.start': method({
     role: 'researcher',
-    summary: "Starts a sweep (one greedy generation per (prompt, k), h += k*v at layer L) in the background; progress as 'job.progress' events, cancel with jobs.cancel; resumes cells already written",
+    summary:
+      "Starts a sweep (one greedy generation per (prompt, k), h += k*v at layer L) in the background; progress as 'job.progress' events, cancel with jobs.cancel; resumes cells already written",
     input: z
       .object({
         model: z.string().min(1),
@@ -17,7 +21,16 @@ export const sweepMethods = {
         layer: z.number().int().min(0),
         ks: z.array(z.number().finite()).min(1).max(10_000),
         prompts: z
-          .array(z.object({ prompt: z.string().min(1).max(1_000_000), sourceClass: className.optional(), targetClass: className.optional(), distractors: z.array(className).max(20).optional() }).strict())
+          .array(
+            z
+              .object({
+                prompt: z.string().min(1).max(1_000_000),
+                sourceClass: className.optional(),
+                targetClass: className.optional(),
+                distractors: z.array(className).max(20).optional(),
+              })
+              .strict(),
+          )
           .min(1)
           .max(100_000),
         positions: positions.default('prompt'),

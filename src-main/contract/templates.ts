@@ -37,7 +37,15 @@ export const questionSchema = z.discriminatedUnion('type', [
       required: z.boolean().optional(),
     })
     .strict(),
-  z.object({ id, type: z.literal('text'), prompt: z.string().max(2000), placeholder: z.string().optional(), required: z.boolean().optional() }).strict(),
+  z
+    .object({
+      id,
+      type: z.literal('text'),
+      prompt: z.string().max(2000),
+      placeholder: z.string().optional(),
+      required: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 
 export const displaySchema = z.discriminatedUnion('type', [
@@ -45,9 +53,22 @@ export const displaySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('image'), field: z.string(), label: z.string().optional() }).strict(),
   z.object({ type: z.literal('feature'), field: z.string(), label: z.string().optional() }).strict(),
   /** Examples shown in the order of a question's options (intruder, detection). */
-  z.object({ type: z.literal('examples'), field: z.string(), orderFrom: z.string().optional(), label: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('examples'),
+      field: z.string(),
+      orderFrom: z.string().optional(),
+      label: z.string().optional(),
+    })
+    .strict(),
   /** Two texts side by side; which goes left is counterbalanced per rater and recorded. */
-  z.object({ type: z.literal('pair'), fields: z.tuple([z.string(), z.string()]), labels: z.tuple([z.string(), z.string()]).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('pair'),
+      fields: z.tuple([z.string(), z.string()]),
+      labels: z.tuple([z.string(), z.string()]).optional(),
+    })
+    .strict(),
 ]);
 
 /** The most questions a template may ask, so the most answers one judgement can hold. */

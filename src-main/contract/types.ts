@@ -216,7 +216,16 @@ export type { DisplaySpec, OptionSpec, QuestionSpec, TemplateSpec } from './temp
 /** A question as shown to one rater: choice options are in that rater's shown order. */
 export type ShownQuestion =
   | { id: string; type: 'choice' | 'multi'; prompt: string; options: OptionSpec[]; keys: string[]; required: boolean }
-  | { id: string; type: 'scale'; prompt: string; min: number; max: number; minLabel?: string; maxLabel?: string; required: boolean }
+  | {
+      id: string;
+      type: 'scale';
+      prompt: string;
+      min: number;
+      max: number;
+      minLabel?: string;
+      maxLabel?: string;
+      required: boolean;
+    }
   | { id: string; type: 'text'; prompt: string; required: boolean; placeholder?: string };
 
 /** Sides of each `pair` display as shown to one rater (recorded with the assignment and judgement, never sent): `fields` in template order; when `swapped`, fields[1] is shown on the left. */

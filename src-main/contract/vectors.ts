@@ -21,8 +21,11 @@ const name = z.string().min(1).max(200);
 export const vectorMethods = {
   'vectors.import': method({
     role: 'researcher',
-    summary: 'Stores a steering vector read from a .pt (restricted unpickler), .safetensors or .npy file; --key picks the tensor of a file that holds several',
-    input: z.object({ path: z.string().min(1), name: name.optional(), key: z.string().min(1).max(1000).optional() }).strict(),
+    summary:
+      'Stores a steering vector read from a .pt (restricted unpickler), .safetensors or .npy file; --key picks the tensor of a file that holds several',
+    input: z
+      .object({ path: z.string().min(1), name: name.optional(), key: z.string().min(1).max(1000).optional() })
+      .strict(),
     output: returns<VectorSummary>(),
   }),
   'vectors.fromSae': method({

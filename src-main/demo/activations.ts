@@ -40,7 +40,8 @@ export function patchMatches(concept: Concept, image: DemoImage): Float32Array {
       if (concept.pixel) {
         let sum = 0;
         for (let dy = 0; dy < PATCH_SIZE; dy++) {
-          for (let dx = 0; dx < PATCH_SIZE; dx++) sum += concept.pixel(image, (row * PATCH_SIZE + dy) * IMAGE_SIZE + col * PATCH_SIZE + dx);
+          for (let dx = 0; dx < PATCH_SIZE; dx++)
+            sum += concept.pixel(image, (row * PATCH_SIZE + dy) * IMAGE_SIZE + col * PATCH_SIZE + dx);
         }
         match = Math.max(match, sum / (PATCH_SIZE * PATCH_SIZE));
       }
@@ -52,8 +53,16 @@ export function patchMatches(concept: Concept, image: DemoImage): Float32Array {
 
 export function documentMatches(documents: DemoDocument[]): DocumentMatches[] {
   return documents.map((document) => {
-    const patches = document.image ? CONCEPTS.map((concept) => (readsImages(concept) ? patchMatches(concept, document.image!) : new Float32Array(PATCHES))) : null;
-    const tokens = CONCEPTS.map((concept) => Float32Array.from(document.tokens, (_, position) => (readsText(concept) ? concept.token!(document.tokens, position) : 0)));
+    const patches = document.image
+      ? CONCEPTS.map((concept) =>
+          readsImages(concept) ? patchMatches(concept, document.image!) : new Float32Array(PATCHES),
+        )
+      : null;
+    const tokens = CONCEPTS.map((concept) =>
+      Float32Array.from(document.tokens, (_, position) =>
+        readsText(concept) ? concept.token!(document.tokens, position) : 0,
+      ),
+    );
     const presence = Float32Array.from(CONCEPTS, (_, c) => (patches ? Math.max(...patches[c]) : 0));
     return { patches, tokens, presence };
   });
@@ -73,7 +82,8 @@ export function layerActivations(plan: LayerPlan, documents: DemoDocument[], mat
   let row = 0;
   const emit = (weights: (unit: (typeof units)[number]) => number, special = false) => {
     const at = row * D_IN;
-    for (let i = 0; i < D_IN; i++) data[at + i] = plan.offset[i] + (special ? (BOS_NORM * bos[i]) / bosNorm : NOISE_SIGMA * gaussian(rng));
+    for (let i = 0; i < D_IN; i++)
+      data[at + i] = plan.offset[i] + (special ? (BOS_NORM * bos[i]) / bosNorm : NOISE_SIGMA * gaussian(rng));
     if (!special) {
       for (const unit of units) {
         const weight = weights(unit);
@@ -91,7 +101,12 @@ export function layerActivations(plan: LayerPlan, documents: DemoDocument[], mat
       for (let p = 0; p < PATCHES; p++) emit((unit) => (unit.variant === 'text' ? 0 : patches[unit.c][p]));
     }
     for (let t = 0; t < document.tokens.length; t++) {
-      emit((unit) => (unit.variant === 'image' ? 0 : tokens[unit.c][t] + (unit.variant === 'shared' && readsImages(unit.concept) ? CAPTION_LEAK * presence[unit.c] : 0)));
+      emit((unit) =>
+        unit.variant === 'image'
+          ? 0
+          : tokens[unit.c][t] +
+            (unit.variant === 'shared' && readsImages(unit.concept) ? CAPTION_LEAK * presence[unit.c] : 0),
+      );
     }
   });
   return data;

@@ -52,22 +52,44 @@ If the answer is about none of the options, or cannot be read, choose "None / un
 
 Some answers contain odd symbols or markup. Treat them as plain text.`;
 
-export function insertDemoCampaigns(db: Db, layers: MinedLayer[], generations: DemoGeneration[]): { labelCampaignId: number; conceptCampaignId: number } {
+export function insertDemoCampaigns(
+  db: Db,
+  layers: MinedLayer[],
+  generations: DemoGeneration[],
+): { labelCampaignId: number; conceptCampaignId: number } {
   const features = layers.flatMap((layer) => layer.features);
   const labelItems = FEATURES_TO_LABEL.map(({ layer, concept, variant }) =>
-    features.find((feature) => feature.layer === layer && feature.unit.concept.key === concept && feature.unit.variant === variant),
+    features.find(
+      (feature) => feature.layer === layer && feature.unit.concept.key === concept && feature.unit.variant === variant,
+    ),
   )
     .filter((feature): feature is MinedFeature => feature !== undefined && feature.fireCount > 0)
     .map((feature) => {
-      const shown = featureLabelExamples(getFeature(db, feature.id).examples.filter((example) => example.bucket === 'top'));
+      const shown = featureLabelExamples(
+        getFeature(db, feature.id).examples.filter((example) => example.bucket === 'top'),
+      );
       return {
         payload: shown.payload,
-        hidden: { feature_id: feature.id, feature_index: feature.index, example_ids: shown.exampleIds, sae: feature.saeName, layer: feature.layer, planted: feature.unit.concept.planted },
+        hidden: {
+          feature_id: feature.id,
+          feature_index: feature.index,
+          example_ids: shown.exampleIds,
+          sae: feature.saeName,
+          layer: feature.layer,
+          planted: feature.unit.concept.planted,
+        },
       };
     });
   const labelCampaignId = insertCampaign(
     db,
-    { name: LABEL_CAMPAIGN, template: BUILTIN_TEMPLATES['feature-label'], instructions: LABEL_INSTRUCTIONS, overlap: 2, leaseSeconds: 600, seed: 1 },
+    {
+      name: LABEL_CAMPAIGN,
+      template: BUILTIN_TEMPLATES['feature-label'],
+      instructions: LABEL_INSTRUCTIONS,
+      overlap: 2,
+      leaseSeconds: 600,
+      seed: 1,
+    },
     labelItems,
   );
 
@@ -91,7 +113,14 @@ export function insertDemoCampaigns(db: Db, layers: MinedLayer[], generations: D
   }));
   const conceptCampaignId = insertCampaign(
     db,
-    { name: CONCEPT_CAMPAIGN, template: BUILTIN_TEMPLATES['concept-choice'], instructions: CONCEPT_INSTRUCTIONS, overlap: 3, leaseSeconds: 600, seed: 2 },
+    {
+      name: CONCEPT_CAMPAIGN,
+      template: BUILTIN_TEMPLATES['concept-choice'],
+      instructions: CONCEPT_INSTRUCTIONS,
+      overlap: 3,
+      leaseSeconds: 600,
+      seed: 2,
+    },
     conceptItems,
   );
   return { labelCampaignId, conceptCampaignId };

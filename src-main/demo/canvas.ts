@@ -67,7 +67,8 @@ export const rect =
 
 /** A filled triangle (any winding): the pixel centre is on the same side of all three edges. */
 export function triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): Region {
-  const side = (px: number, py: number, qx: number, qy: number, x: number, y: number) => (qx - px) * (y - py) - (qy - py) * (x - px);
+  const side = (px: number, py: number, qx: number, qy: number, x: number, y: number) =>
+    (qx - px) * (y - py) - (qy - py) * (x - px);
   return (x, y) => {
     const px = x + 0.5;
     const py = y + 0.5;
@@ -82,5 +83,9 @@ export const everywhere: Region = () => true;
 
 /** Linear blend of two colours, t in [0, 1]. */
 export function mix(a: Rgb, b: Rgb, t: number): Rgb {
-  return [Math.round(a[0] + (b[0] - a[0]) * t), Math.round(a[1] + (b[1] - a[1]) * t), Math.round(a[2] + (b[2] - a[2]) * t)];
+  return [
+    Math.round(a[0] + (b[0] - a[0]) * t),
+    Math.round(a[1] + (b[1] - a[1]) * t),
+    Math.round(a[2] + (b[2] - a[2]) * t),
+  ];
 }

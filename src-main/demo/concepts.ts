@@ -33,16 +33,20 @@ export interface Concept {
 export const readsImages = (concept: Concept): boolean => concept.pixel !== undefined || concept.patch !== undefined;
 export const readsText = (concept: Concept): boolean => concept.token !== undefined;
 
-const colourIs = (colour: Colour) => (image: DemoImage, i: number) => (image.labels.colour[i] === COLOURS.indexOf(colour) + 1 ? 1 : 0);
+const colourIs = (colour: Colour) => (image: DemoImage, i: number) =>
+  image.labels.colour[i] === COLOURS.indexOf(colour) + 1 ? 1 : 0;
 const colourIn = (colours: readonly Colour[]) => (image: DemoImage, i: number) =>
   image.labels.colour[i] > 0 && colours.includes(COLOURS[image.labels.colour[i] - 1]) ? 1 : 0;
-const shapeIs = (shape: Shape) => (image: DemoImage, i: number) => (image.labels.shape[i] === SHAPES.indexOf(shape) + 1 ? 1 : 0);
-const backgroundIs = (texture: Texture) => (image: DemoImage, i: number) => (image.labels.object[i] === 0 && image.concepts.texture === texture ? 1 : 0);
+const shapeIs = (shape: Shape) => (image: DemoImage, i: number) =>
+  image.labels.shape[i] === SHAPES.indexOf(shape) + 1 ? 1 : 0;
+const backgroundIs = (texture: Texture) => (image: DemoImage, i: number) =>
+  image.labels.object[i] === 0 && image.concepts.texture === texture ? 1 : 0;
 const wordIn =
   (...words: string[]) =>
   (tokens: string[], position: number) =>
     words.includes(wordOf(tokens[position])) ? 1 : 0;
-const withPlurals = (nouns: readonly string[]) => nouns.flatMap((noun) => [noun, /(sh|x)$/.test(noun) ? `${noun}es` : `${noun}s`]);
+const withPlurals = (nouns: readonly string[]) =>
+  nouns.flatMap((noun) => [noun, /(sh|x)$/.test(noun) ? `${noun}es` : `${noun}s`]);
 
 /** A pixel on the edge of an object: a 4-neighbour belongs to something else (or lies off the image). */
 function onOutline(image: DemoImage, i: number): number {
@@ -56,7 +60,12 @@ function onOutline(image: DemoImage, i: number): number {
     [x, y - 1],
     [x, y + 1],
   ];
-  return neighbours.some(([nx, ny]) => nx < 0 || ny < 0 || nx >= IMAGE_SIZE || ny >= IMAGE_SIZE || image.labels.object[ny * IMAGE_SIZE + nx] !== object) ? 1 : 0;
+  return neighbours.some(
+    ([nx, ny]) =>
+      nx < 0 || ny < 0 || nx >= IMAGE_SIZE || ny >= IMAGE_SIZE || image.labels.object[ny * IMAGE_SIZE + nx] !== object,
+  )
+    ? 1
+    : 0;
 }
 
 function isDark(image: DemoImage, i: number): number {
@@ -123,12 +132,48 @@ export const CONCEPTS: Concept[] = [
   texture('gradient', ['gradient'], 3, 20, null),
 
   // Image only, at every layer.
-  { key: 'top-left', planted: 'top-left corner patches (position only)', label: 'top-left corner', scale: 5, patch: (r, c) => (r < 3 && c < 3 ? 1 - (r + c) / 5 : 0) },
-  { key: 'bottom-right', planted: 'bottom-right corner patches (position only)', label: null, scale: 5, patch: (r, c) => (r > 8 && c > 8 ? 1 - (22 - r - c) / 5 : 0) },
-  { key: 'centre', planted: 'patches near the image centre (position only)', label: null, scale: 3.2, patch: (r, c) => Math.max(0, 1 - Math.hypot(r - 5.5, c - 5.5) / 3) },
-  { key: 'border', planted: 'the outer ring of patches (position only)', label: 'image border', scale: 2.5, patch: (r, c) => (r === 0 || c === 0 || r === 11 || c === 11 ? 1 : 0) },
-  { key: 'outline', planted: 'object outlines (pixels on the edge of a shape)', label: 'edges of shapes', scale: 8, pixel: onOutline },
-  { key: 'secondary', planted: 'the small secondary object', label: null, scale: 5.5, pixel: (image, i) => (image.labels.object[i] === 2 ? 1 : 0) },
+  {
+    key: 'top-left',
+    planted: 'top-left corner patches (position only)',
+    label: 'top-left corner',
+    scale: 5,
+    patch: (r, c) => (r < 3 && c < 3 ? 1 - (r + c) / 5 : 0),
+  },
+  {
+    key: 'bottom-right',
+    planted: 'bottom-right corner patches (position only)',
+    label: null,
+    scale: 5,
+    patch: (r, c) => (r > 8 && c > 8 ? 1 - (22 - r - c) / 5 : 0),
+  },
+  {
+    key: 'centre',
+    planted: 'patches near the image centre (position only)',
+    label: null,
+    scale: 3.2,
+    patch: (r, c) => Math.max(0, 1 - Math.hypot(r - 5.5, c - 5.5) / 3),
+  },
+  {
+    key: 'border',
+    planted: 'the outer ring of patches (position only)',
+    label: 'image border',
+    scale: 2.5,
+    patch: (r, c) => (r === 0 || c === 0 || r === 11 || c === 11 ? 1 : 0),
+  },
+  {
+    key: 'outline',
+    planted: 'object outlines (pixels on the edge of a shape)',
+    label: 'edges of shapes',
+    scale: 8,
+    pixel: onOutline,
+  },
+  {
+    key: 'secondary',
+    planted: 'the small secondary object',
+    label: null,
+    scale: 5.5,
+    pixel: (image, i) => (image.labels.object[i] === 2 ? 1 : 0),
+  },
   { key: 'dark', planted: 'dark pixels (luminance below 90)', label: null, scale: 3, pixel: isDark },
   {
     key: 'triangle-or-checker',
@@ -137,7 +182,13 @@ export const CONCEPTS: Concept[] = [
     scale: 4.4,
     pixel: (image, i) => Math.max(shapeIs('triangle')(image, i), backgroundIs('checker')(image, i)),
   },
-  { key: 'any-patch', planted: 'every image patch (the image-token direction)', label: 'any image patch', scale: 1.2, patch: () => 1 },
+  {
+    key: 'any-patch',
+    planted: 'every image patch (the image-token direction)',
+    label: 'any image patch',
+    scale: 1.2,
+    patch: () => 1,
+  },
 
   // Text only, at every layer.
   {
@@ -151,19 +202,44 @@ export const CONCEPTS: Concept[] = [
     },
   },
   { key: 'animal', planted: 'animal words', label: 'animals', scale: 6, token: wordIn(...withPlurals(ANIMALS)) },
-  { key: 'full-stop', planted: 'sentence-final full stop', label: 'end of sentence', scale: 3, token: (tokens, position) => (tokens[position].trim() === '.' ? 1 : 0) },
+  {
+    key: 'full-stop',
+    planted: 'sentence-final full stop',
+    label: 'end of sentence',
+    scale: 3,
+    token: (tokens, position) => (tokens[position].trim() === '.' ? 1 : 0),
+  },
   { key: 'article', planted: 'articles (a, an, the)', label: null, scale: 2.2, token: wordIn('a', 'an', 'the') },
-  { key: 'number', planted: 'number words', label: 'numbers', scale: 5, token: wordIn('one', 'two', 'three', 'four', 'five', 'six', 'seven') },
+  {
+    key: 'number',
+    planted: 'number words',
+    label: 'numbers',
+    scale: 5,
+    token: wordIn('one', 'two', 'three', 'four', 'five', 'six', 'seven'),
+  },
   {
     key: 'ing',
     planted: 'verbs in -ing',
     label: null,
     scale: 4,
-    token: (tokens, position) => (/^[a-z]{2,}ing$/.test(wordOf(tokens[position])) && tokens[position].startsWith(' ') ? 1 : 0),
+    token: (tokens, position) =>
+      /^[a-z]{2,}ing$/.test(wordOf(tokens[position])) && tokens[position].startsWith(' ') ? 1 : 0,
   },
-  { key: 'first', planted: 'the first token of a text', label: null, scale: 9, token: (_tokens, position) => (position === 0 ? 1 : 0) },
+  {
+    key: 'first',
+    planted: 'the first token of a text',
+    label: null,
+    scale: 9,
+    token: (_tokens, position) => (position === 0 ? 1 : 0),
+  },
   { key: 'background-word', planted: 'the word "background"', label: null, scale: 3.6, token: wordIn('background') },
-  { key: 'water', planted: 'water animals and boats (text only)', label: null, scale: 4, token: wordIn(...withPlurals(['fish', 'duck', 'frog', 'boat'])) },
+  {
+    key: 'water',
+    planted: 'water animals and boats (text only)',
+    label: null,
+    scale: 4,
+    token: wordIn(...withPlurals(['fish', 'duck', 'frog', 'boat'])),
+  },
   { key: 'any-token', planted: 'every text token (the text-token direction)', label: null, scale: 1.2, token: () => 1 },
 
   // Abstract concepts of deeper layers, shared from the start.

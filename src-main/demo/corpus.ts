@@ -25,7 +25,11 @@ export function tokenize(text: string): string[] {
 }
 
 /** The lower-case letters of a token: " Red," -> "red". What the toy text features match on. */
-export const wordOf = (token: string): string => token.trim().toLowerCase().replace(/[^a-z]/g, '');
+export const wordOf = (token: string): string =>
+  token
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
 
 export const ANIMALS = ['cat', 'dog', 'fox', 'bird', 'fish', 'horse', 'frog', 'duck', 'rabbit', 'owl'] as const;
 const NUMBERS = ['two', 'three', 'four', 'five', 'six', 'seven'] as const;
@@ -65,7 +69,13 @@ export function buildDocuments(images: DemoImage[]): DemoDocument[] {
     image,
   }));
   writeTextSentences().forEach((text, index) => {
-    documents.push({ externalId: `text-${String(index).padStart(2, '0')}`, kind: 'text', text, tokens: tokenize(text), image: null });
+    documents.push({
+      externalId: `text-${String(index).padStart(2, '0')}`,
+      kind: 'text',
+      text,
+      tokens: tokenize(text),
+      image: null,
+    });
   });
   return documents;
 }

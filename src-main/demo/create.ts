@@ -33,16 +33,24 @@ function assertEmptyEnough(project: Project): void {
   const { db } = project;
   const campaigns = countCampaigns(db);
   if (campaigns > 0) {
-    throw new AppError('conflict', `${project.dir}: already holds a project with ${campaigns} campaign(s); create the demo in a new folder`, {
-      dir: project.dir,
-    });
+    throw new AppError(
+      'conflict',
+      `${project.dir}: already holds a project with ${campaigns} campaign(s); create the demo in a new folder`,
+      {
+        dir: project.dir,
+      },
+    );
   }
   for (const layer of DEMO_LAYERS) {
     const clash = saeExists(db, saeNameOf(layer)) || corpusExists(db, corpusNameOf(layer));
     if (clash) {
-      throw new AppError('conflict', `${project.dir}: already has an SAE "${saeNameOf(layer)}" or a corpus "${corpusNameOf(layer)}"; create the demo in a new folder`, {
-        dir: project.dir,
-      });
+      throw new AppError(
+        'conflict',
+        `${project.dir}: already has an SAE "${saeNameOf(layer)}" or a corpus "${corpusNameOf(layer)}"; create the demo in a new folder`,
+        {
+          dir: project.dir,
+        },
+      );
     }
   }
 }
@@ -58,11 +66,16 @@ interface Marks {
 
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 function mark(project: Project): Marks {
-  const rows = Object.fromEntries([...PIPELINE_TABLES, 'media' as const].map((table) => [table, highestRowId(project.db, table)])) as Marks['rows'];
+  const rows = Object.fromEntries(
+    [...PIPELINE_TABLES, 'media' as const].map((table) => [table, highestRowId(project.db, table)]),
+  ) as Marks['rows'];
   return { rows, mediaFiles: new Set(filesUnder(project.media.dir)) };
 }
 

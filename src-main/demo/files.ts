@@ -21,7 +21,10 @@ export interface LayerFiles {
 }
 
 /** A safetensors file of F32 tensors: 8-byte header length, JSON header padded to 8 bytes, data. */
-export function safetensorsBytes(tensors: { name: string; shape: number[]; data: Float32Array }[], metadata: Record<string, string> = {}): Buffer {
+export function safetensorsBytes(
+  tensors: { name: string; shape: number[]; data: Float32Array }[],
+  metadata: Record<string, string> = {},
+): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
@@ -32,7 +35,11 @@ export function safetensorsBytes(tensors: { name: string; shape: number[]; data:
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([length, Buffer.from(json), ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+  return Buffer.concat([
+    length,
+    Buffer.from(json),
+    ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  ]);
 }
 
 /** Writes only when the bytes differ, so a re-run after a failure leaves identical files untouched. */
@@ -64,15 +71,30 @@ function writeSaeLens(dir: string, plan: LayerPlan): void {
     apply_b_dec_to_input: true,
     normalize_activations: 'none',
     reshape_activations: 'none',
-    metadata: { model_name: MODEL_NAME, hook_name: hookPointOf(plan.layer), hook_layer: plan.layer, sae_lens_version: '6.5.0', generator: 'sightline demo' },
+    metadata: {
+      model_name: MODEL_NAME,
+      hook_name: hookPointOf(plan.layer),
+      hook_layer: plan.layer,
+      sae_lens_version: '6.5.0',
+      generator: 'sightline demo',
+    },
   };
   writeFile(path.join(dir, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
-function writeLayerActivations(dir: string, plan: LayerPlan, documents: DemoDocument[], matches: DocumentMatches[], imagePath: (d: DemoDocument) => string): string {
+function writeLayerActivations(
+  dir: string,
+  plan: LayerPlan,
+  documents: DemoDocument[],
+  matches: DocumentMatches[],
+  imagePath: (d: DemoDocument) => string,
+): string {
   const data = layerActivations(plan, documents, matches);
   const shard = 'acts-000.safetensors';
-  writeFile(path.join(dir, shard), safetensorsBytes([{ name: 'activations', shape: [data.length / D_IN, D_IN], data }]));
+  writeFile(
+    path.join(dir, shard),
+    safetensorsBytes([{ name: 'activations', shape: [data.length / D_IN, D_IN], data }]),
+  );
   const segments = documents.flatMap((document) => [
     { document: document.externalId, kind: 'special', count: 1, label: '<s>' },
     ...(document.image ? [{ document: document.externalId, kind: 'image', tile: 0 }] : []),
@@ -115,13 +137,24 @@ function plantedSummary(plans: LayerPlan[]): unknown {
       corpus: corpusNameOf(plan.layer),
       features: [...plan.units]
         .sort((a, b) => a.featureIndex - b.featureIndex)
-        .map((unit) => ({ feature_index: unit.featureIndex, concept: unit.concept.key, variant: unit.variant, planted: unit.concept.planted, label: labelOf(unit) })),
+        .map((unit) => ({
+          feature_index: unit.featureIndex,
+          concept: unit.concept.key,
+          variant: unit.variant,
+          planted: unit.concept.planted,
+          label: labelOf(unit),
+        })),
       dead_features: plan.deadFeatures,
     })),
   };
 }
 
-export function writeDemoData(projectDir: string, plans: LayerPlan[], documents: DemoDocument[], matches: DocumentMatches[]): LayerFiles[] {
+export function writeDemoData(
+  projectDir: string,
+  plans: LayerPlan[],
+  documents: DemoDocument[],
+  matches: DocumentMatches[],
+): LayerFiles[] {
   const root = path.join(projectDir, DATA_DIR);
   for (const document of documents) {
     if (document.image) writeFile(path.join(root, 'images', document.image.name), Buffer.from(document.image.png));
@@ -131,7 +164,13 @@ export function writeDemoData(projectDir: string, plans: LayerPlan[], documents:
     const layerDir = path.join(root, `layer-${String(plan.layer).padStart(2, '0')}`);
     const saeDir = path.join(layerDir, 'sae');
     writeSaeLens(saeDir, plan);
-    const sidecar = writeLayerActivations(layerDir, plan, documents, matches, (document) => `../images/${document.image!.name}`);
+    const sidecar = writeLayerActivations(
+      layerDir,
+      plan,
+      documents,
+      matches,
+      (document) => `../images/${document.image!.name}`,
+    );
     return { layer: plan.layer, saeName: saeNameOf(plan.layer), corpusName: corpusNameOf(plan.layer), saeDir, sidecar };
   });
 }

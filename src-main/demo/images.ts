@@ -25,14 +25,35 @@ export const COLOUR_RGB: Record<Colour, Rgb> = {
   orange: [245, 140, 30],
 };
 
-const TEXTURE_WORD: Record<Texture, string> = { stripes: 'striped', dots: 'dotted', checker: 'checkered', noise: 'noisy', gradient: 'gradient' };
+const TEXTURE_WORD: Record<Texture, string> = {
+  stripes: 'striped',
+  dots: 'dotted',
+  checker: 'checkered',
+  noise: 'noisy',
+  gradient: 'gradient',
+};
 
 const NEUTRAL_PAIRS: [Rgb, Rgb][] = [
-  [[225, 225, 225], [120, 120, 125]],
-  [[235, 228, 205], [150, 140, 120]],
-  [[60, 62, 68], [150, 152, 160]],
-  [[200, 205, 212], [95, 100, 110]],
-  [[245, 242, 232], [175, 170, 160]],
+  [
+    [225, 225, 225],
+    [120, 120, 125],
+  ],
+  [
+    [235, 228, 205],
+    [150, 140, 120],
+  ],
+  [
+    [60, 62, 68],
+    [150, 152, 160],
+  ],
+  [
+    [200, 205, 212],
+    [95, 100, 110],
+  ],
+  [
+    [245, 242, 232],
+    [175, 170, 160],
+  ],
 ];
 
 export interface PlantedObject {
@@ -71,7 +92,8 @@ export interface DemoImage {
 /** The region of a shape of half-size `s` centred on (cx, cy). */
 export function shapeRegion(shape: Shape, cx: number, cy: number, s: number): Region {
   if (shape === 'circle') return circle(cx, cy, s);
-  if (shape === 'square') return rect(Math.round(cx - s * 0.9), Math.round(cy - s * 0.9), Math.round(cx + s * 0.9), Math.round(cy + s * 0.9));
+  if (shape === 'square')
+    return rect(Math.round(cx - s * 0.9), Math.round(cy - s * 0.9), Math.round(cx + s * 0.9), Math.round(cy + s * 0.9));
   return triangle(cx, cy - s, cx - s, cy + s * 0.85, cx + s, cy + s * 0.85);
 }
 
@@ -80,11 +102,12 @@ function backgroundColour(texture: Texture, [light, dark]: [Rgb, Rgb], rng: Rng)
     case 'stripes': {
       const width = 5 + randomIndex(3, rng);
       const orientation = randomIndex(3, rng); // horizontal, vertical, diagonal
-      return (x, y) => (Math.floor((orientation === 0 ? y : orientation === 1 ? x : x + y) / width) % 2 === 0 ? light : dark);
+      return (x, y) =>
+        Math.floor((orientation === 0 ? y : orientation === 1 ? x : x + y) / width) % 2 === 0 ? light : dark;
     }
     case 'dots': {
       const spacing = 8;
-      return (x, y) => ((x % spacing) - 3.5) ** 2 + ((y % spacing) - 3.5) ** 2 <= 4 ? dark : light;
+      return (x, y) => (((x % spacing) - 3.5) ** 2 + ((y % spacing) - 3.5) ** 2 <= 4 ? dark : light);
     }
     case 'checker': {
       const size = rng() < 0.5 ? 8 : 12;
@@ -112,8 +135,15 @@ function placeObject(s: number, rng: Rng): [number, number] {
 function drawImage(index: number, concepts: ImageConcepts, rng: Rng): DemoImage {
   const canvas = new Canvas(IMAGE_SIZE, IMAGE_SIZE);
   const pixels = IMAGE_SIZE * IMAGE_SIZE;
-  const labels: PixelLabels = { colour: new Uint8Array(pixels), shape: new Uint8Array(pixels), object: new Uint8Array(pixels) };
-  canvas.fill(everywhere, backgroundColour(concepts.texture, NEUTRAL_PAIRS[randomIndex(NEUTRAL_PAIRS.length, rng)], rng));
+  const labels: PixelLabels = {
+    colour: new Uint8Array(pixels),
+    shape: new Uint8Array(pixels),
+    object: new Uint8Array(pixels),
+  };
+  canvas.fill(
+    everywhere,
+    backgroundColour(concepts.texture, NEUTRAL_PAIRS[randomIndex(NEUTRAL_PAIRS.length, rng)], rng),
+  );
 
   const plant = (object: PlantedObject, region: Region, objectId: number) =>
     canvas.fill(region, COLOUR_RGB[object.colour], (i) => {
@@ -142,7 +172,16 @@ function drawImage(index: number, concepts: ImageConcepts, rng: Rng): DemoImage 
   const finalConcepts = { ...concepts, secondary };
   const caption = captionFor(finalConcepts);
   const name = `demo-${String(index).padStart(2, '0')}-${concepts.colour}-${concepts.shape}-${concepts.texture}.png`;
-  return { name, caption, concepts: finalConcepts, width: IMAGE_SIZE, height: IMAGE_SIZE, rgb: canvas.rgb, labels, png: canvas.toPng() };
+  return {
+    name,
+    caption,
+    concepts: finalConcepts,
+    width: IMAGE_SIZE,
+    height: IMAGE_SIZE,
+    rgb: canvas.rgb,
+    labels,
+    png: canvas.toPng(),
+  };
 }
 
 const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');

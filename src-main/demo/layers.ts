@@ -72,25 +72,28 @@ function orthonormal(count: number, rng: Rng): Float32Array[] {
 
 /** The concept directions present at `layer`, before feature indices are assigned. */
 function variantsAt(layer: number): { concept: Concept; variant: Variant }[] {
-  return CONCEPTS.filter((concept) => (concept.from ?? 0) <= layer).flatMap((concept): { concept: Concept; variant: Variant }[] => {
-    const image = readsImages(concept);
-    const text = readsText(concept);
-    if (image && text) {
-      return layer >= (concept.sharedFrom ?? 0)
-        ? [{ concept, variant: 'shared' }]
-        : [
-            { concept, variant: 'image' },
-            { concept, variant: 'text' },
-          ];
-    }
-    return [{ concept, variant: image ? 'image' : 'text' }];
-  });
+  return CONCEPTS.filter((concept) => (concept.from ?? 0) <= layer).flatMap(
+    (concept): { concept: Concept; variant: Variant }[] => {
+      const image = readsImages(concept);
+      const text = readsText(concept);
+      if (image && text) {
+        return layer >= (concept.sharedFrom ?? 0)
+          ? [{ concept, variant: 'shared' }]
+          : [
+              { concept, variant: 'image' },
+              { concept, variant: 'text' },
+            ];
+      }
+      return [{ concept, variant: image ? 'image' : 'text' }];
+    },
+  );
 }
 
 export function planLayer(layer: number): LayerPlan {
   const rng = mulberry32(hashSeed('sightline-demo', 'layer', layer));
   const variants = variantsAt(layer);
-  if (variants.length > D_SAE) throw new Error(`demo layer ${layer}: ${variants.length} planted directions do not fit d_sae ${D_SAE}`);
+  if (variants.length > D_SAE)
+    throw new Error(`demo layer ${layer}: ${variants.length} planted directions do not fit d_sae ${D_SAE}`);
   const directions = orthonormal(D_SAE + 1, rng);
   // SAE features come in no meaningful order, so the planted ones are shuffled. Dead features take
   // the last indices: a list sorted by index then opens on live features.
@@ -107,7 +110,11 @@ export function planLayer(layer: number): LayerPlan {
   const b_enc = new Float32Array(D_SAE);
   const readers: { featureIndex: number; direction: Float32Array; bias: number }[] = [
     ...units.map((unit) => ({ featureIndex: unit.featureIndex, direction: unit.direction, bias: -THRESHOLD })),
-    ...deadFeatures.map((featureIndex, i) => ({ featureIndex, direction: directions[variants.length + i], bias: DEAD_BIAS })),
+    ...deadFeatures.map((featureIndex, i) => ({
+      featureIndex,
+      direction: directions[variants.length + i],
+      bias: DEAD_BIAS,
+    })),
   ];
   for (const { featureIndex, direction, bias } of readers) {
     const column = direction.map((x) => x + ENCODER_PERTURBATION * gaussian(rng));

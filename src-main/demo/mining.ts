@@ -34,13 +34,25 @@ export interface MinedLayer {
 }
 
 /** Import and mine every layer. Each step commits on its own, as it does from the CLI. */
-export async function importAndMine(project: Project, files: LayerFiles[], info?: (line: string) => void): Promise<void> {
+export async function importAndMine(
+  project: Project,
+  files: LayerFiles[],
+  info?: (line: string) => void,
+): Promise<void> {
   for (const layer of files) {
     await importSae(project, { path: layer.saeDir, name: layer.saeName });
     await importDenseActivations(project, layer.sidecar, layer.corpusName);
     // CPU with one thread: the demo is tiny, and its mined numbers must not depend on the machine.
-    const summary = await mine(project, { sae: layer.saeName, corpus: layer.corpusName, top: TOP_EXAMPLES, provider: 'cpu', threads: 1 });
-    info?.(`demo: mined ${summary.sae} over ${summary.tokens} tokens, ${summary.alive} live features (${summary.seconds.toFixed(1)} s)`);
+    const summary = await mine(project, {
+      sae: layer.saeName,
+      corpus: layer.corpusName,
+      top: TOP_EXAMPLES,
+      provider: 'cpu',
+      threads: 1,
+    });
+    info?.(
+      `demo: mined ${summary.sae} over ${summary.tokens} tokens, ${summary.alive} live features (${summary.seconds.toFixed(1)} s)`,
+    );
   }
 }
 
@@ -48,9 +60,19 @@ export async function importAndMine(project: Project, files: LayerFiles[], info?
  * Inside the demo's final transaction: the model row, each SAE linked to it, and each planted
  * feature's label (about half; the rest are for raters) and ground truth (stats_json.planted).
  */
-export function labelMinedFeatures(project: Project, plans: LayerPlan[], files: LayerFiles[], createdAt: number): MinedLayer[] {
+export function labelMinedFeatures(
+  project: Project,
+  plans: LayerPlan[],
+  files: LayerFiles[],
+  createdAt: number,
+): MinedLayer[] {
   const { db } = project;
-  const modelId = insertWeightlessModel(db, MODEL_NAME, { d_model: D_IN, note: 'demo stand-in for a vision-language model; no weights' }, createdAt);
+  const modelId = insertWeightlessModel(
+    db,
+    MODEL_NAME,
+    { d_model: D_IN, note: 'demo stand-in for a vision-language model; no weights' },
+    createdAt,
+  );
   const planted = plantedFeatureLabeller(db);
   return plans.map((plan, i) => {
     const { saeName } = files[i];
@@ -60,7 +82,15 @@ export function labelMinedFeatures(project: Project, plans: LayerPlan[], files: 
       const row = planted.find(saeId, unit.featureIndex);
       // A label on a feature that never fired would describe nothing the researcher can see.
       planted.label(row.id, row.fireCount > 0 ? labelOf(unit) : null, unit.concept.planted, unit.variant);
-      return { id: row.id, saeName, layer: plan.layer, index: unit.featureIndex, unit, modality: row.modality, fireCount: row.fireCount };
+      return {
+        id: row.id,
+        saeName,
+        layer: plan.layer,
+        index: unit.featureIndex,
+        unit,
+        modality: row.modality,
+        fireCount: row.fireCount,
+      };
     });
     return { layer: plan.layer, saeName, saeId, features };
   });

@@ -3,7 +3,14 @@
 import { Canvas, circle, ellipse, everywhere, mix, rect, triangle, type Region, type Rgb } from './canvas';
 import { IMAGE_SIZE } from './images';
 
-export const PICTOGRAM_CLASSES = ['goldfish', 'tabby cat', 'school bus', 'strawberry', 'volcano', 'golden retriever'] as const;
+export const PICTOGRAM_CLASSES = [
+  'goldfish',
+  'tabby cat',
+  'school bus',
+  'strawberry',
+  'volcano',
+  'golden retriever',
+] as const;
 export type PictogramClass = (typeof PICTOGRAM_CLASSES)[number];
 
 const union =
@@ -21,14 +28,20 @@ const BLACK: Rgb = [30, 30, 30];
 const DRAW: Record<PictogramClass, (canvas: Canvas) => void> = {
   goldfish(canvas) {
     canvas.fill(everywhere, verticalGradient([170, 210, 240], [60, 120, 200]));
-    canvas.fill(union(ellipse(50, 48, 22, 14), triangle(30, 48, 12, 32, 12, 64), triangle(46, 36, 58, 24, 60, 38)), [245, 140, 30]);
+    canvas.fill(
+      union(ellipse(50, 48, 22, 14), triangle(30, 48, 12, 32, 12, 64), triangle(46, 36, 58, 24, 60, 38)),
+      [245, 140, 30],
+    );
     canvas.fill(circle(62, 44, 2.5), BLACK);
   },
   'tabby cat'(canvas) {
     canvas.fill(everywhere, [235, 225, 200]);
     const head = circle(48, 56, 24);
     canvas.fill(union(head, triangle(26, 44, 32, 16, 46, 36), triangle(70, 44, 64, 16, 50, 36)), [150, 140, 130]);
-    canvas.fill(both(head, (x, y) => y < 48 && Math.floor(y / 4) % 2 === 0 && Math.abs(x - 48) < 14), [95, 85, 75]);
+    canvas.fill(
+      both(head, (x, y) => y < 48 && Math.floor(y / 4) % 2 === 0 && Math.abs(x - 48) < 14),
+      [95, 85, 75],
+    );
     canvas.fill(union(circle(39, 54, 3.5), circle(57, 54, 3.5)), [90, 170, 70]);
     canvas.fill(triangle(44, 62, 52, 62, 48, 67), [220, 140, 150]);
   },
@@ -44,14 +57,23 @@ const DRAW: Record<PictogramClass, (canvas: Canvas) => void> = {
     canvas.fill(everywhere, [245, 240, 225]);
     const body = union(triangle(22, 38, 74, 38, 48, 84), ellipse(48, 40, 26, 14));
     canvas.fill(body, [210, 30, 40]);
-    canvas.fill(both(body, (x, y) => ((x + (Math.floor(y / 8) % 2) * 4) % 8 - 4) ** 2 + ((y % 8) - 4) ** 2 <= 1.5), [245, 225, 120]);
-    canvas.fill(union(triangle(28, 30, 48, 16, 50, 34), triangle(68, 30, 48, 16, 46, 34), rect(46, 8, 50, 20)), [40, 150, 60]);
+    canvas.fill(
+      both(body, (x, y) => (((x + (Math.floor(y / 8) % 2) * 4) % 8) - 4) ** 2 + ((y % 8) - 4) ** 2 <= 1.5),
+      [245, 225, 120],
+    );
+    canvas.fill(
+      union(triangle(28, 30, 48, 16, 50, 34), triangle(68, 30, 48, 16, 46, 34), rect(46, 8, 50, 20)),
+      [40, 150, 60],
+    );
   },
   volcano(canvas) {
     canvas.fill(everywhere, verticalGradient([250, 190, 120], [120, 120, 140]));
     const mountain = triangle(4, 90, 92, 90, 48, 28);
     canvas.fill(mountain, [110, 80, 60]);
-    canvas.fill(both(mountain, (x, y) => y < 42 || (Math.abs(x - 48 - (y - 42) * 0.3) < 2 && y < 70)), [240, 90, 30]);
+    canvas.fill(
+      both(mountain, (x, y) => y < 42 || (Math.abs(x - 48 - (y - 42) * 0.3) < 2 && y < 70)),
+      [240, 90, 30],
+    );
     canvas.fill(union(circle(42, 20, 8), circle(54, 12, 7), circle(64, 8, 5)), [150, 150, 150]);
   },
   'golden retriever'(canvas) {

@@ -59,7 +59,15 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
   const { db } = project;
   const imageOf = new Map<string, string>();
   for (const [source] of PAIRS) {
-    imageOf.set(source, project.media.put(drawPictogram(source), 'image/png', { width: 96, height: 96 }, `demo-class-${source.replace(/ /g, '-')}.png`).sha256);
+    imageOf.set(
+      source,
+      project.media.put(
+        drawPictogram(source),
+        'image/png',
+        { width: 96, height: 96 },
+        `demo-class-${source.replace(/ /g, '-')}.png`,
+      ).sha256,
+    );
   }
   const writer = probeSteeringWriter(db);
   // The spec names the model it steers (spec_json.model_id), so provenance can follow a generation to it.
@@ -82,14 +90,42 @@ export function insertSteering(project: Project, createdAt: number): DemoGenerat
         vectorSha256,
         coefficient: k,
         decoding: { strategy: 'greedy', max_new_tokens: 100 },
-        spec: { direction: `class direction of "${target}" (linear probe, unit norm)`, formula: 'h[:P] += k·v', model_id: modelId ?? null, demo: true },
+        spec: {
+          direction: `class direction of "${target}" (linear probe, unit norm)`,
+          formula: 'h[:P] += k·v',
+          model_id: modelId ?? null,
+          demo: true,
+        },
         createdAt,
       });
-      const outputText = steeredAnswer(CLASS_PROFILES[source], CLASS_PROFILES[target], k, rng, INJECTIONS[`${source}->${target}@${k}`]);
+      const outputText = steeredAnswer(
+        CLASS_PROFILES[source],
+        CLASS_PROFILES[target],
+        k,
+        rng,
+        INJECTIONS[`${source}->${target}@${k}`],
+      );
       const mediaSha256 = imageOf.get(source)!;
       const meta = { source_class: source, target_class: target, distractors, k, layer: STEERING_LAYER, demo: true };
-      const id = writer.insertGeneration({ steeringSpecId: specId, prompt: STEERING_PROMPT, mediaSha256, outputText, meta, createdAt });
-      generations.push({ id, sourceClass: source, targetClass: target, distractors, k, layer: STEERING_LAYER, prompt: STEERING_PROMPT, mediaSha256, outputText });
+      const id = writer.insertGeneration({
+        steeringSpecId: specId,
+        prompt: STEERING_PROMPT,
+        mediaSha256,
+        outputText,
+        meta,
+        createdAt,
+      });
+      generations.push({
+        id,
+        sourceClass: source,
+        targetClass: target,
+        distractors,
+        k,
+        layer: STEERING_LAYER,
+        prompt: STEERING_PROMPT,
+        mediaSha256,
+        outputText,
+      });
     }
   }
   return generations;

@@ -47,14 +47,20 @@ export function finishedOutcome(db: Db, campaign: CampaignRecord, rater: RaterRe
   return attentionPassed(db, campaign, rater.id) ? 'completed' : 'screened-out';
 }
 
-const completionUrl = (code: string): string => `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(code)}`;
+const completionUrl = (code: string): string =>
+  `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(code)}`;
 
 /**
  * The code for a finished rater of a Prolific campaign, recording the first time it is handed out;
  * null before they finish and on campaigns without a study link. Runs in an IMMEDIATE transaction so
  * the check and the record are one step against concurrent submits.
  */
-export function completionFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, now = nowMs()): RaterCompletion | null {
+export function completionFor(
+  db: Db,
+  campaign: CampaignRecord,
+  rater: RaterRecord,
+  now = nowMs(),
+): RaterCompletion | null {
   const prolific = prolificOf(campaign);
   if (!prolific) return null;
   const record = db

@@ -36,36 +36,51 @@ function refuseWhenFull(db: Db, campaign: CampaignRecord): void {
   if (!places) return;
   const { entered, completed } = countParticipants(db, campaign.id);
   if (completed >= places || entered >= 2 * places) {
-    throw new AppError('conflict', 'this study is full and takes no new participants; please return it on Prolific', { reason: STUDY_FULL });
+    throw new AppError('conflict', 'this study is full and takes no new participants; please return it on Prolific', {
+      reason: STUDY_FULL,
+    });
   }
 }
 
 export function enterCampaign(db: Db, entryKey: string, params: EntryParams): RaterRecord {
   for (const [field, value] of Object.entries(params)) {
-    if (!PROLIFIC_ID.test(value)) throw new AppError('invalid_input', `${field}: expected a Prolific id (letters, digits, - and _)`);
+    if (!PROLIFIC_ID.test(value))
+      throw new AppError('invalid_input', `${field}: expected a Prolific id (letters, digits, - and _)`);
   }
   const campaign = findCampaignByEntryKey(db, entryKey);
   if (!campaign) throw new AppError('not_found', 'this study link is not valid');
   const name = `prolific:${params.prolificPid}`;
   // IMMEDIATE: the count of places taken and the new rater are one step, also against a second process.
-  return db.transaction(() => {
-    const existing = findRaterByName(db, campaign.id, name);
-    if (existing) {
-      if (existing.status === 'revoked') throw new AppError('forbidden', 'this participant was removed from the study');
-      // Issue 11: a participant id is not a secret (it shows in URLs and on screen), so the same
-      // PROLIFIC_PID from another study or session must not get this rater's token: it could
-      // undo their answers and collect their code. The rater is bound to their first session;
-      // reopening the link from that same session finds them again.
-      const first = raterSource(db, existing.id);
-      if (first.STUDY_ID !== params.studyId || first.SESSION_ID !== params.sessionId) {
-        throw new AppError('forbidden', 'this participant already started the study from another Prolific session; continue in that session, or contact the researcher', {
-          reason: SESSION_MISMATCH,
-        });
+  return db
+    .transaction(() => {
+      const existing = findRaterByName(db, campaign.id, name);
+      if (existing) {
+        if (existing.status === 'revoked')
+          throw new AppError('forbidden', 'this participant was removed from the study');
+        // Issue 11: a participant id is not a secret (it shows in URLs and on screen), so the same
+        // PROLIFIC_PID from another study or session must not get this rater's token: it could
+        // undo their answers and collect their code. The rater is bound to their first session;
+        // reopening the link from that same session finds them again.
+        const first = raterSource(db, existing.id);
+        if (first.STUDY_ID !== params.studyId || first.SESSION_ID !== params.sessionId) {
+          throw new AppError(
+            'forbidden',
+            'this participant already started the study from another Prolific session; continue in that session, or contact the researcher',
+            {
+              reason: SESSION_MISMATCH,
+            },
+          );
+        }
+        return existing;
       }
-      return existing;
-    }
-    if (campaign.status !== 'open') throw new AppError('conflict', 'the study is not taking new participants right now');
-    refuseWhenFull(db, campaign);
-    return insertRater(db, campaign.id, name, campaign.seed, { PROLIFIC_PID: params.prolificPid, STUDY_ID: params.studyId, SESSION_ID: params.sessionId });
-  }).immediate();
+      if (campaign.status !== 'open')
+        throw new AppError('conflict', 'the study is not taking new participants right now');
+      refuseWhenFull(db, campaign);
+      return insertRater(db, campaign.id, name, campaign.seed, {
+        PROLIFIC_PID: params.prolificPid,
+        STUDY_ID: params.studyId,
+        SESSION_ID: params.sessionId,
+      });
+    })
+    .immediate();
 }

@@ -16,10 +16,14 @@ export function maxPosition(e: ExampleLike): MaxPosition | null {
   });
   if (!e.image) return best;
   // Projects mined before every tile was stored have no values for anyres tiles (patches: null).
-  const tiles = [{ tile: 0, cols: e.image.cols, patches: e.image.patches as number[] | null }, ...(e.image.anyres ?? [])];
+  const tiles = [
+    { tile: 0, cols: e.image.cols, patches: e.image.patches as number[] | null },
+    ...(e.image.anyres ?? []),
+  ];
   for (const { tile, cols, patches } of tiles) {
     patches?.forEach((v, patch) => {
-      if (v > 0 && (!best || v > best.value)) best = { tile, patch, row: Math.floor(patch / cols), col: patch % cols, value: v };
+      if (v > 0 && (!best || v > best.value))
+        best = { tile, patch, row: Math.floor(patch / cols), col: patch % cols, value: v };
     });
   }
   return best;

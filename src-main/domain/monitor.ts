@@ -29,28 +29,50 @@ export function campaignMonitor(db: Db, campaignId: number, summary: CampaignSum
   const overallMedian = median(judged.map((row) => row.active_ms));
   const raters: RaterMonitorRow[] = raterCounts(db, campaignId, now).map((counts) => {
     const mine = judged.filter((row) => row.rater_id === counts.id);
-    const gold = mine.filter((row) => row.kind === 'gold').map(scoreRow).filter((score) => score !== null);
-    const attention = mine.filter((row) => row.kind === 'attention').map(scoreRow).filter((score) => score !== null);
+    const gold = mine
+      .filter((row) => row.kind === 'gold')
+      .map(scoreRow)
+      .filter((score) => score !== null);
+    const attention = mine
+      .filter((row) => row.kind === 'attention')
+      .map(scoreRow)
+      .filter((score) => score !== null);
     const qualification = qualificationState(db, campaign, counts.id);
     const medianActiveMs = median(mine.map((row) => row.active_ms));
     const seen = Object.fromEntries(conditions.map((condition) => [condition, 0]));
     for (const row of perCondition) if (row.raterId === counts.id) seen[row.condition] = row.n;
     return {
       ...counts,
-      gold: { answered: gold.length, correct: gold.filter(Boolean).length, accuracy: gold.length ? gold.filter(Boolean).length / gold.length : null },
+      gold: {
+        answered: gold.length,
+        correct: gold.filter(Boolean).length,
+        accuracy: gold.length ? gold.filter(Boolean).length / gold.length : null,
+      },
       attention: { answered: attention.length, failed: attention.filter((passed) => !passed).length },
-      qualification: qualification.required ? { required: qualification.required, answered: qualification.answered, correct: qualification.correct, passed: qualification.passed } : null,
+      qualification: qualification.required
+        ? {
+            required: qualification.required,
+            answered: qualification.answered,
+            correct: qualification.correct,
+            passed: qualification.passed,
+          }
+        : null,
       medianActiveMs,
       tooFast: medianActiveMs !== null && overallMedian !== null && medianActiveMs < FAST_FRACTION * overallMedian,
       conditions: seen,
       completion: raterCompletion(db, counts.id),
     };
   });
-  const spreads = raters.filter((rater) => rater.submitted > 0).map((rater) => {
-    const counts = Object.values(rater.conditions);
-    return counts.length ? Math.max(...counts) - Math.min(...counts) : 0;
-  });
-  const leases = raters.reduce((total, rater) => ({ open: total.open + rater.openLeases, expired: total.expired + rater.expiredLeases }), { open: 0, expired: 0 });
+  const spreads = raters
+    .filter((rater) => rater.submitted > 0)
+    .map((rater) => {
+      const counts = Object.values(rater.conditions);
+      return counts.length ? Math.max(...counts) - Math.min(...counts) : 0;
+    });
+  const leases = raters.reduce(
+    (total, rater) => ({ open: total.open + rater.openLeases, expired: total.expired + rater.expiredLeases }),
+    { open: 0, expired: 0 },
+  );
   return {
     campaign: summary,
     raters,

@@ -15,7 +15,8 @@ export function expectedAnswer(hidden: Record<string, unknown>): Expected | null
 }
 
 const sameValue = (given: AnswerValue | undefined, wanted: AnswerValue): boolean => {
-  if (Array.isArray(wanted)) return Array.isArray(given) && given.length === wanted.length && wanted.every((value) => given.includes(value));
+  if (Array.isArray(wanted))
+    return Array.isArray(given) && given.length === wanted.length && wanted.every((value) => given.includes(value));
   return given !== undefined && String(given) === String(wanted);
 };
 

@@ -55,7 +55,10 @@ export function raterProgress(db: Db, rater: RaterRecord, campaign = getCampaign
   const submitted = countRaterSubmitted(db, rater.id);
   const remaining = countRaterRemaining(db, { campaignId: campaign.id, raterId: rater.id, overlap: campaign.overlap });
   const total = submitted + remaining;
-  const progress: RaterProgress = { submitted, total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total };
+  const progress: RaterProgress = {
+    submitted,
+    total: campaign.maxItemsPerRater ? Math.min(total, campaign.maxItemsPerRater) : total,
+  };
   const skips = skipsLeft(db, campaign, rater.id);
   if (skips !== null) progress.skipsLeft = skips;
   return progress;
@@ -85,9 +88,19 @@ function nextPool(db: Db, campaign: CampaignRecord, rater: RaterRecord): ItemPoo
 function pickFor(db: Db, campaign: CampaignRecord, rater: RaterRecord, itemCount: number): number | undefined {
   const pool = nextPool(db, campaign, rater);
   if (!pool) return undefined;
-  const args = { campaignId: campaign.id, raterId: rater.id, raterSeed: rater.seed, overlap: campaign.overlap, itemCount, orderMode: campaign.orderMode };
+  const args = {
+    campaignId: campaign.id,
+    raterId: rater.id,
+    raterSeed: rater.seed,
+    overlap: campaign.overlap,
+    itemCount,
+    orderMode: campaign.orderMode,
+  };
   // A due quality item that is not there (all given) falls back to an ordinary one.
-  return pickFreeItem(db, { ...args, pool }) ?? (pool === 'quality' ? pickFreeItem(db, { ...args, pool: 'normal' }) : undefined);
+  return (
+    pickFreeItem(db, { ...args, pool }) ??
+    (pool === 'quality' ? pickFreeItem(db, { ...args, pool: 'normal' }) : undefined)
+  );
 }
 
 /**
@@ -105,7 +118,8 @@ export function nextItems(db: Db, rater: RaterRecord, count: number, now = nowMs
       return { items: [], progress, waiting: progress.submitted < progress.total ? campaign.status : null };
     }
     // A rater who was given their Prolific code has finished: no more work for them.
-    if (rater.status !== 'active' || raterCompletion(db, rater.id)) return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
+    if (rater.status !== 'active' || raterCompletion(db, rater.id))
+      return { items: [], progress: raterProgress(db, rater, campaign), waiting: null };
     reclaimExpiredLeases(db, now);
 
     // Keep the rater's own leases, unless one expired and its item has since filled up.
@@ -140,8 +154,18 @@ export function nextItems(db: Db, rater: RaterRecord, count: number, now = nowMs
     let waiting: RaterWaiting | null = null;
     // Nothing for now, yet the rater has allowance left and rater.status is still active (a failed
     // qualification round sets it above): items leased to others may still come free.
-    if (held.length === 0 && allowance > 0 && rater.status === 'active' && othersHoldLeasedItems(db, campaign.id, rater.id)) waiting = 'leased';
-    return { items: held.map((lease) => toRaterItem(db, campaign, lease)), progress: raterProgress(db, rater, campaign), waiting };
+    if (
+      held.length === 0 &&
+      allowance > 0 &&
+      rater.status === 'active' &&
+      othersHoldLeasedItems(db, campaign.id, rater.id)
+    )
+      waiting = 'leased';
+    return {
+      items: held.map((lease) => toRaterItem(db, campaign, lease)),
+      progress: raterProgress(db, rater, campaign),
+      waiting,
+    };
   });
 }
 
@@ -153,15 +177,25 @@ type RaterChange = 'submit' | 'undo' | 'skip' | 'flag';
  * the researcher (it changes no answer and no lease), so a paused campaign still takes it.
  */
 function refuseUnlessTakingChanges(campaign: CampaignRecord, change: RaterChange): void {
-  if (campaign.status === 'closed') throw new AppError('conflict', `campaign ${campaign.name}: closed by the researcher; it takes no more answers or changes (${change} refused)`);
-  if (campaign.status === 'paused' && change !== 'flag') throw new AppError('conflict', `campaign ${campaign.name}: paused by the researcher; try again later (${change} refused)`);
+  if (campaign.status === 'closed')
+    throw new AppError(
+      'conflict',
+      `campaign ${campaign.name}: closed by the researcher; it takes no more answers or changes (${change} refused)`,
+    );
+  if (campaign.status === 'paused' && change !== 'flag')
+    throw new AppError(
+      'conflict',
+      `campaign ${campaign.name}: paused by the researcher; try again later (${change} refused)`,
+    );
 }
 
 /** The rater's own leased assignment, or not_found (never reveal other raters' assignments). */
 function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentRecord {
   const assignment = getAssignment(db, assignmentId);
-  if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
-  if (assignment.status !== 'leased') throw new AppError('conflict', `assignment ${assignmentId}: already ${assignment.status}`);
+  if (!assignment || assignment.raterId !== rater.id)
+    throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
+  if (assignment.status !== 'leased')
+    throw new AppError('conflict', `assignment ${assignmentId}: already ${assignment.status}`);
   return assignment;
 }
 
@@ -179,15 +213,27 @@ export function submitJudgement(
     reclaimExpiredLeases(db, now);
     // A late answer is still welcome while the item has room for it.
     if (!recount(db, getAssignment(db, assignment.id)!, campaign.overlap)) {
-      throw new AppError('conflict', `assignment ${assignment.id}: the lease expired and the item went to other raters`);
+      throw new AppError(
+        'conflict',
+        `assignment ${assignment.id}: the lease expired and the item went to other raters`,
+      );
     }
     const problem = answerProblem(assignment.shown.questions, input.answer);
     if (problem) throw new AppError('invalid_input', problem, { field: problem.split(':')[0] });
-    const judgementId = insertSubmission(db, { assignmentId: assignment.id, answer: input.answer, shown: assignment.shown, activeMs: input.activeMs, now });
+    const judgementId = insertSubmission(db, {
+      assignmentId: assignment.id,
+      answer: input.answer,
+      shown: assignment.shown,
+      activeMs: input.activeMs,
+      now,
+    });
     markSubmitted(db, assignment.id);
     // The round's verdict is settled with its last answer, in the same transaction: a failed round
     // is final (undo is off in the round), whatever the rater asks next.
-    if (getItemPayload(db, assignment.itemId).kind === 'qualification' && qualificationState(db, campaign, rater.id).passed === false) {
+    if (
+      getItemPayload(db, assignment.itemId).kind === 'qualification' &&
+      qualificationState(db, campaign, rater.id).passed === false
+    ) {
       setRaterStatus(db, rater.id, 'disqualified');
       rater.status = 'disqualified';
     }
@@ -196,13 +242,18 @@ export function submitJudgement(
 }
 
 /** Undo: appends a row superseding the last live submission and leases that item back to the rater. */
-export function undoLastSubmission(db: Db, rater: RaterRecord, now = nowMs()): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
+export function undoLastSubmission(
+  db: Db,
+  rater: RaterRecord,
+  now = nowMs(),
+): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     refuseUnlessTakingChanges(campaign, 'undo');
     // Issue 11: undo must not let a rater probe a verdict. Once their Prolific code was shown their
     // answers are final, and qualification answers are final as given (the round is scored at its end).
-    if (raterCompletion(db, rater.id)) throw new AppError('conflict', 'you have finished this study and were given your code; your answers are final');
+    if (raterCompletion(db, rater.id))
+      throw new AppError('conflict', 'you have finished this study and were given your code; your answers are final');
     const last = lastLiveSubmission(db, rater.id);
     if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
     if (getItemPayload(db, getAssignment(db, last.assignmentId)!.itemId).kind === 'qualification') {
@@ -212,11 +263,19 @@ export function undoLastSubmission(db: Db, rater: RaterRecord, now = nowMs()): {
     // The submission counted towards the item's holders; the renewed lease keeps that place.
     renewLease(db, last.assignmentId, now + campaign.leaseSeconds * 1000);
     const assignment = getAssignment(db, last.assignmentId)!;
-    return { item: toRaterItem(db, campaign, assignment), progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+    return {
+      item: toRaterItem(db, campaign, assignment),
+      progress: raterProgress(db, rater, campaign),
+      campaignId: campaign.id,
+    };
   });
 }
 
-export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { progress: RaterProgress; campaignId: number } {
+export function skipItem(
+  db: Db,
+  rater: RaterRecord,
+  assignmentId: number,
+): { progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, assignmentId);
     const campaign = getCampaign(db, rater.campaignId);
@@ -225,7 +284,10 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
     // never handed out twice (UNIQUE(item_id, rater_id)), so a skipped qualification item would
     // leave the rater waiting for good. Screening questions are mandatory, as on Prolific.
     if (getItemPayload(db, assignment.itemId).kind === 'qualification') {
-      throw new AppError('conflict', `assignment ${assignmentId}: qualification items cannot be skipped; answer it to finish the qualification round (flag it if something is wrong with it)`);
+      throw new AppError(
+        'conflict',
+        `assignment ${assignmentId}: qualification items cannot be skipped; answer it to finish the qualification round (flag it if something is wrong with it)`,
+      );
     }
     // Issue 11: bounded skips are what make "nothing left" mean "answered"; past the bound, nothing is written.
     refuseSkipPastBound(db, campaign, rater.id);
@@ -234,9 +296,16 @@ export function skipItem(db: Db, rater: RaterRecord, assignmentId: number): { pr
   });
 }
 
-export function flagItem(db: Db, rater: RaterRecord, assignmentId: number, comment: string, now = nowMs()): { flagged: true; campaignId: number } {
+export function flagItem(
+  db: Db,
+  rater: RaterRecord,
+  assignmentId: number,
+  comment: string,
+  now = nowMs(),
+): { flagged: true; campaignId: number } {
   const assignment = getAssignment(db, assignmentId);
-  if (!assignment || assignment.raterId !== rater.id) throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
+  if (!assignment || assignment.raterId !== rater.id)
+    throw new AppError('not_found', `assignment ${assignmentId}: not one of your items`);
   refuseUnlessTakingChanges(getCampaign(db, rater.campaignId), 'flag');
   insertFlag(db, assignmentId, comment, now);
   return { flagged: true, campaignId: rater.campaignId };

@@ -10,14 +10,16 @@ import { AppError } from '../util/errors';
 /** Skips allowed on a Prolific campaign unless the researcher says otherwise: a confusing item or two. */
 export const DEFAULT_PROLIFIC_MAX_SKIPS = 2;
 
-export const defaultMaxSkips = (hasProlificCode: boolean): number | null => (hasProlificCode ? DEFAULT_PROLIFIC_MAX_SKIPS : null);
+export const defaultMaxSkips = (hasProlificCode: boolean): number | null =>
+  hasProlificCode ? DEFAULT_PROLIFIC_MAX_SKIPS : null;
 
 /**
  * The campaign's bound. Campaigns created before the setting existed have no key: a Prolific one
  * gets the default bound too, since its code was open to the one-answer run.
  */
 export function maxSkipsOf(campaign: CampaignRecord): number | null {
-  if (Object.hasOwn(campaign.settings, 'maxSkipsPerRater')) return (campaign.settings.maxSkipsPerRater as number | null) ?? null;
+  if (Object.hasOwn(campaign.settings, 'maxSkipsPerRater'))
+    return (campaign.settings.maxSkipsPerRater as number | null) ?? null;
   const prolific = campaign.settings.prolific as { completionCode?: string } | undefined;
   return defaultMaxSkips(Boolean(prolific?.completionCode));
 }
@@ -32,6 +34,12 @@ export function skipsLeft(db: Db, campaign: CampaignRecord, raterId: number): nu
 export function refuseSkipPastBound(db: Db, campaign: CampaignRecord, raterId: number): void {
   if (skipsLeft(db, campaign, raterId) !== 0) return;
   const max = maxSkipsOf(campaign)!;
-  const rule = max === 0 ? 'allows no skips' : `allows ${max} skip${max === 1 ? '' : 's'} per rater and you have used ${max === 1 ? 'it' : 'them'}`;
-  throw new AppError('conflict', `campaign ${campaign.name}: ${rule}; answer this item to go on (flag it if something is wrong with it)`);
+  const rule =
+    max === 0
+      ? 'allows no skips'
+      : `allows ${max} skip${max === 1 ? '' : 's'} per rater and you have used ${max === 1 ? 'it' : 'them'}`;
+  throw new AppError(
+    'conflict',
+    `campaign ${campaign.name}: ${rule}; answer this item to go on (flag it if something is wrong with it)`,
+  );
 }

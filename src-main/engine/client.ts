@@ -50,7 +50,10 @@ function spawnWorker(entry: WorkerEntry): Worker {
 
 export class EngineClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onEvent?: (event: unknown) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onEvent?: (event: unknown) => void }
+  >();
   private closed = false;
   /** dIn of each loaded SAE, to derive n from x.length */
   private readonly dIn = new Map<string, number>();
@@ -82,7 +85,12 @@ export class EngineClient {
     return new EngineClient(spawnWorker(entry));
   }
 
-  private call<M extends EngineMethod>(method: M, args: EngineArgs<M>, transfer: ArrayBuffer[] = [], onEvent?: (event: unknown) => void): Promise<EngineResult<M>> {
+  private call<M extends EngineMethod>(
+    method: M,
+    args: EngineArgs<M>,
+    transfer: ArrayBuffer[] = [],
+    onEvent?: (event: unknown) => void,
+  ): Promise<EngineResult<M>> {
     if (this.closed) return Promise.reject(new AppError('internal', 'engine worker is closed'));
     const id = this.nextId++;
     const request: EngineRequest<M> = { id, method, args };
@@ -104,7 +112,12 @@ export class EngineClient {
    * Top-k features per row of x [n, dIn]. x's whole underlying buffer is transferred (detached here,
    * no copy) unless `copy` is set.
    */
-  encodeBatch(saeId: string, x: Float32Array, topK: number, options: { copy?: boolean; image?: Float32Array } = {}): Promise<EncodeBatchResult> {
+  encodeBatch(
+    saeId: string,
+    x: Float32Array,
+    topK: number,
+    options: { copy?: boolean; image?: Float32Array } = {},
+  ): Promise<EncodeBatchResult> {
     const dIn = this.dIn.get(saeId);
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const input = options.copy ? Float32Array.from(x) : x;
@@ -113,7 +126,12 @@ export class EngineClient {
   }
 
   /** Activations of the given features for every row of x (buffer transferred). */
-  encodeSelected(saeId: string, x: Float32Array, features: Int32Array, options: { releaseEncoder?: boolean } = {}): Promise<EncodeSelectedResult> {
+  encodeSelected(
+    saeId: string,
+    x: Float32Array,
+    features: Int32Array,
+    options: { releaseEncoder?: boolean } = {},
+  ): Promise<EncodeSelectedResult> {
     const dIn = this.dIn.get(saeId);
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const args = { saeId, x, n: x.length / dIn, features, ...(options.releaseEncoder ? { releaseEncoder: true } : {}) };

@@ -46,7 +46,10 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
     async loadSae({ source, providers, externalData, intraOpNumThreads, encoderOnly }) {
       // encoderOnly: matrices the graph reads from the file itself are not loaded (see LoadSaeArgs).
       const lazy = encoderOnly === true && externalData !== false;
-      const weights: SaeWeights = source.kind === 'weights' ? source.weights : await loadSae(source.path, { ...source.options, ...(lazy ? { encoderOnly: true } : {}) });
+      const weights: SaeWeights =
+        source.kind === 'weights'
+          ? source.weights
+          : await loadSae(source.path, { ...source.options, ...(lazy ? { encoderOnly: true } : {}) });
       // K is a graph input so one session serves every topK the caller asks for.
       const model = buildSaeEncoderModel(weights, { topK: 'input', external: externalData !== false, counts: true });
       const sessionOptions: SessionOptions = { providers, externalDataFolder: model.externalDataFolder };
@@ -56,9 +59,21 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       // Keep only what the selected-features graph needs: W_dec and an externally read W_enc are
       // the two big matrices, and holding them would double the worker's memory.
       const external = externalData !== false && weights.external?.W_enc !== undefined;
-      const slim: SaeWeights = { ...weights, W_dec: new Float32Array(0), W_enc: external ? new Float32Array(0) : weights.W_enc };
+      const slim: SaeWeights = {
+        ...weights,
+        W_dec: new Float32Array(0),
+        W_enc: external ? new Float32Array(0) : weights.W_enc,
+      };
       const counts = model.outputNames.includes('counts');
-      const entry: LoadedSession = { session, slim, dIn: weights.dIn, dSae: weights.dSae, report, externalData: externalData !== false, counts };
+      const entry: LoadedSession = {
+        session,
+        slim,
+        dIn: weights.dIn,
+        dSae: weights.dSae,
+        report,
+        externalData: externalData !== false,
+        counts,
+      };
       if (weights.rescaleActsByDecoderNorm) entry.decoderNorms = Float32Array.from(decoderRowNorms(weights));
       if (intraOpNumThreads !== undefined) entry.intraOpNumThreads = intraOpNumThreads;
       if (providers !== undefined) entry.providers = providers;
@@ -84,13 +99,30 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
     async encodeBatch({ saeId, x, n, topK, image }) {
       const s = get(saeId);
       if (!Number.isInteger(n) || n < 0 || x.length !== n * s.dIn) {
-        throw new AppError('invalid_input', `encodeBatch: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`);
+        throw new AppError(
+          'invalid_input',
+          `encodeBatch: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`,
+        );
       }
-      if (!Number.isInteger(topK) || topK < 1) throw new AppError('invalid_input', `encodeBatch: topK must be a positive integer, got ${topK}`);
+      if (!Number.isInteger(topK) || topK < 1)
+        throw new AppError('invalid_input', `encodeBatch: topK must be a positive integer, got ${topK}`);
       const k = Math.min(topK, s.dSae);
-      if (image !== undefined && image.length !== n) throw new AppError('invalid_input', `encodeBatch: image has ${image.length} values, expected n (${n})`);
-      if (n === 0) return { values: new Float32Array(0), indices: new Int32Array(0), n, k, ...(s.counts ? { counts: new Float32Array(2 * s.dSae) } : {}), provider: s.report.provider };
-      if (!s.session) throw new AppError('invalid_input', 'encodeBatch: the top-k encoder of this SAE was released (encodeSelected with releaseEncoder)');
+      if (image !== undefined && image.length !== n)
+        throw new AppError('invalid_input', `encodeBatch: image has ${image.length} values, expected n (${n})`);
+      if (n === 0)
+        return {
+          values: new Float32Array(0),
+          indices: new Int32Array(0),
+          n,
+          k,
+          ...(s.counts ? { counts: new Float32Array(2 * s.dSae) } : {}),
+          provider: s.report.provider,
+        };
+      if (!s.session)
+        throw new AppError(
+          'invalid_input',
+          'encodeBatch: the top-k encoder of this SAE was released (encodeSelected with releaseEncoder)',
+        );
       const feeds: Record<string, ort.Tensor> = {
         x: new ort.Tensor('float32', x, [n, s.dIn]),
         k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
@@ -103,21 +135,36 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       const indices = new Int32Array(wide.length);
       for (let i = 0; i < wide.length; i++) indices[i] = Number(wide[i]);
       if (!s.counts) return { values, indices, n, k, provider: s.report.provider };
-      return { values, indices, n, k, counts: Float32Array.from(out.counts.data as Float32Array), provider: s.report.provider };
+      return {
+        values,
+        indices,
+        n,
+        k,
+        counts: Float32Array.from(out.counts.data as Float32Array),
+        provider: s.report.provider,
+      };
     },
 
     async encodeSelected({ saeId, x, n, features, releaseEncoder }) {
       const s = get(saeId);
       if (!Number.isInteger(n) || n < 0 || x.length !== n * s.dIn) {
-        throw new AppError('invalid_input', `encodeSelected: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`);
+        throw new AppError(
+          'invalid_input',
+          `encodeSelected: x has ${x.length} values, expected n (${n}) x dIn (${s.dIn})`,
+        );
       }
-      for (const f of features) if (!(f >= 0 && f < s.dSae)) throw new AppError('invalid_input', `encodeSelected: feature ${f} is outside 0..${s.dSae - 1}`);
+      for (const f of features)
+        if (!(f >= 0 && f < s.dSae))
+          throw new AppError('invalid_input', `encodeSelected: feature ${f} is outside 0..${s.dSae - 1}`);
       if (releaseEncoder && s.session) {
         await s.session.release();
         s.session = null;
       }
       if (!s.selected) {
-        const model = buildSelectedFeaturesModel(s.slim, { external: s.externalData, ...(s.decoderNorms ? { decoderNorms: s.decoderNorms } : {}) });
+        const model = buildSelectedFeaturesModel(s.slim, {
+          external: s.externalData,
+          ...(s.decoderNorms ? { decoderNorms: s.decoderNorms } : {}),
+        });
         const options: SessionOptions = { providers: s.report.provider, externalDataFolder: model.externalDataFolder };
         if (s.intraOpNumThreads !== undefined) options.intraOpNumThreads = s.intraOpNumThreads;
         s.selected = (await createSession(model.bytes, options)).session;
@@ -126,7 +173,10 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
       if (n === 0 || f === 0) return { acts: new Float32Array(n * f), n, f };
       const wide = new BigInt64Array(f);
       for (let i = 0; i < f; i++) wide[i] = BigInt(features[i]);
-      const out = await s.selected.run({ x: new ort.Tensor('float32', x, [n, s.dIn]), features: new ort.Tensor('int64', wide, [f]) });
+      const out = await s.selected.run({
+        x: new ort.Tensor('float32', x, [n, s.dIn]),
+        features: new ort.Tensor('int64', wide, [f]),
+      });
       return { acts: Float32Array.from(out.acts.data as Float32Array), n, f };
     },
 

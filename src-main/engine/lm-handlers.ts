@@ -24,7 +24,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection inputs, so one session serves every method and layer a caller asks for.
       const model = buildDecoderModel(readLmWeights(opened), { projection: true });
-      const { session, report } = await createSession(model.bytes, { providers, ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}) });
+      const { session, report } = await createSession(model.bytes, {
+        providers,
+        ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
+      });
       const lmId = randomUUID();
       decoders.set(lmId, { ds: { session, model }, report });
       const loaded: LoadedLm = {
@@ -44,7 +47,12 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       if (!d) throw new AppError('not_found', `language model ${args.lmId} is not loaded in the engine`);
       const generated = await streamGreedy(
         d.ds,
-        { prompts: args.prompts, tokens: args.tokens, ...(args.steers ? { steers: args.steers } : {}), ...(args.stopAtEos ? { stopAtEos: true } : {}) },
+        {
+          prompts: args.prompts,
+          tokens: args.tokens,
+          ...(args.steers ? { steers: args.steers } : {}),
+          ...(args.stopAtEos ? { stopAtEos: true } : {}),
+        },
         emit,
       );
       return { generated, provider: d.report.provider };

@@ -155,7 +155,10 @@ export interface EngineRequest<M extends EngineMethod = EngineMethod> {
 }
 
 /** A request's final answer, or (`event`) something it streams before that answer. */
-export type EngineResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorValue } | { id: number; event: unknown };
+export type EngineResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ErrorValue }
+  | { id: number; event: unknown };
 
 /** Distinct ArrayBuffers under a value, for a postMessage transfer list (duplicates would throw). */
 export function transferablesOf(...arrays: (ArrayBufferView | undefined)[]): ArrayBuffer[] {
@@ -165,5 +168,7 @@ export function transferablesOf(...arrays: (ArrayBufferView | undefined)[]): Arr
 }
 
 export function weightArrays(w: SaeWeights): Float32Array[] {
-  return [w.W_enc, w.b_enc, w.W_dec, w.b_dec, w.threshold, w.b_gate, w.b_mag, w.r_mag].filter((a): a is Float32Array => a !== undefined);
+  return [w.W_enc, w.b_enc, w.W_dec, w.b_dec, w.threshold, w.b_gate, w.b_mag, w.r_mag].filter(
+    (a): a is Float32Array => a !== undefined,
+  );
 }

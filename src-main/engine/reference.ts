@@ -91,7 +91,12 @@ export function topIndices(values: ArrayLike<number>, k: number): number[] {
 }
 
 /** Top-k per row of a dense [n, d] matrix. */
-export function topKPerRow(dense: Float32Array, n: number, d: number, k: number): { values: Float32Array; indices: Int32Array } {
+export function topKPerRow(
+  dense: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+): { values: Float32Array; indices: Int32Array } {
   const values = new Float32Array(n * k);
   const indices = new Int32Array(n * k);
   for (let r = 0; r < n; r++) {

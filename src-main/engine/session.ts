@@ -33,7 +33,8 @@ export function ortBinaryFolder(): string {
   return join(root, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-const CUDA_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+const CUDA_LIBRARY =
+  process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
 
 /** Why CUDA cannot even be tried, or undefined when its provider library is present. */
 function cudaMissingReason(): string | undefined {
@@ -77,7 +78,10 @@ export async function createSession(
     try {
       const session = await ort.InferenceSession.create(model, sessionOptions);
       attempts.push({ provider });
-      const reason = reasons.length > 0 ? `${reasons.join('; ')}; using ${provider}` : `${provider}: requested ${options.providers ?? 'auto'}, created`;
+      const reason =
+        reasons.length > 0
+          ? `${reasons.join('; ')}; using ${provider}`
+          : `${provider}: requested ${options.providers ?? 'auto'}, created`;
       return { session, report: { provider, reason, attempts } };
     } catch (error) {
       lastError = error;

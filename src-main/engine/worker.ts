@@ -3,7 +3,13 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorValue } from '../util/errors.js';
 import { createEngineHandlers } from './handlers.js';
-import { transferablesOf, type EngineRequest, type EngineResponse, type EncodeBatchResult, type EncodeSelectedResult } from './protocol.js';
+import {
+  transferablesOf,
+  type EngineRequest,
+  type EngineResponse,
+  type EncodeBatchResult,
+  type EncodeSelectedResult,
+} from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('engine worker: must run inside worker_threads');

@@ -102,7 +102,11 @@ export class BackgroundWriter {
     if (bytes.length === 0) return;
     this.throwIfFailed();
     this.waitForRoom(bytes.length);
-    const whole = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const whole =
+      owned &&
+      bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer;
     const chunk = whole ? bytes : copyBytes(bytes);
     this.port.postMessage({ chunk }, [chunk.buffer as ArrayBuffer]);
     this.queued.push(chunk.length);
@@ -134,7 +138,11 @@ export class BackgroundWriter {
     try {
       this.waitUntil(() => Atomics.load(this.state, STOPPED) === 1, STOPPED, 0);
       const received = receiveMessageOnPort(this.port);
-      return (received?.message as Record<string, unknown> | undefined) ?? { error: { message: 'the writer thread did not answer' } };
+      return (
+        (received?.message as Record<string, unknown> | undefined) ?? {
+          error: { message: 'the writer thread did not answer' },
+        }
+      );
     } finally {
       this.port.close();
       void this.worker.terminate();
@@ -159,7 +167,8 @@ export class BackgroundWriter {
   private waitUntil(ready: () => boolean, slot: number, value: number): void {
     const deadline = Date.now() + WAIT_LIMIT_MS;
     while (!ready()) {
-      if (Date.now() > deadline) throw new Error(`export file: the writer thread made no progress for ${WAIT_LIMIT_MS / 1000}s`);
+      if (Date.now() > deadline)
+        throw new Error(`export file: the writer thread made no progress for ${WAIT_LIMIT_MS / 1000}s`);
       Atomics.wait(this.state, slot, value, 1000);
     }
   }

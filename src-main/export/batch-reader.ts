@@ -29,7 +29,11 @@ export class BatchReader implements BatchHelper {
   private constructor(dbFile: string) {
     const channel = new MessageChannel();
     this.port = channel.port1;
-    this.worker = spawnWorker(workerEntry('export-batch-worker.cjs', 'export/batch-worker.ts'), { dbFile, state: this.state, port: channel.port2 }, [channel.port2]);
+    this.worker = spawnWorker(
+      workerEntry('export-batch-worker.cjs', 'export/batch-worker.ts'),
+      { dbFile, state: this.state, port: channel.port2 },
+      [channel.port2],
+    );
     this.worker.on('error', (error) => (this.failure = error));
     this.worker.unref();
   }
@@ -76,12 +80,23 @@ export class BatchReader implements BatchHelper {
   /** The answer to the oldest request not yet taken. */
   take(): unknown[] {
     const taken = this.answersTaken;
-    this.waitUntil(() => Atomics.load(this.state, BATCH_STATE.ANSWERS) > taken, BATCH_STATE.ANSWERS, taken, WAIT_LIMIT_MS);
+    this.waitUntil(
+      () => Atomics.load(this.state, BATCH_STATE.ANSWERS) > taken,
+      BATCH_STATE.ANSWERS,
+      taken,
+      WAIT_LIMIT_MS,
+    );
     this.answersTaken++;
-    const message = receiveMessageOnPort(this.port)?.message as { row?: unknown[]; error?: { message: string } } | undefined;
+    const message = receiveMessageOnPort(this.port)?.message as
+      | { row?: unknown[]; error?: { message: string } }
+      | undefined;
     if (!message?.row) throw new Error(message?.error?.message ?? 'export: the batch reader thread did not answer');
     // A Buffer arrives as a plain Uint8Array: a Buffer view again, as SQLite would have returned it.
-    return message.row.map((cell) => (cell instanceof Uint8Array && !Buffer.isBuffer(cell) ? Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength) : cell));
+    return message.row.map((cell) =>
+      cell instanceof Uint8Array && !Buffer.isBuffer(cell)
+        ? Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength)
+        : cell,
+    );
   }
 
   /** Ends the worker's transaction after any queued requests; the thread then exits by itself. */
@@ -101,7 +116,8 @@ export class BatchReader implements BatchHelper {
     const deadline = Date.now() + limitMs;
     while (!ready()) {
       if (this.failure) throw this.failure;
-      if (Date.now() > deadline) throw new Error(`export: the batch reader thread made no progress for ${limitMs / 1000}s`);
+      if (Date.now() > deadline)
+        throw new Error(`export: the batch reader thread made no progress for ${limitMs / 1000}s`);
       Atomics.wait(this.state, slot, value, 100);
     }
   }

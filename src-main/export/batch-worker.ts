@@ -37,7 +37,12 @@ port.on('message', (message: { sql?: string; params?: Record<string, unknown>; c
   try {
     const row = runBatch(message.sql as string, message.params);
     // A BLOB is a Buffer over its own memory: moved to the parent, not copied.
-    const moved = row.filter((cell): cell is Buffer => Buffer.isBuffer(cell) && cell.byteOffset === 0 && cell.byteLength === cell.buffer.byteLength).map((cell) => cell.buffer);
+    const moved = row
+      .filter(
+        (cell): cell is Buffer =>
+          Buffer.isBuffer(cell) && cell.byteOffset === 0 && cell.byteLength === cell.buffer.byteLength,
+      )
+      .map((cell) => cell.buffer);
     port.postMessage({ row }, moved as ArrayBuffer[]);
   } catch (error) {
     port.postMessage({ error: toErrorValue(error) });

@@ -14,7 +14,9 @@ export function neutraliseFormula(text: string): string {
   if (text.length === 0) return text;
   const first = text.charCodeAt(0);
   // = + - @ \t \r
-  return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13 ? `'${text}` : text;
+  return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13
+    ? `'${text}`
+    : text;
 }
 
 /** The inverse, for importing our own (or any OWASP-neutralised) CSV: "'=x" back to "=x". */

@@ -6,7 +6,16 @@ import type { AtomicFile } from './atomic-output';
 import { csvField, neutraliseFormula } from './csv-cells';
 import type { ProgressMeter } from './progress';
 import { SHOWN_ORDER_SQL } from '../store/export-rows';
-import { concatSql, csvJsonField, csvTextSql, isoSql, itemJoinedLineBatches, PathParams, raterSql, type ItemJoinedLines } from '../store/export-sql';
+import {
+  concatSql,
+  csvJsonField,
+  csvTextSql,
+  isoSql,
+  itemJoinedLineBatches,
+  PathParams,
+  raterSql,
+  type ItemJoinedLines,
+} from '../store/export-sql';
 import type { ExportSource } from './source';
 
 export function csvHeader(source: ExportSource): string[] {
@@ -62,9 +71,15 @@ export function csvLineSql(source: ExportSource, params: PathParams): ItemJoined
     ]),
   );
   // b.c0 = before, b.c1.. = the answers' JSON values, then after.
-  const head = concatSql(separated(['b.c0', ...answers.map((answer, index) => answer.cell(`b.c${index + 1}`)), `b.c${answers.length + 1}`]));
+  const head = concatSql(
+    separated(['b.c0', ...answers.map((answer, index) => answer.cell(`b.c${index + 1}`)), `b.c${answers.length + 1}`]),
+  );
   // v.c0 = the condition, v.c1.. = the fields' JSON values.
-  const tail = concatSql([...["','", csvTextSql('v.c0')], ...fields.flatMap((field, index) => ["','", field.cell(`v.c${index + 1}`)]), 'char(13, 10)']);
+  const tail = concatSql([
+    ...["','", csvTextSql('v.c0')],
+    ...fields.flatMap((field, index) => ["','", field.cell(`v.c${index + 1}`)]),
+    'char(13, 10)',
+  ]);
   return {
     judgementValues: [before, ...answers.map((answer) => answer.value), after],
     head,
@@ -74,7 +89,11 @@ export function csvLineSql(source: ExportSource, params: PathParams): ItemJoined
 }
 
 export async function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
-  file.write(`${csvHeader(source).map((name) => csvField(neutraliseFormula(name))).join(',')}\r\n`);
+  file.write(
+    `${csvHeader(source)
+      .map((name) => csvField(neutraliseFormula(name)))
+      .join(',')}\r\n`,
+  );
   const params = new PathParams();
   for (const batch of itemJoinedLineBatches(source, csvLineSql(source, params), params.values)) {
     file.writeBytes(batch.bytes, true);

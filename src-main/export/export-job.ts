@@ -44,7 +44,13 @@ export async function startExportJob(
       db,
       dir: project.dir,
       kind: 'export',
-      params: { campaignId: input.campaignId, format: input.format, out: input.out, revealRaters: input.revealRaters ?? false, fullShown: input.fullShown ?? false },
+      params: {
+        campaignId: input.campaignId,
+        format: input.format,
+        out: input.out,
+        revealRaters: input.revealRaters ?? false,
+        fullShown: input.fullShown ?? false,
+      },
       listener: (event) => {
         jobRegistry.progress(project.dir, event);
         onEvent?.(event);
@@ -56,7 +62,13 @@ export async function startExportJob(
       // Runs synchronously up to the first await, so jobId is known when run() returns.
       jobId = job.id;
       // Registered with the process's job registry, so jobs.cancel and jobs.list reach it.
-      unregister = jobRegistry.add({ projectDir: project.dir, jobId: job.id, kind: 'export', runner, message: `${input.format} export of campaign ${input.campaignId}` });
+      unregister = jobRegistry.add({
+        projectDir: project.dir,
+        jobId: job.id,
+        kind: 'export',
+        runner,
+        message: `${input.format} export of campaign ${input.campaignId}`,
+      });
       job.progress(0, estimateLiveJudgements(db, input.campaignId));
       await new Promise<void>((resolve) => setImmediate(resolve));
       job.throwIfCancelled();

@@ -21,14 +21,20 @@ function sizeCategory(rows: number): string {
 
 /** YAML scalars: quoted JSON strings are valid YAML and need no escaping rules of our own. */
 const yamlString = (text: string): string => JSON.stringify(text);
-const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined ? 'n/a' : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits = 3): string =>
+  value === null || value === undefined ? 'n/a' : value.toFixed(digits);
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 function agreementTable(results: CampaignResults): string {
-  const lines = ['| question | type | ratings | items | alpha (95% CI) | Fleiss kappa | mean Cohen kappa | % agreement |', '|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| question | type | ratings | items | alpha (95% CI) | Fleiss kappa | mean Cohen kappa | % agreement |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const question of results.questions) {
     const alpha = question.alpha
-      .map((a) => (a.alpha === null ? `${a.metric}: n/a` : `${a.metric}: ${fixed(a.alpha)} [${fixed(a.lower)}, ${fixed(a.upper)}]`))
+      .map((a) =>
+        a.alpha === null ? `${a.metric}: n/a` : `${a.metric}: ${fixed(a.alpha)} [${fixed(a.lower)}, ${fixed(a.upper)}]`,
+      )
       .join('; ');
     lines.push(
       `| ${escapeCell(question.questionId)} | ${question.type} | ${question.ratings} | ${question.units} | ${alpha} | ${fixed(question.fleissKappa)} | ${fixed(question.meanCohenKappa)} | ${fixed(question.percentAgreement)} |`,
@@ -45,7 +51,12 @@ export function writeHfCard(
   const { campaign } = source;
   const columns = parquetColumns(source);
   const results = campaignResults(source.db, campaign.id, { bootstrap: context.bootstrap });
-  const counts = context.provenance.counts as { items: number; raters: number; raters_with_judgements: number; items_by_kind: Record<string, number> };
+  const counts = context.provenance.counts as {
+    items: number;
+    raters: number;
+    raters_with_judgements: number;
+    items_by_kind: Record<string, number>;
+  };
   const sampling = context.provenance.sampling;
   const front = [
     '---',
@@ -89,7 +100,11 @@ export function writeHfCard(
     '## Counts',
     '',
     `- judgements (rows): ${context.rows}`,
-    `- items: ${counts.items} (${Object.entries(counts.items_by_kind).map(([kind, n]) => `${kind}: ${n}`).join(', ') || 'none'})`,
+    `- items: ${counts.items} (${
+      Object.entries(counts.items_by_kind)
+        .map(([kind, n]) => `${kind}: ${n}`)
+        .join(', ') || 'none'
+    })`,
     `- raters: ${counts.raters} registered, ${counts.raters_with_judgements} with judgements`,
     '',
     '## Agreement',
@@ -103,7 +118,9 @@ export function writeHfCard(
     '',
     '| field | type | description |',
     '|---|---|---|',
-    ...columns.map((column) => `| \`${column.name}\` | ${HF_DTYPES[column.type]} | ${escapeCell(column.description)} |`),
+    ...columns.map(
+      (column) => `| \`${column.name}\` | ${HF_DTYPES[column.type]} | ${escapeCell(column.description)} |`,
+    ),
     '',
     '## Provenance',
     '',

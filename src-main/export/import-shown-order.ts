@@ -31,7 +31,12 @@ export interface Where {
 
 /** The template with every shuffle off: its questions in the order the template writes them. */
 export function unshuffled(template: TemplateSpec): TemplateSpec {
-  return { ...template, questions: template.questions.map((question) => ('shuffle' in question ? { ...question, shuffle: false } : question)) };
+  return {
+    ...template,
+    questions: template.questions.map((question) =>
+      'shuffle' in question ? { ...question, shuffle: false } : question,
+    ),
+  };
 }
 
 /** Questions for one row's payload in template order; a payload the template cannot show is the file's fault. */
@@ -40,7 +45,12 @@ function templateQuestions(template: TemplateSpec, payload: Record<string, unkno
     return showQuestions(template, payload, 0, 0);
   } catch (error) {
     // showQuestions names the payload field ("item payload: options: ..."); the file has it as e.g. Input.<field>.
-    if (error instanceof AppError) throw new AppError('bad_file', `${where.file}: ${where.at}: ${error.message.replace(/^item payload: /, where.payloadPrefix)}`, { file: where.file, at: where.at });
+    if (error instanceof AppError)
+      throw new AppError(
+        'bad_file',
+        `${where.file}: ${where.at}: ${error.message.replace(/^item payload: /, where.payloadPrefix)}`,
+        { file: where.file, at: where.at },
+      );
     throw error;
   }
 }
@@ -49,17 +59,29 @@ function templateQuestions(template: TemplateSpec, payload: Record<string, unkno
  * Payload options without a label are shown as "Example n" by their shown position
  * (templates/show.ts); after putting the options in the recorded order, number them again.
  */
-function relabelExamples(template: TemplateSpec, question: Extract<ShownQuestion, { options: unknown }>, payload: Record<string, unknown>): void {
+function relabelExamples(
+  template: TemplateSpec,
+  question: Extract<ShownQuestion, { options: unknown }>,
+  payload: Record<string, unknown>,
+): void {
   const spec = template.questions.find((entry) => entry.id === question.id);
-  const raw = spec && 'optionsFromPayload' in spec && spec.optionsFromPayload ? payload[spec.optionsFromPayload] : undefined;
+  const raw =
+    spec && 'optionsFromPayload' in spec && spec.optionsFromPayload ? payload[spec.optionsFromPayload] : undefined;
   if (!Array.isArray(raw)) return;
   const unlabelled = new Set(
-    raw.flatMap((entry, index) => (entry && typeof entry === 'object' && (entry as Record<string, unknown>).label === undefined ? [String((entry as Record<string, unknown>).value ?? (entry as Record<string, unknown>).id ?? index)] : [])),
+    raw.flatMap((entry, index) =>
+      entry && typeof entry === 'object' && (entry as Record<string, unknown>).label === undefined
+        ? [String((entry as Record<string, unknown>).value ?? (entry as Record<string, unknown>).id ?? index)]
+        : [],
+    ),
   );
-  question.options = question.options.map((option, index) => (unlabelled.has(option.value) ? { ...option, label: `Example ${index + 1}` } : option));
+  question.options = question.options.map((option, index) =>
+    unlabelled.has(option.value) ? { ...option, label: `Example ${index + 1}` } : option,
+  );
 }
 
-const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((value, index) => value === b[index]);
+const sameList = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
 
 /**
  * A recorded order as text formats hold it (a CSV cell): empty (or "null") when the file records
@@ -70,7 +92,12 @@ export function parseOrderText(text: string, where: Where): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw badFile(where.file, `${where.at}: ${where.orderField}`, 'a JSON object of option orders', JSON.stringify(text.slice(0, 80)));
+    throw badFile(
+      where.file,
+      `${where.at}: ${where.orderField}`,
+      'a JSON object of option orders',
+      JSON.stringify(text.slice(0, 80)),
+    );
   }
 }
 
@@ -80,15 +107,30 @@ export function parseOrderText(text: string, where: Where): unknown {
  * A recorded order that does not fit the template is refused, naming the row and field: it
  * would otherwise be read as some other screen than the one the rater saw.
  */
-export function importedShown(template: TemplateSpec, payload: Record<string, unknown>, recorded: unknown, where: Where): ImportedShown {
+export function importedShown(
+  template: TemplateSpec,
+  payload: Record<string, unknown>,
+  recorded: unknown,
+  where: Where,
+): ImportedShown {
   const questions = templateQuestions(unshuffled(template), payload, where);
   const pairBlocks = template.display.flatMap((block) => (block.type === 'pair' ? [block.fields] : []));
-  const ordered = questions.filter((question): question is Extract<ShownQuestion, { options: unknown }> => question.type === 'choice' || question.type === 'multi');
-  const refuse = (expected: string, found?: string) => badFile(where.file, `${where.at}: ${where.orderField}`, expected, found);
-  if (recorded !== null && recorded !== undefined && (typeof recorded !== 'object' || Array.isArray(recorded))) throw refuse('a JSON object of option orders', JSON.stringify(recorded)?.slice(0, 80));
+  const ordered = questions.filter(
+    (question): question is Extract<ShownQuestion, { options: unknown }> =>
+      question.type === 'choice' || question.type === 'multi',
+  );
+  const refuse = (expected: string, found?: string) =>
+    badFile(where.file, `${where.at}: ${where.orderField}`, expected, found);
+  if (recorded !== null && recorded !== undefined && (typeof recorded !== 'object' || Array.isArray(recorded)))
+    throw refuse('a JSON object of option orders', JSON.stringify(recorded)?.slice(0, 80));
   const order = (recorded ?? {}) as Record<string, unknown>;
   const orderable = new Set([...ordered.map((question) => question.id), ...(pairBlocks.length ? [PAIRS_KEY] : [])]);
-  for (const key of Object.keys(order)) if (!orderable.has(key)) throw refuse(`keys from ${[...orderable].join(', ') || '(none: this template has no choices or pairs)'}`, JSON.stringify(key));
+  for (const key of Object.keys(order))
+    if (!orderable.has(key))
+      throw refuse(
+        `keys from ${[...orderable].join(', ') || '(none: this template has no choices or pairs)'}`,
+        JSON.stringify(key),
+      );
 
   const orderUnknown: string[] = [];
   for (const question of ordered) {
@@ -98,8 +140,16 @@ export function importedShown(template: TemplateSpec, payload: Record<string, un
       continue;
     }
     const byValue = new Map(question.options.map((option) => [option.value, option]));
-    const valid = Array.isArray(values) && values.length === byValue.size && new Set(values).size === values.length && values.every((value) => typeof value === 'string' && byValue.has(value));
-    if (!valid) throw refuse(`${question.id}: the options ${[...byValue.keys()].join(', ')} in some order`, JSON.stringify(values));
+    const valid =
+      Array.isArray(values) &&
+      values.length === byValue.size &&
+      new Set(values).size === values.length &&
+      values.every((value) => typeof value === 'string' && byValue.has(value));
+    if (!valid)
+      throw refuse(
+        `${question.id}: the options ${[...byValue.keys()].join(', ')} in some order`,
+        JSON.stringify(values),
+      );
     question.options = (values as string[]).map((value) => byValue.get(value)!);
     relabelExamples(template, question, payload);
   }

@@ -94,7 +94,10 @@ async function openSnapshot(db: Db, campaignId: number, format: ExportFormat): P
   // The thread starts (~0.1-0.2 s) while the judgements are counted, when the campaign's items
   // times its overlap (an upper bound, from the index) could reach the threshold.
   const batched = BATCHED_FORMATS.includes(format) && !db.readonly;
-  const starting = batched && mostJudgements(db, campaignId) >= BATCH_READER_FROM_ROWS ? BatchReader.start(db.name).catch(() => null) : null;
+  const starting =
+    batched && mostJudgements(db, campaignId) >= BATCH_READER_FROM_ROWS
+      ? BatchReader.start(db.name).catch(() => null)
+      : null;
   const total = batched ? estimateLiveJudgements(db, campaignId) : undefined;
   let batchReader = await starting;
   if (batchReader && (total ?? 0) < BATCH_READER_FROM_ROWS) {
@@ -132,11 +135,18 @@ function malformedJsonError(db: Db, campaignId: number, error: unknown): unknown
   if (!(error instanceof Error) || !/malformed JSON|expected JSON/.test(error.message)) return error;
   const bad = findMalformedJson(db, campaignId);
   const where = bad ? `column ${bad.col} (judgement ${bad.judgement}, item ${bad.item})` : 'a JSON column';
-  return new AppError('internal', `project.sqlite: ${where}: expected JSON; the export stopped and nothing was written`);
+  return new AppError(
+    'internal',
+    `project.sqlite: ${where}: expected JSON; the export stopped and nothing was written`,
+  );
 }
 
 export async function exportCampaign(db: Db, campaignId: number, options: ExportOptions): Promise<ExportResult> {
-  if (!isExportFormat(options.format)) throw new AppError('invalid_input', `format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${options.format}"`);
+  if (!isExportFormat(options.format))
+    throw new AppError(
+      'invalid_input',
+      `format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${options.format}"`,
+    );
   const snapshot = await openSnapshot(db, campaignId, options.format);
   try {
     return await exportFrom(snapshot.reader, campaignId, options, snapshot);
@@ -147,8 +157,18 @@ export async function exportCampaign(db: Db, campaignId: number, options: Export
   }
 }
 
-async function exportFrom(db: Db, campaignId: number, options: ExportOptions, snapshot: Snapshot): Promise<ExportResult> {
-  const source = openExportSource(db, campaignId, { revealRaters: options.revealRaters, fullShown: options.fullShown, batchReader: snapshot.batchReader, total: snapshot.total });
+async function exportFrom(
+  db: Db,
+  campaignId: number,
+  options: ExportOptions,
+  snapshot: Snapshot,
+): Promise<ExportResult> {
+  const source = openExportSource(db, campaignId, {
+    revealRaters: options.revealRaters,
+    fullShown: options.fullShown,
+    batchReader: snapshot.batchReader,
+    total: snapshot.total,
+  });
   const exportedAt = new Date();
   const meter = new ProgressMeter(source.total, options);
   const finalProgress = () => options.onProgress?.(meter.snapshot());
@@ -158,7 +178,11 @@ async function exportFrom(db: Db, campaignId: number, options: ExportOptions, sn
     return result;
   }
   const target = path.resolve(options.out);
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new AppError('invalid_input', `--out ${target}: is a folder; give a file path for --format ${options.format}`);
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory())
+    throw new AppError(
+      'invalid_input',
+      `--out ${target}: is a folder; give a file path for --format ${options.format}`,
+    );
   const data = new AtomicFile(target);
   const manifest = new AtomicFile(`${target}.provenance.json`);
   try {
@@ -168,7 +192,9 @@ async function exportFrom(db: Db, campaignId: number, options: ExportOptions, sn
     const rows = typeof written === 'number' ? written : meter.rows;
     const { sha256, bytes } = data.finish();
     const files = [{ path: path.basename(target), rows, bytes, sha256 }];
-    manifest.write(`${JSON.stringify(buildProvenance(source, { format: options.format, files, exportedAt, judgements: meter.rows }), null, 2)}\n`);
+    manifest.write(
+      `${JSON.stringify(buildProvenance(source, { format: options.format, files, exportedAt, judgements: meter.rows }), null, 2)}\n`,
+    );
     manifest.finish();
     data.rename();
     manifest.rename();
@@ -182,7 +208,12 @@ async function exportFrom(db: Db, campaignId: number, options: ExportOptions, sn
 }
 
 /** A Hugging Face dataset folder: data/train-00000-of-00001.parquet, README.md (dataset card), provenance.json. */
-async function exportHfFolder(source: ExportSource, options: ExportOptions, meter: ProgressMeter, exportedAt: Date): Promise<ExportResult> {
+async function exportHfFolder(
+  source: ExportSource,
+  options: ExportOptions,
+  meter: ProgressMeter,
+  exportedAt: Date,
+): Promise<ExportResult> {
   const dir = new AtomicDir(options.out);
   try {
     const relative = 'data/train-00000-of-00001.parquet';
@@ -202,7 +233,13 @@ async function exportHfFolder(source: ExportSource, options: ExportOptions, mete
     writeHfCard(source, dir.file('README.md'), { rows: meter.rows, provenance, bootstrap: options.bootstrap });
     fs.writeFileSync(dir.file('provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
     dir.commit();
-    return { format: 'hf', path: dir.target, rows: meter.rows, provenancePath: path.join(dir.target, 'provenance.json'), files };
+    return {
+      format: 'hf',
+      path: dir.target,
+      rows: meter.rows,
+      provenancePath: path.join(dir.target, 'provenance.json'),
+      files,
+    };
   } catch (error) {
     dir.abort();
     throw error;

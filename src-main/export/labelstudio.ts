@@ -9,11 +9,17 @@ import { iterateItemsWithJudgements } from '../store/export-rows';
 import { shownOrder, type ShownJson } from '../util/shown-order';
 import { isoTime, type ExportSource } from './source';
 
-function resultFor(question: QuestionSpec, value: unknown, judgementId: number, toName: string): Record<string, unknown> | null {
+function resultFor(
+  question: QuestionSpec,
+  value: unknown,
+  judgementId: number,
+  toName: string,
+): Record<string, unknown> | null {
   if (value === null || value === undefined || value === '') return null;
   const base = { id: `j${judgementId}-${question.id}`, from_name: question.id, to_name: toName, origin: 'manual' };
   if (question.type === 'choice') return { ...base, type: 'choices', value: { choices: [String(value)] } };
-  if (question.type === 'multi') return { ...base, type: 'choices', value: { choices: Array.isArray(value) ? value.map(String) : [String(value)] } };
+  if (question.type === 'multi')
+    return { ...base, type: 'choices', value: { choices: Array.isArray(value) ? value.map(String) : [String(value)] } };
   if (question.type === 'scale') return { ...base, type: 'rating', value: { rating: Number(value) } };
   return { ...base, type: 'textarea', value: { text: [String(value)] } };
 }
@@ -26,7 +32,9 @@ export async function writeLabelStudio(source: ExportSource, file: AtomicFile, m
   let current: { id: number; task: Record<string, unknown>; annotations: unknown[] } | null = null;
   const emit = () => {
     if (!current) return;
-    file.write(`${tasks === 0 ? '[\n' : ',\n'}${JSON.stringify({ ...current.task, annotations: current.annotations })}`);
+    file.write(
+      `${tasks === 0 ? '[\n' : ',\n'}${JSON.stringify({ ...current.task, annotations: current.annotations })}`,
+    );
     tasks++;
   };
   for (const row of iterateItemsWithJudgements(source.db, source.campaign.id)) {
@@ -49,13 +57,22 @@ export async function writeLabelStudio(source: ExportSource, file: AtomicFile, m
       };
     }
     if (row.judgement_id === null || row.judgement_id === undefined) continue;
-    const answer = parseJson<Record<string, unknown>>(row.answer_json as string, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
-    const shown = parseJson<ShownJson>(row.shown_json as string, `judgements.shown_json (judgement ${row.judgement_id})`);
+    const answer =
+      parseJson<Record<string, unknown>>(
+        row.answer_json as string,
+        `judgements.answer_json (judgement ${row.judgement_id})`,
+      ) ?? {};
+    const shown = parseJson<ShownJson>(
+      row.shown_json as string,
+      `judgements.shown_json (judgement ${row.judgement_id})`,
+    );
     current.annotations.push({
       id: row.judgement_id,
       // Label Studio wants a numeric user id here; the rater's id is a number with no name attached.
       completed_by: row.rater_id,
-      result: source.questions.flatMap((question) => resultFor(question, answer[question.id], row.judgement_id as number, toName) ?? []),
+      result: source.questions.flatMap(
+        (question) => resultFor(question, answer[question.id], row.judgement_id as number, toName) ?? [],
+      ),
       was_cancelled: false,
       ground_truth: false,
       created_at: isoTime(row.submitted_at as number),

@@ -1,8 +1,22 @@
 // MTurk's batch results CSV conventions, shared by the exporter and the importer.
 
-export const MTURK_FIXED_COLUMNS = ['HITId', 'HITTypeId', 'AssignmentId', 'WorkerId', 'AssignmentStatus', 'AcceptTime', 'SubmitTime', 'WorkTimeInSeconds'] as const;
+export const MTURK_FIXED_COLUMNS = [
+  'HITId',
+  'HITTypeId',
+  'AssignmentId',
+  'WorkerId',
+  'AssignmentStatus',
+  'AcceptTime',
+  'SubmitTime',
+  'WorkTimeInSeconds',
+] as const;
 /** Sightline's extra columns after MTurk's own: analysis scripts ignore them, our importer reads them back. */
-export const SIGHTLINE_COLUMNS = ['Sightline.ItemKind', 'Sightline.Condition', 'Sightline.ShownOrder', 'Sightline.ActiveTimeInSeconds'] as const;
+export const SIGHTLINE_COLUMNS = [
+  'Sightline.ItemKind',
+  'Sightline.Condition',
+  'Sightline.ShownOrder',
+  'Sightline.ActiveTimeInSeconds',
+] as const;
 export const INPUT_PREFIX = 'Input.';
 export const ANSWER_PREFIX = 'Answer.';
 export const HIDDEN_PREFIX = 'Hidden.';
@@ -19,7 +33,19 @@ export function mturkTime(ms: number): string {
   return `${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${pad(date.getUTCDate())} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} UTC ${date.getUTCFullYear()}`;
 }
 
-const ZONES: Record<string, number> = { UTC: 0, GMT: 0, Z: 0, PST: -8, PDT: -7, MST: -7, MDT: -6, CST: -6, CDT: -5, EST: -5, EDT: -4 };
+const ZONES: Record<string, number> = {
+  UTC: 0,
+  GMT: 0,
+  Z: 0,
+  PST: -8,
+  PDT: -7,
+  MST: -7,
+  MDT: -6,
+  CST: -6,
+  CDT: -5,
+  EST: -5,
+  EDT: -4,
+};
 const MTURK_TIME = /^(?:[A-Za-z]{3} )?([A-Za-z]{3}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([A-Za-z]+) (\d{4})$/;
 
 /** Parses MTurk's time format (US zones as MTurk writes them) or ISO 8601; null if neither. */

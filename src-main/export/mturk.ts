@@ -5,7 +5,15 @@
 import { parseJson } from '../store/db';
 import type { AtomicFile } from './atomic-output';
 import { CsvWriter, textCell, type Cell } from './csv-cells';
-import { ANSWER_PREFIX, HIDDEN_PREFIX, HIT_ID_FIELD, INPUT_PREFIX, MTURK_FIXED_COLUMNS, SIGHTLINE_COLUMNS, mturkTime } from './mturk-format';
+import {
+  ANSWER_PREFIX,
+  HIDDEN_PREFIX,
+  HIT_ID_FIELD,
+  INPUT_PREFIX,
+  MTURK_FIXED_COLUMNS,
+  SIGHTLINE_COLUMNS,
+  mturkTime,
+} from './mturk-format';
 import type { ProgressMeter } from './progress';
 import { iterateExportRows } from '../store/export-rows';
 import type { ShownJson } from '../util/shown-order';
@@ -29,15 +37,21 @@ export async function writeMturk(source: ExportSource, file: AtomicFile, meter: 
   const itemCells = new BoundedCache<number, { hitId: Cell; inputs: Cell[]; hidden: Cell[] }>();
   for (const row of iterateExportRows(source.db, campaign.id)) {
     const item = itemCells.get(row.item_id, () => {
-      const payload = parseJson<Record<string, unknown>>(row.payload_json, `items.payload_json (item ${row.item_id})`) ?? {};
-      const hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {};
+      const payload =
+        parseJson<Record<string, unknown>>(row.payload_json, `items.payload_json (item ${row.item_id})`) ?? {};
+      const hidden =
+        parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {};
       return {
-        hitId: textCell(typeof hidden[HIT_ID_FIELD] === 'string' ? hidden[HIT_ID_FIELD] : `sightline-item-${row.item_id}`),
+        hitId: textCell(
+          typeof hidden[HIT_ID_FIELD] === 'string' ? hidden[HIT_ID_FIELD] : `sightline-item-${row.item_id}`,
+        ),
         inputs: source.payloadFields.map((field) => textCell(payload[field])),
         hidden: hiddenFields.map((field) => textCell(hidden[field])),
       };
     });
-    const answer = parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
+    const answer =
+      parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ??
+      {};
     const shown = parseJson<ShownWithSource>(row.shown_json, `judgements.shown_json (judgement ${row.judgement_id})`);
     const cells: Cell[] = [
       item.hitId,
@@ -55,7 +69,13 @@ export async function writeMturk(source: ExportSource, file: AtomicFile, meter: 
     ];
     for (const question of source.questions) cells.push(textCell(answer[question.id]));
     // An unknown order ("null", see shown-order.ts) is an empty cell, as MTurk's own files have none.
-    cells.push(textCell(row.item_kind), textCell(row.condition), row.shown_order === 'null' ? null : row.shown_order, row.active_ms / 1000, ...item.hidden);
+    cells.push(
+      textCell(row.item_kind),
+      textCell(row.condition),
+      row.shown_order === 'null' ? null : row.shown_order,
+      row.active_ms / 1000,
+      ...item.hidden,
+    );
     csv.row(cells);
     if (meter.tick()) await meter.pause();
   }

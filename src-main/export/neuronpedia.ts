@@ -31,21 +31,34 @@ function featureTable(db: Db, campaignId: number): Map<number, FeatureRef> {
       const [npModel, npLayer] = neuronpediaId?.includes('/') ? neuronpediaId.split('/', 2) : [null, null];
       return [
         row.id,
-        { modelId: npModel ?? row.model_name, layer: npLayer ?? (row.layer === null ? row.sae_name : `${row.layer}-${row.sae_name}`), index: row.feature_index },
+        {
+          modelId: npModel ?? row.model_name,
+          layer: npLayer ?? (row.layer === null ? row.sae_name : `${row.layer}-${row.sae_name}`),
+          index: row.feature_index,
+        },
       ];
     }),
   );
 }
 
-const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : typeof value === 'number' ? String(value) : null);
-const int = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null);
+const str = (value: unknown): string | null =>
+  typeof value === 'string' && value ? value : typeof value === 'number' ? String(value) : null;
+const int = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isInteger(value)
+    ? value
+    : typeof value === 'string' && /^\d+$/.test(value)
+      ? Number(value)
+      : null;
 
 /** Returns the number of explanation rows written. */
 export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<number> {
   const { campaign, questions } = source;
   const description = questions.find((question) => question.type === 'text');
   if (!description) {
-    throw new AppError('invalid_input', `campaign "${campaign.name}": template ${campaign.template.id} has no text question to use as the explanation; Neuronpedia export needs a feature-label campaign`);
+    throw new AppError(
+      'invalid_input',
+      `campaign "${campaign.name}": template ${campaign.template.id} has no text question to use as the explanation; Neuronpedia export needs a feature-label campaign`,
+    );
   }
   const score = questions.find((question) => question.type === 'scale');
   const features = featureTable(source.db, campaign.id);
@@ -54,14 +67,29 @@ export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, m
   let rows = 0;
   for (const row of iterateExportRows(source.db, campaign.id)) {
     const ref = refs.get(row.item_id, () => {
-      const payload = parseJson<Record<string, unknown>>(row.payload_json, `items.payload_json (item ${row.item_id})`) ?? {};
-      const hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {};
-      const explicit = ((hidden.neuronpedia ?? payload.neuronpedia) ?? {}) as Record<string, unknown>;
-      const featureId = int(hidden.feature_id) ?? int(payload.feature_id) ?? int((payload.feature as Record<string, unknown> | undefined)?.id);
+      const payload =
+        parseJson<Record<string, unknown>>(row.payload_json, `items.payload_json (item ${row.item_id})`) ?? {};
+      const hidden =
+        parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {};
+      const explicit = (hidden.neuronpedia ?? payload.neuronpedia ?? {}) as Record<string, unknown>;
+      const featureId =
+        int(hidden.feature_id) ??
+        int(payload.feature_id) ??
+        int((payload.feature as Record<string, unknown> | undefined)?.id);
       const known = featureId === null ? undefined : features.get(featureId);
       const resolved: FeatureRef = {
-        modelId: str(explicit.modelId) ?? known?.modelId ?? str(hidden.model_id) ?? str(hidden.modelId) ?? str(defaults.modelId),
-        layer: str(explicit.layer) ?? known?.layer ?? str(hidden.neuronpedia_layer) ?? str(hidden.layer) ?? str(defaults.layer),
+        modelId:
+          str(explicit.modelId) ??
+          known?.modelId ??
+          str(hidden.model_id) ??
+          str(hidden.modelId) ??
+          str(defaults.modelId),
+        layer:
+          str(explicit.layer) ??
+          known?.layer ??
+          str(hidden.neuronpedia_layer) ??
+          str(hidden.layer) ??
+          str(defaults.layer),
         index: int(explicit.index) ?? known?.index ?? int(hidden.feature_index) ?? int(hidden.index),
       };
       if (resolved.modelId === null || resolved.layer === null || resolved.index === null) {
@@ -75,10 +103,16 @@ export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, m
       return resolved;
     });
     if (meter.tick()) await meter.pause();
-    const answer = parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
+    const answer =
+      parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ??
+      {};
     const text = answer[description.id];
     if (typeof text !== 'string' || text.trim() === '') continue;
-    const extras = Object.fromEntries(questions.filter((question) => question !== description).map((question) => [question.id, answer[question.id] ?? null]));
+    const extras = Object.fromEntries(
+      questions
+        .filter((question) => question !== description)
+        .map((question) => [question.id, answer[question.id] ?? null]),
+    );
     file.write(
       `${JSON.stringify({
         modelId: ref.modelId,
@@ -115,7 +149,12 @@ export async function writeNeuronpedia(source: ExportSource, file: AtomicFile, m
         explanationModelName: null,
         typeName: 'human',
         authorId: accepted.acceptedBy,
-        sightline: { campaign: campaign.name, accepted_label: true, accepted_at: isoTime(accepted.acceptedAt), accepted_from_campaign_id: accepted.campaignId },
+        sightline: {
+          campaign: campaign.name,
+          accepted_label: true,
+          accepted_at: isoTime(accepted.acceptedAt),
+          accepted_from_campaign_id: accepted.campaignId,
+        },
       })}\n`,
     );
     rows++;

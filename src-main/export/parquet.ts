@@ -56,13 +56,28 @@ export function parquetColumns(source: ExportSource, params = new PathParams()):
       ),
     ),
     column('answer', 'STRING', 'the whole answer as JSON', 'j.answer_json', 'documents'),
-    column('shown_order', 'STRING', 'JSON: per choice question, option values in the order this rater saw them; null where an imported file did not record it', SHOWN_ORDER_SQL, 'documents'),
-    ...(source.fullShown ? [column('shown', 'STRING', 'JSON: the questions exactly as shown to this rater', 'j.shown_json', 'documents')] : []),
+    column(
+      'shown_order',
+      'STRING',
+      'JSON: per choice question, option values in the order this rater saw them; null where an imported file did not record it',
+      SHOWN_ORDER_SQL,
+      'documents',
+    ),
+    ...(source.fullShown
+      ? [column('shown', 'STRING', 'JSON: the questions exactly as shown to this rater', 'j.shown_json', 'documents')]
+      : []),
     column('active_ms', 'INT32', "active time on the rater's screen, ms", 'j.active_ms'),
     column('leased_at', 'TIMESTAMP', 'when the item was handed to the rater (UTC)', 'a.leased_at'),
     column('submitted_at', 'TIMESTAMP', 'when the judgement was submitted (UTC)', 'j.submitted_at'),
     column('payload', 'STRING', 'JSON: what the rater was shown (item payload)', 'i.payload_json', 'documents', 'item'),
-    column('hidden', 'STRING', 'JSON: hidden condition (k, layer, gold answer...), never shown to raters', 'i.hidden_json', 'documents', 'item'),
+    column(
+      'hidden',
+      'STRING',
+      'JSON: hidden condition (k, layer, gold answer...), never shown to raters',
+      'i.hidden_json',
+      'documents',
+      'item',
+    ),
     column('condition', 'STRING', 'condition label', 'i.condition', 'array', 'item'),
   ];
 }
@@ -127,7 +142,11 @@ class DocumentInterner {
 /** The SQL that returns one batch: judgement columns over `b`, item columns once per item over `v`. */
 function batchSql(columns: ColumnSpec[]): string {
   const values = (level: ColumnSpec['level']) =>
-    columns.map((column, index) => (column.level === level && column.transfer !== 'constant' ? `, ${column.sql} AS c${index}` : '')).join('');
+    columns
+      .map((column, index) =>
+        column.level === level && column.transfer !== 'constant' ? `, ${column.sql} AS c${index}` : '',
+      )
+      .join('');
   const aggregates = (level: ColumnSpec['level']) =>
     columns
       .map((column, index) =>
@@ -146,7 +165,12 @@ function batchSql(columns: ColumnSpec[]): string {
           CROSS JOIN (SELECT json_group_array(item)${aggregates('item')} FROM v)`;
 }
 
-export async function writeParquet(source: ExportSource, file: AtomicFile, meter: ProgressMeter, kvMetadata: Record<string, string> = {}): Promise<void> {
+export async function writeParquet(
+  source: ExportSource,
+  file: AtomicFile,
+  meter: ProgressMeter,
+  kvMetadata: Record<string, string> = {},
+): Promise<void> {
   const params = new PathParams();
   const columns = parquetColumns(source, params);
   // Each column's value arrays, one per batch, joined into one array per row group at flush.
@@ -195,9 +219,16 @@ export async function writeParquet(source: ExportSource, file: AtomicFile, meter
       const perItem = column.level === 'item' && column.transfer !== 'constant';
       const cell = row[perItem ? itemIdsAt + 1 + index : 3 + index];
       const values: unknown[] =
-        column.transfer === 'constant' ? new Array<string>(rows).fill(campaign) : column.transfer === 'documents' ? interner.split(cell as Buffer) : (JSON.parse(cell as string) as unknown[]);
+        column.transfer === 'constant'
+          ? new Array<string>(rows).fill(campaign)
+          : column.transfer === 'documents'
+            ? interner.split(cell as Buffer)
+            : (JSON.parse(cell as string) as unknown[]);
       const expected = perItem ? itemIds.length : rows;
-      if (values.length !== expected) throw new Error(`parquet export: column ${column.name} has ${values.length} values for ${expected} ${column.level}s`);
+      if (values.length !== expected)
+        throw new Error(
+          `parquet export: column ${column.name} has ${values.length} values for ${expected} ${column.level}s`,
+        );
       // An item's value (the same object, for documents) for each of its judgements: the writer's
       // dictionary then finds repeats by identity instead of hashing each copy.
       chunks[index].push(perItem ? rowItem.map((k) => values[k]) : values);

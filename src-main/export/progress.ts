@@ -69,7 +69,8 @@ export class ProgressMeter {
   }
 
   private check(): void {
-    if (this.options.isCancelled?.()) throw new AppError('cancelled', `export cancelled after ${this.done} of ${this.total} rows; nothing was written`);
+    if (this.options.isCancelled?.())
+      throw new AppError('cancelled', `export cancelled after ${this.done} of ${this.total} rows; nothing was written`);
     const now = performance.now();
     if (this.options.onProgress && now - this.lastReport >= this.intervalMs) {
       this.lastReport = now;

@@ -47,7 +47,12 @@ export type { OutputFileRecord } from '../contract/results';
  * Ids the campaign refers to, in its settings or its items' hidden fields (snake_case or camelCase,
  * one id or a list): one json_each pass over the items for every name at once.
  */
-function referencedIdSets(db: Db, campaignId: number, settings: Record<string, unknown>, groups: Record<string, string[]>): Record<string, number[]> {
+function referencedIdSets(
+  db: Db,
+  campaignId: number,
+  settings: Record<string, unknown>,
+  groups: Record<string, string[]>,
+): Record<string, number[]> {
   const names = Object.values(groups).flat();
   const found = new Map<string, Set<number>>(names.map((name) => [name, new Set()]));
   const add = (name: string, value: unknown) => {
@@ -65,7 +70,10 @@ function referencedIdSets(db: Db, campaignId: number, settings: Record<string, u
   for (const name of names) add(name, settings[name]);
   for (const row of hiddenReferenceValues(db, campaignId, names)) add(row.key, row.value);
   return Object.fromEntries(
-    Object.entries(groups).map(([group, groupNames]) => [group, [...new Set(groupNames.flatMap((name) => [...found.get(name)!]))].sort((a, b) => a - b)]),
+    Object.entries(groups).map(([group, groupNames]) => [
+      group,
+      [...new Set(groupNames.flatMap((name) => [...found.get(name)!]))].sort((a, b) => a - b),
+    ]),
   );
 }
 
@@ -81,7 +89,10 @@ const projectDirOf = (db: Db): string => path.dirname(db.name);
  * two exports can be compared on one value. null when the corpus has no shards (documents only).
  */
 function corpusHashes(db: Db, corpusId: number): { sha256: string | null; shards: Record<string, unknown>[] } {
-  const shards = corpusShards(db, corpusId).map((shard) => ({ ...shard, path: resolveStoredPath(projectDirOf(db), shard.path) }));
+  const shards = corpusShards(db, corpusId).map((shard) => ({
+    ...shard,
+    path: resolveStoredPath(projectDirOf(db), shard.path),
+  }));
   return { sha256: shards.length ? sha256Text(shards.map((shard) => `${shard.sha256}\n`).join('')) : null, shards };
 }
 
@@ -110,14 +121,24 @@ function references(db: Db, source: ExportSource) {
   const featureIds = referenced.features;
   const saeIds = new Set(referenced.saes);
   saeIdsOfFeatures(db, featureIds).forEach((id) => saeIds.add(id));
-  const saes = saesByIds(db, [...saeIds].sort((a, b) => a - b));
+  const saes = saesByIds(
+    db,
+    [...saeIds].sort((a, b) => a - b),
+  );
   for (const sae of saes) if (typeof sae.model_id === 'number') modelIds.add(sae.model_id);
-  for (const id of steeringSpecModelIds(db, specList)) if (typeof id === 'number' && Number.isInteger(id)) modelIds.add(id);
-  const models = modelsByIds(db, [...modelIds].sort((a, b) => a - b));
+  for (const id of steeringSpecModelIds(db, specList))
+    if (typeof id === 'number' && Number.isInteger(id)) modelIds.add(id);
+  const models = modelsByIds(
+    db,
+    [...modelIds].sort((a, b) => a - b),
+  );
   // The corpora the features were mined from (their examples' documents), besides any named directly.
   const corpusIds = new Set(referenced.corpora);
   minedCorpusIds(db, featureIds).forEach((id) => corpusIds.add(id));
-  const corpora = corporaByIds(db, [...corpusIds].sort((a, b) => a - b)).map((corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }));
+  const corpora = corporaByIds(
+    db,
+    [...corpusIds].sort((a, b) => a - b),
+  ).map((corpus) => ({ ...corpus, ...corpusHashes(db, corpus.id as number) }));
   const steeringSpecs = steeringSpecsByIds(db, specList);
   // How the shown examples were chosen: each mining run's scheme (features.stats_json), once per SAE and
   // run. stats_json also holds per-feature fields (the demo's planted concept, for one), so DISTINCT
@@ -138,7 +159,11 @@ function references(db: Db, source: ExportSource) {
     }
   }
   const unjson = (row: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(row).map(([key, value]) => (key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value])));
+    Object.fromEntries(
+      Object.entries(row).map(([key, value]) =>
+        key.endsWith('_json') ? [key.slice(0, -5), parseJson(value as string, key)] : [key, value],
+      ),
+    );
   return {
     models: models.map(unjson),
     saes: saes.map(unjson).map((sae) => withResolvedPaths(db, sae)),
@@ -152,9 +177,12 @@ function references(db: Db, source: ExportSource) {
 
 /** An SAE's path and source files as absolute paths (see projectDirOf). */
 function withResolvedPaths(db: Db, sae: Record<string, unknown>): Record<string, unknown> {
-  const resolve = (stored: unknown) => (typeof stored === 'string' ? resolveStoredPath(projectDirOf(db), stored) : stored);
+  const resolve = (stored: unknown) =>
+    typeof stored === 'string' ? resolveStoredPath(projectDirOf(db), stored) : stored;
   const config = sae.config as { files?: { path?: unknown }[] } | null;
-  const files = Array.isArray(config?.files) ? config.files.map((file) => ({ ...file, path: resolve(file.path) })) : undefined;
+  const files = Array.isArray(config?.files)
+    ? config.files.map((file) => ({ ...file, path: resolve(file.path) }))
+    : undefined;
   return { ...sae, path: resolve(sae.path), ...(files ? { config: { ...config, files } } : {}) };
 }
 
@@ -183,9 +211,18 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
       id: campaign.id,
       name: campaign.name,
       status: campaign.status,
-      template: { id: campaign.template.id, version: campaign.template.version, title: campaign.template.title, sha256: sha256Text(JSON.stringify(campaign.template)) },
+      template: {
+        id: campaign.template.id,
+        version: campaign.template.version,
+        title: campaign.template.title,
+        sha256: sha256Text(JSON.stringify(campaign.template)),
+      },
       questions: campaign.template.questions,
-      instructions: { version: campaign.instructionsVersion, sha256: sha256Text(campaign.instructions), text: campaign.instructions },
+      instructions: {
+        version: campaign.instructionsVersion,
+        sha256: sha256Text(campaign.instructions),
+        text: campaign.instructions,
+      },
       overlap: campaign.overlap,
       seed: campaign.seed,
       order_mode: campaign.orderMode,
@@ -212,14 +249,17 @@ export function buildProvenance(source: ExportSource, input: ProvenanceInput): R
         pseudonym: rater.pseudonym,
         seed: rater.seed,
         status: rater.status,
-        completion: rater.completion && { outcome: rater.completion.outcome, shown_at: new Date(rater.completion.shownAt).toISOString() },
+        completion: rater.completion && {
+          outcome: rater.completion.outcome,
+          shown_at: new Date(rater.completion.shownAt).toISOString(),
+        },
       })),
     },
     references: references(db, source),
     what_raters_saw:
       'Every row carries `shown_order`: the option values of each choice question in the order this rater saw them (and, for pair ' +
       'displays, "@pairs": the fields left to right). With `payload` (what the rater was shown) and `campaign.questions` and ' +
-      '`campaign.instructions` above, that is the rater\'s screen; exports made with fullShown (CLI --full-shown) also carry `shown`, ' +
+      "`campaign.instructions` above, that is the rater's screen; exports made with fullShown (CLI --full-shown) also carry `shown`, " +
       'the questions exactly as rendered. `hidden` never reached the rater. Judgements imported from a results file that did not ' +
       'record the order have `shown_order` null (an empty cell in CSV and MTurk files), or null for the parts it did not record ' +
       '(e.g. "@pairs" from an export made before sides were recorded); see shown_order_unknown.',

@@ -25,7 +25,8 @@ const positions = new Int32Array(1 << HASH_BITS);
 /** The worst case: every byte a literal, plus tags (format_description: 32 + n + n / 6). */
 const maxCompressedBytes = (length: number) => 32 + length + Math.ceil(length / 6);
 
-const load32 = (bytes: Uint8Array, at: number) => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+const load32 = (bytes: Uint8Array, at: number) =>
+  bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 const hash32 = (value: number) => Math.imul(value, 0x1e35a7bd) >>> (32 - HASH_BITS);
 
 export function snappyCompress(input: Uint8Array): Uint8Array {
@@ -35,7 +36,8 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   let length = input.length;
   for (; length >= 0x80; length = Math.floor(length / 0x80)) out[op++] = (length & 0x7f) | 0x80;
   out[op++] = length;
-  for (let start = 0; start < input.length; start += BLOCK_BYTES) op = compressBlock(input, start, Math.min(start + BLOCK_BYTES, input.length), out, op);
+  for (let start = 0; start < input.length; start += BLOCK_BYTES)
+    op = compressBlock(input, start, Math.min(start + BLOCK_BYTES, input.length), out, op);
   return out.subarray(0, op);
 }
 

@@ -25,7 +25,11 @@ export interface ExportSource {
   batchReader: BatchReader | null;
 }
 
-export function openExportSource(db: Db, campaignId: number, options: { revealRaters?: boolean; fullShown?: boolean; batchReader?: BatchReader | null; total?: number } = {}): ExportSource {
+export function openExportSource(
+  db: Db,
+  campaignId: number,
+  options: { revealRaters?: boolean; fullShown?: boolean; batchReader?: BatchReader | null; total?: number } = {},
+): ExportSource {
   registerExportFunctions(db);
   const campaign = getCampaign(db, campaignId);
   // The field lists cost a json_each pass over every item: computed only by formats that flatten fields.
@@ -50,7 +54,8 @@ export function openExportSource(db: Db, campaignId: number, options: { revealRa
 }
 
 /** The rater column: the pseudonym unless the researcher asked to reveal names. */
-export const raterLabel = (source: ExportSource, row: ExportRow): string => (source.revealRaters ? row.rater_name : row.rater_pseudonym);
+export const raterLabel = (source: ExportSource, row: ExportRow): string =>
+  source.revealRaters ? row.rater_name : row.rater_pseudonym;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 export { iso as isoTime };

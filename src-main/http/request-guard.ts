@@ -64,7 +64,12 @@ export function originAllowed(origin: string | undefined, hostHeader: string | u
   } catch {
     return false;
   }
-  if (!host || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin.toLowerCase().replace(/\/$/, '')) return false;
+  if (
+    !host ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin !== origin.toLowerCase().replace(/\/$/, '')
+  )
+    return false;
   // URL drops a scheme's default port, so a Host that spells it out is compared without it.
   const defaultPort = url.protocol === 'https:' ? 443 : 80;
   const hostPort = host.port === defaultPort ? null : host.port;

@@ -12,7 +12,13 @@ import { enterCampaign } from '../domain/entry';
 import { toErrorValue, type ErrorCode } from '../util/errors';
 import { entryRefusalPage } from './entry-page';
 import { linkHost } from './lan-address';
-import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN, RATER_BODIES_IN_FLIGHT, TokenSlots } from './limits';
+import {
+  BODY_LIMIT_BYTES,
+  CONCURRENT_BODIES_PER_TOKEN,
+  EVENT_STREAMS_PER_TOKEN,
+  RATER_BODIES_IN_FLIGHT,
+  TokenSlots,
+} from './limits';
 import { readBody } from './read-body';
 import { hostAllowed, originAllowed } from './request-guard';
 import { rendererFileFor, securityHeaders, sendFile } from './static';
@@ -36,15 +42,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+const sendJson = (
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void => {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders, ...headers });
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...securityHeaders,
+    ...headers,
+  });
   response.end(text);
 };
 
 /** A transport error as the same error value every bridge returns. */
-const sendError = (response: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void =>
-  sendJson(response, status, { ok: false, error: { code, message } }, headers);
+const sendError = (
+  response: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void => sendJson(response, status, { ok: false, error: { code, message } }, headers);
 
 function headerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -55,7 +76,8 @@ function headerToken(request: IncomingMessage): string | undefined {
  * EventSource and <img> cannot set headers, so the event stream and media also accept ?token=.
  * Nowhere else: a token in a URL ends up in logs and history.
  */
-const headerOrQueryToken = (request: IncomingMessage, url: URL): string | undefined => headerToken(request) ?? url.searchParams.get('token') ?? undefined;
+const headerOrQueryToken = (request: IncomingMessage, url: URL): string | undefined =>
+  headerToken(request) ?? url.searchParams.get('token') ?? undefined;
 
 /** Methods that change nothing; every other request must pass the Origin check. */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -87,18 +109,38 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const caller = whoIs(token);
     if (!caller || !token) return sendError(response, 401, 'unauthorized', 'missing, unknown or revoked token');
     const release = bodies.take(token, CONCURRENT_BODIES_PER_TOKEN[caller.role]);
-    if (!release) return sendError(response, 429, 'too_many_requests', `at most ${CONCURRENT_BODIES_PER_TOKEN[caller.role]} calls at once per token`, { 'Retry-After': '1' });
+    if (!release)
+      return sendError(
+        response,
+        429,
+        'too_many_requests',
+        `at most ${CONCURRENT_BODIES_PER_TOKEN[caller.role]} calls at once per token`,
+        { 'Retry-After': '1' },
+      );
     response.once('close', release);
     if (caller.role === 'rater') {
       const releasePool = raterPool.take(ALL_RATERS, RATER_BODIES_IN_FLIGHT);
-      if (!releasePool) return sendError(response, 429, 'too_many_requests', `at most ${RATER_BODIES_IN_FLIGHT} rater calls at once across all raters; try again in a moment`, { 'Retry-After': '1' });
+      if (!releasePool)
+        return sendError(
+          response,
+          429,
+          'too_many_requests',
+          `at most ${RATER_BODIES_IN_FLIGHT} rater calls at once across all raters; try again in a moment`,
+          { 'Retry-After': '1' },
+        );
       response.once('close', releasePool);
     }
     const body = await readBody(request, BODY_LIMIT_BYTES[caller.role]);
     if (!body.ok) {
       if (body.reason === 'too_large') {
         // Stop reading: the client gets its answer, then the connection goes (Node drains no further).
-        return sendError(response, 413, 'too_large', `request body: at most ${BODY_LIMIT_BYTES[caller.role]} bytes for a ${caller.role} token`, { Connection: 'close' });
+        return sendError(
+          response,
+          413,
+          'too_large',
+          `request body: at most ${BODY_LIMIT_BYTES[caller.role]} bytes for a ${caller.role} token`,
+          { Connection: 'close' },
+        );
       }
       return; // the client went away mid-body: nobody to answer
     }
@@ -119,10 +161,23 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const caller = whoIs(token);
     if (!caller || !token) return sendError(response, 401, 'unauthorized', 'missing, unknown or revoked token');
     const release = streams.take(token, EVENT_STREAMS_PER_TOKEN[caller.role]);
-    if (!release) return sendError(response, 429, 'too_many_requests', `at most ${EVENT_STREAMS_PER_TOKEN[caller.role]} event streams at once per token`, { 'Retry-After': '5' });
-    response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', ...securityHeaders });
+    if (!release)
+      return sendError(
+        response,
+        429,
+        'too_many_requests',
+        `at most ${EVENT_STREAMS_PER_TOKEN[caller.role]} event streams at once per token`,
+        { 'Retry-After': '5' },
+      );
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      ...securityHeaders,
+    });
     response.write(': connected\n\n');
-    const allowed = (name: string) => caller.role === 'researcher' || (RATER_EVENTS as readonly string[]).includes(name);
+    const allowed = (name: string) =>
+      caller.role === 'researcher' || (RATER_EVENTS as readonly string[]).includes(name);
     const unsubscribe = events.subscribe((name, payload) => {
       if (allowed(name)) response.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
     });
@@ -147,19 +202,42 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   function handleEntry(response: ServerResponse, entryKey: string, url: URL): void {
     try {
       const param = (name: string) => url.searchParams.get(name) ?? '';
-      const rater = enterCampaign(project.db, entryKey, { prolificPid: param('PROLIFIC_PID'), studyId: param('STUDY_ID'), sessionId: param('SESSION_ID') });
-      response.writeHead(303, { Location: `/rate?token=${encodeURIComponent(rater.token)}`, 'Cache-Control': 'no-store', ...securityHeaders }).end();
+      const rater = enterCampaign(project.db, entryKey, {
+        prolificPid: param('PROLIFIC_PID'),
+        studyId: param('STUDY_ID'),
+        sessionId: param('SESSION_ID'),
+      });
+      response
+        .writeHead(303, {
+          Location: `/rate?token=${encodeURIComponent(rater.token)}`,
+          'Cache-Control': 'no-store',
+          ...securityHeaders,
+        })
+        .end();
     } catch (error) {
       const value = toErrorValue(error);
       if (value.code === 'busy') {
         // Another process holds the project's write lock for a few seconds (a mine's swap): the page reloads itself.
         response
-          .writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Retry-After': '5', 'Cache-Control': 'no-store', ...securityHeaders })
-          .end('<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n');
+          .writeHead(503, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Retry-After': '5',
+            'Cache-Control': 'no-store',
+            ...securityHeaders,
+          })
+          .end(
+            '<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n',
+          );
         return;
       }
       const page = entryRefusalPage(value);
-      response.writeHead(page.status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...securityHeaders }).end(page.html);
+      response
+        .writeHead(page.status, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Cache-Control': 'no-store',
+          ...securityHeaders,
+        })
+        .end(page.html);
     }
   }
 
@@ -184,7 +262,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
     const target = rendererFileFor(staticDir, route);
     if (target.status !== 200) {
-      return target.status === 400 ? sendError(response, 400, 'invalid_input', 'malformed path') : sendError(response, 404, 'not_found', 'not found');
+      return target.status === 400
+        ? sendError(response, 400, 'invalid_input', 'malformed path')
+        : sendError(response, 404, 'not_found', 'not found');
     }
     sendFile(response, target.file, target.cache);
   }

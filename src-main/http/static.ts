@@ -19,7 +19,8 @@ export const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-export const contentTypeOf = (file: string): string => CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+export const contentTypeOf = (file: string): string =>
+  CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
 export const securityHeaders = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -40,7 +41,8 @@ export type RendererTarget = { status: 200; file: string; cache: string } | { st
  */
 export function rendererFileFor(rendererDir: string, urlPath: string): RendererTarget {
   // The renderer routes on the client; both of its entry paths are the one index.html.
-  if (urlPath === '/' || urlPath === '/rate' || urlPath === '/index.html') return { status: 200, file: path.join(rendererDir, 'index.html'), cache: 'no-cache' };
+  if (urlPath === '/' || urlPath === '/rate' || urlPath === '/index.html')
+    return { status: 200, file: path.join(rendererDir, 'index.html'), cache: 'no-cache' };
   const file = safeJoin(rendererDir, urlPath);
   if (file === 'malformed') return { status: 400 };
   if (!file) return { status: 404 };
@@ -70,9 +72,15 @@ export function safeJoin(root: string, urlPath: string): string | null | 'malfor
  * opens once and streams from that descriptor, so a file swapped after the check is not what is sent,
  * and a read error ends the response instead of the process.
  */
-export function sendFile(response: ServerResponse, file: string, cache = 'no-cache', contentType = contentTypeOf(file)): void {
+export function sendFile(
+  response: ServerResponse,
+  file: string,
+  cache = 'no-cache',
+  contentType = contentTypeOf(file),
+): void {
   const notFound = () => {
-    if (!response.headersSent) response.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders }).end('not found');
+    if (!response.headersSent)
+      response.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders }).end('not found');
     else response.destroy();
   };
   if (file.includes('\0')) return notFound();
@@ -83,7 +91,12 @@ export function sendFile(response: ServerResponse, file: string, cache = 'no-cac
         fs.close(fd, () => {});
         return notFound();
       }
-      response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': stat.size, 'Cache-Control': cache, ...securityHeaders });
+      response.writeHead(200, {
+        'Content-Type': contentType,
+        'Content-Length': stat.size,
+        'Cache-Control': cache,
+        ...securityHeaders,
+      });
       if (response.req?.method === 'HEAD') {
         fs.close(fd, () => {});
         response.end();

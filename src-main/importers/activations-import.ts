@@ -18,7 +18,11 @@ import { readImage } from './images';
 // The result's shape is the contract's (activations.import), declared once there.
 export type { ImportActivationsResult } from '../contract/imports';
 
-export async function importDenseActivations(project: Project, sidecarPath: string, corpusName?: string): Promise<ImportActivationsResult> {
+export async function importDenseActivations(
+  project: Project,
+  sidecarPath: string,
+  corpusName?: string,
+): Promise<ImportActivationsResult> {
   const sidecarFile = path.resolve(sidecarPath);
   const file = path.basename(sidecarFile);
   const base = path.dirname(sidecarFile);
@@ -33,11 +37,21 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
     const header = readDenseShardHeader(shardPath, shard.tensor, { file, field: `shards[${i}].path` }, `shards[${i}]`);
     const shardName = path.basename(shardPath);
     if (header.shape[1] !== sidecar.d_in) {
-      throw badFile(shardName, 'shape', `[n_tokens, ${sidecar.d_in}] (${file} says d_in ${sidecar.d_in})`, `[${header.shape.join(', ')}]`);
+      throw badFile(
+        shardName,
+        'shape',
+        `[n_tokens, ${sidecar.d_in}] (${file} says d_in ${sidecar.d_in})`,
+        `[${header.shape.join(', ')}]`,
+      );
     }
     const layout = layouts.addShard(i, shardName, shard.segments);
     if (layout.rows !== header.shape[0]) {
-      throw badFile(file, `shards[${i}].segments`, `${header.shape[0]} rows in total (the rows of ${shardName})`, `${layout.rows} rows`);
+      throw badFile(
+        file,
+        `shards[${i}].segments`,
+        `${header.shape[0]} rows in total (the rows of ${shardName})`,
+        `${layout.rows} rows`,
+      );
     }
     rows += layout.rows;
     contentRows += layout.contentRows;
@@ -63,10 +77,24 @@ export async function importDenseActivations(project: Project, sidecarPath: stri
     });
     const docIds = sidecar.documents.map((d, i) => {
       const image = d.image ? readImage(imagePath(d), file, `documents[${i}].image`) : undefined;
-      const media = image ? project.media.put(image.bytes, image.mime, { width: image.width, height: image.height }, path.basename(d.image!)) : undefined;
+      const media = image
+        ? project.media.put(
+            image.bytes,
+            image.mime,
+            { width: image.width, height: image.height },
+            path.basename(d.image!),
+          )
+        : undefined;
       const kind = media && d.tokens ? 'multimodal' : media ? 'image' : 'text';
       const meta = { ...(d.meta ?? {}), ...(d.tiles ? { tiles: d.tiles } : {}) };
-      return insertDocument(project.db, id, { externalId: d.id, kind, text: d.text ?? (d.tokens ? d.tokens.join('') : null), tokens: d.tokens ?? null, mediaSha256: media?.sha256 ?? null, meta });
+      return insertDocument(project.db, id, {
+        externalId: d.id,
+        kind,
+        text: d.text ?? (d.tokens ? d.tokens.join('') : null),
+        tokens: d.tokens ?? null,
+        mediaSha256: media?.sha256 ?? null,
+        meta,
+      });
     });
     shards.forEach((s, i) => {
       const segments: StoredSegment[] = s.layout.segments.map((seg) => ({ ...seg, doc: docIds[seg.doc] }));

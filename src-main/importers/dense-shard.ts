@@ -18,7 +18,12 @@ export interface DenseShardHeader {
  * `role` names the field that points at the shard, for errors about the path itself (missing, not a
  * regular file); `field` names the shard's entry in the sidecar.
  */
-export function readDenseShardHeader(path: string, tensor: string | undefined, role: FileRole, field: string): DenseShardHeader {
+export function readDenseShardHeader(
+  path: string,
+  tensor: string | undefined,
+  role: FileRole,
+  field: string,
+): DenseShardHeader {
   const file = basename(path);
   const { fd, size } = openRegularFile(path, role);
   if (/\.npy$/i.test(path)) {
@@ -30,7 +35,8 @@ export function readDenseShardHeader(path: string, tensor: string | undefined, r
     }
     const h = parseNpyHeader(head, file, 'array');
     if (h.shape.length !== 2) throw badFile(file, 'shape', '[n_tokens, d_in]', `[${h.shape.join(', ')}]`);
-    if (h.dataOffset + h.dataLength > size) throw badFile(file, 'data', `${h.dataLength} bytes after the header`, `${size - h.dataOffset} (file truncated)`);
+    if (h.dataOffset + h.dataLength > size)
+      throw badFile(file, 'data', `${h.dataLength} bytes after the header`, `${size - h.dataOffset} (file truncated)`);
     return { container: 'npy', dtype: h.dtype, shape: [h.shape[0], h.shape[1]], dataOffset: h.dataOffset };
   }
   closeSync(fd);
@@ -38,9 +44,15 @@ export function readDenseShardHeader(path: string, tensor: string | undefined, r
   const st = openSafetensors(path);
   const names = [...st.tensors.keys()];
   const name = tensor ?? (names.length === 1 ? names[0] : undefined);
-  if (name === undefined) throw badFile(file, `${field}.tensor`, `the tensor to read (the file holds ${names.join(', ')})`);
+  if (name === undefined)
+    throw badFile(file, `${field}.tensor`, `the tensor to read (the file holds ${names.join(', ')})`);
   const info = st.tensors.get(name);
   if (!info) throw badFile(file, name, 'a tensor with this name', `tensors ${names.join(', ')}`);
   if (info.shape.length !== 2) throw badFile(file, `${name}.shape`, '[n_tokens, d_in]', `[${info.shape.join(', ')}]`);
-  return { container: 'safetensors', dtype: info.dtype, shape: [info.shape[0], info.shape[1]], dataOffset: info.fileOffset };
+  return {
+    container: 'safetensors',
+    dtype: info.dtype,
+    shape: [info.shape[0], info.shape[1]],
+    dataOffset: info.fileOffset,
+  };
 }

@@ -18,11 +18,13 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export function readImageHeader(bytes: Uint8Array, file: string): ImageHeader {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (PNG_SIGNATURE.every((v, i) => b[i] === v)) {
-    if (b.length < 24 || b.toString('ascii', 12, 16) !== 'IHDR') throw badFile(file, 'IHDR', 'the PNG header chunk right after the signature');
+    if (b.length < 24 || b.toString('ascii', 12, 16) !== 'IHDR')
+      throw badFile(file, 'IHDR', 'the PNG header chunk right after the signature');
     return sized(file, 'IHDR', 'image/png', b.readUInt32BE(16), b.readUInt32BE(20));
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return jpeg(b, file);
-  if (b.length >= 16 && b.toString('ascii', 0, 4) === 'RIFF' && b.toString('ascii', 8, 12) === 'WEBP') return webp(b, file);
+  if (b.length >= 16 && b.toString('ascii', 0, 4) === 'RIFF' && b.toString('ascii', 8, 12) === 'WEBP')
+    return webp(b, file);
   throw badFile(file, '(signature)', 'a PNG, JPEG or WebP image');
 }
 
@@ -62,7 +64,8 @@ function jpeg(b: Buffer, file: string): ImageHeader {
 
 function webp(b: Buffer, file: string): ImageHeader {
   const chunk = b.toString('ascii', 12, 16);
-  if (chunk === 'VP8X' && b.length >= 30) return sized(file, 'VP8X', 'image/webp', b.readUIntLE(24, 3) + 1, b.readUIntLE(27, 3) + 1);
+  if (chunk === 'VP8X' && b.length >= 30)
+    return sized(file, 'VP8X', 'image/webp', b.readUIntLE(24, 3) + 1, b.readUIntLE(27, 3) + 1);
   if (chunk === 'VP8L' && b.length >= 25 && b[20] === 0x2f) {
     const bits = b.readUInt32LE(21);
     return sized(file, 'VP8L', 'image/webp', (bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1);

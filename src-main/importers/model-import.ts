@@ -17,7 +17,14 @@ import { findModelByName, insertModel, listModels, modelIdByName, type ModelRow 
 import { AppError } from '../util/errors';
 
 /** The files besides the weights that decide what the model computes or how prompts are tokenised. */
-const SIDE_FILES = ['config.json', 'model.safetensors.index.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'generation_config.json'];
+const SIDE_FILES = [
+  'config.json',
+  'model.safetensors.index.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'chat_template.jinja',
+  'generation_config.json',
+];
 
 export interface ModelFile {
   path: string;
@@ -51,24 +58,37 @@ export interface HashProgress {
   totalBytes: number;
 }
 
-export async function importModel(project: Project, options: { path: string; name?: string }, onProgress?: (p: HashProgress) => void): Promise<ModelRecord> {
+export async function importModel(
+  project: Project,
+  options: { path: string; name?: string },
+  onProgress?: (p: HashProgress) => void,
+): Promise<ModelRecord> {
   const folder = path.resolve(options.path);
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-    throw new AppError('not_found', `${folder}: expected a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)`);
+    throw new AppError(
+      'not_found',
+      `${folder}: expected a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)`,
+    );
   }
   const name = options.name ?? path.basename(folder);
   if (name.trim() === '') throw new AppError('invalid_input', '--name: expected a non-empty name');
-  if (modelIdByName(project.db, name) !== undefined) throw new AppError('conflict', `a model named "${name}" is already in this project; pass --name to choose another`);
+  if (modelIdByName(project.db, name) !== undefined)
+    throw new AppError('conflict', `a model named "${name}" is already in this project; pass --name to choose another`);
   // Everything is checked before anything is hashed or written: the reader refuses bad configs and
   // missing or misshapen tensors by name, the tokenizer a bad tokenizer.json or chat template.
   const opened = openLmFolder(folder);
   const tokenizer = loadLmTokenizer(folder);
-  const paths = [...opened.files.map((f) => f.path), ...SIDE_FILES.map((f) => path.join(folder, f)).filter((p) => fs.existsSync(p))];
+  const paths = [
+    ...opened.files.map((f) => f.path),
+    ...SIDE_FILES.map((f) => path.join(folder, f)).filter((p) => fs.existsSync(p)),
+  ];
   const totalBytes = paths.reduce((sum, p) => sum + fs.statSync(p).size, 0);
   const files: ModelFile[] = [];
   let before = 0;
   for (const p of paths) {
-    const hashed = await hashFile(p, (bytes) => onProgress?.({ name, file: path.basename(p), bytes: before + bytes, totalBytes }));
+    const hashed = await hashFile(p, (bytes) =>
+      onProgress?.({ name, file: path.basename(p), bytes: before + bytes, totalBytes }),
+    );
     before += hashed.size;
     files.push({ ...hashed, mtimeMs: fs.statSync(p).mtimeMs });
   }
@@ -144,6 +164,12 @@ function recordOf(project: Project, row: ModelRow): ModelRecord {
 }
 
 function missing(project: Project, name: string): never {
-  const known = listModels(project.db).map((m) => m.name).join(', ') || 'none';
-  throw new AppError('not_found', `no model named "${name}" in this project (known: ${known}); import one with \`sightline import-model\``);
+  const known =
+    listModels(project.db)
+      .map((m) => m.name)
+      .join(', ') || 'none';
+  throw new AppError(
+    'not_found',
+    `no model named "${name}" in this project (known: ${known}); import one with \`sightline import-model\``,
+  );
 }

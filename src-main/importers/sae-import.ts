@@ -34,7 +34,11 @@ export async function importSae(project: Project, options: ImportSaeOptions): Pr
   // Loading validates everything (headers, shapes against the config, NaN/Inf) before any write.
   const w = await loadSae(absolute, loadOptions);
   const files = w.source.files.map((file) => ({ ...file, path: toStoredPath(project.dir, file.path) }));
-  const config: SaeConfig = { normalizeActivations: w.normalizeActivations, applyBDecToInput: w.applyBDecToInput, files };
+  const config: SaeConfig = {
+    normalizeActivations: w.normalizeActivations,
+    applyBDecToInput: w.applyBDecToInput,
+    files,
+  };
   if (w.k !== undefined) config.k = w.k;
   if (w.inputScale !== undefined) config.inputScale = w.inputScale;
   if (w.rescaleActsByDecoderNorm) config.rescaleActsByDecoderNorm = true;
@@ -68,7 +72,8 @@ export function checkSaeHashes(sae: SaeRecord, loaded: readonly SourceFile[]): v
     const now = loaded.find((f) => path.resolve(f.path) === path.resolve(file.path));
     if (!now) throw changedError(sae, file, 'the file is no longer part of the SAE');
     if (now.size !== file.size) throw changedError(sae, file, `size ${now.size} bytes, recorded ${file.size}`);
-    if (file.sha256 && now.sha256 !== file.sha256) throw changedError(sae, file, `sha256 ${now.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…`);
+    if (file.sha256 && now.sha256 !== file.sha256)
+      throw changedError(sae, file, `sha256 ${now.sha256.slice(0, 12)}…, recorded ${file.sha256.slice(0, 12)}…`);
   }
 }
 

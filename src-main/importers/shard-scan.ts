@@ -22,13 +22,30 @@ export interface RowRun {
 const BLOCK_BYTES = 4 << 20;
 
 function nonFinite(bits: number, dtype: DenseShardHeader['dtype']): string | undefined {
-  if (dtype === 'F32') return (bits & 0x7f800000) === 0x7f800000 ? ((bits & 0x7fffff) !== 0 ? 'NaN' : bits >>> 31 ? '-Infinity' : 'Infinity') : undefined;
+  if (dtype === 'F32')
+    return (bits & 0x7f800000) === 0x7f800000
+      ? (bits & 0x7fffff) !== 0
+        ? 'NaN'
+        : bits >>> 31
+          ? '-Infinity'
+          : 'Infinity'
+      : undefined;
   const [exponent, mantissa] = dtype === 'F16' ? [0x7c00, 0x3ff] : [0x7f80, 0x7f];
-  return (bits & exponent) === exponent ? ((bits & mantissa) !== 0 ? 'NaN' : bits & 0x8000 ? '-Infinity' : 'Infinity') : undefined;
+  return (bits & exponent) === exponent
+    ? (bits & mantissa) !== 0
+      ? 'NaN'
+      : bits & 0x8000
+        ? '-Infinity'
+        : 'Infinity'
+    : undefined;
 }
 
 /** sha256 and size of the shard; throws bad_file on the first non-finite value of a content row. */
-export function scanDenseShard(file: string, header: DenseShardHeader, runs: readonly RowRun[]): { size: number; sha256: string } {
+export function scanDenseShard(
+  file: string,
+  header: DenseShardHeader,
+  runs: readonly RowRun[],
+): { size: number; sha256: string } {
   const name = path.basename(file);
   const [rows, dIn] = header.shape;
   const width = header.dtype === 'F32' ? 4 : 2;
@@ -63,14 +80,20 @@ export function scanDenseShard(file: string, header: DenseShardHeader, runs: rea
             const found = nonFinite(words[i], header.dtype);
             if (found === undefined) continue;
             const row = first + Math.floor(i / dIn);
-            throw badFile(name, `rows[${row}]`, `finite activations (a content row: ${describe(row - runStart)})`, `${found} in column ${i % dIn}`);
+            throw badFile(
+              name,
+              `rows[${row}]`,
+              `finite activations (a content row: ${describe(row - runStart)})`,
+              `${found} in column ${i % dIn}`,
+            );
           }
         }
         r = end;
       }
     }
     const tail = header.dataOffset + rows * rowBytes;
-    for (let position = tail; position < size; position += BLOCK_BYTES) readInto(new Uint8Array(Math.min(BLOCK_BYTES, size - position)), position);
+    for (let position = tail; position < size; position += BLOCK_BYTES)
+      readInto(new Uint8Array(Math.min(BLOCK_BYTES, size - position)), position);
     return { size, sha256: hash.digest('hex') };
   } finally {
     fs.closeSync(fd);

@@ -53,7 +53,13 @@ export class SidecarLayoutChecker {
     segments.forEach((s, j) => {
       const where = `shards[${i}].segments[${j}]`;
       const state = this.documents.get(s.document);
-      if (!state) throw badFile(this.file, `${where}.document`, 'the id of a document in "documents"', JSON.stringify(s.document));
+      if (!state)
+        throw badFile(
+          this.file,
+          `${where}.document`,
+          'the id of a document in "documents"',
+          JSON.stringify(s.document),
+        );
       const { doc } = state;
       if (state.shard !== undefined && state.shard !== i) {
         throw badFile(
@@ -77,11 +83,30 @@ export class SidecarLayoutChecker {
         out.rows += s.count;
       } else {
         const grid = doc.tiles?.[s.tile];
-        if (!grid) throw badFile(this.file, `${where}.tile`, `a tile index below ${doc.tiles?.length ?? 0} (the tiles of document "${doc.id}")`, `${s.tile}`);
+        if (!grid)
+          throw badFile(
+            this.file,
+            `${where}.tile`,
+            `a tile index below ${doc.tiles?.length ?? 0} (the tiles of document "${doc.id}")`,
+            `${s.tile}`,
+          );
         const owner = state.tileOwner.get(s.tile);
-        if (owner !== undefined) throw badFile(this.file, `${where}.tile`, `a tile of ${label} that no other row covers (${owner} covers tile ${s.tile})`, `tile ${s.tile}`);
+        if (owner !== undefined)
+          throw badFile(
+            this.file,
+            `${where}.tile`,
+            `a tile of ${label} that no other row covers (${owner} covers tile ${s.tile})`,
+            `tile ${s.tile}`,
+          );
         state.tileOwner.set(s.tile, where);
-        out.segments.push({ doc: state.index, kind: 'image', tile: s.tile, rows: grid.rows, cols: grid.cols, newline: s.newline });
+        out.segments.push({
+          doc: state.index,
+          kind: 'image',
+          tile: s.tile,
+          rows: grid.rows,
+          cols: grid.cols,
+          newline: s.newline,
+        });
         for (let y = 0; y < grid.rows; y++) {
           out.runs.push({ count: grid.cols, describe: (k) => `${label}, tile ${s.tile}, patch ${y * grid.cols + k}` });
           if (s.newline) out.runs.push({ count: 1 });
@@ -96,7 +121,12 @@ export class SidecarLayoutChecker {
   private claimTokens(state: DocumentState, where: string, start: number, count: number): void {
     const n = state.doc.tokens?.length ?? 0;
     if (start + count > n) {
-      throw badFile(this.file, `${where}.start`, `token positions within document "${state.doc.id}" (${n} tokens)`, `${start}..${start + count - 1}`);
+      throw badFile(
+        this.file,
+        `${where}.start`,
+        `token positions within document "${state.doc.id}" (${n} tokens)`,
+        `${start}..${start + count - 1}`,
+      );
     }
     const owners = (state.tokenOwner ??= new Int32Array(n).fill(-1));
     for (let t = start; t < start + count; t++) {

@@ -33,9 +33,30 @@ const documentSchema = z
   .strict();
 
 const segmentSchema = z.discriminatedUnion('kind', [
-  z.object({ document: z.string(), kind: z.literal('text'), start: z.number().int().min(0), count: z.number().int().positive() }).strict(),
-  z.object({ document: z.string(), kind: z.literal('image'), tile: z.number().int().min(0), newline: z.boolean().default(false) }).strict(),
-  z.object({ document: z.string(), kind: z.literal('special'), count: z.number().int().positive(), label: z.string().optional() }).strict(),
+  z
+    .object({
+      document: z.string(),
+      kind: z.literal('text'),
+      start: z.number().int().min(0),
+      count: z.number().int().positive(),
+    })
+    .strict(),
+  z
+    .object({
+      document: z.string(),
+      kind: z.literal('image'),
+      tile: z.number().int().min(0),
+      newline: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      document: z.string(),
+      kind: z.literal('special'),
+      count: z.number().int().positive(),
+      label: z.string().optional(),
+    })
+    .strict(),
 ]);
 
 const shardSchema = z
@@ -74,7 +95,11 @@ export function readSidecar(file: string): Sidecar {
   const parsed = sidecarSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+    const field =
+      issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '') || '(root)';
     throw badFile(name, field, issue.message);
   }
   const sidecar = parsed.data;
@@ -87,7 +112,8 @@ function checkDocuments(file: string, sidecar: Sidecar): void {
   sidecar.documents.forEach((doc, i) => {
     if (seen.has(doc.id)) throw badFile(file, `documents[${i}].id`, 'a unique document id', JSON.stringify(doc.id));
     seen.add(doc.id);
-    if (!doc.tokens && !doc.image && doc.text === undefined) throw badFile(file, `documents[${i}]`, 'tokens, text or an image');
+    if (!doc.tokens && !doc.image && doc.text === undefined)
+      throw badFile(file, `documents[${i}]`, 'tokens, text or an image');
     if (doc.tiles && !doc.image) throw badFile(file, `documents[${i}].tiles`, 'an image for the tiles to belong to');
   });
 }

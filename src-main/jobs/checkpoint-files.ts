@@ -17,7 +17,12 @@ export function jobFile(projectDir: string, jobId: number, name: string): string
   return path.join(checkpointDir(projectDir), `job-${jobId}-${name}`);
 }
 
-export function writeCheckpointFile(projectDir: string, jobId: number, tag: string, chunks: readonly ArrayBufferView[]): string {
+export function writeCheckpointFile(
+  projectDir: string,
+  jobId: number,
+  tag: string,
+  chunks: readonly ArrayBufferView[],
+): string {
   fs.mkdirSync(checkpointDir(projectDir), { recursive: true });
   const file = jobFile(projectDir, jobId, `${tag}.ckpt`);
   const name = path.basename(file);

@@ -71,9 +71,17 @@ export class JobRegistry {
   }
 
   /** Registers a running job; returns the function that removes it (keeping its message as a note). */
-  add(job: Omit<RunningJob, 'last' | 'message' | 'engine' | 'cancelRequested'> & { message?: string | null }): () => void {
+  add(
+    job: Omit<RunningJob, 'last' | 'message' | 'engine' | 'cancelRequested'> & { message?: string | null },
+  ): () => void {
     const id = JobRegistry.id(job.projectDir, job.jobId);
-    const entry: RunningJob = { ...job, last: null, message: job.message ?? null, engine: null, cancelRequested: false };
+    const entry: RunningJob = {
+      ...job,
+      last: null,
+      message: job.message ?? null,
+      engine: null,
+      cancelRequested: false,
+    };
     this.running.set(id, entry);
     return () => {
       if (this.running.get(id) !== entry) return;

@@ -5,7 +5,15 @@ import type { JobProgressEvent } from '../contract/types';
 import type { Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { readCheckpointFile, removeCheckpointFiles, writeCheckpointFile } from './checkpoint-files';
-import { claimJob, findResumableJob, finishJob, getJob, insertJob, saveCheckpoint, updateProgress } from '../store/jobs';
+import {
+  claimJob,
+  findResumableJob,
+  finishJob,
+  getJob,
+  insertJob,
+  saveCheckpoint,
+  updateProgress,
+} from '../store/jobs';
 
 export type ProgressListener = (event: JobProgressEvent) => void;
 
@@ -84,7 +92,15 @@ export class JobRunner {
       const elapsed = (now() - startedAt) / 1000;
       const rate = elapsed > 0 ? (last.done - startDone) / elapsed : null;
       const eta = rate && last.total !== null ? Math.max(0, (last.total - last.done) / rate) : null;
-      const event: JobProgressEvent = { jobId: id, kind, state, done: last.done, total: last.total, ratePerSecond: rate, etaSeconds: eta };
+      const event: JobProgressEvent = {
+        jobId: id,
+        kind,
+        state,
+        done: last.done,
+        total: last.total,
+        ratePerSecond: rate,
+        etaSeconds: eta,
+      };
       if (message !== undefined) event.message = message;
       options.listener?.(event);
     };

@@ -81,7 +81,15 @@ export class FeatureAccumulators {
    * the whole pass, for the sample keys. `counts` ([2, d_sae]: all rows, image rows), when the engine
    * gives them, are every firing of the batch and replace counting the top-k lists.
    */
-  addBatch(values: Float32Array, indices: Int32Array, n: number, k: number, rows: RowInfo, firstToken: number, counts?: Float32Array): void {
+  addBatch(
+    values: Float32Array,
+    indices: Int32Array,
+    n: number,
+    k: number,
+    rows: RowInfo,
+    firstToken: number,
+    counts?: Float32Array,
+  ): void {
     const counted = counts !== undefined;
     if (counts) {
       const d = this.dSae;
@@ -229,14 +237,29 @@ export class FeatureAccumulators {
   /** Every array, in a fixed order, for a checkpoint file. */
   arrays(): ArrayBufferView[] {
     const counters = Float64Array.of(this.tokens, this.imageTokens, this.textTokens, this.atK);
-    return [counters, this.fires, this.imageFires, this.textFires, this.max, this.width, this.hist, this.resDoc, this.resVal, this.resKey, this.topDoc, this.topVal, this.topSize];
+    return [
+      counters,
+      this.fires,
+      this.imageFires,
+      this.textFires,
+      this.max,
+      this.width,
+      this.hist,
+      this.resDoc,
+      this.resVal,
+      this.resKey,
+      this.topDoc,
+      this.topVal,
+      this.topSize,
+    ];
   }
 
   static restore(dSae: number, top: number, blob: Buffer): FeatureAccumulators {
     const acc = new FeatureAccumulators(dSae, top);
     const targets = acc.arrays();
     const expected = targets.reduce((n, a) => n + a.byteLength, 0);
-    if (blob.byteLength !== expected) throw new Error(`checkpoint: expected ${expected} bytes for d_sae ${dSae}, top ${top}; found ${blob.byteLength}`);
+    if (blob.byteLength !== expected)
+      throw new Error(`checkpoint: expected ${expected} bytes for d_sae ${dSae}, top ${top}; found ${blob.byteLength}`);
     let offset = 0;
     for (const t of targets) {
       new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(blob.subarray(offset, offset + t.byteLength));

@@ -6,7 +6,12 @@
 // share one rule: a negative latent once made mining loop forever (issue 11).
 import { closeSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { INT_DTYPE_BYTES, openSafetensors, type SafetensorInfo, type SafetensorsFile } from '../engine/formats/safetensors';
+import {
+  INT_DTYPE_BYTES,
+  openSafetensors,
+  type SafetensorInfo,
+  type SafetensorsFile,
+} from '../engine/formats/safetensors';
 import { badFile } from '../util/errors';
 import { openRegularFile } from '../util/regular-file';
 
@@ -25,7 +30,14 @@ const HALF = (() => {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    t[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 0x1f ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    t[h] =
+      exp === 0
+        ? sign * frac * 2 ** -24
+        : exp === 0x1f
+          ? frac
+            ? NaN
+            : sign * Infinity
+          : sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
   return t;
 })();
@@ -34,7 +46,13 @@ function readAt(fd: number, into: Uint8Array, position: number, file: string): v
   let done = 0;
   while (done < into.byteLength) {
     const got = readSync(fd, into, done, into.byteLength - done, position + done);
-    if (got === 0) throw badFile(file, 'data', `${into.byteLength} bytes at offset ${position}`, 'end of file (truncated since import?)');
+    if (got === 0)
+      throw badFile(
+        file,
+        'data',
+        `${into.byteLength} bytes at offset ${position}`,
+        'end of file (truncated since import?)',
+      );
     done += got;
   }
 }
@@ -56,15 +74,41 @@ function readInts(bytes: Uint8Array, dtype: string, out: Int32Array): void {
   const o = bytes.byteOffset;
   const n = out.length;
   switch (dtype) {
-    case 'U8': for (let i = 0; i < n; i++) out[i] = bytes[i]; break;
-    case 'I8': { const v = new Int8Array(b, o, n); for (let i = 0; i < n; i++) out[i] = v[i]; break; }
-    case 'U16': { const v = new Uint16Array(b, o, n); for (let i = 0; i < n; i++) out[i] = v[i]; break; }
-    case 'I16': { const v = new Int16Array(b, o, n); for (let i = 0; i < n; i++) out[i] = v[i]; break; }
-    case 'U32': { const v = new Uint32Array(b, o, n); for (let i = 0; i < n; i++) out[i] = v[i]; break; }
-    case 'I32': out.set(new Int32Array(b, o, n)); break;
+    case 'U8':
+      for (let i = 0; i < n; i++) out[i] = bytes[i];
+      break;
+    case 'I8': {
+      const v = new Int8Array(b, o, n);
+      for (let i = 0; i < n; i++) out[i] = v[i];
+      break;
+    }
+    case 'U16': {
+      const v = new Uint16Array(b, o, n);
+      for (let i = 0; i < n; i++) out[i] = v[i];
+      break;
+    }
+    case 'I16': {
+      const v = new Int16Array(b, o, n);
+      for (let i = 0; i < n; i++) out[i] = v[i];
+      break;
+    }
+    case 'U32': {
+      const v = new Uint32Array(b, o, n);
+      for (let i = 0; i < n; i++) out[i] = v[i];
+      break;
+    }
+    case 'I32':
+      out.set(new Int32Array(b, o, n));
+      break;
     // Sequences, positions and latents fit 31 bits: the low word is the value (little-endian) when the high word is 0.
-    case 'I64': case 'U64': { const v = new Int32Array(b, o, 2 * n); for (let i = 0; i < n; i++) out[i] = v[2 * i + 1] === 0 ? v[2 * i] : -1; break; }
-    default: throw new Error(`unsupported integer dtype ${dtype}`);
+    case 'I64':
+    case 'U64': {
+      const v = new Int32Array(b, o, 2 * n);
+      for (let i = 0; i < n; i++) out[i] = v[2 * i + 1] === 0 ? v[2 * i] : -1;
+      break;
+    }
+    default:
+      throw new Error(`unsupported integer dtype ${dtype}`);
   }
 }
 
@@ -83,9 +127,14 @@ function exactInt(bytes: Uint8Array, dtype: string, i: number): string {
 function readFloats(bytes: Uint8Array, dtype: string, out: Float32Array, file: string): void {
   const n = out.length;
   if (dtype === 'F32') out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n));
-  else if (dtype === 'F16') { const v = new Uint16Array(bytes.buffer, bytes.byteOffset, n); for (let i = 0; i < n; i++) out[i] = HALF[v[i]]; }
-  else if (dtype === 'BF16') { const v = new Uint16Array(bytes.buffer, bytes.byteOffset, n); const u = new Uint32Array(out.buffer, out.byteOffset, n); for (let i = 0; i < n; i++) u[i] = v[i] << 16; }
-  else throw badFile(file, 'activations.dtype', 'F32, F16 or BF16', dtype);
+  else if (dtype === 'F16') {
+    const v = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) out[i] = HALF[v[i]];
+  } else if (dtype === 'BF16') {
+    const v = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    const u = new Uint32Array(out.buffer, out.byteOffset, n);
+    for (let i = 0; i < n; i++) u[i] = v[i] << 16;
+  } else throw badFile(file, 'activations.dtype', 'F32, F16 or BF16', dtype);
 }
 
 export interface DelphiSplit {
@@ -104,10 +153,24 @@ export function openDelphiSplit(file: string): DelphiSplit {
   const st = openSafetensors(file, { allowIntegers: true });
   const loc = st.tensors.get('locations');
   const act = st.tensors.get('activations');
-  if (!loc || loc.shape.length !== 2 || loc.shape[1] !== 3) throw badFile(name, 'locations', 'shape [N, 3] (sequence, position, latent)', loc ? `[${loc.shape.join(', ')}]` : 'missing');
-  if (!INT_DTYPE_BYTES[loc.dtype]) throw badFile(name, 'locations.dtype', 'an integer dtype (U16, U32, I32, I64)', loc.dtype);
-  if (!act || act.shape.length !== 1 || act.shape[0] !== loc.shape[0]) throw badFile(name, 'activations', `shape [${loc.shape[0]}] (one per location)`, act ? `[${act.shape.join(', ')}]` : 'missing');
-  if (!['F32', 'F16', 'BF16'].includes(act.dtype)) throw badFile(name, 'activations.dtype', 'F32, F16 or BF16', act.dtype);
+  if (!loc || loc.shape.length !== 2 || loc.shape[1] !== 3)
+    throw badFile(
+      name,
+      'locations',
+      'shape [N, 3] (sequence, position, latent)',
+      loc ? `[${loc.shape.join(', ')}]` : 'missing',
+    );
+  if (!INT_DTYPE_BYTES[loc.dtype])
+    throw badFile(name, 'locations.dtype', 'an integer dtype (U16, U32, I32, I64)', loc.dtype);
+  if (!act || act.shape.length !== 1 || act.shape[0] !== loc.shape[0])
+    throw badFile(
+      name,
+      'activations',
+      `shape [${loc.shape[0]}] (one per location)`,
+      act ? `[${act.shape.join(', ')}]` : 'missing',
+    );
+  if (!['F32', 'F16', 'BF16'].includes(act.dtype))
+    throw badFile(name, 'activations.dtype', 'F32, F16 or BF16', act.dtype);
   const tokens = st.tensors.get('tokens');
   return { st, locations: loc, activations: act, ...(tokens ? { tokens } : {}) };
 }
@@ -124,7 +187,13 @@ export function* readDelphiSplit(file: string, bounds: DelphiBounds, chunk = 1 <
   const locBytes = new Uint8Array(size * 3 * locWidth);
   const actBytes = new Uint8Array(size * actWidth);
   const triples = new Int32Array(size * 3);
-  const out: DelphiChunk = { n: 0, sequence: new Int32Array(size), position: new Int32Array(size), latent: new Int32Array(size), value: new Float32Array(size) };
+  const out: DelphiChunk = {
+    n: 0,
+    sequence: new Int32Array(size),
+    position: new Int32Array(size),
+    latent: new Int32Array(size),
+    value: new Float32Array(size),
+  };
   const { fd } = openRegularFile(file, { file: name, field: '(file)' });
   try {
     for (let start = 0; start < total; start += size) {

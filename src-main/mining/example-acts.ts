@@ -60,7 +60,8 @@ function locateDocuments(corpus: CorpusRecord, wanted: ReadonlyMap<number, unkno
   return parts;
 }
 
-const contentRows = (p: DocPart) => (p.seg.kind === 'text' ? p.seg.count : p.seg.kind === 'image' ? p.seg.rows * p.seg.cols : 0);
+const contentRows = (p: DocPart) =>
+  p.seg.kind === 'text' ? p.seg.count : p.seg.kind === 'image' ? p.seg.rows * p.seg.cols : 0;
 
 interface Group {
   docs: number[];
@@ -69,7 +70,12 @@ interface Group {
 }
 
 /** Groups of documents small enough that the selected-features graph stays cheap. */
-function planGroups(wanted: Map<number, WantedExample<unknown>[]>, parts: Map<number, DocPart[]>, groupRows: number, groupFeatures: number): Group[] {
+function planGroups(
+  wanted: Map<number, WantedExample<unknown>[]>,
+  parts: Map<number, DocPart[]>,
+  groupRows: number,
+  groupFeatures: number,
+): Group[] {
   const groups: Group[] = [];
   let current: Group = { docs: [], rows: 0, features: [] };
   let features = new Set<number>();
@@ -112,7 +118,12 @@ export async function computeExampleActivations<T>(
   options: { groupRows?: number; groupFeatures?: number } = {},
 ): Promise<void> {
   const parts = locateDocuments(corpus, wanted);
-  const groups = planGroups(wanted as Map<number, WantedExample<unknown>[]>, parts, options.groupRows ?? 512, options.groupFeatures ?? 2048);
+  const groups = planGroups(
+    wanted as Map<number, WantedExample<unknown>[]>,
+    parts,
+    options.groupRows ?? 512,
+    options.groupFeatures ?? 2048,
+  );
   const readers = new Map<number, DenseShardReader>();
   const reader = (i: number) => readers.get(i) ?? readers.set(i, new DenseShardReader(corpus.shards[i], dIn)).get(i)!;
   const docInfo = documentShapeReader(db);
@@ -127,7 +138,8 @@ export async function computeExampleActivations<T>(
         const r = reader(part.shard);
         const s = part.seg;
         if (s.kind === 'image' && s.newline) {
-          for (let y = 0; y < s.rows; y++) r.readRun(part.offset + y * (s.cols + 1), part.offset + y * (s.cols + 1) + s.cols, x, at + y * s.cols);
+          for (let y = 0; y < s.rows; y++)
+            r.readRun(part.offset + y * (s.cols + 1), part.offset + y * (s.cols + 1) + s.cols, x, at + y * s.cols);
         } else {
           r.readRun(part.offset, part.offset + contentRows(part), x, at);
         }

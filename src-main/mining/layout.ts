@@ -26,7 +26,13 @@ export function segmentRowCount(s: StoredSegment): number {
 
 export function expandSegments(segments: readonly StoredSegment[]): RowMap {
   const length = segments.reduce((n, s) => n + segmentRowCount(s), 0);
-  const map: RowMap = { length, doc: new Int32Array(length), kind: new Uint8Array(length), pos: new Int32Array(length), tile: new Uint16Array(length) };
+  const map: RowMap = {
+    length,
+    doc: new Int32Array(length),
+    kind: new Uint8Array(length),
+    pos: new Int32Array(length),
+    tile: new Uint16Array(length),
+  };
   let r = 0;
   for (const s of segments) {
     if (s.kind === 'text') {

@@ -17,7 +17,10 @@ import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type FillExamples, type WriteStepListener, type WrittenResults } from './write-results';
 
 /** No engine runs on a delphi corpus: what the summary and every feature's stats_json say instead. */
-export const DELPHI_PROVIDER = { provider: 'none', reason: 'delphi cache: features were encoded when the cache was made and are read without re-encoding' };
+export const DELPHI_PROVIDER = {
+  provider: 'none',
+  reason: 'delphi cache: features were encoded when the cache was made and are read without re-encoding',
+};
 
 export interface DelphiLayout {
   latentStart: number;
@@ -63,24 +66,50 @@ function boundsOf(corpus: CorpusRecord, i: number): DelphiBounds {
 /** documents.id of each delphi sequence, in sequence order (the importer inserts them in order). */
 function sequenceDocuments(project: Project, corpus: CorpusRecord, sequences: number): Int32Array {
   const ids = documentIdsOfCorpus(project.db, corpus.id);
-  if (ids.length !== sequences) throw new AppError('internal', `corpus "${corpus.name}": ${ids.length} documents, expected ${sequences} (one per cached sequence)`);
+  if (ids.length !== sequences)
+    throw new AppError(
+      'internal',
+      `corpus "${corpus.name}": ${ids.length} documents, expected ${sequences} (one per cached sequence)`,
+    );
   return Int32Array.from(ids);
 }
 
-export async function mineDelphi(project: Project, sae: SaeRecord, corpus: CorpusRecord, options: MineDelphiOptions): Promise<MineDelphiResult> {
+export async function mineDelphi(
+  project: Project,
+  sae: SaeRecord,
+  corpus: CorpusRecord,
+  options: MineDelphiOptions,
+): Promise<MineDelphiResult> {
   const first = layoutOf(corpus, 0);
   const { sequences, seqLen } = first;
   const width = Math.max(...corpus.shards.map((_, i) => layoutOf(corpus, i).latentEnd)) + 1;
-  if (sae.dSae < width) throw new AppError('invalid_input', `SAE "${sae.name}" has d_sae ${sae.dSae} but the cache of corpus "${corpus.name}" has latents up to ${width - 1}`);
+  if (sae.dSae < width)
+    throw new AppError(
+      'invalid_input',
+      `SAE "${sae.name}" has d_sae ${sae.dSae} but the cache of corpus "${corpus.name}" has latents up to ${width - 1}`,
+    );
   checkCorpusFilesPresent(project, corpus);
   const docs = sequenceDocuments(project, corpus, sequences);
   const tokens = sequences * seqLen;
   const settings = { scheme: options.scheme, ...DEFAULT_SELECT };
-  const params = { sae: sae.id, corpus: corpus.id, source: 'delphi', top: options.top, scheme: options.scheme, ...DEFAULT_SELECT };
+  const params = {
+    sae: sae.id,
+    corpus: corpus.id,
+    source: 'delphi',
+    top: options.top,
+    scheme: options.scheme,
+    ...DEFAULT_SELECT,
+  };
   const runner = options.runner ?? new JobRunner();
   const timing = { passSeconds: 0, writeSeconds: 0, lockSeconds: 0 };
   const outcome = await runner.run<{ split: number }, WrittenResults>(
-    { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
+    {
+      db: project.db,
+      dir: project.dir,
+      kind: 'mine',
+      params,
+      ...(options.listener ? { listener: options.listener } : {}),
+    },
     async (job) => {
       const passStarted = performance.now();
       let acc: FeatureAccumulators;
@@ -116,9 +145,25 @@ export async function mineDelphi(project: Project, sae: SaeRecord, corpus: Corpu
       timing.passSeconds = (performance.now() - passStarted) / 1000;
       job.progress(total, total, 'writing features and examples');
       const writeStarted = performance.now();
-      const fill: FillExamples = async (wanted, emit, checkCancelled) => collectExamples(corpus, docs, seqLen, wanted, emit, checkCancelled);
-      const run = { provider: DELPHI_PROVIDER.provider, providerReason: DELPHI_PROVIDER.reason, k: null, source: 'delphi' };
-      const written = await writeMiningResults(project, sae, corpus.name, acc, settings, job, run, fill, options.onWriteStep);
+      const fill: FillExamples = async (wanted, emit, checkCancelled) =>
+        collectExamples(corpus, docs, seqLen, wanted, emit, checkCancelled);
+      const run = {
+        provider: DELPHI_PROVIDER.provider,
+        providerReason: DELPHI_PROVIDER.reason,
+        k: null,
+        source: 'delphi',
+      };
+      const written = await writeMiningResults(
+        project,
+        sae,
+        corpus.name,
+        acc,
+        settings,
+        job,
+        run,
+        fill,
+        options.onWriteStep,
+      );
       timing.writeSeconds = (performance.now() - writeStarted) / 1000;
       timing.lockSeconds = written.lockSeconds;
       return written;
@@ -213,7 +258,16 @@ async function collectExamples(
         tokenActs[entries.pos[i]] = v;
         if (v > max) max = v;
       }
-      emit({ doc, feature: e.feature, tag: e.tag, max, tokenActsJson: encodeActs(tokenActs), patchActsJson: null, patchRows: null, patchCols: null });
+      emit({
+        doc,
+        feature: e.feature,
+        tag: e.tag,
+        max,
+        tokenActsJson: encodeActs(tokenActs),
+        patchActsJson: null,
+        patchRows: null,
+        patchCols: null,
+      });
     }
   }
 }

@@ -65,18 +65,46 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const batchSize = options.batch ?? 2048;
   if (!(top >= 1 && top <= 1000)) throw new AppError('invalid_input', `--top: expected 1..1000, got ${top}`);
   if (!(batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive number, got ${batchSize}`);
-  if (corpus.shards.length > 0 && corpus.shards.every((s) => s.kind === 'delphi')) return mineDelphiCorpus(project, sae, corpus, { top, scheme, started, options });
-  if (corpus.shards.some((s) => s.kind !== 'dense')) throw new AppError('invalid_input', `corpus "${corpus.name}" mixes dense and delphi shards`);
+  if (corpus.shards.length > 0 && corpus.shards.every((s) => s.kind === 'delphi'))
+    return mineDelphiCorpus(project, sae, corpus, { top, scheme, started, options });
+  if (corpus.shards.some((s) => s.kind !== 'dense'))
+    throw new AppError('invalid_input', `corpus "${corpus.name}" mixes dense and delphi shards`);
   const dIn = corpus.shards[0]?.shape[1];
-  if (dIn !== sae.dIn) throw new AppError('invalid_input', `corpus "${corpus.name}" has d_in ${dIn} but SAE "${sae.name}" expects d_in ${sae.dIn}`);
+  if (dIn !== sae.dIn)
+    throw new AppError(
+      'invalid_input',
+      `corpus "${corpus.name}" has d_in ${dIn} but SAE "${sae.name}" expects d_in ${sae.dIn}`,
+    );
   checkSaeFilesPresent(project, sae);
   checkCorpusFilesPresent(project, corpus);
-  const k = sae.architecture === 'topk' && sae.config.k ? Math.min(sae.config.k, sae.dSae) : Math.min(options.topK ?? DEFAULT_TOPK, sae.dSae);
-  const total = corpus.shards.reduce((n, s) => n + (s.layout.segments ?? []).reduce((m, seg) => m + (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)), 0), 0);
+  const k =
+    sae.architecture === 'topk' && sae.config.k
+      ? Math.min(sae.config.k, sae.dSae)
+      : Math.min(options.topK ?? DEFAULT_TOPK, sae.dSae);
+  const total = corpus.shards.reduce(
+    (n, s) =>
+      n +
+      (s.layout.segments ?? []).reduce(
+        (m, seg) =>
+          m +
+          (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)),
+        0,
+      ),
+    0,
+  );
   const settings = { scheme, ...DEFAULT_SELECT };
   // Batch size, provider and threads do not change the result, so a resume may use others.
   // `accumulators` names the checkpoint's layout: a crashed run saved in another layout starts afresh.
-  const params = { sae: sae.id, saeSha256: sae.sha256, corpus: corpus.id, top, k, scheme, ...DEFAULT_SELECT, accumulators: ACCUMULATOR_LAYOUT };
+  const params = {
+    sae: sae.id,
+    saeSha256: sae.sha256,
+    corpus: corpus.id,
+    top,
+    k,
+    scheme,
+    ...DEFAULT_SELECT,
+    accumulators: ACCUMULATOR_LAYOUT,
+  };
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider = { provider: 'cpu', reason: '' };
@@ -84,7 +112,13 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const since = (t: number) => (performance.now() - t) / 1000;
   try {
     const outcome = await runner.run<Position, WrittenResults>(
-      { db: project.db, dir: project.dir, kind: 'mine', params, ...(options.listener ? { listener: options.listener } : {}) },
+      {
+        db: project.db,
+        dir: project.dir,
+        kind: 'mine',
+        params,
+        ...(options.listener ? { listener: options.listener } : {}),
+      },
       async (job) => {
         const loadStarted = performance.now();
         const loaded = await client.loadSae({
@@ -135,7 +169,9 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
         }
         phases.passSeconds = since(passStarted);
         if (acc.atK > 0 && loaded.countsAllFirings) {
-          info(`mine: ${acc.atK} of ${acc.tokens} tokens fired ${k} or more features: counts, density and the modality split include all their firings; the histogram and examples use each token's top ${k} (--k raises it)`);
+          info(
+            `mine: ${acc.atK} of ${acc.tokens} tokens fired ${k} or more features: counts, density and the modality split include all their firings; the histogram and examples use each token's top ${k} (--k raises it)`,
+          );
         }
         job.progress(acc.tokens, total, 'writing features and examples');
         const writeStarted = performance.now();
@@ -146,8 +182,14 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
           acc,
           settings,
           job,
-          { provider: loaded.provider.provider, providerReason: loaded.provider.reason, k, countsExact: loaded.countsAllFirings },
-          (wanted, emit, checkCancelled) => computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
+          {
+            provider: loaded.provider.provider,
+            providerReason: loaded.provider.reason,
+            k,
+            countsExact: loaded.countsAllFirings,
+          },
+          (wanted, emit, checkCancelled) =>
+            computeExampleActivations(project.db, client, loaded.saeId, sae.dIn, corpus, wanted, emit, checkCancelled),
           options.onWriteStep,
         );
         phases.writeSeconds = since(writeStarted);

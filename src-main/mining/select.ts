@@ -51,7 +51,11 @@ function usedBins(acc: FeatureAccumulators, f: number): number {
  * by rank, so a bin that holds most firings serves every bucket it spans. Equal-width
  * (SAEDashboard): where the value falls in [0, the used bins' range).
  */
-function bucketer(acc: FeatureAccumulators, f: number, s: SelectSettings): (bin: number, value: number, rank: number) => number {
+function bucketer(
+  acc: FeatureAccumulators,
+  f: number,
+  s: SelectSettings,
+): (bin: number, value: number, rank: number) => number {
   const used = usedBins(acc, f);
   const last = s.quantiles - 1;
   if (s.scheme === 'equal-width') {
@@ -70,9 +74,10 @@ export function chooseExamples(acc: FeatureAccumulators, f: number, s: SelectSet
   const out: ChosenExample[] = [];
   const taken = new Set<number>();
   const size = acc.topSize[f];
-  const top = Array.from({ length: size }, (_, i) => ({ doc: acc.topDoc[f * acc.top + i], value: acc.topVal[f * acc.top + i] })).sort(
-    (a, b) => b.value - a.value || a.doc - b.doc,
-  );
+  const top = Array.from({ length: size }, (_, i) => ({
+    doc: acc.topDoc[f * acc.top + i],
+    value: acc.topVal[f * acc.top + i],
+  })).sort((a, b) => b.value - a.value || a.doc - b.doc);
   top.forEach((t, rank) => {
     out.push({ feature: f, doc: t.doc, bucket: 'top', rank });
     taken.add(t.doc);
@@ -91,7 +96,11 @@ export function chooseExamples(acc: FeatureAccumulators, f: number, s: SelectSet
     slots.sort((x, y) => acc.resVal[x] - acc.resVal[y] || acc.resKey[x] - acc.resKey[y]);
     slots.forEach((i, j) => {
       const u = (acc.resKey[i] + 0.5) / 4294967296;
-      candidates.push({ doc: acc.resDoc[i], bucket: bucketOf(b, acc.resVal[i], (j + 0.5) / slots.length), priority: -Math.log(u) / weight });
+      candidates.push({
+        doc: acc.resDoc[i],
+        bucket: bucketOf(b, acc.resVal[i], (j + 0.5) / slots.length),
+        priority: -Math.log(u) / weight,
+      });
     });
   }
   candidates.sort((a, b) => a.priority - b.priority || a.doc - b.doc);

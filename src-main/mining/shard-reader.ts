@@ -15,7 +15,14 @@ function halfTable(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    f16Table[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 0x1f ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    f16Table[h] =
+      exp === 0
+        ? sign * frac * 2 ** -24
+        : exp === 0x1f
+          ? frac
+            ? NaN
+            : sign * Infinity
+          : sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
   return f16Table;
 }
@@ -89,7 +96,12 @@ export class DenseShardReader {
     for (let i = 0; i < rows.length; i++) {
       const v = rows[i];
       if (v - v === 0) continue; // finite (NaN and ±Infinity give NaN)
-      throw badFile(basename(this.shard.path), `rows[${firstRow + Math.floor(i / this.dIn)}]`, 'finite activations', `${v} in column ${i % this.dIn}`);
+      throw badFile(
+        basename(this.shard.path),
+        `rows[${firstRow + Math.floor(i / this.dIn)}]`,
+        'finite activations',
+        `${v} in column ${i % this.dIn}`,
+      );
     }
   }
 
@@ -103,7 +115,16 @@ export class DenseShardReader {
     while (r < m.length && m.kind[r] === ROW_SPECIAL) r++;
     if (r >= m.length) return undefined;
     const x = new Float32Array(size * this.dIn);
-    const batch: Batch = { x, n: 0, doc: new Int32Array(size), kind: new Uint8Array(size), pos: new Int32Array(size), tile: new Uint16Array(size), shard: ordinal, nextRow: r };
+    const batch: Batch = {
+      x,
+      n: 0,
+      doc: new Int32Array(size),
+      kind: new Uint8Array(size),
+      pos: new Int32Array(size),
+      tile: new Uint16Array(size),
+      shard: ordinal,
+      nextRow: r,
+    };
     let n = 0;
     while (r < m.length && n < size) {
       if (m.kind[r] === ROW_SPECIAL) {
@@ -132,7 +153,11 @@ function readFully(fd: number, into: Uint8Array, position: number, path: string)
   let done = 0;
   while (done < into.byteLength) {
     const got = readSync(fd, into, done, into.byteLength - done, position + done);
-    if (got === 0) throw new AppError('bad_file', `${path}: data: expected ${into.byteLength} bytes at offset ${position}, file ends early (truncated since import?)`);
+    if (got === 0)
+      throw new AppError(
+        'bad_file',
+        `${path}: data: expected ${into.byteLength} bytes at offset ${position}, file ends early (truncated since import?)`,
+      );
     done += got;
   }
 }

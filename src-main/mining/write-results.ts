@@ -114,7 +114,17 @@ export async function writeMiningResults(
     await fillExamples(
       wanted,
       (e) => {
-        stage.addExample([e.feature, e.doc, e.tag.bucket, e.tag.rank, e.max, e.tokenActsJson, e.patchActsJson, e.patchRows, e.patchCols]);
+        stage.addExample([
+          e.feature,
+          e.doc,
+          e.tag.bucket,
+          e.tag.rank,
+          e.max,
+          e.tokenActsJson,
+          e.patchActsJson,
+          e.patchRows,
+          e.patchCols,
+        ]);
         examples++;
       },
       () => step(false),

@@ -22,7 +22,12 @@ export class MediaStore {
   }
 
   /** Stores bytes (write to a temp name, then rename, so a crash never leaves half a file under its hash). */
-  put(bytes: Uint8Array, mime: string, size: { width?: number; height?: number } = {}, originalName?: string): MediaInfo {
+  put(
+    bytes: Uint8Array,
+    mime: string,
+    size: { width?: number; height?: number } = {},
+    originalName?: string,
+  ): MediaInfo {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     const file = this.fileFor(sha256, mime);
     if (!fs.existsSync(file)) {
@@ -31,7 +36,13 @@ export class MediaStore {
       fs.writeFileSync(temp, bytes);
       fs.renameSync(temp, file);
     }
-    const info: MediaInfo = { sha256, mime, bytes: bytes.byteLength, width: size.width ?? null, height: size.height ?? null };
+    const info: MediaInfo = {
+      sha256,
+      mime,
+      bytes: bytes.byteLength,
+      width: size.width ?? null,
+      height: size.height ?? null,
+    };
     insertMedia(this.db, info, originalName ?? null);
     return info;
   }

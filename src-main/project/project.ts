@@ -27,7 +27,10 @@ export function openProject(dir: string, options: { create?: boolean; clock?: Cl
   const absolute = path.resolve(dir);
   if (!isProjectDir(absolute)) {
     if (!options.create) {
-      throw new AppError('not_found', `${absolute}: not a Sightline project (no ${DB_FILE}); create one with \`sightline init --project DIR\` (or \`sightline demo --project DIR\` for the demo)`);
+      throw new AppError(
+        'not_found',
+        `${absolute}: not a Sightline project (no ${DB_FILE}); create one with \`sightline init --project DIR\` (or \`sightline demo --project DIR\` for the demo)`,
+      );
     }
     fs.mkdirSync(absolute, { recursive: true });
   }

@@ -13,7 +13,8 @@ import { AppError } from '../util/errors';
 export { isInside, resolveStoredPath, toStoredPath } from '../util/stored-paths';
 
 /** The command that repairs moved references, with this project filled in. */
-export const relinkHint = (projectDir: string): string => `if it was moved, run \`sightline relink --project ${projectDir} --search FOLDER\` with the folder it is in now`;
+export const relinkHint = (projectDir: string): string =>
+  `if it was moved, run \`sightline relink --project ${projectDir} --search FOLDER\` with the folder it is in now`;
 
 /**
  * Cheap check before use: the referenced file exists with its recorded size. The errors name the
@@ -21,22 +22,31 @@ export const relinkHint = (projectDir: string): string => `if it was moved, run 
  */
 export function checkReferencedFile(projectDir: string, file: { path: string; size: number }, what: string): void {
   if (!fs.existsSync(file.path)) {
-    throw new AppError('not_found', `${file.path}: ${what} is missing (it was referenced at import, not copied); ${relinkHint(projectDir)}`, {
-      file: file.path,
-    });
+    throw new AppError(
+      'not_found',
+      `${file.path}: ${what} is missing (it was referenced at import, not copied); ${relinkHint(projectDir)}`,
+      {
+        file: file.path,
+      },
+    );
   }
   const size = fs.statSync(file.path).size;
   if (size !== file.size) {
-    throw new AppError('bad_file', `${file.path}: ${what} changed since import (size ${size} bytes, recorded ${file.size}); ${relinkHint(projectDir)}`, {
-      file: file.path,
-      field: 'size',
-      expected: file.size,
-      found: size,
-    });
+    throw new AppError(
+      'bad_file',
+      `${file.path}: ${what} changed since import (size ${size} bytes, recorded ${file.size}); ${relinkHint(projectDir)}`,
+      {
+        file: file.path,
+        field: 'size',
+        expected: file.size,
+        found: size,
+      },
+    );
   }
 }
 
 /** Cheap check before mining: every shard still exists with its recorded size. */
 export function checkCorpusFilesPresent(project: Project, corpus: CorpusRecord): void {
-  for (const shard of corpus.shards) checkReferencedFile(project.dir, shard, `shard ${shard.ordinal + 1} of corpus "${corpus.name}"`);
+  for (const shard of corpus.shards)
+    checkReferencedFile(project.dir, shard, `shard ${shard.ordinal + 1} of corpus "${corpus.name}"`);
 }

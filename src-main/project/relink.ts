@@ -34,7 +34,8 @@ interface Found {
   size: number;
 }
 
-const needsRelink = (ref: Reference): boolean => !fs.existsSync(ref.absolute) || fs.statSync(ref.absolute).size !== ref.size;
+const needsRelink = (ref: Reference): boolean =>
+  !fs.existsSync(ref.absolute) || fs.statSync(ref.absolute).size !== ref.size;
 
 /** Files under `root` with one of `names`, by base name; symlinked folders are not followed (no loops). */
 function findByName(root: string, names: Set<string>): Map<string, Found[]> {
@@ -64,7 +65,11 @@ function findByName(root: string, names: Set<string>): Map<string, Found[]> {
 function hashCache(): Sha256Of {
   const hashes = new Map<string, Promise<string>>();
   return (file) => {
-    if (!hashes.has(file)) hashes.set(file, hashFile(file).then((h) => h.sha256));
+    if (!hashes.has(file))
+      hashes.set(
+        file,
+        hashFile(file).then((h) => h.sha256),
+      );
     return hashes.get(file)!;
   };
 }
@@ -78,7 +83,11 @@ async function sameFile(file: string, ref: Reference, sha256Of: Sha256Of): Promi
 }
 
 /** Found files with the reference's base name, size and sha256. */
-async function* verifiedCandidates(ref: Reference, found: Map<string, Found[]>, sha256Of: Sha256Of): AsyncGenerator<string> {
+async function* verifiedCandidates(
+  ref: Reference,
+  found: Map<string, Found[]>,
+  sha256Of: Sha256Of,
+): AsyncGenerator<string> {
   for (const candidate of found.get(path.basename(ref.absolute)) ?? []) {
     if (candidate.size === ref.size && (await sameFile(candidate.path, ref, sha256Of))) yield candidate.path;
   }
@@ -93,7 +102,12 @@ type SaeRow = StoredSaeReference;
  */
 async function relinkSae(project: Project, sae: SaeRow, found: Map<string, Found[]>, sha256Of: Sha256Of) {
   const config = JSON.parse(sae.config_json) as { files?: { path: string; size: number; sha256: string }[] };
-  const refs: Reference[] = (config.files ?? []).map((f) => ({ recorded: f.path, absolute: resolveStoredPath(project.dir, f.path), size: f.size, sha256: f.sha256 }));
+  const refs: Reference[] = (config.files ?? []).map((f) => ({
+    recorded: f.path,
+    absolute: resolveStoredPath(project.dir, f.path),
+    size: f.size,
+    sha256: f.sha256,
+  }));
   const root = resolveStoredPath(project.dir, sae.path);
   const entry = (ref: Reference, status: RelinkEntry['status'], now?: string): RelinkEntry => ({
     kind: 'sae',
@@ -116,7 +130,11 @@ async function relinkSae(project: Project, sae: SaeRow, found: Map<string, Found
     const files = (config.files ?? []).map((f, i) => ({ ...f, path: stored[i] }));
     return {
       entries: refs.map((ref, i) => entry(ref, 'relinked', stored[i])),
-      update: { id: sae.id, path: toStoredPath(project.dir, newRoot), configJson: JSON.stringify({ ...config, files }) },
+      update: {
+        id: sae.id,
+        path: toStoredPath(project.dir, newRoot),
+        configJson: JSON.stringify({ ...config, files }),
+      },
     };
   }
   return { entries: refs.map((ref) => entry(ref, needsRelink(ref) ? 'missing' : 'present')) };
@@ -140,25 +158,38 @@ function relinkSaeFolder(project: Project, sae: SaeRow, moves: { from: string; t
   });
   if (fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return { entries: [entry('present')] };
   const inside = moves.filter((m) => isInside(root, m.from));
-  const newRoots = new Set(inside.map((m) => m.to && path.resolve(path.dirname(m.to), path.relative(path.dirname(m.from), root))));
+  const newRoots = new Set(
+    inside.map((m) => m.to && path.resolve(path.dirname(m.to), path.relative(path.dirname(m.from), root))),
+  );
   const [newRoot] = newRoots;
-  if (inside.length === 0 || newRoots.size !== 1 || !newRoot || !fs.statSync(newRoot, { throwIfNoEntry: false })?.isDirectory()) return { entries: [entry('missing')] };
+  if (
+    inside.length === 0 ||
+    newRoots.size !== 1 ||
+    !newRoot ||
+    !fs.statSync(newRoot, { throwIfNoEntry: false })?.isDirectory()
+  )
+    return { entries: [entry('missing')] };
   const stored = toStoredPath(project.dir, newRoot);
   return { entries: [entry('relinked', stored)], update: { id: sae.id, path: stored, configJson: sae.config_json } };
 }
 
 export async function relinkProject(project: Project, searchFolder: string): Promise<RelinkResult> {
   const search = path.resolve(searchFolder);
-  if (!fs.statSync(search, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_found', `--search ${search}: expected an existing folder`);
+  if (!fs.statSync(search, { throwIfNoEntry: false })?.isDirectory())
+    throw new AppError('not_found', `--search ${search}: expected an existing folder`);
   // An SAE without a path (made in code, e.g. by tests) references nothing.
   const saes = listSaeReferences(project.db);
   const filesOf = (sae: SaeRow) => (JSON.parse(sae.config_json) as { files?: { path: string }[] }).files ?? [];
   const shards = listShardReferences(project.db);
-  const shardRefs = shards.map((s) => ({ row: s, ref: { recorded: s.path, absolute: resolveStoredPath(project.dir, s.path), size: s.size, sha256: s.sha256 } }));
+  const shardRefs = shards.map((s) => ({
+    row: s,
+    ref: { recorded: s.path, absolute: resolveStoredPath(project.dir, s.path), size: s.size, sha256: s.sha256 },
+  }));
 
   // One walk of the search folder, for the base names of every reference.
   const names = new Set<string>(shardRefs.map(({ ref }) => path.basename(ref.absolute)));
-  for (const sae of saes) for (const f of filesOf(sae)) names.add(path.basename(resolveStoredPath(project.dir, f.path)));
+  for (const sae of saes)
+    for (const f of filesOf(sae)) names.add(path.basename(resolveStoredPath(project.dir, f.path)));
   const found = findByName(search, names);
   const sha256Of = hashCache();
 
@@ -167,7 +198,13 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
   const shardUpdates: { id: number; path: string }[] = [];
   const shardMoves: { from: string; to?: string }[] = [];
   for (const { row, ref } of shardRefs) {
-    const base = { kind: 'shard' as const, owner: row.corpus, file: path.basename(ref.absolute), recorded: ref.recorded, sha256: ref.sha256 };
+    const base = {
+      kind: 'shard' as const,
+      owner: row.corpus,
+      file: path.basename(ref.absolute),
+      recorded: ref.recorded,
+      sha256: ref.sha256,
+    };
     if (!needsRelink(ref)) {
       shardEntries.push({ ...base, status: 'present' });
       continue;
@@ -190,7 +227,10 @@ export async function relinkProject(project: Project, searchFolder: string): Pro
   const references: RelinkEntry[] = [];
   const saeUpdates: { id: number; path: string; configJson: string }[] = [];
   for (const sae of saes) {
-    const outcome = filesOf(sae).length === 0 ? relinkSaeFolder(project, sae, shardMoves) : await relinkSae(project, sae, found, sha256Of);
+    const outcome =
+      filesOf(sae).length === 0
+        ? relinkSaeFolder(project, sae, shardMoves)
+        : await relinkSae(project, sae, found, sha256Of);
     references.push(...outcome.entries);
     if (outcome.update) saeUpdates.push(outcome.update);
   }

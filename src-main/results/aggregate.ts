@@ -3,7 +3,14 @@
 
 import { AppError } from '../util/errors';
 import { hashSeed, mulberry32, randomIndex } from '../util/random';
-import { compareRatingValues, groupRatingsByUnit, type Rating, type RaterId, type RatingValue, type UnitId } from './agreement';
+import {
+  compareRatingValues,
+  groupRatingsByUnit,
+  type Rating,
+  type RaterId,
+  type RatingValue,
+  type UnitId,
+} from './agreement';
 
 // ---------------------------------------------------------------------------------------------
 // Majority vote
@@ -34,10 +41,17 @@ export function majorityVote(ratings: readonly Rating[], options: MajorityOption
   return [...byUnit].map(([unit, unitRatings]) => {
     const counts = countValues(unitRatings.map((rating) => rating.value));
     const votes = Math.max(...counts.values());
-    const labels = [...counts].filter(([, count]) => count === votes).map(([label]) => label).sort(compareRatingValues);
+    const labels = [...counts]
+      .filter(([, count]) => count === votes)
+      .map(([label]) => label)
+      .sort(compareRatingValues);
     const tie = labels.length > 1;
     let label: RatingValue | null = labels[0];
-    if (tie) label = options.tieBreakSeed === undefined ? null : labels[randomIndex(labels.length, mulberry32(hashSeed(options.tieBreakSeed, unit)))];
+    if (tie)
+      label =
+        options.tieBreakSeed === undefined
+          ? null
+          : labels[randomIndex(labels.length, mulberry32(hashSeed(options.tieBreakSeed, unit)))];
     return { unit, label, labels, tie, tieBrokenBySeed: tie && label !== null, votes, totalVotes: unitRatings.length };
   });
 }
@@ -98,10 +112,15 @@ export function dawidSkene(ratings: readonly Rating[], options: DawidSkeneOption
   const smoothing = options.smoothing ?? 0.01;
   if (!(smoothing >= 0)) throw invalid(`Dawid–Skene: smoothing must be >= 0, got ${smoothing}`);
   const byUnit = groupRatingsByUnit(ratings, 'Dawid–Skene');
-  const classes = options.classes ? [...options.classes] : [...new Set(ratings.map((rating) => rating.value))].sort(compareRatingValues);
+  const classes = options.classes
+    ? [...options.classes]
+    : [...new Set(ratings.map((rating) => rating.value))].sort(compareRatingValues);
   const classIndex = new Map(classes.map((label, index) => [label, index]));
   const unknown = ratings.find((rating) => !classIndex.has(rating.value));
-  if (unknown) throw invalid(`Dawid–Skene: rater ${String(unknown.rater)} gave the label ${JSON.stringify(unknown.value)}, which is not in options.classes`);
+  if (unknown)
+    throw invalid(
+      `Dawid–Skene: rater ${String(unknown.rater)} gave the label ${JSON.stringify(unknown.value)}, which is not in options.classes`,
+    );
   const raters = [...new Set(ratings.map((rating) => rating.rater))].sort(compareRatingValues);
   const raterIndex = new Map(raters.map((rater, index) => [rater, index]));
   const units = [...byUnit.keys()];
@@ -109,7 +128,10 @@ export function dawidSkene(ratings: readonly Rating[], options: DawidSkeneOption
 
   // Observations per unit as (rater index, label index), built once.
   const observations = units.map((unit) =>
-    (byUnit.get(unit) ?? []).map(({ rater, value }) => ({ rater: raterIndex.get(rater) as number, label: classIndex.get(value) as number })),
+    (byUnit.get(unit) ?? []).map(({ rater, value }) => ({
+      rater: raterIndex.get(rater) as number,
+      label: classIndex.get(value) as number,
+    })),
   );
   let posteriors = observations.map((unitObservations) => {
     const shares = new Array<number>(K).fill(0);
@@ -148,16 +170,26 @@ export function dawidSkene(ratings: readonly Rating[], options: DawidSkeneOption
 type Observation = { rater: number; label: number };
 
 /** M-step: smoothed maximum-likelihood priors and confusion matrices given soft class assignments. */
-function maximise(posteriors: number[][], observations: Observation[][], raterCount: number, K: number, smoothing: number) {
+function maximise(
+  posteriors: number[][],
+  observations: Observation[][],
+  raterCount: number,
+  K: number,
+  smoothing: number,
+) {
   const classTotals = new Array<number>(K).fill(smoothing);
-  const counts = Array.from({ length: raterCount }, () => Array.from({ length: K }, () => new Array<number>(K).fill(smoothing)));
+  const counts = Array.from({ length: raterCount }, () =>
+    Array.from({ length: K }, () => new Array<number>(K).fill(smoothing)),
+  );
   posteriors.forEach((posterior, u) => {
     for (let k = 0; k < K; k++) classTotals[k] += posterior[k];
     for (const { rater, label } of observations[u]) for (let k = 0; k < K; k++) counts[rater][k][label] += posterior[k];
   });
   const priors = normalise(classTotals);
   // A row with no mass and no smoothing (a class nobody is believed to hold) stays uniform, not 0/0.
-  const confusions = counts.map((matrix) => matrix.map((row) => (row.some((count) => count > 0) ? normalise(row) : row.map(() => 1 / K))));
+  const confusions = counts.map((matrix) =>
+    matrix.map((row) => (row.some((count) => count > 0) ? normalise(row) : row.map(() => 1 / K))),
+  );
   return { priors, confusions };
 }
 
@@ -224,7 +256,10 @@ export interface RaterReliabilityReport {
   fastThresholdMs: number | null;
 }
 
-export function raterReliability(ratings: readonly TimedRating[], options: RaterReliabilityOptions = {}): RaterReliabilityReport {
+export function raterReliability(
+  ratings: readonly TimedRating[],
+  options: RaterReliabilityOptions = {},
+): RaterReliabilityReport {
   if (ratings.length === 0) throw invalid('Rater reliability: no ratings were given');
   const fastFraction = options.fastFraction ?? 0.3;
   const byRater = new Map<RaterId, TimedRating[]>();

@@ -44,7 +44,9 @@ export function ratingsFromRaterMatrix(
   const ratings: Rating[] = [];
   matrix.forEach((row, rowIndex) => {
     if (ids.units && row.length > ids.units.length) {
-      throw invalid(`ratingsFromRaterMatrix: row ${rowIndex} has ${row.length} columns but only ${ids.units.length} unit ids`);
+      throw invalid(
+        `ratingsFromRaterMatrix: row ${rowIndex} has ${row.length} columns but only ${ids.units.length} unit ids`,
+      );
     }
     row.forEach((value, column) => {
       if (value === null || value === undefined) return;
@@ -60,17 +62,22 @@ export function ratingsFromRaterMatrix(
  * append-only, so the caller must pass only the latest, unsuperseded one).
  */
 export function groupRatingsByUnit(ratings: readonly Rating[], statistic: string): Map<UnitId, UnitRating[]> {
-  if (ratings.length === 0) throw invalid(`${statistic}: no ratings were given; at least one unit rated by two raters is needed`);
+  if (ratings.length === 0)
+    throw invalid(`${statistic}: no ratings were given; at least one unit rated by two raters is needed`);
   const byUnit = new Map<UnitId, UnitRating[]>();
   for (const { unit, rater, value } of ratings) {
     // Ratings often come from parsed JSON answers, so the declared type is checked at run time too.
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
-      throw invalid(`${statistic}: rater ${show(rater)} gave unit ${show(unit)} the value ${String(value)}; expected a finite number or a string`);
+      throw invalid(
+        `${statistic}: rater ${show(rater)} gave unit ${show(unit)} the value ${String(value)}; expected a finite number or a string`,
+      );
     }
     let unitRatings = byUnit.get(unit);
     if (!unitRatings) byUnit.set(unit, (unitRatings = []));
     if (unitRatings.some((earlier) => earlier.rater === rater)) {
-      throw invalid(`${statistic}: rater ${show(rater)} rated unit ${show(unit)} twice; pass only the latest (unsuperseded) judgement`);
+      throw invalid(
+        `${statistic}: rater ${show(rater)} rated unit ${show(unit)} twice; pass only the latest (unsuperseded) judgement`,
+      );
     }
     unitRatings.push({ rater, value });
   }
@@ -130,7 +137,11 @@ function alphaFromData(data: AlphaData): AlphaResult {
   const size = data.categories.length;
   const coincidence = new Float64Array(size * size);
   for (const unit of data.unitCells) addUnit(coincidence, unit);
-  return { ...alphaFromCoincidence(coincidence, data), pairableUnits: data.unitCells.length, categories: data.categories };
+  return {
+    ...alphaFromCoincidence(coincidence, data),
+    pairableUnits: data.unitCells.length,
+    categories: data.categories,
+  };
 }
 
 function prepareAlphaData(ratings: readonly Rating[], options: AlphaOptions): AlphaData {
@@ -139,9 +150,15 @@ function prepareAlphaData(ratings: readonly Rating[], options: AlphaOptions): Al
   const pairable = [...byUnit.values()].filter((unitRatings) => unitRatings.length >= 2);
   if (pairable.length === 0) {
     const raters = new Set(ratings.map((rating) => rating.rater)).size;
-    throw invalid(`${statistic}: no unit was rated by two or more raters (${ratings.length} ratings from ${raters} rater(s)); agreement needs overlap`);
+    throw invalid(
+      `${statistic}: no unit was rated by two or more raters (${ratings.length} ratings from ${raters} rater(s)); agreement needs overlap`,
+    );
   }
-  const categories = alphaCategories(pairable.flat().map((rating) => rating.value), options, statistic);
+  const categories = alphaCategories(
+    pairable.flat().map((rating) => rating.value),
+    options,
+    statistic,
+  );
   const indexOf = new Map(categories.map((category, index) => [category, index]));
   const size = categories.length;
   // Unit u adds n_uc * (n_uk - [c = k]) / (m_u - 1) to o_ck: every ordered pair of values from
@@ -177,7 +194,9 @@ function alphaCategories(values: RatingValue[], options: AlphaOptions, statistic
     if (new Set(order).size !== order.length) throw invalid(`${statistic}: options.order lists a category twice`);
     const missing = observed.filter((value) => !order.includes(value));
     if (missing.length > 0) {
-      throw invalid(`${statistic}: values ${missing.map(show).join(', ')} are not in options.order [${order.map(show).join(', ')}]`);
+      throw invalid(
+        `${statistic}: values ${missing.map(show).join(', ')} are not in options.order [${order.map(show).join(', ')}]`,
+      );
     }
     // Unused categories have zero marginals, so they change no distance; keeping them is harmless.
     return order;
@@ -265,8 +284,10 @@ export function bootstrapAlpha(ratings: readonly Rating[], options: AlphaBootstr
   const replicates = options.replicates ?? 1000;
   const seed = options.seed ?? 1;
   const confidenceLevel = options.confidenceLevel ?? 0.95;
-  if (!Number.isInteger(replicates) || replicates < 1) throw invalid(`bootstrapAlpha: replicates must be a positive integer, got ${replicates}`);
-  if (!(confidenceLevel > 0 && confidenceLevel < 1)) throw invalid(`bootstrapAlpha: confidenceLevel must be in (0, 1), got ${confidenceLevel}`);
+  if (!Number.isInteger(replicates) || replicates < 1)
+    throw invalid(`bootstrapAlpha: replicates must be a positive integer, got ${replicates}`);
+  if (!(confidenceLevel > 0 && confidenceLevel < 1))
+    throw invalid(`bootstrapAlpha: confidenceLevel must be in (0, 1), got ${confidenceLevel}`);
   const data = prepareAlphaData(ratings, options);
   const point = alphaFromData(data);
   const rng = mulberry32(seed);
@@ -347,30 +368,56 @@ export function fleissKappa(ratings: readonly Rating[]): FleissResult {
 }
 
 /** Fleiss' kappa from a units x categories table of rating counts, as Fleiss (1971) tabulates it. */
-export function fleissKappaFromCounts(counts: ReadonlyArray<readonly number[]>, categories?: readonly RatingValue[]): FleissResult {
+export function fleissKappaFromCounts(
+  counts: ReadonlyArray<readonly number[]>,
+  categories?: readonly RatingValue[],
+): FleissResult {
   if (counts.length === 0) throw invalid("Fleiss' kappa: the count table has no rows");
   const width = counts[0].length;
   const labels = categories ? [...categories] : Array.from({ length: width }, (_, index) => index);
   if (labels.length !== width) throw invalid(`Fleiss' kappa: ${width} count columns but ${labels.length} categories`);
   counts.forEach((row, index) => {
     if (row.length !== width) throw invalid(`Fleiss' kappa: row ${index} has ${row.length} columns, expected ${width}`);
-    if (row.some((count) => !Number.isInteger(count) || count < 0)) throw invalid(`Fleiss' kappa: row ${index} has a count that is not a non-negative integer`);
+    if (row.some((count) => !Number.isInteger(count) || count < 0))
+      throw invalid(`Fleiss' kappa: row ${index} has a count that is not a non-negative integer`);
   });
   const expected = sum(counts[0]);
   const uneven = counts.findIndex((row) => sum(row) !== expected);
-  if (uneven >= 0) throw invalid(`Fleiss' kappa: row 0 sums to ${expected} ratings but row ${uneven} sums to ${sum(counts[uneven])}; every unit needs the same number`);
-  return fleissFromTable(counts, labels, counts.map((_, index) => index));
+  if (uneven >= 0)
+    throw invalid(
+      `Fleiss' kappa: row 0 sums to ${expected} ratings but row ${uneven} sums to ${sum(counts[uneven])}; every unit needs the same number`,
+    );
+  return fleissFromTable(
+    counts,
+    labels,
+    counts.map((_, index) => index),
+  );
 }
 
-function fleissFromTable(counts: ReadonlyArray<readonly number[]>, categories: RatingValue[], units: UnitId[]): FleissResult {
+function fleissFromTable(
+  counts: ReadonlyArray<readonly number[]>,
+  categories: RatingValue[],
+  units: UnitId[],
+): FleissResult {
   const raters = sum(counts[0]);
   if (raters < 2) throw invalid(`Fleiss' kappa: each unit has ${raters} rating(s); at least 2 per unit are needed`);
-  const unitAgreement = counts.map((row) => (sum(row.map((count) => count * count)) - raters) / (raters * (raters - 1)));
+  const unitAgreement = counts.map(
+    (row) => (sum(row.map((count) => count * count)) - raters) / (raters * (raters - 1)),
+  );
   const categoryProportions = categories.map((_, j) => sum(counts.map((row) => row[j])) / (counts.length * raters));
   const meanUnitAgreement = sum(unitAgreement) / unitAgreement.length;
   const expectedAgreement = sum(categoryProportions.map((proportion) => proportion * proportion));
   const kappa = expectedAgreement === 1 ? null : (meanUnitAgreement - expectedAgreement) / (1 - expectedAgreement);
-  return { kappa, ratersPerUnit: raters, meanUnitAgreement, expectedAgreement, categories, categoryProportions, units, unitAgreement };
+  return {
+    kappa,
+    ratersPerUnit: raters,
+    meanUnitAgreement,
+    expectedAgreement,
+    categories,
+    categoryProportions,
+    units,
+    unitAgreement,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,9 +467,11 @@ export interface PairwiseCohenResult {
 export function pairwiseCohenKappa(ratings: readonly Rating[]): PairwiseCohenResult {
   const byUnit = groupRatingsByUnit(ratings, "Cohen's kappa");
   const raters = [...new Set(ratings.map((rating) => rating.rater))].sort(compareRatingValues);
-  if (raters.length < 2) throw invalid(`Cohen's kappa: needs at least two raters, got ${raters.length} (${show(raters[0])})`);
+  if (raters.length < 2)
+    throw invalid(`Cohen's kappa: needs at least two raters, got ${raters.length} (${show(raters[0])})`);
   const valueByRater = new Map<RaterId, Map<UnitId, RatingValue>>(raters.map((rater) => [rater, new Map()]));
-  for (const [unit, unitRatings] of byUnit) for (const { rater, value } of unitRatings) valueByRater.get(rater)?.set(unit, value);
+  for (const [unit, unitRatings] of byUnit)
+    for (const { rater, value } of unitRatings) valueByRater.get(rater)?.set(unit, value);
   const pairs: RaterPairAgreement[] = [];
   for (let a = 0; a < raters.length; a++) {
     for (let b = a + 1; b < raters.length; b++) {

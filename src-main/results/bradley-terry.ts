@@ -30,9 +30,14 @@ export interface BradleyTerryFit {
   reason: string | null;
 }
 
-export function bradleyTerry(comparisons: readonly PairedComparison[], options: { maxIterations?: number; tolerance?: number; systems?: readonly string[] } = {}): BradleyTerryFit {
+export function bradleyTerry(
+  comparisons: readonly PairedComparison[],
+  options: { maxIterations?: number; tolerance?: number; systems?: readonly string[] } = {},
+): BradleyTerryFit {
   if (comparisons.length === 0) throw new AppError('invalid_input', 'Bradley–Terry: no comparisons were given');
-  const systems = options.systems ? [...options.systems] : [...new Set(comparisons.flatMap((c) => [c.first, c.second]))];
+  const systems = options.systems
+    ? [...options.systems]
+    : [...new Set(comparisons.flatMap((c) => [c.first, c.second]))];
   const index = new Map(systems.map((system, i) => [system, i]));
   const m = systems.length;
   const wins = new Array<number>(m).fill(0);
@@ -42,7 +47,11 @@ export function bradleyTerry(comparisons: readonly PairedComparison[], options: 
   for (const { first, second, firstScore } of comparisons) {
     const i = index.get(first);
     const j = index.get(second);
-    if (i === undefined || j === undefined) throw new AppError('invalid_input', `Bradley–Terry: comparison of unknown system ${i === undefined ? first : second}`);
+    if (i === undefined || j === undefined)
+      throw new AppError(
+        'invalid_input',
+        `Bradley–Terry: comparison of unknown system ${i === undefined ? first : second}`,
+      );
     if (i === j) continue;
     games[i][j]++;
     games[j][i]++;
@@ -55,7 +64,11 @@ export function bradleyTerry(comparisons: readonly PairedComparison[], options: 
   const unreachable = dominatedGroup(beat, m);
   if (unreachable !== null) {
     const names = unreachable.map((i) => systems[i]).join(', ');
-    return { ...base, strengths: null, reason: `${names} never lost to the other systems (or were never compared with them), so the Bradley–Terry strengths are unbounded` };
+    return {
+      ...base,
+      strengths: null,
+      reason: `${names} never lost to the other systems (or were never compared with them), so the Bradley–Terry strengths are unbounded`,
+    };
   }
   const maxIterations = options.maxIterations ?? 10_000;
   const tolerance = options.tolerance ?? 1e-10;
@@ -72,7 +85,13 @@ export function bradleyTerry(comparisons: readonly PairedComparison[], options: 
     p = normalised;
     if (change < tolerance) return { ...base, strengths: p, iterations: iteration, converged: true, reason: null };
   }
-  return { ...base, strengths: p, iterations: maxIterations, converged: false, reason: `did not converge in ${maxIterations} iterations` };
+  return {
+    ...base,
+    strengths: p,
+    iterations: maxIterations,
+    converged: false,
+    reason: `did not converge in ${maxIterations} iterations`,
+  };
 }
 
 /**

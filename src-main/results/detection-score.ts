@@ -29,7 +29,13 @@ export function detectionCounts(tally: Tally): DetectionCounts {
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);
   // F1 = 2TP / (2TP + FP + FN): defined whenever anything was activating or ticked.
-  return { ...tally, precision, recall, f1: ratio(2 * tp, 2 * tp + fp + fn), accuracy: ratio(tp + tn, tp + fp + fn + tn) };
+  return {
+    ...tally,
+    precision,
+    recall,
+    f1: ratio(2 * tp, 2 * tp + fp + fn),
+    accuracy: ratio(tp + tn, tp + fp + fn + tn),
+  };
 }
 
 const stringList = (value: unknown): string[] | null => (Array.isArray(value) ? value.map(String) : null);
@@ -40,7 +46,11 @@ function bucketOrder(a: string, b: string): number {
   return rank(a) - rank(b) || numericOrder(b, a);
 }
 
-export function detectionResults(db: Db, questions: QuestionSpec[], judgements: readonly ScoredJudgement[]): DetectionResults | null {
+export function detectionResults(
+  db: Db,
+  questions: QuestionSpec[],
+  judgements: readonly ScoredJudgement[],
+): DetectionResults | null {
   const question = questions.find((q) => q.type === 'multi');
   if (!question) return null;
   const overall = emptyTally();
@@ -67,7 +77,13 @@ export function detectionResults(db: Db, questions: QuestionSpec[], judgements: 
       const at = activating.indexOf(option);
       const isActivating = at >= 0;
       const isTicked = ticked.has(option);
-      const key = isActivating ? (isTicked ? 'truePositives' : 'falseNegatives') : isTicked ? 'falsePositives' : 'trueNegatives';
+      const key = isActivating
+        ? isTicked
+          ? 'truePositives'
+          : 'falseNegatives'
+        : isTicked
+          ? 'falsePositives'
+          : 'trueNegatives';
       overall[key]++;
       if (feature) feature.tally[key]++;
       const bucket = isActivating ? (buckets?.[at] ?? 'activating') : NON_ACTIVATING;
@@ -85,11 +101,21 @@ export function detectionResults(db: Db, questions: QuestionSpec[], judgements: 
     byFeature: [...byFeature]
       .map(([featureId, { tally, judgements: count }]) => {
         const placed = featurePlacement(db, featureId);
-        return { featureId, saeId: placed?.saeId ?? null, featureIndex: placed?.index ?? null, judgements: count, ...detectionCounts(tally) };
+        return {
+          featureId,
+          saeId: placed?.saeId ?? null,
+          featureIndex: placed?.index ?? null,
+          judgements: count,
+          ...detectionCounts(tally),
+        };
       })
       .sort((a, b) => numericOrder(String(a.featureIndex ?? a.featureId), String(b.featureIndex ?? b.featureId))),
     byBucket: [...byBucket]
       .sort(([a], [b]) => bucketOrder(a, b))
-      .map(([bucket, cell]) => ({ bucket, activating: bucket !== NON_ACTIVATING, ...proportion(cell.ticked, cell.shown) })),
+      .map(([bucket, cell]) => ({
+        bucket,
+        activating: bucket !== NON_ACTIVATING,
+        ...proportion(cell.ticked, cell.shown),
+      })),
   };
 }

@@ -20,12 +20,21 @@ export interface FeatureJudgement {
 }
 
 /** What raters answer (feature-label template: image / text / both / neither) against what mining assigns. */
-export const RATER_TO_MINED_MODALITY: Record<string, string> = { image: 'image', text: 'text', both: 'shared', neither: 'dead' };
+export const RATER_TO_MINED_MODALITY: Record<string, string> = {
+  image: 'image',
+  text: 'text',
+  both: 'shared',
+  neither: 'dead',
+};
 const MINED_MODALITIES = ['image', 'text', 'shared', 'dead'];
 
 export const featureIdOf = (hidden: Record<string, unknown>): number | null => {
   const value = hidden.feature_id ?? hidden.featureId;
-  return typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
+  return typeof value === 'number' && Number.isInteger(value)
+    ? value
+    : typeof value === 'string' && /^\d+$/.test(value)
+      ? Number(value)
+      : null;
 };
 
 /** The label, score and modality questions, or null when the campaign does not label features. */
@@ -33,12 +42,20 @@ function featureQuestions(questions: QuestionSpec[]) {
   const label = questions.find((question) => question.type === 'text');
   const score = questions.find((question) => question.type === 'scale');
   const modality = questions.find(
-    (question) => question.type === 'choice' && (question.id === 'modality' || (question.options?.some((o) => o.value === 'image') && question.options?.some((o) => o.value === 'text'))),
+    (question) =>
+      question.type === 'choice' &&
+      (question.id === 'modality' ||
+        (question.options?.some((o) => o.value === 'image') && question.options?.some((o) => o.value === 'text'))),
   );
   return { label, score, modality };
 }
 
-export function featureResults(db: Db, campaignId: number, questions: QuestionSpec[], judgements: readonly FeatureJudgement[]): FeatureResults | null {
+export function featureResults(
+  db: Db,
+  campaignId: number,
+  questions: QuestionSpec[],
+  judgements: readonly FeatureJudgement[],
+): FeatureResults | null {
   const { label, score, modality } = featureQuestions(questions);
   if (!label && !modality) return null;
   const items = normalItemsHidden(db, campaignId);
@@ -68,15 +85,21 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
     if (typeof text === 'string' && text.trim()) {
       labelRatings.push({ unit: judgement.itemId, rater: judgement.rater, value: text.trim().toLowerCase() });
       labelsByItem.set(judgement.itemId, (labelsByItem.get(judgement.itemId) ?? 0) + 1);
-      givenByItem.set(judgement.itemId, [...(givenByItem.get(judgement.itemId) ?? []), { rater: judgement.rater, label: text.trim() }]);
+      givenByItem.set(judgement.itemId, [
+        ...(givenByItem.get(judgement.itemId) ?? []),
+        { rater: judgement.rater, label: text.trim() },
+      ]);
     }
     const value = score ? judgement.answer[score.id] : undefined;
-    if (typeof value === 'number' && Number.isFinite(value)) scores.set(judgement.itemId, [...(scores.get(judgement.itemId) ?? []), value]);
+    if (typeof value === 'number' && Number.isFinite(value))
+      scores.set(judgement.itemId, [...(scores.get(judgement.itemId) ?? []), value]);
     const vote = modality ? judgement.answer[modality.id] : undefined;
-    if (typeof vote === 'string' && vote) modalityRatings.push({ unit: judgement.itemId, rater: judgement.rater, value: vote });
+    if (typeof vote === 'string' && vote)
+      modalityRatings.push({ unit: judgement.itemId, rater: judgement.rater, value: vote });
   }
   // majorityVote refuses an empty list; a campaign nobody has rated yet still has (empty) results.
-  const majorityByItem = (ratings: Rating[]) => new Map(ratings.length ? majorityVote(ratings).map((vote) => [Number(vote.unit), vote]) : []);
+  const majorityByItem = (ratings: Rating[]) =>
+    new Map(ratings.length ? majorityVote(ratings).map((vote) => [Number(vote.unit), vote]) : []);
   const labelMajority = majorityByItem(labelRatings);
   const modalityMajority = majorityByItem(modalityRatings);
   const modalityVotes = new Map<number, Record<string, number>>();
@@ -92,7 +115,8 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
     const labelVote = labelMajority.get(itemId);
     const modalityVote = modalityMajority.get(itemId);
     // A label is a majority label when it has more than half of the feature's labels.
-    const hasMajority = labelVote !== undefined && labelVote.label !== null && labelVote.votes * 2 > labelVote.totalVotes;
+    const hasMajority =
+      labelVote !== undefined && labelVote.label !== null && labelVote.votes * 2 > labelVote.totalVotes;
     return {
       itemId,
       featureId,
@@ -118,10 +142,15 @@ export function featureResults(db: Db, campaignId: number, questions: QuestionSp
           questionId: score.id,
           min: score.min,
           max: score.max,
-          counts: Array.from({ length: score.max - score.min + 1 }, (_, offset) => ({ score: score.min + offset, count: allScores.filter((value) => value === score.min + offset).length })),
+          counts: Array.from({ length: score.max - score.min + 1 }, (_, offset) => ({
+            score: score.min + offset,
+            count: allScores.filter((value) => value === score.min + offset).length,
+          })),
           ratings: allScores.length,
           mean: allScores.length ? allScores.reduce((a, b) => a + b, 0) / allScores.length : null,
-          median: allScores.length ? (allScores[(allScores.length - 1) >> 1] + allScores[allScores.length >> 1]) / 2 : null,
+          median: allScores.length
+            ? (allScores[(allScores.length - 1) >> 1] + allScores[allScores.length >> 1]) / 2
+            : null,
           featureMeans: rows.filter((row) => row.meanScore !== null).map((row) => row.meanScore as number),
         }
       : null;

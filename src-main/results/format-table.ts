@@ -2,19 +2,27 @@
 import type { CampaignResults } from '../contract/results';
 import { formatTaskScores } from './format-task-scores';
 
-const num = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined ? '—' : value.toFixed(digits));
-const pct = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`);
+const num = (value: number | null | undefined, digits = 3): string =>
+  value === null || value === undefined ? '—' : value.toFixed(digits);
+const pct = (value: number | null | undefined): string =>
+  value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
 export function formatResults(results: CampaignResults): string {
   const out: string[] = [];
   out.push(`Campaign "${results.campaign.name}" (${results.campaign.templateId} v${results.campaign.templateVersion})`);
-  out.push(`${results.counts.judgements} judgements on ${results.counts.items} items by ${results.counts.raters} raters; bootstrap ${results.bootstrap.replicates} replicates, seed ${results.bootstrap.seed}`);
+  out.push(
+    `${results.counts.judgements} judgements on ${results.counts.items} items by ${results.counts.raters} raters; bootstrap ${results.bootstrap.replicates} replicates, seed ${results.bootstrap.seed}`,
+  );
   out.push('', 'Agreement');
   out.push(
     table(
@@ -24,7 +32,9 @@ export function formatResults(results: CampaignResults): string {
         question.type,
         String(question.ratings),
         String(question.units),
-        question.alpha.map((alpha) => `${alpha.metric} ${num(alpha.alpha)} [${num(alpha.lower)}, ${num(alpha.upper)}]`).join('; '),
+        question.alpha
+          .map((alpha) => `${alpha.metric} ${num(alpha.alpha)} [${num(alpha.lower)}, ${num(alpha.upper)}]`)
+          .join('; '),
         num(question.fleissKappa),
         num(question.meanCohenKappa),
         pct(question.percentAgreement),
@@ -32,7 +42,14 @@ export function formatResults(results: CampaignResults): string {
     ),
   );
   const pairRows = results.questions.flatMap((question) =>
-    question.cohenByPair.map((pair) => [question.questionId, pair.raterA, pair.raterB, String(pair.items), num(pair.kappa), pct(pair.observedAgreement)]),
+    question.cohenByPair.map((pair) => [
+      question.questionId,
+      pair.raterA,
+      pair.raterB,
+      String(pair.items),
+      num(pair.kappa),
+      pct(pair.observedAgreement),
+    ]),
   );
   if (pairRows.length) {
     out.push('', "Cohen's kappa per rater pair (the mean above is over these)");
@@ -51,7 +68,10 @@ export function formatResults(results: CampaignResults): string {
   if (reasons.length) out.push('', 'Not computed:', ...reasons);
 
   if (results.raters.list.length) {
-    out.push('', `Raters (median active time overall ${num(results.raters.overallMedianActiveMs, 0)} ms; flagged below ${num(results.raters.fastThresholdMs, 0)} ms)`);
+    out.push(
+      '',
+      `Raters (median active time overall ${num(results.raters.overallMedianActiveMs, 0)} ms; flagged below ${num(results.raters.fastThresholdMs, 0)} ms)`,
+    );
     out.push(
       table(
         ['rater', 'judgements', 'gold acc.', 'gold n', 'agree w/ majority', 'median ms', 'flag'],
@@ -71,12 +91,20 @@ export function formatResults(results: CampaignResults): string {
   const labelled = results.labels.length;
   if (labelled) {
     const ties = results.labels.filter((label) => label.majority === null).length;
-    const disagree = results.labels.filter((label) => label.majority !== null && label.dawidSkene !== null && label.majority !== label.dawidSkene).length;
-    out.push('', `Aggregated labels: ${labelled} (item, question) labels; ${ties} unresolved majority ties; Dawid–Skene differs from the majority on ${disagree} (see --json for every label)`);
+    const disagree = results.labels.filter(
+      (label) => label.majority !== null && label.dawidSkene !== null && label.majority !== label.dawidSkene,
+    ).length;
+    out.push(
+      '',
+      `Aggregated labels: ${labelled} (item, question) labels; ${ties} unresolved majority ties; Dawid–Skene differs from the majority on ${disagree} (see --json for every label)`,
+    );
   }
 
   if (results.steering) {
-    out.push('', `Steering: success = ${results.steering.success} (Wilson 95% intervals; means with Student-t 95% intervals)`);
+    out.push(
+      '',
+      `Steering: success = ${results.steering.success} (Wilson 95% intervals; means with Student-t 95% intervals)`,
+    );
     for (const curve of results.steering.byLayer) {
       const scaleIds = Object.keys(curve.points[0]?.scales ?? {});
       out.push(`layer ${curve.layer ?? '?'}`);
@@ -100,15 +128,25 @@ export function formatResults(results: CampaignResults): string {
   }
   if (results.features) {
     const { coverage, scoreDistribution, modality } = results.features;
-    out.push('', `Features: ${coverage.withLabel} of ${coverage.features} labelled (at least one label), ${coverage.withMajorityLabel} with a majority label`);
+    out.push(
+      '',
+      `Features: ${coverage.withLabel} of ${coverage.features} labelled (at least one label), ${coverage.withMajorityLabel} with a majority label`,
+    );
     if (scoreDistribution) {
       out.push(
         `${scoreDistribution.questionId}: ${scoreDistribution.counts.map((bin) => `${bin.score}: ${bin.count}`).join(', ')} (mean ${num(scoreDistribution.mean, 2)}, median ${num(scoreDistribution.median, 1)}, ${scoreDistribution.ratings} ratings)`,
       );
     }
     if (modality) {
-      out.push(`Modality votes (rows: mined modality; columns: raters' answers; majority matches mined on ${pct(modality.majorityMatchesMined)} of ${modality.featuresCompared} features)`);
-      out.push(table(['mined', ...modality.votes], modality.mined.map((mined, row) => [mined, ...modality.counts[row].map(String)])));
+      out.push(
+        `Modality votes (rows: mined modality; columns: raters' answers; majority matches mined on ${pct(modality.majorityMatchesMined)} of ${modality.featuresCompared} features)`,
+      );
+      out.push(
+        table(
+          ['mined', ...modality.votes],
+          modality.mined.map((mined, row) => [mined, ...modality.counts[row].map(String)]),
+        ),
+      );
     }
   }
   out.push(...formatTaskScores(results));

@@ -12,11 +12,18 @@ export interface ScoredJudgement extends FeatureJudgement {
   itemPosition: number;
 }
 
-const intruderOf = (hidden: Record<string, unknown>): string | null => (typeof hidden.intruder_option === 'string' ? hidden.intruder_option : null);
+const intruderOf = (hidden: Record<string, unknown>): string | null =>
+  typeof hidden.intruder_option === 'string' ? hidden.intruder_option : null;
 
-export function intruderResults(db: Db, questions: QuestionSpec[], judgements: readonly ScoredJudgement[]): IntruderResults | null {
+export function intruderResults(
+  db: Db,
+  questions: QuestionSpec[],
+  judgements: readonly ScoredJudgement[],
+): IntruderResults | null {
   // The question whose options are the shown examples (the built-in template's "intruder").
-  const question = questions.find((q) => q.type === 'choice' && q.optionsFromPayload !== undefined) ?? questions.find((q) => q.type === 'choice');
+  const question =
+    questions.find((q) => q.type === 'choice' && q.optionsFromPayload !== undefined) ??
+    questions.find((q) => q.type === 'choice');
   if (!question) return null;
   type Tally = { correct: number; n: number; position: number; featureId: number | null; options: number | null };
   const byItem = new Map<number, Tally>();
@@ -30,7 +37,16 @@ export function intruderResults(db: Db, questions: QuestionSpec[], judgements: r
     if (!tally) {
       const shown = judgement.hidden.option_examples;
       const options = shown && typeof shown === 'object' ? Object.keys(shown).length : null;
-      byItem.set(judgement.itemId, (tally = { correct: 0, n: 0, position: judgement.itemPosition, featureId: featureIdOf(judgement.hidden), options }));
+      byItem.set(
+        judgement.itemId,
+        (tally = {
+          correct: 0,
+          n: 0,
+          position: judgement.itemPosition,
+          featureId: featureIdOf(judgement.hidden),
+          options,
+        }),
+      );
     }
     tally.n++;
     if (String(answer) === intruder) tally.correct++;
@@ -60,11 +76,22 @@ export function intruderResults(db: Db, questions: QuestionSpec[], judgements: r
     byFeature: [...byFeature]
       .map(([featureId, tally]) => {
         const placed = featurePlacement(db, featureId);
-        return { featureId, saeId: placed?.saeId ?? null, featureIndex: placed?.index ?? null, items: tally.items, ...proportion(tally.correct, tally.n) };
+        return {
+          featureId,
+          saeId: placed?.saeId ?? null,
+          featureIndex: placed?.index ?? null,
+          items: tally.items,
+          ...proportion(tally.correct, tally.n),
+        };
       })
       .sort((a, b) => numericOrder(String(a.featureIndex ?? a.featureId), String(b.featureIndex ?? b.featureId))),
     byItem: [...byItem]
-      .map(([itemId, tally]) => ({ itemId, itemPosition: tally.position, featureId: tally.featureId, ...proportion(tally.correct, tally.n) }))
+      .map(([itemId, tally]) => ({
+        itemId,
+        itemPosition: tally.position,
+        featureId: tally.featureId,
+        ...proportion(tally.correct, tally.n),
+      }))
       .sort((a, b) => a.itemPosition - b.itemPosition),
   };
 }

@@ -9,14 +9,24 @@ import type { ScoredJudgement } from './intruder-score';
 import { numericOrder, proportion } from './proportion';
 
 type Tally = { wins: number; losses: number; ties: number };
-const tallyOut = (tally: Tally): PairwiseTally => ({ ...tally, winRate: proportion(tally.wins, tally.wins + tally.losses + tally.ties) });
+const tallyOut = (tally: Tally): PairwiseTally => ({
+  ...tally,
+  winRate: proportion(tally.wins, tally.wins + tally.losses + tally.ties),
+});
 
-export function pairwiseResults(display: readonly DisplaySpec[], questions: QuestionSpec[], judgements: readonly ScoredJudgement[]): PairwiseResults | null {
+export function pairwiseResults(
+  display: readonly DisplaySpec[],
+  questions: QuestionSpec[],
+  judgements: readonly ScoredJudgement[],
+): PairwiseResults | null {
   const pair = display.find((block) => block.type === 'pair');
   if (!pair || pair.type !== 'pair') return null;
   const fields: [string, string] = [pair.fields[0], pair.fields[1]];
   // The question answered with left / right (turned back into the fields before this runs).
-  const question = questions.find((q) => q.type === 'choice' && q.options?.some((o) => o.value === 'left') && q.options.some((o) => o.value === 'right'));
+  const question = questions.find(
+    (q) =>
+      q.type === 'choice' && q.options?.some((o) => o.value === 'left') && q.options.some((o) => o.value === 'right'),
+  );
   if (!question) return null;
   const sides = new Map<string, Tally>(fields.map((field) => [field, { wins: 0, losses: 0, ties: 0 }]));
   const systems = new Map<string, Tally>();
@@ -57,8 +67,15 @@ export function pairwiseResults(display: readonly DisplaySpec[], questions: Ques
     sides: fields.map((field) => ({ field, ...tallyOut(sides.get(field)!) })),
     systems: systemNames.map((system, index) => {
       const tally = systems.get(system)!;
-      return { system, comparisons: tally.wins + tally.losses + tally.ties, strength: fit?.strengths?.[index] ?? null, ...tallyOut(tally) };
+      return {
+        system,
+        comparisons: tally.wins + tally.losses + tally.ties,
+        strength: fit?.strengths?.[index] ?? null,
+        ...tallyOut(tally),
+      };
     }),
-    bradleyTerry: fit ? { fitted: fit.strengths !== null, iterations: fit.iterations, converged: fit.converged, reason: fit.reason } : null,
+    bradleyTerry: fit
+      ? { fitted: fit.strengths !== null, iterations: fit.iterations, converged: fit.converged, reason: fit.reason }
+      : null,
   };
 }

@@ -20,7 +20,14 @@ import { countCampaignItems, getCampaign } from '../store/campaigns';
 import { parseJson, type Db } from '../store/db';
 import { AppError } from '../util/errors';
 import { dawidSkene, majorityOfOthers, majorityVote, raterReliability, type TimedRating } from './aggregate';
-import { bootstrapAlpha, fleissKappa, pairwiseCohenKappa, percentAgreement, type AlphaMetric, type Rating } from './agreement';
+import {
+  bootstrapAlpha,
+  fleissKappa,
+  pairwiseCohenKappa,
+  percentAgreement,
+  type AlphaMetric,
+  type Rating,
+} from './agreement';
 import { detectionResults } from './detection-score';
 import { featureResults } from './feature-results';
 import { intruderResults } from './intruder-score';
@@ -58,8 +65,14 @@ function loadJudgements(db: Db, campaignId: number): LoadedJudgements {
   const counter = { unknownSides: 0 };
   for (const row of iterateExportRows(db, campaignId)) {
     let hidden = hiddenByItem.get(row.item_id);
-    if (!hidden) hiddenByItem.set(row.item_id, (hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {}));
-    const answer = parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ?? {};
+    if (!hidden)
+      hiddenByItem.set(
+        row.item_id,
+        (hidden = parseJson<Record<string, unknown>>(row.hidden_json, `items.hidden_json (item ${row.item_id})`) ?? {}),
+      );
+    const answer =
+      parseJson<Record<string, unknown>>(row.answer_json, `judgements.answer_json (judgement ${row.judgement_id})`) ??
+      {};
     const shown = parseJson<ShownJson>(row.shown_json, `judgements.shown_json (judgement ${row.judgement_id})`);
     out.push({
       itemId: row.item_id,
@@ -79,24 +92,35 @@ function loadJudgements(db: Db, campaignId: number): LoadedJudgements {
  * another may mean different texts. With one pair display, left/right answers are turned back into
  * the field shown on that side (e.g. "a" / "b") before anything is compared or aggregated.
  */
-function unswapPairAnswers(answer: Record<string, unknown>, shown: ShownJson | null, counter: { unknownSides: number }): Record<string, unknown> {
+function unswapPairAnswers(
+  answer: Record<string, unknown>,
+  shown: ShownJson | null,
+  counter: { unknownSides: number },
+): Record<string, unknown> {
   if (!pairSidesKnown(shown)) {
     // An imported judgement whose file did not record the sides (issue 11): "left" names no text,
     // so it is left out rather than mapped through a guessed side; a tie still counts.
     const sided = Object.values(answer).some((value) => value === 'left' || value === 'right');
     if (sided) counter.unknownSides++;
-    return sided ? Object.fromEntries(Object.entries(answer).map(([key, value]) => [key, value === 'left' || value === 'right' ? null : value])) : answer;
+    return sided
+      ? Object.fromEntries(
+          Object.entries(answer).map(([key, value]) => [key, value === 'left' || value === 'right' ? null : value]),
+        )
+      : answer;
   }
   const pair = shown?.pairs?.length === 1 ? shown.pairs[0] : null;
   if (!pair) return answer;
   const [left, right] = pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]];
-  return Object.fromEntries(Object.entries(answer).map(([key, value]) => [key, value === 'left' ? left : value === 'right' ? right : value]));
+  return Object.fromEntries(
+    Object.entries(answer).map(([key, value]) => [key, value === 'left' ? left : value === 'right' ? right : value]),
+  );
 }
 
 /** The value agreement compares: text trimmed and lower-cased, numbers as numbers, blanks dropped. */
 function ratingValue(question: QuestionSpec, raw: unknown): ResultValue | null {
   if (raw === null || raw === undefined || raw === '') return null;
-  if (question.type === 'scale') return typeof raw === 'number' ? raw : Number.isFinite(Number(raw)) ? Number(raw) : null;
+  if (question.type === 'scale')
+    return typeof raw === 'number' ? raw : Number.isFinite(Number(raw)) ? Number(raw) : null;
   if (question.type === 'text') return String(raw).trim().toLowerCase() || null;
   if (question.type === 'multi') return JSON.stringify((Array.isArray(raw) ? raw.map(String) : [String(raw)]).sort());
   return String(raw);
@@ -113,7 +137,16 @@ function attempt<T>(compute: () => T): { value: T | null; reason: string | null 
 
 function alphaSummary(ratings: Rating[], metric: AlphaMetric, seed: number, replicates: number): AlphaSummary {
   const result = attempt(() => bootstrapAlpha(ratings, { metric, seed, replicates }));
-  if (!result.value) return { metric, alpha: null, lower: null, upper: null, confidenceLevel: 0.95, pairableUnits: 0, reason: result.reason };
+  if (!result.value)
+    return {
+      metric,
+      alpha: null,
+      lower: null,
+      upper: null,
+      confidenceLevel: 0.95,
+      pairableUnits: 0,
+      reason: result.reason,
+    };
   const interval = result.value;
   return {
     metric,
@@ -122,11 +155,19 @@ function alphaSummary(ratings: Rating[], metric: AlphaMetric, seed: number, repl
     upper: interval.upper,
     confidenceLevel: interval.confidenceLevel,
     pairableUnits: interval.pairableUnits,
-    reason: interval.alpha === null ? 'every pairable value is the same, so chance agreement is already perfect; alpha is undefined' : null,
+    reason:
+      interval.alpha === null
+        ? 'every pairable value is the same, so chance agreement is already perfect; alpha is undefined'
+        : null,
   };
 }
 
-function questionAgreement(question: QuestionSpec, ratings: Rating[], seed: number, replicates: number): QuestionAgreement {
+function questionAgreement(
+  question: QuestionSpec,
+  ratings: Rating[],
+  seed: number,
+  replicates: number,
+): QuestionAgreement {
   const metrics: AlphaMetric[] = question.type === 'scale' ? ['ordinal', 'interval'] : ['nominal'];
   const fleiss = attempt(() => fleissKappa(ratings));
   const cohen = attempt(() => pairwiseCohenKappa(ratings));
@@ -138,10 +179,16 @@ function questionAgreement(question: QuestionSpec, ratings: Rating[], seed: numb
     ratings: ratings.length,
     units: new Set(ratings.map((rating) => rating.unit)).size,
     raters: new Set(ratings.map((rating) => rating.rater)).size,
-    normalisation: question.type === 'text' ? 'trimmed, lower-cased' : question.type === 'multi' ? 'the selected set, compared as a whole' : null,
+    normalisation:
+      question.type === 'text'
+        ? 'trimmed, lower-cased'
+        : question.type === 'multi'
+          ? 'the selected set, compared as a whole'
+          : null,
     alpha: metrics.map((metric) => alphaSummary(ratings, metric, seed, replicates)),
     fleissKappa: fleiss.value?.kappa ?? null,
-    fleissReason: fleiss.reason ?? (fleiss.value && fleiss.value.kappa === null ? 'every rating is in one category' : null),
+    fleissReason:
+      fleiss.reason ?? (fleiss.value && fleiss.value.kappa === null ? 'every rating is in one category' : null),
     meanCohenKappa: cohen.value?.meanKappa ?? null,
     cohenPairs: cohen.value?.pairs.length ?? 0,
     cohenByPair: (cohen.value?.pairs ?? []).map((pair) => ({
@@ -151,14 +198,19 @@ function questionAgreement(question: QuestionSpec, ratings: Rating[], seed: numb
       kappa: pair.kappa,
       observedAgreement: pair.observedAgreement,
     })),
-    cohenReason: cohen.reason ?? (cohen.value && cohen.value.meanKappa === null ? 'no rater pair has a defined kappa' : null),
+    cohenReason:
+      cohen.reason ?? (cohen.value && cohen.value.meanKappa === null ? 'no rater pair has a defined kappa' : null),
     percentAgreement: percent.value?.agreement ?? null,
     percentReason: percent.reason,
   };
 }
 
 /** Gold answer for a question: hidden.gold may be {questionId: answer} or, for the first choice question, a bare answer. */
-function goldFor(hidden: Record<string, unknown>, question: QuestionSpec, firstChoice: QuestionSpec | undefined): unknown {
+function goldFor(
+  hidden: Record<string, unknown>,
+  question: QuestionSpec,
+  firstChoice: QuestionSpec | undefined,
+): unknown {
   const gold = hidden.gold;
   if (gold === undefined || gold === null) return undefined;
   if (typeof gold === 'object' && !Array.isArray(gold)) return (gold as Record<string, unknown>)[question.id];
@@ -182,7 +234,11 @@ function numericAnswer(raw: unknown): number | null {
 /** Graded relatedness counts as success from this value up: the answer is at least half about the target. */
 const RELATED_THRESHOLD = 0.5;
 
-function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[], notes: string[]): SteeringResults | null {
+function steeringResults(
+  judgements: LoadedJudgement[],
+  questions: QuestionSpec[],
+  notes: string[],
+): SteeringResults | null {
   // Concept choice: success means "chose the target class", which needs a question whose options are
   // the item's classes (optionsFromPayload). Concept relatedness: the item's concept is the target
   // class, so success means a relatedness of at least 0.5 (the paper's scale 0 / .25 / .5 / .75 / 1).
@@ -203,10 +259,23 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
   const numeric = questions.filter((question) => question.type === 'scale' || question === graded);
   type Cell = { n: number; successes: number; counts: number[]; sums: number[]; squares: number[] };
   const byLayer = new Map<string, { layer: ResultValue | null; cells: Map<number, Cell> }>();
-  const byPair = new Map<string, { layer: ResultValue | null; source: string; target: string; cells: Map<number, Cell> }>();
+  const byPair = new Map<
+    string,
+    { layer: ResultValue | null; source: string; target: string; cells: Map<number, Cell> }
+  >();
   const add = (cells: Map<number, Cell>, k: number, success: boolean, answer: Record<string, unknown>) => {
     let cell = cells.get(k);
-    if (!cell) cells.set(k, (cell = { n: 0, successes: 0, counts: numeric.map(() => 0), sums: numeric.map(() => 0), squares: numeric.map(() => 0) }));
+    if (!cell)
+      cells.set(
+        k,
+        (cell = {
+          n: 0,
+          successes: 0,
+          counts: numeric.map(() => 0),
+          sums: numeric.map(() => 0),
+          squares: numeric.map(() => 0),
+        }),
+      );
     cell.n++;
     if (success) cell.successes++;
     numeric.forEach((question, index) => {
@@ -250,9 +319,15 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
         successes: cell.successes,
         rate: cell.successes / cell.n,
         ...wilsonInterval(cell.successes, cell.n),
-        scales: Object.fromEntries(numeric.map((question, index) => [question.id, meanInterval(cell.counts[index], cell.sums[index], cell.squares[index])])),
+        scales: Object.fromEntries(
+          numeric.map((question, index) => [
+            question.id,
+            meanInterval(cell.counts[index], cell.sums[index], cell.squares[index]),
+          ]),
+        ),
       }));
-  const byLayerOrder = (a: { layer: ResultValue | null }, b: { layer: ResultValue | null }) => String(a.layer).localeCompare(String(b.layer), 'en', { numeric: true });
+  const byLayerOrder = (a: { layer: ResultValue | null }, b: { layer: ResultValue | null }) =>
+    String(a.layer).localeCompare(String(b.layer), 'en', { numeric: true });
   return {
     questionId: successQuestion.id,
     success: choice
@@ -264,10 +339,19 @@ function steeringResults(judgements: LoadedJudgement[], questions: QuestionSpec[
         return [question.id, [Math.min(...values), Math.max(...values)]];
       }),
     ),
-    byLayer: [...byLayer.values()].sort(byLayerOrder).map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
+    byLayer: [...byLayer.values()]
+      .sort(byLayerOrder)
+      .map((entry): SteeringCurve => ({ layer: entry.layer, points: points(entry.cells) })),
     byClassPair: [...byPair.values()]
       .sort((a, b) => byLayerOrder(a, b) || a.source.localeCompare(b.source) || a.target.localeCompare(b.target))
-      .map((entry): SteeringCurve => ({ layer: entry.layer, sourceClass: entry.source, targetClass: entry.target, points: points(entry.cells) })),
+      .map(
+        (entry): SteeringCurve => ({
+          layer: entry.layer,
+          sourceClass: entry.source,
+          targetClass: entry.target,
+          points: points(entry.cells),
+        }),
+      ),
   };
 }
 
@@ -279,23 +363,31 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   const { judgements, unknownSides } = loadJudgements(db, campaignId);
   const notes: string[] = [];
   if (unknownSides > 0) {
-    notes.push(`${unknownSides} judgement(s) answer left or right on a pair whose sides the imported file did not record; those answers are left out of agreement and labels.`);
+    notes.push(
+      `${unknownSides} judgement(s) answer left or right on a pair whose sides the imported file did not record; those answers are left out of agreement and labels.`,
+    );
   }
   const itemCount = countCampaignItems(db, campaignId);
   const positions = new Map(judgements.map((judgement) => [judgement.itemId, judgement.itemPosition]));
   const excluded = judgements.filter((judgement) => !AGREEMENT_KINDS.has(judgement.itemKind)).length;
-  if (excluded > 0) notes.push(`${excluded} judgement(s) on attention-check or qualification items are left out of agreement and labels.`);
+  if (excluded > 0)
+    notes.push(
+      `${excluded} judgement(s) on attention-check or qualification items are left out of agreement and labels.`,
+    );
 
   const ratingsByQuestion = new Map<string, Rating[]>(questions.map((question) => [question.id, []]));
   for (const judgement of judgements) {
     if (!AGREEMENT_KINDS.has(judgement.itemKind)) continue;
     for (const question of questions) {
       const value = ratingValue(question, judgement.answer[question.id]);
-      if (value !== null) ratingsByQuestion.get(question.id)!.push({ unit: judgement.itemId, rater: judgement.rater, value });
+      if (value !== null)
+        ratingsByQuestion.get(question.id)!.push({ unit: judgement.itemId, rater: judgement.rater, value });
     }
   }
 
-  const agreement = questions.map((question) => questionAgreement(question, ratingsByQuestion.get(question.id)!, seed, replicates));
+  const agreement = questions.map((question) =>
+    questionAgreement(question, ratingsByQuestion.get(question.id)!, seed, replicates),
+  );
 
   // Labels: majority (ties left unresolved) and Dawid–Skene, for choice questions.
   const labels: AggregatedLabel[] = [];
@@ -330,7 +422,11 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
         priors: ds.value.priors,
         iterations: ds.value.iterations,
         converged: ds.value.converged,
-        raters: ds.value.raters.map((rater) => ({ rater: String(rater.rater), confusion: rater.confusion, ratings: rater.ratings })),
+        raters: ds.value.raters.map((rater) => ({
+          rater: String(rater.rater),
+          confusion: rater.confusion,
+          ratings: rater.ratings,
+        })),
       });
     }
     for (const rating of ratings) consensusRatings.push({ ...rating, unit: `${rating.unit}:${question.id}` });
@@ -348,7 +444,8 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
       const given = ratingValue(question, judgement.answer[question.id]);
       if (expected === null || given === null) continue;
       gold.set(`${judgement.itemId}:${question.id}`, expected);
-      if (question.type !== 'choice') goldRatings.push({ unit: `${judgement.itemId}:${question.id}`, rater: judgement.rater, value: given });
+      if (question.type !== 'choice')
+        goldRatings.push({ unit: `${judgement.itemId}:${question.id}`, rater: judgement.rater, value: given });
     }
   }
   const raterList: RaterReliabilityRow[] = [];
@@ -356,13 +453,21 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
   let fastThresholdMs: number | null = null;
   if (judgements.length > 0) {
     // Timing: one rating per judgement, so every judgement weighs once whatever the question count.
-    const timing = raterReliability(judgements.map((judgement, index) => ({ unit: index, rater: judgement.rater, value: 0, activeMs: judgement.activeMs })));
+    const timing = raterReliability(
+      judgements.map((judgement, index) => ({
+        unit: index,
+        rater: judgement.rater,
+        value: 0,
+        activeMs: judgement.activeMs,
+      })),
+    );
     overallMedianActiveMs = timing.overallMedianActiveMs;
     fastThresholdMs = timing.fastThresholdMs;
     const pooled = [...consensusRatings, ...goldRatings];
     // Agreement with the majority of the *other* raters (issue 15): with three raters per item a
     // majority that counts the rater's own vote agrees with them half the time by construction.
-    const quality = pooled.length > 0 ? raterReliability(pooled, { gold, consensusFor: majorityOfOthers(consensusRatings) }) : null;
+    const quality =
+      pooled.length > 0 ? raterReliability(pooled, { gold, consensusFor: majorityOfOthers(consensusRatings) }) : null;
     const qualityByRater = new Map(quality?.raters.map((row) => [String(row.rater), row]) ?? []);
     for (const row of timing.raters) {
       const q = qualityByRater.get(String(row.rater));
@@ -378,11 +483,23 @@ export function campaignResults(db: Db, campaignId: number, options: ResultsOpti
       });
     }
   }
-  if (gold.size === 0) notes.push('No gold answers (items of kind "gold" with hidden.gold) were rated, so gold accuracy is not available.');
+  if (gold.size === 0)
+    notes.push(
+      'No gold answers (items of kind "gold" with hidden.gold) were rated, so gold accuracy is not available.',
+    );
 
   return {
-    campaign: { id: campaign.id, name: campaign.name, templateId: campaign.template.id, templateVersion: campaign.template.version },
-    counts: { items: itemCount, judgements: judgements.length, raters: new Set(judgements.map((judgement) => judgement.rater)).size },
+    campaign: {
+      id: campaign.id,
+      name: campaign.name,
+      templateId: campaign.template.id,
+      templateVersion: campaign.template.version,
+    },
+    counts: {
+      items: itemCount,
+      judgements: judgements.length,
+      raters: new Set(judgements.map((judgement) => judgement.rater)).size,
+    },
     bootstrap: { seed, replicates },
     questions: agreement,
     labels,

@@ -10,13 +10,18 @@ interface RatedItem {
 /** Why no steering curve could be drawn from these judgements, and which mapping would give one; null when nothing was rated. */
 export function steeringMissingNote(judgements: readonly RatedItem[]): string | null {
   const items = new Map<number, Record<string, unknown>>();
-  for (const judgement of judgements) if (judgement.itemKind === 'normal') items.set(judgement.itemId, judgement.hidden);
+  for (const judgement of judgements)
+    if (judgement.itemKind === 'normal') items.set(judgement.itemId, judgement.hidden);
   if (items.size === 0) return null;
   const hidden = [...items.values()];
   const withoutStrength = hidden.filter((fields) => typeof fields.k !== 'number' || !Number.isFinite(fields.k)).length;
-  const withoutTarget = hidden.filter((fields) => fields.target_class === undefined && fields.correct === undefined).length;
+  const withoutTarget = hidden.filter(
+    (fields) => fields.target_class === undefined && fields.correct === undefined,
+  ).length;
   const missing = [
-    withoutStrength > 0 ? `${withoutStrength} of ${items.size} rated items have no numeric steering strength (hidden.k)` : null,
+    withoutStrength > 0
+      ? `${withoutStrength} of ${items.size} rated items have no numeric steering strength (hidden.k)`
+      : null,
     withoutTarget > 0 ? `${withoutTarget} of ${items.size} have no target class (hidden.target_class)` : null,
   ].filter(Boolean);
   return (

@@ -12,5 +12,8 @@ export function wilsonInterval(successes: number, n: number, z = 1.9599639845400
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
   // At 0 or n successes the bound is exactly 0 or 1; computed, it can miss by an ulp (0 of 3 gives a
   // lower bound of 5.6e-17), and an interval that does not contain its own estimate breaks plots and checks.
-  return { lower: successes === 0 ? 0 : Math.max(0, centre - half), upper: successes === n ? 1 : Math.min(1, centre + half) };
+  return {
+    lower: successes === 0 ? 0 : Math.max(0, centre - half),
+    upper: successes === n ? 1 : Math.min(1, centre + half),
+  };
 }

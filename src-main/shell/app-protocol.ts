@@ -26,7 +26,10 @@ export interface AppProtocolOptions {
 }
 
 /** Which file a `sightline-app://app/...` URL names, or null when it names none we serve. */
-export function fileForAppUrl(url: URL, options: AppProtocolOptions): { file: string; contentType: string; cache: string } | null {
+export function fileForAppUrl(
+  url: URL,
+  options: AppProtocolOptions,
+): { file: string; contentType: string; cache: string } | null {
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
   const route = url.pathname;
   if (route.startsWith('/media/')) {
@@ -39,14 +42,19 @@ export function fileForAppUrl(url: URL, options: AppProtocolOptions): { file: st
   }
   // The same resolver as the HTTP server: a malformed path is refused here as not found.
   const target = rendererFileFor(options.rendererDir, route);
-  return target.status === 200 ? { file: target.file, contentType: contentTypeOf(target.file), cache: target.cache } : null;
+  return target.status === 200
+    ? { file: target.file, contentType: contentTypeOf(target.file), cache: target.cache }
+    : null;
 }
 
 const notFound = (status = 404, text = 'not found'): Response =>
   new Response(text, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders } });
 
 /** Answers one request to the app scheme: a renderer file, a project image, or 404. */
-export async function respondToAppRequest(request: Pick<Request, 'url' | 'method'>, options: AppProtocolOptions): Promise<Response> {
+export async function respondToAppRequest(
+  request: Pick<Request, 'url' | 'method'>,
+  options: AppProtocolOptions,
+): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return notFound(405, 'method not allowed');
   let url: URL;
   try {

@@ -20,7 +20,10 @@ export interface IpcBridgeOptions {
   roleOf(event: IpcMainInvokeEvent): WindowRole | null;
 }
 
-const refused = (code: 'forbidden' | 'invalid_input' | 'unauthorized', message: string): Result<never> => ({ ok: false, error: { code, message } });
+const refused = (code: 'forbidden' | 'invalid_input' | 'unauthorized', message: string): Result<never> => ({
+  ok: false,
+  error: { code, message },
+});
 
 function asEnvelope(value: unknown): IpcEnvelope | null {
   if (value === undefined) return { input: {} };
@@ -40,9 +43,11 @@ export function registerIpcBridge(ipcMain: Pick<IpcMain, 'handle'>, options: Ipc
     const channel = `${IPC_PREFIX}${name}`;
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, rawEnvelope: unknown): Promise<Result<unknown>> => {
       const role = options.roleOf(event);
-      if (!role) return refused('forbidden', `${channel}: refused a call from a frame that is not one of Sightline's windows`);
+      if (!role)
+        return refused('forbidden', `${channel}: refused a call from a frame that is not one of Sightline's windows`);
       const envelope = asEnvelope(rawEnvelope);
-      if (!envelope) return refused('invalid_input', `${channel}: expected {input, raterToken?} with raterToken a string`);
+      if (!envelope)
+        return refused('invalid_input', `${channel}: expected {input, raterToken?} with raterToken a string`);
       return options.dispatchFor(name, role, envelope);
     });
     return channel;
@@ -75,7 +80,10 @@ export function projectDispatcher(base: { project: Project; events: EventBus }):
     let context: ApiContext;
     if (role.kind === 'researcher') {
       if (envelope.raterToken !== undefined) {
-        return refused('forbidden', `${name}: the researcher window does not rate; "Rate as" opens the rater's own window`);
+        return refused(
+          'forbidden',
+          `${name}: the researcher window does not rate; "Rate as" opens the rater's own window`,
+        );
       }
       context = { ...base, caller: { role: 'researcher' } };
     } else {
@@ -95,7 +103,11 @@ export function projectDispatcher(base: { project: Project; events: EventBus }):
  * events raters may receive (RATER_EVENTS, as the HTTP bridge's event stream): the others carry
  * research data such as campaign progress.
  */
-export function forwardEvents(events: EventBus, webContents: Pick<WebContents, 'send' | 'isDestroyed'>, role: WindowRole): () => void {
+export function forwardEvents(
+  events: EventBus,
+  webContents: Pick<WebContents, 'send' | 'isDestroyed'>,
+  role: WindowRole,
+): () => void {
   const allowed = (name: string) => role.kind === 'researcher' || (RATER_EVENTS as readonly string[]).includes(name);
   return events.subscribe((name, payload) => {
     if (allowed(name) && !webContents.isDestroyed()) webContents.send(IPC_EVENT_CHANNEL, name, payload);

@@ -57,7 +57,12 @@ export class RaterWindows {
     const partition = raterPartition(rater.id);
     this.preparePartition(partition, rater);
     const window = new BrowserWindow(
-      raterWindowOptions({ preloadPath: options.preloadPath, devTools: options.devTools, partition, raterName: rater.name }),
+      raterWindowOptions({
+        preloadPath: options.preloadPath,
+        devTools: options.devTools,
+        partition,
+        raterName: rater.name,
+      }),
     );
     // Bound before anything loads, so the page's very first call already speaks for this rater.
     const role: WindowRole = { kind: 'rater', raterToken: rater.token };
@@ -84,7 +89,8 @@ export class RaterWindows {
       rendererDir,
       // The rater is looked up on every image, as the HTTP bridge authenticates every one: once
       // revoked, their window loads nothing more, like their calls.
-      mayServeMedia: (sha256) => raterHolding(this.options, rater.token) !== null && raterMaySeeMedia(project.db, rater.id, sha256),
+      mayServeMedia: (sha256) =>
+        raterHolding(this.options, rater.token) !== null && raterMaySeeMedia(project.db, rater.id, sha256),
     });
     this.preparedPartitions.add(partition);
   }

@@ -65,6 +65,9 @@ export function raterWindowOptions(settings: RaterWindowSettings): BrowserWindow
     show: false,
     backgroundColor: '#ffffff',
     autoHideMenuBar: true,
-    webPreferences: { ...hardenedWebPreferences(settings.preloadPath, { devTools: settings.devTools }), partition: settings.partition },
+    webPreferences: {
+      ...hardenedWebPreferences(settings.preloadPath, { devTools: settings.devTools }),
+      partition: settings.partition,
+    },
   };
 }

@@ -16,7 +16,14 @@ export interface GenerateOptions {
   model: string;
   prompt: string;
   chat: boolean;
-  steer?: { vectorFile?: string | undefined; vector?: string | undefined; layer: number; method: 'add' | 'ablate' | 'cap'; k?: number | undefined; positions: SteerPositions };
+  steer?: {
+    vectorFile?: string | undefined;
+    vector?: string | undefined;
+    layer: number;
+    method: 'add' | 'ablate' | 'cap';
+    k?: number | undefined;
+    positions: SteerPositions;
+  };
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
@@ -27,15 +34,22 @@ export type OnToken = (step: number, token: number, text: string) => void;
 
 /** The prompt's ids: as is (the tokenizer adds BOS), or as one user message through the chat template. */
 export function promptIdsOf(tokenizer: LmTokenizer, prompt: string, chat: boolean): number[] {
-  return chat ? tokenizer.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true }) : tokenizer.encode(prompt);
+  return chat
+    ? tokenizer.encodeChat([{ role: 'user', content: prompt }], { addGenerationPrompt: true })
+    : tokenizer.encode(prompt);
 }
 
-export async function generateOnce(project: Project, options: GenerateOptions, onToken?: OnToken): Promise<GenerateOutput> {
+export async function generateOnce(
+  project: Project,
+  options: GenerateOptions,
+  onToken?: OnToken,
+): Promise<GenerateOutput> {
   const model = getModelByName(project, options.model);
   await checkModelFiles(project, model);
   const tokenizer = loadLmTokenizer(model.path);
   const promptIds = promptIdsOf(tokenizer, options.prompt, options.chat);
-  if (promptIds.length === 0) throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
+  if (promptIds.length === 0)
+    throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
 
   let steer: Steer | undefined;
   let vector: GenerationSpec['vector'] = null;
@@ -43,9 +57,13 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
   if (options.steer) {
     const s = options.steer;
     checkSteerLayer(s.layer, model.nLayers);
-    if (s.method !== 'ablate' && s.k === undefined) throw new AppError('invalid_input', `--k is required with --method ${s.method}`);
+    if (s.method !== 'ablate' && s.k === undefined)
+      throw new AppError('invalid_input', `--k is required with --method ${s.method}`);
     if (Array.isArray(s.positions) && s.positions.some((p) => p >= promptIds.length + options.tokens)) {
-      throw new AppError('invalid_input', `--positions: every index must be below ${promptIds.length + options.tokens} (prompt ${promptIds.length} + ${options.tokens} tokens)`);
+      throw new AppError(
+        'invalid_input',
+        `--positions: every index must be below ${promptIds.length + options.tokens} (prompt ${promptIds.length} + ${options.tokens} tokens)`,
+      );
     }
     let values: Float32Array;
     let source: string;
@@ -55,7 +73,8 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
       source = `vector "${stored.name}"`;
       vector = { name: stored.name, sha256: stored.sha256 };
     } else {
-      if (s.vectorFile === undefined) throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
+      if (s.vectorFile === undefined)
+        throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
       const file = await readSteeringVector(s.vectorFile, model.dModel);
       values = file.values;
       source = s.vectorFile;
@@ -67,9 +86,19 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
     } else {
       // Ablation and the cap act along the unit direction of v.
       const norm = Math.hypot(...values);
-      if (!(norm > 0)) throw new AppError('invalid_input', `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`);
+      if (!(norm > 0))
+        throw new AppError(
+          'invalid_input',
+          `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`,
+        );
       k = s.method === 'cap' ? s.k! : null;
-      steer = { method: s.method, layer: s.layer, direction: values.map((x) => x / norm), positions: s.positions, ...(s.method === 'cap' ? { cap: s.k! } : {}) };
+      steer = {
+        method: s.method,
+        layer: s.layer,
+        direction: values.map((x) => x / norm),
+        positions: s.positions,
+        ...(s.method === 'cap' ? { cap: s.k! } : {}),
+      };
     }
   }
 
@@ -79,7 +108,13 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
     let shown = '';
     const sofar: number[] = [];
     const result = await client.generate(
-      { lmId: loaded.lmId, prompts: [promptIds], tokens: options.tokens, ...(steer ? { steers: [[steer]] } : {}), ...(options.stopAtEos ? { stopAtEos: true } : {}) },
+      {
+        lmId: loaded.lmId,
+        prompts: [promptIds],
+        tokens: options.tokens,
+        ...(steer ? { steers: [[steer]] } : {}),
+        ...(options.stopAtEos ? { stopAtEos: true } : {}),
+      },
       (event) => {
         const token = event.tokens[0];
         if (token === null || token === undefined) return;
@@ -98,7 +133,11 @@ export async function generateOnce(project: Project, options: GenerateOptions, o
       chat: options.chat,
       method: options.steer?.method ?? 'none',
       layer: options.steer?.layer ?? null,
-      positions: options.steer ? (Array.isArray(options.steer.positions) ? [...options.steer.positions] : (options.steer.positions as 'prompt' | 'generated' | 'all')) : null,
+      positions: options.steer
+        ? Array.isArray(options.steer.positions)
+          ? [...options.steer.positions]
+          : (options.steer.positions as 'prompt' | 'generated' | 'all')
+        : null,
       k,
       vector,
       precision: 'fp32',

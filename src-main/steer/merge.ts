@@ -4,7 +4,14 @@
 // target is skipped, so merging twice, or merging a shard again after it finished, changes nothing.
 import path from 'node:path';
 import { openProject, isProjectDir, type Project } from '../project/project';
-import { listSweepGenerations, listSweepSteeringSpecs, sweepCellsDone, writeSpecGenerations, type SpecAndGeneration, type SteeringSpecRow } from '../store/steering';
+import {
+  listSweepGenerations,
+  listSweepSteeringSpecs,
+  sweepCellsDone,
+  writeSpecGenerations,
+  type SpecAndGeneration,
+  type SteeringSpecRow,
+} from '../store/steering';
 import { AppError } from '../util/errors';
 import { firstDifference, type SweepSpec } from './sweep-spec';
 
@@ -32,7 +39,11 @@ interface ShardContents {
 
 function readShard(dir: string): ShardContents {
   const absolute = path.resolve(dir);
-  if (!isProjectDir(absolute)) throw new AppError('not_found', `${absolute}: not a Sightline project (a shard folder that \`sightline sweep --shard i/n\` wrote)`);
+  if (!isProjectDir(absolute))
+    throw new AppError(
+      'not_found',
+      `${absolute}: not a Sightline project (a shard folder that \`sightline sweep --shard i/n\` wrote)`,
+    );
   const shard = openProject(absolute);
   try {
     const specs = new Map(listSweepSteeringSpecs(shard.db).map((spec) => [spec.name, spec]));
@@ -42,12 +53,28 @@ function readShard(dir: string): ShardContents {
       sweeps.set(sweep.id, sweep);
     }
     if (sweeps.size === 0) throw new AppError('invalid_input', `${absolute}: holds no sweep generations`);
-    if (sweeps.size > 1) throw new AppError('invalid_input', `${absolute}: holds ${sweeps.size} different sweeps (${[...sweeps.keys()].join(', ')}); a shard holds one`);
+    if (sweeps.size > 1)
+      throw new AppError(
+        'invalid_input',
+        `${absolute}: holds ${sweeps.size} different sweeps (${[...sweeps.keys()].join(', ')}); a shard holds one`,
+      );
     const rows = listSweepGenerations(shard.db).map((g) => ({
       spec: specs.get(g.specName)!,
-      generation: { prompt: g.prompt, mediaSha256: g.mediaSha256, outputText: g.outputText, meta: JSON.parse(g.metaJson) as { sweep: { cell: number } }, createdAt: g.createdAt },
+      generation: {
+        prompt: g.prompt,
+        mediaSha256: g.mediaSha256,
+        outputText: g.outputText,
+        meta: JSON.parse(g.metaJson) as { sweep: { cell: number } },
+        createdAt: g.createdAt,
+      },
     }));
-    return { dir: absolute, sweep: [...sweeps.values()][0], specs, rows, cells: rows.map((r) => r.generation.meta.sweep.cell) };
+    return {
+      dir: absolute,
+      sweep: [...sweeps.values()][0],
+      specs,
+      rows,
+      cells: rows.map((r) => r.generation.meta.sweep.cell),
+    };
   } finally {
     shard.close();
   }
@@ -62,11 +89,18 @@ export function mergeShards(intoDir: string, shardDirs: readonly string[]): Merg
   for (const shard of shards.slice(1)) {
     if (shard.sweep.id === first.sweep.id) continue;
     const field = firstDifference(first.sweep, shard.sweep) ?? 'id';
-    const value = (spec: StoredSweep) => JSON.stringify(field.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], spec));
-    throw new AppError('invalid_input', `shards of different sweeps: ${field} is ${value(first.sweep)} in ${first.dir} but ${value(shard.sweep)} in ${shard.dir}`, {
-      field,
-      shards: [first.dir, shard.dir],
-    });
+    const value = (spec: StoredSweep) =>
+      JSON.stringify(
+        field.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], spec),
+      );
+    throw new AppError(
+      'invalid_input',
+      `shards of different sweeps: ${field} is ${value(first.sweep)} in ${first.dir} but ${value(shard.sweep)} in ${shard.dir}`,
+      {
+        field,
+        shards: [first.dir, shard.dir],
+      },
+    );
   }
   const into = openProject(intoDir, { create: true });
   try {
@@ -94,5 +128,12 @@ function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
   }
   // One transaction: the merge lands whole or not at all.
   writeSpecGenerations(into.db, fresh);
-  return { sweepId, shards: shards.length, added: fresh.length, alreadyPresent, present: present.size, cells: first.sweep.prompts.count * first.sweep.ks.length };
+  return {
+    sweepId,
+    shards: shards.length,
+    added: fresh.length,
+    alreadyPresent,
+    present: present.size,
+    cells: first.sweep.prompts.count * first.sweep.ks.length,
+  };
 }

@@ -26,7 +26,13 @@ function optionalText(row: Row, column: string, file: string, where: string): st
 
 function promptOf(row: Row, file: string, where: string, csv: boolean): SweepPrompt {
   const prompt = row.prompt;
-  if (typeof prompt !== 'string' || prompt.length === 0) throw badFile(file, `${where}: prompt`, 'a non-empty text', prompt === undefined ? 'no prompt column' : JSON.stringify(prompt));
+  if (typeof prompt !== 'string' || prompt.length === 0)
+    throw badFile(
+      file,
+      `${where}: prompt`,
+      'a non-empty text',
+      prompt === undefined ? 'no prompt column' : JSON.stringify(prompt),
+    );
   const out: SweepPrompt = { prompt };
   const source = optionalText(row, 'source_class', file, where);
   const target = optionalText(row, 'target_class', file, where);
@@ -34,9 +40,20 @@ function promptOf(row: Row, file: string, where: string, csv: boolean): SweepPro
   if (target !== undefined) out.targetClass = target;
   const distractors = row.distractors;
   if (distractors !== undefined && distractors !== null && distractors !== '') {
-    const list = csv && typeof distractors === 'string' ? distractors.split(';').map((s) => s.trim()).filter(Boolean) : distractors;
+    const list =
+      csv && typeof distractors === 'string'
+        ? distractors
+            .split(';')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : distractors;
     if (!Array.isArray(list) || !list.every((d) => typeof d === 'string' && d.length > 0)) {
-      throw badFile(file, `${where}: distractors`, csv ? "class names separated by ';'" : 'a list of class names', JSON.stringify(distractors));
+      throw badFile(
+        file,
+        `${where}: distractors`,
+        csv ? "class names separated by ';'" : 'a list of class names',
+        JSON.stringify(distractors),
+      );
     }
     out.distractors = list as string[];
   }
@@ -50,7 +67,9 @@ export function readPromptsFile(filePath: string): SweepPrompt[] {
   let prompts: SweepPrompt[];
   if (ext === '.csv' || ext === '.jsonl' || ext === '.json') {
     const csv = ext === '.csv';
-    prompts = parseRows(bytes, file, csv ? 'csv' : 'jsonl').map((row, index) => promptOf(row, file, csv ? `row ${index + 1}` : `line ${index + 1}`, csv));
+    prompts = parseRows(bytes, file, csv ? 'csv' : 'jsonl').map((row, index) =>
+      promptOf(row, file, csv ? `row ${index + 1}` : `line ${index + 1}`, csv),
+    );
   } else {
     // A text file: every non-empty line is a prompt, exactly as written (no trimming: spaces are tokens).
     prompts = decodeUtf8Strict(bytes, file)
@@ -59,6 +78,7 @@ export function readPromptsFile(filePath: string): SweepPrompt[] {
       .map((prompt) => ({ prompt }));
   }
   if (prompts.length === 0) throw badFile(file, '(prompts)', 'at least one prompt');
-  if (prompts.length > MAX_PROMPTS) throw badFile(file, '(prompts)', `at most ${MAX_PROMPTS} prompts`, String(prompts.length));
+  if (prompts.length > MAX_PROMPTS)
+    throw badFile(file, '(prompts)', `at most ${MAX_PROMPTS} prompts`, String(prompts.length));
   return prompts;
 }

@@ -30,18 +30,24 @@ export function sweepIdOf(spec: SweepSpec): string {
 /** `a:b:n`: n values from a to b inclusive, evenly spaced; or a comma-separated list; or one number. */
 export function parseKValues(raw: string): number[] {
   const range = /^([^:]+):([^:]+):([^:]+)$/.exec(raw);
-  const fail = () => new AppError('invalid_input', `--k: expected a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number; got "${raw}"`);
+  const fail = () =>
+    new AppError(
+      'invalid_input',
+      `--k: expected a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number; got "${raw}"`,
+    );
   let values: number[];
   if (range) {
     const [a, b, n] = [Number(range[1]), Number(range[2]), Number(range[3])];
     if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isInteger(n) || n < 1 || n > 10_000) throw fail();
-    if (n === 1 && a !== b) throw new AppError('invalid_input', `--k ${raw}: one value cannot run from ${a} to ${b}; use n >= 2 or a = b`);
+    if (n === 1 && a !== b)
+      throw new AppError('invalid_input', `--k ${raw}: one value cannot run from ${a} to ${b}; use n >= 2 or a = b`);
     values = Array.from({ length: n }, (_, i) => (n === 1 ? a : i === n - 1 ? b : a + ((b - a) * i) / (n - 1)));
   } else {
     values = raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
     if (values.length === 0 || !values.every(Number.isFinite)) throw fail();
   }
-  if (new Set(values).size !== values.length) throw new AppError('invalid_input', `--k ${raw}: each k once (got a repeated value)`);
+  if (new Set(values).size !== values.length)
+    throw new AppError('invalid_input', `--k ${raw}: each k once (got a repeated value)`);
   return values;
 }
 
@@ -55,7 +61,8 @@ export function parseShard(raw: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(raw);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (!match || count < 1 || index >= count) throw new AppError('invalid_input', `--shard: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4), got "${raw}"`);
+  if (!match || count < 1 || index >= count)
+    throw new AppError('invalid_input', `--shard: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4), got "${raw}"`);
   return { index, count };
 }
 
@@ -65,7 +72,10 @@ export function parseShard(raw: string): Shard {
  */
 export function shardCells(totalCells: number, shard: Shard | null): { from: number; to: number } {
   if (!shard) return { from: 0, to: totalCells };
-  return { from: Math.floor((shard.index * totalCells) / shard.count), to: Math.floor(((shard.index + 1) * totalCells) / shard.count) };
+  return {
+    from: Math.floor((shard.index * totalCells) / shard.count),
+    to: Math.floor(((shard.index + 1) * totalCells) / shard.count),
+  };
 }
 
 export function positionsText(positions: SteerPositions): string {
@@ -78,7 +88,11 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | null 
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const key of keys) {
-      const diff = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key);
+      const diff = firstDifference(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        at ? `${at}.${key}` : key,
+      );
       if (diff) return diff;
     }
   }

@@ -92,12 +92,15 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
   checkSteerLayer(options.layer, model.nLayers);
   const vector = vectorForModel(project, options.vector, model);
   if (options.ks.length === 0) throw new AppError('invalid_input', '--k: expected at least one value');
-  if (!(Number.isInteger(options.tokens) && options.tokens >= 1)) throw new AppError('invalid_input', `--tokens: expected a positive whole number, got ${options.tokens}`);
+  if (!(Number.isInteger(options.tokens) && options.tokens >= 1))
+    throw new AppError('invalid_input', `--tokens: expected a positive whole number, got ${options.tokens}`);
   const batchSize = options.batch ?? 8;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive whole number, got ${batchSize}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new AppError('invalid_input', `--batch: expected a positive whole number, got ${batchSize}`);
   await checkModelFiles(project, model);
 
-  if ((options.promptsFile === undefined) === (options.prompts === undefined)) throw new AppError('invalid_input', 'sweep: give a prompts file or a list of prompts');
+  if ((options.promptsFile === undefined) === (options.prompts === undefined))
+    throw new AppError('invalid_input', 'sweep: give a prompts file or a list of prompts');
   const prompts = options.prompts ?? readPromptsFile(options.promptsFile!);
   if (prompts.length === 0) throw new AppError('invalid_input', 'sweep: expected at least one prompt');
   const promptsName = options.promptsFile ? path.basename(options.promptsFile) : 'prompts';
@@ -106,7 +109,10 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
     const ids = promptIdsOf(tokenizer, p.prompt, options.chat);
     if (ids.length === 0) throw new AppError('invalid_input', `${promptsName}: prompt ${index + 1} has no tokens`);
     if (Array.isArray(options.positions) && options.positions.some((i) => i >= ids.length + options.tokens)) {
-      throw new AppError('invalid_input', `--positions: every index must be below ${ids.length + options.tokens} (prompt ${index + 1}: ${ids.length} tokens + ${options.tokens})`);
+      throw new AppError(
+        'invalid_input',
+        `--positions: every index must be below ${ids.length + options.tokens} (prompt ${index + 1}: ${ids.length} tokens + ${options.tokens})`,
+      );
     }
     return ids;
   });
@@ -119,7 +125,10 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
     hookPoint: `hidden_states[${options.layer}] (residual stream entering block ${options.layer})`,
     positions: typeof options.positions === 'string' ? options.positions : [...options.positions],
     ks: [...options.ks],
-    prompts: { count: prompts.length, sha256: crypto.createHash('sha256').update(canonicalJson(prompts)).digest('hex') },
+    prompts: {
+      count: prompts.length,
+      sha256: crypto.createHash('sha256').update(canonicalJson(prompts)).digest('hex'),
+    },
     chat: options.chat,
     precision: 'fp32',
     decoding: { kind: 'greedy', tokens: options.tokens, stopAtEos: false },
@@ -131,14 +140,19 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
   const shardText = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
 
   const target = options.shard
-    ? openProject(options.out ?? path.join(project.dir, 'shards', `${options.shard.index}-of-${options.shard.count}`), { create: true, clock: project.clock })
+    ? openProject(options.out ?? path.join(project.dir, 'shards', `${options.shard.index}-of-${options.shard.count}`), {
+        create: true,
+        clock: project.clock,
+      })
     : project;
   try {
     const done = new Set(sweepCellsDone(target.db, sweepId));
     const todo: number[] = [];
     for (let cell = from; cell < to; cell++) if (!done.has(cell)) todo.push(cell);
     const skipped = to - from - todo.length;
-    options.info?.(`sweep ${sweepId}: ${prompts.length} prompts × ${kCount} k = ${prompts.length * kCount} cells${shardText ? `, shard ${shardText}: cells ${from}..${to - 1}` : ''}; ${skipped} already done`);
+    options.info?.(
+      `sweep ${sweepId}: ${prompts.length} prompts × ${kCount} k = ${prompts.length * kCount} cells${shardText ? `, shard ${shardText}: cells ${from}..${to - 1}` : ''}; ${skipped} already done`,
+    );
 
     const runner = options.runner ?? new JobRunner();
     const client = EngineClient.start();
@@ -170,7 +184,14 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
             const result = await client.generate({
               lmId: loaded.lmId,
               prompts: batch.cells.map(() => ids),
-              steers: ks.map((k) => [{ method: 'add' as const, layer: options.layer, delta: vector.values.map((x) => k * x), positions: options.positions }]),
+              steers: ks.map((k) => [
+                {
+                  method: 'add' as const,
+                  layer: options.layer,
+                  delta: vector.values.map((x) => k * x),
+                  positions: options.positions,
+                },
+              ]),
               tokens: options.tokens,
             });
             const now = target.clock.now();
@@ -234,7 +255,8 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
         projectDir: target.dir,
         shard: shardText,
         cells: to - from,
-        generated: outcome.result ?? sweepCellsDone(target.db, sweepId).filter((c) => c >= from && c < to).length - skipped,
+        generated:
+          outcome.result ?? sweepCellsDone(target.db, sweepId).filter((c) => c >= from && c < to).length - skipped,
         skipped,
         provider,
         seconds: (performance.now() - started) / 1000,

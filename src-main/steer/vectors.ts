@@ -7,35 +7,69 @@ import { readVectorFile } from '../engine/lm/vector-file';
 import { checkSaeFilesPresent, checkSaeHashes, loadOptionsOf } from '../importers/sae-import';
 import type { Project } from '../project/project';
 import { getSaeByName } from '../store/saes';
-import { findVectorByName, insertVector, vectorBytes, vectorNames, type VectorRecord, type VectorSource } from '../store/vectors';
+import {
+  findVectorByName,
+  insertVector,
+  vectorBytes,
+  vectorNames,
+  type VectorRecord,
+  type VectorSource,
+} from '../store/vectors';
 import { AppError } from '../util/errors';
 
-export const vectorSha256 = (values: Float32Array): string => crypto.createHash('sha256').update(vectorBytes(values)).digest('hex');
+export const vectorSha256 = (values: Float32Array): string =>
+  crypto.createHash('sha256').update(vectorBytes(values)).digest('hex');
 
 function checkNameFree(project: Project, name: string): void {
-  if (findVectorByName(project.db, name)) throw new AppError('conflict', `a vector named "${name}" is already in this project; pass --name to choose another`);
+  if (findVectorByName(project.db, name))
+    throw new AppError(
+      'conflict',
+      `a vector named "${name}" is already in this project; pass --name to choose another`,
+    );
 }
 
 function store(project: Project, name: string, values: Float32Array, source: VectorSource): VectorRecord {
-  const record = { name, dModel: values.length, sha256: vectorSha256(values), source, values, createdAt: project.clock.now() };
+  const record = {
+    name,
+    dModel: values.length,
+    sha256: vectorSha256(values),
+    source,
+    values,
+    createdAt: project.clock.now(),
+  };
   const id = insertVector(project.db, record);
   return { id, ...record };
 }
 
 /** `vector import`: the file is read and checked in full before anything is written. */
-export async function importVector(project: Project, options: { path: string; name?: string; key?: string }): Promise<VectorRecord> {
+export async function importVector(
+  project: Project,
+  options: { path: string; name?: string; key?: string },
+): Promise<VectorRecord> {
   const absolute = path.resolve(options.path);
   const name = options.name ?? path.basename(absolute).replace(/\.(pt|pth|safetensors|npy)$/i, '');
   checkNameFree(project, name);
   const file = await readVectorFile(absolute, options.key !== undefined ? { key: options.key } : {});
-  return store(project, name, file.values, { kind: 'file', path: absolute, key: file.key, fileSha256: file.sha256, format: file.format });
+  return store(project, name, file.values, {
+    kind: 'file',
+    path: absolute,
+    key: file.key,
+    fileSha256: file.sha256,
+    format: file.format,
+  });
 }
 
 /** `vector from-sae`: row `feature` of the SAE's decoder (its d_in values), from the weights as imported. */
-export async function vectorFromSae(project: Project, options: { sae: string; feature: number; name?: string }): Promise<VectorRecord> {
+export async function vectorFromSae(
+  project: Project,
+  options: { sae: string; feature: number; name?: string },
+): Promise<VectorRecord> {
   const sae = getSaeByName(project, options.sae);
   if (!Number.isInteger(options.feature) || options.feature < 0 || options.feature >= sae.dSae) {
-    throw new AppError('invalid_input', `--feature: SAE "${sae.name}" has features 0..${sae.dSae - 1}, got ${options.feature}`);
+    throw new AppError(
+      'invalid_input',
+      `--feature: SAE "${sae.name}" has features 0..${sae.dSae - 1}, got ${options.feature}`,
+    );
   }
   const name = options.name ?? `${sae.name}/${options.feature}`;
   checkNameFree(project, name);
@@ -51,7 +85,10 @@ export async function vectorFromSae(project: Project, options: { sae: string; fe
 export function getVector(project: Project, name: string): VectorRecord {
   const vector = findVectorByName(project.db, name);
   if (!vector) {
-    throw new AppError('not_found', `no vector named "${name}" in this project (known: ${vectorNames(project.db).join(', ') || 'none'}); import one with \`sightline vector import\``);
+    throw new AppError(
+      'not_found',
+      `no vector named "${name}" in this project (known: ${vectorNames(project.db).join(', ') || 'none'}); import one with \`sightline vector import\``,
+    );
   }
   return vector;
 }
@@ -60,7 +97,10 @@ export function getVector(project: Project, name: string): VectorRecord {
 export function vectorForModel(project: Project, name: string, model: { name: string; dModel: number }): VectorRecord {
   const vector = getVector(project, name);
   if (vector.dModel !== model.dModel) {
-    throw new AppError('invalid_input', `vector "${vector.name}" has d_model ${vector.dModel} but model "${model.name}" has d_model ${model.dModel}`);
+    throw new AppError(
+      'invalid_input',
+      `vector "${vector.name}" has d_model ${vector.dModel} but model "${model.name}" has d_model ${model.dModel}`,
+    );
   }
   return vector;
 }

@@ -74,13 +74,16 @@ export function decodeActs(json: string | null, column: string): number[] | null
   if (typeof parsed !== 'object' || parsed === null) throw bad(sparseForm);
   const { n, i: indices, v: stored } = parsed as { n?: unknown; i?: unknown; v?: unknown };
   if (!Number.isInteger(n) || (n as number) < 0) throw bad(`"n" a whole number >= 0 in ${sparseForm}`);
-  if (!Array.isArray(indices) || !Array.isArray(stored) || indices.length !== stored.length) throw bad(`"i" and "v" arrays of the same length in ${sparseForm}`);
+  if (!Array.isArray(indices) || !Array.isArray(stored) || indices.length !== stored.length)
+    throw bad(`"i" and "v" arrays of the same length in ${sparseForm}`);
   const values = new Array<number>(n as number).fill(0);
   let previous = -1;
   for (let k = 0; k < indices.length; k++) {
     const at = indices[k] as unknown;
     if (!Number.isInteger(at) || (at as number) <= previous || (at as number) >= (n as number)) {
-      throw bad(`"i" increasing whole numbers below n = ${n as number} (i[${k}] is ${JSON.stringify(at)}) in ${sparseForm}`);
+      throw bad(
+        `"i" increasing whole numbers below n = ${n as number} (i[${k}] is ${JSON.stringify(at)}) in ${sparseForm}`,
+      );
     }
     if (!isNumber(stored[k])) throw bad(`"v" numbers (v[${k}] is ${JSON.stringify(stored[k])}) in ${sparseForm}`);
     values[at as number] = stored[k];

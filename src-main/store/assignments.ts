@@ -58,7 +58,11 @@ export function getAssignment(db: Db, id: number): AssignmentRecord | undefined 
 
 /** The rater's open leases, oldest first (an undone item has the oldest id, so it comes back first). */
 export function openLeases(db: Db, raterId: number): AssignmentRecord[] {
-  return (db.prepare("SELECT * FROM assignments WHERE rater_id = ? AND status = 'leased' ORDER BY id").all(raterId) as AssignmentRow[]).map(toRecord);
+  return (
+    db
+      .prepare("SELECT * FROM assignments WHERE rater_id = ? AND status = 'leased' ORDER BY id")
+      .all(raterId) as AssignmentRow[]
+  ).map(toRecord);
 }
 
 export function itemHolders(db: Db, itemId: number): number {
@@ -78,7 +82,9 @@ function adjustHolders(db: Db, itemId: number, delta: 1 | -1): void {
 
 /** Expired leases stop counting towards their item's holders, so the item can go to someone else. */
 export function reclaimExpiredLeases(db: Db, now: number): void {
-  const expired = db.prepare("SELECT id, item_id FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at <= ?").all(now) as { id: number; item_id: number }[];
+  const expired = db
+    .prepare("SELECT id, item_id FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at <= ?")
+    .all(now) as { id: number; item_id: number }[];
   for (const lease of expired) {
     db.prepare('UPDATE assignments SET counted = 0 WHERE id = ?').run(lease.id);
     adjustHolders(db, lease.item_id, -1);
@@ -110,14 +116,24 @@ const NOT_MINE = 'NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id
  */
 export function pickFreeItem(
   db: Db,
-  args: { campaignId: number; raterId: number; raterSeed: number; overlap: number; itemCount: number; pool: ItemPool; orderMode: 'random' | 'fixed' },
+  args: {
+    campaignId: number;
+    raterId: number;
+    raterSeed: number;
+    overlap: number;
+    itemCount: number;
+    pool: ItemPool;
+    orderMode: 'random' | 'fixed';
+  },
 ): number | undefined {
   const params = { campaignId: args.campaignId, raterId: args.raterId };
   if (args.pool !== 'normal') {
     const kinds = args.pool === 'quality' ? "('gold', 'attention')" : "('qualification')";
     // INDEXED BY: quality items are few; without it SQLite walks every item in position order.
     return db
-      .prepare(`SELECT i.id FROM items i INDEXED BY items_pool WHERE i.campaign_id = @campaignId AND i.kind IN ${kinds} AND ${NOT_MINE} ORDER BY i.position LIMIT 1`)
+      .prepare(
+        `SELECT i.id FROM items i INDEXED BY items_pool WHERE i.campaign_id = @campaignId AND i.kind IN ${kinds} AND ${NOT_MINE} ORDER BY i.position LIMIT 1`,
+      )
       .pluck()
       .get(params) as number | undefined;
   }
@@ -125,11 +141,15 @@ export function pickFreeItem(
   const seen = new Map(
     (
       db
-        .prepare("SELECT i.condition, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status != 'skipped' GROUP BY i.condition")
+        .prepare(
+          "SELECT i.condition, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status != 'skipped' GROUP BY i.condition",
+        )
         .all(args.raterId) as { condition: string | null; n: number }[]
     ).map((row) => [row.condition, row.n]),
   );
-  const conditions = campaignItemConditions(db, args.campaignId).sort((a, b) => (seen.get(a) ?? 0) - (seen.get(b) ?? 0));
+  const conditions = campaignItemConditions(db, args.campaignId).sort(
+    (a, b) => (seen.get(a) ?? 0) - (seen.get(b) ?? 0),
+  );
   const seek = db.prepare(
     `SELECT i.id FROM items i
      WHERE i.campaign_id = @campaignId AND i.kind = 'normal' AND i.holders = @holders AND i.condition IS @condition
@@ -144,7 +164,8 @@ export function pickFreeItem(
   );
   for (let holders = 0; holders < args.overlap; holders++) {
     for (const condition of conditions) {
-      const found = (seek.pluck().get({ ...params, holders, condition, offset }) ?? wrap.pluck().get({ ...params, holders, condition, offset })) as number | undefined;
+      const found = (seek.pluck().get({ ...params, holders, condition, offset }) ??
+        wrap.pluck().get({ ...params, holders, condition, offset })) as number | undefined;
       if (found !== undefined) return found;
     }
   }
@@ -159,7 +180,10 @@ function campaignItemConditions(db: Db, campaignId: number): (string | null)[] {
   const key = `${db.name}#${campaignId}`;
   let conditions = conditionsByCampaign.get(key);
   if (!conditions) {
-    conditions = db.prepare("SELECT DISTINCT condition FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY condition").pluck().all(campaignId) as (string | null)[];
+    conditions = db
+      .prepare("SELECT DISTINCT condition FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY condition")
+      .pluck()
+      .all(campaignId) as (string | null)[];
     conditionsByCampaign.set(key, conditions);
   }
   return [...conditions];
@@ -173,7 +197,9 @@ function campaignItemKinds(db: Db, campaignId: number): { normal: number; specia
   let kinds = kindsByCampaign.get(key);
   if (!kinds) {
     kinds = db
-      .prepare("SELECT COALESCE(SUM(kind = 'normal'), 0) AS normal, COALESCE(SUM(kind != 'normal'), 0) AS special FROM items WHERE campaign_id = ?")
+      .prepare(
+        "SELECT COALESCE(SUM(kind = 'normal'), 0) AS normal, COALESCE(SUM(kind != 'normal'), 0) AS special FROM items WHERE campaign_id = ?",
+      )
       .get(campaignId) as { normal: number; special: number };
     kindsByCampaign.set(key, kinds);
   }
@@ -188,23 +214,39 @@ export function campaignItemCount(db: Db, campaignId: number): number {
 /** The rater's assignments per item kind (any status). */
 export function raterAssignmentKinds(db: Db, raterId: number): Record<string, number> {
   const rows = db
-    .prepare('SELECT i.kind, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? GROUP BY i.kind')
+    .prepare(
+      'SELECT i.kind, COUNT(*) AS n FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? GROUP BY i.kind',
+    )
     .all(raterId) as { kind: string; n: number }[];
   return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
 }
 
-export function insertLease(db: Db, itemId: number, raterId: number, shown: ShownRecord, now: number, expiresAt: number): number {
+export function insertLease(
+  db: Db,
+  itemId: number,
+  raterId: number,
+  shown: ShownRecord,
+  now: number,
+  expiresAt: number,
+): number {
   const { lastInsertRowid } = db
-    .prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'leased', ?, ?, ?)")
+    .prepare(
+      "INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'leased', ?, ?, ?)",
+    )
     .run(itemId, raterId, JSON.stringify(shown), now, expiresAt);
   adjustHolders(db, itemId, 1);
   return Number(lastInsertRowid);
 }
 
 /** An assignment that was already answered elsewhere (an imported results row): submitted, never leased here. */
-export function insertSubmittedAssignment(db: Db, args: { itemId: number; raterId: number; shown: ShownRecord; leasedAt: number; submittedAt: number }): number {
+export function insertSubmittedAssignment(
+  db: Db,
+  args: { itemId: number; raterId: number; shown: ShownRecord; leasedAt: number; submittedAt: number },
+): number {
   const { lastInsertRowid } = db
-    .prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)")
+    .prepare(
+      "INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)",
+    )
     .run(args.itemId, args.raterId, JSON.stringify(args.shown), args.leasedAt, args.submittedAt);
   return Number(lastInsertRowid);
 }
@@ -222,7 +264,10 @@ export function markSubmitted(db: Db, id: number): void {
  * while the item went to other raters (a skip by waiting; the two are stored alike).
  */
 export function countRaterSkipped(db: Db, raterId: number): number {
-  return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'skipped'").pluck().get(raterId) as number;
+  return db
+    .prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'skipped'")
+    .pluck()
+    .get(raterId) as number;
 }
 
 /** Skipping (or dropping a lease that lost its room) frees the rater's place on the item. */
@@ -249,7 +294,10 @@ export function othersHoldLeasedItems(db: Db, campaignId: number, raterId: numbe
 }
 
 export function countRaterSubmitted(db: Db, raterId: number): number {
-  return db.prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'submitted'").pluck().get(raterId) as number;
+  return db
+    .prepare("SELECT COUNT(*) FROM assignments WHERE rater_id = ? AND status = 'submitted'")
+    .pluck()
+    .get(raterId) as number;
 }
 
 /**

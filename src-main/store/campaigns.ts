@@ -105,9 +105,18 @@ export function insertCampaign(db: Db, campaign: NewCampaign, items: NewItem[]):
     );
     // Random order: a seeded campaign-wide shuffle; each rater starts at their own offset in it.
     const ranks = items.map((_, position) => position);
-    if ((campaign.orderMode ?? 'random') === 'random') shuffleInPlace(ranks, mulberry32(hashSeed(campaign.seed, 'item order')));
+    if ((campaign.orderMode ?? 'random') === 'random')
+      shuffleInPlace(ranks, mulberry32(hashSeed(campaign.seed, 'item order')));
     items.forEach((item, position) =>
-      insertItem.run(campaignId, position, item.kind ?? 'normal', JSON.stringify(item.payload), JSON.stringify(item.hidden ?? {}), item.condition ?? null, ranks[position]),
+      insertItem.run(
+        campaignId,
+        position,
+        item.kind ?? 'normal',
+        JSON.stringify(item.payload),
+        JSON.stringify(item.hidden ?? {}),
+        item.condition ?? null,
+        ranks[position],
+      ),
     );
     return campaignId;
   })();
@@ -123,20 +132,27 @@ export function findCampaignByName(db: Db, name: string): CampaignRecord {
   const row = db.prepare('SELECT * FROM campaigns WHERE name = ?').get(name) as CampaignRow | undefined;
   if (!row) {
     const names = (db.prepare('SELECT name FROM campaigns ORDER BY id').pluck().all() as string[]).map((n) => `"${n}"`);
-    throw new AppError('not_found', `campaign "${name}": no such campaign; this project has ${names.join(', ') || 'none'}`);
+    throw new AppError(
+      'not_found',
+      `campaign "${name}": no such campaign; this project has ${names.join(', ') || 'none'}`,
+    );
   }
   return toRecord(row);
 }
 
 /** The campaign whose Prolific study link carries this entry key (settings.prolific.entryKey), if any. */
 export function findCampaignByEntryKey(db: Db, entryKey: string): CampaignRecord | undefined {
-  const row = db.prepare("SELECT * FROM campaigns WHERE json_extract(settings_json, '$.prolific.entryKey') = ?").get(entryKey) as CampaignRow | undefined;
+  const row = db
+    .prepare("SELECT * FROM campaigns WHERE json_extract(settings_json, '$.prolific.entryKey') = ?")
+    .get(entryKey) as CampaignRow | undefined;
   return row && toRecord(row);
 }
 
 /** Live campaigns, and archived ones too when asked. */
 export function listCampaigns(db: Db, options: { includeArchived?: boolean } = {}): CampaignRecord[] {
-  const sql = options.includeArchived ? 'SELECT * FROM campaigns ORDER BY id' : 'SELECT * FROM campaigns WHERE archived_at IS NULL ORDER BY id';
+  const sql = options.includeArchived
+    ? 'SELECT * FROM campaigns ORDER BY id'
+    : 'SELECT * FROM campaigns WHERE archived_at IS NULL ORDER BY id';
   return (db.prepare(sql).all() as CampaignRow[]).map(toRecord);
 }
 
@@ -158,9 +174,14 @@ export function campaignRaterRecords(db: Db, campaignId: number): { judgements: 
 export function archiveCampaignRow(db: Db, campaignId: number, archivedName: string, now: number): void {
   db.transaction(() => {
     if (db.prepare('SELECT 1 FROM campaigns WHERE name = ? AND id <> ?').get(archivedName, campaignId)) {
-      throw new AppError('conflict', `campaign ${archivedName}: a campaign with this name already exists; rename it before archiving`);
+      throw new AppError(
+        'conflict',
+        `campaign ${archivedName}: a campaign with this name already exists; rename it before archiving`,
+      );
     }
-    db.prepare("UPDATE campaigns SET name = ?, status = 'closed', archived_at = ? WHERE id = ? AND archived_at IS NULL").run(archivedName, now, campaignId);
+    db.prepare(
+      "UPDATE campaigns SET name = ?, status = 'closed', archived_at = ? WHERE id = ? AND archived_at IS NULL",
+    ).run(archivedName, now, campaignId);
   })();
 }
 
@@ -204,7 +225,13 @@ export function getItemPayload(db: Db, itemId: number): ItemRecord {
     | { id: number; campaign_id: number; position: number; kind: string; payload_json: string }
     | undefined;
   if (!row) throw new AppError('not_found', `item ${itemId}: no such item`);
-  return { id: row.id, campaignId: row.campaign_id, position: row.position, kind: row.kind, payload: parseJson(row.payload_json, 'items.payload_json') };
+  return {
+    id: row.id,
+    campaignId: row.campaign_id,
+    position: row.position,
+    kind: row.kind,
+    payload: parseJson(row.payload_json, 'items.payload_json'),
+  };
 }
 
 /** A campaign's item ids in position order. */
@@ -222,7 +249,10 @@ export function setCampaignStatus(db: Db, campaignId: number, status: CampaignRe
 
 /** New instructions start a new instructions version, so each judgement names the text its rater saw. */
 export function replaceCampaignInstructions(db: Db, campaignId: number, instructions: string): void {
-  db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(instructions, campaignId);
+  db.prepare('UPDATE campaigns SET instructions = ?, instructions_version = instructions_version + 1 WHERE id = ?').run(
+    instructions,
+    campaignId,
+  );
 }
 
 /** All of a campaign's items, every kind, counted now (campaignItemCount in assignments.ts caches). */
@@ -232,5 +262,7 @@ export function countCampaignItems(db: Db, campaignId: number): number {
 
 /** A campaign's normal items' hidden_json (what the researcher knows, e.g. the feature id), in position order. */
 export function normalItemsHidden(db: Db, campaignId: number): { id: number; hidden_json: string }[] {
-  return db.prepare("SELECT id, hidden_json FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY position").all(campaignId) as { id: number; hidden_json: string }[];
+  return db
+    .prepare("SELECT id, hidden_json FROM items WHERE campaign_id = ? AND kind = 'normal' ORDER BY position")
+    .all(campaignId) as { id: number; hidden_json: string }[];
 }

@@ -39,11 +39,15 @@ export interface CorpusRecord {
 
 export function insertCorpus(db: Db, name: string, description: string, source: unknown): number {
   if (corpusExists(db, name)) {
-    throw new AppError('conflict', `a corpus named "${name}" is already in this project; pass --corpus to choose another name`);
+    throw new AppError(
+      'conflict',
+      `a corpus named "${name}" is already in this project; pass --corpus to choose another name`,
+    );
   }
   return Number(
-    db.prepare('INSERT INTO corpora (name, description, source_json, created_at) VALUES (?, ?, ?, ?)').run(name, description, JSON.stringify(source), Date.now())
-      .lastInsertRowid,
+    db
+      .prepare('INSERT INTO corpora (name, description, source_json, created_at) VALUES (?, ?, ?, ?)')
+      .run(name, description, JSON.stringify(source), Date.now()).lastInsertRowid,
   );
 }
 
@@ -59,8 +63,18 @@ export interface NewDocument {
 export function insertDocument(db: Db, corpusId: number, d: NewDocument): number {
   return Number(
     db
-      .prepare('INSERT INTO documents (corpus_id, external_id, kind, text, tokens_json, media_sha256, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(corpusId, d.externalId, d.kind, d.text, d.tokens ? JSON.stringify(d.tokens) : null, d.mediaSha256, JSON.stringify(d.meta ?? {})).lastInsertRowid,
+      .prepare(
+        'INSERT INTO documents (corpus_id, external_id, kind, text, tokens_json, media_sha256, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        corpusId,
+        d.externalId,
+        d.kind,
+        d.text,
+        d.tokens ? JSON.stringify(d.tokens) : null,
+        d.mediaSha256,
+        JSON.stringify(d.meta ?? {}),
+      ).lastInsertRowid,
   );
 }
 
@@ -71,17 +85,34 @@ export function insertShard(project: ProjectConnection, corpusId: number, s: Omi
         `INSERT INTO activation_shards (corpus_id, ordinal, kind, container, path, size, sha256, dtype, shape_json, data_offset, rows, layout_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(corpusId, s.ordinal, s.kind, s.container, toStoredPath(project.dir, s.path), s.size, s.sha256, s.dtype, JSON.stringify(s.shape), s.dataOffset, s.rows, JSON.stringify(s.layout))
-      .lastInsertRowid,
+      .run(
+        corpusId,
+        s.ordinal,
+        s.kind,
+        s.container,
+        toStoredPath(project.dir, s.path),
+        s.size,
+        s.sha256,
+        s.dtype,
+        JSON.stringify(s.shape),
+        s.dataOffset,
+        s.rows,
+        JSON.stringify(s.layout),
+      ).lastInsertRowid,
   );
 }
 
 export function getCorpus(project: ProjectConnection, name: string): CorpusRecord {
   const { db } = project;
-  const row = db.prepare('SELECT id, name, source_json FROM corpora WHERE name = ?').get(name) as { id: number; name: string; source_json: string } | undefined;
+  const row = db.prepare('SELECT id, name, source_json FROM corpora WHERE name = ?').get(name) as
+    | { id: number; name: string; source_json: string }
+    | undefined;
   if (!row) {
     const known = (db.prepare('SELECT name FROM corpora ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
-    throw new AppError('not_found', `no corpus named "${name}" in this project (known: ${known}); import one with \`sightline import-activations\``);
+    throw new AppError(
+      'not_found',
+      `no corpus named "${name}" in this project (known: ${known}); import one with \`sightline import-activations\``,
+    );
   }
   const shards = (
     db.prepare('SELECT * FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(row.id) as {
@@ -128,7 +159,9 @@ export function corpusExists(db: Db, name: string): boolean {
 }
 
 /** Every corpus with its document count and the model and layer its sidecar named, in import order. */
-export function listCorpusSummaries(db: Db): { id: number; name: string; documentCount: number; model: unknown; layer: unknown }[] {
+export function listCorpusSummaries(
+  db: Db,
+): { id: number; name: string; documentCount: number; model: unknown; layer: unknown }[] {
   return db
     .prepare(
       `SELECT c.id, c.name, (SELECT COUNT(*) FROM documents d WHERE d.corpus_id = c.id) AS documentCount,
@@ -148,9 +181,13 @@ export function documentExternalId(db: Db, documentId: number): string | undefin
 }
 
 /** Every activation shard with its corpus's name and its stored path as it is, corpus by corpus. */
-export function listShardReferences(db: Db): { id: number; corpus: string; path: string; size: number; sha256: string }[] {
+export function listShardReferences(
+  db: Db,
+): { id: number; corpus: string; path: string; size: number; sha256: string }[] {
   return db
-    .prepare('SELECT a.id, c.name AS corpus, a.path, a.size, a.sha256 FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id, a.ordinal')
+    .prepare(
+      'SELECT a.id, c.name AS corpus, a.path, a.size, a.sha256 FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id, a.ordinal',
+    )
     .all() as { id: number; corpus: string; path: string; size: number; sha256: string }[];
 }
 
@@ -169,6 +206,8 @@ export interface DocumentShape {
  * writer calls it for every document of every group it reads.
  */
 export function documentShapeReader(db: Db): (documentId: number) => DocumentShape {
-  const statement = db.prepare('SELECT json_array_length(tokens_json) AS nTokens, meta_json FROM documents WHERE id = ?');
+  const statement = db.prepare(
+    'SELECT json_array_length(tokens_json) AS nTokens, meta_json FROM documents WHERE id = ?',
+  );
   return (documentId) => statement.get(documentId) as DocumentShape;
 }

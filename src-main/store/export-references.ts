@@ -12,7 +12,8 @@ const inList = (ids: number[]): string => ids.map(() => '?').join(',');
  * anywhere cannot hold one, and skipping their JSON parse halves a million-row export's set-up.
  */
 export function hiddenReferenceValues(db: Db, campaignId: number, names: string[]): { key: string; value: unknown }[] {
-  if (names.some((name) => !/id/i.test(name))) throw new Error('hiddenReferenceValues: every reference name must contain "id"');
+  if (names.some((name) => !/id/i.test(name)))
+    throw new Error('hiddenReferenceValues: every reference name must contain "id"');
   return db
     .prepare(
       `SELECT DISTINCT k.key, k.value FROM items i, json_each(i.hidden_json) k
@@ -21,26 +22,43 @@ export function hiddenReferenceValues(db: Db, campaignId: number, names: string[
     .all(campaignId, JSON.stringify(names)) as { key: string; value: unknown }[];
 }
 
-export function corpusShards(db: Db, corpusId: number): { ordinal: number; kind: string; path: string; size: number; sha256: string; rows: number }[] {
-  return db.prepare('SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal').all(corpusId) as never;
+export function corpusShards(
+  db: Db,
+  corpusId: number,
+): { ordinal: number; kind: string; path: string; size: number; sha256: string; rows: number }[] {
+  return db
+    .prepare(
+      'SELECT ordinal, kind, path, size, sha256, rows FROM activation_shards WHERE corpus_id = ? ORDER BY ordinal',
+    )
+    .all(corpusId) as never;
 }
 
 /** Each generation's steering spec and the model its meta_json names. */
-export function generationReferences(db: Db, generationIds: number[]): { steering_spec_id: number | null; model_id: unknown }[] {
+export function generationReferences(
+  db: Db,
+  generationIds: number[],
+): { steering_spec_id: number | null; model_id: unknown }[] {
   return db
-    .prepare("SELECT DISTINCT steering_spec_id, json_extract(meta_json, '$.model_id') AS model_id FROM generations WHERE id IN (SELECT value FROM json_each(?))")
+    .prepare(
+      "SELECT DISTINCT steering_spec_id, json_extract(meta_json, '$.model_id') AS model_id FROM generations WHERE id IN (SELECT value FROM json_each(?))",
+    )
     .all(JSON.stringify(generationIds)) as { steering_spec_id: number | null; model_id: unknown }[];
 }
 
 export function saeIdsOfFeatures(db: Db, featureIds: number[]): number[] {
   if (featureIds.length === 0) return [];
-  return db.prepare(`SELECT DISTINCT sae_id FROM features WHERE id IN (${inList(featureIds)})`).pluck().all(...featureIds) as number[];
+  return db
+    .prepare(`SELECT DISTINCT sae_id FROM features WHERE id IN (${inList(featureIds)})`)
+    .pluck()
+    .all(...featureIds) as number[];
 }
 
 export function saesByIds(db: Db, saeIds: number[]): Record<string, unknown>[] {
   if (saeIds.length === 0) return [];
   return db
-    .prepare(`SELECT id, name, model_id, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json FROM saes WHERE id IN (${inList(saeIds)}) ORDER BY id`)
+    .prepare(
+      `SELECT id, name, model_id, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json FROM saes WHERE id IN (${inList(saeIds)}) ORDER BY id`,
+    )
     .all(...saeIds) as Record<string, unknown>[];
 }
 
@@ -48,28 +66,38 @@ export function saesByIds(db: Db, saeIds: number[]): Record<string, unknown>[] {
 export function steeringSpecModelIds(db: Db, specIds: number[]): unknown[] {
   if (specIds.length === 0) return [];
   return db
-    .prepare("SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))")
+    .prepare(
+      "SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))",
+    )
     .pluck()
     .all(JSON.stringify(specIds)) as unknown[];
 }
 
 export function modelsByIds(db: Db, modelIds: number[]): Record<string, unknown>[] {
   if (modelIds.length === 0) return [];
-  return db.prepare(`SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelIds)}) ORDER BY id`).all(...modelIds) as Record<string, unknown>[];
+  return db
+    .prepare(
+      `SELECT id, name, path, size, sha256, config_json FROM models WHERE id IN (${inList(modelIds)}) ORDER BY id`,
+    )
+    .all(...modelIds) as Record<string, unknown>[];
 }
 
 /** The corpora the features were mined from: their examples' documents' corpora. */
 export function minedCorpusIds(db: Db, featureIds: number[]): number[] {
   if (featureIds.length === 0) return [];
   return db
-    .prepare('SELECT DISTINCT d.corpus_id FROM examples e JOIN documents d ON d.id = e.document_id WHERE e.feature_id IN (SELECT value FROM json_each(?))')
+    .prepare(
+      'SELECT DISTINCT d.corpus_id FROM examples e JOIN documents d ON d.id = e.document_id WHERE e.feature_id IN (SELECT value FROM json_each(?))',
+    )
     .pluck()
     .all(JSON.stringify(featureIds)) as number[];
 }
 
 export function corporaByIds(db: Db, corpusIds: number[]): Record<string, unknown>[] {
   if (corpusIds.length === 0) return [];
-  return db.prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusIds)}) ORDER BY id`).all(...corpusIds) as Record<string, unknown>[];
+  return db
+    .prepare(`SELECT id, name, description, source_json FROM corpora WHERE id IN (${inList(corpusIds)}) ORDER BY id`)
+    .all(...corpusIds) as Record<string, unknown>[];
 }
 
 export function steeringSpecsByIds(db: Db, specIds: number[]): Record<string, unknown>[] {
@@ -85,15 +113,22 @@ export function steeringSpecsByIds(db: Db, specIds: number[]): Record<string, un
 export function featureRunStats(db: Db, featureIds: number[]): { sae_id: number; stats_json: string }[] {
   if (featureIds.length === 0) return [];
   return db
-    .prepare('SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id')
+    .prepare(
+      'SELECT DISTINCT f.sae_id, f.stats_json FROM features f WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.sae_id',
+    )
     .all(JSON.stringify(featureIds)) as { sae_id: number; stats_json: string }[];
 }
 
 export function itemCountsByKind(db: Db, campaignId: number): { kind: string; n: number }[] {
-  return db.prepare('SELECT kind, COUNT(*) AS n FROM items WHERE campaign_id = ? GROUP BY kind ORDER BY kind').all(campaignId) as { kind: string; n: number }[];
+  return db
+    .prepare('SELECT kind, COUNT(*) AS n FROM items WHERE campaign_id = ? GROUP BY kind ORDER BY kind')
+    .all(campaignId) as { kind: string; n: number }[];
 }
 
-export function campaignProvenanceCounts(db: Db, campaignId: number): { items: number; raters: number; raters_with_judgements: number; undone: number } {
+export function campaignProvenanceCounts(
+  db: Db,
+  campaignId: number,
+): { items: number; raters: number; raters_with_judgements: number; undone: number } {
   return db
     .prepare(
       `SELECT (SELECT COUNT(*) FROM items WHERE campaign_id = @id) AS items,
@@ -115,7 +150,15 @@ export function campaignProvenanceCounts(db: Db, campaignId: number): { items: n
 export function campaignFeatureSaes(
   db: Db,
   campaignId: number,
-): { id: number; feature_index: number; sae_name: string; layer: number | null; hook_point: string | null; config_json: string; model_name: string | null }[] {
+): {
+  id: number;
+  feature_index: number;
+  sae_name: string;
+  layer: number | null;
+  hook_point: string | null;
+  config_json: string;
+  model_name: string | null;
+}[] {
   return db
     .prepare(
       `SELECT f.id, f.feature_index, s.name AS sae_name, s.layer, s.hook_point, s.config_json, m.name AS model_name

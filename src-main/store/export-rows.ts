@@ -89,7 +89,9 @@ const LIVE_COLUMNS = `j.id AS judgement_id, a.id AS assignment_id, i.id AS item_
 /** Live (not superseded) submissions in judgement order, one row at a time from SQLite's cursor. */
 export function iterateExportRows(db: Db, campaignId: number): IterableIterator<ExportRow> {
   registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
+  return db
+    .prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`)
+    .iterate({ campaignId }) as IterableIterator<ExportRow>;
 }
 
 /**
@@ -99,7 +101,10 @@ export function iterateExportRows(db: Db, campaignId: number): IterableIterator<
  */
 export function iterateExportRowsRaw(db: Db, campaignId: number): IterableIterator<unknown[]> {
   registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`).raw().iterate({ campaignId }) as IterableIterator<unknown[]>;
+  return db
+    .prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY j.id`)
+    .raw()
+    .iterate({ campaignId }) as IterableIterator<unknown[]>;
 }
 
 export const R = {
@@ -125,7 +130,9 @@ export const R = {
 /** The same rows grouped by item (item position, then judgement), for formats keyed by task/HIT. */
 export function iterateExportRowsByItem(db: Db, campaignId: number): IterableIterator<ExportRow> {
   registerExportFunctions(db);
-  return db.prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY i.position, j.id`).iterate({ campaignId }) as IterableIterator<ExportRow>;
+  return db
+    .prepare(`SELECT ${LIVE_COLUMNS} ${LIVE_FROM} ORDER BY i.position, j.id`)
+    .iterate({ campaignId }) as IterableIterator<ExportRow>;
 }
 
 export function countLiveJudgements(db: Db, campaignId: number): number {
@@ -139,14 +146,21 @@ export function countLiveJudgements(db: Db, campaignId: number): number {
  */
 export function estimateLiveJudgements(db: Db, campaignId: number): number {
   return db
-    .prepare("SELECT COUNT(*) FROM items i JOIN assignments a ON a.item_id = i.id WHERE i.campaign_id = ? AND a.status = 'submitted'")
+    .prepare(
+      "SELECT COUNT(*) FROM items i JOIN assignments a ON a.item_id = i.id WHERE i.campaign_id = ? AND a.status = 'submitted'",
+    )
     .pluck()
     .get(campaignId) as number;
 }
 
 /** An upper bound on the campaign's judgements (items times overlap), from the index alone. */
 export function mostJudgements(db: Db, campaignId: number): number {
-  return db.prepare('SELECT COUNT(*) * c.overlap FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.campaign_id = ?').pluck().get(campaignId) as number;
+  return db
+    .prepare(
+      'SELECT COUNT(*) * c.overlap FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.campaign_id = ?',
+    )
+    .pluck()
+    .get(campaignId) as number;
 }
 
 /** The highest judgement id in the connection's snapshot (0 when there are none). */
@@ -156,12 +170,17 @@ export function lastJudgementId(db: Db): number {
 
 export function iterateItems(db: Db, campaignId: number): IterableIterator<ItemRow> {
   return db
-    .prepare('SELECT id, position, kind, payload_json, hidden_json, condition FROM items WHERE campaign_id = ? ORDER BY position')
+    .prepare(
+      'SELECT id, position, kind, payload_json, hidden_json, condition FROM items WHERE campaign_id = ? ORDER BY position',
+    )
     .iterate(campaignId) as IterableIterator<ItemRow>;
 }
 
 /** Every item (rated or not) with its live judgements, by item position: one LEFT JOIN, so one cursor. */
-export function iterateItemsWithJudgements(db: Db, campaignId: number): IterableIterator<ItemRow & { item_id: number } & Partial<Omit<ExportRow, keyof ItemRow>>> {
+export function iterateItemsWithJudgements(
+  db: Db,
+  campaignId: number,
+): IterableIterator<ItemRow & { item_id: number } & Partial<Omit<ExportRow, keyof ItemRow>>> {
   return db
     .prepare(
       `SELECT i.id, i.id AS item_id, i.position, i.position AS item_position, i.kind, i.kind AS item_kind, i.payload_json, i.hidden_json, i.condition,
@@ -208,7 +227,11 @@ function mergeKeyLists(answer: string): string[] {
  * Both field lists: the hidden fields' pass on the helper connection while this thread does the
  * payload's (each is a json_each pass over every item: ~0.4 s on 200k items).
  */
-export function itemFieldNames(db: Db, campaignId: number, helper: BatchHelper | null): { payload: string[]; hidden: string[] } {
+export function itemFieldNames(
+  db: Db,
+  campaignId: number,
+  helper: BatchHelper | null,
+): { payload: string[]; hidden: string[] } {
   const here = (sql: string) => db.prepare(sql).pluck().get({ campaignId }) as string;
   helper?.request(jsonKeysSql('hidden_json'), { campaignId });
   const payload = mergeKeyLists(here(jsonKeysSql('payload_json')));
@@ -217,7 +240,10 @@ export function itemFieldNames(db: Db, campaignId: number, helper: BatchHelper |
 }
 
 /** The first live judgement whose JSON SQLite would refuse, and which column it is; undefined when none. */
-export function findMalformedJson(db: Db, campaignId: number): { judgement: number; item: number; col: string } | undefined {
+export function findMalformedJson(
+  db: Db,
+  campaignId: number,
+): { judgement: number; item: number; col: string } | undefined {
   return db
     .prepare(
       `SELECT j.id AS judgement, i.id AS item,

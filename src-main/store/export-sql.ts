@@ -47,7 +47,8 @@ export const sqlPathSafe = (key: string): boolean => !/["\\]/.test(key);
  * ISO 8601 UTC with milliseconds, as Date.toISOString() writes it. datetime(..., 'subsec') is
  * about 6x cheaper than strftime('%Y-%m-%dT%H:%M:%fZ') (checked equal on 300k random instants).
  */
-export const isoSql = (column: string): string => `replace(datetime(${column} / 1000.0, 'unixepoch', 'subsec'), ' ', 'T') || 'Z'`;
+export const isoSql = (column: string): string =>
+  `replace(datetime(${column} / 1000.0, 'unixepoch', 'subsec'), ' ', 'T') || 'Z'`;
 
 /**
  * A CSV text cell: neutralised against formula injection (a leading = + - @ tab or CR gets a
@@ -131,18 +132,29 @@ export type WindowSharing = 'share' | 'delegate';
  * @limit, see WINDOW_SQL) over every window up to the snapshot's last judgement, in order, and
  * yields the rows of the windows that hold any of the campaign's judgements.
  */
-export function* windowRows(source: BatchQuerySource, sql: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
+export function* windowRows(
+  source: BatchQuerySource,
+  sql: string,
+  params: Record<string, unknown>,
+  sharing: WindowSharing,
+): Generator<unknown[]> {
   const statement = source.db.prepare(sql).raw();
   const lastId = lastJudgementId(source.db);
   const windows = Math.ceil(lastId / BATCH_ROWS);
-  const args = (window: number) => ({ ...params, campaignId: source.campaign.id, after: window * BATCH_ROWS, limit: BATCH_ROWS });
+  const args = (window: number) => ({
+    ...params,
+    campaignId: source.campaign.id,
+    after: window * BATCH_ROWS,
+    limit: BATCH_ROWS,
+  });
   const helper = source.batchReader;
   // Which windows this thread reads; the helper is asked for the others up to two windows ahead,
   // and answers in the order it was asked.
   const own = (window: number) => !helper || (sharing === 'share' && window % 2 === 0);
   let requested = 0;
   for (let window = 0; window < windows; window++) {
-    for (; helper && requested < windows && requested <= window + 2; requested++) if (!own(requested)) helper.request(sql, args(requested));
+    for (; helper && requested < windows && requested <= window + 2; requested++)
+      if (!own(requested)) helper.request(sql, args(requested));
     const row = own(window) ? (statement.get(args(window)) as unknown[]) : helper!.take();
     if (row[0]) yield row;
   }
@@ -158,8 +170,19 @@ export function* windowRows(source: BatchQuerySource, sql: string, params: Recor
  * would say so explicitly but sorts every column again (2.5x slower for Parquet's 15 columns);
  * the Parquet writer checks that judgement ids arrive increasing, and the tests check line order.
  */
-export function batches(source: BatchQuerySource, inner: string, outer: string, params: Record<string, unknown>, sharing: WindowSharing): Generator<unknown[]> {
-  return windowRows(source, `SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} ${WINDOW_SQL})`, params, sharing);
+export function batches(
+  source: BatchQuerySource,
+  inner: string,
+  outer: string,
+  params: Record<string, unknown>,
+  sharing: WindowSharing,
+): Generator<unknown[]> {
+  return windowRows(
+    source,
+    `SELECT COUNT(*) AS n, MAX(jid) AS last, ${outer} FROM (SELECT j.id AS jid, ${inner} ${LIVE_FROM} ${WINDOW_SQL})`,
+    params,
+    sharing,
+  );
 }
 
 /**
@@ -171,7 +194,11 @@ export interface LineBatch {
   rows: number;
 }
 
-export function* lineBatches(source: BatchQuerySource, lineSql: string, params: Record<string, unknown>): Generator<LineBatch> {
+export function* lineBatches(
+  source: BatchQuerySource,
+  lineSql: string,
+  params: Record<string, unknown>,
+): Generator<LineBatch> {
   for (const row of batches(source, `${lineSql} AS line`, `CAST(group_concat(line, '') AS BLOB)`, params, 'share')) {
     yield { rows: row[0] as number, bytes: row[2] as Buffer };
   }
@@ -196,7 +223,11 @@ export interface ItemJoinedLines {
   tail: string;
 }
 
-export function* itemJoinedLineBatches(source: BatchQuerySource, lines: ItemJoinedLines, params: Record<string, unknown>): Generator<LineBatch> {
+export function* itemJoinedLineBatches(
+  source: BatchQuerySource,
+  lines: ItemJoinedLines,
+  params: Record<string, unknown>,
+): Generator<LineBatch> {
   const columns = (values: string[]) => values.map((value, index) => `, ${value} AS c${index}`).join('');
   const sql = `WITH b AS MATERIALIZED (SELECT j.id AS jid, i.id AS item${columns(lines.judgementValues)} ${LIVE_FROM} ${WINDOW_SQL}),
           v AS MATERIALIZED (SELECT i.id AS item${columns(lines.itemValues)} FROM items i WHERE i.id IN (SELECT item FROM b)),

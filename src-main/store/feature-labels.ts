@@ -21,17 +21,16 @@ const toAccepted = (row: AcceptanceRow): AcceptedFeatureLabel => ({
 });
 
 /** Records the acceptance and sets features.label, in one transaction. */
-export function acceptFeatureLabel(db: Db, accepted: Omit<AcceptedFeatureLabel, 'featureId'> & { featureId: number }): AcceptedFeatureLabel {
+export function acceptFeatureLabel(
+  db: Db,
+  accepted: Omit<AcceptedFeatureLabel, 'featureId'> & { featureId: number },
+): AcceptedFeatureLabel {
   return db.transaction(() => {
     const updated = db.prepare('UPDATE features SET label = ? WHERE id = ?').run(accepted.label, accepted.featureId);
     if (updated.changes === 0) throw new AppError('not_found', `feature ${accepted.featureId}: no such feature`);
-    db.prepare('INSERT INTO feature_label_acceptances (feature_id, label, accepted_by, accepted_at, campaign_id) VALUES (?, ?, ?, ?, ?)').run(
-      accepted.featureId,
-      accepted.label,
-      accepted.acceptedBy,
-      accepted.acceptedAt,
-      accepted.campaignId,
-    );
+    db.prepare(
+      'INSERT INTO feature_label_acceptances (feature_id, label, accepted_by, accepted_at, campaign_id) VALUES (?, ?, ?, ?, ?)',
+    ).run(accepted.featureId, accepted.label, accepted.acceptedBy, accepted.acceptedAt, accepted.campaignId);
     return accepted;
   })();
 }

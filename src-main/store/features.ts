@@ -1,4 +1,12 @@
-import type { ExampleView, FeatureDetail, FeatureRow, FeatureSampling, ImageTile, Modality, ModalityLayerRow } from '../contract/types';
+import type {
+  ExampleView,
+  FeatureDetail,
+  FeatureRow,
+  FeatureSampling,
+  ImageTile,
+  Modality,
+  ModalityLayerRow,
+} from '../contract/types';
 import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
 import { decodeActs } from './acts-json';
@@ -18,17 +26,21 @@ const ORDER_BY: Record<MethodParsedInput<'features.list'>['sort'], string> = {
 export function listFeatures(db: Db, query: MethodParsedInput<'features.list'>): { total: number; rows: FeatureRow[] } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  if (query.saeId !== undefined) (where.push('f.sae_id = @saeId'), (params.saeId = query.saeId));
-  if (query.modality) (where.push('f.modality = @modality'), (params.modality = query.modality));
+  if (query.saeId !== undefined) where.push('f.sae_id = @saeId'), (params.saeId = query.saeId);
+  if (query.modality) where.push('f.modality = @modality'), (params.modality = query.modality);
   if (query.labelled !== undefined) where.push(query.labelled ? 'f.label IS NOT NULL' : 'f.label IS NULL');
-  if (query.search) (where.push("f.label LIKE @search ESCAPE '\\'"), (params.search = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
-  if (query.minDensity !== undefined) (where.push('f.density >= @minDensity'), (params.minDensity = query.minDensity));
-  if (query.maxDensity !== undefined) (where.push('f.density <= @maxDensity'), (params.maxDensity = query.maxDensity));
+  if (query.search)
+    where.push("f.label LIKE @search ESCAPE '\\'"),
+      (params.search = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (query.minDensity !== undefined) where.push('f.density >= @minDensity'), (params.minDensity = query.minDensity);
+  if (query.maxDensity !== undefined) where.push('f.density <= @maxDensity'), (params.maxDensity = query.maxDensity);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = db.prepare(`SELECT COUNT(*) FROM features f ${whereSql}`).pluck().get(params) as number;
   const direction = query.descending ? 'DESC' : 'ASC';
   const rows = db
-    .prepare(`SELECT ${FEATURE_COLUMNS} FROM features f ${whereSql} ORDER BY ${ORDER_BY[query.sort]} ${direction}, f.id LIMIT @limit OFFSET @offset`)
+    .prepare(
+      `SELECT ${FEATURE_COLUMNS} FROM features f ${whereSql} ORDER BY ${ORDER_BY[query.sort]} ${direction}, f.id LIMIT @limit OFFSET @offset`,
+    )
     .all({ ...params, limit: query.limit, offset: query.offset }) as FeatureRow[];
   return { total, rows };
 }
@@ -76,7 +88,10 @@ function toExampleView(row: ExampleRow): ExampleView {
   const tokens = parseJson<string[] | null>(row.tokens_json, 'documents.tokens_json');
   const tokenValues = decodeActs(row.token_acts_json, 'examples.token_acts_json');
   const patches = decodeActs(row.patch_acts_json, 'examples.patch_acts_json');
-  const grids = parseJson<{ tiles?: { rows: number; cols: number }[] } | null>(row.meta_json, 'documents.meta_json')?.tiles;
+  const grids = parseJson<{ tiles?: { rows: number; cols: number }[] } | null>(
+    row.meta_json,
+    'documents.meta_json',
+  )?.tiles;
   return {
     id: row.id,
     bucket: row.bucket,
@@ -87,7 +102,11 @@ function toExampleView(row: ExampleRow): ExampleView {
     image:
       row.media_sha256 && patches && row.patch_rows && row.patch_cols
         ? (() => {
-            const tiles = splitTiles(Array.isArray(grids) ? grids : undefined, { rows: row.patch_rows, cols: row.patch_cols }, patches);
+            const tiles = splitTiles(
+              Array.isArray(grids) ? grids : undefined,
+              { rows: row.patch_rows, cols: row.patch_cols },
+              patches,
+            );
             const image = { sha256: row.media_sha256, rows: row.patch_rows, cols: row.patch_cols, patches: tiles.base };
             return tiles.anyres.length > 0 ? { ...image, anyres: tiles.anyres } : image;
           })()
@@ -96,9 +115,13 @@ function toExampleView(row: ExampleRow): ExampleView {
 }
 
 export function getFeature(db: Db, featureId: number): FeatureDetail {
-  const feature = db.prepare(`SELECT ${FEATURE_COLUMNS} FROM features f WHERE f.id = ?`).get(featureId) as FeatureRow | undefined;
+  const feature = db.prepare(`SELECT ${FEATURE_COLUMNS} FROM features f WHERE f.id = ?`).get(featureId) as
+    | FeatureRow
+    | undefined;
   if (!feature) throw new AppError('not_found', `feature ${featureId}: no such feature`);
-  const stored = db.prepare('SELECT histogram_json, stats_json, token_count FROM features WHERE id = ?').get(featureId) as {
+  const stored = db
+    .prepare('SELECT histogram_json, stats_json, token_count FROM features WHERE id = ?')
+    .get(featureId) as {
     histogram_json: string;
     stats_json: string;
     token_count: number;
@@ -118,12 +141,16 @@ export function getFeature(db: Db, featureId: number): FeatureDetail {
     feature,
     histogram: Array.isArray(histogram) ? { edges: [], counts: [] } : histogram,
     examples,
-    sampling: samplingOf(parseJson<Record<string, unknown> | null>(stored.stats_json, 'features.stats_json'), stored.token_count),
+    sampling: samplingOf(
+      parseJson<Record<string, unknown> | null>(stored.stats_json, 'features.stats_json'),
+      stored.token_count,
+    ),
   };
 }
 
 const stringOr = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const numberOr = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const numberOr = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /** What the mining run recorded in stats_json (older runs may name the scheme `scheme`). */
 export function samplingOf(stats: Record<string, unknown> | null, tokenCount: number): FeatureSampling {
@@ -165,22 +192,33 @@ export function modalityByLayer(db: Db): ModalityLayerRow[] {
     .all() as Omit<ModalityLayerRow, 'sharedFraction'>[];
   return rows.map((row) => {
     const alive = row.image + row.text + row.shared;
-    return { ...row, modalityShare: numberOr(row.modalityShare), sharedFraction: alive > 0 ? row.shared / alive : null };
+    return {
+      ...row,
+      modalityShare: numberOr(row.modalityShare),
+      sharedFraction: alive > 0 ? row.shared / alive : null,
+    };
   });
 }
 
 /** stats_json of one of the SAE's mined features (every feature of a run carries the run's stats). */
 export function miningStatsOfSae(db: Db, saeId: number): string | undefined {
-  return db.prepare('SELECT stats_json FROM features WHERE sae_id = ? LIMIT 1').pluck().get(saeId) as string | undefined;
+  return db.prepare('SELECT stats_json FROM features WHERE sae_id = ? LIMIT 1').pluck().get(saeId) as
+    | string
+    | undefined;
 }
 
 /** The row id of the SAE's mined feature `index`, or undefined when it was not mined. */
 export function featureIdOfIndex(db: Db, saeId: number, index: number): number | undefined {
-  return db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck().get(saeId, index) as number | undefined;
+  return db.prepare('SELECT id FROM features WHERE sae_id = ? AND feature_index = ?').pluck().get(saeId, index) as
+    | number
+    | undefined;
 }
 
 /** The SAE's mined features' statistics by index, as the CLI lists them. */
-export function featureStatsOfSae(db: Db, saeId: number): {
+export function featureStatsOfSae(
+  db: Db,
+  saeId: number,
+): {
   index: number;
   fireCount: number;
   tokenCount: number;
@@ -199,10 +237,13 @@ export function featureStatsOfSae(db: Db, saeId: number): {
 }
 
 /** Where a mined feature sits: its index, modality and SAE; undefined for a feature id no longer in the project. */
-export function featurePlacement(db: Db, featureId: number): { index: number; modality: string; saeId: number } | undefined {
-  return db.prepare('SELECT feature_index AS "index", modality, sae_id AS saeId FROM features WHERE id = ?').get(featureId) as
-    | { index: number; modality: string; saeId: number }
-    | undefined;
+export function featurePlacement(
+  db: Db,
+  featureId: number,
+): { index: number; modality: string; saeId: number } | undefined {
+  return db
+    .prepare('SELECT feature_index AS "index", modality, sae_id AS saeId FROM features WHERE id = ?')
+    .get(featureId) as { index: number; modality: string; saeId: number } | undefined;
 }
 
 /**
@@ -213,8 +254,12 @@ export function plantedFeatureLabeller(db: Db): {
   find(saeId: number, index: number): { id: number; modality: Modality; fireCount: number };
   label(featureId: number, label: string | null, planted: string, variant: string): void;
 } {
-  const find = db.prepare('SELECT id, modality, fire_count AS fireCount FROM features WHERE sae_id = ? AND feature_index = ?');
-  const annotate = db.prepare("UPDATE features SET label = ?, stats_json = json_set(stats_json, '$.planted', ?, '$.planted_variant', ?) WHERE id = ?");
+  const find = db.prepare(
+    'SELECT id, modality, fire_count AS fireCount FROM features WHERE sae_id = ? AND feature_index = ?',
+  );
+  const annotate = db.prepare(
+    "UPDATE features SET label = ?, stats_json = json_set(stats_json, '$.planted', ?, '$.planted_variant', ?) WHERE id = ?",
+  );
   return {
     find: (saeId, index) => find.get(saeId, index) as { id: number; modality: Modality; fireCount: number },
     label: (featureId, label, planted, variant) => void annotate.run(label, planted, variant, featureId),

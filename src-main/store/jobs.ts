@@ -50,14 +50,18 @@ const toRow = (r: RawJob): JobRow => ({
 /** Params compare by their canonical JSON, so key order does not make two identical jobs differ. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
 export function insertJob(db: Db, kind: string, params: unknown, now = Date.now()): number {
   return Number(
     db
-      .prepare(`INSERT INTO jobs (kind, state, params_json, owner_pid, created_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)`)
+      .prepare(
+        `INSERT INTO jobs (kind, state, params_json, owner_pid, created_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)`,
+      )
       .run(kind, canonicalJson(params), process.pid, now, now).lastInsertRowid,
   );
 }
@@ -68,16 +72,37 @@ export function getJob(db: Db, id: number): JobRow | undefined {
 }
 
 export function updateProgress(db: Db, id: number, done: number, total: number | null, now = Date.now()): void {
-  db.prepare('UPDATE jobs SET progress_done = ?, progress_total = ?, updated_at = ? WHERE id = ?').run(done, total, now, id);
+  db.prepare('UPDATE jobs SET progress_done = ?, progress_total = ?, updated_at = ? WHERE id = ?').run(
+    done,
+    total,
+    now,
+    id,
+  );
 }
 
 export function saveCheckpoint(db: Db, id: number, checkpoint: unknown, done: number, now = Date.now()): void {
-  db.prepare('UPDATE jobs SET checkpoint_json = ?, progress_done = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(checkpoint), done, now, id);
+  db.prepare('UPDATE jobs SET checkpoint_json = ?, progress_done = ?, updated_at = ? WHERE id = ?').run(
+    JSON.stringify(checkpoint),
+    done,
+    now,
+    id,
+  );
 }
 
-export function finishJob(db: Db, id: number, state: Exclude<JobState, 'queued' | 'running'>, error: string | null = null, now = Date.now()): void {
+export function finishJob(
+  db: Db,
+  id: number,
+  state: Exclude<JobState, 'queued' | 'running'>,
+  error: string | null = null,
+  now = Date.now(),
+): void {
   // The checkpoint is only for resuming; a finished job keeps none.
-  db.prepare('UPDATE jobs SET state = ?, error = ?, checkpoint_json = NULL, updated_at = ? WHERE id = ?').run(state, error, now, id);
+  db.prepare('UPDATE jobs SET state = ?, error = ?, checkpoint_json = NULL, updated_at = ? WHERE id = ?').run(
+    state,
+    error,
+    now,
+    id,
+  );
 }
 
 export function claimJob(db: Db, id: number, now = Date.now()): void {
@@ -102,7 +127,9 @@ function processAlive(pid: number | null): boolean {
 export function findResumableJob(db: Db, kind: string, params: unknown): JobRow | undefined {
   const rows = (
     db
-      .prepare(`SELECT * FROM jobs WHERE kind = ? AND params_json = ? AND state = 'running' AND checkpoint_json IS NOT NULL ORDER BY id DESC`)
+      .prepare(
+        `SELECT * FROM jobs WHERE kind = ? AND params_json = ? AND state = 'running' AND checkpoint_json IS NOT NULL ORDER BY id DESC`,
+      )
       .all(kind, canonicalJson(params)) as RawJob[]
   ).map(toRow);
   return rows.find((row) => !processAlive(row.ownerPid));
@@ -116,13 +143,17 @@ export function listRecentJobs(db: Db, limit: number): RawJob[] {
 /** Mine jobs of this SAE still marked running (their process may have died), newest first. */
 export function runningMineJobsOfSae(db: Db, saeId: number): RawJob[] {
   return db
-    .prepare("SELECT * FROM jobs WHERE kind = 'mine' AND state = 'running' AND json_extract(params_json, '$.sae') = ? ORDER BY id DESC")
+    .prepare(
+      "SELECT * FROM jobs WHERE kind = 'mine' AND state = 'running' AND json_extract(params_json, '$.sae') = ? ORDER BY id DESC",
+    )
     .all(saeId) as RawJob[];
 }
 
 /** The mine that finished last, with its params as stored. */
 export function lastFinishedMineJob(db: Db): { id: number; params_json: string } | undefined {
-  return db.prepare("SELECT id, params_json FROM jobs WHERE kind = 'mine' AND state = 'done' ORDER BY updated_at DESC, id DESC LIMIT 1").get() as
-    | { id: number; params_json: string }
-    | undefined;
+  return db
+    .prepare(
+      "SELECT id, params_json FROM jobs WHERE kind = 'mine' AND state = 'done' ORDER BY updated_at DESC, id DESC LIMIT 1",
+    )
+    .get() as { id: number; params_json: string } | undefined;
 }

@@ -4,23 +4,43 @@ import { shownOrderJson } from '../util/shown-order';
 import type { ShownRecord } from './assignments';
 
 /** Appends a submission. Judgements are never updated or deleted (triggers enforce it). */
-export function insertSubmission(db: Db, args: { assignmentId: number; answer: Answer; shown: ShownRecord; activeMs: number; now: number }): number {
+export function insertSubmission(
+  db: Db,
+  args: { assignmentId: number; answer: Answer; shown: ShownRecord; activeMs: number; now: number },
+): number {
   const { lastInsertRowid } = db
-    .prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)")
-    .run(args.assignmentId, JSON.stringify(args.answer), JSON.stringify(args.shown), shownOrderJson(args.shown), args.activeMs, args.now);
+    .prepare(
+      "INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)",
+    )
+    .run(
+      args.assignmentId,
+      JSON.stringify(args.answer),
+      JSON.stringify(args.shown),
+      shownOrderJson(args.shown),
+      args.activeMs,
+      args.now,
+    );
   return Number(lastInsertRowid);
 }
 
 /** Appends an undo row that supersedes a submission. */
-export function insertUndo(db: Db, args: { supersedes: { id: number; assignmentId: number; shownJson: string }; now: number }): number {
+export function insertUndo(
+  db: Db,
+  args: { supersedes: { id: number; assignmentId: number; shownJson: string }; now: number },
+): number {
   const { lastInsertRowid } = db
-    .prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at, supersedes_id) VALUES (?, 'undo', NULL, ?, 0, ?, ?)")
+    .prepare(
+      "INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at, supersedes_id) VALUES (?, 'undo', NULL, ?, 0, ?, ?)",
+    )
     .run(args.supersedes.assignmentId, args.supersedes.shownJson, args.now, args.supersedes.id);
   return Number(lastInsertRowid);
 }
 
 /** The rater's latest submission that nothing supersedes yet. */
-export function lastLiveSubmission(db: Db, raterId: number): { id: number; assignmentId: number; shownJson: string } | undefined {
+export function lastLiveSubmission(
+  db: Db,
+  raterId: number,
+): { id: number; assignmentId: number; shownJson: string } | undefined {
   return db
     .prepare(
       `SELECT j.id, j.assignment_id AS assignmentId, j.shown_json AS shownJson FROM judgements j

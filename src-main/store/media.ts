@@ -18,12 +18,16 @@ export function insertMedia(db: Db, media: MediaRecord, originalName: string | n
 }
 
 export function findMedia(db: Db, sha256: string): MediaRecord | undefined {
-  return db.prepare('SELECT sha256, mime, bytes, width, height FROM media WHERE sha256 = ?').get(sha256) as MediaRecord | undefined;
+  return db.prepare('SELECT sha256, mime, bytes, width, height FROM media WHERE sha256 = ?').get(sha256) as
+    | MediaRecord
+    | undefined;
 }
 
 /** A rater may load an image only if it is part of an item they have been assigned. */
 export function raterMaySeeMedia(db: Db, raterId: number, sha256: string): boolean {
   return !!db
-    .prepare('SELECT 1 FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND instr(i.payload_json, ?) > 0 LIMIT 1')
+    .prepare(
+      'SELECT 1 FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND instr(i.payload_json, ?) > 0 LIMIT 1',
+    )
     .get(raterId, sha256);
 }

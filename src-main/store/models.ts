@@ -19,7 +19,9 @@ export interface ModelRow {
 export function insertModel(db: Db, row: Omit<ModelRow, 'id'>): number {
   return Number(
     db
-      .prepare('INSERT INTO models (name, path, size, sha256, config_json, created_at) VALUES (@name, @path, @size, @sha256, @configJson, @createdAt)')
+      .prepare(
+        'INSERT INTO models (name, path, size, sha256, config_json, created_at) VALUES (@name, @path, @size, @sha256, @configJson, @createdAt)',
+      )
       .run(row).lastInsertRowid,
   );
 }
@@ -27,8 +29,11 @@ export function insertModel(db: Db, row: Omit<ModelRow, 'id'>): number {
 /** A model row without weights (the demo's stand-in): only its name and config. */
 export function insertWeightlessModel(db: Db, name: string, config: unknown, createdAt: number): number {
   return Number(
-    db.prepare('INSERT INTO models (name, path, size, sha256, config_json, created_at) VALUES (?, NULL, NULL, NULL, ?, ?)').run(name, JSON.stringify(config), createdAt)
-      .lastInsertRowid,
+    db
+      .prepare(
+        'INSERT INTO models (name, path, size, sha256, config_json, created_at) VALUES (?, NULL, NULL, NULL, ?, ?)',
+      )
+      .run(name, JSON.stringify(config), createdAt).lastInsertRowid,
   );
 }
 
@@ -40,7 +45,9 @@ export function modelIdByName(db: Db, name: string): number | undefined {
 const COLUMNS = 'id, name, path, size, sha256, config_json AS configJson, created_at AS createdAt';
 
 export function findModelByName(db: Db, name: string): ModelRow | undefined {
-  return db.prepare(`SELECT ${COLUMNS} FROM models WHERE name = ? AND path IS NOT NULL`).get(name) as ModelRow | undefined;
+  return db.prepare(`SELECT ${COLUMNS} FROM models WHERE name = ? AND path IS NOT NULL`).get(name) as
+    | ModelRow
+    | undefined;
 }
 
 export function listModels(db: Db): ModelRow[] {

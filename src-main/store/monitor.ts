@@ -39,7 +39,12 @@ export function conditionCounts(db: Db, campaignId: number): { raterId: number; 
 }
 
 export function campaignConditions(db: Db, campaignId: number): string[] {
-  return db.prepare("SELECT DISTINCT condition FROM items WHERE campaign_id = ? AND kind = 'normal' AND condition IS NOT NULL ORDER BY condition").pluck().all(campaignId) as string[];
+  return db
+    .prepare(
+      "SELECT DISTINCT condition FROM items WHERE campaign_id = ? AND kind = 'normal' AND condition IS NOT NULL ORDER BY condition",
+    )
+    .pluck()
+    .all(campaignId) as string[];
 }
 
 export function flaggedItems(db: Db, campaignId: number) {
@@ -49,12 +54,21 @@ export function flaggedItems(db: Db, campaignId: number) {
        FROM flags f JOIN assignments a ON a.id = f.assignment_id JOIN items i ON i.id = a.item_id JOIN raters r ON r.id = a.rater_id
        WHERE i.campaign_id = ? ORDER BY f.id DESC LIMIT 500`,
     )
-    .all(campaignId) as { flagId: number; itemId: number; position: number; rater: string; comment: string; createdAt: number }[];
+    .all(campaignId) as {
+    flagId: number;
+    itemId: number;
+    position: number;
+    rater: string;
+    comment: string;
+    createdAt: number;
+  }[];
 }
 
 export function nextLeaseExpiry(db: Db, campaignId: number, now: number): number | null {
   return (db
-    .prepare("SELECT MIN(a.lease_expires_at) FROM assignments a JOIN items i ON i.id = a.item_id WHERE i.campaign_id = ? AND a.status = 'leased' AND a.lease_expires_at > ?")
+    .prepare(
+      "SELECT MIN(a.lease_expires_at) FROM assignments a JOIN items i ON i.id = a.item_id WHERE i.campaign_id = ? AND a.status = 'leased' AND a.lease_expires_at > ?",
+    )
     .pluck()
     .get(campaignId, now) ?? null) as number | null;
 }
@@ -62,8 +76,12 @@ export function nextLeaseExpiry(db: Db, campaignId: number, now: number): number
 /** The earliest open lease in the whole project that runs out after now (the lease timer's next alarm). */
 export function earliestLeaseExpiry(db: Db, now: number): number | null {
   // Counted leases only, so the partial index assignments_expiring answers it in one seek.
-  return (db.prepare("SELECT MIN(lease_expires_at) FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at > ?").pluck().get(now) ??
-    null) as number | null;
+  return (db
+    .prepare(
+      "SELECT MIN(lease_expires_at) FROM assignments WHERE status = 'leased' AND counted = 1 AND lease_expires_at > ?",
+    )
+    .pluck()
+    .get(now) ?? null) as number | null;
 }
 
 export const LEASES_EXPIRED_BETWEEN_SQL = `SELECT i.campaign_id AS campaignId, COUNT(*) AS expired
@@ -83,5 +101,7 @@ export function leasesExpiredBetween(db: Db, from: number, to: number): { campai
 
 /** Ends a rater's open leases now, so their items go back to the pool. */
 export function releaseLeases(db: Db, raterId: number, now: number): void {
-  db.prepare("UPDATE assignments SET lease_expires_at = ? WHERE rater_id = ? AND status = 'leased' AND lease_expires_at > ?").run(now, raterId, now);
+  db.prepare(
+    "UPDATE assignments SET lease_expires_at = ? WHERE rater_id = ? AND status = 'leased' AND lease_expires_at > ?",
+  ).run(now, raterId, now);
 }

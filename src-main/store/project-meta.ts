@@ -7,11 +7,20 @@ export function getProjectMeta(db: Db, key: string): string | undefined {
 }
 
 export function setProjectMeta(db: Db, key: string, value: string): void {
-  db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare(
+    'INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
 }
 
-export function projectCounts(db: Db): { documents: number; features: number; campaigns: number; raters: number; judgements: number } {
-  const count = (table: 'documents' | 'features' | 'campaigns' | 'raters') => db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+export function projectCounts(db: Db): {
+  documents: number;
+  features: number;
+  campaigns: number;
+  raters: number;
+  judgements: number;
+} {
+  const count = (table: 'documents' | 'features' | 'campaigns' | 'raters') =>
+    db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
   return {
     documents: count('documents'),
     features: count('features'),
@@ -22,7 +31,15 @@ export function projectCounts(db: Db): { documents: number; features: number; ca
 }
 
 /** Tables whose rows an import or mine adds and a failed demo removes again (names are fixed here, never input). */
-export type PipelineTable = 'examples' | 'features' | 'activation_shards' | 'documents' | 'corpora' | 'saes' | 'jobs' | 'media';
+export type PipelineTable =
+  | 'examples'
+  | 'features'
+  | 'activation_shards'
+  | 'documents'
+  | 'corpora'
+  | 'saes'
+  | 'jobs'
+  | 'media';
 
 /** The largest rowid in `table` (0 when empty): rows above it were added later. */
 export function highestRowId(db: Db, table: PipelineTable): number {

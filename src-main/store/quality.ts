@@ -10,7 +10,12 @@ export interface ScoredJudgementRow {
 }
 
 /** Live submissions of a campaign's items of the given kinds (optionally one rater's), with the hidden answer key. */
-export function liveJudgementsWithKey(db: Db, campaignId: number, kinds: string[], raterId?: number): ScoredJudgementRow[] {
+export function liveJudgementsWithKey(
+  db: Db,
+  campaignId: number,
+  kinds: string[],
+  raterId?: number,
+): ScoredJudgementRow[] {
   return db
     .prepare(
       `SELECT a.rater_id, i.id AS item_id, i.kind, i.hidden_json, j.answer_json, j.active_ms
@@ -25,13 +30,18 @@ export function liveJudgementsWithKey(db: Db, campaignId: number, kinds: string[
 }
 
 export function countItemsOfKind(db: Db, campaignId: number, kind: string): number {
-  return db.prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind = ?').pluck().get(campaignId, kind) as number;
+  return db
+    .prepare('SELECT COUNT(*) FROM items WHERE campaign_id = ? AND kind = ?')
+    .pluck()
+    .get(campaignId, kind) as number;
 }
 
 /** How many of the rater's items of this kind they skipped (a skipped attention check was never passed). */
 export function countRaterSkippedOfKind(db: Db, raterId: number, kind: string): number {
   return db
-    .prepare("SELECT COUNT(*) FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status = 'skipped' AND i.kind = ?")
+    .prepare(
+      "SELECT COUNT(*) FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.rater_id = ? AND a.status = 'skipped' AND i.kind = ?",
+    )
     .pluck()
     .get(raterId, kind) as number;
 }

@@ -17,7 +17,13 @@ export interface RaterRecord {
 const SELECT = 'SELECT id, campaign_id AS campaignId, name, pseudonym, token, seed, status FROM raters';
 
 /** Registers a rater with a fresh unguessable token; the pseudonym is what exports show by default. */
-export function insertRater(db: Db, campaignId: number, name: string, campaignSeed: number, source: Record<string, unknown> = {}): RaterRecord {
+export function insertRater(
+  db: Db,
+  campaignId: number,
+  name: string,
+  campaignSeed: number,
+  source: Record<string, unknown> = {},
+): RaterRecord {
   return db.transaction(() => {
     if (db.prepare('SELECT 1 FROM raters WHERE campaign_id = ? AND name = ?').get(campaignId, name)) {
       throw new AppError('conflict', `rater "${name}": already registered on this campaign`);
@@ -27,7 +33,9 @@ export function insertRater(db: Db, campaignId: number, name: string, campaignSe
     const pseudonym = `R${String(count + 1).padStart(3, '0')}`;
     const seed = hashSeed(campaignSeed, pseudonym);
     const { lastInsertRowid } = db
-      .prepare('INSERT INTO raters (campaign_id, name, pseudonym, token, seed, source_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO raters (campaign_id, name, pseudonym, token, seed, source_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(campaignId, name, pseudonym, token, seed, JSON.stringify(source), nowMs());
     return { id: Number(lastInsertRowid), campaignId, name, pseudonym, token, seed, status: 'active' as const };
   })();
@@ -80,24 +88,46 @@ export interface CompletionRecord {
 
 /** Which Prolific code the rater was first given, and when; null before that. */
 export function raterCompletion(db: Db, raterId: number): CompletionRecord | null {
-  const row = db.prepare('SELECT completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE id = ?').get(raterId) as
-    | { outcome: CompletionOutcome | null; shownAt: number | null }
-    | undefined;
+  const row = db
+    .prepare('SELECT completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE id = ?')
+    .get(raterId) as { outcome: CompletionOutcome | null; shownAt: number | null } | undefined;
   return row?.outcome && row.shownAt !== null ? { outcome: row.outcome, shownAt: row.shownAt } : null;
 }
 
 /** Records the first code a rater is given; a later call keeps the first outcome and time. Returns what is on record. */
-export function recordCompletionShown(db: Db, raterId: number, outcome: CompletionOutcome, now: number): CompletionRecord {
-  db.prepare('UPDATE raters SET completion_outcome = ?, completion_shown_at = ? WHERE id = ? AND completion_shown_at IS NULL').run(outcome, now, raterId);
+export function recordCompletionShown(
+  db: Db,
+  raterId: number,
+  outcome: CompletionOutcome,
+  now: number,
+): CompletionRecord {
+  db.prepare(
+    'UPDATE raters SET completion_outcome = ?, completion_shown_at = ? WHERE id = ? AND completion_shown_at IS NULL',
+  ).run(outcome, now, raterId);
   return raterCompletion(db, raterId)!;
 }
 
 /** A campaign's raters as an export's provenance lists them, with the Prolific code each was first given. */
-export function listRatersForProvenance(db: Db, campaignId: number): { pseudonym: string; name: string; seed: number; status: string; completion: CompletionRecord | null }[] {
+export function listRatersForProvenance(
+  db: Db,
+  campaignId: number,
+): { pseudonym: string; name: string; seed: number; status: string; completion: CompletionRecord | null }[] {
   const rows = db
-    .prepare('SELECT pseudonym, name, seed, status, completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE campaign_id = ? ORDER BY id')
-    .all(campaignId) as { pseudonym: string; name: string; seed: number; status: string; outcome: CompletionOutcome | null; shownAt: number | null }[];
-  return rows.map(({ outcome, shownAt, ...rater }) => ({ ...rater, completion: outcome && shownAt !== null ? { outcome, shownAt } : null }));
+    .prepare(
+      'SELECT pseudonym, name, seed, status, completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE campaign_id = ? ORDER BY id',
+    )
+    .all(campaignId) as {
+    pseudonym: string;
+    name: string;
+    seed: number;
+    status: string;
+    outcome: CompletionOutcome | null;
+    shownAt: number | null;
+  }[];
+  return rows.map(({ outcome, shownAt, ...rater }) => ({
+    ...rater,
+    completion: outcome && shownAt !== null ? { outcome, shownAt } : null,
+  }));
 }
 
 export function raterCampaignId(db: Db, raterId: number): number | undefined {

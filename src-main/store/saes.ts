@@ -75,20 +75,28 @@ export function insertSae(db: Db, sae: NewSae): number {
         `INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(sae.name, sae.format, sae.architecture, sae.layer, sae.hookPoint, sae.dIn, sae.dSae, sae.path, sae.size, sae.sha256, JSON.stringify(sae.config), Date.now())
-      .lastInsertRowid,
+      .run(
+        sae.name,
+        sae.format,
+        sae.architecture,
+        sae.layer,
+        sae.hookPoint,
+        sae.dIn,
+        sae.dSae,
+        sae.path,
+        sae.size,
+        sae.sha256,
+        JSON.stringify(sae.config),
+        Date.now(),
+      ).lastInsertRowid,
   );
 }
 
 /** A precomputed (delphi) SAE: no weights, only its width and the cache folder (stored form). */
 export function insertPrecomputedSae(db: Db, sae: { name: string; dSae: number; path: string; config: unknown }): void {
-  db.prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, path, config_json, created_at) VALUES (?, 'delphi', 'precomputed', 0, ?, ?, ?, ?)`).run(
-    sae.name,
-    sae.dSae,
-    sae.path,
-    JSON.stringify(sae.config),
-    Date.now(),
-  );
+  db.prepare(
+    `INSERT INTO saes (name, format, architecture, d_in, d_sae, path, config_json, created_at) VALUES (?, 'delphi', 'precomputed', 0, ?, ?, ?, ?)`,
+  ).run(sae.name, sae.dSae, sae.path, JSON.stringify(sae.config), Date.now());
 }
 
 export function findSaeWidthByName(db: Db, name: string): { id: number; d_sae: number } | undefined {
@@ -114,11 +122,17 @@ export function setSaeModel(db: Db, saeId: number, modelId: number): void {
 /** The SAE named `name` (or with row `id`, when given), its paths resolved; not_found lists the known names. */
 export function getSaeByName(project: ProjectConnection, name: string, id?: number): SaeRecord {
   const raw = (
-    id !== undefined ? project.db.prepare('SELECT * FROM saes WHERE id = ?').get(id) : project.db.prepare('SELECT * FROM saes WHERE name = ?').get(name)
+    id !== undefined
+      ? project.db.prepare('SELECT * FROM saes WHERE id = ?').get(id)
+      : project.db.prepare('SELECT * FROM saes WHERE name = ?').get(name)
   ) as RawSae | undefined;
   if (!raw) {
-    const known = (project.db.prepare('SELECT name FROM saes ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
-    throw new AppError('not_found', `no SAE named "${name}" in this project (known: ${known}); import one with \`sightline import-sae\``);
+    const known =
+      (project.db.prepare('SELECT name FROM saes ORDER BY id').pluck().all() as string[]).join(', ') || 'none';
+    throw new AppError(
+      'not_found',
+      `no SAE named "${name}" in this project (known: ${known}); import one with \`sightline import-sae\``,
+    );
   }
   const config = JSON.parse(raw.config_json) as SaeConfig;
   config.files = (config.files ?? []).map((file) => ({ ...file, path: resolveStoredPath(project.dir, file.path) }));
@@ -159,7 +173,9 @@ export interface StoredSaeReference {
 
 /** SAEs with a path (one made in code, e.g. by tests, references nothing), in import order. */
 export function listSaeReferences(db: Db): StoredSaeReference[] {
-  return db.prepare('SELECT id, name, path, config_json FROM saes WHERE path IS NOT NULL ORDER BY id').all() as StoredSaeReference[];
+  return db
+    .prepare('SELECT id, name, path, config_json FROM saes WHERE path IS NOT NULL ORDER BY id')
+    .all() as StoredSaeReference[];
 }
 
 export function updateSaeLocation(db: Db, update: { id: number; path: string; configJson: string }): void {

@@ -10,9 +10,11 @@ import Database from 'better-sqlite3';
 import type { Db } from './db';
 
 /** features columns besides id and sae_id, in the order `addFeature` takes them. */
-const FEATURE_COLUMNS = 'feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality, histogram_json, stats_json';
+const FEATURE_COLUMNS =
+  'feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality, histogram_json, stats_json';
 /** examples columns besides id and feature_id, in the order `addExample` takes them (after the feature index). */
-const EXAMPLE_COLUMNS = 'document_id, bucket, rank, max_activation, token_acts_json, patch_acts_json, patch_rows, patch_cols';
+const EXAMPLE_COLUMNS =
+  'document_id, bucket, rank, max_activation, token_acts_json, patch_acts_json, patch_rows, patch_cols';
 
 export type StagedFeature = [
   featureIndex: number,
@@ -58,8 +60,12 @@ export class MiningStage {
       // Examples carry the feature index, not features.id: ids are assigned in the swap.
       this.db.exec(`CREATE TABLE features (${FEATURE_COLUMNS.replace('feature_index', 'feature_index INTEGER PRIMARY KEY')});
                     CREATE TABLE examples (id INTEGER PRIMARY KEY, feature_index INTEGER NOT NULL, ${EXAMPLE_COLUMNS});`);
-      this.insertFeature = this.db.prepare(`INSERT INTO features (${FEATURE_COLUMNS}) VALUES (${placeholders(FEATURE_COLUMNS)})`);
-      this.insertExample = this.db.prepare(`INSERT INTO examples (feature_index, ${EXAMPLE_COLUMNS}) VALUES (?, ${placeholders(EXAMPLE_COLUMNS)})`);
+      this.insertFeature = this.db.prepare(
+        `INSERT INTO features (${FEATURE_COLUMNS}) VALUES (${placeholders(FEATURE_COLUMNS)})`,
+      );
+      this.insertExample = this.db.prepare(
+        `INSERT INTO examples (feature_index, ${EXAMPLE_COLUMNS}) VALUES (?, ${placeholders(EXAMPLE_COLUMNS)})`,
+      );
       // One transaction over the whole stage: nothing else ever opens this file while it is written.
       this.db.exec('BEGIN');
     } catch (error) {
@@ -91,9 +97,13 @@ export class MiningStage {
     project.prepare('ATTACH DATABASE ? AS stage').run(this.file);
     try {
       const statements = [
-        project.prepare('DELETE FROM main.examples WHERE feature_id IN (SELECT id FROM main.features WHERE sae_id = ?)'),
+        project.prepare(
+          'DELETE FROM main.examples WHERE feature_id IN (SELECT id FROM main.features WHERE sae_id = ?)',
+        ),
         project.prepare('DELETE FROM main.features WHERE sae_id = ?'),
-        project.prepare(`INSERT INTO main.features (sae_id, ${FEATURE_COLUMNS}) SELECT ?, ${FEATURE_COLUMNS} FROM stage.features ORDER BY feature_index`),
+        project.prepare(
+          `INSERT INTO main.features (sae_id, ${FEATURE_COLUMNS}) SELECT ?, ${FEATURE_COLUMNS} FROM stage.features ORDER BY feature_index`,
+        ),
         // Examples are scanned in staging order and each looks its feature up by the
         // UNIQUE (sae_id, feature_index) index, so ids follow the order the examples were added in.
         project.prepare(
@@ -130,5 +140,13 @@ function removeStage(file: string): void {
   for (const f of [file, `${file}-journal`, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
 }
 
-const placeholders = (columns: string) => columns.split(', ').map(() => '?').join(', ');
-const prefixed = (alias: string, columns: string) => columns.split(', ').map((c) => `${alias}.${c}`).join(', ');
+const placeholders = (columns: string) =>
+  columns
+    .split(', ')
+    .map(() => '?')
+    .join(', ');
+const prefixed = (alias: string, columns: string) =>
+  columns
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');

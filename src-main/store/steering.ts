@@ -25,17 +25,42 @@ export interface NewGeneration {
  * Writes the demo's additive probe-direction specs and their generations, with both statements
  * prepared once for the loop over class pairs and coefficients.
  */
-export function probeSteeringWriter(db: Db): { insertSpec(spec: NewSteeringSpec): number; insertGeneration(generation: NewGeneration): number } {
+export function probeSteeringWriter(db: Db): {
+  insertSpec(spec: NewSteeringSpec): number;
+  insertGeneration(generation: NewGeneration): number;
+} {
   const insertSpec = db.prepare(
     `INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, vector_sha256, coefficient, coefficient_units, decoding_json, seed, spec_json, created_at)
      VALUES (?, 'add', ?, ?, 'prompt', 'probe', ?, ?, 'k·v (unit-norm class direction)', ?, 0, ?, ?)`,
   );
-  const insertGeneration = db.prepare('INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertGeneration = db.prepare(
+    'INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   return {
     insertSpec: (s) =>
-      Number(insertSpec.run(s.name, s.layer, s.hookPoint, s.vectorSha256, s.coefficient, JSON.stringify(s.decoding), JSON.stringify(s.spec), s.createdAt).lastInsertRowid),
+      Number(
+        insertSpec.run(
+          s.name,
+          s.layer,
+          s.hookPoint,
+          s.vectorSha256,
+          s.coefficient,
+          JSON.stringify(s.decoding),
+          JSON.stringify(s.spec),
+          s.createdAt,
+        ).lastInsertRowid,
+      ),
     insertGeneration: (g) =>
-      Number(insertGeneration.run(g.steeringSpecId, g.prompt, g.mediaSha256, g.outputText, JSON.stringify(g.meta), g.createdAt).lastInsertRowid),
+      Number(
+        insertGeneration.run(
+          g.steeringSpecId,
+          g.prompt,
+          g.mediaSha256,
+          g.outputText,
+          JSON.stringify(g.meta),
+          g.createdAt,
+        ).lastInsertRowid,
+      ),
   };
 }
 
@@ -52,7 +77,9 @@ export interface GenerationRecord {
 export function listGenerations(db: Db, ids: number[] | null): GenerationRecord[] {
   return (
     ids
-      ? db.prepare('SELECT * FROM generations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids))
+      ? db
+          .prepare('SELECT * FROM generations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
+          .all(JSON.stringify(ids))
       : db.prepare('SELECT * FROM generations ORDER BY id').all()
   ) as GenerationRecord[];
 }
@@ -99,22 +126,37 @@ export function insertSteeringSpec(db: Db, spec: SteeringSpecRow): number {
 export function insertGenerationRow(db: Db, generation: NewGeneration): number {
   return Number(
     db
-      .prepare('INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(generation.steeringSpecId, generation.prompt, generation.mediaSha256, generation.outputText, JSON.stringify(generation.meta), generation.createdAt).lastInsertRowid,
+      .prepare(
+        'INSERT INTO generations (steering_spec_id, prompt, media_sha256, output_text, meta_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        generation.steeringSpecId,
+        generation.prompt,
+        generation.mediaSha256,
+        generation.outputText,
+        JSON.stringify(generation.meta),
+        generation.createdAt,
+      ).lastInsertRowid,
   );
 }
 
 /** The grid cells of sweep `sweepId` that already have a generation here. */
 export function sweepCellsDone(db: Db, sweepId: string): number[] {
   return db
-    .prepare("SELECT json_extract(meta_json, '$.sweep.cell') FROM generations WHERE json_extract(meta_json, '$.sweep.id') = ? ORDER BY 1")
+    .prepare(
+      "SELECT json_extract(meta_json, '$.sweep.cell') FROM generations WHERE json_extract(meta_json, '$.sweep.id') = ? ORDER BY 1",
+    )
     .pluck()
     .all(sweepId) as number[];
 }
 
 /** The steering specs written by sweeps, as stored. */
 export function listSweepSteeringSpecs(db: Db): SteeringSpecRow[] {
-  return db.prepare(`SELECT ${SPEC_COLUMNS} FROM steering_specs WHERE json_extract(spec_json, '$.sweep.id') IS NOT NULL ORDER BY id`).all() as SteeringSpecRow[];
+  return db
+    .prepare(
+      `SELECT ${SPEC_COLUMNS} FROM steering_specs WHERE json_extract(spec_json, '$.sweep.id') IS NOT NULL ORDER BY id`,
+    )
+    .all() as SteeringSpecRow[];
 }
 
 export interface SweepGenerationRow {

@@ -10,10 +10,17 @@ export function listSavedTemplateJson(db: Db): string[] {
 
 /** The newest saved version of template `id`, as stored. */
 export function latestSavedTemplateJson(db: Db, id: string): string | undefined {
-  return db.prepare('SELECT template_json FROM templates WHERE id = ? ORDER BY version DESC LIMIT 1').pluck().get(id) as string | undefined;
+  return db.prepare('SELECT template_json FROM templates WHERE id = ? ORDER BY version DESC LIMIT 1').pluck().get(id) as
+    | string
+    | undefined;
 }
 
 /** Saves the template; saving the same id and version again replaces it. */
 export function saveTemplate(db: Db, template: TemplateSpec): void {
-  db.prepare('INSERT OR REPLACE INTO templates (id, version, template_json, created_at) VALUES (?, ?, ?, ?)').run(template.id, template.version, JSON.stringify(template), nowMs());
+  db.prepare('INSERT OR REPLACE INTO templates (id, version, template_json, created_at) VALUES (?, ?, ?, ?)').run(
+    template.id,
+    template.version,
+    JSON.stringify(template),
+    nowMs(),
+  );
 }

@@ -47,8 +47,17 @@ export function vectorBytes(values: Float32Array): Buffer {
 export function insertVector(db: Db, vector: Omit<VectorRecord, 'id'>): number {
   return Number(
     db
-      .prepare('INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(vector.name, vector.dModel, vector.sha256, JSON.stringify(vector.source), vectorBytes(vector.values), vector.createdAt).lastInsertRowid,
+      .prepare(
+        'INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        vector.name,
+        vector.dModel,
+        vector.sha256,
+        JSON.stringify(vector.source),
+        vectorBytes(vector.values),
+        vector.createdAt,
+      ).lastInsertRowid,
   );
 }
 
@@ -58,7 +67,9 @@ export function findVectorByName(db: Db, name: string): VectorRecord | undefined
 }
 
 export function findVectorBySha256(db: Db, sha256: string): VectorRecord | undefined {
-  const raw = db.prepare('SELECT * FROM vectors WHERE sha256 = ? ORDER BY id LIMIT 1').get(sha256) as RawVector | undefined;
+  const raw = db.prepare('SELECT * FROM vectors WHERE sha256 = ? ORDER BY id LIMIT 1').get(sha256) as
+    | RawVector
+    | undefined;
   return raw ? toRecord(raw) : undefined;
 }
 

@@ -109,7 +109,8 @@ export function parseJsonText(text: string, file: string): unknown {
   } catch {
     const offset = Math.max(0, jsonErrorOffset(text));
     const { line, column } = lineAndColumn(text, offset);
-    const found = offset >= text.length ? 'the end of the file' : JSON.stringify(text.slice(offset).split(/\r?\n/)[0].slice(0, 20));
+    const found =
+      offset >= text.length ? 'the end of the file' : JSON.stringify(text.slice(offset).split(/\r?\n/)[0].slice(0, 20));
     throw badFile(file, `line ${line}, column ${column}`, 'valid JSON', found);
   }
 }

@@ -39,7 +39,12 @@ export function openRegularFile(path: string, role: FileRole): { fd: number; siz
   try {
     stat = fs.statSync(path);
   } catch (error) {
-    throw badFile(role.file, role.field, 'an existing file', `${shown}${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw badFile(
+      role.file,
+      role.field,
+      'an existing file',
+      `${shown}${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   check(stat, role, shown);
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);

@@ -43,7 +43,9 @@ export function shownOrder(shown: ShownJson | null): ShownOrder | null {
   }
   if (unknown.has(PAIRS_KEY)) order[PAIRS_KEY] = null;
   else if (shown?.pairs?.length) {
-    order[PAIRS_KEY] = shown.pairs.map((pair) => (pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]]));
+    order[PAIRS_KEY] = shown.pairs.map((pair) =>
+      pair.swapped ? [pair.fields[1], pair.fields[0]] : [pair.fields[0], pair.fields[1]],
+    );
     known++;
   }
   return known === 0 && unknown.size > 0 ? null : order;

@@ -58,6 +58,9 @@ describe('tokens are compared in constant time', () => {
     expect(await dispatchAs('rater.session', role, { input: {}, raterToken: ana.token })).toMatchObject({ ok: true });
     // Once for the page's token against the window's, once in authenticate (against the researcher's).
     expect(spy).toHaveBeenCalledTimes(2);
-    expect(await dispatchAs('rater.session', role, { input: {}, raterToken: ben.token })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await dispatchAs('rater.session', role, { input: {}, raterToken: ben.token })).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
   });
 });

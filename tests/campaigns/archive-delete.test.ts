@@ -25,9 +25,17 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 type Project = ReturnType<typeof makeProject>;
-const count = (project: Project, table: string) => project.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+const count = (project: Project, table: string) =>
+  project.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 const listNames = async (project: Project, archived = false) => {
-  const listed = await cli(['campaign', 'list', '--project', project.dir, ...(archived ? ['--archived'] : []), '--json']);
+  const listed = await cli([
+    'campaign',
+    'list',
+    '--project',
+    project.dir,
+    ...(archived ? ['--archived'] : []),
+    '--json',
+  ]);
   return (JSON.parse(listed.out) as CampaignSummary[]).map((campaign) => campaign.name);
 };
 
@@ -44,7 +52,11 @@ async function rate(project: Project, campaignId: number, answers: number) {
   for (let index = 0; index < answers; index++) {
     const next = await dispatch('rater.next', { count: 1 }, context);
     const [item] = (next as { ok: true; value: RaterNext }).value.items;
-    const submitted = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: firstOption(item) }, activeMs: 2000 }, context);
+    const submitted = await dispatch(
+      'rater.submit',
+      { assignmentId: item.assignmentId, answer: { concept: firstOption(item) }, activeMs: 2000 },
+      context,
+    );
     expect(submitted.ok).toBe(true);
   }
   return context;
@@ -59,7 +71,12 @@ describe('campaign delete', () => {
     const deleted = await cli(['campaign', 'delete', '--project', project.dir, '--name', 'Typo', '--json']);
     expect(deleted.err).toBe('');
     expect(JSON.parse(deleted.out)).toEqual({ outcome: 'deleted', archivedName: null, exportPath: null });
-    expect([count(project, 'campaigns'), count(project, 'items'), count(project, 'raters'), count(project, 'assignments')]).toEqual([0, 0, 0, 0]);
+    expect([
+      count(project, 'campaigns'),
+      count(project, 'items'),
+      count(project, 'raters'),
+      count(project, 'assignments'),
+    ]).toEqual([0, 0, 0, 0]);
     makeConceptCampaign(project, { name: 'Typo', items: 1 });
     expect(await listNames(project)).toEqual(['Typo']);
   });
@@ -71,7 +88,9 @@ describe('campaign delete', () => {
     const before = project.db.prepare('SELECT name, status, archived_at FROM campaigns').all();
     const refused = await cli(['campaign', 'delete', '--project', project.dir, '--name', 'Pilot']);
     expect(refused.code).not.toBe(0);
-    expect(refused.err).toContain('campaign "Pilot": has 2 judgement(s), which are never deleted; archive it instead, or delete with --force');
+    expect(refused.err).toContain(
+      'campaign "Pilot": has 2 judgement(s), which are never deleted; archive it instead, or delete with --force',
+    );
     expect(project.db.prepare('SELECT name, status, archived_at FROM campaigns').all()).toEqual(before);
     expect(count(project, 'judgements')).toBe(2);
     expect(fs.readdirSync(project.exportsDir)).toEqual([]);
@@ -87,7 +106,11 @@ describe('campaign delete', () => {
     expect(retired.outcome).toBe('archived');
     expect(retired.archivedName).toBe(`Pilot (archived #${campaignId})`);
     expect(path.dirname(retired.exportPath)).toBe(project.exportsDir);
-    const lines = fs.readFileSync(retired.exportPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { campaign: string });
+    const lines = fs
+      .readFileSync(retired.exportPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { campaign: string });
     expect(lines).toHaveLength(2);
     expect(lines[0].campaign).toBe('Pilot');
     expect(fs.existsSync(`${retired.exportPath}.provenance.json`)).toBe(true);
@@ -112,20 +135,40 @@ describe('campaign archive', () => {
     expect(archived.err).toBe('');
     expect(archived.out).toContain(`Archived campaign "Old" as "Old (archived #${campaignId})"`);
     expect(await listNames(project)).toEqual([]);
-    const submit = await dispatch('rater.submit', { assignmentId: held.assignmentId, answer: { concept: firstOption(held) }, activeMs: 1 }, rater);
+    const submit = await dispatch(
+      'rater.submit',
+      { assignmentId: held.assignmentId, answer: { concept: firstOption(held) }, activeMs: 1 },
+      rater,
+    );
     expect(submit.ok).toBe(false);
-    const reopen = await dispatch('campaigns.setStatus', { campaignId, status: 'open' }, contextFor(project, researcher));
+    const reopen = await dispatch(
+      'campaigns.setStatus',
+      { campaignId, status: 'open' },
+      contextFor(project, researcher),
+    );
     expect(reopen).toMatchObject({ ok: false, error: { code: 'conflict' } });
     const again = await dispatch('campaigns.archive', { campaignId }, contextFor(project, researcher));
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(count(project, 'judgements')).toBe(1);
     // Results and exports still reach it, by id or by its archived name.
-    const results = await cli(['results', '--project', project.dir, '--campaign', `Old (archived #${campaignId})`, '--replicates', '10', '--json']);
+    const results = await cli([
+      'results',
+      '--project',
+      project.dir,
+      '--campaign',
+      `Old (archived #${campaignId})`,
+      '--replicates',
+      '10',
+      '--json',
+    ]);
     expect(results.code).toBe(0);
     // The archive is on disk, not only in this connection.
     project.db.close();
     const reopened = openProject(project.dir);
-    expect(reopened.db.prepare('SELECT status, archived_at IS NOT NULL AS archived FROM campaigns').get()).toEqual({ status: 'closed', archived: 1 });
+    expect(reopened.db.prepare('SELECT status, archived_at IS NOT NULL AS archived FROM campaigns').get()).toEqual({
+      status: 'closed',
+      archived: 1,
+    });
     reopened.db.close();
   });
 });

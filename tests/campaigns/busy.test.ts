@@ -39,7 +39,12 @@ describe('a write lock held by another process', () => {
     const { items } = await client.call('rater.next', { count: 1 });
     const question = items[0].questions[0];
     if (question.type !== 'choice') throw new Error('expected the concept choice question first');
-    const submit = () => client.call('rater.submit', { assignmentId: items[0].assignmentId, answer: { concept: question.options[0].value }, activeMs: 800 });
+    const submit = () =>
+      client.call('rater.submit', {
+        assignmentId: items[0].assignmentId,
+        answer: { concept: question.options[0].value },
+        activeMs: 800,
+      });
     const judgements = () => (project.db.prepare('SELECT count(*) AS n FROM judgements').get() as { n: number }).n;
 
     other = new Database(path.join(project.dir, DB_FILE));
@@ -68,8 +73,17 @@ describe('a write lock held by another process', () => {
     const project = makeProject();
     const text = 'question,answer,options\nWhat is shown?,A fish.,"[""goldfish"",""volcano""]"\n';
     const settings = campaignSettingsSchema.parse({ overlap: 1, prolific: { completionCode: 'C0DE' } });
-    const { campaignId } = createCampaign(project.db, { name: 'study', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'study.csv', text } });
-    const entry = campaignSummary(project.db, campaignId).entryPath!.replace('{{%PROLIFIC_PID%}}', 'p1').replace('{{%STUDY_ID%}}', 's1').replace('{{%SESSION_ID%}}', 'x1');
+    const { campaignId } = createCampaign(project.db, {
+      name: 'study',
+      template: 'concept-choice',
+      instructions: '',
+      settings,
+      source: { kind: 'file', fileName: 'study.csv', text },
+    });
+    const entry = campaignSummary(project.db, campaignId)
+      .entryPath!.replace('{{%PROLIFIC_PID%}}', 'p1')
+      .replace('{{%STUDY_ID%}}', 's1')
+      .replace('{{%SESSION_ID%}}', 'x1');
     project.db.pragma('busy_timeout = 50');
     server = await startServer({ project, events: new EventBus(), researcherToken: crypto.randomUUID(), port: 0 });
     const base = server.url.replace(/\/$/, '');

@@ -3,7 +3,11 @@ import { dispatch } from '../../src-main/api/dispatch';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, researcher } from '../helpers/factories';
 
-const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({ assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 100 });
+const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({
+  assignmentId: item.assignmentId,
+  answer: { concept: item.questions[0].options[0].value },
+  activeMs: 100,
+});
 
 /** What a rater's calls could change: judgements, flags and the leases. */
 const snapshot = (project: ReturnType<typeof makeProject>) => ({
@@ -31,7 +35,10 @@ describe('a paused or closed campaign does not take changes on old leases', () =
       ['rater.flag', { assignmentId: second.assignmentId, comment: 'late' }],
     ] as const) {
       const result = await dispatch(name, input, asAna);
-      expect(result, name).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/closed/) } });
+      expect(result, name).toMatchObject({
+        ok: false,
+        error: { code: 'conflict', message: expect.stringMatching(/closed/) },
+      });
     }
     expect(snapshot(project)).toEqual(before);
   });
@@ -51,15 +58,23 @@ describe('a paused or closed campaign does not take changes on old leases', () =
       ['rater.skip', { assignmentId: second.assignmentId }],
     ] as const) {
       const result = await dispatch(name, input, asAna);
-      expect(result, name).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/paused/) } });
+      expect(result, name).toMatchObject({
+        ok: false,
+        error: { code: 'conflict', message: expect.stringMatching(/paused/) },
+      });
     }
     expect(snapshot(project)).toEqual(before);
     // A flag is a note to the researcher, not a change to the work: it still reaches them.
-    expect(await dispatch('rater.flag', { assignmentId: second.assignmentId, comment: 'odd' }, asAna)).toMatchObject({ ok: true });
+    expect(await dispatch('rater.flag', { assignmentId: second.assignmentId, comment: 'odd' }, asAna)).toMatchObject({
+      ok: true,
+    });
 
     // Reopened, the same lease works again.
     await dispatch('campaigns.setStatus', { campaignId, status: 'open' }, contextFor(project, researcher));
     expect(await dispatch('rater.submit', answerFirst(second), asAna)).toMatchObject({ ok: true });
-    expect(await dispatch('rater.undo', {}, asAna)).toMatchObject({ ok: true, value: { item: { assignmentId: second.assignmentId } } });
+    expect(await dispatch('rater.undo', {}, asAna)).toMatchObject({
+      ok: true,
+      value: { item: { assignmentId: second.assignmentId } },
+    });
   });
 });

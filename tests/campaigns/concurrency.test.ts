@@ -11,7 +11,11 @@ afterEach(async () => {
 });
 
 async function call(url: string, token: string, method: string, input: unknown): Promise<any> {
-  const response = await fetch(`${url}/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(input) });
+  const response = await fetch(`${url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
   return response.json();
 }
 
@@ -31,17 +35,28 @@ describe('assignment under concurrent HTTP clients', () => {
           expect(next.ok).toBe(true);
           const [item] = next.value.items;
           if (!item) return;
-          const submitted = await call(url, rater.token, 'rater.submit', { assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 50 });
+          const submitted = await call(url, rater.token, 'rater.submit', {
+            assignmentId: item.assignmentId,
+            answer: { concept: item.questions[0].options[0].value },
+            activeMs: 50,
+          });
           if (submitted.ok) acknowledged.push(submitted.value.judgementId);
           else expect(submitted.error.code).toBe('conflict');
         }
       }),
     );
-    const perItem = project.db.prepare("SELECT item_id, COUNT(*) AS n FROM assignments WHERE status = 'submitted' GROUP BY item_id").all() as { n: number }[];
+    const perItem = project.db
+      .prepare("SELECT item_id, COUNT(*) AS n FROM assignments WHERE status = 'submitted' GROUP BY item_id")
+      .all() as { n: number }[];
     expect(perItem).toHaveLength(12);
     expect(Math.max(...perItem.map((row) => row.n))).toBe(3);
     expect(perItem.every((row) => row.n === 3)).toBe(true);
-    const duplicates = project.db.prepare('SELECT COUNT(*) FROM (SELECT item_id, rater_id FROM assignments GROUP BY item_id, rater_id HAVING COUNT(*) > 1)').pluck().get();
+    const duplicates = project.db
+      .prepare(
+        'SELECT COUNT(*) FROM (SELECT item_id, rater_id FROM assignments GROUP BY item_id, rater_id HAVING COUNT(*) > 1)',
+      )
+      .pluck()
+      .get();
     expect(duplicates).toBe(0);
     const stored = project.db.prepare("SELECT id FROM judgements WHERE action = 'submit'").pluck().all() as number[];
     expect(acknowledged.sort((a, b) => a - b)).toEqual(stored.sort((a, b) => a - b));

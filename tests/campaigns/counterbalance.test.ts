@@ -17,8 +17,14 @@ describe('counterbalancing and balance', () => {
       const options = item.questions[0].type === 'choice' ? item.questions[0].options : [];
       expect(options.at(-1)!.value).toBe('none'); // the fixed tail stays last
       firstPosition[options[0].value] = (firstPosition[options[0].value] ?? 0) + 1;
-      const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { concept: options[0].value }, activeMs: 1 });
-      const shown = JSON.parse(project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string);
+      const { judgementId } = submitJudgement(project.db, rater, {
+        assignmentId: item.assignmentId,
+        answer: { concept: options[0].value },
+        activeMs: 1,
+      });
+      const shown = JSON.parse(
+        project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string,
+      );
       expect(shown.questions[0].options).toEqual(options);
     }
     const counts = Object.values(firstPosition);
@@ -41,13 +47,21 @@ describe('counterbalancing and balance', () => {
       // The server swaps the texts itself: the rater gets them in display order (a left, b right) and no flag.
       expect(item).not.toHaveProperty('pairs');
       expect(JSON.stringify(item)).not.toMatch(/swapped/);
-      const recorded = JSON.parse(project.db.prepare('SELECT shown_json FROM assignments WHERE id = ?').pluck().get(item.assignmentId) as string).pairs;
+      const recorded = JSON.parse(
+        project.db.prepare('SELECT shown_json FROM assignments WHERE id = ?').pluck().get(item.assignmentId) as string,
+      ).pairs;
       expect(recorded).toHaveLength(1);
       if (recorded[0].swapped) swapped++;
       expect([item.payload.a, item.payload.b]).toEqual(recorded[0].swapped ? ['second', 'first'] : ['first', 'second']);
       // What the rater saw is stored with the judgement: the sides, highlights on/off, truncation.
-      const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { preference: 'tie' }, activeMs: 1 });
-      const shown = JSON.parse(project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string);
+      const { judgementId } = submitJudgement(project.db, rater, {
+        assignmentId: item.assignmentId,
+        answer: { preference: 'tie' },
+        activeMs: 1,
+      });
+      const shown = JSON.parse(
+        project.db.prepare('SELECT shown_json FROM judgements WHERE id = ?').pluck().get(judgementId) as string,
+      );
       expect(shown).toMatchObject({ pairs: recorded, highlights: false, truncated: false });
     }
     expect(Math.abs(swapped - 100)).toBeLessThan(30);
@@ -60,7 +74,12 @@ describe('counterbalancing and balance', () => {
     for (let round = 0; round < 14; round++) {
       for (const rater of raters) {
         const [item] = nextItems(project.db, rater, 1).items;
-        if (item) submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { concept: 'none' }, activeMs: 10 });
+        if (item)
+          submitJudgement(project.db, rater, {
+            assignmentId: item.assignmentId,
+            answer: { concept: 'none' },
+            activeMs: 10,
+          });
       }
     }
     const monitor = campaignMonitor(project.db, campaignId, campaignSummary(project.db, campaignId));
@@ -76,15 +95,38 @@ describe('counterbalancing and balance', () => {
     /** The positions one rater is given, answering each, in a fresh project with the given order mode. */
     const orderSeen = (orderMode: 'random' | 'fixed', raterName: string): number[] => {
       const project = makeProject();
-      const items = Array.from({ length: 12 }, (_, index) => ({ payload: { prompt: 'p', a: `a${index}`, b: `b${index}`, criterion: 'Which is better?' } }));
-      const campaignId = insertCampaign(project.db, { name: 'order', template: BUILTIN_TEMPLATES.pairwise, instructions: '', overlap: 1, leaseSeconds: 600, seed: 9, orderMode }, items);
+      const items = Array.from({ length: 12 }, (_, index) => ({
+        payload: { prompt: 'p', a: `a${index}`, b: `b${index}`, criterion: 'Which is better?' },
+      }));
+      const campaignId = insertCampaign(
+        project.db,
+        {
+          name: 'order',
+          template: BUILTIN_TEMPLATES.pairwise,
+          instructions: '',
+          overlap: 1,
+          leaseSeconds: 600,
+          seed: 9,
+          orderMode,
+        },
+        items,
+      );
       const rater = makeRater(project, campaignId, raterName);
       const positions: number[] = [];
       for (;;) {
         const [item] = nextItems(project.db, rater, 1).items;
         if (!item) return positions;
-        positions.push(project.db.prepare('SELECT i.position FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as number);
-        submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { preference: 'tie' }, activeMs: 1 });
+        positions.push(
+          project.db
+            .prepare('SELECT i.position FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+            .pluck()
+            .get(item.assignmentId) as number,
+        );
+        submitJudgement(project.db, rater, {
+          assignmentId: item.assignmentId,
+          answer: { preference: 'tie' },
+          activeMs: 1,
+        });
       }
     };
     const fixed = orderSeen('fixed', 'ana');

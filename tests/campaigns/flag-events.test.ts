@@ -17,7 +17,9 @@ describe('rater.flag', () => {
     const seen: { name: EventName; payload: EventMap[EventName] }[] = [];
     context.events.subscribe((name, payload) => seen.push({ name, payload }));
 
-    expect(await dispatch('rater.flag', { assignmentId: item.assignmentId, comment: 'image does not load' }, context)).toEqual({ ok: true, value: { flagged: true } });
+    expect(
+      await dispatch('rater.flag', { assignmentId: item.assignmentId, comment: 'image does not load' }, context),
+    ).toEqual({ ok: true, value: { flagged: true } });
     // Announced shortly after the request (coalesced per campaign), like a submit's: on the
     // project's clock, so the test moves time past the delay instead of sleeping through it.
     expect(seen).toEqual([]);

@@ -18,7 +18,9 @@ describe('blinding across every template', () => {
     const project = openProject(dir);
     try {
       const featureIds = project.db
-        .prepare("SELECT f.id FROM features f WHERE (SELECT COUNT(*) FROM examples e WHERE e.feature_id = f.id AND e.bucket = 'top') >= 5 ORDER BY f.id LIMIT 4")
+        .prepare(
+          "SELECT f.id FROM features f WHERE (SELECT COUNT(*) FROM examples e WHERE e.feature_id = f.id AND e.bucket = 'top') >= 5 ORDER BY f.id LIMIT 4",
+        )
         .pluck()
         .all() as number[];
       const sources: Record<string, any> = {
@@ -32,20 +34,38 @@ describe('blinding across every template', () => {
       expect(Object.keys(sources).sort()).toEqual(Object.keys(BUILTIN_TEMPLATES).sort());
       const raterMethods = methodNames.filter((name) => contract[name].role === 'rater');
       for (const [templateId, source] of Object.entries(sources)) {
-        const { campaignId } = createCampaign(project.db, { name: `blind ${templateId}`, template: templateId, instructions: '', settings: campaignSettingsSchema.parse({ overlap: 2 }), source });
+        const { campaignId } = createCampaign(project.db, {
+          name: `blind ${templateId}`,
+          template: templateId,
+          instructions: '',
+          settings: campaignSettingsSchema.parse({ overlap: 2 }),
+          source,
+        });
         if (templateId === 'feature-detection') {
           // The mix is recorded (hidden): which examples activate, from the top and a quantile bucket, and how many do not.
-          const hidden = JSON.parse(project.db.prepare('SELECT hidden_json FROM items WHERE campaign_id = ? ORDER BY position LIMIT 1').pluck().get(campaignId) as string);
+          const hidden = JSON.parse(
+            project.db
+              .prepare('SELECT hidden_json FROM items WHERE campaign_id = ? ORDER BY position LIMIT 1')
+              .pluck()
+              .get(campaignId) as string,
+          );
           const activating = hidden.activating_example_ids as string[];
           expect(hidden.mix.activating).toBe(activating.length);
           expect(hidden.mix.non_activating).toBeGreaterThan(0);
-          const buckets = project.db.prepare(`SELECT bucket FROM examples WHERE id IN (${activating.map(() => '?').join(',')})`).pluck().all(...activating.map(Number)) as string[];
+          const buckets = project.db
+            .prepare(`SELECT bucket FROM examples WHERE id IN (${activating.map(() => '?').join(',')})`)
+            .pluck()
+            .all(...activating.map(Number)) as string[];
           expect(buckets).toContain('top');
           expect(buckets.some((bucket) => /^q\d+$/.test(bucket))).toBe(true);
           expect([...hidden.mix.activating_buckets].sort()).toEqual([...buckets].sort());
         }
         // Mark every hidden value and condition so a leak is visible whatever its key.
-        project.db.prepare("UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN'), condition = 'SENTINEL-CONDITION' WHERE campaign_id = ?").run(campaignId);
+        project.db
+          .prepare(
+            "UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN'), condition = 'SENTINEL-CONDITION' WHERE campaign_id = ?",
+          )
+          .run(campaignId);
         const rater = makeRater(project, campaignId, 'blind');
         const context = contextFor(project, asRater(rater));
         const responses: unknown[] = [];
@@ -63,27 +83,58 @@ describe('blinding across every template', () => {
         const answer = Object.fromEntries(
           item.questions.map((question: any) => [
             question.id,
-            question.type === 'text' ? 'a label' : question.type === 'scale' ? question.min : question.type === 'multi' ? [question.options[0].value] : question.options[0].value,
+            question.type === 'text'
+              ? 'a label'
+              : question.type === 'scale'
+                ? question.min
+                : question.type === 'multi'
+                  ? [question.options[0].value]
+                  : question.options[0].value,
           ]),
         );
         if (templateId === 'feature-detection' || templateId === 'intruder') {
           // Activations would give the answer away: examples arrive without them.
-          const values = item.payload.examples.flatMap((example: any) => [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? []), example.maxActivation]);
+          const values = item.payload.examples.flatMap((example: any) => [
+            ...(example.tokens ?? []).map((token: any) => token.value),
+            ...(example.image?.patches ?? []),
+            example.maxActivation,
+          ]);
           expect(values.length).toBeGreaterThan(0);
           expect(values.every((value: number) => value === 0)).toBe(true);
           // Nor database ids: a feature's examples have close ids, so an intruder's would stand out.
           // Option values and example ids carry no example or document id; hidden maps them back.
-          const hidden = JSON.parse(project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
-          const examples = project.db.prepare('SELECT id, document_id FROM examples').all() as { id: number; document_id: number }[];
+          const hidden = JSON.parse(
+            project.db
+              .prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+              .pluck()
+              .get(item.assignmentId) as string,
+          );
+          const examples = project.db.prepare('SELECT id, document_id FROM examples').all() as {
+            id: number;
+            document_id: number;
+          }[];
           const databaseIds = new Set(examples.flatMap((row) => [String(row.id), String(row.document_id)]));
           const options = item.questions[0].options.map((option: any) => option.value) as string[];
-          expect(options.filter((value) => databaseIds.has(value) || /\d{2,}/.test(value)), `${templateId} option values`).toEqual([]);
-          expect(item.payload.examples.map((example: any) => [example.id, example.documentId])).toEqual(item.payload.examples.map(() => [0, 0]));
+          expect(
+            options.filter((value) => databaseIds.has(value) || /\d{2,}/.test(value)),
+            `${templateId} option values`,
+          ).toEqual([]);
+          expect(item.payload.examples.map((example: any) => [example.id, example.documentId])).toEqual(
+            item.payload.examples.map(() => [0, 0]),
+          );
           expect(Object.keys(hidden.option_examples).sort()).toEqual([...options].sort());
           const byId = new Map(examples.map((row) => [row.id, row.document_id]));
-          for (const { example_id, document_id } of Object.values(hidden.option_examples) as { example_id: number; document_id: number }[]) expect(byId.get(example_id)).toBe(document_id);
-          if (templateId === 'intruder') expect(String(hidden.option_examples[hidden.intruder_option].example_id)).toBe(hidden.intruder_example_id);
-          else expect(hidden.activating_options.map((value: string) => String(hidden.option_examples[value].example_id))).toEqual(hidden.activating_example_ids);
+          for (const { example_id, document_id } of Object.values(hidden.option_examples) as {
+            example_id: number;
+            document_id: number;
+          }[])
+            expect(byId.get(example_id)).toBe(document_id);
+          if (templateId === 'intruder')
+            expect(String(hidden.option_examples[hidden.intruder_option].example_id)).toBe(hidden.intruder_example_id);
+          else
+            expect(
+              hidden.activating_options.map((value: string) => String(hidden.option_examples[value].example_id)),
+            ).toEqual(hidden.activating_example_ids);
         }
         if (templateId === 'feature-label') {
           // Only what the template displays: the examples' tokens and images with their highlights.
@@ -94,14 +145,31 @@ describe('blinding across every template', () => {
           const examples = item.payload.feature.examples as any[];
           expect(examples.length).toBeGreaterThan(0);
           for (const example of examples) {
-            expect([example.id, example.documentId, example.rank, example.bucket, example.maxActivation]).toEqual([0, 0, 0, '', 1]);
-            const values = [...(example.tokens ?? []).map((token: any) => token.value), ...(example.image?.patches ?? [])];
+            expect([example.id, example.documentId, example.rank, example.bucket, example.maxActivation]).toEqual([
+              0,
+              0,
+              0,
+              '',
+              1,
+            ]);
+            const values = [
+              ...(example.tokens ?? []).map((token: any) => token.value),
+              ...(example.image?.patches ?? []),
+            ];
             expect(Math.max(...values)).toBeCloseTo(1, 4); // float32 activations against a stored maximum
             expect(values.every((value: number) => value >= 0 && value <= 1)).toBe(true);
           }
           // The researcher can still tell which examples were shown, in order.
-          const hidden = JSON.parse(project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
-          const shownTexts = examples.map((example: any) => (example.tokens ?? []).map((token: any) => token.token).join('') + (example.image?.sha256 ?? ''));
+          const hidden = JSON.parse(
+            project.db
+              .prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+              .pluck()
+              .get(item.assignmentId) as string,
+          );
+          const shownTexts = examples.map(
+            (example: any) =>
+              (example.tokens ?? []).map((token: any) => token.token).join('') + (example.image?.sha256 ?? ''),
+          );
           const storedTexts = (hidden.example_ids as number[]).map((id) => {
             const detail = project.db.prepare('SELECT feature_id FROM examples WHERE id = ?').pluck().get(id) as number;
             const stored = getFeature(project.db, detail).examples.find((example) => example.id === id)!;
@@ -117,7 +185,24 @@ describe('blinding across every template', () => {
         expect([...exercised].sort()).toEqual([...raterMethods].sort());
         const text = JSON.stringify(responses);
         expect(text, templateId).not.toMatch(/SENTINEL/);
-        for (const key of ['featureIndex', 'target_class', 'source_class', '"correct"', '"k"', '"layer"', 'feature_id', 'generation_id', 'steering_spec', 'intruder_example_id', 'intruder_option', 'activating_example_ids', 'activating_options', 'option_examples', '"mix"', 'hidden']) {
+        for (const key of [
+          'featureIndex',
+          'target_class',
+          'source_class',
+          '"correct"',
+          '"k"',
+          '"layer"',
+          'feature_id',
+          'generation_id',
+          'steering_spec',
+          'intruder_example_id',
+          'intruder_option',
+          'activating_example_ids',
+          'activating_options',
+          'option_examples',
+          '"mix"',
+          'hidden',
+        ]) {
           expect(text, `${templateId} leaks ${key}`).not.toContain(key);
         }
       }
@@ -128,16 +213,53 @@ describe('blinding across every template', () => {
 
   it('a feature block is blinded when served, so items stored before issue 11 (index, ids, raw activations) do not leak', async () => {
     const project = makeProject();
-    const example = { id: 9191, documentId: 8181, bucket: 'top', rank: 1, maxActivation: 12.5, tokens: [{ token: 'red', value: 12.5 }, { token: ' car', value: 2.5 }], image: null, extra: 'SENTINEL' };
+    const example = {
+      id: 9191,
+      documentId: 8181,
+      bucket: 'top',
+      rank: 1,
+      maxActivation: 12.5,
+      tokens: [
+        { token: 'red', value: 12.5 },
+        { token: ' car', value: 2.5 },
+      ],
+      image: null,
+      extra: 'SENTINEL',
+    };
     const campaignId = insertCampaign(
       project.db,
-      { name: 'old labels', template: BUILTIN_TEMPLATES['feature-label'], instructions: '', overlap: 1, leaseSeconds: 600, seed: 1 },
+      {
+        name: 'old labels',
+        template: BUILTIN_TEMPLATES['feature-label'],
+        instructions: '',
+        overlap: 1,
+        leaseSeconds: 600,
+        seed: 1,
+      },
       [{ payload: { feature: { featureIndex: 4242, examples: [example] } } }],
     );
     const rater = makeRater(project, campaignId, 'ana');
-    const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as { ok: true; value: any };
+    const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as {
+      ok: true;
+      value: any;
+    };
     expect(result.value.items[0].payload).toEqual({
-      feature: { examples: [{ id: 0, documentId: 0, bucket: '', rank: 0, maxActivation: 1, tokens: [{ token: 'red', value: 1 }, { token: ' car', value: 0.2 }], image: null }] },
+      feature: {
+        examples: [
+          {
+            id: 0,
+            documentId: 0,
+            bucket: '',
+            rank: 0,
+            maxActivation: 1,
+            tokens: [
+              { token: 'red', value: 1 },
+              { token: ' car', value: 0.2 },
+            ],
+            image: null,
+          },
+        ],
+      },
     });
     expect(JSON.stringify(result)).not.toMatch(/4242|9191|8181|12\.5|SENTINEL/);
   });
@@ -146,10 +268,20 @@ describe('blinding across every template', () => {
     const dir = path.join(tempDir(), 'file.sightline');
     const project = openProject(dir, { create: true });
     try {
-      const text = 'question,answer,options,k,model,hidden.target_class\nWhat is shown?,A red fish.,"[""goldfish"",""volcano""]",15,llava-next-7b,goldfish\n';
-      const { campaignId } = createCampaign(project.db, { name: 'csv', template: 'concept-choice', instructions: '', settings: campaignSettingsSchema.parse({ overlap: 1 }), source: { kind: 'file', fileName: 'batch.csv', text } });
+      const text =
+        'question,answer,options,k,model,hidden.target_class\nWhat is shown?,A red fish.,"[""goldfish"",""volcano""]",15,llava-next-7b,goldfish\n';
+      const { campaignId } = createCampaign(project.db, {
+        name: 'csv',
+        template: 'concept-choice',
+        instructions: '',
+        settings: campaignSettingsSchema.parse({ overlap: 1 }),
+        source: { kind: 'file', fileName: 'batch.csv', text },
+      });
       const rater = makeRater(project, campaignId, 'ana');
-      const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as { ok: true; value: any };
+      const result = (await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(rater)))) as {
+        ok: true;
+        value: any;
+      };
       const [item] = result.value.items;
       // The template shows the question and the answer; the options went into the shown question.
       expect(Object.keys(item.payload).sort()).toEqual(['answer', 'question']);

@@ -19,7 +19,11 @@ afterEach(async () => {
 });
 
 async function call(url: string, token: string, method: string, input: unknown): Promise<any> {
-  const response = await fetch(`${url}/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(input) });
+  const response = await fetch(`${url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
   const body = await response.json();
   if (!body.ok) throw new Error(`${method}: ${body.error.message}`);
   return body.value;
@@ -94,7 +98,15 @@ async function serveCampaign(items: number, leaseSeconds = 600) {
   events.subscribe((name, payload) => emitted.push({ name, payload, at: clock.now() }));
   server = await startServer({ project, events, researcherToken, port: 0 });
   const expiries = () => emitted.filter((event) => event.name === 'campaign.leasesExpired');
-  return { url: server.url, clock, campaignId, rater, researcherToken, expiries, researcherEvents: await openEvents(server.url, researcherToken) };
+  return {
+    url: server.url,
+    clock,
+    campaignId,
+    rater,
+    researcherToken,
+    expiries,
+    researcherEvents: await openEvents(server.url, researcherToken),
+  };
 }
 
 describe('lease expiry events', () => {
@@ -108,7 +120,11 @@ describe('lease expiry events', () => {
     expect(leaseExpiresAt).toBe(clock.now() + 600_000);
     // One of the two is answered in time; only the other runs out.
     clock.advance(60_000);
-    await call(url, rater.token, 'rater.submit', { assignmentId: items[0].assignmentId, answer: { concept: items[0].questions[0].options[0].value }, activeMs: 80 });
+    await call(url, rater.token, 'rater.submit', {
+      assignmentId: items[0].assignmentId,
+      answer: { concept: items[0].questions[0].options[0].value },
+      activeMs: 80,
+    });
     const before = await call(url, researcherToken, 'campaigns.monitor', { campaignId });
     expect(before.leases).toMatchObject({ open: 1, expired: 0, nextExpiryAt: leaseExpiresAt });
 
@@ -116,7 +132,9 @@ describe('lease expiry events', () => {
     clock.advanceTo(leaseExpiresAt - 1);
     expect(expiries()).toEqual([]);
     clock.advanceTo(leaseExpiresAt);
-    expect(expiries()).toEqual([{ name: 'campaign.leasesExpired', payload: { campaignId, expired: 1, nextExpiryAt: null }, at: leaseExpiresAt }]);
+    expect(expiries()).toEqual([
+      { name: 'campaign.leasesExpired', payload: { campaignId, expired: 1, nextExpiryAt: null }, at: leaseExpiresAt },
+    ]);
     const sent = await waitFor(() => researcherEvents.find((event) => event.name === 'campaign.leasesExpired'));
     expect(sent.data).toEqual({ campaignId, expired: 1, nextExpiryAt: null });
     const after = await call(url, researcherToken, 'campaigns.monitor', { campaignId });
@@ -143,7 +161,13 @@ describe('lease expiry events', () => {
     expect(expiries()).toEqual([]);
 
     clock.advanceTo(renewed.leaseExpiresAt);
-    expect(expiries()).toEqual([{ name: 'campaign.leasesExpired', payload: { campaignId, expired: 1, nextExpiryAt: null }, at: renewed.leaseExpiresAt }]);
+    expect(expiries()).toEqual([
+      {
+        name: 'campaign.leasesExpired',
+        payload: { campaignId, expired: 1, nextExpiryAt: null },
+        at: renewed.leaseExpiresAt,
+      },
+    ]);
     const sent = await waitFor(() => researcherEvents.find((event) => event.name === 'campaign.leasesExpired'));
     expect(sent.data).toMatchObject({ campaignId, expired: 1 });
   });

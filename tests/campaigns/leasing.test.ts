@@ -7,7 +7,11 @@ import { findRaterByToken } from '../../src-main/store/raters';
 import { TEST_EPOCH_MS } from '../helpers/clock';
 import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
 
-const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({ assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 100 });
+const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({
+  assignmentId: item.assignmentId,
+  answer: { concept: item.questions[0].options[0].value },
+  activeMs: 100,
+});
 
 describe('leases', () => {
   // Time is the `now` each step is given (the API passes the project's clock): no sleeping, and the
@@ -24,7 +28,9 @@ describe('leases', () => {
     const [benItem] = nextItems(project.db, ben, 1, t0 + 600_000).items; // ana's lease has run out
     expect(benItem).toBeDefined();
     submitJudgement(project.db, ben, answerFirst(benItem), t0 + 601_000);
-    expect(() => submitJudgement(project.db, ana, answerFirst(anaItem), t0 + 602_000)).toThrow(/lease expired and the item went to other raters/);
+    expect(() => submitJudgement(project.db, ana, answerFirst(anaItem), t0 + 602_000)).toThrow(
+      /lease expired and the item went to other raters/,
+    );
   });
 
   it('a late submit is accepted while the item still has room', () => {
@@ -32,7 +38,9 @@ describe('leases', () => {
     const campaignId = makeConceptCampaign(project, { items: 1, overlap: 2, leaseSeconds: 600 });
     const ana = makeRater(project, campaignId, 'ana');
     const [item] = nextItems(project.db, ana, 1, TEST_EPOCH_MS).items;
-    expect(submitJudgement(project.db, ana, answerFirst(item), TEST_EPOCH_MS + 3_600_000).judgementId).toBeGreaterThan(0);
+    expect(submitJudgement(project.db, ana, answerFirst(item), TEST_EPOCH_MS + 3_600_000).judgementId).toBeGreaterThan(
+      0,
+    );
   });
 
   it('a rater never gets the same item twice, even after skipping it', () => {
@@ -43,7 +51,10 @@ describe('leases', () => {
     for (let round = 0; round < 5; round++) {
       const [item] = nextItems(project.db, ana, 1).items;
       if (!item) break;
-      const itemId = project.db.prepare('SELECT item_id FROM assignments WHERE id = ?').pluck().get(item.assignmentId) as number;
+      const itemId = project.db
+        .prepare('SELECT item_id FROM assignments WHERE id = ?')
+        .pluck()
+        .get(item.assignmentId) as number;
       seen.push(itemId);
       if (round % 2) skipItem(project.db, ana, item.assignmentId);
       else submitJudgement(project.db, ana, answerFirst(item));
@@ -65,7 +76,9 @@ describe('leases', () => {
         const self = findRaterByToken(db, rater.token)!;
         for (const item of nextItems(db, self, 2).items) submitJudgement(db, self, answerFirst(item));
       }
-      const perItem = first.db.prepare("SELECT item_id, COUNT(*) AS n FROM assignments WHERE status = 'submitted' GROUP BY item_id").all() as { n: number }[];
+      const perItem = first.db
+        .prepare("SELECT item_id, COUNT(*) AS n FROM assignments WHERE status = 'submitted' GROUP BY item_id")
+        .all() as { n: number }[];
       expect(perItem).toHaveLength(5);
       expect(perItem.every((row) => row.n === 2)).toBe(true);
     } finally {
@@ -94,11 +107,20 @@ describe('instructions versions', () => {
     const ana = makeRater(project, campaignId, 'ana');
     const [before] = nextItems(project.db, ana, 1).items;
     submitJudgement(project.db, ana, answerFirst(before));
-    const bumped = await dispatch('campaigns.setInstructions', { campaignId, instructions: 'Read carefully.\n\n- new rule' }, contextFor(project, researcher));
+    const bumped = await dispatch(
+      'campaigns.setInstructions',
+      { campaignId, instructions: 'Read carefully.\n\n- new rule' },
+      contextFor(project, researcher),
+    );
     expect(bumped).toEqual({ ok: true, value: { instructionsVersion: 2 } });
     const [after] = nextItems(project.db, ana, 1).items;
     submitJudgement(project.db, ana, answerFirst(after));
-    const versions = (project.db.prepare("SELECT shown_json FROM judgements WHERE action = 'submit' ORDER BY id").pluck().all() as string[]).map((json) => JSON.parse(json).instructionsVersion);
+    const versions = (
+      project.db
+        .prepare("SELECT shown_json FROM judgements WHERE action = 'submit' ORDER BY id")
+        .pluck()
+        .all() as string[]
+    ).map((json) => JSON.parse(json).instructionsVersion);
     expect(versions).toEqual([1, 2]);
   });
 });

@@ -29,7 +29,20 @@ describe('bad mapping JSON', () => {
     const project = makeProject();
     const map = path.join(tempDir(), 'map.json');
     fs.writeFileSync(map, '{\n  "payload": {\n    "question": "question",\n    "answer": "answer",\n  }\n}\n');
-    const result = await cli(['campaign', 'create', '--project', project.dir, '--name', 'x', '--template', 'concept-choice', '--items', CSV, '--mapping', map]);
+    const result = await cli([
+      'campaign',
+      'create',
+      '--project',
+      project.dir,
+      '--name',
+      'x',
+      '--template',
+      'concept-choice',
+      '--items',
+      CSV,
+      '--mapping',
+      map,
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.err.trim().split('\n')).toHaveLength(1);
     expect(result.err).toContain(`${map}: line 5, column 3: expected valid JSON, found "}"`);
@@ -46,21 +59,53 @@ describe('bad mapping JSON', () => {
     expect(place('{"a": "tab\there"}')).toEqual({ line: 1, column: 11 });
     expect(place('{"a": tru}')).toEqual({ line: 1, column: 10 });
     expect(place('{"a": 01}')).toEqual({ line: 1, column: 8 });
-    expect(() => parseJsonText('{"a": ', 'm.json')).toThrow(/^m\.json: line 1, column 7: expected valid JSON, found the end of the file$/);
+    expect(() => parseJsonText('{"a": ', 'm.json')).toThrow(
+      /^m\.json: line 1, column 7: expected valid JSON, found the end of the file$/,
+    );
     expect(parseJsonText('\ufeff{"a": [1]}', 'bom.json')).toEqual({ a: [1] });
   });
 
   it('agrees with JSON.parse on which texts are JSON, over seeded mutations of a mapping', () => {
-    const base = JSON.stringify({ payload: { options: ['og_class', 'target_class'], criterion: { const: 'Which is "more" coherent?\u00e9' } }, steering: { strength: 'k', layer: 'layer' }, n: [-1.5e3, 0, true, null] }, null, 2);
+    const base = JSON.stringify(
+      {
+        payload: { options: ['og_class', 'target_class'], criterion: { const: 'Which is "more" coherent?\u00e9' } },
+        steering: { strength: 'k', layer: 'layer' },
+        n: [-1.5e3, 0, true, null],
+      },
+      null,
+      2,
+    );
     const rng = mulberry32(hashSeed('json-text'));
-    const pieces = ['{', '}', '[', ']', ',', ':', '"', '\\', '\n', ' ', 'e', '-', '0', '1', '.', 'u', 'x', 'true', 'nul', '\u0001'];
+    const pieces = [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"',
+      '\\',
+      '\n',
+      ' ',
+      'e',
+      '-',
+      '0',
+      '1',
+      '.',
+      'u',
+      'x',
+      'true',
+      'nul',
+      '\u0001',
+    ];
     for (let round = 0; round < 2000; round++) {
       let text = base;
       for (let edit = 0, edits = 1 + Math.floor(rng() * 3); edit < edits; edit++) {
         const at = Math.floor(rng() * (text.length + 1));
         const choice = rng();
         if (choice < 0.4) text = text.slice(0, at) + text.slice(at + 1);
-        else text = text.slice(0, at) + pieces[Math.floor(rng() * pieces.length)] + text.slice(choice < 0.7 ? at : at + 1);
+        else
+          text = text.slice(0, at) + pieces[Math.floor(rng() * pieces.length)] + text.slice(choice < 0.7 ? at : at + 1);
       }
       let valid = true;
       try {

@@ -23,7 +23,10 @@ describe('pairwise A/B from generations', () => {
       });
       // Items pair the k=0 answer (field a) with a steered one (field b), in template order.
       const defaults = new Set(
-        project.db.prepare("SELECT output_text FROM generations WHERE json_extract(meta_json, '$.k') = 0").pluck().all() as string[],
+        project.db
+          .prepare("SELECT output_text FROM generations WHERE json_extract(meta_json, '$.k') = 0")
+          .pluck()
+          .all() as string[],
       );
       const sidesSeen = { left: 0, right: 0 };
       for (let index = 0; index < 3; index++) {
@@ -40,10 +43,24 @@ describe('pairwise A/B from generations', () => {
           let preference = 'tie';
           if (defaults.has(left) !== defaults.has(right)) preference = defaults.has(left) ? 'right' : 'left';
           if (preference !== 'tie') sidesSeen[preference as 'left' | 'right']++;
-          const recorded = JSON.parse(project.db.prepare('SELECT shown_json FROM assignments WHERE id = ?').pluck().get(item.assignmentId) as string).pairs[0];
-          const stored = JSON.parse(project.db.prepare('SELECT i.payload_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string);
+          const recorded = JSON.parse(
+            project.db
+              .prepare('SELECT shown_json FROM assignments WHERE id = ?')
+              .pluck()
+              .get(item.assignmentId) as string,
+          ).pairs[0];
+          const stored = JSON.parse(
+            project.db
+              .prepare('SELECT i.payload_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+              .pluck()
+              .get(item.assignmentId) as string,
+          );
           expect([left, right]).toEqual(recorded.swapped ? [stored.b, stored.a] : [stored.a, stored.b]);
-          const submitted = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { preference }, activeMs: 5 }, context);
+          const submitted = await dispatch(
+            'rater.submit',
+            { assignmentId: item.assignmentId, answer: { preference }, activeMs: 5 },
+            context,
+          );
           expect(submitted).toMatchObject({ ok: true });
         }
       }

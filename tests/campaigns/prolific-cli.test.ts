@@ -21,7 +21,11 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   }
 }
 
-const ITEMS = ['question,answer,options', 'What is shown?,A goldfish.,"[""goldfish"",""volcano""]"', 'What is shown?,Lava.,"[""goldfish"",""volcano""]"'].join('\n');
+const ITEMS = [
+  'question,answer,options',
+  'What is shown?,A goldfish.,"[""goldfish"",""volcano""]"',
+  'What is shown?,Lava.,"[""goldfish"",""volcano""]"',
+].join('\n');
 
 describe('campaign create: skips and places', () => {
   it('--max-skips sets the bound (0 and "none" included); without it, 2 with --prolific-code and unlimited without', async () => {
@@ -29,7 +33,8 @@ describe('campaign create: skips and places', () => {
     const file = path.join(tempDir(), 'items.csv');
     fs.writeFileSync(file, ITEMS);
     const base = ['campaign', 'create', '--project', project.dir, '--template', 'concept-choice', '--items', file];
-    const settingsOf = (name: string) => JSON.parse(project.db.prepare('SELECT settings_json FROM campaigns WHERE name = ?').pluck().get(name) as string);
+    const settingsOf = (name: string) =>
+      JSON.parse(project.db.prepare('SELECT settings_json FROM campaigns WHERE name = ?').pluck().get(name) as string);
     for (const [name, args, expected] of [
       ['Plain', [], null],
       ['Paid', ['--prolific-code', 'PAID'], 2],
@@ -50,13 +55,18 @@ describe('campaign create: skips and places', () => {
     expect(project.db.prepare("SELECT COUNT(*) FROM campaigns WHERE name LIKE 'Bad%'").pluck().get()).toBe(0);
   });
 
-  it('--prolific-places sets the study\'s places, a whole number of 1 or more, only with --prolific-code', async () => {
+  it("--prolific-places sets the study's places, a whole number of 1 or more, only with --prolific-code", async () => {
     const project = makeProject();
     const file = path.join(tempDir(), 'items.csv');
     fs.writeFileSync(file, ITEMS);
     const base = ['campaign', 'create', '--project', project.dir, '--template', 'concept-choice', '--items', file];
-    expect((await cli([...base, '--name', 'Forty', '--prolific-code', 'PAID', '--prolific-places', '40'])).code).toBe(0);
-    expect(JSON.parse(project.db.prepare("SELECT settings_json FROM campaigns WHERE name = 'Forty'").pluck().get() as string).prolific).toMatchObject({ completionCode: 'PAID', places: 40 });
+    expect((await cli([...base, '--name', 'Forty', '--prolific-code', 'PAID', '--prolific-places', '40'])).code).toBe(
+      0,
+    );
+    expect(
+      JSON.parse(project.db.prepare("SELECT settings_json FROM campaigns WHERE name = 'Forty'").pluck().get() as string)
+        .prolific,
+    ).toMatchObject({ completionCode: 'PAID', places: 40 });
     const zero = await cli([...base, '--name', 'Zero', '--prolific-code', 'PAID', '--prolific-places', '0']);
     expect(zero.code).not.toBe(0);
     expect(zero.err).toMatch(/--prolific-places: expected a whole number of 1 or more/);

@@ -26,14 +26,27 @@ afterEach(async () => {
 
 type Project = ReturnType<typeof makeProject>;
 const OPTIONS = '["goldfish","volcano","strawberry","tabby cat"]';
-const csv = (rows: string[][]) => rows.map((row) => row.map((cell) => `"${cell.replace(/"/g, '""')}"`).join(',')).join('\n');
+const csv = (rows: string[][]) =>
+  rows.map((row) => row.map((cell) => `"${cell.replace(/"/g, '""')}"`).join(',')).join('\n');
 
 /** A Prolific study: optional qualification items, one attention check, then ordinary items (every rater gets each). */
-function createStudy(project: Project, options: { normal?: number; qualification?: number; attention?: number; prolific?: CampaignSettings['prolific']; overlap?: number } = {}) {
+function createStudy(
+  project: Project,
+  options: {
+    normal?: number;
+    qualification?: number;
+    attention?: number;
+    prolific?: CampaignSettings['prolific'];
+    overlap?: number;
+  } = {},
+) {
   const rows = [['question', 'answer', 'options', 'kind', 'gold.concept', 'expected.concept']];
-  for (let index = 0; index < (options.qualification ?? 0); index++) rows.push(['Qualify', `qualification answer ${index}`, OPTIONS, 'qualification', 'volcano', '']);
-  for (let index = 0; index < (options.attention ?? 1); index++) rows.push(['Attention', "To show you are reading, choose 'strawberry'.", OPTIONS, 'attention', '', 'strawberry']);
-  for (let index = 0; index < (options.normal ?? 3); index++) rows.push(['What is shown?', `answer ${index}`, OPTIONS, 'normal', '', '']);
+  for (let index = 0; index < (options.qualification ?? 0); index++)
+    rows.push(['Qualify', `qualification answer ${index}`, OPTIONS, 'qualification', 'volcano', '']);
+  for (let index = 0; index < (options.attention ?? 1); index++)
+    rows.push(['Attention', "To show you are reading, choose 'strawberry'.", OPTIONS, 'attention', '', 'strawberry']);
+  for (let index = 0; index < (options.normal ?? 3); index++)
+    rows.push(['What is shown?', `answer ${index}`, OPTIONS, 'normal', '', '']);
   const { campaignId } = createCampaign(project.db, {
     name: 'study',
     template: 'concept-choice',
@@ -50,17 +63,26 @@ function createStudy(project: Project, options: { normal?: number; qualification
   return { campaignId, entryKey };
 }
 
-const enter = (project: Project, entryKey: string, pid: string, session = `session-${pid}`) => enterCampaign(project.db, entryKey, { prolificPid: pid, studyId: 'study-1', sessionId: session });
+const enter = (project: Project, entryKey: string, pid: string, session = `session-${pid}`) =>
+  enterCampaign(project.db, entryKey, { prolificPid: pid, studyId: 'study-1', sessionId: session });
 
 async function call(project: Project, rater: RaterRecord, name: string, input: unknown): Promise<any> {
   return dispatch(name as any, input, contextFor(project, asRater(rater)));
 }
 
 const kindOf = (project: Project, assignmentId: number) =>
-  project.db.prepare('SELECT i.kind FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(assignmentId) as string;
+  project.db
+    .prepare('SELECT i.kind FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+    .pluck()
+    .get(assignmentId) as string;
 
 /** Answers the rater's items one by one through the bridge (attention checks per `attention`), at most `count`. */
-async function answer(project: Project, rater: RaterRecord, count: number, attention: 'obey' | 'ignore' | 'skip' = 'obey'): Promise<void> {
+async function answer(
+  project: Project,
+  rater: RaterRecord,
+  count: number,
+  attention: 'obey' | 'ignore' | 'skip' = 'obey',
+): Promise<void> {
   for (let n = 0; n < count; n++) {
     const next = await call(project, rater, 'rater.next', { count: 1 });
     const [item] = next.value.items;
@@ -71,13 +93,21 @@ async function answer(project: Project, rater: RaterRecord, count: number, atten
       continue;
     }
     const concept = kind === 'attention' && attention === 'obey' ? 'strawberry' : 'volcano';
-    expect(await call(project, rater, 'rater.submit', { assignmentId: item.assignmentId, answer: { concept }, activeMs: 2000 })).toMatchObject({ ok: true });
+    expect(
+      await call(project, rater, 'rater.submit', {
+        assignmentId: item.assignmentId,
+        answer: { concept },
+        activeMs: 2000,
+      }),
+    ).toMatchObject({ ok: true });
   }
 }
 
 const session = async (project: Project, rater: RaterRecord) => (await call(project, rater, 'rater.session', {})).value;
 const recorded = (project: Project, rater: RaterRecord) =>
-  project.db.prepare('SELECT completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE id = ?').get(rater.id);
+  project.db
+    .prepare('SELECT completion_outcome AS outcome, completion_shown_at AS shownAt FROM raters WHERE id = ?')
+    .get(rater.id);
 
 describe('the completion code', () => {
   it('is given only once every item is answered, its first showing is recorded, and the answers are then final', async () => {
@@ -94,7 +124,11 @@ describe('the completion code', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2025-03-01T12:00:00Z'));
     const done = await session(project, ana);
-    expect(done.completion).toEqual({ outcome: 'completed', code: 'PAID-1', url: 'https://app.prolific.com/submissions/complete?cc=PAID-1' });
+    expect(done.completion).toEqual({
+      outcome: 'completed',
+      code: 'PAID-1',
+      url: 'https://app.prolific.com/submissions/complete?cc=PAID-1',
+    });
     const shownAt = Date.parse('2025-03-01T12:00:00Z');
     expect(recorded(project, ana)).toEqual({ outcome: 'completed', shownAt });
     // Shown again later: the first time stays on record.
@@ -106,7 +140,10 @@ describe('the completion code', () => {
     const monitor = campaignMonitor(project.db, campaignId, campaignSummary(project.db, campaignId));
     expect(monitor.raters.find((row) => row.id === ana.id)?.completion).toEqual({ outcome: 'completed', shownAt });
     // With the code in hand the answers are final: undo would let them change what was paid for.
-    expect(await call(project, ana, 'rater.undo', {})).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/final/) } });
+    expect(await call(project, ana, 'rater.undo', {})).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/final/) },
+    });
   });
 
   it("an export's provenance says which code each rater was given and when", async () => {
@@ -121,7 +158,10 @@ describe('the completion code', () => {
     await session(project, ana);
     await session(project, ben);
     vi.useRealTimers();
-    const result = await exportCampaign(project.db, campaignId, { format: 'jsonl', out: path.join(tempDir(), 'out.jsonl') });
+    const result = await exportCampaign(project.db, campaignId, {
+      format: 'jsonl',
+      out: path.join(tempDir(), 'out.jsonl'),
+    });
     const provenance = JSON.parse(fs.readFileSync(result.provenancePath!, 'utf8'));
     expect(provenance.raters.list.map((rater: any) => [rater.pseudonym, rater.completion])).toEqual([
       ['R001', { outcome: 'completed', shown_at: '2025-03-01T12:00:00.000Z' }],
@@ -136,7 +176,11 @@ describe('the completion code', () => {
     await answer(project, ana, 5);
     expect((await session(project, ana)).completion).toMatchObject({ outcome: 'completed' });
     const late = enter(project, entryKey, 'pid-late');
-    expect((await call(project, late, 'rater.next', { count: 2 })).value).toEqual({ items: [], progress: { submitted: 0, total: 0, skipsLeft: 2 }, waiting: null });
+    expect((await call(project, late, 'rater.next', { count: 2 })).value).toEqual({
+      items: [],
+      progress: { submitted: 0, total: 0, skipsLeft: 2 },
+      waiting: null,
+    });
     expect((await session(project, late)).completion).toBeNull();
     expect(recorded(project, late)).toEqual({ outcome: null, shownAt: null });
   });
@@ -147,7 +191,11 @@ describe('the completion code', () => {
       const { campaignId, entryKey } = createStudy(project);
       const ben = enter(project, entryKey, `pid-${attention}`);
       await answer(project, ben, 10, attention);
-      expect((await session(project, ben)).completion, attention).toEqual({ outcome: 'screened-out', code: 'OUT-1', url: 'https://app.prolific.com/submissions/complete?cc=OUT-1' });
+      expect((await session(project, ben)).completion, attention).toEqual({
+        outcome: 'screened-out',
+        code: 'OUT-1',
+        url: 'https://app.prolific.com/submissions/complete?cc=OUT-1',
+      });
       expect(recorded(project, ben)).toMatchObject({ outcome: 'screened-out', shownAt: expect.any(Number) });
       const monitor = campaignMonitor(project.db, campaignId, campaignSummary(project.db, campaignId));
       expect(monitor.raters[0].completion?.outcome).toBe('screened-out');
@@ -169,13 +217,22 @@ describe('the completion code', () => {
     const cat = enter(project, entryKey, 'pid-cat');
     for (let n = 0; n < 2; n++) {
       const [item] = (await call(project, cat, 'rater.next', { count: 1 })).value.items;
-      await call(project, cat, 'rater.submit', { assignmentId: item.assignmentId, answer: { concept: 'goldfish' }, activeMs: 2000 });
+      await call(project, cat, 'rater.submit', {
+        assignmentId: item.assignmentId,
+        answer: { concept: 'goldfish' },
+        activeMs: 2000,
+      });
     }
-    expect(await session(project, cat)).toMatchObject({ status: 'disqualified', completion: { outcome: 'screened-out', code: 'OUT-1' } });
+    expect(await session(project, cat)).toMatchObject({
+      status: 'disqualified',
+      completion: { outcome: 'screened-out', code: 'OUT-1' },
+    });
   });
 
   it('the screen-out code must differ from the completion code', () => {
-    expect(() => campaignSettingsSchema.parse({ prolific: { completionCode: 'SAME', screenOutCode: 'SAME' } })).toThrow(/differ/);
+    expect(() => campaignSettingsSchema.parse({ prolific: { completionCode: 'SAME', screenOutCode: 'SAME' } })).toThrow(
+      /differ/,
+    );
   });
 });
 
@@ -184,7 +241,9 @@ describe('a Prolific participant is bound to their first session', () => {
     const project = makeProject();
     const { entryKey } = createStudy(project);
     const first = enterCampaign(project.db, entryKey, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's1' });
-    expect(enterCampaign(project.db, entryKey, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's1' }).token).toBe(first.token);
+    expect(
+      enterCampaign(project.db, entryKey, { prolificPid: 'pid123', studyId: 'study9', sessionId: 's1' }).token,
+    ).toBe(first.token);
     for (const other of [
       { studyId: 'study9', sessionId: 's2' },
       { studyId: 'study10', sessionId: 's1' },
@@ -200,7 +259,11 @@ describe('a Prolific participant is bound to their first session', () => {
     const project = makeProject();
     const { entryKey } = createStudy(project);
     server = await startServer({ project, events: new EventBus(), researcherToken: crypto.randomUUID(), port: 0 });
-    const entry = (session: string) => fetch(`${server!.url.replace(/\/$/, '')}/enter/${entryKey}?PROLIFIC_PID=pid123&STUDY_ID=study9&SESSION_ID=${session}`, { redirect: 'manual' });
+    const entry = (session: string) =>
+      fetch(
+        `${server!.url.replace(/\/$/, '')}/enter/${entryKey}?PROLIFIC_PID=pid123&STUDY_ID=study9&SESSION_ID=${session}`,
+        { redirect: 'manual' },
+      );
     const first = await entry('s1');
     expect(first.status).toBe(303);
     const token = new URL(first.headers.get('location')!, 'http://x').searchParams.get('token')!;
@@ -225,10 +288,14 @@ describe('a Prolific participant is bound to their first session', () => {
     const { entryKey } = createStudy(project);
     server = await startServer({ project, events: new EventBus(), researcherToken: crypto.randomUUID(), port: 0 });
     const base = server.url.replace(/\/$/, '');
-    const unknown = await fetch(`${base}/enter/not-a-key?PROLIFIC_PID=p&STUDY_ID=s&SESSION_ID=x`, { redirect: 'manual' });
+    const unknown = await fetch(`${base}/enter/not-a-key?PROLIFIC_PID=p&STUDY_ID=s&SESSION_ID=x`, {
+      redirect: 'manual',
+    });
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('<h1>This study link is not valid</h1>');
-    const malformed = await fetch(`${base}/enter/${entryKey}?PROLIFIC_PID=%3Cscript%3E&STUDY_ID=s&SESSION_ID=x`, { redirect: 'manual' });
+    const malformed = await fetch(`${base}/enter/${entryKey}?PROLIFIC_PID=%3Cscript%3E&STUDY_ID=s&SESSION_ID=x`, {
+      redirect: 'manual',
+    });
     expect(malformed.status).toBe(400);
     const text = await malformed.text();
     expect(text).toContain('<h1>This study link is incomplete</h1>');

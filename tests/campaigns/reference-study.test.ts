@@ -34,9 +34,17 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const itemsOf = (project: ReturnType<typeof makeProject>) =>
-  (project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as { payload_json: string; hidden_json: string; condition: string | null }[]).map(
-    (row) => ({ payload: JSON.parse(row.payload_json) as Record<string, unknown>, hidden: JSON.parse(row.hidden_json) as Record<string, unknown>, condition: row.condition }),
-  );
+  (
+    project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as {
+      payload_json: string;
+      hidden_json: string;
+      condition: string | null;
+    }[]
+  ).map((row) => ({
+    payload: JSON.parse(row.payload_json) as Record<string, unknown>,
+    hidden: JSON.parse(row.hidden_json) as Record<string, unknown>,
+    condition: row.condition,
+  }));
 
 /**
  * A rater who reads the answer and picks the concept it names (the rater sees only the payload the
@@ -55,7 +63,11 @@ async function rateAll(project: ReturnType<typeof makeProject>, campaignId: numb
     if (question.type !== 'choice' && question.type !== 'multi') throw new Error('expected the concept choice');
     const options = question.options;
     const named = options.find((option) => option.value !== 'none' && answer.includes(option.label.toLowerCase()));
-    const result = await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: named?.value ?? 'none' }, activeMs: 3000 }, context);
+    const result = await dispatch(
+      'rater.submit',
+      { assignmentId: item.assignmentId, answer: { concept: named?.value ?? 'none' }, activeMs: 3000 },
+      context,
+    );
     if (!result.ok) throw new Error(JSON.stringify(result));
     submitted++;
   }
@@ -65,8 +77,21 @@ describe('the reference study CSV with one mapping', () => {
   it('campaign create builds options from four columns and the steering condition by role; results draw the curve by steering_score', async () => {
     const project = makeProject();
     const created = await cli([
-      'campaign', 'create', '--project', project.dir, '--name', 'Steered answers', '--template', 'concept-choice',
-      '--items', CSV, '--mapping', MAPPING, '--overlap', '2', '--json',
+      'campaign',
+      'create',
+      '--project',
+      project.dir,
+      '--name',
+      'Steered answers',
+      '--template',
+      'concept-choice',
+      '--items',
+      CSV,
+      '--mapping',
+      MAPPING,
+      '--overlap',
+      '2',
+      '--json',
     ]);
     expect(created.err).toBe('');
     expect(created.code).toBe(0);
@@ -86,7 +111,16 @@ describe('the reference study CSV with one mapping', () => {
     expect(await rateAll(project, campaignId, 'ana')).toBe(20);
     expect(await rateAll(project, campaignId, 'ben')).toBe(20);
 
-    const results = await cli(['results', '--project', project.dir, '--campaign', 'Steered answers', '--replicates', '20', '--json']);
+    const results = await cli([
+      'results',
+      '--project',
+      project.dir,
+      '--campaign',
+      'Steered answers',
+      '--replicates',
+      '20',
+      '--json',
+    ]);
     expect(results.code).toBe(0);
     const steering = (JSON.parse(results.out) as CampaignResults).steering!;
     expect(steering.questionId).toBe('concept');
@@ -98,9 +132,19 @@ describe('the reference study CSV with one mapping', () => {
       [20, 10, 10],
       [30, 10, 10],
     ]);
-    expect(steering.byClassPair.map((curve) => `${curve.sourceClass}→${curve.targetClass}`)).toContain('goldfish→volcano');
+    expect(steering.byClassPair.map((curve) => `${curve.sourceClass}→${curve.targetClass}`)).toContain(
+      'goldfish→volcano',
+    );
 
-    const table = await cli(['results', '--project', project.dir, '--campaign', 'Steered answers', '--replicates', '20']);
+    const table = await cli([
+      'results',
+      '--project',
+      project.dir,
+      '--campaign',
+      'Steered answers',
+      '--replicates',
+      '20',
+    ]);
     expect(table.out).toMatch(/k\s+n\s+success/);
   });
 
@@ -115,7 +159,11 @@ describe('the reference study CSV with one mapping', () => {
       source: { kind: 'file', fileName: 'steered-answers.csv', text: fs.readFileSync(CSV, 'utf8'), mapping },
     });
     await rateAll(project, campaignId, 'ana');
-    const results = await dispatch('results.campaign', { campaignId, bootstrapReplicates: 20 }, contextFor(project, researcher));
+    const results = await dispatch(
+      'results.campaign',
+      { campaignId, bootstrapReplicates: 20 },
+      contextFor(project, researcher),
+    );
     if (!results.ok) throw new Error(JSON.stringify(results));
     const value = results.value as CampaignResults;
     expect(value.steering).toBeNull();
@@ -127,22 +175,52 @@ describe('the reference study CSV with one mapping', () => {
   it('a fixed value fills a field the file lacks: the coherence pairs get their criterion from {"const": ...}', () => {
     const project = makeProject();
     const text = 'prompt,answer_a,answer_b\nDescribe the image.,A goldfish in a bowl.,"Goldfish, goldfish goldfish."\n';
-    const mapping = { payload: { prompt: 'prompt', a: 'answer_a', b: 'answer_b', criterion: { const: 'Which answer is more coherent?' } } };
-    createCampaign(project.db, { name: 'coherence', template: 'pairwise', instructions: '', settings, source: { kind: 'file', fileName: 'pairs.csv', text, mapping } });
-    expect(itemsOf(project)[0].payload).toEqual({ prompt: 'Describe the image.', a: 'A goldfish in a bowl.', b: 'Goldfish, goldfish goldfish.', criterion: 'Which answer is more coherent?' });
+    const mapping = {
+      payload: {
+        prompt: 'prompt',
+        a: 'answer_a',
+        b: 'answer_b',
+        criterion: { const: 'Which answer is more coherent?' },
+      },
+    };
+    createCampaign(project.db, {
+      name: 'coherence',
+      template: 'pairwise',
+      instructions: '',
+      settings,
+      source: { kind: 'file', fileName: 'pairs.csv', text, mapping },
+    });
+    expect(itemsOf(project)[0].payload).toEqual({
+      prompt: 'Describe the image.',
+      a: 'A goldfish in a bowl.',
+      b: 'Goldfish, goldfish goldfish.',
+      criterion: 'Which answer is more coherent?',
+    });
   });
 
   it('an empty class cell is left out of the options; a non-numeric strength is refused naming the row and column', () => {
     const project = makeProject();
     const header = 'question,answer,og_class,target_class,distractor1,distractor2,steering_score,layer\n';
     const mapping = JSON.parse(fs.readFileSync(MAPPING, 'utf8'));
-    createCampaign(project.db, { name: 'short', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'short.csv', text: `${header}q,a,cat,dog,bird,,5,20\n`, mapping } });
+    createCampaign(project.db, {
+      name: 'short',
+      template: 'concept-choice',
+      instructions: '',
+      settings,
+      source: { kind: 'file', fileName: 'short.csv', text: `${header}q,a,cat,dog,bird,,5,20\n`, mapping },
+    });
     expect(itemsOf(project)[0].payload.options).toEqual(['cat', 'dog', 'bird']);
     const before = project.db.prepare('SELECT COUNT(*) FROM items').pluck().get();
     const bad = `${header}q,a,cat,dog,bird,fish,5,20\nq,a,cat,dog,bird,fish,strong,20\n`;
-    expect(() => createCampaign(project.db, { name: 'bad', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'bad.csv', text: bad, mapping } })).toThrow(
-      /^bad\.csv: row 2: steering_score: expected a number \(the steering strength\), found "strong"/,
-    );
+    expect(() =>
+      createCampaign(project.db, {
+        name: 'bad',
+        template: 'concept-choice',
+        instructions: '',
+        settings,
+        source: { kind: 'file', fileName: 'bad.csv', text: bad, mapping },
+      }),
+    ).toThrow(/^bad\.csv: row 2: steering_score: expected a number \(the steering strength\), found "strong"/);
     expect(project.db.prepare('SELECT COUNT(*) FROM items').pluck().get()).toBe(before);
   });
 
@@ -150,9 +228,25 @@ describe('the reference study CSV with one mapping', () => {
     const project = makeProject();
     const text = 'question,answer,a,b\nq,x,cat,dog\n';
     const run = (mapping: object) => () =>
-      createCampaign(project.db, { name: 'm', template: 'concept-choice', instructions: '', settings, source: { kind: 'file', fileName: 'm.csv', text, mapping } });
-    expect(run({ payload: { question: 'question', answer: 'answer', options: ['a', 'b', 'c'] } })).toThrow(/m\.csv: column c: expected a column named in the mapping/);
-    expect(run({ payload: { question: 'question', answer: 'answer', options: ['a', 'b'] }, steering: { strength: 'k' } })).toThrow(/m\.csv: column k: expected a column named in the mapping/);
-    expect(run({ payload: { question: 'question', answer: 'answer', options: ['a', 'b'] }, hidden: { k: 'a' }, steering: { strength: 'b' } })).toThrow(/steering\.strength and hidden\.k both fill/);
+      createCampaign(project.db, {
+        name: 'm',
+        template: 'concept-choice',
+        instructions: '',
+        settings,
+        source: { kind: 'file', fileName: 'm.csv', text, mapping },
+      });
+    expect(run({ payload: { question: 'question', answer: 'answer', options: ['a', 'b', 'c'] } })).toThrow(
+      /m\.csv: column c: expected a column named in the mapping/,
+    );
+    expect(
+      run({ payload: { question: 'question', answer: 'answer', options: ['a', 'b'] }, steering: { strength: 'k' } }),
+    ).toThrow(/m\.csv: column k: expected a column named in the mapping/);
+    expect(
+      run({
+        payload: { question: 'question', answer: 'answer', options: ['a', 'b'] },
+        hidden: { k: 'a' },
+        steering: { strength: 'b' },
+      }),
+    ).toThrow(/steering\.strength and hidden\.k both fill/);
   });
 });

@@ -16,7 +16,13 @@ type Project = ReturnType<typeof makeProject>;
 const OPTIONS = '["goldfish","volcano","strawberry","tabby cat"]';
 
 function createStudy(project: Project, settings: Record<string, unknown>, normal = 20) {
-  const rows = ['question,answer,options,kind', ...Array.from({ length: normal }, (_, index) => `What is shown?,answer ${index},"${OPTIONS.replace(/"/g, '""')}",normal`)];
+  const rows = [
+    'question,answer,options,kind',
+    ...Array.from(
+      { length: normal },
+      (_, index) => `What is shown?,answer ${index},"${OPTIONS.replace(/"/g, '""')}",normal`,
+    ),
+  ];
   const { campaignId } = createCampaign(project.db, {
     name: 'study',
     template: 'concept-choice',
@@ -32,10 +38,14 @@ function participant(project: Project, campaignId: number, pid: string): RaterRe
   return enterCampaign(project.db, entryKey, { prolificPid: pid, studyId: 'study-1', sessionId: `session-${pid}` });
 }
 
-const call = async (project: Project, rater: RaterRecord, name: string, input: unknown): Promise<any> => dispatch(name as any, input, contextFor(project, asRater(rater)));
-const nextItem = async (project: Project, rater: RaterRecord) => (await call(project, rater, 'rater.next', { count: 1 })).value.items[0];
+const call = async (project: Project, rater: RaterRecord, name: string, input: unknown): Promise<any> =>
+  dispatch(name as any, input, contextFor(project, asRater(rater)));
+const nextItem = async (project: Project, rater: RaterRecord) =>
+  (await call(project, rater, 'rater.next', { count: 1 })).value.items[0];
 const statuses = (project: Project, rater: RaterRecord) =>
-  project.db.prepare('SELECT status, COUNT(*) AS n FROM assignments WHERE rater_id = ? GROUP BY status ORDER BY status').all(rater.id);
+  project.db
+    .prepare('SELECT status, COUNT(*) AS n FROM assignments WHERE rater_id = ? GROUP BY status ORDER BY status')
+    .all(rater.id);
 
 describe('skips per rater', () => {
   it('a Prolific rater cannot answer 1 item and skip 19: the 3rd skip is refused, and the code comes only after the rest are answered', async () => {
@@ -44,29 +54,58 @@ describe('skips per rater', () => {
     expect(getCampaign(project.db, campaignId).settings.maxSkipsPerRater).toBe(2);
     const ana = participant(project, campaignId, 'pid-ana');
     const first = await nextItem(project, ana);
-    expect((await call(project, ana, 'rater.submit', { assignmentId: first.assignmentId, answer: { concept: 'volcano' }, activeMs: 1000 })).value.progress).toEqual({ submitted: 1, total: 20, skipsLeft: 2 });
+    expect(
+      (
+        await call(project, ana, 'rater.submit', {
+          assignmentId: first.assignmentId,
+          answer: { concept: 'volcano' },
+          activeMs: 1000,
+        })
+      ).value.progress,
+    ).toEqual({ submitted: 1, total: 20, skipsLeft: 2 });
     for (const left of [1, 0]) {
       const item = await nextItem(project, ana);
-      expect((await call(project, ana, 'rater.skip', { assignmentId: item.assignmentId })).value.progress).toEqual({ submitted: 1, total: 18 + left, skipsLeft: left });
+      expect((await call(project, ana, 'rater.skip', { assignmentId: item.assignmentId })).value.progress).toEqual({
+        submitted: 1,
+        total: 18 + left,
+        skipsLeft: left,
+      });
     }
     const third = await nextItem(project, ana);
     const before = statuses(project, ana);
     const refused = await call(project, ana, 'rater.skip', { assignmentId: third.assignmentId });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/allows 2 skips per rater/) } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/allows 2 skips per rater/) },
+    });
     // Nothing written: the item is still the rater's to answer.
     expect(statuses(project, ana)).toEqual(before);
     expect((await nextItem(project, ana)).assignmentId).toBe(third.assignmentId);
-    expect((await call(project, ana, 'rater.session', {})).value).toMatchObject({ progress: { submitted: 1, total: 18, skipsLeft: 0 }, completion: null });
+    expect((await call(project, ana, 'rater.session', {})).value).toMatchObject({
+      progress: { submitted: 1, total: 18, skipsLeft: 0 },
+      completion: null,
+    });
 
     // Every other item answered: now the code.
     for (let n = 0; n < 16; n++) {
       const item = await nextItem(project, ana);
-      await call(project, ana, 'rater.submit', { assignmentId: item.assignmentId, answer: { concept: 'volcano' }, activeMs: 1000 });
+      await call(project, ana, 'rater.submit', {
+        assignmentId: item.assignmentId,
+        answer: { concept: 'volcano' },
+        activeMs: 1000,
+      });
       expect((await call(project, ana, 'rater.session', {})).value.completion).toBeNull();
     }
     const last = await nextItem(project, ana);
-    await call(project, ana, 'rater.submit', { assignmentId: last.assignmentId, answer: { concept: 'volcano' }, activeMs: 1000 });
-    expect((await call(project, ana, 'rater.session', {})).value).toMatchObject({ progress: { submitted: 18, total: 18 }, completion: { outcome: 'completed', code: 'PAID-1' } });
+    await call(project, ana, 'rater.submit', {
+      assignmentId: last.assignmentId,
+      answer: { concept: 'volcano' },
+      activeMs: 1000,
+    });
+    expect((await call(project, ana, 'rater.session', {})).value).toMatchObject({
+      progress: { submitted: 18, total: 18 },
+      completion: { outcome: 'completed', code: 'PAID-1' },
+    });
   });
 
   it('is unlimited by default without a Prolific code (no skipsLeft), and the researcher may set any bound, 0 included', async () => {
@@ -85,7 +124,11 @@ describe('skips per rater', () => {
       template: 'concept-choice',
       instructions: '',
       settings: campaignSettingsSchema.parse({ maxSkipsPerRater: 0 }),
-      source: { kind: 'file', fileName: 'strict.csv', text: `question,answer,options\nQ,a,"${OPTIONS.replace(/"/g, '""')}"` },
+      source: {
+        kind: 'file',
+        fileName: 'strict.csv',
+        text: `question,answer,options\nQ,a,"${OPTIONS.replace(/"/g, '""')}"`,
+      },
     }).campaignId;
     const cat = makeRater(project, strict, 'cat');
     const item = await nextItem(project, cat);
@@ -102,7 +145,8 @@ describe('skips per rater', () => {
   });
 
   it('the setting is a whole number of 0 or more', () => {
-    for (const bad of [-1, 1.5, '2']) expect(campaignSettingsSchema.safeParse({ maxSkipsPerRater: bad }).success, String(bad)).toBe(false);
+    for (const bad of [-1, 1.5, '2'])
+      expect(campaignSettingsSchema.safeParse({ maxSkipsPerRater: bad }).success, String(bad)).toBe(false);
     expect(campaignSettingsSchema.parse({ maxSkipsPerRater: 0 }).maxSkipsPerRater).toBe(0);
   });
 });

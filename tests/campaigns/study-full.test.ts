@@ -16,18 +16,25 @@ type Project = ReturnType<typeof makeProject>;
 const OPTIONS = '"[""goldfish"",""volcano"",""strawberry"",""tabby cat""]"';
 
 function createStudy(project: Project, places: number | undefined, items = 2) {
-  const rows = ['question,answer,options', ...Array.from({ length: items }, (_, index) => `What is shown?,answer ${index},${OPTIONS}`)];
+  const rows = [
+    'question,answer,options',
+    ...Array.from({ length: items }, (_, index) => `What is shown?,answer ${index},${OPTIONS}`),
+  ];
   const { campaignId } = createCampaign(project.db, {
     name: 'study',
     template: 'concept-choice',
     instructions: '',
-    settings: campaignSettingsSchema.parse({ overlap: 100, prolific: { completionCode: 'PAID-1', ...(places === undefined ? {} : { places }) } }),
+    settings: campaignSettingsSchema.parse({
+      overlap: 100,
+      prolific: { completionCode: 'PAID-1', ...(places === undefined ? {} : { places }) },
+    }),
     source: { kind: 'file', fileName: 'study.csv', text: rows.join('\n') },
   });
   return campaignSummary(project.db, campaignId).entryPath!.split('/')[2].split('?')[0];
 }
 
-const enter = (project: Project, entryKey: string, pid: string) => enterCampaign(project.db, entryKey, { prolificPid: pid, studyId: 'study-1', sessionId: `session-${pid}` });
+const enter = (project: Project, entryKey: string, pid: string) =>
+  enterCampaign(project.db, entryKey, { prolificPid: pid, studyId: 'study-1', sessionId: `session-${pid}` });
 const raterCount = (project: Project) => project.db.prepare('SELECT COUNT(*) FROM raters').pluck().get();
 
 async function finish(project: Project, rater: RaterRecord): Promise<void> {
@@ -36,12 +43,22 @@ async function finish(project: Project, rater: RaterRecord): Promise<void> {
     const next = (await dispatch('rater.next', { count: 1 }, context)) as any;
     const item = next.value.items[0];
     if (!item) break;
-    await dispatch('rater.submit', { assignmentId: item.assignmentId, answer: { concept: 'volcano' }, activeMs: 1000 }, context);
+    await dispatch(
+      'rater.submit',
+      { assignmentId: item.assignmentId, answer: { concept: 'volcano' }, activeMs: 1000 },
+      context,
+    );
   }
-  expect(((await dispatch('rater.session', {}, context)) as any).value.completion).toMatchObject({ outcome: 'completed' });
+  expect(((await dispatch('rater.session', {}, context)) as any).value.completion).toMatchObject({
+    outcome: 'completed',
+  });
 }
 
-const full = expect.objectContaining({ code: 'conflict', message: expect.stringMatching(/full/), details: { reason: STUDY_FULL } });
+const full = expect.objectContaining({
+  code: 'conflict',
+  message: expect.stringMatching(/full/),
+  details: { reason: STUDY_FULL },
+});
 
 describe('a study with a number of places', () => {
   it('is full for new participants once that many have finished; those already in still get back in', async () => {
@@ -78,7 +95,10 @@ describe('a study with a number of places', () => {
     const project = makeProject();
     const entryKey = createStudy(project, 1);
     const server = await serveProject(project);
-    const entry = (pid: string) => fetch(`http://127.0.0.1:${server.port}/enter/${entryKey}?PROLIFIC_PID=${pid}&STUDY_ID=s&SESSION_ID=x-${pid}`, { redirect: 'manual' });
+    const entry = (pid: string) =>
+      fetch(`http://127.0.0.1:${server.port}/enter/${entryKey}?PROLIFIC_PID=${pid}&STUDY_ID=s&SESSION_ID=x-${pid}`, {
+        redirect: 'manual',
+      });
     expect((await entry('one')).status).toBe(303);
     expect((await entry('two')).status).toBe(303);
     const refused = await entry('three');
@@ -92,7 +112,10 @@ describe('a study with a number of places', () => {
 
   it('places is a whole number of 1 or more', () => {
     for (const places of [0, -1, 2.5, '3']) {
-      expect(campaignSettingsSchema.safeParse({ prolific: { completionCode: 'C', places } }).success, String(places)).toBe(false);
+      expect(
+        campaignSettingsSchema.safeParse({ prolific: { completionCode: 'C', places } }).success,
+        String(places),
+      ).toBe(false);
     }
     expect(campaignSettingsSchema.parse({ prolific: { completionCode: 'C', places: 40 } }).prolific?.places).toBe(40);
   });

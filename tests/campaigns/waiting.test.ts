@@ -3,7 +3,11 @@ import { dispatch } from '../../src-main/api/dispatch';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
 import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, researcher } from '../helpers/factories';
 
-const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({ assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[0].value }, activeMs: 100 });
+const answerFirst = (item: { assignmentId: number; questions: any[] }) => ({
+  assignmentId: item.assignmentId,
+  answer: { concept: item.questions[0].options[0].value },
+  activeMs: 100,
+});
 
 // "All done" and the completion code belong to a rater who is really done, not to one who finds
 // the campaign paused or every remaining item leased to someone else for now.
@@ -13,14 +17,19 @@ describe('rater.next says why there are no items', () => {
     const campaignId = makeConceptCampaign(project, { items: 2, overlap: 1 });
     const ana = makeRater(project, campaignId, 'ana');
     const asResearcher = contextFor(project, researcher);
-    expect(await dispatch('campaigns.setStatus', { campaignId, status: 'paused' }, asResearcher)).toMatchObject({ ok: true });
+    expect(await dispatch('campaigns.setStatus', { campaignId, status: 'paused' }, asResearcher)).toMatchObject({
+      ok: true,
+    });
     const paused = await dispatch('rater.next', { count: 2 }, contextFor(project, asRater(ana)));
     // Exactly these keys: the reason carries nothing hidden.
     expect(paused).toEqual({ ok: true, value: { items: [], progress: { submitted: 0, total: 2 }, waiting: 'paused' } });
     await dispatch('campaigns.setStatus', { campaignId, status: 'closed' }, asResearcher);
     expect(nextItems(project.db, ana, 2)).toMatchObject({ items: [], waiting: 'closed' });
     await dispatch('campaigns.setStatus', { campaignId, status: 'open' }, asResearcher);
-    expect(nextItems(project.db, ana, 2)).toMatchObject({ items: [expect.anything(), expect.anything()], waiting: null });
+    expect(nextItems(project.db, ana, 2)).toMatchObject({
+      items: [expect.anything(), expect.anything()],
+      waiting: null,
+    });
   });
 
   it('a rater who has answered everything is done even when the campaign is then paused or closed', async () => {
@@ -31,7 +40,11 @@ describe('rater.next says why there are no items', () => {
     const asResearcher = contextFor(project, researcher);
     for (const status of ['paused', 'closed'] as const) {
       await dispatch('campaigns.setStatus', { campaignId, status }, asResearcher);
-      expect(nextItems(project.db, ana, 2), status).toEqual({ items: [], progress: { submitted: 2, total: 2 }, waiting: null });
+      expect(nextItems(project.db, ana, 2), status).toEqual({
+        items: [],
+        progress: { submitted: 2, total: 2 },
+        waiting: null,
+      });
     }
   });
 

@@ -25,7 +25,9 @@ describe('sightline init', () => {
     const io = capture();
     expect(await runCli(['init', '--project', dir, '--json'])).toBe(0);
     expect(lastJson(io.out)).toEqual({ project: dir });
-    const migrations = fs.readdirSync(path.join(__dirname, '../../migrations')).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+    const migrations = fs
+      .readdirSync(path.join(__dirname, '../../migrations'))
+      .filter((f) => /^\d{4}_.*\.sql$/.test(f));
     const db = new Database(path.join(dir, 'project.sqlite'), { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);

@@ -8,7 +8,9 @@ import { makeProject } from '../helpers/factories';
 const child = path.join(__dirname, '..', 'jobs', 'cli-child.ts');
 
 function serveUntilReady(args: string[]): Promise<{ out: string; err: string }> {
-  const server = spawn(process.execPath, ['--import', 'tsx', child, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, ['--import', 'tsx', child, 'serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const io = { out: '', err: '' };
   server.stdout.on('data', (chunk) => (io.out += chunk));
   server.stderr.on('data', (chunk) => (io.err += chunk));

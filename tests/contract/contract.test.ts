@@ -6,7 +6,10 @@ import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, resea
 
 /** A fingerprint of every table's rows, to prove a refused call wrote nothing. */
 function snapshot(project: Project): string {
-  const tables = project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = project.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
   return JSON.stringify(tables.map((table) => [table, project.db.prepare(`SELECT * FROM ${table}`).all()]));
 }
 
@@ -20,14 +23,27 @@ describe('contract', () => {
       const caller = contract[name].role === 'researcher' ? researcher : asRater(rater);
       for (const bad of [{ unexpectedField: 1 }, 'not an object', [1, 2, 3]]) {
         const result = await dispatch(name, bad, contextFor(project, caller));
-        expect(result, `${name} accepted ${JSON.stringify(bad)}`).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+        expect(result, `${name} accepted ${JSON.stringify(bad)}`).toMatchObject({
+          ok: false,
+          error: { code: 'invalid_input' },
+        });
       }
     }
     // Wrong types on real fields name the field.
     const wrongType = await dispatch('raters.add', { campaignId: 'one', name: 'x' }, contextFor(project, researcher));
-    expect(wrongType).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringContaining('campaignId') } });
-    const negative = await dispatch('rater.submit', { assignmentId: -1, answer: {}, activeMs: 5 }, contextFor(project, asRater(rater)));
-    expect(negative).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringContaining('assignmentId') } });
+    expect(wrongType).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('campaignId') },
+    });
+    const negative = await dispatch(
+      'rater.submit',
+      { assignmentId: -1, answer: {}, activeMs: 5 },
+      contextFor(project, asRater(rater)),
+    );
+    expect(negative).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('assignmentId') },
+    });
     expect(snapshot(project)).toBe(before);
   });
 
@@ -49,7 +65,12 @@ describe('contract', () => {
     const ana = makeRater(project, campaignId, 'ana');
     const ben = makeRater(project, campaignId, 'ben');
     const anaNext = await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(ana)));
-    const anaItem = (anaNext as { ok: true; value: { items: { assignmentId: number; questions: { id: string; options: { value: string }[] }[] }[] } }).value.items[0];
+    const anaItem = (
+      anaNext as {
+        ok: true;
+        value: { items: { assignmentId: number; questions: { id: string; options: { value: string }[] }[] }[] };
+      }
+    ).value.items[0];
     const before = snapshot(project);
     const answer = { [anaItem.questions[0].id]: anaItem.questions[0].options[0].value };
     for (const [name, input] of [
@@ -67,7 +88,11 @@ describe('contract', () => {
     const project = makeProject();
     const campaignId = makeConceptCampaign(project, { items: 8, overlap: 3 });
     // Mark every hidden value so any leak is visible whatever its key.
-    project.db.prepare("UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN-' || id), condition = 'SENTINEL-CONDITION'").run();
+    project.db
+      .prepare(
+        "UPDATE items SET hidden_json = json_set(hidden_json, '$.secret', 'SENTINEL-HIDDEN-' || id), condition = 'SENTINEL-CONDITION'",
+      )
+      .run();
     const rater = makeRater(project, campaignId, 'ana');
     const ctx = contextFor(project, asRater(rater));
     const responses: unknown[] = [];
@@ -84,7 +109,11 @@ describe('contract', () => {
     for (let round = 0; round < 4 && next.value.items.length; round++) {
       const [item] = next.value.items;
       await run('rater.flag', { assignmentId: item.assignmentId, comment: 'checking' });
-      await run('rater.submit', { assignmentId: item.assignmentId, answer: { concept: item.questions[0].options[1].value }, activeMs: 800 });
+      await run('rater.submit', {
+        assignmentId: item.assignmentId,
+        answer: { concept: item.questions[0].options[1].value },
+        activeMs: 800,
+      });
       next = await run('rater.next', { count: 2 });
     }
     await run('rater.undo', {});
@@ -96,6 +125,7 @@ describe('contract', () => {
     const text = JSON.stringify(responses);
     expect(responses.every((response) => (response as { ok: boolean }).ok)).toBe(true);
     expect(text).not.toMatch(/SENTINEL/);
-    for (const key of ['target_class', 'source_class', 'correct', '"k"', 'layer', 'hidden', 'condition']) expect(text).not.toContain(key);
+    for (const key of ['target_class', 'source_class', 'correct', '"k"', 'layer', 'hidden', 'condition'])
+      expect(text).not.toContain(key);
   });
 });

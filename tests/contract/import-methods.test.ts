@@ -10,7 +10,10 @@ import { contextFor, makeConceptCampaign, makeProject, makeRater, researcher, te
 import { writeSyntheticCorpus } from '../mining/synthetic';
 
 function snapshot(project: Project): string {
-  const tables = project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = project.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
   return JSON.stringify(tables.map((table) => [table, project.db.prepare(`SELECT * FROM ${table}`).all()]));
 }
 
@@ -21,20 +24,41 @@ describe('import methods through the contract', () => {
     const project = makeProject();
     const corpus = writeSyntheticCorpus(path.join(tempDir(), 'data'));
     const sae = await call(project, 'saes.import', { path: corpus.saeDir, name: 'sae' });
-    expect(sae).toMatchObject({ ok: true, value: { name: 'sae', dSae: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(sae).toMatchObject({
+      ok: true,
+      value: { name: 'sae', dSae: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const acts = await call(project, 'activations.import', { path: corpus.sidecar, corpus: 'corpus' });
-    expect(acts).toMatchObject({ ok: true, value: { corpus: 'corpus', documents: expect.any(Number), shards: expect.any(Number) } });
+    expect(acts).toMatchObject({
+      ok: true,
+      value: { corpus: 'corpus', documents: expect.any(Number), shards: expect.any(Number) },
+    });
     // Not mined yet: no statistics, and feature 0 is not found by name.
-    expect(await call(project, 'features.ofSae', { sae: 'sae' })).toEqual({ ok: true, value: { sae: 'sae', features: [] } });
-    expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await call(project, 'features.ofSae', { sae: 'sae' })).toEqual({
+      ok: true,
+      value: { sae: 'sae', features: [] },
+    });
+    expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
     const relinked = await call(project, 'project.relink', { search: tempDir() });
     expect(relinked).toMatchObject({ ok: true, value: { relinked: 0, missing: 0 } });
     // mine.run answers with the summary once the job is done; the statistics are then there.
     const mined = await call(project, 'mine.run', { sae: 'sae', corpus: 'corpus', top: 2, provider: 'cpu' });
-    expect(mined).toMatchObject({ ok: true, value: { state: 'done', sae: 'sae', corpus: 'corpus', jobId: expect.any(Number) } });
-    const stats = (await call(project, 'features.ofSae', { sae: 'sae' })) as { ok: true; value: { features: unknown[] } };
+    expect(mined).toMatchObject({
+      ok: true,
+      value: { state: 'done', sae: 'sae', corpus: 'corpus', jobId: expect.any(Number) },
+    });
+    const stats = (await call(project, 'features.ofSae', { sae: 'sae' })) as {
+      ok: true;
+      value: { features: unknown[] };
+    };
     expect(stats.value.features.length).toBe((sae as { value: { dSae: number } }).value.dSae);
-    expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({ ok: true, value: { sae: 'sae', examples: expect.any(Array) } });
+    expect(await call(project, 'features.ofSae', { sae: 'sae', feature: 0 })).toMatchObject({
+      ok: true,
+      value: { sae: 'sae', examples: expect.any(Array) },
+    });
   });
 
   it('a missing path is refused by name and writes nothing', async () => {
@@ -59,12 +83,24 @@ describe('import methods through the contract', () => {
     makeRater(project, campaignId, 'ana');
     const out = path.join(tempDir(), 'out.jsonl');
     const result = await call(project, 'campaigns.export', { campaign: 'concepts', format: 'jsonl', out });
-    expect(result).toMatchObject({ ok: true, value: { state: 'done', format: 'jsonl', path: out, provenancePath: `${out}.provenance.json`, files: [{ path: 'out.jsonl' }] } });
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        state: 'done',
+        format: 'jsonl',
+        path: out,
+        provenancePath: `${out}.provenance.json`,
+        files: [{ path: 'out.jsonl' }],
+      },
+    });
     expect(fs.existsSync(`${out}.provenance.json`)).toBe(true);
     // Exactly one of campaignId and campaign.
     const before = snapshot(project);
     for (const input of [{ format: 'jsonl' }, { campaignId, campaign: 'concepts', format: 'jsonl' }]) {
-      expect(await call(project, 'campaigns.export', input)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+      expect(await call(project, 'campaigns.export', input)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_input' },
+      });
     }
     expect(snapshot(project)).toBe(before);
   });

@@ -37,12 +37,14 @@ function filesUnder(dir: string): string[] {
 }
 
 const sha256Of = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const count = (project: Project, table: string) => project.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+const count = (project: Project, table: string) =>
+  project.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
 /** Every key of a JSON value, at any depth. */
 function keysOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
   return [];
 }
 
@@ -105,7 +107,9 @@ beforeAll(async () => {
   await createDemoProject(second);
   project = openProject(first);
   features = featureRows(project);
-  imagesBySha = new Map(drawDemoImages().map((image) => [crypto.createHash('sha256').update(image.png).digest('hex'), image]));
+  imagesBySha = new Map(
+    drawDemoImages().map((image) => [crypto.createHash('sha256').update(image.png).digest('hex'), image]),
+  );
 });
 
 afterAll(() => {
@@ -124,21 +128,34 @@ describe('createDemoProject', () => {
     expect(count(project, 'features')).toBe(D_SAE * LAYERS.length);
     expect(count(project, 'generations')).toBeGreaterThanOrEqual(30);
     expect(count(project, 'steering_specs')).toBe(count(project, 'generations'));
-    expect(project.db.prepare("SELECT kind, state FROM jobs ORDER BY id").all()).toEqual(LAYERS.map(() => ({ kind: 'mine', state: 'done' })));
+    expect(project.db.prepare('SELECT kind, state FROM jobs ORDER BY id').all()).toEqual(
+      LAYERS.map(() => ({ kind: 'mine', state: 'done' })),
+    );
 
     const campaigns = project.db
-      .prepare('SELECT c.name, c.template_id AS templateId, c.overlap, COUNT(i.id) AS items FROM campaigns c JOIN items i ON i.campaign_id = c.id GROUP BY c.id ORDER BY c.id')
+      .prepare(
+        'SELECT c.name, c.template_id AS templateId, c.overlap, COUNT(i.id) AS items FROM campaigns c JOIN items i ON i.campaign_id = c.id GROUP BY c.id ORDER BY c.id',
+      )
       .all();
     expect(campaigns).toEqual([
       { name: 'Label features', templateId: 'feature-label', overlap: 2, items: 12 },
       { name: 'Which concept?', templateId: 'concept-choice', overlap: 3, items: count(project, 'generations') },
     ]);
-    const meta = Object.fromEntries(project.db.prepare('SELECT key, value FROM project_meta').all().map((row) => [(row as { key: string }).key, (row as { value: string }).value]));
+    const meta = Object.fromEntries(
+      project.db
+        .prepare('SELECT key, value FROM project_meta')
+        .all()
+        .map((row) => [(row as { key: string }).key, (row as { value: string }).value]),
+    );
     expect(meta).toMatchObject({ demo: 'v2', created_by: 'sightline demo' });
   });
 
   it('references its generated SAEs and shards inside the project by relative path and sha256, like any import', () => {
-    const saes = project.db.prepare('SELECT s.name, s.format, s.architecture, s.layer, s.d_in, s.d_sae, s.path, s.sha256, m.name AS model FROM saes s JOIN models m ON m.id = s.model_id ORDER BY s.layer').all() as {
+    const saes = project.db
+      .prepare(
+        'SELECT s.name, s.format, s.architecture, s.layer, s.d_in, s.d_sae, s.path, s.sha256, m.name AS model FROM saes s JOIN models m ON m.id = s.model_id ORDER BY s.layer',
+      )
+      .all() as {
       name: string;
       format: string;
       architecture: string;
@@ -149,8 +166,26 @@ describe('createDemoProject', () => {
       sha256: string;
       model: string;
     }[];
-    expect(saes.map(({ name, format, architecture, layer, d_in, d_sae, model }) => ({ name, format, architecture, layer, d_in, d_sae, model }))).toEqual(
-      LAYERS.map((layer) => ({ name: `demo-sae-L${String(layer).padStart(2, '0')}`, format: 'saelens', architecture: 'relu', layer, d_in: 64, d_sae: D_SAE, model: 'demo-vlm' })),
+    expect(
+      saes.map(({ name, format, architecture, layer, d_in, d_sae, model }) => ({
+        name,
+        format,
+        architecture,
+        layer,
+        d_in,
+        d_sae,
+        model,
+      })),
+    ).toEqual(
+      LAYERS.map((layer) => ({
+        name: `demo-sae-L${String(layer).padStart(2, '0')}`,
+        format: 'saelens',
+        architecture: 'relu',
+        layer,
+        d_in: 64,
+        d_sae: D_SAE,
+        model: 'demo-vlm',
+      })),
     );
     // Inside the project folder, so recorded relative to it: the folder can be zipped with its data.
     for (const sae of saes) {
@@ -158,14 +193,20 @@ describe('createDemoProject', () => {
       expect(fs.existsSync(path.join(first, sae.path, 'cfg.json'))).toBe(true);
       expect(sha256Of(path.join(first, sae.path, 'sae_weights.safetensors'))).toBe(sae.sha256);
     }
-    const shards = project.db.prepare('SELECT c.name, c.source_json, a.path, a.sha256, a.shape_json FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id').all() as {
+    const shards = project.db
+      .prepare(
+        'SELECT c.name, c.source_json, a.path, a.sha256, a.shape_json FROM activation_shards a JOIN corpora c ON c.id = a.corpus_id ORDER BY c.id',
+      )
+      .all() as {
       name: string;
       source_json: string;
       path: string;
       sha256: string;
       shape_json: string;
     }[];
-    expect(shards.map((shard) => [shard.name, JSON.parse(shard.source_json).layer])).toEqual(LAYERS.map((layer) => [`demo-corpus-L${String(layer).padStart(2, '0')}`, layer]));
+    expect(shards.map((shard) => [shard.name, JSON.parse(shard.source_json).layer])).toEqual(
+      LAYERS.map((layer) => [`demo-corpus-L${String(layer).padStart(2, '0')}`, layer]),
+    );
     for (const shard of shards) {
       expect(shard.path).toMatch(/^demo-data\//);
       expect(sha256Of(path.join(first, shard.path))).toBe(shard.sha256);
@@ -187,7 +228,9 @@ describe('createDemoProject', () => {
     }
     // Every content row (patch or token) of a layer's corpus is counted once, BOS rows never.
     const contentRows = project.db
-      .prepare("SELECT SUM(json_array_length(tokens_json)) + 144 * SUM(kind = 'multimodal') FROM documents WHERE corpus_id = (SELECT MIN(id) FROM corpora)")
+      .prepare(
+        "SELECT SUM(json_array_length(tokens_json)) + 144 * SUM(kind = 'multimodal') FROM documents WHERE corpus_id = (SELECT MIN(id) FROM corpora)",
+      )
       .pluck()
       .get() as number;
     expect(new Set(features.map((feature) => feature.token_count))).toEqual(new Set([contentRows]));
@@ -198,7 +241,7 @@ describe('createDemoProject', () => {
     expect(labelled).toBeLessThan((live.length * 2) / 3);
   });
 
-  it("recovers every planted concept: each feature fires on the patches and tokens that show its concept", () => {
+  it('recovers every planted concept: each feature fires on the patches and tokens that show its concept', () => {
     const conceptOf = new Map(CONCEPTS.map((concept) => [concept.planted, concept]));
     for (const feature of features.filter((row) => row.planted !== null)) {
       const name = `${feature.sae} #${feature.feature_index} (${feature.variant}: ${feature.planted})`;
@@ -232,7 +275,8 @@ describe('createDemoProject', () => {
         if (example.tokens && textSide && readsText(concept)) {
           const words = example.tokens.map((token) => token.token);
           const values = example.tokens.map((token) => token.value);
-          if (Math.max(...values) > 0) expect(concept.token!(words, argmax(values)), `${name}: ${words.join('')}`).toBe(1);
+          if (Math.max(...values) > 0)
+            expect(concept.token!(words, argmax(values)), `${name}: ${words.join('')}`).toBe(1);
         }
         if (example.tokens && !textSide) expect(Math.max(...example.tokens.map((token) => token.value)), name).toBe(0);
       }
@@ -276,8 +320,12 @@ describe('createDemoProject', () => {
   });
 
   it('shares more features between image and text at deeper layers', () => {
-    const shared = LAYERS.map((layer) => features.filter((feature) => feature.layer === layer && feature.modality === 'shared').length);
-    const sharedDirections = LAYERS.map((layer) => features.filter((feature) => feature.layer === layer && feature.variant === 'shared').length);
+    const shared = LAYERS.map(
+      (layer) => features.filter((feature) => feature.layer === layer && feature.modality === 'shared').length,
+    );
+    const sharedDirections = LAYERS.map(
+      (layer) => features.filter((feature) => feature.layer === layer && feature.variant === 'shared').length,
+    );
     expect(shared[3]).toBeGreaterThan(shared[0]);
     for (let i = 1; i < LAYERS.length; i++) {
       expect(shared[i]).toBeGreaterThanOrEqual(shared[i - 1]);
@@ -314,7 +362,9 @@ describe('createDemoProject', () => {
 
   it('keeps conditions out of what raters see in "Which concept?" and "Label features"', () => {
     const rows = project.db
-      .prepare("SELECT i.position, i.payload_json, i.hidden_json, i.condition FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' ORDER BY i.position")
+      .prepare(
+        "SELECT i.position, i.payload_json, i.hidden_json, i.condition FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' ORDER BY i.position",
+      )
       .all() as { position: number; payload_json: string; hidden_json: string; condition: string }[];
     const forbidden = ['k', 'target_class', 'source_class', 'correct', 'layer', 'generation_id'];
     for (const row of rows) {
@@ -333,19 +383,33 @@ describe('createDemoProject', () => {
     expect(answers.slice(0, 5).every((answer) => !answer.includes('<'))).toBe(true);
 
     const labelItems = project.db
-      .prepare("SELECT i.payload_json, i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Label features' ORDER BY i.position")
+      .prepare(
+        "SELECT i.payload_json, i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Label features' ORDER BY i.position",
+      )
       .all() as { payload_json: string; hidden_json: string }[];
     for (const item of labelItems) {
       const payload = JSON.parse(item.payload_json) as { feature: { examples: unknown[] } };
-      const hidden = JSON.parse(item.hidden_json) as { feature_id: number; feature_index: number; sae: string; layer: number; planted: string };
+      const hidden = JSON.parse(item.hidden_json) as {
+        feature_id: number;
+        feature_index: number;
+        sae: string;
+        layer: number;
+        planted: string;
+      };
       expect(payload.feature.examples.length).toBeGreaterThan(0);
       expect(payload.feature.examples.length).toBeLessThanOrEqual(5);
       // Nor the feature index (issue 11): the rater sees the examples, nothing that names the feature.
-      for (const key of ['feature_id', 'featureIndex', 'label', 'planted', 'planted_variant', 'sae', 'layer']) expect(keysOf(payload)).not.toContain(key);
+      for (const key of ['feature_id', 'featureIndex', 'label', 'planted', 'planted_variant', 'sae', 'layer'])
+        expect(keysOf(payload)).not.toContain(key);
       expect(JSON.stringify(payload)).not.toContain(hidden.planted);
       // The item points at a mined feature of the named SAE; its index stays on the researcher's side.
       const feature = features.find((row) => row.id === hidden.feature_id)!;
-      expect([feature.sae, feature.layer, feature.feature_index, feature.planted]).toEqual([hidden.sae, hidden.layer, hidden.feature_index, hidden.planted]);
+      expect([feature.sae, feature.layer, feature.feature_index, feature.planted]).toEqual([
+        hidden.sae,
+        hidden.layer,
+        hidden.feature_index,
+        hidden.planted,
+      ]);
     }
   });
 
@@ -357,7 +421,18 @@ describe('createDemoProject', () => {
 
     const busy = freshDir();
     const other = openProject(busy, { create: true });
-    insertCampaign(other.db, { name: 'Mine', template: BUILTIN_TEMPLATES['feature-label'], instructions: '', overlap: 1, leaseSeconds: 60, seed: 0 }, []);
+    insertCampaign(
+      other.db,
+      {
+        name: 'Mine',
+        template: BUILTIN_TEMPLATES['feature-label'],
+        instructions: '',
+        overlap: 1,
+        leaseSeconds: 60,
+        seed: 0,
+      },
+      [],
+    );
     other.close();
     const error = await createDemoProject(busy).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AppError);
@@ -369,13 +444,28 @@ describe('createDemoProject', () => {
     const blocked = openProject(dir, { create: true });
     // A steering spec with the demo's first spec name: the demo's last transaction hits UNIQUE(name).
     blocked.db
-      .prepare("INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, coefficient, coefficient_units, created_at) VALUES (?, 'add', 20, 'x', 'prompt', 'probe', 0, 'k', 0)")
+      .prepare(
+        "INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, coefficient, coefficient_units, created_at) VALUES (?, 'add', 20, 'x', 'prompt', 'probe', 0, 'k', 0)",
+      )
       .run('demo: goldfish -> strawberry, k=0');
     blocked.close();
     await expect(createDemoProject(dir)).rejects.toThrow(/UNIQUE constraint failed: steering_specs.name/);
     const reopened = openProject(dir);
     try {
-      for (const table of ['media', 'documents', 'corpora', 'activation_shards', 'saes', 'models', 'features', 'examples', 'jobs', 'generations', 'campaigns', 'project_meta']) {
+      for (const table of [
+        'media',
+        'documents',
+        'corpora',
+        'activation_shards',
+        'saes',
+        'models',
+        'features',
+        'examples',
+        'jobs',
+        'generations',
+        'campaigns',
+        'project_meta',
+      ]) {
         expect(count(reopened, table), table).toBe(0);
       }
       expect(count(reopened, 'steering_specs')).toBe(1);

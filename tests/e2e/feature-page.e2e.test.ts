@@ -30,10 +30,23 @@ interface CliExample {
   maxActivation: number;
   document: string;
   tokens: { token: string; value: number }[] | null;
-  image: { sha256: string; rows: number; cols: number; patches: number[]; anyres?: { tile: number; rows: number; cols: number; patches: number[] | null }[] } | null;
+  image: {
+    sha256: string;
+    rows: number;
+    cols: number;
+    patches: number[];
+    anyres?: { tile: number; rows: number; cols: number; patches: number[] | null }[];
+  } | null;
 }
 interface CliFeature {
-  feature: { id: number; index: number; density: number; maxActivation: number; fireCount: number; label: string | null };
+  feature: {
+    id: number;
+    index: number;
+    density: number;
+    maxActivation: number;
+    fireCount: number;
+    label: string | null;
+  };
   histogram: { edges: number[]; counts: number[] };
   examples: CliExample[];
   sampling: { tokenCount: number; quantiles: number | null };
@@ -45,9 +58,12 @@ interface CliListRow {
 }
 
 const featureJson = (dir: string, sae: string, index: number): CliFeature =>
-  JSON.parse(sightline(['features', '--project', dir, '--sae', sae, '--feature', String(index), '--json'])) as CliFeature;
+  JSON.parse(
+    sightline(['features', '--project', dir, '--sae', sae, '--feature', String(index), '--json']),
+  ) as CliFeature;
 const featureListJson = (dir: string, sae: string): CliListRow[] =>
-  (JSON.parse(sightline(['features', '--project', dir, '--sae', sae, '--json'])) as { features: CliListRow[] }).features;
+  (JSON.parse(sightline(['features', '--project', dir, '--sae', sae, '--json'])) as { features: CliListRow[] })
+    .features;
 
 function readStore<T>(dir: string, read: (db: Database.Database) => T): T {
   const db = new Database(path.join(dir, 'project.sqlite'), { readonly: true });
@@ -88,9 +104,46 @@ async function shownIndices(page: Page, count: number): Promise<number[]> {
 // The tiny LLaVA-NeXT project: a 96×48 image with a red left half, 1×2 anyres tiles (a 4×8 map,
 // no unpadding at 2:1), and a 40-token text with a space-only token, a newline and a tab.
 const LONG_TEXT = [
-  'The', ' quick', ' brown', ' fox', ' jumps', ' over', ' the', ' lazy', ' dog', '.', '\n', 'Then',
-  ' it', ' runs', ' into', ' the', ' forest', ' and', ' hides', ' under', ' a', ' tree', '\t', 'while',
-  ' the', ' dog', ' sleeps', ' on', ' a', ' red', ' blanket', ' near', ' the', ' fire', '.', ' ', 'The', ' end', '!', '\n',
+  'The',
+  ' quick',
+  ' brown',
+  ' fox',
+  ' jumps',
+  ' over',
+  ' the',
+  ' lazy',
+  ' dog',
+  '.',
+  '\n',
+  'Then',
+  ' it',
+  ' runs',
+  ' into',
+  ' the',
+  ' forest',
+  ' and',
+  ' hides',
+  ' under',
+  ' a',
+  ' tree',
+  '\t',
+  'while',
+  ' the',
+  ' dog',
+  ' sleeps',
+  ' on',
+  ' a',
+  ' red',
+  ' blanket',
+  ' near',
+  ' the',
+  ' fire',
+  '.',
+  ' ',
+  'The',
+  ' end',
+  '!',
+  '\n',
 ];
 const IMAGE_TOKENS = ['\n', 'What', ' is', ' this', '?'];
 
@@ -107,7 +160,13 @@ async function writeLlavaProject(root: string): Promise<string> {
         path: 'acts-0.safetensors',
         tensor: 'activations',
         documents: [
-          { id: 'img-0', image: 'img.png', image_size: [96, 48], tiles: [1, 2], tokens: ['<s>', '[INST]', '<image>', ...IMAGE_TOKENS, '[/INST]'] },
+          {
+            id: 'img-0',
+            image: 'img.png',
+            image_size: [96, 48],
+            tiles: [1, 2],
+            tokens: ['<s>', '[INST]', '<image>', ...IMAGE_TOKENS, '[/INST]'],
+          },
           { id: 'txt-1', tokens: ['<s>', ...LONG_TEXT] },
         ],
       },
@@ -119,7 +178,10 @@ async function writeLlavaProject(root: string): Promise<string> {
     for (let x = 0; x < 96; x++) png.data.set(x < 48 ? [220, 30, 30, 255] : [40, 90, 200, 255], (y * 96 + x) * 4);
   }
   fs.writeFileSync(path.join(data, 'img.png'), PNG.sync.write(png));
-  fs.writeFileSync(path.join(data, 'acts-0.safetensors'), safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: randomInputs(rows[0], 8, 7) }]));
+  fs.writeFileSync(
+    path.join(data, 'acts-0.safetensors'),
+    safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: randomInputs(rows[0], 8, 7) }]),
+  );
   fs.writeFileSync(path.join(data, 'activations.json'), JSON.stringify(sidecar));
   const sae = writeSaeLensDir(path.join(data, 'sae'), randomSae('relu', 8, 16, 5));
 
@@ -127,7 +189,15 @@ async function writeLlavaProject(root: string): Promise<string> {
   const dir = path.join(root, 'llava.sightline');
   openProject(dir, { create: true }).close();
   sightline(['import-sae', '--project', dir, '--path', sae, '--name', 'tiny-sae', '--layer', '3']);
-  sightline(['import-activations', '--project', dir, '--path', path.join(data, 'activations.json'), '--corpus', 'llava']);
+  sightline([
+    'import-activations',
+    '--project',
+    dir,
+    '--path',
+    path.join(data, 'activations.json'),
+    '--corpus',
+    'llava',
+  ]);
   sightline(['mine', '--project', dir, '--sae', 'tiny-sae', '--corpus', 'llava', '--top', '2', '--provider', 'cpu']);
   return dir;
 }
@@ -153,9 +223,16 @@ describe('feature pages on the demo project', () => {
     demo = path.join(root, 'demo.sightline');
     sightline(['demo', '--project', demo]);
     redId = readStore(demo, (db) =>
-      db.prepare("SELECT f.id FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.layer = 20 AND f.label = 'red things'").pluck().get(),
+      db
+        .prepare(
+          "SELECT f.id FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.layer = 20 AND f.label = 'red things'",
+        )
+        .pluck()
+        .get(),
     ) as number;
-    const index = readStore(demo, (db) => db.prepare('SELECT feature_index FROM features WHERE id = ?').pluck().get(redId)) as number;
+    const index = readStore(demo, (db) =>
+      db.prepare('SELECT feature_index FROM features WHERE id = ?').pluck().get(redId),
+    ) as number;
     red = featureJson(demo, 'demo-sae-L20', index);
     served = await serve(demo);
   });
@@ -174,18 +251,28 @@ describe('feature pages on the demo project', () => {
     const page = await openFeature(redId);
     const nonEmpty = red.histogram.counts.filter((count) => count > 0).length;
     // Log scale by default: empty bins have no bar.
-    await expect.poll(() => page.getByTestId('histogram').locator('svg g[aria-label="rect"] rect').count()).toBe(nonEmpty);
+    await expect
+      .poll(() => page.getByTestId('histogram').locator('svg g[aria-label="rect"] rect').count())
+      .toBe(nonEmpty);
     await page.getByRole('checkbox', { name: 'log count' }).uncheck();
-    await expect.poll(() => page.getByTestId('histogram').locator('svg g[aria-label="rect"] rect').count()).toBe(red.histogram.counts.length);
+    await expect
+      .poll(() => page.getByTestId('histogram').locator('svg g[aria-label="rect"] rect').count())
+      .toBe(red.histogram.counts.length);
 
     expect(await page.getByTestId('feature-density').innerText()).toBe(formatPercent(red.feature.density));
     const densityLine = await page.getByTestId('density-line').innerText();
-    expect(densityLine).toContain(`Fires on ${red.feature.fireCount.toLocaleString()} of ${red.sampling.tokenCount.toLocaleString()} tokens`);
+    expect(densityLine).toContain(
+      `Fires on ${red.feature.fireCount.toLocaleString()} of ${red.sampling.tokenCount.toLocaleString()} tokens`,
+    );
     expect(densityLine).toContain(`density ${formatPercent(red.feature.density)}`);
     expect(await page.locator('h1').innerText()).toContain('red things');
     // Every document "red things" fires on is a top activation, so the page says why no quantile bucket follows.
     expect(new Set(red.examples.map((example) => example.bucket))).toEqual(new Set(['top']));
-    expect(await page.getByTestId('bucket-title').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-bucket')))).toEqual(['top']);
+    expect(
+      await page
+        .getByTestId('bucket-title')
+        .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-bucket'))),
+    ).toEqual(['top']);
     await page.getByTestId('no-quantile-examples').waitFor();
     await page.close();
   });
@@ -215,12 +302,14 @@ describe('feature pages on the demo project', () => {
     expect(await titles.nth(4).innerText()).toMatch(/^Quantile 4 of 4 \(strongest\)/);
     for (const bucket of buckets) {
       const section = page.locator('section.bucket', { has: page.locator(`[data-bucket="${bucket}"]`) });
-      expect(await section.locator('article.example').count(), bucket).toBe(detail.examples.filter((example) => example.bucket === bucket).length);
+      expect(await section.locator('article.example').count(), bucket).toBe(
+        detail.examples.filter((example) => example.bucket === bucket).length,
+      );
     }
     await page.close();
   });
 
-  it('shows a token\'s activation on hover, with whitespace made visible', async () => {
+  it("shows a token's activation on hover, with whitespace made visible", async () => {
     const page = await openFeature(redId);
     const text = red.examples.find((example) => example.image === null && example.tokens !== null)!;
     const card = page.locator(`article.example[data-example-id="${text.id}"]`);
@@ -241,7 +330,9 @@ describe('feature pages on the demo project', () => {
     // Another token (the demo's text feature fires on " red" only, so likely 0), its value; leaving the text hides the tip.
     const other = maxAt === 0 ? 1 : 0;
     await tokens.nth(other).hover();
-    await expect.poll(() => tip.innerText()).toBe(`${visibleToken(text.tokens![other].token)} ${formatNumber(text.tokens![other].value)}`);
+    await expect
+      .poll(() => tip.innerText())
+      .toBe(`${visibleToken(text.tokens![other].token)} ${formatNumber(text.tokens![other].value)}`);
     await page.locator('h1').hover();
     await expect.poll(() => card.getByTestId('token-tip').count()).toBe(0);
     // Demo texts are at most 14 tokens: shown whole, no expand control (the window is tested below).
@@ -249,16 +340,24 @@ describe('feature pages on the demo project', () => {
     await page.close();
   });
 
-  it('draws the patch heatmap over the image, switches overlay and spotlight, and shows the same example\'s text beside it', async () => {
+  it("draws the patch heatmap over the image, switches overlay and spotlight, and shows the same example's text beside it", async () => {
     const page = await openFeature(redId);
     const example = red.examples.find((candidate) => candidate.bucket === 'top' && candidate.image !== null)!;
     const card = page.locator(`article.example[data-example-id="${example.id}"]`);
     const image = card.locator('img');
-    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)).toBe(true);
+    await expect
+      .poll(() =>
+        image.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0),
+      )
+      .toBe(true);
     const canvas = card.getByTestId('patch-heatmap');
-    expect([await canvas.getAttribute('data-rows'), await canvas.getAttribute('data-cols')]).toEqual([String(example.image!.rows), String(example.image!.cols)]);
+    expect([await canvas.getAttribute('data-rows'), await canvas.getAttribute('data-cols')]).toEqual([
+      String(example.image!.rows),
+      String(example.image!.cols),
+    ]);
     const [imageBox, canvasBox] = [await image.boundingBox(), await canvas.boundingBox()];
-    for (const key of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(canvasBox![key] - imageBox![key])).toBeLessThanOrEqual(1);
+    for (const key of ['x', 'y', 'width', 'height'] as const)
+      expect(Math.abs(canvasBox![key] - imageBox![key])).toBeLessThanOrEqual(1);
 
     // Overlay: opacity grows with the activation (scaled by the feature's max).
     const { patches } = example.image!;
@@ -291,10 +390,14 @@ describe('feature pages on the demo project', () => {
     const textBox = await text.boundingBox();
     expect(textBox!.x).toBeGreaterThan(imageBox!.x + imageBox!.width);
     expect(textBox!.y).toBeLessThan(imageBox!.y + imageBox!.height);
-    expect(await text.getByTestId('token').allTextContents()).toEqual(example.tokens!.map((token) => visibleToken(token.token)));
+    expect(await text.getByTestId('token').allTextContents()).toEqual(
+      example.tokens!.map((token) => visibleToken(token.token)),
+    );
     const maxText = argmax(example.tokens!.map((token) => token.value));
     expect(example.tokens![maxText].token).toBe(' red');
-    expect(Number(await text.getByTestId('token').nth(maxText).getAttribute('data-value'))).toBe(example.tokens![maxText].value);
+    expect(Number(await text.getByTestId('token').nth(maxText).getAttribute('data-value'))).toBe(
+      example.tokens![maxText].value,
+    );
     await snap(page, 'red-things');
     await page.close();
   });
@@ -317,12 +420,24 @@ describe('feature pages on the demo project', () => {
       expect(await entry.getAttribute('data-sae')).toBe(row.name);
       expect(Number(await entry.getAttribute('data-shared-fraction'))).toBeCloseTo(row.sharedFraction!, 12);
       const cells = await entry.locator('td').allInnerTexts();
-      expect(cells).toEqual([String(row.layer), row.name, String(row.image), String(row.text), String(row.shared), String(row.dead), formatPercent(row.sharedFraction!)]);
+      expect(cells).toEqual([
+        String(row.layer),
+        row.name,
+        String(row.image),
+        String(row.text),
+        String(row.shared),
+        String(row.dead),
+        formatPercent(row.sharedFraction!),
+      ]);
     }
     // The drawn chart: x ticks are the layers, and each bar is labelled with its shared fraction.
     const svg = chart.locator('svg:not(.plot-swatch)').last();
-    expect(await svg.locator('g[aria-label="x-axis tick label"] text').allTextContents()).toEqual(rows.map((row) => String(row.layer)));
-    expect(await svg.locator('g[aria-label="text"] text').allTextContents()).toEqual(rows.map((row) => `${(row.sharedFraction! * 100).toFixed(1)}%`));
+    expect(await svg.locator('g[aria-label="x-axis tick label"] text').allTextContents()).toEqual(
+      rows.map((row) => String(row.layer)),
+    );
+    expect(await svg.locator('g[aria-label="text"] text').allTextContents()).toEqual(
+      rows.map((row) => `${(row.sharedFraction! * 100).toFixed(1)}%`),
+    );
     // Sharing grows with depth, as planted.
     expect(rows[3].sharedFraction!).toBeGreaterThan(rows[0].sharedFraction!);
     await snap(page, 'overview-chart');
@@ -336,11 +451,21 @@ describe('feature pages on the demo project', () => {
     await page.getByText(`${total.toLocaleString()} features`).waitFor();
 
     // Search: case-insensitive label text, as in the store.
-    const labels = readStore(demo, (db) => db.prepare("SELECT label FROM features WHERE label LIKE '%red%' ORDER BY feature_index, id").pluck().all()) as string[];
+    const labels = readStore(demo, (db) =>
+      db.prepare("SELECT label FROM features WHERE label LIKE '%red%' ORDER BY feature_index, id").pluck().all(),
+    ) as string[];
     expect(labels.length).toBeGreaterThanOrEqual(6);
     await page.getByTestId('feature-search').fill('RED');
     await page.getByText(`${labels.length} features`).waitFor();
-    await expect.poll(() => page.getByTestId('feature-row').locator('.label-cell').allInnerTexts().then((texts) => texts.sort())).toEqual([...labels].sort());
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('feature-row')
+          .locator('.label-cell')
+          .allInnerTexts()
+          .then((texts) => texts.sort()),
+      )
+      .toEqual([...labels].sort());
     await page.getByTestId('feature-search').fill('');
     await page.getByText(`${total.toLocaleString()} features`).waitFor();
 
@@ -348,7 +473,9 @@ describe('feature pages on the demo project', () => {
     await page.getByRole('combobox', { name: 'SAE' }).selectOption({ label: 'demo-sae-L20' });
     const list = featureListJson(demo, 'demo-sae-L20');
     await page.getByText(`${list.length} features`).waitFor();
-    const byMax = [...list].sort((a, b) => b.maxActivation - a.maxActivation || a.index - b.index).map((row) => row.index);
+    const byMax = [...list]
+      .sort((a, b) => b.maxActivation - a.maxActivation || a.index - b.index)
+      .map((row) => row.index);
     const byDensity = [...list].sort((a, b) => b.density - a.density || a.index - b.index).map((row) => row.index);
     const byDensityAsc = [...list].sort((a, b) => a.density - b.density || a.index - b.index).map((row) => row.index);
     expect(byMax.slice(0, 15)).not.toEqual(byDensity.slice(0, 15));
@@ -363,7 +490,9 @@ describe('feature pages on the demo project', () => {
     await page.getByRole('columnheader', { name: /^Max/ }).getByRole('button').click();
     await expect.poll(() => shownIndices(page, 15)).toEqual(byMax.slice(0, 15));
     await page.getByRole('columnheader', { name: /^Max/ }).getByRole('button').click();
-    const byMaxAsc = [...list].sort((a, b) => a.maxActivation - b.maxActivation || a.index - b.index).map((row) => row.index);
+    const byMaxAsc = [...list]
+      .sort((a, b) => a.maxActivation - b.maxActivation || a.index - b.index)
+      .map((row) => row.index);
     await expect.poll(() => shownIndices(page, 15)).toEqual(byMaxAsc.slice(0, 15));
 
     // The keyboard scrolls the focused list (README, "Using the app"): End to the last row, Home back.
@@ -377,7 +506,12 @@ describe('feature pages on the demo project', () => {
 
     // Search, select what it found, and rate it: the campaign builder opens with those features.
     const redInL20 = readStore(demo, (db) =>
-      db.prepare("SELECT COUNT(*) FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.name = 'demo-sae-L20' AND f.label LIKE '%red%'").pluck().get(),
+      db
+        .prepare(
+          "SELECT COUNT(*) FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.name = 'demo-sae-L20' AND f.label LIKE '%red%'",
+        )
+        .pluck()
+        .get(),
     ) as number;
     expect(redInL20).toBeGreaterThan(0);
     await page.getByTestId('feature-search').fill('red');
@@ -386,7 +520,14 @@ describe('feature pages on the demo project', () => {
     await expect.poll(() => page.getByTestId('selection-count').innerText()).toBe(`${redInL20} selected`);
     await page.getByTestId('rate-features').click();
     await page.getByTestId('campaign-builder').waitFor();
-    await expect.poll(() => page.getByTestId('selected-features').innerText().catch(() => '')).toMatch(new RegExp(`^${redInL20} features? selected`));
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('selected-features')
+          .innerText()
+          .catch(() => ''),
+      )
+      .toMatch(new RegExp(`^${redInL20} features? selected`));
     await page.close();
   });
 });
@@ -400,11 +541,18 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     const list = featureListJson(llava, 'tiny-sae');
     // A feature whose two examples are the image (with its caption, firing on the base grid and the
     // anyres tile) and the long text.
-    const firesOnImage = (image: NonNullable<CliExample['image']>) => Math.max(...image.patches) > 0 && Math.max(0, ...(image.anyres?.[0]?.patches ?? [])) > 0;
+    const firesOnImage = (image: NonNullable<CliExample['image']>) =>
+      Math.max(...image.patches) > 0 && Math.max(0, ...(image.anyres?.[0]?.patches ?? [])) > 0;
     feature = list
       .filter((row) => row.maxActivation > 0)
       .map((row) => featureJson(llava, 'tiny-sae', row.index))
-      .find((detail) => detail.examples.some((e) => e.image !== null && firesOnImage(e.image)) && detail.examples.some((e) => e.tokens?.length === LONG_TEXT.length && Math.max(...e.tokens.map((t) => t.value)) > 0))!;
+      .find(
+        (detail) =>
+          detail.examples.some((e) => e.image !== null && firesOnImage(e.image)) &&
+          detail.examples.some(
+            (e) => e.tokens?.length === LONG_TEXT.length && Math.max(...e.tokens.map((t) => t.value)) > 0,
+          ),
+      )!;
     expect(feature).toBeDefined();
     served = await serve(llava);
   });
@@ -415,7 +563,9 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
   it('shows the base image and each anyres tile separately, each with its heatmap, with the text of the same example', async () => {
     const example = feature.examples.find((candidate) => candidate.image !== null)!;
     expect(example.image!.rows * example.image!.cols).toBe(16);
-    expect(example.image!.anyres?.map(({ tile, rows, cols }) => ({ tile, rows, cols }))).toEqual([{ tile: 1, rows: 4, cols: 8 }]);
+    expect(example.image!.anyres?.map(({ tile, rows, cols }) => ({ tile, rows, cols }))).toEqual([
+      { tile: 1, rows: 4, cols: 8 },
+    ]);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${served.researcherUrl}#/feature/${feature.feature.id}`);
@@ -431,7 +581,10 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     const [baseBox, tileBox] = [await base.boundingBox(), await tile.boundingBox()];
     expect(tileBox!.x).toBeGreaterThanOrEqual(baseBox!.x + baseBox!.width);
     const baseHeatmap = base.getByTestId('patch-heatmap');
-    expect([await baseHeatmap.getAttribute('data-rows'), await baseHeatmap.getAttribute('data-cols')]).toEqual(['4', '4']);
+    expect([await baseHeatmap.getAttribute('data-rows'), await baseHeatmap.getAttribute('data-cols')]).toEqual([
+      '4',
+      '4',
+    ]);
     expect(await tile.locator('img').count()).toBe(1);
     await expect.poll(() => tile.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(96);
     const tileFrame = await tile.getByTestId('tile-frame').boundingBox();
@@ -442,10 +595,19 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     expect(stored).toHaveLength(4 * 8);
     expect(Math.max(...stored!)).toBeGreaterThan(0);
     const tileHeatmap = tile.getByTestId('patch-heatmap');
-    expect([await tileHeatmap.getAttribute('data-rows'), await tileHeatmap.getAttribute('data-cols')]).toEqual(['4', '8']);
-    await expect.poll(() => canvasAlpha(tileHeatmap)).toEqual(stored!.map((value) => Math.round(Math.min(1, Math.max(0, value) / feature.feature.maxActivation) * 200)));
+    expect([await tileHeatmap.getAttribute('data-rows'), await tileHeatmap.getAttribute('data-cols')]).toEqual([
+      '4',
+      '8',
+    ]);
+    await expect
+      .poll(() => canvasAlpha(tileHeatmap))
+      .toEqual(
+        stored!.map((value) => Math.round(Math.min(1, Math.max(0, value) / feature.feature.maxActivation) * 200)),
+      );
     expect(await tile.innerText()).not.toContain('no values stored');
-    expect(await tile.locator('figcaption').innerText()).toBe(`Tile 1 · 4×8 · max ${formatNumber(Math.max(0, ...stored!))}`);
+    expect(await tile.locator('figcaption').innerText()).toBe(
+      `Tile 1 · 4×8 · max ${formatNumber(Math.max(0, ...stored!))}`,
+    );
 
     // The image's own prompt tokens beside it (specials and the image placeholder excluded).
     const text = card.getByTestId('token-text');
@@ -472,11 +634,18 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     // The max is inside the window and outlined; the shown run is contiguous in the document.
     const maxToken = text.locator('.token-max');
     expect(Number(await maxToken.getAttribute('data-value'))).toBe(values[maxAt]);
-    const start = LONG_TEXT.map(visibleToken).findIndex((_, i) => LONG_TEXT.slice(i, i + 12).map(visibleToken).join('\u0000') === windowTexts.join('\u0000'));
+    const start = LONG_TEXT.map(visibleToken).findIndex(
+      (_, i) =>
+        LONG_TEXT.slice(i, i + 12)
+          .map(visibleToken)
+          .join('\u0000') === windowTexts.join('\u0000'),
+    );
     expect(start).toBeGreaterThanOrEqual(0);
     expect(maxAt).toBeGreaterThanOrEqual(start);
     expect(maxAt).toBeLessThan(start + 12);
-    expect(await text.locator('.token-ellipsis').count()).toBe((start > 0 ? 1 : 0) + (start + 12 < LONG_TEXT.length ? 1 : 0));
+    expect(await text.locator('.token-ellipsis').count()).toBe(
+      (start > 0 ? 1 : 0) + (start + 12 < LONG_TEXT.length ? 1 : 0),
+    );
 
     const expand = text.getByTestId('token-expand');
     expect(await expand.innerText()).toBe(`Show all ${LONG_TEXT.length} tokens`);
@@ -491,7 +660,9 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     expect(await tokens.nth(LONG_TEXT.indexOf('\t')).innerText()).toBe('→');
     // Hover values on the full text too.
     await tokens.nth(maxAt).hover();
-    expect(await card.getByTestId('token-tip').innerText()).toBe(`${visibleToken(LONG_TEXT[maxAt])} ${formatNumber(values[maxAt])}`);
+    expect(await card.getByTestId('token-tip').innerText()).toBe(
+      `${visibleToken(LONG_TEXT[maxAt])} ${formatNumber(values[maxAt])}`,
+    );
     await expand.click();
     await expect.poll(() => tokens.count()).toBe(12);
     await snap(page, 'window');

@@ -17,7 +17,9 @@ function writeProject(dir: string): void {
   try {
     const db = project.db;
     const saeId = db
-      .prepare("INSERT INTO saes (name, format, architecture, layer, d_in, d_sae, created_at) VALUES ('wide', 'saelens', 'relu', 20, 4096, ?, 0)")
+      .prepare(
+        "INSERT INTO saes (name, format, architecture, layer, d_in, d_sae, created_at) VALUES ('wide', 'saelens', 'relu', 20, 4096, ?, 0)",
+      )
       .run(FEATURES).lastInsertRowid;
     const insert = db.prepare(
       `INSERT INTO features (sae_id, feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality, label)
@@ -28,8 +30,19 @@ function writeProject(dir: string): void {
         const fires = (i * 7919) % 1000;
         const image = (i * 31) % (fires + 1);
         const text = fires - image;
-        const modality = fires === 0 ? 'dead' : image >= 0.9 * fires ? 'image' : text >= 0.9 * fires ? 'text' : 'shared';
-        insert.run(saeId, i, fires, fires / 100000, fires / 100, image, text, modality, i % 10 === 0 ? `concept ${i}` : null);
+        const modality =
+          fires === 0 ? 'dead' : image >= 0.9 * fires ? 'image' : text >= 0.9 * fires ? 'text' : 'shared';
+        insert.run(
+          saeId,
+          i,
+          fires,
+          fires / 100000,
+          fires / 100,
+          image,
+          text,
+          modality,
+          i % 10 === 0 ? `concept ${i}` : null,
+        );
       }
     })();
   } finally {
@@ -83,7 +96,9 @@ describe('end to end: 100k features', () => {
     // And back up with the wheel from the end: still bounded.
     await viewport.hover();
     await page.mouse.wheel(0, -3000);
-    await expect.poll(() => viewport.evaluate((el) => el.scrollTop < el.scrollHeight - el.clientHeight - 2000)).toBe(true);
+    await expect
+      .poll(() => viewport.evaluate((el) => el.scrollTop < el.scrollHeight - el.clientHeight - 2000))
+      .toBe(true);
     expect(await rowCount(page)).toBeLessThan(MAX_ROWS_IN_DOM);
     await page.close();
   });
@@ -101,7 +116,9 @@ describe('end to end: 100k features', () => {
     await page.getByTestId('feature-sort').selectOption('image_share:desc');
     const first = page.getByTestId('feature-row').first();
     // The split cell's tooltip: "<image> image / <text> text (<modality>)"; all-image features come first.
-    await expect.poll(() => first.locator('[role=cell]').nth(5).getAttribute('title')).toMatch(/^[1-9]\d* image \/ 0 text \(image\)$/);
+    await expect
+      .poll(() => first.locator('[role=cell]').nth(5).getAttribute('title'))
+      .toMatch(/^[1-9]\d* image \/ 0 text \(image\)$/);
     await page.getByTestId('feature-sort').selectOption('image_share:asc');
     await expect.poll(() => first.locator('[role=cell]').nth(5).getAttribute('title')).toMatch(/^0 image \/ /);
     await page.close();

@@ -9,16 +9,26 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 const cli = path.join(repoRoot, 'bin', 'sightline.cjs');
 
 export function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+    Boolean,
+  ) as string[];
   const found = candidates.find((file) => fs.existsSync(file));
-  if (!found) throw new Error('Chromium not found: install Debian chromium (`apt-get install -y chromium`) or set CHROMIUM_PATH');
+  if (!found)
+    throw new Error('Chromium not found: install Debian chromium (`apt-get install -y chromium`) or set CHROMIUM_PATH');
   return found;
 }
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: findChromium(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -38,7 +48,9 @@ export interface Served {
 
 /** Starts `sightline serve --port 0` and waits for its "Sightline ready: <url>" line. */
 export function serve(projectDir: string): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'serve', '--project', projectDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--project', projectDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {

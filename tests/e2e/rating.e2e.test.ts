@@ -34,7 +34,9 @@ const liveSubmissions = (dbFile: string): number => {
   const db = new Database(dbFile, { readonly: true });
   try {
     return db
-      .prepare("SELECT COUNT(*) FROM judgements j WHERE action = 'submit' AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)")
+      .prepare(
+        "SELECT COUNT(*) FROM judgements j WHERE action = 'submit' AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)",
+      )
       .pluck()
       .get() as number;
   } finally {
@@ -58,7 +60,10 @@ describe('end to end: researcher, rater, export', () => {
     // Researcher: open the demo, find the campaign, add a rater, read the link.
     const researcher = await browser.newPage();
     await researcher.goto(served.researcherUrl);
-    await researcher.getByRole('link', { name: /campaigns/i }).first().click();
+    await researcher
+      .getByRole('link', { name: /campaigns/i })
+      .first()
+      .click();
     const row = researcher.getByTestId('campaign-row').filter({ hasText: 'Which concept?' });
     await row.waitFor();
     // Each campaign card holds its own rater form and links.
@@ -82,7 +87,16 @@ describe('end to end: researcher, rater, export', () => {
       await rater.keyboard.press(String(digit));
       await rater.keyboard.press('Enter');
       chosen.set(shown.assignmentId, { options: shown.options, value: shown.options[digit - 1] });
-      await expect.poll(async () => Number(await rater.getByTestId('rater-item').getAttribute('data-assignment-id').catch(() => 0))).not.toBe(shown.assignmentId);
+      await expect
+        .poll(async () =>
+          Number(
+            await rater
+              .getByTestId('rater-item')
+              .getAttribute('data-assignment-id')
+              .catch(() => 0),
+          ),
+        )
+        .not.toBe(shown.assignmentId);
       // The judgement was durable before the next item appeared.
       expect(liveSubmissions(dbFile)).toBe(n);
       await expect.poll(() => rater.getByTestId('rater-progress').innerText()).toMatch(new RegExp(`^${n}\\s*/`));
@@ -91,7 +105,9 @@ describe('end to end: researcher, rater, export', () => {
     // Undo the last submission: the same item comes back; answer it differently.
     const lastId = [...chosen.keys()].at(-1)!;
     await rater.keyboard.press('Backspace');
-    await expect.poll(async () => Number(await rater.getByTestId('rater-item').getAttribute('data-assignment-id'))).toBe(lastId);
+    await expect
+      .poll(async () => Number(await rater.getByTestId('rater-item').getAttribute('data-assignment-id')))
+      .toBe(lastId);
     expect(liveSubmissions(dbFile)).toBe(4);
     const again = await currentItem(rater);
     expect(again.options).toEqual(chosen.get(lastId)!.options); // same shown order after undo
@@ -103,11 +119,41 @@ describe('end to end: researcher, rater, export', () => {
     // Export through the CLI: exactly the five live judgements, with the order each was shown in
     // (the default carries the compact shown_order; --full-shown adds the questions as shown).
     const out = path.join(tempDir(), 'which-concept.jsonl');
-    const printed = JSON.parse(sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', out, '--json']));
+    const printed = JSON.parse(
+      sightline([
+        'export',
+        '--project',
+        projectDir,
+        '--campaign',
+        'Which concept?',
+        '--format',
+        'jsonl',
+        '--out',
+        out,
+        '--json',
+      ]),
+    );
     expect(printed.rows).toBe(5);
     const full = path.join(tempDir(), 'which-concept-full.jsonl');
-    sightline(['export', '--project', projectDir, '--campaign', 'Which concept?', '--format', 'jsonl', '--out', full, '--full-shown', '--json']);
-    const read = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    sightline([
+      'export',
+      '--project',
+      projectDir,
+      '--campaign',
+      'Which concept?',
+      '--format',
+      'jsonl',
+      '--out',
+      full,
+      '--full-shown',
+      '--json',
+    ]);
+    const read = (file: string) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
     const rows = read(out);
     expect(rows).toHaveLength(5);
     const fullByAssignment = new Map(read(full).map((record) => [record.assignment_id, record]));
@@ -115,10 +161,14 @@ describe('end to end: researcher, rater, export', () => {
     for (const [assignmentId, expected] of chosen) {
       const record = byAssignment.get(assignmentId);
       expect(record, `assignment ${assignmentId} exported`).toBeDefined();
-      const options = fullByAssignment.get(assignmentId).shown.questions[0].options as { value: string; label: string }[];
+      const options = fullByAssignment.get(assignmentId).shown.questions[0].options as {
+        value: string;
+        label: string;
+      }[];
       expect(options.map((option) => option.label)).toEqual(expected.options);
       expect(record.shown_order.concept).toEqual(options.map((option) => option.value));
-      const expectedValue = expected.value === 'none' ? 'none' : options.find((option) => option.label === expected.value)!.value;
+      const expectedValue =
+        expected.value === 'none' ? 'none' : options.find((option) => option.label === expected.value)!.value;
       expect(record.answer.concept).toBe(expectedValue);
       expect(record.rater).toMatch(/^R\d{3}$/); // pseudonymous by default
     }

@@ -70,8 +70,10 @@ describe('real files through the builder page', () => {
     // As proposed, every column is its own payload field, so the template's options are missing.
     await page.getByTestId('import-problem').waitFor();
     expect(await page.getByTestId('import-problem').innerText()).toContain('options');
-    for (const column of ['og_class', 'target_class', 'distractor1', 'distractor2']) await row(page, column).getByRole('textbox').fill('options');
-    for (const column of ['steering_score', 'layer']) await row(page, column).getByTestId('mapping-role').selectOption('ignore');
+    for (const column of ['og_class', 'target_class', 'distractor1', 'distractor2'])
+      await row(page, column).getByRole('textbox').fill('options');
+    for (const column of ['steering_score', 'layer'])
+      await row(page, column).getByTestId('mapping-role').selectOption('ignore');
     const roles = page.getByTestId('steering-roles');
     await roles.getByLabel('Steering strength column').selectOption('steering_score');
     await roles.getByLabel('Steering source column').selectOption('og_class');
@@ -88,7 +90,12 @@ describe('real files through the builder page', () => {
       answer: 'This is a volcano, seen from the side.',
       options: ['goldfish', 'volcano', 'strawberry', 'tabby cat'],
     });
-    expect(JSON.parse(items[2].hidden_json)).toEqual({ k: 20, source_class: 'goldfish', target_class: 'volcano', layer: 20 });
+    expect(JSON.parse(items[2].hidden_json)).toEqual({
+      k: 20,
+      source_class: 'goldfish',
+      target_class: 'volcano',
+      layer: 20,
+    });
     expect(items[2].condition).toBe('k=20');
     await page.close();
   });
@@ -103,8 +110,15 @@ describe('real files through the builder page', () => {
     await page.getByLabel('Fixed value 1: field').fill('criterion');
     await page.getByLabel('Fixed value 1: value').fill('Which answer is more coherent?');
     await createAs(page, 'Coherence pairs');
-    const [item] = query<{ payload_json: string }>("SELECT i.payload_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Coherence pairs'");
-    expect(JSON.parse(item.payload_json)).toEqual({ prompt: 'Describe the image.', a: 'A goldfish in a bowl.', b: 'Goldfish, goldfish goldfish.', criterion: 'Which answer is more coherent?' });
+    const [item] = query<{ payload_json: string }>(
+      "SELECT i.payload_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Coherence pairs'",
+    );
+    expect(JSON.parse(item.payload_json)).toEqual({
+      prompt: 'Describe the image.',
+      a: 'A goldfish in a bowl.',
+      b: 'Goldfish, goldfish goldfish.',
+      criterion: 'Which answer is more coherent?',
+    });
     await page.close();
   });
 
@@ -112,7 +126,8 @@ describe('real files through the builder page', () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(served.researcherUrl);
     await page.getByRole('link', { name: 'Campaigns' }).click();
-    const card = (name: string) => page.locator('[data-testid="campaign-row"]').filter({ has: page.getByRole('heading', { name, exact: true }) });
+    const card = (name: string) =>
+      page.locator('[data-testid="campaign-row"]').filter({ has: page.getByRole('heading', { name, exact: true }) });
     await card('Coherence pairs').waitFor();
 
     page.once('dialog', (dialog) => void dialog.dismiss());
@@ -131,9 +146,11 @@ describe('real files through the builder page', () => {
     await card('Steered answers').getByTestId('archive-campaign').click();
     await page.getByTestId('campaign-removed').filter({ hasText: 'Archived' }).waitFor();
     await expect.poll(() => card('Steered answers').count(), soon).toBe(0);
-    expect(query<{ status: string; archived: number }>("SELECT status, archived_at IS NOT NULL AS archived FROM campaigns WHERE name LIKE 'Steered answers (archived #%'")).toEqual([
-      { status: 'closed', archived: 1 },
-    ]);
+    expect(
+      query<{ status: string; archived: number }>(
+        "SELECT status, archived_at IS NOT NULL AS archived FROM campaigns WHERE name LIKE 'Steered answers (archived #%'",
+      ),
+    ).toEqual([{ status: 'closed', archived: 1 }]);
     await snap(page, 'campaigns-after-archive');
     await page.close();
   });

@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 /** Three raters answer every item of the named campaign; returns its id. */
-function rateCampaign(projectDir: string, name: string, answer: (item: RaterItem, hidden: Record<string, unknown>, rater: number) => Answer): number {
+function rateCampaign(
+  projectDir: string,
+  name: string,
+  answer: (item: RaterItem, hidden: Record<string, unknown>, rater: number) => Answer,
+): number {
   const project = openProject(projectDir);
   try {
     const campaignId = project.db.prepare('SELECT id FROM campaigns WHERE name = ?').pluck().get(name) as number;
@@ -34,9 +38,16 @@ function rateCampaign(projectDir: string, name: string, answer: (item: RaterItem
         const [item] = nextItems(project.db, rater, 1).items;
         if (!item) break;
         const hidden = JSON.parse(
-          project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string,
+          project.db
+            .prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+            .pluck()
+            .get(item.assignmentId) as string,
         ) as Record<string, unknown>;
-        submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: answer(item, hidden, r), activeMs: 3000 + r * 500 });
+        submitJudgement(project.db, rater, {
+          assignmentId: item.assignmentId,
+          answer: answer(item, hidden, r),
+          activeMs: 3000 + r * 500,
+        });
       }
     });
     return campaignId;
@@ -55,7 +66,10 @@ async function snap(page: Page, name: string): Promise<void> {
 
 /** Clicks a plot's save button and returns the downloaded file's name and bytes. */
 async function save(page: Page, plot: string, button: string): Promise<{ name: string; bytes: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(plot).getByRole('button', { name: button }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId(plot).getByRole('button', { name: button }).click(),
+  ]);
   const file = path.join(tempDir('sightline-download-'), download.suggestedFilename());
   await download.saveAs(file);
   return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) };
@@ -76,29 +90,90 @@ describe('end to end: results page plots', () => {
     const projectDir = path.join(root, 'demo.sightline');
     sightline(['demo', '--project', projectDir]);
     // Steered answers: raters choose the target class from k = 10 on, the source class below.
-    conceptId = rateCampaign(projectDir, CONCEPT_CAMPAIGN, (_item, hidden) => ({ concept: String(Number(hidden.k) >= 10 ? hidden.target_class : hidden.source_class) }));
-    labelId = rateCampaign(projectDir, LABEL_CAMPAIGN, (_item, _hidden, r) => ({ label: `label ${r}`, interpretability: 3 + r, modality: r === 2 ? 'text' : 'image' }));
+    conceptId = rateCampaign(projectDir, CONCEPT_CAMPAIGN, (_item, hidden) => ({
+      concept: String(Number(hidden.k) >= 10 ? hidden.target_class : hidden.source_class),
+    }));
+    labelId = rateCampaign(projectDir, LABEL_CAMPAIGN, (_item, _hidden, r) => ({
+      label: `label ${r}`,
+      interpretability: 3 + r,
+      modality: r === 2 ? 'text' : 'image',
+    }));
     // The demo's steered answers again, rated for relatedness to the target and coherence.
-    sightline(['campaign', 'create', '--project', projectDir, '--name', 'Relatedness', '--template', 'concept-relatedness', '--from', 'generations', '--overlap', '2']);
-    relatednessId = rateCampaign(projectDir, 'Relatedness', (_item, hidden) => ({ relatedness: Number(hidden.k) >= 10 ? '1' : '0', coherence: Number(hidden.k) >= 20 ? 2 : 5 }));
+    sightline([
+      'campaign',
+      'create',
+      '--project',
+      projectDir,
+      '--name',
+      'Relatedness',
+      '--template',
+      'concept-relatedness',
+      '--from',
+      'generations',
+      '--overlap',
+      '2',
+    ]);
+    relatednessId = rateCampaign(projectDir, 'Relatedness', (_item, hidden) => ({
+      relatedness: Number(hidden.k) >= 10 ? '1' : '0',
+      coherence: Number(hidden.k) >= 20 ? 2 : 5,
+    }));
     // Intruder and detection from the four densest features (each has the top examples they need).
     const project = openProject(projectDir);
-    const dense = (project.db.prepare('SELECT id FROM features ORDER BY density DESC LIMIT 4').pluck().all() as number[]).join(',');
+    const dense = (
+      project.db.prepare('SELECT id FROM features ORDER BY density DESC LIMIT 4').pluck().all() as number[]
+    ).join(',');
     project.close();
     for (const template of ['intruder', 'feature-detection']) {
-      sightline(['campaign', 'create', '--project', projectDir, '--name', template, '--template', template, '--from', 'features', '--features', dense, '--overlap', '3']);
+      sightline([
+        'campaign',
+        'create',
+        '--project',
+        projectDir,
+        '--name',
+        template,
+        '--template',
+        template,
+        '--from',
+        'features',
+        '--features',
+        dense,
+        '--overlap',
+        '3',
+      ]);
     }
     // Intruder: two raters always find it, the third only on the first feature's item.
     intruderId = rateCampaign(projectDir, 'intruder', (item, hidden, r) => {
       const question = item.questions[0];
-      const other = question.type === 'choice' ? question.options.find((option) => option.value !== hidden.intruder_option)!.value : '';
-      return { intruder: r < 2 || hidden.feature_id === Number(dense.split(',')[0]) ? String(hidden.intruder_option) : other };
+      const other =
+        question.type === 'choice'
+          ? question.options.find((option) => option.value !== hidden.intruder_option)!.value
+          : '';
+      return {
+        intruder: r < 2 || hidden.feature_id === Number(dense.split(',')[0]) ? String(hidden.intruder_option) : other,
+      };
     });
     // Detection: one rater ticks exactly the activating examples, one the first two of them, one nothing.
-    detectionId = rateCampaign(projectDir, 'feature-detection', (_item, hidden, r) => ({ activating: (hidden.activating_options as string[]).slice(0, [4, 2, 0][r]) }));
+    detectionId = rateCampaign(projectDir, 'feature-detection', (_item, hidden, r) => ({
+      activating: (hidden.activating_options as string[]).slice(0, [4, 2, 0][r]),
+    }));
     // Pairwise, steered against k = 0 answers: left, right and tie by rater (sides are counterbalanced).
-    sightline(['campaign', 'create', '--project', projectDir, '--name', 'pairwise', '--template', 'pairwise', '--from', 'generations', '--overlap', '3']);
-    pairwiseId = rateCampaign(projectDir, 'pairwise', (_item, _hidden, r) => ({ preference: ['left', 'right', 'tie'][r] }));
+    sightline([
+      'campaign',
+      'create',
+      '--project',
+      projectDir,
+      '--name',
+      'pairwise',
+      '--template',
+      'pairwise',
+      '--from',
+      'generations',
+      '--overlap',
+      '3',
+    ]);
+    pairwiseId = rateCampaign(projectDir, 'pairwise', (_item, _hidden, r) => ({
+      preference: ['left', 'right', 'tie'][r],
+    }));
     served = await serve(projectDir);
   });
   afterAll(async () => {
@@ -111,7 +186,9 @@ describe('end to end: results page plots', () => {
     await page.goto(`${served.researcherUrl}#/campaign/${conceptId}/results`);
     const svg = page.getByTestId('dose-response-plot').locator('svg').first();
     await svg.waitFor();
-    await expect(page.getByTestId('steering-results').innerText()).resolves.toContain('Success: answer.concept == hidden.target_class');
+    await expect(page.getByTestId('steering-results').innerText()).resolves.toContain(
+      'Success: answer.concept == hidden.target_class',
+    );
 
     const vector = await save(page, 'dose-response-plot', 'Save SVG');
     expect(vector.name).toMatch(/^Which_concept-results-dose-response-all-pairs\.svg$/);
@@ -132,15 +209,29 @@ describe('end to end: results page plots', () => {
     expect([png.width, png.height]).toEqual([Math.round(width * 2), Math.round(height * 2)]);
     expect(png.data.slice(0, 4)).toEqual(Buffer.from([255, 255, 255, 255]));
     let dark = 0;
-    for (let offset = 0; offset < png.data.length; offset += 4) if (png.data[offset] < 128 || png.data[offset + 1] < 128 || png.data[offset + 2] < 128) dark++;
+    for (let offset = 0; offset < png.data.length; offset += 4)
+      if (png.data[offset] < 128 || png.data[offset + 1] < 128 || png.data[offset + 2] < 128) dark++;
     expect(dark).toBeGreaterThan(500);
 
     const data = await save(page, 'dose-response-plot', 'Data (CSV)');
     const rows = parse(data.bytes.toString('utf8'), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual(['series', 'layer', 'source', 'target', 'k', 'n', 'successes', 'rate', 'lower', 'upper']);
+    expect(Object.keys(rows[0])).toEqual([
+      'series',
+      'layer',
+      'source',
+      'target',
+      'k',
+      'n',
+      'successes',
+      'rate',
+      'lower',
+      'upper',
+    ]);
     // The raters chose the target exactly from k = 10 on.
     for (const row of rows) expect(Number(row.rate)).toBe(Number(row.k) >= 10 ? 1 : 0);
-    expect(rows.every((row) => Number(row.lower) <= Number(row.rate) && Number(row.rate) <= Number(row.upper))).toBe(true);
+    expect(rows.every((row) => Number(row.lower) <= Number(row.rate) && Number(row.rate) <= Number(row.upper))).toBe(
+      true,
+    );
 
     // One class pair: its own curve and file name.
     const select = page.getByTestId('class-pair-select');
@@ -164,7 +255,10 @@ describe('end to end: results page plots', () => {
     const rows = parse(data.bytes.toString('utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0])).toEqual(['series', 'question', 'k', 'n', 'mean', 'lower', 'upper']);
     // Every rater gave the same coherence at a given k, so each interval has zero width.
-    for (const row of rows) expect([Number(row.mean), Number(row.lower), Number(row.upper)]).toEqual(Array(3).fill(Number(row.k) >= 20 ? 2 : 5));
+    for (const row of rows)
+      expect([Number(row.mean), Number(row.lower), Number(row.upper)]).toEqual(
+        Array(3).fill(Number(row.k) >= 20 ? 2 : 5),
+      );
     await page.close();
   });
 
@@ -179,7 +273,9 @@ describe('end to end: results page plots', () => {
     const card = fs.readFileSync(path.join(folder, 'README.md'), 'utf8');
     expect(card).toContain('## How the data was collected');
     expect(card).toContain('## Agreement');
-    expect(JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')).raters.identities).toBe('pseudonymous');
+    expect(JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')).raters.identities).toBe(
+      'pseudonymous',
+    );
     await page.close();
   });
 
@@ -206,7 +302,9 @@ describe('end to end: results page plots', () => {
     await page.goto(`${served.researcherUrl}#/campaign/${intruderId}/results`);
     await page.getByTestId('intruder-plot').locator('svg').first().waitFor();
     // 4 items x 3 raters; the third rater misses on three of them: 9 of 12.
-    await expect(page.getByTestId('intruder-score').innerText()).resolves.toMatch(/9 \/ 12 = 75\.0% \[[\d.]+%, [\d.]+%\].*\(chance 20\.0%\)/s);
+    await expect(page.getByTestId('intruder-score').innerText()).resolves.toMatch(
+      /9 \/ 12 = 75\.0% \[[\d.]+%, [\d.]+%\].*\(chance 20\.0%\)/s,
+    );
     await snap(page, 'intruder');
 
     await page.goto(`${served.researcherUrl}#/campaign/${detectionId}/results`);
@@ -225,8 +323,14 @@ describe('end to end: results page plots', () => {
     // Systems in numeric order: k=0 first, then the steered ones by k.
     const systems = await page.getByTestId('pairwise-score').locator('tbody tr td:first-child').allInnerTexts();
     expect(systems[0]).toBe('k=0');
-    expect(systems.slice(1).map((system) => Number(system.replace('k=', '')))).toEqual(systems.slice(1).map((system) => Number(system.replace('k=', ''))).sort((a, b) => a - b));
-    if (systems.length > 2) await expect(page.getByTestId('bradley-terry-note').innerText()).resolves.toMatch(/Bradley–Terry/);
+    expect(systems.slice(1).map((system) => Number(system.replace('k=', '')))).toEqual(
+      systems
+        .slice(1)
+        .map((system) => Number(system.replace('k=', '')))
+        .sort((a, b) => a - b),
+    );
+    if (systems.length > 2)
+      await expect(page.getByTestId('bradley-terry-note').innerText()).resolves.toMatch(/Bradley–Terry/);
     await snap(page, 'pairwise');
     await page.close();
   });
@@ -246,7 +350,9 @@ describe('end to end: results page plots', () => {
     await snap(page, 'feature-labels');
     // The link leads to the feature, whose page names the label and who accepted it.
     await firstRow.locator('td a').first().click();
-    await expect(page.getByTestId('accepted-label').innerText()).resolves.toMatch(/Label accepted by Dr\. Ada on \d{4}-\d\d-\d\d/);
+    await expect(page.getByTestId('accepted-label').innerText()).resolves.toMatch(
+      /Label accepted by Dr\. Ada on \d{4}-\d\d-\d\d/,
+    );
     await expect(page.locator('h1').innerText()).resolves.toContain('label 1');
     await page.close();
   });

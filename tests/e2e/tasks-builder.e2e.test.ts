@@ -89,7 +89,16 @@ describe('campaign builder and monitor', () => {
 
     // The builder opens with the selection as its source.
     await page.getByTestId('campaign-builder').waitFor();
-    await expect.poll(() => page.getByTestId('selected-features').innerText().catch(() => ''), soon).toMatch(/^3 features selected/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('selected-features')
+            .innerText()
+            .catch(() => ''),
+        soon,
+      )
+      .toMatch(/^3 features selected/);
     await page.locator('[data-testid="template-choice"][data-template-id="intruder"]').click();
     expect(await page.getByTestId('template-detail').innerText()).toContain('Which example does not belong?');
     await page.getByTestId('campaign-name').fill('');
@@ -143,7 +152,18 @@ describe('campaign builder and monitor', () => {
 
     // Back in the monitor: Grace's judgement and flag are there.
     await onMonitor(page);
-    await expect.poll(() => page.getByTestId('monitor-rater-row').filter({ hasText: 'Grace' }).getByTestId('rater-submitted').innerText().catch(() => ''), soon).toBe('1');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('monitor-rater-row')
+            .filter({ hasText: 'Grace' })
+            .getByTestId('rater-submitted')
+            .innerText()
+            .catch(() => ''),
+        soon,
+      )
+      .toBe('1');
     expect(await page.getByTestId('flagged-row').innerText()).toContain('two examples look identical');
     expect(await page.getByTestId('balance-spread').count()).toBe(1);
     await snap(page, 'monitor');
@@ -160,7 +180,18 @@ describe('campaign builder and monitor', () => {
     await rater.keyboard.press('1');
     await rater.keyboard.press('Enter');
     await expect.poll(() => rater.getByTestId('rater-progress').innerText(), soon).toMatch(/^1\s*\//);
-    await expect.poll(() => page.getByTestId('monitor-rater-row').filter({ hasText: 'Linus' }).getByTestId('rater-submitted').innerText().catch(() => ''), soon).toBe('1');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('monitor-rater-row')
+            .filter({ hasText: 'Linus' })
+            .getByTestId('rater-submitted')
+            .innerText()
+            .catch(() => ''),
+        soon,
+      )
+      .toBe('1');
 
     await page.getByTestId('pause-campaign').click();
     await expect.poll(() => status.innerText(), soon).toBe('paused');
@@ -190,12 +221,15 @@ describe('campaign builder and monitor', () => {
     await page.getByTestId('new-campaign').click();
     await page.locator('[data-testid="template-choice"][data-template-id="concept-relatedness"]').click();
     await page.getByTestId('source-file').check();
-    await page.getByTestId('item-file').setInputFiles({ name: 'relatedness.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    await page
+      .getByTestId('item-file')
+      .setInputFiles({ name: 'relatedness.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
 
     // Prefilled from the conventions: hidden.*, gold.*, condition; every other column shown.
     const mapping = page.getByTestId('column-mapping');
     await mapping.waitFor();
-    const roleOf = (column: string) => page.locator(`[data-testid="mapping-row"][data-column="${column}"] [data-testid="mapping-role"]`).inputValue();
+    const roleOf = (column: string) =>
+      page.locator(`[data-testid="mapping-row"][data-column="${column}"] [data-testid="mapping-role"]`).inputValue();
     expect(await roleOf('concept')).toBe('payload');
     expect(await roleOf('hidden.k')).toBe('hidden');
     expect(await roleOf('gold.relatedness')).toBe('gold');
@@ -204,11 +238,17 @@ describe('campaign builder and monitor', () => {
     expect(await mapping.innerText()).toContain('Lava flows down "the" mountain.');
 
     // Hiding the answer column breaks the template: the server's problem shows, naming the field.
-    await page.locator('[data-testid="mapping-row"][data-column="answer"] [data-testid="mapping-role"]').selectOption('hidden');
+    await page
+      .locator('[data-testid="mapping-row"][data-column="answer"] [data-testid="mapping-role"]')
+      .selectOption('hidden');
     await page.getByTestId('import-problem').waitFor();
     expect(await page.getByTestId('import-problem').innerText()).toContain('answer');
-    await page.locator('[data-testid="mapping-row"][data-column="answer"] [data-testid="mapping-role"]').selectOption('payload');
-    await page.locator('[data-testid="mapping-row"][data-column="notes"] [data-testid="mapping-role"]').selectOption('ignore');
+    await page
+      .locator('[data-testid="mapping-row"][data-column="answer"] [data-testid="mapping-role"]')
+      .selectOption('payload');
+    await page
+      .locator('[data-testid="mapping-row"][data-column="notes"] [data-testid="mapping-role"]')
+      .selectOption('ignore');
     await page.getByTestId('import-ok').waitFor();
     await page.getByTestId('campaign-name').fill('Imported relatedness');
     await snap(page, 'builder-import');
@@ -243,10 +283,13 @@ describe('campaign builder and monitor', () => {
       await page.keyboard.press('1'); // "0 — unrelated": wrong on both qualification items
       await page.keyboard.press('3');
       await page.keyboard.press('Enter');
-      if (n === 1) await expect.poll(() => page.getByTestId('qualification-note').innerText(), soon).toContain('1 of 2 answered');
+      if (n === 1)
+        await expect.poll(() => page.getByTestId('qualification-note').innerText(), soon).toContain('1 of 2 answered');
     }
     await page.getByTestId('disqualified').waitFor();
-    expect(await page.getByTestId('disqualified').innerText()).toContain('Thanks — you did not pass the qualification round');
+    expect(await page.getByTestId('disqualified').innerText()).toContain(
+      'Thanks — you did not pass the qualification round',
+    );
     expect(await page.getByTestId('qualification-note').count()).toBe(0);
     await page.close();
   });
@@ -270,7 +313,17 @@ describe('campaign builder and monitor', () => {
     // ? opens the instructions (markdown rendered as elements) and closes them again.
     expect(await page.getByTestId('instructions').count()).toBe(0);
     await page.keyboard.press('?');
-    await expect.poll(() => page.getByTestId('instructions').locator('h3').innerText().catch(() => ''), soon).toBe('Pick the concept');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('instructions')
+            .locator('h3')
+            .innerText()
+            .catch(() => ''),
+        soon,
+      )
+      .toBe('Pick the concept');
     await page.keyboard.press('?');
     await page.getByTestId('instructions').waitFor({ state: 'detached' });
 
@@ -282,7 +335,9 @@ describe('campaign builder and monitor', () => {
     const skipped = await assignmentId();
     await page.keyboard.press('s');
     await expect.poll(assignmentId, soon).not.toBe(skipped);
-    expect(query<{ status: string }>('SELECT status FROM assignments WHERE id = ?', skipped)).toEqual([{ status: 'skipped' }]);
+    expect(query<{ status: string }>('SELECT status FROM assignments WHERE id = ?', skipped)).toEqual([
+      { status: 'skipped' },
+    ]);
 
     // Active time: 4 s on the item, a 60 s break that does not count, 2 s more, then the answer.
     const answered = await assignmentId();
@@ -296,7 +351,10 @@ describe('campaign builder and monitor', () => {
     await page.keyboard.press('1');
     await page.keyboard.press('Enter');
     await expect.poll(assignmentId, soon).not.toBe(answered);
-    const [judgement] = query<{ active_ms: number }>("SELECT active_ms FROM judgements WHERE assignment_id = ? AND action = 'submit'", answered);
+    const [judgement] = query<{ active_ms: number }>(
+      "SELECT active_ms FROM judgements WHERE assignment_id = ? AND action = 'submit'",
+      answered,
+    );
     expect(judgement.active_ms).toBe(6_000);
     await page.close();
   });

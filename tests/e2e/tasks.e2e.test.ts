@@ -35,7 +35,8 @@ afterAll(async () => {
   await served?.stop();
 });
 
-const assignmentIdOf = async (page: Page): Promise<number> => Number(await page.getByTestId('rater-item').getAttribute('data-assignment-id', { timeout: 5000 }));
+const assignmentIdOf = async (page: Page): Promise<number> =>
+  Number(await page.getByTestId('rater-item').getAttribute('data-assignment-id', { timeout: 5000 }));
 
 /** The keys each task type is answered with, and what must be on screen first. */
 interface TaskCase {
@@ -52,9 +53,13 @@ async function examplesFollowOptions(page: Page): Promise<void> {
   const optionLabels = await page.getByTestId('option').allInnerTexts();
   expect(await keyed.count()).toBe(optionLabels.length);
   const shownKeys = await keyed.locator('kbd').allInnerTexts();
-  const optionKeys = await page.getByTestId('option').evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-key')));
+  const optionKeys = await page
+    .getByTestId('option')
+    .evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-key')));
   expect(shownKeys).toEqual(optionKeys);
-  const exampleLabels = (await keyed.locator('.example-key').allInnerTexts()).map((text) => text.replace(/^\S+\s+/, '').trim());
+  const exampleLabels = (await keyed.locator('.example-key').allInnerTexts()).map((text) =>
+    text.replace(/^\S+\s+/, '').trim(),
+  );
   expect(exampleLabels).toEqual(optionLabels.map((label) => label.trim()));
 }
 
@@ -73,9 +78,13 @@ describe('every task type with the keyboard only', () => {
       source: { kind: 'features', featureIds: [] },
       check: async (page) => {
         await expect.poll(() => page.locator('.example').count(), { timeout: 5000 }).toBeGreaterThan(0);
-        await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('text-answer')), { timeout: 5000 }).toBe(true);
+        await expect
+          .poll(() => page.evaluate(() => document.activeElement?.classList.contains('text-answer')), { timeout: 5000 })
+          .toBe(true);
         // Blinded copies (issue 11: no ids or raw activations reach the rater) are named by place.
-        const alts = await page.locator('.example img').evaluateAll((images) => images.map((image) => image.getAttribute('alt') ?? ''));
+        const alts = await page
+          .locator('.example img')
+          .evaluateAll((images) => images.map((image) => image.getAttribute('alt') ?? ''));
         expect(alts.filter((alt) => /Example 0\b/.test(alt))).toEqual([]);
       },
       answer: async (page, n) => {
@@ -109,7 +118,9 @@ describe('every task type with the keyboard only', () => {
         expect(await page.getByTestId('option').count()).toBe(5);
         await examplesFollowOptions(page);
         // Images are named by their place, not a database id (blinded copies carry id 0).
-        const alts = await page.locator('.keyed-example img').evaluateAll((images) => images.map((image) => image.getAttribute('alt') ?? ''));
+        const alts = await page
+          .locator('.keyed-example img')
+          .evaluateAll((images) => images.map((image) => image.getAttribute('alt') ?? ''));
         expect(alts.filter((alt) => /Example 0\b/.test(alt))).toEqual([]);
         if (alts.length) expect(alts[0]).toMatch(/^Example \d/);
       },
@@ -150,7 +161,8 @@ describe('every task type with the keyboard only', () => {
         const sides = page.locator('.pair-side');
         await expect.poll(() => sides.count(), { timeout: 5000 }).toBe(2);
         expect(await sides.locator('.display-label').allInnerTexts()).toEqual(['Left', 'Right']);
-        for (const text of await sides.getByTestId('answer-text').allInnerTexts()) expect(text.length).toBeGreaterThan(0);
+        for (const text of await sides.getByTestId('answer-text').allInnerTexts())
+          expect(text.length).toBeGreaterThan(0);
       },
       answer: async (page) => {
         await page.keyboard.press('3'); // tie
@@ -166,7 +178,12 @@ describe('every task type with the keyboard only', () => {
         name: `tasks ${task.template}`,
         template: task.template,
         instructions: 'Answer with the keys.\nEnter submits.',
-        settings: { overlap: 1, maxItemsPerRater: 2, seed: 7, ...(task.prolific ? { prolific: { completionCode: task.prolific } } : {}) },
+        settings: {
+          overlap: 1,
+          maxItemsPerRater: 2,
+          seed: 7,
+          ...(task.prolific ? { prolific: { completionCode: task.prolific } } : {}),
+        },
         source,
       });
       expect(created.items, task.template).toBeGreaterThanOrEqual(2);
@@ -178,27 +195,50 @@ describe('every task type with the keyboard only', () => {
         const researcher = await browser.newPage();
         await researcher.goto(served.researcherUrl);
         await researcher.getByRole('link', { name: 'Campaigns' }).click();
-        const studyUrl = await researcher.getByTestId('campaign-row').filter({ hasText: `tasks ${task.template}` }).getByTestId('prolific-study-url').innerText();
+        const studyUrl = await researcher
+          .getByTestId('campaign-row')
+          .filter({ hasText: `tasks ${task.template}` })
+          .getByTestId('prolific-study-url')
+          .innerText();
         await researcher.close();
-        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
+        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find(
+          (campaign) => campaign.id === created.campaignId,
+        )!;
         expect(studyUrl).toBe(served.url + summary.entryPath);
-        expect(studyUrl).toContain('?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}');
-        await page.goto(studyUrl.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-kb'));
+        expect(studyUrl).toContain(
+          '?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}',
+        );
+        await page.goto(
+          studyUrl
+            .replace('{{%PROLIFIC_PID%}}', 'pid-kb')
+            .replace('{{%STUDY_ID%}}', 'study-kb')
+            .replace('{{%SESSION_ID%}}', 'session-kb'),
+        );
         expect(new URL(page.url()).pathname, 'redirected to the rater page').toBe('/rate');
       } else {
-        const rater = await api<RaterLink>('raters.add', { campaignId: created.campaignId, name: `kb-${task.template}` });
+        const rater = await api<RaterLink>('raters.add', {
+          campaignId: created.campaignId,
+          name: `kb-${task.template}`,
+        });
         await page.goto(served.url + rater.link);
       }
       for (let n = 1; n <= 2; n++) {
         const before = await assignmentIdOf(page).catch(async (error) => {
-          throw new Error(`${task.template}, item ${n}: ${(error as Error).message}\nOn screen: ${await page.locator('body').innerText()}`);
+          throw new Error(
+            `${task.template}, item ${n}: ${(error as Error).message}\nOn screen: ${await page.locator('body').innerText()}`,
+          );
         });
         await task.check(page);
         // A Prolific campaign bounds skips (2 by default): the page says how many are left.
         if (task.prolific) expect(await page.getByTestId('skip').innerText()).toBe('Skip (s) · 2 left');
         await task.answer(page, n);
-        if (n === 1) await expect.poll(() => assignmentIdOf(page).catch(() => before), { message: task.template, timeout: 5000 }).not.toBe(before);
-        await expect.poll(() => page.getByTestId('rater-progress').innerText(), { message: task.template, timeout: 5000 }).toMatch(new RegExp(`^${n}\\s*/`));
+        if (n === 1)
+          await expect
+            .poll(() => assignmentIdOf(page).catch(() => before), { message: task.template, timeout: 5000 })
+            .not.toBe(before);
+        await expect
+          .poll(() => page.getByTestId('rater-progress').innerText(), { message: task.template, timeout: 5000 })
+          .toMatch(new RegExp(`^${n}\\s*/`));
       }
       // Two items per rater: the done screen follows (with the Prolific code where the campaign has one).
       await page.getByTestId('done').waitFor();
@@ -206,8 +246,15 @@ describe('every task type with the keyboard only', () => {
         expect(await page.getByTestId('completion-code').innerText()).toBe(task.prolific);
         expect(await page.getByTestId('completion-link').getAttribute('href')).toContain(`cc=${task.prolific}`);
         // The same participant id from another Prolific session gets a refusal page, not this rater.
-        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
-        const other = served.url + summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-kb').replace('{{%STUDY_ID%}}', 'study-kb').replace('{{%SESSION_ID%}}', 'session-other');
+        const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find(
+          (campaign) => campaign.id === created.campaignId,
+        )!;
+        const other =
+          served.url +
+          summary
+            .entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-kb')
+            .replace('{{%STUDY_ID%}}', 'study-kb')
+            .replace('{{%SESSION_ID%}}', 'session-other');
         await page.goto(other);
         await page.getByTestId('entry-refused').waitFor();
         expect(await page.locator('h1').innerText()).toBe('This study was started from another Prolific session');
@@ -217,7 +264,10 @@ describe('every task type with the keyboard only', () => {
 
       const monitor = await api<CampaignMonitor>('campaigns.monitor', { campaignId: created.campaignId });
       expect(monitor.campaign.submitted, task.template).toBe(2);
-      expect(monitor.raters.map((row) => row.submitted), task.template).toEqual([2]);
+      expect(
+        monitor.raters.map((row) => row.submitted),
+        task.template,
+      ).toEqual([2]);
       if (task.prolific) {
         expect(monitor.raters.map((row) => row.name)).toEqual(['prolific:pid-kb']);
         // When the code was shown is on record for the researcher.
@@ -237,13 +287,26 @@ describe('a Prolific participant in a qualification round', () => {
       name: 'qualified study',
       template: 'concept-choice',
       instructions: '',
-      settings: { overlap: 1, seed: 3, qualification: { passMark: 1 }, prolific: { completionCode: 'PAID-Q', screenOutCode: 'OUT-Q' } },
+      settings: {
+        overlap: 1,
+        seed: 3,
+        qualification: { passMark: 1 },
+        prolific: { completionCode: 'PAID-Q', screenOutCode: 'OUT-Q' },
+      },
       source: { kind: 'file', fileName: 'qualified.csv', text: rows.join('\n') },
     });
-    const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find((campaign) => campaign.id === created.campaignId)!;
+    const summary = (await api<CampaignSummary[]>('campaigns.list', {})).find(
+      (campaign) => campaign.id === created.campaignId,
+    )!;
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(served.url + summary.entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-q').replace('{{%STUDY_ID%}}', 'study-q').replace('{{%SESSION_ID%}}', 'session-q'));
+    await page.goto(
+      served.url +
+        summary
+          .entryPath!.replace('{{%PROLIFIC_PID%}}', 'pid-q')
+          .replace('{{%STUDY_ID%}}', 'study-q')
+          .replace('{{%SESSION_ID%}}', 'session-q'),
+    );
     for (let n = 1; n <= 2; n++) {
       const before = await assignmentIdOf(page);
       await page.getByTestId('qualification-note').waitFor();

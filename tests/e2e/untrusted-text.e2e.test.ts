@@ -20,10 +20,22 @@ describe('end to end: untrusted model output renders as text', () => {
     const project = openProject(projectDir, { create: true });
     insertCampaign(
       project.db,
-      { name: 'Hostile answers', template: BUILTIN_TEMPLATES['concept-choice'], instructions: `Careful ${SCRIPT_PAYLOAD}`, overlap: 1, leaseSeconds: 600, seed: 3, orderMode: 'fixed' },
+      {
+        name: 'Hostile answers',
+        template: BUILTIN_TEMPLATES['concept-choice'],
+        instructions: `Careful ${SCRIPT_PAYLOAD}`,
+        overlap: 1,
+        leaseSeconds: 600,
+        seed: 3,
+        orderMode: 'fixed',
+      },
       [
         {
-          payload: { question: `What is this? ${IMG_PAYLOAD}`, answer: `A goldfish ${IMG_PAYLOAD} and ${SCRIPT_PAYLOAD}`, options: ['goldfish', `<b>volcano</b>`, 'strawberry', 'tabby cat'] },
+          payload: {
+            question: `What is this? ${IMG_PAYLOAD}`,
+            answer: `A goldfish ${IMG_PAYLOAD} and ${SCRIPT_PAYLOAD}`,
+            options: ['goldfish', `<b>volcano</b>`, 'strawberry', 'tabby cat'],
+          },
           hidden: { target_class: 'volcano' },
         },
       ],
@@ -37,7 +49,21 @@ describe('end to end: untrusted model output renders as text', () => {
   });
 
   it('shows <img onerror> and <script> in answers, questions, options and instructions literally, and runs neither', async () => {
-    const link = JSON.parse(sightline(['rater', 'add', '--project', projectDir, '--campaign', 'Hostile answers', '--name', 'eve', '--base-url', served.url, '--json']));
+    const link = JSON.parse(
+      sightline([
+        'rater',
+        'add',
+        '--project',
+        projectDir,
+        '--campaign',
+        'Hostile answers',
+        '--name',
+        'eve',
+        '--base-url',
+        served.url,
+        '--json',
+      ]),
+    );
     const page = await browser.newPage();
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => (dialogs.push(dialog.message()), dialog.dismiss()));
@@ -52,12 +78,17 @@ describe('end to end: untrusted model output renders as text', () => {
     // Nothing was parsed as markup: no <img src=x>, no injected <script>, no <b>, and no handler ran.
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.locator('b', { hasText: 'volcano' }).count()).toBe(0);
-    expect(await page.evaluate(() => [...document.scripts].filter((script) => script.textContent?.includes('__xss')).length)).toBe(0);
+    expect(
+      await page.evaluate(() => [...document.scripts].filter((script) => script.textContent?.includes('__xss')).length),
+    ).toBe(0);
     // Any image the page made has finished loading or failing, and one task turn later its onerror
     // would have run: wait for that state rather than a fixed 200 ms.
     await page.waitForFunction(() => [...document.images].every((image) => image.complete));
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
-    expect(await page.evaluate(() => [(window as any).__xssImg, (window as any).__xssScript])).toEqual([undefined, undefined]);
+    expect(await page.evaluate(() => [(window as any).__xssImg, (window as any).__xssScript])).toEqual([
+      undefined,
+      undefined,
+    ]);
     expect(dialogs).toEqual([]);
   });
 });

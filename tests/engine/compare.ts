@@ -24,9 +24,11 @@ export function expectTopKMatches(
       const refV = ref.values[r * k + t];
       const idx = Number(indices[r * k + t]);
       if (!close(v, refV)) throw new Error(`row ${r} rank ${t}: value ${v} vs reference ${refV}`);
-      if (!close(row[idx], v)) throw new Error(`row ${r} rank ${t}: feature ${idx} has reference ${row[idx]}, ORT says ${v}`);
+      if (!close(row[idx], v))
+        throw new Error(`row ${r} rank ${t}: feature ${idx} has reference ${row[idx]}, ORT says ${v}`);
       const tied = row.some((other, j) => j !== ref.indices[r * k + t] && close(other, refV, 1e-5));
-      if (!tied && idx !== ref.indices[r * k + t]) throw new Error(`row ${r} rank ${t}: feature ${idx} vs reference ${ref.indices[r * k + t]}`);
+      if (!tied && idx !== ref.indices[r * k + t])
+        throw new Error(`row ${r} rank ${t}: feature ${idx} vs reference ${ref.indices[r * k + t]}`);
     }
   }
 }

@@ -47,85 +47,148 @@ for (const arch of ['relu', 'topk', 'jumprelu', 'gated'] as SaeArchitecture[]) {
 cases.push(
   {
     name: 'saelens v6 topk rescale_acts_by_decoder_norm',
-    format: 'saelens', arch: 'topk', dIn: 24, dSae: 96,
+    format: 'saelens',
+    arch: 'topk',
+    dIn: 24,
+    dSae: 96,
     write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { rescaleActsByDecoderNorm: true }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none', rescaleActsByDecoderNorm: true },
   },
   {
     name: 'saelens pre-6 topk via activation_fn kwargs',
-    format: 'saelens', arch: 'topk', dIn: 16, dSae: 64,
+    format: 'saelens',
+    arch: 'topk',
+    dIn: 16,
+    dSae: 64,
     write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { style: 'pre6', normalize: false }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none', hookPoint: 'blocks.7.hook_resid_post', layer: 7 },
   },
   {
     name: 'saelens pre-6 boolean normalize + activation_scaler.json',
-    format: 'saelens', arch: 'relu', dIn: 16, dSae: 64,
-    write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { style: 'pre6', normalize: true, scalingFactor: 2.5 }),
+    format: 'saelens',
+    arch: 'relu',
+    dIn: 16,
+    dSae: 64,
+    write: (dir, sae) =>
+      f.writeSaeLensDir(join(dir, 'sae'), sae, { style: 'pre6', normalize: true, scalingFactor: 2.5 }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none', inputScale: 2.5 },
     inputScale: 2.5,
   },
   {
     name: 'saelens expected_average_only_in with inputScale option',
-    format: 'saelens', arch: 'jumprelu', dIn: 16, dSae: 64,
+    format: 'saelens',
+    arch: 'jumprelu',
+    dIn: 16,
+    dSae: 64,
     write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { normalize: 'expected_average_only_in' }),
     options: { inputScale: 0.5 },
     expect: { applyBDecToInput: true, normalizeActivations: 'none', inputScale: 0.5 },
     inputScale: 0.5,
   },
   {
-    name: 'saelens F16 gated', format: 'saelens', arch: 'gated', dIn: 32, dSae: 64, lossy: 2 ** -11,
+    name: 'saelens F16 gated',
+    format: 'saelens',
+    arch: 'gated',
+    dIn: 32,
+    dSae: 64,
+    lossy: 2 ** -11,
     write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { dtype: 'F16' }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none' },
   },
   {
-    name: 'saelens BF16 jumprelu layer_norm', format: 'saelens', arch: 'jumprelu', dIn: 32, dSae: 64, lossy: 2 ** -8,
+    name: 'saelens BF16 jumprelu layer_norm',
+    format: 'saelens',
+    arch: 'jumprelu',
+    dIn: 32,
+    dSae: 64,
+    lossy: 2 ** -8,
     write: (dir, sae) => f.writeSaeLensDir(join(dir, 'sae'), sae, { dtype: 'BF16', normalize: 'layer_norm' }),
     expect: { applyBDecToInput: true, normalizeActivations: 'layer_norm' },
   },
   {
-    name: 'sparsify encoder [n_latents, d_in]', format: 'sparsify', arch: 'topk', dIn: 32, dSae: 128,
+    name: 'sparsify encoder [n_latents, d_in]',
+    format: 'sparsify',
+    arch: 'topk',
+    dIn: 32,
+    dSae: 128,
     write: (dir, sae) => f.writeSparsifyDir(join(dir, 'sp'), sae),
     expect: { applyBDecToInput: true, normalizeActivations: 'none' },
   },
   {
-    name: 'sparsify encoder stored [d_in, d_sae]', format: 'sparsify', arch: 'topk', dIn: 32, dSae: 128,
+    name: 'sparsify encoder stored [d_in, d_sae]',
+    format: 'sparsify',
+    arch: 'topk',
+    dIn: 32,
+    dSae: 128,
     write: (dir, sae) => f.writeSparsifyDir(join(dir, 'sp'), sae, { encoderLayout: 'transposed' }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none' },
   },
   {
-    name: 'sparsify BF16', format: 'sparsify', arch: 'topk', dIn: 16, dSae: 64, lossy: 2 ** -8,
+    name: 'sparsify BF16',
+    format: 'sparsify',
+    arch: 'topk',
+    dIn: 16,
+    dSae: 64,
+    lossy: 2 ** -8,
     write: (dir, sae) => f.writeSparsifyDir(join(dir, 'sp'), sae, { dtype: 'BF16' }),
     expect: { applyBDecToInput: true, normalizeActivations: 'none' },
   },
   {
-    name: 'torch module.fc1/fc2 with x*8', format: 'torch', arch: 'relu', dIn: 64, dSae: 256,
+    name: 'torch module.fc1/fc2 with x*8',
+    format: 'torch',
+    arch: 'relu',
+    dIn: 64,
+    dSae: 256,
     write: (dir, sae) => f.writePaperTorchSae(join(dir, 'sae.pt'), sae),
     options: { inputScale: 8 },
     expect: { applyBDecToInput: false, normalizeActivations: 'none', inputScale: 8 },
     inputScale: 8,
   },
   {
-    name: 'torch without module. prefix, Parameters, non-contiguous fc1', format: 'torch', arch: 'relu', dIn: 16, dSae: 64,
-    write: (dir, sae) => f.writePaperTorchSae(join(dir, 'sae.pth'), sae, { modulePrefix: false, nonContiguous: true, asParameter: true }),
+    name: 'torch without module. prefix, Parameters, non-contiguous fc1',
+    format: 'torch',
+    arch: 'relu',
+    dIn: 16,
+    dSae: 64,
+    write: (dir, sae) =>
+      f.writePaperTorchSae(join(dir, 'sae.pth'), sae, { modulePrefix: false, nonContiguous: true, asParameter: true }),
     expect: { applyBDecToInput: false, normalizeActivations: 'none' },
   },
   {
-    name: 'torch F16', format: 'torch', arch: 'relu', dIn: 16, dSae: 64, lossy: 2 ** -11,
+    name: 'torch F16',
+    format: 'torch',
+    arch: 'relu',
+    dIn: 16,
+    dSae: 64,
+    lossy: 2 ** -11,
     write: (dir, sae) => f.writePaperTorchSae(join(dir, 'sae.pkl'), sae, { dtype: 'F16' }),
     expect: { applyBDecToInput: false, normalizeActivations: 'none' },
   },
   {
-    name: 'gemmascope npz stored', format: 'gemmascope', arch: 'jumprelu', dIn: 32, dSae: 128,
+    name: 'gemmascope npz stored',
+    format: 'gemmascope',
+    arch: 'jumprelu',
+    dIn: 32,
+    dSae: 128,
     write: (dir, sae) => f.writeGemmaScopeNpz(join(dir, 'params.npz'), sae),
     expect: { applyBDecToInput: false, normalizeActivations: 'none' },
   },
   {
-    name: 'gemmascope npz deflated', format: 'gemmascope', arch: 'jumprelu', dIn: 32, dSae: 128,
+    name: 'gemmascope npz deflated',
+    format: 'gemmascope',
+    arch: 'jumprelu',
+    dIn: 32,
+    dSae: 128,
     write: (dir, sae) => f.writeGemmaScopeNpz(join(dir, 'params.npz'), sae, { deflate: true }),
     expect: { applyBDecToInput: false, normalizeActivations: 'none' },
   },
   {
-    name: 'gemmascope npz F16 deflated', format: 'gemmascope', arch: 'jumprelu', dIn: 16, dSae: 64, lossy: 2 ** -11,
+    name: 'gemmascope npz F16 deflated',
+    format: 'gemmascope',
+    arch: 'jumprelu',
+    dIn: 16,
+    dSae: 64,
+    lossy: 2 ** -11,
     write: (dir, sae) => f.writeGemmaScopeNpz(join(dir, 'params.npz'), sae, { deflate: true, dtype: 'F16' }),
     expect: { applyBDecToInput: false, normalizeActivations: 'none' },
   },
@@ -133,8 +196,14 @@ cases.push(
 
 function expectedWeights(c: Case, raw: f.RawSae, loaded: SaeWeights): SaeWeights {
   if (c.lossy !== undefined) {
-    const pairs: [Float32Array, Float32Array][] = [[raw.W_enc, loaded.W_enc], [raw.W_dec, loaded.W_dec], [raw.b_dec, loaded.b_dec]];
-    for (const [want, got] of pairs) for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(Math.abs(want[i]) * c.lossy + 1e-7);
+    const pairs: [Float32Array, Float32Array][] = [
+      [raw.W_enc, loaded.W_enc],
+      [raw.W_dec, loaded.W_dec],
+      [raw.b_dec, loaded.b_dec],
+    ];
+    for (const [want, got] of pairs)
+      for (let i = 0; i < want.length; i++)
+        expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(Math.abs(want[i]) * c.lossy + 1e-7);
     return loaded;
   }
   return {
@@ -172,7 +241,9 @@ describe('SAE encoder graphs match the reference', () => {
         for (const external of [true, false]) {
           const model = buildSaeEncoderModel(w, { topK: K, external });
           if (!external) expect(model.externalDataFolder).toBeUndefined();
-          const { session, report } = await createSession(model.bytes, { externalDataFolder: model.externalDataFolder });
+          const { session, report } = await createSession(model.bytes, {
+            externalDataFolder: model.externalDataFolder,
+          });
           expect(report.provider).toBe('cpu');
           const out = await session.run({ x: new ort.Tensor('float32', x, [n, c.dIn]) });
           expect(out.values.dims).toEqual([n, K]);
@@ -195,7 +266,9 @@ describe('SAE encoder graphs match the reference', () => {
     expect(inMemory.bytes.length).toBeGreaterThan(32 * 128 * 4);
     const torch = await loadSae(f.writePaperTorchSae(join(dir, 'p.pt'), raw));
     expect(torch.external?.W_enc?.layout).toBe('dSae_dIn');
-    const deflated = await loadSae(f.writeGemmaScopeNpz(join(dir, 'g.npz'), f.randomSae('jumprelu', 16, 64), { deflate: true }));
+    const deflated = await loadSae(
+      f.writeGemmaScopeNpz(join(dir, 'g.npz'), f.randomSae('jumprelu', 16, 64), { deflate: true }),
+    );
     expect(deflated.external).toBeUndefined();
     const half = await loadSae(f.writeSaeLensDir(join(dir, 'h'), raw, { dtype: 'F16' }));
     expect(half.external).toBeUndefined();
@@ -210,7 +283,10 @@ describe('SAE encoder graphs match the reference', () => {
     const x = f.randomInputs(4, 16, 11);
     const dense = encodeReference(w, x, 4);
     for (const K of [1, 3, raw.k!, 20]) {
-      const out = await session.run({ x: new ort.Tensor('float32', x, [4, 16]), k: new ort.Tensor('int64', BigInt64Array.of(BigInt(K)), [1]) });
+      const out = await session.run({
+        x: new ort.Tensor('float32', x, [4, 16]),
+        k: new ort.Tensor('int64', BigInt64Array.of(BigInt(K)), [1]),
+      });
       expectTopKMatches(out.values.data as Float32Array, out.indices.data as BigInt64Array, dense, 4, 64, K);
     }
   });
@@ -278,6 +354,9 @@ describe('SAE encoder graphs match the reference', () => {
     expect(auto.report.reason).toMatch(/^cuda: .+; using cpu$/);
     const cpu = await createSession(model, { providers: 'cpu' });
     expect(cpu.report.attempts).toEqual([{ provider: 'cpu' }]);
-    await expect(createSession(model, { providers: 'cuda' })).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/no execution provider could run the model: cuda: /) });
+    await expect(createSession(model, { providers: 'cuda' })).rejects.toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(/no execution provider could run the model: cuda: /),
+    });
   });
 });

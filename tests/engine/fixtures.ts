@@ -216,15 +216,22 @@ export function writeSaeLensDir(dir: string, sae: RawSae, o: SaeLensWriteOptions
           apply_b_dec_to_input: o.applyBDecToInput ?? true,
           normalize_activations: normalize,
           reshape_activations: 'none',
-          ...(sae.architecture === 'topk' ? { k: sae.k, rescale_acts_by_decoder_norm: o.rescaleActsByDecoderNorm ?? false } : {}),
+          ...(sae.architecture === 'topk'
+            ? { k: sae.k, rescale_acts_by_decoder_norm: o.rescaleActsByDecoderNorm ?? false }
+            : {}),
           metadata: { model_name: 'llava-next-7b', hook_name: hook, sae_lens_version: '6.5.0' },
         };
   writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ ...cfg, ...o.cfgOverrides }));
-  if (o.scalingFactor !== undefined) writeFileSync(join(dir, 'activation_scaler.json'), JSON.stringify({ scaling_factor: o.scalingFactor }));
+  if (o.scalingFactor !== undefined)
+    writeFileSync(join(dir, 'activation_scaler.json'), JSON.stringify({ scaling_factor: o.scalingFactor }));
   return dir;
 }
 
-export function writeSparsifyDir(dir: string, sae: RawSae, o: { encoderLayout?: 'linear' | 'transposed'; dtype?: Dtype } = {}): string {
+export function writeSparsifyDir(
+  dir: string,
+  sae: RawSae,
+  o: { encoderLayout?: 'linear' | 'transposed'; dtype?: Dtype } = {},
+): string {
   mkdirSync(dir, { recursive: true });
   const { dIn, dSae } = sae;
   const dtype = o.dtype ?? 'F32';
@@ -243,7 +250,15 @@ export function writeSparsifyDir(dir: string, sae: RawSae, o: { encoderLayout?: 
   );
   writeFileSync(
     join(dir, 'cfg.json'),
-    JSON.stringify({ expansion_factor: dSae / dIn, normalize_decoder: true, num_latents: 0, k: sae.k, multi_topk: false, skip_connection: false, d_in: dIn }),
+    JSON.stringify({
+      expansion_factor: dSae / dIn,
+      normalize_decoder: true,
+      num_latents: 0,
+      k: sae.k,
+      multi_topk: false,
+      skip_connection: false,
+      d_in: dIn,
+    }),
   );
   return dir;
 }
@@ -272,7 +287,8 @@ export class PickleWriter {
   int(n: number): this {
     if (n >= 0 && n < 256) return this.op(0x4b, n);
     if (n >= 0 && n < 65536) return this.op(0x4d, n & 0xff, n >> 8);
-    if (n >= -(2 ** 31) && n < 2 ** 31) return this.op(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
+    if (n >= -(2 ** 31) && n < 2 ** 31)
+      return this.op(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
     // LONG1: little-endian two's complement of the fewest bytes, as pickle writes ints beyond 32 bits.
     const bytes: number[] = [];
     let v = BigInt(n);
@@ -317,7 +333,10 @@ export interface TorchTensorSpec {
 
 const STORAGE_CLASS: Record<Dtype, string> = { F32: 'FloatStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage' };
 
-export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = false): { pickle: Uint8Array; storages: Uint8Array[] } {
+export function torchStateDictPickle(
+  tensors: TorchTensorSpec[],
+  asParameter = false,
+): { pickle: Uint8Array; storages: Uint8Array[] } {
   const w = new PickleWriter();
   const storages: Uint8Array[] = [];
   w.op(0x80, 0x02).global('collections', 'OrderedDict').op(0x29, 0x52).put().op(0x28);
@@ -338,8 +357,19 @@ export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = f
     w.global('torch._utils', '_rebuild_tensor_v2');
     w.op(0x28); // args MARK
     const lie = t.lie ?? {};
-    w.op(0x28).str('storage').global('torch', STORAGE_CLASS[dtype]).str(String(key)).str('cpu').int(lie.storageNumel ?? t.data.length).op(0x74).put().op(0x51);
-    w.int(lie.storageOffset ?? 0).tuple(lie.size ?? t.shape).tuple(lie.stride ?? stride).op(0x89);
+    w.op(0x28)
+      .str('storage')
+      .global('torch', STORAGE_CLASS[dtype])
+      .str(String(key))
+      .str('cpu')
+      .int(lie.storageNumel ?? t.data.length)
+      .op(0x74)
+      .put()
+      .op(0x51);
+    w.int(lie.storageOffset ?? 0)
+      .tuple(lie.size ?? t.shape)
+      .tuple(lie.stride ?? stride)
+      .op(0x89);
     w.global('collections', 'OrderedDict').op(0x29, 0x52).put();
     w.op(0x74).put().op(0x52).put();
     if (asParameter) w.op(0x88).global('collections', 'OrderedDict').op(0x29, 0x52).op(0x87).op(0x52).put();
@@ -351,7 +381,12 @@ export function torchStateDictPickle(tensors: TorchTensorSpec[], asParameter = f
 }
 
 /** `dataDescriptors`: lay the zip out as PyTorch's writer does (see zipWithDataDescriptors). */
-export function torchZipBytes(pickle: Uint8Array, storages: Uint8Array[], prefix = 'archive', o: { dataDescriptors?: boolean } = {}): Uint8Array {
+export function torchZipBytes(
+  pickle: Uint8Array,
+  storages: Uint8Array[],
+  prefix = 'archive',
+  o: { dataDescriptors?: boolean } = {},
+): Uint8Array {
   const files: Zippable = {
     [`${prefix}/data.pkl`]: pickle,
     [`${prefix}/byteorder`]: new TextEncoder().encode('little'),
@@ -385,9 +420,22 @@ export function paperTorchSaeBytes(sae: RawSae, o: PaperTorchOptions = {}): Uint
   const lie = (name: string) => o.lies?.[name];
   const { pickle, storages } = torchStateDictPickle(
     [
-      { name: `${p}fc1.weight`, shape: [dSae, dIn], data: transposeRaw(sae.W_enc, dIn, dSae), dtype, nonContiguous: o.nonContiguous, lie: lie('fc1.weight') },
+      {
+        name: `${p}fc1.weight`,
+        shape: [dSae, dIn],
+        data: transposeRaw(sae.W_enc, dIn, dSae),
+        dtype,
+        nonContiguous: o.nonContiguous,
+        lie: lie('fc1.weight'),
+      },
       { name: `${p}fc1.bias`, shape: [dSae], data: sae.b_enc, dtype, lie: lie('fc1.bias') },
-      { name: `${p}fc2.weight`, shape: [dIn, dSae], data: transposeRaw(sae.W_dec, dSae, dIn), dtype, lie: lie('fc2.weight') },
+      {
+        name: `${p}fc2.weight`,
+        shape: [dIn, dSae],
+        data: transposeRaw(sae.W_dec, dSae, dIn),
+        dtype,
+        lie: lie('fc2.weight'),
+      },
       { name: `${p}fc2.bias`, shape: [dIn], data: sae.b_dec, dtype, lie: lie('fc2.bias') },
     ],
     o.asParameter,
@@ -403,7 +451,12 @@ export function writePaperTorchSae(path: string, sae: RawSae, o: PaperTorchOptio
 // ---------------------------------------------------------------- npz
 
 /** `editHeader` rewrites the header dict's text (for bad-file tests) before it is padded. */
-export function npyBytes(data: Float32Array, shape: number[], dtype: 'F32' | 'F16' = 'F32', editHeader?: (text: string) => string): Uint8Array {
+export function npyBytes(
+  data: Float32Array,
+  shape: number[],
+  dtype: 'F32' | 'F16' = 'F32',
+  editHeader?: (text: string) => string,
+): Uint8Array {
   const descr = dtype === 'F32' ? '<f4' : '<f2';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;

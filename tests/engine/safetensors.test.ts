@@ -56,25 +56,42 @@ describe('safetensors reader', () => {
 
   it('rejects a header length beyond the file', () => {
     const path = write([{ name: 'b', shape: [5], data: b }], { headerLength: 1 << 20 });
-    expect(badFileError(() => openSafetensors(path)).message).toMatch(/w\.safetensors: header length: expected at most \d+ bytes.*found 1048576/);
+    expect(badFileError(() => openSafetensors(path)).message).toMatch(
+      /w\.safetensors: header length: expected at most \d+ bytes.*found 1048576/,
+    );
   });
 
   it('rejects a truncated data region, naming the tensor', () => {
     const full = safetensorsBytes([{ name: 'a32', shape: [12, 5], data: a }]);
     const path = write([{ name: 'a32', shape: [12, 5], data: a }], { truncateTo: full.length - 4 });
-    expect(badFileError(() => openSafetensors(path)).message).toMatch(/w\.safetensors: a32\.data_offsets: expected 0 <= begin <= end <= 236 \(the data region\), found \[0, 240\]/);
+    expect(badFileError(() => openSafetensors(path)).message).toMatch(
+      /w\.safetensors: a32\.data_offsets: expected 0 <= begin <= end <= 236 \(the data region\), found \[0, 240\]/,
+    );
   });
 
   it('rejects offsets that lie about the shape', () => {
-    const path = write([{ name: 'a32', shape: [12, 5], data: a }, { name: 'b', shape: [5], data: b }], {
-      header: (h: Record<string, { data_offsets: number[] }>) => (h.b.data_offsets = [h.b.data_offsets[0], h.b.data_offsets[1] - 4]),
-    });
-    expect(badFileError(() => openSafetensors(path)).message).toMatch(/b\.data_offsets: expected 20 bytes for shape \[5\] F32, found 16 bytes/);
+    const path = write(
+      [
+        { name: 'a32', shape: [12, 5], data: a },
+        { name: 'b', shape: [5], data: b },
+      ],
+      {
+        header: (h: Record<string, { data_offsets: number[] }>) =>
+          (h.b.data_offsets = [h.b.data_offsets[0], h.b.data_offsets[1] - 4]),
+      },
+    );
+    expect(badFileError(() => openSafetensors(path)).message).toMatch(
+      /b\.data_offsets: expected 20 bytes for shape \[5\] F32, found 16 bytes/,
+    );
   });
 
   it('rejects unknown dtypes', () => {
-    const path = write([{ name: 'b', shape: [5], data: b }], { header: (h: Record<string, { dtype: string }>) => (h.b.dtype = 'F8_E4M3') });
-    expect(badFileError(() => openSafetensors(path)).message).toMatch(/b\.dtype: expected one of F32, F16, BF16, found "F8_E4M3"/);
+    const path = write([{ name: 'b', shape: [5], data: b }], {
+      header: (h: Record<string, { dtype: string }>) => (h.b.dtype = 'F8_E4M3'),
+    });
+    expect(badFileError(() => openSafetensors(path)).message).toMatch(
+      /b\.dtype: expected one of F32, F16, BF16, found "F8_E4M3"/,
+    );
   });
 
   // Found by tests/fuzz/safetensors-sae.fuzz.test.ts (issue 11): the spec's header is UTF-8 JSON.
@@ -84,7 +101,9 @@ describe('safetensors reader', () => {
     bytes[at] = 0xff;
     const path = join(tempDir(), 'w.safetensors');
     writeFileSync(path, bytes);
-    expect(badFileError(() => openSafetensors(path)).message).toBe(`w.safetensors: header: expected UTF-8 JSON, found byte 0xff at byte offset ${at}`);
+    expect(badFileError(() => openSafetensors(path)).message).toBe(
+      `w.safetensors: header: expected UTF-8 JSON, found byte 0xff at byte offset ${at}`,
+    );
   });
 
   it('rejects NaN and Inf weights, naming the tensor', () => {
@@ -92,8 +111,17 @@ describe('safetensors reader', () => {
     withNaN[3] = NaN;
     const withInf = Float32Array.from(b);
     withInf[0] = -Infinity;
-    const st = openSafetensors(write([{ name: 'nan_here', shape: [5], data: withNaN }, { name: 'inf_here', shape: [5], data: withInf, dtype: 'F16' }]));
-    expect(badFileError(() => readSafetensor(st, 'nan_here')).message).toMatch(/nan_here: expected finite values, found NaN at flat index 3/);
-    expect(badFileError(() => readSafetensor(st, 'inf_here')).message).toMatch(/inf_here: expected finite values, found -Infinity at flat index 0/);
+    const st = openSafetensors(
+      write([
+        { name: 'nan_here', shape: [5], data: withNaN },
+        { name: 'inf_here', shape: [5], data: withInf, dtype: 'F16' },
+      ]),
+    );
+    expect(badFileError(() => readSafetensor(st, 'nan_here')).message).toMatch(
+      /nan_here: expected finite values, found NaN at flat index 3/,
+    );
+    expect(badFileError(() => readSafetensor(st, 'inf_here')).message).toMatch(
+      /inf_here: expected finite values, found -Infinity at flat index 0/,
+    );
   });
 });

@@ -27,7 +27,14 @@ describe('engine worker', () => {
     const raw = f.randomSae('jumprelu', 32, 128, 21);
     const path = f.writeGemmaScopeNpz(join(f.tempDir(), 'params.npz'), raw);
     const loaded = await client.loadSae({ source: { kind: 'path', path } });
-    expect(loaded).toMatchObject({ architecture: 'jumprelu', dIn: 32, dSae: 128, externalData: true, countsAllFirings: true, provider: { provider: 'cpu' } });
+    expect(loaded).toMatchObject({
+      architecture: 'jumprelu',
+      dIn: 32,
+      dSae: 128,
+      externalData: true,
+      countsAllFirings: true,
+      provider: { provider: 'cpu' },
+    });
     expect(loaded.provider.reason).toMatch(/^cuda: .+; using cpu$/);
     expect(loaded.source.files[0]).toMatchObject({ path, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
@@ -43,11 +50,15 @@ describe('engine worker', () => {
       expect(result.counts).toHaveLength(2 * 128);
     }
     // A TopK SAE's firings are all in its top k: the engine counts nothing more.
-    const topk = await client.loadSae({ source: { kind: 'path', path: f.writeSaeLensDir(join(f.tempDir(), 'topk'), f.randomSae('topk', 16, 64, 23)) } });
+    const topk = await client.loadSae({
+      source: { kind: 'path', path: f.writeSaeLensDir(join(f.tempDir(), 'topk'), f.randomSae('topk', 16, 64, 23)) },
+    });
     expect(topk.countsAllFirings).toBe(false);
     expect((await client.encodeBatch(topk.saeId, f.randomInputs(2, 16, 1), 4)).counts).toBeUndefined();
     expect(await client.dispose(loaded.saeId)).toEqual({ disposed: true });
-    await expect(client.encodeBatch(loaded.saeId, new Float32Array(32), 2)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.encodeBatch(loaded.saeId, new Float32Array(32), 2)).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('loads from transferred weights', async () => {
@@ -75,9 +86,16 @@ describe('engine worker', () => {
     const dir = f.writeSaeLensDir(join(f.tempDir(), 's'), bad);
     const error = await client.loadSae({ source: { kind: 'path', path: dir } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ code: 'bad_file', message: 'sae_weights.safetensors: W_enc: expected finite values, found NaN at flat index 0' });
+    expect(error).toMatchObject({
+      code: 'bad_file',
+      message: 'sae_weights.safetensors: W_enc: expected finite values, found NaN at flat index 0',
+    });
 
-    const ok = await client.loadSae({ source: { kind: 'path', path: f.writeSaeLensDir(join(f.tempDir(), 't'), f.randomSae('relu', 16, 64)) } });
-    await expect(client.encodeBatch(ok.saeId, new Float32Array(20), 4)).rejects.toMatchObject({ code: 'invalid_input' });
+    const ok = await client.loadSae({
+      source: { kind: 'path', path: f.writeSaeLensDir(join(f.tempDir(), 't'), f.randomSae('relu', 16, 64)) },
+    });
+    await expect(client.encodeBatch(ok.saeId, new Float32Array(20), 4)).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
   });
 });

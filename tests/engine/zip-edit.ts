@@ -2,8 +2,25 @@
 // written by our fixtures (no ZIP64, no comment), so a test can make one of them lie. Offsets follow
 // PKWARE APPNOTE 4.3.7 (local file header) and 4.3.12 (central directory header).
 
-export const CENTRAL = { method: 10, crc: 16, compressedSize: 20, uncompressedSize: 24, nameLength: 28, extraLength: 30, commentLength: 32, localHeaderOffset: 42 } as const;
-export const LOCAL = { flags: 6, method: 8, crc: 14, compressedSize: 18, uncompressedSize: 22, nameLength: 26, extraLength: 28 } as const;
+export const CENTRAL = {
+  method: 10,
+  crc: 16,
+  compressedSize: 20,
+  uncompressedSize: 24,
+  nameLength: 28,
+  extraLength: 30,
+  commentLength: 32,
+  localHeaderOffset: 42,
+} as const;
+export const LOCAL = {
+  flags: 6,
+  method: 8,
+  crc: 14,
+  compressedSize: 18,
+  uncompressedSize: 22,
+  nameLength: 26,
+  extraLength: 28,
+} as const;
 
 export interface ZipRecord {
   name: string;
@@ -19,7 +36,8 @@ export interface ZipRecord {
 export function zipRecords(bytes: Uint8Array): ZipRecord[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const eocd = bytes.length - 22;
-  if (view.getUint32(eocd, true) !== 0x06054b50) throw new Error('zip-edit: expected an end-of-central-directory record without a comment');
+  if (view.getUint32(eocd, true) !== 0x06054b50)
+    throw new Error('zip-edit: expected an end-of-central-directory record without a comment');
   const count = view.getUint16(eocd + 10, true);
   let p = view.getUint32(eocd + 16, true);
   const out: ZipRecord[] = [];
@@ -27,9 +45,11 @@ export function zipRecords(bytes: Uint8Array): ZipRecord[] {
     const nameLength = view.getUint16(p + CENTRAL.nameLength, true);
     const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLength));
     const local = view.getUint32(p + CENTRAL.localHeaderOffset, true);
-    const data = local + 30 + view.getUint16(local + LOCAL.nameLength, true) + view.getUint16(local + LOCAL.extraLength, true);
+    const data =
+      local + 30 + view.getUint16(local + LOCAL.nameLength, true) + view.getUint16(local + LOCAL.extraLength, true);
     out.push({ name, central: p, local, data, compressedSize: view.getUint32(p + CENTRAL.compressedSize, true) });
-    p += 46 + nameLength + view.getUint16(p + CENTRAL.extraLength, true) + view.getUint16(p + CENTRAL.commentLength, true);
+    p +=
+      46 + nameLength + view.getUint16(p + CENTRAL.extraLength, true) + view.getUint16(p + CENTRAL.commentLength, true);
   }
   return out;
 }
@@ -99,7 +119,8 @@ export function zipWithDataDescriptors(files: Record<string, Uint8Array>, o: { z
     cv.setUint32(CENTRAL.localHeaderOffset, offset, true);
     header.set(nameBytes, 46);
     if (o.zip64) {
-      for (const at of [CENTRAL.compressedSize, CENTRAL.uncompressedSize, CENTRAL.localHeaderOffset]) cv.setUint32(at, 0xffffffff, true);
+      for (const at of [CENTRAL.compressedSize, CENTRAL.uncompressedSize, CENTRAL.localHeaderOffset])
+        cv.setUint32(at, 0xffffffff, true);
       cv.setUint16(CENTRAL.extraLength, extra.length, true);
       header.set(extra, 46 + nameBytes.length);
     }

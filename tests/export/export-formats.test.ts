@@ -33,10 +33,18 @@ function liveRows(project: ReturnType<typeof makeProject>, campaignId: number): 
 
 const shownOrderOf = (shownJson: string) => {
   const shown = JSON.parse(shownJson) as { questions: { id: string; type: string; options?: { value: string }[] }[] };
-  return Object.fromEntries(shown.questions.filter((q) => q.options).map((q) => [q.id, q.options!.map((o) => o.value)]));
+  return Object.fromEntries(
+    shown.questions.filter((q) => q.options).map((q) => [q.id, q.options!.map((o) => o.value)]),
+  );
 };
 
-function exportTo(project: ReturnType<typeof makeProject>, campaignId: number, format: ExportFormat, name: string, extra: { revealRaters?: boolean; fullShown?: boolean } = {}) {
+function exportTo(
+  project: ReturnType<typeof makeProject>,
+  campaignId: number,
+  format: ExportFormat,
+  name: string,
+  extra: { revealRaters?: boolean; fullShown?: boolean } = {},
+) {
   const out = path.join(tempDir(), name);
   return exportCampaign(project.db, campaignId, { format, out, ...extra });
 }
@@ -47,12 +55,21 @@ describe('JSONL export', () => {
     const { campaignId } = ratedConceptCampaign(project);
     const expected = liveRows(project, campaignId);
     const result = await exportTo(project, campaignId, 'jsonl', 'out.jsonl');
-    const lines = fs.readFileSync(result.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = fs
+      .readFileSync(result.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(result.rows).toBe(12);
     expect(lines).toHaveLength(expected.length);
     lines.forEach((line, index) => {
       const row = expected[index];
-      expect(line).toMatchObject({ campaign: 'Which concept?', judgement_id: row.judgement_id, item_id: row.item_id, rater: row.pseudonym });
+      expect(line).toMatchObject({
+        campaign: 'Which concept?',
+        judgement_id: row.judgement_id,
+        item_id: row.item_id,
+        rater: row.pseudonym,
+      });
       expect(line.answer).toEqual(JSON.parse(row.answer_json));
       expect(line.shown_order).toEqual(shownOrderOf(row.shown_json));
       expect(line.shown).toBeUndefined(); // the full questions only with fullShown
@@ -60,10 +77,20 @@ describe('JSONL export', () => {
       expect(new Date(line.submitted_at).toISOString()).toBe(line.submitted_at);
     });
     const full = await exportTo(project, campaignId, 'jsonl', 'full.jsonl', { fullShown: true });
-    const fullLines = fs.readFileSync(full.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const fullLines = fs
+      .readFileSync(full.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     fullLines.forEach((line, index) => expect(line.shown).toEqual(JSON.parse(expected[index].shown_json)));
     const revealed = await exportTo(project, campaignId, 'jsonl', 'named.jsonl', { revealRaters: true });
-    const names = new Set(fs.readFileSync(revealed.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line).rater));
+    const names = new Set(
+      fs
+        .readFileSync(revealed.path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).rater),
+    );
     expect(names).toEqual(new Set(['ana', 'ben', 'cai']));
   });
 });
@@ -77,7 +104,16 @@ describe('CSV export', () => {
     const rows = parse(fs.readFileSync(result.path, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(expected.length);
     expect(Object.keys(rows[0])).toEqual(
-      expect.arrayContaining(['answer.concept', 'shown_order', 'payload.options', 'payload.answer', 'hidden.target_class', 'hidden.k', 'rater', 'active_ms']),
+      expect.arrayContaining([
+        'answer.concept',
+        'shown_order',
+        'payload.options',
+        'payload.answer',
+        'hidden.target_class',
+        'hidden.k',
+        'rater',
+        'active_ms',
+      ]),
     );
     rows.forEach((row, index) => {
       expect(row['answer.concept']).toBe(JSON.parse(expected[index].answer_json).concept);
@@ -111,7 +147,9 @@ describe('Parquet export', () => {
     const expected = liveRows(project, campaignId);
     const result = await exportTo(project, campaignId, 'parquet', 'out.parquet', { fullShown: true });
     const bytes = fs.readFileSync(result.path);
-    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    })) as Record<string, unknown>[];
     expect(rows).toHaveLength(expected.length);
     rows.forEach((row, index) => {
       const want = expected[index];
@@ -131,7 +169,9 @@ describe('Parquet export', () => {
     const { campaignId } = ratedFeatureLabelCampaign(project);
     const result = await exportTo(project, campaignId, 'parquet', 'labels.parquet');
     const bytes = fs.readFileSync(result.path);
-    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    })) as Record<string, unknown>[];
     expect(rows.map((row) => row.answer_interpretability).sort()).toEqual([3, 3, 4, 4]);
     expect(rows.map((row) => row.answer_label)).toContain('=HYPERLINK("http://evil.example","click")'); // Parquet is data, not a spreadsheet
   });
@@ -158,19 +198,26 @@ describe('Hugging Face dataset folder', () => {
     expect(card).toContain('- raters: 3 registered, 3 with judgements');
     expect(card).toMatch(/## Fields\n\n\| field \| type \| description \|[\s\S]*\| `answer_concept` \| string \|/);
     const bytes = fs.readFileSync(path.join(result.path, 'data', 'train-00000-of-00001.parquet'));
-    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+    const rows = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    });
     expect(rows).toHaveLength(12);
     // The card's dtypes match the file: timestamps are UTC-adjusted milliseconds (Arrow: timestamp[ms, tz=UTC]).
     const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     for (const name of ['leased_at', 'submitted_at']) {
       const element = metadata.schema.find((entry) => entry.name === name)!;
       expect(element).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
-      if (element.logical_type?.type === 'TIMESTAMP') expect(element.logical_type).toMatchObject({ isAdjustedToUTC: true, unit: 'MILLIS' });
+      if (element.logical_type?.type === 'TIMESTAMP')
+        expect(element.logical_type).toMatchObject({ isAdjustedToUTC: true, unit: 'MILLIS' });
       expect(card).toContain(`  - name: "${name}"\n    dtype: timestamp[ms, tz=UTC]\n`);
       expect(card).toContain(`| \`${name}\` | timestamp[ms, tz=UTC] |`);
     }
     const provenance = JSON.parse(fs.readFileSync(path.join(result.path, 'provenance.json'), 'utf8'));
-    expect(provenance.files[0]).toMatchObject({ path: 'data/train-00000-of-00001.parquet', rows: 12, bytes: bytes.length });
+    expect(provenance.files[0]).toMatchObject({
+      path: 'data/train-00000-of-00001.parquet',
+      rows: 12,
+      bytes: bytes.length,
+    });
     expect(fs.readdirSync(path.dirname(result.path)).filter((name) => name.includes('partial'))).toEqual([]);
   });
 });
@@ -187,10 +234,17 @@ describe('Label Studio export', () => {
     expect(tasks[0].meta.hidden.feature_id).toEqual(expect.any(Number));
     expect(tasks[0].annotations).toHaveLength(2);
     const annotations = tasks.flatMap((task: { annotations: unknown[] }) => task.annotations);
-    const annotation = annotations.find((a: { result: { value: { text?: string[] } }[] }) => a.result.some((r) => r.value.text?.[0]?.startsWith('=HYPERLINK')));
+    const annotation = annotations.find((a: { result: { value: { text?: string[] } }[] }) =>
+      a.result.some((r) => r.value.text?.[0]?.startsWith('=HYPERLINK')),
+    );
     expect(annotation.result).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ from_name: 'label', to_name: 'feature', type: 'textarea', value: { text: ['=HYPERLINK("http://evil.example","click")'] } }),
+        expect.objectContaining({
+          from_name: 'label',
+          to_name: 'feature',
+          type: 'textarea',
+          value: { text: ['=HYPERLINK("http://evil.example","click")'] },
+        }),
         expect.objectContaining({ from_name: 'interpretability', type: 'rating', value: { rating: 3 } }),
         expect.objectContaining({ from_name: 'modality', type: 'choices', value: { choices: ['image'] } }),
       ]),
@@ -205,14 +259,27 @@ describe('Neuronpedia export', () => {
     const project = makeProject();
     const { campaignId } = ratedFeatureLabelCampaign(project);
     const result = await exportTo(project, campaignId, 'neuronpedia', 'np.jsonl');
-    const rows = fs.readFileSync(result.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const rows = fs
+      .readFileSync(result.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rows).toHaveLength(4);
     const hyperlink = rows.find((row) => row.description.startsWith('=HYPERLINK'));
-    expect(hyperlink).toMatchObject({ modelId: 'llava-next-7b', layer: '20-mm-res', description: '=HYPERLINK("http://evil.example","click")', typeName: 'human', authorId: 'R001', score: 3, modality: 'image' });
+    expect(hyperlink).toMatchObject({
+      modelId: 'llava-next-7b',
+      layer: '20-mm-res',
+      description: '=HYPERLINK("http://evil.example","click")',
+      typeName: 'human',
+      authorId: 'R001',
+      score: 3,
+      modality: 'image',
+    });
     expect(['11', '42']).toContain(hyperlink.index);
     expect(rows.map((row) => row.index).sort()).toEqual(['11', '11', '42', '42']);
     // What each rater saw: the modality options in that rater's order.
-    for (const row of rows) expect([...row.sightline.shown_order.modality].sort()).toEqual(['both', 'image', 'neither', 'text']);
+    for (const row of rows)
+      expect([...row.sightline.shown_order.modality].sort()).toEqual(['both', 'image', 'neither', 'text']);
   });
 
   it('refuses campaigns without a text question', async () => {
@@ -230,8 +297,18 @@ describe('provenance', () => {
     expect(result.provenancePath).toBe(`${result.path}.provenance.json`);
     const provenance = JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
-    expect(provenance.generator).toEqual({ app: 'Sightline', version: pkg.version, schema_version: project.db.pragma('user_version', { simple: true }) });
-    expect(provenance.campaign).toMatchObject({ name: 'Label features', seed: 11, overlap: 2, order_mode: 'random', template: { id: 'feature-label' } });
+    expect(provenance.generator).toEqual({
+      app: 'Sightline',
+      version: pkg.version,
+      schema_version: project.db.pragma('user_version', { simple: true }),
+    });
+    expect(provenance.campaign).toMatchObject({
+      name: 'Label features',
+      seed: 11,
+      overlap: 2,
+      order_mode: 'random',
+      template: { id: 'feature-label' },
+    });
     expect(provenance.campaign.instructions.sha256).toBe(sha256Text('Describe what the feature responds to.'));
     expect(provenance.sampling).toEqual({ scheme: 'quantile buckets', buckets: 10 });
     expect(provenance.counts).toMatchObject({ items: 2, raters: 2, judgements: 4, items_by_kind: { normal: 2 } });
@@ -239,11 +316,22 @@ describe('provenance', () => {
     expect(provenance.raters.list.map((r: { rater: string }) => r.rater)).toEqual(['R001', 'R002']);
     expect(provenance.raters.list.every((r: { seed: unknown }) => typeof r.seed === 'number')).toBe(true);
     expect(JSON.stringify(provenance.raters)).not.toContain('ana');
-    expect(provenance.references.saes).toEqual([expect.objectContaining({ name: 'mm-sae-l20', sha256: 'b'.repeat(64), layer: 20 })]);
-    expect(provenance.references.models).toEqual([expect.objectContaining({ name: 'llava-next-7b', sha256: 'a'.repeat(64) })]);
+    expect(provenance.references.saes).toEqual([
+      expect.objectContaining({ name: 'mm-sae-l20', sha256: 'b'.repeat(64), layer: 20 }),
+    ]);
+    expect(provenance.references.models).toEqual([
+      expect.objectContaining({ name: 'llava-next-7b', sha256: 'a'.repeat(64) }),
+    ]);
     // How the examples the raters saw were sampled when the features were mined.
     expect(provenance.references.feature_sampling).toEqual([
-      expect.objectContaining({ sae_id: expect.any(Number), scheme: 'equal-count', quantiles: 10, perQuantile: 4, sampling: 'bottom-64 hash sample per histogram bin', corpus: 'imagenet-val' }),
+      expect.objectContaining({
+        sae_id: expect.any(Number),
+        scheme: 'equal-count',
+        quantiles: 10,
+        perQuantile: 4,
+        sampling: 'bottom-64 hash sample per histogram bin',
+        corpus: 'imagenet-val',
+      }),
     ]);
     // The corpus the features were mined from: its shards' hashes and one hash over them, in order.
     expect(provenance.references.corpora).toEqual([
@@ -251,11 +339,19 @@ describe('provenance', () => {
         name: 'imagenet-val',
         source: { model: 'llava-next-7b' },
         sha256: sha256Text(`${'1'.repeat(64)}\n${'2'.repeat(64)}\n`),
-        shards: [expect.objectContaining({ ordinal: 0, path: '/acts/shard-0.bin', size: 64, sha256: '1'.repeat(64) }), expect.objectContaining({ ordinal: 1, sha256: '2'.repeat(64) })],
+        shards: [
+          expect.objectContaining({ ordinal: 0, path: '/acts/shard-0.bin', size: 64, sha256: '1'.repeat(64) }),
+          expect.objectContaining({ ordinal: 1, sha256: '2'.repeat(64) }),
+        ],
       }),
     ]);
     const fileBytes = fs.readFileSync(result.path);
-    expect(provenance.files[0]).toEqual({ path: 'labels.csv', rows: 4, bytes: fileBytes.length, sha256: require('node:crypto').createHash('sha256').update(fileBytes).digest('hex') });
+    expect(provenance.files[0]).toEqual({
+      path: 'labels.csv',
+      rows: 4,
+      bytes: fileBytes.length,
+      sha256: require('node:crypto').createHash('sha256').update(fileBytes).digest('hex'),
+    });
   });
 });
 
@@ -271,8 +367,14 @@ describe('provenance of a steering campaign', () => {
         .run('d'.repeat(64)).lastInsertRowid,
     );
     const items = conceptItems(2).map((item) => ({ ...item, hidden: { ...item.hidden, steering_spec_id: specId } }));
-    const campaignId = insertCampaign(project.db, { name: 'steered', template: conceptTemplate, instructions: 'Pick one.', overlap: 1, leaseSeconds: 600, seed: 9 }, items);
-    rateAll(project, makeRater(project, campaignId, 'ana'), (item) => ({ concept: item.questions[0].type === 'choice' ? item.questions[0].options[0].value : '' }));
+    const campaignId = insertCampaign(
+      project.db,
+      { name: 'steered', template: conceptTemplate, instructions: 'Pick one.', overlap: 1, leaseSeconds: 600, seed: 9 },
+      items,
+    );
+    rateAll(project, makeRater(project, campaignId, 'ana'), (item) => ({
+      concept: item.questions[0].type === 'choice' ? item.questions[0].options[0].value : '',
+    }));
     const result = await exportTo(project, campaignId, 'jsonl', 'steered.jsonl');
     const provenance = JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
     expect(provenance.references.steering_specs).toEqual([
@@ -304,9 +406,15 @@ describe('failed and cancelled exports', () => {
     fs.writeFileSync(out, 'previous export\n');
     // A hand-corrupted judgement (INSERT is allowed; the store never writes this).
     const assignmentId = project.db.prepare('SELECT MIN(a.id) FROM assignments a').pluck().get() as number;
-    project.db.prepare("INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{broken', '{}', 0, 0)").run(assignmentId);
+    project.db
+      .prepare(
+        "INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{broken', '{}', 0, 0)",
+      )
+      .run(assignmentId);
     await expect(exportCampaign(project.db, campaignId, { format: 'csv', out })).rejects.toThrow(/answer_json/);
-    await expect(exportCampaign(project.db, campaignId, { format: 'parquet', out: path.join(dir, 'out.parquet') })).rejects.toThrow(/answer_json/);
+    await expect(
+      exportCampaign(project.db, campaignId, { format: 'parquet', out: path.join(dir, 'out.parquet') }),
+    ).rejects.toThrow(/answer_json/);
     expect(fs.readdirSync(dir).sort()).toEqual(['out.csv']);
     expect(fs.readFileSync(out, 'utf8')).toBe('previous export\n');
   });
@@ -316,7 +424,13 @@ describe('failed and cancelled exports', () => {
     const { campaignId } = ratedConceptCampaign(project, 3);
     const dir = tempDir();
     for (const format of ['jsonl', 'hf'] as const) {
-      await expect(exportCampaign(project.db, campaignId, { format, out: path.join(dir, `out-${format}`), isCancelled: () => true })).rejects.toThrow(/cancelled/);
+      await expect(
+        exportCampaign(project.db, campaignId, {
+          format,
+          out: path.join(dir, `out-${format}`),
+          isCancelled: () => true,
+        }),
+      ).rejects.toThrow(/cancelled/);
     }
     expect(fs.readdirSync(dir)).toEqual([]);
   });

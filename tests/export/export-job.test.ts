@@ -20,8 +20,12 @@ function bulkJudgements(project: Project, count: number, options: { legacy?: boo
   const overlap = 4;
   const campaignId = makeConceptCampaign(project, { items: Math.ceil(count / overlap), overlap, name: 'bulk' });
   const raters = Array.from({ length: overlap }, (_, r) => makeRater(project, campaignId, `rater ${r}`));
-  const items = project.db.prepare('SELECT id, payload_json FROM items WHERE campaign_id = ? ORDER BY position').all(campaignId) as { id: number; payload_json: string }[];
-  const insertAssignment = project.db.prepare("INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)");
+  const items = project.db
+    .prepare('SELECT id, payload_json FROM items WHERE campaign_id = ? ORDER BY position')
+    .all(campaignId) as { id: number; payload_json: string }[];
+  const insertAssignment = project.db.prepare(
+    "INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', ?, ?, ?)",
+  );
   const insertJudgement = project.db.prepare(
     "INSERT INTO judgements (assignment_id, action, answer_json, shown_json, shown_order, active_ms, submitted_at) VALUES (?, 'submit', ?, ?, ?, ?, ?)",
   );
@@ -31,10 +35,29 @@ function bulkJudgements(project: Project, count: number, options: { legacy?: boo
       const choices = (JSON.parse(item.payload_json) as { options: string[] }).options;
       for (let r = 0; r < overlap && written < count; r++, written++) {
         const order = [...choices.slice(r), ...choices.slice(0, r)];
-        const shown = { questions: [{ id: 'concept', type: 'choice', prompt: 'Which?', options: order.map((value) => ({ value, label: value })) }], pairs: [] };
+        const shown = {
+          questions: [
+            {
+              id: 'concept',
+              type: 'choice',
+              prompt: 'Which?',
+              options: order.map((value) => ({ value, label: value })),
+            },
+          ],
+          pairs: [],
+        };
         const at = Date.UTC(2025, 0, 1) + written * 1000;
-        const assignmentId = Number(insertAssignment.run(item.id, raters[r].id, JSON.stringify(shown), at, at + 60_000).lastInsertRowid);
-        insertJudgement.run(assignmentId, JSON.stringify({ concept: order[0] }), JSON.stringify(shown), options.legacy ? null : shownOrderJson(shown), 1000 + r, at + 500);
+        const assignmentId = Number(
+          insertAssignment.run(item.id, raters[r].id, JSON.stringify(shown), at, at + 60_000).lastInsertRowid,
+        );
+        insertJudgement.run(
+          assignmentId,
+          JSON.stringify({ concept: order[0] }),
+          JSON.stringify(shown),
+          options.legacy ? null : shownOrderJson(shown),
+          1000 + r,
+          at + 500,
+        );
       }
     }
   })();
@@ -50,7 +73,11 @@ describe('export jobs', () => {
     events.subscribe((name, payload) => {
       if (name === 'job.progress') seen.push(payload as JobProgressEvent);
     });
-    const result = await dispatch('campaigns.export', { campaignId, format: 'csv' }, { project, events, caller: { role: 'researcher' } });
+    const result = await dispatch(
+      'campaigns.export',
+      { campaignId, format: 'csv' },
+      { project, events, caller: { role: 'researcher' } },
+    );
     expect(result.ok).toBe(true);
     const value = (result as { ok: true; value: { jobId: number; state: string; path: string; rows: number } }).value;
     expect(value).toMatchObject({ state: 'done', rows: 9 });
@@ -64,13 +91,20 @@ describe('export jobs', () => {
     const project = makeProject();
     const campaignId = bulkJudgements(project, 30_000);
     const seen: JobProgressEvent[] = [];
-    const job = await startExportJob(project, { campaignId, format: 'jsonl', out: path.join(tempDir(), 'big.jsonl') }, (event) => seen.push(event), { progressIntervalMs: 0 });
+    const job = await startExportJob(
+      project,
+      { campaignId, format: 'jsonl', out: path.join(tempDir(), 'big.jsonl') },
+      (event) => seen.push(event),
+      { progressIntervalMs: 0 },
+    );
     const outcome = await job.outcome;
     expect(outcome.state).toBe('done');
     expect(outcome.result?.rows).toBe(30_000);
     const running = seen.filter((event) => event.state === 'running' && event.done > 0 && event.done < 30_000);
     expect(running.length).toBeGreaterThan(1);
-    expect(running.every((event) => event.total === 30_000 && (event.ratePerSecond ?? 0) > 0 && event.etaSeconds !== null)).toBe(true);
+    expect(
+      running.every((event) => event.total === 30_000 && (event.ratePerSecond ?? 0) > 0 && event.etaSeconds !== null),
+    ).toBe(true);
     expect(seen.at(-1)).toMatchObject({ state: 'done', done: 30_000 });
   });
 
@@ -85,11 +119,16 @@ describe('export jobs', () => {
     const context = { project, events, caller: { role: 'researcher' as const } };
     const started = await dispatch('campaigns.export', { campaignId, format: 'parquet', wait: false }, context);
     expect(started.ok).toBe(true);
-    const { jobId, state, path: out } = (started as { ok: true; value: { jobId: number; state: string; path: string } }).value;
+    const {
+      jobId,
+      state,
+      path: out,
+    } = (started as { ok: true; value: { jobId: number; state: string; path: string } }).value;
     expect(state).toBe('running');
     const cancelled = await dispatch('jobs.cancel', { jobId }, context);
     expect(cancelled).toMatchObject({ ok: true, value: { jobId, requested: true } });
-    for (let i = 0; i < 200 && getJob(project.db, jobId)?.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 200 && getJob(project.db, jobId)?.state === 'running'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(getJob(project.db, jobId)?.state).toBe('cancelled');
     expect(seen.at(-1)).toMatchObject({ jobId, state: 'cancelled' });
     expect(fs.existsSync(out)).toBe(false);
@@ -101,7 +140,10 @@ describe('shown order', () => {
   it('is stored with each submission, equal to the order derived from what the rater saw', () => {
     const project = makeProject();
     ratedConceptCampaign(project, 2);
-    const rows = project.db.prepare("SELECT shown_json, shown_order FROM judgements WHERE action = 'submit'").all() as { shown_json: string; shown_order: string }[];
+    const rows = project.db.prepare("SELECT shown_json, shown_order FROM judgements WHERE action = 'submit'").all() as {
+      shown_json: string;
+      shown_order: string;
+    }[];
     expect(rows.length).toBe(6);
     for (const row of rows) expect(row.shown_order).toBe(shownOrderJson(JSON.parse(row.shown_json)));
   });
@@ -112,7 +154,10 @@ describe('shown order', () => {
     const out = path.join(tempDir(), 'legacy.csv');
     await exportCampaign(project.db, legacy, { format: 'csv', out });
     const rows = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
-    const stored = project.db.prepare("SELECT j.shown_json FROM judgements j WHERE j.action = 'submit' ORDER BY j.id").pluck().all() as string[];
+    const stored = project.db
+      .prepare("SELECT j.shown_json FROM judgements j WHERE j.action = 'submit' ORDER BY j.id")
+      .pluck()
+      .all() as string[];
     expect(rows.map((row) => row.shown_order)).toEqual(stored.map((shown) => shownOrderJson(JSON.parse(shown))));
   });
 });
@@ -121,11 +166,26 @@ describe('CSV cells built by SQLite', () => {
   it('match the JavaScript rules: numbers as written, booleans, lists as JSON, formulas neutralised', async () => {
     const project = makeProject();
     const campaignId = bulkJudgements(project, 4);
-    const item = project.db.prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position LIMIT 1').pluck().get(campaignId) as number;
+    const item = project.db
+      .prepare('SELECT id FROM items WHERE campaign_id = ? ORDER BY position LIMIT 1')
+      .pluck()
+      .get(campaignId) as number;
     // Items are not append-only: give the first one awkward payload values.
     project.db
       .prepare('UPDATE items SET payload_json = ? WHERE id = ?')
-      .run(JSON.stringify({ question: '=cmd|calc', answer: 'line\nbreak, "quoted"', options: ['a', 'b'], score: 0.30000000000000004, big: -3, flag: true, none: null, 'odd "key"': '+1' }), item);
+      .run(
+        JSON.stringify({
+          question: '=cmd|calc',
+          answer: 'line\nbreak, "quoted"',
+          options: ['a', 'b'],
+          score: 0.30000000000000004,
+          big: -3,
+          flag: true,
+          none: null,
+          'odd "key"': '+1',
+        }),
+        item,
+      );
     const out = path.join(tempDir(), 'cells.csv');
     await exportCampaign(project.db, campaignId, { format: 'csv', out });
     const rows = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];

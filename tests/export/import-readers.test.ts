@@ -38,7 +38,7 @@ async function expectRefused(file: string, message: string, format?: ImportForma
 }
 
 describe('results readers refuse bad files naming file, row and field', () => {
-  it('JSONL: a line that is not JSON, an answer that is not an object, an order that is not the question\'s, a bad time, an answer not an option, an item that disagrees with itself', async () => {
+  it("JSONL: a line that is not JSON, an answer that is not an object, an order that is not the question's, a bad time, an answer not an option, an item that disagrees with itself", async () => {
     const file = await exported('jsonl', 'r.jsonl');
     const lines = (text: string) => text.trimEnd().split('\n');
     const second = (change: (line: Record<string, unknown>) => void) =>
@@ -52,7 +52,11 @@ describe('results readers refuse bad files naming file, row and field', () => {
           })
           .join('\n'),
       );
-    let bad = edited(file, (text) => lines(text).map((line, index) => (index === 1 ? line.slice(0, 20) : line)).join('\n'));
+    let bad = edited(file, (text) =>
+      lines(text)
+        .map((line, index) => (index === 1 ? line.slice(0, 20) : line))
+        .join('\n'),
+    );
     await expectRefused(bad, `${bad}: line 2: expected one JSON object (a judgement)`);
     bad = second((line) => (line.answer = 'left'));
     await expectRefused(bad, `${bad}: line 2: answer: expected an object of answers by question id`);
@@ -64,7 +68,10 @@ describe('results readers refuse bad files naming file, row and field', () => {
     await expectRefused(bad, `${bad}: line 2: answer.preference`);
     bad = second((line) => (line.payload = { prompt: 'another item under the same id' }));
     // Line 2's item appears again on line 4 with the payload it had: the two disagree.
-    await expectRefused(bad, `${bad}: line 4: expected the same payload, hidden fields, condition, kind and position as line 2`);
+    await expectRefused(
+      bad,
+      `${bad}: line 4: expected the same payload, hidden fields, condition, kind and position as line 2`,
+    );
   });
 
   it('CSV: an unknown item kind, a negative item position, an empty rater', async () => {
@@ -74,7 +81,10 @@ describe('results readers refuse bad files naming file, row and field', () => {
         const rows = text.split('\r\n');
         const at = rows[0].split(',').indexOf(column);
         // Only the leading columns are edited here (no quoted commas before them in this file).
-        rows[2] = rows[2].split(',').map((cellText, index) => (index === at ? value : cellText)).join(',');
+        rows[2] = rows[2]
+          .split(',')
+          .map((cellText, index) => (index === at ? value : cellText))
+          .join(',');
         return rows.join('\r\n');
       });
     let bad = cell('item_kind', '"bogus"');
@@ -94,7 +104,10 @@ describe('results readers refuse bad files naming file, row and field', () => {
         return JSON.stringify(tasks);
       });
     let bad = change((tasks) => (tasks[1].annotations[0].result[0].type = 'rectanglelabels'));
-    await expectRefused(bad, `${bad}: task 2, annotation 1: result[0]: type: expected choices, rating, number or textarea`);
+    await expectRefused(
+      bad,
+      `${bad}: task 2, annotation 1: result[0]: type: expected choices, rating, number or textarea`,
+    );
     bad = change((tasks) => delete tasks[0].annotations[1].created_at);
     await expectRefused(bad, `${bad}: task 1, annotation 2: created_at: expected an ISO 8601 time`);
     bad = edited(file, () => '{"data":{}}');
@@ -105,7 +118,9 @@ describe('results readers refuse bad files naming file, row and field', () => {
     const file = await exported('parquet', 'r.parquet');
     const { parquetReadObjects } = await import('hyparquet');
     const bytes = fs.readFileSync(file);
-    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    })) as Record<string, unknown>[];
     const write = (name: string, columns: string[], change: (row: Record<string, unknown>, index: number) => void) => {
       const changed = rows.map((row, index) => {
         const copy = { ...row };
@@ -113,14 +128,22 @@ describe('results readers refuse bad files naming file, row and field', () => {
         return copy;
       });
       const out = path.join(tempDir(), name);
-      const columnData = columns.map((column) => ({ name: column, data: changed.map((row) => row[column]) as never, ...(column.endsWith('_at') ? { type: 'TIMESTAMP' as const } : {}) }));
+      const columnData = columns.map((column) => ({
+        name: column,
+        data: changed.map((row) => row[column]) as never,
+        ...(column.endsWith('_at') ? { type: 'TIMESTAMP' as const } : {}),
+      }));
       fs.writeFileSync(out, Buffer.from(parquetWriteBuffer({ columnData })));
       return out;
     };
     const all = Object.keys(rows[0]);
     let bad = write('bad-answer.parquet', all, (row, index) => index === 2 && (row.answer = '{"preference":'));
     await expectRefused(bad, `${bad}: row 3: answer: expected JSON text`);
-    bad = write('no-rater.parquet', all.filter((column) => column !== 'rater'), () => {});
+    bad = write(
+      'no-rater.parquet',
+      all.filter((column) => column !== 'rater'),
+      () => {},
+    );
     await expectRefused(bad, `${bad}: schema: expected a rater column`);
     bad = edited(file, () => 'not parquet');
     await expectRefused(bad, `${bad}: not a readable Parquet file`, 'parquet');
@@ -135,11 +158,23 @@ describe('results readers refuse bad files naming file, row and field', () => {
   it('Neuronpedia explanation rows are not judgements: refused by name and by content', async () => {
     const project = makeProject();
     const named = path.join(tempDir(), 'labels.neuronpedia.jsonl');
-    const line = JSON.stringify({ modelId: 'gemma-2-2b', layer: '20-gemmascope', index: '7', description: 'dogs', typeName: 'oai_token-act-pair', explanationModelName: 'R001' });
+    const line = JSON.stringify({
+      modelId: 'gemma-2-2b',
+      layer: '20-gemmascope',
+      index: '7',
+      description: 'dogs',
+      typeName: 'oai_token-act-pair',
+      explanationModelName: 'R001',
+    });
     fs.writeFileSync(named, `${line}\n`);
-    await expect(importResults(project.db, { campaignName: 'np', file: named })).rejects.toThrow(/per-feature explanations, not judgements/);
+    await expect(importResults(project.db, { campaignName: 'np', file: named })).rejects.toThrow(
+      /per-feature explanations, not judgements/,
+    );
     const plain = path.join(tempDir(), 'labels.jsonl');
     fs.writeFileSync(plain, `${line}\n`);
-    await expectRefused(plain, `${plain}: line 1: expected a judgement (Neuronpedia explanation rows are per-feature explanations`);
+    await expectRefused(
+      plain,
+      `${plain}: line 1: expected a judgement (Neuronpedia explanation rows are per-feature explanations`,
+    );
   });
 });

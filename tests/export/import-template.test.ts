@@ -23,7 +23,14 @@ function table(rows: number, answer: (index: number) => unknown): ResultsTable {
     file: '/data/results.jsonl',
     sha256: '0'.repeat(64),
     description: 'the JSONL results file',
-    names: { answer: (id) => `answer.${id}`, shownOrder: 'shown_order', payloadPrefix: 'payload.', rater: 'rater', item: 'item', raterField: 'rater' },
+    names: {
+      answer: (id) => `answer.${id}`,
+      shownOrder: 'shown_order',
+      payloadPrefix: 'payload.',
+      rater: 'rater',
+      item: 'item',
+      raterField: 'rater',
+    },
     answerKeys: ['stars'],
     answerKeysComplete: true,
     payloadFields: ['text'],
@@ -37,7 +44,9 @@ describe('a template built from the data', () => {
   it('reads a whole-number answer column of 300,000 judgements as a scale from its minimum to its maximum', () => {
     const { template, inferred } = chooseTemplate(table(300_000, (index) => String(1 + (index % 7))));
     expect(inferred).toBe(true);
-    expect(template.questions).toEqual([{ id: 'stars', type: 'scale', prompt: 'stars', min: 1, max: 7, required: false }]);
+    expect(template.questions).toEqual([
+      { id: 'stars', type: 'scale', prompt: 'stars', min: 1, max: 7, required: false },
+    ]);
   });
 
   it('keeps negative and typed whole numbers in the range', () => {

@@ -92,7 +92,10 @@ async function exportAs(format: ExportFormat) {
 
 describe('large exports (several batches, two row groups)', () => {
   it('JSONL: every live judgement once, in order, with its values', async () => {
-    const lines = fs.readFileSync(await exportAs('jsonl'), 'utf8').trimEnd().split('\n');
+    const lines = fs
+      .readFileSync(await exportAs('jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
     expect(lines).toHaveLength(expected.length);
     lines.forEach((line, index) => {
       const { campaign, assignment_id, ...record } = JSON.parse(line);
@@ -130,7 +133,9 @@ describe('large exports (several batches, two row groups)', () => {
 
   it('Parquet: every live judgement once, in order, with its values (read with hyparquet)', async () => {
     const bytes = fs.readFileSync(await exportAs('parquet'));
-    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    })) as Record<string, unknown>[];
     expect(rows).toHaveLength(expected.length);
     rows.forEach((row, index) => {
       const want = expected[index];

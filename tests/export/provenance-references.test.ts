@@ -24,14 +24,25 @@ describe('provenance references on the demo project', () => {
   });
 
   const provenanceOf = async (campaignName: string) => {
-    const campaignId = project.db.prepare('SELECT id FROM campaigns WHERE name = ?').pluck().get(campaignName) as number;
-    const result = await exportCampaign(project.db, campaignId, { format: 'jsonl', out: path.join(tempDir(), 'out.jsonl') });
+    const campaignId = project.db
+      .prepare('SELECT id FROM campaigns WHERE name = ?')
+      .pluck()
+      .get(campaignName) as number;
+    const result = await exportCampaign(project.db, campaignId, {
+      format: 'jsonl',
+      out: path.join(tempDir(), 'out.jsonl'),
+    });
     return JSON.parse(fs.readFileSync(result.provenancePath, 'utf8'));
   };
 
   it('"Which concept?" (items name only generation_id) lists the generations\' steering specs and the model', async () => {
     const hidden = JSON.parse(
-      project.db.prepare("SELECT i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' LIMIT 1").pluck().get() as string,
+      project.db
+        .prepare(
+          "SELECT i.hidden_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Which concept?' LIMIT 1",
+        )
+        .pluck()
+        .get() as string,
     );
     expect(hidden).toHaveProperty('generation_id');
     expect(hidden).not.toHaveProperty('steering_spec_id');
@@ -44,7 +55,11 @@ describe('provenance references on the demo project', () => {
       .all() as number[];
     expect(specIds.length).toBeGreaterThan(0);
     expect(references.steering_specs.map((spec: { id: number }) => spec.id)).toEqual(specIds);
-    expect(references.steering_specs[0]).toMatchObject({ layer: expect.any(Number), vector_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), decoding: { strategy: 'greedy' } });
+    expect(references.steering_specs[0]).toMatchObject({
+      layer: expect.any(Number),
+      vector_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      decoding: { strategy: 'greedy' },
+    });
     expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-vlm']);
     expect(references.generations).toBe(project.db.prepare('SELECT COUNT(*) FROM generations').pluck().get());
   });
@@ -60,8 +75,14 @@ describe('provenance references on the demo project', () => {
     // The demo plants a concept per feature (stats_json.planted), so the texts differ within a run.
     expect(runs.some((run) => run.variants > 1)).toBe(true);
     const { references } = await provenanceOf('Label features');
-    expect(references.feature_sampling.map((row: { sae_id: number; job: number }) => [row.sae_id, row.job])).toEqual(runs.map((run) => [run.sae_id, run.job]));
-    expect(references.feature_sampling[0]).toMatchObject({ scheme: expect.any(String), quantiles: expect.any(Number), perQuantile: expect.any(Number) });
+    expect(references.feature_sampling.map((row: { sae_id: number; job: number }) => [row.sae_id, row.job])).toEqual(
+      runs.map((run) => [run.sae_id, run.job]),
+    );
+    expect(references.feature_sampling[0]).toMatchObject({
+      scheme: expect.any(String),
+      quantiles: expect.any(Number),
+      perQuantile: expect.any(Number),
+    });
     expect(references.feature_sampling[0]).not.toHaveProperty('planted');
   });
 });

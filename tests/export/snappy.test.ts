@@ -42,7 +42,10 @@ describe('snappyCompress', () => {
   });
 
   it('round-trips repetitive data and compresses it (both copy encodings, overlapping runs)', () => {
-    const rows = Array.from({ length: 5000 }, (_, i) => `{"concept":"${['zebra', 'goldfish', 'volcano'][i % 3]}","k":${i % 7},"layer":${10 + (i % 3) * 5}}`).join('\x1e');
+    const rows = Array.from(
+      { length: 5000 },
+      (_, i) => `{"concept":"${['zebra', 'goldfish', 'volcano'][i % 3]}","k":${i % 7},"layer":${10 + (i % 3) * 5}}`,
+    ).join('\x1e');
     const json = text(rows);
     expect(roundTrip(json).length).toBeLessThan(json.length / 4);
     const run = new Uint8Array(100_000).fill(7); // offset 1, copies far longer than 64 bytes
@@ -57,7 +60,8 @@ describe('snappyCompress', () => {
 
   it('round-trips inputs of several blocks, mixed and incompressible', () => {
     const mixed = new Uint8Array(300_000);
-    for (let at = 0; at < mixed.length; at += 1000) mixed.set(at % 3000 === 0 ? noise(1000, at) : text(`row ${at % 7} `.repeat(100)).subarray(0, 1000), at);
+    for (let at = 0; at < mixed.length; at += 1000)
+      mixed.set(at % 3000 === 0 ? noise(1000, at) : text(`row ${at % 7} `.repeat(100)).subarray(0, 1000), at);
     roundTrip(mixed);
     const random = noise(1 << 20, 9);
     expect(roundTrip(random).length).toBeLessThanOrEqual(32 + random.length + random.length / 6);

@@ -61,7 +61,14 @@ describe('mine.start', () => {
     expect(jobId).toBeGreaterThan(0);
     expect(jobRegistry.get(context.project.dir, jobId)).toBeDefined();
     const running = await ok<JobSummary[]>(context, 'jobs.list', {});
-    expect(running[0]).toMatchObject({ id: jobId, kind: 'mine', state: 'running', cancellable: true, unit: 'tokens', params: 'SAE sae × corpus corpus, top 3, k 64, equal-count' });
+    expect(running[0]).toMatchObject({
+      id: jobId,
+      kind: 'mine',
+      state: 'running',
+      cancellable: true,
+      unit: 'tokens',
+      params: 'SAE sae × corpus corpus, top 3, k 64, equal-count',
+    });
 
     const last = await finalEvent(context, jobId, events);
     expect(last).toMatchObject({ jobId, kind: 'mine', state: 'done', etaSeconds: 0 });
@@ -78,7 +85,11 @@ describe('mine.start', () => {
     const [listed] = await ok<JobSummary[]>(context, 'jobs.list', {});
     expect(listed).toMatchObject({ id: jobId, state: 'done', cancellable: false, error: null, message: last.message });
     const overview = await ok<ProjectOverview>(context, 'project.overview', {});
-    expect(overview.engine).toMatchObject({ provider: 'cpu', reason: expect.stringMatching(/cpu/), source: `mine job ${jobId} (SAE sae)` });
+    expect(overview.engine).toMatchObject({
+      provider: 'cpu',
+      reason: expect.stringMatching(/cpu/),
+      source: `mine job ${jobId} (SAE sae)`,
+    });
     expect(overview.corpora).toEqual([{ id: ids.corpusId, name: 'corpus', documentCount: 12, model: null, layer: 7 }]);
   });
 
@@ -92,7 +103,10 @@ describe('mine.start', () => {
 
     const { jobId } = await ok<{ jobId: number }>(context, 'mine.start', { ...ids, top: 5 });
     const second = await dispatch('mine.start', { ...ids, top: 5 }, context);
-    expect(second).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringContaining(`job ${jobId}`) } });
+    expect(second).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringContaining(`job ${jobId}`) },
+    });
     await expect(ok(context, 'jobs.cancel', { jobId })).resolves.toEqual({ jobId, requested: true, state: 'running' });
     const last = await finalEvent(context, jobId, events);
     expect(last).toMatchObject({ jobId, state: 'cancelled', message: expect.stringContaining('unchanged') });
@@ -100,16 +114,29 @@ describe('mine.start', () => {
     expect(table(context, EXAMPLES)).toBe(examplesBefore);
     expect(context.project.db.prepare('SELECT state FROM jobs WHERE id = ?').pluck().get(jobId)).toBe('cancelled');
     // Finished: cancelling again asks nothing, and a new mine may start.
-    await expect(ok(context, 'jobs.cancel', { jobId })).resolves.toEqual({ jobId, requested: false, state: 'cancelled' });
+    await expect(ok(context, 'jobs.cancel', { jobId })).resolves.toEqual({
+      jobId,
+      requested: false,
+      state: 'cancelled',
+    });
     const third = await ok<{ jobId: number }>(context, 'mine.start', ids);
     await expect(finalEvent(context, third.jobId, events)).resolves.toMatchObject({ state: 'done' });
   });
 
   it('reports refusals before the job starts as the call error, and unknown jobs as not_found', async () => {
     const { context, events, ids } = await setup();
-    await expect(dispatch('mine.start', { ...ids, saeId: 999 }, context)).resolves.toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringContaining('saeId 999') } });
-    await expect(dispatch('mine.start', { ...ids, corpusId: 999 }, context)).resolves.toMatchObject({ ok: false, error: { code: 'not_found' } });
-    await expect(dispatch('jobs.cancel', { jobId: 12345 }, context)).resolves.toMatchObject({ ok: false, error: { code: 'not_found' } });
+    await expect(dispatch('mine.start', { ...ids, saeId: 999 }, context)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringContaining('saeId 999') },
+    });
+    await expect(dispatch('mine.start', { ...ids, corpusId: 999 }, context)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    await expect(dispatch('jobs.cancel', { jobId: 12345 }, context)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
     expect(jobRegistry.list(context.project.dir)).toEqual([]);
     // The refused start released its claim on the SAE.
     const { jobId } = await ok<{ jobId: number }>(context, 'mine.start', ids);

@@ -11,7 +11,10 @@ function safetensorsParts(base: Uint8Array): { header: Record<string, any>; data
   if (base.length < 8) return null;
   const length = Number(new DataView(base.buffer, base.byteOffset).getBigUint64(0, true));
   try {
-    return { header: JSON.parse(new TextDecoder().decode(base.subarray(8, 8 + length))), data: base.subarray(8 + length) };
+    return {
+      header: JSON.parse(new TextDecoder().decode(base.subarray(8, 8 + length))),
+      data: base.subarray(8 + length),
+    };
   } catch {
     return null;
   }
@@ -58,7 +61,10 @@ export const SAFETENSORS_MUTATORS: Record<string, Mutator> = {
     const offsets = [...parts.header[name].data_offsets];
     offsets[below(random, 2)] = pick(random, HUGE);
     parts.header[name].data_offsets = offsets;
-    return { name: `${name}.data_offsets = ${JSON.stringify(offsets)}`, bytes: safetensorsJoin(parts.header, parts.data) };
+    return {
+      name: `${name}.data_offsets = ${JSON.stringify(offsets)}`,
+      bytes: safetensorsJoin(parts.header, parts.data),
+    };
   },
   dtypeLie(random, base) {
     const parts = safetensorsParts(base);
@@ -138,7 +144,32 @@ function jsonPaths(value: unknown, prefix: (string | number)[] = []): (string | 
   return [prefix, ...entries.flatMap(([k, v]) => jsonPaths(v, [...prefix, k]))];
 }
 
-const JSON_VALUES: unknown[] = [-1, 0, 1, 2, 3, 2 ** 31, 2 ** 53, 1e300, -1e300, 0.5, null, true, '', 'x', '/dev/zero', '.', '..', [], {}, [1], 'doc-0', 'text', 'image', 'special'];
+const JSON_VALUES: unknown[] = [
+  -1,
+  0,
+  1,
+  2,
+  3,
+  2 ** 31,
+  2 ** 53,
+  1e300,
+  -1e300,
+  0.5,
+  null,
+  true,
+  '',
+  'x',
+  '/dev/zero',
+  '.',
+  '..',
+  [],
+  {},
+  [1],
+  'doc-0',
+  'text',
+  'image',
+  'special',
+];
 
 export const SIDECAR_MUTATORS: Record<string, Mutator> = {
   setField(random, base) {
@@ -154,7 +185,10 @@ export const SIDECAR_MUTATORS: Record<string, Mutator> = {
     let node = sidecar;
     for (const key of target.slice(0, -1)) node = node[key];
     node[target[target.length - 1]] = value;
-    return { name: `${target.join('.')} = ${JSON.stringify(value)}`, bytes: new TextEncoder().encode(JSON.stringify(sidecar)) };
+    return {
+      name: `${target.join('.')} = ${JSON.stringify(value)}`,
+      bytes: new TextEncoder().encode(JSON.stringify(sidecar)),
+    };
   },
   editSegments(random: Random, base) {
     let sidecar: any;
@@ -168,9 +202,14 @@ export const SIDECAR_MUTATORS: Record<string, Mutator> = {
     if (!from.segments.length) return null;
     const j = below(random, from.segments.length);
     const choice = below(random, 3);
-    if (choice === 0) from.segments.splice(j, 0, structuredClone(from.segments[j])); // duplicate: overlap
-    else if (choice === 1) pick(random, shards).segments.push(...from.segments.splice(j, 1)); // move: maybe split a document
+    if (choice === 0)
+      from.segments.splice(j, 0, structuredClone(from.segments[j])); // duplicate: overlap
+    else if (choice === 1)
+      pick(random, shards).segments.push(...from.segments.splice(j, 1)); // move: maybe split a document
     else from.segments.reverse();
-    return { name: `segments ${['duplicate', 'move', 'reverse'][choice]} ${j}`, bytes: new TextEncoder().encode(JSON.stringify(sidecar)) };
+    return {
+      name: `segments ${['duplicate', 'move', 'reverse'][choice]} ${j}`,
+      bytes: new TextEncoder().encode(JSON.stringify(sidecar)),
+    };
   },
 };

@@ -24,7 +24,10 @@ function writeBase(dir: string): void {
   fs.writeFileSync(path.join(dir, 'doc-1.png'), PNG.sync.write(image));
   const values = (rows: number, seed: number) => Float32Array.from({ length: rows * D }, (_, i) => Math.sin(seed + i));
   // shard 0: doc-0's 3 tokens after a special row, then doc-1's 2x2 tile with newlines (6 rows) and 1 token
-  fs.writeFileSync(path.join(dir, 'acts-0.safetensors'), safetensorsBytes([{ name: 'activations', shape: [11, D], data: values(11, 1) }]));
+  fs.writeFileSync(
+    path.join(dir, 'acts-0.safetensors'),
+    safetensorsBytes([{ name: 'activations', shape: [11, D], data: values(11, 1) }]),
+  );
   fs.writeFileSync(path.join(dir, 'acts-1.npy'), npyBytes(values(2, 2), [2, D]));
   const sidecar = {
     format: 'sightline.activations/1',
@@ -61,29 +64,35 @@ const TARGETS: [string, string, Record<string, Mutator>, number][] = [
 
 describe('import-activations fuzzing', () => {
   for (const [label, target, structured, seed] of TARGETS) {
-    it(`ends every mutation of ${label} in success or bad_file, leaving nothing behind on failure`, async () => {
-      const project = makeProject();
-      const dir = path.join(tempDir(), 'data');
-      writeBase(dir);
-      const file = path.join(dir, target);
-      const base = new Uint8Array(fs.readFileSync(file));
-      // The unmutated corpus imports: the cases start from a valid input.
-      await importDenseActivations(project, path.join(dir, 'activations.json'), 'base');
-      let failures = 0;
-      for (const mutant of mutants(base, { seed: fuzzSeed(seed), count: CASES, structured })) {
-        fs.writeFileSync(file, mutant.bytes);
-        const before = databaseFingerprint(project.db);
-        const media = mediaFiles(project.media.dir);
-        const name = `case ${mutant.index} (${mutant.name})`;
-        const outcome = await expectEndsWell(name, () => importDenseActivations(project, path.join(dir, 'activations.json'), `c${mutant.index}`));
-        if (!outcome.ok) {
-          failures++;
-          expect(databaseFingerprint(project.db), `${name}: project changed`).toBe(before);
-          expect(mediaFiles(project.media.dir), `${name}: media changed`).toEqual(media);
+    it(
+      `ends every mutation of ${label} in success or bad_file, leaving nothing behind on failure`,
+      async () => {
+        const project = makeProject();
+        const dir = path.join(tempDir(), 'data');
+        writeBase(dir);
+        const file = path.join(dir, target);
+        const base = new Uint8Array(fs.readFileSync(file));
+        // The unmutated corpus imports: the cases start from a valid input.
+        await importDenseActivations(project, path.join(dir, 'activations.json'), 'base');
+        let failures = 0;
+        for (const mutant of mutants(base, { seed: fuzzSeed(seed), count: CASES, structured })) {
+          fs.writeFileSync(file, mutant.bytes);
+          const before = databaseFingerprint(project.db);
+          const media = mediaFiles(project.media.dir);
+          const name = `case ${mutant.index} (${mutant.name})`;
+          const outcome = await expectEndsWell(name, () =>
+            importDenseActivations(project, path.join(dir, 'activations.json'), `c${mutant.index}`),
+          );
+          if (!outcome.ok) {
+            failures++;
+            expect(databaseFingerprint(project.db), `${name}: project changed`).toBe(before);
+            expect(mediaFiles(project.media.dir), `${name}: media changed`).toEqual(media);
+          }
         }
-      }
-      // Mutations mostly break the input: a run where none failed did not exercise the importer.
-      expect(failures).toBeGreaterThan(0);
-    }, CASES * 250 + 30_000);
+        // Mutations mostly break the input: a run where none failed did not exercise the importer.
+        expect(failures).toBeGreaterThan(0);
+      },
+      CASES * 250 + 30_000,
+    );
   }
 });

@@ -18,28 +18,42 @@ import { DELPHI_MUTATORS } from './activation-mutators';
 const CASES = fuzzCaseCount(100);
 
 describe('delphi cache fuzzing', () => {
-  for (const [split, seed] of [['0_7.safetensors', 21], ['8_15.safetensors', 22]] as const) {
-    it(`ends every mutation of ${split} (import, then mine) in success or bad_file`, async () => {
-      const project = makeProject();
-      const dir = path.join(tempDir(), 'cache');
-      writeDelphiCache(dir);
-      const file = path.join(dir, split);
-      const base = new Uint8Array(fs.readFileSync(file));
-      let failures = 0;
-      for (const mutant of mutants(base, { seed: fuzzSeed(seed), count: CASES, structured: DELPHI_MUTATORS })) {
-        fs.writeFileSync(file, mutant.bytes);
-        const before = databaseFingerprint(project.db);
-        const name = `case ${mutant.index} (${mutant.name})`;
-        const imported = await expectEndsWell(`${name}: import`, () => importDelphiCache(project, dir, `c${mutant.index}`, `s${mutant.index}`));
-        if (!imported.ok) {
-          failures++;
-          expect(databaseFingerprint(project.db), `${name}: project changed`).toBe(before);
-          continue;
+  for (const [split, seed] of [
+    ['0_7.safetensors', 21],
+    ['8_15.safetensors', 22],
+  ] as const) {
+    it(
+      `ends every mutation of ${split} (import, then mine) in success or bad_file`,
+      async () => {
+        const project = makeProject();
+        const dir = path.join(tempDir(), 'cache');
+        writeDelphiCache(dir);
+        const file = path.join(dir, split);
+        const base = new Uint8Array(fs.readFileSync(file));
+        let failures = 0;
+        for (const mutant of mutants(base, { seed: fuzzSeed(seed), count: CASES, structured: DELPHI_MUTATORS })) {
+          fs.writeFileSync(file, mutant.bytes);
+          const before = databaseFingerprint(project.db);
+          const name = `case ${mutant.index} (${mutant.name})`;
+          const imported = await expectEndsWell(`${name}: import`, () =>
+            importDelphiCache(project, dir, `c${mutant.index}`, `s${mutant.index}`),
+          );
+          if (!imported.ok) {
+            failures++;
+            expect(databaseFingerprint(project.db), `${name}: project changed`).toBe(before);
+            continue;
+          }
+          await expectEndsWell(`${name}: mine`, () =>
+            mine(project, { sae: `s${mutant.index}`, corpus: `c${mutant.index}`, top: 2 }),
+          );
+          expect(
+            project.db.prepare("SELECT COUNT(*) FROM jobs WHERE state = 'running'").pluck().get(),
+            `${name}: a job left running`,
+          ).toBe(0);
         }
-        await expectEndsWell(`${name}: mine`, () => mine(project, { sae: `s${mutant.index}`, corpus: `c${mutant.index}`, top: 2 }));
-        expect(project.db.prepare("SELECT COUNT(*) FROM jobs WHERE state = 'running'").pluck().get(), `${name}: a job left running`).toBe(0);
-      }
-      expect(failures).toBeGreaterThan(0);
-    }, CASES * 400 + 30_000);
+        expect(failures).toBeGreaterThan(0);
+      },
+      CASES * 400 + 30_000,
+    );
   }
 });

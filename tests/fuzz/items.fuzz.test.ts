@@ -12,7 +12,16 @@ import { parseCommandArgs, type Output } from '../../src-main/cli/command';
 import type { TemplateSpec } from '../../src-main/contract/templates';
 import { requiredPayloadFields } from '../../src-main/domain/campaigns/mapping';
 import { makeConceptCampaign, makeProject, tempDir } from '../helpers/factories';
-import { below, databaseFingerprint, expectEndsWell, fuzzCaseCount, fuzzSeed, mutants, pick, type Mutator } from '../helpers/fuzz';
+import {
+  below,
+  databaseFingerprint,
+  expectEndsWell,
+  fuzzCaseCount,
+  fuzzSeed,
+  mutants,
+  pick,
+  type Mutator,
+} from '../helpers/fuzz';
 
 const CASES = fuzzCaseCount(300);
 const SEED = fuzzSeed(11);
@@ -29,7 +38,13 @@ const TEMPLATE: TemplateSpec = {
     { type: 'text', field: 'answer', label: 'Answer' },
   ],
   questions: [
-    { id: 'concept', type: 'choice', prompt: 'Which concept is "${answer}" about (asked: ${question})?', optionsFromPayload: 'options', shuffle: true },
+    {
+      id: 'concept',
+      type: 'choice',
+      prompt: 'Which concept is "${answer}" about (asked: ${question})?',
+      optionsFromPayload: 'options',
+      shuffle: true,
+    },
     { id: 'coherence', type: 'scale', prompt: 'How coherent is it?', min: 1, max: 5 },
   ],
 } as TemplateSpec;
@@ -43,9 +58,27 @@ const CSV_BASE = [
 ].join('\n');
 
 const JSONL_BASE = [
-  { question: 'What is shown?', answer: 'It looks like a "goldfish".', options: ['goldfish', 'volcano', 'tabby cat'], 'hidden.k': 15, condition: 'k=15' },
-  { question: 'What is shown?', answer: 'A bus,\nyellow', options: ['school bus', 'strawberry'], 'hidden.k': '0', 'gold.concept': 'school bus', kind: 'gold' },
-  { question: 'Describe it', answer: 'Red fruit', options: [{ value: 'strawberry', label: 'Strawberry' }, 'volcano'], condition: null },
+  {
+    question: 'What is shown?',
+    answer: 'It looks like a "goldfish".',
+    options: ['goldfish', 'volcano', 'tabby cat'],
+    'hidden.k': 15,
+    condition: 'k=15',
+  },
+  {
+    question: 'What is shown?',
+    answer: 'A bus,\nyellow',
+    options: ['school bus', 'strawberry'],
+    'hidden.k': '0',
+    'gold.concept': 'school bus',
+    kind: 'gold',
+  },
+  {
+    question: 'Describe it',
+    answer: 'Red fruit',
+    options: [{ value: 'strawberry', label: 'Strawberry' }, 'volcano'],
+    condition: null,
+  },
 ]
   .map((row) => JSON.stringify(row))
   .join('\n');
@@ -74,13 +107,27 @@ const textMutators: Record<string, Mutator> = {
     if (at === 'start') return { name: 'BOM at start', bytes: new Uint8Array([...bom, ...base]) };
     if (at === 'twice') return { name: 'two BOMs', bytes: new Uint8Array([...bom, ...bom, ...base]) };
     const middle = below(random, base.length);
-    return { name: `BOM at ${middle}`, bytes: new Uint8Array([...base.subarray(0, middle), ...bom, ...base.subarray(middle)]) };
+    return {
+      name: `BOM at ${middle}`,
+      bytes: new Uint8Array([...base.subarray(0, middle), ...bom, ...base.subarray(middle)]),
+    };
   },
   invalidUtf8(random, base) {
     // A lone continuation byte, a truncated sequence, an overlong '/', a UTF-16 surrogate, 0xFF.
-    const bad = pick(random, [[0x80], [0xc3], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0xf4, 0x90, 0x80, 0x80]]);
+    const bad = pick(random, [
+      [0x80],
+      [0xc3],
+      [0xe2, 0x82],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xff],
+      [0xf4, 0x90, 0x80, 0x80],
+    ]);
     const at = below(random, base.length + 1);
-    return { name: `invalid UTF-8 ${bad.map((b) => b.toString(16)).join(' ')} at ${at}`, bytes: new Uint8Array([...base.subarray(0, at), ...bad, ...base.subarray(at)]) };
+    return {
+      name: `invalid UTF-8 ${bad.map((b) => b.toString(16)).join(' ')} at ${at}`,
+      bytes: new Uint8Array([...base.subarray(0, at), ...bad, ...base.subarray(at)]),
+    };
   },
   crlf(_random, base) {
     return { name: 'CRLF line ends', bytes: encode(decode(base).replaceAll('\n', '\r\n')) };
@@ -134,7 +181,8 @@ const csvMutators: Record<string, Mutator> = {
     const index = 1 + below(random, all.length - 2);
     const size = pick(random, HUGE);
     const filler = pick(random, ['x', '"', ',', '[']);
-    const cell = filler === '"' ? `"${'""'.repeat(size / 2)}"` : filler === ',' ? `"${','.repeat(size)}"` : filler.repeat(size);
+    const cell =
+      filler === '"' ? `"${'""'.repeat(size / 2)}"` : filler === ',' ? `"${','.repeat(size)}"` : filler.repeat(size);
     all[index] = `${cell},${all[index]}`;
     return joined(`row ${index}: a ${size}-character ${JSON.stringify(filler)} cell`, all);
   },
@@ -149,11 +197,30 @@ const csvMutators: Record<string, Mutator> = {
   badCell(random, base) {
     const all = lines(base);
     const index = 1 + below(random, all.length - 2);
-    const value = pick(random, ['NaN', 'Infinity', '-0', '1e309', '[]', '{}', '[1,2]', '[null]', '[{}]', '[""]', '{"value":1}', '""', 'x'.repeat(0)]);
+    const value = pick(random, [
+      'NaN',
+      'Infinity',
+      '-0',
+      '1e309',
+      '[]',
+      '{}',
+      '[1,2]',
+      '[null]',
+      '[{}]',
+      '[""]',
+      '{"value":1}',
+      '""',
+      'x'.repeat(0),
+    ]);
     const cells = all[index].split(',');
     const at = below(random, cells.length);
     cells[at] = value;
-    return joined(`row ${index} cell ${at} = ${value}`, [all[0], ...all.slice(1, index), cells.join(','), ...all.slice(index + 1)]);
+    return joined(`row ${index} cell ${at} = ${value}`, [
+      all[0],
+      ...all.slice(1, index),
+      cells.join(','),
+      ...all.slice(index + 1),
+    ]);
   },
 };
 
@@ -162,7 +229,19 @@ const jsonlMutators: Record<string, Mutator> = {
   notAnObject(random, base) {
     const all = lines(base);
     const index = below(random, all.length);
-    all[index] = pick(random, ['[1,2]', '"text"', '42', 'null', 'true', '[]', '{', '}', 'NaN', '{"a":1}{"b":2}', '[{"question":"q"}]']);
+    all[index] = pick(random, [
+      '[1,2]',
+      '"text"',
+      '42',
+      'null',
+      'true',
+      '[]',
+      '{',
+      '}',
+      'NaN',
+      '{"a":1}{"b":2}',
+      '[{"question":"q"}]',
+    ]);
     return joined(`line ${index + 1} = ${all[index]}`, all);
   },
   deepNesting(random, base) {
@@ -170,7 +249,8 @@ const jsonlMutators: Record<string, Mutator> = {
     const index = below(random, all.length);
     const depth = pick(random, [100, 10_000, 200_000]);
     const field = pick(random, ['options', 'answer', 'hidden.k', 'gold.concept', 'condition', 'extra']);
-    const nested = random() < 0.5 ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const nested =
+      random() < 0.5 ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     all[index] = all[index].replace(/}\s*$/, `,"${field}":${nested}}`);
     return joined(`line ${index + 1}: ${field} nested ${depth} deep`, all);
   },
@@ -178,7 +258,22 @@ const jsonlMutators: Record<string, Mutator> = {
     const all = lines(base);
     const index = below(random, all.length);
     const field = pick(random, ['question', 'answer', 'options', 'hidden.k', 'gold.concept', 'condition', 'kind']);
-    const value = pick(random, ['null', '0', '-1', '1e308', 'true', '[]', '{}', '[1,[2]]', '[null,{}]', '""', '"gold"', '"qualification"', '"bogus"', `"${'x'.repeat(100_000)}"`]);
+    const value = pick(random, [
+      'null',
+      '0',
+      '-1',
+      '1e308',
+      'true',
+      '[]',
+      '{}',
+      '[1,[2]]',
+      '[null,{}]',
+      '""',
+      '"gold"',
+      '"qualification"',
+      '"bogus"',
+      `"${'x'.repeat(100_000)}"`,
+    ]);
     all[index] = all[index].replace(/}\s*$/, `,"${field}":${value}}`);
     return joined(`line ${index + 1}: ${field} = ${value.slice(0, 20)}`, all);
   },
@@ -186,7 +281,10 @@ const jsonlMutators: Record<string, Mutator> = {
     const all = lines(base);
     const index = below(random, all.length);
     const key = pick(random, PROTOTYPE_NAMES);
-    all[index] = all[index].replace(/^{/, `{"${key}":${pick(random, ['"x"', '{"question":"polluted"}', 'null', '[]'])},`);
+    all[index] = all[index].replace(
+      /^{/,
+      `{"${key}":${pick(random, ['"x"', '{"question":"polluted"}', 'null', '[]'])},`,
+    );
     return joined(`line ${index + 1}: key ${key}`, all);
   },
   dropField(random, base) {
@@ -199,7 +297,14 @@ const jsonlMutators: Record<string, Mutator> = {
     return joined(`line ${index + 1}: without ${field}`, all);
   },
   asArray(_random, base) {
-    return { name: 'rows as one JSON array', bytes: encode(`[${lines(base).filter((line) => line.trim()).join(',')}]`) };
+    return {
+      name: 'rows as one JSON array',
+      bytes: encode(
+        `[${lines(base)
+          .filter((line) => line.trim())
+          .join(',')}]`,
+      ),
+    };
   },
   duplicateKey(random, base) {
     const all = lines(base);
@@ -252,7 +357,11 @@ const mappingMutators: Record<string, Mutator> = {
 const quiet: Output = { json: true, info() {}, result() {} };
 
 /** `sightline campaign create` in process, as a researcher would call it. */
-async function createFromFiles(projectDir: string, name: string, files: { items: string; mapping?: string; template: string }): Promise<void> {
+async function createFromFiles(
+  projectDir: string,
+  name: string,
+  files: { items: string; mapping?: string; template: string },
+): Promise<void> {
   const argv = ['--project', projectDir, '--name', name, '--template-file', files.template, '--items', files.items];
   if (files.mapping) argv.push('--mapping', files.mapping);
   await campaignCreateCommand.run(parseCommandArgs(campaignCreateCommand, argv), quiet);
@@ -286,7 +395,11 @@ async function fuzz(target: FuzzTarget): Promise<void> {
     fs.writeFileSync(target.mutates === 'items' ? items : mapping, mutant.bytes);
     const before = databaseFingerprint(project.db);
     const outcome = await expectEndsWell(label, () =>
-      createFromFiles(project.dir, `case ${mutant.index}`, { items, template, mapping: target.mutates === 'mapping' ? mapping : undefined }),
+      createFromFiles(project.dir, `case ${mutant.index}`, {
+        items,
+        template,
+        mapping: target.mutates === 'mapping' ? mapping : undefined,
+      }),
     );
     if (!outcome.ok) {
       failures++;
@@ -305,7 +418,11 @@ async function fuzz(target: FuzzTarget): Promise<void> {
     expect(payloads.length, label).toBeGreaterThan(0);
     for (const json of payloads) {
       const payload = JSON.parse(json) as Record<string, unknown>;
-      for (const field of needed) expect(Object.hasOwn(payload, field) && payload[field] !== '' && payload[field] !== null, `${label}: payload lacks ${field}: ${json.slice(0, 200)}`).toBe(true);
+      for (const field of needed)
+        expect(
+          Object.hasOwn(payload, field) && payload[field] !== '' && payload[field] !== null,
+          `${label}: payload lacks ${field}: ${json.slice(0, 200)}`,
+        ).toBe(true);
       expect(Array.isArray(payload.options), `${label}: options not a list`).toBe(true);
     }
     // Back to the starting project (items go with their campaign): the fingerprint of each case stays cheap.
@@ -320,12 +437,37 @@ async function fuzz(target: FuzzTarget): Promise<void> {
 const TIMEOUT_MS = 20_000 + CASES * 2_000;
 
 describe('item files under mutation (issue 11)', () => {
-  it(`CSV: ${CASES} mutants end in success or bad_file, never a crash or a changed project`, () => fuzz({ label: 'items.csv', base: CSV_BASE, itemsName: 'items.csv', structured: csvMutators, mutates: 'items' }), TIMEOUT_MS);
+  it(
+    `CSV: ${CASES} mutants end in success or bad_file, never a crash or a changed project`,
+    () =>
+      fuzz({ label: 'items.csv', base: CSV_BASE, itemsName: 'items.csv', structured: csvMutators, mutates: 'items' }),
+    TIMEOUT_MS,
+  );
 
-  it(`JSONL: ${CASES} mutants end in success or bad_file, never a crash or a changed project`, () =>
-    fuzz({ label: 'items.jsonl', base: JSONL_BASE, itemsName: 'items.jsonl', structured: jsonlMutators, mutates: 'items' }), TIMEOUT_MS);
+  it(
+    `JSONL: ${CASES} mutants end in success or bad_file, never a crash or a changed project`,
+    () =>
+      fuzz({
+        label: 'items.jsonl',
+        base: JSONL_BASE,
+        itemsName: 'items.jsonl',
+        structured: jsonlMutators,
+        mutates: 'items',
+      }),
+    TIMEOUT_MS,
+  );
 
-  it(`mapping: ${CASES} mutated mapping files end in success or bad_file`, () =>
-    fuzz({ label: 'mapping.json', base: MAPPING_BASE, itemsName: 'items.csv', fixedItems: CSV_BASE, structured: mappingMutators, mutates: 'mapping' }), TIMEOUT_MS);
+  it(
+    `mapping: ${CASES} mutated mapping files end in success or bad_file`,
+    () =>
+      fuzz({
+        label: 'mapping.json',
+        base: MAPPING_BASE,
+        itemsName: 'items.csv',
+        fixedItems: CSV_BASE,
+        structured: mappingMutators,
+        mutates: 'mapping',
+      }),
+    TIMEOUT_MS,
+  );
 });
-

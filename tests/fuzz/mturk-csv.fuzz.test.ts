@@ -13,7 +13,17 @@ import { importMturkResults } from '../../src-main/export/import-mturk';
 import type { Project } from '../../src-main/project/project';
 import { ratedTemplateCampaign } from '../export/template-fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
-import { below, databaseFingerprint, expectEndsWell, fuzzCaseCount, fuzzSeed, mutants, pick, type Mutator, type Random } from '../helpers/fuzz';
+import {
+  below,
+  databaseFingerprint,
+  expectEndsWell,
+  fuzzCaseCount,
+  fuzzSeed,
+  mutants,
+  pick,
+  type Mutator,
+  type Random,
+} from '../helpers/fuzz';
 
 const CELL_VALUES = [
   '',
@@ -40,7 +50,20 @@ const CELL_VALUES = [
   '+275760-09-13T00:00:00.000Z',
   '-271821-04-20T00:00:00Z',
 ];
-const HEADER_NAMES = ['HITId', 'WorkerId', 'AssignmentStatus', 'Answer.', 'Input.', 'Hidden.', 'Answer.__proto__', 'Input.constructor', 'Hidden.mturk_hit_id', 'Sightline.ShownOrder', 'Sightline.ItemKind', 'Answer.Preference'];
+const HEADER_NAMES = [
+  'HITId',
+  'WorkerId',
+  'AssignmentStatus',
+  'Answer.',
+  'Input.',
+  'Hidden.',
+  'Answer.__proto__',
+  'Input.constructor',
+  'Hidden.mturk_hit_id',
+  'Sightline.ShownOrder',
+  'Sightline.ItemKind',
+  'Answer.Preference',
+];
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -53,7 +76,8 @@ function readRows(base: Uint8Array): string[][] | null {
   }
 }
 
-const writeRows = (rows: string[][]): Uint8Array => encoder.encode(rows.map((row) => row.map(csvField).join(',')).join('\r\n'));
+const writeRows = (rows: string[][]): Uint8Array =>
+  encoder.encode(rows.map((row) => row.map(csvField).join(',')).join('\r\n'));
 
 /** A CSV-aware mutation: parse the rows, change them, write them back (null when the base does not parse). */
 function onRows(describe: string, change: (random: Random, rows: string[][]) => string | null): Mutator {
@@ -116,7 +140,10 @@ const CSV_MUTATORS: Record<string, Mutator> = {
       ['number', 3],
       ['nested', [[null]]],
       ['drop first', Array.isArray(order[key]) ? (order[key] as unknown[]).slice(1) : []],
-      ['duplicate first', Array.isArray(order[key]) ? [(order[key] as unknown[])[0], ...(order[key] as unknown[])] : []],
+      [
+        'duplicate first',
+        Array.isArray(order[key]) ? [(order[key] as unknown[])[0], ...(order[key] as unknown[])] : [],
+      ],
       ['object', { length: 2 }],
     ];
     const [name, value] = pick(random, edits);
@@ -132,7 +159,10 @@ async function baseFiles(project: Project): Promise<Record<string, Uint8Array>> 
   const files: Record<string, Uint8Array> = {};
   for (const templateId of ['pairwise', 'concept-choice']) {
     const { campaignId } = ratedTemplateCampaign(project, templateId, 3);
-    const result = await exportCampaign(project.db, campaignId, { format: 'mturk', out: path.join(tempDir(), `${templateId}.csv`) });
+    const result = await exportCampaign(project.db, campaignId, {
+      format: 'mturk',
+      out: path.join(tempDir(), `${templateId}.csv`),
+    });
     files[templateId] = fs.readFileSync(result.path);
   }
   files.plain = encoder.encode(
@@ -167,7 +197,9 @@ describe('MTurk results CSV importer under fuzzing', () => {
         const label = `${baseName} case ${mutant.index} (seed ${seed}): ${mutant.name}`;
         const file = path.join(dir, `${baseName}-${mutant.index}.csv`);
         fs.writeFileSync(file, mutant.bytes);
-        const outcome = await expectEndsWell(label, () => importMturkResults(project.db, { campaignName: `${baseName} ${mutant.index}`, file }));
+        const outcome = await expectEndsWell(label, () =>
+          importMturkResults(project.db, { campaignName: `${baseName} ${mutant.index}`, file }),
+        );
         if (outcome.ok) {
           outcomes.ok++;
           fingerprint = databaseFingerprint(project.db);

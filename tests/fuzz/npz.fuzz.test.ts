@@ -37,7 +37,10 @@ function npyLies(options: f.GemmaScopeNpzOptions): Record<string, Mutator> {
     header(random) {
       const array = pick(random, ARRAYS);
       const [what, edit] = pick(random, HEADER_LIES);
-      return { name: `${what} in ${array}.npy`, bytes: f.gemmaScopeNpzBytes(sae, { ...options, headers: { [array]: edit } }) };
+      return {
+        name: `${what} in ${array}.npy`,
+        bytes: f.gemmaScopeNpzBytes(sae, { ...options, headers: { [array]: edit } }),
+      };
     },
     nonFinite(random) {
       const field = pick(random, ['W_enc', 'W_dec', 'b_enc', 'b_dec', 'threshold'] as const);

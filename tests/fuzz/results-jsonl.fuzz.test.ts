@@ -10,27 +10,85 @@ import { importResults } from '../../src-main/export/import';
 import type { Project } from '../../src-main/project/project';
 import { ratedTemplateCampaign } from '../export/template-fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
-import { below, databaseFingerprint, expectEndsWell, fuzzCaseCount, fuzzSeed, mutants, pick, type Mutator, type Random } from '../helpers/fuzz';
+import {
+  below,
+  databaseFingerprint,
+  expectEndsWell,
+  fuzzCaseCount,
+  fuzzSeed,
+  mutants,
+  pick,
+  type Mutator,
+  type Random,
+} from '../helpers/fuzz';
 
 // Infinity (what 1e309 parses to) and 2 ** 53 + 1 are the point: values JSON cannot carry exactly.
-const VALUES: unknown[] = [null, 0, -1, Number.POSITIVE_INFINITY, 2 ** 53 + 1, '', 'left', 'tie', 'R001', '=cmd|" /C calc"!A0', 'x'.repeat(20_000), [], [null], [[null]], {}, { length: 2 }, true, '2025-01-15T09:12:34.000Z', '+275760-09-13T00:00:00.000Z', '-1-01-01T00:00:00Z'];
-const KEYS = ['item_id', 'rater', 'answer', 'shown_order', 'payload', 'hidden', 'condition', 'item_kind', 'item_position', 'active_ms', 'leased_at', 'submitted_at', '__proto__', 'explanationModelName'];
+const VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  Number.POSITIVE_INFINITY,
+  2 ** 53 + 1,
+  '',
+  'left',
+  'tie',
+  'R001',
+  '=cmd|" /C calc"!A0',
+  'x'.repeat(20_000),
+  [],
+  [null],
+  [[null]],
+  {},
+  { length: 2 },
+  true,
+  '2025-01-15T09:12:34.000Z',
+  '+275760-09-13T00:00:00.000Z',
+  '-1-01-01T00:00:00Z',
+];
+const KEYS = [
+  'item_id',
+  'rater',
+  'answer',
+  'shown_order',
+  'payload',
+  'hidden',
+  'condition',
+  'item_kind',
+  'item_position',
+  'active_ms',
+  'leased_at',
+  'submitted_at',
+  '__proto__',
+  'explanationModelName',
+];
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** A JSON-aware mutation: parse the lines, change them, write them back (null when the base does not parse). */
-function onLines(describe: string, change: (random: Random, lines: Record<string, unknown>[]) => string | null): Mutator {
+function onLines(
+  describe: string,
+  change: (random: Random, lines: Record<string, unknown>[]) => string | null,
+): Mutator {
   return (random, base) => {
     let lines: Record<string, unknown>[];
     try {
-      lines = decoder.decode(base).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      lines = decoder
+        .decode(base)
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     } catch {
       return null;
     }
     if (!lines.length) return null;
     const what = change(random, lines);
-    return what === null ? null : { name: `${describe}: ${what}`, bytes: encoder.encode(`${lines.map((line) => JSON.stringify(line)).join('\n')}\n`) };
+    return what === null
+      ? null
+      : {
+          name: `${describe}: ${what}`,
+          bytes: encoder.encode(`${lines.map((line) => JSON.stringify(line)).join('\n')}\n`),
+        };
   };
 }
 
@@ -80,7 +138,10 @@ async function baseFiles(project: Project): Promise<Record<string, Uint8Array>> 
   const files: Record<string, Uint8Array> = {};
   for (const templateId of ['pairwise', 'concept-choice', 'feature-detection']) {
     const { campaignId } = ratedTemplateCampaign(project, templateId, 3);
-    const result = await exportCampaign(project.db, campaignId, { format: 'jsonl', out: path.join(tempDir(), `${templateId}.jsonl`) });
+    const result = await exportCampaign(project.db, campaignId, {
+      format: 'jsonl',
+      out: path.join(tempDir(), `${templateId}.jsonl`),
+    });
     files[templateId] = fs.readFileSync(result.path);
   }
   return files;
@@ -97,7 +158,11 @@ describe('JSONL results reader under fuzzing', () => {
     const outcomes = { ok: 0, bad_file: 0 };
     let fingerprint = databaseFingerprint(project.db);
     for (const [baseName, base] of Object.entries(bases)) {
-      for (const mutant of mutants(base, { seed: seed + baseName.length, count: perBase, structured: JSONL_MUTATORS })) {
+      for (const mutant of mutants(base, {
+        seed: seed + baseName.length,
+        count: perBase,
+        structured: JSONL_MUTATORS,
+      })) {
         if (mutant.index % 50 === 49) {
           project = makeProject();
           fingerprint = databaseFingerprint(project.db);
@@ -105,7 +170,9 @@ describe('JSONL results reader under fuzzing', () => {
         const label = `${baseName} case ${mutant.index} (seed ${seed}): ${mutant.name}`;
         const file = path.join(dir, `${baseName}-${mutant.index}.jsonl`);
         fs.writeFileSync(file, mutant.bytes);
-        const outcome = await expectEndsWell(label, () => importResults(project.db, { campaignName: `${baseName} ${mutant.index}`, file, format: 'jsonl' }));
+        const outcome = await expectEndsWell(label, () =>
+          importResults(project.db, { campaignName: `${baseName} ${mutant.index}`, file, format: 'jsonl' }),
+        );
         if (outcome.ok) {
           outcomes.ok++;
           fingerprint = databaseFingerprint(project.db);

@@ -22,7 +22,9 @@ export interface FuzzBase {
 const WEIGHT_FIELDS = ['W_enc', 'b_enc', 'W_dec', 'b_dec', 'threshold'] as const;
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 /** The project's own files apart from SQLite's, with sizes: a failed import must add or change none. */
@@ -34,17 +36,30 @@ function projectFiles(dir: string): string[] {
 }
 
 function expectSameWeights(label: string, loaded: SaeWeights, original: SaeWeights): void {
-  expect({ arch: loaded.architecture, dIn: loaded.dIn, dSae: loaded.dSae }, label).toEqual({ arch: original.architecture, dIn: original.dIn, dSae: original.dSae });
+  expect({ arch: loaded.architecture, dIn: loaded.dIn, dSae: loaded.dSae }, label).toEqual({
+    arch: original.architecture,
+    dIn: original.dIn,
+    dSae: original.dSae,
+  });
   for (const field of WEIGHT_FIELDS) {
     const a = loaded[field];
     const b = original[field];
     expect(a === undefined, `${label}: ${field} present`).toBe(b === undefined);
     // Bit for bit: the same numbers, not merely close ones.
-    if (a && b) expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${label}: ${field} differs from the original`).toBe(true);
+    if (a && b)
+      expect(
+        Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+        `${label}: ${field} differs from the original`,
+      ).toBe(true);
   }
 }
 
-export async function fuzzSaeImport(options: { extension: string; bases: FuzzBase[]; count: number; seed: number }): Promise<{ ok: number; failed: number }> {
+export async function fuzzSaeImport(options: {
+  extension: string;
+  bases: FuzzBase[];
+  count: number;
+  seed: number;
+}): Promise<{ ok: number; failed: number }> {
   const project = makeProject();
   const dir = tempDir('sightline-fuzz-');
   const tally = { ok: 0, failed: 0 };
@@ -67,7 +82,9 @@ export async function fuzzSaeImport(options: { extension: string; bases: FuzzBas
         expectSameWeights(label, await loadSae(record.path, loadOptionsOf(record)), original);
       } else {
         tally.failed++;
-        expect(databaseFingerprint(project.db), `${label}: the project changed after ${outcome.message}`).toBe(fingerprint);
+        expect(databaseFingerprint(project.db), `${label}: the project changed after ${outcome.message}`).toBe(
+          fingerprint,
+        );
         expect(projectFiles(project.dir), `${label}: files changed after a failure`).toEqual(files);
         fs.rmSync(file);
       }

@@ -18,7 +18,18 @@ import type { SaeWeights } from '../../src-main/engine/sae-model';
 import { checkSaeHashes, importSae, loadOptionsOf } from '../../src-main/importers/sae-import';
 import * as f from '../engine/fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
-import { below, concat, databaseFingerprint, expectEndsWell, fuzzCaseCount, fuzzSeed, mutants, pick, type Mutator, type Random } from '../helpers/fuzz';
+import {
+  below,
+  concat,
+  databaseFingerprint,
+  expectEndsWell,
+  fuzzCaseCount,
+  fuzzSeed,
+  mutants,
+  pick,
+  type Mutator,
+  type Random,
+} from '../helpers/fuzz';
 
 const CASES = fuzzCaseCount(300);
 const SEED = fuzzSeed(11);
@@ -44,7 +55,9 @@ function strictHeader(bytes: Uint8Array): { dataStart: number; entries: Record<s
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + Number(length)));
     const entries = JSON.parse(text) as Record<string, Entry>;
-    return entries && typeof entries === 'object' && !Array.isArray(entries) ? { dataStart: 8 + Number(length), entries } : null;
+    return entries && typeof entries === 'object' && !Array.isArray(entries)
+      ? { dataStart: 8 + Number(length), entries }
+      : null;
   } catch {
     return null;
   }
@@ -68,7 +81,9 @@ function assemble(headerText: string, data: Uint8Array, length?: bigint): Uint8A
 const tensorNames = (header: Record<string, Entry>) => Object.keys(header).filter((name) => name !== '__metadata__');
 
 /** A mutator that edits one tensor's header entry and writes an honest length for the new header. */
-function entryMutator(edit: (random: Random, entry: Entry, context: { dataLength: number; header: Record<string, Entry> }) => string): Mutator {
+function entryMutator(
+  edit: (random: Random, entry: Entry, context: { dataLength: number; header: Record<string, Entry> }) => string,
+): Mutator {
   return (random, base) => {
     const { header, data } = split(base);
     const name = pick(random, tensorNames(header));
@@ -84,13 +99,40 @@ const safetensorsMutators: Record<string, Mutator> = {
     const { data } = split(base);
     const honest = BigInt(base.length - 8 - data.length);
     const size = BigInt(base.length);
-    const lie = pick(random, [honest - 1n, honest + 1n, honest - 8n, honest + 8n, 0n, size - 8n, size, honest + 2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n, 100n * 1024n * 1024n + 1n]);
+    const lie = pick(random, [
+      honest - 1n,
+      honest + 1n,
+      honest - 8n,
+      honest + 8n,
+      0n,
+      size - 8n,
+      size,
+      honest + 2n ** 32n,
+      2n ** 53n + 1n,
+      2n ** 64n - 1n,
+      100n * 1024n * 1024n + 1n,
+    ]);
     const bytes = new Uint8Array(base);
     new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, lie), true);
     return { name: `header length ${lie} (honest ${honest})`, bytes };
   },
   dtype: entryMutator((random, entry) => {
-    entry.dtype = pick(random, ['F16', 'BF16', 'F64', 'I32', 'U8', 'I64', 'BOOL', 'f32', '', null, 4, ['F32'], 'F8_E4M3', '__proto__']);
+    entry.dtype = pick(random, [
+      'F16',
+      'BF16',
+      'F64',
+      'I32',
+      'U8',
+      'I64',
+      'BOOL',
+      'f32',
+      '',
+      null,
+      4,
+      ['F32'],
+      'F8_E4M3',
+      '__proto__',
+    ]);
     return `dtype ${JSON.stringify(entry.dtype)}`;
   }),
   shape: entryMutator((random, entry) => {
@@ -165,17 +207,41 @@ const safetensorsMutators: Record<string, Mutator> = {
     const { header, data } = split(base);
     const extra = pick(random, [0, 4, 16]);
     header.extra = { dtype: 'F32', shape: [extra / 4], data_offsets: [data.length, data.length + extra] };
-    return { name: `an extra ${extra}-byte tensor`, bytes: assemble(JSON.stringify(header), concat(data, new Uint8Array(extra))) };
+    return {
+      name: `an extra ${extra}-byte tensor`,
+      bytes: assemble(JSON.stringify(header), concat(data, new Uint8Array(extra))),
+    };
   },
   metadata(random, base) {
     const { header, data } = split(base);
-    const value = pick<unknown>(random, [null, 1, [], 'x', { a: 1 }, { a: { b: 1 } }, { format: 'pt', note: 'y'.repeat(100_000) }]);
+    const value = pick<unknown>(random, [
+      null,
+      1,
+      [],
+      'x',
+      { a: 1 },
+      { a: { b: 1 } },
+      { format: 'pt', note: 'y'.repeat(100_000) },
+    ]);
     (header as Record<string, unknown>).__metadata__ = value;
-    return { name: `__metadata__ ${JSON.stringify(value).slice(0, 30)}`, bytes: assemble(JSON.stringify(header), data) };
+    return {
+      name: `__metadata__ ${JSON.stringify(value).slice(0, 30)}`,
+      bytes: assemble(JSON.stringify(header), data),
+    };
   },
   wholeHeader(random, base) {
     const { data } = split(base);
-    const text = pick(random, ['[]', 'null', '"x"', '1', '{}', '', '{"W_enc":null}', '{"__proto__":{"dtype":"F32"}}', `${'['.repeat(100_000)}${']'.repeat(100_000)}`]);
+    const text = pick(random, [
+      '[]',
+      'null',
+      '"x"',
+      '1',
+      '{}',
+      '',
+      '{"W_enc":null}',
+      '{"__proto__":{"dtype":"F32"}}',
+      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+    ]);
     return { name: `header ${JSON.stringify(text.slice(0, 30))}`, bytes: assemble(text, data) };
   },
   headerBytes(random, base) {
@@ -215,21 +281,70 @@ function cfgMutator(fields: Record<string, readonly unknown[]>): Mutator {
   };
 }
 
-const DIMENSION_LIES = [undefined, 0, -8, D_IN, D_SAE, D_IN * 2, D_SAE + 1, 8.5, '8', null, 2 ** 53, 1e308, [8], { value: 8 }];
+const DIMENSION_LIES = [
+  undefined,
+  0,
+  -8,
+  D_IN,
+  D_SAE,
+  D_IN * 2,
+  D_SAE + 1,
+  8.5,
+  '8',
+  null,
+  2 ** 53,
+  1e308,
+  [8],
+  { value: 8 },
+];
 
 const saeLensCfgMutators: Record<string, Mutator> = {
   lie: cfgMutator({
     d_in: DIMENSION_LIES,
     d_sae: DIMENSION_LIES,
-    architecture: ['standard', 'relu', 'topk', 'jumprelu', 'gated', 'batchtopk', 'jumprelu_batchtopk', '', null, 5, { name: 'topk' }, { name: 5 }, ['topk'], undefined],
+    architecture: [
+      'standard',
+      'relu',
+      'topk',
+      'jumprelu',
+      'gated',
+      'batchtopk',
+      'jumprelu_batchtopk',
+      '',
+      null,
+      5,
+      { name: 'topk' },
+      { name: 5 },
+      ['topk'],
+      undefined,
+    ],
     k: [undefined, 0, -1, 0.4, 1.5, 2.5, D_SAE, D_SAE + 1, 1e308, '3', null, true],
     activation_fn: ['topk', 'relu', 'tanh', null, 3],
     activation_fn_kwargs: [{ k: 0.3 }, { k: 4 }, null, 3, []],
-    normalize_activations: [true, false, 'none', 'layer_norm', 'constant_norm_rescale', 'expected_average_only_in', 'bogus', 1, null],
+    normalize_activations: [
+      true,
+      false,
+      'none',
+      'layer_norm',
+      'constant_norm_rescale',
+      'expected_average_only_in',
+      'bogus',
+      1,
+      null,
+    ],
     apply_b_dec_to_input: [false, 'no', 0, null],
     rescale_acts_by_decoder_norm: [true, 'yes', 1],
     hook_layer: [-1, 1.5, 7, '7', null, 1e308, 2 ** 53],
-    metadata: [null, 'x', 3, [], { hook_name: 5 }, { hook_name: 'blocks.99999999999999999999.hook_resid_post' }, { hook_layer: -3 }, { hook_layer: 0.5 }],
+    metadata: [
+      null,
+      'x',
+      3,
+      [],
+      { hook_name: 5 },
+      { hook_name: 'blocks.99999999999999999999.hook_resid_post' },
+      { hook_layer: -3 },
+      { hook_layer: 0.5 },
+    ],
   }),
 };
 
@@ -269,7 +384,12 @@ const LAYOUTS: Record<'saelens' | 'sparsify', Layout> = {
     write: (dir) => f.writeSparsifyDir(dir, SAE),
     tied: { W_dec: 'encoder.weight' },
     // sparsify stores the encoder as nn.Linear: [d_sae, d_in].
-    stored: (w) => ({ 'encoder.weight': f.transposeRaw(w.W_enc, w.dIn, w.dSae), 'encoder.bias': w.b_enc, W_dec: w.W_dec, b_dec: w.b_dec }),
+    stored: (w) => ({
+      'encoder.weight': f.transposeRaw(w.W_enc, w.dIn, w.dSae),
+      'encoder.bias': w.b_enc,
+      W_dec: w.W_dec,
+      b_dec: w.b_dec,
+    }),
   },
 };
 
@@ -281,7 +401,13 @@ const bytesOf = (array: Float32Array) => new Uint8Array(array.buffer, array.byte
  * matrix in either orientation, so a declared transpose is read transposed), and the header's
  * regions stay inside the data without overlapping.
  */
-async function checkReadBack(label: string, layout: Layout, dir: string, baseWeights: Uint8Array, record: Awaited<ReturnType<typeof importSae>>): Promise<void> {
+async function checkReadBack(
+  label: string,
+  layout: Layout,
+  dir: string,
+  baseWeights: Uint8Array,
+  record: Awaited<ReturnType<typeof importSae>>,
+): Promise<void> {
   const file = new Uint8Array(fs.readFileSync(path.join(dir, layout.weightsFile)));
   const header = strictHeader(file);
   expect(header, `${label}: imported a weights file whose header is not strict UTF-8 JSON`).not.toBeNull();
@@ -290,7 +416,10 @@ async function checkReadBack(label: string, layout: Layout, dir: string, baseWei
     .map((name) => entries[name].data_offsets as [number, number])
     .sort((a, b) => a[0] - b[0]);
   regions.forEach(([begin, end], index) => {
-    expect(begin <= end && end <= file.length - dataStart, `${label}: imported a region [${begin}, ${end}] outside the data`).toBe(true);
+    expect(
+      begin <= end && end <= file.length - dataStart,
+      `${label}: imported a region [${begin}, ${end}] outside the data`,
+    ).toBe(true);
     if (index > 0) expect(begin >= regions[index - 1][1], `${label}: imported overlapping regions`).toBe(true);
   });
   const base = strictHeader(baseWeights)!.entries;
@@ -304,17 +433,33 @@ async function checkReadBack(label: string, layout: Layout, dir: string, baseWei
     const baseShape = base[from!].shape as number[];
     const shape = entry.shape as number[];
     expect(entry.dtype, `${label}: ${name} imported as ${JSON.stringify(entry.dtype)}`).toBe('F32');
-    const transposed = shape.length === 2 && baseShape.length === 2 && shape[0] === baseShape[1] && shape[1] === baseShape[0] && shape[0] !== shape[1];
-    expect(transposed || JSON.stringify(shape) === JSON.stringify(baseShape), `${label}: ${name} imported with shape ${JSON.stringify(shape)}`).toBe(true);
+    const transposed =
+      shape.length === 2 &&
+      baseShape.length === 2 &&
+      shape[0] === baseShape[1] &&
+      shape[1] === baseShape[0] &&
+      shape[0] !== shape[1];
+    expect(
+      transposed || JSON.stringify(shape) === JSON.stringify(baseShape),
+      `${label}: ${name} imported with shape ${JSON.stringify(shape)}`,
+    ).toBe(true);
     const asDeclared = transposed ? f.transposeRaw(array, baseShape[0], baseShape[1]) : array;
     const [begin, end] = entry.data_offsets as [number, number];
-    expect(Buffer.from(bytesOf(asDeclared)).equals(Buffer.from(file.subarray(dataStart + begin, dataStart + end))), `${label}: ${name} read back differs from the file`).toBe(true);
+    expect(
+      Buffer.from(bytesOf(asDeclared)).equals(Buffer.from(file.subarray(dataStart + begin, dataStart + end))),
+      `${label}: ${name} read back differs from the file`,
+    ).toBe(true);
   }
   // Whatever cfg.json said, what was recorded is something the engine can run.
   expect([record.dIn, record.dSae], label).toEqual([D_IN, D_SAE]);
   expect(['relu', 'topk', 'jumprelu', 'gated'], label).toContain(record.architecture);
-  if (record.architecture === 'topk') expect(Number.isInteger(record.config.k) && record.config.k! >= 1 && record.config.k! <= D_SAE, `${label}: k ${record.config.k}`).toBe(true);
-  if (record.layer !== null) expect(Number.isSafeInteger(record.layer) && record.layer >= 0, `${label}: layer ${record.layer}`).toBe(true);
+  if (record.architecture === 'topk')
+    expect(
+      Number.isInteger(record.config.k) && record.config.k! >= 1 && record.config.k! <= D_SAE,
+      `${label}: k ${record.config.k}`,
+    ).toBe(true);
+  if (record.layer !== null)
+    expect(Number.isSafeInteger(record.layer) && record.layer >= 0, `${label}: layer ${record.layer}`).toBe(true);
 }
 
 async function fuzz(layout: Layout, mutated: 'weights' | 'cfg', structured: Record<string, Mutator>): Promise<void> {
@@ -347,7 +492,9 @@ async function fuzz(layout: Layout, mutated: 'weights' | 'cfg', structured: Reco
     } else {
       failures++;
       expect(databaseFingerprint(project.db), `${label}: the failure left the project changed`).toBe(before);
-      expect(outcome.message, `${label}: the error names the file`).toMatch(/^(cfg\.json|sae_weights\.safetensors|sae\.safetensors|activation_scaler\.json): /);
+      expect(outcome.message, `${label}: the error names the file`).toMatch(
+        /^(cfg\.json|sae_weights\.safetensors|sae\.safetensors|activation_scaler\.json): /,
+      );
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -358,8 +505,24 @@ async function fuzz(layout: Layout, mutated: 'weights' | 'cfg', structured: Reco
 const TIMEOUT_MS = 20_000 + CASES * 1_000;
 
 describe('safetensors SAE files under mutation (issue 11)', () => {
-  it(`SAELens weights: ${CASES} mutants end in success (reading back the file's numbers) or bad_file`, () => fuzz(LAYOUTS.saelens, 'weights', safetensorsMutators), TIMEOUT_MS);
-  it(`SAELens cfg.json: ${CASES} mutants end in success or bad_file`, () => fuzz(LAYOUTS.saelens, 'cfg', saeLensCfgMutators), TIMEOUT_MS);
-  it(`sparsify weights: ${CASES} mutants end in success (reading back the file's numbers) or bad_file`, () => fuzz(LAYOUTS.sparsify, 'weights', safetensorsMutators), TIMEOUT_MS);
-  it(`sparsify cfg.json: ${CASES} mutants end in success or bad_file`, () => fuzz(LAYOUTS.sparsify, 'cfg', sparsifyCfgMutators), TIMEOUT_MS);
+  it(
+    `SAELens weights: ${CASES} mutants end in success (reading back the file's numbers) or bad_file`,
+    () => fuzz(LAYOUTS.saelens, 'weights', safetensorsMutators),
+    TIMEOUT_MS,
+  );
+  it(
+    `SAELens cfg.json: ${CASES} mutants end in success or bad_file`,
+    () => fuzz(LAYOUTS.saelens, 'cfg', saeLensCfgMutators),
+    TIMEOUT_MS,
+  );
+  it(
+    `sparsify weights: ${CASES} mutants end in success (reading back the file's numbers) or bad_file`,
+    () => fuzz(LAYOUTS.sparsify, 'weights', safetensorsMutators),
+    TIMEOUT_MS,
+  );
+  it(
+    `sparsify cfg.json: ${CASES} mutants end in success or bad_file`,
+    () => fuzz(LAYOUTS.sparsify, 'cfg', sparsifyCfgMutators),
+    TIMEOUT_MS,
+  );
 });

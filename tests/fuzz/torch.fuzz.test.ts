@@ -12,7 +12,12 @@ const D_IN = 8;
 const D_SAE = 16;
 const sae = f.randomSae('relu', D_IN, D_SAE, 11);
 const TENSORS = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'] as const;
-const NUMEL: Record<string, number> = { 'fc1.weight': D_SAE * D_IN, 'fc1.bias': D_SAE, 'fc2.weight': D_IN * D_SAE, 'fc2.bias': D_IN };
+const NUMEL: Record<string, number> = {
+  'fc1.weight': D_SAE * D_IN,
+  'fc1.bias': D_SAE,
+  'fc2.weight': D_IN * D_SAE,
+  'fc2.bias': D_IN,
+};
 
 // Values that are wrong for any of the four tensors: negative, past the end, beyond 32 and 53 bits.
 const HUGE = [2 ** 31, 2 ** 32, 2 ** 40, 2 ** 53 + 2, -1, -(2 ** 40)];
@@ -33,13 +38,17 @@ function pickleLies(options: f.PaperTorchOptions): Record<string, Mutator> {
       const t = tensor(random);
       const twoD = t.endsWith('weight');
       // Never a valid permutation of the honest strides: those describe another (legal) view.
-      const strides = twoD ? [[1], [], [0, 0], [0, 1], [D_IN, 0], [-1, 1], [2 ** 40, 1], [1, 2 ** 31], [D_IN, 1, 1]] : [[], [0], [-1], [2], [2 ** 40], [1, 1]];
+      const strides = twoD
+        ? [[1], [], [0, 0], [0, 1], [D_IN, 0], [-1, 1], [2 ** 40, 1], [1, 2 ** 31], [D_IN, 1, 1]]
+        : [[], [0], [-1], [2], [2 ** 40], [1, 1]];
       return rebuilt('stride', t, { stride: pick(random, strides) });
     },
     shape(random) {
       const t = tensor(random);
       const n = NUMEL[t];
-      const sizes = t.endsWith('weight') ? [[n], [D_SAE + 1, D_IN], [2 ** 40, D_IN], [-D_SAE, D_IN], [D_SAE, D_IN, 1, 2]] : [[n + 1], [2 ** 40], [-n], [n, 2], [2 ** 53 + 2]];
+      const sizes = t.endsWith('weight')
+        ? [[n], [D_SAE + 1, D_IN], [2 ** 40, D_IN], [-D_SAE, D_IN], [D_SAE, D_IN, 1, 2]]
+        : [[n + 1], [2 ** 40], [-n], [n, 2], [2 ** 53 + 2]];
       return rebuilt('size', t, { size: pick(random, sizes) });
     },
     hugeView(random) {
@@ -52,7 +61,13 @@ function pickleLies(options: f.PaperTorchOptions): Record<string, Mutator> {
       return rebuilt('storage numel', t, { storageNumel: pick(random, [NUMEL[t] - 1, NUMEL[t] + 1, 0, ...HUGE]) });
     },
     nonFinite(random) {
-      const copy = { ...sae, W_enc: Float32Array.from(sae.W_enc), b_enc: Float32Array.from(sae.b_enc), W_dec: Float32Array.from(sae.W_dec), b_dec: Float32Array.from(sae.b_dec) };
+      const copy = {
+        ...sae,
+        W_enc: Float32Array.from(sae.W_enc),
+        b_enc: Float32Array.from(sae.b_enc),
+        W_dec: Float32Array.from(sae.W_dec),
+        b_dec: Float32Array.from(sae.b_dec),
+      };
       const field = pick(random, ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const);
       const value = pick(random, [NaN, Infinity, -Infinity]);
       const at = below(random, copy[field].length);
@@ -74,7 +89,12 @@ describe('torch .pt import fuzzing', () => {
       seed: fuzzSeed(0x70c4),
       bases: [
         base('F32 module.-prefixed', {}),
-        base('BF16 non-contiguous parameters', { dtype: 'BF16', nonContiguous: true, asParameter: true, modulePrefix: false }),
+        base('BF16 non-contiguous parameters', {
+          dtype: 'BF16',
+          nonContiguous: true,
+          asParameter: true,
+          modulePrefix: false,
+        }),
         base("F16 in PyTorch's zip layout (data descriptors)", { dtype: 'F16', dataDescriptors: true }),
       ],
     });

@@ -15,7 +15,10 @@ function lieAbout(random: Random, honest: number, others: number[]): number {
   return pick(random, U32_LIES);
 }
 
-function entryLie(describe: string, edit: (random: Random, bytes: Uint8Array, record: ZipRecord, all: ZipRecord[]) => Uint8Array): Mutator {
+function entryLie(
+  describe: string,
+  edit: (random: Random, bytes: Uint8Array, record: ZipRecord, all: ZipRecord[]) => Uint8Array,
+): Mutator {
   return (random, base) => {
     const all = zipRecords(base);
     const record = pick(random, all);
@@ -26,15 +29,43 @@ function entryLie(describe: string, edit: (random: Random, bytes: Uint8Array, re
 
 export const ZIP_MUTATORS: Record<string, Mutator> = {
   centralOffset: entryLie('central directory local header offset', (random, bytes, record, all) =>
-    withInt(bytes, record.central + CENTRAL.localHeaderOffset, 4, lieAbout(random, record.local, all.map((r) => r.local).filter((o) => o !== record.local))),
+    withInt(
+      bytes,
+      record.central + CENTRAL.localHeaderOffset,
+      4,
+      lieAbout(
+        random,
+        record.local,
+        all.map((r) => r.local).filter((o) => o !== record.local),
+      ),
+    ),
   ),
   centralSize: entryLie('central directory size', (random, bytes, record, all) =>
-    withInt(bytes, record.central + pick(random, [CENTRAL.compressedSize, CENTRAL.uncompressedSize]), 4, lieAbout(random, record.compressedSize, all.map((r) => r.compressedSize))),
+    withInt(
+      bytes,
+      record.central + pick(random, [CENTRAL.compressedSize, CENTRAL.uncompressedSize]),
+      4,
+      lieAbout(
+        random,
+        record.compressedSize,
+        all.map((r) => r.compressedSize),
+      ),
+    ),
   ),
   bothSizes: entryLie('both sizes, in both headers', (random, bytes, record, all) => {
-    const value = lieAbout(random, record.compressedSize, all.map((r) => r.compressedSize));
+    const value = lieAbout(
+      random,
+      record.compressedSize,
+      all.map((r) => r.compressedSize),
+    );
     let out = bytes;
-    for (const at of [record.central + CENTRAL.compressedSize, record.central + CENTRAL.uncompressedSize, record.local + LOCAL.compressedSize, record.local + LOCAL.uncompressedSize]) out = withInt(out, at, 4, value);
+    for (const at of [
+      record.central + CENTRAL.compressedSize,
+      record.central + CENTRAL.uncompressedSize,
+      record.local + LOCAL.compressedSize,
+      record.local + LOCAL.uncompressedSize,
+    ])
+      out = withInt(out, at, 4, value);
     return out;
   }),
   method: entryLie('compression method', (random, bytes, record) => {
@@ -45,17 +76,31 @@ export const ZIP_MUTATORS: Record<string, Mutator> = {
   name: entryLie('name', (random, bytes, record, all) => {
     const out = new Uint8Array(bytes);
     const other = pick(random, all).name;
-    const encoded = new TextEncoder().encode(other.length === record.name.length ? other : record.name.replace(/.$/, '9'));
+    const encoded = new TextEncoder().encode(
+      other.length === record.name.length ? other : record.name.replace(/.$/, '9'),
+    );
     out.set(encoded, random() < 0.5 ? record.central + 46 : record.local + 30);
     return out;
   }),
-  crc: entryLie('CRC-32', (random, bytes, record) => withInt(bytes, pick(random, [record.central + CENTRAL.crc, record.local + LOCAL.crc]), 4, Math.floor(random() * 2 ** 32))),
+  crc: entryLie('CRC-32', (random, bytes, record) =>
+    withInt(
+      bytes,
+      pick(random, [record.central + CENTRAL.crc, record.local + LOCAL.crc]),
+      4,
+      Math.floor(random() * 2 ** 32),
+    ),
+  ),
   localHeader: entryLie('local header field', (random, bytes, record) => {
     const field = pick(random, [LOCAL.flags, LOCAL.nameLength, LOCAL.extraLength] as const);
     return withInt(bytes, record.local + field, 2, pick(random, [0, 1, 8, 0x0009, 0x7fff, 0xffff]));
   }),
   centralLengths: entryLie('central directory name/extra/comment length', (random, bytes, record) =>
-    withInt(bytes, record.central + pick(random, [CENTRAL.nameLength, CENTRAL.extraLength, CENTRAL.commentLength]), 2, pick(random, [0, 1, 4, 0x10, 0xfff0, 0xffff])),
+    withInt(
+      bytes,
+      record.central + pick(random, [CENTRAL.nameLength, CENTRAL.extraLength, CENTRAL.commentLength]),
+      2,
+      pick(random, [0, 1, 4, 0x10, 0xfff0, 0xffff]),
+    ),
   ),
   endRecord(random, base) {
     const eocd = base.length - 22;

@@ -46,7 +46,9 @@ export class TestClock implements Clock {
   advanceTo(target: number): void {
     if (target < this.current) throw new Error(`TestClock: time does not go back (${target} < ${this.current})`);
     for (;;) {
-      const due = this.pending.filter((entry) => entry.at <= target).sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      const due = this.pending
+        .filter((entry) => entry.at <= target)
+        .sort((a, b) => a.at - b.at || a.order - b.order)[0];
       if (!due) break;
       this.pending = this.pending.filter((entry) => entry !== due);
       this.current = Math.max(this.current, due.at);

@@ -34,17 +34,26 @@ export const CONCEPT_CLASSES = ['goldfish', 'school bus', 'strawberry', 'volcano
 /** Concept-choice items in the paper's shape: options in canonical order, the answer key hidden. */
 export function conceptItems(count: number): NewItem[] {
   return Array.from({ length: count }, (_, index) => {
-    const [source, target, d1, d2] = [0, 1, 2, 3].map((offset) => CONCEPT_CLASSES[(index + offset) % CONCEPT_CLASSES.length]);
+    const [source, target, d1, d2] = [0, 1, 2, 3].map(
+      (offset) => CONCEPT_CLASSES[(index + offset) % CONCEPT_CLASSES.length],
+    );
     const k = (index % 7) * 5;
     return {
-      payload: { question: 'What is shown in this image?', answer: `It looks like a ${k > 10 ? target : source}.`, options: [source, target, d1, d2].sort() },
+      payload: {
+        question: 'What is shown in this image?',
+        answer: `It looks like a ${k > 10 ? target : source}.`,
+        options: [source, target, d1, d2].sort(),
+      },
       hidden: { source_class: source, target_class: target, correct: target, k, layer: 20 },
       condition: `k=${k}`,
     };
   });
 }
 
-export function makeConceptCampaign(project: Project, options: { items?: number; overlap?: number; leaseSeconds?: number; name?: string; maxItemsPerRater?: number } = {}): number {
+export function makeConceptCampaign(
+  project: Project,
+  options: { items?: number; overlap?: number; leaseSeconds?: number; name?: string; maxItemsPerRater?: number } = {},
+): number {
   return insertCampaign(
     project.db,
     {

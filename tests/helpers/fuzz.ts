@@ -43,7 +43,26 @@ const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0x8
 const INTERESTING_U64: bigint[] = [0n, 1n, 0xffffffffn, 0x100000000n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 64n - 1n];
 const NON_FINITE_F32 = [0x7fc00000, 0x7f800000, 0xff800000]; // NaN, +Inf, -Inf
 // Characters that change how text formats parse.
-const TEXT_BREAKERS = ['"', ',', '\n', '\r\n', '\t', '=', '{', '}', '[', ']', ':', '\\', '\u0000', '\ufeff', '-1', '1e309', 'NaN', '9'.repeat(40)];
+const TEXT_BREAKERS = [
+  '"',
+  ',',
+  '\n',
+  '\r\n',
+  '\t',
+  '=',
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  '\\',
+  '\u0000',
+  '\ufeff',
+  '-1',
+  '1e309',
+  'NaN',
+  '9'.repeat(40),
+];
 
 const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 
@@ -93,7 +112,10 @@ export const GENERIC_MUTATORS: Record<string, Mutator> = {
     if (!base.length) return null;
     const at = below(random, base.length);
     const length = 1 + below(random, Math.min(64, base.length - at));
-    return { name: `duplicate ${length} bytes at ${at}`, bytes: concat(base.subarray(0, at + length), base.subarray(at)) };
+    return {
+      name: `duplicate ${length} bytes at ${at}`,
+      bytes: concat(base.subarray(0, at + length), base.subarray(at)),
+    };
   },
   textBreaker(random, base) {
     const at = below(random, base.length + 1);
@@ -120,7 +142,10 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
  * Yields `count` mutants of `base`, each from one mutator picked at random (structured ones, when
  * given, about half the time). Deterministic for a seed.
  */
-export function* mutants(base: Uint8Array, options: { seed: number; count: number; structured?: Record<string, Mutator> }): Generator<Mutant & { index: number }> {
+export function* mutants(
+  base: Uint8Array,
+  options: { seed: number; count: number; structured?: Record<string, Mutator> },
+): Generator<Mutant & { index: number }> {
   const random = seededRandom(options.seed);
   const generic = Object.values(GENERIC_MUTATORS);
   const structured = Object.values(options.structured ?? {});
@@ -176,12 +201,22 @@ export async function expectEndsWell(
  */
 export function databaseFingerprint(db: Db): string {
   const hash = createHash('sha256');
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
   for (const table of tables) {
     hash.update(`\u0000${table}\u0000`);
     // Table names come from sqlite_master, not user data; quoted as identifiers.
-    for (const row of db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}" ORDER BY rowid`).raw().iterate()) {
-      hash.update(JSON.stringify(row, (_key, value) => (typeof value === 'bigint' ? value.toString() : Buffer.isBuffer(value) ? value.toString('base64') : value)));
+    for (const row of db
+      .prepare(`SELECT * FROM "${table.replaceAll('"', '""')}" ORDER BY rowid`)
+      .raw()
+      .iterate()) {
+      hash.update(
+        JSON.stringify(row, (_key, value) =>
+          typeof value === 'bigint' ? value.toString() : Buffer.isBuffer(value) ? value.toString('base64') : value,
+        ),
+      );
     }
   }
   return hash.digest('hex');

@@ -25,9 +25,19 @@ export function fakeRendererDir(): string {
   return dir;
 }
 
-export async function serveProject(project: Project, options: Partial<ServerOptions> = {}): Promise<RunningServer & { researcherToken: string }> {
+export async function serveProject(
+  project: Project,
+  options: Partial<ServerOptions> = {},
+): Promise<RunningServer & { researcherToken: string }> {
   const researcherToken = options.researcherToken ?? crypto.randomUUID();
-  const server = await startServer({ project, events: new EventBus(), researcherToken, port: 0, staticDir: fakeRendererDir(), ...options });
+  const server = await startServer({
+    project,
+    events: new EventBus(),
+    researcherToken,
+    port: 0,
+    staticDir: fakeRendererDir(),
+    ...options,
+  });
   running.push(server);
   return { ...server, researcherToken };
 }
@@ -68,14 +78,29 @@ export interface Answer {
 }
 
 /** One request with exactly the headers given (fetch would add Origin and refuses to set Host). */
-export function request(port: number, method: string, urlPath: string, headers: Record<string, string | number> = {}, body?: string | Buffer): Promise<Answer> {
+export function request(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string | number> = {},
+  body?: string | Buffer,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const outgoing = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
     // A server that answers early (413) may close before the whole body is written; the answer is what counts.
     outgoing.on('error', reject);
     outgoing.end(body);
@@ -83,11 +108,21 @@ export function request(port: number, method: string, urlPath: string, headers: 
 }
 
 /** POST /api/<method> with the bearer token and a JSON body, as the renderer's client sends it. */
-export function postApi(port: number, token: string, method: string, input: unknown, headers: Record<string, string> = {}): Promise<Answer & { json: any }> {
+export function postApi(
+  port: number,
+  token: string,
+  method: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer & { json: any }> {
   const body = typeof input === 'string' ? input : JSON.stringify(input);
-  return request(port, 'POST', `/api/${method}`, { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, Host: `127.0.0.1:${port}`, ...headers }, body).then(
-    (answer) => ({ ...answer, json: safeJson(answer.body) }),
-  );
+  return request(
+    port,
+    'POST',
+    `/api/${method}`,
+    { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, Host: `127.0.0.1:${port}`, ...headers },
+    body,
+  ).then((answer) => ({ ...answer, json: safeJson(answer.body) }));
 }
 
 function safeJson(text: string): unknown {

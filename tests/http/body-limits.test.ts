@@ -19,7 +19,12 @@ import { postApi, request, serveProject } from '../helpers/http';
 function largestSubmit() {
   // Keys differ in their last unit, a lone surrogate (also a six-byte escape; \b, \t, \n... are two).
   const escaped = (length: number, last = 0x0001) => '\u0001'.repeat(length - 1) + String.fromCharCode(last);
-  const answer = Object.fromEntries(Array.from({ length: MAX_QUESTIONS }, (_, index) => [escaped(100, 0xd800 + index), Array.from({ length: 50 }, () => escaped(200))]));
+  const answer = Object.fromEntries(
+    Array.from({ length: MAX_QUESTIONS }, (_, index) => [
+      escaped(100, 0xd800 + index),
+      Array.from({ length: 50 }, () => escaped(200)),
+    ]),
+  );
   return { assignmentId: Number.MAX_SAFE_INTEGER, answer, activeMs: 24 * 3600 * 1000 };
 }
 
@@ -41,7 +46,12 @@ function holdBody(port: number, token: string): Promise<http.ClientRequest> {
       method: 'POST',
       path: '/api/rater.session',
       agent: false,
-      headers: { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': 100 },
+      headers: {
+        Host: `127.0.0.1:${port}`,
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        'Content-Length': 100,
+      },
     });
     outgoing.on('error', () => {});
     outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
@@ -51,11 +61,20 @@ function holdBody(port: number, token: string): Promise<http.ClientRequest> {
 /** Opens an event stream and resolves once its headers are in (status and the request, to close). */
 function openStream(port: number, token: string): Promise<{ status: number; close: () => void }> {
   return new Promise((resolve, reject) => {
-    const outgoing = http.get({ host: '127.0.0.1', port, path: `/api/events?token=${encodeURIComponent(token)}`, agent: false, headers: { Host: `127.0.0.1:${port}` } }, (response) => {
-      response.on('data', () => {});
-      response.on('error', () => {});
-      resolve({ status: response.statusCode ?? 0, close: () => outgoing.destroy() });
-    });
+    const outgoing = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/api/events?token=${encodeURIComponent(token)}`,
+        agent: false,
+        headers: { Host: `127.0.0.1:${port}` },
+      },
+      (response) => {
+        response.on('data', () => {});
+        response.on('error', () => {});
+        resolve({ status: response.statusCode ?? 0, close: () => outgoing.destroy() });
+      },
+    );
     outgoing.on('error', reject);
   });
 }
@@ -99,19 +118,33 @@ describe('body limits over HTTP', () => {
 
   it('answers 413 from Content-Length alone, before reading a 60 MB rater body', async () => {
     const { server, ana } = await setUp();
-    const answer = await request(server.port, 'POST', '/api/rater.submit', { Host: `127.0.0.1:${server.port}`, Authorization: `Bearer ${ana.token}`, 'Content-Length': 60 << 20 }, '{}').catch(
-      (error: Error) => ({ status: -1, body: error.message }),
-    );
+    const answer = await request(
+      server.port,
+      'POST',
+      '/api/rater.submit',
+      { Host: `127.0.0.1:${server.port}`, Authorization: `Bearer ${ana.token}`, 'Content-Length': 60 << 20 },
+      '{}',
+    ).catch((error: Error) => ({ status: -1, body: error.message }));
     expect(answer.status).toBe(413);
   });
 
   it('takes researcher bodies over the rater limit, up to the item-upload limit', async () => {
     const { server } = await setUp();
     const padded = `${' '.repeat(RATER_BODY_LIMIT_BYTES * 2)}{}`;
-    expect((await postApi(server.port, server.researcherToken, 'project.overview', padded)).json).toMatchObject({ ok: true });
-    const answer = await request(server.port, 'POST', '/api/project.overview', { Host: `127.0.0.1:${server.port}`, Authorization: `Bearer ${server.researcherToken}`, 'Content-Length': BODY_LIMIT_BYTES.researcher + 1 }, '{}').catch(
-      (error: Error) => ({ status: -1, body: error.message }),
-    );
+    expect((await postApi(server.port, server.researcherToken, 'project.overview', padded)).json).toMatchObject({
+      ok: true,
+    });
+    const answer = await request(
+      server.port,
+      'POST',
+      '/api/project.overview',
+      {
+        Host: `127.0.0.1:${server.port}`,
+        Authorization: `Bearer ${server.researcherToken}`,
+        'Content-Length': BODY_LIMIT_BYTES.researcher + 1,
+      },
+      '{}',
+    ).catch((error: Error) => ({ status: -1, body: error.message }));
     expect(answer.status).toBe(413);
   });
 });
@@ -119,7 +152,9 @@ describe('body limits over HTTP', () => {
 describe('concurrency per token', () => {
   it(`holds at most ${CONCURRENT_BODIES_PER_TOKEN.rater} bodies per rater token at once (429 past that); other tokens are unaffected`, async () => {
     const { server, ana, ben } = await setUp();
-    const held = await Promise.all(Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)));
+    const held = await Promise.all(
+      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)),
+    );
     try {
       const refused = await postApi(server.port, ana.token, 'rater.session', {});
       expect(refused.status).toBe(429);
@@ -129,14 +164,19 @@ describe('concurrency per token', () => {
       for (const outgoing of held) outgoing.destroy();
     }
     // The slots come back when those requests go away.
-    await expect.poll(async () => (await postApi(server.port, ana.token, 'rater.session', {})).status, { timeout: 10_000 }).toBe(200);
+    await expect
+      .poll(async () => (await postApi(server.port, ana.token, 'rater.session', {})).status, { timeout: 10_000 })
+      .toBe(200);
   });
 
   it("the rater page's client waits out a 429 like a busy database, and gets through once a slot frees", async () => {
     const { server, ana } = await setUp();
-    const fetchImpl = ((url: string, init: RequestInit) => fetch(`http://127.0.0.1:${server.port}${url}`, init)) as typeof fetch;
+    const fetchImpl = ((url: string, init: RequestInit) =>
+      fetch(`http://127.0.0.1:${server.port}${url}`, init)) as typeof fetch;
     const client = createClient({ role: 'rater', token: ana.token, fetchImpl });
-    const held = await Promise.all(Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)));
+    const held = await Promise.all(
+      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)),
+    );
     try {
       const refused = await client.call('rater.session', {}).catch((error: unknown) => error);
       expect(refused).toMatchObject({ code: 'too_many_requests' });
@@ -158,7 +198,9 @@ describe('concurrency per token', () => {
 
   it(`opens at most ${EVENT_STREAMS_PER_TOKEN.rater} event streams per rater token (429 past that)`, async () => {
     const { server, ana, ben } = await setUp();
-    const streams = await Promise.all(Array.from({ length: EVENT_STREAMS_PER_TOKEN.rater }, () => openStream(server.port, ana.token)));
+    const streams = await Promise.all(
+      Array.from({ length: EVENT_STREAMS_PER_TOKEN.rater }, () => openStream(server.port, ana.token)),
+    );
     try {
       expect(streams.map((stream) => stream.status)).toEqual(streams.map(() => 200));
       const extra = await openStream(server.port, ana.token);
@@ -169,11 +211,14 @@ describe('concurrency per token', () => {
       other.close();
       streams.pop()!.close();
       await expect
-        .poll(async () => {
-          const again = await openStream(server.port, ana.token);
-          again.close();
-          return again.status;
-        }, { timeout: 10_000 })
+        .poll(
+          async () => {
+            const again = await openStream(server.port, ana.token);
+            again.close();
+            return again.status;
+          },
+          { timeout: 10_000 },
+        )
         .toBe(200);
     } finally {
       for (const stream of streams) stream.close();

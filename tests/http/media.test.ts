@@ -30,36 +30,59 @@ function plantSymlink(linkAt: 'file' | 'folder') {
 }
 
 describe('media outside media/', () => {
-  it.each(['file', 'folder'] as const)('a symlinked %s is refused over HTTP (researcher token) and by the app scheme', async (linkAt) => {
-    const { project, sha256 } = plantSymlink(linkAt);
-    const server = await serveProject(project);
-    const answer = await request(server.port, 'GET', `/media/${sha256}?token=${encodeURIComponent(server.researcherToken)}`, { Host: `127.0.0.1:${server.port}` });
-    expect(answer.status).toBe(404);
-    expect(answer.body).not.toContain('secret-host-name');
-    const app = await respondToAppRequest({ url: `sightline-app://app/media/${sha256}`, method: 'GET' }, { project, rendererDir: fakeRendererDir() });
-    expect(app.status).toBe(404);
-    expect(await app.text()).not.toContain('secret-host-name');
-  });
+  it.each(['file', 'folder'] as const)(
+    'a symlinked %s is refused over HTTP (researcher token) and by the app scheme',
+    async (linkAt) => {
+      const { project, sha256 } = plantSymlink(linkAt);
+      const server = await serveProject(project);
+      const answer = await request(
+        server.port,
+        'GET',
+        `/media/${sha256}?token=${encodeURIComponent(server.researcherToken)}`,
+        { Host: `127.0.0.1:${server.port}` },
+      );
+      expect(answer.status).toBe(404);
+      expect(answer.body).not.toContain('secret-host-name');
+      const app = await respondToAppRequest(
+        { url: `sightline-app://app/media/${sha256}`, method: 'GET' },
+        { project, rendererDir: fakeRendererDir() },
+      );
+      expect(app.status).toBe(404);
+      expect(await app.text()).not.toContain('secret-host-name');
+    },
+  );
 
   it('serves real media files, to the researcher and to a rater who was assigned the item', async () => {
     const project = makeProject();
     const { sha256 } = project.media.put(PNG, 'image/png');
     const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
-    project.db.prepare('UPDATE items SET payload_json = json_set(payload_json, ?, ?) WHERE campaign_id = ?').run('$.image', sha256, campaignId);
+    project.db
+      .prepare('UPDATE items SET payload_json = json_set(payload_json, ?, ?) WHERE campaign_id = ?')
+      .run('$.image', sha256, campaignId);
     const ana = makeRater(project, campaignId, 'ana');
     const ben = makeRater(project, campaignId, 'ben');
     const server = await serveProject(project);
-    const get = (token: string) => request(server.port, 'GET', `/media/${sha256}?token=${encodeURIComponent(token)}`, { Host: `127.0.0.1:${server.port}` });
+    const get = (token: string) =>
+      request(server.port, 'GET', `/media/${sha256}?token=${encodeURIComponent(token)}`, {
+        Host: `127.0.0.1:${server.port}`,
+      });
     const asResearcher = await get(server.researcherToken);
     expect(asResearcher.status).toBe(200);
     expect(asResearcher.headers['content-type']).toBe('image/png');
     // Before an assignment the rater may not see it; after rater.next leases the item, they may.
     expect((await get(ana.token)).status).toBe(404);
-    const next = await fetch(`http://127.0.0.1:${server.port}/api/rater.next`, { method: 'POST', headers: { Authorization: `Bearer ${ana.token}` }, body: '{"count":1}' }).then((r) => r.json());
+    const next = await fetch(`http://127.0.0.1:${server.port}/api/rater.next`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ana.token}` },
+      body: '{"count":1}',
+    }).then((r) => r.json());
     expect(next).toMatchObject({ ok: true });
     expect((await get(ana.token)).status).toBe(200);
     expect((await get(ben.token)).status).toBe(404);
-    const app = await respondToAppRequest({ url: `sightline-app://app/media/${sha256}`, method: 'GET' }, { project, rendererDir: fakeRendererDir() });
+    const app = await respondToAppRequest(
+      { url: `sightline-app://app/media/${sha256}`, method: 'GET' },
+      { project, rendererDir: fakeRendererDir() },
+    );
     expect(app.status).toBe(200);
     expect(new Uint8Array(await app.arrayBuffer())).toEqual(PNG);
   });

@@ -17,7 +17,12 @@ function holdBody(port: number, token: string): Promise<http.ClientRequest> {
       method: 'POST',
       path: '/api/rater.session',
       agent: false,
-      headers: { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': 100 },
+      headers: {
+        Host: `127.0.0.1:${port}`,
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        'Content-Length': 100,
+      },
     });
     outgoing.on('error', () => {});
     outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
@@ -30,17 +35,26 @@ describe('rater bodies in flight across all rater tokens', () => {
     const project = makeProject();
     const campaignId = makeConceptCampaign(project, { items: 2 });
     // One body per rater: no token reaches its own limit, only the pool fills.
-    const raters = Array.from({ length: RATER_BODIES_IN_FLIGHT + 1 }, (_, index) => makeRater(project, campaignId, `rater-${index}`));
+    const raters = Array.from({ length: RATER_BODIES_IN_FLIGHT + 1 }, (_, index) =>
+      makeRater(project, campaignId, `rater-${index}`),
+    );
     const late = raters.pop()!;
     const server = await serveProject(project);
     const held = await Promise.all(raters.map((rater) => holdBody(server.port, rater.token)));
     try {
       const refused = await postApi(server.port, late.token, 'rater.session', {});
       expect(refused.status).toBe(429);
-      expect(refused.json).toMatchObject({ ok: false, error: { code: 'too_many_requests', message: expect.stringMatching(/all raters/) } });
-      expect((await postApi(server.port, server.researcherToken, 'project.overview', {})).json).toMatchObject({ ok: true });
+      expect(refused.json).toMatchObject({
+        ok: false,
+        error: { code: 'too_many_requests', message: expect.stringMatching(/all raters/) },
+      });
+      expect((await postApi(server.port, server.researcherToken, 'project.overview', {})).json).toMatchObject({
+        ok: true,
+      });
       held.pop()!.destroy();
-      await expect.poll(async () => (await postApi(server.port, late.token, 'rater.session', {})).status, { timeout: 10_000 }).toBe(200);
+      await expect
+        .poll(async () => (await postApi(server.port, late.token, 'rater.session', {})).status, { timeout: 10_000 })
+        .toBe(200);
     } finally {
       for (const outgoing of held) outgoing.destroy();
     }

@@ -12,17 +12,44 @@ describe('serve --allow-host', () => {
     const project = makeProject();
     const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
     const cleo = makeRater(project, campaignId, 'cleo');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'jobs', 'cli-child.ts'), 'serve', '--project', project.dir, '--port', '0', '--json', '--allow-host', 'study.example.org'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(__dirname, '..', 'jobs', 'cli-child.ts'),
+        'serve',
+        '--project',
+        project.dir,
+        '--port',
+        '0',
+        '--json',
+        '--allow-host',
+        'study.example.org',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       let out = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       const deadline = Date.now() + 30_000;
-      while (!out.includes('\n') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (!out.includes('\n') && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       const { port } = JSON.parse(out.trim());
-      expect((await postApi(port, cleo.token, 'rater.session', {}, { Host: 'study.example.org', Origin: 'https://study.example.org' })).json).toMatchObject({ ok: true, value: { raterName: 'cleo' } });
+      expect(
+        (
+          await postApi(
+            port,
+            cleo.token,
+            'rater.session',
+            {},
+            { Host: 'study.example.org', Origin: 'https://study.example.org' },
+          )
+        ).json,
+      ).toMatchObject({ ok: true, value: { raterName: 'cleo' } });
       expect((await postApi(port, cleo.token, 'rater.session', {}, { Host: 'other.example.org' })).status).toBe(403);
     } finally {
       child.kill('SIGTERM');

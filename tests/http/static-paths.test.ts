@@ -8,12 +8,24 @@ import { respondToAppRequest } from '../../src-main/shell/app-protocol';
 import { makeProject } from '../helpers/factories';
 import { fakeRendererDir, rawExchange, request, serveProject, stillServes } from '../helpers/http';
 
-const MALFORMED = ['/%ff', '/assets/%', '/rate%', '/%00', '/index.html%00.png', '/assets/app.js%00', '/%E0%A4%A', '/assets/%c0%ae%c0%ae/x'];
+const MALFORMED = [
+  '/%ff',
+  '/assets/%',
+  '/rate%',
+  '/%00',
+  '/index.html%00.png',
+  '/assets/app.js%00',
+  '/%E0%A4%A',
+  '/assets/%c0%ae%c0%ae/x',
+];
 
 describe('static paths over HTTP', () => {
   it.each(MALFORMED)('answers 400 to GET %s with no token, and keeps serving', async (urlPath) => {
     const server = await serveProject(makeProject());
-    const answer = await rawExchange(server.port, `GET ${urlPath} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+    const answer = await rawExchange(
+      server.port,
+      `GET ${urlPath} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+    );
     expect(answer.status).toBe(400);
     expect(await stillServes(server.port)).toBe(true);
   });
@@ -21,7 +33,12 @@ describe('static paths over HTTP', () => {
   it('still refuses to leave the renderer folder, and serves what is inside it', async () => {
     const server = await serveProject(makeProject());
     const host = { Host: `127.0.0.1:${server.port}` };
-    for (const attempt of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/assets/..%5c..%5csecret.txt']) {
+    for (const attempt of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/assets/..%5c..%5csecret.txt',
+    ]) {
       const answer = await request(server.port, 'GET', attempt, host);
       expect([400, 404]).toContain(answer.status);
       expect(answer.body).not.toContain('outside');
@@ -48,17 +65,31 @@ describe('one path resolution for HTTP and the Electron app scheme', () => {
 
   it('maps the entry paths to index.html and assets to immutable files', () => {
     const rendererDir = dir();
-    for (const entry of ['/', '/rate', '/index.html']) expect(rendererFileFor(rendererDir, entry)).toMatchObject({ status: 200, file: path.join(rendererDir, 'index.html'), cache: 'no-cache' });
-    expect(rendererFileFor(rendererDir, '/assets/app.js')).toMatchObject({ status: 200, file: path.join(rendererDir, 'assets', 'app.js'), cache: expect.stringContaining('immutable') });
+    for (const entry of ['/', '/rate', '/index.html'])
+      expect(rendererFileFor(rendererDir, entry)).toMatchObject({
+        status: 200,
+        file: path.join(rendererDir, 'index.html'),
+        cache: 'no-cache',
+      });
+    expect(rendererFileFor(rendererDir, '/assets/app.js')).toMatchObject({
+      status: 200,
+      file: path.join(rendererDir, 'assets', 'app.js'),
+      cache: expect.stringContaining('immutable'),
+    });
     // `..` is clamped at the root: what is named lies inside the renderer folder (and does not exist there).
     const clamped = rendererFileFor(rendererDir, '/%2e%2e/secret.txt');
     expect(clamped).toMatchObject({ status: 200, file: path.join(rendererDir, 'secret.txt') });
-    expect(rendererFileFor(rendererDir, '/..%5c..%5csecret.txt')).toMatchObject({ file: path.join(rendererDir, 'secret.txt') });
+    expect(rendererFileFor(rendererDir, '/..%5c..%5csecret.txt')).toMatchObject({
+      file: path.join(rendererDir, 'secret.txt'),
+    });
   });
 
   it.each(MALFORMED)('the app scheme refuses sightline-app://app%s without throwing', async (urlPath) => {
     const project = makeProject();
-    const response = await respondToAppRequest({ url: `sightline-app://app${urlPath}`, method: 'GET' }, { project, rendererDir: dir() });
+    const response = await respondToAppRequest(
+      { url: `sightline-app://app${urlPath}`, method: 'GET' },
+      { project, rendererDir: dir() },
+    );
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
   });
@@ -66,7 +97,10 @@ describe('one path resolution for HTTP and the Electron app scheme', () => {
   it('the app scheme serves what HTTP serves', async () => {
     const project = makeProject();
     const rendererDir = dir();
-    const response = await respondToAppRequest({ url: 'sightline-app://app/assets/app.js', method: 'GET' }, { project, rendererDir });
+    const response = await respondToAppRequest(
+      { url: 'sightline-app://app/assets/app.js', method: 'GET' },
+      { project, rendererDir },
+    );
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('console.log(1)');
   });

@@ -33,7 +33,13 @@ const layout: Layout = {
       tensor: 'activations',
       documents: [
         // 1x2 tiles -> a 4x8 anyres map; a 64x16 image is wider than 8:4, so unpadding keeps 2 of its 4 rows.
-        { id: 'img-0', image: 'img.png', image_size: [64, 16], tiles: [1, 2], tokens: ['<s>', '[INST]', '<image>', '\n', 'What', '?', '[/INST]'] },
+        {
+          id: 'img-0',
+          image: 'img.png',
+          image_size: [64, 16],
+          tiles: [1, 2],
+          tokens: ['<s>', '[INST]', '<image>', '\n', 'What', '?', '[/INST]'],
+        },
         { id: 'txt-1', tokens: ['<s>', 'hi', ' there'] },
       ],
     },
@@ -105,7 +111,10 @@ describe('convert-llava-next', () => {
 
     const png = new PNG({ width: 64, height: 16 });
     fs.writeFileSync(path.join(dir, 'img.png'), PNG.sync.write(png));
-    fs.writeFileSync(path.join(dir, 'acts-0.safetensors'), safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: randomInputs(rows[0], 8) }]));
+    fs.writeFileSync(
+      path.join(dir, 'acts-0.safetensors'),
+      safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: randomInputs(rows[0], 8) }]),
+    );
     fs.writeFileSync(path.join(dir, 'layout.json'), JSON.stringify(layout));
     const out = path.join(dir, 'activations.json');
     const r = run(['--in', path.join(dir, 'layout.json'), '--out', out]);
@@ -117,10 +126,15 @@ describe('convert-llava-next', () => {
     const project = makeProject();
     const imported = await importDenseActivations(project, out, 'llava');
     expect(imported).toMatchObject({ documents: 2, shards: 1, rows: 43, contentRows: 16 + 16 + 3 + 2 });
-    const doc = project.db.prepare("SELECT kind, tokens_json, meta_json, media_sha256 FROM documents WHERE external_id = 'img-0'").get() as Record<string, string>;
+    const doc = project.db
+      .prepare("SELECT kind, tokens_json, meta_json, media_sha256 FROM documents WHERE external_id = 'img-0'")
+      .get() as Record<string, string>;
     expect(doc.kind).toBe('multimodal');
     expect(JSON.parse(doc.tokens_json)).toEqual(['\n', 'What', '?']);
-    expect(JSON.parse(doc.meta_json).tiles).toEqual([{ rows: 4, cols: 4 }, { rows: 2, cols: 8 }]);
+    expect(JSON.parse(doc.meta_json).tiles).toEqual([
+      { rows: 4, cols: 4 },
+      { rows: 2, cols: 8 },
+    ]);
     expect(doc.media_sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const sae = writeSaeLensDir(path.join(dir, 'sae'), randomSae('relu', 8, 16, 5));
@@ -135,7 +149,10 @@ describe('convert-llava-next', () => {
     const { sidecar, rows } = convertLlavaNextLayout(layout);
     const x = randomInputs(rows[0], 8, 11);
     fs.writeFileSync(path.join(dir, 'img.png'), PNG.sync.write(new PNG({ width: 64, height: 16 })));
-    fs.writeFileSync(path.join(dir, 'acts-0.safetensors'), safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: x }]));
+    fs.writeFileSync(
+      path.join(dir, 'acts-0.safetensors'),
+      safetensorsBytes([{ name: 'activations', shape: [rows[0], 8], data: x }]),
+    );
     fs.writeFileSync(path.join(dir, 'activations.json'), JSON.stringify(sidecar));
     const saeDir = writeSaeLensDir(path.join(dir, 'sae'), randomSae('relu', 8, D_SAE, 5));
 
@@ -155,7 +172,14 @@ describe('convert-llava-next', () => {
          FROM examples e JOIN features f ON f.id = e.feature_id JOIN documents d ON d.id = e.document_id
          WHERE d.external_id = 'img-0' ORDER BY f.feature_index`,
       )
-      .all() as { featureId: number; feature: number; id: number; patch_acts_json: string; patch_rows: number; patch_cols: number }[];
+      .all() as {
+      featureId: number;
+      feature: number;
+      id: number;
+      patch_acts_json: string;
+      patch_rows: number;
+      patch_cols: number;
+    }[];
     expect(imageExamples.length).toBeGreaterThan(0);
     let anyresFiring = 0;
     for (const stored of imageExamples) {
@@ -169,7 +193,12 @@ describe('convert-llava-next', () => {
       expect(image.anyres).toEqual([{ tile: 1, rows: 2, cols: 8, patches: values.slice(16) }]);
       const want = [reference(stored.feature, 0), reference(stored.feature, 1)];
       [image.patches, image.anyres![0].patches!].forEach((got, tile) =>
-        got.forEach((value, p) => expect(close(value, want[tile][p]), `feature ${stored.feature} tile ${tile} patch ${p}: ${value} vs reference ${want[tile][p]}`).toBe(true)),
+        got.forEach((value, p) =>
+          expect(
+            close(value, want[tile][p]),
+            `feature ${stored.feature} tile ${tile} patch ${p}: ${value} vs reference ${want[tile][p]}`,
+          ).toBe(true),
+        ),
       );
       if (image.anyres![0].patches!.some((value) => value > 0)) anyresFiring++;
     }
@@ -178,7 +207,14 @@ describe('convert-llava-next', () => {
   });
 
   it('refuses an image document without exactly one <image> token, naming the document', () => {
-    const bad: Layout = { d_in: 8, shards: [{ path: 'a.npy', documents: [{ id: 'x', image: 'i.png', tiles: [1, 1], image_size: [4, 4], tokens: ['hi'] }] }] };
-    expect(() => convertLlavaNextLayout(bad)).toThrow(/shards\[0\]\.documents\[0\] \("x"\): expected exactly one "<image>" token/);
+    const bad: Layout = {
+      d_in: 8,
+      shards: [
+        { path: 'a.npy', documents: [{ id: 'x', image: 'i.png', tiles: [1, 1], image_size: [4, 4], tokens: ['hi'] }] },
+      ],
+    };
+    expect(() => convertLlavaNextLayout(bad)).toThrow(
+      /shards\[0\]\.documents\[0\] \("x"\): expected exactly one "<image>" token/,
+    );
   });
 });

@@ -20,20 +20,35 @@ function badCache(edit: (loc: number[], act: number[]) => void): string {
 
 describe('import a delphi cache that lies', () => {
   const cases: [string, (loc: number[], act: number[]) => void, RegExp][] = [
-    ['a negative sequence', (loc) => (loc[9] = -1), /0_7\.safetensors: locations\[3\]: expected sequence 0\.\.5, position 0\.\.9, latent 0\.\.7 .*found \(-1, \d+, \d+\)/],
+    [
+      'a negative sequence',
+      (loc) => (loc[9] = -1),
+      /0_7\.safetensors: locations\[3\]: expected sequence 0\.\.5, position 0\.\.9, latent 0\.\.7 .*found \(-1, \d+, \d+\)/,
+    ],
     ['a negative position', (loc) => (loc[10] = -2), /0_7\.safetensors: locations\[3\]: .*found \(\d+, -2, \d+\)/],
     ['a negative latent', (loc) => (loc[11] = -1), /0_7\.safetensors: locations\[3\]: .*found \(\d+, \d+, -1\)/],
     ['a latent past the split', (loc) => (loc[11] = 8), /0_7\.safetensors: locations\[3\]: .*found \(\d+, \d+, 8\)/],
     ['a sequence past the tokens', (loc) => (loc[9] = SEQUENCES), /locations\[3\]: .*found \(6, \d+, \d+\)/],
     ['a value beyond 32 bits', (loc) => (loc[9] = 2 ** 40), /locations\[3\]: .*found \(1099511627776, \d+, \d+\)/],
-    ['a NaN activation', (_loc, act) => (act[3] = NaN), /0_7\.safetensors: activations\[3\]: expected a finite number, found NaN/],
-    ['an infinite activation', (_loc, act) => (act[3] = Infinity), /activations\[3\]: expected a finite number, found Infinity/],
+    [
+      'a NaN activation',
+      (_loc, act) => (act[3] = NaN),
+      /0_7\.safetensors: activations\[3\]: expected a finite number, found NaN/,
+    ],
+    [
+      'an infinite activation',
+      (_loc, act) => (act[3] = Infinity),
+      /activations\[3\]: expected a finite number, found Infinity/,
+    ],
   ];
   for (const [name, edit, message] of cases) {
     it(`refuses ${name}`, async () => {
       const project = makeProject();
       const before = databaseFingerprint(project.db);
-      await expect(importDelphiCache(project, badCache(edit), 'cache', 'sae')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(message) });
+      await expect(importDelphiCache(project, badCache(edit), 'cache', 'sae')).rejects.toMatchObject({
+        code: 'bad_file',
+        message: expect.stringMatching(message),
+      });
       expect(databaseFingerprint(project.db)).toBe(before);
     });
   }
@@ -45,11 +60,16 @@ describe('import a delphi cache that lies', () => {
     fs.copyFileSync(path.join(dir, '8_15.safetensors'), path.join(dir, '4_11.safetensors'));
     await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({
       code: 'bad_file',
-      message: expect.stringMatching(/4_11\.safetensors: \(file name\): expected latents starting after 7 \(0_7\.safetensors ends there\)/),
+      message: expect.stringMatching(
+        /4_11\.safetensors: \(file name\): expected latents starting after 7 \(0_7\.safetensors ends there\)/,
+      ),
     });
     fs.rmSync(path.join(dir, '4_11.safetensors'));
     fs.renameSync(path.join(dir, '8_15.safetensors'), path.join(dir, '15_8.safetensors'));
-    await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/15_8\.safetensors: \(file name\): expected start <= end/) });
+    await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({
+      code: 'bad_file',
+      message: expect.stringMatching(/15_8\.safetensors: \(file name\): expected start <= end/),
+    });
     expect(project.db.prepare('SELECT COUNT(*) FROM corpora').pluck().get()).toBe(0);
   });
 
@@ -58,7 +78,10 @@ describe('import a delphi cache that lies', () => {
     const dir = path.join(tempDir(), 'cache');
     writeDelphiCache(dir);
     fs.mkdirSync(path.join(dir, '16_23.safetensors'));
-    await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/16_23\.safetensors: \(file\): expected a regular file, found a directory/) });
+    await expect(importDelphiCache(project, dir, 'cache')).rejects.toMatchObject({
+      code: 'bad_file',
+      message: expect.stringMatching(/16_23\.safetensors: \(file\): expected a regular file, found a directory/),
+    });
   });
 
   // A sparse file takes no disk, so a split can honestly hold a tokens tensor of any size: reading it
@@ -99,10 +122,18 @@ describe('mine a delphi cache changed after import', () => {
     await importDelphiCache(project, dir, 'cache', 'sae');
     // Same size, so the cheap presence check before mining passes: only the latent of one location changed.
     const bad = badCache((loc) => (loc[11] = -1));
-    expect(fs.statSync(path.join(bad, '0_7.safetensors')).size).toBe(fs.statSync(path.join(dir, '0_7.safetensors')).size);
+    expect(fs.statSync(path.join(bad, '0_7.safetensors')).size).toBe(
+      fs.statSync(path.join(dir, '0_7.safetensors')).size,
+    );
     fs.copyFileSync(path.join(bad, '0_7.safetensors'), path.join(dir, '0_7.safetensors'));
-    await expect(mine(project, { sae: 'sae', corpus: 'cache', top: 3 })).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/0_7\.safetensors: locations\[3\]/) });
-    const job = project.db.prepare("SELECT state, error FROM jobs WHERE kind = 'mine'").get() as { state: string; error: string };
+    await expect(mine(project, { sae: 'sae', corpus: 'cache', top: 3 })).rejects.toMatchObject({
+      code: 'bad_file',
+      message: expect.stringMatching(/0_7\.safetensors: locations\[3\]/),
+    });
+    const job = project.db.prepare("SELECT state, error FROM jobs WHERE kind = 'mine'").get() as {
+      state: string;
+      error: string;
+    };
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/locations\[3\]/);
     expect(project.db.prepare('SELECT COUNT(*) FROM features').pluck().get()).toBe(0);

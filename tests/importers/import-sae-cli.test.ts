@@ -21,7 +21,9 @@ function capture() {
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 /** What a failed import must not change: the SAE rows and the project's files other than SQLite's own. */
@@ -46,11 +48,24 @@ describe('sightline import-sae', () => {
     expect(await runCli(['import-sae', '--project', project.dir, '--path', dir, '--name', 'layer7', '--json'])).toBe(0);
     const printed = JSON.parse(io.out.trim().split('\n').pop()!);
     const size = fs.statSync(weights).size;
-    expect(printed).toMatchObject({ name: 'layer7', format: 'saelens', architecture: 'relu', dIn: 64, dSae: 512, path: dir, size, sha256: sha256(weights) });
+    expect(printed).toMatchObject({
+      name: 'layer7',
+      format: 'saelens',
+      architecture: 'relu',
+      dIn: 64,
+      dSae: 512,
+      path: dir,
+      size,
+      sha256: sha256(weights),
+    });
     expect(printed.config.files).toEqual(
       expect.arrayContaining([
         { path: weights, size, sha256: sha256(weights) },
-        { path: path.join(dir, 'cfg.json'), size: fs.statSync(path.join(dir, 'cfg.json')).size, sha256: sha256(path.join(dir, 'cfg.json')) },
+        {
+          path: path.join(dir, 'cfg.json'),
+          size: fs.statSync(path.join(dir, 'cfg.json')).size,
+          sha256: sha256(path.join(dir, 'cfg.json')),
+        },
       ]),
     );
     const row = project.db.prepare("SELECT path, size, sha256 FROM saes WHERE name = 'layer7'").get();
@@ -68,7 +83,11 @@ describe('sightline import-sae', () => {
   });
 
   const bad: [string, (dir: string) => void, RegExp][] = [
-    ['a truncated weights file', (dir) => fs.truncateSync(path.join(dir, 'sae_weights.safetensors'), 1000), /sae_weights\.safetensors/],
+    [
+      'a truncated weights file',
+      (dir) => fs.truncateSync(path.join(dir, 'sae_weights.safetensors'), 1000),
+      /sae_weights\.safetensors/,
+    ],
     [
       'a cfg.json that disagrees with the weights',
       (dir) => {
@@ -88,7 +107,16 @@ describe('sightline import-sae', () => {
       expect(await runCli(['import-sae', '--project', project.dir, '--path', good, '--name', 'good'])).toBe(0);
       const before = snapshot(project);
       spoil(broken);
-      const code = await runCli(['import-sae', '--project', project.dir, '--path', broken, '--name', 'broken', '--json']);
+      const code = await runCli([
+        'import-sae',
+        '--project',
+        project.dir,
+        '--path',
+        broken,
+        '--name',
+        'broken',
+        '--json',
+      ]);
       expect(code).not.toBe(0);
       expect(io.err).toMatch(message);
       const printed = JSON.parse(io.out.trim().split('\n').pop()!);

@@ -20,7 +20,11 @@ async function prepared(dir: string) {
 }
 
 const snapshot = (project: ReturnType<typeof openProject>) => ({
-  features: project.db.prepare('SELECT feature_index, fire_count, density, max_activation, image_count, text_count, modality, histogram_json FROM features ORDER BY feature_index').all(),
+  features: project.db
+    .prepare(
+      'SELECT feature_index, fire_count, density, max_activation, image_count, text_count, modality, histogram_json FROM features ORDER BY feature_index',
+    )
+    .all(),
   examples: project.db
     .prepare(
       `SELECT f.feature_index, d.external_id, e.bucket, e.rank, e.max_activation, e.token_acts_json, e.patch_acts_json
@@ -40,19 +44,41 @@ describe('mine job', () => {
     const project = await prepared(dir);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(__dirname, 'cli-child.ts'), 'mine', '--project', project.dir, '--sae', 'sae', '--corpus', 'corpus', '--batch', '5', '--checkpoint-ms', '0', '--provider', 'cpu'],
+      [
+        '--import',
+        'tsx',
+        path.join(__dirname, 'cli-child.ts'),
+        'mine',
+        '--project',
+        project.dir,
+        '--sae',
+        'sae',
+        '--corpus',
+        'corpus',
+        '--batch',
+        '5',
+        '--checkpoint-ms',
+        '0',
+        '--provider',
+        'cpu',
+      ],
       { stdio: 'ignore' },
     );
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const row = project.db.prepare("SELECT state, checkpoint_json FROM jobs WHERE kind = 'mine'").get() as { state: string; checkpoint_json: string | null } | undefined;
+      const row = project.db.prepare("SELECT state, checkpoint_json FROM jobs WHERE kind = 'mine'").get() as
+        | { state: string; checkpoint_json: string | null }
+        | undefined;
       if (row?.checkpoint_json || (row && row.state !== 'running')) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     child.kill('SIGKILL');
     await exited;
-    const killed = project.db.prepare("SELECT state, checkpoint_json FROM jobs WHERE kind = 'mine'").get() as { state: string; checkpoint_json: string | null };
+    const killed = project.db.prepare("SELECT state, checkpoint_json FROM jobs WHERE kind = 'mine'").get() as {
+      state: string;
+      checkpoint_json: string | null;
+    };
     expect(killed.state).toBe('running');
     expect(killed.checkpoint_json).not.toBeNull();
     expect(project.db.prepare('SELECT COUNT(*) FROM features').pluck().get()).toBe(0);
@@ -85,7 +111,7 @@ describe('mine job', () => {
     expect(summary.state).toBe('cancelled');
     expect(events.at(-1)).toBe('cancelled');
     expect(snapshot(project)).toEqual(before);
-    expect(project.db.prepare("SELECT state FROM jobs ORDER BY id").pluck().all()).toEqual(['done', 'cancelled']);
+    expect(project.db.prepare('SELECT state FROM jobs ORDER BY id').pluck().all()).toEqual(['done', 'cancelled']);
     project.close();
   });
 });

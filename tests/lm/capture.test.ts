@@ -76,11 +76,18 @@ describe('capture outputs reduced in the graph', () => {
       let n = 0;
       prompts.forEach((_, r) => {
         for (const s of [1, 3, 4]) {
-          for (let d = 0; d < D; d++) expectClose(got[n * D + d], ref[r].get(L)![s * D + d], 1, `layer ${L} row ${r} position ${s}`);
+          for (let d = 0; d < D; d++)
+            expectClose(got[n * D + d], ref[r].get(L)![s * D + d], 1, `layer ${L} row ${r} position ${s}`);
           if (r === want.hidden_states.prompt) {
             expect(steers[r]).toEqual([]);
             // transformers' hidden_states[L] (unsteered row) at the same position
-            for (let d = 0; d < D; d++) expectClose(got[n * D + d], want.hidden_states.layers[L][s * D + d], 1, `transformers layer ${L} position ${s}`);
+            for (let d = 0; d < D; d++)
+              expectClose(
+                got[n * D + d],
+                want.hidden_states.layers[L][s * D + d],
+                1,
+                `transformers layer ${L} position ${s}`,
+              );
           }
           n++;
         }
@@ -92,11 +99,16 @@ describe('capture outputs reduced in the graph', () => {
     expect(step.lastOutputs!.capture_index.dims).toEqual([0, 2]);
     await step.step([5, 6, 7]);
     expect(Array.from(step.lastOutputs!.capture_index.data as BigInt64Array, Number)).toEqual([0, 0, 1, 0, 2, 0]);
-    const refStep = prompts.map((ids, r) => referenceForward(w, { ids: [...ids, 5 + r], steer: steers[r], promptLength: ids.length, captureLayers: layers }).hidden);
+    const refStep = prompts.map(
+      (ids, r) =>
+        referenceForward(w, { ids: [...ids, 5 + r], steer: steers[r], promptLength: ids.length, captureLayers: layers })
+          .hidden,
+    );
     for (const L of layers) {
       const got = step.lastOutputs![`hidden_${L}`].data as Float32Array;
       prompts.forEach((ids, r) => {
-        for (let d = 0; d < D; d++) expectClose(got[r * D + d], refStep[r].get(L)![ids.length * D + d], 1, `step layer ${L} row ${r}`);
+        for (let d = 0; d < D; d++)
+          expectClose(got[r * D + d], refStep[r].get(L)![ids.length * D + d], 1, `step layer ${L} row ${r}`);
       });
     }
   });

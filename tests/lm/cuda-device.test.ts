@@ -12,7 +12,7 @@ import { createSession } from '../../src-main/engine/session.js';
 import { expected, fixtureFolder, HF_MODELS } from './hf-fixtures.js';
 
 describe.runIf(process.env.SIGHTLINE_DEVICE_CHECK === '1').each(HF_MODELS)('CUDA provider: %s', (name) => {
-  it('in-graph loop and worker loop on CUDA: transformers\' greedy tokens, plain and steered', async () => {
+  it("in-graph loop and worker loop on CUDA: transformers' greedy tokens, plain and steered", async () => {
     const w = readLmWeights(openLmFolder(fixtureFolder(name)));
     const want = expected(name);
     const { layer, k, vector } = want.steer;
@@ -29,14 +29,22 @@ describe.runIf(process.env.SIGHTLINE_DEVICE_CHECK === '1').each(HF_MODELS)('CUDA
       [steers, want.prompts.map((p) => p.steered_greedy)],
     ] as const) {
       const started = performance.now();
-      const fromLoop = await loopGreedyDecode({ session: loop.session, model: loopModel }, { prompts, tokens: 20, steers: rows });
+      const fromLoop = await loopGreedyDecode(
+        { session: loop.session, model: loopModel },
+        { prompts, tokens: 20, steers: rows },
+      );
       const loopMs = performance.now() - started;
-      const fromWorker = await greedyDecode({ session: worker.session, model: workerModel }, { prompts, tokens: 20, steers: rows });
+      const fromWorker = await greedyDecode(
+        { session: worker.session, model: workerModel },
+        { prompts, tokens: 20, steers: rows },
+      );
       const workerMs = performance.now() - started - loopMs;
       expect(fromLoop).toEqual(wanted);
       expect(fromWorker).toEqual(wanted);
       // Printed for the record (not asserted): the point of the in-graph loop is the copies it saves.
-      console.log(`${name} ${rows ? 'steered' : 'plain'}: in-graph loop ${loopMs.toFixed(1)} ms, worker loop ${workerMs.toFixed(1)} ms (3 prompts x 20 tokens)`);
+      console.log(
+        `${name} ${rows ? 'steered' : 'plain'}: in-graph loop ${loopMs.toFixed(1)} ms, worker loop ${workerMs.toFixed(1)} ms (3 prompts x 20 tokens)`,
+      );
     }
   });
 });

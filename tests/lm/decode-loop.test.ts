@@ -50,7 +50,12 @@ describe.each(HF_MODELS)('in-graph decode loop: %s', (name) => {
   it('every method and position mode, one per row, equals the worker loop', async () => {
     const { loop, worker } = await sessions(name);
     const D = weights(name).config.dModel;
-    const sae = { ...randomSae('relu', D, 32, 4), applyBDecToInput: true, normalizeActivations: 'none' as const, source: { format: 'saelens' as const, files: [] } };
+    const sae = {
+      ...randomSae('relu', D, 32, 4),
+      applyBDecToInput: true,
+      normalizeActivations: 'none' as const,
+      source: { format: 'saelens' as const, files: [] },
+    };
     const rows: Steer[][] = [
       [],
       [{ layer, delta: vector.map((x) => 2 * k * x), positions: 'generated' }],
@@ -74,19 +79,34 @@ describe('in-graph decode loop: edges', () => {
     const name = 'llama';
     const { loop, worker } = await sessions(name);
     const prompts = expected(name).prompts.map((p) => p.ids);
-    expect(await loopGreedyDecode(loop, { prompts, tokens: 1 })).toEqual(await greedyDecode(worker, { prompts, tokens: 1 }));
-    expect(await loopGreedyDecode(loop, { prompts: [prompts[2]], tokens: 7 })).toEqual(await greedyDecode(worker, { prompts: [prompts[2]], tokens: 7 }));
+    expect(await loopGreedyDecode(loop, { prompts, tokens: 1 })).toEqual(
+      await greedyDecode(worker, { prompts, tokens: 1 }),
+    );
+    expect(await loopGreedyDecode(loop, { prompts: [prompts[2]], tokens: 7 })).toEqual(
+      await greedyDecode(worker, { prompts: [prompts[2]], tokens: 7 }),
+    );
     const full = await greedyDecode(worker, { prompts, tokens: 20 });
     const eos = full[1][2];
-    const withEos = (ds: { model: { config: object } }) => ({ ...ds, model: { ...ds.model, config: { ...ds.model.config, eosTokenIds: [eos] } } });
+    const withEos = (ds: { model: { config: object } }) => ({
+      ...ds,
+      model: { ...ds.model, config: { ...ds.model.config, eosTokenIds: [eos] } },
+    });
     const stopped = await loopGreedyDecode(withEos(loop) as LoopSession, { prompts, tokens: 20, stopAtEos: true });
-    expect(stopped).toEqual(await greedyDecode(withEos(worker) as DecoderSession, { prompts, tokens: 20, stopAtEos: true }));
+    expect(stopped).toEqual(
+      await greedyDecode(withEos(worker) as DecoderSession, { prompts, tokens: 20, stopAtEos: true }),
+    );
     expect(stopped[1].length).toBe(3);
   });
 
   it('refuses a steer on a layer the graph was not built to steer', async () => {
     const { loop } = await sessions('llama');
     const prompts = [expected('llama').prompts[0].ids];
-    await expect(loopGreedyDecode(loop, { prompts, tokens: 3, steers: [[{ layer: 0, delta: new Float32Array(64), positions: 'all' }]] })).rejects.toThrow(/not steerable/);
+    await expect(
+      loopGreedyDecode(loop, {
+        prompts,
+        tokens: 3,
+        steers: [[{ layer: 0, delta: new Float32Array(64), positions: 'all' }]],
+      }),
+    ).rejects.toThrow(/not steerable/);
   });
 });

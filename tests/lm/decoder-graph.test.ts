@@ -18,12 +18,20 @@ import { expected, fixtureFolder, HF_MODELS, type HfModelName } from './hf-fixtu
 
 const TOLERANCE = 1e-4;
 
-function expectRowClose(actual: ArrayLike<number>, actualOffset: number, wanted: ArrayLike<number>, wantedOffset: number, length: number, what: string): void {
+function expectRowClose(
+  actual: ArrayLike<number>,
+  actualOffset: number,
+  wanted: ArrayLike<number>,
+  wantedOffset: number,
+  length: number,
+  what: string,
+): void {
   let scale = 1;
   for (let i = 0; i < length; i++) scale = Math.max(scale, Math.abs(wanted[wantedOffset + i]));
   for (let i = 0; i < length; i++) {
     const diff = Math.abs(actual[actualOffset + i] - wanted[wantedOffset + i]);
-    if (diff > TOLERANCE * scale) throw new Error(`${what}: index ${i}: ${actual[actualOffset + i]} vs reference ${wanted[wantedOffset + i]}`);
+    if (diff > TOLERANCE * scale)
+      throw new Error(`${what}: index ${i}: ${actual[actualOffset + i]} vs reference ${wanted[wantedOffset + i]}`);
   }
 }
 
@@ -56,7 +64,9 @@ describe.each(HF_MODELS)('decoder graph: %s', (name) => {
   });
 
   it('logits at every position match the reference and transformers, with hidden_states captured', async () => {
-    const layers = Object.keys(want.hidden_states.layers).map(Number).filter((L) => L < weights(name).config.nLayers);
+    const layers = Object.keys(want.hidden_states.layers)
+      .map(Number)
+      .filter((L) => L < weights(name).config.nLayers);
     const ds = await session(name, { logits: 'all', steerLayers: [], captureLayers: layers });
     for (const [index, p] of want.prompts.entries()) {
       const S = p.ids.length;
@@ -80,7 +90,8 @@ describe.each(HF_MODELS)('decoder graph: %s', (name) => {
       if (index === want.hidden_states.prompt) {
         for (const L of layers) {
           const hidden = out[`hidden_${L}`].data as Float32Array;
-          for (let s = 0; s < S; s++) expectRowClose(hidden, s * D, want.hidden_states.layers[L], s * D, D, `hidden_states[${L}] position ${s}`);
+          for (let s = 0; s < S; s++)
+            expectRowClose(hidden, s * D, want.hidden_states.layers[L], s * D, D, `hidden_states[${L}] position ${s}`);
         }
       }
     }
@@ -154,8 +165,15 @@ describe('decoder graph: KV cache, padding and steering positions against the re
     const { layer, vector: rounded } = expected(name).steer;
     const norm = Math.hypot(...rounded); // the fixture's vector is unit up to its 9 printed digits
     const vector = rounded.map((x) => x / norm);
-    for (const steer of [{ method: 'ablate', layer, direction: vector, positions: 'all' }, { method: 'cap', layer, direction: vector, cap: 0.1, positions: 'all' }] as Steer[]) {
-      const { hidden } = referenceForward(w, { ids: expected(name).prompts[1].ids, steer: [steer], captureLayers: [layer] });
+    for (const steer of [
+      { method: 'ablate', layer, direction: vector, positions: 'all' },
+      { method: 'cap', layer, direction: vector, cap: 0.1, positions: 'all' },
+    ] as Steer[]) {
+      const { hidden } = referenceForward(w, {
+        ids: expected(name).prompts[1].ids,
+        steer: [steer],
+        captureLayers: [layer],
+      });
       const h = hidden.get(layer)!;
       for (let s = 0; s < h.length / D; s++) {
         let p = 0;
@@ -218,7 +236,10 @@ describe('decoder graph: KV cache, padding and steering positions against the re
     const full = await greedyDecode(ds, { prompts, tokens: 20 });
     // Pretend the token row 1 generates third is EOS: that row ends there, the others run on.
     const eos = full[1][2];
-    const stopped = await greedyDecode({ ...ds, model: { ...ds.model, config: { ...ds.model.config, eosTokenIds: [eos] } } }, { prompts, tokens: 20, stopAtEos: true });
+    const stopped = await greedyDecode(
+      { ...ds, model: { ...ds.model, config: { ...ds.model.config, eosTokenIds: [eos] } } },
+      { prompts, tokens: 20, stopAtEos: true },
+    );
     for (let r = 0; r < prompts.length; r++) {
       const cut = full[r].indexOf(eos);
       expect(stopped[r]).toEqual(cut === -1 ? full[r] : full[r].slice(0, cut + 1));

@@ -28,7 +28,20 @@ beforeAll(async () => {
 });
 afterAll(() => project.close());
 
-const generate = (name: string, prompt: string, ...extra: string[]) => runJson(['generate', '--project', project.dir, '--model', name, '--prompt', prompt, '--tokens', '20', '--greedy', ...extra]);
+const generate = (name: string, prompt: string, ...extra: string[]) =>
+  runJson([
+    'generate',
+    '--project',
+    project.dir,
+    '--model',
+    name,
+    '--prompt',
+    prompt,
+    '--tokens',
+    '20',
+    '--greedy',
+    ...extra,
+  ]);
 
 describe.each(HF_MODELS)('generate on %s', (name: HfModelName) => {
   const want = expected(name);
@@ -39,10 +52,27 @@ describe.each(HF_MODELS)('generate on %s', (name: HfModelName) => {
     for (const [index, p] of want.prompts.slice(0, 2).entries()) {
       const plain = await generate(name, p.text);
       expect(plain.code).toBe(0);
-      expect(plain.value).toMatchObject({ promptIds: p.ids, generatedIds: p.greedy, spec: { method: 'none', layer: null, vector: null, chat: false } });
+      expect(plain.value).toMatchObject({
+        promptIds: p.ids,
+        generatedIds: p.greedy,
+        spec: { method: 'none', layer: null, vector: null, chat: false },
+      });
       // The vector from .npy for one prompt, from .safetensors for the other: the same steer.
       const file = index === 0 ? vectors[name].npy : vectors[name].safetensors;
-      const steered = await generate(name, p.text, '--vector-file', file, '--layer', String(layer), '--k', String(k), '--method', 'add', '--positions', 'prompt');
+      const steered = await generate(
+        name,
+        p.text,
+        '--vector-file',
+        file,
+        '--layer',
+        String(layer),
+        '--k',
+        String(k),
+        '--method',
+        'add',
+        '--positions',
+        'prompt',
+      );
       expect(steered.code).toBe(0);
       expect(steered.value.generatedIds).toEqual(p.steered_greedy);
     }
@@ -75,14 +105,29 @@ describe('generate', () => {
       providerReason: expect.stringMatching(/using cpu$/),
     });
     expect(value.text.length).toBeGreaterThan(0);
-    const human = await runCaptured(['generate', '--project', project.dir, '--model', name, '--prompt', p.text, '--tokens', '20', ...args]);
+    const human = await runCaptured([
+      'generate',
+      '--project',
+      project.dir,
+      '--model',
+      name,
+      '--prompt',
+      p.text,
+      '--tokens',
+      '20',
+      ...args,
+    ]);
     expect(human.code).toBe(0);
     expect(human.out).toBe(`${value.text}\n`);
     expect(human.err).toMatch(/20 tokens, cpu/);
   });
 
   it("--chat tokenises through the model's chat template as transformers does", async () => {
-    const chats = JSON.parse(readFileSync(join(HF_DIR, 'tokenizer', 'expected-ids.json'), 'utf8')).chats as { messages: { content: string }[]; add_generation_prompt: boolean; ids: number[] }[];
+    const chats = JSON.parse(readFileSync(join(HF_DIR, 'tokenizer', 'expected-ids.json'), 'utf8')).chats as {
+      messages: { content: string }[];
+      add_generation_prompt: boolean;
+      ids: number[];
+    }[];
     const c = chats.find((x) => x.messages.length === 1 && x.add_generation_prompt)!;
     const { code, value } = await generate(name, c.messages[0].content, '--chat');
     expect(code).toBe(0);
@@ -96,38 +141,106 @@ describe('generate', () => {
     const { layer, vector } = want.steer;
     const norm = Math.hypot(...vector);
     const direction = vector.map((x) => x / norm);
-    const ablated = await generate(name, p.text, '--vector-file', vectors[name].npy, '--layer', String(layer), '--method', 'ablate', '--positions', 'all');
+    const ablated = await generate(
+      name,
+      p.text,
+      '--vector-file',
+      vectors[name].npy,
+      '--layer',
+      String(layer),
+      '--method',
+      'ablate',
+      '--positions',
+      'all',
+    );
     expect(ablated.code).toBe(0);
     expect(ablated.value.spec).toMatchObject({ method: 'ablate', k: null, positions: 'all' });
-    expect(ablated.value.generatedIds).toEqual(referenceGreedy(weights, p.ids, 20, [{ method: 'ablate', layer, direction, positions: 'all' }]));
-    const capped = await generate(name, p.text, '--vector-file', vectors[name].npy, '--layer', String(layer), '--method', 'cap', '--k=-1.5', '--positions', 'generated');
+    expect(ablated.value.generatedIds).toEqual(
+      referenceGreedy(weights, p.ids, 20, [{ method: 'ablate', layer, direction, positions: 'all' }]),
+    );
+    const capped = await generate(
+      name,
+      p.text,
+      '--vector-file',
+      vectors[name].npy,
+      '--layer',
+      String(layer),
+      '--method',
+      'cap',
+      '--k=-1.5',
+      '--positions',
+      'generated',
+    );
     expect(capped.code).toBe(0);
-    expect(capped.value.generatedIds).toEqual(referenceGreedy(weights, p.ids, 20, [{ method: 'cap', cap: -1.5, layer, direction, positions: 'generated' }]));
+    expect(capped.value.generatedIds).toEqual(
+      referenceGreedy(weights, p.ids, 20, [{ method: 'cap', cap: -1.5, layer, direction, positions: 'generated' }]),
+    );
     // The prompt's own indices as a list steer exactly what 'prompt' steers.
     const list = p.ids.map((_, i) => i).join(',');
-    const listed = await generate(name, p.text, '--vector-file', vectors[name].npy, '--layer', String(layer), '--k', String(want.steer.k), '--positions', list);
+    const listed = await generate(
+      name,
+      p.text,
+      '--vector-file',
+      vectors[name].npy,
+      '--layer',
+      String(layer),
+      '--k',
+      String(want.steer.k),
+      '--positions',
+      list,
+    );
     expect(listed.value.generatedIds).toEqual(p.steered_greedy);
     expect(listed.value.spec.positions).toEqual(p.ids.map((_, i) => i));
   });
 
   it('refuses bad requests by name: usage errors exit 2, a bad vector file or unknown model exit 1', async () => {
     const p = want.prompts[0].text;
-    expect(await generate(name, p, '--layer', '1')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/--layer needs --vector or --vector-file/) } } });
-    expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '9', '--k', '1')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input' } } });
-    expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1')).toMatchObject({ code: 2, value: { error: { message: expect.stringMatching(/--k is required/) } } });
-    expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1', '--k', '1', '--positions', 'first')).toMatchObject({ code: 2 });
+    expect(await generate(name, p, '--layer', '1')).toMatchObject({
+      code: 2,
+      value: {
+        error: { code: 'invalid_input', message: expect.stringMatching(/--layer needs --vector or --vector-file/) },
+      },
+    });
+    expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '9', '--k', '1')).toMatchObject({
+      code: 2,
+      value: { error: { code: 'invalid_input' } },
+    });
+    expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1')).toMatchObject({
+      code: 2,
+      value: { error: { message: expect.stringMatching(/--k is required/) } },
+    });
+    expect(
+      await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '1', '--k', '1', '--positions', 'first'),
+    ).toMatchObject({ code: 2 });
     const short = join(tempDir(), 'short.npy');
     writeFileSync(short, npyBytes(new Float32Array(8), [8]));
-    expect(await generate(name, p, '--vector-file', short, '--layer', '1', '--k', '1')).toMatchObject({ code: 1, value: { error: { code: 'bad_file', details: { file: 'short.npy', field: 'shape' } } } });
+    expect(await generate(name, p, '--vector-file', short, '--layer', '1', '--k', '1')).toMatchObject({
+      code: 1,
+      value: { error: { code: 'bad_file', details: { file: 'short.npy', field: 'shape' } } },
+    });
     const two = join(tempDir(), 'two.safetensors');
-    writeFileSync(two, safetensorsBytes([{ name: 'a', shape: [64], data: new Float32Array(64) }, { name: 'b', shape: [64], data: new Float32Array(64) }]));
-    expect(await generate(name, p, '--vector-file', two, '--layer', '1', '--k', '1')).toMatchObject({ code: 1, value: { error: { code: 'bad_file', details: { file: 'two.safetensors' } } } });
-    expect(await generate('nope', p)).toMatchObject({ code: 1, value: { error: { code: 'not_found', message: expect.stringMatching(/known: llama/) } } });
+    writeFileSync(
+      two,
+      safetensorsBytes([
+        { name: 'a', shape: [64], data: new Float32Array(64) },
+        { name: 'b', shape: [64], data: new Float32Array(64) },
+      ]),
+    );
+    expect(await generate(name, p, '--vector-file', two, '--layer', '1', '--k', '1')).toMatchObject({
+      code: 1,
+      value: { error: { code: 'bad_file', details: { file: 'two.safetensors' } } },
+    });
+    expect(await generate('nope', p)).toMatchObject({
+      code: 1,
+      value: { error: { code: 'not_found', message: expect.stringMatching(/known: llama/) } },
+    });
   });
 
   it('refuses a model whose weights changed since import (same size), and accepts one only touched', async () => {
     const dir = copyFixture('llama-linear-f16');
-    expect((await runJson(['import-model', '--project', project.dir, '--path', dir, '--name', 'changing'])).code).toBe(0);
+    expect((await runJson(['import-model', '--project', project.dir, '--path', dir, '--name', 'changing'])).code).toBe(
+      0,
+    );
     const weightsFile = join(dir, 'model.safetensors');
     const later = new Date(Date.now() + 60_000);
     utimesSync(weightsFile, later, later); // mtime moved, bytes the same: re-hashed and accepted
@@ -137,6 +250,15 @@ describe('generate', () => {
     bytes[bytes.length - 1] ^= 0x40;
     writeFileSync(weightsFile, bytes);
     const refused = await generate('changing', p.text);
-    expect(refused).toMatchObject({ code: 1, value: { error: { code: 'bad_file', message: expect.stringMatching(/model\.safetensors: model "changing" changed since it was imported/), details: { field: 'sha256' } } } });
+    expect(refused).toMatchObject({
+      code: 1,
+      value: {
+        error: {
+          code: 'bad_file',
+          message: expect.stringMatching(/model\.safetensors: model "changing" changed since it was imported/),
+          details: { field: 'sha256' },
+        },
+      },
+    });
   });
 });

@@ -56,7 +56,11 @@ export function editJson(path: string, edit: (json: Record<string, any>) => void
  */
 export function rewriteSafetensors(
   path: string,
-  edit: (name: string, shape: number[], data: Float32Array) => { name: string; shape: number[]; data: Float32Array } | undefined,
+  edit: (
+    name: string,
+    shape: number[],
+    data: Float32Array,
+  ) => { name: string; shape: number[]; data: Float32Array } | undefined,
 ): void {
   const file = openSafetensors(path);
   const out = [];

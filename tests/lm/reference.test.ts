@@ -37,10 +37,16 @@ describe.each(HF_MODELS)('reference pass vs transformers: %s', (name) => {
 
   it('hidden_states[L] is the residual stream entering block L', () => {
     // transformers' last entry, hidden_states[num_layers], is after the final norm: not a block input.
-    const layers = Object.keys(want.hidden_states.layers).map(Number).filter((L) => L < weights.config.nLayers);
+    const layers = Object.keys(want.hidden_states.layers)
+      .map(Number)
+      .filter((L) => L < weights.config.nLayers);
     expect(layers.length).toBeGreaterThan(0);
-    const { hidden } = referenceForward(weights, { ids: want.prompts[want.hidden_states.prompt].ids, captureLayers: layers });
-    for (const L of layers) expect(worstRelativeError(hidden.get(L)!, want.hidden_states.layers[L])).toBeLessThan(LOGIT_TOLERANCE);
+    const { hidden } = referenceForward(weights, {
+      ids: want.prompts[want.hidden_states.prompt].ids,
+      captureLayers: layers,
+    });
+    for (const L of layers)
+      expect(worstRelativeError(hidden.get(L)!, want.hidden_states.layers[L])).toBeLessThan(LOGIT_TOLERANCE);
   });
 
   it('20 greedy tokens, plain and steered on the prompt positions', () => {

@@ -41,18 +41,30 @@ async function session(name: HfModelName, captureLayers: number[] = []): Promise
   return { session, model };
 }
 
-function expectRowClose(actual: ArrayLike<number>, actualOffset: number, wanted: ArrayLike<number>, wantedOffset: number, length: number, what: string): void {
+function expectRowClose(
+  actual: ArrayLike<number>,
+  actualOffset: number,
+  wanted: ArrayLike<number>,
+  wantedOffset: number,
+  length: number,
+  what: string,
+): void {
   let scale = 1;
   for (let i = 0; i < length; i++) scale = Math.max(scale, Math.abs(wanted[wantedOffset + i]));
   for (let i = 0; i < length; i++) {
     const diff = Math.abs(actual[actualOffset + i] - wanted[wantedOffset + i]);
-    if (diff > TOLERANCE * scale) throw new Error(`${what}: index ${i}: ${actual[actualOffset + i]} vs reference ${wanted[wantedOffset + i]}`);
+    if (diff > TOLERANCE * scale)
+      throw new Error(`${what}: index ${i}: ${actual[actualOffset + i]} vs reference ${wanted[wantedOffset + i]}`);
   }
 }
 
 describe('SAE feature row: reads what the full encoder reads', () => {
   const D = 64;
-  const cases: { architecture: SaeArchitecture; normalizeActivations: SaeNormalisation; extra?: Partial<SaeWeights> }[] = [
+  const cases: {
+    architecture: SaeArchitecture;
+    normalizeActivations: SaeNormalisation;
+    extra?: Partial<SaeWeights>;
+  }[] = [
     { architecture: 'relu', normalizeActivations: 'none' },
     { architecture: 'relu', normalizeActivations: 'none', extra: { inputScale: 0.25, applyBDecToInput: false } },
     { architecture: 'relu', normalizeActivations: 'constant_norm_rescale', extra: { inputScale: 3 } },
@@ -73,11 +85,16 @@ describe('SAE feature row: reads what the full encoder reads', () => {
       for (let r = 0; r < n; r++) {
         const row = x.subarray(r * D, (r + 1) * D);
         // TopK: the row reads feature i as if selected, so hold it to the features the SAE selected.
-        const features = c.architecture === 'topk' ? topIndices(dense.subarray(r * w.dSae, (r + 1) * w.dSae), w.k!) : [...Array(w.dSae).keys()];
+        const features =
+          c.architecture === 'topk'
+            ? topIndices(dense.subarray(r * w.dSae, (r + 1) * w.dSae), w.k!)
+            : [...Array(w.dSae).keys()];
         for (const i of features) {
           const want = dense[r * w.dSae + i];
           if (want > 0) active++;
-          expect(Math.abs(featureActivation(saeFeatureRow(w, i), row) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+          expect(Math.abs(featureActivation(saeFeatureRow(w, i), row) - want)).toBeLessThan(
+            1e-5 * Math.max(1, Math.abs(want)),
+          );
         }
       }
       expect(active).toBeGreaterThan(n); // the comparison covers firing features, not only zeros
@@ -100,7 +117,12 @@ describe('SAE clamp in the graph', () => {
       const { layer } = expected(name).steer;
       const ds = await session(name);
       const base = expected(name).prompts.map((p) => p.ids);
-      const clamp = (s: SaeWeights, feature: number, value: number, positions: ClampSteer['positions']): ClampSteer => ({
+      const clamp = (
+        s: SaeWeights,
+        feature: number,
+        value: number,
+        positions: ClampSteer['positions'],
+      ): ClampSteer => ({
         method: 'clamp',
         layer,
         feature: saeFeatureRow(s, feature),
@@ -178,8 +200,20 @@ describe('SAE clamp in the graph', () => {
     const { session: s } = await createSession(model.bytes, { providers: 'cpu', intraOpNumThreads: 1 });
     const feature = saeFeatureRow(sae('relu', w.config.dModel), 0);
     const prompts = [expected(name).prompts[0].ids];
-    expect(() => new DecodeRun({ session: s, model }, { prompts, steers: [[{ method: 'clamp', layer: 1, feature, value: 1, positions: 'all' }]] })).toThrow(/clamp inputs/);
+    expect(
+      () =>
+        new DecodeRun(
+          { session: s, model },
+          { prompts, steers: [[{ method: 'clamp', layer: 1, feature, value: 1, positions: 'all' }]] },
+        ),
+    ).toThrow(/clamp inputs/);
     const ds = await session(name);
-    expect(() => new DecodeRun(ds, { prompts, steers: [[{ method: 'clamp', layer: 1, feature, value: NaN, positions: 'all' }]] })).toThrow(/finite value/);
+    expect(
+      () =>
+        new DecodeRun(ds, {
+          prompts,
+          steers: [[{ method: 'clamp', layer: 1, feature, value: NaN, positions: 'all' }]],
+        }),
+    ).toThrow(/finite value/);
   });
 });

@@ -45,7 +45,9 @@ describe('sampling in the decode loop', () => {
     const ds = await session();
     const greedy = await greedyDecode(ds, { prompts, tokens: 20 });
     expect(greedy).toEqual(expected(name).prompts.map((p) => p.greedy));
-    expect((await generate(ds, { prompts, tokens: 20, sampling: { temperature: 2, topP: 1e-9, seed: 7 } })).tokens).toEqual(greedy);
+    expect(
+      (await generate(ds, { prompts, tokens: 20, sampling: { temperature: 2, topP: 1e-9, seed: 7 } })).tokens,
+    ).toEqual(greedy);
     expect((await generate(ds, { prompts, tokens: 20, sampling: { temperature: 0, seed: 7 } })).tokens).toEqual(greedy);
   });
 

@@ -36,7 +36,15 @@ describe('steering strength (KL at the first generated position)', () => {
     const p = [0.7, 0.2, 0.1];
     const q = [0.4, 0.4, 0.2];
     const byHand = p.reduce((a, pi, i) => a + pi * Math.log(pi / q[i]), 0);
-    expect(klFromLogits(p.map(Math.log), 0, q.map((x) => Math.log(x) + 3), 0, 3)).toBeCloseTo(byHand, 12);
+    expect(
+      klFromLogits(
+        p.map(Math.log),
+        0,
+        q.map((x) => Math.log(x) + 3),
+        0,
+        3,
+      ),
+    ).toBeCloseTo(byHand, 12);
     expect(klFromLogits([1, 2, 3], 0, [11, 12, 13], 0, 3)).toBe(0);
   });
 
@@ -63,7 +71,12 @@ describe('steering strength (KL at the first generated position)', () => {
     const ds = await session();
     const prompts = want.prompts.map((p) => p.ids);
     const steers = [[add(6)], [add(-3)], [add(6)]];
-    const out = await generate(ds, { prompts: [...prompts, prompts[2]], steers: [...steers, []], tokens: 3, strength: true });
+    const out = await generate(ds, {
+      prompts: [...prompts, prompts[2]],
+      steers: [...steers, []],
+      tokens: 3,
+      strength: true,
+    });
     expect(out.klBaseline).toEqual(['prefill', 'prefill', 'batch', 'self']);
     prompts.forEach((p, r) => {
       const ref = referenceKl(p, steers[r]);

@@ -34,7 +34,23 @@ async function setUpProject(name: string): Promise<string> {
 }
 
 const sweepArgs = (project: string, ...extra: string[]) => [
-  'sweep', '--project', project, '--model', 'llama', '--vector', 'v', '--layer', String(layer), '--k', `${KS[0]}:${KS[2]}:3`, '--prompts', promptsCsv, '--tokens', '20', '--greedy', ...extra,
+  'sweep',
+  '--project',
+  project,
+  '--model',
+  'llama',
+  '--vector',
+  'v',
+  '--layer',
+  String(layer),
+  '--k',
+  `${KS[0]}:${KS[2]}:3`,
+  '--prompts',
+  promptsCsv,
+  '--tokens',
+  '20',
+  '--greedy',
+  ...extra,
 ];
 
 interface Row {
@@ -49,7 +65,13 @@ interface Row {
 function generationsOf(projectDir: string): Row[] {
   const project = openProject(projectDir);
   opened.push(project);
-  return (project.db.prepare('SELECT prompt, output_text, meta_json FROM generations ORDER BY id').all() as { prompt: string; output_text: string; meta_json: string }[])
+  return (
+    project.db.prepare('SELECT prompt, output_text, meta_json FROM generations ORDER BY id').all() as {
+      prompt: string;
+      output_text: string;
+      meta_json: string;
+    }[]
+  )
     .map((g) => {
       const meta = JSON.parse(g.meta_json);
       return { cell: meta.sweep.cell, prompt: g.prompt, text: g.output_text, k: meta.k, generated: meta.generated_ids };
@@ -72,7 +94,10 @@ beforeAll(async () => {
     ['tabby cat', 'golden retriever', 'goldfish;volcano'],
     ['school bus', 'volcano', 'strawberry;tabby cat'],
   ];
-  writeFileSync(promptsCsv, `prompt,source_class,target_class,distractors\n${want.prompts.map((p, i) => `"${p.text.replace(/"/g, '""')}",${classes[i].join(',')}`).join('\n')}\n`);
+  writeFileSync(
+    promptsCsv,
+    `prompt,source_class,target_class,distractors\n${want.prompts.map((p, i) => `"${p.text.replace(/"/g, '""')}",${classes[i].join(',')}`).join('\n')}\n`,
+  );
   reference = await setUpProject('reference');
   const run = await runJson(sweepArgs(reference));
   expect(run.code).toBe(0);
@@ -90,23 +115,61 @@ describe('sweep', () => {
       expect(rows[0].generated).toEqual(p.greedy);
       expect(rows[2].generated).toEqual(p.steered_greedy);
       if (index === 0) {
-        const one = await runJson(['generate', '--project', reference, '--model', 'llama', '--prompt', p.text, '--tokens', '20', '--vector', 'v', '--layer', String(layer), '--k', '3']);
+        const one = await runJson([
+          'generate',
+          '--project',
+          reference,
+          '--model',
+          'llama',
+          '--prompt',
+          p.text,
+          '--tokens',
+          '20',
+          '--vector',
+          'v',
+          '--layer',
+          String(layer),
+          '--k',
+          '3',
+        ]);
         expect(rows[1].generated).toEqual(one.value.generatedIds);
         expect(rows[1].text).toBe(one.value.text);
       }
     }
     const project = openProject(reference);
     opened.push(project);
-    const spec = project.db.prepare("SELECT * FROM steering_specs WHERE coefficient = 6").get() as Record<string, any>;
+    const spec = project.db.prepare('SELECT * FROM steering_specs WHERE coefficient = 6').get() as Record<string, any>;
     const model = project.db.prepare("SELECT sha256 FROM models WHERE name = 'llama'").get() as { sha256: string };
     const vector = project.db.prepare("SELECT sha256 FROM vectors WHERE name = 'v'").get() as { sha256: string };
     expect(spec).toMatchObject({ method: 'add', layer, positions: 'prompt', vector_sha256: vector.sha256 });
     expect(JSON.parse(spec.spec_json)).toMatchObject({
       k: 6,
-      sweep: { model: { sha256: model.sha256 }, vector: { sha256: vector.sha256 }, layer, ks: [0, 3, 6], precision: 'fp32', decoding: { kind: 'greedy', tokens: 20 }, seed: 0 },
+      sweep: {
+        model: { sha256: model.sha256 },
+        vector: { sha256: vector.sha256 },
+        layer,
+        ks: [0, 3, 6],
+        precision: 'fp32',
+        decoding: { kind: 'greedy', tokens: 20 },
+        seed: 0,
+      },
     });
-    const meta = JSON.parse((project.db.prepare('SELECT meta_json FROM generations WHERE steering_spec_id = ? LIMIT 1').get(spec.id) as { meta_json: string }).meta_json);
-    expect(meta).toMatchObject({ k: 6, layer, source_class: 'goldfish', target_class: 'strawberry', distractors: ['volcano', 'school bus'], provider: 'cpu', ort_version: expect.stringMatching(/^\d+\.\d+/) });
+    const meta = JSON.parse(
+      (
+        project.db.prepare('SELECT meta_json FROM generations WHERE steering_spec_id = ? LIMIT 1').get(spec.id) as {
+          meta_json: string;
+        }
+      ).meta_json,
+    );
+    expect(meta).toMatchObject({
+      k: 6,
+      layer,
+      source_class: 'goldfish',
+      target_class: 'strawberry',
+      distractors: ['volcano', 'school bus'],
+      provider: 'cpu',
+      ort_version: expect.stringMatching(/^\d+\.\d+/),
+    });
   });
 
   it('a cancelled sweep, run again, resumes and ends with the same generations as an uncancelled one', async () => {
@@ -114,10 +177,24 @@ describe('sweep', () => {
     const project = openProject(dirOf);
     opened.push(project);
     const options: SweepOptions = {
-      model: 'llama', vector: 'v', layer, ks: [0, 3, 6], promptsFile: promptsCsv, positions: 'prompt', tokens: 20, chat: false, shard: null, batch: 2,
+      model: 'llama',
+      vector: 'v',
+      layer,
+      ks: [0, 3, 6],
+      promptsFile: promptsCsv,
+      positions: 'prompt',
+      tokens: 20,
+      chat: false,
+      shard: null,
+      batch: 2,
     };
     const runner = new JobRunner();
-    const first = await runSweep(project, { ...options, runner, progressIntervalMs: 0, listener: (e) => e.done >= 2 && runner.cancel() });
+    const first = await runSweep(project, {
+      ...options,
+      runner,
+      progressIntervalMs: 0,
+      listener: (e) => e.done >= 2 && runner.cancel(),
+    });
     expect(first).toMatchObject({ state: 'cancelled', generated: 2 });
     const job = project.db.prepare('SELECT state FROM jobs WHERE id = ?').pluck().get(first.jobId);
     expect(job).toBe('cancelled');
@@ -142,20 +219,41 @@ describe('sweep', () => {
     const first = await runJson(['merge', '--into', merged, ...shardDirs]);
     expect(first).toMatchObject({ code: 0, value: { shards: 3, added: 9, alreadyPresent: 0, present: 9, cells: 9 } });
     expect(generationsOf(merged)).toEqual(referenceRows);
-    expect((await runJson(['merge', '--into', merged, ...shardDirs])).value).toMatchObject({ added: 0, alreadyPresent: 9, present: 9 });
+    expect((await runJson(['merge', '--into', merged, ...shardDirs])).value).toMatchObject({
+      added: 0,
+      alreadyPresent: 9,
+      present: 9,
+    });
     expect(generationsOf(merged)).toHaveLength(9);
 
     const other = join(dir, 'other-shard');
-    expect((await runJson([...sweepArgs(base, '--shard', '0/3', '--out', other)].map((a) => (a === '20' ? '5' : a)))).code).toBe(0);
+    expect(
+      (await runJson([...sweepArgs(base, '--shard', '0/3', '--out', other)].map((a) => (a === '20' ? '5' : a)))).code,
+    ).toBe(0);
     const refused = await runJson(['merge', '--into', join(dir, 'refused.sightline'), shardDirs[0], other]);
-    expect(refused).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/decoding\.tokens is 20 in .* but 5 in/), details: { field: 'decoding.tokens' } } } });
+    expect(refused).toMatchObject({
+      code: 2,
+      value: {
+        error: {
+          code: 'invalid_input',
+          message: expect.stringMatching(/decoding\.tokens is 20 in .* but 5 in/),
+          details: { field: 'decoding.tokens' },
+        },
+      },
+    });
     // Refused before anything is written: not even the target folder is created.
     expect(existsSync(join(dir, 'refused.sightline'))).toBe(false);
   });
 
   it('refuses bad requests by name', async () => {
-    expect(await runJson(sweepArgs(reference, '--shard', '3/3'))).toMatchObject({ code: 2, value: { error: { message: expect.stringMatching(/--shard/) } } });
-    expect(await runJson(sweepArgs(reference).map((a) => (a === '0:6:3' ? '0:6' : a)))).toMatchObject({ code: 2, value: { error: { message: expect.stringMatching(/--k/) } } });
+    expect(await runJson(sweepArgs(reference, '--shard', '3/3'))).toMatchObject({
+      code: 2,
+      value: { error: { message: expect.stringMatching(/--shard/) } },
+    });
+    expect(await runJson(sweepArgs(reference).map((a) => (a === '0:6:3' ? '0:6' : a)))).toMatchObject({
+      code: 2,
+      value: { error: { message: expect.stringMatching(/--k/) } },
+    });
     const noPrompt = join(dir, 'bad.jsonl');
     writeFileSync(noPrompt, '{"prompt": "fine"}\n{"text": "no prompt"}\n');
     expect(await runJson(sweepArgs(reference).map((a) => (a === promptsCsv ? noPrompt : a)))).toMatchObject({
@@ -180,26 +278,58 @@ describe('sweeps.start', () => {
       events.push(event);
       if (event.state !== 'running') finish(event);
     });
-    const prompts = want.prompts.map((p, i) => ({ prompt: p.text, ...(i === 0 ? { sourceClass: 'goldfish', targetClass: 'strawberry', distractors: ['volcano', 'school bus'] } : {}) }));
-    const refused = await dispatch('sweeps.start', { model: 'llama', vector: 'nope', layer, ks: [0, 3, 6], prompts, tokens: 20 }, context);
+    const prompts = want.prompts.map((p, i) => ({
+      prompt: p.text,
+      ...(i === 0
+        ? { sourceClass: 'goldfish', targetClass: 'strawberry', distractors: ['volcano', 'school bus'] }
+        : {}),
+    }));
+    const refused = await dispatch(
+      'sweeps.start',
+      { model: 'llama', vector: 'nope', layer, ks: [0, 3, 6], prompts, tokens: 20 },
+      context,
+    );
     expect(refused).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const started = await dispatch('sweeps.start', { model: 'llama', vector: 'v', layer, ks: [0, 3, 6], prompts, tokens: 20 }, context);
+    const started = await dispatch(
+      'sweeps.start',
+      { model: 'llama', vector: 'v', layer, ks: [0, 3, 6], prompts, tokens: 20 },
+      context,
+    );
     expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
     const last = await ended;
     expect(last).toMatchObject({ kind: 'sweep', state: 'done', done: 9, total: 9 });
-    expect(generationsOf(dirOf).map(({ cell, text, generated }) => ({ cell, text, generated }))).toEqual(referenceRows.map(({ cell, text, generated }) => ({ cell, text, generated })));
+    expect(generationsOf(dirOf).map(({ cell, text, generated }) => ({ cell, text, generated }))).toEqual(
+      referenceRows.map(({ cell, text, generated }) => ({ cell, text, generated })),
+    );
     const jobs = await dispatch('jobs.list', { limit: 5 }, context);
-    expect(jobs).toMatchObject({ ok: true, value: [{ kind: 'sweep', state: 'done', done: 9, total: 9, unit: 'generations' }] });
+    expect(jobs).toMatchObject({
+      ok: true,
+      value: [{ kind: 'sweep', state: 'done', done: 9, total: 9, unit: 'generations' }],
+    });
   });
 });
 
 describe('campaign create --from generations on a sweep', () => {
   it('builds concept-choice items with k, layer and the classes hidden from raters', async () => {
-    const created = await runJson(['campaign', 'create', '--project', reference, '--name', 'steered', '--template', 'concept-choice', '--from', 'generations']);
+    const created = await runJson([
+      'campaign',
+      'create',
+      '--project',
+      reference,
+      '--name',
+      'steered',
+      '--template',
+      'concept-choice',
+      '--from',
+      'generations',
+    ]);
     expect(created.code).toBe(0);
     const project = openProject(reference);
     opened.push(project);
-    const items = project.db.prepare('SELECT payload_json, hidden_json FROM items').all() as { payload_json: string; hidden_json: string }[];
+    const items = project.db.prepare('SELECT payload_json, hidden_json FROM items').all() as {
+      payload_json: string;
+      hidden_json: string;
+    }[];
     expect(items).toHaveLength(9);
     for (const item of items) {
       const hidden = JSON.parse(item.hidden_json);

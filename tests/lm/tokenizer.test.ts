@@ -67,7 +67,10 @@ describe('loadLmTokenizer refuses broken folders by name', () => {
     editJson(join(dir, 'tokenizer_config.json'), (json) => {
       json.chat_template = '{% for m in messages %}{{ m.content }';
     });
-    expect(refusal(() => loadLmTokenizer(dir))).toMatchObject({ file: 'tokenizer_config.json', field: 'chat_template' });
+    expect(refusal(() => loadLmTokenizer(dir))).toMatchObject({
+      file: 'tokenizer_config.json',
+      field: 'chat_template',
+    });
   });
 
   it('a chat prompt when the folder has no template', () => {
@@ -78,7 +81,10 @@ describe('loadLmTokenizer refuses broken folders by name', () => {
     const t = loadLmTokenizer(dir);
     expect(t.hasChatTemplate).toBe(false);
     expect(t.encode('The image shows a')).toEqual(expected('llama').prompts[0].ids);
-    expect(refusal(() => t.encodeChat([{ role: 'user', content: 'hi' }]))).toMatchObject({ file: 'tokenizer_config.json', field: 'chat_template' });
+    expect(refusal(() => t.encodeChat([{ role: 'user', content: 'hi' }]))).toMatchObject({
+      file: 'tokenizer_config.json',
+      field: 'chat_template',
+    });
   });
 
   it('reads a template saved as chat_template.jinja, and the "default" of a named list', () => {
@@ -86,7 +92,10 @@ describe('loadLmTokenizer refuses broken folders by name', () => {
     const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
     const c = want.chats[0];
     editJson(join(dir, 'tokenizer_config.json'), (json) => {
-      json.chat_template = [{ name: 'tool_use', template: 'wrong' }, { name: 'default', template: config.chat_template }];
+      json.chat_template = [
+        { name: 'tool_use', template: 'wrong' },
+        { name: 'default', template: config.chat_template },
+      ];
     });
     expect(loadLmTokenizer(dir).encodeChat(c.messages)).toEqual(c.ids);
     editJson(join(dir, 'tokenizer_config.json'), (json) => {

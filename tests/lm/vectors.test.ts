@@ -7,7 +7,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProject, type Project } from '../../src-main/project/project.js';
-import { npyBytes, PickleWriter, randomSae, safetensorsBytes, tempDir, torchStateDictPickle, writeSaeLensDir, writeTorchZip } from '../engine/fixtures.js';
+import {
+  npyBytes,
+  PickleWriter,
+  randomSae,
+  safetensorsBytes,
+  tempDir,
+  torchStateDictPickle,
+  writeSaeLensDir,
+  writeTorchZip,
+} from '../engine/fixtures.js';
 import { runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
@@ -15,14 +24,25 @@ import { expected, fixtureFolder } from './hf-fixtures.js';
 function bareTensorPickle(values: Float32Array): { pickle: Uint8Array; storages: Uint8Array[] } {
   const w = new PickleWriter();
   w.op(0x80, 0x02).global('torch._utils', '_rebuild_tensor_v2').op(0x28);
-  w.op(0x28).str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(values.length).op(0x74).put().op(0x51);
+  w.op(0x28)
+    .str('storage')
+    .global('torch', 'FloatStorage')
+    .str('0')
+    .str('cpu')
+    .int(values.length)
+    .op(0x74)
+    .put()
+    .op(0x51);
   w.int(0).tuple([values.length]).tuple([1]).op(0x89);
   w.global('collections', 'OrderedDict').op(0x29, 0x52).put();
   w.op(0x74).put().op(0x52).put();
   return { pickle: w.finish(), storages: [new Uint8Array(values.buffer.slice(0))] };
 }
 
-const sha256Of = (values: Float32Array) => createHash('sha256').update(Buffer.from(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+const sha256Of = (values: Float32Array) =>
+  createHash('sha256')
+    .update(Buffer.from(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 
 let project: Project;
 let dir: string;
@@ -38,15 +58,36 @@ beforeAll(async () => {
   files.npy = join(dir, 'v.npy');
   writeFileSync(files.npy, npyBytes(v, [v.length]));
   files.safetensors = join(dir, 'two.safetensors');
-  writeFileSync(files.safetensors, safetensorsBytes([{ name: 'other', shape: [v.length], data: other }, { name: 'class/strawberry', shape: [1, v.length], data: v }]));
-  const dict = torchStateDictPickle([{ name: 'other', shape: [v.length], data: other }, { name: 'directions.strawberry', shape: [v.length], data: v }]);
+  writeFileSync(
+    files.safetensors,
+    safetensorsBytes([
+      { name: 'other', shape: [v.length], data: other },
+      { name: 'class/strawberry', shape: [1, v.length], data: v },
+    ]),
+  );
+  const dict = torchStateDictPickle([
+    { name: 'other', shape: [v.length], data: other },
+    { name: 'directions.strawberry', shape: [v.length], data: v },
+  ]);
   files.dict = writeTorchZip(join(dir, 'dict.pt'), dict.pickle, dict.storages);
   const bare = bareTensorPickle(v);
   files.bare = writeTorchZip(join(dir, 'bare.pt'), bare.pickle, bare.storages);
   files.wrong = join(dir, 'wrong.npy');
-  writeFileSync(files.wrong, npyBytes(Float32Array.from({ length: 32 }, (_, i) => i), [32]));
+  writeFileSync(
+    files.wrong,
+    npyBytes(
+      Float32Array.from({ length: 32 }, (_, i) => i),
+      [32],
+    ),
+  );
   files.matrix = join(dir, 'matrix.npy');
-  writeFileSync(files.matrix, npyBytes(Float32Array.from({ length: 128 }, (_, i) => i), [2, 64]));
+  writeFileSync(
+    files.matrix,
+    npyBytes(
+      Float32Array.from({ length: 128 }, (_, i) => i),
+      [2, 64],
+    ),
+  );
 });
 afterAll(() => project.close());
 
@@ -64,7 +105,13 @@ describe('vector import', () => {
       expect(result.value).toMatchObject({ dModel: 64, sha256: sha256Of(v) });
       expect(result.value.norm).toBeCloseTo(Math.hypot(...v), 4);
     }
-    expect(npy.value.source).toMatchObject({ kind: 'file', format: 'npy', path: files.npy, key: null, fileSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(npy.value.source).toMatchObject({
+      kind: 'file',
+      format: 'npy',
+      path: files.npy,
+      key: null,
+      fileSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(st.value.source).toMatchObject({ format: 'safetensors', key: 'class/strawberry' });
     expect(dict.value.source).toMatchObject({ format: 'pt', key: 'directions.strawberry' });
     expect(bare.value).toMatchObject({ name: 'bare', source: { format: 'pt', key: null } });
@@ -80,10 +127,22 @@ describe('vector import', () => {
     });
     expect(await vector('import', '--path', files.dict, '--name', 'x', '--key', 'missing')).toMatchObject({
       code: 1,
-      value: { error: { code: 'bad_file', message: expect.stringMatching(/directions\.strawberry/), details: { file: 'dict.pt', field: 'missing' } } },
+      value: {
+        error: {
+          code: 'bad_file',
+          message: expect.stringMatching(/directions\.strawberry/),
+          details: { file: 'dict.pt', field: 'missing' },
+        },
+      },
     });
-    expect(await vector('import', '--path', files.matrix, '--name', 'x')).toMatchObject({ code: 1, value: { error: { code: 'bad_file', details: { file: 'matrix.npy', field: 'shape' } } } });
-    expect(await vector('import', '--path', files.npy, '--name', 'from-npy')).toMatchObject({ code: 1, value: { error: { code: 'conflict' } } });
+    expect(await vector('import', '--path', files.matrix, '--name', 'x')).toMatchObject({
+      code: 1,
+      value: { error: { code: 'bad_file', details: { file: 'matrix.npy', field: 'shape' } } },
+    });
+    expect(await vector('import', '--path', files.npy, '--name', 'from-npy')).toMatchObject({
+      code: 1,
+      value: { error: { code: 'conflict' } },
+    });
     expect(count()).toBe(before);
   });
 });
@@ -96,10 +155,21 @@ describe('vector from-sae', () => {
     const result = await vector('from-sae', '--sae', 'sae16', '--feature', '5');
     expect(result.code).toBe(0);
     const row = sae.W_dec.slice(5 * 64, 6 * 64);
-    expect(result.value).toMatchObject({ name: 'sae16/5', dModel: 64, sha256: sha256Of(row), source: { kind: 'sae', sae: 'sae16', feature: 5 } });
+    expect(result.value).toMatchObject({
+      name: 'sae16/5',
+      dModel: 64,
+      sha256: sha256Of(row),
+      source: { kind: 'sae', sae: 'sae16', feature: 5 },
+    });
     const before = count();
-    expect(await vector('from-sae', '--sae', 'sae16', '--feature', '16')).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/0\.\.15/) } } });
-    expect(await vector('from-sae', '--sae', 'nope', '--feature', '1')).toMatchObject({ code: 1, value: { error: { code: 'not_found' } } });
+    expect(await vector('from-sae', '--sae', 'sae16', '--feature', '16')).toMatchObject({
+      code: 2,
+      value: { error: { code: 'invalid_input', message: expect.stringMatching(/0\.\.15/) } },
+    });
+    expect(await vector('from-sae', '--sae', 'nope', '--feature', '1')).toMatchObject({
+      code: 1,
+      value: { error: { code: 'not_found' } },
+    });
     expect(count()).toBe(before);
   });
 });
@@ -108,15 +178,69 @@ describe('generate --vector', () => {
   it('steers exactly as the file does, records the name and sha256, and checks d_model against the model', async () => {
     const p = want.prompts[0];
     const { layer, k } = want.steer;
-    const steered = await runJson(['generate', '--project', project.dir, '--model', 'llama', '--prompt', p.text, '--tokens', '20', '--vector', 'from-npy', '--layer', String(layer), '--k', String(k)]);
+    const steered = await runJson([
+      'generate',
+      '--project',
+      project.dir,
+      '--model',
+      'llama',
+      '--prompt',
+      p.text,
+      '--tokens',
+      '20',
+      '--vector',
+      'from-npy',
+      '--layer',
+      String(layer),
+      '--k',
+      String(k),
+    ]);
     expect(steered.code).toBe(0);
     expect(steered.value.generatedIds).toEqual(p.steered_greedy);
     expect(steered.value.spec.vector).toEqual({ name: 'from-npy', sha256: sha256Of(v) });
 
     expect((await vector('import', '--path', files.wrong, '--name', 'short')).code).toBe(0);
-    const mismatch = await runJson(['generate', '--project', project.dir, '--model', 'llama', '--prompt', p.text, '--tokens', '2', '--vector', 'short', '--layer', '1', '--k', '1']);
-    expect(mismatch).toMatchObject({ code: 2, value: { error: { code: 'invalid_input', message: expect.stringMatching(/d_model 32 .*d_model 64/) } } });
-    const unknown = await runJson(['generate', '--project', project.dir, '--model', 'llama', '--prompt', p.text, '--tokens', '2', '--vector', 'nope', '--layer', '1', '--k', '1']);
-    expect(unknown).toMatchObject({ code: 1, value: { error: { code: 'not_found', message: expect.stringMatching(/from-npy/) } } });
+    const mismatch = await runJson([
+      'generate',
+      '--project',
+      project.dir,
+      '--model',
+      'llama',
+      '--prompt',
+      p.text,
+      '--tokens',
+      '2',
+      '--vector',
+      'short',
+      '--layer',
+      '1',
+      '--k',
+      '1',
+    ]);
+    expect(mismatch).toMatchObject({
+      code: 2,
+      value: { error: { code: 'invalid_input', message: expect.stringMatching(/d_model 32 .*d_model 64/) } },
+    });
+    const unknown = await runJson([
+      'generate',
+      '--project',
+      project.dir,
+      '--model',
+      'llama',
+      '--prompt',
+      p.text,
+      '--tokens',
+      '2',
+      '--vector',
+      'nope',
+      '--layer',
+      '1',
+      '--k',
+      '1',
+    ]);
+    expect(unknown).toMatchObject({
+      code: 1,
+      value: { error: { code: 'not_found', message: expect.stringMatching(/from-npy/) } },
+    });
   });
 });

@@ -27,7 +27,11 @@ describe.each(['llama', 'mistral-bf16'] as HfModelName[])('generation in the eng
 
     const { layer, k, vector } = want.steer;
     const prompts = [...want.prompts.map((p) => p.ids), ...want.prompts.map((p) => p.ids)];
-    const steers = prompts.map((_, r) => (r < want.prompts.length ? [] : [{ layer, delta: Float32Array.from(vector, (x) => k * x), positions: 'prompt' as const }]));
+    const steers = prompts.map((_, r) =>
+      r < want.prompts.length
+        ? []
+        : [{ layer, delta: Float32Array.from(vector, (x) => k * x), positions: 'prompt' as const }],
+    );
     const events: GenerateEvent[] = [];
     let answered = false;
     const result = await client.generate({ lmId: loaded.lmId, prompts, steers, tokens: 20 }, (event) => {
@@ -35,7 +39,10 @@ describe.each(['llama', 'mistral-bf16'] as HfModelName[])('generation in the eng
       events.push(event);
     });
     answered = true;
-    expect(result.generated).toEqual([...want.prompts.map((p) => p.greedy), ...want.prompts.map((p) => p.steered_greedy)]);
+    expect(result.generated).toEqual([
+      ...want.prompts.map((p) => p.greedy),
+      ...want.prompts.map((p) => p.steered_greedy),
+    ]);
     expect(result.provider).toBe('cpu');
     expect(events.map((e) => e.step)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     // The streamed tokens, put together, are the answer.
@@ -50,15 +57,38 @@ describe('generation errors cross the worker as AppErrors', () => {
     editJson(join(dir, 'config.json'), (json) => {
       json.architectures = ['GPT2LMHeadModel'];
     });
-    await expect(client.loadLm({ folder: dir, providers: 'cpu' })).rejects.toMatchObject({ code: 'bad_file', details: { file: 'config.json', field: 'architectures' } });
+    await expect(client.loadLm({ folder: dir, providers: 'cpu' })).rejects.toMatchObject({
+      code: 'bad_file',
+      details: { file: 'config.json', field: 'architectures' },
+    });
   });
 
   it('a steer at a layer the model lacks, a wrong-length vector, an unknown model', async () => {
-    const loaded = await client.loadLm({ folder: fixtureFolder('llama-linear-f16'), providers: 'cpu', intraOpNumThreads: 1 });
+    const loaded = await client.loadLm({
+      folder: fixtureFolder('llama-linear-f16'),
+      providers: 'cpu',
+      intraOpNumThreads: 1,
+    });
     const ids = expected('llama-linear-f16').prompts[0].ids;
-    await expect(client.generate({ lmId: loaded.lmId, prompts: [ids], tokens: 2, steers: [[{ layer: 7, delta: new Float32Array(64), positions: 'all' }]] })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(client.generate({ lmId: loaded.lmId, prompts: [ids], tokens: 2, steers: [[{ layer: 1, delta: new Float32Array(3), positions: 'all' }]] })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(
+      client.generate({
+        lmId: loaded.lmId,
+        prompts: [ids],
+        tokens: 2,
+        steers: [[{ layer: 7, delta: new Float32Array(64), positions: 'all' }]],
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(
+      client.generate({
+        lmId: loaded.lmId,
+        prompts: [ids],
+        tokens: 2,
+        steers: [[{ layer: 1, delta: new Float32Array(3), positions: 'all' }]],
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
     await client.disposeLm(loaded.lmId);
-    await expect(client.generate({ lmId: loaded.lmId, prompts: [ids], tokens: 2 })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.generate({ lmId: loaded.lmId, prompts: [ids], tokens: 2 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });

@@ -36,14 +36,20 @@ function rawSafetensors(file: string, tensors: Raw[]): void {
  * may edit a split's flat (sequence, position, latent - start) triples and activations in place
  * before they are written (same length, so the file keeps its size), to make bad caches.
  */
-export function writeDelphiCache(dir: string, options: { tamper?: (start: number, loc: number[], act: number[]) => void } = {}): Firing[] {
+export function writeDelphiCache(
+  dir: string,
+  options: { tamper?: (start: number, loc: number[], act: number[]) => void } = {},
+): Firing[] {
   fs.mkdirSync(dir, { recursive: true });
   const firings: Firing[] = [];
   let state = 7;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   let counter = 1;
   const tokens = new BigInt64Array(SEQUENCES * SEQ_LEN).map((_, i) => BigInt((i * 31) % 50));
-  const splits: [number, number, 'I64' | 'U16', 'F32' | 'F16'][] = [[0, 7, 'I64', 'F32'], [8, 15, 'U16', 'F16']];
+  const splits: [number, number, 'I64' | 'U16', 'F32' | 'F16'][] = [
+    [0, 7, 'I64', 'F32'],
+    [8, 15, 'U16', 'F16'],
+  ];
   for (const [start, end, locDtype, actDtype] of splits) {
     const here: Firing[] = [];
     for (let b = 0; b < SEQUENCES; b++)
@@ -56,9 +62,14 @@ export function writeDelphiCache(dir: string, options: { tamper?: (start: number
     const loc = stored.flatMap((f) => [f.b, f.p, f.latent - start]);
     const act = stored.map((f) => f.v);
     options.tamper?.(start, loc, act);
-    const locBytes = locDtype === 'I64' ? new Uint8Array(BigInt64Array.from(loc.map(BigInt)).buffer) : new Uint8Array(Uint16Array.from(loc).buffer);
+    const locBytes =
+      locDtype === 'I64'
+        ? new Uint8Array(BigInt64Array.from(loc.map(BigInt)).buffer)
+        : new Uint8Array(Uint16Array.from(loc).buffer);
     const actBytes =
-      actDtype === 'F32' ? new Uint8Array(Float32Array.from(act).buffer) : new Uint8Array(Uint16Array.from(act.map((v) => f32ToF16Bits(v))).buffer);
+      actDtype === 'F32'
+        ? new Uint8Array(Float32Array.from(act).buffer)
+        : new Uint8Array(Uint16Array.from(act.map((v) => f32ToF16Bits(v))).buffer);
     rawSafetensors(path.join(dir, `${start}_${end}.safetensors`), [
       { name: 'locations', dtype: locDtype, shape: [stored.length, 3], bytes: locBytes },
       { name: 'activations', dtype: actDtype, shape: [stored.length], bytes: actBytes },

@@ -22,19 +22,50 @@ describe('sightline features --json', () => {
     const all = await runJson(['features', '--project', project.dir, '--sae', 'sae']);
     expect(all.code).toBe(0);
     const stored = project.db
-      .prepare('SELECT feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality FROM features ORDER BY feature_index')
+      .prepare(
+        'SELECT feature_index, fire_count, token_count, density, max_activation, image_count, text_count, modality FROM features ORDER BY feature_index',
+      )
       .all() as Record<string, number | string>[];
     expect(all.value.sae).toBe('sae');
     expect(all.value.features).toHaveLength(D_SAE);
     expect(
-      all.value.features.map((f: Record<string, unknown>) => [f.index, f.fireCount, f.tokenCount, f.density, f.maxActivation, f.imageCount, f.textCount, f.modality]),
-    ).toEqual(stored.map((r) => [r.feature_index, r.fire_count, r.token_count, r.density, r.max_activation, r.image_count, r.text_count, r.modality]));
+      all.value.features.map((f: Record<string, unknown>) => [
+        f.index,
+        f.fireCount,
+        f.tokenCount,
+        f.density,
+        f.maxActivation,
+        f.imageCount,
+        f.textCount,
+        f.modality,
+      ]),
+    ).toEqual(
+      stored.map((r) => [
+        r.feature_index,
+        r.fire_count,
+        r.token_count,
+        r.density,
+        r.max_activation,
+        r.image_count,
+        r.text_count,
+        r.modality,
+      ]),
+    );
 
     for (const feature of [...Object.values(CONCEPTS), ANYRES_CONCEPT]) {
       const one = await runJson(['features', '--project', project.dir, '--sae', 'sae', '--feature', String(feature)]);
       expect(one.code).toBe(0);
-      const row = project.db.prepare('SELECT * FROM features WHERE feature_index = ?').get(feature) as Record<string, any>;
-      expect(one.value.feature).toMatchObject({ index: feature, fireCount: row.fire_count, density: row.density, maxActivation: row.max_activation, modality: row.modality });
+      const row = project.db.prepare('SELECT * FROM features WHERE feature_index = ?').get(feature) as Record<
+        string,
+        any
+      >;
+      expect(one.value.feature).toMatchObject({
+        index: feature,
+        fireCount: row.fire_count,
+        density: row.density,
+        maxActivation: row.max_activation,
+        modality: row.modality,
+      });
       expect(one.value.histogram).toEqual(JSON.parse(row.histogram_json));
       expect(one.value.sampling).toMatchObject({ scheme: 'equal-count', modalityShare: 0.9 });
       const examples = project.db
@@ -47,7 +78,12 @@ describe('sightline features --json', () => {
       expect(examples.length).toBeGreaterThan(0);
       one.value.examples.forEach((printed: any, i: number) => {
         const e = examples[i];
-        expect([printed.document, printed.bucket, printed.rank, printed.maxActivation]).toEqual([e.external_id, e.bucket, e.rank, e.max_activation]);
+        expect([printed.document, printed.bucket, printed.rank, printed.maxActivation]).toEqual([
+          e.external_id,
+          e.bucket,
+          e.rank,
+          e.max_activation,
+        ]);
         const tokenValues = decodeActs(e.token_acts_json, 'examples.token_acts_json')!;
         expect(printed.tokens.map((t: { value: number }) => t.value)).toEqual(tokenValues);
         // Stored: the 4x4 base tile, then the 2x2 anyres tile; printed separately.
@@ -69,7 +105,15 @@ describe('sightline features --json', () => {
     }
     // This concept fires on base patch 0 and harder on anyres tile 1, patch 3 (row 1, col 1): the peak
     // is named in the anyres tile, with the example's maximum.
-    const anyres = await runJson(['features', '--project', project.dir, '--sae', 'sae', '--feature', String(ANYRES_CONCEPT)]);
+    const anyres = await runJson([
+      'features',
+      '--project',
+      project.dir,
+      '--sae',
+      'sae',
+      '--feature',
+      String(ANYRES_CONCEPT),
+    ]);
     const strongest = anyres.value.examples[0];
     expect(strongest).toMatchObject({ document: 'doc-11', bucket: 'top', rank: 0 });
     expect(strongest.image.patches[0]).toBeGreaterThan(0);
@@ -79,11 +123,22 @@ describe('sightline features --json', () => {
     expect(strongest.maxAt.value).toBeGreaterThan(strongest.image.patches[0]);
 
     // The shared concept's strongest example peaks on both patch 5 and the word " circle" (token 2).
-    const shared = await runJson(['features', '--project', project.dir, '--sae', 'sae', '--feature', String(CONCEPTS.shared)]);
+    const shared = await runJson([
+      'features',
+      '--project',
+      project.dir,
+      '--sae',
+      'sae',
+      '--feature',
+      String(CONCEPTS.shared),
+    ]);
     expect(shared.value.examples[0]).toMatchObject({ document: 'doc-9', bucket: 'top', rank: 0 });
 
     const missing = await runJson(['features', '--project', project.dir, '--sae', 'sae', '--feature', String(D_SAE)]);
     expect(missing.code).toBe(1);
-    expect(missing.value).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringContaining(`no mined feature ${D_SAE}`) } });
+    expect(missing.value).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringContaining(`no mined feature ${D_SAE}`) },
+    });
   });
 });

@@ -46,7 +46,8 @@ describe('mine', () => {
 
     const shared = getFeature(project.db, featureRow(project, CONCEPTS.shared).id as number);
     const top = shared.examples.filter((e) => e.bucket === 'top');
-    const docName = (id: number) => project.db.prepare('SELECT external_id FROM documents WHERE id = ?').pluck().get(id);
+    const docName = (id: number) =>
+      project.db.prepare('SELECT external_id FROM documents WHERE id = ?').pluck().get(id);
     expect(top.map((e) => docName(e.documentId))).toEqual(['doc-9', 'doc-6', 'doc-3']);
     // doc-9: the planted patch is base-tile patch 5 and the word " circle" is token 2.
     expect(top[0].image!.patches.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0)).toEqual([5]);
@@ -54,7 +55,9 @@ describe('mine', () => {
     expect(top[0].maxActivation).toBeCloseTo(1.4, 5);
     const imageOnly = getFeature(project.db, featureRow(project, CONCEPTS.imageOnly).id as number);
     // Row 1 of the 4x4 base tile; the newline rows (value 50) are excluded from the max.
-    expect(imageOnly.examples[0].image!.patches.map((v) => (v > 0 ? 1 : 0))).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(imageOnly.examples[0].image!.patches.map((v) => (v > 0 ? 1 : 0))).toEqual([
+      0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     expect(imageOnly.feature.maxActivation).toBeLessThan(2);
   });
 
@@ -93,11 +96,15 @@ describe('mine', () => {
     const b = await setup({ npy: true });
     await mine(a.project, { sae: 'sae', corpus: 'corpus', batch: 4096 });
     await mine(b.project, { sae: 'sae', corpus: 'corpus', batch: 7, scheme: 'equal-width' });
-    const cols = 'feature_index, fire_count, density, max_activation, image_count, text_count, modality, histogram_json';
+    const cols =
+      'feature_index, fire_count, density, max_activation, image_count, text_count, modality, histogram_json';
     expect(b.project.db.prepare(`SELECT ${cols} FROM features ORDER BY feature_index`).all()).toEqual(
       a.project.db.prepare(`SELECT ${cols} FROM features ORDER BY feature_index`).all(),
     );
-    expect(JSON.parse(featureRow(b.project, 0).stats_json as string)).toMatchObject({ quantileScheme: 'equal-width', modalityShare: 0.9 });
+    expect(JSON.parse(featureRow(b.project, 0).stats_json as string)).toMatchObject({
+      quantileScheme: 'equal-width',
+      modalityShare: 0.9,
+    });
   });
 
   it('refuses an SAE whose file changed since import, and writes nothing', async () => {
@@ -106,7 +113,9 @@ describe('mine', () => {
     const bytes = fs.readFileSync(weights);
     bytes[bytes.length - 1] ^= 0x01;
     fs.writeFileSync(weights, bytes);
-    await expect(mine(project, { sae: 'sae', corpus: 'corpus' })).rejects.toThrow(/sae_weights\.safetensors: SAE "sae" changed since it was imported \(sha256/);
+    await expect(mine(project, { sae: 'sae', corpus: 'corpus' })).rejects.toThrow(
+      /sae_weights\.safetensors: SAE "sae" changed since it was imported \(sha256/,
+    );
     expect(project.db.prepare('SELECT COUNT(*) FROM features').pluck().get()).toBe(0);
   });
 });

@@ -33,7 +33,7 @@ describe('quantile examples', () => {
     expect(chosen.filter((c) => c.bucket === 'top').map((c) => c.doc)).toEqual([4, 3, 2]);
   });
 
-  it('choose nothing for a feature the engine counted but that never reached a token\'s top k', () => {
+  it("choose nothing for a feature the engine counted but that never reached a token's top k", () => {
     const acc = new FeatureAccumulators(1, 3);
     acc.fires[0] = 7;
     acc.imageFires[0] = 7;

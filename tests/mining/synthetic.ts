@@ -31,7 +31,10 @@ function png(dir: string, name: string, shade: number): string {
   return name;
 }
 
-export function writeSyntheticCorpus(dir: string, options: { docs?: number; shards?: number; npy?: boolean; anyresPeak?: boolean } = {}): SyntheticCorpus {
+export function writeSyntheticCorpus(
+  dir: string,
+  options: { docs?: number; shards?: number; npy?: boolean; anyresPeak?: boolean } = {},
+): SyntheticCorpus {
   fs.mkdirSync(dir, { recursive: true });
   const nDocs = options.docs ?? 12;
   const nShards = options.shards ?? 2;
@@ -44,7 +47,15 @@ export function writeSyntheticCorpus(dir: string, options: { docs?: number; shar
     W_enc[i * D_SAE + j] = j < D_IN ? 1 : -1;
     W_dec[j * D_IN + i] = 1;
   }
-  const sae: RawSae = { architecture: 'relu', dIn: D_IN, dSae: D_SAE, W_enc, b_enc, W_dec, b_dec: new Float32Array(D_IN) };
+  const sae: RawSae = {
+    architecture: 'relu',
+    dIn: D_IN,
+    dSae: D_SAE,
+    W_enc,
+    b_enc,
+    W_dec,
+    b_dec: new Float32Array(D_IN),
+  };
   const saeDir = writeSaeLensDir(path.join(dir, 'sae'), sae, { applyBDecToInput: false });
 
   const rows: SyntheticCorpus['rows'] = [];
@@ -60,11 +71,23 @@ export function writeSyntheticCorpus(dir: string, options: { docs?: number; shar
   for (let d = 0; d < nDocs; d++) {
     const id = `doc-${d}`;
     const circle = d % 3 === 0;
-    const words = d % 2 === 0 ? ['a', ' red', circle ? ' circle' : ' square'] : ['a', ' blue', circle ? ' circle' : ' square'];
+    const words =
+      d % 2 === 0 ? ['a', ' red', circle ? ' circle' : ' square'] : ['a', ' blue', circle ? ' circle' : ' square'];
     const strength = 1 + d / 10; // later documents fire harder: top examples are known
-    documents.push({ id, tokens: words, image: png(dir, `${id}.png`, 40 + d * 10), tiles: [{ rows: 4, cols: 4 }, { rows: 2, cols: 2 }] });
+    documents.push({
+      id,
+      tokens: words,
+      image: png(dir, `${id}.png`, 40 + d * 10),
+      tiles: [
+        { rows: 4, cols: 4 },
+        { rows: 2, cols: 2 },
+      ],
+    });
     const segments: unknown[] = [];
-    for (const [tile, grid] of [[0, 4], [1, 2]] as const) {
+    for (const [tile, grid] of [
+      [0, 4],
+      [1, 2],
+    ] as const) {
       segments.push({ document: id, kind: 'image', tile, newline: true });
       for (let r = 0; r < grid; r++) {
         for (let c = 0; c < grid; c++) {
@@ -100,11 +123,16 @@ export function writeSyntheticCorpus(dir: string, options: { docs?: number; shar
     const name = options.npy ? `acts-${s}.npy` : `acts-${s}.safetensors`;
     fs.writeFileSync(
       path.join(dir, name),
-      options.npy ? npyBytes(data, [shardRows.length, D_IN]) : safetensorsBytes([{ name: 'activations', shape: [shardRows.length, D_IN], data }]),
+      options.npy
+        ? npyBytes(data, [shardRows.length, D_IN])
+        : safetensorsBytes([{ name: 'activations', shape: [shardRows.length, D_IN], data }]),
     );
     shards.push({ path: name, segments: docsHere.flatMap((d) => d.segments) });
   }
   const sidecar = path.join(dir, 'activations.json');
-  fs.writeFileSync(sidecar, JSON.stringify({ format: 'sightline.activations/1', d_in: D_IN, layer: 7, documents, shards }, null, 1));
+  fs.writeFileSync(
+    sidecar,
+    JSON.stringify({ format: 'sightline.activations/1', d_in: D_IN, layer: 7, documents, shards }, null, 1),
+  );
   return { sidecar, rows, saeDir, sae };
 }

@@ -31,7 +31,10 @@ const results = (project: Project) => ({
   examples: project.db.prepare('SELECT * FROM examples ORDER BY id').all(),
 });
 
-const stagingFiles = (project: Project) => (fs.existsSync(checkpointDir(project.dir)) ? fs.readdirSync(checkpointDir(project.dir)).filter((name) => name.includes('staging')) : []);
+const stagingFiles = (project: Project) =>
+  fs.existsSync(checkpointDir(project.dir))
+    ? fs.readdirSync(checkpointDir(project.dir)).filter((name) => name.includes('staging'))
+    : [];
 
 describe('mine write phase', () => {
   it('lets a rater submit on another connection (busy_timeout 0) while examples are re-encoded', async () => {
@@ -51,7 +54,11 @@ describe('mine write phase', () => {
           const [item] = nextItems(server.db, rater, 1).items;
           const question = item.questions[0];
           if (!('options' in question)) throw new Error('concept-choice: expected a multiple-choice question');
-          submitJudgement(server.db, rater, { assignmentId: item.assignmentId, answer: { [question.id]: question.options[0].value }, activeMs: 50 });
+          submitJudgement(server.db, rater, {
+            assignmentId: item.assignmentId,
+            answer: { [question.id]: question.options[0].value },
+            activeMs: 50,
+          });
           submitted.push(step);
         },
       });
@@ -60,7 +67,9 @@ describe('mine write phase', () => {
       expect(submitted[0]).toEqual({ examplesStaged: 0, beforeSwap: false });
       expect(submitted.at(-1)).toEqual({ examplesStaged: summary.examples, beforeSwap: true });
       expect(summary.examples).toBeGreaterThan(0);
-      expect(project.db.prepare("SELECT COUNT(*) FROM judgements WHERE action = 'submit'").pluck().get()).toBe(submitted.length);
+      expect(project.db.prepare("SELECT COUNT(*) FROM judgements WHERE action = 'submit'").pluck().get()).toBe(
+        submitted.length,
+      );
       expect(project.db.prepare('SELECT COUNT(*) FROM examples').pluck().get()).toBe(summary.examples);
       expect(summary.phases.lockSeconds).toBeGreaterThanOrEqual(0);
       expect(summary.phases.lockSeconds).toBeLessThanOrEqual(summary.phases.writeSeconds);
@@ -107,7 +116,9 @@ describe('mine write phase', () => {
     const stale = jobFile(project.dir, nextJob, 'staging.sqlite');
     fs.mkdirSync(path.dirname(stale), { recursive: true });
     const crashed = new Database(stale);
-    crashed.exec('CREATE TABLE features (feature_index INTEGER PRIMARY KEY, junk); CREATE TABLE examples (id INTEGER PRIMARY KEY, feature_index, junk); INSERT INTO examples VALUES (1, 0, 1)');
+    crashed.exec(
+      'CREATE TABLE features (feature_index INTEGER PRIMARY KEY, junk); CREATE TABLE examples (id INTEGER PRIMARY KEY, feature_index, junk); INSERT INTO examples VALUES (1, 0, 1)',
+    );
     crashed.close();
     fs.writeFileSync(`${stale}-journal`, 'half a journal');
 
@@ -119,6 +130,9 @@ describe('mine write phase', () => {
 
     const id = project.db.prepare('SELECT id FROM features WHERE feature_index = 0').pluck().get() as number;
     expect(summary.providerReason).not.toBe('');
-    expect(getFeature(project.db, id).sampling).toMatchObject({ provider: summary.provider, providerReason: summary.providerReason });
+    expect(getFeature(project.db, id).sampling).toMatchObject({
+      provider: summary.provider,
+      providerReason: summary.providerReason,
+    });
   });
 });

@@ -13,10 +13,16 @@ import { writeDelphiCache } from '../mining/delphi-cache';
 async function relinkJson(projectDir: string, search: string) {
   const { code, value } = await runJson(['relink', '--project', projectDir, '--search', search]);
   expect(code).toBe(0);
-  return value as { relinked: number; missing: number; present: number; references: { kind: string; owner: string; file: string; status: string; path?: string }[] };
+  return value as {
+    relinked: number;
+    missing: number;
+    present: number;
+    references: { kind: string; owner: string; file: string; status: string; path?: string }[];
+  };
 }
 
-const saePath = (project: ReturnType<typeof makeProject>) => project.db.prepare("SELECT path FROM saes WHERE name = 'cache'").pluck().get();
+const saePath = (project: ReturnType<typeof makeProject>) =>
+  project.db.prepare("SELECT path FROM saes WHERE name = 'cache'").pluck().get();
 
 describe('sightline relink with a delphi cache', () => {
   it('relinks the splits and the precomputed SAE folder they sit in', async () => {
@@ -25,7 +31,9 @@ describe('sightline relink with a delphi cache', () => {
     const cache = path.join(outside, 'cache');
     writeDelphiCache(cache);
     await importDelphiCache(project, cache, 'cache');
-    expect(project.db.prepare("SELECT format, architecture, path, config_json FROM saes WHERE name = 'cache'").get()).toEqual({
+    expect(
+      project.db.prepare("SELECT format, architecture, path, config_json FROM saes WHERE name = 'cache'").get(),
+    ).toEqual({
       format: 'delphi',
       architecture: 'precomputed',
       path: cache,
@@ -43,15 +51,28 @@ describe('sightline relink with a delphi cache', () => {
     fs.renameSync(path.join(moved, '8_15.safetensors'), held);
     const partial = await relinkJson(project.dir, movedRoot);
     expect(partial).toMatchObject({ relinked: 1, missing: 2, present: 0 });
-    expect(partial.references.find((r) => r.kind === 'sae')).toEqual({ kind: 'sae', owner: 'cache', file: 'cache/', recorded: cache, sha256: '', status: 'missing' });
+    expect(partial.references.find((r) => r.kind === 'sae')).toEqual({
+      kind: 'sae',
+      owner: 'cache',
+      file: 'cache/',
+      recorded: cache,
+      sha256: '',
+      status: 'missing',
+    });
     expect(saePath(project)).toBe(cache);
-    await expect(mine(project, { sae: 'cache', corpus: 'cache' })).rejects.toThrow(/8_15\.safetensors: .* is missing .*sightline relink/);
+    await expect(mine(project, { sae: 'cache', corpus: 'cache' })).rejects.toThrow(
+      /8_15\.safetensors: .* is missing .*sightline relink/,
+    );
 
     // Every split found: the SAE's folder is recorded where they are now.
     fs.renameSync(held, path.join(moved, '8_15.safetensors'));
     const fixed = await relinkJson(project.dir, movedRoot);
     expect(fixed).toMatchObject({ relinked: 2, missing: 0, present: 1 });
-    expect(fixed.references.find((r) => r.kind === 'sae')).toMatchObject({ file: 'cache/', status: 'relinked', path: moved });
+    expect(fixed.references.find((r) => r.kind === 'sae')).toMatchObject({
+      file: 'cache/',
+      status: 'relinked',
+      path: moved,
+    });
     expect(saePath(project)).toBe(moved);
     const human = await run(['relink', '--project', project.dir, '--search', movedRoot]);
     expect(human.out).toContain('0 relinked, 0 still missing, 3 in place');
@@ -62,6 +83,9 @@ describe('sightline relink with a delphi cache', () => {
     const inside = await run(['relink', '--project', project.dir, '--search', project.dir]);
     expect(inside.out).toContain(`relinked  SAE "cache": cache/ → cache`);
     expect(saePath(project)).toBe('cache');
-    expect(project.db.prepare('SELECT path FROM activation_shards ORDER BY ordinal').pluck().all()).toEqual(['cache/0_7.safetensors', 'cache/8_15.safetensors']);
+    expect(project.db.prepare('SELECT path FROM activation_shards ORDER BY ordinal').pluck().all()).toEqual([
+      'cache/0_7.safetensors',
+      'cache/8_15.safetensors',
+    ]);
   });
 });

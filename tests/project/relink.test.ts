@@ -18,7 +18,15 @@ async function relinkJson(projectDir: string, search: string) {
     relinked: number;
     missing: number;
     present: number;
-    references: { kind: string; owner: string; file: string; recorded: string; sha256: string; status: string; path?: string }[];
+    references: {
+      kind: string;
+      owner: string;
+      file: string;
+      recorded: string;
+      sha256: string;
+      status: string;
+      path?: string;
+    }[];
   };
 }
 
@@ -60,7 +68,9 @@ describe('sightline relink', () => {
 
     // Mining names the missing file and says how to fix it.
     await expect(mine(project, { sae: 'sae', corpus: 'corpus' })).rejects.toThrow(
-      new RegExp(`${path.join(data.saeDir, 'cfg.json').replace(/[/\\.]/g, '\\$&')}: a file of SAE "sae" is missing .*sightline relink --project ${project.dir.replace(/[/\\.]/g, '\\$&')} --search FOLDER`),
+      new RegExp(
+        `${path.join(data.saeDir, 'cfg.json').replace(/[/\\.]/g, '\\$&')}: a file of SAE "sae" is missing .*sightline relink --project ${project.dir.replace(/[/\\.]/g, '\\$&')} --search FOLDER`,
+      ),
     );
 
     // A folder holding only look-alikes (same names and sizes, other bytes): nothing is updated.
@@ -69,7 +79,9 @@ describe('sightline relink', () => {
     expect(refused).toMatchObject({ relinked: 0, missing: 4, present: 0 });
     expect(storedPaths(project)).toEqual(before);
     const human = await run(['relink', '--project', project.dir, '--search', decoy]);
-    expect(human.out).toContain(`missing   SAE "sae": sae_weights.safetensors (recorded ${path.join(data.saeDir, 'sae_weights.safetensors')}, sha256 `);
+    expect(human.out).toContain(
+      `missing   SAE "sae": sae_weights.safetensors (recorded ${path.join(data.saeDir, 'sae_weights.safetensors')}, sha256 `,
+    );
     expect(human.out).toContain('0 relinked, 4 still missing, 0 in place');
 
     // The folder holding both: every reference found and verified, recorded absolute (still outside).
@@ -90,7 +102,9 @@ describe('sightline relink', () => {
     fs.mkdirSync(spare);
     fs.copyFileSync(path.join(moved, 'acts-0.safetensors'), path.join(spare, 'acts-0.safetensors'));
     fs.writeFileSync(path.join(moved, 'acts-0.safetensors'), 'not the shard');
-    await expect(mine(project, { sae: 'sae', corpus: 'corpus' })).rejects.toThrow(/acts-0\.safetensors: shard 1 of corpus "corpus" changed since import \(size 13 bytes, recorded \d+\); .*sightline relink/);
+    await expect(mine(project, { sae: 'sae', corpus: 'corpus' })).rejects.toThrow(
+      /acts-0\.safetensors: shard 1 of corpus "corpus" changed since import \(size 13 bytes, recorded \d+\); .*sightline relink/,
+    );
     expect(await relinkJson(project.dir, spare)).toMatchObject({ relinked: 1, missing: 0, present: 3 });
 
     // Moved into the project folder: now recorded relative to it.

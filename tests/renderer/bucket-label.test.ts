@@ -18,9 +18,18 @@ const sampling = (scheme: string | null): FeatureSampling => ({
 describe('bucket labels', () => {
   it('names top and quantile buckets with the sampling scheme', () => {
     expect(bucketLabel('top', sampling('equal-count')).title).toBe('Top activations');
-    expect(bucketLabel('q1', sampling('equal-count'))).toEqual({ title: 'Quantile 1 of 4 (weakest)', detail: 'sampled by activation: equal-count bins (delphi)' });
-    expect(bucketLabel('q4', sampling('equal-width'))).toEqual({ title: 'Quantile 4 of 4 (strongest)', detail: 'sampled by activation: equal-width intervals (SAEDashboard)' });
-    expect(bucketLabel('q2', null)).toEqual({ title: 'Quantile 2', detail: 'sampled by activation: scheme not recorded' });
+    expect(bucketLabel('q1', sampling('equal-count'))).toEqual({
+      title: 'Quantile 1 of 4 (weakest)',
+      detail: 'sampled by activation: equal-count bins (delphi)',
+    });
+    expect(bucketLabel('q4', sampling('equal-width'))).toEqual({
+      title: 'Quantile 4 of 4 (strongest)',
+      detail: 'sampled by activation: equal-width intervals (SAEDashboard)',
+    });
+    expect(bucketLabel('q2', null)).toEqual({
+      title: 'Quantile 2',
+      detail: 'sampled by activation: scheme not recorded',
+    });
     expect(bucketLabel('random', sampling('x'))).toEqual({ title: 'random', detail: null });
     expect(schemeName('custom')).toBe('custom');
   });

@@ -15,7 +15,17 @@ import {
 } from '../../src-renderer/src/researcher/builder/builder-logic';
 
 describe('campaign builder: column mapping', () => {
-  const columns = ['question', 'answer', 'options', 'hidden.k', 'gold.concept', 'expected.concept', 'condition', 'kind', 'notes'];
+  const columns = [
+    'question',
+    'answer',
+    'options',
+    'hidden.k',
+    'gold.concept',
+    'expected.concept',
+    'condition',
+    'kind',
+    'notes',
+  ];
   const proposed = {
     payload: { question: 'question', answer: 'answer', options: 'options' },
     hidden: { k: 'hidden.k' },
@@ -64,13 +74,27 @@ describe('campaign builder: column mapping', () => {
       { column: 'c', role: 'payload', name: ' ' },
       { column: 'd', role: 'ignore', name: '' },
     ]);
-    expect(warnings).toEqual(['columns a and b both map to condition; only b is used', 'column c: give the payload field a name']);
+    expect(warnings).toEqual([
+      'columns a and b both map to condition; only b is used',
+      'column c: give the payload field a name',
+    ]);
   });
 
   it('makes a list from payload columns sharing a name, adds fixed values and steering columns, and reads them back (issue 15)', () => {
-    const columns = ['question', 'answer', 'og_class', 'target_class', 'distractor1', 'distractor2', 'steering_score', 'layer'];
+    const columns = [
+      'question',
+      'answer',
+      'og_class',
+      'target_class',
+      'distractor1',
+      'distractor2',
+      'steering_score',
+      'layer',
+    ];
     const rows = mappingRows(columns, { payload: { question: 'question', answer: 'answer' } }).map((row) =>
-      ['og_class', 'target_class', 'distractor1', 'distractor2'].includes(row.column) ? { ...row, role: 'payload' as const, name: 'options' } : row,
+      ['og_class', 'target_class', 'distractor1', 'distractor2'].includes(row.column)
+        ? { ...row, role: 'payload' as const, name: 'options' }
+        : row,
     );
     const fixed = [{ field: 'criterion', value: 'Which answer is more coherent?' }];
     const steering = { strength: 'steering_score', source: 'og_class', target: 'target_class', layer: '' };
@@ -83,10 +107,22 @@ describe('campaign builder: column mapping', () => {
     });
     expect(mapping.steering).toEqual({ strength: 'steering_score', source: 'og_class', target: 'target_class' });
     expect(mappingWarnings(rows, fixed)).toEqual([]);
-    expect(mappingRows(columns, mapping).filter((row) => row.name === 'options').map((row) => row.column)).toEqual(['og_class', 'target_class', 'distractor1', 'distractor2']);
+    expect(
+      mappingRows(columns, mapping)
+        .filter((row) => row.name === 'options')
+        .map((row) => row.column),
+    ).toEqual(['og_class', 'target_class', 'distractor1', 'distractor2']);
     expect(mappingFixedValues(mapping)).toEqual(fixed);
     expect(mappingSteering(mapping)).toEqual(steering);
-    expect(mappingWarnings(rows, [{ field: 'answer', value: 'x' }, { field: ' ', value: 'y' }])).toEqual(['fixed value answer replaces the column mapped to payload.answer', 'fixed value: give the field a name']);
+    expect(
+      mappingWarnings(rows, [
+        { field: 'answer', value: 'x' },
+        { field: ' ', value: 'y' },
+      ]),
+    ).toEqual([
+      'fixed value answer replaces the column mapped to payload.answer',
+      'fixed value: give the field a name',
+    ]);
   });
 
   it('shows sample cells as short text', () => {
@@ -98,9 +134,24 @@ describe('campaign builder: column mapping', () => {
 
 describe('campaign builder: settings', () => {
   it('turns the form into campaigns.create settings (minutes to seconds, percent to a fraction)', () => {
-    const form = { ...defaultSettingsForm(), leaseMinutes: 10, qualificationOn: true, passMarkPercent: 75, prolificCode: ' C0DE ' };
+    const form = {
+      ...defaultSettingsForm(),
+      leaseMinutes: 10,
+      qualificationOn: true,
+      passMarkPercent: 75,
+      prolificCode: ' C0DE ',
+    };
     expect(settingsInput(form)).toEqual({
-      settings: { overlap: 3, leaseSeconds: 600, maxItemsPerRater: null, orderMode: 'random', seed: 1, qcEvery: 8, qualification: { passMark: 0.75 }, prolific: { completionCode: 'C0DE' } },
+      settings: {
+        overlap: 3,
+        leaseSeconds: 600,
+        maxItemsPerRater: null,
+        orderMode: 'random',
+        seed: 1,
+        qcEvery: 8,
+        qualification: { passMark: 0.75 },
+        prolific: { completionCode: 'C0DE' },
+      },
       errors: {},
     });
   });
@@ -108,14 +159,22 @@ describe('campaign builder: settings', () => {
   it('adds the Prolific screen-out code when given (none by default), and only with a completion code', () => {
     expect(defaultSettingsForm().prolificScreenOutCode).toBe('');
     const both = settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificScreenOutCode: ' OUT1 ' });
-    expect(both).toMatchObject({ settings: { prolific: { completionCode: 'C0DE', screenOutCode: 'OUT1' } }, errors: {} });
+    expect(both).toMatchObject({
+      settings: { prolific: { completionCode: 'C0DE', screenOutCode: 'OUT1' } },
+      errors: {},
+    });
     const alone = settingsInput({ ...defaultSettingsForm(), prolificScreenOutCode: 'OUT1' });
     expect(alone.settings.prolific).toBeUndefined();
     expect(alone.errors['settings.prolific']).toMatch(/screen-out code: needs a completion code/);
   });
 
   it('leaves optional parts out and names empty number fields', () => {
-    const { settings, errors } = settingsInput({ ...defaultSettingsForm(), overlap: null, seed: Number.NaN, maxItemsPerRater: 20 });
+    const { settings, errors } = settingsInput({
+      ...defaultSettingsForm(),
+      overlap: null,
+      seed: Number.NaN,
+      maxItemsPerRater: 20,
+    });
     expect(settings.qualification).toBeUndefined();
     expect(settings.prolific).toBeUndefined();
     expect(settings.maxItemsPerRater).toBe(20);
@@ -148,9 +207,18 @@ describe('campaign builder: API errors next to their field', () => {
   });
 
   it('maps domain messages by their leading path, items and files to the source', () => {
-    expect(fieldErrors({ code: 'invalid_input', message: 'settings.qualification: expected items of kind "qualification"' }).byField['settings.qualification']).toMatch(/^settings\.qualification/);
-    expect(fieldErrors({ code: 'invalid_input', message: 'item 3: item payload: options: expected an array' }).byField.source).toMatch(/^item 3/);
-    expect(fieldErrors({ code: 'bad_file', message: 'study.csv: row 2: answer: expected a value' }, 'study.csv').byField.source).toMatch(/^study\.csv/);
+    expect(
+      fieldErrors({ code: 'invalid_input', message: 'settings.qualification: expected items of kind "qualification"' })
+        .byField['settings.qualification'],
+    ).toMatch(/^settings\.qualification/);
+    expect(
+      fieldErrors({ code: 'invalid_input', message: 'item 3: item payload: options: expected an array' }).byField
+        .source,
+    ).toMatch(/^item 3/);
+    expect(
+      fieldErrors({ code: 'bad_file', message: 'study.csv: row 2: answer: expected a value' }, 'study.csv').byField
+        .source,
+    ).toMatch(/^study\.csv/);
     expect(fieldErrors({ code: 'internal', message: 'disk full' }).general).toEqual(['disk full']);
   });
 
@@ -166,24 +234,46 @@ describe('campaign builder: skips per rater and Prolific places (issue 11)', () 
   it('leaves max skips to the default when empty (2 with a Prolific code, else unlimited) and sends a whole number as given, 0 included', () => {
     expect(defaultSettingsForm().maxSkipsPerRater).toBeNull();
     expect(settingsInput(defaultSettingsForm()).settings).not.toHaveProperty('maxSkipsPerRater');
-    expect(settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: 0 })).toMatchObject({ settings: { maxSkipsPerRater: 0 }, errors: {} });
+    expect(settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: 0 })).toMatchObject({
+      settings: { maxSkipsPerRater: 0 },
+      errors: {},
+    });
     expect(settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: 5 }).settings.maxSkipsPerRater).toBe(5);
     for (const bad of [-1, 1.5]) {
       const { errors } = settingsInput({ ...defaultSettingsForm(), maxSkipsPerRater: bad });
-      expect(errors['settings.maxSkipsPerRater'], String(bad)).toMatch(/max skips per rater: enter a whole number of 0 or more/);
+      expect(errors['settings.maxSkipsPerRater'], String(bad)).toMatch(
+        /max skips per rater: enter a whole number of 0 or more/,
+      );
     }
   });
 
   it('sends the number of places with the completion code; it must be a whole number of 1 or more, and needs the code', () => {
     expect(defaultSettingsForm().prolificPlaces).toBeNull();
-    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: 40 })).toMatchObject({ settings: { prolific: { completionCode: 'C0DE', places: 40 } }, errors: {} });
-    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE' }).settings.prolific).not.toHaveProperty('places');
-    for (const bad of [0, 2.5]) expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: bad }).errors['settings.prolific'], String(bad)).toMatch(/places: enter a whole number of 1 or more/);
-    expect(settingsInput({ ...defaultSettingsForm(), prolificPlaces: 40 }).errors['settings.prolific']).toMatch(/places: needs a completion code/);
+    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: 40 })).toMatchObject({
+      settings: { prolific: { completionCode: 'C0DE', places: 40 } },
+      errors: {},
+    });
+    expect(settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE' }).settings.prolific).not.toHaveProperty(
+      'places',
+    );
+    for (const bad of [0, 2.5])
+      expect(
+        settingsInput({ ...defaultSettingsForm(), prolificCode: 'C0DE', prolificPlaces: bad }).errors[
+          'settings.prolific'
+        ],
+        String(bad),
+      ).toMatch(/places: enter a whole number of 1 or more/);
+    expect(settingsInput({ ...defaultSettingsForm(), prolificPlaces: 40 }).errors['settings.prolific']).toMatch(
+      /places: needs a completion code/,
+    );
   });
 
   it("puts the server's schema issue for max skips next to its field", () => {
-    const errors = fieldErrors({ code: 'invalid_input', message: 'x', details: { issues: [{ path: 'settings.maxSkipsPerRater', message: 'Too small' }] } });
+    const errors = fieldErrors({
+      code: 'invalid_input',
+      message: 'x',
+      details: { issues: [{ path: 'settings.maxSkipsPerRater', message: 'Too small' }] },
+    });
     expect(errors.byField['settings.maxSkipsPerRater']).toBe('settings.maxSkipsPerRater: Too small');
   });
 });

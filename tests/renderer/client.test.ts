@@ -3,12 +3,17 @@ import type { SightlineBridge } from '../../src-main/contract/bridge';
 import { ApiError, createClient } from '../../src-renderer/src/lib/client';
 import { roleForPath, takeToken } from '../../src-renderer/src/lib/token';
 
-const jsonResponse = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+const jsonResponse = (body: unknown) =>
+  new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
 
 describe('HTTP transport', () => {
   it('posts JSON with the bearer token and unwraps ok values', async () => {
     const fetchImpl = vi.fn(async () => jsonResponse({ ok: true, value: [] }));
-    const client = createClient({ role: 'researcher', token: 'secret', fetchImpl: fetchImpl as unknown as typeof fetch });
+    const client = createClient({
+      role: 'researcher',
+      token: 'secret',
+      fetchImpl: fetchImpl as unknown as typeof fetch,
+    });
     await expect(client.call('campaigns.list', {})).resolves.toEqual([]);
     const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('/api/campaigns.list');
@@ -18,7 +23,8 @@ describe('HTTP transport', () => {
   });
 
   it('throws a typed ApiError for error values', async () => {
-    const fetchImpl = async () => jsonResponse({ ok: false, error: { code: 'not_found', message: 'campaign 9: unknown', details: { id: 9 } } });
+    const fetchImpl = async () =>
+      jsonResponse({ ok: false, error: { code: 'not_found', message: 'campaign 9: unknown', details: { id: 9 } } });
     const client = createClient({ role: 'researcher', token: 't', fetchImpl });
     const error = await client.call('raters.list', { campaignId: 9 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
@@ -26,7 +32,11 @@ describe('HTTP transport', () => {
   });
 
   it('reports a network failure as an ApiError', async () => {
-    const client = createClient({ role: 'rater', token: 't', fetchImpl: async () => Promise.reject(new TypeError('Failed to fetch')) });
+    const client = createClient({
+      role: 'rater',
+      token: 't',
+      fetchImpl: async () => Promise.reject(new TypeError('Failed to fetch')),
+    });
     await expect(client.call('rater.session', {})).rejects.toMatchObject({ code: 'network' });
   });
 
@@ -49,7 +59,11 @@ describe('HTTP transport', () => {
         listeners.delete(name);
       }
     }
-    const client = createClient({ role: 'researcher', token: 'tok', eventSourceImpl: FakeEventSource as unknown as typeof EventSource });
+    const client = createClient({
+      role: 'researcher',
+      token: 'tok',
+      eventSourceImpl: FakeEventSource as unknown as typeof EventSource,
+    });
     const seen: unknown[] = [];
     const stop = client.onEvent('campaign.progress', (payload) => seen.push(payload));
     expect(FakeEventSource.url).toBe('/api/events?token=tok');
@@ -62,7 +76,10 @@ describe('HTTP transport', () => {
 
 describe('IPC transport', () => {
   it('calls the preload bridge with the rater token and unwraps results', async () => {
-    const submit = vi.fn(async () => ({ ok: true as const, value: { judgementId: 1, progress: { submitted: 1, total: 2 } } }));
+    const submit = vi.fn(async () => ({
+      ok: true as const,
+      value: { judgementId: 1, progress: { submitted: 1, total: 2 } },
+    }));
     const bridge = { methods: { 'rater.submit': submit }, onEvent: () => () => {} } as unknown as SightlineBridge;
     const client = createClient({ role: 'rater', token: 'rt', bridge });
     const input = { assignmentId: 4, answer: { q: 'a' }, activeMs: 10 };

@@ -1,6 +1,10 @@
 import type { ShownQuestion } from '../../src-main/contract';
 
-export const choiceQuestion = (id: string, values: string[], extra: Partial<{ required: boolean; keys: string[]; multi: boolean }> = {}): ShownQuestion => ({
+export const choiceQuestion = (
+  id: string,
+  values: string[],
+  extra: Partial<{ required: boolean; keys: string[]; multi: boolean }> = {},
+): ShownQuestion => ({
   id,
   type: extra.multi ? 'multi' : 'choice',
   prompt: `Question ${id}`,
@@ -9,6 +13,18 @@ export const choiceQuestion = (id: string, values: string[], extra: Partial<{ re
   required: extra.required ?? true,
 });
 
-export const scaleQuestion = (id: string, min: number, max: number, required = true): ShownQuestion => ({ id, type: 'scale', prompt: `Scale ${id}`, min, max, required });
+export const scaleQuestion = (id: string, min: number, max: number, required = true): ShownQuestion => ({
+  id,
+  type: 'scale',
+  prompt: `Scale ${id}`,
+  min,
+  max,
+  required,
+});
 
-export const textQuestion = (id: string, required = true): ShownQuestion => ({ id, type: 'text', prompt: `Text ${id}`, required });
+export const textQuestion = (id: string, required = true): ShownQuestion => ({
+  id,
+  type: 'text',
+  prompt: `Text ${id}`,
+  required,
+});

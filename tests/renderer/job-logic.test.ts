@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { JobProgressEvent, JobSummary } from '../../src-main/contract';
-import { applyProgress, doneText, formatEta, formatRate, isActive } from '../../src-renderer/src/researcher/jobs/job-logic';
+import {
+  applyProgress,
+  doneText,
+  formatEta,
+  formatRate,
+  isActive,
+} from '../../src-renderer/src/researcher/jobs/job-logic';
 
 const listed: JobSummary = {
   id: 7,
@@ -18,12 +24,31 @@ const listed: JobSummary = {
   createdAt: 1,
   updatedAt: 1,
 };
-const event = (patch: Partial<JobProgressEvent>): JobProgressEvent => ({ jobId: 7, kind: 'mine', state: 'running', done: 0, total: null, ratePerSecond: null, etaSeconds: null, ...patch });
+const event = (patch: Partial<JobProgressEvent>): JobProgressEvent => ({
+  jobId: 7,
+  kind: 'mine',
+  state: 'running',
+  done: 0,
+  total: null,
+  ratePerSecond: null,
+  etaSeconds: null,
+  ...patch,
+});
 
 describe('job progress', () => {
   it('merges events into the listed job, keeping its params', () => {
     const [job] = applyProgress([listed], event({ done: 4096, total: 40960, ratePerSecond: 2048, etaSeconds: 18 }), 5);
-    expect(job).toMatchObject({ id: 7, done: 4096, total: 40960, ratePerSecond: 2048, etaSeconds: 18, params: listed.params, message: 'starting', cancellable: true, updatedAt: 5 });
+    expect(job).toMatchObject({
+      id: 7,
+      done: 4096,
+      total: 40960,
+      ratePerSecond: 2048,
+      etaSeconds: 18,
+      params: listed.params,
+      message: 'starting',
+      cancellable: true,
+      updatedAt: 5,
+    });
     expect(doneText(job)).toBe('4,096 / 40,960 tokens');
   });
 
@@ -34,7 +59,10 @@ describe('job progress', () => {
       [9, 'rows'],
       [3, 'tokens'],
     ]);
-    const cancelled = applyProgress([listed], event({ state: 'cancelled', done: 100, message: 'cancelled; the project is unchanged' }));
+    const cancelled = applyProgress(
+      [listed],
+      event({ state: 'cancelled', done: 100, message: 'cancelled; the project is unchanged' }),
+    );
     expect(cancelled[0]).toMatchObject({ state: 'cancelled', cancellable: false, error: null, ratePerSecond: null });
     expect(isActive(cancelled[0])).toBe(false);
     const failed = applyProgress([listed], event({ state: 'failed', message: 'sae_weights.safetensors: changed' }));

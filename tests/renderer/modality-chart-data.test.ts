@@ -2,10 +2,25 @@ import { describe, expect, it } from 'vitest';
 import type { ModalityLayerRow } from '../../src-main/contract';
 import { modalityLayerCharts, UNNAMED_MODEL } from '../../src-renderer/src/researcher/charts/modality-chart-data';
 
-function row(name: string, layer: number | null, split: { image: number; text: number; shared: number; dead: number }, model: string | null = 'llava'): ModalityLayerRow {
+function row(
+  name: string,
+  layer: number | null,
+  split: { image: number; text: number; shared: number; dead: number },
+  model: string | null = 'llava',
+): ModalityLayerRow {
   const alive = split.image + split.text + split.shared;
   const mined = alive + split.dead;
-  return { saeId: 0, name, model, layer, dSae: mined, mined, ...split, sharedFraction: alive ? split.shared / alive : null, modalityShare: 0.9 };
+  return {
+    saeId: 0,
+    name,
+    model,
+    layer,
+    dSae: mined,
+    mined,
+    ...split,
+    sharedFraction: alive ? split.shared / alive : null,
+    modalityShare: 0.9,
+  };
 }
 
 describe('modality-by-layer chart data', () => {
@@ -30,7 +45,8 @@ describe('modality-by-layer chart data', () => {
       ['image', 10, 0.2],
       ['text', 10, 0.2],
     ]);
-    for (const label of chart.labels) expect(chart.bars.filter((bar) => bar.label === label).reduce((a, bar) => a + bar.share, 0)).toBeCloseTo(1, 12);
+    for (const label of chart.labels)
+      expect(chart.bars.filter((bar) => bar.label === label).reduce((a, bar) => a + bar.share, 0)).toBeCloseTo(1, 12);
   });
 
   it('names SAEs that share a layer, groups SAEs without a model, and skips layerless or all-dead ones', () => {
@@ -41,11 +57,18 @@ describe('modality-by-layer chart data', () => {
       row('no-layer', null, { image: 1, text: 1, shared: 1, dead: 0 }, null),
       row('dead', 14, { image: 0, text: 0, shared: 0, dead: 9 }, null),
     ]);
-    expect(charts.map((chart) => [chart.model, chart.labels])).toEqual([[UNNAMED_MODEL, ['10 · narrow', '10 · wide', '12']]]);
+    expect(charts.map((chart) => [chart.model, chart.labels])).toEqual([
+      [UNNAMED_MODEL, ['10 · narrow', '10 · wide', '12']],
+    ]);
   });
 
   it('needs two distinct layers', () => {
     expect(modalityLayerCharts([row('a', 5, { image: 1, text: 1, shared: 1, dead: 0 })])).toEqual([]);
-    expect(modalityLayerCharts([row('a', 5, { image: 1, text: 1, shared: 1, dead: 0 }), row('b', 5, { image: 1, text: 1, shared: 1, dead: 0 })])).toEqual([]);
+    expect(
+      modalityLayerCharts([
+        row('a', 5, { image: 1, text: 1, shared: 1, dead: 0 }),
+        row('b', 5, { image: 1, text: 1, shared: 1, dead: 0 }),
+      ]),
+    ).toEqual([]);
   });
 });

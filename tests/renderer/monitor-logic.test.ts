@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { attentionText, completionText, conditionCells, expiryText, formatDuration, goldText, qualificationText, raterSpread } from '../../src-renderer/src/researcher/monitor/monitor-logic';
+import {
+  attentionText,
+  completionText,
+  conditionCells,
+  expiryText,
+  formatDuration,
+  goldText,
+  qualificationText,
+  raterSpread,
+} from '../../src-renderer/src/researcher/monitor/monitor-logic';
 import { rateAs, researcherReturnHref } from '../../src-renderer/src/lib/rater-switch';
 
 describe('monitor formatting', () => {
@@ -16,8 +25,12 @@ describe('monitor formatting', () => {
 
   it('says which Prolific code a rater was given and when (UTC, so every researcher reads the same time)', () => {
     expect(completionText(null)).toBe('–');
-    expect(completionText({ outcome: 'completed', shownAt: Date.parse('2025-03-01T12:34:56Z') })).toBe('completion code, 2025-03-01 12:34 UTC');
-    expect(completionText({ outcome: 'screened-out', shownAt: Date.parse('2025-03-02T08:05:00Z') })).toBe('screen-out, 2025-03-02 08:05 UTC');
+    expect(completionText({ outcome: 'completed', shownAt: Date.parse('2025-03-01T12:34:56Z') })).toBe(
+      'completion code, 2025-03-01 12:34 UTC',
+    );
+    expect(completionText({ outcome: 'screened-out', shownAt: Date.parse('2025-03-02T08:05:00Z') })).toBe(
+      'screen-out, 2025-03-02 08:05 UTC',
+    );
   });
 
   it('states quality control counts plainly', () => {
@@ -43,14 +56,20 @@ describe('monitor formatting', () => {
 describe('rating as a local rater profile', () => {
   const memory = () => {
     const values = new Map<string, string>();
-    return { getItem: (key: string) => values.get(key) ?? null, setItem: (key: string, value: string) => void values.set(key, value) };
+    return {
+      getItem: (key: string) => values.get(key) ?? null,
+      setItem: (key: string, value: string) => void values.set(key, value),
+    };
   };
 
   it('opens the rater link in this window and comes back to the page it left', () => {
     const storage = memory();
     storage.setItem('sightline.token.researcher', 'researcher-token');
     const assigned: string[] = [];
-    rateAs('/rate?token=abc', { location: { hash: '#/campaign/4', assign: (url: string | URL) => void assigned.push(String(url)) }, storage });
+    rateAs('/rate?token=abc', {
+      location: { hash: '#/campaign/4', assign: (url: string | URL) => void assigned.push(String(url)) },
+      storage,
+    });
     expect(assigned).toEqual(['/rate?token=abc']);
     expect(researcherReturnHref(storage, false)).toBe('/#/campaign/4');
   });

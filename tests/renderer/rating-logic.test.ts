@@ -113,7 +113,12 @@ describe('advance, required check and submit readiness', () => {
   it('builds the answer record with every question, nulls for gaps and trimmed text', () => {
     const multi = choiceQuestion('activating', ['a', 'b'], { multi: true, required: false });
     const state: FormState = { active: 0, answers: { concept: 'dog', comment: '  fine  ' } };
-    expect(answerRecord([...questions, multi], state)).toEqual({ concept: 'dog', coherence: null, comment: 'fine', activating: [] });
+    expect(answerRecord([...questions, multi], state)).toEqual({
+      concept: 'dog',
+      coherence: null,
+      comment: 'fine',
+      activating: [],
+    });
   });
 });
 
@@ -171,13 +176,26 @@ describe('session rules on the rater page (issue 11)', () => {
   });
 
   it('shows the code the server gave, the screen-out code when the rater failed, and no code otherwise', () => {
-    expect(finishScreen({ outcome: 'completed', code: 'PAID', url: 'https://app.prolific.com/submissions/complete?cc=PAID' }, 3)).toEqual({
+    expect(
+      finishScreen(
+        { outcome: 'completed', code: 'PAID', url: 'https://app.prolific.com/submissions/complete?cc=PAID' },
+        3,
+      ),
+    ).toEqual({
       kind: 'completed',
       code: 'PAID',
       url: 'https://app.prolific.com/submissions/complete?cc=PAID',
     });
-    expect(finishScreen({ outcome: 'screened-out', code: 'OUT', url: 'u' }, 3)).toEqual({ kind: 'screened-out', code: 'OUT', url: 'u' });
-    expect(finishScreen({ outcome: 'screened-out', code: null, url: null }, 3)).toEqual({ kind: 'screened-out', code: null, url: null });
+    expect(finishScreen({ outcome: 'screened-out', code: 'OUT', url: 'u' }, 3)).toEqual({
+      kind: 'screened-out',
+      code: 'OUT',
+      url: 'u',
+    });
+    expect(finishScreen({ outcome: 'screened-out', code: null, url: null }, 3)).toEqual({
+      kind: 'screened-out',
+      code: null,
+      url: null,
+    });
     // No code from the server: nothing to show, whatever the rater did.
     expect(finishScreen(null, 3)).toEqual({ kind: 'done' });
     expect(finishScreen(null, 0)).toEqual({ kind: 'nothing' });
@@ -187,9 +205,24 @@ describe('session rules on the rater page (issue 11)', () => {
 describe('skips left (issue 11: a campaign may bound skips per rater)', () => {
   it('offers Skip while skips are left and not in the qualification round; says how many are left', () => {
     expect(skipState({ submitted: 0, total: 5 }, false)).toEqual({ allowed: true, label: 'Skip (s)', reason: null });
-    expect(skipState({ submitted: 1, total: 5, skipsLeft: 2 }, false)).toEqual({ allowed: true, label: 'Skip (s) · 2 left', reason: null });
-    expect(skipState({ submitted: 1, total: 5, skipsLeft: 1 }, false)).toEqual({ allowed: true, label: 'Skip (s) · 1 left', reason: null });
-    expect(skipState({ submitted: 1, total: 5, skipsLeft: 0 }, false)).toEqual({ allowed: false, label: 'Skip (s) · none left', reason: 'You have used the skips this study allows; answer this item to go on' });
-    expect(skipState({ submitted: 0, total: 5, skipsLeft: 2 }, true)).toMatchObject({ allowed: false, reason: 'Qualification items cannot be skipped' });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 2 }, false)).toEqual({
+      allowed: true,
+      label: 'Skip (s) · 2 left',
+      reason: null,
+    });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 1 }, false)).toEqual({
+      allowed: true,
+      label: 'Skip (s) · 1 left',
+      reason: null,
+    });
+    expect(skipState({ submitted: 1, total: 5, skipsLeft: 0 }, false)).toEqual({
+      allowed: false,
+      label: 'Skip (s) · none left',
+      reason: 'You have used the skips this study allows; answer this item to go on',
+    });
+    expect(skipState({ submitted: 0, total: 5, skipsLeft: 2 }, true)).toMatchObject({
+      allowed: false,
+      reason: 'Qualification items cannot be skipped',
+    });
   });
 });

@@ -24,7 +24,10 @@ const point = (k: number, successes: number, n: number, coherence: number | null
   rate: successes / n,
   lower: 0.1,
   upper: 0.9,
-  scales: { coherence: coherence === null ? null : { n, mean: coherence, sd: 0.5, lower: coherence - 0.25, upper: coherence + 0.25 } },
+  scales: {
+    coherence:
+      coherence === null ? null : { n, mean: coherence, sd: 0.5, lower: coherence - 0.25, upper: coherence + 0.25 },
+  },
 });
 
 const steering: SteeringResults = {
@@ -47,7 +50,12 @@ describe('steering plot data', () => {
     const options = classPairOptions(steering);
     expect(options.map((option) => option.label)).toEqual(['All class pairs', 'goldfish → volcano', 'pizza → zebra']);
     const all = dosePoints(selectedCurves(steering, ALL_PAIRS));
-    expect(all.map((p) => `${p.series}@${p.k}=${p.successes}/${p.n}`)).toEqual(['layer 10@0=0/4', 'layer 10@10=3/4', 'layer 20@0=1/4', 'layer 20@10=4/4']);
+    expect(all.map((p) => `${p.series}@${p.k}=${p.successes}/${p.n}`)).toEqual([
+      'layer 10@0=0/4',
+      'layer 10@10=3/4',
+      'layer 20@0=1/4',
+      'layer 20@10=4/4',
+    ]);
     const goldfish = dosePoints(selectedCurves(steering, options[1].key));
     expect(goldfish.map((p) => [p.series, p.source, p.target])).toEqual([
       ['layer 10', 'goldfish', 'volcano'],
@@ -65,7 +73,18 @@ describe('steering plot data', () => {
 
   it('gives each numeric question its own plot (coherence 1–5 and relatedness 0–1 do not share an axis)', () => {
     const mixed: SteeringResults['byLayer'] = [
-      { layer: 20, points: [{ ...point(0, 1, 2, 4), scales: { relatedness: { n: 2, mean: 0.25, sd: 0, lower: 0.25, upper: 0.25 }, coherence: { n: 2, mean: 4, sd: null, lower: null, upper: null } } }] },
+      {
+        layer: 20,
+        points: [
+          {
+            ...point(0, 1, 2, 4),
+            scales: {
+              relatedness: { n: 2, mean: 0.25, sd: 0, lower: 0.25, upper: 0.25 },
+              coherence: { n: 2, mean: 4, sd: null, lower: null, upper: null },
+            },
+          },
+        ],
+      },
     ];
     const plots = meanPlots(coherencePoints(mixed));
     expect(plots.map(([question, points]) => [question, points.map((p) => [p.mean, p.lower])])).toEqual([
@@ -93,7 +112,10 @@ describe('CSV of plot data', () => {
 
   it('round-trips the dose-response rows', () => {
     const rows = dosePoints(steering.byLayer);
-    const back = parse(toCsv(rows, ['series', 'k', 'n', 'successes', 'rate', 'lower', 'upper']), { columns: true, cast: true }) as Record<string, unknown>[];
+    const back = parse(toCsv(rows, ['series', 'k', 'n', 'successes', 'rate', 'lower', 'upper']), {
+      columns: true,
+      cast: true,
+    }) as Record<string, unknown>[];
     expect(back.map((row) => row.rate)).toEqual(rows.map((row) => row.rate));
   });
 
@@ -107,13 +129,41 @@ describe('feature plot data', () => {
   const features: FeatureResults = {
     labelQuestionId: 'label',
     coverage: { features: 3, withLabel: 2, withMajorityLabel: 1 },
-    scoreDistribution: { questionId: 'interpretability', min: 1, max: 3, counts: [{ score: 1, count: 0 }, { score: 2, count: 3 }, { score: 3, count: 1 }], ratings: 4, mean: 2.25, median: 2, featureMeans: [2, 2.5] },
-    modality: { questionId: 'modality', votes: ['image', 'text'], mined: ['image', 'text'], counts: [[3, 1], [0, 0]], featuresCompared: 1, majorityMatchesMined: 1, mapping: {} },
+    scoreDistribution: {
+      questionId: 'interpretability',
+      min: 1,
+      max: 3,
+      counts: [
+        { score: 1, count: 0 },
+        { score: 2, count: 3 },
+        { score: 3, count: 1 },
+      ],
+      ratings: 4,
+      mean: 2.25,
+      median: 2,
+      featureMeans: [2, 2.5],
+    },
+    modality: {
+      questionId: 'modality',
+      votes: ['image', 'text'],
+      mined: ['image', 'text'],
+      counts: [
+        [3, 1],
+        [0, 0],
+      ],
+      featuresCompared: 1,
+      majorityMatchesMined: 1,
+      mapping: {},
+    },
     features: [],
   };
 
   it('turns the score distribution into bins and the modality table into shares per mined row', () => {
-    expect(scoreBins(features)).toEqual([{ score: 1, count: 0 }, { score: 2, count: 3 }, { score: 3, count: 1 }]);
+    expect(scoreBins(features)).toEqual([
+      { score: 1, count: 0 },
+      { score: 2, count: 3 },
+      { score: 3, count: 1 },
+    ]);
     expect(modalityCells(features)).toEqual([
       { mined: 'image', vote: 'image', count: 3, share: 0.75 },
       { mined: 'image', vote: 'text', count: 1, share: 0.25 },
@@ -126,15 +176,45 @@ describe('feature plot data', () => {
 
 describe('table and progress text', () => {
   it('writes alpha with its interval, naming the metric when there are several', () => {
-    const base = { questionId: 'q', type: 'scale' as const, prompt: '', ratings: 1, units: 1, raters: 1, normalisation: null, fleissKappa: null, fleissReason: null, meanCohenKappa: null, cohenPairs: 0, cohenByPair: [], cohenReason: null, percentAgreement: null, percentReason: null };
-    const alpha = (metric: 'ordinal' | 'interval', value: number | null) => ({ metric, alpha: value, lower: value && value - 0.1, upper: value && value + 0.1, confidenceLevel: 0.95, pairableUnits: 3, reason: null });
-    expect(alphaText({ ...base, alpha: [alpha('ordinal', 0.5), alpha('interval', null)] })).toBe('ordinal 0.500 [0.400, 0.600]; interval –');
+    const base = {
+      questionId: 'q',
+      type: 'scale' as const,
+      prompt: '',
+      ratings: 1,
+      units: 1,
+      raters: 1,
+      normalisation: null,
+      fleissKappa: null,
+      fleissReason: null,
+      meanCohenKappa: null,
+      cohenPairs: 0,
+      cohenByPair: [],
+      cohenReason: null,
+      percentAgreement: null,
+      percentReason: null,
+    };
+    const alpha = (metric: 'ordinal' | 'interval', value: number | null) => ({
+      metric,
+      alpha: value,
+      lower: value && value - 0.1,
+      upper: value && value + 0.1,
+      confidenceLevel: 0.95,
+      pairableUnits: 3,
+      reason: null,
+    });
+    expect(alphaText({ ...base, alpha: [alpha('ordinal', 0.5), alpha('interval', null)] })).toBe(
+      'ordinal 0.500 [0.400, 0.600]; interval –',
+    );
     expect(alphaText({ ...base, alpha: [alpha('interval', 0.25)] })).toBe('0.250 [0.150, 0.350]');
   });
 
   it('formats export progress with rate and ETA', () => {
-    expect(exportProgressText({ done: 12_000, total: 50_000, ratePerSecond: 230_000.4, etaSeconds: 0.2 })).toBe('12,000 / 50,000 rows · 230,000 rows/s · ETA 1s');
-    expect(exportProgressText({ done: 0, total: null, ratePerSecond: null, etaSeconds: null })).toBe('0 / ? rows · ETA –');
+    expect(exportProgressText({ done: 12_000, total: 50_000, ratePerSecond: 230_000.4, etaSeconds: 0.2 })).toBe(
+      '12,000 / 50,000 rows · 230,000 rows/s · ETA 1s',
+    );
+    expect(exportProgressText({ done: 0, total: null, ratePerSecond: null, etaSeconds: null })).toBe(
+      '0 / ? rows · ETA –',
+    );
     expect(etaText(125)).toBe('2m 05s');
   });
 });

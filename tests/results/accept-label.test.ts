@@ -29,28 +29,64 @@ describe('accepting a feature label', () => {
     expect(first).toMatchObject({ featureIndex: 11, saeId: expect.any(Number), acceptedLabel: null });
 
     const context = contextFor(project, researcher);
-    const reply = await dispatch('features.acceptLabel', { featureId: featureIds[0], label: ' dogs ', acceptedBy: 'Dr. Ada', campaignId }, context);
-    expect(reply).toEqual({ ok: true, value: { featureId: featureIds[0], label: 'dogs', acceptedBy: 'Dr. Ada', acceptedAt: clock.now(), campaignId } });
+    const reply = await dispatch(
+      'features.acceptLabel',
+      { featureId: featureIds[0], label: ' dogs ', acceptedBy: 'Dr. Ada', campaignId },
+      context,
+    );
+    expect(reply).toEqual({
+      ok: true,
+      value: { featureId: featureIds[0], label: 'dogs', acceptedBy: 'Dr. Ada', acceptedAt: clock.now(), campaignId },
+    });
     const accepted = (reply as { ok: true; value: AcceptedFeatureLabel }).value;
 
     // The feature page's data: the label and who accepted it when.
-    const detail = (await dispatch('features.get', { featureId: featureIds[0] }, context)) as { ok: true; value: FeatureDetail };
+    const detail = (await dispatch('features.get', { featureId: featureIds[0] }, context)) as {
+      ok: true;
+      value: FeatureDetail;
+    };
     expect(detail.value.feature.label).toBe('dogs');
     expect(detail.value.acceptedLabel).toEqual(accepted);
-    const other = (await dispatch('features.get', { featureId: featureIds[1] }, context)) as { ok: true; value: FeatureDetail };
+    const other = (await dispatch('features.get', { featureId: featureIds[1] }, context)) as {
+      ok: true;
+      value: FeatureDetail;
+    };
     expect(other.value.acceptedLabel).toBeNull();
-    expect(campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } }).features!.features.find((row) => row.featureId === featureIds[0])!.acceptedLabel).toEqual(accepted);
+    expect(
+      campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } }).features!.features.find(
+        (row) => row.featureId === featureIds[0],
+      )!.acceptedLabel,
+    ).toEqual(accepted);
 
     // A later acceptance replaces it; the earlier one stays on record.
     clock.advance(60_000);
-    await dispatch('features.acceptLabel', { featureId: featureIds[0], label: 'dog faces', acceptedBy: 'Ben' }, context);
-    const latest = (await dispatch('features.get', { featureId: featureIds[0] }, context)) as { ok: true; value: FeatureDetail };
-    expect(latest.value.acceptedLabel).toMatchObject({ label: 'dog faces', acceptedBy: 'Ben', acceptedAt: clock.now(), campaignId: null });
+    await dispatch(
+      'features.acceptLabel',
+      { featureId: featureIds[0], label: 'dog faces', acceptedBy: 'Ben' },
+      context,
+    );
+    const latest = (await dispatch('features.get', { featureId: featureIds[0] }, context)) as {
+      ok: true;
+      value: FeatureDetail;
+    };
+    expect(latest.value.acceptedLabel).toMatchObject({
+      label: 'dog faces',
+      acceptedBy: 'Ben',
+      acceptedAt: clock.now(),
+      campaignId: null,
+    });
     expect(project.db.prepare('SELECT COUNT(*) FROM feature_label_acceptances').pluck().get()).toBe(2);
 
     // Neuronpedia: one more explanation row for the feature, by whoever accepted it.
-    const result = await exportCampaign(project.db, campaignId, { format: 'neuronpedia', out: path.join(tempDir(), 'np.jsonl') });
-    const rows = fs.readFileSync(result.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const result = await exportCampaign(project.db, campaignId, {
+      format: 'neuronpedia',
+      out: path.join(tempDir(), 'np.jsonl'),
+    });
+    const rows = fs
+      .readFileSync(result.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const acceptedRows = rows.filter((row) => row.sightline.accepted_label);
     expect(acceptedRows).toEqual([
       {
@@ -61,7 +97,12 @@ describe('accepting a feature label', () => {
         explanationModelName: null,
         typeName: 'human',
         authorId: 'Ben',
-        sightline: { campaign: 'Label features', accepted_label: true, accepted_at: new Date(clock.now()).toISOString(), accepted_from_campaign_id: null },
+        sightline: {
+          campaign: 'Label features',
+          accepted_label: true,
+          accepted_at: new Date(clock.now()).toISOString(),
+          accepted_from_campaign_id: null,
+        },
       },
     ]);
     expect(rows).toHaveLength(5);

@@ -28,7 +28,10 @@ describe('seeded randomness (src-main/util/random)', () => {
     expect(Array.from({ length: 1000 }, () => second())).toEqual(draws);
     expect(draws.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(0.5, 1);
-    const shuffled = shuffleInPlace(Array.from({ length: 20 }, (_, i) => i), mulberry32(1));
+    const shuffled = shuffleInPlace(
+      Array.from({ length: 20 }, (_, i) => i),
+      mulberry32(1),
+    );
     expect([...shuffled].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(shuffled).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
@@ -54,8 +57,23 @@ describe('majority vote', () => {
 
   it('returns the winner, or every tied label with tie: true and no winner', () => {
     const [clear, tied] = majorityVote(ratings);
-    expect(clear).toEqual({ unit: 'clear', label: 'cat', labels: ['cat'], tie: false, tieBrokenBySeed: false, votes: 2, totalVotes: 3 });
-    expect(tied).toMatchObject({ unit: 'tied', label: null, labels: ['bird', 'cat', 'dog'], tie: true, tieBrokenBySeed: false, votes: 1 });
+    expect(clear).toEqual({
+      unit: 'clear',
+      label: 'cat',
+      labels: ['cat'],
+      tie: false,
+      tieBrokenBySeed: false,
+      votes: 2,
+      totalVotes: 3,
+    });
+    expect(tied).toMatchObject({
+      unit: 'tied',
+      label: null,
+      labels: ['bird', 'cat', 'dog'],
+      tie: true,
+      tieBrokenBySeed: false,
+      votes: 1,
+    });
   });
 
   it('breaks ties deterministically with a seed, whatever the input order', () => {
@@ -66,7 +84,9 @@ describe('majority vote', () => {
     const reordered = shuffleInPlace([...ratings], mulberry32(3));
     expect(majorityVote(reordered, { tieBreakSeed: 9 }).find((vote) => vote.unit === 'tied')?.label).toBe(picked.label);
     // Across many seeds every tied label gets picked sometimes.
-    const picks = new Set(Array.from({ length: 60 }, (_, seed) => majorityVote(ratings, { tieBreakSeed: seed })[1].label));
+    const picks = new Set(
+      Array.from({ length: 60 }, (_, seed) => majorityVote(ratings, { tieBreakSeed: seed })[1].label),
+    );
     expect(picks).toEqual(new Set(['bird', 'cat', 'dog']));
   });
 
@@ -80,11 +100,31 @@ describe('Dawid–Skene', () => {
   // and one adversarial rater who mostly shifts the class by one.
   const PRIORS = [0.4, 0.35, 0.25];
   const TRUE_CONFUSIONS: number[][][] = [
-    [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]],
-    [[0.8, 0.15, 0.05], [0.05, 0.8, 0.15], [0.15, 0.05, 0.8]],
-    [[0.7, 0.2, 0.1], [0.1, 0.7, 0.2], [0.2, 0.1, 0.7]],
-    [[0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.3, 0.3, 0.4]],
-    [[0.05, 0.85, 0.1], [0.1, 0.05, 0.85], [0.85, 0.1, 0.05]],
+    [
+      [0.8, 0.1, 0.1],
+      [0.1, 0.8, 0.1],
+      [0.1, 0.1, 0.8],
+    ],
+    [
+      [0.8, 0.15, 0.05],
+      [0.05, 0.8, 0.15],
+      [0.15, 0.05, 0.8],
+    ],
+    [
+      [0.7, 0.2, 0.1],
+      [0.1, 0.7, 0.2],
+      [0.2, 0.1, 0.7],
+    ],
+    [
+      [0.4, 0.3, 0.3],
+      [0.3, 0.4, 0.3],
+      [0.3, 0.3, 0.4],
+    ],
+    [
+      [0.05, 0.85, 0.1],
+      [0.1, 0.05, 0.85],
+      [0.85, 0.1, 0.05],
+    ],
   ];
   const CLASSES = ['a', 'b', 'c'];
   const rng = mulberry32(1979);
@@ -101,7 +141,9 @@ describe('Dawid–Skene', () => {
       simulated.push({ unit, rater: `r${rater}`, value: CLASSES[given] });
     });
   }
-  const sampleConfusions = sampleCounts.map((matrix) => matrix.map((row) => row.map((count) => count / row.reduce((a, b) => a + b, 0))));
+  const sampleConfusions = sampleCounts.map((matrix) =>
+    matrix.map((row) => row.map((count) => count / row.reduce((a, b) => a + b, 0))),
+  );
 
   function accuracy(labels: ReadonlyMap<number | string, number | string>): number {
     let correct = 0;
@@ -148,15 +190,22 @@ describe('Dawid–Skene', () => {
   it('is deterministic and independent of input order', () => {
     const reordered = dawidSkene(shuffleInPlace([...simulated], mulberry32(5)));
     expect(reordered.iterations).toBe(result.iterations);
-    reordered.raters.forEach((rater, r) => rater.confusion.forEach((row, k) => row.forEach((p, l) => expect(p).toBeCloseTo(result.raters[r].confusion[k][l], 9))));
+    reordered.raters.forEach((rater, r) =>
+      rater.confusion.forEach((row, k) =>
+        row.forEach((p, l) => expect(p).toBeCloseTo(result.raters[r].confusion[k][l], 9)),
+      ),
+    );
   });
 
   it('keeps every probability above zero thanks to smoothing, and respects given classes', () => {
-    const unanimous: Rating[] = [0, 1, 2, 3].flatMap((unit) => [1, 2, 3].map((rater) => ({ unit, rater, value: unit % 2 === 0 ? 'yes' : 'no' })));
+    const unanimous: Rating[] = [0, 1, 2, 3].flatMap((unit) =>
+      [1, 2, 3].map((rater) => ({ unit, rater, value: unit % 2 === 0 ? 'yes' : 'no' })),
+    );
     const fit = dawidSkene(unanimous, { classes: ['yes', 'no', 'unsure'] });
     expect(fit.classes).toEqual(['yes', 'no', 'unsure']);
     expect(fit.units.map((unit) => unit.label)).toEqual(['yes', 'no', 'yes', 'no']);
-    for (const rater of fit.raters) for (const row of rater.confusion) for (const p of row) expect(p).toBeGreaterThan(0);
+    for (const rater of fit.raters)
+      for (const row of rater.confusion) for (const p of row) expect(p).toBeGreaterThan(0);
     expect(fit.units[0].posterior[0]).toBeGreaterThan(0.99);
     expect(() => dawidSkene(unanimous, { classes: ['yes'] })).toThrow(/"no", which is not in options\.classes/);
     expect(() => dawidSkene([])).toThrow(AppError);
@@ -190,14 +239,34 @@ describe('rater reliability', () => {
     expect(report.overallMedianActiveMs).toBe(4750);
     expect(report.fastThresholdMs).toBeCloseTo(1425, 9);
     const [r1, r2, r3] = report.raters;
-    expect(r1).toEqual({ rater: 'r1', ratings: 3, goldRatings: 2, goldAccuracy: 1, consensusRatings: 3, consensusAgreement: 1, medianActiveMs: 5000, tooFast: false });
+    expect(r1).toEqual({
+      rater: 'r1',
+      ratings: 3,
+      goldRatings: 2,
+      goldAccuracy: 1,
+      consensusRatings: 3,
+      consensusAgreement: 1,
+      medianActiveMs: 5000,
+      tooFast: false,
+    });
     expect(r2).toMatchObject({ goldAccuracy: 0.5, consensusAgreement: 2 / 3, medianActiveMs: 5000, tooFast: false });
-    expect(r3).toMatchObject({ ratings: 3, goldAccuracy: 0.5, consensusAgreement: 1 / 3, medianActiveMs: 450, tooFast: true });
+    expect(r3).toMatchObject({
+      ratings: 3,
+      goldAccuracy: 0.5,
+      consensusAgreement: 1 / 3,
+      medianActiveMs: 450,
+      tooFast: true,
+    });
   });
 
   it('leaves accuracy null without gold units, and the speed flag off without times', () => {
     const report = raterReliability([{ unit: 1, rater: 'x', value: 1 }], { fastFraction: 0.5 });
-    expect(report.raters[0]).toMatchObject({ goldAccuracy: null, consensusAgreement: null, medianActiveMs: null, tooFast: false });
+    expect(report.raters[0]).toMatchObject({
+      goldAccuracy: null,
+      consensusAgreement: null,
+      medianActiveMs: null,
+      tooFast: false,
+    });
     expect(report.overallMedianActiveMs).toBeNull();
     expect(() => raterReliability([])).toThrow(/no ratings/);
   });

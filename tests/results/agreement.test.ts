@@ -96,7 +96,10 @@ describe("Krippendorff's alpha", () => {
   it('does not depend on the order ratings arrive in', () => {
     const shuffled = shuffleInPlace([...KRIPPENDORFF_C], mulberry32(7));
     for (const metric of ['nominal', 'ordinal', 'interval'] as const) {
-      expect(krippendorffAlpha(shuffled, { metric }).alpha).toBeCloseTo(krippendorffAlpha(KRIPPENDORFF_C, { metric }).alpha as number, 12);
+      expect(krippendorffAlpha(shuffled, { metric }).alpha).toBeCloseTo(
+        krippendorffAlpha(KRIPPENDORFF_C, { metric }).alpha as number,
+        12,
+      );
     }
   });
 
@@ -107,7 +110,10 @@ describe("Krippendorff's alpha", () => {
     expect(alpha).toBeCloseTo(0.815, 3);
     expectInvalidInput(() => krippendorffAlpha(labelled, { metric: 'ordinal' }), /options\.order/);
     expectInvalidInput(() => krippendorffAlpha(labelled, { metric: 'interval' }), /not a number/);
-    expectInvalidInput(() => krippendorffAlpha(labelled, { metric: 'ordinal', order: words.slice(1) }), /"never".*not in options\.order/);
+    expectInvalidInput(
+      () => krippendorffAlpha(labelled, { metric: 'ordinal', order: words.slice(1) }),
+      /"never".*not in options\.order/,
+    );
   });
 
   it('is 1 when raters agree on every unit and the units vary', () => {
@@ -116,7 +122,8 @@ describe("Krippendorff's alpha", () => {
       [1, 2, 3, 2],
       [1, 2, null, 2],
     ]);
-    for (const metric of ['nominal', 'ordinal', 'interval'] as const) expect(krippendorffAlpha(agreeing, { metric }).alpha).toBe(1);
+    for (const metric of ['nominal', 'ordinal', 'interval'] as const)
+      expect(krippendorffAlpha(agreeing, { metric }).alpha).toBe(1);
   });
 
   it('is null, not 1 or NaN, when every value is the same (expected disagreement is 0)', () => {
@@ -218,13 +225,37 @@ describe("Fleiss' kappa", () => {
       { unit: 'b', rater: 3, value: 'x' },
     ];
     expectInvalidInput(() => fleissKappa(uneven), /unit "a" has 2 ratings but unit "b" has 3.*Krippendorff/);
-    expectInvalidInput(() => fleissKappaFromCounts([[1, 1], [2, 1]]), /row 1 sums to 3/);
+    expectInvalidInput(
+      () =>
+        fleissKappaFromCounts([
+          [1, 1],
+          [2, 1],
+        ]),
+      /row 1 sums to 3/,
+    );
   });
 
   it('is 1 on full agreement, null when one category takes every rating, and refuses one rater per unit', () => {
-    expect(fleissKappaFromCounts([[3, 0], [0, 3]]).kappa).toBe(1);
-    expect(fleissKappaFromCounts([[3, 0], [3, 0]]).kappa).toBeNull();
-    expectInvalidInput(() => fleissKappaFromCounts([[1, 0], [0, 1]]), /at least 2 per unit/);
+    expect(
+      fleissKappaFromCounts([
+        [3, 0],
+        [0, 3],
+      ]).kappa,
+    ).toBe(1);
+    expect(
+      fleissKappaFromCounts([
+        [3, 0],
+        [3, 0],
+      ]).kappa,
+    ).toBeNull();
+    expectInvalidInput(
+      () =>
+        fleissKappaFromCounts([
+          [1, 0],
+          [0, 1],
+        ]),
+      /at least 2 per unit/,
+    );
     expectInvalidInput(() => fleissKappa([]), /no ratings/);
   });
 });
@@ -259,7 +290,10 @@ describe("Cohen's kappa and percent agreement", () => {
   });
 
   it('needs at least two raters and some shared units', () => {
-    expectInvalidInput(() => pairwiseCohenKappa([{ unit: 1, rater: 'solo', value: 'yes' }]), /at least two raters.*"solo"/);
+    expectInvalidInput(
+      () => pairwiseCohenKappa([{ unit: 1, rater: 'solo', value: 'yes' }]),
+      /at least two raters.*"solo"/,
+    );
     expectInvalidInput(() => cohenKappa([]), /no units were rated by both/);
     const disjoint = pairwiseCohenKappa([
       { unit: 1, rater: 'A', value: 'yes' },

@@ -21,7 +21,11 @@ describe('bradleyTerry (MM, Hunter 2004)', () => {
 
   it('counts a tie as half a win for each side', () => {
     // Two ties and one win each way: equal strengths.
-    const fit = bradleyTerry([...games('A', 'B', 1, 1), { first: 'A', second: 'B', firstScore: 0.5 }, { first: 'B', second: 'A', firstScore: 0.5 }]);
+    const fit = bradleyTerry([
+      ...games('A', 'B', 1, 1),
+      { first: 'A', second: 'B', firstScore: 0.5 },
+      { first: 'B', second: 'A', firstScore: 0.5 },
+    ]);
     expect(fit.strengths![0]).toBeCloseTo(0.5, 10);
     // Two wins and a tie: 2.5 of 3 games to A, p_A / (p_A + p_B) = 5/6; the tie's half win keeps B finite.
     const lopsided = bradleyTerry([...games('A', 'B', 2, 0), { first: 'A', second: 'B', firstScore: 0.5 }]);

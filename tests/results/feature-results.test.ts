@@ -11,7 +11,9 @@ import { makeProject, makeRater } from '../helpers/factories';
 const insertSae = (db: Project['db']): number =>
   Number(
     db
-      .prepare('INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO saes (name, format, architecture, layer, hook_point, d_in, d_sae, path, size, sha256, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run('sae', 'saelens', 'relu', 20, 'resid_post', 8, 32, '/x', 1, 'c'.repeat(64), '{}', 0).lastInsertRowid,
   );
 
@@ -21,10 +23,23 @@ function featureLabelCampaign() {
   const saeId = insertSae(db);
   // Three features mined as image, shared and text; a fourth is never rated.
   const mined = ['image', 'shared', 'text', 'dead'];
-  const featureIds = mined.map((modality, index) => Number(db.prepare('INSERT INTO features (sae_id, feature_index, modality) VALUES (?, ?, ?)').run(saeId, 100 + index, modality).lastInsertRowid));
+  const featureIds = mined.map((modality, index) =>
+    Number(
+      db
+        .prepare('INSERT INTO features (sae_id, feature_index, modality) VALUES (?, ?, ?)')
+        .run(saeId, 100 + index, modality).lastInsertRowid,
+    ),
+  );
   const campaignId = insertCampaign(
     db,
-    { name: 'labels', template: BUILTIN_TEMPLATES['feature-label'], instructions: 'Label it.', overlap: 3, leaseSeconds: 600, seed: 5 },
+    {
+      name: 'labels',
+      template: BUILTIN_TEMPLATES['feature-label'],
+      instructions: 'Label it.',
+      overlap: 3,
+      leaseSeconds: 600,
+      seed: 5,
+    },
     featureIds.map((featureId) => ({ payload: { feature: { examples: [] } }, hidden: { feature_id: featureId } })),
   );
   // answers[rater][feature index]: label, score, modality (undefined: the rater skips the rest)
@@ -37,10 +52,17 @@ function featureLabelCampaign() {
     const rater = makeRater(project, campaignId, `rater ${r}`);
     // Leases all four at once (raters see items in their own order); the unrated feature is left leased.
     for (const item of nextItems(db, rater, 4).items) {
-      const position = db.prepare('SELECT i.position FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as number;
+      const position = db
+        .prepare('SELECT i.position FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+        .pluck()
+        .get(item.assignmentId) as number;
       const answer = row[position];
       if (!answer) continue;
-      submitJudgement(db, rater, { assignmentId: item.assignmentId, answer: { label: answer[0], interpretability: answer[1], modality: answer[2], confidence: null }, activeMs: 3000 });
+      submitJudgement(db, rater, {
+        assignmentId: item.assignmentId,
+        answer: { label: answer[0], interpretability: answer[1], modality: answer[2], confidence: null },
+        activeMs: 3000,
+      });
     }
   });
   return { project, campaignId, featureIds };
@@ -55,7 +77,13 @@ describe('feature results', () => {
     // Feature 0: "dogs" twice of three (trimmed, lower-cased); feature 1: "red things" twice; feature 2: all different.
     expect(features.features.map((row) => row.majorityLabel)).toEqual(['dogs', 'red things', null, null]);
     expect(features.features.map((row) => row.labels)).toEqual([3, 3, 3, 0]);
-    expect(features.features[0]).toMatchObject({ featureId: featureIds[0], featureIndex: 100, minedModality: 'image', majorityModality: 'image', meanScore: 14 / 3 });
+    expect(features.features[0]).toMatchObject({
+      featureId: featureIds[0],
+      featureIndex: 100,
+      minedModality: 'image',
+      majorityModality: 'image',
+      meanScore: 14 / 3,
+    });
     expect(features.scoreDistribution).toMatchObject({
       questionId: 'interpretability',
       counts: [
@@ -95,10 +123,20 @@ describe('feature results', () => {
 
   it('reports a feature-label campaign nobody has rated yet (coverage 0, no distribution) instead of failing', () => {
     const project = makeProject();
-    const featureId = Number(project.db.prepare('INSERT INTO features (sae_id, feature_index) VALUES (?, 1)').run(insertSae(project.db)).lastInsertRowid);
+    const featureId = Number(
+      project.db.prepare('INSERT INTO features (sae_id, feature_index) VALUES (?, 1)').run(insertSae(project.db))
+        .lastInsertRowid,
+    );
     const campaignId = insertCampaign(
       project.db,
-      { name: 'unrated', template: BUILTIN_TEMPLATES['feature-label'], instructions: 'Label it.', overlap: 2, leaseSeconds: 600, seed: 1 },
+      {
+        name: 'unrated',
+        template: BUILTIN_TEMPLATES['feature-label'],
+        instructions: 'Label it.',
+        overlap: 2,
+        leaseSeconds: 600,
+        seed: 1,
+      },
       [{ payload: { feature: { examples: [] } }, hidden: { feature_id: featureId } }],
     );
     const features = campaignResults(project.db, campaignId, { bootstrap: { replicates: 10 } }).features!;

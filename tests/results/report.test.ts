@@ -14,21 +14,43 @@ import { conceptItems, contextFor, makeProject, makeRater, researcher } from '..
 type Hidden = { source_class: string; target_class: string; k: number };
 
 /** The rater answers every item they get (up to `limit`), choosing from the item's hidden condition. */
-function answerAll(project: Project, rater: RaterRecord, choose: (hidden: Hidden, position: number) => string, options: { limit?: number; activeMs?: number } = {}) {
+function answerAll(
+  project: Project,
+  rater: RaterRecord,
+  choose: (hidden: Hidden, position: number) => string,
+  options: { limit?: number; activeMs?: number } = {},
+) {
   for (let done = 0; done < (options.limit ?? Infinity); done++) {
     const [item] = nextItems(project.db, rater, 1).items;
     if (!item) return;
     const { position, hidden_json } = project.db
       .prepare('SELECT i.position, i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
       .get(item.assignmentId) as { position: number; hidden_json: string };
-    submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { concept: choose(JSON.parse(hidden_json), position) }, activeMs: options.activeMs ?? 4000 });
+    submitJudgement(project.db, rater, {
+      assignmentId: item.assignmentId,
+      answer: { concept: choose(JSON.parse(hidden_json), position) },
+      activeMs: options.activeMs ?? 4000,
+    });
   }
 }
 
-function campaign(project: Project, items: ReturnType<typeof conceptItems>, overlap: number, settings: Record<string, unknown> = {}): number {
+function campaign(
+  project: Project,
+  items: ReturnType<typeof conceptItems>,
+  overlap: number,
+  settings: Record<string, unknown> = {},
+): number {
   return insertCampaign(
     project.db,
-    { name: 'hand computed', template: BUILTIN_TEMPLATES['concept-choice'], instructions: 'Pick one.', overlap, leaseSeconds: 600, seed: 3, settings },
+    {
+      name: 'hand computed',
+      template: BUILTIN_TEMPLATES['concept-choice'],
+      instructions: 'Pick one.',
+      overlap,
+      leaseSeconds: 600,
+      seed: 3,
+      settings,
+    },
     items,
   );
 }
@@ -55,7 +77,14 @@ describe('campaignResults on a campaign computed by hand', () => {
     const results = campaignResults(project.db, campaignId, { bootstrap: { seed: 1, replicates: 200 } });
     expect(results.counts).toEqual({ items: 3, judgements: 6, raters: 2 });
     const [concept] = results.questions;
-    expect(concept).toMatchObject({ questionId: 'concept', type: 'choice', ratings: 6, units: 3, raters: 2, cohenPairs: 1 });
+    expect(concept).toMatchObject({
+      questionId: 'concept',
+      type: 'choice',
+      ratings: 6,
+      units: 3,
+      raters: 2,
+      cohenPairs: 1,
+    });
     expect(concept.alpha).toHaveLength(1);
     expect(concept.alpha[0].metric).toBe('nominal');
     expect(concept.alpha[0].alpha).toBeCloseTo(4 / 9, 10);
@@ -63,18 +92,32 @@ describe('campaignResults on a campaign computed by hand', () => {
     expect(concept.alpha[0].upper).toBeLessThanOrEqual(1);
     expect(concept.meanCohenKappa).toBeCloseTo(0.4, 10);
     // Each pair, not only the mean: pseudonyms, items in common, kappa (here the one pair is the mean).
-    expect(concept.cohenByPair).toEqual([{ raterA: 'R001', raterB: 'R002', items: 3, kappa: expect.closeTo(0.4, 10), observedAgreement: expect.closeTo(2 / 3, 10) }]);
+    expect(concept.cohenByPair).toEqual([
+      {
+        raterA: 'R001',
+        raterB: 'R002',
+        items: 3,
+        kappa: expect.closeTo(0.4, 10),
+        observedAgreement: expect.closeTo(2 / 3, 10),
+      },
+    ]);
     expect(concept.fleissKappa).toBeCloseTo(1 / 3, 10);
     expect(concept.percentAgreement).toBeCloseTo(2 / 3, 10);
     // The human output of `sightline results` lists the pair too.
-    expect(formatResults(results)).toMatch(/Cohen's kappa per rater pair[^\n]*\n.*rater A.*items in common.*\n[- ]+\nconcept\s+R001\s+R002\s+3\s+0\.400\s+66\.7%/);
+    expect(formatResults(results)).toMatch(
+      /Cohen's kappa per rater pair[^\n]*\n.*rater A.*items in common.*\n[- ]+\nconcept\s+R001\s+R002\s+3\s+0\.400\s+66\.7%/,
+    );
   });
 
   it('aggregates labels (the tie stays unresolved) and draws the steering dose-response with Wilson intervals', () => {
     const { project, campaignId } = build();
     const results = campaignResults(project.db, campaignId, { bootstrap: { replicates: 50 } });
     const items = conceptItems(3);
-    expect(results.labels.map((label) => label.majority)).toEqual([items[0].hidden!.target_class, null, items[2].hidden!.source_class]);
+    expect(results.labels.map((label) => label.majority)).toEqual([
+      items[0].hidden!.target_class,
+      null,
+      items[2].hidden!.source_class,
+    ]);
     expect(results.labels[1].tiedLabels).toHaveLength(2);
     expect(results.labels.every((label) => label.dawidSkene !== null)).toBe(true);
     expect(results.steering?.byLayer).toHaveLength(1);
@@ -94,7 +137,11 @@ describe('campaignResults on a campaign computed by hand', () => {
 
   it('is what results.campaign returns to the researcher', async () => {
     const { project, campaignId } = build();
-    const reply = await dispatch('results.campaign', { campaignId, bootstrapReplicates: 20, bootstrapSeed: 5 }, contextFor(project, researcher));
+    const reply = await dispatch(
+      'results.campaign',
+      { campaignId, bootstrapReplicates: 20, bootstrapSeed: 5 },
+      contextFor(project, researcher),
+    );
     expect(reply.ok).toBe(true);
     const value = (reply as { ok: true; value: CampaignResults }).value;
     expect(value.bootstrap).toEqual({ seed: 5, replicates: 20 });
@@ -106,7 +153,11 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
   it('scores raters on gold items, flags the fast one, and explains why Fleiss is missing', () => {
     const project = makeProject();
     const items = conceptItems(4);
-    items[3] = { ...items[3], kind: 'gold', hidden: { ...items[3].hidden, gold: { concept: items[3].hidden!.target_class } } };
+    items[3] = {
+      ...items[3],
+      kind: 'gold',
+      hidden: { ...items[3].hidden, gold: { concept: items[3].hidden!.target_class } },
+    };
     // qcEvery 1: the gold item is due after each rater's first ordinary item.
     const campaignId = campaign(project, items, 3, { qcEvery: 1 });
     const [a, b, c] = ['ana', 'ben', 'cai'].map((name) => makeRater(project, campaignId, name));
@@ -115,9 +166,21 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
     answerAll(project, c, (hidden) => hidden.target_class, { limit: 2, activeMs: 300 });
     const results = campaignResults(project.db, campaignId, { bootstrap: { replicates: 50 } });
     const byRater = Object.fromEntries(results.raters.list.map((row) => [row.rater, row]));
-    expect(byRater.R001).toMatchObject({ judgements: 4, goldRatings: 1, goldAccuracy: 1, tooFast: false, medianActiveMs: 5000 });
+    expect(byRater.R001).toMatchObject({
+      judgements: 4,
+      goldRatings: 1,
+      goldAccuracy: 1,
+      tooFast: false,
+      medianActiveMs: 5000,
+    });
     expect(byRater.R002).toMatchObject({ judgements: 4, goldRatings: 1, goldAccuracy: 0, tooFast: false });
-    expect(byRater.R003).toMatchObject({ judgements: 2, goldRatings: 1, goldAccuracy: 1, tooFast: true, medianActiveMs: 300 });
+    expect(byRater.R003).toMatchObject({
+      judgements: 2,
+      goldRatings: 1,
+      goldAccuracy: 1,
+      tooFast: true,
+      medianActiveMs: 300,
+    });
     expect(results.questions[0].fleissKappa).toBeNull();
     expect(results.questions[0].fleissReason).toMatch(/same number/);
     // Unequal counts: each rater pair with its own number of items in common, and the mean is over these kappas.
@@ -128,14 +191,15 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
       ['R002', 'R003', 2],
     ]);
     const defined = pairs.flatMap((pair) => (pair.kappa === null ? [] : [pair.kappa]));
-    if (defined.length) expect(results.questions[0].meanCohenKappa).toBeCloseTo(defined.reduce((a, b) => a + b, 0) / defined.length, 10);
+    if (defined.length)
+      expect(results.questions[0].meanCohenKappa).toBeCloseTo(defined.reduce((a, b) => a + b, 0) / defined.length, 10);
     expect(results.questions[0].alpha[0].alpha).not.toBeNull();
     // The gold item is left out of the steering curve.
     expect(countGoldJudgements(project)).toBe(3);
     expect(results.steering!.byLayer[0].points.reduce((sum, point) => sum + point.n, 0)).toBe(4 + 4 + 2 - 3);
   });
 
-  it("compares each rater with the majority of the other raters, never with a majority their own vote made", () => {
+  it('compares each rater with the majority of the other raters, never with a majority their own vote made', () => {
     // Three raters, two items (t = target, s = source):  item 0: A=t B=t C=s   item 1: A=t B=s C=s.
     // Leave one out: A on item 0 meets B=t, C=s (a tie, not compared); on item 1 B=s, C=s -> disagrees: 0 of 1.
     // B meets ties on both items: nothing compared. C on item 0 meets t, t -> disagrees; item 1 a tie: 0 of 1.
@@ -167,7 +231,9 @@ describe('campaignResults: gold, speed and unequal rating counts', () => {
 
 function countGoldJudgements(project: Project): number {
   return project.db
-    .prepare("SELECT COUNT(*) FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN items i ON i.id = a.item_id WHERE i.kind = 'gold' AND j.action = 'submit'")
+    .prepare(
+      "SELECT COUNT(*) FROM judgements j JOIN assignments a ON a.id = j.assignment_id JOIN items i ON i.id = a.item_id WHERE i.kind = 'gold' AND j.action = 'submit'",
+    )
     .pluck()
     .get() as number;
 }

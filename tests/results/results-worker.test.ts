@@ -14,10 +14,18 @@ describe('results over the API', () => {
         const [item] = nextItems(project.db, rater, 1).items;
         if (!item) break;
         const options = item.questions[0].type === 'choice' ? item.questions[0].options : [];
-        submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: { concept: name === 'cy' ? options[0].value : 'none' }, activeMs: 900 });
+        submitJudgement(project.db, rater, {
+          assignmentId: item.assignmentId,
+          answer: { concept: name === 'cy' ? options[0].value : 'none' },
+          activeMs: 900,
+        });
       }
     }
-    const viaApi = await dispatch('results.campaign', { campaignId, bootstrapSeed: 3, bootstrapReplicates: 200 }, contextFor(project, researcher));
+    const viaApi = await dispatch(
+      'results.campaign',
+      { campaignId, bootstrapSeed: 3, bootstrapReplicates: 200 },
+      contextFor(project, researcher),
+    );
     expect(viaApi.ok).toBe(true);
     const direct = campaignResults(project.db, campaignId, { bootstrap: { seed: 3, replicates: 200 } });
     expect((viaApi as { value: unknown }).value).toEqual(JSON.parse(JSON.stringify(direct)));

@@ -73,7 +73,14 @@ describe('steering results of a relatedness campaign', () => {
     }));
     const campaignId = insertCampaign(
       project.db,
-      { name: 'relatedness', template: BUILTIN_TEMPLATES['concept-relatedness'], instructions: 'Rate.', overlap: 3, leaseSeconds: 600, seed: 5 },
+      {
+        name: 'relatedness',
+        template: BUILTIN_TEMPLATES['concept-relatedness'],
+        instructions: 'Rate.',
+        overlap: 3,
+        leaseSeconds: 600,
+        seed: 5,
+      },
       items,
     );
     ['ana', 'ben', 'cai'].forEach((name, raterIndex) => {
@@ -81,9 +88,16 @@ describe('steering results of a relatedness campaign', () => {
       for (;;) {
         const [item] = nextItems(project.db, rater, 1).items;
         if (!item) break;
-        const hidden = project.db.prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?').pluck().get(item.assignmentId) as string;
+        const hidden = project.db
+          .prepare('SELECT i.hidden_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+          .pluck()
+          .get(item.assignmentId) as string;
         const { k } = JSON.parse(hidden) as { k: number };
-        submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: answers[k][raterIndex], activeMs: 4000 });
+        submitJudgement(project.db, rater, {
+          assignmentId: item.assignmentId,
+          answer: answers[k][raterIndex],
+          activeMs: 4000,
+        });
       }
     });
     return campaignResults(project.db, campaignId, { bootstrap: { replicates: 20 } });
@@ -94,7 +108,9 @@ describe('steering results of a relatedness campaign', () => {
     expect(steering.questionId).toBe('relatedness');
     expect(steering.success).toMatch(/^answer\.relatedness >= 0\.5/);
     expect(steering.byLayer).toHaveLength(1);
-    expect(steering.byClassPair.map((curve) => [curve.layer, curve.sourceClass, curve.targetClass])).toEqual([[20, 'goldfish', 'volcano']]);
+    expect(steering.byClassPair.map((curve) => [curve.layer, curve.sourceClass, curve.targetClass])).toEqual([
+      [20, 'goldfish', 'volcano'],
+    ]);
     const [zero, ten] = steering.byLayer[0].points;
     expect([zero.k, zero.successes, zero.n, ten.k, ten.successes, ten.n]).toEqual([0, 0, 3, 10, 3, 3]);
     expect(zero.upper).toBeCloseTo(0.5615, 4);

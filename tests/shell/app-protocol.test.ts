@@ -31,7 +31,10 @@ describe('app scheme', () => {
   it('is registered as standard, secure and fetch-capable', () => {
     registerAppScheme(fake.protocol);
     expect(fake.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
-      expect.objectContaining({ scheme: 'sightline-app', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) }),
+      expect.objectContaining({
+        scheme: 'sightline-app',
+        privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }),
+      }),
     ]);
   });
 
@@ -42,13 +45,16 @@ describe('app scheme', () => {
     expect((await handler(new Request('sightline-app://app/'))).status).toBe(200);
   });
 
-  it.each(['sightline-app://app/', 'sightline-app://app/rate', 'sightline-app://app/index.html'])('serves index.html for %s with the CSP', async (url) => {
-    const response = await get(url);
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-    expect(await response.text()).toContain('<title>Sightline</title>');
-  });
+  it.each(['sightline-app://app/', 'sightline-app://app/rate', 'sightline-app://app/index.html'])(
+    'serves index.html for %s with the CSP',
+    async (url) => {
+      const response = await get(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(await response.text()).toContain('<title>Sightline</title>');
+    },
+  );
 
   it('serves renderer assets with their type', async () => {
     const response = await get('sightline-app://app/assets/app.js');
@@ -75,7 +81,7 @@ describe('app scheme', () => {
     expect((await get('sightline-app://app/', 'POST')).status).toBe(405);
   });
 
-  it("serves project media by sha256 and nothing else under /media/", async () => {
+  it('serves project media by sha256 and nothing else under /media/', async () => {
     const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
     const { sha256 } = project.media.put(bytes, 'image/png');
     const response = await get(`sightline-app://app/media/${sha256}`);

@@ -38,7 +38,13 @@ export class FakeSession extends EventEmitter {
 
 /** A DownloadItem as 'will-download' hands it over. */
 export function fakeDownloadItem(url: string) {
-  return { getURL: () => url, getURLChain: () => [url], getFilename: () => 'file', cancel: vi.fn(), setSavePath: vi.fn() };
+  return {
+    getURL: () => url,
+    getURLChain: () => [url],
+    getFilename: () => 'file',
+    cancel: vi.fn(),
+    setSavePath: vi.fn(),
+  };
 }
 
 // On globalThis: vi.resetModules() re-evaluates this file, and ids must stay unique across copies.
@@ -80,7 +86,9 @@ export class FakeBrowserWindow extends EventEmitter {
     // Like Electron: webPreferences.partition picks the session (same string, same session), and
     // the app hears about every new WebContents before anything is loaded into it.
     const partition = (options.webPreferences as { partition?: string } | undefined)?.partition;
-    this.webContents = new FakeWebContents(partition === undefined ? fake.session.defaultSession : fake.session.fromPartition(partition));
+    this.webContents = new FakeWebContents(
+      partition === undefined ? fake.session.defaultSession : fake.session.fromPartition(partition),
+    );
     FakeBrowserWindow.created.push(this);
     fake.app.emit('web-contents-created', {}, this.webContents);
   }

@@ -22,16 +22,25 @@ let dispatchCalls: number;
 
 function seedCampaign(): number {
   const template = Object.values(BUILTIN_TEMPLATES)[0];
-  return insertCampaign(project.db, { name: 'pilot', template, instructions: 'Rate each answer.', overlap: 2, leaseSeconds: 600, seed: 7 }, [
-    { payload: { text: 'a steered answer' } },
-  ]);
+  return insertCampaign(
+    project.db,
+    { name: 'pilot', template, instructions: 'Rate each answer.', overlap: 2, leaseSeconds: 600, seed: 7 },
+    [{ payload: { text: 'a steered answer' } }],
+  );
 }
 
 const raterCount = (): number => project.db.prepare('SELECT COUNT(*) FROM raters').pluck().get() as number;
 
 /** Calls a registered handler the way Electron would. */
-function invoke(method: string, envelope: unknown, frame: FakeFrame | null, sender = window.webContents): Promise<Result<unknown>> {
-  const handler = fake.ipcHandlers.get(`${IPC_PREFIX}${method}`) as ((event: unknown, envelope: unknown) => Promise<Result<unknown>>) | undefined;
+function invoke(
+  method: string,
+  envelope: unknown,
+  frame: FakeFrame | null,
+  sender = window.webContents,
+): Promise<Result<unknown>> {
+  const handler = fake.ipcHandlers.get(`${IPC_PREFIX}${method}`) as
+    | ((event: unknown, envelope: unknown) => Promise<Result<unknown>>)
+    | undefined;
   if (!handler) throw new Error(`no handler for ${method}`);
   return handler(invokeEvent(sender, frame), envelope);
 }
@@ -68,7 +77,10 @@ describe('IPC sender-frame check', () => {
     ['another origin', { url: 'https://evil.example/', parent: null }],
     ['a file:// page', { url: 'file:///tmp/index.html', parent: null }],
     ['a look-alike host', { url: 'sightline-app://app.evil/', parent: null }],
-    ['a subframe on our origin', { url: 'sightline-app://app/', parent: { url: 'sightline-app://app/', parent: null } }],
+    [
+      'a subframe on our origin',
+      { url: 'sightline-app://app/', parent: { url: 'sightline-app://app/', parent: null } },
+    ],
     ['a frame that has gone away', null],
   ])('refuses a call from %s with forbidden, before dispatch', async (_label, frame) => {
     const campaignId = seedCampaign();
@@ -147,7 +159,8 @@ describe('IPC calls from a rater window', () => {
   let campaignId: number;
   let bob: ReturnType<typeof insertRater>;
   const raterFrame = (): FakeFrame => ({ url: 'sightline-app://app/rate', parent: null });
-  const fromRater = (method: string, envelope: unknown) => invoke(method, envelope, raterFrame(), raterWindow.webContents);
+  const fromRater = (method: string, envelope: unknown) =>
+    invoke(method, envelope, raterFrame(), raterWindow.webContents);
 
   beforeEach(() => {
     campaignId = seedCampaign();
@@ -174,20 +187,35 @@ describe('IPC calls from a rater window', () => {
   it("cannot switch to another rater's token", async () => {
     const carol = insertRater(project.db, campaignId, 'carol', 7);
     for (const raterToken of [carol.token, 'not-a-token', '']) {
-      expect(await fromRater('rater.session', { input: {}, raterToken }), raterToken).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      expect(await fromRater('rater.session', { input: {}, raterToken }), raterToken).toMatchObject({
+        ok: false,
+        error: { code: 'unauthorized' },
+      });
     }
   });
 
   it('are unauthorized once the rater is revoked, never the researcher', async () => {
     project.db.prepare("UPDATE raters SET status = 'revoked' WHERE id = ?").run(bob.id);
-    expect(await fromRater('rater.session', { input: {} })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(await fromRater('campaigns.list', { input: {} })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await fromRater('rater.session', { input: {} })).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    expect(await fromRater('campaigns.list', { input: {} })).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
   });
 
-  it('are refused from a subframe or a frame gone away, like the researcher window\'s', async () => {
+  it("are refused from a subframe or a frame gone away, like the researcher window's", async () => {
     const subframe = { url: 'sightline-app://app/rate', parent: raterFrame() };
-    expect(await invoke('rater.session', { input: {} }, subframe, raterWindow.webContents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await invoke('rater.session', { input: {} }, null, raterWindow.webContents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await invoke('rater.session', { input: {} }, subframe, raterWindow.webContents)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await invoke('rater.session', { input: {} }, null, raterWindow.webContents)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
   });
 });
 
@@ -214,6 +242,10 @@ describe('event forwarding', () => {
     events.emit('campaign.progress', { campaignId: 1, submitted: 3, target: 10 });
     events.emit('campaign.leasesExpired', { campaignId: 1, expired: 2 } as never);
     expect(window.webContents.sent).toHaveLength(2);
-    expect(raterWindow.webContents.sent.map((sent) => sent[1]).filter((name) => !(RATER_EVENTS as readonly unknown[]).includes(name))).toEqual([]);
+    expect(
+      raterWindow.webContents.sent
+        .map((sent) => sent[1])
+        .filter((name) => !(RATER_EVENTS as readonly unknown[]).includes(name)),
+    ).toEqual([]);
   });
 });

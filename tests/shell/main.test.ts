@@ -43,7 +43,12 @@ describe('shell entry', () => {
 
     expect(fake.protocol.registerSchemesAsPrivileged).toHaveBeenCalledTimes(1);
     expect(fake.app.listenerCount('web-contents-created')).toBe(1);
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false });
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webviewTag: false,
+    });
     expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload\.cjs$/);
     expect(window.loadedUrls).toEqual(['sightline-app://app/']);
     expect([...fake.ipcHandlers.keys()].sort()).toEqual(methodNames.map((name) => `sightline:${name}`).sort());

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from './temp';
 
 const root = path.resolve(__dirname, '..', '..');
-const quietLogger = { isEnabled: false, add: () => undefined } as unknown as Parameters<typeof validateConfiguration>[1];
+const quietLogger = { isEnabled: false, add: () => undefined } as unknown as Parameters<
+  typeof validateConfiguration
+>[1];
 
 async function builderConfig(): Promise<Configuration> {
   return getConfig(root, path.join(root, 'electron-builder.yml'), null);
@@ -21,7 +23,10 @@ async function builderConfig(): Promise<Configuration> {
 function standInBinary(defaults: number[]): string {
   const file = path.join(tempDir(), 'sightline');
   const sentinel = Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX', 'ascii');
-  fs.writeFileSync(file, Buffer.concat([Buffer.alloc(64, 7), sentinel, Buffer.from([1, defaults.length, ...defaults]), Buffer.alloc(64, 7)]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([Buffer.alloc(64, 7), sentinel, Buffer.from([1, defaults.length, ...defaults]), Buffer.alloc(64, 7)]),
+  );
   return file;
 }
 
@@ -29,7 +34,9 @@ describe('packaging config (electron-builder.yml)', () => {
   it("passes electron-builder's own schema (a misspelt fuse name would not)", async () => {
     const config = await builderConfig();
     await expect(validateConfiguration(config, quietLogger)).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...config, electronFuses: { runAsnode: false } } as never, quietLogger)).rejects.toThrow(/electronFuses/);
+    await expect(
+      validateConfiguration({ ...config, electronFuses: { runAsnode: false } } as never, quietLogger),
+    ).rejects.toThrow(/electronFuses/);
   });
 
   it('turns off running as Node, NODE_OPTIONS, --inspect and file:// privileges; turns on asar integrity and asar-only loading', async () => {
@@ -56,9 +63,22 @@ describe('packaging config (electron-builder.yml)', () => {
   it('flips those fuses in the binary, through the same mapping electron-builder uses before signing', async () => {
     const { electronFuses } = await builderConfig();
     // Electron ships with every fuse but cookie encryption and asar flags in its permissive state.
-    const shipped = [FuseState.ENABLE, FuseState.DISABLE, FuseState.ENABLE, FuseState.ENABLE, FuseState.DISABLE, FuseState.DISABLE, FuseState.DISABLE, FuseState.ENABLE];
+    const shipped = [
+      FuseState.ENABLE,
+      FuseState.DISABLE,
+      FuseState.ENABLE,
+      FuseState.ENABLE,
+      FuseState.DISABLE,
+      FuseState.DISABLE,
+      FuseState.DISABLE,
+      FuseState.ENABLE,
+    ];
     const binary = standInBinary(shipped);
-    const generateFuseConfig = (PlatformPackager.prototype as unknown as { generateFuseConfig(fuses: unknown): Promise<Parameters<typeof flipFuses>[1]> }).generateFuseConfig;
+    const generateFuseConfig = (
+      PlatformPackager.prototype as unknown as {
+        generateFuseConfig(fuses: unknown): Promise<Parameters<typeof flipFuses>[1]>;
+      }
+    ).generateFuseConfig;
     await flipFuses(binary, await generateFuseConfig.call(null, electronFuses));
     const wire = (await getCurrentFuseWire(binary)) as unknown as Record<number, number>;
     expect(wire[FuseV1Options.RunAsNode]).toBe(FuseState.DISABLE);

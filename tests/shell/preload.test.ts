@@ -37,7 +37,7 @@ describe('preload', () => {
     expect(Object.isFrozen(bridge.methods)).toBe(true);
   });
 
-  it("has one method per contract method, and nothing else", () => {
+  it('has one method per contract method, and nothing else', () => {
     expect(Object.keys(bridge.methods).sort()).toEqual([...methodNames].sort());
     for (const name of methodNames) expect(bridge.methods[name]).toBeTypeOf('function');
   });
@@ -45,7 +45,8 @@ describe('preload', () => {
   it('never exposes ipcRenderer or any of its functions', () => {
     const exposed = reachable(bridge);
     expect(exposed).not.toContain(fake.ipcRenderer);
-    for (const fn of [fake.ipcRenderer.invoke, fake.ipcRenderer.on, fake.ipcRenderer.send, fake.ipcRenderer.emit]) expect(exposed).not.toContain(fn);
+    for (const fn of [fake.ipcRenderer.invoke, fake.ipcRenderer.on, fake.ipcRenderer.send, fake.ipcRenderer.emit])
+      expect(exposed).not.toContain(fn);
   });
 
   it('invokes the prefixed channel with the {input, raterToken?} envelope', async () => {

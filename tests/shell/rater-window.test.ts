@@ -9,7 +9,15 @@ import { openProject } from '../../src-main/project/project';
 import { hardenedWebPreferences } from '../../src-main/shell/window-options';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import { insertRater, type RaterRecord } from '../../src-main/store/raters';
-import { fake, FakeBrowserWindow, type FakeSession, type FakeWebContents, invokeEvent, resetFakeElectron, type FakeFrame } from './fake-electron';
+import {
+  fake,
+  FakeBrowserWindow,
+  type FakeSession,
+  type FakeWebContents,
+  invokeEvent,
+  resetFakeElectron,
+  type FakeFrame,
+} from './fake-electron';
 import { tempDir } from './temp';
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
@@ -37,8 +45,24 @@ function seedProject(dir: string): Seeded {
     const otherImage = project.media.put(PNG(2), 'image/png').sha256;
     const campaignId = insertCampaign(
       project.db,
-      { name: 'pilot', template: BUILTIN_TEMPLATES['concept-choice'], instructions: 'Pick one.', overlap: 1, leaseSeconds: 600, seed: 7 },
-      [{ payload: { question: 'What is shown?', answer: 'A goldfish.', options: ['goldfish', 'volcano'], image: itemImage } }],
+      {
+        name: 'pilot',
+        template: BUILTIN_TEMPLATES['concept-choice'],
+        instructions: 'Pick one.',
+        overlap: 1,
+        leaseSeconds: 600,
+        seed: 7,
+      },
+      [
+        {
+          payload: {
+            question: 'What is shown?',
+            answer: 'A goldfish.',
+            options: ['goldfish', 'volcano'],
+            image: itemImage,
+          },
+        },
+      ],
     );
     const bob = insertRater(project.db, campaignId, 'bob', 7);
     const carol = insertRater(project.db, campaignId, 'carol', 7);
@@ -67,10 +91,19 @@ function navigate(contents: FakeWebContents, url: string): { prevented: boolean 
   return { prevented: event.preventDefault.mock.calls.length > 0 };
 }
 
-const rateAs = (rater: RaterRecord) => navigate(researcherWindow.webContents, `sightline-app://app/rate?token=${encodeURIComponent(rater.token)}`);
+const rateAs = (rater: RaterRecord) =>
+  navigate(researcherWindow.webContents, `sightline-app://app/rate?token=${encodeURIComponent(rater.token)}`);
 
-function invoke(method: string, envelope: unknown, sender: FakeWebContents, frameUrl = sender.mainFrame.url): Promise<Result<unknown>> {
-  const handler = fake.ipcHandlers.get(`${IPC_PREFIX}${method}`) as (event: unknown, envelope: unknown) => Promise<Result<unknown>>;
+function invoke(
+  method: string,
+  envelope: unknown,
+  sender: FakeWebContents,
+  frameUrl = sender.mainFrame.url,
+): Promise<Result<unknown>> {
+  const handler = fake.ipcHandlers.get(`${IPC_PREFIX}${method}`) as (
+    event: unknown,
+    envelope: unknown,
+  ) => Promise<Result<unknown>>;
   const frame: FakeFrame = { url: frameUrl, parent: null };
   return handler(invokeEvent(sender, frame), envelope);
 }
@@ -101,7 +134,10 @@ describe('rater windows', () => {
     const partition = `rater-${seeded.bob.id}`;
     // Same hardening and preload as the researcher's window; no 'persist:' prefix, so nothing of
     // the rater's session (storage, cache) reaches the disk or the next rater.
-    expect(window.options.webPreferences).toEqual({ ...hardenedWebPreferences(researcherPreferences.preload, { devTools: true }), partition });
+    expect(window.options.webPreferences).toEqual({
+      ...hardenedWebPreferences(researcherPreferences.preload, { devTools: true }),
+      partition,
+    });
     expect(window.webContents.session).toBe(fake.session.fromPartition(partition));
     // The token stays in main: the page is the plain rater page.
     expect(window.loadedUrls).toEqual(['sightline-app://app/rate']);
@@ -116,7 +152,12 @@ describe('rater windows', () => {
     expect(session.setPermissionCheckHandler).toHaveBeenCalledTimes(1);
     expect(session.webRequest.onHeadersReceived).toHaveBeenCalledTimes(1);
     const download = { preventDefault: vi.fn() };
-    session.emit('will-download', download, { getURL: () => 'blob:sightline-app://app/0b6c1b9e' }, raterWindows()[0].webContents);
+    session.emit(
+      'will-download',
+      download,
+      { getURL: () => 'blob:sightline-app://app/0b6c1b9e' },
+      raterWindows()[0].webContents,
+    );
     expect(download.preventDefault).toHaveBeenCalled();
     expect(session.protocol.handlers.has('sightline-app')).toBe(true);
   });
@@ -127,9 +168,17 @@ describe('rater windows', () => {
     contents.mainFrame.url = 'sightline-app://app/rate';
     const session = await invoke('rater.session', { input: {} }, contents);
     expect(session).toMatchObject({ ok: true });
-    expect(await invoke('campaigns.list', { input: {} }, contents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await invoke('raters.add', { input: { campaignId: seeded.campaignId, name: 'eve' } }, contents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await invoke('rater.session', { input: {}, raterToken: seeded.carol.token }, contents)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await invoke('campaigns.list', { input: {} }, contents)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(
+      await invoke('raters.add', { input: { campaignId: seeded.campaignId, name: 'eve' } }, contents),
+    ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await invoke('rater.session', { input: {}, raterToken: seeded.carol.token }, contents)).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
     // The researcher window is still the researcher's.
     expect(await invoke('campaigns.list', { input: {} }, researcherWindow.webContents)).toMatchObject({ ok: true });
   });
@@ -145,7 +194,9 @@ describe('rater windows', () => {
     expect(await media(seeded.itemImage)).toBe(200);
     expect(await media(seeded.otherImage)).toBe(404);
     // Revoked, the rater is nobody: their window loads no image, as over HTTP (a revoked token gets 404).
-    expect(await invoke('raters.revoke', { input: { raterId: seeded.bob.id } }, researcherWindow.webContents)).toMatchObject({ ok: true });
+    expect(
+      await invoke('raters.revoke', { input: { raterId: seeded.bob.id } }, researcherWindow.webContents),
+    ).toMatchObject({ ok: true });
     expect(await media(seeded.itemImage)).toBe(404);
     // The researcher's own session still serves every image.
     const researcherHandler = fake.protocol.handlers.get('sightline-app')!;
@@ -160,7 +211,10 @@ describe('rater windows', () => {
     expect(first.focused).toBe(1);
     first.close();
     // Its role is gone with it.
-    expect(await invoke('rater.session', { input: {} }, first.webContents, 'sightline-app://app/rate')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await invoke('rater.session', { input: {} }, first.webContents, 'sightline-app://app/rate')).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     rateAs(seeded.bob);
     expect(raterWindows()).toHaveLength(2);
     expect(raterWindows()[1].webContents.session).toBe(first.webContents.session);

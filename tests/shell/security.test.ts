@@ -49,17 +49,26 @@ describe('web contents hardening', () => {
     expect(fake.app.listenerCount('web-contents-created')).toBe(1);
   });
 
-  it.each(['will-navigate', 'will-frame-navigate', 'will-redirect'])('%s: blocks other origins and keeps our own', (eventName) => {
-    const contents = createdContents();
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'sightline-app://other/', 'http://127.0.0.1:8080/', 'javascript:alert(1)']) {
-      const event = navigation(url);
-      contents.emit(eventName, event, url);
-      expect(event.preventDefault, url).toHaveBeenCalled();
-    }
-    const own = navigation('sightline-app://app/rate');
-    contents.emit(eventName, own, own.url);
-    expect(own.preventDefault).not.toHaveBeenCalled();
-  });
+  it.each(['will-navigate', 'will-frame-navigate', 'will-redirect'])(
+    '%s: blocks other origins and keeps our own',
+    (eventName) => {
+      const contents = createdContents();
+      for (const url of [
+        'https://evil.example/',
+        'file:///etc/passwd',
+        'sightline-app://other/',
+        'http://127.0.0.1:8080/',
+        'javascript:alert(1)',
+      ]) {
+        const event = navigation(url);
+        contents.emit(eventName, event, url);
+        expect(event.preventDefault, url).toHaveBeenCalled();
+      }
+      const own = navigation('sightline-app://app/rate');
+      contents.emit(eventName, own, own.url);
+      expect(own.preventDefault).not.toHaveBeenCalled();
+    },
+  );
 
   it('denies window.open and target=_blank, even to our own origin', () => {
     const contents = createdContents();
@@ -81,8 +90,19 @@ describe('session hardening', () => {
 
   it('denies every permission request and check', () => {
     hardenSession(session as never, { role: 'researcher' });
-    const request = session.setPermissionRequestHandler.mock.calls[0][0] as (wc: unknown, permission: string, callback: (granted: boolean) => void) => void;
-    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen']) {
+    const request = session.setPermissionRequestHandler.mock.calls[0][0] as (
+      wc: unknown,
+      permission: string,
+      callback: (granted: boolean) => void,
+    ) => void;
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'openExternal',
+      'fullscreen',
+    ]) {
       const callback = vi.fn();
       request({}, permission, callback);
       expect(callback).toHaveBeenCalledWith(false);
@@ -100,7 +120,10 @@ describe('session hardening', () => {
       callback: (response: { responseHeaders: Record<string, string[]> }) => void,
     ) => void;
     const callback = vi.fn();
-    listener({ responseHeaders: { 'content-security-policy': ["default-src *"], 'Content-Type': ['text/html'] } }, callback);
+    listener(
+      { responseHeaders: { 'content-security-policy': ['default-src *'], 'Content-Type': ['text/html'] } },
+      callback,
+    );
     const { responseHeaders } = callback.mock.calls[0][0];
     expect(responseHeaders['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY]);
     expect(responseHeaders).not.toHaveProperty('content-security-policy');
@@ -139,7 +162,7 @@ describe('downloads', () => {
     expect(cancelled(session, ownBlob)).toBe(false);
   });
 
-  it('rater session: cancels every download, its own page\'s included', () => {
+  it("rater session: cancels every download, its own page's included", () => {
     const session = fake.session.fromPartition('rater-1');
     hardenSession(session as never, { role: 'rater' });
     for (const url of [...elsewhere, ownBlob]) expect(cancelled(session, url), url).toBe(true);

@@ -77,7 +77,11 @@ describe('example activation encoding', () => {
       } catch (e) {
         error = e;
       }
-      expect(error, stored).toMatchObject({ name: 'AppError', code: 'internal', message: expect.stringContaining('project.sqlite: column examples.patch_acts_json: expected') });
+      expect(error, stored).toMatchObject({
+        name: 'AppError',
+        code: 'internal',
+        message: expect.stringContaining('project.sqlite: column examples.patch_acts_json: expected'),
+      });
       expect((error as Error).message, stored).toMatch(message);
     }
   });

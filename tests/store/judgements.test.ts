@@ -14,8 +14,14 @@ describe('judgements are append-only', () => {
     const project = makeProject();
     const rater = makeRater(project, makeConceptCampaign(project), 'ana');
     const [item] = nextItems(project.db, rater, 1).items;
-    const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer: firstOptionAnswer(item), activeMs: 1200 });
-    expect(() => project.db.prepare("UPDATE judgements SET answer_json = '{}' WHERE id = ?").run(judgementId)).toThrow(/append-only/);
+    const { judgementId } = submitJudgement(project.db, rater, {
+      assignmentId: item.assignmentId,
+      answer: firstOptionAnswer(item),
+      activeMs: 1200,
+    });
+    expect(() => project.db.prepare("UPDATE judgements SET answer_json = '{}' WHERE id = ?").run(judgementId)).toThrow(
+      /append-only/,
+    );
     expect(() => project.db.prepare('DELETE FROM judgements WHERE id = ?').run(judgementId)).toThrow(/append-only/);
   });
 
@@ -24,11 +30,17 @@ describe('judgements are append-only', () => {
     const rater = makeRater(project, makeConceptCampaign(project), 'ana');
     const [item] = nextItems(project.db, rater, 1).items;
     const answer = firstOptionAnswer(item);
-    const { judgementId } = submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer, activeMs: 900 });
+    const { judgementId } = submitJudgement(project.db, rater, {
+      assignmentId: item.assignmentId,
+      answer,
+      activeMs: 900,
+    });
     const undone = undoLastSubmission(project.db, rater);
     expect(undone.item?.assignmentId).toBe(item.assignmentId);
     expect(undone.item?.questions).toEqual(item.questions); // same shown order
-    const rows = project.db.prepare('SELECT id, action, answer_json, supersedes_id FROM judgements ORDER BY id').all() as {
+    const rows = project.db
+      .prepare('SELECT id, action, answer_json, supersedes_id FROM judgements ORDER BY id')
+      .all() as {
       id: number;
       action: string;
       answer_json: string | null;
@@ -52,7 +64,11 @@ describe('judgements are append-only', () => {
     const rater = makeRater(project, campaignId, 'ana');
     project.close();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'submit-child.ts'), dir, rater.token], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'submit-child.ts'), dir, rater.token],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const judgementId = await new Promise<number>((resolve, reject) => {

@@ -34,13 +34,21 @@ function migrateTo(db: Db, version: number): void {
 function insertCampaignWithRater(db: Db): { campaignId: number; itemId: number; raterId: number } {
   const campaignId = Number(
     db
-      .prepare(`INSERT INTO campaigns (name, template_id, template_json, overlap, lease_seconds, seed, created_at) VALUES ('old', 'concept', '{}', 1, 600, 7, 1000)`)
+      .prepare(
+        `INSERT INTO campaigns (name, template_id, template_json, overlap, lease_seconds, seed, created_at) VALUES ('old', 'concept', '{}', 1, 600, 7, 1000)`,
+      )
       .run().lastInsertRowid,
   );
-  const itemId = Number(db.prepare(`INSERT INTO items (campaign_id, position, payload_json) VALUES (?, 0, '{}')`).run(campaignId).lastInsertRowid);
-  const raterId = Number(
-    db.prepare(`INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, 'ana', 'R001', 'token-ana', 11, 1000)`).run(campaignId)
+  const itemId = Number(
+    db.prepare(`INSERT INTO items (campaign_id, position, payload_json) VALUES (?, 0, '{}')`).run(campaignId)
       .lastInsertRowid,
+  );
+  const raterId = Number(
+    db
+      .prepare(
+        `INSERT INTO raters (campaign_id, name, pseudonym, token, seed, created_at) VALUES (?, 'ana', 'R001', 'token-ana', 11, 1000)`,
+      )
+      .run(campaignId).lastInsertRowid,
   );
   return { campaignId, itemId, raterId };
 }
@@ -51,15 +59,26 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     const params = '{"corpus":1,"sae":1}';
     const jobId = Number(
       db
-        .prepare(`INSERT INTO jobs (kind, state, params_json, progress_done, checkpoint_json, created_at, updated_at) VALUES ('mine', 'running', ?, 40, '{"next":40}', 1000, 2000)`)
+        .prepare(
+          `INSERT INTO jobs (kind, state, params_json, progress_done, checkpoint_json, created_at, updated_at) VALUES ('mine', 'running', ?, 40, '{"next":40}', 1000, 2000)`,
+        )
         .run(params).lastInsertRowid,
     );
-    db.prepare(`INSERT INTO corpora (name, source_json, created_at) VALUES ('old-corpus', '{"model":"m"}', 1000)`).run();
+    db.prepare(
+      `INSERT INTO corpora (name, source_json, created_at) VALUES ('old-corpus', '{"model":"m"}', 1000)`,
+    ).run();
 
     migrateTo(db, 2);
 
     // No owner recorded before 0002: the job belongs to no live process, so a new run resumes it.
-    expect(getJob(db, jobId)).toMatchObject({ id: jobId, state: 'running', ownerPid: null, progressDone: 40, checkpoint: { next: 40 }, params: { corpus: 1, sae: 1 } });
+    expect(getJob(db, jobId)).toMatchObject({
+      id: jobId,
+      state: 'running',
+      ownerPid: null,
+      progressDone: 40,
+      checkpoint: { next: 40 },
+      params: { corpus: 1, sae: 1 },
+    });
     expect(findResumableJob(db, 'mine', { sae: 1, corpus: 1 })?.id).toBe(jobId);
     const corpus = getCorpus({ db, dir }, 'old-corpus');
     expect(corpus).toMatchObject({ name: 'old-corpus', source: { model: 'm' }, shards: [] });
@@ -76,7 +95,9 @@ describe('migration steps: rows an older version wrote, read after migrating', (
       rows: 4,
       layout: { segments: [] },
     });
-    expect(getCorpus({ db, dir }, 'old-corpus').shards).toMatchObject([{ ordinal: 0, path: path.join(dir, 'shard-0.safetensors'), shape: [4, 4], rows: 4 }]);
+    expect(getCorpus({ db, dir }, 'old-corpus').shards).toMatchObject([
+      { ordinal: 0, path: path.join(dir, 'shard-0.safetensors'), shape: [4, 4], rows: 4 },
+    ]);
     db.close();
   });
 
@@ -85,12 +106,16 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     const { campaignId, itemId, raterId } = insertCampaignWithRater(db);
     const assignmentId = Number(
       db
-        .prepare(`INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', '{"order":[1,0]}', 1000, 2000)`)
+        .prepare(
+          `INSERT INTO assignments (item_id, rater_id, status, shown_json, leased_at, lease_expires_at) VALUES (?, ?, 'submitted', '{"order":[1,0]}', 1000, 2000)`,
+        )
         .run(itemId, raterId).lastInsertRowid,
     );
     const judgementId = Number(
       db
-        .prepare(`INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{"q":"a"}', '{"order":[1,0]}', 900, 1500)`)
+        .prepare(
+          `INSERT INTO judgements (assignment_id, action, answer_json, shown_json, active_ms, submitted_at) VALUES (?, 'submit', '{"q":"a"}', '{"order":[1,0]}', 900, 1500)`,
+        )
         .run(assignmentId).lastInsertRowid,
     );
 
@@ -99,7 +124,9 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     expect(db.prepare('SELECT shown_order FROM judgements WHERE id = ?').pluck().get(judgementId)).toBeNull();
     expect(lastLiveSubmission(db, raterId)).toEqual({ id: judgementId, assignmentId, shownJson: '{"order":[1,0]}' });
     expect(unknownOrderJudgements(db, campaignId)).toEqual({ judgements: 0, partlyKnown: 0, ranges: [] });
-    expect(() => db.prepare('UPDATE judgements SET active_ms = 1 WHERE id = ?').run(judgementId)).toThrow(/append-only/);
+    expect(() => db.prepare('UPDATE judgements SET active_ms = 1 WHERE id = ?').run(judgementId)).toThrow(
+      /append-only/,
+    );
     db.close();
   });
 
@@ -110,26 +137,43 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     migrateTo(db, 4);
 
     expect(raterCompletion(db, raterId)).toBeNull();
-    expect(listRatersForProvenance(db, campaignId)).toEqual([{ pseudonym: 'R001', name: 'ana', seed: 11, status: 'active', completion: null }]);
-    expect(recordCompletionShown(db, raterId, 'screened-out', 5000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
+    expect(listRatersForProvenance(db, campaignId)).toEqual([
+      { pseudonym: 'R001', name: 'ana', seed: 11, status: 'active', completion: null },
+    ]);
+    expect(recordCompletionShown(db, raterId, 'screened-out', 5000)).toEqual({
+      outcome: 'screened-out',
+      shownAt: 5000,
+    });
     expect(recordCompletionShown(db, raterId, 'completed', 6000)).toEqual({ outcome: 'screened-out', shownAt: 5000 });
-    expect(() => db.prepare("UPDATE raters SET completion_outcome = 'paid' WHERE id = ?").run(raterId)).toThrow(/CHECK constraint/);
+    expect(() => db.prepare("UPDATE raters SET completion_outcome = 'paid' WHERE id = ?").run(raterId)).toThrow(
+      /CHECK constraint/,
+    );
     db.close();
   });
 
   it('0005 vectors: older generations stay as they were, a vector round-trips through the store, and stored values must be d_model floats', () => {
     const { db } = databaseAt(4);
-    db.prepare(`INSERT INTO generations (prompt, output_text, meta_json, created_at) VALUES ('What is shown?', 'a goldfish', '{"k":5}', 1000)`).run();
+    db.prepare(
+      `INSERT INTO generations (prompt, output_text, meta_json, created_at) VALUES ('What is shown?', 'a goldfish', '{"k":5}', 1000)`,
+    ).run();
 
     migrateTo(db, 5);
 
-    expect(listGenerations(db, null)).toMatchObject([{ prompt: 'What is shown?', output_text: 'a goldfish', meta_json: '{"k":5}' }]);
+    expect(listGenerations(db, null)).toMatchObject([
+      { prompt: 'What is shown?', output_text: 'a goldfish', meta_json: '{"k":5}' },
+    ]);
     expect(listVectors(db)).toEqual([]);
     const values = Float32Array.from([0.5, -1.25, 3]);
     const source = { kind: 'sae' as const, sae: 'layer20', saeSha256: null, feature: 7 };
     insertVector(db, { name: 'layer20/7', dModel: 3, sha256: 'f'.repeat(64), source, values, createdAt: 2000 });
     expect(findVectorByName(db, 'layer20/7')).toMatchObject({ dModel: 3, source, values, createdAt: 2000 });
-    expect(() => db.prepare("INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES ('x', 4, '', '{}', zeroblob(12), 0)").run()).toThrow(/CHECK constraint/);
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO vectors (name, d_model, sha256, source_json, values_f32, created_at) VALUES ('x', 4, '', '{}', zeroblob(12), 0)",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
     db.close();
   });
 
@@ -145,7 +189,13 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     expect(listCampaigns(db).map((campaign) => campaign.name)).toEqual(['old']);
     archiveCampaignRow(db, campaignId, 'old (archived #1)', 9000);
     expect(listCampaigns(db)).toEqual([]);
-    expect(listCampaigns(db, { includeArchived: true }).map((campaign) => [campaign.name, campaign.status, campaign.archivedAt])).toEqual([['old (archived #1)', 'closed', 9000]]);
+    expect(
+      listCampaigns(db, { includeArchived: true }).map((campaign) => [
+        campaign.name,
+        campaign.status,
+        campaign.archivedAt,
+      ]),
+    ).toEqual([['old (archived #1)', 'closed', 9000]]);
     db.close();
   });
 
@@ -153,16 +203,32 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     // Found by name: the lead renumbered this migration when branches merged.
     const version = loadMigrations().findIndex((migration) => migration.name === 'feature_labels') + 1;
     const { db } = databaseAt(version - 1);
-    db.prepare(`INSERT INTO saes (name, format, architecture, d_in, d_sae, created_at) VALUES ('layer20', 'saelens', 'relu', 4, 8, 1000)`).run();
-    const featureId = Number(db.prepare(`INSERT INTO features (sae_id, feature_index, label) VALUES (1, 3, 'dogs')`).run().lastInsertRowid);
+    db.prepare(
+      `INSERT INTO saes (name, format, architecture, d_in, d_sae, created_at) VALUES ('layer20', 'saelens', 'relu', 4, 8, 1000)`,
+    ).run();
+    const featureId = Number(
+      db.prepare(`INSERT INTO features (sae_id, feature_index, label) VALUES (1, 3, 'dogs')`).run().lastInsertRowid,
+    );
 
     migrateTo(db, version);
 
     expect(db.prepare('SELECT label FROM features WHERE id = ?').pluck().get(featureId)).toBe('dogs');
     expect(acceptedFeatureLabels(db, [featureId])).toEqual(new Map());
-    acceptFeatureLabel(db, { featureId, label: 'golden retrievers', acceptedBy: 'ana', acceptedAt: 5000, campaignId: null });
+    acceptFeatureLabel(db, {
+      featureId,
+      label: 'golden retrievers',
+      acceptedBy: 'ana',
+      acceptedAt: 5000,
+      campaignId: null,
+    });
     acceptFeatureLabel(db, { featureId, label: 'retrievers', acceptedBy: 'ben', acceptedAt: 6000, campaignId: null });
-    expect(acceptedFeatureLabels(db, [featureId]).get(featureId)).toEqual({ featureId, label: 'retrievers', acceptedBy: 'ben', acceptedAt: 6000, campaignId: null });
+    expect(acceptedFeatureLabels(db, [featureId]).get(featureId)).toEqual({
+      featureId,
+      label: 'retrievers',
+      acceptedBy: 'ben',
+      acceptedAt: 6000,
+      campaignId: null,
+    });
     expect(db.prepare('SELECT label FROM features WHERE id = ?').pluck().get(featureId)).toBe('retrievers');
     expect(db.prepare('SELECT COUNT(*) FROM feature_label_acceptances').pluck().get()).toBe(2);
     db.close();

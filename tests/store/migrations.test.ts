@@ -6,8 +6,16 @@ import { loadMigrations, migrate, openDatabase, schemaVersion } from '../../src-
 import { tempDir } from '../helpers/factories';
 
 const tableColumns = (db: Database.Database): Record<string, string[]> => {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
-  return Object.fromEntries(tables.map((table) => [table, (db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name)]));
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(
+    tables.map((table) => [
+      table,
+      (db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name),
+    ]),
+  );
 };
 
 describe('migrations', () => {
@@ -18,7 +26,18 @@ describe('migrations', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     const tables = Object.keys(tableColumns(db));
-    for (const table of ['campaigns', 'items', 'raters', 'assignments', 'judgements', 'features', 'examples', 'documents', 'jobs']) expect(tables).toContain(table);
+    for (const table of [
+      'campaigns',
+      'items',
+      'raters',
+      'assignments',
+      'judgements',
+      'features',
+      'examples',
+      'documents',
+      'jobs',
+    ])
+      expect(tables).toContain(table);
     db.close();
   });
 
@@ -27,7 +46,9 @@ describe('migrations', () => {
     const raw = new Database(file);
     raw.pragma('user_version = 999');
     raw.close();
-    expect(() => openDatabase(file)).toThrowError(/project\.sqlite: schema version 999 is newer than this Sightline \(knows up to \d+\)/);
+    expect(() => openDatabase(file)).toThrowError(
+      /project\.sqlite: schema version 999 is newer than this Sightline \(knows up to \d+\)/,
+    );
   });
 
   it('roll back a failing migration as a whole, leaving the version where it was', () => {
@@ -58,7 +79,8 @@ describe('migrations', () => {
       const after = tableColumns(db);
       for (const [table, columns] of Object.entries(before)) {
         expect(after[table], `migration ${version} dropped table ${table}`).toBeDefined();
-        for (const column of columns) expect(after[table], `migration ${version} dropped ${table}.${column}`).toContain(column);
+        for (const column of columns)
+          expect(after[table], `migration ${version} dropped ${table}.${column}`).toContain(column);
       }
       before = after;
     }

@@ -23,7 +23,9 @@ describe('one store', () => {
         fs
           .readFileSync(file, 'utf8')
           .split('\n')
-          .flatMap((line, index) => (line.includes('prepare(') ? [`${path.relative(root, file)}:${index + 1}: ${line.trim()}`] : [])),
+          .flatMap((line, index) =>
+            line.includes('prepare(') ? [`${path.relative(root, file)}:${index + 1}: ${line.trim()}`] : [],
+          ),
       );
     expect(outside).toEqual([]);
   });

@@ -19,10 +19,20 @@ describe('query plans of the leasing hot path', () => {
       `SELECT i.id FROM items i WHERE i.campaign_id = @campaignId AND i.kind = 'normal' AND i.holders = @holders AND i.condition IS @condition AND i.shuffle_rank >= @offset AND ${notMine} ORDER BY i.shuffle_rank LIMIT 1`,
       params,
     );
-    expect(seek).toContain('COVERING INDEX items_pool (campaign_id=? AND kind=? AND holders=? AND condition=? AND shuffle_rank>?)');
-    const quality = plan(project.db, `SELECT i.id FROM items i INDEXED BY items_pool WHERE i.campaign_id = @campaignId AND i.kind IN ('gold', 'attention') AND ${notMine} ORDER BY i.position LIMIT 1`, params);
+    expect(seek).toContain(
+      'COVERING INDEX items_pool (campaign_id=? AND kind=? AND holders=? AND condition=? AND shuffle_rank>?)',
+    );
+    const quality = plan(
+      project.db,
+      `SELECT i.id FROM items i INDEXED BY items_pool WHERE i.campaign_id = @campaignId AND i.kind IN ('gold', 'attention') AND ${notMine} ORDER BY i.position LIMIT 1`,
+      params,
+    );
     expect(quality).toMatch(/items_pool \(campaign_id=\? AND kind=\?\)/);
-    const kinds = plan(project.db, 'SELECT i.kind, COUNT(*) FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = @raterId GROUP BY i.kind', params);
+    const kinds = plan(
+      project.db,
+      'SELECT i.kind, COUNT(*) FROM assignments a CROSS JOIN items i ON i.id = a.item_id WHERE a.rater_id = @raterId GROUP BY i.kind',
+      params,
+    );
     expect(kinds).toMatch(/assignments_by_rater/);
     for (const text of [seek, quality, kinds]) expect(text).not.toMatch(/SCAN i\b|SCAN items/);
   });

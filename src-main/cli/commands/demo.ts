@@ -11,7 +11,9 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'create the demo project folder (deterministic, no downloads)',
   usage: 'sightline demo --project DIR',
-  options: { project: { type: 'string', required: true, description: 'project folder to create, e.g. demo.sightline' } },
+  options: {
+    project: { type: 'string', required: true, description: 'project folder to create, e.g. demo.sightline' },
+  },
   run: async (options, output) => {
     const dir = path.resolve(stringOption(options, 'project'));
     await createDemoProject(dir);

@@ -8,7 +8,12 @@ import { stringOption } from '../command';
 import { callAsResearcher, withProject } from '../project-session';
 
 const progressLine = (event: JobProgressEvent): string =>
-  formatProgress({ done: event.done, total: event.total ?? event.done, ratePerSecond: event.ratePerSecond ?? 0, etaSeconds: event.etaSeconds });
+  formatProgress({
+    done: event.done,
+    total: event.total ?? event.done,
+    ratePerSecond: event.ratePerSecond ?? 0,
+    etaSeconds: event.etaSeconds,
+  });
 
 export const exportCommand: Command = {
   name: 'export',
@@ -17,15 +22,28 @@ export const exportCommand: Command = {
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     campaign: { type: 'string', required: true, description: 'campaign name' },
-    format: { type: 'string', description: `one of ${EXPORT_FORMATS.join(', ')} (hf writes a folder)`, default: 'jsonl' },
-    out: { type: 'string', required: true, description: 'output file (a folder for --format hf); provenance goes to <out>.provenance.json (or <out>/provenance.json)' },
+    format: {
+      type: 'string',
+      description: `one of ${EXPORT_FORMATS.join(', ')} (hf writes a folder)`,
+      default: 'jsonl',
+    },
+    out: {
+      type: 'string',
+      required: true,
+      description:
+        'output file (a folder for --format hf); provenance goes to <out>.provenance.json (or <out>/provenance.json)',
+    },
     'reveal-raters': { type: 'boolean', description: "write raters' names instead of their pseudonyms" },
-    'full-shown': { type: 'boolean', description: 'also write the full questions each rater saw (`shown`), not only the compact `shown_order`' },
+    'full-shown': {
+      type: 'boolean',
+      description: 'also write the full questions each rater saw (`shown`), not only the compact `shown_order`',
+    },
   },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
       const format = stringOption(options, 'format');
-      if (!isExportFormat(format)) throw new AppError('invalid_input', `--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
+      if (!isExportFormat(format))
+        throw new AppError('invalid_input', `--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
       // Progress lines on stderr about once a second while running (a small export finishes before the first).
       const events = new EventBus();
       let jobId: number | null = null;
@@ -33,7 +51,8 @@ export const exportCommand: Command = {
         if (name !== 'job.progress') return;
         const event = payload as JobProgressEvent;
         jobId = event.jobId;
-        if (event.state === 'running' && event.done > 0) process.stderr.write(`export ${format}: ${progressLine(event)}\n`);
+        if (event.state === 'running' && event.done > 0)
+          process.stderr.write(`export ${format}: ${progressLine(event)}\n`);
       });
       // Ctrl-C cancels through jobs.cancel: the export stops at its next batch and removes its temp files.
       const onInterrupt = () => {
@@ -46,16 +65,24 @@ export const exportCommand: Command = {
         written = await callAsResearcher(
           project,
           'campaigns.export',
-          { campaign: stringOption(options, 'campaign'), format, out: stringOption(options, 'out'), revealRaters: options['reveal-raters'] === true, fullShown: options['full-shown'] === true },
+          {
+            campaign: stringOption(options, 'campaign'),
+            format,
+            out: stringOption(options, 'out'),
+            revealRaters: options['reveal-raters'] === true,
+            fullShown: options['full-shown'] === true,
+          },
           events,
         );
       } finally {
         process.off('SIGINT', onInterrupt);
       }
-      if (written.state !== 'done') throw new AppError('cancelled', `export job ${written.jobId} cancelled; nothing was written`);
+      if (written.state !== 'done')
+        throw new AppError('cancelled', `export job ${written.jobId} cancelled; nothing was written`);
       output.result(
         written,
-        () => `Wrote ${written.rows} ${format === 'labelstudio' ? 'tasks' : format === 'neuronpedia' ? 'explanations' : 'judgements'} to ${written.path}\nProvenance: ${written.provenancePath}`,
+        () =>
+          `Wrote ${written.rows} ${format === 'labelstudio' ? 'tasks' : format === 'neuronpedia' ? 'explanations' : 'judgements'} to ${written.path}\nProvenance: ${written.provenancePath}`,
       );
     }),
 };

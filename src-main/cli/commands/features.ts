@@ -12,10 +12,19 @@ export const featuresCommand: Command = {
   },
   run: async (options, output) => {
     const value = await withProject(stringOption(options, 'project'), (project) =>
-      callAsResearcher(project, 'features.ofSae', { sae: stringOption(options, 'sae'), ...(options.feature !== undefined ? { feature: intOption(options, 'feature') } : {}) }),
+      callAsResearcher(project, 'features.ofSae', {
+        sae: stringOption(options, 'sae'),
+        ...(options.feature !== undefined ? { feature: intOption(options, 'feature') } : {}),
+      }),
     );
     output.result(value, () => {
-      if ('features' in value) return value.features.map((f) => `${f.index}\tfires ${f.fireCount}\tdensity ${f.density.toExponential(3)}\tmax ${f.maxActivation.toFixed(3)}\t${f.modality}`).join('\n');
+      if ('features' in value)
+        return value.features
+          .map(
+            (f) =>
+              `${f.index}\tfires ${f.fireCount}\tdensity ${f.density.toExponential(3)}\tmax ${f.maxActivation.toFixed(3)}\t${f.modality}`,
+          )
+          .join('\n');
       return JSON.stringify(value, null, 2);
     });
   },

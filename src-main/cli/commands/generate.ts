@@ -11,7 +11,10 @@ export function parsePositions(raw: string): 'prompt' | 'generated' | 'all' | nu
   if (raw === 'prompt' || raw === 'generated' || raw === 'all') return raw;
   const list = raw.split(',').map((s) => s.trim());
   if (list.length === 0 || list.some((s) => !/^\d+$/.test(s))) {
-    throw new AppError('invalid_input', `--positions: expected prompt, generated, all or a list of token indices like 0,1,4; got "${raw}"`);
+    throw new AppError(
+      'invalid_input',
+      `--positions: expected prompt, generated, all or a list of token indices like 0,1,4; got "${raw}"`,
+    );
   }
   return list.map(Number);
 }
@@ -22,17 +25,22 @@ function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'
     if (stray.length > 0) throw new AppError('invalid_input', `--${stray[0]} needs --vector or --vector-file`);
     return undefined;
   }
-  if (options['vector-file'] !== undefined && options.vector !== undefined) throw new AppError('invalid_input', '--vector and --vector-file: give one of them');
-  if (options.layer === undefined) throw new AppError('invalid_input', '--layer is required with a vector (the residual stream entering block L)');
+  if (options['vector-file'] !== undefined && options.vector !== undefined)
+    throw new AppError('invalid_input', '--vector and --vector-file: give one of them');
+  if (options.layer === undefined)
+    throw new AppError('invalid_input', '--layer is required with a vector (the residual stream entering block L)');
   const method = stringOption(options, 'method') || 'add';
-  if (method !== 'add' && method !== 'ablate' && method !== 'cap') throw new AppError('invalid_input', `--method: expected add, ablate or cap, got "${method}"`);
+  if (method !== 'add' && method !== 'ablate' && method !== 'cap')
+    throw new AppError('invalid_input', `--method: expected add, ablate or cap, got "${method}"`);
   let k: number | undefined;
   if (options.k !== undefined) {
     k = Number(options.k);
     if (!Number.isFinite(k)) throw new AppError('invalid_input', `--k: expected a number, got "${options.k}"`);
   }
   return {
-    ...(options.vector !== undefined ? { vector: stringOption(options, 'vector') } : { vectorFile: stringOption(options, 'vector-file') }),
+    ...(options.vector !== undefined
+      ? { vector: stringOption(options, 'vector') }
+      : { vectorFile: stringOption(options, 'vector-file') }),
     layer: intOption(options, 'layer'),
     method,
     ...(k !== undefined ? { k } : {}),
@@ -42,28 +50,54 @@ function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'one greedy generation from an imported model, plain or steered by a vector (named or a file); prints the text as it is generated',
+  summary:
+    'one greedy generation from an imported model, plain or steered by a vector (named or a file); prints the text as it is generated',
   usage:
     'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors --layer L --k K --method add|ablate|cap --positions prompt|generated|all|LIST] --tokens N [--greedy] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
-    prompt: { type: 'string', required: true, description: 'the prompt, tokenised as is (the tokenizer adds BOS) unless --chat' },
+    prompt: {
+      type: 'string',
+      required: true,
+      description: 'the prompt, tokenised as is (the tokenizer adds BOS) unless --chat',
+    },
     chat: { type: 'boolean', description: "wrap the prompt as one user message in the model's chat template" },
-    vector: { type: 'string', description: 'steering vector stored in the project (see vector import / vector from-sae)' },
-    'vector-file': { type: 'string', description: 'steering vector: .npy or one-tensor .safetensors with d_model values' },
-    layer: { type: 'string', description: 'steer the residual stream entering block L (transformers hidden_states[L])' },
-    k: { type: 'string', description: 'add: h += k*v; cap: limit h.v to at most k (v normalised; a negative k as --k=-1.5); unused by ablate' },
+    vector: {
+      type: 'string',
+      description: 'steering vector stored in the project (see vector import / vector from-sae)',
+    },
+    'vector-file': {
+      type: 'string',
+      description: 'steering vector: .npy or one-tensor .safetensors with d_model values',
+    },
+    layer: {
+      type: 'string',
+      description: 'steer the residual stream entering block L (transformers hidden_states[L])',
+    },
+    k: {
+      type: 'string',
+      description:
+        'add: h += k*v; cap: limit h.v to at most k (v normalised; a negative k as --k=-1.5); unused by ablate',
+    },
     method: { type: 'string', description: 'add (default), ablate (remove h along v) or cap' },
     positions: { type: 'string', description: 'prompt (default), generated, all, or token indices like 0,1,4' },
     tokens: { type: 'string', required: true, description: 'tokens to generate (exactly N unless --stop-at-eos)' },
     greedy: { type: 'boolean', description: 'greedy decoding (the default and, for now, the only decoding)' },
-    'stop-at-eos': { type: 'boolean', description: 'stop at the end-of-sequence token instead of generating exactly N' },
-    provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
+    'stop-at-eos': {
+      type: 'boolean',
+      description: 'stop at the end-of-sequence token instead of generating exactly N',
+    },
+    provider: {
+      type: 'string',
+      default: 'auto',
+      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
+    },
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
-    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu') throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
+      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
     const steer = steerOf(options);
     const input: MethodInput<'models.generate'> = {
       model: stringOption(options, 'model'),
@@ -81,12 +115,16 @@ export const generateCommand: Command = {
         if (name === 'generate.step') process.stdout.write((payload as { text: string }).text);
       });
     }
-    const result = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'models.generate', input, events));
+    const result = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'models.generate', input, events),
+    );
     if (output.json) output.result(result);
     else {
       // stdout holds only the text; how it ran goes to stderr.
       process.stdout.write('\n');
-      process.stderr.write(`(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason})\n`);
+      process.stderr.write(
+        `(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason})\n`,
+      );
     }
   },
 };

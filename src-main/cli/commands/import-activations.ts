@@ -7,9 +7,16 @@ export const importActivationsCommand: Command = {
   usage: 'sightline import-activations --project DIR --path SIDECAR.json|DELPHI_DIR [--corpus NAME] [--sae NAME]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
-    path: { type: 'string', required: true, description: 'the sidecar JSON (format in the README), or a delphi cache folder of <start>_<end>.safetensors' },
+    path: {
+      type: 'string',
+      required: true,
+      description: 'the sidecar JSON (format in the README), or a delphi cache folder of <start>_<end>.safetensors',
+    },
     corpus: { type: 'string', description: 'corpus name (default: the folder name)' },
-    sae: { type: 'string', description: 'delphi only: the SAE the cache was encoded with (created as "precomputed" if absent)' },
+    sae: {
+      type: 'string',
+      description: 'delphi only: the SAE the cache was encoded with (created as "precomputed" if absent)',
+    },
   },
   run: async (options, output) => {
     const result = await withProject(stringOption(options, 'project'), (project) =>
@@ -19,6 +26,10 @@ export const importActivationsCommand: Command = {
         ...(options.sae !== undefined ? { sae: stringOption(options, 'sae') } : {}),
       }),
     );
-    output.result(result, () => `Imported corpus "${result.corpus}": ${result.documents} documents, ${result.shards} shards, ${result.rows} rows`);
+    output.result(
+      result,
+      () =>
+        `Imported corpus "${result.corpus}": ${result.documents} documents, ${result.shards} shards, ${result.rows} rows`,
+    );
   },
 };

@@ -6,11 +6,16 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 export const importModelCommand: Command = {
   name: 'import-model',
-  summary: 'reference a Hugging Face language model folder (Llama, Mistral, LLaVA-NeXT) in a project; weights are hashed once, not copied',
+  summary:
+    'reference a Hugging Face language model folder (Llama, Mistral, LLaVA-NeXT) in a project; weights are hashed once, not copied',
   usage: 'sightline import-model --project DIR --path HF_FOLDER [--name NAME]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
-    path: { type: 'string', required: true, description: 'Hugging Face model folder (config.json, *.safetensors, tokenizer.json)' },
+    path: {
+      type: 'string',
+      required: true,
+      description: 'Hugging Face model folder (config.json, *.safetensors, tokenizer.json)',
+    },
     name: { type: 'string', description: 'name in the project (default: the folder name)' },
   },
   run: async (options, output) => {
@@ -26,7 +31,15 @@ export const importModelCommand: Command = {
       output.info(`import-model: hashing ${p.file}: ${mib(p.bytes)}/${mib(p.totalBytes)} MiB (${percent}%)`);
     });
     const model = await withProject(stringOption(options, 'project'), (project) =>
-      callAsResearcher(project, 'models.import', { path: stringOption(options, 'path'), ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}) }, events),
+      callAsResearcher(
+        project,
+        'models.import',
+        {
+          path: stringOption(options, 'path'),
+          ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
+        },
+        events,
+      ),
     );
     output.result(
       model,

@@ -21,14 +21,20 @@ export const importResultsCommand: Command = {
       description: `one of ${FORMATS.join(', ')}; auto: a folder is hf, .jsonl jsonl, .json label-studio, .parquet parquet, a .csv with HITId mturk, one with item_id and rater csv, any other file mturk`,
       default: 'auto',
     },
-    path: { type: 'string', required: true, description: 'the results file (UTF-8), or the Hugging Face dataset folder' },
+    path: {
+      type: 'string',
+      required: true,
+      description: 'the results file (UTF-8), or the Hugging Face dataset folder',
+    },
     template: { type: 'string', description: 'built-in template id (default: inferred from the answers)' },
   },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
       const format = stringOption(options, 'format');
-      if (format === 'neuronpedia') throw new AppError('invalid_input', `--format neuronpedia: ${NEURONPEDIA_NOT_IMPORTABLE}`);
-      if (!(FORMATS as readonly string[]).includes(format)) throw new AppError('invalid_input', `--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
+      if (format === 'neuronpedia')
+        throw new AppError('invalid_input', `--format neuronpedia: ${NEURONPEDIA_NOT_IMPORTABLE}`);
+      if (!(FORMATS as readonly string[]).includes(format))
+        throw new AppError('invalid_input', `--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
       const result = await importResults(project.db, {
         campaignName: stringOption(options, 'campaign'),
         file: path.resolve(stringOption(options, 'path')),

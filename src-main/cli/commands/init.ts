@@ -12,10 +12,16 @@ import { stringOption } from '../command';
  */
 export function initProject(dir: string): string {
   const absolute = path.resolve(dir);
-  if (isProjectDir(absolute)) throw new AppError('conflict', `${absolute}: already a Sightline project (${DB_FILE} exists)`);
+  if (isProjectDir(absolute))
+    throw new AppError('conflict', `${absolute}: already a Sightline project (${DB_FILE} exists)`);
   if (fs.existsSync(absolute)) {
-    if (!fs.statSync(absolute).isDirectory()) throw new AppError('invalid_input', `--project ${absolute}: expected a folder to create, found a file`);
-    if (fs.readdirSync(absolute).length > 0) throw new AppError('invalid_input', `--project ${absolute}: expected a new or empty folder, found one with files in it`);
+    if (!fs.statSync(absolute).isDirectory())
+      throw new AppError('invalid_input', `--project ${absolute}: expected a folder to create, found a file`);
+    if (fs.readdirSync(absolute).length > 0)
+      throw new AppError(
+        'invalid_input',
+        `--project ${absolute}: expected a new or empty folder, found one with files in it`,
+      );
   }
   openProject(absolute, { create: true }).close();
   return absolute;
@@ -29,7 +35,13 @@ export const initCommand: Command = {
   name: 'init',
   summary: 'create an empty project folder',
   usage: 'sightline init --project DIR',
-  options: { project: { type: 'string', required: true, description: 'project folder to create, e.g. my-study.sightline (new or empty)' } },
+  options: {
+    project: {
+      type: 'string',
+      required: true,
+      description: 'project folder to create, e.g. my-study.sightline (new or empty)',
+    },
+  },
   run: async (options, output) => {
     const dir = initProject(stringOption(options, 'project'));
     output.result({ project: dir }, () => `Empty project ready: ${dir}`);

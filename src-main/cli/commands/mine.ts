@@ -7,24 +7,35 @@ import { intOption, stringOption, type Command } from '../command';
 export const mineCommand: Command = {
   name: 'mine',
   summary: 'mine every feature of an SAE over a corpus in one pass (resumes a crashed run; Ctrl-C cancels)',
-  usage: 'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 2048] [--scheme equal-count|equal-width] [--k 64]',
+  usage:
+    'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 2048] [--scheme equal-count|equal-width] [--k 64]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
     corpus: { type: 'string', required: true, description: 'corpus name (see import-activations)' },
     top: { type: 'string', default: '20', description: 'top documents per feature' },
-    provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
+    provider: {
+      type: 'string',
+      default: 'auto',
+      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
+    },
     batch: { type: 'string', default: '2048', description: 'tokens per encoder batch' },
-    scheme: { type: 'string', default: 'equal-count', description: 'quantile buckets: equal-count (delphi) or equal-width (SAEDashboard)' },
+    scheme: {
+      type: 'string',
+      default: 'equal-count',
+      description: 'quantile buckets: equal-count (delphi) or equal-width (SAEDashboard)',
+    },
     k: { type: 'string', description: 'features kept per token for non-TopK SAEs (default 64; TopK SAEs use their k)' },
     threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },
     'checkpoint-ms': { type: 'string', description: 'checkpoint interval in ms (default 30000)' },
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
-    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu') throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
+      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
     const scheme = stringOption(options, 'scheme');
-    if (scheme !== 'equal-count' && scheme !== 'equal-width') throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
+    if (scheme !== 'equal-count' && scheme !== 'equal-width')
+      throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
     await withProject(stringOption(options, 'project'), async (project) => {
       const events = new EventBus();
       let jobId: number | null = null;
@@ -42,7 +53,9 @@ export const mineCommand: Command = {
         }
         const rate = e.ratePerSecond === null ? '?' : Math.round(e.ratePerSecond).toString();
         const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
-        process.stderr.write(`mine: ${e.done}/${e.total ?? '?'} tokens, ${rate} tok/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`);
+        process.stderr.write(
+          `mine: ${e.done}/${e.total ?? '?'} tokens, ${rate} tok/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`,
+        );
       });
       // Ctrl-C goes through jobs.cancel: the mine stops after its current batch and writes nothing.
       const onSigint = () => {

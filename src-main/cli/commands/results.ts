@@ -7,7 +7,8 @@ import { formatResults } from '../../results/format-table';
 
 export const resultsCommand: Command = {
   name: 'results',
-  summary: "a campaign's agreement (with 95% intervals), aggregated labels, rater reliability, steering curves and task scores (intruder, detection, pairwise, feature labels)",
+  summary:
+    "a campaign's agreement (with 95% intervals), aggregated labels, rater reliability, steering curves and task scores (intruder, detection, pairwise, feature labels)",
   usage: 'sightline results --project DIR --campaign NAME [--replicates N] [--seed N] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },

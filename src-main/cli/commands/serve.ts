@@ -19,18 +19,30 @@ export const serveCommand: Command = {
     'allow-host': {
       type: 'string',
       multiple: true,
-      description: 'another host name raters use to reach this server (a hostname or tunnel, as in `rater add --base-url`); requests naming any other host are refused',
+      description:
+        'another host name raters use to reach this server (a hostname or tunnel, as in `rater add --base-url`); requests naming any other host are refused',
     },
   },
   run: async (options, output) => {
     const allowedHosts = (options['allow-host'] as string[] | undefined) ?? [];
     for (const name of allowedHosts) {
-      if (parseHost(name)?.port !== null) throw new AppError('invalid_input', `--allow-host ${name}: expected a host name such as study.example.org (no scheme, no port)`);
+      if (parseHost(name)?.port !== null)
+        throw new AppError(
+          'invalid_input',
+          `--allow-host ${name}: expected a host name such as study.example.org (no scheme, no port)`,
+        );
     }
     const project = openProject(stringOption(options, 'project'));
     const researcherToken = crypto.randomBytes(24).toString('base64url');
     const host = stringOption(options, 'host');
-    const server = await startServer({ project, events: new EventBus(), researcherToken, host, port: intOption(options, 'port'), allowedHosts });
+    const server = await startServer({
+      project,
+      events: new EventBus(),
+      researcherToken,
+      host,
+      port: intOption(options, 'port'),
+      allowedHosts,
+    });
     writeServeInfo(project.dir, { url: server.url, pid: process.pid });
     const researcherUrl = `${server.url}/?token=${researcherToken}`;
     if (output.json) output.result({ url: server.url, researcherUrl, port: server.port, host });

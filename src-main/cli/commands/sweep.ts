@@ -11,29 +11,60 @@ import { parsePositions } from './generate';
 
 export const sweepCommand: Command = {
   name: 'sweep',
-  summary: 'one greedy generation per (prompt, k) with h += k*v at layer L, into the project\'s generations (resumable; Ctrl-C cancels; --shard for job arrays)',
+  summary:
+    "one greedy generation per (prompt, k) with h += k*v at layer L, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
     'sightline sweep --project DIR --model NAME --vector NAME --layer L --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
     vector: { type: 'string', required: true, description: 'vector name (see vector import / vector from-sae)' },
-    layer: { type: 'string', required: true, description: 'steer the residual stream entering block L (transformers hidden_states[L])' },
-    k: { type: 'string', required: true, description: 'a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number' },
-    prompts: { type: 'string', required: true, description: 'one prompt per line, or .csv/.jsonl with a prompt column (and optional source_class, target_class, distractors)' },
-    positions: { type: 'string', default: 'prompt', description: 'prompt (default, the paper), generated, all, or token indices like 0,1,4' },
-    tokens: { type: 'string', default: '100', description: 'tokens per generation, exactly N (no stop at EOS, as in the paper)' },
+    layer: {
+      type: 'string',
+      required: true,
+      description: 'steer the residual stream entering block L (transformers hidden_states[L])',
+    },
+    k: {
+      type: 'string',
+      required: true,
+      description: 'a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number',
+    },
+    prompts: {
+      type: 'string',
+      required: true,
+      description:
+        'one prompt per line, or .csv/.jsonl with a prompt column (and optional source_class, target_class, distractors)',
+    },
+    positions: {
+      type: 'string',
+      default: 'prompt',
+      description: 'prompt (default, the paper), generated, all, or token indices like 0,1,4',
+    },
+    tokens: {
+      type: 'string',
+      default: '100',
+      description: 'tokens per generation, exactly N (no stop at EOS, as in the paper)',
+    },
     greedy: { type: 'boolean', description: 'greedy decoding (the default and, for now, the only decoding)' },
     chat: { type: 'boolean', description: "wrap each prompt as one user message in the model's chat template" },
-    shard: { type: 'string', description: 'i/n (0-based): run block i of n of the (prompt, k) grid into its own project folder' },
+    shard: {
+      type: 'string',
+      description: 'i/n (0-based): run block i of n of the (prompt, k) grid into its own project folder',
+    },
     out: { type: 'string', description: "the shard's project folder (default DIR/shards/<i>-of-<n>)" },
     batch: { type: 'string', default: '8', description: 'rows per decode (k values of one prompt decoded together)' },
-    provider: { type: 'string', default: 'auto', description: 'execution provider: auto (CUDA, then CPU), cuda or cpu' },
+    provider: {
+      type: 'string',
+      default: 'auto',
+      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
+    },
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
-    if (!['auto', 'cuda', 'cpu'].includes(provider)) throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
-    if (options.out !== undefined && options.shard === undefined) throw new AppError('invalid_input', '--out needs --shard (an unsharded sweep writes into --project)');
+    if (!['auto', 'cuda', 'cpu'].includes(provider))
+      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    if (options.out !== undefined && options.shard === undefined)
+      throw new AppError('invalid_input', '--out needs --shard (an unsharded sweep writes into --project)');
     const runner = new JobRunner();
     const onSigint = () => {
       process.stderr.write('sweep: cancelling after the current batch…\n');
@@ -79,7 +110,8 @@ export const sweepCommand: Command = {
 
 export const mergeCommand: Command = {
   name: 'merge',
-  summary: "combine the generations of a sharded sweep's folders into one project (idempotent; refuses shards of different sweeps)",
+  summary:
+    "combine the generations of a sharded sweep's folders into one project (idempotent; refuses shards of different sweeps)",
   usage: 'sightline merge --into DIR SHARD_DIR...',
   positionals: 'SHARD_DIR...',
   options: {

@@ -18,8 +18,19 @@ export const templateListCommand: Command = {
   run: async (options, output) => {
     const templates = await allTemplates(options.project as string | undefined);
     output.result(
-      templates.map(({ template, builtin }) => ({ id: template.id, version: template.version, title: template.title, builtin })),
-      () => templates.map(({ template, builtin }) => `${template.id.padEnd(22)}v${template.version}  ${template.title}${builtin ? '' : '  (project)'}`).join('\n'),
+      templates.map(({ template, builtin }) => ({
+        id: template.id,
+        version: template.version,
+        title: template.title,
+        builtin,
+      })),
+      () =>
+        templates
+          .map(
+            ({ template, builtin }) =>
+              `${template.id.padEnd(22)}v${template.version}  ${template.title}${builtin ? '' : '  (project)'}`,
+          )
+          .join('\n'),
     );
   },
 };
@@ -35,7 +46,8 @@ export const templateShowCommand: Command = {
   run: async (options, output) => {
     const templates = await allTemplates(options.project as string | undefined);
     const found = templates.filter(({ template }) => template.id === stringOption(options, 'id')).at(-1);
-    if (!found) throw new AppError('not_found', `template ${options.id}: unknown; \`sightline template list\` shows the ids`);
+    if (!found)
+      throw new AppError('not_found', `template ${options.id}: unknown; \`sightline template list\` shows the ids`);
     output.result(found.template, () => JSON.stringify(found.template, null, 2));
   },
 };

@@ -4,7 +4,9 @@ import { intOption, stringOption, type Command } from '../command';
 
 const describe = (v: VectorSummary): string =>
   `"${v.name}": d_model ${v.dModel}, norm ${v.norm.toPrecision(4)}, from ${
-    v.source.kind === 'file' ? `${v.source.path}${v.source.key ? ` [${v.source.key}]` : ''}` : `SAE "${v.source.sae}" feature ${v.source.feature}`
+    v.source.kind === 'file'
+      ? `${v.source.path}${v.source.key ? ` [${v.source.key}]` : ''}`
+      : `SAE "${v.source.sae}" feature ${v.source.feature}`
   } (sha256 ${v.sha256.slice(0, 12)}…)`;
 
 export const vectorImportCommand: Command = {
@@ -13,9 +15,17 @@ export const vectorImportCommand: Command = {
   usage: 'sightline vector import --project DIR --path FILE.pt|.safetensors|.npy [--name NAME] [--key TENSOR]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
-    path: { type: 'string', required: true, description: 'the vector: shape [d_model] or [1, d_model]; .pt is read by a restricted unpickler (nothing in it runs)' },
+    path: {
+      type: 'string',
+      required: true,
+      description:
+        'the vector: shape [d_model] or [1, d_model]; .pt is read by a restricted unpickler (nothing in it runs)',
+    },
     name: { type: 'string', description: 'name in the project (default: the file name without extension)' },
-    key: { type: 'string', description: 'the tensor to take from a .pt state dict or .safetensors file that holds several' },
+    key: {
+      type: 'string',
+      description: 'the tensor to take from a .pt state dict or .safetensors file that holds several',
+    },
   },
   run: async (options, output) => {
     const input = {
@@ -23,7 +33,9 @@ export const vectorImportCommand: Command = {
       ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
       ...(options.key !== undefined ? { key: stringOption(options, 'key') } : {}),
     };
-    const vector = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.import', input));
+    const vector = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'vectors.import', input),
+    );
     output.result(vector, () => `Imported vector ${describe(vector)}`);
   },
 };
@@ -39,8 +51,14 @@ export const vectorFromSaeCommand: Command = {
     name: { type: 'string', description: 'name in the project (default: SAE/N)' },
   },
   run: async (options, output) => {
-    const input = { sae: stringOption(options, 'sae'), feature: intOption(options, 'feature'), ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}) };
-    const vector = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.fromSae', input));
+    const input = {
+      sae: stringOption(options, 'sae'),
+      feature: intOption(options, 'feature'),
+      ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
+    };
+    const vector = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'vectors.fromSae', input),
+    );
     output.result(vector, () => `Stored vector ${describe(vector)}`);
   },
 };
@@ -51,7 +69,13 @@ export const vectorListCommand: Command = {
   usage: 'sightline vector list --project DIR',
   options: { project: { type: 'string', required: true, description: 'project folder' } },
   run: async (options, output) => {
-    const vectors = await withProject(stringOption(options, 'project'), (project) => callAsResearcher(project, 'vectors.list', {}));
-    output.result(vectors, () => (vectors.length === 0 ? 'No vectors; import one with `sightline vector import`.' : vectors.map(describe).join('\n')));
+    const vectors = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'vectors.list', {}),
+    );
+    output.result(vectors, () =>
+      vectors.length === 0
+        ? 'No vectors; import one with `sightline vector import`.'
+        : vectors.map(describe).join('\n'),
+    );
   },
 };

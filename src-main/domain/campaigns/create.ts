@@ -28,8 +28,13 @@ function buildItems(db: Db, template: TemplateSpec, input: CreateCampaignInput):
 
 /** An item the template cannot show: from an item file, a bad_file naming the file and its row (rows and items are numbered alike). */
 function unshowableItem(error: unknown, source: CreateCampaignInput['source'], index: number): AppError {
-  const { field, expected, found } = ((error as AppError).details ?? {}) as { field?: string; expected?: string; found?: string };
-  if (source.kind === 'file' && field && expected) return badFile(source.fileName, `row ${index + 1}: ${field}`, expected, found);
+  const { field, expected, found } = ((error as AppError).details ?? {}) as {
+    field?: string;
+    expected?: string;
+    found?: string;
+  };
+  if (source.kind === 'file' && field && expected)
+    return badFile(source.fileName, `row ${index + 1}: ${field}`, expected, found);
   return new AppError('invalid_input', `item ${index + 1}: ${(error as Error).message}`);
 }
 
@@ -51,7 +56,10 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
   });
   const { settings } = input;
   if (settings.qualification && !items.some((item) => item.kind === 'qualification')) {
-    throw new AppError('invalid_input', 'settings.qualification: expected items of kind "qualification" (with gold.<question> answers)');
+    throw new AppError(
+      'invalid_input',
+      'settings.qualification: expected items of kind "qualification" (with gold.<question> answers)',
+    );
   }
   const campaignId = db.transaction(() => {
     if (typeof input.template !== 'string') saveTemplate(db, template);
@@ -69,10 +77,16 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
         settings: {
           qcEvery: settings.qcEvery,
           // Stored resolved, so the rule a campaign runs under never moves with a later default.
-          maxSkipsPerRater: settings.maxSkipsPerRater === undefined ? defaultMaxSkips(Boolean(settings.prolific)) : settings.maxSkipsPerRater,
+          maxSkipsPerRater:
+            settings.maxSkipsPerRater === undefined
+              ? defaultMaxSkips(Boolean(settings.prolific))
+              : settings.maxSkipsPerRater,
           qualification: settings.qualification,
           // The entry key makes the study's public link unguessable; Prolific appends the participant's ids to it.
-          prolific: settings.prolific && { ...settings.prolific, entryKey: crypto.randomBytes(16).toString('base64url') },
+          prolific: settings.prolific && {
+            ...settings.prolific,
+            entryKey: crypto.randomBytes(16).toString('base64url'),
+          },
           source: input.source.kind,
         },
       },

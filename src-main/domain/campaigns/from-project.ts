@@ -20,9 +20,15 @@ const optionValue = (index: number): string => `e${index + 1}`;
  * (issue 11: no feature index, database ids or raw activations; see templates/blind-examples.ts).
  * exampleIds (hidden) says which examples were shown, in order.
  */
-export function featureLabelExamples(top: ExampleView[]): { payload: { feature: { examples: ExampleView[] } }; exampleIds: number[] } {
+export function featureLabelExamples(top: ExampleView[]): {
+  payload: { feature: { examples: ExampleView[] } };
+  exampleIds: number[];
+} {
   const shown = top.slice(0, TOP_EXAMPLES);
-  return { payload: { feature: { examples: shown.map(scaledExample) } }, exampleIds: shown.map((example) => example.id) };
+  return {
+    payload: { feature: { examples: shown.map(scaledExample) } },
+    exampleIds: shown.map((example) => example.id),
+  };
 }
 
 export function featureItems(db: Db, templateId: string, featureIds: number[], seed: number): NewItem[] {
@@ -37,22 +43,34 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
     }
     // Detection and intruder need examples of another feature as non-activating ones.
     const other = getFeature(db, featureIds[(index + 1) % featureIds.length]);
-    const others = other.examples.filter((example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId));
+    const others = other.examples.filter(
+      (example) => example.bucket === 'top' && !top.some((mine) => mine.documentId === example.documentId),
+    );
     // Detection and intruder items show examples without activations: highlights would give the answer away.
     // No label: the rater sees "Example n" by shown position, after the per-rater shuffle.
     // Nor database ids: a feature's examples were mined together and have close ids (and documents),
     // so the intruder's would stand out. The option value is the example's place in this item's
     // already shuffled list ("e1" …), and hidden.option_examples maps it back to the example.
     // No anyres tiles either: per-patch values there would be a highlight.
-    const option = (example: ExampleView, index: number) => ({ ...blindExample(example, () => 0, false), value: optionValue(index) });
+    const option = (example: ExampleView, index: number) => ({
+      ...blindExample(example, () => 0, false),
+      value: optionValue(index),
+    });
     const optionExamples = (shuffled: ExampleView[]) =>
-      Object.fromEntries(shuffled.map((example, index) => [optionValue(index), { example_id: example.id, document_id: example.documentId }]));
+      Object.fromEntries(
+        shuffled.map((example, index) => [
+          optionValue(index),
+          { example_id: example.id, document_id: example.documentId },
+        ]),
+      );
     const optionOf = (shuffled: ExampleView[], example: ExampleView) => optionValue(shuffled.indexOf(example));
     if (templateId === 'feature-detection') {
       const rng = mulberry32(hashSeed(seed, featureId, 'detection'));
       // Mining names quantile buckets q1 (weakest) … qN; one example from the weakest non-empty one
       // checks that a label covers weak activations too, not only the top.
-      const quantile = detail.examples.filter((example) => /^q\d+$/.test(example.bucket)).sort((a, b) => Number(a.bucket.slice(1)) - Number(b.bucket.slice(1)));
+      const quantile = detail.examples
+        .filter((example) => /^q\d+$/.test(example.bucket))
+        .sort((a, b) => Number(a.bucket.slice(1)) - Number(b.bucket.slice(1)));
       const activating = [...top.slice(0, 3), ...quantile.slice(0, 1)];
       const shuffled = shuffleInPlace([...activating, ...others.slice(0, 2)], rng);
       const mix = shuffled.map(option);
@@ -65,21 +83,37 @@ export function featureItems(db: Db, templateId: string, featureIds: number[], s
           activating_example_ids: activatingIds,
           activating_options: activating.map((example) => optionOf(shuffled, example)),
           option_examples: optionExamples(shuffled),
-          mix: { activating: activating.length, non_activating: mix.length - activating.length, activating_buckets: activating.map((example) => example.bucket) },
+          mix: {
+            activating: activating.length,
+            non_activating: mix.length - activating.length,
+            activating_buckets: activating.map((example) => example.bucket),
+          },
         },
       };
     }
     if (templateId === 'intruder') {
       const intruder = others[0];
-      if (!intruder || top.length < 4) throw new AppError('invalid_input', `feature ${featureId}: needs 4 top examples and another feature's example for an intruder item`);
+      if (!intruder || top.length < 4)
+        throw new AppError(
+          'invalid_input',
+          `feature ${featureId}: needs 4 top examples and another feature's example for an intruder item`,
+        );
       const rng = mulberry32(hashSeed(seed, featureId, 'intruder'));
       const shuffled = shuffleInPlace([...top.slice(0, 4), intruder], rng);
       return {
         payload: { examples: shuffled.map(option) },
-        hidden: { ...hidden, intruder_example_id: String(intruder.id), intruder_option: optionOf(shuffled, intruder), option_examples: optionExamples(shuffled) },
+        hidden: {
+          ...hidden,
+          intruder_example_id: String(intruder.id),
+          intruder_option: optionOf(shuffled, intruder),
+          option_examples: optionExamples(shuffled),
+        },
       };
     }
-    throw new AppError('invalid_input', `template ${templateId}: cannot build items from features (use feature-label, feature-detection or intruder)`);
+    throw new AppError(
+      'invalid_input',
+      `template ${templateId}: cannot build items from features (use feature-label, feature-detection or intruder)`,
+    );
   });
 }
 
@@ -110,15 +144,29 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
   if (templateId === 'concept-choice') {
     return rows.map((row) => {
       const meta = metaOf(row);
-      const options = [meta.source_class, meta.target_class, ...(meta.distractors ?? [])].filter((value): value is string => !!value).sort();
-      if (options.length < 2) throw new AppError('invalid_input', `generation ${row.id}: meta_json: expected source_class, target_class and distractors`);
-      return { payload: { question: row.prompt, answer: row.output_text, image: row.media_sha256 ?? undefined, options }, hidden: hiddenOf(row, meta), condition: condition(meta) };
+      const options = [meta.source_class, meta.target_class, ...(meta.distractors ?? [])]
+        .filter((value): value is string => !!value)
+        .sort();
+      if (options.length < 2)
+        throw new AppError(
+          'invalid_input',
+          `generation ${row.id}: meta_json: expected source_class, target_class and distractors`,
+        );
+      return {
+        payload: { question: row.prompt, answer: row.output_text, image: row.media_sha256 ?? undefined, options },
+        hidden: hiddenOf(row, meta),
+        condition: condition(meta),
+      };
     });
   }
   if (templateId === 'concept-relatedness') {
     return rows.map((row) => {
       const meta = metaOf(row);
-      return { payload: { concept: meta.target_class ?? '', answer: row.output_text }, hidden: hiddenOf(row, meta), condition: condition(meta) };
+      return {
+        payload: { concept: meta.target_class ?? '', answer: row.output_text },
+        hidden: hiddenOf(row, meta),
+        condition: condition(meta),
+      };
     });
   }
   if (templateId === 'pairwise') {
@@ -132,8 +180,22 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
       const meta = metaOf(row);
       const base = byPair.get(`${meta.source_class}|${meta.target_class}`);
       if (!base || meta.k === 0) return [];
-      return [{ payload: { prompt: row.prompt, a: base.output_text, b: row.output_text, criterion: 'Which answer is more coherent?' }, hidden: { ...hiddenOf(row, meta), a: 'k=0', b: `k=${meta.k}` }, condition: condition(meta) }];
+      return [
+        {
+          payload: {
+            prompt: row.prompt,
+            a: base.output_text,
+            b: row.output_text,
+            criterion: 'Which answer is more coherent?',
+          },
+          hidden: { ...hiddenOf(row, meta), a: 'k=0', b: `k=${meta.k}` },
+          condition: condition(meta),
+        },
+      ];
     });
   }
-  throw new AppError('invalid_input', `template ${templateId}: cannot build items from generations (use concept-choice, concept-relatedness or pairwise)`);
+  throw new AppError(
+    'invalid_input',
+    `template ${templateId}: cannot build items from generations (use concept-choice, concept-relatedness or pairwise)`,
+  );
 }

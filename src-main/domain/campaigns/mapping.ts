@@ -36,7 +36,8 @@ function cellValue(raw: unknown, numeric: boolean): unknown {
 }
 
 export function defaultMapping(columns: string[]): ColumnMapping {
-  const mapping: Record<'payload' | 'hidden' | 'gold' | 'expected', Record<string, string>> & Pick<ColumnMapping, 'condition' | 'kind'> = { payload: {}, hidden: {}, gold: {}, expected: {} };
+  const mapping: Record<'payload' | 'hidden' | 'gold' | 'expected', Record<string, string>> &
+    Pick<ColumnMapping, 'condition' | 'kind'> = { payload: {}, hidden: {}, gold: {}, expected: {} };
   for (const column of columns) {
     const [prefix, ...rest] = column.split('.');
     const name = rest.join('.');
@@ -55,7 +56,8 @@ export function requiredPayloadFields(template: TemplateSpec): string[] {
   const fields = new Set<string>();
   for (const question of template.questions) {
     for (const match of question.prompt.matchAll(/\$\{([A-Za-z0-9_.-]+)\}/g)) fields.add(match[1]);
-    if ((question.type === 'choice' || question.type === 'multi') && question.optionsFromPayload) fields.add(question.optionsFromPayload);
+    if ((question.type === 'choice' || question.type === 'multi') && question.optionsFromPayload)
+      fields.add(question.optionsFromPayload);
   }
   for (const block of template.display) {
     if (block.type === 'pair') block.fields.forEach((field) => fields.add(field));
@@ -75,25 +77,52 @@ function columnsOf(value: MappedValue | undefined): string[] {
  * The hidden field each steering role fills: the names the results (steering curve) and the items
  * built from generations use, so both kinds of campaign are read alike.
  */
-const STEERING_FIELDS: Record<keyof SteeringRoles, string> = { strength: 'k', source: 'source_class', target: 'target_class', layer: 'layer' };
+const STEERING_FIELDS: Record<keyof SteeringRoles, string> = {
+  strength: 'k',
+  source: 'source_class',
+  target: 'target_class',
+  layer: 'layer',
+};
 
 /** A steering role and a hidden column mapped to the same field would silently overwrite each other. */
 function checkSteeringRoles(mapping: ColumnMapping): void {
   for (const [role, field] of Object.entries(STEERING_FIELDS)) {
     if (mapping.steering?.[role as keyof SteeringRoles] && Object.hasOwn(mapping.hidden ?? {}, field)) {
-      throw new AppError('invalid_input', `mapping: steering.${role} and hidden.${field} both fill hidden.${field}; keep one`);
+      throw new AppError(
+        'invalid_input',
+        `mapping: steering.${role} and hidden.${field} both fill hidden.${field}; keep one`,
+      );
     }
   }
 }
 
 /** Turns rows into items; errors name the file, the row and the column. */
-export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, mapping: ColumnMapping = defaultMapping(Object.keys(rows[0] ?? {}))): NewItem[] {
+export function rowsToItems(
+  rows: Row[],
+  template: TemplateSpec,
+  file: string,
+  mapping: ColumnMapping = defaultMapping(Object.keys(rows[0] ?? {})),
+): NewItem[] {
   const columns = new Set(rows.flatMap((row) => Object.keys(row)));
-  const mappedValues = [mapping.payload, mapping.hidden, mapping.gold, mapping.expected].flatMap((map) => Object.values(map ?? {}));
-  const referenced = [...mappedValues.flatMap(columnsOf), ...Object.values(mapping.steering ?? {}), mapping.condition, mapping.kind];
-  for (const column of referenced) if (column && !columns.has(column)) throw badFile(file, `column ${column}`, `a column named in the mapping (the file has ${[...columns].join(', ')})`);
+  const mappedValues = [mapping.payload, mapping.hidden, mapping.gold, mapping.expected].flatMap((map) =>
+    Object.values(map ?? {}),
+  );
+  const referenced = [
+    ...mappedValues.flatMap(columnsOf),
+    ...Object.values(mapping.steering ?? {}),
+    mapping.condition,
+    mapping.kind,
+  ];
+  for (const column of referenced)
+    if (column && !columns.has(column))
+      throw badFile(
+        file,
+        `column ${column}`,
+        `a column named in the mapping (the file has ${[...columns].join(', ')})`,
+      );
   for (const value of mappedValues) {
-    if (typeof value === 'object' && !Array.isArray(value) && nestsDeeperThan(value.const, MAX_JSON_DEPTH)) throw new AppError('invalid_input', `mapping: const: expected values nested at most ${MAX_JSON_DEPTH} deep`);
+    if (typeof value === 'object' && !Array.isArray(value) && nestsDeeperThan(value.const, MAX_JSON_DEPTH))
+      throw new AppError('invalid_input', `mapping: const: expected values nested at most ${MAX_JSON_DEPTH} deep`);
   }
   checkSteeringRoles(mapping);
   const needed = requiredPayloadFields(template);
@@ -104,39 +133,62 @@ export function rowsToItems(rows: Row[], template: TemplateSpec, file: string, m
     const cellOf = (column: string, numeric: boolean) => {
       const value = cellValue(cell(column), numeric);
       // A CSV cell holding JSON is parsed here, so it gets the same depth bound as a JSONL row.
-      if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw badFile(file, `${where}: ${column}`, `values nested at most ${MAX_JSON_DEPTH} deep`);
+      if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+        throw badFile(file, `${where}: ${column}`, `values nested at most ${MAX_JSON_DEPTH} deep`);
       return value;
     };
     const mappedValue = (mapped: MappedValue, numeric: boolean): unknown => {
       if (typeof mapped === 'string') return cellOf(mapped, numeric);
       // Several columns make a list; an empty cell (a row with one distractor fewer) is left out.
-      if (Array.isArray(mapped)) return mapped.map((column) => cellOf(column, numeric)).filter((value) => value !== undefined && value !== null && value !== '');
+      if (Array.isArray(mapped))
+        return mapped
+          .map((column) => cellOf(column, numeric))
+          .filter((value) => value !== undefined && value !== null && value !== '');
       return mapped.const;
     };
-    const pick = (map: Record<string, MappedValue> | undefined, numeric: boolean) => Object.fromEntries(Object.entries(map ?? {}).map(([field, mapped]) => [field, mappedValue(mapped, numeric)]));
+    const pick = (map: Record<string, MappedValue> | undefined, numeric: boolean) =>
+      Object.fromEntries(Object.entries(map ?? {}).map(([field, mapped]) => [field, mappedValue(mapped, numeric)]));
     const payload = pick(mapping.payload, false);
     const hidden: Record<string, unknown> = pick(mapping.hidden, true);
     for (const [role, column] of Object.entries(mapping.steering ?? {})) {
       if (!column) continue;
       const value = cellOf(column, true);
-      if (role === 'strength' && value !== null && typeof value !== 'number') throw badFile(file, `${where}: ${column}`, 'a number (the steering strength)', JSON.stringify(value));
+      if (role === 'strength' && value !== null && typeof value !== 'number')
+        throw badFile(file, `${where}: ${column}`, 'a number (the steering strength)', JSON.stringify(value));
       if (value !== null && value !== undefined) hidden[STEERING_FIELDS[role as keyof SteeringRoles]] = value;
     }
     // An empty gold/expected cell means "no known answer" for that row, not the empty string.
     const known = (values: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(values).filter(([, value]) => value !== '' && value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)));
+      Object.fromEntries(
+        Object.entries(values).filter(
+          ([, value]) =>
+            value !== '' && value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0),
+        ),
+      );
     const gold = known(pick(mapping.gold, false));
     const expected = known(pick(mapping.expected, false));
     if (Object.keys(gold).length) hidden.gold = gold;
     if (Object.keys(expected).length) hidden.expected = expected;
     for (const field of needed) {
       const value = payload[field];
-      if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) throw badFile(file, `${where}: ${field}`, `a value (template ${template.id} shows or references it)`);
+      if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0))
+        throw badFile(file, `${where}: ${field}`, `a value (template ${template.id} shows or references it)`);
     }
-    const kindCell = mapping.kind ? String(cell(mapping.kind) ?? '').trim() || 'normal' : Object.keys(expected).length ? 'attention' : Object.keys(gold).length ? 'gold' : 'normal';
-    if (!(KINDS as readonly string[]).includes(kindCell)) throw badFile(file, `${where}: ${mapping.kind}`, `one of ${KINDS.join(', ')}`, `"${kindCell}"`);
+    const kindCell = mapping.kind
+      ? String(cell(mapping.kind) ?? '').trim() || 'normal'
+      : Object.keys(expected).length
+        ? 'attention'
+        : Object.keys(gold).length
+          ? 'gold'
+          : 'normal';
+    if (!(KINDS as readonly string[]).includes(kindCell))
+      throw badFile(file, `${where}: ${mapping.kind}`, `one of ${KINDS.join(', ')}`, `"${kindCell}"`);
     // The strength is the balanced condition when no column says otherwise, as for generations (k=…).
-    const condition = mapping.condition ? String(cell(mapping.condition) ?? '') || null : typeof hidden.k === 'number' && mapping.steering?.strength ? `k=${hidden.k}` : null;
+    const condition = mapping.condition
+      ? String(cell(mapping.condition) ?? '') || null
+      : typeof hidden.k === 'number' && mapping.steering?.strength
+        ? `k=${hidden.k}`
+        : null;
     return { payload, hidden, condition, kind: kindCell as NewItem['kind'] };
   });
 }

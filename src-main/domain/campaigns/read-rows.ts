@@ -23,14 +23,19 @@ export function parseCsv(text: string, file: string): Row[] {
   } catch (error) {
     if (error instanceof AppError) throw error;
     const { lines } = error as { lines?: number };
-    throw new AppError('bad_file', `${file}: line ${lines ?? '?'}: expected well-formed CSV (${(error as Error).message})`, { file, line: lines });
+    throw new AppError(
+      'bad_file',
+      `${file}: line ${lines ?? '?'}: expected well-formed CSV (${(error as Error).message})`,
+      { file, line: lines },
+    );
   }
 }
 
 /** A row must be an object, and shallow enough to stringify and send over the bridge. */
 function checkRow(row: unknown, file: string, where: string): Row {
   if (!row || typeof row !== 'object' || Array.isArray(row)) throw badFile(file, where, 'a JSON object');
-  if (nestsDeeperThan(row, MAX_JSON_DEPTH + 1)) throw badFile(file, where, `values nested at most ${MAX_JSON_DEPTH} deep`);
+  if (nestsDeeperThan(row, MAX_JSON_DEPTH + 1))
+    throw badFile(file, where, `values nested at most ${MAX_JSON_DEPTH} deep`);
   return row as Row;
 }
 

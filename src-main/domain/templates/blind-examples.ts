@@ -5,7 +5,8 @@
 // the input is read defensively and anything that is not example-shaped is dropped.
 import type { ExampleView, ImageTile, TokenActivation } from '../../contract/types';
 
-const isRecord = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 const finite = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const numbers = (value: unknown): number[] | null => (Array.isArray(value) ? value.map(finite) : null);
 
@@ -16,7 +17,14 @@ function tokensOf(raw: unknown): TokenActivation[] | null {
 
 function tilesOf(raw: unknown): ImageTile[] {
   if (!Array.isArray(raw)) return [];
-  return raw.filter(isRecord).map((tile) => ({ tile: finite(tile.tile), rows: finite(tile.rows), cols: finite(tile.cols), patches: numbers(tile.patches) }));
+  return raw
+    .filter(isRecord)
+    .map((tile) => ({
+      tile: finite(tile.tile),
+      rows: finite(tile.rows),
+      cols: finite(tile.cols),
+      patches: numbers(tile.patches),
+    }));
 }
 
 /**
@@ -39,7 +47,9 @@ export function blindExample(raw: unknown, highlight: (value: number) => number,
       rows: finite(image.rows),
       cols: finite(image.cols),
       patches: (numbers(image.patches) ?? []).map(highlight),
-      ...(tiles.length ? { anyres: tiles.map((tile) => ({ ...tile, patches: tile.patches?.map(highlight) ?? null })) } : {}),
+      ...(tiles.length
+        ? { anyres: tiles.map((tile) => ({ ...tile, patches: tile.patches?.map(highlight) ?? null })) }
+        : {}),
     },
   };
 }
@@ -51,7 +61,10 @@ export function blindExample(raw: unknown, highlight: (value: number) => number,
  */
 export function scaledExample(raw: unknown): ExampleView {
   const example = isRecord(raw) ? raw : {};
-  const values = [...(tokensOf(example.tokens) ?? []).map((token) => token.value), ...(isRecord(example.image) ? (numbers(example.image.patches) ?? []) : [])];
+  const values = [
+    ...(tokensOf(example.tokens) ?? []).map((token) => token.value),
+    ...(isRecord(example.image) ? (numbers(example.image.patches) ?? []) : []),
+  ];
   const stored = finite(example.maxActivation);
   const max = stored > 0 ? stored : Math.max(0, ...values);
   // Clamped: a value can exceed the stored maximum by float rounding (float32 activations, float64 max).
@@ -66,6 +79,7 @@ export function scaledExample(raw: unknown): ExampleView {
  */
 export function blindFeatureBlock(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter(isRecord).map(scaledExample);
-  if (isRecord(value) && Array.isArray(value.examples)) return { examples: value.examples.filter(isRecord).map(scaledExample) };
+  if (isRecord(value) && Array.isArray(value.examples))
+    return { examples: value.examples.filter(isRecord).map(scaledExample) };
   return value;
 }

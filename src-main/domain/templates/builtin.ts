@@ -32,22 +32,59 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateSpec> = {
     description: 'Free-text label, 1–5 interpretability, modality and confidence for one SAE feature.',
     display: [{ type: 'feature', field: 'feature', label: 'Top examples' }],
     questions: [
-      { id: 'label', type: 'text', prompt: 'What does this feature respond to?', required: true, placeholder: 'A short label' },
-      { id: 'interpretability', type: 'scale', prompt: 'How interpretable is it?', min: 1, max: 5, minLabel: 'not at all', maxLabel: 'fully', required: true },
-      { id: 'modality', type: 'choice', prompt: 'Which modality does it respond to?', options: MODALITY_OPTIONS, required: true },
-      { id: 'confidence', type: 'choice', prompt: 'How confident are you?', options: CONFIDENCE_OPTIONS, required: false },
+      {
+        id: 'label',
+        type: 'text',
+        prompt: 'What does this feature respond to?',
+        required: true,
+        placeholder: 'A short label',
+      },
+      {
+        id: 'interpretability',
+        type: 'scale',
+        prompt: 'How interpretable is it?',
+        min: 1,
+        max: 5,
+        minLabel: 'not at all',
+        maxLabel: 'fully',
+        required: true,
+      },
+      {
+        id: 'modality',
+        type: 'choice',
+        prompt: 'Which modality does it respond to?',
+        options: MODALITY_OPTIONS,
+        required: true,
+      },
+      {
+        id: 'confidence',
+        type: 'choice',
+        prompt: 'How confident are you?',
+        options: CONFIDENCE_OPTIONS,
+        required: false,
+      },
     ],
   },
   'feature-detection': {
     id: 'feature-detection',
     version: 1,
     title: 'Does it activate?',
-    description: 'Given a label, pick the examples the feature activates on (activating and non-activating examples mixed; the mix is recorded).',
+    description:
+      'Given a label, pick the examples the feature activates on (activating and non-activating examples mixed; the mix is recorded).',
     display: [
       { type: 'text', field: 'label', label: 'Feature label' },
       { type: 'examples', field: 'examples', orderFrom: 'activating' },
     ],
-    questions: [{ id: 'activating', type: 'multi', prompt: 'Which examples match the label?', optionsFromPayload: 'examples', shuffle: true, required: false }],
+    questions: [
+      {
+        id: 'activating',
+        type: 'multi',
+        prompt: 'Which examples match the label?',
+        optionsFromPayload: 'examples',
+        shuffle: true,
+        required: false,
+      },
+    ],
   },
   intruder: {
     id: 'intruder',
@@ -55,14 +92,24 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateSpec> = {
     title: 'Find the intruder',
     description: 'Four examples share a feature and one does not; which one?',
     display: [{ type: 'examples', field: 'examples', orderFrom: 'intruder' }],
-    questions: [{ id: 'intruder', type: 'choice', prompt: 'Which example does not belong?', optionsFromPayload: 'examples', shuffle: true, required: true }],
+    questions: [
+      {
+        id: 'intruder',
+        type: 'choice',
+        prompt: 'Which example does not belong?',
+        optionsFromPayload: 'examples',
+        shuffle: true,
+        required: true,
+      },
+    ],
   },
   // The paper's human evaluation: which of four concepts does the (steered) answer relate to?
   'concept-choice': {
     id: 'concept-choice',
     version: 1,
     title: 'Which concept?',
-    description: "Question + model answer (+ image); options are the source class, the target class and two distractors in a per-rater order.",
+    description:
+      'Question + model answer (+ image); options are the source class, the target class and two distractors in a per-rater order.',
     display: [
       { type: 'image', field: 'image', label: 'Image' },
       { type: 'text', field: 'question', label: 'Question' },
@@ -84,14 +131,30 @@ export const BUILTIN_TEMPLATES: Record<string, TemplateSpec> = {
     id: 'concept-relatedness',
     version: 1,
     title: 'Relatedness and coherence',
-    description: 'How related one text is to a concept (0, .25, .5, .75, 1 or incoherent), and how coherent it is (Likert).',
+    description:
+      'How related one text is to a concept (0, .25, .5, .75, 1 or incoherent), and how coherent it is (Likert).',
     display: [
       { type: 'text', field: 'concept', label: 'Concept' },
       { type: 'text', field: 'answer', label: 'Text' },
     ],
     questions: [
-      { id: 'relatedness', type: 'choice', prompt: 'How related is the text to ${concept}?', options: RELATEDNESS_OPTIONS, required: true },
-      { id: 'coherence', type: 'scale', prompt: 'How coherent is the text?', min: 1, max: 5, minLabel: 'gibberish', maxLabel: 'fluent', required: true },
+      {
+        id: 'relatedness',
+        type: 'choice',
+        prompt: 'How related is the text to ${concept}?',
+        options: RELATEDNESS_OPTIONS,
+        required: true,
+      },
+      {
+        id: 'coherence',
+        type: 'scale',
+        prompt: 'How coherent is the text?',
+        min: 1,
+        max: 5,
+        minLabel: 'gibberish',
+        maxLabel: 'fluent',
+        required: true,
+      },
     ],
   },
   pairwise: {

@@ -8,6 +8,10 @@ export { keyMapProblem, parseTemplate } from './validate';
 
 export function builtinTemplate(id: string): TemplateSpec {
   const template = BUILTIN_TEMPLATES[id];
-  if (!template) throw new AppError('not_found', `template ${id}: unknown; built-in templates are ${Object.keys(BUILTIN_TEMPLATES).join(', ')}`);
+  if (!template)
+    throw new AppError(
+      'not_found',
+      `template ${id}: unknown; built-in templates are ${Object.keys(BUILTIN_TEMPLATES).join(', ')}`,
+    );
   return template;
 }

@@ -19,7 +19,10 @@ export function parseTemplate(input: unknown, file = 'template'): TemplateSpec {
   const parsed = templateSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError('bad_file', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { file, issues: parsed.error.issues });
+    throw new AppError('bad_file', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+      file,
+      issues: parsed.error.issues,
+    });
   }
   const template = parsed.data;
   const problem = keyMapProblem(template);
@@ -43,8 +46,10 @@ export function keyMapProblem(template: TemplateSpec): string | null {
       if (question.keys) {
         if (new Set(question.keys).size !== question.keys.length) return `${where}: keys: two options share a key`;
         const reserved = question.keys.find((key) => (RESERVED_KEYS as readonly string[]).includes(key));
-        if (reserved) return `${where}: keys: "${reserved}" is reserved by the rater workspace (${RESERVED_KEYS.join(' ')})`;
-        if (question.options && question.keys.length < fixed) return `${where}: keys: ${fixed} options but ${question.keys.length} keys`;
+        if (reserved)
+          return `${where}: keys: "${reserved}" is reserved by the rater workspace (${RESERVED_KEYS.join(' ')})`;
+        if (question.options && question.keys.length < fixed)
+          return `${where}: keys: ${fixed} options but ${question.keys.length} keys`;
       } else if (fixed > 9) {
         return `${where}: ${fixed} options but digit keys reach only 9; give explicit keys`;
       }

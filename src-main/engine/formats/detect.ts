@@ -34,7 +34,11 @@ export function detectSaeFormat(path: string, override?: string): SaeFormat {
     if (hasCfg && existsSync(join(path, SAELENS_WEIGHTS))) return 'saelens';
     if (hasCfg && existsSync(join(path, SPARSIFY_WEIGHTS))) return 'sparsify';
     if (existsSync(join(path, 'params.npz'))) return 'gemmascope';
-    throw badFile(name, '(directory)', `cfg.json with ${SAELENS_WEIGHTS} (SAELens) or ${SPARSIFY_WEIGHTS} (sparsify), or params.npz (Gemma Scope)`);
+    throw badFile(
+      name,
+      '(directory)',
+      `cfg.json with ${SAELENS_WEIGHTS} (SAELens) or ${SPARSIFY_WEIGHTS} (sparsify), or params.npz (Gemma Scope)`,
+    );
   }
   if (/\.npz$/i.test(name)) return 'gemmascope';
   if (/\.(pt|pth|pkl)$/i.test(name)) {

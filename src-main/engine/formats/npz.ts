@@ -26,7 +26,12 @@ function arrays(zip: ZipArchive, file: string): Map<string, NpzArray> {
     const head = inflated ? inflated.subarray(0, 4096) : peekStoredEntry(zip, entry, 4096);
     const header = parseNpyHeader(head, file, name);
     if (header.dataOffset + header.dataLength !== entry.uncompressedSize) {
-      throw badFile(file, name, `${header.dataOffset + header.dataLength} bytes for shape [${header.shape.join(', ')}]`, `${entry.uncompressedSize}`);
+      throw badFile(
+        file,
+        name,
+        `${header.dataOffset + header.dataLength} bytes for shape [${header.shape.join(', ')}]`,
+        `${entry.uncompressedSize}`,
+      );
     }
     out.set(name.slice(0, -4), inflated ? { header, entry, inflated } : { header, entry });
   }
@@ -39,11 +44,18 @@ export async function loadGemmaScopeNpz(path: string, options: LoadSaeOptions = 
   const found = arrays(zip, file);
   const get = (name: string) => {
     const a = found.get(name);
-    if (!a) throw badFile(file, name, 'an array with this name (w_enc, w_dec, b_enc, b_dec, threshold)', `arrays ${[...found.keys()].join(', ')}`);
+    if (!a)
+      throw badFile(
+        file,
+        name,
+        'an array with this name (w_enc, w_dec, b_enc, b_dec, threshold)',
+        `arrays ${[...found.keys()].join(', ')}`,
+      );
     return a;
   };
   const wEnc = get('w_enc');
-  if (wEnc.header.shape.length !== 2) throw badFile(file, 'w_enc', 'a 2-d array [d_in, d_sae]', `${wEnc.header.shape.length}-d`);
+  if (wEnc.header.shape.length !== 2)
+    throw badFile(file, 'w_enc', 'a 2-d array [d_in, d_sae]', `${wEnc.header.shape.length}-d`);
   const [dIn, dSae] = wEnc.header.shape;
   const why = `w_enc is [${dIn}, ${dSae}]`;
   const read = (name: string, shape: number[]) => {

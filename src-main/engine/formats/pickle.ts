@@ -43,7 +43,8 @@ const CALLABLES: Record<string, (args: Value[]) => Value> = {
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
   'torch._utils._rebuild_tensor_v2': (args) => {
     const [storage, storageOffset, size, stride] = args as [PickledStorage, number, number[], number[]];
-    if (!storage || (storage as { kind?: string }).kind !== 'storage') throw new Error('_rebuild_tensor_v2 without a storage');
+    if (!storage || (storage as { kind?: string }).kind !== 'storage')
+      throw new Error('_rebuild_tensor_v2 without a storage');
     return { kind: 'tensor', storage, storageOffset, size: [...size], stride: [...stride] } satisfies PickledTensor;
   },
   // _rebuild_parameter(data, requires_grad, backward_hooks): a Parameter is its tensor for us.
@@ -53,13 +54,42 @@ const CALLABLES: Record<string, (args: Value[]) => Value> = {
 export const ALLOWED_GLOBALS = [...Object.keys(CALLABLES), ...Object.keys(STORAGE_TYPES)];
 
 const OPCODE_NAMES: Record<number, string> = {
-  0x80: 'PROTO', 0x95: 'FRAME', 0x2e: 'STOP', 0x7d: 'EMPTY_DICT', 0x28: 'MARK', 0x58: 'BINUNICODE',
-  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT', 0x94: 'MEMOIZE',
-  0x68: 'BINGET', 0x6a: 'LONG_BINGET', 0x63: 'GLOBAL', 0x93: 'STACK_GLOBAL', 0x51: 'BINPERSID',
-  0x4a: 'BININT', 0x4b: 'BININT1', 0x4d: 'BININT2', 0x74: 'TUPLE', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
-  0x87: 'TUPLE3', 0x29: 'EMPTY_TUPLE', 0x52: 'REDUCE', 0x75: 'SETITEMS', 0x73: 'SETITEM', 0x89: 'NEWFALSE',
-  0x88: 'NEWTRUE', 0x4e: 'NONE', 0x62: 'BUILD', 0x5d: 'EMPTY_LIST', 0x65: 'APPENDS', 0x61: 'APPEND',
-  0x47: 'BINFLOAT', 0x8a: 'LONG1',
+  0x80: 'PROTO',
+  0x95: 'FRAME',
+  0x2e: 'STOP',
+  0x7d: 'EMPTY_DICT',
+  0x28: 'MARK',
+  0x58: 'BINUNICODE',
+  0x8c: 'SHORT_BINUNICODE',
+  0x8d: 'BINUNICODE8',
+  0x71: 'BINPUT',
+  0x72: 'LONG_BINPUT',
+  0x94: 'MEMOIZE',
+  0x68: 'BINGET',
+  0x6a: 'LONG_BINGET',
+  0x63: 'GLOBAL',
+  0x93: 'STACK_GLOBAL',
+  0x51: 'BINPERSID',
+  0x4a: 'BININT',
+  0x4b: 'BININT1',
+  0x4d: 'BININT2',
+  0x74: 'TUPLE',
+  0x85: 'TUPLE1',
+  0x86: 'TUPLE2',
+  0x87: 'TUPLE3',
+  0x29: 'EMPTY_TUPLE',
+  0x52: 'REDUCE',
+  0x75: 'SETITEMS',
+  0x73: 'SETITEM',
+  0x89: 'NEWFALSE',
+  0x88: 'NEWTRUE',
+  0x4e: 'NONE',
+  0x62: 'BUILD',
+  0x5d: 'EMPTY_LIST',
+  0x65: 'APPENDS',
+  0x61: 'APPEND',
+  0x47: 'BINFLOAT',
+  0x8a: 'LONG1',
 };
 export const ALLOWED_OPCODES = Object.values(OPCODE_NAMES);
 
@@ -115,29 +145,81 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
     const at = pos;
     const op = bytes[pos++];
     switch (op) {
-      case 0x80: need(1); pos += 1; break; // PROTO
-      case 0x95: need(8); pos += 8; break; // FRAME: framing is advisory
-      case 0x2e: return pop(); // STOP
-      case 0x7d: stack.push(new Map()); break;
-      case 0x28: stack.push(MARK); break;
-      case 0x58: stack.push(text(u32())); break;
-      case 0x8c: need(1); stack.push(text(bytes[pos++])); break;
-      case 0x8d: need(8); { const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(text(n)); } break;
-      case 0x71: need(1); memo.set(bytes[pos++], stack[stack.length - 1]); break;
-      case 0x72: memo.set(u32(), stack[stack.length - 1]); break;
-      case 0x94: memo.set(memo.size, stack[stack.length - 1]); break;
-      case 0x68: case 0x6a: {
+      case 0x80:
+        need(1);
+        pos += 1;
+        break; // PROTO
+      case 0x95:
+        need(8);
+        pos += 8;
+        break; // FRAME: framing is advisory
+      case 0x2e:
+        return pop(); // STOP
+      case 0x7d:
+        stack.push(new Map());
+        break;
+      case 0x28:
+        stack.push(MARK);
+        break;
+      case 0x58:
+        stack.push(text(u32()));
+        break;
+      case 0x8c:
+        need(1);
+        stack.push(text(bytes[pos++]));
+        break;
+      case 0x8d:
+        need(8);
+        {
+          const n = Number(view.getBigUint64(pos, true));
+          pos += 8;
+          stack.push(text(n));
+        }
+        break;
+      case 0x71:
+        need(1);
+        memo.set(bytes[pos++], stack[stack.length - 1]);
+        break;
+      case 0x72:
+        memo.set(u32(), stack[stack.length - 1]);
+        break;
+      case 0x94:
+        memo.set(memo.size, stack[stack.length - 1]);
+        break;
+      case 0x68:
+      case 0x6a: {
         const key = op === 0x68 ? (need(1), bytes[pos++]) : u32();
         if (!memo.has(key)) throw fail(`pickle byte ${at}`, `memo entry ${key}`, 'none');
         stack.push(memo.get(key));
         break;
       }
-      case 0x63: { const module = line(); stack.push(global(module, line())); break; }
-      case 0x93: { const name = pop(); stack.push(global(String(pop()), String(name))); break; }
-      case 0x51: stack.push(persistentLoad(pop(), file)); break;
-      case 0x4a: need(4); stack.push(view.getInt32(pos, true)); pos += 4; break;
-      case 0x4b: need(1); stack.push(bytes[pos++]); break;
-      case 0x4d: need(2); stack.push(view.getUint16(pos, true)); pos += 2; break;
+      case 0x63: {
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      }
+      case 0x93: {
+        const name = pop();
+        stack.push(global(String(pop()), String(name)));
+        break;
+      }
+      case 0x51:
+        stack.push(persistentLoad(pop(), file));
+        break;
+      case 0x4a:
+        need(4);
+        stack.push(view.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b:
+        need(1);
+        stack.push(bytes[pos++]);
+        break;
+      case 0x4d:
+        need(2);
+        stack.push(view.getUint16(pos, true));
+        pos += 2;
+        break;
       case 0x8a: {
         need(1);
         const n = bytes[pos++];
@@ -149,20 +231,51 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
         stack.push(Number(v));
         break;
       }
-      case 0x47: need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break;
-      case 0x74: stack.push(popMark()); break;
-      case 0x85: stack.push([pop()]); break;
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; }
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; }
-      case 0x29: case 0x5d: stack.push([]); break;
-      case 0x89: stack.push(false); break;
-      case 0x88: stack.push(true); break;
-      case 0x4e: stack.push(null); break;
+      case 0x47:
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x74:
+        stack.push(popMark());
+        break;
+      case 0x85:
+        stack.push([pop()]);
+        break;
+      case 0x86: {
+        const b = pop();
+        stack.push([pop(), b]);
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        stack.push([pop(), b, c]);
+        break;
+      }
+      case 0x29:
+      case 0x5d:
+        stack.push([]);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x4e:
+        stack.push(null);
+        break;
       case 0x52: {
         const args = pop();
         const fn = pop() as GlobalRef;
         const call = fn && fn.kind === 'global' ? CALLABLES[fn.qualified] : undefined;
-        if (!call || !Array.isArray(args)) throw fail(`pickle REDUCE at byte ${at}`, `a call of ${Object.keys(CALLABLES).join(', ')}`, fn?.qualified ?? typeof fn);
+        if (!call || !Array.isArray(args))
+          throw fail(
+            `pickle REDUCE at byte ${at}`,
+            `a call of ${Object.keys(CALLABLES).join(', ')}`,
+            fn?.qualified ?? typeof fn,
+          );
         try {
           stack.push(call(args));
         } catch (error) {
@@ -170,17 +283,21 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
         }
         break;
       }
-      case 0x75: case 0x73: {
+      case 0x75:
+      case 0x73: {
         const items = op === 0x75 ? popMark() : [pop(), pop()].reverse();
         const dict = stack[stack.length - 1];
-        if (!(dict instanceof Map)) throw fail(`pickle ${OPCODE_NAMES[op]} at byte ${at}`, 'a dict on the stack', typeof dict);
+        if (!(dict instanceof Map))
+          throw fail(`pickle ${OPCODE_NAMES[op]} at byte ${at}`, 'a dict on the stack', typeof dict);
         for (let i = 0; i + 1 < items.length; i += 2) dict.set(items[i], items[i + 1]);
         break;
       }
-      case 0x65: case 0x61: {
+      case 0x65:
+      case 0x61: {
         const items = op === 0x65 ? popMark() : [pop()];
         const list = stack[stack.length - 1];
-        if (!Array.isArray(list)) throw fail(`pickle ${OPCODE_NAMES[op]} at byte ${at}`, 'a list on the stack', typeof list);
+        if (!Array.isArray(list))
+          throw fail(`pickle ${OPCODE_NAMES[op]} at byte ${at}`, 'a list on the stack', typeof list);
         // A loop, not push(...items): a crafted APPENDS of a million memo gets would overflow the call stack.
         for (const item of items) list.push(item);
         break;
@@ -189,7 +306,8 @@ export function restrictedUnpickle(bytes: Uint8Array, file: string): Value {
         // BUILD sets object state; for state dicts that is only OrderedDict._metadata, which we drop.
         pop();
         const target = stack[stack.length - 1] as { kind?: string } | undefined;
-        if (!(target instanceof Map) && target?.kind !== 'tensor') throw fail(`pickle BUILD at byte ${at}`, 'a dict or tensor to build', typeof target);
+        if (!(target instanceof Map) && target?.kind !== 'tensor')
+          throw fail(`pickle BUILD at byte ${at}`, 'a dict or tensor to build', typeof target);
         break;
       }
       default:
@@ -207,11 +325,20 @@ function persistentLoad(pid: Value, file: string): PickledStorage {
   const t = pid as [string, GlobalRef, string, string, number];
   if (!Array.isArray(t) || t[0] !== 'storage' || t.length < 5) {
     // Described, not JSON.stringify'd: a crafted tuple can contain itself.
-    throw badFile(file, 'pickle persistent id', "('storage', storage_type, key, location, numel)", Array.isArray(t) ? `a ${t.length}-tuple starting ${describe(t[0])}` : describe(t));
+    throw badFile(
+      file,
+      'pickle persistent id',
+      "('storage', storage_type, key, location, numel)",
+      Array.isArray(t) ? `a ${t.length}-tuple starting ${describe(t[0])}` : describe(t),
+    );
   }
   const dtype = t[1]?.kind === 'global' ? STORAGE_TYPES[t[1].qualified] : undefined;
   if (!dtype) {
-    throw badFile(file, `pickle storage type ${t[1]?.qualified ?? String(t[1])}`, `one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
+    throw badFile(
+      file,
+      `pickle storage type ${t[1]?.qualified ?? String(t[1])}`,
+      `one of ${Object.keys(STORAGE_TYPES).join(', ')}`,
+    );
   }
   return { kind: 'storage', dtype, key: String(t[2]), numel: Number(t[4]) };
 }

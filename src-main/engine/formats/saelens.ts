@@ -23,7 +23,8 @@ export function readJsonObject(path: string, file: string): Cfg {
   } catch (error) {
     throw badFile(file, '(whole file)', 'valid JSON', (error as Error).message);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile(file, '(whole file)', 'a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw badFile(file, '(whole file)', 'a JSON object');
   return value as Cfg;
 }
 
@@ -46,27 +47,38 @@ function normalisationOf(cfg: Cfg): SaeNormalisation | 'expected_average_only_in
   if (v === undefined || v === null || v === false || v === 'none') return 'none';
   if (v === true) return 'expected_average_only_in'; // pre-6 boolean: the April-update scaling
   if (v === 'constant_norm_rescale' || v === 'layer_norm' || v === 'expected_average_only_in') return v;
-  throw badFile(SAELENS_CFG, 'normalize_activations', 'none, expected_average_only_in, constant_norm_rescale or layer_norm', JSON.stringify(v));
+  throw badFile(
+    SAELENS_CFG,
+    'normalize_activations',
+    'none, expected_average_only_in, constant_norm_rescale or layer_norm',
+    JSON.stringify(v),
+  );
 }
 
 function scaleFromScaler(dir: string): number | undefined {
   const path = join(dir, SAELENS_SCALER);
   if (!existsSync(path)) return undefined;
   const s = readJsonObject(path, SAELENS_SCALER).scaling_factor;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) throw badFile(SAELENS_SCALER, 'scaling_factor', 'a positive number', JSON.stringify(s));
+  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0)
+    throw badFile(SAELENS_SCALER, 'scaling_factor', 'a positive number', JSON.stringify(s));
   return s;
 }
 
 /** The layer the config gives (v6 metadata.hook_layer, pre-6 hook_layer/hook_point_layer), else the one in the hook name. */
 function layerOf(cfg: Cfg, meta: Cfg, hookPoint: string | undefined): number | undefined {
-  const given = ([['metadata.hook_layer', meta.hook_layer], ['hook_layer', cfg.hook_layer], ['hook_point_layer', cfg.hook_point_layer]] as const).find(
-    ([, value]) => value !== undefined && value !== null,
-  );
+  const given = (
+    [
+      ['metadata.hook_layer', meta.hook_layer],
+      ['hook_layer', cfg.hook_layer],
+      ['hook_point_layer', cfg.hook_point_layer],
+    ] as const
+  ).find(([, value]) => value !== undefined && value !== null);
   if (!given) return layerFromHook(hookPoint);
   const [field, value] = given;
   // A non-number (say "7") was never read as a layer; a number must be one, since it is recorded with the SAE.
   if (typeof value !== 'number') return layerFromHook(hookPoint);
-  if (!Number.isSafeInteger(value) || value < 0) throw badFile(SAELENS_CFG, field, 'a whole number >= 0 (the layer the SAE reads)', JSON.stringify(value));
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw badFile(SAELENS_CFG, field, 'a whole number >= 0 (the layer the SAE reads)', JSON.stringify(value));
   return value;
 }
 
@@ -93,7 +105,8 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
   else if (arch === 'standard' || arch === 'relu') architecture = 'relu';
   else if (arch === 'jumprelu' || arch === 'gated') architecture = arch;
   // SAELens saves BatchTopK SAEs for inference as JumpReLU with a threshold tensor.
-  else if (/batchtopk/.test(arch) && (st.tensors.has('threshold') || st.tensors.has('log_threshold'))) architecture = 'jumprelu';
+  else if (/batchtopk/.test(arch) && (st.tensors.has('threshold') || st.tensors.has('log_threshold')))
+    architecture = 'jumprelu';
   else throw badFile(SAELENS_CFG, 'architecture', 'standard, relu, topk, jumprelu or gated', JSON.stringify(arch));
 
   const lazy = options.encoderOnly === true;
@@ -104,7 +117,8 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
     return new Float32Array(0);
   };
   const needDecoder = !lazy || (architecture === 'topk' && cfg.rescale_acts_by_decoder_norm === true);
-  const W_enc = lazy && externalRef(st, 'W_enc', 'dIn_dSae') ? skip('W_enc', [dIn, dSae]) : tensor(st, 'W_enc', [dIn, dSae], why);
+  const W_enc =
+    lazy && externalRef(st, 'W_enc', 'dIn_dSae') ? skip('W_enc', [dIn, dSae]) : tensor(st, 'W_enc', [dIn, dSae], why);
   const W_dec = needDecoder ? tensor(st, 'W_dec', [dSae, dIn], why) : skip('W_dec', [dSae, dIn]);
   const b_dec = tensor(st, 'b_dec', [dIn], why);
   const weights: Partial<SaeWeights> = { architecture, dIn, dSae, W_enc, W_dec, b_dec };
@@ -119,14 +133,16 @@ export async function loadSaeLens(dir: string, options: LoadSaeOptions = {}): Pr
   }
   if (architecture === 'jumprelu') {
     if (st.tensors.has('threshold')) weights.threshold = tensor(st, 'threshold', [dSae], why);
-    else if (st.tensors.has('log_threshold')) weights.threshold = tensor(st, 'log_threshold', [dSae], why).map(Math.exp);
+    else if (st.tensors.has('log_threshold'))
+      weights.threshold = tensor(st, 'log_threshold', [dSae], why).map(Math.exp);
     else throw badFile(SAELENS_WEIGHTS, 'threshold', `a tensor of shape [${dSae}] for a jumprelu SAE`, 'missing');
   }
   if (architecture === 'topk') {
     const kwargs = (cfg.activation_fn_kwargs ?? {}) as Cfg;
     const k = cfg.k ?? kwargs.k;
     // Whole numbers only: rounding 0.4 would make a TopK that keeps nothing, and 2.5 is no k SAELens writes.
-    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > dSae) throw badFile(SAELENS_CFG, 'k', `a whole number in 1..${dSae} for a topk SAE`, JSON.stringify(k));
+    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > dSae)
+      throw badFile(SAELENS_CFG, 'k', `a whole number in 1..${dSae} for a topk SAE`, JSON.stringify(k));
     weights.k = k as number;
     weights.rescaleActsByDecoderNorm = cfg.rescale_acts_by_decoder_norm === true;
   }

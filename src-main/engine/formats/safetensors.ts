@@ -50,13 +50,24 @@ export function openSafetensors(path: string, options: { allowIntegers?: boolean
     if (size < 8) throw badFile(file, 'header length', 'an 8-byte little-endian header length', `a ${size}-byte file`);
     const headerLength = Number(readExactly(fd, 8, 0).readBigUInt64LE(0));
     if (headerLength > size - 8 || headerLength > MAX_HEADER_BYTES) {
-      throw badFile(file, 'header length', `at most ${Math.min(size - 8, MAX_HEADER_BYTES)} bytes (file size ${size})`, `${headerLength}`);
+      throw badFile(
+        file,
+        'header length',
+        `at most ${Math.min(size - 8, MAX_HEADER_BYTES)} bytes (file size ${size})`,
+        `${headerLength}`,
+      );
     }
     const headerBytes = readExactly(fd, headerLength, 8);
     // The spec's header is UTF-8 JSON (the reference reader refuses anything else); decoding
     // leniently would turn a damaged byte into U+FFFD and read on.
     const invalid = firstInvalidUtf8(headerBytes);
-    if (invalid >= 0) throw badFile(file, 'header', 'UTF-8 JSON', `byte 0x${headerBytes[invalid].toString(16).padStart(2, '0')} at byte offset ${8 + invalid}`);
+    if (invalid >= 0)
+      throw badFile(
+        file,
+        'header',
+        'UTF-8 JSON',
+        `byte 0x${headerBytes[invalid].toString(16).padStart(2, '0')} at byte offset ${8 + invalid}`,
+      );
     let header: unknown;
     try {
       header = JSON.parse(headerBytes.toString('utf8'));
@@ -84,7 +95,14 @@ export function openSafetensors(path: string, options: { allowIntegers?: boolean
   }
 }
 
-function parseEntry(file: string, name: string, entry: unknown, dataStart: number, dataLength: number, allowIntegers: boolean): SafetensorInfo {
+function parseEntry(
+  file: string,
+  name: string,
+  entry: unknown,
+  dataStart: number,
+  dataLength: number,
+  allowIntegers: boolean,
+): SafetensorInfo {
   const e = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   const bytesOf: Record<string, number> = allowIntegers ? { ...DTYPE_BYTES, ...INT_DTYPE_BYTES } : DTYPE_BYTES;
   if (typeof e.dtype !== 'string' || !(e.dtype in bytesOf)) {
@@ -101,7 +119,12 @@ function parseEntry(file: string, name: string, entry: unknown, dataStart: numbe
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataLength) {
-    throw badFile(file, `${name}.data_offsets`, `0 <= begin <= end <= ${dataLength} (the data region)`, `[${begin}, ${end}]`);
+    throw badFile(
+      file,
+      `${name}.data_offsets`,
+      `0 <= begin <= end <= ${dataLength} (the data region)`,
+      `[${begin}, ${end}]`,
+    );
   }
   const expectedBytes = shape.reduce((a, b) => a * b, 1) * bytesOf[dtype];
   if (end - begin !== expectedBytes) {
@@ -123,7 +146,12 @@ function checkTiling(file: string, tensors: SafetensorInfo[], dataStart: number,
   for (const t of sorted) {
     const begin = t.fileOffset - dataStart;
     if (begin !== expected) {
-      throw badFile(file, `${t.name}.data_offsets`, `begin ${expected} (tensors must tile the data region without gaps or overlaps)`, `begin ${begin}`);
+      throw badFile(
+        file,
+        `${t.name}.data_offsets`,
+        `begin ${expected} (tensors must tile the data region without gaps or overlaps)`,
+        `begin ${begin}`,
+      );
     }
     expected = begin + t.byteLength;
   }
@@ -135,12 +163,18 @@ function checkTiling(file: string, tensors: SafetensorInfo[], dataStart: number,
 /** Read one tensor as Float32Array; NaN/Inf is a bad_file error naming the tensor. */
 export function readSafetensor(st: SafetensorsFile, name: string): Float32Array {
   const info = st.tensors.get(name);
-  if (!info) throw badFile(basename(st.path), name, 'a tensor with this name', `tensors ${[...st.tensors.keys()].join(', ')}`);
+  if (!info)
+    throw badFile(basename(st.path), name, 'a tensor with this name', `tensors ${[...st.tensors.keys()].join(', ')}`);
   const fd = openSync(st.path, 'r');
   try {
     const bytes = readExactly(fd, info.byteLength, info.fileOffset);
     if (bytes.byteLength !== info.byteLength) {
-      throw badFile(basename(st.path), name, `${info.byteLength} bytes of data`, `${bytes.byteLength} (file truncated)`);
+      throw badFile(
+        basename(st.path),
+        name,
+        `${info.byteLength} bytes of data`,
+        `${bytes.byteLength} (file truncated)`,
+      );
     }
     const data = decodeFloats(bytes, info.dtype);
     assertFinite(basename(st.path), name, data);
@@ -151,7 +185,11 @@ export function readSafetensor(st: SafetensorsFile, name: string): Float32Array 
 }
 
 /** External-data reference for a tensor, only when it is F32 (ONNX reads it raw, little-endian). */
-export function externalRef(st: SafetensorsFile, name: string, layout: ExternalTensorRef['layout']): ExternalTensorRef | undefined {
+export function externalRef(
+  st: SafetensorsFile,
+  name: string,
+  layout: ExternalTensorRef['layout'],
+): ExternalTensorRef | undefined {
   const info = st.tensors.get(name);
   if (!info || info.dtype !== 'F32') return undefined;
   return { path: st.path, offset: info.fileOffset, length: info.byteLength, layout };

@@ -15,7 +15,8 @@ export const SPARSIFY_WEIGHTS = 'sae.safetensors';
 
 function shapeOf(st: SafetensorsFile, name: string): number[] {
   const info = st.tensors.get(name);
-  if (!info) throw badFile(SPARSIFY_WEIGHTS, name, 'a tensor with this name', `tensors ${[...st.tensors.keys()].join(', ')}`);
+  if (!info)
+    throw badFile(SPARSIFY_WEIGHTS, name, 'a tensor with this name', `tensors ${[...st.tensors.keys()].join(', ')}`);
   return info.shape;
 }
 
@@ -25,7 +26,12 @@ function oriented(st: SafetensorsFile, name: string, dIn: number, dSae: number, 
   const isSaeIn = shape.length === 2 && shape[0] === dSae && shape[1] === dIn;
   const isInSae = shape.length === 2 && shape[0] === dIn && shape[1] === dSae;
   if (!isSaeIn && !isInSae) {
-    throw badFile(SPARSIFY_WEIGHTS, name, `shape [${dSae}, ${dIn}] or [${dIn}, ${dSae}] (d_in ${dIn}, d_sae ${dSae})`, shapeText(shape));
+    throw badFile(
+      SPARSIFY_WEIGHTS,
+      name,
+      `shape [${dSae}, ${dIn}] or [${dIn}, ${dSae}] (d_in ${dIn}, d_sae ${dSae})`,
+      shapeText(shape),
+    );
   }
   // When dIn === dSae both orientations match; trust sparsify's convention for that name.
   const stored: 'dIn_dSae' | 'dSae_dIn' = isSaeIn ? 'dSae_dIn' : 'dIn_dSae';
@@ -36,7 +42,8 @@ function oriented(st: SafetensorsFile, name: string, dIn: number, dSae: number, 
 
 function vector(st: SafetensorsFile, name: string, length: number, why: string): Float32Array {
   const shape = shapeOf(st, name);
-  if (shape.length !== 1 || shape[0] !== length) throw badFile(SPARSIFY_WEIGHTS, name, `shape [${length}] (${why})`, shapeText(shape));
+  if (shape.length !== 1 || shape[0] !== length)
+    throw badFile(SPARSIFY_WEIGHTS, name, `shape [${length}] (${why})`, shapeText(shape));
   return readSafetensor(st, name);
 }
 
@@ -50,15 +57,31 @@ export async function loadSparsify(dir: string, options: LoadSaeOptions = {}): P
   const numLatents = typeof cfg.num_latents === 'number' && cfg.num_latents > 0 ? cfg.num_latents : undefined;
   const expansion = typeof cfg.expansion_factor === 'number' ? cfg.expansion_factor * dIn : undefined;
   // encoder.weight is [n_latents, d_in]: whichever axis is not d_in is d_sae.
-  const inferred = encShape.length === 2 ? (encShape[1] === dIn ? encShape[0] : encShape[0] === dIn ? encShape[1] : undefined) : undefined;
+  const inferred =
+    encShape.length === 2
+      ? encShape[1] === dIn
+        ? encShape[0]
+        : encShape[0] === dIn
+          ? encShape[1]
+          : undefined
+      : undefined;
   const dSae = numLatents ?? inferred ?? expansion;
-  if (dSae === undefined) throw badFile(SPARSIFY_WEIGHTS, 'encoder.weight', `a [n_latents, ${dIn}] matrix (d_in ${dIn})`, shapeText(encShape));
+  if (dSae === undefined)
+    throw badFile(
+      SPARSIFY_WEIGHTS,
+      'encoder.weight',
+      `a [n_latents, ${dIn}] matrix (d_in ${dIn})`,
+      shapeText(encShape),
+    );
   const why = `cfg.json gives d_in ${dIn}, d_sae ${dSae}`;
   const k = cfg.k;
-  if (!Number.isInteger(k) || (k as number) <= 0 || (k as number) > dSae) throw badFile(SPARSIFY_CFG, 'k', `an integer in 1..${dSae}`, JSON.stringify(k));
+  if (!Number.isInteger(k) || (k as number) <= 0 || (k as number) > dSae)
+    throw badFile(SPARSIFY_CFG, 'k', `an integer in 1..${dSae}`, JSON.stringify(k));
 
   const enc = oriented(st, 'encoder.weight', dIn, dSae, 'dIn_dSae');
-  const dec = st.tensors.has('W_dec') ? oriented(st, 'W_dec', dIn, dSae, 'dSae_dIn').data : transpose(enc.data, dIn, dSae); // tied when absent
+  const dec = st.tensors.has('W_dec')
+    ? oriented(st, 'W_dec', dIn, dSae, 'dSae_dIn').data
+    : transpose(enc.data, dIn, dSae); // tied when absent
   const weights: SaeWeights = {
     architecture: 'topk',
     dIn,

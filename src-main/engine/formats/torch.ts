@@ -34,15 +34,23 @@ function isContiguous(t: PickledTensor): boolean {
 /** State dicts nest a few levels (optimizer state, submodules); deeper is a crafted pickle. */
 const MAX_DICT_DEPTH = 64;
 
-function collectTensors(file: string, value: unknown, prefix: string, out: Map<string, PickledTensor>, ancestors: Set<unknown> = new Set()): void {
+function collectTensors(
+  file: string,
+  value: unknown,
+  prefix: string,
+  out: Map<string, PickledTensor>,
+  ancestors: Set<unknown> = new Set(),
+): void {
   if (!(value instanceof Map)) return;
   ancestors.add(value);
   for (const [key, v] of value) {
     const name = prefix + String(key);
     if ((v as PickledTensor)?.kind === 'tensor') out.set(name, v as PickledTensor);
     else if (v instanceof Map) {
-      if (ancestors.has(v)) throw badFile(file, name, 'a dict of tensors (nested dicts allowed)', 'a dict that contains itself');
-      if (ancestors.size >= MAX_DICT_DEPTH) throw badFile(file, name, `dicts nested at most ${MAX_DICT_DEPTH} deep`, 'deeper nesting');
+      if (ancestors.has(v))
+        throw badFile(file, name, 'a dict of tensors (nested dicts allowed)', 'a dict that contains itself');
+      if (ancestors.size >= MAX_DICT_DEPTH)
+        throw badFile(file, name, `dicts nested at most ${MAX_DICT_DEPTH} deep`, 'deeper nesting');
       collectTensors(file, v, `${name}.`, out, ancestors);
     }
   }
@@ -62,23 +70,44 @@ const listText = (values: unknown[]) => `[${values.map(String).join(', ')}]`;
 function checkView(file: string, name: string, t: PickledTensor, storageNumel: number): void {
   if (!t.size.every(isCount)) throw badFile(file, `${name}.size`, 'integers >= 0', listText(t.size));
   if (t.stride.length !== t.size.length || !t.stride.every(isCount)) {
-    throw badFile(file, `${name}.stride`, `${t.size.length} integers >= 0 (one per dimension of ${listText(t.size)})`, listText(t.stride));
+    throw badFile(
+      file,
+      `${name}.stride`,
+      `${t.size.length} integers >= 0 (one per dimension of ${listText(t.size)})`,
+      listText(t.stride),
+    );
   }
-  if (!isCount(t.storageOffset)) throw badFile(file, `${name}.storage_offset`, 'an integer >= 0', String(t.storageOffset));
+  if (!isCount(t.storageOffset))
+    throw badFile(file, `${name}.storage_offset`, 'an integer >= 0', String(t.storageOffset));
   const numel = t.size.reduce((a, d) => a * BigInt(d), 1n);
-  if (numel > BigInt(storageNumel)) throw badFile(file, name, `at most the ${storageNumel} elements of storage ${t.storage.key}`, `a view of ${numel}`);
+  if (numel > BigInt(storageNumel))
+    throw badFile(file, name, `at most the ${storageNumel} elements of storage ${t.storage.key}`, `a view of ${numel}`);
   if (numel === 0n) return;
   // No two elements may share storage (torch's non-overlapping test: sorted by stride, each stride
   // clears everything inside it). nn.Linear weights are never expanded or overlapping views, and
   // such a view would load numbers the file never stored as weights.
   let inner = 1n;
-  for (const [d, stride] of t.size.map((d, i) => [d, t.stride[i]]).filter(([d]) => d > 1).sort((a, b) => a[1] - b[1])) {
-    if (BigInt(stride) < inner) throw badFile(file, `${name}.stride`, 'strides under which no two elements share storage (no expanded or overlapping views)', listText(t.stride));
+  for (const [d, stride] of t.size
+    .map((d, i) => [d, t.stride[i]])
+    .filter(([d]) => d > 1)
+    .sort((a, b) => a[1] - b[1])) {
+    if (BigInt(stride) < inner)
+      throw badFile(
+        file,
+        `${name}.stride`,
+        'strides under which no two elements share storage (no expanded or overlapping views)',
+        listText(t.stride),
+      );
     inner += BigInt(d - 1) * BigInt(stride);
   }
   const reach = t.size.reduce((acc, d, i) => acc + BigInt(d - 1) * BigInt(t.stride[i]), BigInt(t.storageOffset) + 1n);
   if (reach > BigInt(storageNumel)) {
-    throw badFile(file, name, `a view within storage ${t.storage.key} (${storageNumel} elements)`, `one that reaches element ${reach}`);
+    throw badFile(
+      file,
+      name,
+      `a view within storage ${t.storage.key} (${storageNumel} elements)`,
+      `one that reaches element ${reach}`,
+    );
   }
 }
 
@@ -102,9 +131,15 @@ export function openTorchCheckpoint(path: string): Map<string, TorchTensor> {
     if (!entry) throw badFile(file, name, `storage entry ${entryName}`, 'missing');
     const bytesPer = DTYPE_BYTES[t.storage.dtype];
     const storageNumel = t.storage.numel;
-    if (!isCount(storageNumel)) throw badFile(file, `${name} storage ${t.storage.key} numel`, 'an integer >= 0', String(storageNumel));
+    if (!isCount(storageNumel))
+      throw badFile(file, `${name} storage ${t.storage.key} numel`, 'an integer >= 0', String(storageNumel));
     if (storageNumel * bytesPer !== entry.uncompressedSize) {
-      throw badFile(file, entryName, `${storageNumel * bytesPer} bytes (${storageNumel} ${t.storage.dtype} elements, as the pickle says)`, `${entry.uncompressedSize}`);
+      throw badFile(
+        file,
+        entryName,
+        `${storageNumel * bytesPer} bytes (${storageNumel} ${t.storage.dtype} elements, as the pickle says)`,
+        `${entry.uncompressedSize}`,
+      );
     }
     checkView(file, name, t, storageNumel);
     const numel = t.size.reduce((a, b) => a * b, 1);
@@ -116,7 +151,10 @@ export function openTorchCheckpoint(path: string): Map<string, TorchTensor> {
       read: () => {
         // The whole storage, so its CRC-32 is checked; then the view's elements.
         const storage = readEntry(zip, entry);
-        const raw = decodeFloats(storage.subarray(t.storageOffset * bytesPer, (t.storageOffset + span) * bytesPer), t.storage.dtype);
+        const raw = decodeFloats(
+          storage.subarray(t.storageOffset * bytesPer, (t.storageOffset + span) * bytesPer),
+          t.storage.dtype,
+        );
         const data = contiguous ? raw : gather(raw, t.size, t.stride);
         assertFinite(file, name, data);
         return data;
@@ -153,12 +191,19 @@ export async function loadTorchSae(path: string, options: LoadSaeOptions = {}): 
   for (const [name, t] of all) {
     const bare = name.replace(/^module\./, '');
     // Both "fc1.bias" and "module.fc1.bias": which one the encoder would use is a guess; refuse it.
-    if (tensors.has(bare)) throw badFile(file, name, `one tensor named ${bare} (with or without DataParallel's "module." prefix)`, 'two');
+    if (tensors.has(bare))
+      throw badFile(file, name, `one tensor named ${bare} (with or without DataParallel's "module." prefix)`, 'two');
     tensors.set(bare, t);
   }
   const get = (name: string) => {
     const t = tensors.get(name);
-    if (!t) throw badFile(file, name, 'a tensor with this name (fc1/fc2 layout, optional "module." prefix)', `tensors ${[...tensors.keys()].join(', ')}`);
+    if (!t)
+      throw badFile(
+        file,
+        name,
+        'a tensor with this name (fc1/fc2 layout, optional "module." prefix)',
+        `tensors ${[...tensors.keys()].join(', ')}`,
+      );
     return t;
   };
   const b1 = get('fc1.bias');
@@ -166,7 +211,12 @@ export async function loadTorchSae(path: string, options: LoadSaeOptions = {}): 
   const w1 = get('fc1.weight');
   const w2 = get('fc2.weight');
   if (b1.shape.length !== 1 || b2.shape.length !== 1) {
-    throw badFile(file, 'fc1.bias/fc2.bias', 'vectors [d_sae] and [d_in]', `${shapeText(b1.shape)} and ${shapeText(b2.shape)}`);
+    throw badFile(
+      file,
+      'fc1.bias/fc2.bias',
+      'vectors [d_sae] and [d_in]',
+      `${shapeText(b1.shape)} and ${shapeText(b2.shape)}`,
+    );
   }
   const dSae = b1.shape[0];
   const dIn = b2.shape[0];
@@ -175,7 +225,12 @@ export async function loadTorchSae(path: string, options: LoadSaeOptions = {}): 
     const [a, b] = t.shape;
     if (t.shape.length === 2 && a === linear[0] && b === linear[1]) return 'linear' as const;
     if (t.shape.length === 2 && a === linear[1] && b === linear[0]) return 'transposed' as const;
-    throw badFile(file, t.name, `shape ${shapeText(linear)} (d_sae ${dSae} from fc1.bias, d_in ${dIn} from fc2.bias)`, shapeText(t.shape));
+    throw badFile(
+      file,
+      t.name,
+      `shape ${shapeText(linear)} (d_sae ${dSae} from fc1.bias, d_in ${dIn} from fc2.bias)`,
+      shapeText(t.shape),
+    );
   };
   const encOrient = orient(w1, [dSae, dIn]);
   const encRaw = w1.read();
@@ -196,6 +251,7 @@ export async function loadTorchSae(path: string, options: LoadSaeOptions = {}): 
     source: { format: 'torch', files: await describeSources([path], options.skipHash) },
   };
   if (options.inputScale !== undefined) weights.inputScale = options.inputScale;
-  if (w1.external) weights.external = { W_enc: { ...w1.external, layout: encOrient === 'linear' ? 'dSae_dIn' : 'dIn_dSae' } };
+  if (w1.external)
+    weights.external = { W_enc: { ...w1.external, layout: encOrient === 'linear' ? 'dSae_dIn' : 'dIn_dSae' } };
   return weights;
 }

@@ -60,7 +60,8 @@ const hex = (value: number) => `0x${(value >>> 0).toString(16).padStart(8, '0')}
 
 /** A ZIP64 value must still be an exact offset or size: beyond 2^53 it is a lie, not a file. */
 function safe(file: string, field: string, value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw badFile(file, field, `a size or offset below 2^53`, value.toString());
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw badFile(file, field, `a size or offset below 2^53`, value.toString());
   return Number(value);
 }
 
@@ -78,26 +79,44 @@ export function openZip(path: string): ZipArchive {
         break;
       }
     }
-    if (eocd < 0) throw badFile(file, 'zip end of central directory', 'a zip archive', 'no end-of-central-directory record (truncated or not a zip)');
+    if (eocd < 0)
+      throw badFile(
+        file,
+        'zip end of central directory',
+        'a zip archive',
+        'no end-of-central-directory record (truncated or not a zip)',
+      );
     let count = tail.readUInt16LE(eocd + 10);
     let cdSize = tail.readUInt32LE(eocd + 12);
     let cdOffset = tail.readUInt32LE(eocd + 16);
     const locatorAt = eocd - 20;
-    if ((count === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX) && locatorAt >= 0 && tail.readUInt32LE(locatorAt) === ZIP64_LOCATOR) {
+    if (
+      (count === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX) &&
+      locatorAt >= 0 &&
+      tail.readUInt32LE(locatorAt) === ZIP64_LOCATOR
+    ) {
       const z64At = safe(file, 'zip64 end of central directory locator', tail.readBigUInt64LE(locatorAt + 8));
       const z64 = read(fd, z64At, 56);
-      if (z64.length < 56 || z64.readUInt32LE(0) !== ZIP64_EOCD) throw badFile(file, 'zip64 end of central directory', 'a ZIP64 record');
+      if (z64.length < 56 || z64.readUInt32LE(0) !== ZIP64_EOCD)
+        throw badFile(file, 'zip64 end of central directory', 'a ZIP64 record');
       count = safe(file, 'zip64 entry count', z64.readBigUInt64LE(32));
       cdSize = safe(file, 'zip64 central directory size', z64.readBigUInt64LE(40));
       cdOffset = safe(file, 'zip64 central directory offset', z64.readBigUInt64LE(48));
     }
-    if (cdOffset + cdSize > size) throw badFile(file, 'zip central directory', `to lie within the ${size}-byte file`, `offset ${cdOffset} + ${cdSize}`);
+    if (cdOffset + cdSize > size)
+      throw badFile(
+        file,
+        'zip central directory',
+        `to lie within the ${size}-byte file`,
+        `offset ${cdOffset} + ${cdSize}`,
+      );
     const cd = read(fd, cdOffset, cdSize);
     const entries = new Map<string, ZipEntry>();
     let p = 0;
     for (let i = 0; i < count; i++) {
       const field = `zip central directory entry ${i}`;
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw badFile(file, field, 'a central directory header');
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+        throw badFile(file, field, 'a central directory header');
       const flags = cd.readUInt16LE(p + 8);
       const method = cd.readUInt16LE(p + 10);
       const crc = cd.readUInt32LE(p + 16);
@@ -108,13 +127,25 @@ export function openZip(path: string): ZipArchive {
       const commentLength = cd.readUInt16LE(p + 32);
       let localHeaderOffset = cd.readUInt32LE(p + 42);
       const headerEnd = p + 46 + nameLength + extraLength + commentLength;
-      if (headerEnd > cd.length) throw badFile(file, field, `a header within the ${cd.length}-byte central directory`, `one that ends at byte ${headerEnd}`);
+      if (headerEnd > cd.length)
+        throw badFile(
+          file,
+          field,
+          `a header within the ${cd.length}-byte central directory`,
+          `one that ends at byte ${headerEnd}`,
+        );
       const name = cd.subarray(p + 46, p + 46 + nameLength).toString('utf8');
       // ZIP64 extended information: only the fields that overflowed are present, in this order.
       const zip64 = extraField(cd, p + 46 + nameLength, extraLength, ZIP64_EXTRA);
       let q = 0;
       const next64 = (what: string) => {
-        if (!zip64 || q + 8 > zip64.length) throw badFile(file, `${name}: zip64 ${what}`, 'a ZIP64 extra field holding it (the header says 0xffffffff)', 'none');
+        if (!zip64 || q + 8 > zip64.length)
+          throw badFile(
+            file,
+            `${name}: zip64 ${what}`,
+            'a ZIP64 extra field holding it (the header says 0xffffffff)',
+            'none',
+          );
         q += 8;
         return safe(file, `${name}: zip64 ${what}`, zip64.readBigUInt64LE(q - 8));
       };
@@ -123,14 +154,34 @@ export function openZip(path: string): ZipArchive {
       if (localHeaderOffset === U32_MAX) localHeaderOffset = next64('local header offset');
       if (entries.has(name)) throw badFile(file, field, 'a unique entry name', `${name} twice`);
       if (flags & FLAG_ENCRYPTED) throw badFile(file, `${name}: flags`, 'an unencrypted entry', 'the encrypted flag');
-      if (method !== 0 && method !== 8) throw badFile(file, `${name}: compression method`, '0 (stored) or 8 (deflate)', `${method}`);
+      if (method !== 0 && method !== 8)
+        throw badFile(file, `${name}: compression method`, '0 (stored) or 8 (deflate)', `${method}`);
       if (method === 0 && uncompressedSize !== compressedSize) {
-        throw badFile(file, `${name}: uncompressed size`, `${compressedSize} (the compressed size: the entry is stored)`, `${uncompressedSize}`);
+        throw badFile(
+          file,
+          `${name}: uncompressed size`,
+          `${compressedSize} (the compressed size: the entry is stored)`,
+          `${uncompressedSize}`,
+        );
       }
       if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64) {
-        throw badFile(file, `${name}: uncompressed size`, `at most ${compressedSize * MAX_DEFLATE_RATIO + 64} bytes (deflate expands at most ${MAX_DEFLATE_RATIO}-fold)`, `${uncompressedSize}`);
+        throw badFile(
+          file,
+          `${name}: uncompressed size`,
+          `at most ${compressedSize * MAX_DEFLATE_RATIO + 64} bytes (deflate expands at most ${MAX_DEFLATE_RATIO}-fold)`,
+          `${uncompressedSize}`,
+        );
       }
-      const entry: ZipEntry = { name, method, flags, crc32: crc, compressedSize, uncompressedSize, localHeaderOffset, dataOffset: 0 };
+      const entry: ZipEntry = {
+        name,
+        method,
+        flags,
+        crc32: crc,
+        compressedSize,
+        uncompressedSize,
+        localHeaderOffset,
+        dataOffset: 0,
+      };
       entry.dataOffset = checkLocalHeader(fd, file, entry, cdOffset);
       entries.set(name, entry);
       p = headerEnd;
@@ -162,15 +213,26 @@ function checkLocalHeader(fd: number, file: string, entry: ZipEntry, cdOffset: n
   const { name } = entry;
   const local = read(fd, entry.localHeaderOffset, 30);
   if (entry.localHeaderOffset + 30 > cdOffset || local.length < 30 || local.readUInt32LE(0) !== LOCAL) {
-    throw badFile(file, `${name}: local header`, `a zip local file header at offset ${entry.localHeaderOffset}, before the central directory at ${cdOffset}`, 'none');
+    throw badFile(
+      file,
+      `${name}: local header`,
+      `a zip local file header at offset ${entry.localHeaderOffset}, before the central directory at ${cdOffset}`,
+      'none',
+    );
   }
   const nameLength = local.readUInt16LE(26);
   const extraLength = local.readUInt16LE(28);
   if (entry.localHeaderOffset + 30 + nameLength + extraLength > cdOffset) {
-    throw badFile(file, `${name}: local header`, `name and extra fields that end before the central directory at ${cdOffset}`, `${nameLength} + ${extraLength} bytes from offset ${entry.localHeaderOffset + 30}`);
+    throw badFile(
+      file,
+      `${name}: local header`,
+      `name and extra fields that end before the central directory at ${cdOffset}`,
+      `${nameLength} + ${extraLength} bytes from offset ${entry.localHeaderOffset + 30}`,
+    );
   }
   const variable = read(fd, entry.localHeaderOffset + 30, nameLength + extraLength);
-  const lie = (field: string, expected: string, found: string) => badFile(file, `${name}: local header ${field}`, `${expected} (the central directory's)`, found);
+  const lie = (field: string, expected: string, found: string) =>
+    badFile(file, `${name}: local header ${field}`, `${expected} (the central directory's)`, found);
   const localName = variable.subarray(0, nameLength).toString('utf8');
   if (localName !== name) throw lie('name', name, localName);
   const method = local.readUInt16LE(8);
@@ -182,7 +244,8 @@ function checkLocalHeader(fd: number, file: string, entry: ZipEntry, cdOffset: n
   const zip64 = extraField(variable, nameLength, extraLength, ZIP64_EXTRA);
   const agree = (field: string, at: number, zip64At: number, expected: number, show: (v: number) => string) => {
     let value = local.readUInt32LE(at);
-    if (value === U32_MAX && zip64At >= 0 && zip64 && zip64.length >= zip64At + 8) value = safe(file, `${name}: local zip64 ${field}`, zip64.readBigUInt64LE(zip64At));
+    if (value === U32_MAX && zip64At >= 0 && zip64 && zip64.length >= zip64At + 8)
+      value = safe(file, `${name}: local zip64 ${field}`, zip64.readBigUInt64LE(zip64At));
     if (value === expected || (deferred && value === 0)) return;
     throw lie(field, show(expected), show(value));
   };
@@ -191,7 +254,12 @@ function checkLocalHeader(fd: number, file: string, entry: ZipEntry, cdOffset: n
   agree('uncompressed size', 22, 0, entry.uncompressedSize, String);
   const start = entry.localHeaderOffset + 30 + nameLength + extraLength;
   if (start + entry.compressedSize > cdOffset) {
-    throw badFile(file, `${name}: data`, `${entry.compressedSize} bytes from offset ${start}, before the central directory at ${cdOffset}`, `bytes up to ${start + entry.compressedSize} (truncated or overlapping)`);
+    throw badFile(
+      file,
+      `${name}: data`,
+      `${entry.compressedSize} bytes from offset ${start}, before the central directory at ${cdOffset}`,
+      `bytes up to ${start + entry.compressedSize} (truncated or overlapping)`,
+    );
   }
   return start;
 }
@@ -206,13 +274,20 @@ export function readEntry(zip: ZipArchive, entry: ZipEntry): Uint8Array {
   let bytes: Uint8Array;
   try {
     const raw = read(fd, entry.dataOffset, entry.compressedSize);
-    if (raw.length !== entry.compressedSize) throw badFile(file, `${entry.name}: data`, `${entry.compressedSize} bytes`, `${raw.length} (the file changed or was truncated)`);
+    if (raw.length !== entry.compressedSize)
+      throw badFile(
+        file,
+        `${entry.name}: data`,
+        `${entry.compressedSize} bytes`,
+        `${raw.length} (the file changed or was truncated)`,
+      );
     bytes = entry.method === 0 ? raw : inflate(file, entry, raw);
   } finally {
     closeSync(fd);
   }
   const crc = crc32(bytes) >>> 0;
-  if (crc !== entry.crc32) throw badFile(file, `${entry.name}: crc-32`, `${hex(entry.crc32)} (the central directory's)`, hex(crc));
+  if (crc !== entry.crc32)
+    throw badFile(file, `${entry.name}: crc-32`, `${hex(entry.crc32)} (the central directory's)`, hex(crc));
   return bytes;
 }
 
@@ -222,9 +297,20 @@ function inflate(file: string, entry: ZipEntry, raw: Uint8Array): Uint8Array {
     // One byte of room past the declared size tells "longer than it says" apart from "exactly".
     out = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
   } catch (error) {
-    throw badFile(file, `${entry.name}: deflate data`, `a deflate stream of ${entry.uncompressedSize} bytes`, (error as Error).message);
+    throw badFile(
+      file,
+      `${entry.name}: deflate data`,
+      `a deflate stream of ${entry.uncompressedSize} bytes`,
+      (error as Error).message,
+    );
   }
-  if (out.length !== entry.uncompressedSize) throw badFile(file, `${entry.name}: uncompressed size`, `${entry.uncompressedSize} bytes (the central directory's)`, `${out.length}${out.length > entry.uncompressedSize ? ' or more' : ''}`);
+  if (out.length !== entry.uncompressedSize)
+    throw badFile(
+      file,
+      `${entry.name}: uncompressed size`,
+      `${entry.uncompressedSize} bytes (the central directory's)`,
+      `${out.length}${out.length > entry.uncompressedSize ? ' or more' : ''}`,
+    );
   return out;
 }
 

@@ -30,10 +30,12 @@ export function buildBareMatMul(dIn: number, dSae: number, options: BareMatMulOp
   let w: string;
   if (options.external) {
     const { path, offset, length } = options.external;
-    if (length !== dIn * dSae * 4) throw new Error(`buildBareMatMul: external W has ${length} bytes, expected ${dIn}x${dSae} F32`);
+    if (length !== dIn * dSae * 4)
+      throw new Error(`buildBareMatMul: external W has ${length} bytes, expected ${dIn}x${dSae} F32`);
     w = g.externalFloats('W', [dIn, dSae], { location: basename(path), offset, length });
   } else {
-    const W = options.weights ?? new Float32Array(dIn * dSae).map((_, i) => (((i * 2654435761) % 1000) / 1000 - 0.5) * 0.1);
+    const W =
+      options.weights ?? new Float32Array(dIn * dSae).map((_, i) => (((i * 2654435761) % 1000) / 1000 - 0.5) * 0.1);
     if (W.length !== dIn * dSae) throw new Error(`buildBareMatMulModel: weights length ${W.length} != ${dIn}x${dSae}`);
     w = g.floats('W', W, [dIn, dSae]);
   }

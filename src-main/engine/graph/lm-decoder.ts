@@ -70,7 +70,15 @@ export interface DecoderModel {
 const MASKED = -1e9;
 
 /** Columns of steer_clamp_param_<L> [B, 7] (lm/sae-clamp.ts clampParams writes them). */
-export const CLAMP_PARAM_COLUMNS = ['input_scale', 'normalisation', 'gate_bias', 'threshold', 'magnitude_scale', 'magnitude_bias', 'value'] as const;
+export const CLAMP_PARAM_COLUMNS = [
+  'input_scale',
+  'normalisation',
+  'gate_bias',
+  'threshold',
+  'magnitude_scale',
+  'magnitude_bias',
+  'value',
+] as const;
 
 /** Names of one layer's steering tensors, wherever they come from (graph inputs, or a loop body's own mask). */
 export interface SteerTensorNames {
@@ -91,15 +99,30 @@ export interface DecoderWeightNames {
   invFreq: string;
   finalNorm: string;
   lmHead: string;
-  layers: { inputNorm: string; q: string; k: string; v: string; o: string; postAttentionNorm: string; gate: string; up: string; down: string }[];
+  layers: {
+    inputNorm: string;
+    q: string;
+    k: string;
+    v: string;
+    o: string;
+    postAttentionNorm: string;
+    gate: string;
+    up: string;
+    down: string;
+  }[];
 }
 
 /** `embed: false` leaves out the embedding table (an inputs_embeds graph never reads it). */
-export function declareDecoderWeights(g: GraphBuilder, w: LmWeights, options: { embed?: boolean } = {}): DecoderWeightNames {
+export function declareDecoderWeights(
+  g: GraphBuilder,
+  w: LmWeights,
+  options: { embed?: boolean } = {},
+): DecoderWeightNames {
   const c = w.config;
   const { dModel: D, nHeads, nKvHeads, headDim, ffnDim, vocabSize: V } = c;
   const t = w.tensors;
-  const linear = (name: string, weight: Float32Array, outDim: number, inDim: number) => g.floats(name, transpose(weight, outDim, inDim), [inDim, outDim]);
+  const linear = (name: string, weight: Float32Array, outDim: number, inDim: number) =>
+    g.floats(name, transpose(weight, outDim, inDim), [inDim, outDim]);
   const invFreq = ropeInverseFrequencies(c);
   return {
     embed: options.embed === false ? '' : g.floats('embed_tokens', t.embed, [V, D]),
@@ -144,7 +167,12 @@ export interface DecoderPassResult {
 }
 
 /** The decoder blocks, emitted into g (a model's graph or a Loop body) over weights declared in its scope. */
-export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWeightNames, pass: DecoderPass): DecoderPassResult {
+export function emitDecoderPass(
+  g: GraphBuilder,
+  c: LmConfig,
+  weights: DecoderWeightNames,
+  pass: DecoderPass,
+): DecoderPassResult {
   const { dModel: D, nHeads, nKvHeads, headDim, nLayers } = c;
   const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
   const i64Scalar = (value: number) => {
@@ -165,7 +193,8 @@ export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWe
     const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
-  const heads = (x: string, n: number) => g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
+  const heads = (x: string, n: number) =>
+    g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
   const group = nHeads / nKvHeads;
   const axis2 = i64([2]);
   const present: { key: string; value: string }[] = [];
@@ -183,8 +212,12 @@ export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWe
     const k = rotate(heads(g.op('MatMul', [x, layer.k]), nKvHeads));
     const v = heads(g.op('MatMul', [x, layer.v]), nKvHeads);
     const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
-    const presentKey = pass.past ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0] : g.node('Identity', [k], named('key'))[0];
-    const presentValue = pass.past ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0] : g.node('Identity', [v], named('value'))[0];
+    const presentKey = pass.past
+      ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
+      : g.node('Identity', [k], named('key'))[0];
+    const presentValue = pass.past
+      ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0]
+      : g.node('Identity', [v], named('value'))[0];
     present.push({ key: presentKey, value: presentValue });
 
     // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
@@ -193,7 +226,10 @@ export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWe
     const kT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, axis2])], { perm: [0, 1, 2, 4, 3] });
     const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
     const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
-    const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }), i64([0, 0, nHeads * headDim])]);
+    const merged = g.op('Reshape', [
+      g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
+      i64([0, 0, nHeads * headDim]),
+    ]);
     h = g.op('Add', [h, g.op('MatMul', [merged, layer.o])]);
 
     const y = rmsNorm(h, layer.postAttentionNorm);
@@ -206,7 +242,13 @@ export function emitDecoderPass(g: GraphBuilder, c: LmConfig, weights: DecoderWe
 }
 
 /** Final norm and lm_head on [B, D] or [B, S, D]. */
-export function emitLogits(g: GraphBuilder, c: LmConfig, weights: DecoderWeightNames, h: string, name?: string): string {
+export function emitLogits(
+  g: GraphBuilder,
+  c: LmConfig,
+  weights: DecoderWeightNames,
+  h: string,
+  name?: string,
+): string {
   const meanSquare = g.op('ReduceMean', [g.op('Mul', [h, h])], { axes: [-1], keepdims: 1 });
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
   const normed = g.op('Mul', [g.op('Mul', [h, inv]), weights.finalNorm]);
@@ -218,7 +260,13 @@ export function emitLogits(g: GraphBuilder, c: LmConfig, weights: DecoderWeightN
  * [lo, hi] on masked positions; then, with clamp inputs, h += mask*(c - f_i(h)) W_dec[i]. A row has
  * at most one steer per layer and the others' inputs are zeros, which change nothing.
  */
-function emitSteer(g: GraphBuilder, input: string, steer: SteerTensorNames, D: number, i64: (values: number[]) => string): string {
+function emitSteer(
+  g: GraphBuilder,
+  input: string,
+  steer: SteerTensorNames,
+  D: number,
+  i64: (values: number[]) => string,
+): string {
   const axis1 = i64([1]);
   const minus1 = i64([-1]);
   const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
@@ -236,29 +284,58 @@ function emitSteer(g: GraphBuilder, input: string, steer: SteerTensorNames, D: n
     const column = (name: (typeof CLAMP_PARAM_COLUMNS)[number]) =>
       g.op('Unsqueeze', [g.op('Gather', [param, i64([CLAMP_PARAM_COLUMNS.indexOf(name)])], { axis: 1 }), minus1]); // [B, 1, 1]
     const x = g.op('Mul', [h, column('input_scale')]);
-    const rescaled = g.op('Mul', [x, g.op('Div', [g.scalar(Math.sqrt(D)), g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 })])]);
+    const rescaled = g.op('Mul', [
+      x,
+      g.op('Div', [g.scalar(Math.sqrt(D)), g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 })]),
+    ]);
     const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
-    const std = g.op('Sqrt', [g.op('Div', [g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 }), g.scalar(D - 1)])]);
+    const std = g.op('Sqrt', [
+      g.op('Div', [g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 }), g.scalar(D - 1)]),
+    ]);
     const layerNormed = g.op('Div', [centred, g.op('Add', [std, g.scalar(CLAMP_LAYER_NORM_EPS)])]);
     // Where, not a weighted sum: the branch not taken may be NaN (a zero row's norm) and must not leak.
     const mode = column('normalisation');
-    const normalised = g.op('Where', [g.op('Equal', [mode, g.scalar(1)]), rescaled, g.op('Where', [g.op('Equal', [mode, g.scalar(2)]), layerNormed, x])]);
-    const raw = g.op('ReduceSum', [g.op('Mul', [normalised, g.op('Unsqueeze', [steer.clampEnc, axis1])]), minus1], { keepdims: 1 }); // [B, S, 1]
+    const normalised = g.op('Where', [
+      g.op('Equal', [mode, g.scalar(1)]),
+      rescaled,
+      g.op('Where', [g.op('Equal', [mode, g.scalar(2)]), layerNormed, x]),
+    ]);
+    const raw = g.op('ReduceSum', [g.op('Mul', [normalised, g.op('Unsqueeze', [steer.clampEnc, axis1])]), minus1], {
+      keepdims: 1,
+    }); // [B, S, 1]
     const open = g.op('Greater', [g.op('Add', [raw, column('gate_bias')]), column('threshold')]);
-    const magnitude = g.op('Relu', [g.op('Add', [g.op('Mul', [raw, column('magnitude_scale')]), column('magnitude_bias')])]);
+    const magnitude = g.op('Relu', [
+      g.op('Add', [g.op('Mul', [raw, column('magnitude_scale')]), column('magnitude_bias')]),
+    ]);
     const feature = g.op('Where', [open, magnitude, g.scalar(0)]);
-    const change = g.op('Where', [g.op('Greater', [mask, g.scalar(0)]), g.op('Sub', [column('value'), feature]), g.scalar(0)]);
+    const change = g.op('Where', [
+      g.op('Greater', [mask, g.scalar(0)]),
+      g.op('Sub', [column('value'), feature]),
+      g.scalar(0),
+    ]);
     h = g.op('Add', [h, g.op('Mul', [change, g.op('Unsqueeze', [steer.clampDec, axis1])])]);
   }
   return h;
 }
 
 /** Declare one layer's steering inputs [B, ...] with the given mask input. */
-export function declareSteerInputs(g: GraphBuilder, L: number, D: number, options: { projection: boolean; clamp: boolean }, mask: string): SteerTensorNames {
+export function declareSteerInputs(
+  g: GraphBuilder,
+  L: number,
+  D: number,
+  options: { projection: boolean; clamp: boolean },
+  mask: string,
+): SteerTensorNames {
   return {
     delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
     mask,
-    ...(options.projection ? { dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]), lo: g.input(`steer_lo_${L}`, FLOAT, ['B']), hi: g.input(`steer_hi_${L}`, FLOAT, ['B']) } : {}),
+    ...(options.projection
+      ? {
+          dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]),
+          lo: g.input(`steer_lo_${L}`, FLOAT, ['B']),
+          hi: g.input(`steer_hi_${L}`, FLOAT, ['B']),
+        }
+      : {}),
     ...(options.clamp
       ? {
           clampEnc: g.input(`steer_clamp_enc_${L}`, FLOAT, ['B', D]),
@@ -283,7 +360,9 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   const { dModel: D, nKvHeads, headDim, vocabSize: V, nLayers } = c;
   const input = options.input ?? 'ids';
   const logitsMode = options.logits ?? 'last';
-  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort((a, b) => a - b);
+  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort(
+    (a, b) => a - b,
+  );
   const captureLayers = [...new Set(options.captureLayers ?? [])].sort((a, b) => a - b);
   const captureReduce = options.captureReduce ?? 'none';
   const projection = options.projection !== false;
@@ -293,18 +372,34 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   const g = new GraphBuilder();
   const weights = declareDecoderWeights(g, w, { embed: input === 'ids' });
   const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
-  const h = input === 'ids' ? g.op('Gather', [weights.embed, g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 }) : g.input('inputs_embeds', FLOAT, ['B', 'S', D]);
+  const h =
+    input === 'ids'
+      ? g.op('Gather', [weights.embed, g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 })
+      : g.input('inputs_embeds', FLOAT, ['B', 'S', D]);
   const attentionMask = g.input('attention_mask', INT64, ['B', 'T']);
   const positionIds = g.input('position_ids', INT64, ['B', 'S']);
   const past: { key: string; value: string }[] = [];
   for (let l = 0; l < nLayers; l++) {
-    past.push({ key: g.input(`past_key_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]), value: g.input(`past_value_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]) });
+    past.push({
+      key: g.input(`past_key_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]),
+      value: g.input(`past_value_${l}`, FLOAT, ['B', nKvHeads, 'P', headDim]),
+    });
   }
   const steer = new Map<number, SteerTensorNames>();
-  for (const L of steerLayers) steer.set(L, declareSteerInputs(g, L, D, { projection, clamp }, g.input(`steer_mask_${L}`, FLOAT, ['B', 'S'])));
-  const captureMask = captureReduce !== 'none' && captureLayers.length > 0 ? g.input('capture_mask', FLOAT, ['B', 'S']) : undefined;
+  for (const L of steerLayers)
+    steer.set(L, declareSteerInputs(g, L, D, { projection, clamp }, g.input(`steer_mask_${L}`, FLOAT, ['B', 'S'])));
+  const captureMask =
+    captureReduce !== 'none' && captureLayers.length > 0 ? g.input('capture_mask', FLOAT, ['B', 'S']) : undefined;
 
-  const pass = emitDecoderPass(g, c, weights, { h, attentionMask, positionIds, past, steer, captureLayers, presentName: (kind, l) => `present_${kind}_${l}` });
+  const pass = emitDecoderPass(g, c, weights, {
+    h,
+    attentionMask,
+    positionIds,
+    past,
+    steer,
+    captureLayers,
+    presentName: (kind, l) => `present_${kind}_${l}`,
+  });
   const outputs: string[] = [];
   for (let l = 0; l < nLayers; l++) {
     g.output(`present_key_${l}`, FLOAT, ['B', nKvHeads, 'T', headDim]);
@@ -354,7 +449,15 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
 }
 
 /** hidden [B, S, D] to the named output, reduced over capture_mask as asked. */
-function emitCapture(g: GraphBuilder, hidden: string, name: string, D: number, reduce: CaptureReduce, mask: string | undefined, i64: (values: number[]) => string): void {
+function emitCapture(
+  g: GraphBuilder,
+  hidden: string,
+  name: string,
+  D: number,
+  reduce: CaptureReduce,
+  mask: string | undefined,
+  i64: (values: number[]) => string,
+): void {
   if (reduce === 'none' || !mask) {
     g.node('Identity', [hidden], [name]);
     g.output(name, FLOAT, ['B', 'S', D]);
@@ -395,7 +498,8 @@ function attentionBias(
   const keyIndex = g.op('Unsqueeze', [g.op('Range', [i64Scalar(0), T, one]), axis0]); // [1, T]
   const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [T, S]), T, one]), i64([1])]); // [S, 1]
   let allowed = g.op('LessOrEqual', [keyIndex, queryIndex]); // [S, T]
-  if (window !== undefined) allowed = g.op('And', [allowed, g.op('Greater', [keyIndex, g.op('Sub', [queryIndex, i64Scalar(window)])])]);
+  if (window !== undefined)
+    allowed = g.op('And', [allowed, g.op('Greater', [keyIndex, g.op('Sub', [queryIndex, i64Scalar(window)])])]);
   const notPadding = g.op('Unsqueeze', [g.op('Equal', [attentionMask, i64Scalar(1)]), i64([1])]); // [B, 1, T]
   allowed = g.op('And', [allowed, notPadding]); // [B, S, T]
   const bias = g.op('Where', [allowed, g.scalar(0), g.scalar(MASKED)]);
@@ -403,7 +507,12 @@ function attentionBias(
 }
 
 /** cos and sin of position * inv_freq, duplicated over both halves of a head: each [B, 1, S, headDim]. */
-function rotaryTables(g: GraphBuilder, positionIds: string, invFreq: string, i64: (values: number[]) => string): { cos: string; sin: string } {
+function rotaryTables(
+  g: GraphBuilder,
+  positionIds: string,
+  invFreq: string,
+  i64: (values: number[]) => string,
+): { cos: string; sin: string } {
   const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: FLOAT }), i64([-1])]); // [B, S, 1]
   const freqs = g.op('Mul', [positions, invFreq]);
   const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), i64([1])]);

@@ -17,7 +17,14 @@ import type { LmConfig } from '../lm/config.js';
 import type { LmWeights } from '../lm/folder.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import { BOOL, FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
-import { declareDecoderWeights, declareSteerInputs, emitDecoderPass, emitLogits, steerInputNames, type SteerTensorNames } from './lm-decoder.js';
+import {
+  declareDecoderWeights,
+  declareSteerInputs,
+  emitDecoderPass,
+  emitLogits,
+  steerInputNames,
+  type SteerTensorNames,
+} from './lm-decoder.js';
 
 export interface LoopBuildOptions {
   /** layers with steering inputs; default every layer */
@@ -41,7 +48,9 @@ export interface LoopModel {
 export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {}): LoopModel {
   const c = w.config;
   const { dModel: D, nLayers, nKvHeads, headDim } = c;
-  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort((a, b) => a - b);
+  const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort(
+    (a, b) => a - b,
+  );
   const projection = options.projection !== false;
   const clamp = options.clamp === true;
   for (const L of steerLayers) checkSteerLayer(L, nLayers);
@@ -55,7 +64,10 @@ export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {
   const promptSteer = new Map<number, SteerTensorNames>();
   const genMask = new Map<number, string>();
   for (const L of steerLayers) {
-    promptSteer.set(L, declareSteerInputs(g, L, D, { projection, clamp }, g.input(`steer_mask_${L}`, FLOAT, ['B', 'S'])));
+    promptSteer.set(
+      L,
+      declareSteerInputs(g, L, D, { projection, clamp }, g.input(`steer_mask_${L}`, FLOAT, ['B', 'S'])),
+    );
     genMask.set(L, g.input(`steer_gen_mask_${L}`, FLOAT, ['B', 'N']));
   }
 
@@ -86,7 +98,10 @@ export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {
   const position = b.op('Sub', [b.op('ReduceSum', [mask, b.int64s(b.fresh('axis'), [1])], { keepdims: 1 }), one]);
   const stepSteer = new Map<number, SteerTensorNames>();
   for (const [L, names] of promptSteer) {
-    const column = b.op('Unsqueeze', [b.op('Gather', [genMask.get(L)!, iteration], { axis: 1 }), b.int64s(b.fresh('axis'), [1])]); // [B, 1]
+    const column = b.op('Unsqueeze', [
+      b.op('Gather', [genMask.get(L)!, iteration], { axis: 1 }),
+      b.int64s(b.fresh('axis'), [1]),
+    ]); // [B, 1]
     stepSteer.set(L, { ...names, mask: column });
   }
   const step = emitDecoderPass(b, c, weights, {
@@ -97,7 +112,10 @@ export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {
     steer: stepSteer,
     captureLayers: [],
   });
-  const next = b.op('ArgMax', [emitLogits(b, c, weights, b.op('Squeeze', [step.h, b.int64s(b.fresh('axis'), [1])]))], { axis: -1, keepdims: 1 });
+  const next = b.op('ArgMax', [emitLogits(b, c, weights, b.op('Squeeze', [step.h, b.int64s(b.fresh('axis'), [1])]))], {
+    axis: -1,
+    keepdims: 1,
+  });
   const bodyOutputs: [string, number, (number | string)[]][] = [
     [b.op('Identity', [condIn]), BOOL, []],
     [b.op('Identity', [next]), INT64, ['B', 1]],
@@ -113,7 +131,9 @@ export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {
   // N tokens: the first from the prefill, N - 1 from the loop.
   const trips = g.op('Squeeze', [g.op('Sub', [newTokens, g.int64s('one', [1])]), g.int64s('axis0', [0])]);
   const carried = [first, attentionMask, ...prefill.present.flatMap(({ key, value }) => [key, value])];
-  const loopOut = g.node('Loop', [trips, '', ...carried], carried.length + 1, { body: { graph: b.graph('decode_step') } });
+  const loopOut = g.node('Loop', [trips, '', ...carried], carried.length + 1, {
+    body: { graph: b.graph('decode_step') },
+  });
   const scanned = loopOut[loopOut.length - 1]; // [N - 1, B, 1]
   const rest = g.op('Transpose', [g.op('Squeeze', [scanned, g.int64s('axis2', [2])])], { perm: [1, 0] });
   g.node('Concat', [first, rest], ['tokens'], { axis: 1 });

@@ -89,11 +89,18 @@ export class GraphBuilder {
     return name;
   }
 
-  node(opType: string, inputs: string[], outputs: number | string[] = 1, attrs: Record<string, AttrValue> = {}): string[] {
-    const outNames = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
+  node(
+    opType: string,
+    inputs: string[],
+    outputs: number | string[] = 1,
+    attrs: Record<string, AttrValue> = {},
+  ): string[] {
+    const outNames =
+      typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
     const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
       if (Array.isArray(v)) return { name, type: proto.AttributeProto.AttributeType.INTS, ints: v };
-      if (typeof v === 'object' && 'graph' in v) return { name, type: proto.AttributeProto.AttributeType.GRAPH, g: v.graph };
+      if (typeof v === 'object' && 'graph' in v)
+        return { name, type: proto.AttributeProto.AttributeType.GRAPH, g: v.graph };
       if (typeof v === 'object') return { name, type: proto.AttributeProto.AttributeType.FLOAT, f: v.float };
       return { name, type: proto.AttributeProto.AttributeType.INT, i: v };
     });
@@ -108,7 +115,13 @@ export class GraphBuilder {
 
   /** The graph itself, for a Loop/If body attribute ({ graph: ... }). */
   graph(graphName: string): onnx.IGraphProto {
-    return { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs };
+    return {
+      name: graphName,
+      node: this.nodes,
+      initializer: this.initializers,
+      input: this.inputs,
+      output: this.outputs,
+    };
   }
 
   encode(graphName: string): Uint8Array {

@@ -44,7 +44,8 @@ const LAYER_NORM_EPS = 1e-5;
 export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions): EncoderModel {
   const { dIn, dSae } = w;
   const dynamicK = options.topK === 'input';
-  const K: number | 'input' = options.topK === 'input' ? 'input' : Math.min(Math.max(1, Math.floor(options.topK)), dSae);
+  const K: number | 'input' =
+    options.topK === 'input' ? 'input' : Math.min(Math.max(1, Math.floor(options.topK)), dSae);
   const g = new GraphBuilder();
   let x = g.input('x', FLOAT, ['N', dIn]);
   const k = dynamicK ? g.input('k', INT64, [1]) : g.int64s('K', [K as number]);
@@ -74,7 +75,8 @@ export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions
     }
     case 'topk': {
       let h = g.op('Add', [pre, g.floats('b_enc', w.b_enc, [dSae])]);
-      if (w.rescaleActsByDecoderNorm) h = g.op('Mul', [h, g.floats('dec_norms', Float32Array.from(decoderRowNorms(w)), [dSae])]);
+      if (w.rescaleActsByDecoderNorm)
+        h = g.op('Mul', [h, g.floats('dec_norms', Float32Array.from(decoderRowNorms(w)), [dSae])]);
       const kArch = Math.min(w.k!, dSae);
       if (typeof K === 'number' && K <= kArch) {
         // The top K of the SAE's top k are the top K of h: a single TopK, then the ReLU.
@@ -84,7 +86,11 @@ export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions
         return finish(g, K, externalDataFolder);
       }
       // K > k: scatter the k activations into zeros so the remaining slots are ordinary zeros.
-      const [values, indices] = g.node('TopK', [h, g.int64s('k_arch', [kArch])], 2, { axis: -1, largest: 1, sorted: 1 });
+      const [values, indices] = g.node('TopK', [h, g.int64s('k_arch', [kArch])], 2, {
+        axis: -1,
+        largest: 1,
+        sorted: 1,
+      });
       const zeros = g.op('ConstantOfShape', [g.op('Shape', [h])]);
       acts = g.op('ScatterElements', [zeros, indices, g.op('Relu', [values])], { axis: 1 });
       break;
@@ -105,14 +111,22 @@ export function buildSaeEncoderModel(w: SaeWeights, options: EncoderBuildOptions
   return finish(g, K, externalDataFolder);
 }
 
-function finish(g: GraphBuilder, K: number | 'input', externalDataFolder: string | undefined, counts = false): EncoderModel {
+function finish(
+  g: GraphBuilder,
+  K: number | 'input',
+  externalDataFolder: string | undefined,
+  counts = false,
+): EncoderModel {
   const kDim = K === 'input' ? 'K' : K;
   g.output('values', FLOAT, ['N', kDim]);
   g.output('indices', INT64, ['N', kDim]);
   const model: EncoderModel = {
     bytes: g.encode('sae_encoder'),
     topK: K,
-    inputNames: [...(K === 'input' ? (['x', 'k'] as const) : (['x'] as const)), ...(counts ? (['image'] as const) : [])],
+    inputNames: [
+      ...(K === 'input' ? (['x', 'k'] as const) : (['x'] as const)),
+      ...(counts ? (['image'] as const) : []),
+    ],
     outputNames: ['values', 'indices', ...(counts ? (['counts'] as const) : [])],
   };
   if (externalDataFolder !== undefined) model.externalDataFolder = externalDataFolder;
@@ -139,7 +153,12 @@ export function preprocessInput(g: GraphBuilder, w: SaeWeights, input: string): 
 }
 
 /** x W_enc, with W_enc as external data pointing into the original file when possible. */
-export function encoderMatMul(g: GraphBuilder, w: SaeWeights, x: string, external: boolean): { pre: string; externalDataFolder?: string } {
+export function encoderMatMul(
+  g: GraphBuilder,
+  w: SaeWeights,
+  x: string,
+  external: boolean,
+): { pre: string; externalDataFolder?: string } {
   const { dIn, dSae } = w;
   const ext = external ? w.external?.W_enc : undefined;
   if (!ext) return { pre: g.op('MatMul', [x, g.floats('W_enc', w.W_enc, [dIn, dSae])]) };

@@ -17,13 +17,17 @@ export interface SelectedModel {
 }
 
 /** `decoderNorms` is needed only for TopK SAEs with rescale_acts_by_decoder_norm. */
-export function buildSelectedFeaturesModel(w: SaeWeights, options: { external?: boolean; decoderNorms?: Float32Array } = {}): SelectedModel {
+export function buildSelectedFeaturesModel(
+  w: SaeWeights,
+  options: { external?: boolean; decoderNorms?: Float32Array } = {},
+): SelectedModel {
   const { dIn, dSae } = w;
   const g = new GraphBuilder();
   const x = preprocessInput(g, w, g.input('x', FLOAT, ['N', dIn]));
   const features = g.input('features', INT64, ['F']);
   const zero = () => g.scalar(0);
-  const pick = (name: string, data: Float32Array) => g.op('Gather', [g.floats(name, data, [dSae]), features], { axis: 0 });
+  const pick = (name: string, data: Float32Array) =>
+    g.op('Gather', [g.floats(name, data, [dSae]), features], { axis: 0 });
   let externalDataFolder: string | undefined;
   let acts: string;
 
@@ -32,8 +36,16 @@ export function buildSelectedFeaturesModel(w: SaeWeights, options: { external?: 
     externalDataFolder = full.externalDataFolder;
     let h = g.op('Add', [full.pre, g.floats('b_enc', w.b_enc, [dSae])]);
     if (w.rescaleActsByDecoderNorm) h = g.op('Mul', [h, g.floats('dec_norms', options.decoderNorms!, [dSae])]);
-    const [values, indices] = g.node('TopK', [h, g.int64s('k_arch', [Math.min(w.k!, dSae)])], 2, { axis: -1, largest: 1, sorted: 1 });
-    const dense = g.op('ScatterElements', [g.op('ConstantOfShape', [g.op('Shape', [h])]), indices, g.op('Relu', [values])], { axis: 1 });
+    const [values, indices] = g.node('TopK', [h, g.int64s('k_arch', [Math.min(w.k!, dSae)])], 2, {
+      axis: -1,
+      largest: 1,
+      sorted: 1,
+    });
+    const dense = g.op(
+      'ScatterElements',
+      [g.op('ConstantOfShape', [g.op('Shape', [h])]), indices, g.op('Relu', [values])],
+      { axis: 1 },
+    );
     acts = g.op('Gather', [dense, features], { axis: 1 });
   } else {
     const ext = options.external !== false ? w.external?.W_enc : undefined;
@@ -46,7 +58,9 @@ export function buildSelectedFeaturesModel(w: SaeWeights, options: { external?: 
       // overall for the paper's SAE. A SAELens-layout W_enc is transposed by a Transpose of the
       // initializer, which ORT folds once at session creation.
       const wT =
-        ext.layout === 'dIn_dSae' ? g.op('Transpose', [g.externalFloats('W_enc', [dIn, dSae], slice)], { perm: [1, 0] }) : g.externalFloats('W_enc_t', [dSae, dIn], slice);
+        ext.layout === 'dIn_dSae'
+          ? g.op('Transpose', [g.externalFloats('W_enc', [dIn, dSae], slice)], { perm: [1, 0] })
+          : g.externalFloats('W_enc_t', [dSae, dIn], slice);
       pre = g.op('Gemm', [x, g.op('Gather', [wT, features], { axis: 0 })], { transB: 1 });
     } else {
       const wT = g.op('Transpose', [g.floats('W_enc', w.W_enc, [dIn, dSae])], { perm: [1, 0] });
@@ -58,7 +72,9 @@ export function buildSelectedFeaturesModel(w: SaeWeights, options: { external?: 
       acts = g.op('Where', [g.op('Greater', [h, pick('threshold', w.threshold!)]), g.op('Relu', [h]), zero()]);
     } else {
       const gate = g.op('Greater', [g.op('Add', [pre, pick('b_gate', w.b_gate!)]), zero()]);
-      const mag = g.op('Relu', [g.op('Add', [g.op('Mul', [pre, pick('exp_r_mag', w.r_mag!.map(Math.exp))]), pick('b_mag', w.b_mag!)])]);
+      const mag = g.op('Relu', [
+        g.op('Add', [g.op('Mul', [pre, pick('exp_r_mag', w.r_mag!.map(Math.exp))]), pick('b_mag', w.b_mag!)]),
+      ]);
       acts = g.op('Where', [gate, mag, zero()]);
     }
   }

@@ -15,9 +15,11 @@ export interface LoopSession {
 export async function loopGreedyDecode(ls: LoopSession, options: GreedyOptions): Promise<number[][]> {
   const { model, session } = ls;
   const B = options.prompts.length;
-  if (B === 0 || options.prompts.some((p) => p.length === 0)) throw new AppError('invalid_input', 'every prompt needs at least one token');
+  if (B === 0 || options.prompts.some((p) => p.length === 0))
+    throw new AppError('invalid_input', 'every prompt needs at least one token');
   if (options.tokens <= 0) return options.prompts.map(() => []);
-  if (!Number.isInteger(options.tokens)) throw new AppError('invalid_input', `tokens ${options.tokens}: expected a whole number`);
+  if (!Number.isInteger(options.tokens))
+    throw new AppError('invalid_input', `tokens ${options.tokens}: expected a whole number`);
   const steers = checkSteers(model, options);
   const N = options.tokens;
   const promptLengths = options.prompts.map((p) => p.length);

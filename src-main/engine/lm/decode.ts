@@ -49,9 +49,11 @@ export class DecodeRun {
     request: DecodeRequest,
   ) {
     const { model } = ds;
-    if (model.input !== 'ids' || model.logits !== 'last') throw new AppError('internal', 'DecodeRun needs a decoder built with input "ids" and logits "last"');
+    if (model.input !== 'ids' || model.logits !== 'last')
+      throw new AppError('internal', 'DecodeRun needs a decoder built with input "ids" and logits "last"');
     this.batch = request.prompts.length;
-    if (this.batch === 0 || request.prompts.some((p) => p.length === 0)) throw new AppError('invalid_input', 'every prompt needs at least one token');
+    if (this.batch === 0 || request.prompts.some((p) => p.length === 0))
+      throw new AppError('invalid_input', 'every prompt needs at least one token');
     this.promptLengths = request.prompts.map((p) => p.length);
     const longest = Math.max(...this.promptLengths);
     this.padding = this.promptLengths.map((n) => longest - n);
@@ -65,7 +67,8 @@ export class DecodeRun {
     const { nLayers, nKvHeads, headDim } = this.ds.model.config;
     const empty = new Float32Array(0);
     for (let l = 0; l < nLayers; l++) {
-      for (const kind of ['key', 'value']) this.past[`past_${kind}_${l}`] = new ort.Tensor('float32', empty, [this.batch, nKvHeads, 0, headDim]);
+      for (const kind of ['key', 'value'])
+        this.past[`past_${kind}_${l}`] = new ort.Tensor('float32', empty, [this.batch, nKvHeads, 0, headDim]);
     }
     this.mask = this.padding.map((pad, r) => this.prompts[r].map((_, j) => (j < pad ? 0 : 1)));
     return this.forward(this.prompts);
@@ -73,7 +76,8 @@ export class DecodeRun {
 
   /** Append one token per row; logits for it. */
   async step(tokens: readonly number[]): Promise<Float32Array> {
-    if (tokens.length !== this.batch) throw new AppError('internal', `step needs ${this.batch} tokens, got ${tokens.length}`);
+    if (tokens.length !== this.batch)
+      throw new AppError('internal', `step needs ${this.batch} tokens, got ${tokens.length}`);
     for (const row of this.mask) row.push(1);
     return this.forward(tokens.map((t) => [t]));
   }
@@ -101,10 +105,21 @@ export class DecodeRun {
     for (const L of model.steerLayers) {
       const positions = this.steers.map((rowSteers) => rowSteers.find((steer) => steer.layer === L)?.positions);
       const mask = positionsMask(positions, rows, start, S);
-      Object.assign(feeds, steerFeeds(model, L, this.steers), { [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]) });
+      Object.assign(feeds, steerFeeds(model, L, this.steers), {
+        [`steer_mask_${L}`]: new ort.Tensor('float32', mask, [B, S]),
+      });
     }
     if (model.inputNames.includes('capture_mask')) {
-      feeds.capture_mask = new ort.Tensor('float32', positionsMask(this.steers.map(() => this.capture), rows, start, S), [B, S]);
+      feeds.capture_mask = new ort.Tensor(
+        'float32',
+        positionsMask(
+          this.steers.map(() => this.capture),
+          rows,
+          start,
+          S,
+        ),
+        [B, S],
+      );
     }
     const out = await session.run(feeds);
     this.lastOutputs = out;
@@ -140,17 +155,29 @@ export function positionsMask(
 }
 
 /** Each row's steers (none when absent), refused unless the graph can apply them. */
-export function checkSteers(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp' | 'steerLayers'>, request: DecodeRequest): (readonly Steer[])[] {
+export function checkSteers(
+  model: Pick<DecoderModel, 'config' | 'projection' | 'clamp' | 'steerLayers'>,
+  request: DecodeRequest,
+): (readonly Steer[])[] {
   const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
   for (const rowSteers of steers) {
     // The graph has one delta and one mask per layer and row.
     const layers = rowSteers.map((s) => s.layer);
-    if (new Set(layers).size !== layers.length) throw new AppError('invalid_input', 'at most one steer per layer of a row');
+    if (new Set(layers).size !== layers.length)
+      throw new AppError('invalid_input', 'at most one steer per layer of a row');
   }
   for (const steer of steers.flat()) {
-    if (!model.steerLayers.includes(steer.layer)) throw new AppError('invalid_input', `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`);
+    if (!model.steerLayers.includes(steer.layer))
+      throw new AppError(
+        'invalid_input',
+        `layer ${steer.layer} is not steerable in this graph (built for ${model.steerLayers.join(', ')})`,
+      );
     for (const vector of steerVectors(steer, model)) {
-      if (vector.length !== model.config.dModel) throw new AppError('invalid_input', `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`);
+      if (vector.length !== model.config.dModel)
+        throw new AppError(
+          'invalid_input',
+          `steering vector has ${vector.length} values, expected d_model ${model.config.dModel}`,
+        );
     }
   }
   return steers;
@@ -159,13 +186,18 @@ export function checkSteers(model: Pick<DecoderModel, 'config' | 'projection' | 
 /** The vectors of a steer, each d_model long; refuses a method the graph has no inputs for. */
 function steerVectors(steer: Steer, model: Pick<DecoderModel, 'projection' | 'clamp'>): ArrayLike<number>[] {
   if (isProjection(steer)) {
-    if (!model.projection) throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
+    if (!model.projection)
+      throw new AppError('invalid_input', `method ${steer.method} needs a graph built with projection inputs`);
     projectionBounds(steer); // refuses a cap without a finite c before anything runs
     return [steer.direction];
   }
   if (isClamp(steer)) {
     if (!model.clamp) throw new AppError('invalid_input', 'method clamp needs a graph built with clamp inputs');
-    if (!Number.isFinite(steer.value)) throw new AppError('invalid_input', `SAE clamp at layer ${steer.layer}: expected a finite value, got ${steer.value}`);
+    if (!Number.isFinite(steer.value))
+      throw new AppError(
+        'invalid_input',
+        `SAE clamp at layer ${steer.layer}: expected a finite value, got ${steer.value}`,
+      );
     return [steer.feature.encoder, steer.feature.decoder];
   }
   return [steer.delta];
@@ -175,7 +207,11 @@ function steerVectors(steer: Steer, model: Pick<DecoderModel, 'projection' | 'cl
  * Layer L's steering inputs other than its mask, one row per batch row (zeros where a row does not
  * steer L): the same for every step of a run, which is why the in-graph loop takes them once.
  */
-export function steerFeeds(model: Pick<DecoderModel, 'config' | 'projection' | 'clamp'>, L: number, steers: readonly (readonly Steer[])[]): Record<string, ort.Tensor> {
+export function steerFeeds(
+  model: Pick<DecoderModel, 'config' | 'projection' | 'clamp'>,
+  L: number,
+  steers: readonly (readonly Steer[])[],
+): Record<string, ort.Tensor> {
   const B = steers.length;
   const D = model.config.dModel;
   const C = CLAMP_PARAM_COLUMNS.length;
@@ -273,7 +309,11 @@ export async function generate(ds: DecoderSession, options: GenerateOptions): Pr
   }
 }
 
-async function measureStrength(ds: DecoderSession, request: DecodeRequest, logits: Float32Array): Promise<Pick<Generation, 'kl' | 'klBaseline'>> {
+async function measureStrength(
+  ds: DecoderSession,
+  request: DecodeRequest,
+  logits: Float32Array,
+): Promise<Pick<Generation, 'kl' | 'klBaseline'>> {
   const V = ds.model.config.vocabSize;
   const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
   const key = (prompt: readonly number[]) => prompt.join(',');
@@ -281,7 +321,9 @@ async function measureStrength(ds: DecoderSession, request: DecodeRequest, logit
   request.prompts.forEach((p, r) => {
     if (steers[r].length === 0 && !plainRow.has(key(p))) plainRow.set(key(p), r);
   });
-  const missing = [...new Set(request.prompts.filter((p, r) => steers[r].length > 0 && !plainRow.has(key(p))).map(key))];
+  const missing = [
+    ...new Set(request.prompts.filter((p, r) => steers[r].length > 0 && !plainRow.has(key(p))).map(key)),
+  ];
   let extra: Float32Array | undefined;
   if (missing.length > 0) {
     const prompts = missing.map((k) => request.prompts.find((p) => key(p) === k)!);

@@ -117,17 +117,24 @@ function tensorLookup(root: string): Lookup {
       throw badFile(INDEX, '(file)', 'JSON', (error as Error).message);
     }
     const map = (index as { weight_map?: unknown } | null)?.weight_map;
-    if (map === null || typeof map !== 'object' || Array.isArray(map)) throw badFile(INDEX, 'weight_map', 'an object of tensor name -> shard file', JSON.stringify(map));
+    if (map === null || typeof map !== 'object' || Array.isArray(map))
+      throw badFile(INDEX, 'weight_map', 'an object of tensor name -> shard file', JSON.stringify(map));
     const shards = new Map<string, SafetensorsFile>();
     const shardOf = (name: string, shard: unknown): SafetensorsFile => {
       // A shard name is a plain file name in the folder; anything else could reach outside it.
       if (typeof shard !== 'string' || shard !== basename(shard) || !shard.endsWith('.safetensors')) {
-        throw badFile(INDEX, `weight_map.${name}`, 'a .safetensors file name in the same folder', JSON.stringify(shard));
+        throw badFile(
+          INDEX,
+          `weight_map.${name}`,
+          'a .safetensors file name in the same folder',
+          JSON.stringify(shard),
+        );
       }
       let file = shards.get(shard);
       if (!file) {
         const path = join(root, shard);
-        if (!existsSync(path) || !statSync(path).isFile()) throw badFile(INDEX, `weight_map.${name}`, `an existing shard file`, `${shard} is missing`);
+        if (!existsSync(path) || !statSync(path).isFile())
+          throw badFile(INDEX, `weight_map.${name}`, `an existing shard file`, `${shard} is missing`);
         file = openSafetensors(path);
         shards.set(shard, file);
       }
@@ -169,14 +176,20 @@ interface Prefixes {
  * transformers 4.52-4.57 wrote `model.language_model.*` + `lm_head`.
  */
 function decoderPrefixes(config: LmConfig, lookup: Lookup): Prefixes {
-  if (config.architecture !== 'LlavaNextForConditionalGeneration') return { decoder: 'model.', lmHead: 'lm_head.weight' };
+  if (config.architecture !== 'LlavaNextForConditionalGeneration')
+    return { decoder: 'model.', lmHead: 'lm_head.weight' };
   const layouts: Prefixes[] = [
     { decoder: 'language_model.model.', lmHead: 'language_model.lm_head.weight' },
     { decoder: 'model.language_model.', lmHead: 'lm_head.weight' },
   ];
   const found = layouts.find((p) => lookup.get(`${p.decoder}embed_tokens.weight`) !== undefined);
   if (!found) {
-    throw badFile(lookup.listing, 'language_model.model.embed_tokens.weight', 'the language model embeddings (under language_model.model.* or model.language_model.*)', 'absent');
+    throw badFile(
+      lookup.listing,
+      'language_model.model.embed_tokens.weight',
+      'the language model embeddings (under language_model.model.* or model.language_model.*)',
+      'absent',
+    );
   }
   return found;
 }
@@ -200,8 +213,16 @@ function collectTensors(config: LmConfig, lookup: Lookup, prefixes: Prefixes): L
     layers.push({
       inputNorm: take(`${l}input_layernorm.weight`, [dModel], 'hidden_size'),
       q: take(`${l}self_attn.q_proj.weight`, [nHeads * headDim, dModel], 'num_attention_heads*head_dim x hidden_size'),
-      k: take(`${l}self_attn.k_proj.weight`, [nKvHeads * headDim, dModel], 'num_key_value_heads*head_dim x hidden_size'),
-      v: take(`${l}self_attn.v_proj.weight`, [nKvHeads * headDim, dModel], 'num_key_value_heads*head_dim x hidden_size'),
+      k: take(
+        `${l}self_attn.k_proj.weight`,
+        [nKvHeads * headDim, dModel],
+        'num_key_value_heads*head_dim x hidden_size',
+      ),
+      v: take(
+        `${l}self_attn.v_proj.weight`,
+        [nKvHeads * headDim, dModel],
+        'num_key_value_heads*head_dim x hidden_size',
+      ),
       o: take(`${l}self_attn.o_proj.weight`, [dModel, nHeads * headDim], 'hidden_size x num_attention_heads*head_dim'),
       postAttentionNorm: take(`${l}post_attention_layernorm.weight`, [dModel], 'hidden_size'),
       gate: take(`${l}mlp.gate_proj.weight`, [ffnDim, dModel], 'intermediate_size x hidden_size'),
@@ -211,9 +232,18 @@ function collectTensors(config: LmConfig, lookup: Lookup, prefixes: Prefixes): L
   }
   // A layer beyond num_hidden_layers means config.json and the weights describe different models.
   if (lookup.get(`${p}layers.${config.nLayers}.input_layernorm.weight`)) {
-    throw badFile('config.json', config.architecture === 'LlavaNextForConditionalGeneration' ? 'text_config.num_hidden_layers' : 'num_hidden_layers', `the number of layers in the weights`, `${config.nLayers} but layer ${config.nLayers} exists`);
+    throw badFile(
+      'config.json',
+      config.architecture === 'LlavaNextForConditionalGeneration'
+        ? 'text_config.num_hidden_layers'
+        : 'num_hidden_layers',
+      `the number of layers in the weights`,
+      `${config.nLayers} but layer ${config.nLayers} exists`,
+    );
   }
   const finalNorm = take(`${p}norm.weight`, [dModel], 'hidden_size');
-  const lmHead = config.tiedEmbeddings ? embed : take(prefixes.lmHead, [vocabSize, dModel], 'vocab_size x hidden_size (tie_word_embeddings is false)');
+  const lmHead = config.tiedEmbeddings
+    ? embed
+    : take(prefixes.lmHead, [vocabSize, dModel], 'vocab_size x hidden_size (tie_word_embeddings is false)');
   return { embed, layers, finalNorm, lmHead };
 }

@@ -70,7 +70,12 @@ export function referenceForward(w: LmWeights, input: ReferenceInput): Reference
  * Exactly `tokens` greedy tokens (the paper: no stop at EOS), recomputing the whole sequence each
  * step; a steer's positions are counted over prompt + generated tokens.
  */
-export function referenceGreedy(w: LmWeights, promptIds: readonly number[], tokens: number, steer: readonly Steer[] = []): number[] {
+export function referenceGreedy(
+  w: LmWeights,
+  promptIds: readonly number[],
+  tokens: number,
+  steer: readonly Steer[] = [],
+): number[] {
   const ids = [...promptIds];
   const V = w.config.vocabSize;
   for (let n = 0; n < tokens; n++) {
@@ -84,7 +89,13 @@ export function referenceGreedy(w: LmWeights, promptIds: readonly number[], toke
  * Exactly `tokens` tokens, greedy or sampled as `sampling` says (one PRNG from its seed), recomputing
  * the whole sequence each step: the yardstick for generate() in lm/decode.ts.
  */
-export function referenceGenerate(w: LmWeights, promptIds: readonly number[], tokens: number, steer: readonly Steer[] = [], sampling?: SamplingOptions): number[] {
+export function referenceGenerate(
+  w: LmWeights,
+  promptIds: readonly number[],
+  tokens: number,
+  steer: readonly Steer[] = [],
+  sampling?: SamplingOptions,
+): number[] {
   const ids = [...promptIds];
   const V = w.config.vocabSize;
   const rng = sampling ? rowRngs(sampling, 1)[0] : undefined;
@@ -117,13 +128,15 @@ function applySteer(row: Float64Array, steer: Steer): void {
 function embed(w: LmWeights, input: ReferenceInput): Float64Array {
   const D = w.config.dModel;
   if (input.embeds !== undefined) {
-    if (input.ids !== undefined || input.embeds.length % D !== 0) throw new AppError('invalid_input', `give ids or embeds [S, ${D}], not both`);
+    if (input.ids !== undefined || input.embeds.length % D !== 0)
+      throw new AppError('invalid_input', `give ids or embeds [S, ${D}], not both`);
     return Float64Array.from(input.embeds);
   }
   const ids = input.ids ?? [];
   const h = new Float64Array(ids.length * D);
   ids.forEach((id, s) => {
-    if (!Number.isInteger(id) || id < 0 || id >= w.config.vocabSize) throw new AppError('invalid_input', `token id ${id} outside the vocabulary 0..${w.config.vocabSize - 1}`);
+    if (!Number.isInteger(id) || id < 0 || id >= w.config.vocabSize)
+      throw new AppError('invalid_input', `token id ${id} outside the vocabulary 0..${w.config.vocabSize - 1}`);
     for (let i = 0; i < D; i++) h[s * D + i] = w.tensors.embed[id * D + i];
   });
   return h;
@@ -177,7 +190,16 @@ function rotate(x: Float64Array, S: number, heads: number, headDim: number, invF
 }
 
 /** Causal grouped-query attention; with a sliding window, query s sees keys j with s - window < j <= s. */
-function attention(q: Float64Array, k: Float64Array, v: Float64Array, S: number, nHeads: number, nKvHeads: number, headDim: number, window?: number): Float64Array {
+function attention(
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  S: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+  window?: number,
+): Float64Array {
   const out = new Float64Array(S * nHeads * headDim);
   const group = nHeads / nKvHeads;
   const scale = 1 / Math.sqrt(headDim);
@@ -189,7 +211,8 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, S: number,
       let max = -Infinity;
       for (let j = first; j <= s; j++) {
         let dot = 0;
-        for (let i = 0; i < headDim; i++) dot += q[(s * nHeads + hd) * headDim + i] * k[(j * nKvHeads + kv) * headDim + i];
+        for (let i = 0; i < headDim; i++)
+          dot += q[(s * nHeads + hd) * headDim + i] * k[(j * nKvHeads + kv) * headDim + i];
         scores[j] = dot * scale;
         max = Math.max(max, scores[j]);
       }
@@ -197,7 +220,8 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, S: number,
       for (let j = first; j <= s; j++) total += scores[j] = Math.exp(scores[j] - max);
       for (let j = first; j <= s; j++) {
         const p = scores[j] / total;
-        for (let i = 0; i < headDim; i++) out[(s * nHeads + hd) * headDim + i] += p * v[(j * nKvHeads + kv) * headDim + i];
+        for (let i = 0; i < headDim; i++)
+          out[(s * nHeads + hd) * headDim + i] += p * v[(j * nKvHeads + kv) * headDim + i];
       }
     }
   }

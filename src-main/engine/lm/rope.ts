@@ -18,7 +18,8 @@ export function ropeInverseFrequencies(config: Pick<LmConfig, 'headDim' | 'ropeT
       const wavelen = (2 * Math.PI) / f;
       if (wavelen < highFreqWavelen) return f; // high frequencies: unchanged
       if (wavelen > lowFreqWavelen) return f / s.factor; // low frequencies: interpolated like linear
-      const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      const smooth =
+        (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
       return (1 - smooth) * (f / s.factor) + smooth * f;
     });
   }

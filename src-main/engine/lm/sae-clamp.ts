@@ -24,7 +24,11 @@ import type { SaeNormalisation, SaeWeights } from '../sae-model.js';
 export const CLAMP_LAYER_NORM_EPS = 1e-5;
 
 /** Graph code of each normalisation (the column steer_clamp_param_<L>[:, 1]). */
-export const CLAMP_NORMALISATION_CODE: Record<SaeNormalisation, number> = { none: 0, constant_norm_rescale: 1, layer_norm: 2 };
+export const CLAMP_NORMALISATION_CODE: Record<SaeNormalisation, number> = {
+  none: 0,
+  constant_norm_rescale: 1,
+  layer_norm: 2,
+};
 
 /** Feature i of an SAE, reduced to what reading and writing it needs. */
 export interface SaeFeatureRow {
@@ -42,7 +46,8 @@ export interface SaeFeatureRow {
 
 export function saeFeatureRow(w: SaeWeights, feature: number): SaeFeatureRow {
   const { dIn, dSae } = w;
-  if (!Number.isInteger(feature) || feature < 0 || feature >= dSae) throw new AppError('invalid_input', `SAE feature ${feature}: expected an integer in 0..${dSae - 1}`);
+  if (!Number.isInteger(feature) || feature < 0 || feature >= dSae)
+    throw new AppError('invalid_input', `SAE feature ${feature}: expected an integer in 0..${dSae - 1}`);
   const rescale = w.architecture === 'topk' && w.rescaleActsByDecoderNorm ? decoderRowNorms(w)[feature] : 1;
   const encoder = new Float32Array(dIn);
   for (let d = 0; d < dIn; d++) encoder[d] = w.W_enc[d * dSae + feature] * rescale;
@@ -62,7 +67,13 @@ export function saeFeatureRow(w: SaeWeights, feature: number): SaeFeatureRow {
     }
     case 'gated': {
       const scale = Math.exp(w.r_mag![feature]);
-      return { ...common, gateBias: w.b_gate![feature] - bDecDot, threshold: 0, magnitudeScale: scale, magnitudeBias: w.b_mag![feature] - scale * bDecDot };
+      return {
+        ...common,
+        gateBias: w.b_gate![feature] - bDecDot,
+        threshold: 0,
+        magnitudeScale: scale,
+        magnitudeBias: w.b_mag![feature] - scale * bDecDot,
+      };
     }
   }
 }
@@ -93,5 +104,13 @@ export function featureActivation(row: SaeFeatureRow, h: ArrayLike<number>): num
 
 /** The seven scalars of steer_clamp_param_<L>, in column order. */
 export function clampParams(row: SaeFeatureRow, value: number): number[] {
-  return [row.inputScale, CLAMP_NORMALISATION_CODE[row.normalisation], row.gateBias, row.threshold, row.magnitudeScale, row.magnitudeBias, value];
+  return [
+    row.inputScale,
+    CLAMP_NORMALISATION_CODE[row.normalisation],
+    row.gateBias,
+    row.threshold,
+    row.magnitudeScale,
+    row.magnitudeBias,
+    value,
+  ];
 }

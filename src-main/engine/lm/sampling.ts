@@ -15,9 +15,12 @@ export interface SamplingOptions {
 
 export function checkSampling(options: SamplingOptions): void {
   const { temperature, topP = 1, seed } = options;
-  if (!Number.isFinite(temperature) || temperature < 0) throw new AppError('invalid_input', `temperature ${temperature}: expected a finite number >= 0 (0 is greedy)`);
-  if (!Number.isFinite(topP) || topP <= 0 || topP > 1) throw new AppError('invalid_input', `top-p ${topP}: expected a number in (0, 1]`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new AppError('invalid_input', `seed ${seed}: expected an integer in 0..4294967295`);
+  if (!Number.isFinite(temperature) || temperature < 0)
+    throw new AppError('invalid_input', `temperature ${temperature}: expected a finite number >= 0 (0 is greedy)`);
+  if (!Number.isFinite(topP) || topP <= 0 || topP > 1)
+    throw new AppError('invalid_input', `top-p ${topP}: expected a number in (0, 1]`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new AppError('invalid_input', `seed ${seed}: expected an integer in 0..4294967295`);
 }
 
 /** Index of the largest value (the first of equals, as ONNX ArgMax). */
@@ -36,7 +39,12 @@ export function rowRngs(options: SamplingOptions, rows: number): Rng[] {
  * The tokens sampling can draw and their probabilities (most likely first, ties to the lower id),
  * after temperature and top-p, summing to 1.
  */
-export function nucleus(logits: ArrayLike<number>, offset: number, vocab: number, options: Pick<SamplingOptions, 'temperature' | 'topP'>): { ids: number[]; probs: number[] } {
+export function nucleus(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  options: Pick<SamplingOptions, 'temperature' | 'topP'>,
+): { ids: number[]; probs: number[] } {
   const { temperature, topP = 1 } = options;
   if (temperature === 0) return { ids: [argmax(logits, offset, vocab)], probs: [1] };
   let max = -Infinity;
@@ -59,7 +67,13 @@ export function nucleus(logits: ArrayLike<number>, offset: number, vocab: number
 }
 
 /** The next token of one row: greedy without options, else one draw from the nucleus. */
-export function chooseToken(logits: ArrayLike<number>, offset: number, vocab: number, options?: SamplingOptions, rng?: Rng): number {
+export function chooseToken(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  options?: SamplingOptions,
+  rng?: Rng,
+): number {
   if (!options || options.temperature === 0) return argmax(logits, offset, vocab);
   if (!rng) throw new AppError('internal', 'sampling needs a PRNG');
   const { ids, probs } = nucleus(logits, offset, vocab, options);

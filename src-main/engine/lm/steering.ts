@@ -61,7 +61,8 @@ export function isAdd(steer: Steer): steer is AddSteer {
 /** [lo, hi] the projection onto the direction is clipped to. */
 export function projectionBounds(steer: ProjectionSteer): [number, number] {
   if (steer.method === 'ablate') return [0, 0];
-  if (steer.cap === undefined || !Number.isFinite(steer.cap)) throw new AppError('invalid_input', `projection cap at layer ${steer.layer}: expected a finite cap`);
+  if (steer.cap === undefined || !Number.isFinite(steer.cap))
+    throw new AppError('invalid_input', `projection cap at layer ${steer.layer}: expected a finite cap`);
   return [-Infinity, steer.cap];
 }
 
@@ -74,7 +75,12 @@ export function isSteered(positions: SteerPositions, index: number, promptLength
 }
 
 /** The mask over positions [start, start + length) of a sequence with a prompt of promptLength. */
-export function positionMask(positions: SteerPositions, start: number, length: number, promptLength: number): Float32Array {
+export function positionMask(
+  positions: SteerPositions,
+  start: number,
+  length: number,
+  promptLength: number,
+): Float32Array {
   const mask = new Float32Array(length);
   for (let s = 0; s < length; s++) mask[s] = isSteered(positions, start + s, promptLength) ? 1 : 0;
   return mask;
@@ -84,6 +90,9 @@ export function checkSteerLayer(layer: number, nLayers: number): void {
   // Block L's input exists for L = 0 (the embeddings) .. nLayers-1; after the last block comes the
   // final norm, which transformers' hidden_states[nLayers] already includes, so it is not a layer here.
   if (!Number.isInteger(layer) || layer < 0 || layer >= nLayers) {
-    throw new AppError('invalid_input', `steering layer ${layer}: expected an integer in 0..${nLayers - 1} (the residual stream entering block L)`);
+    throw new AppError(
+      'invalid_input',
+      `steering layer ${layer}: expected an integer in 0..${nLayers - 1} (the residual stream entering block L)`,
+    );
   }
 }

@@ -13,8 +13,13 @@ export interface DecodeStep {
   tokens: (number | null)[];
 }
 
-export async function streamGreedy(ds: DecoderSession, options: GreedyOptions, onStep?: (step: DecodeStep) => void): Promise<number[][]> {
-  if (!Number.isInteger(options.tokens) || options.tokens < 0) throw new AppError('invalid_input', `tokens: expected a whole number >= 0, got ${options.tokens}`);
+export async function streamGreedy(
+  ds: DecoderSession,
+  options: GreedyOptions,
+  onStep?: (step: DecodeStep) => void,
+): Promise<number[][]> {
+  if (!Number.isInteger(options.tokens) || options.tokens < 0)
+    throw new AppError('invalid_input', `tokens: expected a whole number >= 0, got ${options.tokens}`);
   const V = ds.model.config.vocabSize;
   const eos = new Set(ds.model.config.eosTokenIds);
   const run = new DecodeRun(ds, options);

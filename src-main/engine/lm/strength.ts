@@ -4,7 +4,13 @@
 // different models; the KL it causes can be compared across them.
 
 /** KL(P || Q) in nats for P = softmax(p[pOffset..+V]), Q = softmax(q[qOffset..+V]), accumulated in float64. */
-export function klFromLogits(p: ArrayLike<number>, pOffset: number, q: ArrayLike<number>, qOffset: number, vocab: number): number {
+export function klFromLogits(
+  p: ArrayLike<number>,
+  pOffset: number,
+  q: ArrayLike<number>,
+  qOffset: number,
+  vocab: number,
+): number {
   const logP = logSoftmax(p, pOffset, vocab);
   const logQ = logSoftmax(q, qOffset, vocab);
   let kl = 0;

@@ -40,7 +40,12 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
   try {
     tokenizer = new Tokenizer(tokenizerJson, config);
   } catch (error) {
-    throw badFile(TOKENIZER, '(file)', 'a tokenizer @huggingface/tokenizers can read', (error as Error).message.split('\n')[0]);
+    throw badFile(
+      TOKENIZER,
+      '(file)',
+      'a tokenizer @huggingface/tokenizers can read',
+      (error as Error).message.split('\n')[0],
+    );
   }
   const templateSource = chatTemplateSource(root, config);
   let template: Template | undefined;
@@ -48,7 +53,12 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
     try {
       template = new Template(templateSource.text);
     } catch (error) {
-      throw badFile(templateSource.file, templateSource.field, 'a Jinja chat template', (error as Error).message.split('\n')[0]);
+      throw badFile(
+        templateSource.file,
+        templateSource.field,
+        'a Jinja chat template',
+        (error as Error).message.split('\n')[0],
+      );
     }
   }
   // The special tokens a template may write ({{ bos_token }}): strings or AddedToken objects in the config.
@@ -59,20 +69,33 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
   }
 
   const renderChat = (messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string => {
-    if (!template || !templateSource) throw badFile(CONFIG, 'chat_template', 'a chat template (the prompt asked for one)', 'absent');
+    if (!template || !templateSource)
+      throw badFile(CONFIG, 'chat_template', 'a chat template (the prompt asked for one)', 'absent');
     try {
-      return template.render({ ...specials, messages: messages.map((m) => ({ ...m })), add_generation_prompt: options.addGenerationPrompt ?? true });
+      return template.render({
+        ...specials,
+        messages: messages.map((m) => ({ ...m })),
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+      });
     } catch (error) {
-      throw badFile(templateSource.file, templateSource.field, 'a chat template that renders these messages', (error as Error).message.split('\n')[0]);
+      throw badFile(
+        templateSource.file,
+        templateSource.field,
+        'a chat template that renders these messages',
+        (error as Error).message.split('\n')[0],
+      );
     }
   };
 
   return {
-    encode: (text, options = {}) => tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids,
+    encode: (text, options = {}) =>
+      tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids,
     hasChatTemplate: template !== undefined,
     renderChat,
-    encodeChat: (messages, options = {}) => tokenizer.encode(renderChat(messages, options), { add_special_tokens: false }).ids,
-    decode: (ids, options = {}) => tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true }),
+    encodeChat: (messages, options = {}) =>
+      tokenizer.encode(renderChat(messages, options), { add_special_tokens: false }).ids,
+    decode: (ids, options = {}) =>
+      tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true }),
   };
 }
 
@@ -88,12 +111,16 @@ function readJsonObject(root: string, name: string, required: boolean): Record<s
   } catch (error) {
     throw badFile(name, '(file)', 'JSON', (error as Error).message);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw badFile(name, '(file)', 'a JSON object', Array.isArray(json) ? 'an array' : String(json));
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw badFile(name, '(file)', 'a JSON object', Array.isArray(json) ? 'an array' : String(json));
   return json as Record<string, unknown>;
 }
 
 /** The chat template's text and where it came from (for errors), or undefined when the folder has none. */
-function chatTemplateSource(root: string, config: Record<string, unknown>): { text: string; file: string; field: string } | undefined {
+function chatTemplateSource(
+  root: string,
+  config: Record<string, unknown>,
+): { text: string; file: string; field: string } | undefined {
   const separate = join(root, TEMPLATE_FILE);
   if (existsSync(separate)) return { text: readFileSync(separate, 'utf8'), file: TEMPLATE_FILE, field: '(file)' };
   const value = config.chat_template;
@@ -105,11 +132,17 @@ function chatTemplateSource(root: string, config: Record<string, unknown>): { te
     const text = (found as { template?: unknown } | undefined)?.template;
     if (typeof text === 'string') return { text, file: CONFIG, field: 'chat_template' };
   }
-  throw badFile(CONFIG, 'chat_template', 'a template string, or a list of {name, template} with one named "default"', JSON.stringify(value).slice(0, 80));
+  throw badFile(
+    CONFIG,
+    'chat_template',
+    'a template string, or a list of {name, template} with one named "default"',
+    JSON.stringify(value).slice(0, 80),
+  );
 }
 
 function tokenText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
   return undefined;
 }

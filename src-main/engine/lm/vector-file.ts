@@ -25,10 +25,22 @@ export interface SteeringVectorFile {
 /** Picks the tensor named `key`, or the only one; refuses by name otherwise. */
 function pickTensor(file: string, names: string[], key: string | undefined): string {
   if (key !== undefined) {
-    if (!names.includes(key)) throw badFile(file, key, `a tensor named "${key}" (--key)`, `none; the file holds ${names.slice(0, 10).join(', ') || 'no tensors'}`);
+    if (!names.includes(key))
+      throw badFile(
+        file,
+        key,
+        `a tensor named "${key}" (--key)`,
+        `none; the file holds ${names.slice(0, 10).join(', ') || 'no tensors'}`,
+      );
     return key;
   }
-  if (names.length !== 1) throw badFile(file, '(tensors)', 'exactly one tensor, the steering vector (or --key NAME to pick one)', `${names.length} (${names.slice(0, 10).join(', ')})`);
+  if (names.length !== 1)
+    throw badFile(
+      file,
+      '(tensors)',
+      'exactly one tensor, the steering vector (or --key NAME to pick one)',
+      `${names.length} (${names.slice(0, 10).join(', ')})`,
+    );
   return names[0];
 }
 
@@ -36,7 +48,10 @@ function pickTensor(file: string, names: string[], key: string | undefined): str
  * Reads the vector; with `dModel` the length must equal it (the model's d_model), without it any
  * length is taken (a vector imported before a model is chosen is checked when it is used).
  */
-export async function readVectorFile(path: string, options: { dModel?: number; key?: string } = {}): Promise<SteeringVectorFile> {
+export async function readVectorFile(
+  path: string,
+  options: { dModel?: number; key?: string } = {},
+): Promise<SteeringVectorFile> {
   const file = basename(path);
   let values: Float32Array;
   let shape: number[];
@@ -46,7 +61,8 @@ export async function readVectorFile(path: string, options: { dModel?: number; k
     if (options.key !== undefined) throw badFile(file, '--key', 'no --key: a .npy file holds one array', options.key);
     const bytes = readFileSync(path);
     const header = parseNpyHeader(bytes, file, 'array');
-    if (header.dataOffset + header.dataLength > bytes.length) throw badFile(file, 'array', `${header.dataLength} bytes of data`, `${bytes.length - header.dataOffset}`);
+    if (header.dataOffset + header.dataLength > bytes.length)
+      throw badFile(file, 'array', `${header.dataLength} bytes of data`, `${bytes.length - header.dataOffset}`);
     values = decodeFloats(bytes.subarray(header.dataOffset, header.dataOffset + header.dataLength), header.dtype);
     shape = header.shape;
     format = 'npy';
@@ -74,7 +90,13 @@ export async function readVectorFile(path: string, options: { dModel?: number; k
   const field = key ?? 'shape';
   const rows = shape.length === 1 ? 1 : shape.length === 2 ? shape[0] : -1;
   if (options.dModel !== undefined) {
-    if (rows !== 1 || values.length !== options.dModel) throw badFile(file, field, `[${options.dModel}] or [1, ${options.dModel}] (the model's d_model)`, `[${shape.join(', ')}]`);
+    if (rows !== 1 || values.length !== options.dModel)
+      throw badFile(
+        file,
+        field,
+        `[${options.dModel}] or [1, ${options.dModel}] (the model's d_model)`,
+        `[${shape.join(', ')}]`,
+      );
   } else if (rows !== 1 || values.length === 0) {
     throw badFile(file, field, 'one vector: shape [d_model] or [1, d_model]', `[${shape.join(', ')}]`);
   }

@@ -56,13 +56,16 @@ function listFromText(text: string): unknown {
 function answerValue(question: QuestionSpec, raw: unknown, field: string, file: string): AnswerValue {
   if (raw === undefined || raw === null || raw === '') return null;
   if (question.type === 'scale') {
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-    if (!Number.isInteger(value)) throw badFile(file, field, `a whole number from ${question.min} to ${question.max}`, found(raw));
+    const value =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(value))
+      throw badFile(file, field, `a whole number from ${question.min} to ${question.max}`, found(raw));
     return value;
   }
   if (question.type === 'multi') {
     const list = typeof raw === 'string' ? listFromText(raw) : raw;
-    if (!Array.isArray(list) || !list.every((value) => typeof value === 'string' || typeof value === 'number')) throw badFile(file, field, 'a list of option values', found(raw));
+    if (!Array.isArray(list) || !list.every((value) => typeof value === 'string' || typeof value === 'number'))
+      throw badFile(file, field, 'a list of option values', found(raw));
     return list.map(String);
   }
   const single = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
@@ -78,12 +81,15 @@ export function writeImportedResults(db: Db, table: ResultsTable, options: Impor
   const itemIndex = new Map(table.items.map((entry, index) => [entry.key, index]));
   const perItem = new Map<string, number>();
   for (const row of table.rows) {
-    if (!itemIndex.has(row.itemKey)) throw badFile(file, row.at, `an item the file describes`, `item ${JSON.stringify(row.itemKey)}`);
+    if (!itemIndex.has(row.itemKey))
+      throw badFile(file, row.at, `an item the file describes`, `item ${JSON.stringify(row.itemKey)}`);
     perItem.set(row.itemKey, (perItem.get(row.itemKey) ?? 0) + 1);
   }
   // Raters in natural name order, so their pseudonyms do not depend on row order: a Sightline export
   // (rater = pseudonym R001, R002, ...) imports with the same pseudonyms and exports again byte for byte.
-  const raterNames = [...new Set(table.rows.map((row) => row.rater))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const raterNames = [...new Set(table.rows.map((row) => row.rater))].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
   const seed = hashSeed(`${table.format}-import`, options.campaignName);
 
   return db.transaction((): ImportResult => {
@@ -97,22 +103,41 @@ export function writeImportedResults(db: Db, table: ResultsTable, options: Impor
         leaseSeconds: 600,
         seed,
         settings: {
-          imported: { format: table.format, file: path.basename(file), sha256: table.sha256, rows: table.rows.length, skippedRejected: table.skipped, templateInferred: inferred },
+          imported: {
+            format: table.format,
+            file: path.basename(file),
+            sha256: table.sha256,
+            rows: table.rows.length,
+            skippedRejected: table.skipped,
+            templateInferred: inferred,
+          },
         },
       },
       table.items.map((entry) => entry.item),
     );
     const itemIds = itemIdsByPosition(db, campaignId);
     const raters = new Map<string, number>();
-    for (const name of raterNames) raters.set(name, insertRater(db, campaignId, name, seed, { [table.format]: { [names.raterField]: name } }).id);
+    for (const name of raterNames)
+      raters.set(name, insertRater(db, campaignId, name, seed, { [table.format]: { [names.raterField]: name } }).id);
     const seen = new Set<string>();
     for (const row of table.rows) {
       const pairKey = `${row.itemKey}\u0000${row.rater}`;
-      if (seen.has(pairKey)) throw badFile(file, row.at, `one row per ${names.rater} per ${names.item}`, `a second row for ${names.rater} ${row.rater} on ${names.item} ${row.itemKey}`);
+      if (seen.has(pairKey))
+        throw badFile(
+          file,
+          row.at,
+          `one row per ${names.rater} per ${names.item}`,
+          `a second row for ${names.rater} ${row.rater} on ${names.item} ${row.itemKey}`,
+        );
       seen.add(pairKey);
       const index = itemIndex.get(row.itemKey)!;
       const payload = table.items[index].item.payload;
-      const { questions, pairs, orderUnknown } = importedShown(template, payload, row.shownOrder, { file, at: row.at, orderField: names.shownOrder, payloadPrefix: names.payloadPrefix });
+      const { questions, pairs, orderUnknown } = importedShown(template, payload, row.shownOrder, {
+        file,
+        at: row.at,
+        orderField: names.shownOrder,
+        payloadPrefix: names.payloadPrefix,
+      });
       const answer: Answer = {};
       for (const key of table.answerKeys) {
         const question = questionsById.get(questionFor.get(key)!)!;
@@ -121,11 +146,24 @@ export function writeImportedResults(db: Db, table: ResultsTable, options: Impor
       }
       const problem = answerProblem(questions, answer);
       if (problem) {
-        const named = problem.replace(/^answer\.([^:]+)/, (_, id: string) => names.answer([...questionFor].find(([, q]) => q === id)?.[0] ?? id));
+        const named = problem.replace(/^answer\.([^:]+)/, (_, id: string) =>
+          names.answer([...questionFor].find(([, q]) => q === id)?.[0] ?? id),
+        );
         throw new AppError('bad_file', `${file}: ${row.at}: ${named}`, { file, at: row.at });
       }
-      const shown: ShownRecord = { questions, pairs, ...(orderUnknown.length ? { orderUnknown } : {}), source: { format: table.format, file: path.basename(file), ...row.source } };
-      const assignmentId = insertSubmittedAssignment(db, { itemId: itemIds[index], raterId: raters.get(row.rater)!, shown, leasedAt: row.leasedAt, submittedAt: row.submittedAt });
+      const shown: ShownRecord = {
+        questions,
+        pairs,
+        ...(orderUnknown.length ? { orderUnknown } : {}),
+        source: { format: table.format, file: path.basename(file), ...row.source },
+      };
+      const assignmentId = insertSubmittedAssignment(db, {
+        itemId: itemIds[index],
+        raterId: raters.get(row.rater)!,
+        shown,
+        leasedAt: row.leasedAt,
+        submittedAt: row.submittedAt,
+      });
       insertSubmission(db, { assignmentId, answer, shown, activeMs: row.activeMs, now: row.submittedAt });
     }
     return {

@@ -16,16 +16,26 @@ export interface CsvRecord<Cell = string> {
  * The file's records (header first; at least one data row) and the SHA-256 of its bytes. `cast`
  * sees each cell with csv-parse's context (e.g. whether it was quoted).
  */
-export function readCsvRecords<Cell = string>(file: string, cast?: (value: string, context: CastingContext) => Cell): { records: CsvRecord<Cell>[]; sha256: string } {
+export function readCsvRecords<Cell = string>(
+  file: string,
+  cast?: (value: string, context: CastingContext) => Cell,
+): { records: CsvRecord<Cell>[]; sha256: string } {
   const bytes = fs.readFileSync(file);
   const text = decodeUtf8Strict(bytes, file);
   let records: CsvRecord<Cell>[];
   try {
-    records = parse(text, { bom: true, skip_empty_lines: true, info: true, relax_column_count: false, ...(cast ? { cast } : {}) }) as unknown as CsvRecord<Cell>[];
+    records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      info: true,
+      relax_column_count: false,
+      ...(cast ? { cast } : {}),
+    }) as unknown as CsvRecord<Cell>[];
   } catch (error) {
     throw new AppError('bad_file', `${file}: not a readable CSV file: ${(error as Error).message}`, { file });
   }
-  if (records.length < 2) throw badFile(file, 'rows', 'a header row and at least one result row', `${records.length} row(s)`);
+  if (records.length < 2)
+    throw badFile(file, 'rows', 'a header row and at least one result row', `${records.length} row(s)`);
   return { records, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
 }
 

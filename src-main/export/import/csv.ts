@@ -31,8 +31,10 @@ function fieldValue(cell: Cell): unknown {
 export function readCsvResults(file: string): ResultsTable {
   const { records, sha256 } = readCsvRecords<Cell>(file, (text, context) => ({ text, quoted: context.quoting }));
   const header = records[0].record.map((cell) => restoreFormula(cell.text.trim()));
-  for (const required of ['item_id', 'rater']) if (!header.includes(required)) throw badFile(file, 'header', `a ${required} column (Sightline results CSV)`);
-  const named = (prefix: string) => header.flatMap((name, index) => (name.startsWith(prefix) ? [{ name: name.slice(prefix.length), index }] : []));
+  for (const required of ['item_id', 'rater'])
+    if (!header.includes(required)) throw badFile(file, 'header', `a ${required} column (Sightline results CSV)`);
+  const named = (prefix: string) =>
+    header.flatMap((name, index) => (name.startsWith(prefix) ? [{ name: name.slice(prefix.length), index }] : []));
   const answerColumns = named(ANSWER);
   const payloadColumns = named(PAYLOAD);
   const hiddenColumns = named(HIDDEN);
@@ -52,21 +54,35 @@ export function readCsvResults(file: string): ResultsTable {
     const whole = (name: string, fallback: number | null): number | null => {
       const value = text(name);
       if (value === '' && column(name) < 0) return fallback;
-      if (!/^\d{1,15}$/.test(value)) throw badFile(file, `${at}: ${name}`, 'a whole number, at least 0', JSON.stringify(value.slice(0, 80)));
+      if (!/^\d{1,15}$/.test(value))
+        throw badFile(file, `${at}: ${name}`, 'a whole number, at least 0', JSON.stringify(value.slice(0, 80)));
       return Number(value);
     };
     const kind = text('item_kind') || 'normal';
-    if (!isItemKind(kind)) throw badFile(file, `${at}: item_kind`, 'normal, gold, attention or qualification', JSON.stringify(kind.slice(0, 80)));
+    if (!isItemKind(kind))
+      throw badFile(
+        file,
+        `${at}: item_kind`,
+        'normal, gold, attention or qualification',
+        JSON.stringify(kind.slice(0, 80)),
+      );
     const fields = (columns: { name: string; index: number }[]) =>
-      Object.fromEntries(columns.flatMap(({ name, index }) => {
-        const value = fieldValue(entry.record[index]);
-        return value === undefined ? [] : [[name, value]];
-      }));
+      Object.fromEntries(
+        columns.flatMap(({ name, index }) => {
+          const value = fieldValue(entry.record[index]);
+          return value === undefined ? [] : [[name, value]];
+        }),
+      );
     const condition = cell('condition');
     items.add(
       itemKey,
       at,
-      { payload: fields(payloadColumns), hidden: fields(hiddenColumns), condition: condition.text === '' && !condition.quoted ? null : restoreFormula(condition.text), kind },
+      {
+        payload: fields(payloadColumns),
+        hidden: fields(hiddenColumns),
+        condition: condition.text === '' && !condition.quoted ? null : restoreFormula(condition.text),
+        kind,
+      },
       whole('item_position', null),
     );
     const time = (name: string) => (text(name) === '' ? null : isoMs(file, `${at}: ${name}`, text(name)));
@@ -78,7 +94,9 @@ export function readCsvResults(file: string): ResultsTable {
       itemKey,
       rater,
       // Answers stay text (formula neutralising undone); the core reads them for each question's type.
-      answers: Object.fromEntries(answerColumns.map(({ name, index }) => [name, restoreFormula(entry.record[index].text)])),
+      answers: Object.fromEntries(
+        answerColumns.map(({ name, index }) => [name, restoreFormula(entry.record[index].text)]),
+      ),
       shownOrder: parseOrderText(text('shown_order').trim(), where),
       submittedAt: submittedAt ?? leasedAt ?? 0,
       leasedAt: leasedAt ?? submittedAt ?? 0,

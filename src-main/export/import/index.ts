@@ -16,7 +16,8 @@ import { IMPORT_FORMATS, type ImportFormat, type ResultsTable } from './table';
 export { IMPORT_FORMATS, type ImportFormat } from './table';
 export type { ImportResult } from './core';
 
-export const NEURONPEDIA_NOT_IMPORTABLE = 'Neuronpedia explanation rows are per-feature explanations, not judgements, so they cannot be imported as a campaign';
+export const NEURONPEDIA_NOT_IMPORTABLE =
+  'Neuronpedia explanation rows are per-feature explanations, not judgements, so they cannot be imported as a campaign';
 
 const READERS: Record<ImportFormat, (file: string) => ResultsTable | Promise<ResultsTable>> = {
   mturk: readMturkResults,
@@ -48,21 +49,29 @@ function firstLine(file: string): string {
 export function detectImportFormat(file: string): ImportFormat {
   if (fs.statSync(file).isDirectory()) return 'hf';
   const name = path.basename(file).toLowerCase();
-  if (name.endsWith('.neuronpedia.jsonl')) throw new AppError('invalid_input', `${file}: ${NEURONPEDIA_NOT_IMPORTABLE}`, { file });
+  if (name.endsWith('.neuronpedia.jsonl'))
+    throw new AppError('invalid_input', `${file}: ${NEURONPEDIA_NOT_IMPORTABLE}`, { file });
   if (name.endsWith('.jsonl')) return 'jsonl';
   if (name.endsWith('.json')) return 'label-studio';
   if (name.endsWith('.parquet')) return 'parquet';
   if (name.endsWith('.mturk.csv')) return 'mturk';
-  const header = firstLine(file).replace(/^\ufeff/, '').split(',').map((cell) => cell.replace(/^"|"$/g, '').trim());
+  const header = firstLine(file)
+    .replace(/^\ufeff/, '')
+    .split(',')
+    .map((cell) => cell.replace(/^"|"$/g, '').trim());
   if (!header.includes('HITId') && header.includes('item_id') && header.includes('rater')) return 'csv';
   return 'mturk';
 }
 
-export async function importResults(db: Db, options: ImportOptions & { file: string; format?: ImportFormat | 'auto' }): Promise<ImportResult> {
+export async function importResults(
+  db: Db,
+  options: ImportOptions & { file: string; format?: ImportFormat | 'auto' },
+): Promise<ImportResult> {
   const file = path.resolve(options.file);
   if (!fs.existsSync(file)) throw new AppError('not_found', `${file}: no such file or folder`, { file });
   const format = !options.format || options.format === 'auto' ? detectImportFormat(file) : options.format;
-  if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new AppError('invalid_input', `format: expected one of ${IMPORT_FORMATS.join(', ')}, got "${format}"`);
+  if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+    throw new AppError('invalid_input', `format: expected one of ${IMPORT_FORMATS.join(', ')}, got "${format}"`);
   const table = await READERS[format](file);
   return writeImportedResults(db, table, options);
 }

@@ -11,7 +11,12 @@ import { isPlainObject, ItemCollector, type ResultRow, type ResultsTable } from 
 export function readJsonlResults(file: string): ResultsTable {
   const bytes = fs.readFileSync(file);
   const text = decodeUtf8Strict(bytes, file);
-  const context: RecordContext = { file, items: new ItemCollector(file), answerKeys: new KeyOrder(), payloadFields: new KeyOrder() };
+  const context: RecordContext = {
+    file,
+    items: new ItemCollector(file),
+    answerKeys: new KeyOrder(),
+    payloadFields: new KeyOrder(),
+  };
   const rows: ResultRow[] = [];
   const lines = text.replace(/^\ufeff/, '').split('\n');
   lines.forEach((raw, index) => {
@@ -24,9 +29,15 @@ export function readJsonlResults(file: string): ResultsTable {
     } catch (error) {
       throw badFile(file, at, 'one JSON object (a judgement)', `text that is not JSON (${(error as Error).message})`);
     }
-    if (!isPlainObject(record)) throw badFile(file, at, 'one JSON object (a judgement)', JSON.stringify(record)?.slice(0, 80));
+    if (!isPlainObject(record))
+      throw badFile(file, at, 'one JSON object (a judgement)', JSON.stringify(record)?.slice(0, 80));
     if (!('answer' in record) && 'explanationModelName' in record) {
-      throw badFile(file, at, 'a judgement (Neuronpedia explanation rows are per-feature explanations, not judgements, and cannot be imported)', 'a Neuronpedia explanation');
+      throw badFile(
+        file,
+        at,
+        'a judgement (Neuronpedia explanation rows are per-feature explanations, not judgements, and cannot be imported)',
+        'a Neuronpedia explanation',
+      );
     }
     rows.push(recordRow(context, at, record, { line: index + 1 }));
   });

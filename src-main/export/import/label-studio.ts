@@ -8,7 +8,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { badFile } from '../../util/errors';
 import { decodeUtf8Strict } from '../../util/utf8';
-import { isItemKind, isoMs, isPlainObject, type FieldNames, type ImportedItem, type ResultRow, type ResultsTable } from './table';
+import {
+  isItemKind,
+  isoMs,
+  isPlainObject,
+  type FieldNames,
+  type ImportedItem,
+  type ResultRow,
+  type ResultsTable,
+} from './table';
 
 const NAMES: FieldNames = {
   answer: (id) => `result ${id}`,
@@ -35,16 +43,27 @@ function regionValue(file: string, at: string, region: Record<string, unknown>):
     case 'textarea':
       return Array.isArray(value.text) ? value.text.map(String).join('\n') : value.text;
     default:
-      throw badFile(file, `${at}: type`, 'choices, rating, number or textarea (region labels are not judgements Sightline can import)', show(region.type));
+      throw badFile(
+        file,
+        `${at}: type`,
+        'choices, rating, number or textarea (region labels are not judgements Sightline can import)',
+        show(region.type),
+      );
   }
 }
 
-function raterOf(file: string, at: string, annotation: Record<string, unknown>, sightline: Record<string, unknown>): string {
+function raterOf(
+  file: string,
+  at: string,
+  annotation: Record<string, unknown>,
+  sightline: Record<string, unknown>,
+): string {
   if (typeof sightline.rater === 'string' && sightline.rater !== '') return sightline.rater;
   const user = annotation.completed_by;
   // Label Studio writes a user id, or (some versions) an object with id and email.
   if (typeof user === 'number' || (typeof user === 'string' && user !== '')) return `user ${user}`;
-  if (isPlainObject(user) && (typeof user.email === 'string' || typeof user.id === 'number')) return typeof user.email === 'string' ? user.email : `user ${user.id}`;
+  if (isPlainObject(user) && (typeof user.email === 'string' || typeof user.id === 'number'))
+    return typeof user.email === 'string' ? user.email : `user ${user.id}`;
   throw badFile(file, `${at}: completed_by`, "the annotator's user id", show(user));
 }
 
@@ -55,7 +74,12 @@ export function readLabelStudioResults(file: string): ResultsTable {
   try {
     tasks = JSON.parse(text.replace(/^\ufeff/, ''));
   } catch (error) {
-    throw badFile(file, 'document', 'a JSON array of Label Studio tasks', `text that is not JSON (${(error as Error).message})`);
+    throw badFile(
+      file,
+      'document',
+      'a JSON array of Label Studio tasks',
+      `text that is not JSON (${(error as Error).message})`,
+    );
   }
   if (!Array.isArray(tasks)) throw badFile(file, 'document', 'a JSON array of Label Studio tasks', show(tasks));
   const items: (ImportedItem & { position: number | null; order: number })[] = [];
@@ -76,11 +100,14 @@ export function readLabelStudioResults(file: string): ResultsTable {
     const hidden = meta.hidden ?? {};
     if (!isPlainObject(hidden)) throw badFile(file, `${taskAt}: meta.hidden`, 'an object', show(hidden));
     const condition = meta.condition ?? null;
-    if (condition !== null && typeof condition !== 'string') throw badFile(file, `${taskAt}: meta.condition`, 'text or null', show(condition));
+    if (condition !== null && typeof condition !== 'string')
+      throw badFile(file, `${taskAt}: meta.condition`, 'text or null', show(condition));
     const kind = meta.item_kind ?? 'normal';
-    if (!isItemKind(kind)) throw badFile(file, `${taskAt}: meta.item_kind`, 'normal, gold, attention or qualification', show(kind));
+    if (!isItemKind(kind))
+      throw badFile(file, `${taskAt}: meta.item_kind`, 'normal, gold, attention or qualification', show(kind));
     const position = meta.item_position ?? null;
-    if (position !== null && !(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0)) throw badFile(file, `${taskAt}: meta.item_position`, 'a whole number, at least 0', show(position));
+    if (position !== null && !(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0))
+      throw badFile(file, `${taskAt}: meta.item_position`, 'a whole number, at least 0', show(position));
     for (const field of Object.keys(payload)) payloadFields.add(field);
     items.push({ key, item: { payload, hidden, condition, kind }, position, order: t });
     const annotations = task.annotations ?? [];
@@ -98,14 +125,22 @@ export function readLabelStudioResults(file: string): ResultsTable {
       const answers: Record<string, unknown> = {};
       result.forEach((region, r) => {
         const regionAt = `${at}: result[${r}]`;
-        if (!isPlainObject(region) || typeof region.from_name !== 'string' || region.from_name === '') throw badFile(file, regionAt, 'a region with a from_name (the question)', show(region));
-        if (region.from_name in answers) throw badFile(file, `${regionAt}: from_name`, 'one region per question', `a second ${show(region.from_name)}`);
+        if (!isPlainObject(region) || typeof region.from_name !== 'string' || region.from_name === '')
+          throw badFile(file, regionAt, 'a region with a from_name (the question)', show(region));
+        if (region.from_name in answers)
+          throw badFile(
+            file,
+            `${regionAt}: from_name`,
+            'one region per question',
+            `a second ${show(region.from_name)}`,
+          );
         answers[region.from_name] = regionValue(file, regionAt, region);
         answerKeys.add(region.from_name);
       });
       const submittedAt = isoMs(file, `${at}: created_at`, annotation.created_at);
       const leadTime = annotation.lead_time ?? 0;
-      if (typeof leadTime !== 'number' || !Number.isFinite(leadTime) || leadTime < 0 || leadTime > 1e12) throw badFile(file, `${at}: lead_time`, 'seconds, at least 0', show(leadTime));
+      if (typeof leadTime !== 'number' || !Number.isFinite(leadTime) || leadTime < 0 || leadTime > 1e12)
+        throw badFile(file, `${at}: lead_time`, 'seconds, at least 0', show(leadTime));
       const activeMs = Math.round(leadTime * 1000);
       rows.push({
         at,
@@ -114,9 +149,16 @@ export function readLabelStudioResults(file: string): ResultsTable {
         answers,
         shownOrder: sightline.shown_order,
         submittedAt,
-        leasedAt: sightline.leased_at === undefined ? submittedAt - activeMs : isoMs(file, `${at}: sightline.leased_at`, sightline.leased_at),
+        leasedAt:
+          sightline.leased_at === undefined
+            ? submittedAt - activeMs
+            : isoMs(file, `${at}: sightline.leased_at`, sightline.leased_at),
         activeMs,
-        source: { task: t + 1, annotation: a + 1, ...(annotation.id !== undefined ? { annotation_id: annotation.id } : {}) },
+        source: {
+          task: t + 1,
+          annotation: a + 1,
+          ...(annotation.id !== undefined ? { annotation_id: annotation.id } : {}),
+        },
         annotationId: annotation.id,
       });
     });
@@ -124,9 +166,12 @@ export function readLabelStudioResults(file: string): ResultsTable {
   if (rows.length === 0) throw badFile(file, 'annotations', 'at least one annotation that was not cancelled', 'none');
   // Our export's positions put the items back in campaign order; annotation ids (our judgement ids)
   // put the judgements back in the order they were made, so a fresh project numbers them alike.
-  if (items.every((item) => item.position !== null)) items.sort((x, y) => x.position! - y.position! || x.order - y.order);
+  if (items.every((item) => item.position !== null))
+    items.sort((x, y) => x.position! - y.position! || x.order - y.order);
   const ids = rows.map((row) => row.annotationId);
-  const ordered = ids.every((id) => typeof id === 'number' && Number.isFinite(id)) ? [...rows].sort((x, y) => (x.annotationId as number) - (y.annotationId as number)) : rows;
+  const ordered = ids.every((id) => typeof id === 'number' && Number.isFinite(id))
+    ? [...rows].sort((x, y) => (x.annotationId as number) - (y.annotationId as number))
+    : rows;
   return {
     format: 'label-studio',
     file,

@@ -38,8 +38,10 @@ export function readMturkResults(file: string): ResultsTable {
   const { records, sha256 } = readCsvRecords(file);
   const header = records[0].record.map((name) => name.trim());
   const column = (name: string) => header.indexOf(name);
-  for (const required of ['HITId', 'WorkerId']) if (column(required) < 0) throw badFile(file, 'header', `a ${required} column (MTurk batch results CSV)`);
-  const fields = (prefix: string) => header.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+  for (const required of ['HITId', 'WorkerId'])
+    if (column(required) < 0) throw badFile(file, 'header', `a ${required} column (MTurk batch results CSV)`);
+  const fields = (prefix: string) =>
+    header.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
   const inputFields = fields(INPUT_PREFIX);
   const hiddenFields = fields(HIDDEN_PREFIX);
   const answerKeys = fields(ANSWER_PREFIX);
@@ -62,14 +64,26 @@ export function readMturkResults(file: string): ResultsTable {
     const workerId = at(entry, 'WorkerId');
     if (!workerId) throw badFile(file, `${where}: WorkerId`, 'a worker id', 'an empty cell');
     if (!hits.has(hitId)) {
-      const payload = Object.fromEntries(inputFields.map((field) => [field, cellValue(at(entry, `${INPUT_PREFIX}${field}`))]));
+      const payload = Object.fromEntries(
+        inputFields.map((field) => [field, cellValue(at(entry, `${INPUT_PREFIX}${field}`))]),
+      );
       const hidden: Record<string, unknown> = Object.fromEntries(
-        hiddenFields.map((field) => [field, hiddenValue(at(entry, `${HIDDEN_PREFIX}${field}`))] as const).filter(([, value]) => value !== ''),
+        hiddenFields
+          .map((field) => [field, hiddenValue(at(entry, `${HIDDEN_PREFIX}${field}`))] as const)
+          .filter(([, value]) => value !== ''),
       );
       hidden[HIT_ID_FIELD] = hitId;
       const kind = at(entry, 'Sightline.ItemKind');
       const condition = at(entry, 'Sightline.Condition');
-      hits.set(hitId, { key: hitId, item: { payload, hidden, condition: condition === '' ? null : restoreFormula(condition), kind: isItemKind(kind) ? kind : 'normal' } });
+      hits.set(hitId, {
+        key: hitId,
+        item: {
+          payload,
+          hidden,
+          condition: condition === '' ? null : restoreFormula(condition),
+          kind: isItemKind(kind) ? kind : 'normal',
+        },
+      });
     }
     const time = (name: string) => {
       const text = at(entry, name);
@@ -90,10 +104,22 @@ export function readMturkResults(file: string): ResultsTable {
       answers: Object.fromEntries(answerKeys.map((key) => [key, restoreFormula(at(entry, `${ANSWER_PREFIX}${key}`))])),
       // What the worker saw is known only as far as the file says (Sightline.ShownOrder, our own
       // export's column); the rest is recorded as unknown, never re-drawn (issue 11).
-      shownOrder: parseOrderText(at(entry, SHOWN_ORDER_COLUMN).trim(), { file, at: where, orderField: SHOWN_ORDER_COLUMN, payloadPrefix: INPUT_PREFIX }),
+      shownOrder: parseOrderText(at(entry, SHOWN_ORDER_COLUMN).trim(), {
+        file,
+        at: where,
+        orderField: SHOWN_ORDER_COLUMN,
+        payloadPrefix: INPUT_PREFIX,
+      }),
       leasedAt: acceptedAt ?? (Number.isFinite(workSeconds) ? submitted - workSeconds * 1000 : submitted),
       submittedAt: submitted,
-      activeMs: Math.round(1000 * (activeText !== '' && Number.isFinite(activeSeconds) ? activeSeconds : Number.isFinite(workSeconds) ? workSeconds : 0)),
+      activeMs: Math.round(
+        1000 *
+          (activeText !== '' && Number.isFinite(activeSeconds)
+            ? activeSeconds
+            : Number.isFinite(workSeconds)
+              ? workSeconds
+              : 0),
+      ),
       source: { line, HITId: hitId, AssignmentId: at(entry, 'AssignmentId') || undefined },
     });
   }

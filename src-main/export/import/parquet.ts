@@ -32,10 +32,19 @@ async function readParquetRows(file: string, bytes: Buffer): Promise<ParquetRows
 }
 
 /** Adds one Parquet file's rows (errors name that file and the row, counted from 1). */
-function addRows(context: RecordContext, parquet: ParquetRows, source: Record<string, unknown>, out: ResultRow[], answerColumns: KeyOrder): void {
+function addRows(
+  context: RecordContext,
+  parquet: ParquetRows,
+  source: Record<string, unknown>,
+  out: ResultRow[],
+  answerColumns: KeyOrder,
+): void {
   const { file } = context;
-  for (const required of ['item_id', 'rater', 'answer']) if (!parquet.columns.includes(required)) throw badFile(file, 'schema', `a ${required} column (Sightline results Parquet)`);
-  for (const name of parquet.columns) if (name.startsWith(ANSWER_COLUMN)) answerColumns.add({ [name.slice(ANSWER_COLUMN.length)]: true });
+  for (const required of ['item_id', 'rater', 'answer'])
+    if (!parquet.columns.includes(required))
+      throw badFile(file, 'schema', `a ${required} column (Sightline results Parquet)`);
+  for (const name of parquet.columns)
+    if (name.startsWith(ANSWER_COLUMN)) answerColumns.add({ [name.slice(ANSWER_COLUMN.length)]: true });
   parquet.rows.forEach((raw, index) => {
     const at = `row ${index + 1}`;
     const record: Record<string, unknown> = { ...raw };
@@ -50,12 +59,20 @@ function addRows(context: RecordContext, parquet: ParquetRows, source: Record<st
       }
     }
     // INT32 columns come back as numbers; a file written by another tool may use INT64 (bigint).
-    for (const name of ['item_id', 'item_position', 'active_ms', 'judgement_id']) if (typeof record[name] === 'bigint') record[name] = Number(record[name]);
+    for (const name of ['item_id', 'item_position', 'active_ms', 'judgement_id'])
+      if (typeof record[name] === 'bigint') record[name] = Number(record[name]);
     out.push(recordRow(context, at, record, { ...source, row: index + 1 }));
   });
 }
 
-function table(format: 'parquet' | 'hf', file: string, sha256: string, context: RecordContext, rows: ResultRow[], answerColumns: KeyOrder): ResultsTable {
+function table(
+  format: 'parquet' | 'hf',
+  file: string,
+  sha256: string,
+  context: RecordContext,
+  rows: ResultRow[],
+  answerColumns: KeyOrder,
+): ResultsTable {
   if (rows.length === 0) throw badFile(file, 'rows', 'at least one judgement', 'none');
   const columns = answerColumns.list;
   const fromObjects = context.answerKeys.list.filter((key) => !columns.includes(key));
@@ -75,7 +92,12 @@ function table(format: 'parquet' | 'hf', file: string, sha256: string, context: 
   };
 }
 
-const newContext = (file: string): RecordContext => ({ file, items: new ItemCollector(file), answerKeys: new KeyOrder(), payloadFields: new KeyOrder() });
+const newContext = (file: string): RecordContext => ({
+  file,
+  items: new ItemCollector(file),
+  answerKeys: new KeyOrder(),
+  payloadFields: new KeyOrder(),
+});
 
 export async function readParquetResults(file: string): Promise<ResultsTable> {
   const bytes = fs.readFileSync(file);
@@ -89,8 +111,15 @@ export async function readParquetResults(file: string): Promise<ResultsTable> {
 /** A Hugging Face dataset folder as our hf export writes it: every data/*.parquet file, in name order. */
 export async function readHfResults(folder: string): Promise<ResultsTable> {
   const dataDir = path.join(folder, 'data');
-  const names = fs.existsSync(dataDir) && fs.statSync(dataDir).isDirectory() ? fs.readdirSync(dataDir).filter((name) => name.endsWith('.parquet')).sort() : [];
-  if (names.length === 0) throw badFile(folder, 'data/', 'one or more .parquet files (a Hugging Face dataset folder)', 'none');
+  const names =
+    fs.existsSync(dataDir) && fs.statSync(dataDir).isDirectory()
+      ? fs
+          .readdirSync(dataDir)
+          .filter((name) => name.endsWith('.parquet'))
+          .sort()
+      : [];
+  if (names.length === 0)
+    throw badFile(folder, 'data/', 'one or more .parquet files (a Hugging Face dataset folder)', 'none');
   const hash = crypto.createHash('sha256');
   const context = newContext(folder);
   const rows: ResultRow[] = [];

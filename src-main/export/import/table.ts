@@ -77,18 +77,21 @@ export type ItemKind = (typeof ITEM_KINDS)[number];
 
 export const isItemKind = (value: unknown): value is ItemKind => (ITEM_KINDS as readonly unknown[]).includes(value);
 
-export const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An ISO 8601 time (as our exports write it) to milliseconds; bad_file naming the field otherwise. */
 export function isoMs(file: string, field: string, value: unknown): number {
   const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw badFile(file, field, 'an ISO 8601 time like "2025-01-15T09:12:34.000Z"', JSON.stringify(value)?.slice(0, 80));
+  if (!Number.isFinite(ms))
+    throw badFile(file, field, 'an ISO 8601 time like "2025-01-15T09:12:34.000Z"', JSON.stringify(value)?.slice(0, 80));
   return ms;
 }
 
 /** A whole number of milliseconds, at least 0; bad_file naming the field otherwise. */
 export function wholeMs(file: string, field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw badFile(file, field, 'a whole number of milliseconds, at least 0', JSON.stringify(value)?.slice(0, 80));
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw badFile(file, field, 'a whole number of milliseconds, at least 0', JSON.stringify(value)?.slice(0, 80));
   return value;
 }
 
@@ -98,15 +101,30 @@ export function wholeMs(file: string, field: string, value: unknown): number {
  * that disagrees with the first about the item is refused: it cannot be told which one raters saw.
  */
 export class ItemCollector {
-  private readonly byKey = new Map<string, { item: ImportedItem; position: number | null; seen: string; at: string; order: number }>();
+  private readonly byKey = new Map<
+    string,
+    { item: ImportedItem; position: number | null; seen: string; at: string; order: number }
+  >();
 
   constructor(private readonly file: string) {}
 
   add(key: string, at: string, item: NewItem, position: number | null): void {
-    const seen = JSON.stringify([item.payload, item.hidden ?? {}, item.condition ?? null, item.kind ?? 'normal', position]);
+    const seen = JSON.stringify([
+      item.payload,
+      item.hidden ?? {},
+      item.condition ?? null,
+      item.kind ?? 'normal',
+      position,
+    ]);
     const known = this.byKey.get(key);
     if (known) {
-      if (known.seen !== seen) throw badFile(this.file, at, `the same payload, hidden fields, condition, kind and position as ${known.at} (item ${key})`, 'different ones');
+      if (known.seen !== seen)
+        throw badFile(
+          this.file,
+          at,
+          `the same payload, hidden fields, condition, kind and position as ${known.at} (item ${key})`,
+          'different ones',
+        );
       return;
     }
     this.byKey.set(key, { item: { key, item }, position, seen, at, order: this.byKey.size });
@@ -114,7 +132,8 @@ export class ItemCollector {
 
   items(): ImportedItem[] {
     const entries = [...this.byKey.values()];
-    if (entries.every((entry) => entry.position !== null)) entries.sort((a, b) => a.position! - b.position! || a.order - b.order);
+    if (entries.every((entry) => entry.position !== null))
+      entries.sort((a, b) => a.position! - b.position! || a.order - b.order);
     return entries.map((entry) => entry.item);
   }
 }

@@ -7,7 +7,8 @@ const SCHEME_NAMES: Record<string, string> = {
   'equal-width': 'equal-width intervals (SAEDashboard)',
 };
 
-export const schemeName = (scheme: string | null): string => (scheme ? (SCHEME_NAMES[scheme] ?? scheme) : 'scheme not recorded');
+export const schemeName = (scheme: string | null): string =>
+  scheme ? (SCHEME_NAMES[scheme] ?? scheme) : 'scheme not recorded';
 
 export interface BucketLabel {
   title: string;
@@ -22,5 +23,8 @@ export function bucketLabel(bucket: string, sampling: FeatureSampling | null | u
   const index = Number(quantile[1]);
   const of = sampling?.quantiles ? ` of ${sampling.quantiles}` : '';
   const position = index === 1 ? ' (weakest)' : sampling?.quantiles === index ? ' (strongest)' : '';
-  return { title: `Quantile ${index}${of}${position}`, detail: `sampled by activation: ${schemeName(sampling?.scheme ?? null)}` };
+  return {
+    title: `Quantile ${index}${of}${position}`,
+    detail: `sampled by activation: ${schemeName(sampling?.scheme ?? null)}`,
+  };
 }

@@ -19,7 +19,8 @@ export interface TokenWindow {
 
 export function maxTokenIndex(tokens: readonly TokenActivation[]): number {
   let best = -1;
-  for (let i = 0; i < tokens.length; i++) if (tokens[i].value > 0 && (best < 0 || tokens[i].value > tokens[best].value)) best = i;
+  for (let i = 0; i < tokens.length; i++)
+    if (tokens[i].value > 0 && (best < 0 || tokens[i].value > tokens[best].value)) best = i;
   return best;
 }
 

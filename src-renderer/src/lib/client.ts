@@ -129,8 +129,10 @@ export function client(): Client {
   return current;
 }
 
-export const call = <K extends MethodName>(name: K, input: MethodInput<K>): Promise<MethodOutput<K>> => client().call(name, input);
-export const onEvent = <K extends EventName>(name: K, handler: EventHandler<K>): (() => void) => client().onEvent(name, handler);
+export const call = <K extends MethodName>(name: K, input: MethodInput<K>): Promise<MethodOutput<K>> =>
+  client().call(name, input);
+export const onEvent = <K extends EventName>(name: K, handler: EventHandler<K>): (() => void) =>
+  client().onEvent(name, handler);
 export const mediaUrl = (sha256: string): string => client().mediaUrl(sha256);
 
 export interface BusyRetry {

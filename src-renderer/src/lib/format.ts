@@ -36,7 +36,10 @@ export function tokenSegments(token: string): TokenSegment[] {
 }
 
 /** The token as shown, whitespace made visible (for tooltips and tests). */
-export const visibleToken = (token: string): string => tokenSegments(token).map((s) => s.text).join('');
+export const visibleToken = (token: string): string =>
+  tokenSegments(token)
+    .map((s) => s.text)
+    .join('');
 
 /** 0..1 intensity of an activation against a scale, for highlight alpha. */
 export function intensity(value: number, scale: number): number {

@@ -33,7 +33,9 @@ function inline(tokens: Token[] | undefined): Inline[] {
       case 'br':
         return [{ kind: 'break' }];
       case 'text':
-        return (token as Tokens.Text).tokens ? inline((token as Tokens.Text).tokens) : [{ kind: 'text', text: (token as Tokens.Text).text }];
+        return (token as Tokens.Text).tokens
+          ? inline((token as Tokens.Text).tokens)
+          : [{ kind: 'text', text: (token as Tokens.Text).text }];
       case 'escape':
         return [{ kind: 'text', text: (token as Tokens.Escape).text }];
       default:
@@ -47,14 +49,34 @@ function blocks(tokens: Token[]): Block[] {
   return tokens.flatMap((token): Block[] => {
     switch (token.type) {
       case 'heading':
-        return [{ kind: 'heading', level: (token as Tokens.Heading).depth as 1, children: inline((token as Tokens.Heading).tokens) }];
+        return [
+          {
+            kind: 'heading',
+            level: (token as Tokens.Heading).depth as 1,
+            children: inline((token as Tokens.Heading).tokens),
+          },
+        ];
       case 'paragraph':
         return [{ kind: 'paragraph', children: inline((token as Tokens.Paragraph).tokens) }];
       case 'text':
-        return [{ kind: 'paragraph', children: inline((token as Tokens.Text).tokens ?? [{ type: 'text', raw: token.raw, text: token.raw } as Token]) }];
+        return [
+          {
+            kind: 'paragraph',
+            children: inline(
+              (token as Tokens.Text).tokens ?? [{ type: 'text', raw: token.raw, text: token.raw } as Token],
+            ),
+          },
+        ];
       case 'list': {
         const list = token as Tokens.List;
-        return [{ kind: 'list', ordered: list.ordered, start: Number(list.start) || 1, items: list.items.map((item) => blocks(item.tokens)) }];
+        return [
+          {
+            kind: 'list',
+            ordered: list.ordered,
+            start: Number(list.start) || 1,
+            items: list.items.map((item) => blocks(item.tokens)),
+          },
+        ];
       }
       case 'code':
         return [{ kind: 'code', text: (token as Tokens.Code).text }];

@@ -184,7 +184,9 @@ export class RaterQueue {
     const item = this.current;
     if (!item) return Promise.resolve();
     return this.act(async () => {
-      const result = await this.write(() => call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) }));
+      const result = await this.write(() =>
+        call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) }),
+      );
       await this.moveOn(item.assignmentId, result.progress);
     });
   }

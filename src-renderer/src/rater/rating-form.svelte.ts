@@ -52,7 +52,9 @@ export class RatingForm {
 
   /** Enter (or Enter in a text field): true when the form should be submitted now. */
   enter(inTextField = false): boolean {
-    const result = inTextField ? logic.pressEnterInText(this.questions, this.state) : logic.pressEnter(this.questions, this.state);
+    const result = inTextField
+      ? logic.pressEnterInText(this.questions, this.state)
+      : logic.pressEnter(this.questions, this.state);
     this.state = result.state;
     return result.submit;
   }

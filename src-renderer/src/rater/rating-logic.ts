@@ -1,6 +1,13 @@
 // The rater's answer form as pure functions over a small state value, so the keyboard rules are
 // unit-testable without a DOM or the Svelte compiler. `rating-form.svelte.ts` wraps it in runes.
-import type { Answer, AnswerValue, RaterCompletion, RaterProgress, RaterSession, ShownQuestion } from '../../../src-main/contract';
+import type {
+  Answer,
+  AnswerValue,
+  RaterCompletion,
+  RaterProgress,
+  RaterSession,
+  ShownQuestion,
+} from '../../../src-main/contract';
 
 export type { AnswerValue };
 
@@ -45,7 +52,8 @@ export function isChosen(value: AnswerValue | undefined, option: string | number
   return Array.isArray(value) ? value.includes(String(option)) : value === option;
 }
 
-const clampIndex = (questions: readonly ShownQuestion[], index: number) => Math.max(0, Math.min(index, questions.length - 1));
+const clampIndex = (questions: readonly ShownQuestion[], index: number) =>
+  Math.max(0, Math.min(index, questions.length - 1));
 
 export function focusQuestion(questions: readonly ShownQuestion[], state: FormState, index: number): FormState {
   return { ...state, active: clampIndex(questions, index) };
@@ -64,7 +72,12 @@ export function retreat(questions: readonly ShownQuestion[], state: FormState): 
  * Picks the option at `optionIndex` (0-based) of question `questionIndex`. A single choice or a
  * scale point answers the question and advances past it; a multi-select option toggles and stays.
  */
-export function choose(questions: readonly ShownQuestion[], state: FormState, questionIndex: number, optionIndex: number): FormState {
+export function choose(
+  questions: readonly ShownQuestion[],
+  state: FormState,
+  questionIndex: number,
+  optionIndex: number,
+): FormState {
   const question = questions[questionIndex];
   if (!question) return state;
   const value = optionValues(question)[optionIndex];
@@ -72,7 +85,9 @@ export function choose(questions: readonly ShownQuestion[], state: FormState, qu
   if (question.type === 'multi') {
     const before = state.answers[question.id];
     const chosen = Array.isArray(before) ? before : [];
-    const toggled = chosen.includes(String(value)) ? chosen.filter((entry) => entry !== value) : [...chosen, String(value)];
+    const toggled = chosen.includes(String(value))
+      ? chosen.filter((entry) => entry !== value)
+      : [...chosen, String(value)];
     // Keep the shown order, so the stored list does not depend on the click order.
     const ordered = question.options.map((option) => option.value).filter((option) => toggled.includes(option));
     return { active: questionIndex, answers: { ...state.answers, [question.id]: ordered } };
@@ -105,7 +120,12 @@ export function pressKey(questions: readonly ShownQuestion[], state: FormState, 
 export const pressDigit = (questions: readonly ShownQuestion[], state: FormState, digit: number): FormState | null =>
   pressKey(questions, state, String(digit));
 
-export function setText(questions: readonly ShownQuestion[], state: FormState, questionIndex: number, text: string): FormState {
+export function setText(
+  questions: readonly ShownQuestion[],
+  state: FormState,
+  questionIndex: number,
+  text: string,
+): FormState {
   const question = questions[questionIndex];
   if (!question || question.type !== 'text') return state;
   return { ...state, answers: { ...state.answers, [question.id]: text } };
@@ -116,17 +136,24 @@ export function firstUnanswered(questions: readonly ShownQuestion[], state: Form
   return questions.findIndex((question) => question.required && !isAnswered(question, state.answers[question.id]));
 }
 
-export const isComplete = (questions: readonly ShownQuestion[], state: FormState): boolean => firstUnanswered(questions, state) === -1;
+export const isComplete = (questions: readonly ShownQuestion[], state: FormState): boolean =>
+  firstUnanswered(questions, state) === -1;
 
 /** Enter: submit when every required question is answered, otherwise go to the first gap. */
-export function pressEnter(questions: readonly ShownQuestion[], state: FormState): { state: FormState; submit: boolean } {
+export function pressEnter(
+  questions: readonly ShownQuestion[],
+  state: FormState,
+): { state: FormState; submit: boolean } {
   const gap = firstUnanswered(questions, state);
   if (gap === -1) return { state, submit: true };
   return { state: focusQuestion(questions, state, gap), submit: false };
 }
 
 /** Enter inside a text answer: advances, or acts as Enter on the last question. */
-export function pressEnterInText(questions: readonly ShownQuestion[], state: FormState): { state: FormState; submit: boolean } {
+export function pressEnterInText(
+  questions: readonly ShownQuestion[],
+  state: FormState,
+): { state: FormState; submit: boolean } {
   if (state.active >= questions.length - 1) return pressEnter(questions, state);
   return { state: advance(questions, state), submit: false };
 }
@@ -223,11 +250,15 @@ export function undoAllowed(session: Pick<RaterSession, 'qualification' | 'compl
  * qualification round and past the campaign's bound (issue 11: the Prolific code pays for answers),
  * so the page says so up front rather than after a refused click.
  */
-export function skipState(progress: RaterProgress, qualifying: boolean): { allowed: boolean; label: string; reason: string | null } {
+export function skipState(
+  progress: RaterProgress,
+  qualifying: boolean,
+): { allowed: boolean; label: string; reason: string | null } {
   const left = progress.skipsLeft;
   const label = left === undefined ? 'Skip (s)' : `Skip (s) · ${left === 0 ? 'none' : left} left`;
   if (qualifying) return { allowed: false, label, reason: 'Qualification items cannot be skipped' };
-  if (left === 0) return { allowed: false, label, reason: 'You have used the skips this study allows; answer this item to go on' };
+  if (left === 0)
+    return { allowed: false, label, reason: 'You have used the skips this study allows; answer this item to go on' };
   return { allowed: true, label, reason: null };
 }
 
@@ -241,7 +272,8 @@ export type FinishScreen =
   | { kind: 'nothing' };
 
 export function finishScreen(completion: RaterCompletion | null, submitted: number): FinishScreen {
-  if (completion?.outcome === 'screened-out') return { kind: 'screened-out', code: completion.code, url: completion.url };
+  if (completion?.outcome === 'screened-out')
+    return { kind: 'screened-out', code: completion.code, url: completion.url };
   if (completion?.code && completion.url) return { kind: 'completed', code: completion.code, url: completion.url };
   return submitted > 0 ? { kind: 'done' } : { kind: 'nothing' };
 }

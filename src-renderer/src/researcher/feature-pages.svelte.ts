@@ -5,7 +5,10 @@ import { call, errorText } from '../lib/client';
 
 export const PAGE_SIZE = 200;
 
-export type FeatureQuery = Pick<MethodInput<'features.list'>, 'saeId' | 'sort' | 'descending' | 'modality' | 'labelled' | 'search'>;
+export type FeatureQuery = Pick<
+  MethodInput<'features.list'>,
+  'saeId' | 'sort' | 'descending' | 'modality' | 'labelled' | 'search'
+>;
 
 export class FeaturePages {
   total = $state<number | null>(null);
@@ -47,7 +50,8 @@ export class FeaturePages {
     const limit = this.total ?? 0;
     if (limit === 0) return;
     const lastRow = Math.min(last, limit - 1);
-    for (let page = Math.floor(Math.max(0, first) / PAGE_SIZE); page <= Math.floor(lastRow / PAGE_SIZE); page++) void this.loadPage(page);
+    for (let page = Math.floor(Math.max(0, first) / PAGE_SIZE); page <= Math.floor(lastRow / PAGE_SIZE); page++)
+      void this.loadPage(page);
   }
 
   private async loadPage(page: number): Promise<void> {

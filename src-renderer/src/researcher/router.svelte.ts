@@ -12,7 +12,8 @@ export type Route =
   | { page: 'campaign'; campaignId: number }
   | { page: 'campaign-results'; campaignId: number };
 
-const positiveId = (text: string | undefined): number | null => (text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null);
+const positiveId = (text: string | undefined): number | null =>
+  text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');

@@ -4,7 +4,9 @@
 import type { MethodInput, TemplateSpec } from '../../../../src-main/contract';
 
 /** The mapping as campaigns.previewImport proposes it and campaigns.create takes it. */
-export type ColumnMapping = NonNullable<Extract<MethodInput<'campaigns.create'>['source'], { kind: 'file' }>['mapping']>;
+export type ColumnMapping = NonNullable<
+  Extract<MethodInput<'campaigns.create'>['source'], { kind: 'file' }>['mapping']
+>;
 
 /** What one imported column becomes. `gold`/`expected` name a question of the template. */
 export type ColumnRole = 'payload' | 'hidden' | 'gold' | 'expected' | 'condition' | 'kind' | 'ignore';
@@ -37,12 +39,14 @@ type MappedValue = NonNullable<ColumnMapping['payload']>[string];
 
 const entries = (record: Record<string, MappedValue> | undefined) => Object.entries(record ?? {});
 /** The columns a mapped value reads: one, several (a list), or none (a fixed value). */
-const columnsOf = (value: MappedValue): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value : []);
+const columnsOf = (value: MappedValue): string[] =>
+  typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
 
 /** One row per column, prefilled from a proposed mapping; columns it does not use are ignored. */
 export function mappingRows(columns: readonly string[], mapping: ColumnMapping): ColumnRow[] {
   return columns.map((column): ColumnRow => {
-    const find = (record: Record<string, MappedValue> | undefined) => entries(record).find(([, mapped]) => columnsOf(mapped).includes(column))?.[0];
+    const find = (record: Record<string, MappedValue> | undefined) =>
+      entries(record).find(([, mapped]) => columnsOf(mapped).includes(column))?.[0];
     const payload = find(mapping.payload);
     if (payload !== undefined) return { column, role: 'payload', name: payload };
     const hidden = find(mapping.hidden);
@@ -60,13 +64,18 @@ export function mappingRows(columns: readonly string[], mapping: ColumnMapping):
 /** The fixed payload values of a mapping, as the form edits them. */
 export function mappingFixedValues(mapping: ColumnMapping): FixedValue[] {
   return entries(mapping.payload).flatMap(([field, mapped]) =>
-    typeof mapped === 'object' && !Array.isArray(mapped) ? [{ field, value: typeof mapped.const === 'string' ? mapped.const : JSON.stringify(mapped.const) }] : [],
+    typeof mapped === 'object' && !Array.isArray(mapped)
+      ? [{ field, value: typeof mapped.const === 'string' ? mapped.const : JSON.stringify(mapped.const) }]
+      : [],
   );
 }
 
 /** The steering roles of a mapping, as the form edits them. */
 export function mappingSteering(mapping: ColumnMapping): SteeringColumns {
-  return { ...noSteering(), ...Object.fromEntries(Object.entries(mapping.steering ?? {}).filter(([, column]) => column)) };
+  return {
+    ...noSteering(),
+    ...Object.fromEntries(Object.entries(mapping.steering ?? {}).filter(([, column]) => column)),
+  };
 }
 
 /** The name a column gets when the researcher switches it to `role` (the conventions of domain/campaigns/mapping.ts). */
@@ -88,9 +97,18 @@ export function defaultName(column: string, role: ColumnRole, questionIds: reado
  * gold, expected, condition and kind a later row wins, as in an object literal. Fixed values and the
  * steering columns come from their own parts of the form.
  */
-export function rowsToMapping(rows: readonly ColumnRow[], fixed: readonly FixedValue[] = [], steering: SteeringColumns = noSteering()): ColumnMapping {
+export function rowsToMapping(
+  rows: readonly ColumnRow[],
+  fixed: readonly FixedValue[] = [],
+  steering: SteeringColumns = noSteering(),
+): ColumnMapping {
   const lists: Record<'payload' | 'hidden', Map<string, string[]>> = { payload: new Map(), hidden: new Map() };
-  const mapping: Required<Pick<ColumnMapping, 'payload' | 'hidden' | 'gold' | 'expected'>> & ColumnMapping = { payload: {}, hidden: {}, gold: {}, expected: {} };
+  const mapping: Required<Pick<ColumnMapping, 'payload' | 'hidden' | 'gold' | 'expected'>> & ColumnMapping = {
+    payload: {},
+    hidden: {},
+    gold: {},
+    expected: {},
+  };
   for (const row of rows) {
     const name = row.name.trim();
     if (row.role === 'payload' || row.role === 'hidden') {
@@ -104,7 +122,9 @@ export function rowsToMapping(rows: readonly ColumnRow[], fixed: readonly FixedV
     for (const [field, columns] of lists[role]) mapping[role][field] = columns.length === 1 ? columns[0] : columns;
   }
   for (const { field, value } of fixed) if (field.trim()) mapping.payload[field.trim()] = { const: value };
-  const roles = Object.fromEntries(STEERING_ROLES.filter((role) => steering[role]).map((role) => [role, steering[role]]));
+  const roles = Object.fromEntries(
+    STEERING_ROLES.filter((role) => steering[role]).map((role) => [role, steering[role]]),
+  );
   if (Object.keys(roles).length) mapping.steering = roles;
   return mapping;
 }
@@ -115,7 +135,10 @@ export function mappingWarnings(rows: readonly ColumnRow[], fixed: readonly Fixe
   const seen = new Map<string, string>();
   for (const row of rows) {
     if (row.role === 'ignore') continue;
-    if ((row.role === 'payload' || row.role === 'hidden' || row.role === 'gold' || row.role === 'expected') && !row.name.trim()) {
+    if (
+      (row.role === 'payload' || row.role === 'hidden' || row.role === 'gold' || row.role === 'expected') &&
+      !row.name.trim()
+    ) {
       warnings.push(`column ${row.column}: give the ${row.role} field a name`);
       continue;
     }
@@ -123,13 +146,15 @@ export function mappingWarnings(rows: readonly ColumnRow[], fixed: readonly Fixe
     if (row.role === 'payload' || row.role === 'hidden') continue;
     const target = row.role === 'condition' || row.role === 'kind' ? row.role : `${row.role}.${row.name.trim()}`;
     const earlier = seen.get(target);
-    if (earlier) warnings.push(`columns ${earlier} and ${row.column} both map to ${target}; only ${row.column} is used`);
+    if (earlier)
+      warnings.push(`columns ${earlier} and ${row.column} both map to ${target}; only ${row.column} is used`);
     seen.set(target, row.column);
   }
   for (const { field } of fixed) {
     const name = field.trim();
     if (!name) warnings.push('fixed value: give the field a name');
-    else if (rows.some((row) => row.role === 'payload' && row.name.trim() === name)) warnings.push(`fixed value ${name} replaces the column mapped to payload.${name}`);
+    else if (rows.some((row) => row.role === 'payload' && row.name.trim() === name))
+      warnings.push(`fixed value ${name} replaces the column mapped to payload.${name}`);
   }
   return warnings;
 }
@@ -206,17 +231,27 @@ export function settingsInput(form: SettingsForm): { settings: Settings; errors:
   const whole = (value: number, min: number) => Number.isInteger(value) && value >= min;
   if (!empty(form.maxSkipsPerRater)) {
     if (whole(form.maxSkipsPerRater!, 0)) settings.maxSkipsPerRater = form.maxSkipsPerRater;
-    else errors['settings.maxSkipsPerRater'] = 'max skips per rater: enter a whole number of 0 or more (empty: 2 with a Prolific code, else no limit)';
+    else
+      errors['settings.maxSkipsPerRater'] =
+        'max skips per rater: enter a whole number of 0 or more (empty: 2 with a Prolific code, else no limit)';
   }
-  if (form.qualificationOn) settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
+  if (form.qualificationOn)
+    settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
   const completionCode = form.prolificCode.trim();
   const screenOutCode = form.prolificScreenOutCode.trim();
   const places = empty(form.prolificPlaces) ? undefined : form.prolificPlaces!;
   if (completionCode) {
-    settings.prolific = { completionCode, ...(screenOutCode ? { screenOutCode } : {}), ...(places !== undefined ? { places } : {}) };
-    if (places !== undefined && !whole(places, 1)) errors['settings.prolific'] = 'Prolific places: enter a whole number of 1 or more (empty: no limit)';
-  } else if (screenOutCode) errors['settings.prolific'] = 'Prolific screen-out code: needs a completion code (the study link comes with it)';
-  else if (places !== undefined) errors['settings.prolific'] = 'Prolific places: needs a completion code (the study link comes with it)';
+    settings.prolific = {
+      completionCode,
+      ...(screenOutCode ? { screenOutCode } : {}),
+      ...(places !== undefined ? { places } : {}),
+    };
+    if (places !== undefined && !whole(places, 1))
+      errors['settings.prolific'] = 'Prolific places: enter a whole number of 1 or more (empty: no limit)';
+  } else if (screenOutCode)
+    errors['settings.prolific'] = 'Prolific screen-out code: needs a completion code (the study link comes with it)';
+  else if (places !== undefined)
+    errors['settings.prolific'] = 'Prolific places: needs a completion code (the study link comes with it)';
   return { settings, errors };
 }
 
@@ -236,13 +271,16 @@ export function sourcesFor(templateId: string): SourceKind[] {
 }
 
 /** The ids of a template's questions (for gold.<question> and expected.<question>). */
-export const questionIds = (template: TemplateSpec | null): string[] => template?.questions.map((question) => question.id) ?? [];
+export const questionIds = (template: TemplateSpec | null): string[] =>
+  template?.questions.map((question) => question.id) ?? [];
 
 /** A one-line description of a question for the template preview. */
 export function questionSummary(question: TemplateSpec['questions'][number]): string {
   if (question.type === 'scale') return `scale ${question.min}–${question.max}`;
   if (question.type === 'text') return 'free text';
-  const count = question.options ? `${question.options.length} options` : `options from ${question.optionsFromPayload ?? '?'}`;
+  const count = question.options
+    ? `${question.options.length} options`
+    : `options from ${question.optionsFromPayload ?? '?'}`;
   const kind = question.type === 'multi' ? 'choose any' : 'choose one';
   return `${kind}, ${count}${question.shuffle ? ', shuffled per rater' : ''}${question.fixedTail?.length ? ` + ${question.fixedTail.map((option) => option.label).join(', ')}` : ''}`;
 }
@@ -278,7 +316,11 @@ export function fieldOf(path: string): Field | null {
   const trimmed = path.replace(/^campaigns\.create:\s*/, '');
   let best: Field | null = null;
   for (const field of FIELDS) {
-    if ((trimmed === field || trimmed.startsWith(`${field}.`) || trimmed.startsWith(`${field}:`)) && (!best || field.length > best.length)) best = field;
+    if (
+      (trimmed === field || trimmed.startsWith(`${field}.`) || trimmed.startsWith(`${field}:`)) &&
+      (!best || field.length > best.length)
+    )
+      best = field;
   }
   if (!best && /^(item \d+|generations|features|feature \d+|column )/.test(trimmed)) return 'source';
   return best;
@@ -303,7 +345,8 @@ export function fieldErrors(error: ErrorLike, fileName?: string): FieldErrors {
   };
   const issues = (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
   if (error.code === 'invalid_input' && Array.isArray(issues) && issues.length > 0) {
-    for (const issue of issues) add(fieldOf(issue.path), issue.path ? `${issue.path}: ${issue.message}` : issue.message);
+    for (const issue of issues)
+      add(fieldOf(issue.path), issue.path ? `${issue.path}: ${issue.message}` : issue.message);
     return result;
   }
   const message = error.message;

@@ -148,9 +148,21 @@ export class CampaignBuilder {
     try {
       // previewImport checks rows against built-in templates only; a researcher's own template is checked at create.
       const builtin = this.templates.some((choice) => choice.builtin && choice.template.id === this.templateId);
-      const result = await call('campaigns.previewImport', { fileName, text, mapping, templateId: builtin ? this.templateId : undefined });
+      const result = await call('campaigns.previewImport', {
+        fileName,
+        text,
+        mapping,
+        templateId: builtin ? this.templateId : undefined,
+      });
       if (generation !== this.previewGeneration) return;
-      this.preview = { fileName, text, columns: result.columns, rowCount: result.rowCount, sample: result.sample, problem: result.problem };
+      this.preview = {
+        fileName,
+        text,
+        columns: result.columns,
+        rowCount: result.rowCount,
+        sample: result.sample,
+        problem: result.problem,
+      };
       if (!mapping) {
         this.mapping = mappingRows(result.columns, result.mapping);
         this.fixedValues = mappingFixedValues(result.mapping);
@@ -234,11 +246,18 @@ export class CampaignBuilder {
     } else if (!this.templateId) local.byField.template = 'template: choose one';
     let source: MethodInput<'campaigns.create'>['source'] | null = null;
     if (this.sourceKind === 'features') {
-      if (this.featureIds.length === 0) local.byField.source = 'items: select features in the Features list first, then "Rate these features"';
+      if (this.featureIds.length === 0)
+        local.byField.source = 'items: select features in the Features list first, then "Rate these features"';
       else source = { kind: 'features', featureIds: [...this.featureIds] };
     } else if (this.sourceKind === 'generations') source = { kind: 'generations' };
     else if (!this.preview) local.byField.source = 'items: choose a CSV or JSONL file';
-    else source = { kind: 'file', fileName: this.preview.fileName, text: this.preview.text, mapping: this.columnMapping() };
+    else
+      source = {
+        kind: 'file',
+        fileName: this.preview.fileName,
+        text: this.preview.text,
+        mapping: this.columnMapping(),
+      };
     if (!this.name.trim()) local.byField.name = 'name: give the campaign a name';
     if (Object.keys(local.byField).length > 0 || !source) {
       this.errors = local;
@@ -259,7 +278,9 @@ export class CampaignBuilder {
       return created.campaignId;
     } catch (error) {
       this.errors =
-        error instanceof ApiError ? fieldErrors(error, this.preview?.fileName) : { byField: {}, general: [errorText(error)] };
+        error instanceof ApiError
+          ? fieldErrors(error, this.preview?.fileName)
+          : { byField: {}, general: [errorText(error)] };
       return null;
     } finally {
       this.busy = false;

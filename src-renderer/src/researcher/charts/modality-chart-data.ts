@@ -41,14 +41,30 @@ export function modalityLayerCharts(rows: readonly ModalityLayerRow[], minLayers
     if (new Set(sorted.map((row) => row.layer)).size < minLayers) continue;
     const perLayer = new Map<number, number>();
     for (const row of sorted) perLayer.set(row.layer!, (perLayer.get(row.layer!) ?? 0) + 1);
-    const labelOf = (row: ModalityLayerRow) => (perLayer.get(row.layer!)! > 1 ? `${row.layer} · ${row.name}` : String(row.layer));
+    const labelOf = (row: ModalityLayerRow) =>
+      perLayer.get(row.layer!)! > 1 ? `${row.layer} · ${row.name}` : String(row.layer);
     const bars: ModalityBar[] = [];
     const fractions: ModalityLayerChart['fractions'] = [];
     for (const row of sorted) {
       const alive = row.image + row.text + row.shared;
       const label = labelOf(row);
-      for (const modality of CHART_MODALITIES) bars.push({ label, layer: row.layer!, sae: row.name, modality, count: row[modality], share: row[modality] / alive });
-      fractions.push({ label, layer: row.layer!, sae: row.name, sharedFraction: row.sharedFraction!, alive, dead: row.dead });
+      for (const modality of CHART_MODALITIES)
+        bars.push({
+          label,
+          layer: row.layer!,
+          sae: row.name,
+          modality,
+          count: row[modality],
+          share: row[modality] / alive,
+        });
+      fractions.push({
+        label,
+        layer: row.layer!,
+        sae: row.name,
+        sharedFraction: row.sharedFraction!,
+        alive,
+        dead: row.dead,
+      });
     }
     charts.push({ model, labels: sorted.map(labelOf), bars, fractions });
   }

@@ -44,7 +44,10 @@ export function completionText(completion: RaterMonitorRow['completion']): strin
 }
 
 /** Per-condition counts in the campaign's condition order: "k=0 3 · k=5 2". */
-export function conditionCells(conditions: readonly string[], seen: Record<string, number>): { condition: string; count: number }[] {
+export function conditionCells(
+  conditions: readonly string[],
+  seen: Record<string, number>,
+): { condition: string; count: number }[] {
   return conditions.map((condition) => ({ condition, count: seen[condition] ?? 0 }));
 }
 

@@ -1,10 +1,20 @@
 // Pure shaping for the results page: the rows behind each plot (also what "Download CSV" writes),
 // CSV text, and number / progress formatting. No DOM here, so it is unit-tested in Node.
-import type { CampaignResults, FeatureResults, JobProgressEvent, Proportion, SteeringCurve, SteeringResults } from '../../../../src-main/contract';
+import type {
+  CampaignResults,
+  FeatureResults,
+  JobProgressEvent,
+  Proportion,
+  SteeringCurve,
+  SteeringResults,
+} from '../../../../src-main/contract';
 
-export const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-export const percent = (value: number | null | undefined, digits = 1): string => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(digits)}%`);
-export const seconds = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
+export const fixed = (value: number | null | undefined, digits = 3): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+export const percent = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined ? '–' : `${(value * 100).toFixed(digits)}%`;
+export const seconds = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`;
 
 // ---- CSV of plot data ----------------------------------------------------------------------
 
@@ -20,13 +30,20 @@ function csvCell(value: CsvValue): string {
 }
 
 /** RFC 4180 CSV (CRLF) with a header row; columns in the order given. */
-export function toCsv<T extends Record<string, CsvValue>>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {
-  const lines = [columns.map(csvCell).join(','), ...rows.map((row) => columns.map((column) => csvCell(row[column])).join(','))];
+export function toCsv<T extends Record<string, CsvValue>>(
+  rows: readonly T[],
+  columns: readonly (keyof T & string)[],
+): string {
+  const lines = [
+    columns.map(csvCell).join(','),
+    ...rows.map((row) => columns.map((column) => csvCell(row[column])).join(',')),
+  ];
   return `${lines.join('\r\n')}\r\n`;
 }
 
 /** A file name from a campaign name and a suffix: letters, digits, - and _ only. */
-export const fileStem = (campaignName: string, what: string): string => `${campaignName.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'campaign'}-${what}`;
+export const fileStem = (campaignName: string, what: string): string =>
+  `${campaignName.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'campaign'}-${what}`;
 
 // ---- Steering dose-response ---------------------------------------------------------------
 
@@ -99,7 +116,15 @@ export function coherencePoints(curves: readonly SteeringCurve[]): CoherencePoin
     curve.points.flatMap((point) =>
       Object.entries(point.scales)
         .filter((entry): entry is [string, NonNullable<(typeof entry)[1]>] => entry[1] !== null)
-        .map(([question, scale]) => ({ series: layerLabel(curve.layer), question, k: point.k, n: scale.n, mean: scale.mean, lower: scale.lower, upper: scale.upper })),
+        .map(([question, scale]) => ({
+          series: layerLabel(curve.layer),
+          question,
+          k: point.k,
+          n: scale.n,
+          mean: scale.mean,
+          lower: scale.lower,
+          upper: scale.upper,
+        })),
     ),
   );
 }
@@ -140,7 +165,12 @@ export function modalityCells(features: FeatureResults | null): ModalityCell[] {
   if (!modality) return [];
   return modality.mined.flatMap((mined, row) => {
     const total = modality.counts[row].reduce((a, b) => a + b, 0);
-    return modality.votes.map((vote, column) => ({ mined, vote, count: modality.counts[row][column], share: total ? modality.counts[row][column] / total : 0 }));
+    return modality.votes.map((vote, column) => ({
+      mined,
+      vote,
+      count: modality.counts[row][column],
+      share: total ? modality.counts[row][column] / total : 0,
+    }));
   });
 }
 
@@ -160,11 +190,16 @@ export interface RatePoint extends Record<string, CsvValue> {
 
 /** One plotted row from a share with its Wilson interval; rows with nothing counted are left out. */
 export function ratePoints(rows: readonly (Proportion & { name: string })[]): RatePoint[] {
-  return rows.flatMap((row) => (row.rate === null ? [] : [{ name: row.name, successes: row.successes, n: row.n, rate: row.rate, lower: row.lower, upper: row.upper }]));
+  return rows.flatMap((row) =>
+    row.rate === null
+      ? []
+      : [{ name: row.name, successes: row.successes, n: row.n, rate: row.rate, lower: row.lower, upper: row.upper }],
+  );
 }
 
 /** "5 / 6 = 83.3% [43.6%, 97.0%]" */
-export const shareText = (p: Proportion): string => `${p.successes} / ${p.n} = ${percent(p.rate)} [${percent(p.lower)}, ${percent(p.upper)}]`;
+export const shareText = (p: Proportion): string =>
+  `${p.successes} / ${p.n} = ${percent(p.rate)} [${percent(p.lower)}, ${percent(p.upper)}]`;
 
 // ---- Tables --------------------------------------------------------------------------------
 
@@ -188,7 +223,9 @@ export function etaText(secondsLeft: number | null | undefined): string {
 }
 
 /** "12,000 / 50,000 rows · 230,000 rows/s · ETA 1s" */
-export function exportProgressText(event: Pick<JobProgressEvent, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>): string {
+export function exportProgressText(
+  event: Pick<JobProgressEvent, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>,
+): string {
   const total = event.total === null ? '?' : event.total.toLocaleString('en-US');
   const rate = event.ratePerSecond ? ` · ${Math.round(event.ratePerSecond).toLocaleString('en-US')} rows/s` : '';
   return `${event.done.toLocaleString('en-US')} / ${total} rows${rate} · ETA ${etaText(event.etaSeconds)}`;
