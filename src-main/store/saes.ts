@@ -1,6 +1,7 @@
 // The `saes` table: references to SAE weight files (path, size, sha256, never copied) and the
 // config that rebuilds the same encoder. Paths inside the project folder are stored relative to it
 // and read back resolved (util/stored-paths.ts), so a moved or zipped project still finds them.
+import type { ImportedSae } from '../contract/imports';
 import type { SaeSummary } from '../contract/types';
 import type { SaeWeights, SourceFile } from '../engine/sae-model';
 import { AppError } from '../util/errors';
@@ -17,19 +18,8 @@ export interface SaeConfig {
   files: SourceFile[];
 }
 
-export interface SaeRecord {
-  id: number;
-  name: string;
-  format: string;
-  architecture: string;
-  layer: number | null;
-  hookPoint: string | null;
-  dIn: number;
-  dSae: number;
-  /** absolute: the stored path resolved against the project folder */
-  path: string;
-  size: number | null;
-  sha256: string | null;
+/** The contract's ImportedSae (declared once there), with the config typed. */
+export interface SaeRecord extends Omit<ImportedSae, 'config'> {
   /** config.files[].path absolute, like `path` */
   config: SaeConfig;
 }
