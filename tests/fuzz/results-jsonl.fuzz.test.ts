@@ -8,15 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { exportCampaign } from '../../src-main/export';
 import { importResults } from '../../src-main/export/import';
 import type { Project } from '../../src-main/project/project';
+import { fuzzResultsImport } from './results-import-fuzz';
 import { ratedTemplateCampaign } from '../export/template-fixtures';
 import { makeProject, tempDir } from '../helpers/factories';
 import {
   below,
-  databaseFingerprint,
-  expectEndsWell,
   fuzzCaseCount,
   fuzzSeed,
-  mutants,
   pick,
   type Mutator,
   type Random,
@@ -150,40 +148,14 @@ async function baseFiles(project: Project): Promise<Record<string, Uint8Array>> 
 describe('JSONL results reader under fuzzing', () => {
   it('ends every mutated file in success or bad_file, within 20 s, and a failure leaves the project unchanged', async () => {
     const bases = await baseFiles(makeProject());
-    // A fresh project every 50 cases: the fingerprint reads the whole database, which successes grow.
-    let project = makeProject();
-    const dir = tempDir();
-    const seed = fuzzSeed(20251111);
-    const perBase = Math.ceil(fuzzCaseCount(210) / Object.keys(bases).length);
-    const outcomes = { ok: 0, bad_file: 0 };
-    let fingerprint = databaseFingerprint(project.db);
-    for (const [baseName, base] of Object.entries(bases)) {
-      for (const mutant of mutants(base, {
-        seed: seed + baseName.length,
-        count: perBase,
-        structured: JSONL_MUTATORS,
-      })) {
-        if (mutant.index % 50 === 49) {
-          project = makeProject();
-          fingerprint = databaseFingerprint(project.db);
-        }
-        const label = `${baseName} case ${mutant.index} (seed ${seed}): ${mutant.name}`;
-        const file = path.join(dir, `${baseName}-${mutant.index}.jsonl`);
-        fs.writeFileSync(file, mutant.bytes);
-        const outcome = await expectEndsWell(label, () =>
-          importResults(project.db, { campaignName: `${baseName} ${mutant.index}`, file, format: 'jsonl' }),
-        );
-        if (outcome.ok) {
-          outcomes.ok++;
-          fingerprint = databaseFingerprint(project.db);
-        } else {
-          outcomes.bad_file++;
-          expect(outcome.message, label).toContain(file);
-          expect(databaseFingerprint(project.db), `${label}: the failed import changed the project`).toBe(fingerprint);
-        }
-        fs.rmSync(file);
-      }
-    }
+    const outcomes = await fuzzResultsImport({
+      bases,
+      seed: fuzzSeed(20251111),
+      count: fuzzCaseCount(210),
+      extension: '.jsonl',
+      structured: JSONL_MUTATORS,
+      importFile: (db, campaignName, file) => importResults(db, { campaignName, file, format: 'jsonl' }),
+    });
     // Both endings happen: the mutations reach the reader's checks and leave some files valid.
     expect(outcomes.ok).toBeGreaterThan(0);
     expect(outcomes.bad_file).toBeGreaterThan(0);
