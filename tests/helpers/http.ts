@@ -138,3 +138,25 @@ export async function stillServes(port: number): Promise<boolean> {
   const answer = await request(port, 'GET', '/', { Host: `127.0.0.1:${port}` });
   return answer.status === 200 && answer.body.includes('<title>Sightline</title>');
 }
+
+/** Starts a request whose body never finishes, so it holds its slots (per token and across raters) until destroyed.
+ * The 50 ms lets the server read the head and take the slot (a known wait, noted in issue 12). */
+export function holdBody(port: number, token: string): Promise<http.ClientRequest> {
+  return new Promise((resolve) => {
+    const outgoing = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/rater.session',
+      agent: false,
+      headers: {
+        Host: `127.0.0.1:${port}`,
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        'Content-Length': 100,
+      },
+    });
+    outgoing.on('error', () => {});
+    outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
+  });
+}

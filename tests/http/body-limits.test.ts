@@ -9,7 +9,7 @@ import { RATER_BODY_LIMIT_BYTES } from '../../src-main/contract/rater-limits';
 import { BODY_LIMIT_BYTES, CONCURRENT_BODIES_PER_TOKEN, EVENT_STREAMS_PER_TOKEN } from '../../src-main/http/limits';
 import { createClient, retryWhileBusy } from '../../src-renderer/src/lib/client';
 import { makeConceptCampaign, makeProject, makeRater } from '../helpers/factories';
-import { postApi, request, serveProject } from '../helpers/http';
+import { holdBody, postApi, request, serveProject } from '../helpers/http';
 
 /**
  * The largest input the contract lets a rater send: rater.submit with as many answers as a template
@@ -35,27 +35,6 @@ async function setUp() {
   const ben = makeRater(project, campaignId, 'ben');
   const server = await serveProject(project);
   return { project, server, ana, ben };
-}
-
-/** Starts a request whose body never finishes, so it holds its token's slot until aborted. */
-function holdBody(port: number, token: string): Promise<http.ClientRequest> {
-  return new Promise((resolve) => {
-    const outgoing = http.request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/api/rater.session',
-      agent: false,
-      headers: {
-        Host: `127.0.0.1:${port}`,
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-        'Content-Length': 100,
-      },
-    });
-    outgoing.on('error', () => {});
-    outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
-  });
 }
 
 /** Opens an event stream and resolves once its headers are in (status and the request, to close). */

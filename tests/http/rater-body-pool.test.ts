@@ -1,33 +1,7 @@
-// Issue 11 (review): the per-token limit bounds one rater, but rater tokens are cheap to come by (a
-// public Prolific link mints one per made-up participant id), so many tokens each holding a slow
-// body could still pile up memory. Rater request bodies in flight are now also bounded across all
-// rater tokens; past that, 429 (the rater page retries it), while the researcher is unaffected.
-import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { CONCURRENT_BODIES_PER_TOKEN, RATER_BODIES_IN_FLIGHT } from '../../src-main/http/limits';
 import { makeConceptCampaign, makeProject, makeRater } from '../helpers/factories';
-import { postApi, serveProject } from '../helpers/http';
-
-/** Starts a request whose body never finishes, so it holds its slots until destroyed. */
-function holdBody(port: number, token: string): Promise<http.ClientRequest> {
-  return new Promise((resolve) => {
-    const outgoing = http.request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/api/rater.session',
-      agent: false,
-      headers: {
-        Host: `127.0.0.1:${port}`,
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-        'Content-Length': 100,
-      },
-    });
-    outgoing.on('error', () => {});
-    outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
-  });
-}
+import { holdBody, postApi, serveProject } from '../helpers/http';
 
 describe('rater bodies in flight across all rater tokens', () => {
   it(`holds at most ${RATER_BODIES_IN_FLIGHT} at once (429 past that, the researcher unaffected), and frees slots as requests end`, async () => {
