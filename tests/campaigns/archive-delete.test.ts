@@ -5,24 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
-import { runCli } from '../../src-main/cli/main';
 import type { CampaignSummary, RaterItem, RaterNext } from '../../src-main/contract/types';
 import { openProject } from '../../src-main/project/project';
 import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, researcher } from '../helpers/factories';
+import { runCaptured } from '../helpers/cli';
 
 afterEach(() => vi.restoreAllMocks());
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+/** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
+const cli = runCaptured;
 
 type Project = ReturnType<typeof makeProject>;
 const count = (project: Project, table: string) =>

@@ -3,28 +3,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src-main/cli/main';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { importDenseActivations } from '../../src-main/importers/activations-import';
 import { importSae } from '../../src-main/importers/sae-import';
 import { mine } from '../../src-main/mining/mine';
 import { makeProject, tempDir } from '../helpers/factories';
 import { CONCEPTS, writeSyntheticCorpus } from '../mining/synthetic';
+import { runCaptured } from '../helpers/cli';
 
 afterEach(() => vi.restoreAllMocks());
 
-/** Runs the CLI in-process and captures what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+/** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
+const cli = runCaptured;
 
 // An MTurk batch input CSV: header = variable names; the answer column is called "Answer" here, so
 // the mapping (which replaces the defaults) points the template's answer field at it; a quoted cell

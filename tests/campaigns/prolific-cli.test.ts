@@ -4,22 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src-main/cli/main';
 import { makeProject, tempDir } from '../helpers/factories';
+import { runCaptured } from '../helpers/cli';
 
 afterEach(() => vi.restoreAllMocks());
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+/** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
+const cli = runCaptured;
 
 const ITEMS = [
   'question,answer,options',

@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
-import { runCli } from '../../src-main/cli/main';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
 import type { CampaignResults } from '../../src-main/contract/results';
 import type { RaterNext } from '../../src-main/contract/types';
 import { createCampaign } from '../../src-main/domain/campaigns/create';
 import { findCampaignByName } from '../../src-main/store/campaigns';
 import { asRater, contextFor, makeProject, makeRater, researcher } from '../helpers/factories';
+import { runCaptured } from '../helpers/cli';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -21,17 +21,8 @@ const CSV = path.join(FIXTURES, 'steered-answers.csv');
 const MAPPING = path.join(FIXTURES, 'steered-answers.mapping.json');
 const settings = campaignSettingsSchema.parse({});
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+/** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
+const cli = runCaptured;
 
 const itemsOf = (project: ReturnType<typeof makeProject>) =>
   (
