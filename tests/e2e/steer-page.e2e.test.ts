@@ -119,6 +119,38 @@ describe('the Steer page', () => {
     expect(await page.getByTestId('steer-steered').textContent()).toBe(steeredText);
   });
 
+  it('Esc while generating asks steer.cancel to stop that generation (its own stream tag), once', async () => {
+    // The generate request is held in the browser until the cancel has gone out, so Esc is pressed
+    // while the page is certainly generating (the server then has nothing to stop, and says so).
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let generateStream = '';
+    await page.route('**/api/steer.generate', async (route) => {
+      generateStream = (route.request().postDataJSON() as { stream: string }).stream;
+      await held;
+      await route.continue();
+    });
+    const cancels: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/steer.cancel'))
+        cancels.push((request.postDataJSON() as { stream: string }).stream);
+    });
+    const cancelSent = page.waitForRequest('**/api/steer.cancel');
+    await page.getByTestId('steer-generate').click();
+    await expect.poll(() => page.getByTestId('steer-status').textContent()).toContain('Generating');
+    expect(await page.getByTestId('steer-stop').isEnabled()).toBe(true);
+    await page.keyboard.press('Escape');
+    await cancelSent;
+    await expect.poll(() => page.getByTestId('steer-stop').isDisabled()).toBe(true);
+    await page.keyboard.press('Escape'); // already stopping: no second request
+    release();
+    await expect.poll(() => page.getByTestId('steer-status').textContent(), { timeout: 60_000 }).toMatch(/Done/);
+    expect(cancels).toEqual([generateStream]);
+    expect(generateStream).toMatch(/^steer-/);
+    expect(await page.getByTestId('steer-steered').textContent()).toBe(steeredText);
+    await page.unroute('**/api/steer.generate');
+  });
+
   it('runs a sweep with progress, browses it by k, and makes a campaign from it', async () => {
     await page.getByTestId('sweep-k-from').fill('0');
     await page.getByTestId('sweep-k-to').fill(String(k));

@@ -106,7 +106,7 @@ export class SteerSession {
   }
 
   async stop(): Promise<void> {
-    if (!this.running || !this.stream) return;
+    if (!this.running || this.stopping || !this.stream) return;
     this.stopping = true;
     try {
       await call('steer.cancel', { stream: this.stream });
