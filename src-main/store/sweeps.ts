@@ -1,6 +1,7 @@
 // Reading sweeps back for the Steer page: which sweeps a project holds and one sweep's generations.
 // A sweep is not a table of its own: its steering specs carry spec_json.sweep (the whole sweep spec)
 // and its generations meta_json.sweep = { id, cell, prompt_index } (steer/sweep.ts writes both).
+import type { SweepGeneration } from '../contract/steer';
 import type { Db } from './db';
 
 export interface SweepRow {
@@ -26,17 +27,8 @@ export function listSweeps(db: Db): SweepRow[] {
     .all() as SweepRow[];
 }
 
-export interface SweepGenerationRecord {
-  generationId: number;
-  cell: number;
-  promptIndex: number;
-  k: number;
-  prompt: string;
-  text: string;
-}
-
 /** The generations of sweep `sweepId`, in cell order (prompt-major, then k as the sweep listed them). */
-export function sweepGenerations(db: Db, sweepId: string): SweepGenerationRecord[] {
+export function sweepGenerations(db: Db, sweepId: string): SweepGeneration[] {
   return db
     .prepare(
       `SELECT id AS generationId, json_extract(meta_json, '$.sweep.cell') AS cell,
@@ -45,5 +37,5 @@ export function sweepGenerations(db: Db, sweepId: string): SweepGenerationRecord
        FROM generations WHERE json_extract(meta_json, '$.sweep.id') = ?
        ORDER BY json_extract(meta_json, '$.sweep.cell')`,
     )
-    .all(sweepId) as SweepGenerationRecord[];
+    .all(sweepId) as SweepGeneration[];
 }
