@@ -8,7 +8,8 @@ import type { SweepGeneration } from '../../../../src-main/contract';
  */
 export function kValues(from: number, to: number, count: number): number[] | string {
   if (!Number.isFinite(from) || !Number.isFinite(to)) return 'k: from and to must be numbers';
-  if (!Number.isInteger(count) || count < 1 || count > 10_000) return 'k: the number of values must be a whole number from 1 to 10000';
+  if (!Number.isInteger(count) || count < 1 || count > 10_000)
+    return 'k: the number of values must be a whole number from 1 to 10000';
   if (count === 1 && from !== to) return 'k: one value cannot run from one k to another; make from and to equal';
   const values = Array.from({ length: count }, (_, i) =>
     count === 1 ? from : i === count - 1 ? to : from + ((to - from) * i) / (count - 1),
