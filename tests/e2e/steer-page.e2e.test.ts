@@ -3,8 +3,9 @@
 // with what `sightline generate` prints for the same settings (k = 0 left, steered right), only ever
 // growing toward that text as tokens stream in; a second generation finds the model loaded; a small
 // sweep from the page shows progress, its generations by k equal the same CLI texts, and "Make a
-// campaign from these" creates a concept-choice campaign and links to it. Expected texts come from
-// the CLI, never from the page.
+// campaign from these" creates a concept-choice campaign and links to it; a sweep over a prompts file
+// (a missing one refused by name) and an earlier sweep reopened from the list. Esc sends one
+// steer.cancel naming the running generation. Expected texts come from the CLI, never from the page.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -195,5 +196,50 @@ describe('the Steer page', () => {
     expect(await link.getAttribute('href')).toBe(`#/campaign/${made!.id}`);
     await link.click();
     await expect.poll(() => page.url()).toContain(`#/campaign/${made!.id}`);
+  });
+
+  it('sweeps a prompts file read on the server, and reopens an earlier sweep from the list', async () => {
+    const file = path.join(dir, 'prompts.txt');
+    fs.writeFileSync(file, `${want.prompts[1].text}\n${want.prompts[2].text}\n`);
+    await page.goto(`${served.researcherUrl}#/steer`);
+    await expect.poll(() => page.getByTestId('steer-vector').inputValue()).toBe('v');
+    await page.getByTestId('steer-layer').fill(String(layer));
+    await page.getByTestId('steer-tokens').fill('20');
+    await page.getByTestId('sweep-k-from').fill('0');
+    await page.getByTestId('sweep-k-to').fill(String(k));
+    await page.getByTestId('sweep-k-count').fill('2');
+    await page.getByTestId('sweep-source-file').check();
+    await page.getByTestId('sweep-prompts-path').fill(path.join(dir, 'missing.txt'));
+    await page.getByTestId('sweep-start').click();
+    await expect.poll(() => page.getByTestId('sweep-error').textContent()).toContain('missing.txt');
+    await page.getByTestId('sweep-prompts-path').fill(file);
+    await page.getByTestId('sweep-start').click();
+    await expect.poll(() => page.getByTestId('sweep-job').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    expect(await page.getByTestId('sweep-progress').textContent()).toContain('4 / 4');
+    await expect.poll(() => page.getByTestId('sweep-generation').count()).toBe(2);
+    const texts = await page.getByTestId('sweep-generation-text').allTextContents();
+    const cli = JSON.parse(
+      sightline([
+        'generate',
+        '--project',
+        projectDir,
+        '--model',
+        'llama',
+        '--prompt',
+        want.prompts[2].text,
+        '--tokens',
+        '20',
+        '--json',
+      ]),
+    ) as { text: string };
+    expect(texts[1]).toBe(cli.text);
+
+    // Both sweeps are listed; the first one (the current prompt's) opens with its one prompt.
+    const options = page.getByTestId('sweep-pick').locator('option');
+    await expect.poll(() => options.count()).toBe(3);
+    const first = await options.nth(2).getAttribute('value');
+    await page.getByTestId('sweep-pick').selectOption(first!);
+    await expect.poll(() => page.getByTestId('sweep-generation').count()).toBe(1);
+    expect(await page.getByTestId('sweep-generation-text').textContent()).toBe(plainText);
   });
 });
