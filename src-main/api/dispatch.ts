@@ -12,6 +12,7 @@ import { modelHandlers } from './model-handlers';
 import { projectHandlers } from './project-handlers';
 import { raterHandlers } from './rater-handlers';
 import { resultsHandlers } from './results-handlers';
+import { steerHandlers } from './steer-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { vectorHandlers } from './vector-handlers';
 
@@ -25,6 +26,7 @@ export const handlers: Handlers = {
   ...modelHandlers,
   ...vectorHandlers,
   ...sweepHandlers,
+  ...steerHandlers,
   ...importHandlers,
 };
 

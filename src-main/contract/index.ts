@@ -6,6 +6,7 @@ import { featureMethods } from './features';
 import { importMethods } from './imports';
 import { jobMethods } from './jobs';
 import { modelMethods } from './models';
+import { steerMethods } from './steer';
 import { sweepMethods } from './sweeps';
 import { vectorMethods } from './vectors';
 import { projectMethods } from './project';
@@ -22,6 +23,7 @@ export const contract = {
   ...modelMethods,
   ...vectorMethods,
   ...sweepMethods,
+  ...steerMethods,
   ...importMethods,
 } satisfies Record<string, MethodSpec>;
 
@@ -41,4 +43,5 @@ export type * from './types';
 export type * from './results';
 export type * from './models';
 export type * from './vectors';
+export type * from './steer';
 export type * from './imports';

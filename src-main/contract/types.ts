@@ -333,6 +333,7 @@ export interface EventMap {
   'job.progress': JobProgressEvent;
   'model.hashProgress': import('./models').ModelHashProgressEvent;
   'generate.step': import('./models').GenerateStepEvent;
+  'steer.step': import('./steer').SteerStepEvent;
 }
 export type EventName = keyof EventMap;
 /** Which events a rater connection may receive (none carry research data). */

@@ -157,6 +157,11 @@ export class EngineClient {
     return this.call('dispose', { saeId });
   }
 
+  /** Lets the process exit while this worker idles (a long-lived engine must not hold a CLI open). */
+  unref(): void {
+    this.worker.unref();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

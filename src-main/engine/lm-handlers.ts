@@ -45,6 +45,9 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
     async generate(args: GenerateArgs, emit?: (event: GenerateEvent) => void): Promise<GenerateResult> {
       const d = decoders.get(args.lmId);
       if (!d) throw new AppError('not_found', `language model ${args.lmId} is not loaded in the engine`);
+      const flag = args.stopFlag;
+      let stopped = false;
+      const stopRequested = flag ? () => (stopped = Atomics.load(flag, 0) !== 0) : undefined;
       const generated = await streamGreedy(
         d.ds,
         {
@@ -54,8 +57,9 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
           ...(args.stopAtEos ? { stopAtEos: true } : {}),
         },
         emit,
+        stopRequested,
       );
-      return { generated, provider: d.report.provider };
+      return { generated, provider: d.report.provider, ...(stopped ? { stopped: true } : {}) };
     },
 
     async disposeLm({ lmId }) {

@@ -119,12 +119,19 @@ export interface GenerateArgs {
   /** exactly this many tokens per row unless stopAtEos */
   tokens: number;
   stopAtEos?: boolean;
+  /**
+   * A flag over a SharedArrayBuffer: the caller stores 1 in element 0 to stop after the current step.
+   * Shared memory, because session.run keeps the worker busy and a cancel message would wait behind it.
+   */
+  stopFlag?: Int32Array;
 }
 
 export interface GenerateResult {
   /** per row, the generated ids */
   generated: number[][];
   provider: ProviderReport['provider'];
+  /** true when stopFlag ended the decoding before every row was done */
+  stopped?: boolean;
 }
 
 /** Streamed while `generate` runs: one message per decoding step. */

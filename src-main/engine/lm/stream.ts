@@ -13,10 +13,15 @@ export interface DecodeStep {
   tokens: (number | null)[];
 }
 
+/**
+ * `stopRequested` is asked after each step: when it answers true the rows end there, with the tokens
+ * chosen so far (the Steer page's Stop; the caller knows it asked).
+ */
 export async function streamGreedy(
   ds: DecoderSession,
   options: GreedyOptions,
   onStep?: (step: DecodeStep) => void,
+  stopRequested?: () => boolean,
 ): Promise<number[][]> {
   if (!Number.isInteger(options.tokens) || options.tokens < 0)
     throw new AppError('invalid_input', `tokens: expected a whole number >= 0, got ${options.tokens}`);
@@ -36,7 +41,7 @@ export async function streamGreedy(
       return token;
     });
     onStep?.({ step, tokens: reported });
-    if (done.every(Boolean)) return generated;
+    if (done.every(Boolean) || stopRequested?.()) return generated;
     logits = await run.step(next);
   }
 }

@@ -1,6 +1,6 @@
 // A tiny hash router for the researcher UI: #/overview, #/features, #/feature/<id>, #/campaigns,
 // #/campaigns/new (#/campaigns/new/features: from the feature list's selection), #/campaign/<id>,
-// #/campaign/<id>/results.
+// #/campaign/<id>/results, #/steer.
 // Hash routes keep every page reachable from the one index.html the server and the shell load.
 
 export type Route =
@@ -10,7 +10,8 @@ export type Route =
   | { page: 'campaigns' }
   | { page: 'campaign-new'; fromSelection: boolean }
   | { page: 'campaign'; campaignId: number }
-  | { page: 'campaign-results'; campaignId: number };
+  | { page: 'campaign-results'; campaignId: number }
+  | { page: 'steer' };
 
 const positiveId = (text: string | undefined): number | null =>
   text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
   const [head, arg, rest] = path.split('/');
   if (head === 'features') return { page: 'features' };
+  if (head === 'steer') return { page: 'steer' };
   if (head === 'campaigns' && arg === 'new') return { page: 'campaign-new', fromSelection: rest === 'features' };
   if (head === 'campaigns') return { page: 'campaigns' };
   const id = positiveId(arg);

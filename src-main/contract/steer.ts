@@ -1,0 +1,143 @@
+// The Steer page's calls (issue 13): interactive steered generation beside its k = 0 twin, streamed
+// token by token as 'steer.step' events and stopped by steer.cancel; the long-lived engine's state;
+// and browsing what sweeps wrote (by sweep or by the job that ran it), with a prompts file read on the
+// machine that runs the sweep.
+import { z } from 'zod';
+import { method, returns } from './define';
+import type { GenerationSpec } from './models';
+
+export interface SteerAnswer {
+  ids: number[];
+  text: string;
+}
+
+export interface SteerGenerateOutput {
+  promptIds: number[];
+  /** row 0 of the batch: the same prompt, unsteered (k = 0) */
+  baseline: SteerAnswer;
+  /** row 1: steered as asked */
+  steered: SteerAnswer;
+  /** true when steer.cancel ended it early (the answers hold what was generated until then) */
+  stopped: boolean;
+  /** the steered row's spec (the baseline's is the same with method 'none') */
+  spec: GenerationSpec;
+  /** false when the model's session was already loaded in the long-lived engine */
+  loadedNow: boolean;
+}
+
+/** One decoding step of steer.generate: each row's token and the text it added (null once a row ended). */
+export interface SteerStepEvent {
+  stream: string;
+  step: number;
+  baseline: { token: number; text: string } | null;
+  steered: { token: number; text: string } | null;
+}
+
+export interface SteerEngineStatus {
+  /** sessions built by the long-lived engine since the app started */
+  loads: number;
+  /** sessions it released (idle, or another model asked for) */
+  evictions: number;
+  /** the model whose session is held now (its name in this project when known), or null */
+  held: { modelSha256: string; model: string | null } | null;
+}
+
+export interface SweepListing {
+  sweepId: string;
+  model: string;
+  vector: string;
+  method: string;
+  layer: number;
+  positions: unknown;
+  ks: number[];
+  prompts: number;
+  tokens: number;
+  chat: boolean;
+  /** generations written so far (the grid has prompts × ks cells) */
+  generations: number;
+  createdAt: number;
+}
+
+export interface SweepGeneration {
+  generationId: number;
+  cell: number;
+  promptIndex: number;
+  k: number;
+  prompt: string;
+  text: string;
+}
+
+export interface SweepPromptRow {
+  prompt: string;
+  sourceClass?: string;
+  targetClass?: string;
+  distractors?: string[];
+}
+
+const positions = z.union([
+  z.enum(['prompt', 'generated', 'all']),
+  z.array(z.number().int().min(0)).min(1).max(100_000),
+]);
+
+export const steerMethods = {
+  'steer.generate': method({
+    role: 'researcher',
+    summary:
+      "Greedy generation steered by a stored vector and, in the same batch, its unsteered (k = 0) twin; each step comes as a 'steer.step' event tagged `stream`; steer.cancel stops it. The model stays loaded for the next call",
+    input: z
+      .object({
+        model: z.string().min(1),
+        prompt: z.string().max(1_000_000),
+        chat: z.boolean().default(false),
+        vector: z.string().min(1),
+        layer: z.number().int().min(0),
+        method: z.enum(['add', 'ablate', 'cap']).default('add'),
+        /** add: k in h += k*v; cap: c in h.v <= c; ignored by ablate */
+        k: z.number().finite().optional(),
+        positions: positions.default('prompt'),
+        tokens: z.number().int().min(1).max(100_000),
+        stopAtEos: z.boolean().default(false),
+        provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        /** the caller's tag: events carry it, and steer.cancel names it */
+        stream: z.string().min(1).max(200),
+      })
+      .strict(),
+    output: returns<SteerGenerateOutput>(),
+  }),
+  'steer.cancel': method({
+    role: 'researcher',
+    summary: 'Stops the steer.generate call tagged `stream` after its current step; it answers with what it had',
+    input: z.object({ stream: z.string().min(1).max(200) }).strict(),
+    output: returns<{ requested: boolean }>(),
+  }),
+  'steer.engine': method({
+    role: 'researcher',
+    summary: "The long-lived engine's loads, evictions and the model it holds",
+    input: z.object({}).strict(),
+    output: returns<SteerEngineStatus>(),
+  }),
+  'sweeps.list': method({
+    role: 'researcher',
+    summary: 'The sweeps whose generations are in the project, newest first',
+    input: z.object({}).strict(),
+    output: returns<SweepListing[]>(),
+  }),
+  'sweeps.generations': method({
+    role: 'researcher',
+    summary: "A sweep's generations in cell order, named by its id or by the job that ran it",
+    input: z
+      .object({ sweepId: z.string().min(1).max(100).optional(), jobId: z.number().int().positive().optional() })
+      .strict()
+      .refine((input) => (input.sweepId === undefined) !== (input.jobId === undefined), {
+        message: 'give exactly one of sweepId and jobId',
+      }),
+    output: returns<{ sweepId: string | null; generations: SweepGeneration[] }>(),
+  }),
+  'sweeps.readPrompts': method({
+    role: 'researcher',
+    summary:
+      'Reads a prompts file (text, CSV or JSONL, as `sightline sweep --prompts`) on this machine, for sweeps.start',
+    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    output: returns<SweepPromptRow[]>(),
+  }),
+};

@@ -1,0 +1,168 @@
+// The Steer page's sweep: started with the page's model, vector, layer, positions and length over a k
+// range, on the current prompt or a prompts file; its progress from 'job.progress' events; its
+// generations read back by job (while it runs too) and browsed by k; and a campaign made from them.
+import type { JobProgressEvent, SweepGeneration, SweepListing } from '../../../../src-main/contract';
+import { call, errorText, onEvent } from '../../lib/client';
+import { groupByK, kValues } from './steer-logic';
+import type { SteerSession } from './steer-session.svelte';
+
+export type CampaignTemplate = 'concept-choice' | 'concept-relatedness' | 'pairwise';
+
+export class SweepRunner {
+  kFrom = $state(0);
+  kTo = $state(8);
+  kCount = $state(3);
+  source = $state<'current' | 'file'>('current');
+  promptsPath = $state('');
+  /** for the current prompt: the classes a concept-choice campaign asks about (optional) */
+  sourceClass = $state('');
+  targetClass = $state('');
+  distractors = $state('');
+
+  jobId = $state<number | null>(null);
+  progress = $state.raw<JobProgressEvent | null>(null);
+  cancelling = $state(false);
+  error = $state<string | null>(null);
+
+  sweeps = $state.raw<SweepListing[]>([]);
+  sweepId = $state<string | null>(null);
+  generations = $state.raw<SweepGeneration[]>([]);
+  /** index into `groups` shown by the browser */
+  kIndex = $state(0);
+
+  template = $state<CampaignTemplate>('concept-choice');
+  campaignName = $state('');
+  campaign = $state.raw<{ campaignId: number; items: number } | null>(null);
+
+  readonly ks = $derived(kValues(this.kFrom, this.kTo, this.kCount));
+  readonly groups = $derived(groupByK(this.generations));
+  readonly shown = $derived(this.groups[Math.min(this.kIndex, this.groups.length - 1)] ?? null);
+  readonly running = $derived(this.progress?.state === 'running' || this.progress?.state === 'queued');
+
+  constructor(private readonly session: SteerSession) {}
+
+  /** Lists earlier sweeps and follows this page's sweep job; returns the stop function. */
+  start(): () => void {
+    void this.listSweeps();
+    return onEvent('job.progress', (event) => {
+      if (event.jobId !== this.jobId) return;
+      this.progress = event;
+      void this.loadGenerations();
+      if (event.state !== 'running' && event.state !== 'queued') {
+        this.cancelling = false;
+        void this.listSweeps();
+      }
+    });
+  }
+
+  async listSweeps(): Promise<void> {
+    try {
+      this.sweeps = await call('sweeps.list', {});
+    } catch (caught) {
+      this.error = errorText(caught);
+    }
+  }
+
+  private async prompts() {
+    if (this.source === 'file') return call('sweeps.readPrompts', { path: this.promptsPath });
+    const distractors = this.distractors
+      .split(/[;,]/)
+      .map((d) => d.trim())
+      .filter(Boolean);
+    return [
+      {
+        prompt: this.session.prompt,
+        ...(this.sourceClass.trim() ? { sourceClass: this.sourceClass.trim() } : {}),
+        ...(this.targetClass.trim() ? { targetClass: this.targetClass.trim() } : {}),
+        ...(distractors.length ? { distractors } : {}),
+      },
+    ];
+  }
+
+  async startSweep(): Promise<void> {
+    const s = this.session;
+    if (typeof this.ks === 'string') {
+      this.error = this.ks;
+      return;
+    }
+    this.error = null;
+    this.campaign = null;
+    this.generations = [];
+    this.progress = null;
+    try {
+      const prompts = await this.prompts();
+      const { jobId } = await call('sweeps.start', {
+        model: s.model,
+        vector: s.vector,
+        layer: s.layer,
+        ks: this.ks,
+        prompts,
+        positions: s.positions,
+        tokens: s.tokens,
+        chat: s.chat,
+      });
+      this.jobId = jobId;
+      this.kIndex = 0;
+      // Events sent before the job id came back were not recognised: read the job once.
+      const job = (await call('jobs.list', { limit: 20 })).find((j) => j.id === jobId);
+      if (job && (this.progress === null || (job.state !== 'running' && job.state !== 'queued'))) {
+        const { state, done, total, ratePerSecond, etaSeconds } = job;
+        this.progress = { jobId, kind: 'sweep', state, done, total, ratePerSecond, etaSeconds };
+      }
+      await this.loadGenerations();
+    } catch (caught) {
+      this.error = errorText(caught);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId === null) return;
+    this.cancelling = true;
+    try {
+      await call('jobs.cancel', { jobId: this.jobId });
+    } catch (caught) {
+      this.cancelling = false;
+      this.error = errorText(caught);
+    }
+  }
+
+  async loadGenerations(): Promise<void> {
+    try {
+      // This page's job names its sweep before the first generation is written.
+      const answer =
+        this.jobId !== null
+          ? await call('sweeps.generations', { jobId: this.jobId })
+          : this.sweepId !== null
+            ? await call('sweeps.generations', { sweepId: this.sweepId })
+            : { sweepId: null, generations: [] };
+      this.sweepId = answer.sweepId;
+      this.generations = answer.generations;
+    } catch (caught) {
+      this.error = errorText(caught);
+    }
+  }
+
+  /** Shows an earlier sweep (from the list) in the browser. */
+  async openSweep(sweepId: string): Promise<void> {
+    this.jobId = null;
+    this.progress = null;
+    this.campaign = null;
+    this.sweepId = sweepId;
+    this.kIndex = 0;
+    await this.loadGenerations();
+  }
+
+  async makeCampaign(): Promise<void> {
+    if (this.generations.length === 0) return;
+    this.error = null;
+    try {
+      this.campaign = await call('campaigns.create', {
+        name: this.campaignName.trim() || `Sweep ${this.sweepId ?? ''}`.trim(),
+        template: this.template,
+        source: { kind: 'generations', generationIds: this.generations.map((g) => g.generationId) },
+      });
+    } catch (caught) {
+      this.error = errorText(caught);
+    }
+  }
+}
