@@ -1,6 +1,7 @@
 // One generation (`sightline generate`, models.generate): the prompt tokenised here (plain, or through
 // the chat template), the decoding in the engine worker (session.run blocks its thread), each token
 // reported as it comes, and the full spec of what ran returned with the ids and the text.
+import crypto from 'node:crypto';
 import type { GenerateOutput, GenerationSpec } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import { readSteeringVector } from '../engine/lm/vector-file';
@@ -10,7 +11,15 @@ import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
-import { vectorForModel } from './vectors';
+import {
+  buildSteer,
+  checkSteerRequest,
+  resolveSampling,
+  type SamplingRequest,
+  type SteerBasis,
+  type SteerMethod,
+} from './steer-build';
+import { saeFeatureForModel, vectorForModel } from './vectors';
 
 export interface GenerateOptions {
   model: string;
@@ -19,11 +28,16 @@ export interface GenerateOptions {
   steer?: {
     vectorFile?: string | undefined;
     vector?: string | undefined;
+    /** clamp: the imported SAE and its feature */
+    sae?: string | undefined;
+    feature?: number | undefined;
     layer: number;
-    method: 'add' | 'ablate' | 'cap';
+    method: SteerMethod;
     k?: number | undefined;
     positions: SteerPositions;
   };
+  /** temperature / top-p; a seed is chosen when absent (and recorded in the spec) */
+  sampling?: SamplingRequest | undefined;
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
@@ -53,54 +67,39 @@ export async function generateOnce(
 
   let steer: Steer | undefined;
   let vector: GenerationSpec['vector'] = null;
-  let k: number | null = null;
-  if (options.steer) {
-    const s = options.steer;
+  let sae: GenerationSpec['sae'] = null;
+  const s = options.steer;
+  if (s) {
     checkSteerLayer(s.layer, model.nLayers);
-    if (s.method !== 'ablate' && s.k === undefined)
-      throw new AppError('invalid_input', `--k is required with --method ${s.method}`);
     if (Array.isArray(s.positions) && s.positions.some((p) => p >= promptIds.length + options.tokens)) {
       throw new AppError(
         'invalid_input',
         `--positions: every index must be below ${promptIds.length + options.tokens} (prompt ${promptIds.length} + ${options.tokens} tokens)`,
       );
     }
-    let values: Float32Array;
-    let source: string;
-    if (s.vector !== undefined) {
+    let basis: SteerBasis;
+    if (s.method === 'clamp') {
+      if (s.sae === undefined || s.feature === undefined)
+        throw new AppError('invalid_input', '--method clamp needs --sae NAME --feature N');
+      const feature = await saeFeatureForModel(project, { sae: s.sae, feature: s.feature }, model);
+      basis = { kind: 'sae', row: feature.row };
+      sae = feature.sae;
+    } else if (s.vector !== undefined) {
       const stored = vectorForModel(project, s.vector, model);
-      values = stored.values;
-      source = `vector "${stored.name}"`;
+      basis = { kind: 'vector', values: stored.values, label: `vector "${stored.name}"` };
       vector = { name: stored.name, sha256: stored.sha256 };
     } else {
       if (s.vectorFile === undefined)
-        throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
+        throw new AppError('invalid_input', 'steer: give a vector file, a named vector or (clamp) an SAE feature');
       const file = await readSteeringVector(s.vectorFile, model.dModel);
-      values = file.values;
-      source = s.vectorFile;
+      basis = { kind: 'vector', values: file.values, label: s.vectorFile };
       vector = { file: s.vectorFile, sha256: file.sha256 };
     }
-    if (s.method === 'add') {
-      k = s.k!;
-      steer = { method: 'add', layer: s.layer, delta: values.map((x) => k! * x), positions: s.positions };
-    } else {
-      // Ablation and the cap act along the unit direction of v.
-      const norm = Math.hypot(...values);
-      if (!(norm > 0))
-        throw new AppError(
-          'invalid_input',
-          `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`,
-        );
-      k = s.method === 'cap' ? s.k! : null;
-      steer = {
-        method: s.method,
-        layer: s.layer,
-        direction: values.map((x) => x / norm),
-        positions: s.positions,
-        ...(s.method === 'cap' ? { cap: s.k! } : {}),
-      };
-    }
+    checkSteerRequest(s.method, basis, s.k);
+    steer = buildSteer(s.method, basis, s.layer, s.positions, s.k ?? null);
   }
+  // An absent seed is chosen here, so that every sampled generation can be replayed from its spec.
+  const sampling = resolveSampling(options.sampling, () => crypto.randomInt(0, 2 ** 32));
 
   const client = EngineClient.start();
   try {
@@ -114,6 +113,9 @@ export async function generateOnce(
         tokens: options.tokens,
         ...(steer ? { steers: [[steer]] } : {}),
         ...(options.stopAtEos ? { stopAtEos: true } : {}),
+        ...(sampling ? { sampling } : {}),
+        // Strength in model-relative units whenever the request steers (k = 0 included: its KL is 0).
+        ...(s ? { strength: true } : {}),
       },
       (event) => {
         const token = event.tokens[0];
@@ -131,22 +133,33 @@ export async function generateOnce(
     const spec: GenerationSpec = {
       model: { name: model.name, sha256: model.sha256 },
       chat: options.chat,
-      method: options.steer?.method ?? 'none',
-      layer: options.steer?.layer ?? null,
-      positions: options.steer
-        ? Array.isArray(options.steer.positions)
-          ? [...options.steer.positions]
-          : (options.steer.positions as 'prompt' | 'generated' | 'all')
+      method: s?.method ?? 'none',
+      layer: s?.layer ?? null,
+      positions: s
+        ? Array.isArray(s.positions)
+          ? [...s.positions]
+          : (s.positions as 'prompt' | 'generated' | 'all')
         : null,
-      k,
+      k: s && s.method !== 'ablate' ? s.k! : null,
       vector,
+      sae,
       precision: 'fp32',
-      decoding: { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
+      decoding: sampling
+        ? { kind: 'sample', ...sampling, tokens: options.tokens, stopAtEos: options.stopAtEos }
+        : { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
+      loop: result.loop,
       ortVersion: loaded.ortVersion,
       provider: result.provider,
       providerReason: loaded.provider.reason,
     };
-    return { promptIds, generatedIds, text: tokenizer.decode(generatedIds), spec };
+    return {
+      promptIds,
+      generatedIds,
+      text: tokenizer.decode(generatedIds),
+      spec,
+      // An add steer with k = 0 decodes unsteered (steer-build.ts), so there is no row to measure: 0.
+      kl: s ? (result.kl?.[0] ?? 0) : null,
+    };
   } finally {
     await client.close();
   }

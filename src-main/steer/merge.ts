@@ -13,7 +13,7 @@ import {
   type SteeringSpecRow,
 } from '../store/steering';
 import { AppError } from '../util/errors';
-import { firstDifference, type SweepSpec } from './sweep-spec';
+import { firstDifference, gridKs, type SweepSpec } from './sweep-spec';
 
 export interface MergeSummary {
   sweepId: string;
@@ -134,6 +134,6 @@ function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
     added: fresh.length,
     alreadyPresent,
     present: present.size,
-    cells: first.sweep.prompts.count * first.sweep.ks.length,
+    cells: first.sweep.prompts.count * gridKs(first.sweep).length,
   };
 }
