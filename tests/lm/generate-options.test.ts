@@ -7,30 +7,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js';
-import { referenceForward, referenceGenerate, referenceGreedy } from '../../src-main/engine/lm/reference.js';
+import { referenceGenerate, referenceGreedy, referenceStrength } from '../../src-main/engine/lm/reference.js';
 import { saeFeatureRow } from '../../src-main/engine/lm/sae-clamp.js';
 import type { Steer } from '../../src-main/engine/lm/steering.js';
-import { klFromLogits } from '../../src-main/engine/lm/strength.js';
-import type { SaeWeights } from '../../src-main/engine/sae-model.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
-import { npyBytes, randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
+import { npyBytes, randomSae, randomSaeWeights, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
 import { runCaptured, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 const name = 'llama';
 const want = expected(name);
 const w = readLmWeights(openLmFolder(fixtureFolder(name)));
-const V = w.config.vocabSize;
 const { layer, vector } = want.steer;
 const D = w.config.dModel;
 // The SAE as written to disk (SAELens cfg: apply_b_dec_to_input, no normalisation), read here without the importer.
 const rawSae = randomSae('relu', D, 16, 7);
-const sae: SaeWeights = {
-  ...rawSae,
-  applyBDecToInput: true,
-  normalizeActivations: 'none',
-  source: { format: 'saelens', files: [] },
-};
+const sae = randomSaeWeights('relu', D, 16, 7);
 
 let project: Project;
 let vectorFile: string;
@@ -59,14 +51,6 @@ const args = (prompt: string, ...extra: string[]) => [
 ];
 const generate = (prompt: string, ...extra: string[]) => runJson(args(prompt, ...extra));
 
-/** KL(steered || unsteered) of the first generated token by the fp64 reference pass. */
-function referenceKl(prompt: readonly number[], steer: Steer[]): number {
-  const S = prompt.length;
-  const steered = referenceForward(w, { ids: prompt, steer }).logits;
-  const plain = referenceForward(w, { ids: prompt }).logits;
-  return klFromLogits(steered, (S - 1) * V, plain, (S - 1) * V, V);
-}
-
 describe('generate --method clamp', () => {
   it('clamps feature i of an imported SAE to c = k, as the reference pass does, recording the SAE and its KL', async () => {
     const p = want.prompts[0];
@@ -90,7 +74,7 @@ describe('generate --method clamp', () => {
         decoding: { kind: 'greedy' },
         loop: 'worker',
       });
-      expect(value.kl).toBeCloseTo(referenceKl(p.ids, steer), 4);
+      expect(value.kl).toBeCloseTo(referenceStrength(w, p.ids, steer), 4);
     }
     // The clamp to 20 on every position moves the answer (the comparison above is not of two plain runs).
     const clamped = await generate(p.text, ...clamp, '--k', '20', '--positions', 'all');
@@ -186,7 +170,7 @@ describe('generate: strength and negative k', () => {
       expect(code).toBe(0);
       kls.set(k, value.kl);
       expect(value.kl).toBeCloseTo(
-        referenceKl(p.ids, [{ layer, delta: vector.map((x) => k * x), positions: 'prompt' }]),
+        referenceStrength(w, p.ids, [{ layer, delta: vector.map((x) => k * x), positions: 'prompt' }]),
         4,
       );
     }

@@ -20,21 +20,26 @@ let project: string;
 let promptsFile: string;
 const opened: Project[] = [];
 
+/** A project with the llama fixture, its vector as "v" and (unless `withSae` is false) an SAE "sae16". */
+async function setUpProject(name: string, withSae = true): Promise<string> {
+  const into = join(dir, name);
+  const steps = [
+    ['init', '--project', into],
+    ['import-model', '--project', into, '--path', fixtureFolder('llama')],
+    ['vector', 'import', '--project', into, '--path', join(dir, 'v.npy'), '--name', 'v'],
+    ...(withSae ? [['import-sae', '--project', into, '--path', join(dir, 'sae'), '--name', 'sae16']] : []),
+  ];
+  for (const args of steps) expect((await runJson(args)).code).toBe(0);
+  return into;
+}
+
 beforeAll(async () => {
   dir = tempDir();
-  project = join(dir, 'methods.sightline');
-  const vectorFile = join(dir, 'v.npy');
-  writeFileSync(vectorFile, npyBytes(Float32Array.from(want.steer.vector), [want.steer.vector.length]));
+  writeFileSync(join(dir, 'v.npy'), npyBytes(Float32Array.from(want.steer.vector), [want.steer.vector.length]));
   promptsFile = join(dir, 'prompts.txt');
   writeFileSync(promptsFile, `${prompts.map((p) => p.text).join('\n')}\n`);
-  const saeDir = writeSaeLensDir(join(dir, 'sae'), randomSae('relu', 64, 16, 7));
-  for (const args of [
-    ['init', '--project', project],
-    ['import-model', '--project', project, '--path', fixtureFolder('llama')],
-    ['vector', 'import', '--project', project, '--path', vectorFile, '--name', 'v'],
-    ['import-sae', '--project', project, '--path', saeDir, '--name', 'sae16'],
-  ])
-    expect((await runJson(args)).code).toBe(0);
+  writeSaeLensDir(join(dir, 'sae'), randomSae('relu', 64, 16, 7));
+  project = await setUpProject('methods.sightline');
 });
 afterAll(() => opened.forEach((p) => p.close()));
 
@@ -118,19 +123,8 @@ describe('sweep: strength, methods and sampling', () => {
   });
 
   it('--method clamp sets an SAE feature to each k, recording the SAE; each cell is the same generate', async () => {
-    const run = await sweep(
-      project,
-      '--method',
-      'clamp',
-      '--sae',
-      'sae16',
-      '--feature',
-      '5',
-      '--k',
-      '-4,0,20',
-      '--positions',
-      'all',
-    );
+    const clamp = ['--method', 'clamp', '--sae', 'sae16', '--feature', '5', '--positions', 'all'];
+    const run = await sweep(project, ...clamp, '--k', '-4,0,20');
     expect(run).toMatchObject({ code: 0, value: { cells: 6, generated: 6 } });
     const cells = cellsOf(project, run.value.sweepId);
     const sae = cells[0].spec.sweep.sae;
@@ -142,19 +136,7 @@ describe('sweep: strength, methods and sampling', () => {
       expect(c.meta).toMatchObject({ method: 'clamp', sae_sha256: sae.sha256, sae_feature: 5, kl_baseline: 'prefill' });
     }
     for (const c of cells.filter((x) => x.prompt === prompts[1].text)) {
-      const one = await generate(
-        c.prompt,
-        '--method',
-        'clamp',
-        '--sae',
-        'sae16',
-        '--feature',
-        '5',
-        '--k',
-        String(c.k),
-        '--positions',
-        'all',
-      );
+      const one = await generate(c.prompt, ...clamp, '--k', String(c.k));
       expect(c.generated).toEqual(one.value.generatedIds);
       expect(c.meta.kl).toBeCloseTo(one.value.kl, 6);
     }
@@ -192,10 +174,7 @@ describe('sweep: strength, methods and sampling', () => {
     const one = await generate(prompts[0].text, '--vector', 'v', '--k', '6', ...sampling);
     expect(cells.find((c) => c.prompt === prompts[0].text && c.k === 6)!.generated).toEqual(one.value.generatedIds);
     // One row per batch: the same cells (every row draws from its own stream).
-    const alone = join(dir, 'alone.sightline');
-    await runJson(['init', '--project', alone]);
-    await runJson(['import-model', '--project', alone, '--path', fixtureFolder('llama')]);
-    await runJson(['vector', 'import', '--project', alone, '--path', join(dir, 'v.npy'), '--name', 'v']);
+    const alone = await setUpProject('alone.sightline', false);
     const single = await sweep(alone, '--vector', 'v', '--k', '0,6', ...sampling, '--batch', '1');
     expect(single.value.sweepId).toBe(run.value.sweepId);
     expect(cellsOf(alone, single.value.sweepId).map((c) => c.generated)).toEqual(cells.map((c) => c.generated));

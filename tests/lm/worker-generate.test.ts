@@ -8,7 +8,7 @@ import { chooseDecodeLoop } from '../../src-main/engine/lm/decode-loop.js';
 import { saeFeatureRow } from '../../src-main/engine/lm/sae-clamp.js';
 import type { Steer } from '../../src-main/engine/lm/steering.js';
 import type { GenerateEvent } from '../../src-main/engine/protocol.js';
-import { randomSae } from '../engine/fixtures.js';
+import { randomSaeWeights } from '../engine/fixtures.js';
 import { copyFixture, editJson, expected, fixtureFolder, type HfModelName } from './hf-fixtures.js';
 import { join } from 'node:path';
 
@@ -72,12 +72,7 @@ describe('which decode loop the worker runs', () => {
     const loaded = await client.loadLm({ folder: fixtureFolder(name), providers: 'cpu', intraOpNumThreads: 1 });
     const { layer, k, vector } = want.steer;
     const D = loaded.config.dModel;
-    const sae = {
-      ...randomSae('relu', D, 32, 4),
-      applyBDecToInput: true,
-      normalizeActivations: 'none' as const,
-      source: { format: 'saelens' as const, files: [] },
-    };
+    const sae = randomSaeWeights('relu', D, 32, 4);
     const steers: Steer[][] = [
       [],
       [{ layer, delta: Float32Array.from(vector, (x) => k * x), positions: 'prompt' }],
