@@ -216,3 +216,37 @@ describe('sweep: strength, methods and sampling', () => {
     }
   });
 });
+
+describe('campaign create --from generations on these sweeps', () => {
+  it('keeps each generation’s method and KL strength with its hidden conditions, never in what raters see', async () => {
+    const created = await runJson([
+      'campaign',
+      'create',
+      '--project',
+      project,
+      '--name',
+      'relatedness',
+      '--template',
+      'concept-relatedness',
+      '--from',
+      'generations',
+    ]);
+    expect(created.code).toBe(0);
+    const p = openProject(project);
+    opened.push(p);
+    const items = p.db.prepare('SELECT payload_json, hidden_json, condition FROM items').all() as {
+      payload_json: string;
+      hidden_json: string;
+      condition: string | null;
+    }[];
+    expect(items.length).toBeGreaterThan(10);
+    for (const item of items) {
+      const hidden = JSON.parse(item.hidden_json);
+      expect(typeof hidden.kl).toBe('number');
+      expect(['add', 'clamp', 'ablate', 'cap']).toContain(hidden.method);
+      expect(item.condition).toBe(hidden.k === null ? hidden.method : `k=${hidden.k}`);
+      expect(item.payload_json).not.toMatch(/kl|method|"k"/);
+    }
+    expect(items.some((item) => item.condition === 'ablate')).toBe(true);
+  });
+});
