@@ -38,6 +38,7 @@ export const modelHandlers: HandlersFor<typeof modelMethods> = {
         prompt: input.prompt,
         chat: input.chat,
         ...(input.steer ? { steer: input.steer } : {}),
+        ...(input.sampling ? { sampling: input.sampling } : {}),
         tokens: input.tokens,
         stopAtEos: input.stopAtEos,
         provider: input.provider,

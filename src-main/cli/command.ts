@@ -47,6 +47,24 @@ export function helpText(command: Command): string {
   return `sightline ${command.name}: ${command.summary}\n\nUsage: ${command.usage}\n\nOptions:\n${lines.join('\n')}\n`;
 }
 
+/**
+ * `--k -1.5` as `--k=-1.5`: node's parseArgs reads a value that starts with '-' as an option and
+ * refuses it, so a string option followed by something shaped like a negative number or range
+ * (-1.5, -3:3:7, -.5, -2,0,2) is joined to it first.
+ */
+export function joinNegativeValues(options: Record<string, OptionSpec>, argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${argv[i]}=${next}`);
+      i++;
+    } else joined.push(argv[i]);
+  }
+  return joined;
+}
+
 /** Parses argv for one command; unknown or missing options are usage errors naming the option. */
 export function parseCommandArgs(command: Command, argv: string[]): ParsedOptions {
   const options = { ...command.options, ...COMMON };
@@ -54,7 +72,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedOption
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(options, argv),
       options: Object.fromEntries(
         Object.entries(options).map(([name, spec]) => [
           name,

@@ -29,19 +29,28 @@ export interface ModelSummary {
   files: ModelFileSummary[];
 }
 
+/** How tokens were chosen; a sampled generation replays exactly from its seed (one mulberry32 stream per row). */
+export type DecodingSpec =
+  | { kind: 'greedy'; tokens: number; stopAtEos: boolean }
+  | { kind: 'sample'; temperature: number; topP: number; seed: number; tokens: number; stopAtEos: boolean };
+
 /** Everything needed to reproduce one generation. */
 export interface GenerationSpec {
   model: { name: string; sha256: string };
   chat: boolean;
-  method: 'none' | 'add' | 'ablate' | 'cap';
+  method: 'none' | 'add' | 'ablate' | 'cap' | 'clamp';
   layer: number | null;
   positions: 'prompt' | 'generated' | 'all' | number[] | null;
-  /** add: the scale of v; cap: the cap c on h.v; ablate and none: null */
+  /** add: the scale of v; cap: the cap c on h.v; clamp: the value c feature i is set to; ablate and none: null */
   k: number | null;
   /** --vector-file: the file and its sha256; --vector: the stored vector's name and the sha256 of its values */
   vector: { file: string; sha256: string } | { name: string; sha256: string } | null;
+  /** clamp: the imported SAE (its sha256 over its files) and the feature */
+  sae: { name: string; sha256: string | null; feature: number } | null;
   precision: 'fp32';
-  decoding: { kind: 'greedy'; tokens: number; stopAtEos: boolean };
+  decoding: DecodingSpec;
+  /** which decode loop ran: the worker's (token by token) or the graph's (greedy on CUDA) */
+  loop: 'graph' | 'worker';
   ortVersion: string;
   provider: 'cuda' | 'cpu';
   providerReason: string;
@@ -52,6 +61,11 @@ export interface GenerateOutput {
   generatedIds: number[];
   text: string;
   spec: GenerationSpec;
+  /**
+   * Steered: the strength in model-relative units, KL(steered || unsteered) in nats of the first
+   * generated token's distribution at temperature 1; null when not steered.
+   */
+  kl: number | null;
 }
 
 export interface ModelHashProgressEvent {
@@ -75,6 +89,17 @@ const positions = z.union([
   z.array(z.number().int().min(0)).min(1).max(100_000),
 ]);
 
+/** Temperature + top-p sampling (greedy when absent); the seed is chosen, and returned, when absent. */
+export const samplingInput = z
+  .object({
+    temperature: z.number().finite().min(0),
+    topP: z.number().gt(0).max(1).default(1),
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+  })
+  .strict();
+
+export const steerMethod = z.enum(['add', 'ablate', 'cap', 'clamp']);
+
 export const modelMethods = {
   'models.import': method({
     role: 'researcher',
@@ -92,7 +117,7 @@ export const modelMethods = {
   'models.generate': method({
     role: 'researcher',
     summary:
-      "One greedy generation from an imported model, plain or steered by a vector file or a named vector; tokens come as 'generate.step' events while it runs",
+      "One generation from an imported model, greedy or sampled, plain or steered (a vector file, a named vector, or an SAE feature clamp); tokens come as 'generate.step' events while it runs",
     input: z
       .object({
         model: z.string().min(1),
@@ -104,17 +129,27 @@ export const modelMethods = {
             /** a .npy/.safetensors file, or `vector`: a vector stored with `sightline vector import` (exactly one) */
             vectorFile: z.string().min(1).optional(),
             vector: z.string().min(1).optional(),
+            /** clamp: an imported SAE and its feature, instead of a vector */
+            sae: z.string().min(1).optional(),
+            feature: z.number().int().min(0).optional(),
             layer: z.number().int().min(0),
-            method: z.enum(['add', 'ablate', 'cap']).default('add'),
-            /** add: k in h += k*v; cap: c in h.v <= c; ignored by ablate */
+            method: steerMethod.default('add'),
+            /** add: k in h += k*v; cap: c in h.v <= c; clamp: the value c; none for ablate */
             k: z.number().finite().optional(),
             positions: positions.default('prompt'),
           })
           .strict()
-          .refine((steer) => (steer.vectorFile === undefined) !== (steer.vector === undefined), {
-            message: 'steer: give exactly one of vectorFile and vector',
-          })
+          .refine(
+            (steer) =>
+              steer.method === 'clamp'
+                ? steer.sae !== undefined && steer.feature !== undefined && !steer.vector && !steer.vectorFile
+                : steer.sae === undefined &&
+                  steer.feature === undefined &&
+                  (steer.vectorFile === undefined) !== (steer.vector === undefined),
+            { message: 'steer: give exactly one of vectorFile and vector, or (method clamp) sae and feature' },
+          )
           .optional(),
+        sampling: samplingInput.optional(),
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),

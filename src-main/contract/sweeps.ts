@@ -2,6 +2,7 @@
 // background; progress comes as 'job.progress' events and jobs.cancel stops it after its batch.
 import { z } from 'zod';
 import { method, returns } from './define';
+import { samplingInput, steerMethod } from './models';
 
 const positions = z.union([
   z.enum(['prompt', 'generated', 'all']),
@@ -13,13 +14,19 @@ export const sweepMethods = {
   'sweeps.start': method({
     role: 'researcher',
     summary:
-      "Starts a sweep (one greedy generation per (prompt, k), h += k*v at layer L) in the background; progress as 'job.progress' events, cancel with jobs.cancel; resumes cells already written",
+      "Starts a sweep (one generation per (prompt, k) steered at layer L: add h += k*v, ablate, cap or an SAE-feature clamp; greedy or sampled; each with its KL strength) in the background; progress as 'job.progress' events, cancel with jobs.cancel; resumes cells already written",
     input: z
       .object({
         model: z.string().min(1),
-        vector: z.string().min(1),
+        method: steerMethod.default('add'),
+        /** add, ablate, cap: a stored vector; clamp: `sae` and `feature` instead */
+        vector: z.string().min(1).optional(),
+        sae: z.string().min(1).optional(),
+        feature: z.number().int().min(0).optional(),
         layer: z.number().int().min(0),
-        ks: z.array(z.number().finite()).min(1).max(10_000),
+        /** ablate: [] (one generation per prompt) */
+        ks: z.array(z.number().finite()).max(10_000),
+        sampling: samplingInput.optional(),
         prompts: z
           .array(
             z

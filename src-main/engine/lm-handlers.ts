@@ -4,15 +4,33 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
-import type { DecoderSession } from './lm/decode.js';
-import { openLmFolder, readLmWeights } from './lm/folder.js';
-import { streamGreedy } from './lm/stream.js';
+import { buildGreedyLoopModel } from './graph/lm-loop.js';
+import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
+import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
+import { openLmFolder, readLmWeights, type LmFolder } from './lm/folder.js';
 import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm } from './protocol.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 
 interface LoadedDecoder {
   ds: DecoderSession;
   report: ProviderReport;
+  opened: LmFolder;
+  intraOpNumThreads: number | undefined;
+  /** the in-graph loop's session, built on first use (only greedy decoding on CUDA needs it) */
+  loop?: Promise<LoopSession>;
+}
+
+/** The in-graph loop's session on the provider the decoder session runs on; the weights read again. */
+async function loopSessionOf(d: LoadedDecoder): Promise<LoopSession> {
+  d.loop ??= (async () => {
+    const model = buildGreedyLoopModel(readLmWeights(d.opened), { projection: true, clamp: true });
+    const { session } = await createSession(model.bytes, {
+      providers: d.report.provider,
+      ...(d.intraOpNumThreads !== undefined ? { intraOpNumThreads: d.intraOpNumThreads } : {}),
+    });
+    return { session, model };
+  })();
+  return d.loop;
 }
 
 export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void> } {
@@ -22,14 +40,15 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
     async loadLm({ folder, providers, intraOpNumThreads }) {
       const opened = openLmFolder(folder);
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
-      // with the projection inputs, so one session serves every method and layer a caller asks for.
-      const model = buildDecoderModel(readLmWeights(opened), { projection: true });
+      // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
+      // asks for.
+      const model = buildDecoderModel(readLmWeights(opened), { projection: true, clamp: true });
       const { session, report } = await createSession(model.bytes, {
         providers,
         ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
       });
       const lmId = randomUUID();
-      decoders.set(lmId, { ds: { session, model }, report });
+      decoders.set(lmId, { ds: { session, model }, report, opened, intraOpNumThreads });
       const loaded: LoadedLm = {
         lmId,
         config: opened.config,
@@ -45,21 +64,42 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
     async generate(args: GenerateArgs, emit?: (event: GenerateEvent) => void): Promise<GenerateResult> {
       const d = decoders.get(args.lmId);
       if (!d) throw new AppError('not_found', `language model ${args.lmId} is not loaded in the engine`);
+      const request = {
+        prompts: args.prompts,
+        tokens: args.tokens,
+        ...(args.steers ? { steers: args.steers } : {}),
+        ...(args.stopAtEos ? { stopAtEos: true } : {}),
+      };
+      const sampled = args.sampling !== undefined && args.sampling.temperature > 0;
+      const loop = chooseDecodeLoop({ provider: d.report.provider, sampled, requested: args.loop ?? 'auto' });
+      if (loop === 'graph') {
+        const generated = await loopGreedyDecode(await loopSessionOf(d), request);
+        // The graph gives every token at the end; they are reported step by step all the same.
+        const longest = Math.max(0, ...generated.map((row) => row.length));
+        for (let step = 0; step < longest; step++) emit?.({ step, tokens: generated.map((row) => row[step] ?? null) });
+        const strength = args.strength ? await measureStrengthByPrefill(d.ds, request) : {};
+        return { generated, provider: d.report.provider, loop, ...strength };
+      }
       const flag = args.stopFlag;
       let stopped = false;
       const stopRequested = flag ? () => (stopped = Atomics.load(flag, 0) !== 0) : undefined;
-      const generated = await streamGreedy(
+      const result = await generate(
         d.ds,
         {
-          prompts: args.prompts,
-          tokens: args.tokens,
-          ...(args.steers ? { steers: args.steers } : {}),
-          ...(args.stopAtEos ? { stopAtEos: true } : {}),
+          ...request,
+          ...(args.sampling ? { sampling: args.sampling } : {}),
+          ...(args.strength ? { strength: true } : {}),
         },
         emit,
         stopRequested,
       );
-      return { generated, provider: d.report.provider, ...(stopped ? { stopped: true } : {}) };
+      return {
+        generated: result.tokens,
+        provider: d.report.provider,
+        loop,
+        ...(stopped ? { stopped: true } : {}),
+        ...(result.kl ? { kl: result.kl, klBaseline: result.klBaseline! } : {}),
+      };
     },
 
     async disposeLm({ lmId }) {

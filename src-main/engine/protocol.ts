@@ -5,7 +5,9 @@ import type { LoadSaeOptions } from './formats/options.js';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights, SourceFile, SaeFormat } from './sae-model.js';
 import type { ProviderPreference, ProviderReport } from './session.js';
 import type { LmConfig } from './lm/config.js';
-import type { DecodeStep } from './lm/stream.js';
+import type { DecodeStep, Generation } from './lm/decode.js';
+import type { DecodeLoop } from './lm/decode-loop.js';
+import type { SamplingOptions } from './lm/sampling.js';
 import type { Steer } from './lm/steering.js';
 import type { SafetensorInfo } from './formats/safetensors.js';
 
@@ -119,6 +121,12 @@ export interface GenerateArgs {
   /** exactly this many tokens per row unless stopAtEos */
   tokens: number;
   stopAtEos?: boolean;
+  /** temperature / top-p with a seed (every row its own stream from it); greedy when absent */
+  sampling?: SamplingOptions;
+  /** also measure each row's KL(steered || unsteered) at the first generated token (lm/strength.ts) */
+  strength?: boolean;
+  /** which decode loop; default 'auto' (lm/decode-loop.ts chooseDecodeLoop: the graph's on CUDA when greedy) */
+  loop?: DecodeLoop | 'auto';
   /**
    * A flag over a SharedArrayBuffer: the caller stores 1 in element 0 to stop after the current step.
    * Shared memory, because session.run keeps the worker busy and a cancel message would wait behind it.
@@ -126,10 +134,12 @@ export interface GenerateArgs {
   stopFlag?: Int32Array;
 }
 
-export interface GenerateResult {
+export interface GenerateResult extends Pick<Generation, 'kl' | 'klBaseline'> {
   /** per row, the generated ids */
   generated: number[][];
   provider: ProviderReport['provider'];
+  /** the decode loop that ran */
+  loop: DecodeLoop;
   /** true when stopFlag ended the decoding before every row was done */
   stopped?: boolean;
 }

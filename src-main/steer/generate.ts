@@ -1,6 +1,7 @@
 // One generation (`sightline generate`, models.generate): the prompt tokenised here (plain, or through
 // the chat template), the decoding in the engine worker (session.run blocks its thread), each token
 // reported as it comes, and the full spec of what ran returned with the ids and the text.
+import crypto from 'node:crypto';
 import type { GenerateOutput, GenerationSpec } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import type { LoadedLm } from '../engine/protocol';
@@ -11,7 +12,15 @@ import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName, type ModelRecord } from '../importers/model-import';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
-import { vectorForModel } from './vectors';
+import {
+  buildSteer,
+  checkSteerRequest,
+  resolveSampling,
+  type SamplingRequest,
+  type SteerBasis,
+  type SteerMethod,
+} from './steer-build';
+import { saeFeatureForModel, vectorForModel } from './vectors';
 
 export interface GenerateOptions {
   model: string;
@@ -20,11 +29,16 @@ export interface GenerateOptions {
   steer?: {
     vectorFile?: string | undefined;
     vector?: string | undefined;
+    /** clamp: the imported SAE and its feature */
+    sae?: string | undefined;
+    feature?: number | undefined;
     layer: number;
-    method: 'add' | 'ablate' | 'cap';
+    method: SteerMethod;
     k?: number | undefined;
     positions: SteerPositions;
   };
+  /** temperature / top-p; a seed is chosen when absent (and recorded in the spec) */
+  sampling?: SamplingRequest | undefined;
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
@@ -57,25 +71,23 @@ export function textPieces(tokenizer: LmTokenizer): (token: number) => string {
 }
 
 export interface ResolvedSteer {
-  steer: Steer;
+  /** undefined when the request decodes unsteered (add with k = 0) */
+  steer: Steer | undefined;
   vector: GenerationSpec['vector'];
-  /** add: the scale of v; cap: the cap; ablate: null */
-  k: number | null;
+  sae: GenerationSpec['sae'];
 }
 
-/** The engine's steer for a request: its layer checked, its vector read (file or stored) and scaled. */
+/**
+ * The engine's steer for a request: its layer and positions checked, its basis read (a vector file, a
+ * stored vector, or for clamp an imported SAE's feature) and built for the method.
+ */
 export async function steerFor(
   project: Project,
   model: ModelRecord,
   s: NonNullable<GenerateOptions['steer']>,
   lengths: { prompt: number; tokens: number },
 ): Promise<ResolvedSteer> {
-  let steer: Steer;
-  let vector: GenerationSpec['vector'] = null;
-  let k: number | null = null;
   checkSteerLayer(s.layer, model.nLayers);
-  if (s.method !== 'ablate' && s.k === undefined)
-    throw new AppError('invalid_input', `--k is required with --method ${s.method}`);
   const length = lengths.prompt + lengths.tokens;
   if (Array.isArray(s.positions) && s.positions.some((p) => p >= length)) {
     throw new AppError(
@@ -83,41 +95,28 @@ export async function steerFor(
       `--positions: every index must be below ${length} (prompt ${lengths.prompt} + ${lengths.tokens} tokens)`,
     );
   }
-  let values: Float32Array;
-  let source: string;
-  if (s.vector !== undefined) {
+  let vector: GenerationSpec['vector'] = null;
+  let sae: GenerationSpec['sae'] = null;
+  let basis: SteerBasis;
+  if (s.method === 'clamp') {
+    if (s.sae === undefined || s.feature === undefined)
+      throw new AppError('invalid_input', '--method clamp needs --sae NAME --feature N');
+    const feature = await saeFeatureForModel(project, { sae: s.sae, feature: s.feature }, model);
+    basis = { kind: 'sae', row: feature.row };
+    sae = feature.sae;
+  } else if (s.vector !== undefined) {
     const stored = vectorForModel(project, s.vector, model);
-    values = stored.values;
-    source = `vector "${stored.name}"`;
+    basis = { kind: 'vector', values: stored.values, label: `vector "${stored.name}"` };
     vector = { name: stored.name, sha256: stored.sha256 };
   } else {
-    if (s.vectorFile === undefined) throw new AppError('invalid_input', 'steer: give a vector file or a named vector');
+    if (s.vectorFile === undefined)
+      throw new AppError('invalid_input', 'steer: give a vector file, a named vector or (clamp) an SAE feature');
     const file = await readSteeringVector(s.vectorFile, model.dModel);
-    values = file.values;
-    source = s.vectorFile;
+    basis = { kind: 'vector', values: file.values, label: s.vectorFile };
     vector = { file: s.vectorFile, sha256: file.sha256 };
   }
-  if (s.method === 'add') {
-    k = s.k!;
-    steer = { method: 'add', layer: s.layer, delta: values.map((x) => k! * x), positions: s.positions };
-  } else {
-    // Ablation and the cap act along the unit direction of v.
-    const norm = Math.hypot(...values);
-    if (!(norm > 0))
-      throw new AppError(
-        'invalid_input',
-        `${source}: a zero vector has no direction to ${s.method === 'ablate' ? 'ablate' : 'cap'}`,
-      );
-    k = s.method === 'cap' ? s.k! : null;
-    steer = {
-      method: s.method,
-      layer: s.layer,
-      direction: values.map((x) => x / norm),
-      positions: s.positions,
-      ...(s.method === 'cap' ? { cap: s.k! } : {}),
-    };
-  }
-  return { steer, vector, k };
+  checkSteerRequest(s.method, basis, s.k);
+  return { steer: buildSteer(s.method, basis, s.layer, s.positions, s.k ?? null), vector, sae };
 }
 
 export interface PreparedGeneration {
@@ -126,7 +125,9 @@ export interface PreparedGeneration {
   promptIds: number[];
   steer: Steer | undefined;
   vector: GenerationSpec['vector'];
-  k: number | null;
+  sae: GenerationSpec['sae'];
+  /** the sampling that runs, its seed chosen when the request had none; undefined for greedy */
+  sampling: ReturnType<typeof resolveSampling>;
 }
 
 /** Everything before decoding: the model's files checked, the prompt tokenised, the steer built. */
@@ -139,8 +140,10 @@ export async function prepareGeneration(project: Project, options: GenerateOptio
     throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
   const resolved = options.steer
     ? await steerFor(project, model, options.steer, { prompt: promptIds.length, tokens: options.tokens })
-    : { steer: undefined, vector: null, k: null };
-  return { model, tokenizer, promptIds, ...resolved };
+    : { steer: undefined, vector: null, sae: null };
+  // An absent seed is chosen here, so that every sampled generation can be replayed from its spec.
+  const sampling = resolveSampling(options.sampling, () => crypto.randomInt(0, 2 ** 32));
+  return { model, tokenizer, promptIds, ...resolved, sampling };
 }
 
 /** The spec of a generation `prepared` from `options`, run on `loaded`'s session. */
@@ -148,25 +151,30 @@ export function generationSpecOf(
   options: GenerateOptions,
   prepared: PreparedGeneration,
   loaded: LoadedLm,
-  provider: GenerationSpec['provider'],
+  ran: { provider: GenerationSpec['provider']; loop: GenerationSpec['loop'] },
 ): GenerationSpec {
-  const steer = options.steer;
+  const s = options.steer;
+  const { sampling } = prepared;
   return {
     model: { name: prepared.model.name, sha256: prepared.model.sha256 },
     chat: options.chat,
-    method: steer?.method ?? 'none',
-    layer: steer?.layer ?? null,
-    positions: steer
-      ? Array.isArray(steer.positions)
-        ? [...steer.positions]
-        : (steer.positions as 'prompt' | 'generated' | 'all')
+    method: s?.method ?? 'none',
+    layer: s?.layer ?? null,
+    positions: s
+      ? Array.isArray(s.positions)
+        ? [...s.positions]
+        : (s.positions as 'prompt' | 'generated' | 'all')
       : null,
-    k: prepared.k,
+    k: s && s.method !== 'ablate' ? s.k! : null,
     vector: prepared.vector,
+    sae: prepared.sae,
     precision: 'fp32',
-    decoding: { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
+    decoding: sampling
+      ? { kind: 'sample', ...sampling, tokens: options.tokens, stopAtEos: options.stopAtEos }
+      : { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
+    loop: ran.loop,
     ortVersion: loaded.ortVersion,
-    provider,
+    provider: ran.provider,
     providerReason: loaded.provider.reason,
   };
 }
@@ -177,7 +185,8 @@ export async function generateOnce(
   onToken?: OnToken,
 ): Promise<GenerateOutput> {
   const prepared = await prepareGeneration(project, options);
-  const { model, tokenizer, promptIds, steer } = prepared;
+  const { model, tokenizer, promptIds, steer, sampling } = prepared;
+  const s = options.steer;
 
   const client = EngineClient.start();
   try {
@@ -190,6 +199,9 @@ export async function generateOnce(
         tokens: options.tokens,
         ...(steer ? { steers: [[steer]] } : {}),
         ...(options.stopAtEos ? { stopAtEos: true } : {}),
+        ...(sampling ? { sampling } : {}),
+        // Strength in model-relative units whenever the request steers (k = 0 included: its KL is 0).
+        ...(s ? { strength: true } : {}),
       },
       (event) => {
         const token = event.tokens[0];
@@ -198,8 +210,15 @@ export async function generateOnce(
       },
     );
     const generatedIds = result.generated[0];
-    const spec = generationSpecOf(options, prepared, loaded, result.provider);
-    return { promptIds, generatedIds, text: tokenizer.decode(generatedIds), spec };
+    const spec = generationSpecOf(options, prepared, loaded, result);
+    return {
+      promptIds,
+      generatedIds,
+      text: tokenizer.decode(generatedIds),
+      spec,
+      // An add steer with k = 0 decodes unsteered (steer-build.ts), so there is no row to measure: 0.
+      kl: s ? (result.kl?.[0] ?? 0) : null,
+    };
   } finally {
     await client.close();
   }

@@ -81,6 +81,9 @@ export async function generateSideBySide(
             tokens: request.tokens,
             ...(request.stopAtEos ? { stopAtEos: true } : {}),
             stopFlag,
+            // The worker's loop, on CUDA too: the page streams token by token and Stop acts between
+            // steps; the in-graph loop would answer only at the end.
+            loop: 'worker',
           },
           (event) => {
             const [baseline, steered] = event.tokens.map((token, row) =>
@@ -95,7 +98,7 @@ export async function generateSideBySide(
           baseline: { ids: baselineIds, text: tokenizer.decode(baselineIds) },
           steered: { ids: steeredIds, text: tokenizer.decode(steeredIds) },
           stopped: result.stopped === true,
-          spec: generationSpecOf(options, prepared, loaded, result.provider),
+          spec: generationSpecOf(options, prepared, loaded, result),
           loadedNow,
         };
       },

@@ -13,7 +13,7 @@ import {
   type SteeringSpecRow,
 } from '../store/steering';
 import { AppError } from '../util/errors';
-import { firstDifference, type SweepSpec } from './sweep-spec';
+import { firstDifference, gridKs, type SweepSpec } from './sweep-spec';
 
 export interface MergeSummary {
   sweepId: string;
@@ -88,7 +88,9 @@ export function mergeShards(intoDir: string, shardDirs: readonly string[]): Merg
   const first = shards[0];
   for (const shard of shards.slice(1)) {
     if (shard.sweep.id === first.sweep.id) continue;
-    const field = firstDifference(first.sweep, shard.sweep) ?? 'id';
+    // The id is the spec's hash: any difference shows in it, so the field named is one of the spec's.
+    const specOf = ({ id: _id, ...spec }: StoredSweep) => spec;
+    const field = firstDifference(specOf(first.sweep), specOf(shard.sweep)) ?? 'id';
     const value = (spec: StoredSweep) =>
       JSON.stringify(
         field.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], spec),
@@ -134,6 +136,6 @@ function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
     added: fresh.length,
     alreadyPresent,
     present: present.size,
-    cells: first.sweep.prompts.count * first.sweep.ks.length,
+    cells: first.sweep.prompts.count * gridKs(first.sweep).length,
   };
 }

@@ -3,25 +3,40 @@
 // share the spec and its id, which is how `merge` tells them apart from shards of another.
 import crypto from 'node:crypto';
 import type { SteerPositions } from '../engine/lm/steering';
+import type { SteerMethod } from './steer-build';
 import { canonicalJson } from '../store/jobs';
 import { AppError } from '../util/errors';
 
-/** Everything that decides a sweep's generations; its hash is the sweep id. */
+/**
+ * Everything that decides a sweep's generations; its hash is the sweep id. Fields added after the
+ * first sweeps (sae, a sampled decoding) appear only when used, so an add sweep made before them
+ * keeps its id and resumes.
+ */
 export interface SweepSpec {
   model: { name: string; sha256: string };
-  vector: { name: string; sha256: string; dModel: number };
-  method: 'add';
+  /** add, ablate, cap: the stored vector */
+  vector?: { name: string; sha256: string; dModel: number };
+  /** clamp: the imported SAE (sha256 over its files) and the feature set to c = k */
+  sae?: { name: string; sha256: string | null; feature: number };
+  method: SteerMethod;
   layer: number;
   /** "layer L" is the residual stream entering block L (transformers' hidden_states[L]) */
   hookPoint: string;
   positions: 'prompt' | 'generated' | 'all' | number[];
+  /** add: the scale of v; cap: the cap c; clamp: the value c; ablate: [] (one cell per prompt, no k) */
   ks: number[];
   prompts: { count: number; sha256: string };
   chat: boolean;
   precision: 'fp32';
-  decoding: { kind: 'greedy'; tokens: number; stopAtEos: false };
+  decoding:
+    | { kind: 'greedy'; tokens: number; stopAtEos: false }
+    | { kind: 'sample'; temperature: number; topP: number; tokens: number; stopAtEos: false };
+  /** sampling's seed: every generation draws from its own mulberry32 stream seeded with it (0 when greedy) */
   seed: number;
 }
+
+/** The k values of a sweep's grid, in cell order: ablate has one cell per prompt, with no k. */
+export const gridKs = (spec: Pick<SweepSpec, 'ks'>): (number | null)[] => (spec.ks.length > 0 ? spec.ks : [null]);
 
 export function sweepIdOf(spec: SweepSpec): string {
   return crypto.createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);

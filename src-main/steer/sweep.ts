@@ -1,6 +1,8 @@
-// `sightline sweep`: one greedy generation per (prompt, k) with h += k*v at layer L, the paper's
-// protocol. The k values of one prompt decode together in one batch (a per-row steering delta; no
-// padding, so a row's tokens do not depend on which other rows share its batch). Each batch is
+// `sightline sweep`: one generation per (prompt, k) steered at layer L (the paper's protocol is add,
+// h += k*v, greedy; ablate, cap, the SAE-feature clamp and sampling too), each with its strength in
+// model-relative units (KL at the first generated token). The k values of one prompt decode together
+// in one batch (a per-row steer; no padding, and every row its own sampling stream, so a row's tokens
+// do not depend on which other rows share its batch). Each batch is
 // written in one transaction, its cells recorded in the generations' meta_json, so a cancelled or
 // crashed sweep, run again, does only the cells still missing. With --shard i/n it runs one
 // deterministic block of the grid into its own project folder, for `merge` to combine.
@@ -18,14 +20,32 @@ import { sweepCellsDone, writeSpecGenerations, type SpecAndGeneration } from '..
 import { AppError } from '../util/errors';
 import { promptIdsOf } from './generate';
 import { readPromptsFile, type SweepPrompt } from './prompts-file';
-import { positionsText, shardCells, sweepIdOf, type Shard, type SweepSpec } from './sweep-spec';
-import { vectorForModel } from './vectors';
+import {
+  buildSteer,
+  checkSteerRequest,
+  COEFFICIENT_UNITS,
+  resolveSampling,
+  type SamplingRequest,
+  type SteerBasis,
+  type SteerMethod,
+} from './steer-build';
+import { gridKs, positionsText, shardCells, sweepIdOf, type Shard, type SweepSpec } from './sweep-spec';
+import { saeFeatureForModel, vectorForModel } from './vectors';
 
 export interface SweepOptions {
   model: string;
-  vector: string;
+  /** default add */
+  method?: SteerMethod;
+  /** add, ablate, cap: the stored vector */
+  vector?: string | undefined;
+  /** clamp: the imported SAE and its feature */
+  sae?: string | undefined;
+  feature?: number | undefined;
   layer: number;
+  /** none for ablate */
   ks: number[];
+  /** temperature / top-p; seed 0 when absent, so every shard of a sweep samples alike */
+  sampling?: SamplingRequest | undefined;
   /** the prompts file, or `prompts` given inline (the API) */
   promptsFile?: string;
   prompts?: SweepPrompt[];
@@ -90,14 +110,46 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
   const started = performance.now();
   const model = getModelByName(project, options.model);
   checkSteerLayer(options.layer, model.nLayers);
-  const vector = vectorForModel(project, options.vector, model);
-  if (options.ks.length === 0) throw new AppError('invalid_input', '--k: expected at least one value');
+  const method = options.method ?? 'add';
+  if (method === 'clamp' ? options.vector !== undefined : options.sae !== undefined)
+    throw new AppError(
+      'invalid_input',
+      method === 'clamp' ? '--method clamp takes --sae and --feature, not --vector' : '--sae is for --method clamp',
+    );
+  if (method === 'ablate' ? options.ks.length > 0 : options.ks.length === 0)
+    throw new AppError(
+      'invalid_input',
+      method === 'ablate' ? '--k: ablate takes no k (one generation per prompt)' : '--k: expected at least one value',
+    );
+  // Seed 0 when absent (not a random one): every shard of a sweep must sample alike.
+  const sampling = resolveSampling(options.sampling, () => 0);
   if (!(Number.isInteger(options.tokens) && options.tokens >= 1))
     throw new AppError('invalid_input', `--tokens: expected a positive whole number, got ${options.tokens}`);
   const batchSize = options.batch ?? 8;
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
     throw new AppError('invalid_input', `--batch: expected a positive whole number, got ${batchSize}`);
   await checkModelFiles(project, model);
+  let basis: SteerBasis;
+  let source: Pick<SweepSpec, 'vector' | 'sae'>;
+  let sourceText: string;
+  let sourceSha256: string | null;
+  if (method === 'clamp') {
+    if (options.sae === undefined || options.feature === undefined)
+      throw new AppError('invalid_input', '--method clamp needs --sae NAME --feature N');
+    const feature = await saeFeatureForModel(project, { sae: options.sae, feature: options.feature }, model);
+    basis = { kind: 'sae', row: feature.row };
+    source = { sae: feature.sae };
+    sourceText = `sae "${feature.sae.name}" feature ${feature.sae.feature}`;
+    sourceSha256 = feature.sae.sha256;
+  } else {
+    if (options.vector === undefined) throw new AppError('invalid_input', `--method ${method} needs --vector NAME`);
+    const vector = vectorForModel(project, options.vector, model);
+    basis = { kind: 'vector', values: vector.values, label: `vector "${vector.name}"` };
+    source = { vector: { name: vector.name, sha256: vector.sha256, dModel: vector.dModel } };
+    sourceText = `vector "${vector.name}"`;
+    sourceSha256 = vector.sha256;
+  }
+  checkSteerRequest(method, basis, method === 'ablate' ? null : 0);
 
   if ((options.promptsFile === undefined) === (options.prompts === undefined))
     throw new AppError('invalid_input', 'sweep: give a prompts file or a list of prompts');
@@ -119,8 +171,8 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
 
   const spec: SweepSpec = {
     model: { name: model.name, sha256: model.sha256 },
-    vector: { name: vector.name, sha256: vector.sha256, dModel: vector.dModel },
-    method: 'add',
+    ...source,
+    method,
     layer: options.layer,
     hookPoint: `hidden_states[${options.layer}] (residual stream entering block ${options.layer})`,
     positions: typeof options.positions === 'string' ? options.positions : [...options.positions],
@@ -131,11 +183,20 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
     },
     chat: options.chat,
     precision: 'fp32',
-    decoding: { kind: 'greedy', tokens: options.tokens, stopAtEos: false },
-    seed: 0,
+    decoding: sampling
+      ? {
+          kind: 'sample',
+          temperature: sampling.temperature,
+          topP: sampling.topP,
+          tokens: options.tokens,
+          stopAtEos: false,
+        }
+      : { kind: 'greedy', tokens: options.tokens, stopAtEos: false },
+    seed: sampling?.seed ?? 0,
   };
   const sweepId = sweepIdOf(spec);
-  const kCount = options.ks.length;
+  const ks = gridKs(spec);
+  const kCount = ks.length;
   const { from, to } = shardCells(prompts.length * kCount, options.shard);
   const shardText = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
 
@@ -180,36 +241,34 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
           for (const batch of batchesOf(todo, kCount, batchSize)) {
             job.throwIfCancelled();
             const ids = promptIds[batch.promptIndex];
-            const ks = batch.cells.map((cell) => options.ks[cell % kCount]);
+            const cellKs = batch.cells.map((cell) => ks[cell % kCount]);
             const result = await client.generate({
               lmId: loaded.lmId,
               prompts: batch.cells.map(() => ids),
-              steers: ks.map((k) => [
-                {
-                  method: 'add' as const,
-                  layer: options.layer,
-                  delta: vector.values.map((x) => k * x),
-                  positions: options.positions,
-                },
-              ]),
+              steers: cellKs.map((k) => {
+                const steer = buildSteer(method, basis, options.layer, options.positions, k);
+                return steer ? [steer] : [];
+              }),
               tokens: options.tokens,
+              ...(sampling ? { sampling } : {}),
+              strength: true,
             });
             const now = target.clock.now();
             const prompt = prompts[batch.promptIndex];
             const rows: SpecAndGeneration[] = batch.cells.map((cell, row) => {
-              const k = ks[row];
+              const k = cellKs[row];
               const generatedIds = result.generated[row];
               return {
                 spec: {
-                  name: `sweep ${sweepId}: k=${k}`,
-                  method: 'add',
+                  name: `sweep ${sweepId}: ${k === null ? method : `k=${k}`}`,
+                  method,
                   layer: options.layer,
                   hookPoint: spec.hookPoint,
                   positions: positionsText(options.positions),
-                  vectorSource: `vector "${vector.name}"`,
-                  vectorSha256: vector.sha256,
-                  coefficient: k,
-                  coefficientUnits: 'k·v (v as stored)',
+                  vectorSource: sourceText,
+                  vectorSha256: sourceSha256,
+                  coefficient: k ?? 0,
+                  coefficientUnits: COEFFICIENT_UNITS[method],
                   decodingJson: JSON.stringify(spec.decoding),
                   seed: spec.seed,
                   specJson: JSON.stringify({ sweep: { id: sweepId, ...spec }, k }),
@@ -223,16 +282,24 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
                   meta: {
                     k,
                     layer: options.layer,
+                    method,
                     ...classFields(prompt),
                     sweep: { id: sweepId, cell, prompt_index: batch.promptIndex },
                     prompt_ids: ids,
                     generated_ids: generatedIds,
+                    // The strength in model-relative units, KL(steered || unsteered) in nats at the
+                    // first generated token, and where its unsteered distribution came from.
+                    kl: result.kl![row],
+                    kl_baseline: result.klBaseline![row],
                     model_sha256: model.sha256,
-                    vector_sha256: vector.sha256,
+                    ...(spec.vector ? { vector_sha256: spec.vector.sha256 } : {}),
+                    ...(spec.sae ? { sae_sha256: spec.sae.sha256, sae_feature: spec.sae.feature } : {}),
+                    ...(sampling ? { seed: sampling.seed } : {}),
                     precision: 'fp32',
                     ort_version: loaded.ortVersion,
                     provider: result.provider,
                     provider_reason: loaded.provider.reason,
+                    loop: result.loop,
                   },
                   createdAt: now,
                 },

@@ -3,10 +3,12 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { loadSae } from '../engine/formats/detect';
+import { saeFeatureRow, type SaeFeatureRow } from '../engine/lm/sae-clamp';
 import { readVectorFile } from '../engine/lm/vector-file';
+import type { SaeWeights } from '../engine/sae-model';
 import { checkSaeFilesPresent, checkSaeHashes, loadOptionsOf } from '../importers/sae-import';
 import type { Project } from '../project/project';
-import { getSaeByName } from '../store/saes';
+import { getSaeByName, type SaeRecord } from '../store/saes';
 import {
   findVectorByName,
   insertVector,
@@ -59,26 +61,53 @@ export async function importVector(
   });
 }
 
+/** An imported SAE by name whose `feature` exists (checked before its weights are read). */
+function saeWithFeature(project: Project, saeName: string, feature: number): SaeRecord {
+  const sae = getSaeByName(project, saeName);
+  if (!Number.isInteger(feature) || feature < 0 || feature >= sae.dSae) {
+    throw new AppError('invalid_input', `--feature: SAE "${sae.name}" has features 0..${sae.dSae - 1}, got ${feature}`);
+  }
+  return sae;
+}
+
+/** The SAE's weights; a row must come from the weights that were imported, not from a file changed since. */
+async function importedSaeWeights(project: Project, sae: SaeRecord): Promise<SaeWeights> {
+  checkSaeFilesPresent(project, sae);
+  const weights = await loadSae(sae.path, loadOptionsOf(sae));
+  checkSaeHashes(sae, weights.source.files);
+  return weights;
+}
+
 /** `vector from-sae`: row `feature` of the SAE's decoder (its d_in values), from the weights as imported. */
 export async function vectorFromSae(
   project: Project,
   options: { sae: string; feature: number; name?: string },
 ): Promise<VectorRecord> {
-  const sae = getSaeByName(project, options.sae);
-  if (!Number.isInteger(options.feature) || options.feature < 0 || options.feature >= sae.dSae) {
-    throw new AppError(
-      'invalid_input',
-      `--feature: SAE "${sae.name}" has features 0..${sae.dSae - 1}, got ${options.feature}`,
-    );
-  }
+  const sae = saeWithFeature(project, options.sae, options.feature);
   const name = options.name ?? `${sae.name}/${options.feature}`;
   checkNameFree(project, name);
-  checkSaeFilesPresent(project, sae);
-  const weights = await loadSae(sae.path, loadOptionsOf(sae));
-  // The decoder row must come from the weights that were imported, not from a file changed since.
-  checkSaeHashes(sae, weights.source.files);
+  const weights = await importedSaeWeights(project, sae);
   const values = weights.W_dec.slice(options.feature * weights.dIn, (options.feature + 1) * weights.dIn);
   return store(project, name, values, { kind: 'sae', sae: sae.name, saeSha256: sae.sha256, feature: options.feature });
+}
+
+/** Feature i of an imported SAE as the SAE clamp reads and writes it, for a model of the SAE's d_in. */
+export async function saeFeatureForModel(
+  project: Project,
+  options: { sae: string; feature: number },
+  model: { name: string; dModel: number },
+): Promise<{ row: SaeFeatureRow; sae: { name: string; sha256: string | null; feature: number } }> {
+  const sae = saeWithFeature(project, options.sae, options.feature);
+  if (sae.dIn !== model.dModel)
+    throw new AppError(
+      'invalid_input',
+      `SAE "${sae.name}" reads d_in ${sae.dIn} but model "${model.name}" has d_model ${model.dModel}`,
+    );
+  const weights = await importedSaeWeights(project, sae);
+  return {
+    row: saeFeatureRow(weights, options.feature),
+    sae: { name: sae.name, sha256: sae.sha256, feature: options.feature },
+  };
 }
 
 /** The named vector; not_found lists the known names. */

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
-import type { SaeArchitecture, SaeNormalisation } from '../../src-main/engine/sae-model.js';
+import type { SaeArchitecture, SaeNormalisation, SaeWeights } from '../../src-main/engine/sae-model.js';
 import { zipWithDataDescriptors } from './zip-edit.js';
 import { mulberry32 } from '../../src-main/util/random';
 
@@ -59,6 +59,26 @@ export function randomSae(architecture: SaeArchitecture, dIn: number, dSae: numb
   }
   if (architecture === 'topk') sae.k = Math.max(2, Math.floor(dSae / 8));
   return sae;
+}
+
+/**
+ * A random SAE as the engine holds it, read the way writeSaeLensDir's files load by default (b_dec
+ * subtracted from the input, no normalisation), without going through a reader.
+ */
+export function randomSaeWeights(
+  architecture: SaeArchitecture,
+  dIn: number,
+  dSae: number,
+  seed = 1,
+  options: Partial<SaeWeights> = {},
+): SaeWeights {
+  return {
+    ...randomSae(architecture, dIn, dSae, seed),
+    applyBDecToInput: true,
+    normalizeActivations: 'none',
+    source: { format: 'saelens', files: [] },
+    ...options,
+  };
 }
 
 export function transposeRaw(data: Float32Array, rows: number, cols: number): Float32Array {

@@ -10,7 +10,7 @@ import { openLmFolder, readLmWeights, type LmWeights } from '../../src-main/engi
 import { saeFeatureRow } from '../../src-main/engine/lm/sae-clamp.js';
 import type { Steer } from '../../src-main/engine/lm/steering.js';
 import { createSession } from '../../src-main/engine/session.js';
-import { randomSae } from '../engine/fixtures.js';
+import { randomSaeWeights } from '../engine/fixtures.js';
 import { expected, fixtureFolder, HF_MODELS, type HfModelName } from './hf-fixtures.js';
 
 const weightsCache = new Map<HfModelName, LmWeights>();
@@ -50,12 +50,7 @@ describe.each(HF_MODELS)('in-graph decode loop: %s', (name) => {
   it('every method and position mode, one per row, equals the worker loop', async () => {
     const { loop, worker } = await sessions(name);
     const D = weights(name).config.dModel;
-    const sae = {
-      ...randomSae('relu', D, 32, 4),
-      applyBDecToInput: true,
-      normalizeActivations: 'none' as const,
-      source: { format: 'saelens' as const, files: [] },
-    };
+    const sae = randomSaeWeights('relu', D, 32, 4);
     const rows: Steer[][] = [
       [],
       [{ layer, delta: vector.map((x) => 2 * k * x), positions: 'generated' }],

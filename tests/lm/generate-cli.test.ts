@@ -98,8 +98,10 @@ describe('generate', () => {
       positions: 'prompt',
       k,
       vector: { file: vectors[name].npy, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      sae: null,
       precision: 'fp32',
       decoding: { kind: 'greedy', tokens: 20, stopAtEos: false },
+      loop: 'worker',
       ortVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
       provider: 'cpu',
       providerReason: expect.stringMatching(/using cpu$/),
@@ -198,7 +200,10 @@ describe('generate', () => {
     expect(await generate(name, p, '--layer', '1')).toMatchObject({
       code: 2,
       value: {
-        error: { code: 'invalid_input', message: expect.stringMatching(/--layer needs --vector or --vector-file/) },
+        error: {
+          code: 'invalid_input',
+          message: expect.stringMatching(/--layer needs --vector, --vector-file or --sae/),
+        },
       },
     });
     expect(await generate(name, p, '--vector-file', vectors[name].npy, '--layer', '9', '--k', '1')).toMatchObject({

@@ -13,20 +13,13 @@ import type { ClampSteer, Steer } from '../../src-main/engine/lm/steering.js';
 import { encodeReference, topIndices } from '../../src-main/engine/reference.js';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights } from '../../src-main/engine/sae-model.js';
 import { createSession } from '../../src-main/engine/session.js';
-import { randn, randomInputs, randomSae, rng } from '../engine/fixtures.js';
+import { randn, randomInputs, randomSaeWeights, rng } from '../engine/fixtures.js';
 import { expected, fixtureFolder, type HfModelName } from './hf-fixtures.js';
 
 const TOLERANCE = 1e-4;
 
 function sae(architecture: SaeArchitecture, dIn: number, options: Partial<SaeWeights> = {}, seed = 3): SaeWeights {
-  const raw = randomSae(architecture, dIn, 48, seed);
-  return {
-    ...raw,
-    applyBDecToInput: true,
-    normalizeActivations: 'none',
-    source: { format: 'saelens', files: [] },
-    ...options,
-  };
+  return randomSaeWeights(architecture, dIn, 48, seed, options);
 }
 
 const weightsCache = new Map<HfModelName, LmWeights>();

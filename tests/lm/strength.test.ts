@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder.js';
 import { generate, greedyDecode, type DecoderSession } from '../../src-main/engine/lm/decode.js';
 import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js';
-import { referenceForward } from '../../src-main/engine/lm/reference.js';
+import { referenceStrength } from '../../src-main/engine/lm/reference.js';
 import type { Steer } from '../../src-main/engine/lm/steering.js';
 import { klFromLogits } from '../../src-main/engine/lm/strength.js';
 import { createSession } from '../../src-main/engine/session.js';
@@ -13,7 +13,6 @@ import { expected, fixtureFolder } from './hf-fixtures.js';
 
 const name = 'llama';
 const w = readLmWeights(openLmFolder(fixtureFolder(name)));
-const V = w.config.vocabSize;
 const want = expected(name);
 const { layer, vector } = want.steer;
 const add = (k: number): Steer => ({ layer, delta: vector.map((x) => k * x), positions: 'prompt' });
@@ -22,13 +21,6 @@ async function session(): Promise<DecoderSession> {
   const model = buildDecoderModel(w, { steerLayers: [layer] });
   const { session } = await createSession(model.bytes, { providers: 'cpu', intraOpNumThreads: 1 });
   return { session, model };
-}
-
-function referenceKl(prompt: readonly number[], steer: Steer[]): number {
-  const S = prompt.length;
-  const steered = referenceForward(w, { ids: prompt, steer }).logits;
-  const plain = referenceForward(w, { ids: prompt }).logits;
-  return klFromLogits(steered, (S - 1) * V, plain, (S - 1) * V, V);
 }
 
 describe('steering strength (KL at the first generated position)', () => {
@@ -59,7 +51,7 @@ describe('steering strength (KL at the first generated position)', () => {
     expect(out.tokens).toEqual(await greedyDecode(ds, { prompts, steers, tokens: 20 }));
     expect(out.tokens[ks.indexOf(6)]).toEqual(want.prompts[1].steered_greedy);
     ks.forEach((k, r) => {
-      const ref = k === 0 ? 0 : referenceKl(prompt, steers[r]);
+      const ref = k === 0 ? 0 : referenceStrength(w, prompt, steers[r]);
       expect(Math.abs(out.kl![r] - ref)).toBeLessThan(1e-5 + 1e-3 * ref);
     });
     // Strength grows with k here, and is not trivially zero.
@@ -79,7 +71,7 @@ describe('steering strength (KL at the first generated position)', () => {
     });
     expect(out.klBaseline).toEqual(['prefill', 'prefill', 'batch', 'self']);
     prompts.forEach((p, r) => {
-      const ref = referenceKl(p, steers[r]);
+      const ref = referenceStrength(w, p, steers[r]);
       expect(Math.abs(out.kl![r] - ref)).toBeLessThan(1e-5 + 1e-3 * ref);
     });
     expect(out.kl![3]).toBe(0);

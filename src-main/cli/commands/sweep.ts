@@ -7,18 +7,23 @@ import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
-import { parsePositions } from './generate';
+import { DECODING_OPTIONS, parseMethod, parsePositions, parseSampling, SAE_CLAMP_OPTIONS } from './generate';
 
 export const sweepCommand: Command = {
   name: 'sweep',
   summary:
-    "one greedy generation per (prompt, k) with h += k*v at layer L, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
+    "one generation per (prompt, k) steered at layer L (h += k*v by default), each with its KL strength, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME --vector NAME --layer L --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
+    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
-    vector: { type: 'string', required: true, description: 'vector name (see vector import / vector from-sae)' },
+    vector: { type: 'string', description: 'vector name (see vector import / vector from-sae); add, ablate, cap' },
+    ...SAE_CLAMP_OPTIONS,
+    method: {
+      type: 'string',
+      description: 'add (default: h += k*v), ablate (no --k), cap (h.v at most k) or clamp (SAE feature set to k)',
+    },
     layer: {
       type: 'string',
       required: true,
@@ -26,8 +31,7 @@ export const sweepCommand: Command = {
     },
     k: {
       type: 'string',
-      required: true,
-      description: 'a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number',
+      description: 'a:b:n (n values from a to b inclusive), a list like 0,5,10, or one number; negative as -3:3:7',
     },
     prompts: {
       type: 'string',
@@ -45,7 +49,7 @@ export const sweepCommand: Command = {
       default: '100',
       description: 'tokens per generation, exactly N (no stop at EOS, as in the paper)',
     },
-    greedy: { type: 'boolean', description: 'greedy decoding (the default and, for now, the only decoding)' },
+    ...DECODING_OPTIONS,
     chat: { type: 'boolean', description: "wrap each prompt as one user message in the model's chat template" },
     shard: {
       type: 'string',
@@ -72,12 +76,21 @@ export const sweepCommand: Command = {
     };
     process.on('SIGINT', onSigint);
     try {
+      const method = parseMethod(options);
+      if (options.k === undefined && method !== 'ablate')
+        throw new AppError('invalid_input', '--k is required (a:b:n, a list like 0,5,10, or one number)');
+      const sampling = parseSampling(options);
       const summary = await withProject(stringOption(options, 'project'), (project) =>
         runSweep(project, {
           model: stringOption(options, 'model'),
-          vector: stringOption(options, 'vector'),
+          method,
+          ...(options.vector !== undefined ? { vector: stringOption(options, 'vector') } : {}),
+          ...(options.sae !== undefined
+            ? { sae: stringOption(options, 'sae'), feature: intOption(options, 'feature') }
+            : {}),
+          ...(sampling ? { sampling } : {}),
           layer: intOption(options, 'layer'),
-          ks: parseKValues(stringOption(options, 'k')),
+          ks: options.k === undefined ? [] : parseKValues(stringOption(options, 'k')),
           promptsFile: path.resolve(stringOption(options, 'prompts')),
           positions: parsePositions(stringOption(options, 'positions')),
           tokens: intOption(options, 'tokens'),

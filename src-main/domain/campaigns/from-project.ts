@@ -123,8 +123,12 @@ interface GenerationMeta {
   source_class?: string;
   target_class?: string;
   distractors?: string[];
-  k?: number;
+  /** null for a sweep's ablation, which has no k */
+  k?: number | null;
   layer?: number;
+  /** a sweep's steering method and strength (KL in nats at the first generated token) */
+  method?: string;
+  kl?: number;
 }
 
 export function generationItems(db: Db, templateId: string, generationIds: number[] | null): NewItem[] {
@@ -139,8 +143,12 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
     correct: meta.target_class,
     k: meta.k,
     layer: meta.layer,
+    method: meta.method,
+    kl: meta.kl,
   });
-  const condition = (meta: GenerationMeta) => (meta.k === undefined ? null : `k=${meta.k}`);
+  // A sweep's ablation has no k: its condition is the method.
+  const condition = (meta: GenerationMeta) =>
+    meta.k === undefined ? null : meta.k === null ? (meta.method ?? null) : `k=${meta.k}`;
   if (templateId === 'concept-choice') {
     return rows.map((row) => {
       const meta = metaOf(row);
@@ -170,16 +178,18 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
     });
   }
   if (templateId === 'pairwise') {
-    // Steered vs default: each steered answer against the k=0 answer for the same class pair.
+    // Steered vs default: each steered answer against the k=0 answer for the same class pair (an
+    // additive k = 0 only: a clamp or cap at 0 is itself a steer).
+    const isDefault = (meta: GenerationMeta) => meta.k === 0 && (meta.method === undefined || meta.method === 'add');
     const byPair = new Map<string, GenerationRow>();
     for (const row of rows) {
       const meta = metaOf(row);
-      if (meta.k === 0) byPair.set(`${meta.source_class}|${meta.target_class}`, row);
+      if (isDefault(meta)) byPair.set(`${meta.source_class}|${meta.target_class}`, row);
     }
     return rows.flatMap((row) => {
       const meta = metaOf(row);
       const base = byPair.get(`${meta.source_class}|${meta.target_class}`);
-      if (!base || meta.k === 0) return [];
+      if (!base || isDefault(meta)) return [];
       return [
         {
           payload: {

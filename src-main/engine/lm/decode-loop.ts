@@ -7,6 +7,27 @@ import type { LoopModel } from '../graph/lm-loop.js';
 import { ort } from '../session.js';
 import { checkSteers, positionsMask, steerFeeds, type GreedyOptions } from './decode.js';
 
+/** Which loop decodes: the worker's (one session.run per token, lm/decode.ts) or the graph's (one per batch). */
+export type DecodeLoop = 'graph' | 'worker';
+
+/**
+ * The in-graph loop on CUDA for greedy decoding, where the worker loop would copy the whole KV cache to
+ * host every token. Everywhere else the worker loop: on CPU the copy costs nothing, and the worker loop
+ * streams each token as it is chosen (the graph gives all N at the end) and also samples; the two give
+ * identical greedy tokens (tests/lm/decode-loop.test.ts). `requested` forces one (tests, benchmarks).
+ */
+export function chooseDecodeLoop(options: {
+  provider: 'cuda' | 'cpu';
+  sampled: boolean;
+  requested?: DecodeLoop | 'auto';
+}): DecodeLoop {
+  const { provider, sampled, requested = 'auto' } = options;
+  if (requested === 'graph' && sampled)
+    throw new AppError('invalid_input', 'the in-graph decode loop is greedy only; sampling runs in the worker loop');
+  if (requested !== 'auto') return requested;
+  return provider === 'cuda' && !sampled ? 'graph' : 'worker';
+}
+
 export interface LoopSession {
   session: ort.InferenceSession;
   model: LoopModel;

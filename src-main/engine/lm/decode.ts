@@ -1,8 +1,8 @@
 // Driving the decoder graph (graph/lm-decoder.ts) from JS: a batch of prompts, left-padded, prefilled
 // once and then extended one token per step with the KV cache; each row may carry its own steers
 // (several k values of one prompt, or several prompts, in one batch). On CPU the cache round-trips
-// through JS each step at no real cost; on CUDA every output crosses PCIe, which is why issue 13 also
-// wants the loop inside the graph there.
+// through JS each step at no real cost; on CUDA every output crosses PCIe, which is why the worker
+// decodes greedily there with the loop inside the graph (lm/decode-loop.ts chooseDecodeLoop).
 //
 // session.run blocks its thread: production callers run this inside the engine worker.
 import { AppError } from '../../util/errors.js';
@@ -284,8 +284,28 @@ export interface Generation {
   klBaseline?: ('self' | 'batch' | 'prefill')[];
 }
 
-/** Decode a batch, greedy or sampled; each row draws from its own PRNG seeded with the recorded seed. */
-export async function generate(ds: DecoderSession, options: GenerateOptions): Promise<Generation> {
+/** One decoding step: the token each row chose, null for rows that had already ended. */
+export interface DecodeStep {
+  /** 0 for the first generated token */
+  step: number;
+  tokens: (number | null)[];
+}
+
+/**
+ * Decode a batch, greedy or sampled; each row draws from its own PRNG seeded with the recorded seed.
+ * `onStep` hears each step's tokens as they are chosen, so a caller (the engine worker, and through it
+ * the CLI and the Steer page) can stream text while the batch is still running. `stopRequested` is
+ * asked after each step: when it answers true the rows end there, with the tokens chosen so far (the
+ * Steer page's Stop; the caller knows it asked).
+ */
+export async function generate(
+  ds: DecoderSession,
+  options: GenerateOptions,
+  onStep?: (step: DecodeStep) => void,
+  stopRequested?: () => boolean,
+): Promise<Generation> {
+  if (!Number.isInteger(options.tokens) || options.tokens < 0)
+    throw new AppError('invalid_input', `tokens: expected a whole number >= 0, got ${options.tokens}`);
   const V = ds.model.config.vocabSize;
   const eos = new Set(ds.model.config.eosTokenIds);
   if (options.sampling) checkSampling(options.sampling);
@@ -293,27 +313,41 @@ export async function generate(ds: DecoderSession, options: GenerateOptions): Pr
   const rngs = options.sampling ? rowRngs(options.sampling, options.prompts.length) : [];
   const generated: number[][] = options.prompts.map(() => []);
   const done = options.prompts.map(() => false);
-  if (options.tokens <= 0) return { tokens: generated };
+  if (options.tokens === 0) return { tokens: generated };
   let logits = await run.prefill();
   const strength = options.strength ? await measureStrength(ds, options, logits) : {};
-  for (;;) {
+  for (let step = 0; ; step++) {
     // A finished row's draw is dropped: each row's tokens depend only on its own stream, not on the batch.
     const next = generated.map((_, r) => chooseToken(logits, r * V, V, options.sampling, rngs[r]));
-    next.forEach((token, r) => {
-      if (done[r]) return;
+    const reported = next.map((token, r) => {
+      if (done[r]) return null;
       generated[r].push(token);
       if (generated[r].length >= options.tokens || (options.stopAtEos && eos.has(token))) done[r] = true;
+      return token;
     });
-    if (done.every(Boolean)) return { tokens: generated, ...strength };
+    onStep?.({ step, tokens: reported });
+    if (done.every(Boolean) || stopRequested?.()) return { tokens: generated, ...strength };
     logits = await run.step(next);
   }
+}
+
+/**
+ * The steering strength of each row (as `strength` in generate) from a prefill of its own: for a
+ * decode that did not run through DecodeRun (the in-graph loop, lm/decode-loop.ts).
+ */
+export async function measureStrengthByPrefill(
+  ds: DecoderSession,
+  request: DecodeRequest,
+): Promise<Required<Pick<Generation, 'kl' | 'klBaseline'>>> {
+  const logits = await new DecodeRun(ds, request).prefill();
+  return measureStrength(ds, request, logits);
 }
 
 async function measureStrength(
   ds: DecoderSession,
   request: DecodeRequest,
   logits: Float32Array,
-): Promise<Pick<Generation, 'kl' | 'klBaseline'>> {
+): Promise<Required<Pick<Generation, 'kl' | 'klBaseline'>>> {
   const V = ds.model.config.vocabSize;
   const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
   const key = (prompt: readonly number[]) => prompt.join(',');

@@ -7,6 +7,7 @@ import { ropeInverseFrequencies } from './rope.js';
 import { featureActivation } from './sae-clamp.js';
 import { argmax, chooseToken, rowRngs, type SamplingOptions } from './sampling.js';
 import { checkSteerLayer, isClamp, isProjection, positionMask, projectionBounds, type Steer } from './steering.js';
+import { klFromLogits } from './strength.js';
 
 export interface ReferenceInput {
   /** token ids [S]; or */
@@ -104,6 +105,18 @@ export function referenceGenerate(
     ids.push(chooseToken(logits, (ids.length - 1) * V, V, sampling, rng));
   }
   return ids.slice(promptIds.length);
+}
+
+/**
+ * KL(steered || unsteered) in nats of the first generated token's distribution, the steering strength
+ * lm/decode.ts measures, by this fp64 pass.
+ */
+export function referenceStrength(w: LmWeights, promptIds: readonly number[], steer: readonly Steer[]): number {
+  const V = w.config.vocabSize;
+  const last = (promptIds.length - 1) * V;
+  const steered = referenceForward(w, { ids: promptIds, steer }).logits;
+  const plain = referenceForward(w, { ids: promptIds }).logits;
+  return klFromLogits(steered, last, plain, last, V);
 }
 
 export { argmax };
