@@ -68,14 +68,14 @@ export function steeringSpecModelIds(db: Db, specIds: number[]): unknown[] {
   // A sweep's spec names its model by name and sha256 (spec_json.sweep.model), not by row id.
   return db
     .prepare(
-      `SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?1))
+      `SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))
        UNION
        SELECT m.id FROM steering_specs s JOIN models m
          ON m.name = json_extract(s.spec_json, '$.sweep.model.name') AND m.sha256 = json_extract(s.spec_json, '$.sweep.model.sha256')
-       WHERE s.id IN (SELECT value FROM json_each(?1))`,
+       WHERE s.id IN (SELECT value FROM json_each(?))`,
     )
     .pluck()
-    .all(JSON.stringify(specIds)) as unknown[];
+    .all(JSON.stringify(specIds), JSON.stringify(specIds)) as unknown[];
 }
 
 export function modelsByIds(db: Db, modelIds: number[]): Record<string, unknown>[] {
