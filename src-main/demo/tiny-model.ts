@@ -2,10 +2,9 @@
 // tokenizer_config.json), exactly what `sightline import-model` reads from a real checkpoint, plus the
 // concept directions in one safetensors file (one tensor per class) for `vector import`. Built by code,
 // nothing downloaded; the same bytes on every run. How the weights work: tiny-weights.ts.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { PictogramClass } from './pictograms';
-import { safetensorsBytes } from './files';
+import { safetensorsBytes, writeFile } from './files';
 import { BOS, EOS, UNK } from './tiny-script';
 import {
   TINY_D_MODEL,
@@ -31,14 +30,6 @@ export interface TinyModelFiles {
 }
 
 const directionKeyOf = (className: PictogramClass) => className.replace(/ /g, '_');
-
-/** Writes only when the bytes differ, so a re-run leaves identical files (and their mtimes) alone. */
-function writeFile(file: string, bytes: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const next = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-  if (fs.existsSync(file) && fs.readFileSync(file).equals(next)) return;
-  fs.writeFileSync(file, next);
-}
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 

@@ -27,6 +27,7 @@
 // stop (a steered position), so the answer is clean for k < 64 (MAX_CLEAN_K = 60); beyond, the steer
 // outweighs the full stop's own successor and the answer starts mid-sentence with a target word.
 import { hashSeed, mulberry32 } from '../util/random';
+import { orthonormalBasis } from './layers';
 import { EOS, classWordOf, tinyScript, type TinyScript } from './tiny-script';
 
 export const TINY_D_MODEL = 64;
@@ -72,24 +73,6 @@ export interface TinyWeights {
 
 const silu = (x: number) => x / (1 + Math.exp(-x));
 
-/** A seeded orthogonal matrix: Gram-Schmidt on uniform columns, in float64. Column j is direction j. */
-function seededRotation(d: number): Float64Array[] {
-  const rng = mulberry32(hashSeed('sightline-demo', 'tiny-model', 'rotation'));
-  const columns: Float64Array[] = [];
-  while (columns.length < d) {
-    const v = Float64Array.from({ length: d }, () => rng() * 2 - 1);
-    for (const u of columns) {
-      let dot = 0;
-      for (let i = 0; i < d; i++) dot += v[i] * u[i];
-      for (let i = 0; i < d; i++) v[i] -= dot * u[i];
-    }
-    const norm = Math.hypot(...v);
-    if (norm < 1e-6) continue;
-    columns.push(v.map((x) => x / norm));
-  }
-  return columns;
-}
-
 export function tinyWeights(): TinyWeights {
   const script = tinyScript();
   const { vocab, successors, topicOf, classes } = script;
@@ -104,7 +87,8 @@ export function tinyWeights(): TinyWeights {
   const flag = slots++;
   const concept = (c: number) => slots + c;
   if (slots + classes.length > D) throw new Error(`tiny model: ${slots + classes.length} directions in d_model ${D}`);
-  const Q = seededRotation(D);
+  // A seeded rotation: its columns are the directions.
+  const Q = orthonormalBasis(D, D, mulberry32(hashSeed('sightline-demo', 'tiny-model', 'rotation')));
   const dir = (slot: number) => Q[slot];
   const slot = (word: string) => slotOf.get(word) ?? filler;
 
