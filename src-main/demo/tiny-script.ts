@@ -7,8 +7,8 @@ import { PICTOGRAM_CLASSES, type PictogramClass } from './pictograms';
 /**
  * One sentence per class. A word shared by several sentences must be followed either by the same
  * word in all of them ("It is a") or by a word of each sentence's own ("in clear" / "in tiny"): the
- * model picks among a word's successors by the topic it read from the prompt, and two sentences that
- * share a word AND its successor would leave the choice after that to the previous word alone.
+ * model picks among a word's successors by the topic it read from the prompt, and only a word that
+ * occurs in one sentence carries a topic.
  * No sentence names a class: the class words are the prompt's, and the model looks them up.
  */
 export const TINY_SENTENCES: Record<PictogramClass, string> = {
@@ -47,7 +47,7 @@ function wordsOf(sentence: string): string[] {
 }
 
 /** Builds the vocabulary and successor table; throws if the sentences break the rule above. */
-export function tinyScript(): TinyScript {
+export function tinyScript(sentences: Record<PictogramClass, string> = TINY_SENTENCES): TinyScript {
   const vocab: string[] = [UNK, BOS, EOS];
   const add = (word: string) => {
     if (!vocab.includes(word)) vocab.push(word);
@@ -57,7 +57,7 @@ export function tinyScript(): TinyScript {
   const classWords = new Set(PICTOGRAM_CLASSES.map(classWordOf));
   const sentenceCount = new Map<string, number>();
   for (const className of PICTOGRAM_CLASSES) {
-    const words = wordsOf(TINY_SENTENCES[className]);
+    const words = wordsOf(sentences[className]);
     if (new Set(words).size !== words.length) throw new Error(`tiny model: "${className}" repeats a word`);
     for (const word of words) {
       if (classWords.has(word)) throw new Error(`tiny model: "${className}" uses the class word "${word}"`);
@@ -73,10 +73,10 @@ export function tinyScript(): TinyScript {
     successors.set(word, set);
   };
   // The prompt ends with a full stop; the answer starts after it.
-  follow(FULL_STOP, wordsOf(TINY_SENTENCES[PICTOGRAM_CLASSES[0]])[0]);
+  follow(FULL_STOP, wordsOf(sentences[PICTOGRAM_CLASSES[0]])[0]);
   for (const className of PICTOGRAM_CLASSES) {
-    const words = wordsOf(TINY_SENTENCES[className]);
-    if (words[0] !== wordsOf(TINY_SENTENCES[PICTOGRAM_CLASSES[0]])[0])
+    const words = wordsOf(sentences[className]);
+    if (words[0] !== wordsOf(sentences[PICTOGRAM_CLASSES[0]])[0])
       throw new Error('tiny model: every sentence starts with the same word');
     words.forEach((word, i) => {
       follow(word, words[i + 1] ?? EOS);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_MODEL_NAME, writeTinyModel, type TinyModelFiles } from '../../src-main/demo/tiny-model';
-import { classWordOf, TINY_SENTENCES, tinyPromptOf } from '../../src-main/demo/tiny-script';
+import { classWordOf, TINY_SENTENCES, tinyPromptOf, tinyScript } from '../../src-main/demo/tiny-script';
 import { MAX_CLEAN_K, TINY_STEER_LAYER, TINY_THRESHOLD, tinyWeights } from '../../src-main/demo/tiny-weights';
 import { PICTOGRAM_CLASSES, type PictogramClass } from '../../src-main/demo/pictograms';
 import { EngineClient } from '../../src-main/engine/client';
@@ -158,6 +158,22 @@ describe('the demo tiny model', () => {
         }
       }
     }
+  });
+
+  it('refuses sentences the weights cannot tell apart: a shared word followed by a shared word in one and its own in another, a repeat, a class word', () => {
+    const withSentence = (className: PictogramClass, sentence: string) =>
+      tinyScript({ ...TINY_SENTENCES, [className]: sentence });
+    // After "in" would come "clear" (goldfish) or "water", a word of two sentences, which no topic selects.
+    expect(() => withSentence('strawberry', 'It is a ripe red fruit in water')).toThrow(
+      /after "in" comes clear \/ water: not one word, nor one per sentence/,
+    );
+    // Two sentences may share a word and its successor if what follows is again one word or one per topic.
+    expect(() => withSentence('strawberry', 'It is a ripe red fruit in clear light')).not.toThrow();
+    expect(() => withSentence('volcano', 'It is a tall tall mountain')).toThrow(/"volcano" repeats a word/);
+    expect(() => withSentence('volcano', 'It is a hot mountain like a goldfish')).toThrow(/repeats a word|class word/);
+    expect(() => withSentence('volcano', 'It is hot lava near the bus')).toThrow(/uses the class word "bus"/);
+    expect(() => withSentence('volcano', 'Lava and smoke')).toThrow(/starts with the same word/);
+    expect(tinyScript().vocab).toEqual(script.vocab);
   });
 
   it('writes the same bytes every time', () => {
