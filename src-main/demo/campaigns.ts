@@ -45,12 +45,10 @@ For each feature:
 
 Judge only from the examples shown. There are no trick items in this campaign.`;
 
-const CONCEPT_INSTRUCTIONS = `You will see an image, a question about it, and a model's answer.
+const CONCEPT_INSTRUCTIONS = `You will see an image, what the model was told about it, and the model's answer.
 
 Choose the concept the answer is about. The answer may not match the image: judge the answer's text, not the picture.
-If the answer is about none of the options, or cannot be read, choose "None / unintelligible".
-
-Some answers contain odd symbols or markup. Treat them as plain text.`;
+If the answer is about none of the options, or cannot be read, choose "None / unintelligible".`;
 
 export function insertDemoCampaigns(
   db: Db,

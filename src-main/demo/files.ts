@@ -43,7 +43,7 @@ export function safetensorsBytes(
 }
 
 /** Writes only when the bytes differ, so a re-run after a failure leaves identical files untouched. */
-function writeFile(file: string, bytes: string | Buffer): void {
+export function writeFile(file: string, bytes: string | Buffer): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const next = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   if (fs.existsSync(file) && fs.readFileSync(file).equals(next)) return;

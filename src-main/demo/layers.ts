@@ -53,21 +53,25 @@ export function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
 
-/** `count` orthonormal vectors of length D_IN (Gram–Schmidt on seeded Gaussian draws). */
-function orthonormal(count: number, rng: Rng): Float32Array[] {
+/** `count` orthonormal vectors of length `dim` (Gram–Schmidt on seeded Gaussian draws), in float64. */
+export function orthonormalBasis(count: number, dim: number, rng: Rng): Float64Array[] {
   const basis: Float64Array[] = [];
   while (basis.length < count) {
-    const v = Float64Array.from({ length: D_IN }, () => gaussian(rng));
+    const v = Float64Array.from({ length: dim }, () => gaussian(rng));
     for (const b of basis) {
       let dot = 0;
-      for (let i = 0; i < D_IN; i++) dot += v[i] * b[i];
-      for (let i = 0; i < D_IN; i++) v[i] -= dot * b[i];
+      for (let i = 0; i < dim; i++) dot += v[i] * b[i];
+      for (let i = 0; i < dim; i++) v[i] -= dot * b[i];
     }
     const norm = Math.hypot(...v);
     if (norm < 1e-6) continue;
     basis.push(v.map((x) => x / norm));
   }
-  return basis.map((b) => Float32Array.from(b));
+  return basis;
+}
+
+function orthonormal(count: number, rng: Rng): Float32Array[] {
+  return orthonormalBasis(count, D_IN, rng).map((b) => Float32Array.from(b));
 }
 
 /** The concept directions present at `layer`, before feature indices are assigned. */

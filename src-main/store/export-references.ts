@@ -62,15 +62,20 @@ export function saesByIds(db: Db, saeIds: number[]): Record<string, unknown>[] {
     .all(...saeIds) as Record<string, unknown>[];
 }
 
-/** The model ids the steering specs' spec_json names (any JSON value; callers keep the integers). */
+/** The model ids the steering specs name: spec_json.model_id (any JSON value; callers keep the integers) or a sweep's model. */
 export function steeringSpecModelIds(db: Db, specIds: number[]): unknown[] {
   if (specIds.length === 0) return [];
+  // A sweep's spec names its model by name and sha256 (spec_json.sweep.model), not by row id.
   return db
     .prepare(
-      "SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))",
+      `SELECT DISTINCT json_extract(spec_json, '$.model_id') FROM steering_specs WHERE id IN (SELECT value FROM json_each(?))
+       UNION
+       SELECT m.id FROM steering_specs s JOIN models m
+         ON m.name = json_extract(s.spec_json, '$.sweep.model.name') AND m.sha256 = json_extract(s.spec_json, '$.sweep.model.sha256')
+       WHERE s.id IN (SELECT value FROM json_each(?))`,
     )
     .pluck()
-    .all(JSON.stringify(specIds)) as unknown[];
+    .all(JSON.stringify(specIds), JSON.stringify(specIds)) as unknown[];
 }
 
 export function modelsByIds(db: Db, modelIds: number[]): Record<string, unknown>[] {

@@ -30,8 +30,12 @@ export function projectCounts(db: Db): {
   };
 }
 
-/** Tables whose rows an import or mine adds and a failed demo removes again (names are fixed here, never input). */
+/** Tables whose rows an import, mine or sweep adds and a failed demo removes again (names are fixed here, never input). */
 export type PipelineTable =
+  | 'generations'
+  | 'steering_specs'
+  | 'vectors'
+  | 'models'
   | 'examples'
   | 'features'
   | 'activation_shards'

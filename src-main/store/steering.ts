@@ -140,6 +140,11 @@ export function insertGenerationRow(db: Db, generation: NewGeneration): number {
   );
 }
 
+/** Records the image a generation's prompt is about (the demo's text prompts stand in for its pictures). */
+export function setGenerationMedia(db: Db, generationId: number, mediaSha256: string): void {
+  db.prepare('UPDATE generations SET media_sha256 = ? WHERE id = ?').run(mediaSha256, generationId);
+}
+
 /** The grid cells of sweep `sweepId` that already have a generation here. */
 export function sweepCellsDone(db: Db, sweepId: string): number[] {
   return db

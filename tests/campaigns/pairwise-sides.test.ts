@@ -21,12 +21,15 @@ describe('pairwise A/B from generations', () => {
         settings: campaignSettingsSchema.parse({ overlap: 3, seed: 5 }),
         source: { kind: 'generations' },
       });
-      // Items pair the k=0 answer (field a) with a steered one (field b), in template order.
-      const defaults = new Set(
-        project.db
-          .prepare("SELECT output_text FROM generations WHERE json_extract(meta_json, '$.k') = 0")
-          .pluck()
-          .all() as string[],
+      // Items pair the k=0 answer (field a) with a steered one (field b), in template order. The default
+      // is the k=0 answer to the same prompt: the demo model's answer steered towards a class is that
+      // class's own k=0 answer, so a text alone does not say whether it was steered.
+      const defaultOf = new Map(
+        (
+          project.db
+            .prepare("SELECT prompt, output_text FROM generations WHERE json_extract(meta_json, '$.k') = 0")
+            .all() as { prompt: string; output_text: string }[]
+        ).map((row) => [row.prompt, row.output_text]),
       );
       const sidesSeen = { left: 0, right: 0 };
       for (let index = 0; index < 3; index++) {
@@ -38,10 +41,11 @@ describe('pairwise A/B from generations', () => {
           if (!item) break;
           const text = JSON.stringify(item);
           expect(text).not.toMatch(/swapped|"pairs"|k=/);
-          const { a: left, b: right } = item.payload as { a: string; b: string };
-          // A rater who always prefers the steered text, whichever side it is on.
+          const { a: left, b: right, prompt } = item.payload as { a: string; b: string; prompt: string };
+          // A rater who always prefers the steered text, whichever side it is on (a tie when they read the same).
+          const isDefault = (answer: string) => answer === defaultOf.get(prompt);
           let preference = 'tie';
-          if (defaults.has(left) !== defaults.has(right)) preference = defaults.has(left) ? 'right' : 'left';
+          if (isDefault(left) !== isDefault(right)) preference = isDefault(left) ? 'right' : 'left';
           if (preference !== 'tie') sidesSeen[preference as 'left' | 'right']++;
           const recorded = JSON.parse(
             project.db

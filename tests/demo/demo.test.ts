@@ -1,6 +1,7 @@
 // The demo project is made by the real pipeline (issue 3): planted concepts in synthetic activations,
 // SAELens SAEs that read them, import-sae + import-activations + mine. These tests check that mining
-// recovers what was planted, against the PNGs and tokens, and that sharing grows with depth.
+// recovers what was planted, against the PNGs and tokens, and that sharing grows with depth; and that
+// the steered rollouts are the demo tiny model's own output (issue 13; the model: tiny-model.test.ts).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,10 +17,19 @@ import { insertCampaign } from '../../src-main/store/campaigns';
 import { getFeature } from '../../src-main/store/features';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { AppError } from '../../src-main/util/errors';
+import { generateOnce } from '../../src-main/steer/generate';
+import { conceptVectorName, STEERING_KS, STEERING_TOKENS } from '../../src-main/demo/steering';
+import { TINY_MODEL_NAME } from '../../src-main/demo/tiny-model';
+import { TINY_SENTENCES, tinyPromptOf } from '../../src-main/demo/tiny-script';
+import { TINY_STEER_LAYER, TINY_THRESHOLD } from '../../src-main/demo/tiny-weights';
+import type { PictogramClass } from '../../src-main/demo/pictograms';
+import { insertWeightlessModel } from '../../src-main/store/models';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const LAYERS = [5, 10, 15, 20];
 const D_SAE = 48;
+/** One sweep per (source, target) class pair, each a job of its own like a sweep from the CLI. */
+const PAIRS = 6;
 const folders: string[] = [];
 
 function freshDir(): string {
@@ -128,9 +138,10 @@ describe('createDemoProject', () => {
     expect(count(project, 'features')).toBe(D_SAE * LAYERS.length);
     expect(count(project, 'generations')).toBeGreaterThanOrEqual(30);
     expect(count(project, 'steering_specs')).toBe(count(project, 'generations'));
-    expect(project.db.prepare('SELECT kind, state FROM jobs ORDER BY id').all()).toEqual(
-      LAYERS.map(() => ({ kind: 'mine', state: 'done' })),
-    );
+    expect(project.db.prepare('SELECT kind, state FROM jobs ORDER BY id').all()).toEqual([
+      ...LAYERS.map(() => ({ kind: 'mine', state: 'done' })),
+      ...Array.from({ length: PAIRS }, () => ({ kind: 'sweep', state: 'done' })),
+    ]);
 
     const campaigns = project.db
       .prepare(
@@ -147,7 +158,7 @@ describe('createDemoProject', () => {
         .all()
         .map((row) => [(row as { key: string }).key, (row as { value: string }).value]),
     );
-    expect(meta).toMatchObject({ demo: 'v2', created_by: 'sightline demo' });
+    expect(meta).toMatchObject({ demo: 'v3', created_by: 'sightline demo' });
   });
 
   it('references its generated SAEs and shards inside the project by relative path and sha256, like any import', () => {
@@ -336,6 +347,52 @@ describe('createDemoProject', () => {
     expect(shared[0]).toBeLessThanOrEqual(1);
   });
 
+  it("holds the tiny model's rollouts: each is what generate gives for its prompt and k, the source below k* and the target above", async () => {
+    const rows = project.db
+      .prepare(
+        'SELECT g.prompt, g.output_text, g.meta_json, s.layer, s.positions FROM generations g JOIN steering_specs s ON s.id = g.steering_spec_id ORDER BY g.id',
+      )
+      .all() as { prompt: string; output_text: string; meta_json: string; layer: number; positions: string }[];
+    expect(rows).toHaveLength(PAIRS * STEERING_KS.length);
+    for (const row of rows) {
+      const meta = JSON.parse(row.meta_json) as {
+        k: number;
+        source_class: PictogramClass;
+        target_class: PictogramClass;
+        generated_ids: number[];
+      };
+      expect([row.prompt, row.layer, row.positions]).toEqual([
+        tinyPromptOf(meta.source_class),
+        TINY_STEER_LAYER,
+        'prompt',
+      ]);
+      expect(row.output_text, `${meta.source_class} -> ${meta.target_class} at k = ${meta.k}`).toBe(
+        TINY_SENTENCES[meta.k < TINY_THRESHOLD ? meta.source_class : meta.target_class],
+      );
+    }
+    // Generated again, one rollout either side of the threshold, by `generate` on the imported model.
+    for (const at of [3, 4]) {
+      const row = rows[at];
+      const meta = JSON.parse(row.meta_json) as { k: number; target_class: string; generated_ids: number[] };
+      const again = await generateOnce(project, {
+        model: TINY_MODEL_NAME,
+        prompt: row.prompt,
+        chat: false,
+        steer: {
+          vector: conceptVectorName(meta.target_class),
+          layer: TINY_STEER_LAYER,
+          method: 'add',
+          k: meta.k,
+          positions: 'prompt',
+        },
+        tokens: STEERING_TOKENS,
+        stopAtEos: false,
+        provider: 'cpu',
+      });
+      expect([again.text, again.generatedIds]).toEqual([row.output_text, meta.generated_ids]);
+    }
+  });
+
   it('is deterministic: two demo folders have the same files, media, mined features and examples', () => {
     const relative = (root: string) =>
       filesUnder(path.join(root, 'demo-data'))
@@ -377,10 +434,8 @@ describe('createDemoProject', () => {
       expect(row.condition).toBe(`k=${hidden.k}`);
       expect(project.media.pathOf(payload.image)).toBeDefined();
     }
-    const answers = rows.map((row) => (JSON.parse(row.payload_json) as { answer: string }).answer);
-    expect(answers.some((answer) => answer.includes('<img src=x onerror=alert(1)>'))).toBe(true);
-    expect(answers.some((answer) => answer.includes('<script>alert(1)</script>'))).toBe(true);
-    expect(answers.slice(0, 5).every((answer) => !answer.includes('<'))).toBe(true);
+    // The answers are the tiny model's output now, so the demo no longer splices markup into them;
+    // rendering markup as text is tests/e2e/untrusted-text.e2e.test.ts's.
 
     const labelItems = project.db
       .prepare(
@@ -417,7 +472,7 @@ describe('createDemoProject', () => {
     const before = count(project, 'features');
     await createDemoProject(first);
     expect(count(project, 'features')).toBe(before);
-    expect(count(project, 'jobs')).toBe(LAYERS.length);
+    expect(count(project, 'jobs')).toBe(LAYERS.length + PAIRS);
 
     const busy = freshDir();
     const other = openProject(busy, { create: true });
@@ -442,14 +497,11 @@ describe('createDemoProject', () => {
   it('writes nothing when it fails half-way, after import and mining have committed', async () => {
     const dir = freshDir();
     const blocked = openProject(dir, { create: true });
-    // A steering spec with the demo's first spec name: the demo's last transaction hits UNIQUE(name).
-    blocked.db
-      .prepare(
-        "INSERT INTO steering_specs (name, method, layer, hook_point, positions, vector_source, coefficient, coefficient_units, created_at) VALUES (?, 'add', 20, 'x', 'prompt', 'probe', 0, 'k', 0)",
-      )
-      .run('demo: goldfish -> strawberry, k=0');
+    // A model named like the demo's stand-in VLM: the demo's last transaction (after import, mining and
+    // the sweeps have committed) hits UNIQUE(name).
+    insertWeightlessModel(blocked.db, 'demo-vlm', {}, 0);
     blocked.close();
-    await expect(createDemoProject(dir)).rejects.toThrow(/UNIQUE constraint failed: steering_specs.name/);
+    await expect(createDemoProject(dir)).rejects.toThrow(/UNIQUE constraint failed: models.name/);
     const reopened = openProject(dir);
     try {
       for (const table of [
@@ -458,7 +510,8 @@ describe('createDemoProject', () => {
         'corpora',
         'activation_shards',
         'saes',
-        'models',
+        'vectors',
+        'steering_specs',
         'features',
         'examples',
         'jobs',
@@ -468,7 +521,7 @@ describe('createDemoProject', () => {
       ]) {
         expect(count(reopened, table), table).toBe(0);
       }
-      expect(count(reopened, 'steering_specs')).toBe(1);
+      expect(count(reopened, 'models')).toBe(1);
       expect(fs.existsSync(path.join(dir, 'demo-data'))).toBe(false);
       expect(filesUnder(path.join(dir, 'media'))).toEqual([]);
     } finally {

@@ -58,9 +58,10 @@ describe('provenance references on the demo project', () => {
     expect(references.steering_specs[0]).toMatchObject({
       layer: expect.any(Number),
       vector_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      decoding: { strategy: 'greedy' },
+      decoding: { kind: 'greedy' },
     });
-    expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-vlm']);
+    // The rollouts come from the demo's tiny model by `sweep`, whose specs name it by name and sha256.
+    expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-tiny-mistral']);
     expect(references.generations).toBe(project.db.prepare('SELECT COUNT(*) FROM generations').pluck().get());
   });
 
