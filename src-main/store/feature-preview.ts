@@ -23,6 +23,25 @@ export interface PreviewColumns {
   previewSha: string | null;
 }
 
+const PREVIEW_COLUMN_NAMES = [
+  'previewMax',
+  'previewTokenActs',
+  'previewPatchActs',
+  'previewRows',
+  'previewCols',
+  'previewTokens',
+  'previewSha',
+] as const satisfies readonly (keyof PreviewColumns)[];
+
+/** A list row as the contract has it: the top example's columns folded into `preview`. */
+export function withPreview<T extends PreviewColumns>(
+  row: T,
+): Omit<T, keyof PreviewColumns> & { preview: FeaturePreview | null } {
+  const rest: Partial<T> = { ...row };
+  for (const name of PREVIEW_COLUMN_NAMES) delete rest[name];
+  return { ...(rest as Omit<T, keyof PreviewColumns>), preview: previewOf(row) };
+}
+
 /**
  * Max-pools a row-major rows×cols grid by the smallest whole factor that brings both sides to at
  * most `largest`. Max, not mean: a feature that fires on one patch must still show on the thumbnail.

@@ -12,7 +12,7 @@ import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
 import { decodeActs } from './acts-json';
 import { parseJson, type Db } from './db';
-import { previewOf, type PreviewColumns } from './feature-preview';
+import { type PreviewColumns, withPreview } from './feature-preview';
 
 const FEATURE_COLUMNS = `f.id, f.sae_id AS saeId, s.name AS saeName, s.layer, m.name AS model, f.feature_index AS "index",
   f.density, f.max_activation AS maxActivation, f.fire_count AS fireCount, f.image_count AS imageCount,
@@ -61,32 +61,7 @@ export function listFeatures(
        ORDER BY ${orderSql}`,
     )
     .all({ ...params, limit: query.limit, offset: query.offset }) as (FeatureRow & PreviewColumns)[];
-  return {
-    total,
-    rows: rows.map(
-      ({
-        previewMax,
-        previewTokenActs,
-        previewPatchActs,
-        previewRows,
-        previewCols,
-        previewTokens,
-        previewSha,
-        ...row
-      }) => ({
-        ...row,
-        preview: previewOf({
-          previewMax,
-          previewTokenActs,
-          previewPatchActs,
-          previewRows,
-          previewCols,
-          previewTokens,
-          previewSha,
-        }),
-      }),
-    ),
-  };
+  return { total, rows: rows.map(withPreview) };
 }
 
 interface ExampleRow {

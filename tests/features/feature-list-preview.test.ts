@@ -97,7 +97,11 @@ describe('feature list previews', () => {
 
     expect(total).toBe(3);
     expect(rows.map((row) => row.id)).toEqual([imageFeature, textFeature, emptyFeature]);
-    for (const row of rows) expect(row).toMatchObject({ saeName: 'tiny-L7', layer: 7, model: 'tiny-vlm' });
+    for (const row of rows) {
+      expect(row).toMatchObject({ saeName: 'tiny-L7', layer: 7, model: 'tiny-vlm' });
+      // The example's raw columns are folded into `preview`, not passed through.
+      expect(Object.keys(row).filter((key) => key.startsWith('preview'))).toEqual(['preview']);
+    }
     const [image, text, empty] = rows as FeatureListRow[];
 
     // 10×10 pooled by 2 to 5×5; the hot patch (9, 9) lands in (4, 4), (1, 1) in (0, 0); the anyres values are not the base.
