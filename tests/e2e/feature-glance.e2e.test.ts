@@ -319,6 +319,39 @@ describe('the feature list at a glance', () => {
     await page.close();
   });
 
+  it('returns to the same rows after a visit to a feature and "back"', async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.goto(`${served.researcherUrl}#/features`);
+    const viewport = page.getByTestId('feature-viewport');
+    await page.locator('[data-testid=feature-row][data-index="0"]').first().waitFor();
+    await viewport.evaluate((element) => (element.scrollTop = 3000));
+    // The row at the top of the scrolled list: open it, come back, and it is where it was.
+    const { index, offset } = await viewport.evaluate((element) => {
+      const rows = [...element.querySelectorAll<HTMLElement>('[data-testid=feature-row]')].filter(
+        (row) => row.offsetTop >= element.scrollTop && row.querySelector('a'),
+      );
+      rows.sort((a, b) => a.offsetTop - b.offsetTop);
+      return { index: rows[0].dataset.index, offset: rows[0].offsetTop };
+    });
+    const scrolledTo = await viewport.evaluate((element) => element.scrollTop);
+    expect(scrolledTo).toBeGreaterThan(2000);
+    // Let the scroll position settle into the history entry before leaving.
+    await expect
+      .poll(() =>
+        page.evaluate(() => (history.state as { featureListScrollTop?: number } | null)?.featureListScrollTop),
+      )
+      .toBe(scrolledTo);
+    const row = page.locator(`[data-testid=feature-row][style*="top: ${offset}px"]`);
+    expect(await row.getAttribute('data-index')).toBe(index);
+    await row.getByTestId('feature-link').click();
+    await page.getByTestId('feature-sae').waitFor();
+    await page.goBack();
+    await expect.poll(() => viewport.evaluate((element) => element.scrollTop)).toBe(scrolledTo);
+    await page.locator(`[data-testid=feature-row][style*="top: ${offset}px"] a`).waitFor();
+    expect(await row.getAttribute('data-index')).toBe(index);
+    await page.close();
+  });
+
   it('opens a list address with its filters, and fits a phone without sideways scrolling', async () => {
     const page = await browser.newPage({ viewport: PHONE });
     await page.goto(`${served.researcherUrl}#/features?sae=demo-sae-L20&sort=max&modality=text`);
