@@ -29,10 +29,19 @@ export const featureMethods = {
     summary: 'One feature with its histogram and examples, by row id or by SAE name and feature index',
     // The address people share is SAE name + index (what the CLI and the page URL use); the row id
     // stays accepted for links made before feature URLs carried the SAE (issue 15).
-    input: z.union([
-      z.object({ featureId: z.number().int().positive() }).strict(),
-      z.object({ sae: z.string().min(1).max(200), index: z.number().int().min(0) }).strict(),
-    ]),
+    // One object with a check rather than a union, so a wrong call is told what to send.
+    input: z
+      .object({
+        featureId: z.number().int().positive().optional(),
+        sae: z.string().min(1).max(200).optional(),
+        index: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .refine(
+        ({ featureId, sae, index }) =>
+          featureId !== undefined ? sae === undefined && index === undefined : sae !== undefined && index !== undefined,
+        { message: 'expected either featureId, or sae (the SAE name) and index (the feature index)' },
+      ),
     output: returns<FeatureDetail>(),
   }),
   'features.acceptLabel': method({

@@ -135,16 +135,17 @@ function toExampleView(row: ExampleRow): ExampleView {
 
 /** The row id of a feature given by row id or by SAE name and index (features.get's two addresses). */
 export function resolveFeatureId(db: Db, address: MethodParsedInput<'features.get'>): number {
-  if ('featureId' in address) return address.featureId;
+  const { featureId, sae, index } = address;
+  if (featureId !== undefined) return featureId;
+  // The contract's check lets only complete addresses through; this keeps the types honest.
+  if (sae === undefined || index === undefined)
+    throw new AppError('invalid_input', 'features.get: expected either featureId, or sae and index');
   const id = db
     .prepare('SELECT f.id FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.name = ? AND f.feature_index = ?')
     .pluck()
-    .get(address.sae, address.index) as number | undefined;
+    .get(sae, index) as number | undefined;
   if (id === undefined)
-    throw new AppError(
-      'not_found',
-      `feature ${address.sae}/${address.index}: no such SAE, or that feature was not mined`,
-    );
+    throw new AppError('not_found', `feature ${sae}/${index}: no such SAE, or that feature was not mined`);
   return id;
 }
 

@@ -165,9 +165,15 @@ describe('feature list previews', () => {
       ok: false,
       error: { code: 'not_found', message: expect.stringContaining('feature tiny-L7/4') },
     });
-    expect(await dispatch('features.get', { sae: 'tiny-L7' }, context)).toMatchObject({
-      ok: false,
-      error: { code: 'invalid_input' },
-    });
+    // Half an address, or both kinds at once, is refused with what to send.
+    for (const input of [{ sae: 'tiny-L7' }, { index: 5 }, {}, { featureId: textFeature, sae: 'tiny-L7', index: 5 }])
+      expect(await dispatch('features.get', input, context), JSON.stringify(input)).toMatchObject({
+        ok: false,
+        error: {
+          code: 'invalid_input',
+          message:
+            'features.get: (input): expected either featureId, or sae (the SAE name) and index (the feature index)',
+        },
+      });
   });
 });
