@@ -1,14 +1,17 @@
 import type { featureMethods } from '../contract/features';
 import { acceptedFeatureLabels, acceptFeatureLabel } from '../store/feature-labels';
-import { getFeature, listFeatures, modalityByLayer } from '../store/features';
+import { getFeature, listFeatures, modalityByLayer, resolveFeatureId } from '../store/features';
 import type { HandlersFor } from './handlers';
 
 export const featureHandlers: HandlersFor<typeof featureMethods> = {
   'features.list': (input, { project }) => listFeatures(project.db, input),
-  'features.get': (input, { project }) => ({
-    ...getFeature(project.db, input.featureId),
-    acceptedLabel: acceptedFeatureLabels(project.db, [input.featureId]).get(input.featureId) ?? null,
-  }),
+  'features.get': (input, { project }) => {
+    const featureId = resolveFeatureId(project.db, input);
+    return {
+      ...getFeature(project.db, featureId),
+      acceptedLabel: acceptedFeatureLabels(project.db, [featureId]).get(featureId) ?? null,
+    };
+  },
   'features.acceptLabel': (input, { project }) =>
     acceptFeatureLabel(project.db, {
       featureId: input.featureId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { AcceptedFeatureLabel, FeatureDetail, FeatureRow, ModalityLayerRow } from './types';
+import type { AcceptedFeatureLabel, FeatureDetail, FeatureListRow, ModalityLayerRow } from './types';
 
 export const featureSort = z.enum(['index', 'density', 'max', 'image_share']);
 
@@ -22,12 +22,26 @@ export const featureMethods = {
         limit: z.number().int().min(1).max(1000).default(100),
       })
       .strict(),
-    output: returns<{ total: number; rows: FeatureRow[] }>(),
+    output: returns<{ total: number; rows: FeatureListRow[] }>(),
   }),
   'features.get': method({
     role: 'researcher',
-    summary: 'One feature with its histogram and examples',
-    input: z.object({ featureId: z.number().int().positive() }).strict(),
+    summary: 'One feature with its histogram and examples, by row id or by SAE name and feature index',
+    // The address people share is SAE name + index (what the CLI and the page URL use); the row id
+    // stays accepted for links made before feature URLs carried the SAE (issue 15).
+    // One object with a check rather than a union, so a wrong call is told what to send.
+    input: z
+      .object({
+        featureId: z.number().int().positive().optional(),
+        sae: z.string().min(1).max(200).optional(),
+        index: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .refine(
+        ({ featureId, sae, index }) =>
+          featureId !== undefined ? sae === undefined && index === undefined : sae !== undefined && index !== undefined,
+        { message: 'expected either featureId, or sae (the SAE name) and index (the feature index)' },
+      ),
     output: returns<FeatureDetail>(),
   }),
   'features.acceptLabel': method({

@@ -43,6 +43,11 @@ export type Modality = 'image' | 'text' | 'shared' | 'dead';
 export interface FeatureRow {
   id: number;
   saeId: number;
+  /** The SAE's name: with `index`, the feature's address (#/feature/<sae>/<index>) and what the CLI takes. */
+  saeName: string;
+  /** The SAE's layer and the model it reads, for headers and the list's SAE column (null when not recorded). */
+  layer: number | null;
+  model: string | null;
   index: number;
   density: number;
   maxActivation: number;
@@ -51,6 +56,22 @@ export interface FeatureRow {
   textCount: number;
   modality: Modality;
   label: string | null;
+}
+
+/**
+ * A glance at a feature's strongest example for one row of the feature list: the image with its
+ * base patch grid max-pooled to at most 8×8 (a thumbnail needs no more, and a page of 200 rows stays
+ * small), and/or a few tokens around the max-activating one.
+ */
+export interface FeaturePreview {
+  maxActivation: number;
+  image: { sha256: string; rows: number; cols: number; patches: number[] } | null;
+  tokens: TokenActivation[] | null;
+}
+
+/** A feature list row: the feature and a preview of its top example (null when it has none). */
+export interface FeatureListRow extends FeatureRow {
+  preview: FeaturePreview | null;
 }
 
 /** A token with its activation value for one feature. */

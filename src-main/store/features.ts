@@ -1,6 +1,7 @@
 import type {
   ExampleView,
   FeatureDetail,
+  FeatureListRow,
   FeatureRow,
   FeatureSampling,
   ImageTile,
@@ -11,9 +12,13 @@ import type { MethodParsedInput } from '../contract';
 import { AppError } from '../util/errors';
 import { decodeActs } from './acts-json';
 import { parseJson, type Db } from './db';
+import { type PreviewColumns, withPreview } from './feature-preview';
 
-const FEATURE_COLUMNS = `f.id, f.sae_id AS saeId, f.feature_index AS "index", f.density, f.max_activation AS maxActivation,
-  f.fire_count AS fireCount, f.image_count AS imageCount, f.text_count AS textCount, f.modality, f.label`;
+const FEATURE_COLUMNS = `f.id, f.sae_id AS saeId, s.name AS saeName, s.layer, m.name AS model, f.feature_index AS "index",
+  f.density, f.max_activation AS maxActivation, f.fire_count AS fireCount, f.image_count AS imageCount,
+  f.text_count AS textCount, f.modality, f.label`;
+/** Each feature with its SAE and the SAE's model, which the page header and the list's SAE column show. */
+const FEATURE_FROM = 'JOIN saes s ON s.id = f.sae_id LEFT JOIN models m ON m.id = s.model_id';
 
 // Sort keys map to fixed SQL; user input never becomes SQL text.
 const ORDER_BY: Record<MethodParsedInput<'features.list'>['sort'], string> = {
@@ -23,7 +28,10 @@ const ORDER_BY: Record<MethodParsedInput<'features.list'>['sort'], string> = {
   image_share: 'CAST(f.image_count AS REAL) / MAX(1, f.image_count + f.text_count)',
 };
 
-export function listFeatures(db: Db, query: MethodParsedInput<'features.list'>): { total: number; rows: FeatureRow[] } {
+export function listFeatures(
+  db: Db,
+  query: MethodParsedInput<'features.list'>,
+): { total: number; rows: FeatureListRow[] } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (query.saeId !== undefined) where.push('f.sae_id = @saeId'), (params.saeId = query.saeId);
@@ -36,13 +44,24 @@ export function listFeatures(db: Db, query: MethodParsedInput<'features.list'>):
   if (query.maxDensity !== undefined) where.push('f.density <= @maxDensity'), (params.maxDensity = query.maxDensity);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = db.prepare(`SELECT COUNT(*) FROM features f ${whereSql}`).pluck().get(params) as number;
-  const direction = query.descending ? 'DESC' : 'ASC';
+  const orderSql = `${ORDER_BY[query.sort]} ${query.descending ? 'DESC' : 'ASC'}, f.id`;
+  // One query for the page and each row's preview: the page is cut first (inner select), so only
+  // its rows look up their top example, by the examples_by_feature index (issue 15: no N+1).
   const rows = db
     .prepare(
-      `SELECT ${FEATURE_COLUMNS} FROM features f ${whereSql} ORDER BY ${ORDER_BY[query.sort]} ${direction}, f.id LIMIT @limit OFFSET @offset`,
+      `SELECT ${FEATURE_COLUMNS},
+              e.max_activation AS previewMax, e.token_acts_json AS previewTokenActs, e.patch_acts_json AS previewPatchActs,
+              e.patch_rows AS previewRows, e.patch_cols AS previewCols, d.tokens_json AS previewTokens, d.media_sha256 AS previewSha
+       FROM (SELECT f.id, f.sae_id, f.feature_index, f.density, f.max_activation, f.fire_count, f.image_count, f.text_count,
+                    f.modality, f.label
+             FROM features f ${whereSql} ORDER BY ${orderSql} LIMIT @limit OFFSET @offset) f
+       ${FEATURE_FROM}
+       LEFT JOIN examples e ON e.id = (SELECT top.id FROM examples top WHERE top.feature_id = f.id AND top.bucket = 'top' ORDER BY top.rank LIMIT 1)
+       LEFT JOIN documents d ON d.id = e.document_id
+       ORDER BY ${orderSql}`,
     )
-    .all({ ...params, limit: query.limit, offset: query.offset }) as FeatureRow[];
-  return { total, rows };
+    .all({ ...params, limit: query.limit, offset: query.offset }) as (FeatureRow & PreviewColumns)[];
+  return { total, rows: rows.map(withPreview) };
 }
 
 interface ExampleRow {
@@ -114,10 +133,26 @@ function toExampleView(row: ExampleRow): ExampleView {
   };
 }
 
+/** The row id of a feature given by row id or by SAE name and index (features.get's two addresses). */
+export function resolveFeatureId(db: Db, address: MethodParsedInput<'features.get'>): number {
+  const { featureId, sae, index } = address;
+  if (featureId !== undefined) return featureId;
+  // The contract's check lets only complete addresses through; this keeps the types honest.
+  if (sae === undefined || index === undefined)
+    throw new AppError('invalid_input', 'features.get: expected either featureId, or sae and index');
+  const id = db
+    .prepare('SELECT f.id FROM features f JOIN saes s ON s.id = f.sae_id WHERE s.name = ? AND f.feature_index = ?')
+    .pluck()
+    .get(sae, index) as number | undefined;
+  if (id === undefined)
+    throw new AppError('not_found', `feature ${sae}/${index}: no such SAE, or that feature was not mined`);
+  return id;
+}
+
 export function getFeature(db: Db, featureId: number): FeatureDetail {
-  const feature = db.prepare(`SELECT ${FEATURE_COLUMNS} FROM features f WHERE f.id = ?`).get(featureId) as
-    | FeatureRow
-    | undefined;
+  const feature = db
+    .prepare(`SELECT ${FEATURE_COLUMNS} FROM features f ${FEATURE_FROM} WHERE f.id = ?`)
+    .get(featureId) as FeatureRow | undefined;
   if (!feature) throw new AppError('not_found', `feature ${featureId}: no such feature`);
   const stored = db
     .prepare('SELECT histogram_json, stats_json, token_count FROM features WHERE id = ?')

@@ -19,7 +19,7 @@ import { convertLlavaNextLayout, type Layout } from '../../scripts/convert-llava
 import { openProject } from '../../src-main/project/project';
 import { modalityByLayer } from '../../src-main/store/features';
 import type { ModalityLayerRow } from '../../src-main/contract';
-import { formatNumber, formatPercent, visibleToken } from '../../src-renderer/src/lib/format';
+import { formatNumber, formatPercent, quotedToken, visibleToken } from '../../src-renderer/src/lib/format';
 import { randomInputs, randomSae, safetensorsBytes, writeSaeLensDir } from '../engine/fixtures';
 import { launchChromium, serve, sightline, type Served } from './harness';
 
@@ -301,7 +301,7 @@ describe('feature pages on the demo project', () => {
     expect(await titles.nth(1).innerText()).toMatch(/^Quantile 1 of 4 \(weakest\)/);
     expect(await titles.nth(4).innerText()).toMatch(/^Quantile 4 of 4 \(strongest\)/);
     for (const bucket of buckets) {
-      const section = page.locator('section.bucket', { has: page.locator(`[data-bucket="${bucket}"]`) });
+      const section = page.locator(`details.bucket[data-bucket="${bucket}"]`);
       expect(await section.locator('article.example').count(), bucket).toBe(
         detail.examples.filter((example) => example.bucket === bucket).length,
       );
@@ -309,7 +309,7 @@ describe('feature pages on the demo project', () => {
     await page.close();
   });
 
-  it("shows a token's activation on hover, with whitespace made visible", async () => {
+  it("shows a token's activation on hover, spaces kept as spaces", async () => {
     const page = await openFeature(redId);
     const text = red.examples.find((example) => example.image === null && example.tokens !== null)!;
     const card = page.locator(`article.example[data-example-id="${text.id}"]`);
@@ -319,20 +319,20 @@ describe('feature pages on the demo project', () => {
     const maxAt = argmax(text.tokens!.map((token) => token.value));
     expect(text.tokens![maxAt].token).toBe(' red');
     const maxToken = tokens.nth(maxAt);
-    // " red": the leading space is drawn as a dim '·'.
-    expect(await maxToken.innerText()).toBe(visibleToken(' red'));
-    expect(await maxToken.locator('.ws').innerText()).toBe('·');
+    // " red": the leading space stays a space (no '·' separator, issue 15).
+    expect(await maxToken.textContent()).toBe(' red');
+    expect(await maxToken.locator('.ws').count()).toBe(0);
     expect(await card.getByTestId('token-tip').count()).toBe(0);
     await maxToken.hover();
     const tip = card.getByTestId('token-tip');
     await tip.waitFor();
-    expect(await tip.innerText()).toBe(`${visibleToken(' red')} ${formatNumber(text.tokens![maxAt].value)}`);
+    expect(await tip.innerText()).toBe(`" red" ${formatNumber(text.tokens![maxAt].value)}`);
     // Another token (the demo's text feature fires on " red" only, so likely 0), its value; leaving the text hides the tip.
     const other = maxAt === 0 ? 1 : 0;
     await tokens.nth(other).hover();
     await expect
       .poll(() => tip.innerText())
-      .toBe(`${visibleToken(text.tokens![other].token)} ${formatNumber(text.tokens![other].value)}`);
+      .toBe(`${quotedToken(text.tokens![other].token)} ${formatNumber(text.tokens![other].value)}`);
     await page.locator('h1').hover();
     await expect.poll(() => card.getByTestId('token-tip').count()).toBe(0);
     // Demo texts are at most 14 tokens: shown whole, no expand control (the window is tested below).
@@ -340,7 +340,7 @@ describe('feature pages on the demo project', () => {
     await page.close();
   });
 
-  it("draws the patch heatmap over the image, switches overlay and spotlight, and shows the same example's text beside it", async () => {
+  it("draws the patch heatmap over the image, switches overlay and spotlight for the page, and shows the same example's text under it", async () => {
     const page = await openFeature(redId);
     const example = red.examples.find((candidate) => candidate.bucket === 'top' && candidate.image !== null)!;
     const card = page.locator(`article.example[data-example-id="${example.id}"]`);
@@ -366,30 +366,33 @@ describe('feature pages on the demo project', () => {
     const overlay = await canvasAlpha(canvas);
     expect(overlay[peak]).toBe(Math.round(Math.min(1, patches[peak] / red.feature.maxActivation) * 200));
     expect(overlay[quiet]).toBe(0);
-    expect(await card.getByRole('button', { name: 'Overlay' }).getAttribute('aria-pressed')).toBe('true');
+    // One heatmap control for the page (issue 15), not three buttons per card.
+    const modes = page.getByTestId('heatmap-mode');
+    expect(await card.getByRole('button').count()).toBe(0);
+    expect(await modes.getByRole('button', { name: 'Overlay' }).getAttribute('aria-pressed')).toBe('true');
 
     // Spotlight: what does not fire is darkened, the firing patch is the clearest.
-    await card.getByRole('button', { name: 'Spotlight' }).click();
+    await modes.getByRole('button', { name: 'Spotlight' }).click();
     await expect.poll(() => canvas.getAttribute('data-mode')).toBe('spotlight');
     const spotlight = await canvasAlpha(canvas);
     expect(spotlight[quiet]).toBe(215);
     expect(spotlight[peak]).toBe(Math.round((1 - Math.min(1, patches[peak] / red.feature.maxActivation)) * 215));
     expect(Math.min(...spotlight)).toBe(spotlight[peak]);
-    expect(await card.getByRole('button', { name: 'Spotlight' }).getAttribute('aria-pressed')).toBe('true');
-    await card.getByRole('button', { name: 'Image only' }).click();
+    expect(await modes.getByRole('button', { name: 'Spotlight' }).getAttribute('aria-pressed')).toBe('true');
+    await modes.getByRole('button', { name: 'Image only' }).click();
     expect(await card.getByTestId('patch-heatmap').count()).toBe(0);
-    await card.getByRole('button', { name: 'Overlay' }).click();
+    await modes.getByRole('button', { name: 'Overlay' }).click();
     await card.getByTestId('patch-heatmap').waitFor();
 
     // The demo has no anyres tiles: one grid per image, no tile captions.
     expect(await card.getByTestId('image-tiles').getAttribute('data-tile-count')).toBe('1');
     expect(await card.getByTestId('anyres-tile').count()).toBe(0);
 
-    // The caption's tokens sit beside the image, in the same example: " red" fires there too.
+    // The caption's tokens sit under the image, in the same example card: " red" fires there too.
     const text = card.getByTestId('token-text');
     const textBox = await text.boundingBox();
-    expect(textBox!.x).toBeGreaterThan(imageBox!.x + imageBox!.width);
-    expect(textBox!.y).toBeLessThan(imageBox!.y + imageBox!.height);
+    expect(textBox!.y).toBeGreaterThanOrEqual(imageBox!.y + imageBox!.height);
+    expect(textBox!.x).toBeLessThan(imageBox!.x + imageBox!.width);
     expect(await text.getByTestId('token').allTextContents()).toEqual(
       example.tokens!.map((token) => visibleToken(token.token)),
     );
@@ -612,12 +615,13 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     // The image's own prompt tokens beside it (specials and the image placeholder excluded).
     const text = card.getByTestId('token-text');
     expect(await text.getByTestId('token').allTextContents()).toEqual(IMAGE_TOKENS.map(visibleToken));
-    expect((await text.boundingBox())!.x).toBeGreaterThan(tileBox!.x);
+    // Under the tiles, in the same card (which spans two grid columns for its tiles).
+    expect((await text.boundingBox())!.y).toBeGreaterThanOrEqual(tileBox!.y + tileBox!.height);
     await snap(page, 'anyres');
     await page.close();
   });
 
-  it('collapses a long text to a window around its max, expands to the full text, and shows whitespace', async () => {
+  it('collapses a long text to a window around its max, expands to the full text, and shows newlines and tabs', async () => {
     const example = feature.examples.find((candidate) => candidate.tokens?.length === LONG_TEXT.length)!;
     const values = example.tokens!.map((token) => token.value);
     const maxAt = argmax(values);
@@ -653,15 +657,15 @@ describe('feature pages on a LLaVA-NeXT layout (anyres tiles, long text)', () =>
     await expect.poll(() => tokens.count()).toBe(LONG_TEXT.length);
     expect(await text.getAttribute('data-expanded')).toBe('true');
     expect(await tokens.allTextContents()).toEqual(LONG_TEXT.map(visibleToken));
-    // Whitespace glyphs: '·' for spaces, '↵' for a newline (with a real line break), '→' for a tab.
-    expect(await tokens.nth(LONG_TEXT.indexOf(' ')).innerText()).toBe('·');
+    // Spaces stay spaces; glyphs only for '↵' a newline (with a real line break) and '→' a tab.
+    expect(await tokens.nth(LONG_TEXT.indexOf(' ')).textContent()).toBe(' ');
     expect(await tokens.nth(LONG_TEXT.indexOf('\n')).locator('.ws').innerText()).toBe('↵');
     expect(await tokens.nth(LONG_TEXT.indexOf('\n')).locator('br').count()).toBe(1);
     expect(await tokens.nth(LONG_TEXT.indexOf('\t')).innerText()).toBe('→');
     // Hover values on the full text too.
     await tokens.nth(maxAt).hover();
     expect(await card.getByTestId('token-tip').innerText()).toBe(
-      `${visibleToken(LONG_TEXT[maxAt])} ${formatNumber(values[maxAt])}`,
+      `${quotedToken(LONG_TEXT[maxAt])} ${formatNumber(values[maxAt])}`,
     );
     await expand.click();
     await expect.poll(() => tokens.count()).toBe(12);

@@ -1,25 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { formatPercent, intensity, progressText, tokenSegments, visibleToken } from '../../src-renderer/src/lib/format';
+import {
+  formatPercent,
+  intensity,
+  progressText,
+  quotedToken,
+  tokenSegments,
+  visibleToken,
+} from '../../src-renderer/src/lib/format';
 
-describe('whitespace-visible tokens', () => {
-  it('shows spaces as · and newlines as ↵ in dim segments', () => {
-    expect(visibleToken(' cat')).toBe('·cat');
+describe('tokens as drawn', () => {
+  it('keeps spaces as spaces (no "·" separators) and shows newlines as ↵ and tabs as → in dim segments', () => {
+    expect(visibleToken(' cat')).toBe(' cat');
     expect(visibleToken('\n')).toBe('↵');
     expect(visibleToken('a\tb')).toBe('a→b');
     expect(tokenSegments(' cat\n')).toEqual([
-      { text: '·', whitespace: true, lineBreak: false },
-      { text: 'cat', whitespace: false, lineBreak: false },
+      { text: ' cat', whitespace: false, lineBreak: false },
       { text: '↵', whitespace: true, lineBreak: true },
     ]);
+    expect(tokenSegments('   ')).toEqual([{ text: '   ', whitespace: false, lineBreak: false }]);
   });
 
-  it('merges runs of spaces and drops carriage returns', () => {
-    expect(tokenSegments('   ')).toEqual([{ text: '···', whitespace: true, lineBreak: false }]);
+  it('drops carriage returns', () => {
     expect(visibleToken('\r\n')).toBe('↵');
   });
 
+  it('quotes a token exactly for tips, so leading spaces and newlines can be seen', () => {
+    expect(quotedToken(' red')).toBe('" red"');
+    expect(quotedToken('\n')).toBe('"\\n"');
+    expect(quotedToken('say "hi"')).toBe('"say \\"hi\\""');
+  });
+
   it('leaves markup-looking text as plain characters', () => {
-    expect(visibleToken('<img src=x>')).toBe('<img·src=x>');
+    expect(visibleToken('<img src=x>')).toBe('<img src=x>');
   });
 
   it('keeps non-BMP characters whole', () => {

@@ -3,15 +3,18 @@
 
 export interface TokenSegment {
   text: string;
-  /** A visible stand-in for whitespace, drawn dim. */
+  /** A visible stand-in for an invisible character (newline, tab), drawn dim. */
   whitespace: boolean;
   /** A newline: the renderer breaks the line after the '↵'. */
   lineBreak: boolean;
 }
 
-const WHITESPACE_GLYPHS: Record<string, string> = { ' ': '·', '\n': '↵', '\t': '→', '\r': '' };
+// Spaces stay spaces: tokens are told apart by spacing and their highlight borders, not by '·'
+// separators that make text hard to read (issue 15). A newline or a tab would be invisible or
+// break the layout, so each gets a dim glyph ('↵' then a real line break, '→').
+const WHITESPACE_GLYPHS: Record<string, string> = { '\n': '↵', '\t': '→', '\r': '' };
 
-/** Splits a token into runs of ordinary text and visible whitespace ('·' space, '↵' newline, '→' tab). */
+/** Splits a token into runs of text and dim glyphs for newlines ('↵') and tabs ('→'); carriage returns are dropped. */
 export function tokenSegments(token: string): TokenSegment[] {
   const segments: TokenSegment[] = [];
   let text = '';
@@ -26,20 +29,20 @@ export function tokenSegments(token: string): TokenSegment[] {
       continue;
     }
     flush();
-    if (char === '\r') continue;
-    const last = segments[segments.length - 1];
-    if (char === ' ' && last?.whitespace && !last.lineBreak && last.text.endsWith('·')) last.text += glyph;
-    else segments.push({ text: glyph, whitespace: true, lineBreak: char === '\n' });
+    if (char !== '\r') segments.push({ text: glyph, whitespace: true, lineBreak: char === '\n' });
   }
   flush();
   return segments;
 }
 
-/** The token as shown, whitespace made visible (for tooltips and tests). */
+/** The token as drawn in a text (spaces as spaces, '↵' for a newline, '→' for a tab). */
 export const visibleToken = (token: string): string =>
   tokenSegments(token)
     .map((s) => s.text)
     .join('');
+
+/** The token exactly, quoted with escapes (" red", "\n"), for a tip where a leading space must be seen. */
+export const quotedToken = (token: string): string => JSON.stringify(token);
 
 /** 0..1 intensity of an activation against a scale, for highlight alpha. */
 export function intensity(value: number, scale: number): number {

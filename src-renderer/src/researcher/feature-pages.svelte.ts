@@ -1,6 +1,6 @@
 // Feature rows for a virtualised table: pages of PAGE_SIZE fetched by offset/limit on demand, so
 // 100k features cost only the pages that have been scrolled into view.
-import type { FeatureRow, MethodInput } from '../../../src-main/contract';
+import type { FeatureListRow, MethodInput } from '../../../src-main/contract';
 import { call, errorText } from '../lib/client';
 
 export const PAGE_SIZE = 200;
@@ -13,7 +13,7 @@ export type FeatureQuery = Pick<
 export class FeaturePages {
   total = $state<number | null>(null);
   /** page index → rows; replaced (not mutated) so readers re-render. */
-  pages = $state.raw<Map<number, FeatureRow[]>>(new Map());
+  pages = $state.raw<Map<number, FeatureListRow[]>>(new Map());
   error = $state<string | null>(null);
 
   private query: FeatureQuery = { sort: 'index', descending: false };
@@ -41,7 +41,7 @@ export class FeaturePages {
     return ids;
   }
 
-  row(index: number): FeatureRow | undefined {
+  row(index: number): FeatureListRow | undefined {
     return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
   }
 

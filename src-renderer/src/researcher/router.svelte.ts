@@ -1,42 +1,8 @@
-// A tiny hash router for the researcher UI: #/overview, #/features, #/feature/<id>, #/campaigns,
-// #/campaigns/new (#/campaigns/new/features: from the feature list's selection), #/campaign/<id>,
-// #/campaign/<id>/results, #/steer.
-// Hash routes keep every page reachable from the one index.html the server and the shell load.
+// A tiny hash router for the researcher UI (the addresses are in routes.ts). Hash routes keep every
+// page reachable from the one index.html the server and the shell load.
+import { parseRoute, routeHref, type Route } from './routes';
 
-export type Route =
-  | { page: 'overview' }
-  | { page: 'features' }
-  | { page: 'feature'; featureId: number }
-  | { page: 'campaigns' }
-  | { page: 'campaign-new'; fromSelection: boolean }
-  | { page: 'campaign'; campaignId: number }
-  | { page: 'campaign-results'; campaignId: number }
-  | { page: 'steer' };
-
-const positiveId = (text: string | undefined): number | null =>
-  text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
-
-export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#\/?/, '');
-  const [head, arg, rest] = path.split('/');
-  if (head === 'features') return { page: 'features' };
-  if (head === 'steer') return { page: 'steer' };
-  if (head === 'campaigns' && arg === 'new') return { page: 'campaign-new', fromSelection: rest === 'features' };
-  if (head === 'campaigns') return { page: 'campaigns' };
-  const id = positiveId(arg);
-  if (head === 'feature' && id) return { page: 'feature', featureId: id };
-  if (head === 'campaign' && id && rest === 'results') return { page: 'campaign-results', campaignId: id };
-  if (head === 'campaign' && id) return { page: 'campaign', campaignId: id };
-  return { page: 'overview' };
-}
-
-export function routeHref(route: Route): string {
-  if (route.page === 'feature') return `#/feature/${route.featureId}`;
-  if (route.page === 'campaign') return `#/campaign/${route.campaignId}`;
-  if (route.page === 'campaign-results') return `#/campaign/${route.campaignId}/results`;
-  if (route.page === 'campaign-new') return route.fromSelection ? '#/campaigns/new/features' : '#/campaigns/new';
-  return `#/${route.page}`;
-}
+export * from './routes';
 
 export class Router {
   route = $state<Route>(parseRoute(location.hash));
@@ -52,3 +18,19 @@ export class Router {
     location.hash = routeHref(route);
   }
 }
+
+/**
+ * Rewrites the address without a new history entry and without re-rendering the page: for a page
+ * whose own state the address mirrors (the feature list's filters), or that learnt its canonical
+ * address (a feature opened by an old row-id link). "Back" then skips the intermediate states.
+ */
+export function replaceAddress(route: Route): void {
+  const href = routeHref(route);
+  if (location.hash !== href) history.replaceState(history.state, '', href);
+}
+
+/**
+ * Where "← Features" on a feature page goes: the list as the researcher left it (its address with
+ * filters and sort), for the window's life. A plain object, as nothing re-renders when it changes.
+ */
+export const featureListMemory = { href: routeHref({ page: 'features' }) };
