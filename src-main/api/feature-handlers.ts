@@ -1,6 +1,6 @@
 import type { featureMethods } from '../contract/features';
 import { acceptedFeatureLabels, acceptFeatureLabel } from '../store/feature-labels';
-import { getFeature, listFeatures, modalityByLayer } from '../store/features';
+import { featureLabels, getFeature, listFeatures, modalityByLayer } from '../store/features';
 import type { HandlersFor } from './handlers';
 
 export const featureHandlers: HandlersFor<typeof featureMethods> = {
@@ -9,6 +9,7 @@ export const featureHandlers: HandlersFor<typeof featureMethods> = {
     ...getFeature(project.db, input.featureId),
     acceptedLabel: acceptedFeatureLabels(project.db, [input.featureId]).get(input.featureId) ?? null,
   }),
+  'features.labels': (input, { project }) => featureLabels(project.db, input.featureIds),
   'features.acceptLabel': (input, { project }) =>
     acceptFeatureLabel(project.db, {
       featureId: input.featureId,
