@@ -277,6 +277,23 @@ describe('a bad or withdrawn rater link', () => {
       'withdrawn link',
     );
     await api('raters.revoke', { raterId: rater.id });
+    // The rater's open page: their next action is told the link was withdrawn, in the same plain words.
+    const openPage = contexts.at(-1)!.pages()[0];
+    await openPage.keyboard.press('Escape');
+    await openPage.keyboard.press('s');
+    await expect
+      .poll(
+        () =>
+          openPage
+            .locator('[role="alert"]')
+            .innerText()
+            .catch(() => ''),
+        soon,
+      )
+      .toBe(
+        'This link no longer works: it has been withdrawn or is not complete. Ask the person who sent you the link.',
+      );
+    expect(await openPage.getByTestId('rater-item').count()).toBe(0);
     const withdrawn = await page.goto(served.url + rater.link);
     expect(withdrawn!.status()).toBe(403);
     expect(await page.locator('h1').count()).toBe(1);

@@ -7,6 +7,9 @@ import { ApiError, call, errorText, retryWhileBusy } from '../lib/client';
 import { pageClock, type Clock, type ClockTimer } from '../lib/clock';
 import { skipState, undoAllowed } from './rating-logic';
 
+/** The server no longer knows this rater's token: the researcher revoked it (or it was never whole). */
+const linkWithdrawn = (error: unknown): boolean => error instanceof ApiError && error.code === 'unauthorized';
+
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
 export type QueueStatus = 'loading' | 'rating' | 'waiting' | 'done' | 'disqualified' | 'error';
@@ -56,10 +59,9 @@ export class RaterQueue {
 
   private fail(error: unknown): void {
     // A withdrawn link fails every call with `unauthorized`: say so in the rater's words, not the API's.
-    this.error =
-      error instanceof ApiError && error.code === 'unauthorized'
-        ? 'This link no longer works: it has been withdrawn or is not complete. Ask the person who sent you the link.'
-        : errorText(error);
+    this.error = linkWithdrawn(error)
+      ? 'This link no longer works: it has been withdrawn or is not complete. Ask the person who sent you the link.'
+      : errorText(error);
     this.status = 'error';
   }
 
@@ -180,7 +182,11 @@ export class RaterQueue {
       await work();
     } catch (error) {
       this.notice = errorText(error);
-      if (this.queue.length === 0) this.fail(error);
+      // A link withdrawn mid-session ends the session: every later call would fail the same way.
+      if (this.queue.length === 0 || linkWithdrawn(error)) {
+        this.notice = null;
+        this.fail(error);
+      }
     } finally {
       this.busy = false;
     }
