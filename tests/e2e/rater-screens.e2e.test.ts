@@ -106,7 +106,8 @@ describe('rater screens on a desktop (1440×900)', () => {
     // Scrolled to the last example, the form is still in view (it sticks beside them).
     await page.locator('.example').last().scrollIntoViewIfNeeded();
     const afterScroll = await box(page, '.text-answer');
-    expect(afterScroll.y).toBeGreaterThanOrEqual(0);
+    const header = await box(page, '.rater-header');
+    expect(afterScroll.y, 'below the sticky header, not under it').toBeGreaterThanOrEqual(header.y + header.height);
     expect(afterScroll.y + afterScroll.height).toBeLessThanOrEqual(DESKTOP.height);
     await page.evaluate(() => window.scrollTo(0, 0));
 
