@@ -1,6 +1,6 @@
 import type { featureMethods } from '../contract/features';
 import { acceptedFeatureLabels, acceptFeatureLabel } from '../store/feature-labels';
-import { getFeature, listFeatures, modalityByLayer, resolveFeatureId } from '../store/features';
+import { featureLabels, getFeature, listFeatures, modalityByLayer, resolveFeatureId } from '../store/features';
 import type { HandlersFor } from './handlers';
 
 export const featureHandlers: HandlersFor<typeof featureMethods> = {
@@ -12,6 +12,7 @@ export const featureHandlers: HandlersFor<typeof featureMethods> = {
       acceptedLabel: acceptedFeatureLabels(project.db, [featureId]).get(featureId) ?? null,
     };
   },
+  'features.labels': (input, { project }) => featureLabels(project.db, input.featureIds),
   'features.acceptLabel': (input, { project }) =>
     acceptFeatureLabel(project.db, {
       featureId: input.featureId,

@@ -50,14 +50,14 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     return { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
-    const { item, progress, campaignId } = undoLastSubmission(
+    const { item, previousAnswer, progress, campaignId } = undoLastSubmission(
       context.project.db,
       raterOf(context),
       context.project.clock.now(),
     );
     if (item) leaseExpiries(context).armBy(item.leaseExpiresAt);
     announceProgress(context, campaignId);
-    return { item, progress };
+    return { item, previousAnswer, progress };
   },
   'rater.skip': (input, context) => {
     const { progress, campaignId } = skipItem(context.project.db, raterOf(context), input.assignmentId);

@@ -29,6 +29,11 @@ export const campaignSettingsSchema = z
       .object({ passMark: z.number().min(0).max(1) })
       .strict()
       .optional(),
+    /**
+     * Whom raters should ask when something is wrong (an email address, a name): shown on the page a
+     * withdrawn rater link leads to. None: "the person who sent you the link".
+     */
+    contact: z.string().trim().max(200).optional(),
     prolific: z
       .object({
         completionCode: z.string().min(1).max(100),

@@ -44,6 +44,13 @@ export const featureMethods = {
       ),
     output: returns<FeatureDetail>(),
   }),
+  'features.labels': method({
+    role: 'researcher',
+    summary:
+      'The label (null when none) of each of these features, by id: the campaign builder warns about unlabelled features before a detection campaign',
+    input: z.object({ featureIds: z.array(z.number().int().positive()).max(100_000) }).strict(),
+    output: returns<{ id: number; index: number; label: string | null }[]>(),
+  }),
   'features.acceptLabel': method({
     role: 'researcher',
     summary:

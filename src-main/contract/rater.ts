@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method, returns } from './define';
 import { MAX_QUESTIONS } from './templates';
-import type { RaterItem, RaterNext, RaterProgress, RaterSession } from './types';
+import type { Answer, RaterItem, RaterNext, RaterProgress, RaterSession } from './types';
 
 // The bounds of everything a rater may send. The HTTP server's rater body limit is derived from them
 // (rater-limits.ts), so a change here moves that limit with it. Lengths count UTF-16 code units, as zod's .max does.
@@ -56,9 +56,9 @@ export const raterMethods = {
   }),
   'rater.undo': method({
     role: 'rater',
-    summary: "Supersedes the rater's last submission and hands that item back",
+    summary: "Supersedes the rater's last submission and hands that item back, with the answer it took back",
     input: z.object({}).strict(),
-    output: returns<{ item: RaterItem | null; progress: RaterProgress }>(),
+    output: returns<{ item: RaterItem | null; previousAnswer: Answer | null; progress: RaterProgress }>(),
   }),
   'rater.skip': method({
     role: 'rater',

@@ -246,7 +246,7 @@ export function undoLastSubmission(
   db: Db,
   rater: RaterRecord,
   now = nowMs(),
-): { item: RaterItem | null; progress: RaterProgress; campaignId: number } {
+): { item: RaterItem | null; previousAnswer: Answer | null; progress: RaterProgress; campaignId: number } {
   return immediate(db, () => {
     const campaign = getCampaign(db, rater.campaignId);
     refuseUnlessTakingChanges(campaign, 'undo');
@@ -255,7 +255,13 @@ export function undoLastSubmission(
     if (raterCompletion(db, rater.id))
       throw new AppError('conflict', 'you have finished this study and were given your code; your answers are final');
     const last = lastLiveSubmission(db, rater.id);
-    if (!last) return { item: null, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
+    if (!last)
+      return {
+        item: null,
+        previousAnswer: null,
+        progress: raterProgress(db, rater, campaign),
+        campaignId: campaign.id,
+      };
     if (getItemPayload(db, getAssignment(db, last.assignmentId)!.itemId).kind === 'qualification') {
       throw new AppError('conflict', 'qualification answers cannot be undone: the round is scored as answered');
     }
@@ -265,6 +271,8 @@ export function undoLastSubmission(
     const assignment = getAssignment(db, last.assignmentId)!;
     return {
       item: toRaterItem(db, campaign, assignment),
+      // The rater's own answer (issue 15): the page selects it again, so undo is "change my answer".
+      previousAnswer: last.answer,
       progress: raterProgress(db, rater, campaign),
       campaignId: campaign.id,
     };

@@ -9,8 +9,9 @@ import type { Project } from '../project/project';
 import { raterMaySeeMedia } from '../store/media';
 import { rendererDir } from '../util/paths';
 import { enterCampaign } from '../domain/entry';
+import { raterLinkRefusal } from '../domain/rater-link';
 import { toErrorValue, type ErrorCode } from '../util/errors';
-import { entryRefusalPage } from './entry-page';
+import { entryRefusalPage, raterLinkRefusalPage } from './entry-page';
 import { linkHost } from './lan-address';
 import {
   BODY_LIMIT_BYTES,
@@ -198,6 +199,16 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     sendFile(response, media.file, 'private, max-age=31536000, immutable', media.mime);
   }
 
+  const sendPage = (response: ServerResponse, page: { status: number; html: string }): void => {
+    response
+      .writeHead(page.status, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        ...securityHeaders,
+      })
+      .end(page.html);
+  };
+
   /** Prolific-style entry link: creates (or finds) the participant and redirects to their rater link. */
   function handleEntry(response: ServerResponse, entryKey: string, url: URL): void {
     try {
@@ -230,15 +241,19 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
           );
         return;
       }
-      const page = entryRefusalPage(value);
-      response
-        .writeHead(page.status, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Cache-Control': 'no-store',
-          ...securityHeaders,
-        })
-        .end(page.html);
+      sendPage(response, entryRefusalPage(value));
     }
+  }
+
+  /**
+   * A rater link whose token names nobody, or a revoked rater, gets a page that says so (issue 15).
+   * Without a token the page itself explains (it may hold one from earlier in this tab); the
+   * researcher's token opens the researcher view as before.
+   */
+  function refusedRaterLink(url: URL): { status: number; html: string } | null {
+    const token = url.searchParams.get('token');
+    if (!token || whoIs(token)) return null;
+    return raterLinkRefusalPage(raterLinkRefusal(project.db, token) ?? { reason: 'not_valid', contact: null });
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -260,6 +275,10 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     if (route.startsWith('/api/')) return handleApi(request, response, route.slice('/api/'.length));
     if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
     if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
+    if (route === '/rate') {
+      const refusal = refusedRaterLink(url);
+      if (refusal) return sendPage(response, refusal);
+    }
     const target = rendererFileFor(staticDir, route);
     if (target.status !== 200) {
       return target.status === 400

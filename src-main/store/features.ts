@@ -28,6 +28,19 @@ const ORDER_BY: Record<MethodParsedInput<'features.list'>['sort'], string> = {
   image_share: 'CAST(f.image_count AS REAL) / MAX(1, f.image_count + f.text_count)',
 };
 
+/** Each listed feature's index and label, in id order; ids that name no feature are left out. */
+export function featureLabels(
+  db: Db,
+  featureIds: readonly number[],
+): { id: number; index: number; label: string | null }[] {
+  return db
+    .prepare(
+      `SELECT f.id, f.feature_index AS "index", f.label FROM features f
+       WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.id`,
+    )
+    .all(JSON.stringify(featureIds)) as { id: number; index: number; label: string | null }[];
+}
+
 export function listFeatures(
   db: Db,
   query: MethodParsedInput<'features.list'>,

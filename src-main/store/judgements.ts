@@ -1,5 +1,5 @@
 import type { Answer } from '../contract/types';
-import type { Db } from './db';
+import { parseJson, type Db } from './db';
 import { shownOrderJson } from '../util/shown-order';
 import type { ShownRecord } from './assignments';
 
@@ -40,16 +40,19 @@ export function insertUndo(
 export function lastLiveSubmission(
   db: Db,
   raterId: number,
-): { id: number; assignmentId: number; shownJson: string } | undefined {
-  return db
+): { id: number; assignmentId: number; shownJson: string; answer: Answer } | undefined {
+  const row = db
     .prepare(
-      `SELECT j.id, j.assignment_id AS assignmentId, j.shown_json AS shownJson FROM judgements j
+      `SELECT j.id, j.assignment_id AS assignmentId, j.shown_json AS shownJson, j.answer_json AS answerJson FROM judgements j
        JOIN assignments a ON a.id = j.assignment_id
        WHERE a.rater_id = ? AND j.action = 'submit'
          AND NOT EXISTS (SELECT 1 FROM judgements s WHERE s.supersedes_id = j.id)
        ORDER BY j.id DESC LIMIT 1`,
     )
-    .get(raterId) as { id: number; assignmentId: number; shownJson: string } | undefined;
+    .get(raterId) as { id: number; assignmentId: number; shownJson: string; answerJson: string } | undefined;
+  if (!row) return undefined;
+  const { answerJson, ...rest } = row;
+  return { ...rest, answer: parseJson<Answer>(answerJson, 'judgements.answer_json') };
 }
 
 export interface UnknownOrderJudgements {

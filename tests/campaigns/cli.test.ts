@@ -25,6 +25,21 @@ const BATCH = [
   'What is shown?,Lava pours down a mountain.,"[""goldfish"",""volcano"",""strawberry"",""tabby cat""]",15,k=15',
 ].join('\r\n');
 
+/** `campaign create` of a concept-choice campaign from one item file, as the file tests below run it. */
+const createFromFile = (projectDir: string, file: string) =>
+  cli([
+    'campaign',
+    'create',
+    '--project',
+    projectDir,
+    '--name',
+    'From file',
+    '--template',
+    'concept-choice',
+    '--items',
+    file,
+  ]);
+
 describe('sightline campaign and template commands', () => {
   it('template list and show print the built-in templates', async () => {
     const list = await cli(['template', 'list', '--json']);
@@ -69,6 +84,8 @@ describe('sightline campaign and template commands', () => {
       '11',
       '--prolific-code',
       'C0DE42',
+      '--contact',
+      'Ada <ada@lab.example>',
       '--json',
     ]);
     expect(created.err).toBe('');
@@ -113,6 +130,9 @@ describe('sightline campaign and template commands', () => {
     expect(JSON.parse(rows[1].hidden_json)).toMatchObject({ k: 15 });
     expect(rows[0].payload_json).not.toContain('strength');
     expect(rows.map((row) => row.condition)).toEqual(['k=0', 'k=15']);
+    expect(project.db.prepare("SELECT json_extract(settings_json, '$.contact') FROM campaigns").pluck().get()).toBe(
+      'Ada <ada@lab.example>',
+    );
     const seed = project.db.prepare("SELECT seed FROM campaigns WHERE name = 'Pilot'").pluck().get();
     expect(seed).toBe(11);
     // campaign create prints the study URL too.
@@ -185,22 +205,24 @@ describe('sightline campaign and template commands', () => {
         Buffer.from('\n'),
       ]),
     );
-    const result = await cli([
-      'campaign',
-      'create',
-      '--project',
-      project.dir,
-      '--name',
-      'Bad',
-      '--template',
-      'concept-choice',
-      '--items',
-      file,
-    ]);
+    const result = await createFromFile(project.dir, file);
     expect(result.code).not.toBe(0);
     expect(result.err).toContain('latin1.csv');
     expect(result.err).toMatch(/UTF-8/);
     expect(result.err).toMatch(/line 2/);
+    expect(project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
+  });
+
+  it('campaign create names a workbook given as the item file, prints none of its bytes, and exits 1', async () => {
+    const project = makeProject();
+    const file = path.join(tempDir(), 'items.xlsx');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('xl/workbook.xml')]));
+    const result = await createFromFile(project.dir, file);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'items.xlsx: (file): expected CSV or JSONL text, found a ZIP archive (an Excel .xlsx workbook is one)',
+    );
+    expect(result.err).not.toContain('workbook.xml');
     expect(project.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
   });
 

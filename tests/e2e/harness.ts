@@ -3,7 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repoRoot, 'bin', 'sightline.cjs');
@@ -75,4 +76,36 @@ export function serve(projectDir: string): Promise<Served> {
     child.stderr!.on('data', (chunk) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`sightline serve exited (${code}) before it was ready:\n${output}`)));
   });
+}
+
+/** The served project's API as the researcher: what the researcher pages do, without the clicks. */
+export function researcherApi(served: Served): <T>(method: string, input: unknown) => Promise<T> {
+  const token = new URL(served.researcherUrl).searchParams.get('token')!;
+  return async <T>(method: string, input: unknown): Promise<T> => {
+    const response = await fetch(`${served.url}/api/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(input),
+    });
+    const body = (await response.json()) as { ok: boolean; value: T; error?: { message: string } };
+    if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+    return body.value;
+  };
+}
+
+/** Screenshots go here (gitignored): looked at by people, checked by tests only for being there and not blank. */
+export const screenshotDir = path.join(repoRoot, 'tests', '.screenshots');
+
+/**
+ * Saves the viewport as tests/.screenshots/<name>.png and returns how many distinct colours it has:
+ * a blank (one-colour) page has one, a rendered screen with text and images has hundreds.
+ */
+export async function screenshot(page: Page, name: string): Promise<{ file: string; colours: number }> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  const png = PNG.sync.read(fs.readFileSync(file));
+  const colours = new Set<number>();
+  for (let at = 0; at < png.data.length; at += 4) colours.add(png.data.readUInt32BE(at));
+  return { file, colours: colours.size };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serve, sightline, type Served } from './harness';
+import { launchChromium, researcherApi, serve, sightline, type Served } from './harness';
 
 let browser: Browser;
 let served: Served;
@@ -39,6 +39,7 @@ beforeAll(async () => {
   projectDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-builder-')), 'demo.sightline');
   sightline(['demo', '--project', projectDir]);
   [browser, served] = await Promise.all([launchChromium(), serve(projectDir)]);
+  api = researcherApi(served);
 });
 afterAll(async () => {
   await browser?.close();
@@ -47,17 +48,7 @@ afterAll(async () => {
 });
 
 /** The served project's API as the researcher (what the builder does, without the clicks). */
-async function api<T>(method: string, input: unknown): Promise<T> {
-  const researcherToken = new URL(served.researcherUrl).searchParams.get('token')!;
-  const response = await fetch(`${served.url}/api/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${researcherToken}` },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { ok: boolean; value: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body.value;
-}
+let api: ReturnType<typeof researcherApi>;
 
 /** Reads the served project's SQLite file from a second connection (WAL), as the export would. */
 function query<T>(sql: string, ...params: unknown[]): T[] {

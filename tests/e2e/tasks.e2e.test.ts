@@ -7,28 +7,19 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignMonitor, CampaignSummary, FeatureRow, MethodInput, RaterLink } from '../../src-main/contract';
 import { tempDir } from '../helpers/factories';
-import { launchChromium, serve, sightline, type Served } from './harness';
+import { launchChromium, researcherApi, serve, sightline, type Served } from './harness';
 
 let browser: Browser;
 let served: Served;
-let researcherToken: string;
 
-async function api<T>(method: string, input: unknown): Promise<T> {
-  const response = await fetch(`${served.url}/api/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${researcherToken}` },
-    body: JSON.stringify(input),
-  });
-  const body = (await response.json()) as { ok: boolean; value?: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body.value as T;
-}
+/** The served project's API as the researcher. */
+let api: ReturnType<typeof researcherApi>;
 
 beforeAll(async () => {
   const projectDir = path.join(tempDir('sightline-tasks-'), 'demo.sightline');
   sightline(['demo', '--project', projectDir]);
   [browser, served] = await Promise.all([launchChromium(), serve(projectDir)]);
-  researcherToken = new URL(served.researcherUrl).searchParams.get('token')!;
+  api = researcherApi(served);
 });
 afterAll(async () => {
   await browser?.close();

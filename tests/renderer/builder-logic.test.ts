@@ -3,6 +3,7 @@ import {
   cellText,
   defaultName,
   defaultSettingsForm,
+  featureLabelText,
   fieldErrors,
   fieldOf,
   mappingFixedValues,
@@ -12,6 +13,7 @@ import {
   rowsToMapping,
   settingsInput,
   sourcesFor,
+  unlabelledWarning,
 } from '../../src-renderer/src/researcher/builder/builder-logic';
 
 describe('campaign builder: column mapping', () => {
@@ -179,6 +181,60 @@ describe('campaign builder: settings', () => {
     expect(settings.prolific).toBeUndefined();
     expect(settings.maxItemsPerRater).toBe(20);
     expect(errors).toEqual({ 'settings.overlap': 'overlap: enter a number', 'settings.seed': 'seed: enter a number' });
+  });
+
+  it('checks each setting in the units the form shows (issue 15), at the bounds of the server schema', () => {
+    const check = (change: Partial<ReturnType<typeof defaultSettingsForm>>) =>
+      settingsInput({ ...defaultSettingsForm(), ...change }).errors;
+    expect(check({ leaseMinutes: 0 })).toEqual({ 'settings.leaseSeconds': 'lease: at least 1 minute' });
+    expect(check({ leaseMinutes: 0.5 })).toEqual({ 'settings.leaseSeconds': 'lease: at least 1 minute' });
+    expect(check({ leaseMinutes: 1 })).toEqual({});
+    expect(check({ leaseMinutes: 10_080 })).toEqual({});
+    expect(check({ leaseMinutes: 10_081 })).toEqual({
+      'settings.leaseSeconds': 'lease: at most 10080 minutes (7 days)',
+    });
+    expect(check({ leaseMinutes: null })).toEqual({ 'settings.leaseSeconds': 'lease: enter a number of minutes' });
+    expect(check({ overlap: 0 })).toEqual({ 'settings.overlap': 'overlap: a whole number of raters from 1 to 100' });
+    expect(check({ overlap: 2.5 })).toEqual({ 'settings.overlap': 'overlap: a whole number of raters from 1 to 100' });
+    expect(check({ overlap: 100 })).toEqual({});
+    expect(check({ seed: -1 })).toEqual({ 'settings.seed': 'seed: a whole number from 0 to 2147483647' });
+    expect(check({ qcEvery: 1001 })).toEqual({
+      'settings.qcEvery': 'gold / attention item every: a whole number of items from 1 to 1000',
+    });
+    expect(check({ maxItemsPerRater: 0 })).toEqual({
+      'settings.maxItemsPerRater': 'max items per rater: a whole number of 1 or more (empty: no limit)',
+    });
+    expect(check({ qualificationOn: true, passMarkPercent: 120 })).toEqual({
+      'settings.qualification': 'pass mark: a percentage from 0 to 100',
+    });
+    expect(check({ qualificationOn: false, passMarkPercent: 120 })).toEqual({});
+    expect(check({ contact: 'x'.repeat(201) })).toEqual({ 'settings.contact': 'contact: at most 200 characters' });
+  });
+
+  it('passes a contact for raters on, trimmed, and leaves an empty one out', () => {
+    expect(settingsInput({ ...defaultSettingsForm(), contact: '  ada@lab.example ' }).settings.contact).toBe(
+      'ada@lab.example',
+    );
+    expect(settingsInput({ ...defaultSettingsForm(), contact: '  ' }).settings).not.toHaveProperty('contact');
+  });
+
+  it('says "unlabelled" for a feature without a label, and warns only for a detection campaign (issue 15)', () => {
+    const rows = [
+      { id: 1, index: 7, label: 'red things' },
+      { id: 2, index: 12, label: null },
+      { id: 3, index: 40, label: '  ' },
+    ];
+    expect(rows.map(featureLabelText)).toEqual(['red things', 'unlabelled', 'unlabelled']);
+    expect(unlabelledWarning('feature-detection', rows)).toMatch(
+      /^2 of 3 selected features are unlabelled \(feature 12, feature 40\)\. A detection item asks raters/,
+    );
+    expect(unlabelledWarning('feature-detection', [rows[1]])).toMatch(/^1 of 1 selected features is unlabelled/);
+    expect(unlabelledWarning('feature-detection', [rows[0]])).toBeNull();
+    expect(unlabelledWarning('intruder', rows)).toBeNull();
+    const many = Array.from({ length: 8 }, (_, n) => ({ id: n + 1, index: n, label: null }));
+    expect(unlabelledWarning('feature-detection', many)).toContain(
+      '(feature 0, feature 1, feature 2, feature 3, feature 4 and 3 more)',
+    );
   });
 
   it('offers the project sources each built-in template can be filled from', () => {

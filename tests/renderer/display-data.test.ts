@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { orderedExamples, textOf } from '../../src-renderer/src/rater/display-data';
+import type { ExampleView } from '../../src-main/contract';
+import { orderedExamples, showsActivations, textOf } from '../../src-renderer/src/rater/display-data';
 import { choiceQuestion } from './factories';
 
 describe('display blocks', () => {
@@ -23,5 +24,23 @@ describe('display blocks', () => {
       ['2', 'x'],
       ['3', 'y'],
     ]);
+  });
+
+  it('sees activations only where an example carries one: detection and intruder copies are all zeros', () => {
+    const example = (maxActivation: number, token: number, patch: number): ExampleView => ({
+      id: 0,
+      documentId: 0,
+      bucket: '',
+      rank: 0,
+      maxActivation,
+      tokens: [{ token: 'a', value: token }],
+      image: { sha256: 'f'.repeat(64), rows: 1, cols: 2, patches: [0, patch] },
+    });
+    expect(showsActivations([example(0, 0, 0), example(0, 0, 0)])).toBe(false);
+    expect(showsActivations([])).toBe(false);
+    expect(showsActivations([example(0, 0, 0), example(1, 0, 0)])).toBe(true);
+    expect(showsActivations([example(0, 0.2, 0)])).toBe(true);
+    expect(showsActivations([example(0, 0, 0.5)])).toBe(true);
+    expect(showsActivations([{ ...example(0, 0, 0), tokens: null, image: null }])).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import {
   answerRecord,
   breakKeyFree,
   choose,
+  emptyAsked,
   finishScreen,
   skipState,
   undoAllowed,
@@ -16,6 +17,7 @@ import {
   pressEnterInText,
   pressKey,
   setText,
+  stateFromAnswer,
   type FormState,
 } from '../../src-renderer/src/rater/rating-logic';
 import { choiceQuestion, scaleQuestion, textQuestion } from './factories';
@@ -122,6 +124,62 @@ describe('advance, required check and submit readiness', () => {
   });
 });
 
+describe('an unticked multi-select (issue 15)', () => {
+  const activating = choiceQuestion('activating', ['e1', 'e2', 'e3'], { multi: true, required: false });
+
+  it('stops the first Enter there and says so; the second Enter submits "none of these"', () => {
+    const first = pressEnter([activating], initialFormState());
+    expect(first.submit).toBe(false);
+    expect(emptyAsked(activating, first.state)).toBe(true);
+    const second = pressEnter([activating], first.state);
+    expect(second.submit).toBe(true);
+    expect(answerRecord([activating], second.state)).toEqual({ activating: [] });
+  });
+
+  it('submits at once when something is ticked, and asks about each unticked multi-select in turn', () => {
+    const ticked = choose([activating], initialFormState(), 0, 1);
+    expect(pressEnter([activating], ticked)).toEqual({ state: ticked, submit: true });
+    const other = choiceQuestion('others', ['x', 'y'], { multi: true, required: false });
+    const both = [concept, activating, other];
+    const answered = choose(both, initialFormState(), 0, 0);
+    const first = pressEnter(both, answered);
+    expect([first.submit, first.state.active]).toEqual([false, 1]);
+    const second = pressEnter(both, first.state);
+    expect([second.submit, second.state.active]).toEqual([false, 2]);
+    expect(pressEnter(both, second.state).submit).toBe(true);
+  });
+
+  it('asks no more once an option is ticked, and Enter in the last text field follows the same rule', () => {
+    const asked = pressEnter([activating], initialFormState()).state;
+    expect(emptyAsked(activating, choose([activating], asked, 0, 0))).toBe(false);
+    const note = textQuestion('note', false);
+    const form = [activating, note];
+    expect(pressEnterInText(form, { active: 1, answers: {} }).submit).toBe(false);
+  });
+});
+
+describe('undo brings the previous answer back (issue 15)', () => {
+  it('selects the choice, scale point, ticks and text the rater had given', () => {
+    const multi = choiceQuestion('activating', ['e1', 'e2', 'e3'], { multi: true, required: false });
+    const form = [concept, coherence, comment, multi];
+    const state = stateFromAnswer(form, { concept: 'dog', coherence: 4, comment: 'fine', activating: ['e1', 'e3'] });
+    expect(state).toEqual({
+      active: 0,
+      answers: { concept: 'dog', coherence: 4, comment: 'fine', activating: ['e1', 'e3'] },
+    });
+    expect(isComplete(form, state)).toBe(true);
+  });
+
+  it('drops values that are not options of the question as shown, and nulls', () => {
+    const multi = choiceQuestion('activating', ['e1', 'e2'], { multi: true, required: false });
+    const form = [concept, coherence, comment, multi];
+    expect(
+      stateFromAnswer(form, { concept: 'horse', coherence: 9, comment: null, activating: ['e2', 'e7'] }).answers,
+    ).toEqual({ activating: ['e2'] });
+    expect(stateFromAnswer(form, null)).toEqual(initialFormState());
+  });
+});
+
 describe('keyboard map', () => {
   const outside = (key: string, extra: object = {}) => keyAction({ key, inTextField: false, ...extra });
   const inside = (key: string, extra: object = {}) => keyAction({ key, inTextField: true, ...extra });
@@ -135,19 +193,36 @@ describe('keyboard map', () => {
     expect(outside('s')).toEqual({ type: 'skip' });
     expect(outside('f')).toEqual({ type: 'flag' });
     expect(outside('?')).toEqual({ type: 'help' });
-    expect(outside('Tab')).toEqual({ type: 'next' });
-    expect(outside('Tab', { shiftKey: true })).toEqual({ type: 'previous' });
+    expect(outside(']')).toEqual({ type: 'next' });
+    expect(outside('ArrowDown')).toEqual({ type: 'next' });
+    expect(outside('[')).toEqual({ type: 'previous' });
+    expect(outside('ArrowUp')).toEqual({ type: 'previous' });
     expect(outside('c', { ctrlKey: true })).toBeNull();
     expect(outside('F5')).toBeNull();
   });
 
-  it('lets typing through in text fields, except Enter, Tab and Escape', () => {
+  it('never takes Tab (issue 15: it walks the options, Submit and Instructions)', () => {
+    expect(outside('Tab')).toBeNull();
+    expect(outside('Tab', { shiftKey: true })).toBeNull();
+    expect(inside('Tab')).toBeNull();
+  });
+
+  it('leaves Enter and Space to a focused button that is not an answer (Instructions, Skip)', () => {
+    expect(outside('Enter', { onControl: true })).toBeNull();
+    expect(outside(' ', { onControl: true })).toBeNull();
+    expect(outside('Enter')).toEqual({ type: 'enter' });
+    // Answer and command keys still work from there.
+    expect(outside('2', { onControl: true })).toEqual({ type: 'optionKey', key: '2' });
+    expect(outside('Backspace', { onControl: true })).toEqual({ type: 'undo' });
+  });
+
+  it('lets typing through in text fields, except Enter and Escape', () => {
     expect(inside('s')).toBeNull();
     expect(inside('3')).toBeNull();
     expect(inside('Backspace')).toBeNull();
     expect(inside('z', { ctrlKey: true })).toBeNull();
     expect(inside('Enter')).toEqual({ type: 'enterInText' });
-    expect(inside('Tab')).toEqual({ type: 'next' });
+    expect(inside(']')).toBeNull();
     expect(inside('Escape')).toEqual({ type: 'escape' });
   });
 });

@@ -37,6 +37,8 @@ describe('judgements are append-only', () => {
     });
     const undone = undoLastSubmission(project.db, rater);
     expect(undone.item?.assignmentId).toBe(item.assignmentId);
+    // The answer taken back comes with it, so the page can show it selected again (issue 15).
+    expect(undone.previousAnswer).toEqual(answer);
     expect(undone.item?.questions).toEqual(item.questions); // same shown order
     const rows = project.db
       .prepare('SELECT id, action, answer_json, supersedes_id FROM judgements ORDER BY id')
@@ -51,7 +53,7 @@ describe('judgements are append-only', () => {
       { id: judgementId + 1, action: 'undo', answer_json: null, supersedes_id: judgementId },
     ]);
     // A second undo has nothing live left to undo.
-    expect(undoLastSubmission(project.db, rater).item).toBeNull();
+    expect(undoLastSubmission(project.db, rater)).toMatchObject({ item: null, previousAnswer: null });
     // Re-answering appends a third row.
     submitJudgement(project.db, rater, { assignmentId: item.assignmentId, answer, activeMs: 500 });
     expect(project.db.prepare('SELECT COUNT(*) FROM judgements').pluck().get()).toBe(3);

@@ -162,6 +162,11 @@ export const campaignCreateCommand: Command = {
       type: 'string',
       description: 'qualification round pass mark (0..1); items of kind "qualification" come first',
     },
+    contact: {
+      type: 'string',
+      description:
+        'whom raters should ask when their link stops working (e.g. an email address); shown on the page a withdrawn rater link leads to',
+    },
     'prolific-code': {
       type: 'string',
       description:
@@ -200,6 +205,7 @@ export const campaignCreateCommand: Command = {
         qcEvery: intOption(options, 'qc-every'),
         qualification: options['pass-mark'] ? { passMark: Number(options['pass-mark']) } : undefined,
         prolific: prolificSettings(options),
+        contact: options.contact === undefined ? undefined : String(options.contact),
       });
       const instructions = options.instructions ? readText(String(options.instructions), '--instructions') : '';
       const created = await callAsResearcher(project, 'campaigns.create', {

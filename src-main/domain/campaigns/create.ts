@@ -82,6 +82,7 @@ export function createCampaign(db: Db, input: CreateCampaignInput): { campaignId
               ? defaultMaxSkips(Boolean(settings.prolific))
               : settings.maxSkipsPerRater,
           qualification: settings.qualification,
+          ...(settings.contact ? { contact: settings.contact } : {}),
           // The entry key makes the study's public link unguessable; Prolific appends the participant's ids to it.
           prolific: settings.prolific && {
             ...settings.prolific,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { binaryFileKind } from '../../util/binary-file';
 import { AppError, badFile } from '../../util/errors';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../util/json-depth';
 import { decodeUtf8Strict } from '../../util/utf8';
@@ -66,6 +67,15 @@ export function parseJsonl(text: string, file: string): Row[] {
 export type RowsFormat = 'csv' | 'jsonl';
 
 export function parseRows(bytes: Uint8Array, file: string, format?: RowsFormat): Row[] {
+  // Named, not parsed: a parser's error would print the file's bytes back at the researcher.
+  const binary = binaryFileKind(bytes);
+  if (binary)
+    throw badFile(
+      file,
+      '(file)',
+      'CSV or JSONL text',
+      `${binary}; save it as CSV (UTF-8) or JSONL and choose that file`,
+    );
   const text = decodeUtf8Strict(bytes, file);
   const chosen = format ?? (path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
   const rows = chosen === 'csv' ? parseCsv(text, file) : parseJsonl(text, file);

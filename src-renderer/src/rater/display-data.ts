@@ -19,6 +19,20 @@ export function examplesOf(raw: unknown): ExampleView[] | null {
   return Array.isArray(list) ? (list.filter((entry) => entry && typeof entry === 'object') as ExampleView[]) : null;
 }
 
+/**
+ * Whether any example carries an activation to highlight. Detection and intruder items are sent
+ * with every value zeroed (highlights would give the answer away), so their cards show no heatmap
+ * and no heatmap controls that would switch nothing.
+ */
+export function showsActivations(examples: readonly ExampleView[]): boolean {
+  return examples.some(
+    (example) =>
+      example.maxActivation > 0 ||
+      (example.tokens ?? []).some((token) => token.value > 0) ||
+      (example.image?.patches ?? []).some((value) => value > 0),
+  );
+}
+
 export interface KeyedExample {
   key: string;
   label: string;

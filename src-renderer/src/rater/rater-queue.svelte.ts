@@ -3,9 +3,12 @@
 // without a round trip. The next item is shown only once rater.submit has resolved: the
 // judgement is durable before the screen moves on.
 import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
-import { call, errorText, retryWhileBusy } from '../lib/client';
+import { ApiError, call, errorText, retryWhileBusy } from '../lib/client';
 import { pageClock, type Clock, type ClockTimer } from '../lib/clock';
 import { skipState, undoAllowed } from './rating-logic';
+
+/** The server no longer knows this rater's token: the researcher revoked it (or it was never whole). */
+const linkWithdrawn = (error: unknown): boolean => error instanceof ApiError && error.code === 'unauthorized';
 
 const BUSY_NOTICE = 'The project is busy (another program is writing to it); trying again…';
 
@@ -26,6 +29,8 @@ export class RaterQueue {
   waiting = $state<RaterWaiting | null>(null);
 
   current = $derived<RaterItem | null>(this.queue[0] ?? null);
+  /** The answer an undo took back, for the item it brought back (shown selected again). */
+  private undone: { assignmentId: number; answer: Answer | null } | null = null;
 
   /** Assignments this page submitted or skipped; a refill that raced with them must not bring them back. */
   private finished = new Set<number>();
@@ -53,7 +58,10 @@ export class RaterQueue {
   }
 
   private fail(error: unknown): void {
-    this.error = errorText(error);
+    // A withdrawn link fails every call with `unauthorized`: say so in the rater's words, not the API's.
+    this.error = linkWithdrawn(error)
+      ? 'This link no longer works: it has been withdrawn or is not complete. Ask the person who sent you the link.'
+      : errorText(error);
     this.status = 'error';
   }
 
@@ -174,7 +182,11 @@ export class RaterQueue {
       await work();
     } catch (error) {
       this.notice = errorText(error);
-      if (this.queue.length === 0) this.fail(error);
+      // A link withdrawn mid-session ends the session: every later call would fail the same way.
+      if (this.queue.length === 0 || linkWithdrawn(error)) {
+        this.notice = null;
+        this.fail(error);
+      }
     } finally {
       this.busy = false;
     }
@@ -228,11 +240,17 @@ export class RaterQueue {
         return;
       }
       const item = result.item;
+      this.undone = { assignmentId: item.assignmentId, answer: result.previousAnswer };
       this.finished.delete(item.assignmentId);
       this.queue = [item, ...this.queue.filter((queued) => queued.assignmentId !== item.assignmentId)];
       this.status = 'rating';
-      this.notice = 'Your last answer was taken back; answer this item again.';
+      this.notice = 'Your last answer was taken back: change it, then submit again.';
     });
+  }
+
+  /** The answer to show selected on this item: the one an undo took back, else none. */
+  previousAnswer(assignmentId: number): Answer | null {
+    return this.undone?.assignmentId === assignmentId ? this.undone.answer : null;
   }
 
   flag(comment: string): Promise<void> {

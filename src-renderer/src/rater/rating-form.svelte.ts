@@ -6,8 +6,15 @@ export class RatingForm {
   readonly questions: readonly ShownQuestion[];
   state = $state<logic.FormState>(logic.initialFormState());
 
-  constructor(questions: readonly ShownQuestion[]) {
+  /** `previous`: the answer an undo took back, selected again so the rater changes only what they meant to. */
+  constructor(questions: readonly ShownQuestion[], previous: Answer | null = null) {
     this.questions = questions;
+    if (previous) this.state = logic.stateFromAnswer(questions, previous);
+  }
+
+  /** The page is asking whether this unticked multi-select really means "none of these". */
+  emptyAsked(question: ShownQuestion): boolean {
+    return logic.emptyAsked(question, this.state);
   }
 
   /** Every required question answered: Enter submits. */

@@ -15,6 +15,11 @@ export interface FormState {
   /** Index of the highlighted question (the one digits answer). */
   active: number;
   answers: Record<string, AnswerValue>;
+  /**
+   * Multi-select questions the rater was told have nothing ticked (issue 15): a stray Enter must not
+   * send "none of these", so the first Enter stops on such a question and the next one submits.
+   */
+  emptyAsked?: string[];
 }
 
 export const initialFormState = (): FormState => ({ active: 0, answers: {} });
@@ -90,9 +95,9 @@ export function choose(
       : [...chosen, String(value)];
     // Keep the shown order, so the stored list does not depend on the click order.
     const ordered = question.options.map((option) => option.value).filter((option) => toggled.includes(option));
-    return { active: questionIndex, answers: { ...state.answers, [question.id]: ordered } };
+    return { ...state, active: questionIndex, answers: { ...state.answers, [question.id]: ordered } };
   }
-  const answered = { active: questionIndex, answers: { ...state.answers, [question.id]: value } };
+  const answered = { ...state, active: questionIndex, answers: { ...state.answers, [question.id]: value } };
   return advance(questions, answered);
 }
 
@@ -139,14 +144,34 @@ export function firstUnanswered(questions: readonly ShownQuestion[], state: Form
 export const isComplete = (questions: readonly ShownQuestion[], state: FormState): boolean =>
   firstUnanswered(questions, state) === -1;
 
-/** Enter: submit when every required question is answered, otherwise go to the first gap. */
+/** Whether the page is showing "nothing is ticked" on this multi-select (after an Enter that did not submit). */
+export function emptyAsked(question: ShownQuestion, state: FormState): boolean {
+  return (
+    question.type === 'multi' &&
+    (state.emptyAsked ?? []).includes(question.id) &&
+    !isAnswered(question, state.answers[question.id])
+  );
+}
+
+/**
+ * Enter: submit when every required question is answered, otherwise go to the first gap. A
+ * multi-select with nothing ticked is a gap once: Enter stops there and says so, and the next
+ * Enter submits "none of these" (an empty list is a real answer, but not one to give by accident).
+ */
 export function pressEnter(
   questions: readonly ShownQuestion[],
   state: FormState,
 ): { state: FormState; submit: boolean } {
   const gap = firstUnanswered(questions, state);
-  if (gap === -1) return { state, submit: true };
-  return { state: focusQuestion(questions, state, gap), submit: false };
+  if (gap !== -1) return { state: focusQuestion(questions, state, gap), submit: false };
+  const asked = state.emptyAsked ?? [];
+  const unticked = questions.findIndex(
+    (question) =>
+      question.type === 'multi' && !isAnswered(question, state.answers[question.id]) && !asked.includes(question.id),
+  );
+  if (unticked === -1) return { state, submit: true };
+  const flagged = { ...state, emptyAsked: [...asked, questions[unticked].id] };
+  return { state: focusQuestion(questions, flagged, unticked), submit: false };
 }
 
 /** Enter inside a text answer: advances, or acts as Enter on the last question. */
@@ -156,6 +181,25 @@ export function pressEnterInText(
 ): { state: FormState; submit: boolean } {
   if (state.active >= questions.length - 1) return pressEnter(questions, state);
   return { state: advance(questions, state), submit: false };
+}
+
+/**
+ * The form as it was when an answer was submitted: after an undo the item comes back with the
+ * rater's previous answer selected (issue 15). Values that no longer fit a question are dropped.
+ */
+export function stateFromAnswer(questions: readonly ShownQuestion[], answer: Answer | null | undefined): FormState {
+  const answers: Record<string, AnswerValue> = {};
+  for (const question of questions) {
+    const value = answer?.[question.id];
+    if (value === undefined || value === null) continue;
+    const allowed = optionValues(question);
+    if (question.type === 'text') {
+      if (typeof value === 'string') answers[question.id] = value;
+    } else if (question.type === 'multi') {
+      if (Array.isArray(value)) answers[question.id] = value.filter((entry) => allowed.includes(entry));
+    } else if (allowed.includes(value as string | number)) answers[question.id] = value;
+  }
+  return { active: 0, answers };
 }
 
 /**
@@ -195,19 +239,28 @@ export interface KeyPress {
   shiftKey?: boolean;
   /** True when focus is in a text field (typing goes there). */
   inTextField: boolean;
+  /**
+   * True when focus is on a button or link other than an answer option or Submit (Instructions,
+   * Skip, …): Enter and Space activate it, as they do everywhere else.
+   */
+  onControl?: boolean;
 }
 
-/** What a key press means on the rating screen; null lets the browser handle it. */
+/**
+ * What a key press means on the rating screen; null lets the browser handle it. Tab is never taken
+ * (issue 15): it walks the options, Submit and Instructions as on any page, for keyboard and
+ * screen-reader users; the next question is ↓ or `]`, the previous ↑ or `[`.
+ */
 export function keyAction(press: KeyPress): KeyAction | null {
   const command = press.ctrlKey || press.metaKey;
   if (press.inTextField) {
     if (press.key === 'Enter' && !command) return { type: 'enterInText' };
-    if (press.key === 'Tab' && !command) return press.shiftKey ? { type: 'previous' } : { type: 'next' };
     if (press.key === 'Escape') return { type: 'escape' };
     return null; // typing, including Backspace and the field's own Ctrl+Z
   }
   if (command) return press.key.toLowerCase() === 'z' && !press.shiftKey ? { type: 'undo' } : null;
-  if (press.altKey) return null;
+  if (press.altKey || press.key === 'Tab') return null;
+  if (press.onControl && (press.key === 'Enter' || press.key === ' ')) return null;
   switch (press.key) {
     case 'Enter':
       return { type: 'enter' };
@@ -222,9 +275,10 @@ export function keyAction(press: KeyPress): KeyAction | null {
     case 'Escape':
       return { type: 'escape' };
     case 'ArrowDown':
-    case 'Tab':
-      return press.shiftKey ? { type: 'previous' } : { type: 'next' };
+    case ']':
+      return { type: 'next' };
     case 'ArrowUp':
+    case '[':
       return { type: 'previous' };
     default:
       // Digits, or letters a template bound to options (the form decides whether one applies).

@@ -185,6 +185,8 @@ export interface SettingsForm {
   prolificScreenOutCode: string;
   /** The study's number of places on Prolific; empty for no bound on who may enter. */
   prolificPlaces: number | null;
+  /** Whom raters ask when their link stops working (shown on the withdrawn-link page); empty for none. */
+  contact: string;
 }
 
 export const defaultSettingsForm = (): SettingsForm => ({
@@ -200,43 +202,94 @@ export const defaultSettingsForm = (): SettingsForm => ({
   prolificCode: '',
   prolificScreenOutCode: '',
   prolificPlaces: null,
+  contact: '',
 });
 
 type Settings = NonNullable<MethodInput<'campaigns.create'>['settings']>;
 
+/** The longest contact the server takes (contract/campaign-create.ts). */
+const CONTACT_MAX = 200;
+const LEASE_MAX_MINUTES = 7 * 24 * 60;
+
 /**
- * The settings as campaigns.create takes them, or messages for empty number fields. Ranges are
- * left to the server's schema, so the one set of rules lives there and its errors come back naming
- * the field.
+ * The settings as campaigns.create takes them, and a message per field that is empty or out of
+ * range. The builder runs it as the researcher types (issue 15), so each message is in the units
+ * the form shows ("lease: at least 1 minute", a pass mark in percent), not the schema's seconds or
+ * fractions. The bounds are the server schema's; the server checks them again.
  */
 export function settingsInput(form: SettingsForm): { settings: Settings; errors: Partial<Record<Field, string>> } {
   const errors: Partial<Record<Field, string>> = {};
-  const required = (value: number | null, field: Field, label: string): number => {
-    if (value === null || value === undefined || Number.isNaN(value)) {
+  const empty = (value: number | null) => value === null || value === undefined || Number.isNaN(value);
+  /** A required number in [min, max]; `rule` says the range in the form's words. */
+  const number = (
+    value: number | null,
+    field: Field,
+    label: string,
+    bounds: { min: number; max: number; whole: boolean },
+    rule: string,
+  ): number => {
+    if (empty(value)) {
       errors[field] = `${label}: enter a number`;
       return 0;
     }
-    return value;
+    const given = value as number;
+    if (given < bounds.min || given > bounds.max || (bounds.whole && !Number.isInteger(given)))
+      errors[field] = `${label}: ${rule}`;
+    return given;
   };
-  const empty = (value: number | null) => value === null || value === undefined || Number.isNaN(value);
+  const leaseMinutes = empty(form.leaseMinutes) ? null : (form.leaseMinutes as number);
+  if (leaseMinutes === null) errors['settings.leaseSeconds'] = 'lease: enter a number of minutes';
+  else if (leaseMinutes < 1) errors['settings.leaseSeconds'] = 'lease: at least 1 minute';
+  else if (leaseMinutes > LEASE_MAX_MINUTES)
+    errors['settings.leaseSeconds'] = `lease: at most ${LEASE_MAX_MINUTES} minutes (7 days)`;
   const settings: Settings = {
-    overlap: required(form.overlap, 'settings.overlap', 'overlap'),
-    leaseSeconds: Math.round(required(form.leaseMinutes, 'settings.leaseSeconds', 'lease length') * 60),
+    overlap: number(
+      form.overlap,
+      'settings.overlap',
+      'overlap',
+      { min: 1, max: 100, whole: true },
+      'a whole number of raters from 1 to 100',
+    ),
+    leaseSeconds: Math.round((leaseMinutes ?? 0) * 60),
     maxItemsPerRater: empty(form.maxItemsPerRater) ? null : form.maxItemsPerRater,
     orderMode: form.orderMode,
-    seed: required(form.seed, 'settings.seed', 'seed'),
-    qcEvery: required(form.qcEvery, 'settings.qcEvery', 'quality-control spacing'),
+    seed: number(
+      form.seed,
+      'settings.seed',
+      'seed',
+      { min: 0, max: 2 ** 31 - 1, whole: true },
+      `a whole number from 0 to ${2 ** 31 - 1}`,
+    ),
+    qcEvery: number(
+      form.qcEvery,
+      'settings.qcEvery',
+      'gold / attention item every',
+      { min: 1, max: 1000, whole: true },
+      'a whole number of items from 1 to 1000',
+    ),
   };
-  // Checked here too (the server's schema has the same bounds): a negative or fractional count is a typo to catch before sending.
   const whole = (value: number, min: number) => Number.isInteger(value) && value >= min;
+  if (!empty(form.maxItemsPerRater) && !whole(form.maxItemsPerRater!, 1))
+    errors['settings.maxItemsPerRater'] = 'max items per rater: a whole number of 1 or more (empty: no limit)';
   if (!empty(form.maxSkipsPerRater)) {
     if (whole(form.maxSkipsPerRater!, 0)) settings.maxSkipsPerRater = form.maxSkipsPerRater;
     else
       errors['settings.maxSkipsPerRater'] =
         'max skips per rater: enter a whole number of 0 or more (empty: 2 with a Prolific code, else no limit)';
   }
-  if (form.qualificationOn)
-    settings.qualification = { passMark: required(form.passMarkPercent, 'settings.qualification', 'pass mark') / 100 };
+  if (form.qualificationOn) {
+    const percent = number(
+      form.passMarkPercent,
+      'settings.qualification',
+      'pass mark',
+      { min: 0, max: 100, whole: false },
+      'a percentage from 0 to 100',
+    );
+    settings.qualification = { passMark: percent / 100 };
+  }
+  const contact = form.contact.trim();
+  if (contact.length > CONTACT_MAX) errors['settings.contact'] = `contact: at most ${CONTACT_MAX} characters`;
+  else if (contact) settings.contact = contact;
   const completionCode = form.prolificCode.trim();
   const screenOutCode = form.prolificScreenOutCode.trim();
   const places = empty(form.prolificPlaces) ? undefined : form.prolificPlaces!;
@@ -302,6 +355,7 @@ export const FIELDS = [
   'settings.qcEvery',
   'settings.qualification',
   'settings.prolific',
+  'settings.contact',
 ] as const;
 export type Field = (typeof FIELDS)[number];
 
@@ -370,4 +424,33 @@ export const FIELD_LABELS: Record<Field, string> = {
   'settings.qcEvery': 'quality-control spacing',
   'settings.qualification': 'qualification',
   'settings.prolific': 'Prolific completion code',
+  'settings.contact': 'contact for raters',
 };
+
+// ---- Features of a detection campaign -------------------------------------------------------------
+
+/** A selected feature as the builder lists it: its label, or "unlabelled". */
+export interface FeatureLabelRow {
+  id: number;
+  index: number;
+  label: string | null;
+}
+
+export const featureLabelText = (row: FeatureLabelRow): string => row.label?.trim() || 'unlabelled';
+
+/**
+ * The warning for a detection campaign over features without a label (issue 15): a detection item
+ * asks raters whether examples match the feature's label, so an unlabelled feature has nothing to
+ * ask about. Null when every feature has one, or for other templates.
+ */
+export function unlabelledWarning(templateId: string, rows: readonly FeatureLabelRow[]): string | null {
+  if (templateId !== 'feature-detection') return null;
+  const unlabelled = rows.filter((row) => !row.label?.trim());
+  if (unlabelled.length === 0) return null;
+  const which = unlabelled
+    .slice(0, 5)
+    .map((row) => `feature ${row.index}`)
+    .join(', ');
+  const more = unlabelled.length > 5 ? ` and ${unlabelled.length - 5} more` : '';
+  return `${unlabelled.length} of ${rows.length} selected features ${unlabelled.length === 1 ? 'is' : 'are'} unlabelled (${which}${more}). A detection item asks raters whether examples match the feature's label; label these first (on the feature page, or from a feature-label campaign's results).`;
+}

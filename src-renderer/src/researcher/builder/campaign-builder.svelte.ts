@@ -8,6 +8,7 @@ import {
   type ColumnRow,
   defaultName,
   defaultSettingsForm,
+  type FeatureLabelRow,
   type FieldErrors,
   fieldErrors,
   type FixedValue,
@@ -61,6 +62,11 @@ export class CampaignBuilder {
   readingFile = $state(false);
 
   errors = $state<FieldErrors>(emptyErrors());
+  /** The settings checked as they are typed, in the form's units (issue 15); a field's message shows under it. */
+  settingsErrors = $derived(settingsInput(this.settings).errors);
+  /** The selected features' labels ("unlabelled" where none), loaded when the selection changes. */
+  featureLabels = $state<FeatureLabelRow[]>([]);
+  private labelsFor: number[] | null = null;
   loadError = $state<string | null>(null);
   busy = $state(false);
 
@@ -118,6 +124,23 @@ export class CampaignBuilder {
       const byField = { ...this.errors.byField };
       delete byField[field];
       this.errors = { ...this.errors, byField };
+    }
+  }
+
+  /** Reads the labels of the selected features once per selection (features.labels). */
+  async loadFeatureLabels(): Promise<void> {
+    const ids = this.featureIds;
+    if (this.labelsFor === ids) return;
+    this.labelsFor = ids;
+    if (ids.length === 0) {
+      this.featureLabels = [];
+      return;
+    }
+    try {
+      const rows = await call('features.labels', { featureIds: [...ids] });
+      if (this.labelsFor === ids) this.featureLabels = rows;
+    } catch (error) {
+      this.loadError = errorText(error);
     }
   }
 
