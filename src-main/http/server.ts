@@ -8,9 +8,7 @@ import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
 import { raterMaySeeMedia } from '../store/media';
 import { rendererDir } from '../util/paths';
-import { enterCampaign } from '../domain/entry';
-import { toErrorValue, type ErrorCode } from '../util/errors';
-import { entryRefusalPage } from './entry-page';
+import type { ErrorCode } from '../util/errors';
 import { linkHost } from './lan-address';
 import {
   BODY_LIMIT_BYTES,
@@ -21,7 +19,8 @@ import {
 } from './limits';
 import { readBody } from './read-body';
 import { hostAllowed, originAllowed } from './request-guard';
-import { rendererFileFor, securityHeaders, sendFile } from './static';
+import { answerSideRoute, errorAnswer, writeSideAnswer } from './side-routes';
+import { securityHeaders } from './static';
 
 export interface ServerOptions {
   project: Project;
@@ -65,7 +64,10 @@ const sendError = (
   code: ErrorCode,
   message: string,
   headers: Record<string, string> = {},
-): void => sendJson(response, status, { ok: false, error: { code, message } }, headers);
+): void => {
+  const answer = errorAnswer(status, code, message, headers);
+  response.writeHead(answer.status, answer.headers).end(answer.body);
+};
 
 function headerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -189,58 +191,6 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     });
   }
 
-  function handleMedia(request: IncomingMessage, response: ServerResponse, sha256: string, url: URL): void {
-    const caller = whoIs(headerOrQueryToken(request, url));
-    // The store resolves the real path and refuses one outside media/ (a planted symlink).
-    const media = caller ? project.media.servable(sha256) : undefined;
-    const allowed = caller && (caller.role === 'researcher' || raterMaySeeMedia(project.db, caller.rater.id, sha256));
-    if (!allowed || !media) return sendError(response, 404, 'not_found', 'no such media');
-    sendFile(response, media.file, 'private, max-age=31536000, immutable', media.mime);
-  }
-
-  /** Prolific-style entry link: creates (or finds) the participant and redirects to their rater link. */
-  function handleEntry(response: ServerResponse, entryKey: string, url: URL): void {
-    try {
-      const param = (name: string) => url.searchParams.get(name) ?? '';
-      const rater = enterCampaign(project.db, entryKey, {
-        prolificPid: param('PROLIFIC_PID'),
-        studyId: param('STUDY_ID'),
-        sessionId: param('SESSION_ID'),
-      });
-      response
-        .writeHead(303, {
-          Location: `/rate?token=${encodeURIComponent(rater.token)}`,
-          'Cache-Control': 'no-store',
-          ...securityHeaders,
-        })
-        .end();
-    } catch (error) {
-      const value = toErrorValue(error);
-      if (value.code === 'busy') {
-        // Another process holds the project's write lock for a few seconds (a mine's swap): the page reloads itself.
-        response
-          .writeHead(503, {
-            'Content-Type': 'text/html; charset=utf-8',
-            'Retry-After': '5',
-            'Cache-Control': 'no-store',
-            ...securityHeaders,
-          })
-          .end(
-            '<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n',
-          );
-        return;
-      }
-      const page = entryRefusalPage(value);
-      response
-        .writeHead(page.status, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Cache-Control': 'no-store',
-          ...securityHeaders,
-        })
-        .end(page.html);
-    }
-  }
-
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // DNS rebinding: a foreign name resolved to this address is refused on every route.
     if (!hostAllowed(request.headers.host, { bound, port, allowedHosts: options.allowedHosts })) {
@@ -258,15 +208,20 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const route = url.pathname;
     if (route.startsWith('/api/events')) return handleEvents(request, response, url);
     if (route.startsWith('/api/')) return handleApi(request, response, route.slice('/api/'.length));
-    if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
-    if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
-    const target = rendererFileFor(staticDir, route);
-    if (target.status !== 200) {
-      return target.status === 400
-        ? sendError(response, 400, 'invalid_input', 'malformed path')
-        : sendError(response, 404, 'not_found', 'not found');
-    }
-    sendFile(response, target.file, target.cache);
+    // Pages, images and entry links: the same answers as the Electron app scheme (side-routes.ts).
+    const answer = answerSideRoute(request.method ?? '', url, {
+      project,
+      rendererDir: staticDir,
+      entryLinks: true,
+      mediaAccess: () => {
+        const caller = whoIs(headerOrQueryToken(request, url));
+        if (!caller) return 'none';
+        return caller.role === 'researcher'
+          ? 'all'
+          : { may: (sha256) => raterMaySeeMedia(project.db, caller.rater.id, sha256) };
+      },
+    });
+    await writeSideAnswer(request, response, answer);
   }
 
   /** The last resort: whatever a request made throw is logged and answered, and the server keeps serving. */
