@@ -32,6 +32,11 @@ export interface ServerOptions {
   staticDir?: string;
   /** Host names accepted besides this machine's addresses (`serve --allow-host`), e.g. a hostname or tunnel raters use. */
   allowedHosts?: readonly string[];
+  /**
+   * Told when an API call holds its slots and starts reading its body: tests that hold bodies open
+   * wait for this instead of sleeping (issue 12: no assertion may race the clock).
+   */
+  onBodyReading?: (request: IncomingMessage) => void;
 }
 
 export interface RunningServer {
@@ -132,6 +137,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         );
       response.once('close', releasePool);
     }
+    options.onBodyReading?.(request);
     const body = await readBody(request, BODY_LIMIT_BYTES[caller.role]);
     if (!body.ok) {
       if (body.reason === 'too_large') {

@@ -9,6 +9,7 @@ import { dispatch } from '../../src-main/api/dispatch';
 import type { JobProgressEvent, JobSummary, ProjectOverview } from '../../src-main/contract';
 import { databaseFingerprint } from '../helpers/fuzz';
 import { contextFor, makeProject, researcher, tempDir } from '../helpers/factories';
+import { jobEnded } from '../helpers/jobs';
 import { D_IN, D_SAE, writeSyntheticCorpus } from '../mining/synthetic';
 
 function setUp() {
@@ -28,21 +29,6 @@ async function call<T>(context: ApiContext, name: string, input: unknown): Promi
   return result.value as T;
 }
 
-/** The job's last event, once it has ended. */
-function ended(context: ApiContext, jobId: number, seen: JobProgressEvent[]): Promise<JobProgressEvent> {
-  const already = seen.find((event) => event.jobId === jobId && event.state !== 'running');
-  if (already) return Promise.resolve(already);
-  return new Promise((resolve) => {
-    const stop = context.events.subscribe((name, payload) => {
-      const event = payload as JobProgressEvent;
-      if (name === 'job.progress' && event.jobId === jobId && event.state !== 'running') {
-        stop();
-        resolve(event);
-      }
-    });
-  });
-}
-
 describe('imports.start', () => {
   it('imports an SAE and then activations as jobs with progress; the overview lists both', async () => {
     const { corpus, context, events } = setUp();
@@ -51,14 +37,19 @@ describe('imports.start', () => {
       path: corpus.saeDir,
       name: 'layer sae',
     });
-    expect(await ended(context, sae.jobId, events)).toMatchObject({ state: 'done', kind: 'import', done: 1, total: 2 });
+    expect(await jobEnded(context, sae.jobId, events)).toMatchObject({
+      state: 'done',
+      kind: 'import',
+      done: 1,
+      total: 2,
+    });
     const acts = await call<{ jobId: number }>(context, 'imports.start', {
       kind: 'activations',
       path: corpus.sidecar,
       name: 'synthetic',
     });
     // Three shards checked and hashed, then the write: four steps, the first reported as it began.
-    const last = await ended(context, acts.jobId, events);
+    const last = await jobEnded(context, acts.jobId, events);
     expect(last).toMatchObject({ state: 'done', done: 3, total: 4 });
     expect(events.find((event) => event.jobId === acts.jobId && event.state === 'running')).toMatchObject({
       done: 0,
@@ -94,7 +85,7 @@ describe('imports.start', () => {
     fs.writeFileSync(bad, JSON.stringify(sidecar));
     const before = databaseFingerprint(project.db);
     const { jobId } = await call<{ jobId: number }>(context, 'imports.start', { kind: 'activations', path: bad });
-    const last = await ended(context, jobId, events);
+    const last = await jobEnded(context, jobId, events);
     expect(last.state).toBe('failed');
     expect(last.message).toMatch(/shape: expected \[n_tokens, 5\] \(bad\.json says d_in 5\)/);
     // The job row records the failure; nothing else changed.
@@ -110,13 +101,13 @@ describe('imports.start', () => {
       code: 'conflict',
     });
     expect(await call(context, 'jobs.cancel', { jobId })).toMatchObject({ requested: true });
-    expect(await ended(context, jobId, events)).toMatchObject({ state: 'cancelled' });
+    expect(await jobEnded(context, jobId, events)).toMatchObject({ state: 'cancelled' });
     expect(project.db.prepare('SELECT state FROM jobs WHERE id = ?').pluck().get(jobId)).toBe('cancelled');
     project.db.prepare('DELETE FROM jobs').run();
     expect(databaseFingerprint(project.db)).toBe(before);
     // Free again once it ended (job ids start over after the DELETE, so only new events count).
     events.length = 0;
     const again = await call<{ jobId: number }>(context, 'imports.start', { kind: 'sae', path: corpus.saeDir });
-    expect(await ended(context, again.jobId, events)).toMatchObject({ state: 'done' });
+    expect(await jobEnded(context, again.jobId, events)).toMatchObject({ state: 'done' });
   });
 });
