@@ -9,7 +9,7 @@ import { dispatch } from '../../src-main/api/dispatch';
 import { raterMaySeeMedia } from '../../src-main/store/media';
 import { respondToAppRequest } from '../../src-main/shell/app-protocol';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/http/csp';
-import { asRater, contextFor, makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
+import { asRater, campaignShowingImage, contextFor, makeProject, makeRater, tempDir } from '../helpers/factories';
 import { fakeRendererDir, request, serveProject } from '../helpers/http';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
@@ -35,10 +35,7 @@ async function setUp() {
   fs.writeFileSync(outside, 'secret-host-name\n');
   fs.rmSync(project.media.fileFor(planted, 'image/png'));
   fs.symlinkSync(outside, project.media.fileFor(planted, 'image/png'));
-  const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
-  project.db
-    .prepare('UPDATE items SET payload_json = json_set(payload_json, ?, ?) WHERE campaign_id = ?')
-    .run('$.image', sha256, campaignId);
+  const campaignId = campaignShowingImage(project, sha256);
   const ana = makeRater(project, campaignId, 'ana');
   const ben = makeRater(project, campaignId, 'ben');
   const leased = await dispatch('rater.next', { count: 1 }, contextFor(project, asRater(ana)));
