@@ -10,6 +10,7 @@ import type { JobProgressEvent, JobSummary, ProjectOverview } from '../../src-ma
 import { databaseFingerprint } from '../helpers/fuzz';
 import { contextFor, makeProject, researcher, tempDir } from '../helpers/factories';
 import { jobEnded } from '../helpers/jobs';
+import { SEQUENCES, WIDTH, writeDelphiCache } from '../mining/delphi-cache';
 import { D_IN, D_SAE, writeSyntheticCorpus } from '../mining/synthetic';
 
 function setUp() {
@@ -70,6 +71,23 @@ describe('imports.start', () => {
       cancellable: false,
       message: expect.stringMatching(/^imported corpus synthetic: \d+ documents/),
     });
+  });
+
+  it('imports a delphi cache folder as activations, one step per split, with the SAE it names', async () => {
+    const { context, events } = setUp();
+    const dir = path.join(tempDir(), 'cache');
+    writeDelphiCache(dir);
+    const splits = fs.readdirSync(dir).filter((name) => name.endsWith('.safetensors')).length;
+    const { jobId } = await call<{ jobId: number }>(context, 'imports.start', {
+      kind: 'activations',
+      path: dir,
+      name: 'cache',
+      sae: 'delphi sae',
+    });
+    expect(await jobEnded(context, jobId, events)).toMatchObject({ state: 'done', done: splits, total: splits + 1 });
+    const overview = await call<ProjectOverview>(context, 'project.overview', {});
+    expect(overview.corpora.map((entry) => [entry.name, entry.documentCount])).toEqual([['cache', SEQUENCES]]);
+    expect(overview.saes.map((entry) => [entry.name, entry.dSae])).toEqual([['delphi sae', WIDTH]]);
   });
 
   it('a path that is not there is refused at once; a bad sidecar fails the job naming the file and field, writing nothing', async () => {
