@@ -13,6 +13,7 @@ import { featureIdOfIndex, featureStatsOfSae, getFeature } from '../store/featur
 import { getSaeByName } from '../store/saes';
 import { AppError } from '../util/errors';
 import type { HandlersFor } from './handlers';
+import { startImport } from './import-job';
 
 /** A delphi cache is a folder, a sidecar a file; a path that is neither is the user's typo, not a crash. */
 function isFolder(path: string): boolean {
@@ -54,6 +55,7 @@ export const importHandlers: HandlersFor<typeof importMethods> = {
     isFolder(input.path)
       ? importDelphiCache(project, input.path, input.corpus, input.sae)
       : importDenseActivations(project, input.path, input.corpus),
+  'imports.start': startImport,
   'project.relink': (input, { project }) => relinkProject(project, input.search),
   'features.ofSae': (input, { project }) => featuresOfSae(project, input.sae, input.feature),
 };

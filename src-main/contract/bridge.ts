@@ -11,7 +11,17 @@ import type { EventMap, EventName } from './types';
 export interface SightlineBridge {
   methods: { [K in MethodName]: (input: MethodInput<K>, raterToken?: string) => Promise<Result<MethodOutput<K>>> };
   onEvent(listener: <K extends EventName>(name: K, payload: EventMap[K]) => void): () => void;
+  /**
+   * The desktop file picker (the researcher's window only): the path chosen, or null when cancelled
+   * or refused. A browser has no such thing; the page shows a path field instead.
+   */
+  pickPath(kind: PathKind): Promise<string | null>;
 }
+
+/** What the picker picks: an SAE or sidecar file, or an SAE or delphi cache folder. */
+export type PathKind = 'file' | 'folder';
+
+export const PICK_PATH_CHANNEL = 'sightline-pick-path';
 
 /** The IPC envelope each `sightline:<method>` channel carries. */
 export interface IpcEnvelope {

@@ -109,6 +109,22 @@ export const importMethods = {
     input: z.object({ path, corpus: name.optional(), sae: name.optional() }).strict(),
     output: returns<ImportActivationsResult>(),
   }),
+  'imports.start': method({
+    role: 'researcher',
+    summary:
+      "Starts importing an SAE, or activations (a sidecar JSON or a delphi cache folder), in the background as a job: progress comes as 'job.progress' events, and jobs.cancel stops it before anything is written",
+    input: z
+      .object({
+        kind: z.enum(['sae', 'activations']),
+        path,
+        /** the SAE's name (kind sae) or the corpus's (kind activations); default: from the path */
+        name: name.optional(),
+        /** a delphi cache: the name its SAE is recorded under */
+        sae: name.optional(),
+      })
+      .strict(),
+    output: returns<{ jobId: number }>(),
+  }),
   'project.relink': method({
     role: 'researcher',
     summary:

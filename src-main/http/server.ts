@@ -8,10 +8,9 @@ import { RATER_EVENTS } from '../contract/types';
 import type { Project } from '../project/project';
 import { raterMaySeeMedia } from '../store/media';
 import { rendererDir } from '../util/paths';
-import { enterCampaign } from '../domain/entry';
 import { raterLinkRefusal } from '../domain/rater-link';
-import { toErrorValue, type ErrorCode } from '../util/errors';
-import { entryRefusalPage, raterLinkRefusalPage } from './entry-page';
+import type { ErrorCode } from '../util/errors';
+import { raterLinkRefusalPage } from './entry-page';
 import { linkHost } from './lan-address';
 import {
   BODY_LIMIT_BYTES,
@@ -22,7 +21,8 @@ import {
 } from './limits';
 import { readBody } from './read-body';
 import { hostAllowed, originAllowed } from './request-guard';
-import { rendererFileFor, securityHeaders, sendFile } from './static';
+import { answerSideRoute, errorAnswer, writeSideAnswer } from './side-routes';
+import { securityHeaders } from './static';
 
 export interface ServerOptions {
   project: Project;
@@ -34,6 +34,11 @@ export interface ServerOptions {
   staticDir?: string;
   /** Host names accepted besides this machine's addresses (`serve --allow-host`), e.g. a hostname or tunnel raters use. */
   allowedHosts?: readonly string[];
+  /**
+   * Told when an API call holds its slots and starts reading its body: tests that hold bodies open
+   * wait for this instead of sleeping (issue 12: no assertion may race the clock).
+   */
+  onBodyReading?: (request: IncomingMessage) => void;
 }
 
 export interface RunningServer {
@@ -66,7 +71,10 @@ const sendError = (
   code: ErrorCode,
   message: string,
   headers: Record<string, string> = {},
-): void => sendJson(response, status, { ok: false, error: { code, message } }, headers);
+): void => {
+  const answer = errorAnswer(status, code, message, headers);
+  response.writeHead(answer.status, answer.headers).end(answer.body);
+};
 
 function headerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -131,6 +139,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         );
       response.once('close', releasePool);
     }
+    options.onBodyReading?.(request);
     const body = await readBody(request, BODY_LIMIT_BYTES[caller.role]);
     if (!body.ok) {
       if (body.reason === 'too_large') {
@@ -190,61 +199,6 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     });
   }
 
-  function handleMedia(request: IncomingMessage, response: ServerResponse, sha256: string, url: URL): void {
-    const caller = whoIs(headerOrQueryToken(request, url));
-    // The store resolves the real path and refuses one outside media/ (a planted symlink).
-    const media = caller ? project.media.servable(sha256) : undefined;
-    const allowed = caller && (caller.role === 'researcher' || raterMaySeeMedia(project.db, caller.rater.id, sha256));
-    if (!allowed || !media) return sendError(response, 404, 'not_found', 'no such media');
-    sendFile(response, media.file, 'private, max-age=31536000, immutable', media.mime);
-  }
-
-  const sendPage = (response: ServerResponse, page: { status: number; html: string }): void => {
-    response
-      .writeHead(page.status, {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Cache-Control': 'no-store',
-        ...securityHeaders,
-      })
-      .end(page.html);
-  };
-
-  /** Prolific-style entry link: creates (or finds) the participant and redirects to their rater link. */
-  function handleEntry(response: ServerResponse, entryKey: string, url: URL): void {
-    try {
-      const param = (name: string) => url.searchParams.get(name) ?? '';
-      const rater = enterCampaign(project.db, entryKey, {
-        prolificPid: param('PROLIFIC_PID'),
-        studyId: param('STUDY_ID'),
-        sessionId: param('SESSION_ID'),
-      });
-      response
-        .writeHead(303, {
-          Location: `/rate?token=${encodeURIComponent(rater.token)}`,
-          'Cache-Control': 'no-store',
-          ...securityHeaders,
-        })
-        .end();
-    } catch (error) {
-      const value = toErrorValue(error);
-      if (value.code === 'busy') {
-        // Another process holds the project's write lock for a few seconds (a mine's swap): the page reloads itself.
-        response
-          .writeHead(503, {
-            'Content-Type': 'text/html; charset=utf-8',
-            'Retry-After': '5',
-            'Cache-Control': 'no-store',
-            ...securityHeaders,
-          })
-          .end(
-            '<!doctype html><meta http-equiv="refresh" content="5"><title>Sightline</title><p>The study is busy for a moment; this page tries again in 5 seconds.</p>\n',
-          );
-        return;
-      }
-      sendPage(response, entryRefusalPage(value));
-    }
-  }
-
   /**
    * A rater link whose token names nobody, or a revoked rater, gets a page that says so (issue 15).
    * Without a token the page itself explains (it may hold one from earlier in this tab); the
@@ -273,19 +227,21 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const route = url.pathname;
     if (route.startsWith('/api/events')) return handleEvents(request, response, url);
     if (route.startsWith('/api/')) return handleApi(request, response, route.slice('/api/'.length));
-    if (route.startsWith('/enter/')) return handleEntry(response, route.slice('/enter/'.length), url);
-    if (route.startsWith('/media/')) return handleMedia(request, response, route.slice('/media/'.length), url);
-    if (route === '/rate') {
-      const refusal = refusedRaterLink(url);
-      if (refusal) return sendPage(response, refusal);
-    }
-    const target = rendererFileFor(staticDir, route);
-    if (target.status !== 200) {
-      return target.status === 400
-        ? sendError(response, 400, 'invalid_input', 'malformed path')
-        : sendError(response, 404, 'not_found', 'not found');
-    }
-    sendFile(response, target.file, target.cache);
+    // Pages, images and entry links: the same answers as the Electron app scheme (side-routes.ts).
+    const answer = answerSideRoute(request.method ?? '', url, {
+      project,
+      rendererDir: staticDir,
+      entryLinks: true,
+      refusedRaterLink,
+      mediaAccess: () => {
+        const caller = whoIs(headerOrQueryToken(request, url));
+        if (!caller) return 'none';
+        return caller.role === 'researcher'
+          ? 'all'
+          : { may: (sha256) => raterMaySeeMedia(project.db, caller.rater.id, sha256) };
+      },
+    });
+    await writeSideAnswer(request, response, answer);
   }
 
   /** The last resort: whatever a request made throw is logged and answered, and the server keeps serving. */

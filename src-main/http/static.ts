@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
 import { CONTENT_SECURITY_POLICY } from './csp';
 
 /** Content types of what the renderer build and the media store hold; shared with the Electron app protocol. */
@@ -68,42 +66,24 @@ export function safeJoin(root: string, urlPath: string): string | null | 'malfor
 }
 
 /**
- * Serves a file with its type and the security headers; 404 if missing or not a regular file. It
- * opens once and streams from that descriptor, so a file swapped after the check is not what is sent,
- * and a read error ends the response instead of the process.
+ * Opens a file to serve: null when it is missing, not a regular file, or its name holds a NUL byte
+ * (which every fs call throws on). Both adapters send from this one descriptor, so a file swapped
+ * after the check is not what is sent.
  */
-export function sendFile(
-  response: ServerResponse,
-  file: string,
-  cache = 'no-cache',
-  contentType = contentTypeOf(file),
-): void {
-  const notFound = () => {
-    if (!response.headersSent)
-      response.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders }).end('not found');
-    else response.destroy();
-  };
-  if (file.includes('\0')) return notFound();
-  fs.open(file, 'r', (openError, fd) => {
-    if (openError) return notFound();
-    fs.fstat(fd, (statError, stat) => {
-      if (statError || !stat.isFile()) {
-        fs.close(fd, () => {});
-        return notFound();
-      }
-      response.writeHead(200, {
-        'Content-Type': contentType,
-        'Content-Length': stat.size,
-        'Cache-Control': cache,
-        ...securityHeaders,
-      });
-      if (response.req?.method === 'HEAD') {
-        fs.close(fd, () => {});
-        response.end();
-        return;
-      }
-      // pipeline closes the descriptor and the response on any error (a client gone mid-file included).
-      pipeline(fs.createReadStream('', { fd }), response, () => {});
-    });
-  });
+export async function openServedFile(file: string): Promise<{ handle: FileHandle; size: number } | null> {
+  if (file.includes('\0')) return null;
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile()) return { handle, size: stat.size };
+  } catch {
+    // unreadable: answered as not found below
+  }
+  await handle.close().catch(() => {});
+  return null;
 }

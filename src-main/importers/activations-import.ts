@@ -14,6 +14,7 @@ import { readSidecar, type SidecarDocument } from './sidecar';
 import { SidecarLayoutChecker, type ShardLayout } from './sidecar-layout';
 import { scanDenseShard } from './shard-scan';
 import { readImage } from './images';
+import type { ImportProgress } from './import-progress';
 
 // The result's shape is the contract's (activations.import), declared once there.
 export type { ImportActivationsResult } from '../contract/imports';
@@ -22,6 +23,7 @@ export async function importDenseActivations(
   project: Project,
   sidecarPath: string,
   corpusName?: string,
+  progress?: ImportProgress,
 ): Promise<ImportActivationsResult> {
   const sidecarFile = path.resolve(sidecarPath);
   const file = path.basename(sidecarFile);
@@ -62,8 +64,13 @@ export async function importDenseActivations(
   const imagePath = (d: SidecarDocument) => path.resolve(base, d.image!);
   sidecar.documents.forEach((d, i) => d.image && readImage(imagePath(d), file, `documents[${i}].image`));
   // One read per shard: its sha256, and every content row checked finite (shard-scan.ts says why).
-  const hashes = shards.map((s) => scanDenseShard(s.path, s.header, s.layout.runs));
+  const steps = shards.length + 1;
+  const hashes = shards.map((s, i) => {
+    progress?.(i, steps, `checking and hashing ${path.basename(s.path)}`);
+    return scanDenseShard(s.path, s.header, s.layout.runs);
+  });
   const sidecarHash = await hashFile(sidecarFile);
+  progress?.(shards.length, steps, `writing ${sidecar.documents.length} documents`);
 
   const name = corpusName ?? path.basename(base);
   const corpusId = project.db.transaction(() => {

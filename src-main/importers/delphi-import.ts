@@ -13,6 +13,7 @@ import { toStoredPath } from '../project/references';
 import { insertCorpus, insertDocument, insertShard } from '../store/corpora';
 import { findSaeWidthByName, insertPrecomputedSae } from '../store/saes';
 import type { ImportActivationsResult } from './activations-import';
+import type { ImportProgress } from './import-progress';
 import { openDelphiSplit, readDelphiSplit } from '../mining/delphi-reader';
 
 const SPLIT = /^(\d+)_(\d+)\.safetensors$/;
@@ -108,6 +109,7 @@ export async function importDelphiCache(
   dir: string,
   corpusName?: string,
   saeName?: string,
+  progress?: ImportProgress,
 ): Promise<ImportActivationsResult> {
   const folder = path.resolve(dir);
   const splits = listSplits(folder);
@@ -122,7 +124,8 @@ export async function importDelphiCache(
     act: { dtype: string };
     hash: { size: number; sha256: string };
   }[] = [];
-  for (const split of splits) {
+  for (const [index, split] of splits.entries()) {
+    progress?.(index, splits.length + 1, `checking and hashing ${split.name}`);
     const file = path.join(folder, split.name);
     const { st, locations: loc, activations: act, tokens: tok } = openDelphiSplit(file);
     if (!tok || tok.shape.length !== 2 || tok.shape[0] < 1 || tok.shape[1] < 1) {
@@ -163,6 +166,7 @@ export async function importDelphiCache(
   }
   const [nSeq, seqLen] = tokenShape;
   const name = corpusName ?? path.basename(folder);
+  progress?.(splits.length, splits.length + 1, 'writing the corpus');
   return project.db.transaction(() => {
     const sae = findSaeWidthByName(project.db, saeName ?? name);
     if (sae && sae.d_sae < width)

@@ -8,6 +8,7 @@ import { loadSae } from '../engine/formats/detect';
 import type { LoadSaeOptions } from '../engine/formats/options';
 import type { SaeFormat, SourceFile } from '../engine/sae-model';
 import { AppError } from '../util/errors';
+import type { ImportProgress } from './import-progress';
 import { checkReferencedFile, toStoredPath } from '../project/references';
 import { getSaeByName, insertSae, saeExists, type SaeConfig, type SaeRecord } from '../store/saes';
 
@@ -17,6 +18,8 @@ export interface ImportSaeOptions {
   format?: string;
   inputScale?: number;
   layer?: number;
+  /** Told before each step (load and check, record); may throw to cancel. */
+  progress?: ImportProgress;
 }
 
 export async function importSae(project: Project, options: ImportSaeOptions): Promise<SaeRecord> {
@@ -32,7 +35,9 @@ export async function importSae(project: Project, options: ImportSaeOptions): Pr
   if (options.format !== undefined) loadOptions.format = options.format as SaeFormat;
   if (options.inputScale !== undefined) loadOptions.inputScale = options.inputScale;
   // Loading validates everything (headers, shapes against the config, NaN/Inf) before any write.
+  options.progress?.(0, 2, `loading and checking ${path.basename(absolute)}`);
   const w = await loadSae(absolute, loadOptions);
+  options.progress?.(1, 2, `recording SAE ${name}`);
   const files = w.source.files.map((file) => ({ ...file, path: toStoredPath(project.dir, file.path) }));
   const config: SaeConfig = {
     normalizeActivations: w.normalizeActivations,

@@ -1,6 +1,6 @@
-import fs from 'node:fs/promises';
 import type { Protocol } from 'electron';
-import { contentTypeOf, rendererFileFor, securityHeaders } from '../http/static';
+import { answerSideRoute, errorAnswer, type SideAnswer } from '../http/side-routes';
+import { openServedFile } from '../http/static';
 import type { Project } from '../project/project';
 import { APP_HOST, APP_SCHEME } from './origin';
 
@@ -25,55 +25,54 @@ export interface AppProtocolOptions {
   mayServeMedia?: (sha256: string) => boolean;
 }
 
-/** Which file a `sightline-app://app/...` URL names, or null when it names none we serve. */
-export function fileForAppUrl(
-  url: URL,
-  options: AppProtocolOptions,
-): { file: string; contentType: string; cache: string } | null {
-  if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
-  const route = url.pathname;
-  if (route.startsWith('/media/')) {
-    const sha256 = route.slice('/media/'.length);
-    // A rater partition may load only its rater's images; the store refuses a file whose real
-    // path leaves media/ (issue 11: a planted symlink).
-    if (options.mayServeMedia && !options.mayServeMedia(sha256)) return null;
-    const media = options.project.media.servable(sha256);
-    return media ? { file: media.file, contentType: media.mime, cache: 'private, max-age=31536000, immutable' } : null;
+/** Whether a URL is on the app's own origin, the one place the scheme serves. */
+const onAppOrigin = (url: URL): boolean => url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;
+
+/** The Electron adapter: a side-route answer as a fetch Response (the HTTP server writes the same answers). */
+async function toResponse(answer: SideAnswer, head: boolean): Promise<Response> {
+  if (answer.file === undefined)
+    return new Response(head || answer.body === '' ? null : answer.body, {
+      status: answer.status,
+      headers: answer.headers,
+    });
+  const opened = await openServedFile(answer.file);
+  if (!opened) return toResponse(errorAnswer(404, 'not_found', 'not found'), head);
+  let bytes: Buffer;
+  try {
+    bytes = head ? Buffer.alloc(0) : await opened.handle.readFile();
+  } catch {
+    return toResponse(errorAnswer(404, 'not_found', 'not found'), head);
+  } finally {
+    await opened.handle.close().catch(() => {});
   }
-  // The same resolver as the HTTP server: a malformed path is refused here as not found.
-  const target = rendererFileFor(options.rendererDir, route);
-  return target.status === 200
-    ? { file: target.file, contentType: contentTypeOf(target.file), cache: target.cache }
-    : null;
+  return new Response(head ? null : new Uint8Array(bytes), {
+    status: 200,
+    headers: { ...answer.headers, 'Content-Length': String(head ? opened.size : bytes.length) },
+  });
 }
 
-const notFound = (status = 404, text = 'not found'): Response =>
-  new Response(text, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders } });
-
-/** Answers one request to the app scheme: a renderer file, a project image, or 404. */
+/** Answers one request to the app scheme: a renderer file, a project image, or the same refusals as HTTP. */
 export async function respondToAppRequest(
   request: Pick<Request, 'url' | 'method'>,
   options: AppProtocolOptions,
 ): Promise<Response> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return notFound(405, 'method not allowed');
+  const head = request.method === 'HEAD';
   let url: URL;
   try {
     url = new URL(request.url);
   } catch {
-    return notFound();
+    return toResponse(errorAnswer(400, 'invalid_input', 'malformed request target'), head);
   }
-  const target = fileForAppUrl(url, options);
-  if (!target) return notFound();
-  let bytes: Buffer;
-  try {
-    const stat = await fs.stat(target.file);
-    if (!stat.isFile()) return notFound();
-    bytes = await fs.readFile(target.file);
-  } catch {
-    return notFound();
-  }
-  const headers = { 'Content-Type': target.contentType, 'Cache-Control': target.cache, ...securityHeaders };
-  return new Response(request.method === 'HEAD' ? null : new Uint8Array(bytes), { status: 200, headers });
+  if (!onAppOrigin(url)) return toResponse(errorAnswer(404, 'not_found', 'not found'), head);
+  const answer = answerSideRoute(request.method, url, {
+    project: options.project,
+    rendererDir: options.rendererDir,
+    // The desktop app has no Prolific study links: those are for the LAN server.
+    entryLinks: false,
+    // A rater partition may load only its rater's images (the same rule as a rater token over HTTP).
+    mediaAccess: () => (options.mayServeMedia ? { may: options.mayServeMedia } : 'all'),
+  });
+  return toResponse(answer, head);
 }
 
 /** Serves the renderer and the project's media on `sightline-app://app/`; call after ready. */

@@ -10,6 +10,7 @@ import { isProjectDir, openProject, type Project } from '../project/project';
 import { rendererDir } from '../util/paths';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { forwardEvents, projectDispatcher, registerIpcBridge } from './ipc';
+import { registerPathPicker } from './path-picker';
 import { APP_URL } from './origin';
 import { chooseProjectDir } from './project-choice';
 import { RaterWindows, routeRaterLinks } from './rater-windows';
@@ -53,6 +54,13 @@ async function start(): Promise<void> {
   registerIpcBridge(ipcMain, {
     dispatchFor: projectDispatcher({ project, events }),
     roleOf: (event) => roles.roleOf(event),
+  });
+  registerPathPicker(ipcMain, {
+    roleOf: (event) => roles.roleOf(event),
+    showOpenDialog: (event, options) => {
+      const window = BrowserWindow.fromWebContents(event.sender);
+      return window ? dialog.showOpenDialog(window, options) : dialog.showOpenDialog(options);
+    },
   });
   const raterWindows = new RaterWindows({
     project,

@@ -3,7 +3,7 @@
 // contextBridge: the page can call the contract's methods and listen to events, nothing else.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { IPC_PREFIX, methodNames, type EventMap, type EventName, type MethodName } from '../contract';
-import { IPC_EVENT_CHANNEL, type IpcEnvelope, type SightlineBridge } from '../contract/bridge';
+import { IPC_EVENT_CHANNEL, PICK_PATH_CHANNEL, type IpcEnvelope, type SightlineBridge } from '../contract/bridge';
 
 type Ipc = Pick<typeof ipcRenderer, 'invoke' | 'on' | 'removeListener'>;
 
@@ -25,7 +25,11 @@ export function createBridge(ipc: Ipc): Readonly<SightlineBridge> {
     };
   };
 
-  return Object.freeze({ methods, onEvent } satisfies SightlineBridge);
+  // Only the kind crosses: main opens the dialog and answers with a path or null.
+  const pickPath: SightlineBridge['pickPath'] = (kind) =>
+    ipc.invoke(PICK_PATH_CHANNEL, kind === 'folder' ? 'folder' : 'file');
+
+  return Object.freeze({ methods, onEvent, pickPath } satisfies SightlineBridge);
 }
 
 contextBridge.exposeInMainWorld('sightline', createBridge(ipcRenderer));

@@ -23,6 +23,8 @@ export function insertRater(
   name: string,
   campaignSeed: number,
   source: Record<string, unknown> = {},
+  /** The pseudonym results and exports show; R001, R002, ... in order of registration when absent. */
+  givenPseudonym?: string,
 ): RaterRecord {
   return db.transaction(() => {
     if (db.prepare('SELECT 1 FROM raters WHERE campaign_id = ? AND name = ?').get(campaignId, name)) {
@@ -30,7 +32,7 @@ export function insertRater(
     }
     const token = crypto.randomBytes(24).toString('base64url');
     const count = db.prepare('SELECT COUNT(*) FROM raters WHERE campaign_id = ?').pluck().get(campaignId) as number;
-    const pseudonym = `R${String(count + 1).padStart(3, '0')}`;
+    const pseudonym = givenPseudonym ?? `R${String(count + 1).padStart(3, '0')}`;
     const seed = hashSeed(campaignSeed, pseudonym);
     const { lastInsertRowid } = db
       .prepare(

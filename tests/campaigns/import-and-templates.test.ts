@@ -264,11 +264,11 @@ describe('item files that once crashed or were refused without naming the file',
     });
     await expect(create('{"payload": {"question": 1}}')).rejects.toMatchObject({
       code: 'bad_file',
-      message: expect.stringMatching(/map\.json: payload\.question: expected a column mapping/),
+      message: expect.stringMatching(/map\.json: line 1, column 26 \(payload\.question\): expected a column mapping/),
     });
     await expect(create('["question"]')).rejects.toMatchObject({
       code: 'bad_file',
-      message: expect.stringMatching(/map\.json: \(file\): expected a column mapping/),
+      message: expect.stringMatching(/map\.json: line 1, column 1: expected a column mapping/),
     });
     expect(countRows(project)).toBe(0);
   });

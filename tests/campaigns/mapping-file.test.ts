@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonErrorOffset, lineAndColumn, parseJsonText } from '../../src-main/util/json-text';
+import { jsonErrorOffset, jsonValueOffset, lineAndColumn, parseJsonText } from '../../src-main/util/json-text';
 import { hashSeed, mulberry32 } from '../../src-main/util/random';
 import { makeProject, tempDir } from '../helpers/factories';
 import { runCaptured } from '../helpers/cli';
@@ -54,6 +54,17 @@ describe('bad mapping JSON', () => {
       /^m\.json: line 1, column 7: expected valid JSON, found the end of the file$/,
     );
     expect(parseJsonText('\ufeff{"a": [1]}', 'bom.json')).toEqual({ a: [1] });
+  });
+
+  it('finds the value a schema refuses (or its key) where an editor shows it', () => {
+    const text = '{\n  "payload": {\n    "options": ["a", 7],\n    "q\\"x": {"const": 1}\n  },\n  "extra": true\n}';
+    const place = (path: (string | number)[], key = false) => lineAndColumn(text, jsonValueOffset(text, path, { key }));
+    expect(place(['payload', 'options', 1])).toEqual({ line: 3, column: 22 });
+    expect(place(['payload', 'q"x', 'const'])).toEqual({ line: 4, column: 23 });
+    expect(place(['extra'], true)).toEqual({ line: 6, column: 3 });
+    // A missing field: the object that should have had it.
+    expect(place(['payload', 'answer'])).toEqual({ line: 2, column: 14 });
+    expect(place([])).toEqual({ line: 1, column: 1 });
   });
 
   it('agrees with JSON.parse on which texts are JSON, over seeded mutations of a mapping', () => {

@@ -19,8 +19,9 @@ function serveUntilReady(args: string[]): Promise<{ out: string; err: string }> 
     const ready = setInterval(() => {
       if (!/Sightline ready: /.test(io.out + io.err)) return;
       clearInterval(ready);
-      // A moment for anything else the command would print after the ready line.
-      setTimeout(() => server.kill('SIGTERM'), 200);
+      // The command prints its result before the ready line, so everything is out by now; stopping
+      // at once rather than after a guessed moment (issue 12: no sleeps).
+      server.kill('SIGTERM');
     }, 20);
     server.once('exit', () => {
       clearTimeout(timer);

@@ -13,6 +13,7 @@ import { shownOrderJson } from '../../src-main/util/shown-order';
 import { getJob } from '../../src-main/store/jobs';
 import type { Project } from '../../src-main/project/project';
 import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
+import { jobEnded } from '../helpers/jobs';
 import { ratedConceptCampaign } from './fixtures';
 
 /** Fills a campaign with `count` submitted judgements by direct inserts (fast; shown_order left NULL as in pre-0003 rows when legacy). */
@@ -127,8 +128,8 @@ describe('export jobs', () => {
     expect(state).toBe('running');
     const cancelled = await dispatch('jobs.cancel', { jobId }, context);
     expect(cancelled).toMatchObject({ ok: true, value: { jobId, requested: true } });
-    for (let i = 0; i < 200 && getJob(project.db, jobId)?.state === 'running'; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    // The job's last event, not a fixed number of polls: a slow machine cannot outrun it (issue 12).
+    expect(await jobEnded(context, jobId, seen)).toMatchObject({ state: 'cancelled' });
     expect(getJob(project.db, jobId)?.state).toBe('cancelled');
     expect(seen.at(-1)).toMatchObject({ jobId, state: 'cancelled' });
     expect(fs.existsSync(out)).toBe(false);
@@ -171,21 +172,19 @@ describe('CSV cells built by SQLite', () => {
       .pluck()
       .get(campaignId) as number;
     // Items are not append-only: give the first one awkward payload values.
-    project.db
-      .prepare('UPDATE items SET payload_json = ? WHERE id = ?')
-      .run(
-        JSON.stringify({
-          question: '=cmd|calc',
-          answer: 'line\nbreak, "quoted"',
-          options: ['a', 'b'],
-          score: 0.30000000000000004,
-          big: -3,
-          flag: true,
-          none: null,
-          'odd "key"': '+1',
-        }),
-        item,
-      );
+    project.db.prepare('UPDATE items SET payload_json = ? WHERE id = ?').run(
+      JSON.stringify({
+        question: '=cmd|calc',
+        answer: 'line\nbreak, "quoted"',
+        options: ['a', 'b'],
+        score: 0.30000000000000004,
+        big: -3,
+        flag: true,
+        none: null,
+        'odd "key"': '+1',
+      }),
+      item,
+    );
     const out = path.join(tempDir(), 'cells.csv');
     await exportCampaign(project.db, campaignId, { format: 'csv', out });
     const rows = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];

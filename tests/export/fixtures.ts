@@ -7,6 +7,7 @@ import { shownOrderJson } from '../../src-main/util/shown-order';
 import type { Project } from '../../src-main/project/project';
 import { insertCampaign } from '../../src-main/store/campaigns';
 import type { RaterRecord } from '../../src-main/store/raters';
+import { TEST_EPOCH_MS } from '../helpers/clock';
 import { conceptItems, makeConceptCampaign, makeRater } from '../helpers/factories';
 
 /** Lets a rater answer every item they can get, choosing the answer with `answer`. */
@@ -45,7 +46,7 @@ export function ratedConceptCampaign(project: Project, items = 4) {
 /** A feature-label campaign whose items point at features rows (with SAE and model hashes) and whose labels include a formula. */
 export function ratedFeatureLabelCampaign(project: Project) {
   const db = project.db;
-  const now = Date.now();
+  const now = TEST_EPOCH_MS; // fixed, so the fixture is the same on every run
   const modelId = Number(
     db
       .prepare('INSERT INTO models (name, path, size, sha256, created_at) VALUES (?, ?, ?, ?, ?)')

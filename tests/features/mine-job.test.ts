@@ -10,6 +10,7 @@ import { importDenseActivations } from '../../src-main/importers/activations-imp
 import { importSae } from '../../src-main/importers/sae-import';
 import { jobRegistry } from '../../src-main/jobs/registry';
 import { contextFor, makeProject, researcher, tempDir } from '../helpers/factories';
+import { jobEnded } from '../helpers/jobs';
 import { D_SAE, writeSyntheticCorpus } from '../mining/synthetic';
 
 async function setup() {
@@ -35,21 +36,6 @@ async function ok<T>(context: ApiContext, name: string, input: unknown): Promise
   return result.value as T;
 }
 
-/** Resolves with the final event of a job (done, failed or cancelled). */
-function finalEvent(context: ApiContext, jobId: number, seen: JobProgressEvent[]): Promise<JobProgressEvent> {
-  const already = seen.find((e) => e.jobId === jobId && e.state !== 'running');
-  if (already) return Promise.resolve(already);
-  return new Promise((resolve) => {
-    const stop = context.events.subscribe((name, payload) => {
-      const event = payload as JobProgressEvent;
-      if (name === 'job.progress' && event.jobId === jobId && event.state !== 'running') {
-        stop();
-        resolve(event);
-      }
-    });
-  });
-}
-
 const table = (context: ApiContext, sql: string) => JSON.stringify(context.project.db.prepare(sql).all());
 const FEATURES = 'SELECT * FROM features ORDER BY id';
 const EXAMPLES = 'SELECT * FROM examples ORDER BY id';
@@ -70,7 +56,7 @@ describe('mine.start', () => {
       params: 'SAE sae × corpus corpus, top 3, k 64, equal-count',
     });
 
-    const last = await finalEvent(context, jobId, events);
+    const last = await jobEnded(context, jobId, events);
     expect(last).toMatchObject({ jobId, kind: 'mine', state: 'done', etaSeconds: 0 });
     expect(last.done).toBeGreaterThan(0);
     expect(last.done).toBe(last.total);
@@ -97,7 +83,7 @@ describe('mine.start', () => {
     const { context, events, ids } = await setup();
     // A first complete mining, so "unchanged" means the earlier results survive a cancelled re-run.
     const first = await ok<{ jobId: number }>(context, 'mine.start', { ...ids, top: 3 });
-    await finalEvent(context, first.jobId, events);
+    await jobEnded(context, first.jobId, events);
     const featuresBefore = table(context, FEATURES);
     const examplesBefore = table(context, EXAMPLES);
 
@@ -108,7 +94,7 @@ describe('mine.start', () => {
       error: { code: 'conflict', message: expect.stringContaining(`job ${jobId}`) },
     });
     await expect(ok(context, 'jobs.cancel', { jobId })).resolves.toEqual({ jobId, requested: true, state: 'running' });
-    const last = await finalEvent(context, jobId, events);
+    const last = await jobEnded(context, jobId, events);
     expect(last).toMatchObject({ jobId, state: 'cancelled', message: expect.stringContaining('unchanged') });
     expect(table(context, FEATURES)).toBe(featuresBefore);
     expect(table(context, EXAMPLES)).toBe(examplesBefore);
@@ -120,7 +106,7 @@ describe('mine.start', () => {
       state: 'cancelled',
     });
     const third = await ok<{ jobId: number }>(context, 'mine.start', ids);
-    await expect(finalEvent(context, third.jobId, events)).resolves.toMatchObject({ state: 'done' });
+    await expect(jobEnded(context, third.jobId, events)).resolves.toMatchObject({ state: 'done' });
   });
 
   it('reports refusals before the job starts as the call error, and unknown jobs as not_found', async () => {
@@ -142,6 +128,6 @@ describe('mine.start', () => {
     const { jobId } = await ok<{ jobId: number }>(context, 'mine.start', ids);
     expect(jobId).toBeGreaterThan(0);
     await ok(context, 'jobs.cancel', { jobId });
-    await expect(finalEvent(context, jobId, events)).resolves.toMatchObject({ state: 'cancelled' });
+    await expect(jobEnded(context, jobId, events)).resolves.toMatchObject({ state: 'cancelled' });
   });
 });

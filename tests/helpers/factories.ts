@@ -69,6 +69,16 @@ export function makeConceptCampaign(
   );
 }
 
+/** A one-item concept campaign whose item shows the image `sha256` (for media access tests). */
+export function campaignShowingImage(project: Project, sha256: string): number {
+  const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
+  // Test setup, not app code: the item's payload is pointed at the image directly.
+  project.db
+    .prepare('UPDATE items SET payload_json = json_set(payload_json, ?, ?) WHERE campaign_id = ?')
+    .run('$.image', sha256, campaignId);
+  return campaignId;
+}
+
 export function makeRater(project: Project, campaignId: number, name: string): RaterRecord {
   return insertRater(project.db, campaignId, name, 7);
 }

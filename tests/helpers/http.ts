@@ -1,6 +1,7 @@
 // Real HTTP against a real server on a real project: a server per test, raw sockets for the bytes a
 // browser would never send, and plain requests that keep full control of the headers.
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -25,21 +26,30 @@ export function fakeRendererDir(): string {
   return dir;
 }
 
-export async function serveProject(
-  project: Project,
-  options: Partial<ServerOptions> = {},
-): Promise<RunningServer & { researcherToken: string }> {
+export interface ServedProject extends RunningServer {
+  researcherToken: string;
+  /** Resolves once the server holds the slots of the API call carrying `X-Test-Request: id` and reads its body. */
+  readingBody(id: string): Promise<void>;
+}
+
+export async function serveProject(project: Project, options: Partial<ServerOptions> = {}): Promise<ServedProject> {
   const researcherToken = options.researcherToken ?? crypto.randomUUID();
+  const reading = new EventEmitter();
   const server = await startServer({
     project,
     events: new EventBus(),
     researcherToken,
     port: 0,
     staticDir: fakeRendererDir(),
+    onBodyReading: (request) => reading.emit(String(request.headers['x-test-request'])),
     ...options,
   });
   running.push(server);
-  return { ...server, researcherToken };
+  return {
+    ...server,
+    researcherToken,
+    readingBody: (id) => new Promise((resolve) => reading.once(id, () => resolve())),
+  };
 }
 
 export interface RawAnswer {
@@ -139,24 +149,30 @@ export async function stillServes(port: number): Promise<boolean> {
   return answer.status === 200 && answer.body.includes('<title>Sightline</title>');
 }
 
-/** Starts a request whose body never finishes, so it holds its slots (per token and across raters) until destroyed.
- * The 50 ms lets the server read the head and take the slot (a known wait, noted in issue 12). */
-export function holdBody(port: number, token: string): Promise<http.ClientRequest> {
-  return new Promise((resolve) => {
-    const outgoing = http.request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/api/rater.session',
-      agent: false,
-      headers: {
-        Host: `127.0.0.1:${port}`,
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-        'Content-Length': 100,
-      },
-    });
-    outgoing.on('error', () => {});
-    outgoing.write('{ ', () => setTimeout(() => resolve(outgoing), 50));
+/**
+ * Starts a request whose body never finishes, so it holds its slots (per token and across raters)
+ * until destroyed. Resolves once the server says it holds them and reads the body (onBodyReading),
+ * never after a guessed wait.
+ */
+export async function holdBody(server: ServedProject, token: string): Promise<http.ClientRequest> {
+  const id = crypto.randomUUID();
+  const reading = server.readingBody(id);
+  const outgoing = http.request({
+    host: '127.0.0.1',
+    port: server.port,
+    method: 'POST',
+    path: '/api/rater.session',
+    agent: false,
+    headers: {
+      Host: `127.0.0.1:${server.port}`,
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      'Content-Length': 100,
+      'X-Test-Request': id,
+    },
   });
+  outgoing.on('error', () => {});
+  outgoing.write('{ ');
+  await reading;
+  return outgoing;
 }

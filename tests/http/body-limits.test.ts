@@ -132,7 +132,7 @@ describe('concurrency per token', () => {
   it(`holds at most ${CONCURRENT_BODIES_PER_TOKEN.rater} bodies per rater token at once (429 past that); other tokens are unaffected`, async () => {
     const { server, ana, ben } = await setUp();
     const held = await Promise.all(
-      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)),
+      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server, ana.token)),
     );
     try {
       const refused = await postApi(server.port, ana.token, 'rater.session', {});
@@ -154,7 +154,7 @@ describe('concurrency per token', () => {
       fetch(`http://127.0.0.1:${server.port}${url}`, init)) as typeof fetch;
     const client = createClient({ role: 'rater', token: ana.token, fetchImpl });
     const held = await Promise.all(
-      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server.port, ana.token)),
+      Array.from({ length: CONCURRENT_BODIES_PER_TOKEN.rater }, () => holdBody(server, ana.token)),
     );
     try {
       const refused = await client.call('rater.session', {}).catch((error: unknown) => error);

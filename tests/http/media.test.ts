@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { respondToAppRequest } from '../../src-main/shell/app-protocol';
-import { makeConceptCampaign, makeProject, makeRater, tempDir } from '../helpers/factories';
+import { campaignShowingImage, makeProject, makeRater, tempDir } from '../helpers/factories';
 import { fakeRendererDir, request, serveProject } from '../helpers/http';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
@@ -55,10 +55,7 @@ describe('media outside media/', () => {
   it('serves real media files, to the researcher and to a rater who was assigned the item', async () => {
     const project = makeProject();
     const { sha256 } = project.media.put(PNG, 'image/png');
-    const campaignId = makeConceptCampaign(project, { items: 1, overlap: 1 });
-    project.db
-      .prepare('UPDATE items SET payload_json = json_set(payload_json, ?, ?) WHERE campaign_id = ?')
-      .run('$.image', sha256, campaignId);
+    const campaignId = campaignShowingImage(project, sha256);
     const ana = makeRater(project, campaignId, 'ana');
     const ben = makeRater(project, campaignId, 'ben');
     const server = await serveProject(project);

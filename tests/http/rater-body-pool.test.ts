@@ -14,7 +14,7 @@ describe('rater bodies in flight across all rater tokens', () => {
     );
     const late = raters.pop()!;
     const server = await serveProject(project);
-    const held = await Promise.all(raters.map((rater) => holdBody(server.port, rater.token)));
+    const held = await Promise.all(raters.map((rater) => holdBody(server, rater.token)));
     try {
       const refused = await postApi(server.port, late.token, 'rater.session', {});
       expect(refused.status).toBe(429);

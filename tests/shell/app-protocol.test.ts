@@ -64,16 +64,17 @@ describe('app scheme', () => {
   });
 
   it.each([
-    'sightline-app://app/../secret.txt',
-    'sightline-app://app/%2e%2e/secret.txt',
-    'sightline-app://app/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
-    'sightline-app://app/%E0%A4%A',
-    'sightline-app://other/index.html',
-    'sightline-app://app/missing.js',
-    'sightline-app://app/assets',
-  ])('refuses %s', async (url) => {
+    ['sightline-app://app/../secret.txt', 404],
+    ['sightline-app://app/%2e%2e/secret.txt', 404],
+    ['sightline-app://app/assets/%2e%2e%2f%2e%2e%2fsecret.txt', 404],
+    // Malformed, as HTTP answers it (one side-route implementation, issue 12).
+    ['sightline-app://app/%E0%A4%A', 400],
+    ['sightline-app://other/index.html', 404],
+    ['sightline-app://app/missing.js', 404],
+    ['sightline-app://app/assets', 404],
+  ])('refuses %s with %i', async (url, status) => {
     const response = await get(url);
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(status);
     expect(await response.text()).not.toContain('outside the renderer');
   });
 

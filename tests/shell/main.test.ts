@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { methodNames } from '../../src-main/contract';
+import { PICK_PATH_CHANNEL } from '../../src-main/contract/bridge';
 import { isProjectDir, openProject } from '../../src-main/project/project';
 import { fake, FakeBrowserWindow, resetFakeElectron } from './fake-electron';
 import { tempDir } from './temp';
@@ -51,7 +52,10 @@ describe('shell entry', () => {
     });
     expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload\.cjs$/);
     expect(window.loadedUrls).toEqual(['sightline-app://app/']);
-    expect([...fake.ipcHandlers.keys()].sort()).toEqual(methodNames.map((name) => `sightline:${name}`).sort());
+    // One channel per contract method, plus the researcher's file picker (path-picker.ts).
+    expect([...fake.ipcHandlers.keys()].sort()).toEqual(
+      [...methodNames.map((name) => `sightline:${name}`), PICK_PATH_CHANNEL].sort(),
+    );
     expect(fake.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalledTimes(1);
     expect(fake.session.defaultSession.webRequest.onHeadersReceived).toHaveBeenCalledTimes(1);
     expect(fake.session.defaultSession.listenerCount('will-download')).toBe(1);

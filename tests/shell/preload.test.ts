@@ -29,7 +29,7 @@ function reachable(root: unknown): unknown[] {
 describe('preload', () => {
   it("exposes exactly one object, named 'sightline'", () => {
     expect(fake.contextBridge.exposeInMainWorld.mock.calls.map((call) => call[0])).toEqual(['sightline']);
-    expect(Object.keys(bridge).sort()).toEqual(['methods', 'onEvent']);
+    expect(Object.keys(bridge).sort()).toEqual(['methods', 'onEvent', 'pickPath']);
   });
 
   it('freezes the object and its methods', () => {
@@ -56,6 +56,18 @@ describe('preload', () => {
     expect(fake.ipcRenderer.invoke.mock.calls).toEqual([
       ['sightline:campaigns.list', { input: {} }],
       ['sightline:rater.session', { input: {}, raterToken: 'token-123' }],
+    ]);
+  });
+
+  it('pickPath sends only the kind on its own channel and answers what main answers', async () => {
+    fake.ipcRenderer.invoke.mockClear();
+    fake.ipcRenderer.invoke.mockResolvedValueOnce('/data/sae' as never);
+    expect(await bridge.pickPath('folder')).toBe('/data/sae');
+    // Anything else a page passes is asked as a file, never forwarded as is.
+    await bridge.pickPath('../../etc' as never);
+    expect(fake.ipcRenderer.invoke.mock.calls).toEqual([
+      ['sightline-pick-path', 'folder'],
+      ['sightline-pick-path', 'file'],
     ]);
   });
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { campaignSettingsSchema, columnMappingSchema, type CreateCampaignInput } from '../../contract/campaign-create';
-import { parseJsonText } from '../../util/json-text';
+import { parseJsonWith } from '../../util/json-text';
 import { decodeUtf8Strict } from '../../util/utf8';
 import { parseTemplate } from '../../domain/templates';
-import { AppError, badFile } from '../../util/errors';
+import { AppError } from '../../util/errors';
 import { intOption, stringOption, type Command, type ParsedOptions } from '../command';
 import { callAsResearcher, withProject } from '../project-session';
 import { linkOrigin } from '../serve-info';
@@ -20,16 +20,13 @@ function readText(file: string, what: string): string {
   return fs.readFileSync(file, 'utf8');
 }
 
-/** --mapping: checked here, so that a mistake in it names the mapping file rather than the API input. */
+/** --mapping: checked here, so that a mistake in it names the mapping file (line and column) rather than the API input. */
 function readMappingFile(file: string): ColumnMapping {
-  const value = parseJsonText(readText(file, '--mapping'), file);
-  const parsed = columnMappingSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw badFile(
+  return parseJsonWith(
+    readText(file, '--mapping'),
     file,
-    issue.path.join('.') || '(file)',
-    `a column mapping {payload, hidden, gold, expected, steering, condition, kind}: fields name a column, a list of columns or {"const": value} (${issue.message})`,
+    columnMappingSchema,
+    'a column mapping {payload, hidden, gold, expected, steering, condition, kind}: fields name a column, a list of columns or {"const": value}',
   );
 }
 

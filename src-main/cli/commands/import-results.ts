@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseResultsMapping, type ResultsMapping } from '../../export/import/mturk-mapping';
+import { decodeUtf8Strict } from '../../util/utf8';
 import { IMPORT_FORMATS, importResults, NEURONPEDIA_NOT_IMPORTABLE, type ImportFormat } from '../../export/import';
 import { AppError } from '../../util/errors';
 import type { Command } from '../command';
@@ -7,12 +10,18 @@ import { withProject } from '../project-session';
 
 const FORMATS = ['auto', ...IMPORT_FORMATS] as const;
 
+/** --mapping, read before anything is written: a mistake names the mapping file, line and column. */
+function readResultsMapping(file: string): ResultsMapping {
+  if (!fs.existsSync(file)) throw new AppError('not_found', `--mapping ${file}: no such file`);
+  return parseResultsMapping(decodeUtf8Strict(fs.readFileSync(file), file), file);
+}
+
 export const importResultsCommand: Command = {
   name: 'import-results',
   summary:
     'import judgements collected elsewhere or exported by Sightline (MTurk batch results CSV, JSONL, CSV, Label Studio JSON, Parquet, Hugging Face dataset folder) as a new campaign. ' +
     `${NEURONPEDIA_NOT_IMPORTABLE}.`,
-  usage: `sightline import-results --project DIR --campaign NAME --path FILE|FOLDER [--format ${FORMATS.join('|')}] [--template ID]`,
+  usage: `sightline import-results --project DIR --campaign NAME --path FILE|FOLDER [--format ${FORMATS.join('|')}] [--template ID [--mapping MAP.json]]`,
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     campaign: { type: 'string', required: true, description: 'name of the new campaign to create' },
@@ -27,6 +36,11 @@ export const importResultsCommand: Command = {
       description: 'the results file (UTF-8), or the Hugging Face dataset folder',
     },
     template: { type: 'string', description: 'built-in template id (default: inferred from the answers)' },
+    mapping: {
+      type: 'string',
+      description:
+        'MTurk only, with --template: JSON {answers: {question: "Answer.col"}, payload, hidden, steering, ...} reading an old batch\'s own Input.*/Answer.* columns into the template (same fields as campaign create --mapping)',
+    },
   },
   run: (options, output) =>
     withProject(stringOption(options, 'project'), async (project) => {
@@ -40,6 +54,7 @@ export const importResultsCommand: Command = {
         file: path.resolve(stringOption(options, 'path')),
         format: format as ImportFormat | 'auto',
         templateId: options.template === undefined ? undefined : stringOption(options, 'template'),
+        mapping: options.mapping === undefined ? undefined : readResultsMapping(stringOption(options, 'mapping')),
       });
       output.result(
         result,

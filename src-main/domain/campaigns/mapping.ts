@@ -96,12 +96,16 @@ function checkSteeringRoles(mapping: ColumnMapping): void {
   }
 }
 
-/** Turns rows into items; errors name the file, the row and the column. */
+/**
+ * Turns rows into items; errors name the file, the row (`rowName`: "row 3", or an MTurk file's
+ * "line 4") and the column.
+ */
 export function rowsToItems(
   rows: Row[],
   template: TemplateSpec,
   file: string,
   mapping: ColumnMapping = defaultMapping(Object.keys(rows[0] ?? {})),
+  rowName: (index: number) => string = (index) => `row ${index + 1}`,
 ): NewItem[] {
   const columns = new Set(rows.flatMap((row) => Object.keys(row)));
   const mappedValues = [mapping.payload, mapping.hidden, mapping.gold, mapping.expected].flatMap((map) =>
@@ -127,7 +131,7 @@ export function rowsToItems(
   checkSteeringRoles(mapping);
   const needed = requiredPayloadFields(template);
   return rows.map((row, index) => {
-    const where = `row ${index + 1}`;
+    const where = rowName(index);
     // Own cells only: a row without a column named "constructor" must not read Object's.
     const cell = (column: string) => (Object.hasOwn(row, column) ? row[column] : undefined);
     const cellOf = (column: string, numeric: boolean) => {

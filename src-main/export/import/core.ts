@@ -118,7 +118,17 @@ export function writeImportedResults(db: Db, table: ResultsTable, options: Impor
     const itemIds = itemIdsByPosition(db, campaignId);
     const raters = new Map<string, number>();
     for (const name of raterNames)
-      raters.set(name, insertRater(db, campaignId, name, seed, { [table.format]: { [names.raterField]: name } }).id);
+      raters.set(
+        name,
+        insertRater(
+          db,
+          campaignId,
+          name,
+          seed,
+          { [table.format]: { [names.raterField]: name } },
+          table.keepsRaterIds ? name : undefined,
+        ).id,
+      );
     const seen = new Set<string>();
     for (const row of table.rows) {
       const pairKey = `${row.itemKey}\u0000${row.rater}`;

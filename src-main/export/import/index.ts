@@ -10,6 +10,8 @@ import { readCsvResults } from './csv';
 import { readJsonlResults } from './jsonl';
 import { readLabelStudioResults } from './label-studio';
 import { readMturkResults } from './mturk';
+import type { ResultsMapping } from './mturk-mapping';
+import { builtinTemplate } from '../../domain/templates';
 import { readHfResults, readParquetResults } from './parquet';
 import { IMPORT_FORMATS, type ImportFormat, type ResultsTable } from './table';
 
@@ -20,7 +22,7 @@ export const NEURONPEDIA_NOT_IMPORTABLE =
   'Neuronpedia explanation rows are per-feature explanations, not judgements, so they cannot be imported as a campaign';
 
 const READERS: Record<ImportFormat, (file: string) => ResultsTable | Promise<ResultsTable>> = {
-  mturk: readMturkResults,
+  mturk: (file) => readMturkResults(file),
   jsonl: readJsonlResults,
   csv: readCsvResults,
   'label-studio': readLabelStudioResults,
@@ -65,13 +67,20 @@ export function detectImportFormat(file: string): ImportFormat {
 
 export async function importResults(
   db: Db,
-  options: ImportOptions & { file: string; format?: ImportFormat | 'auto' },
+  options: ImportOptions & { file: string; format?: ImportFormat | 'auto'; mapping?: ResultsMapping },
 ): Promise<ImportResult> {
   const file = path.resolve(options.file);
   if (!fs.existsSync(file)) throw new AppError('not_found', `${file}: no such file or folder`, { file });
   const format = !options.format || options.format === 'auto' ? detectImportFormat(file) : options.format;
   if (!(IMPORT_FORMATS as readonly string[]).includes(format))
     throw new AppError('invalid_input', `format: expected one of ${IMPORT_FORMATS.join(', ')}, got "${format}"`);
-  const table = await READERS[format](file);
+  const { mapping } = options;
+  if (mapping && format !== 'mturk')
+    throw new AppError('invalid_input', `mapping: reads MTurk batch results (format mturk), not ${format}`);
+  if (mapping && !options.templateId)
+    throw new AppError('invalid_input', 'mapping: needs a template (--template ID) whose questions it answers');
+  const table = mapping
+    ? readMturkResults(file, { mapping, template: builtinTemplate(options.templateId!) })
+    : await READERS[format](file);
   return writeImportedResults(db, table, options);
 }

@@ -70,6 +70,11 @@ export interface ResultsTable {
   rows: ResultRow[];
   /** Rows left out on purpose: MTurk rejected assignments, Label Studio cancelled annotations. */
   skipped: number;
+  /**
+   * Whether the file's rater ids are already pseudonyms to show as they are (MTurk WorkerIds);
+   * otherwise raters get R001, R002, ... (a Label Studio annotator is often an e-mail address).
+   */
+  keepsRaterIds?: boolean;
 }
 
 const ITEM_KINDS = ['normal', 'gold', 'attention', 'qualification'] as const;

@@ -1,7 +1,7 @@
 // The renderer's one client. It speaks IPC through the preload's `window.sightline` inside
 // Electron, and HTTP + server-sent events in a browser; both give the same typed `call`.
 import type { EventMap, EventName, MethodInput, MethodName, MethodOutput, Result } from '../../../src-main/contract';
-import type { SightlineBridge } from '../../../src-main/contract/bridge';
+import type { PathKind, SightlineBridge } from '../../../src-main/contract/bridge';
 import type { Role } from './token';
 
 /** An error value from the API (or the transport), thrown by `call`. */
@@ -25,6 +25,8 @@ export interface Client {
   onEvent<K extends EventName>(name: K, handler: EventHandler<K>): () => void;
   /** URL of a content-addressed media file (image), usable in <img src>. */
   mediaUrl(sha256: string): string;
+  /** The desktop file picker (Electron only); absent in a browser, where the page asks for a path. */
+  readonly pickPath?: (kind: PathKind) => Promise<string | null>;
 }
 
 export interface ClientOptions {
@@ -63,6 +65,7 @@ function ipcClient(bridge: SightlineBridge, options: ClientOptions): Client {
       });
     },
     mediaUrl: (sha256) => `/media/${encodeURIComponent(sha256)}`,
+    pickPath: (kind) => bridge.pickPath(kind),
   };
 }
 
