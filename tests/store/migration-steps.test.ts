@@ -122,7 +122,12 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     migrateTo(db, 3);
 
     expect(db.prepare('SELECT shown_order FROM judgements WHERE id = ?').pluck().get(judgementId)).toBeNull();
-    expect(lastLiveSubmission(db, raterId)).toEqual({ id: judgementId, assignmentId, shownJson: '{"order":[1,0]}' });
+    expect(lastLiveSubmission(db, raterId)).toEqual({
+      id: judgementId,
+      assignmentId,
+      shownJson: '{"order":[1,0]}',
+      answer: { q: 'a' },
+    });
     expect(unknownOrderJudgements(db, campaignId)).toEqual({ judgements: 0, partlyKnown: 0, ranges: [] });
     expect(() => db.prepare('UPDATE judgements SET active_ms = 1 WHERE id = ?').run(judgementId)).toThrow(
       /append-only/,

@@ -2,6 +2,7 @@
 // Electron, and HTTP + server-sent events in a browser; both give the same typed `call`.
 import type { EventMap, EventName, MethodInput, MethodName, MethodOutput, Result } from '../../../src-main/contract';
 import type { PathKind, SightlineBridge } from '../../../src-main/contract/bridge';
+export type { PathKind };
 import type { Role } from './token';
 
 /** An error value from the API (or the transport), thrown by `call`. */
