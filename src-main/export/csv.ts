@@ -3,9 +3,11 @@
 // Written by the columnar engine's CSV writer (store/columnar-formats.ts csvQuery, issue 12): it
 // quotes a cell only where RFC 4180 needs it (comma, quote, line break; an empty string is "" so
 // it differs from NULL), and text cells go through the formula rule of util/formula.ts.
+import fs from 'node:fs';
 import { neutraliseFormula } from '../util/formula';
 import { csvQuery } from '../store/columnar-formats';
 import type { AtomicFile } from './atomic-output';
+import { csvField } from './csv-cells';
 import { writeWithEngine } from './engine-output';
 import type { ProgressMeter } from './progress';
 import type { ExportSource } from './source';
@@ -29,12 +31,17 @@ export function csvHeader(source: ExportSource): string[] {
   ];
 }
 
-export function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
+export async function writeCsv(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
+  const headerLine = csvHeader(source)
+    .map((name) => csvField(neutraliseFormula(name)))
+    .join(',');
   const query = csvQuery(source, {
-    header: csvHeader(source).map(neutraliseFormula),
+    headerLine,
     questions: source.questions,
     payloadFields: source.payloadFields,
     hiddenFields: source.hiddenFields,
   });
-  return writeWithEngine(query, source, file, meter);
+  await writeWithEngine(query, source, file, meter);
+  // No rows: the engine wrote the header, its line break and the suffix's; keep the header line alone.
+  if (meter.rows === 0) fs.truncateSync(file.temp, Buffer.byteLength(`${headerLine}\r\n`));
 }

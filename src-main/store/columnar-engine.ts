@@ -60,14 +60,20 @@ function judgementRelationSql(columns: readonly CrossingColumn[]): string {
         column.kind === 'integer'
           ? `CAST(NULLIF(${u}, '') AS BIGINT)`
           : column.kind === 'text'
-            ? // A JSON string without a backslash is its text in quotes: cheaper cut than parsed.
-              `CASE WHEN ${u} = 'null' THEN NULL WHEN contains(${u}, '\\') THEN json_extract_string(${u}, '$') ELSE ${u}[2:-2] END`
+            ? `CASE WHEN ${u} = 'null' THEN NULL ELSE ${jsonStringTextSql(u)} END`
             : u;
       return `${value} AS ${quoteIdentifier(column.name)}`;
     })
     .join(', ');
   return `(SELECT ${typed} FROM (SELECT ${columns.map((_, index) => split(index)).join(', ')} FROM sightline_windows()))`;
 }
+
+/**
+ * The text of a JSON string `json` (DuckDB): one without a backslash is its text in quotes, a
+ * cut rather than a parse.
+ */
+export const jsonStringTextSql = (json: string): string =>
+  `CASE WHEN contains(${json}, '\\') THEN json_extract_string(${json}, '$') ELSE ${json}[2:-2] END`;
 
 /**
  * A DuckDB identifier in double quotes (quotes doubled). Column names come from question ids and
@@ -91,6 +97,8 @@ export interface CopyRequest {
   source: BatchQuerySource;
   /** What crosses from SQLite (see CrossingColumn). */
   columns: readonly CrossingColumn[];
+  /** SQLite parameters the columns' SQL uses (JSON paths, see columnar-formats.ts). */
+  sqliteParams?: Record<string, string>;
   /** The output columns over the judgement relation `r` (its columns are named as `columns`). */
   select: (params: EngineParams) => string;
   /** COPY options, e.g. `FORMAT csv, HEADER` (fixed text only). */
@@ -109,7 +117,9 @@ export interface CopyRequest {
 export async function copyJudgements(request: CopyRequest): Promise<void> {
   const { source, columns } = request;
   const { inner, outer } = windowColumnSql(columns);
-  const windows = batches(source, inner, outer, {}, 'share');
+  // With a batch reader, its thread runs every window's SQLite query, two ahead: DuckDB's scan thread
+  // waits on this thread for each window, so this thread only hands over finished buffers.
+  const windows = batches(source, inner, outer, request.sqliteParams ?? {}, 'delegate');
   // One thread for the scan keeps the windows (and so the rows) in judgement order; COPY keeps
   // insertion order (preserve_insertion_order, DuckDB's default). Two threads: this machine's
   // share, with SQLite on this one.

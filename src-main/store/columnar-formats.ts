@@ -10,7 +10,7 @@
 // output column names they are quoted identifiers.
 import type { QuestionSpec } from '../contract/types';
 import { neutraliseFormulaSql } from '../util/formula';
-import { type CrossingColumn, type EngineParams, quoteIdentifier } from './columnar-engine';
+import { type CrossingColumn, type EngineParams, jsonStringTextSql, quoteIdentifier } from './columnar-engine';
 import { SHOWN_ORDER_SQL } from './export-rows';
 import { type BatchQuerySource, raterSql } from './export-sql';
 
@@ -57,19 +57,66 @@ export function crossingColumns(source: BatchQuerySource, names: readonly Crossi
 const keyPointer = (params: EngineParams, key: string): string =>
   params.bind(`/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
 
+/**
+ * One top-level key of a JSON document, as JSON text. SQLite extracts it (its JSON parse is cached
+ * per document, so the fields of one payload cost one parse) through a bound path, `$."key"`;
+ * SQLite's path syntax has no escape for a quote or backslash inside a key, so such a key is
+ * extracted by DuckDB from the whole document instead (a JSON pointer, any key).
+ */
+interface FlattenedValue {
+  doc: 'answer' | 'payload' | 'hidden';
+  key: string;
+}
+
+const SQLITE_DOCS: Record<FlattenedValue['doc'], string> = {
+  answer: 'j.answer_json',
+  payload: 'i.payload_json',
+  hidden: 'i.hidden_json',
+};
+
+class Flattener {
+  readonly sqliteParams: Record<string, string> = {};
+  readonly columns: CrossingColumn[] = [];
+  /** Documents the DuckDB-side extraction needs. */
+  readonly docs = new Set<FlattenedValue['doc']>();
+  private readonly refs: ({ column: string } | FlattenedValue)[] = [];
+
+  /** Registers a value; returns its index for `text`. */
+  add(value: FlattenedValue): number {
+    if (/["\\]/.test(value.key)) {
+      this.docs.add(value.doc);
+      this.refs.push(value);
+    } else {
+      const param = `p${this.columns.length}`;
+      this.sqliteParams[param] = `$."${value.key}"`;
+      const name = `v${this.columns.length}`;
+      this.columns.push({ name, sql: `${SQLITE_DOCS[value.doc]} -> @${param}`, kind: 'json' });
+      this.refs.push({ column: name });
+    }
+    return this.refs.length - 1;
+  }
+
+  /** The value's JSON text over the relation r (NULL or 'null' when the key is missing or null). */
+  json(index: number, params: EngineParams): string {
+    const ref = this.refs[index];
+    return 'column' in ref
+      ? `r.${ref.column}`
+      : `CAST(json_extract(r.${ref.doc}, ${keyPointer(params, ref.key)}) AS VARCHAR)`;
+  }
+}
+
 /** Epoch milliseconds as Date.toISOString() writes them. */
 const isoTimeSql = (ms: string): string => `strftime(epoch_ms(${ms}), '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
 /** Epoch milliseconds as a UTC timestamp (the engine's session time zone is UTC). */
 const utcTimestampSql = (ms: string): string => `CAST(epoch_ms(${ms}) AS TIMESTAMPTZ)`;
 
-/** A flattened JSON value as text: strings unquoted, JSON null (or a missing key) as NULL, the rest as JSON text. */
-const jsonValueTextSql = (value: string): string =>
-  `CASE json_type(${value}) WHEN 'VARCHAR' THEN json_extract_string(${value}, '$') WHEN 'NULL' THEN NULL ELSE CAST(${value} AS VARCHAR) END`;
-
-/** As jsonValueTextSql, with strings through the formula rule. */
-const jsonValueCsvSql = (value: string): string =>
-  `CASE json_type(${value}) WHEN 'VARCHAR' THEN ${neutraliseFormulaSql(`json_extract_string(${value}, '$')`)} WHEN 'NULL' THEN NULL ELSE CAST(${value} AS VARCHAR) END`;
+/**
+ * A flattened value from its JSON text: strings unquoted (through `text`, e.g. the formula rule),
+ * JSON null or a missing key as NULL, numbers, booleans, lists and objects as their JSON text.
+ */
+const jsonValueTextSql = (json: string, text: (value: string) => string = (value) => value): string =>
+  `CASE WHEN ${json} IS NULL OR ${json} = 'null' THEN NULL WHEN starts_with(${json}, '"') THEN ${text(jsonStringTextSql(json))} ELSE ${json} END`;
 
 const column = (sql: string, name: string): string => `${sql} AS ${quoteIdentifier(name)}`;
 
@@ -111,33 +158,53 @@ export function jsonlQuery(source: BatchQuerySource) {
 }
 
 export interface CsvLayout {
-  /** The header, formula rule applied (export/csv.ts csvHeader). */
-  header: string[];
+  /**
+   * The header line without its line break, as the CSV writer in JavaScript writes it (formula
+   * rule applied, quoted where needed): written as the file's prefix, so the names are exactly the
+   * questions' and fields' (DuckDB's own header would rename "payload.name" after "payload.Name").
+   */
+  headerLine: string;
   questions: readonly QuestionSpec[];
   payloadFields: readonly string[];
   hiddenFields: readonly string[];
 }
 
-/** CSV in export/csv.ts csvHeader's column order; rows end in CRLF (RFC 4180, as Excel and MTurk write them). */
+/** A string literal for COPY's options, which take no parameters: quotes doubled. */
+const optionLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * CSV in export/csv.ts csvHeader's column order; rows end in CRLF (RFC 4180, as Excel and MTurk
+ * write them). With PREFIX and SUFFIX the writer puts line breaks between rows and the suffix
+ * after the last one, so a file with no rows is the header and an empty line (see export/csv.ts).
+ */
 export function csvQuery(source: BatchQuerySource, layout: CsvLayout) {
-  const columns = crossingColumns(source, [
-    'judgement_id',
-    'item_id',
-    'item_position',
-    'item_kind',
-    'rater',
-    'answer',
-    'shown_order',
-    'active_ms',
-    'leased_at',
-    'submitted_at',
-    'payload',
-    'hidden',
-    'condition',
-  ]);
+  const flattener = new Flattener();
+  const answers = layout.questions.map((question) => flattener.add({ doc: 'answer', key: question.id }));
+  const fields = [
+    ...layout.payloadFields.map((key) => flattener.add({ doc: 'payload', key })),
+    ...layout.hiddenFields.map((key) => flattener.add({ doc: 'hidden', key })),
+  ];
+  const columns = [
+    ...crossingColumns(source, [
+      'judgement_id',
+      'item_id',
+      'item_position',
+      'item_kind',
+      'rater',
+      'shown_order',
+      'active_ms',
+      'leased_at',
+      'submitted_at',
+      'condition',
+      ...flattener.docs,
+    ]),
+    ...flattener.columns,
+  ];
   const text = (value: string) => neutraliseFormulaSql(value);
+  const cell = (index: number, params: EngineParams) => jsonValueTextSql(flattener.json(index, params), text);
   return {
     columns,
+    sqliteParams: flattener.sqliteParams,
     select: (params: EngineParams) => {
       const cells = [
         text(`CAST(${params.bind(source.campaign.name)} AS VARCHAR)`),
@@ -147,23 +214,18 @@ export function csvQuery(source: BatchQuerySource, layout: CsvLayout) {
         // items.kind is one of four plain words (a CHECK constraint).
         'r.item_kind',
         text('r.rater'),
-        ...layout.questions.map((question) =>
-          jsonValueCsvSql(`json_extract(r.answer, ${keyPointer(params, question.id)})`),
-        ),
+        ...answers.map((index) => cell(index, params)),
         // Our own JSON (it starts with "{"), never a formula; an unknown order (JSON null) is empty.
         `NULLIF(r.shown_order, 'null')`,
         'r.active_ms',
         isoTimeSql('r.leased_at'),
         isoTimeSql('r.submitted_at'),
         text('r.condition'),
-        ...layout.payloadFields.map((field) =>
-          jsonValueCsvSql(`json_extract(r.payload, ${keyPointer(params, field)})`),
-        ),
-        ...layout.hiddenFields.map((field) => jsonValueCsvSql(`json_extract(r.hidden, ${keyPointer(params, field)})`)),
+        ...fields.map((index) => cell(index, params)),
       ];
-      return cells.map((cell, index) => column(cell, layout.header[index])).join(', ');
+      return cells.map((value, index) => `${value} AS c${index}`).join(', ');
     },
-    options: "FORMAT csv, HEADER, NEW_LINE '\\r\\n'",
+    options: `FORMAT csv, HEADER false, NEW_LINE '\\r\\n', PREFIX ${optionLiteral(`${layout.headerLine}\r\n`)}, SUFFIX '\r\n'`,
   };
 }
 
@@ -187,19 +249,23 @@ export function parquetQuery(
   kvMetadata: Record<string, string>,
 ) {
   const crossing = new Set<CrossingName>();
+  const flattener = new Flattener();
+  const answers = new Map<ParquetColumn, number>();
   for (const output of outputColumns) {
-    if (output.value.from === 'answer_value') crossing.add('answer');
+    if (output.value.from === 'answer_value')
+      answers.set(output, flattener.add({ doc: 'answer', key: output.value.question.id }));
     else if (output.value.from !== 'campaign') crossing.add(output.value.from);
   }
-  const columns = crossingColumns(source, [...crossing]);
+  const columns = [
+    ...crossingColumns(source, [...crossing, ...[...flattener.docs].filter((doc) => !crossing.has(doc))]),
+    ...flattener.columns,
+  ];
   const cell = (output: ParquetColumn, params: EngineParams): string => {
     const { value } = output;
     if (value.from === 'campaign') return `CAST(${params.bind(source.campaign.name)} AS VARCHAR)`;
     if (value.from === 'answer_value') {
-      const extracted = `json_extract(r.answer, ${keyPointer(params, value.question.id)})`;
-      return value.question.type === 'scale'
-        ? `TRY_CAST(json_extract_string(${extracted}, '$') AS INTEGER)`
-        : jsonValueTextSql(extracted);
+      const text = jsonValueTextSql(flattener.json(answers.get(output) as number, params));
+      return value.question.type === 'scale' ? `TRY_CAST(${text} AS INTEGER)` : text;
     }
     if (output.type === 'TIMESTAMP') return utcTimestampSql(`r.${value.from}`);
     if (output.type === 'INT32') return `CAST(r.${value.from} AS INTEGER)`;
@@ -212,6 +278,7 @@ export function parquetQuery(
     .join(', ');
   return {
     columns,
+    sqliteParams: flattener.sqliteParams,
     select: (params: EngineParams) =>
       outputColumns.map((output) => column(cell(output, params), output.name)).join(', '),
     options: `FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${Math.trunc(rowGroupRows)}${metadata ? `, KV_METADATA {${metadata}}` : ''}`,

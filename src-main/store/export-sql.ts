@@ -32,11 +32,10 @@ export const raterSql = (source: BatchQuerySource): string => (source.revealRate
 export const WINDOW_SQL = 'AND j.id > @after AND j.id <= @after + @limit ORDER BY j.id LIMIT @limit';
 
 /**
- * How a format shares the batch queries with the batch reader thread, when there is one: `share`
- * when this thread has little else to do (JSONL, CSV: it reads every other window itself),
- * `delegate` when it is busy with the rows (Parquet's encoding: the worker reads them all; letting
- * this thread take a window whenever the worker's answer was late measured slower: both cores are
- * busy then anyway).
+ * How the batch queries are shared with the batch reader thread, when there is one: `share`: this
+ * thread reads every other window itself; `delegate`: the worker reads them all, two windows
+ * ahead. The columnar engine delegates (columnar-engine.ts): DuckDB waits on this thread for each
+ * window, so a window read here is time DuckDB stands still.
  */
 export type WindowSharing = 'share' | 'delegate';
 
@@ -81,7 +80,7 @@ export function* windowRows(
  * Order: the inner query is ORDER BY j.id with a LIMIT, so SQLite cannot flatten it and runs it as
  * a co-routine that hands rows to the aggregates in that order. An ORDER BY inside each aggregate
  * would say so explicitly but sorts every column again (2.5x slower for Parquet's 15 columns);
- * the Parquet writer checks that judgement ids arrive increasing, and the tests check line order.
+ * the tests check row order in every format.
  */
 export function batches(
   source: BatchQuerySource,
