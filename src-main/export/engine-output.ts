@@ -6,7 +6,7 @@ import type { ProgressMeter } from './progress';
 import type { ExportSource } from './source';
 
 export function writeWithEngine(
-  query: Pick<CopyRequest, 'columns' | 'select' | 'options' | 'sqliteParams'>,
+  query: Pick<CopyRequest, 'columns' | 'select' | 'options' | 'sqliteParams' | 'threads'>,
   source: ExportSource,
   file: AtomicFile,
   meter: ProgressMeter,

@@ -279,6 +279,7 @@ export function parquetQuery(
   return {
     columns,
     sqliteParams: flattener.sqliteParams,
+    threads: 2,
     select: (params: EngineParams) =>
       outputColumns.map((output) => column(cell(output, params), output.name)).join(', '),
     options: `FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${Math.trunc(rowGroupRows)}${metadata ? `, KV_METADATA {${metadata}}` : ''}`,
