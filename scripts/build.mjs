@@ -27,7 +27,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  external: ['electron', 'better-sqlite3', 'onnxruntime-node'],
+  external: ['electron', 'better-sqlite3', 'onnxruntime-node', '@duckdb/node-api'],
   logLevel: 'warning',
   // Sources use import.meta.url only as a fallback when __dirname is missing (ESM); bundles are CJS.
   define: { 'import.meta.url': 'undefined' },

@@ -4,26 +4,21 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BackgroundWriter, copyBytes } from './background-writer';
 
 const FLUSH_BYTES = 1 << 20;
-/**
- * A file that grows past this is written, hashed and fsynced on a worker thread
- * (background-writer.ts); smaller ones (manifests, small exports) never start one. Bytes are held
- * until then, so the hash is computed in one place.
- */
-const BACKGROUND_FROM_BYTES = 4 << 20;
 
-/** A buffered, hashed file that appears at `target` only on commit(). */
+/**
+ * A buffered, hashed file that appears at `target` only on rename() (or commit()). Either this
+ * process writes it (write, writeBytes), or another writer creates `temp` (the columnar engine's
+ * COPY ... TO, store/columnar-engine.ts) and finish() hashes what it wrote.
+ */
 export class AtomicFile {
   readonly target: string;
   readonly temp: string;
-  private readonly fd: number;
+  private fd: number | null = null;
   private pending: string[] = [];
   private pendingBytes = 0;
-  private held: Uint8Array[] = [];
-  private heldBytes = 0;
-  private background: BackgroundWriter | null = null;
+  private readonly hash = crypto.createHash('sha256');
   bytes = 0;
   private closed = false;
 
@@ -31,7 +26,7 @@ export class AtomicFile {
     this.target = path.resolve(target);
     fs.mkdirSync(path.dirname(this.target), { recursive: true });
     this.temp = `${this.target}.partial-${process.pid}`;
-    this.fd = fs.openSync(this.temp, 'w');
+    fs.rmSync(this.temp, { force: true });
   }
 
   /** Appends text; strings are joined and written in ~1 MiB chunks (one syscall per chunk, not per row). */
@@ -41,13 +36,10 @@ export class AtomicFile {
     if (this.pendingBytes >= FLUSH_BYTES) this.flushText();
   }
 
-  /**
-   * Appends bytes. With `owned` the caller hands `bytes` over and must not touch them again (a
-   * Buffer SQLite returned moves to the writer thread without a copy); otherwise they are copied.
-   */
-  writeBytes(bytes: Uint8Array, owned = false): void {
+  /** Appends bytes (written at once; the caller may reuse them after). */
+  writeBytes(bytes: Uint8Array): void {
     this.flushText();
-    this.output(bytes, owned);
+    this.output(bytes);
   }
 
   private flushText(): void {
@@ -55,45 +47,40 @@ export class AtomicFile {
     const chunk = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
-    this.output(chunk, true);
+    this.output(chunk);
   }
 
-  private output(bytes: Uint8Array, owned: boolean): void {
+  private output(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    this.fd ??= fs.openSync(this.temp, 'w');
+    let offset = 0;
+    while (offset < bytes.length) offset += fs.writeSync(this.fd, bytes, offset, bytes.length - offset);
+    this.hash.update(bytes);
     this.bytes += bytes.length;
-    if (this.background) {
-      this.background.write(bytes, owned);
-      return;
-    }
-    this.held.push(owned ? bytes : copyBytes(bytes));
-    this.heldBytes += bytes.length;
-    if (this.heldBytes < BACKGROUND_FROM_BYTES) return;
-    this.background = new BackgroundWriter(this.fd);
-    for (const chunk of this.held) this.background.write(chunk, true);
-    this.held = [];
-    this.heldBytes = 0;
   }
 
   /** Flushes, fsyncs and closes the temp file; returns its sha256. Call rename() (or commit()) after. */
   finish(): { sha256: string; bytes: number } {
     this.flushText();
-    let done: { sha256: string; bytes: number };
-    if (this.background) {
-      done = this.background.finish();
-    } else {
-      const hash = crypto.createHash('sha256');
-      for (const chunk of this.held) {
-        let offset = 0;
-        while (offset < chunk.length) offset += fs.writeSync(this.fd, chunk, offset, chunk.length - offset);
-        hash.update(chunk);
-      }
-      this.held = [];
-      fs.fsyncSync(this.fd);
-      done = { sha256: hash.digest('hex'), bytes: this.bytes };
+    if (this.fd === null) {
+      // Written by another writer (or empty): hash the file as it is on disk.
+      this.fd = fs.openSync(this.temp, fs.existsSync(this.temp) ? 'r+' : 'w+');
+      this.hashWrittenFile(this.fd);
     }
+    fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;
-    return done;
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes };
+  }
+
+  private hashWrittenFile(fd: number): void {
+    const chunk = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) return;
+      this.hash.update(chunk.subarray(0, read));
+      this.bytes += read;
+    }
   }
 
   rename(): void {
@@ -108,9 +95,7 @@ export class AtomicFile {
 
   /** Removes the temp file; safe to call at any point, including after finish(). */
   abort(): void {
-    this.background?.abort();
-    this.held = [];
-    if (!this.closed) {
+    if (!this.closed && this.fd !== null) {
       this.closed = true;
       try {
         fs.closeSync(this.fd);

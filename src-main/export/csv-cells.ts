@@ -1,29 +1,12 @@
-// CSV shared by the plain CSV and the MTurk exports: formula-injection neutralising and RFC 4180
-// quoting. Writing is done here rather than with csv-stringify: measured on 100k judgements it took
+// CSV written in JavaScript (the MTurk export and the results' CSV files): RFC 4180 quoting, with
+// formula-injection neutralising from util/formula.ts (the one rule, also used by the engine's
+// CSV). Writing is done here rather than with csv-stringify: measured on 100k judgements it took
 // 1.4 s of a 3 s export (option handling per cell), and quoting is five lines. Parsing, where the
 // hard cases live (quotes, embedded newlines, BOMs), stays with csv-parse.
+import { neutraliseFormula } from '../util/formula';
 import type { AtomicFile } from './atomic-output';
 
-/**
- * Spreadsheet apps execute cells that begin with = + - @ (and tab / carriage return, which some
- * strip before looking), e.g. =HYPERLINK(...) in a rater's free-text answer. OWASP's advice is to
- * prefix such cells with a single quote, which shows the text as typed. Numbers we write ourselves
- * (ids, scale answers, times) are not text and are left alone, so -3 stays a number.
- */
-export function neutraliseFormula(text: string): string {
-  if (text.length === 0) return text;
-  const first = text.charCodeAt(0);
-  // = + - @ \t \r
-  return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13
-    ? `'${text}`
-    : text;
-}
-
-/** The inverse, for importing our own (or any OWASP-neutralised) CSV: "'=x" back to "=x". */
-export function restoreFormula(text: string): string {
-  if (text.length < 2 || text.charCodeAt(0) !== 39 /* ' */) return text;
-  return neutraliseFormula(text.slice(1)) === text ? text.slice(1) : text;
-}
+export { neutraliseFormula, restoreFormula } from '../util/formula';
 
 export type Cell = string | number | null;
 

@@ -7,9 +7,10 @@ import { campaignResults } from '../results/report';
 import { parquetColumns } from './parquet';
 import type { ExportSource } from './source';
 
-// The Parquet file stores timestamps as INT64 TIMESTAMP_MILLIS, a converted type that means UTC-adjusted,
-// so Arrow (and the Hub's datasets) read them as timestamp[ms, tz=UTC]; the card declares the same.
-const HF_DTYPES: Record<string, string> = { STRING: 'string', INT32: 'int32', TIMESTAMP: 'timestamp[ms, tz=UTC]' };
+// The Parquet file stores timestamps as INT64 TIMESTAMP(MICROS, isAdjustedToUTC) (the columnar
+// engine writes zoned timestamps in microseconds), so Arrow (and the Hub's datasets) read them as
+// timestamp[us, tz=UTC]; the card declares the same.
+const HF_DTYPES: Record<string, string> = { STRING: 'string', INT32: 'int32', TIMESTAMP: 'timestamp[us, tz=UTC]' };
 
 function sizeCategory(rows: number): string {
   if (rows < 1_000) return 'n<1K';

@@ -132,7 +132,7 @@ async function openSnapshot(db: Db, campaignId: number, format: ExportFormat): P
  * which row to look at. Runs only after a failure.
  */
 function malformedJsonError(db: Db, campaignId: number, error: unknown): unknown {
-  if (!(error instanceof Error) || !/malformed JSON|expected JSON/.test(error.message)) return error;
+  if (!(error instanceof Error) || !/malformed JSON|expected JSON/i.test(error.message)) return error;
   const bad = findMalformedJson(db, campaignId);
   const where = bad ? `column ${bad.col} (judgement ${bad.judgement}, item ${bad.item})` : 'a JSON column';
   return new AppError(

@@ -1,13 +1,13 @@
-// JSONL: one judgement per line (see judgementRecord). Lines are assembled by SQLite, a batch at a
-// time (store/export-sql.ts): the JSON columns are spliced in as stored rather than parsed and
-// re-serialised, so the export runs at disk speed (issue 5: >= 200k rows/s). What the rater saw is
-// the compact `shown_order` (with `payload` and the template's questions in the provenance
-// manifest); the full `shown` questions are added with fullShown (CLI --full-shown).
+// JSONL: one judgement per line (see judgementRecord), written by the columnar engine's JSON
+// writer (store/columnar-engine.ts, issue 12). What the rater saw is the compact `shown_order`
+// (with `payload` and the template's questions in the provenance manifest); the full `shown`
+// questions are added with fullShown (CLI --full-shown).
 import { parseJson } from '../store/db';
+import { jsonlQuery } from '../store/columnar-formats';
 import type { AtomicFile } from './atomic-output';
+import { writeWithEngine } from './engine-output';
 import type { ProgressMeter } from './progress';
 import type { ExportRow } from '../store/export-rows';
-import { jsonlLineSql, lineBatches, PathParams } from '../store/export-sql';
 import { isoTime, type ExportSource } from './source';
 
 /** One exported judgement as an object (for callers that want values, not text). */
@@ -32,11 +32,6 @@ export function judgementRecord(campaignName: string, row: ExportRow, rater = ro
   };
 }
 
-export async function writeJsonl(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
-  const params = new PathParams();
-  const lineSql = jsonlLineSql(source, params);
-  for (const batch of lineBatches(source, lineSql, params.values)) {
-    file.writeBytes(batch.bytes, true);
-    await meter.advance(batch.rows);
-  }
+export function writeJsonl(source: ExportSource, file: AtomicFile, meter: ProgressMeter): Promise<void> {
+  return writeWithEngine(jsonlQuery(source), source, file, meter);
 }

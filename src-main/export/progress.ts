@@ -56,6 +56,16 @@ export class ProgressMeter {
     if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.pause();
   }
 
+  /**
+   * Counts rows that a writer off this thread asked for (the columnar engine), then checks for
+   * cancel (throws) and maybe reports. No yield needed: the engine's callbacks are separate turns
+   * of the event loop.
+   */
+  record(rows: number): void {
+    this.done += rows;
+    this.check();
+  }
+
   /** Lets timers, I/O and other requests run, then checks for a cancel that arrived meanwhile. */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));

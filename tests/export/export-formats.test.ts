@@ -202,15 +202,17 @@ describe('Hugging Face dataset folder', () => {
       file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
     });
     expect(rows).toHaveLength(12);
-    // The card's dtypes match the file: timestamps are UTC-adjusted milliseconds (Arrow: timestamp[ms, tz=UTC]).
+    // The card's dtypes match the file: timestamps are UTC-adjusted microseconds (Arrow: timestamp[us, tz=UTC]).
     const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     for (const name of ['leased_at', 'submitted_at']) {
       const element = metadata.schema.find((entry) => entry.name === name)!;
-      expect(element).toMatchObject({ type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' });
-      if (element.logical_type?.type === 'TIMESTAMP')
-        expect(element.logical_type).toMatchObject({ isAdjustedToUTC: true, unit: 'MILLIS' });
-      expect(card).toContain(`  - name: "${name}"\n    dtype: timestamp[ms, tz=UTC]\n`);
-      expect(card).toContain(`| \`${name}\` | timestamp[ms, tz=UTC] |`);
+      expect(element).toMatchObject({
+        type: 'INT64',
+        converted_type: 'TIMESTAMP_MICROS',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
+      });
+      expect(card).toContain(`  - name: "${name}"\n    dtype: timestamp[us, tz=UTC]\n`);
+      expect(card).toContain(`| \`${name}\` | timestamp[us, tz=UTC] |`);
     }
     const provenance = JSON.parse(fs.readFileSync(path.join(result.path, 'provenance.json'), 'utf8'));
     expect(provenance.files[0]).toMatchObject({
