@@ -14,7 +14,7 @@
 // ArgMax picks the first of equal logits as lm/sampling.ts argmax does: tokens equal the worker loop's
 // (tests/lm/decode-loop.test.ts). Sampling and capture stay on the worker loop.
 import type { LmConfig } from '../lm/config.js';
-import type { LmWeights } from '../lm/folder.js';
+import type { DecoderWeights } from './decoder-weights.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import { BOOL, FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 import {
@@ -45,7 +45,7 @@ export interface LoopModel {
   outputNames: ['tokens'];
 }
 
-export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {}): LoopModel {
+export function buildGreedyLoopModel(w: DecoderWeights, options: LoopBuildOptions = {}): LoopModel {
   const c = w.config;
   const { dModel: D, nLayers, nKvHeads, headDim } = c;
   const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort(
