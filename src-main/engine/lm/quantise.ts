@@ -35,25 +35,35 @@ export function quantiseBlocks(weight: Float32Array, N: number, K: number, bits:
   const maxCode = (1 << bits) - 1;
   const packed = new Uint8Array(N * nBlocks * blob);
   const scales = new Float32Array(N * nBlocks);
+  const codes = new Uint8Array(BLOCK_SIZE);
   for (let n = 0; n < N; n++) {
     const row = n * K;
     for (let b = 0; b < nBlocks; b++) {
-      const start = b * BLOCK_SIZE;
-      const end = Math.min(K, start + BLOCK_SIZE);
+      const start = row + b * BLOCK_SIZE;
+      const count = Math.min(BLOCK_SIZE, K - b * BLOCK_SIZE);
       let extreme = 0;
-      for (let k = start; k < end; k++) if (Math.abs(weight[row + k]) > Math.abs(extreme)) extreme = weight[row + k];
+      let magnitude = 0;
+      for (let i = 0; i < count; i++) {
+        const v = weight[start + i];
+        const a = v < 0 ? -v : v;
+        if (a > magnitude) {
+          magnitude = a;
+          extreme = v;
+        }
+      }
       const scale = Math.fround(extreme / -zeroPoint);
       scales[n * nBlocks + b] = scale;
       const inverse = scale === 0 ? 0 : 1 / scale;
-      const out = (n * nBlocks + b) * blob;
-      // K beyond the last column pads with the zero point, i.e. the value 0.
-      for (let i = 0; i < BLOCK_SIZE; i++) {
-        const k = start + i;
-        const code =
-          k < end ? Math.min(maxCode, Math.max(0, Math.round(weight[row + k] * inverse) + zeroPoint)) : zeroPoint;
-        if (bits === 8) packed[out + i] = code;
-        else packed[out + (i >> 1)] |= i & 1 ? code << 4 : code;
+      // v * inverse lies in [-zeroPoint, zeroPoint], so v * inverse + zeroPoint + 0.5 >= 0 and `| 0` is
+      // Math.round's floor; only the top needs a clamp. K beyond the last column pads with the zero point.
+      codes.fill(zeroPoint);
+      for (let i = 0; i < count; i++) {
+        const code = (weight[start + i] * inverse + zeroPoint + 0.5) | 0;
+        codes[i] = code > maxCode ? maxCode : code;
       }
+      const out = (n * nBlocks + b) * blob;
+      if (bits === 8) packed.set(codes, out);
+      else for (let j = 0; j < blob; j++) packed[out + j] = codes[2 * j] | (codes[2 * j + 1] << 4);
     }
   }
   return { bits, N, K, blocksPerRow: nBlocks, packed, scales };
