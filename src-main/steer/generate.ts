@@ -1,7 +1,8 @@
 // One generation (`sightline generate`, models.generate): the prompt tokenised here (plain, or through
 // the chat template), the decoding in the engine worker (session.run blocks its thread), each token
 // reported as it comes, and the full spec of what ran returned with the ids and the text.
-import type { GenerateOutput, GenerationSpec } from '../contract/models';
+import path from 'node:path';
+import type { GenerateOutput, GenerationSpec, Precision } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import { readSteeringVector } from '../engine/lm/vector-file';
 import { checkSteerLayer, type Steer, type SteerPositions } from '../engine/lm/steering';
@@ -27,6 +28,13 @@ export interface GenerateOptions {
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
+  /** default fp32 */
+  precision?: Precision;
+}
+
+/** Where the engine keeps a model's rewritten weights (fp16, int8, int4, external fp32): <project>/cache. */
+export function lmCacheOf(project: Project, model: { sha256: string }): { folder: string; sourceSha256: string } {
+  return { folder: path.join(project.dir, 'cache'), sourceSha256: model.sha256 };
 }
 
 /** Called once per generated token: its id and the text it added. */
@@ -104,7 +112,12 @@ export async function generateOnce(
 
   const client = EngineClient.start();
   try {
-    const loaded = await client.loadLm({ folder: model.path, providers: options.provider });
+    const loaded = await client.loadLm({
+      folder: model.path,
+      providers: options.provider,
+      precision: options.precision ?? 'fp32',
+      cache: lmCacheOf(project, model),
+    });
     let shown = '';
     const sofar: number[] = [];
     const result = await client.generate(
@@ -140,7 +153,7 @@ export async function generateOnce(
         : null,
       k,
       vector,
-      precision: 'fp32',
+      precision: loaded.precision,
       decoding: { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
       ortVersion: loaded.ortVersion,
       provider: result.provider,

@@ -2,6 +2,7 @@
 // deterministic shards (`--shard i/n`), and the spec whose hash names the sweep. Shards of one sweep
 // share the spec and its id, which is how `merge` tells them apart from shards of another.
 import crypto from 'node:crypto';
+import type { Precision } from '../contract/models';
 import type { SteerPositions } from '../engine/lm/steering';
 import { canonicalJson } from '../store/jobs';
 import { AppError } from '../util/errors';
@@ -18,7 +19,7 @@ export interface SweepSpec {
   ks: number[];
   prompts: { count: number; sha256: string };
   chat: boolean;
-  precision: 'fp32';
+  precision: Precision;
   decoding: { kind: 'greedy'; tokens: number; stopAtEos: false };
   seed: number;
 }

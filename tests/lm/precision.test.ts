@@ -15,48 +15,16 @@ import { statSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder.js';
 import { DecodeRun, type DecoderSession, greedyDecode } from '../../src-main/engine/lm/decode.js';
-import { decodeFloats, encodeFloat16 } from '../../src-main/engine/formats/dtype.js';
 import { type LmFolder, type LmWeights, openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js';
-import { dequantiseBlocks, quantiseBlocks } from '../../src-main/engine/lm/quantise.js';
 import { referenceForward, referenceGreedy } from '../../src-main/engine/lm/reference.js';
 import { cachedWeights, type Precision } from '../../src-main/engine/lm/weight-cache.js';
 import { decoderWeightsFor } from '../../src-main/engine/lm-handlers.js';
 import { createSession } from '../../src-main/engine/session.js';
 import { tempDir } from '../engine/fixtures.js';
 import { copyFixture, expected, fixtureFolder } from './hf-fixtures.js';
+import { storedAsFp32 } from './stored-weights.js';
 
 const SHA = 'a'.repeat(64);
-
-/** The weights a precision stores, read back as fp32: what the reference must run on to match exactly. */
-function storedAsFp32(w: LmWeights, precision: Precision): LmWeights {
-  const round = (x: Float32Array, N: number, K: number): Float32Array => {
-    if (precision === 'fp16') return decodeFloats(encodeFloat16(x), 'F16');
-    if (precision === 'int8' || precision === 'int4')
-      return dequantiseBlocks(quantiseBlocks(x, N, K, precision === 'int8' ? 8 : 4));
-    return x;
-  };
-  const { dModel: D, nHeads, nKvHeads, headDim, ffnDim, vocabSize: V } = w.config;
-  const t = w.tensors;
-  return {
-    config: w.config,
-    tensors: {
-      embed: precision === 'fp16' ? round(t.embed, V, D) : t.embed,
-      finalNorm: t.finalNorm,
-      lmHead: round(t.lmHead, V, D),
-      layers: t.layers.map((l) => ({
-        inputNorm: l.inputNorm,
-        postAttentionNorm: l.postAttentionNorm,
-        q: round(l.q, nHeads * headDim, D),
-        k: round(l.k, nKvHeads * headDim, D),
-        v: round(l.v, nKvHeads * headDim, D),
-        o: round(l.o, D, nHeads * headDim),
-        gate: round(l.gate, ffnDim, D),
-        up: round(l.up, ffnDim, D),
-        down: round(l.down, D, ffnDim),
-      })),
-    },
-  };
-}
 
 async function sessionFor(lm: LmFolder, precision: Precision, cacheFolder = tempDir()): Promise<DecoderSession> {
   const { weights } = decoderWeightsFor(lm, precision, { folder: cacheFolder, sourceSha256: SHA }, 0);

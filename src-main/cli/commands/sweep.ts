@@ -7,14 +7,14 @@ import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
-import { parsePositions } from './generate';
+import { PRECISION_OPTION, parsePositions, parsePrecision } from './generate';
 
 export const sweepCommand: Command = {
   name: 'sweep',
   summary:
     "one greedy generation per (prompt, k) with h += k*v at layer L, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME --vector NAME --layer L --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
+    'sightline sweep --project DIR --model NAME --vector NAME --layer L --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -58,6 +58,7 @@ export const sweepCommand: Command = {
       default: 'auto',
       description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
     },
+    precision: PRECISION_OPTION,
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
@@ -86,6 +87,7 @@ export const sweepCommand: Command = {
           ...(options.out !== undefined ? { out: path.resolve(stringOption(options, 'out')) } : {}),
           batch: intOption(options, 'batch'),
           provider: provider as ProviderPreference,
+          precision: parsePrecision(stringOption(options, 'precision')),
           runner,
           info: (line) => process.stderr.write(`${line}\n`),
           listener: (e) => {

@@ -27,8 +27,9 @@ import type { LmConfig } from './config.js';
 import type { LmFolder, LmLayer, LmTensorRef } from './folder.js';
 import { quantiseBlocks, type WeightBits } from './quantise.js';
 
-export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
-export type Precision = (typeof PRECISIONS)[number];
+import { PRECISIONS, type Precision } from '../../contract/models.js';
+
+export { PRECISIONS, type Precision };
 
 const FORMAT = 1;
 // Page-aligned tensors let ORT map them straight from the file.
