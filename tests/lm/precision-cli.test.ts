@@ -21,19 +21,19 @@ beforeAll(async () => {
 afterAll(() => project.close());
 
 const prompt = expected('llama').prompts[0];
-const generate = (...extra: string[]) =>
-  runJson([
-    'generate',
-    '--project',
-    project.dir,
-    '--model',
-    'llama',
-    '--prompt',
-    prompt.text,
-    '--tokens',
-    '12',
-    ...extra,
-  ]);
+const generateArgs = (...extra: string[]) => [
+  'generate',
+  '--project',
+  project.dir,
+  '--model',
+  'llama',
+  '--prompt',
+  prompt.text,
+  '--tokens',
+  '12',
+  ...extra,
+];
+const generate = (...extra: string[]) => runJson(generateArgs(...extra));
 const cacheDir = () => join(project.dir, 'cache');
 
 describe('generate --precision', () => {
@@ -61,19 +61,7 @@ describe('generate --precision', () => {
   });
 
   it('a precision it does not know is a usage error naming the flag', async () => {
-    const r = await runCaptured([
-      'generate',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--prompt',
-      'x',
-      '--tokens',
-      '2',
-      '--precision',
-      'int3',
-    ]);
+    const r = await runCaptured(generateArgs('--precision', 'int3'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--precision: expected fp32, fp16, int8, int4, got "int3"/);
   });
