@@ -14,6 +14,8 @@
 import { statSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder.js';
+import { buildGreedyLoopModel } from '../../src-main/engine/graph/lm-loop.js';
+import { type LoopSession, loopGreedyDecode } from '../../src-main/engine/lm/decode-loop.js';
 import { DecodeRun, type DecoderSession, greedyDecode } from '../../src-main/engine/lm/decode.js';
 import { type LmFolder, type LmWeights, openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js';
 import { referenceForward, referenceGreedy } from '../../src-main/engine/lm/reference.js';
@@ -113,6 +115,26 @@ describe('weight precision', () => {
     const ds = await sessionFor(lm, 'int8');
     const ref = storedAsFp32(fp32, 'int8');
     expect(await greedyDecode(ds, { prompts, tokens: 20 })).toEqual(prompts.map((p) => referenceGreedy(ref, p, 20)));
+  });
+
+  it('int4 in the in-graph Loop (the CUDA path): the same tokens as the worker loop on the same weights', async () => {
+    const { weights } = decoderWeightsFor(lm, 'int4', { folder: tempDir(), sourceSha256: SHA }, 0);
+    const loopModel = buildGreedyLoopModel(weights, { steerLayers: [1] });
+    expect(loopModel.externalDataFolder).toBeDefined();
+    const loop: LoopSession = {
+      session: (
+        await createSession(loopModel.bytes, {
+          providers: 'cpu',
+          intraOpNumThreads: 1,
+          externalDataFolder: loopModel.externalDataFolder!,
+        })
+      ).session,
+      model: loopModel,
+    };
+    const worker = await sessionFor(lm, 'int4');
+    expect(await loopGreedyDecode(loop, { prompts, tokens: 8 })).toEqual(
+      await greedyDecode(worker, { prompts, tokens: 8 }),
+    );
   });
 });
 
