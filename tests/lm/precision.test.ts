@@ -11,7 +11,8 @@
 // the test holds is the bound and the order: each coarser precision loses more than the finer one.
 // For the same reason the fixture's greedy margins (down to 0.005) are below int8's logit error, so
 // int8 greedy is held to the reference on the int8 weights rather than to fp32's tokens.
-import { statSync, utimesSync } from 'node:fs';
+import { readdirSync, statSync, truncateSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder.js';
 import { buildGreedyLoopModel } from '../../src-main/engine/graph/lm-loop.js';
@@ -139,7 +140,7 @@ describe('weight precision', () => {
 });
 
 describe('weight cache', () => {
-  it('is reused on the second load, rebuilt for another source sha256 and when a source file changes', () => {
+  it('is reused on the second load, rebuilt for another source sha256, a changed source file or a cut-short data file', () => {
     const folder = copyFixture('llama');
     const cache = tempDir();
     const lm = openLmFolder(folder);
@@ -156,5 +157,10 @@ describe('weight cache', () => {
     utimesSync(shard, later, later);
     expect(cachedWeights(openLmFolder(folder), cache, SHA, 'int4').reused).toBe(false);
     expect(cachedWeights(openLmFolder(folder), cache, SHA, 'int4').reused).toBe(true);
+    // A data file cut short (a full disk, a crash of another writer) is not trusted either.
+    const data = join(cache, again.weights.manifest.dataFile);
+    truncateSync(data, statSync(data).size - 1);
+    expect(cachedWeights(openLmFolder(folder), cache, SHA, 'int4').reused).toBe(false);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.partial'))).toEqual([]);
   });
 });

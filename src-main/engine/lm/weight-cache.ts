@@ -18,6 +18,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AppError } from '../../util/errors.js';
 import { encodeFloat16 } from '../formats/dtype.js';
@@ -101,9 +102,10 @@ export function findCachedWeights(
   } catch {
     return undefined;
   }
-  const dataPath = join(cacheFolder, manifest.dataFile ?? '');
+  const dataPath = join(cacheFolder, `${name}.weights`);
   const fresh =
     manifest.format === FORMAT &&
+    manifest.dataFile === `${name}.weights` &&
     manifest.precision === precision &&
     manifest.sourceSha256 === sourceSha256 &&
     sameSource(manifest.source, sourceFiles(lm)) &&
@@ -137,9 +139,11 @@ export function writeCachedWeights(
   const manifestPath = join(cacheFolder, `${name}.json`);
   const dataFile = `${name}.weights`;
   const dataPath = join(cacheFolder, dataFile);
-  // The old manifest goes first: until the new one is renamed in, the entry reads as absent.
+  // The old manifest goes first: until the new one is renamed in, the entry reads as absent. Partial
+  // files are per writer, so two processes filling the same entry at once (sweep shards on one
+  // machine) each rename a whole file into place; the contents are the same either way.
   rmSync(manifestPath, { force: true });
-  const partial = `${dataPath}.partial`;
+  const partial = `${dataPath}.${process.pid}-${randomUUID().slice(0, 8)}.partial`;
   const fd = openSync(partial, 'w');
   let at = 0;
   const append = (bytes: Uint8Array): Slice => {
@@ -206,7 +210,7 @@ export function writeCachedWeights(
     bytes: at,
     tensors,
   };
-  const manifestPartial = `${manifestPath}.partial`;
+  const manifestPartial = `${partial}.json`;
   const mfd = openSync(manifestPartial, 'w');
   writeSync(mfd, JSON.stringify(manifest));
   fsyncSync(mfd);
