@@ -14,7 +14,10 @@
 // The decode floor is the time to read every weight a step reads (all but the embedding table, of which
 // a step reads one row per token) once at that bandwidth; decode/floor ratio = floor time / measured
 // step time at batch 1 (1 = bandwidth-bound). Peak RSS (process.resourceUsage().maxRSS) is held to the
-// cache entry's bytes + the largest KV cache + 25%.
+// cache entry's bytes + the largest KV cache + 25%. After that, a bare graph of the same weights (each
+// linear layer and lm_head times one vector, nothing else) gives the ceiling the decoder graph itself
+// could reach on this machine: decode / bare says what the rest of the graph and the cache cost, bare /
+// floor what the MatMul kernels get of the bandwidth.
 //
 // Env: BENCH_PRECISIONS (default "fp32,int4"), BENCH_THREADS (2), BENCH_DECODE_STEPS (8),
 // BENCH_PROMPT (512), BENCH_BATCH8_PROMPT (64), BENCH_LAYERS (22; fewer for a quick look),
@@ -27,7 +30,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { declareDecoderWeights, emitLinear } from '../../src-main/engine/graph/decoder-weights';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder';
+import { FLOAT, GraphBuilder } from '../../src-main/engine/graph/onnx-builder';
+import type { CachedLmWeights } from '../../src-main/engine/lm/weight-cache';
 import { DecodeRun, type DecoderSession } from '../../src-main/engine/lm/decode';
 import { openLmFolder } from '../../src-main/engine/lm/folder';
 import { cachedWeights, type Precision, weightBytesPerToken } from '../../src-main/engine/lm/weight-cache';
@@ -139,6 +145,8 @@ interface ChildResult {
   prefillTokensPerSecond: number;
   decode1TokensPerSecond: number;
   decode8TokensPerSecond: number;
+  /** one token through every linear layer and lm_head alone (no attention, norms or cache): the graph's own ceiling */
+  bareTokensPerSecond: number;
   weightBytes: number;
   weightBytesPerToken: number;
   kvBytes: number;
@@ -204,9 +212,40 @@ async function child(folder: string, cacheFolder: string, precision: Precision):
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     runtimeRssBytes,
     provider: report.reason,
+    bareTokensPerSecond: 0,
   };
   await session.release();
+  // After the peak RSS is read: this second session holds the weights again.
+  result.bareTokensPerSecond = await bareLinearRate(weights);
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Steps per second of a graph that is only the step's weight reads: each linear weight times a vector. */
+async function bareLinearRate(weights: CachedLmWeights): Promise<number> {
+  const g = new GraphBuilder();
+  const w = declareDecoderWeights(g, weights, { embed: false, accuracyLevel: ACCURACY });
+  const xD = g.input('x_d', FLOAT, [1, 1, SHAPE.dModel]);
+  const xF = g.input('x_f', FLOAT, [1, 1, SHAPE.ffn]);
+  const sums = [w.lmHead, ...w.layers.flatMap((l) => [l.q, l.k, l.v, l.o, l.gate, l.up, l.down])].map((weight, i) =>
+    g.op('ReduceSum', [emitLinear(g, i > 0 && (i - 1) % 7 === 6 ? xF : xD, weight)], { keepdims: 0 }),
+  );
+  g.node('Sum', sums, ['total']);
+  g.output('total', FLOAT, []);
+  const { session } = await createSession(g.encode('bare_linear'), {
+    providers: 'cpu',
+    intraOpNumThreads: THREADS,
+    externalDataFolder: weights.folder,
+  });
+  const feeds = {
+    x_d: new ort.Tensor('float32', new Float32Array(SHAPE.dModel).fill(0.01), [1, 1, SHAPE.dModel]),
+    x_f: new ort.Tensor('float32', new Float32Array(SHAPE.ffn).fill(0.01), [1, 1, SHAPE.ffn]),
+  };
+  await session.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < STEPS; i++) await session.run(feeds);
+  const rate = STEPS / ((performance.now() - t0) / 1000);
+  await session.release();
+  return rate;
 }
 
 function runChild(args: string[]): ChildResult {
@@ -287,6 +326,13 @@ async function parent(): Promise<void> {
       r.decode1TokensPerSecond * floorSeconds,
       '',
       'batch 1; 0.7 is the bar',
+    );
+    figure(
+      'generate',
+      `${precision} bare linear layers`,
+      r.bareTokensPerSecond,
+      'tokens/s',
+      `every weight of a step times one vector and nothing else; decode batch 1 / this = ${(r.decode1TokensPerSecond / r.bareTokensPerSecond).toFixed(2)}, this / floor = ${(r.bareTokensPerSecond * floorSeconds).toFixed(2)}`,
     );
     figure(
       'generate',
