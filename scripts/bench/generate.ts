@@ -231,6 +231,9 @@ async function bareLinearRate(weights: CachedLmWeights): Promise<number> {
   );
   g.node('Sum', sums, ['total']);
   g.output('total', FLOAT, []);
+  // Only the linear weights are read here: drop the norms and rope table (ORT would warn about each).
+  const used = new Set(g.nodes.flatMap((n) => n.input ?? []));
+  g.initializers.splice(0, g.initializers.length, ...g.initializers.filter((t) => used.has(t.name ?? '')));
   const { session } = await createSession(g.encode('bare_linear'), {
     providers: 'cpu',
     intraOpNumThreads: THREADS,
