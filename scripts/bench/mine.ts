@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { figure } from './common';
+import { figure, fillUniform, writeSafetensorsStreamed } from './common';
 
 const D_IN = 4096;
 const D_SAE = 32768;
@@ -42,55 +42,6 @@ const PNG_1x1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
-
-/** xorshift32 floats in [-scale, scale): fast enough to fill 1 GiB in a couple of seconds. */
-function fillUniform(out: Float32Array, state: { s: number }, scale: number): void {
-  let s = state.s;
-  const m = (2 * scale) / 4294967296;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) * m - scale;
-  }
-  state.s = s;
-}
-
-/** A safetensors file written tensor by tensor in chunks of `chunk` floats. */
-function writeSafetensorsStreamed(
-  file: string,
-  tensors: { name: string; shape: number[]; fill: (out: Float32Array) => void }[],
-  chunk = 1 << 22,
-): void {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const t of tensors) {
-    const bytes = t.shape.reduce((a, b) => a * b, 1) * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
-  const fd = fs.openSync(file, 'w');
-  try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(json.length));
-    fs.writeSync(fd, len);
-    fs.writeSync(fd, json);
-    const buf = new Float32Array(chunk);
-    for (const t of tensors) {
-      let left = t.shape.reduce((a, b) => a * b, 1);
-      while (left > 0) {
-        const part = buf.subarray(0, Math.min(chunk, left));
-        t.fill(part);
-        fs.writeSync(fd, new Uint8Array(part.buffer, 0, part.byteLength));
-        left -= part.length;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function writeSae(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });

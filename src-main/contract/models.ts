@@ -4,6 +4,14 @@
 import { z } from 'zod';
 import { method, returns } from './define';
 
+/**
+ * Weight precision of a generation: fp32; fp16 (weights rounded to fp16, computed in fp32); int8 or
+ * int4 (weight-only, blocks of 32, ONNX Runtime's MatMulNBits). Anything but fp32 is rewritten once
+ * into the project's cache/ folder, keyed by the model's sha256.
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 export interface ModelFileSummary {
   path: string;
   size: number;
@@ -47,7 +55,7 @@ export interface GenerationSpec {
   vector: { file: string; sha256: string } | { name: string; sha256: string } | null;
   /** clamp: the imported SAE (its sha256 over its files) and the feature */
   sae: { name: string; sha256: string | null; feature: number } | null;
-  precision: 'fp32';
+  precision: Precision;
   decoding: DecodingSpec;
   /** which decode loop ran: the worker's (token by token) or the graph's (greedy on CUDA) */
   loop: 'graph' | 'worker';
@@ -153,6 +161,7 @@ export const modelMethods = {
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        precision: z.enum(PRECISIONS).default('fp32'),
         stream: z.string().max(200).optional(),
       })
       .strict(),

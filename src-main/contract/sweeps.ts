@@ -2,7 +2,7 @@
 // background; progress comes as 'job.progress' events and jobs.cancel stops it after its batch.
 import { z } from 'zod';
 import { method, returns } from './define';
-import { samplingInput, steerMethod } from './models';
+import { PRECISIONS, samplingInput, steerMethod } from './models';
 
 const positions = z.union([
   z.enum(['prompt', 'generated', 'all']),
@@ -45,6 +45,7 @@ export const sweepMethods = {
         chat: z.boolean().default(false),
         batch: z.number().int().min(1).max(1024).optional(),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        precision: z.enum(PRECISIONS).default('fp32'),
       })
       .strict(),
     output: returns<{ jobId: number }>(),

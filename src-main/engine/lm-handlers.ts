@@ -3,18 +3,21 @@
 // Token ids in, token ids out: tokenising stays on the caller's side, where it is cheap.
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
+import type { DecoderWeights } from './graph/decoder-weights.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
 import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
-import { openLmFolder, readLmWeights, type LmFolder } from './lm/folder.js';
-import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm } from './protocol.js';
+import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
+import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weight-cache.js';
+import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm, LoadLmArgs } from './protocol.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 
 interface LoadedDecoder {
   ds: DecoderSession;
   report: ProviderReport;
-  opened: LmFolder;
+  /** the weights the decoder session was built from (in memory, or a cache entry read as external data) */
+  weights: DecoderWeights;
   intraOpNumThreads: number | undefined;
   /** the in-graph loop's session, built on first use (only greedy decoding on CUDA needs it) */
   loop?: Promise<LoopSession>;
@@ -23,38 +26,73 @@ interface LoadedDecoder {
 /** The in-graph loop's session on the provider the decoder session runs on; the weights read again. */
 async function loopSessionOf(d: LoadedDecoder): Promise<LoopSession> {
   d.loop ??= (async () => {
-    const model = buildGreedyLoopModel(readLmWeights(d.opened), { projection: true, clamp: true });
+    const model = buildGreedyLoopModel(d.weights, { projection: true, clamp: true });
     const { session } = await createSession(model.bytes, {
       providers: d.report.provider,
       ...(d.intraOpNumThreads !== undefined ? { intraOpNumThreads: d.intraOpNumThreads } : {}),
+      ...(model.externalDataFolder !== undefined ? { externalDataFolder: model.externalDataFolder } : {}),
     });
     return { session, model };
   })();
   return d.loop;
 }
 
+// Below protobuf's 2 GB cap with room for the graph; above it fp32 weights go to external data.
+const EXTERNAL_ABOVE = 2 ** 30;
+
+/** The weights for the graph: in memory when fp32 and small, else a cache entry (written or reused). */
+export function decoderWeightsFor(
+  opened: LmFolder,
+  precision: Precision,
+  cache: LoadLmArgs['cache'],
+  externalAbove: number,
+): { weights: DecoderWeights; source: LoadedLm['weights'] } {
+  if (!PRECISIONS.includes(precision))
+    throw new AppError('invalid_input', `precision: expected one of ${PRECISIONS.join(', ')}, got "${precision}"`);
+  const external = precision !== 'fp32' || fp32Bytes(opened) > externalAbove;
+  if (!external) return { weights: readLmWeights(opened), source: 'in-graph' };
+  if (!cache) {
+    throw new AppError(
+      'invalid_input',
+      precision === 'fp32'
+        ? `${opened.folder}: ${fp32Bytes(opened)} bytes of fp32 weights need a cache folder for ONNX external data`
+        : `precision ${precision} needs a cache folder for the rewritten weights`,
+    );
+  }
+  const { weights, reused } = cachedWeights(opened, cache.folder, cache.sourceSha256, precision);
+  return { weights, source: reused ? 'cache-reused' : 'cache-written' };
+}
+
 export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void> } {
   const decoders = new Map<string, LoadedDecoder>();
 
   return {
-    async loadLm({ folder, providers, intraOpNumThreads }) {
+    async loadLm({ folder, providers, intraOpNumThreads, precision = 'fp32', cache, externalAbove, accuracyLevel }) {
       const opened = openLmFolder(folder);
+      const { weights, source } = decoderWeightsFor(opened, precision, cache, externalAbove ?? EXTERNAL_ABOVE);
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
       // asks for.
-      const model = buildDecoderModel(readLmWeights(opened), { projection: true, clamp: true });
+      const model = buildDecoderModel(weights, {
+        projection: true,
+        clamp: true,
+        ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
+      });
       const { session, report } = await createSession(model.bytes, {
         providers,
         ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
+        ...(model.externalDataFolder !== undefined ? { externalDataFolder: model.externalDataFolder } : {}),
       });
       const lmId = randomUUID();
-      decoders.set(lmId, { ds: { session, model }, report, opened, intraOpNumThreads });
+      decoders.set(lmId, { ds: { session, model }, report, weights, intraOpNumThreads });
       const loaded: LoadedLm = {
         lmId,
         config: opened.config,
         dtype: opened.dtype,
         files: opened.files,
         steerLayers: model.steerLayers,
+        precision,
+        weights: source,
         provider: report,
         ortVersion: ort.env.versions.node ?? ort.env.versions.common,
       };

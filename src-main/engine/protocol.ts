@@ -10,6 +10,7 @@ import type { DecodeLoop } from './lm/decode-loop.js';
 import type { SamplingOptions } from './lm/sampling.js';
 import type { Steer } from './lm/steering.js';
 import type { SafetensorInfo } from './formats/safetensors.js';
+import type { Precision } from './lm/weight-cache.js';
 
 export type SaeSource =
   | { kind: 'weights'; weights: SaeWeights }
@@ -97,6 +98,17 @@ export interface LoadLmArgs {
   folder: string;
   providers?: ProviderPreference;
   intraOpNumThreads?: number;
+  /** weights precision (default fp32); anything but fp32 needs `cache` */
+  precision?: Precision;
+  /**
+   * Where the rewritten weights live (the project's cache/ folder) and the source model's sha256 that
+   * keys them. Without it, fp32 weights are held in the graph itself, up to `externalAbove` bytes.
+   */
+  cache?: { folder: string; sourceSha256: string };
+  /** fp32 weights above this many bytes go to the cache as external data (default 1 GiB; protobuf caps at 2 GB) */
+  externalAbove?: number;
+  /** MatMulNBits accuracy_level for int8/int4 (default 0: fp32 arithmetic on the dequantised blocks) */
+  accuracyLevel?: 0 | 4;
 }
 
 export interface LoadedLm {
@@ -107,6 +119,9 @@ export interface LoadedLm {
   files: { path: string; size: number }[];
   /** layers the session accepts steers at (every layer) */
   steerLayers: number[];
+  precision: Precision;
+  /** where the weights came from: the graph itself, a cache entry written now, or one reused */
+  weights: 'in-graph' | 'cache-written' | 'cache-reused';
   provider: ProviderReport;
   /** onnxruntime-node's version, for the generation's spec */
   ortVersion: string;

@@ -2,7 +2,8 @@
 // the chat template), the decoding in the engine worker (session.run blocks its thread), each token
 // reported as it comes, and the full spec of what ran returned with the ids and the text.
 import crypto from 'node:crypto';
-import type { GenerateOutput, GenerationSpec } from '../contract/models';
+import path from 'node:path';
+import type { GenerateOutput, GenerationSpec, Precision } from '../contract/models';
 import { EngineClient } from '../engine/client';
 import type { LoadedLm } from '../engine/protocol';
 import { readSteeringVector } from '../engine/lm/vector-file';
@@ -42,6 +43,13 @@ export interface GenerateOptions {
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
+  /** default fp32 */
+  precision?: Precision;
+}
+
+/** Where the engine keeps a model's rewritten weights (fp16, int8, int4, external fp32): <project>/cache. */
+export function lmCacheOf(project: Project, model: { sha256: string }): { folder: string; sourceSha256: string } {
+  return { folder: path.join(project.dir, 'cache'), sourceSha256: model.sha256 };
 }
 
 /** Called once per generated token: its id and the text it added. */
@@ -168,7 +176,7 @@ export function generationSpecOf(
     k: s && s.method !== 'ablate' ? s.k! : null,
     vector: prepared.vector,
     sae: prepared.sae,
-    precision: 'fp32',
+    precision: loaded.precision,
     decoding: sampling
       ? { kind: 'sample', ...sampling, tokens: options.tokens, stopAtEos: options.stopAtEos }
       : { kind: 'greedy', tokens: options.tokens, stopAtEos: options.stopAtEos },
@@ -190,7 +198,12 @@ export async function generateOnce(
 
   const client = EngineClient.start();
   try {
-    const loaded = await client.loadLm({ folder: model.path, providers: options.provider });
+    const loaded = await client.loadLm({
+      folder: model.path,
+      providers: options.provider,
+      precision: options.precision ?? 'fp32',
+      cache: lmCacheOf(project, model),
+    });
     const pieceOf = textPieces(tokenizer);
     const result = await client.generate(
       {

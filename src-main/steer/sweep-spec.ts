@@ -2,6 +2,7 @@
 // deterministic shards (`--shard i/n`), and the spec whose hash names the sweep. Shards of one sweep
 // share the spec and its id, which is how `merge` tells them apart from shards of another.
 import crypto from 'node:crypto';
+import type { Precision } from '../contract/models';
 import type { SteerPositions } from '../engine/lm/steering';
 import type { SteerMethod } from './steer-build';
 import { canonicalJson } from '../store/jobs';
@@ -27,7 +28,7 @@ export interface SweepSpec {
   ks: number[];
   prompts: { count: number; sha256: string };
   chat: boolean;
-  precision: 'fp32';
+  precision: Precision;
   decoding:
     | { kind: 'greedy'; tokens: number; stopAtEos: false }
     | { kind: 'sample'; temperature: number; topP: number; tokens: number; stopAtEos: false };

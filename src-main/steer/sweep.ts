@@ -11,6 +11,7 @@ import path from 'node:path';
 import { EngineClient } from '../engine/client';
 import { checkSteerLayer, type SteerPositions } from '../engine/lm/steering';
 import { loadLmTokenizer } from '../engine/lm/tokenizer';
+import type { Precision } from '../contract/models';
 import type { ProviderPreference } from '../engine/session';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
@@ -18,7 +19,7 @@ import { openProject, type Project } from '../project/project';
 import { canonicalJson } from '../store/jobs';
 import { sweepCellsDone, writeSpecGenerations, type SpecAndGeneration } from '../store/steering';
 import { AppError } from '../util/errors';
-import { promptIdsOf } from './generate';
+import { lmCacheOf, promptIdsOf } from './generate';
 import { readPromptsFile, type SweepPrompt } from './prompts-file';
 import {
   buildSteer,
@@ -58,6 +59,8 @@ export interface SweepOptions {
   /** rows per decode (default 8): several k values of one prompt at once */
   batch?: number;
   provider?: ProviderPreference;
+  /** weight precision (default fp32); part of the sweep's spec, so another precision is another sweep */
+  precision?: Precision;
   runner?: JobRunner;
   listener?: ProgressListener;
   progressIntervalMs?: number;
@@ -182,7 +185,7 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
       sha256: crypto.createHash('sha256').update(canonicalJson(prompts)).digest('hex'),
     },
     chat: options.chat,
-    precision: 'fp32',
+    precision: options.precision ?? 'fp32',
     decoding: sampling
       ? {
           kind: 'sample',
@@ -234,7 +237,12 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
           job.progress(finished, total);
           if (todo.length === 0) return 0;
           job.throwIfCancelled();
-          const loaded = await client.loadLm({ folder: model.path, providers: options.provider ?? 'auto' });
+          const loaded = await client.loadLm({
+            folder: model.path,
+            providers: options.provider ?? 'auto',
+            precision: spec.precision,
+            cache: lmCacheOf(project, model),
+          });
           provider = loaded.provider.provider;
           options.info?.(`sweep: decoding on ${loaded.provider.provider} (${loaded.provider.reason})`);
           let generated = 0;
@@ -295,7 +303,7 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
                     ...(spec.vector ? { vector_sha256: spec.vector.sha256 } : {}),
                     ...(spec.sae ? { sae_sha256: spec.sae.sha256, sae_feature: spec.sae.feature } : {}),
                     ...(sampling ? { seed: sampling.seed } : {}),
-                    precision: 'fp32',
+                    precision: loaded.precision,
                     ort_version: loaded.ortVersion,
                     provider: result.provider,
                     provider_reason: loaded.provider.reason,

@@ -1,5 +1,6 @@
 import { EventBus } from '../../api/events';
 import type { MethodInput } from '../../contract';
+import { PRECISIONS, type Precision } from '../../contract/models';
 import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
 import type { SteerMethod } from '../../steer/steer-build';
@@ -100,12 +101,26 @@ function steerOf(options: ParsedOptions): MethodInput<'models.generate'>['steer'
   };
 }
 
+/** --precision, on generate and sweep. */
+export const PRECISION_OPTION = {
+  type: 'string',
+  default: 'fp32',
+  description:
+    "weights: fp32 (default), fp16, int8 or int4 (weight-only, MatMulNBits); rewritten once into the project's cache/",
+} as const;
+
+export function parsePrecision(raw: string): Precision {
+  if (!(PRECISIONS as readonly string[]).includes(raw))
+    throw new AppError('invalid_input', `--precision: expected ${PRECISIONS.join(', ')}, got "${raw}"`);
+  return raw as Precision;
+}
+
 export const generateCommand: Command = {
   name: 'generate',
   summary:
     'one generation from an imported model, greedy or sampled, plain or steered (a vector, named or a file, or an SAE feature clamp); prints the text as it is generated',
   usage:
-    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
+    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -149,6 +164,7 @@ export const generateCommand: Command = {
       default: 'auto',
       description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
     },
+    precision: PRECISION_OPTION,
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
@@ -163,6 +179,7 @@ export const generateCommand: Command = {
       tokens: intOption(options, 'tokens'),
       stopAtEos: options['stop-at-eos'] === true,
       provider,
+      precision: parsePrecision(stringOption(options, 'precision')),
       ...(steer ? { steer } : {}),
       ...(sampling ? { sampling } : {}),
     };

@@ -7,14 +7,22 @@ import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
-import { DECODING_OPTIONS, parseMethod, parsePositions, parseSampling, SAE_CLAMP_OPTIONS } from './generate';
+import {
+  DECODING_OPTIONS,
+  PRECISION_OPTION,
+  parseMethod,
+  parsePositions,
+  parsePrecision,
+  parseSampling,
+  SAE_CLAMP_OPTIONS,
+} from './generate';
 
 export const sweepCommand: Command = {
   name: 'sweep',
   summary:
     "one generation per (prompt, k) steered at layer L (h += k*v by default), each with its KL strength, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu]',
+    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -62,6 +70,7 @@ export const sweepCommand: Command = {
       default: 'auto',
       description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
     },
+    precision: PRECISION_OPTION,
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
@@ -99,6 +108,7 @@ export const sweepCommand: Command = {
           ...(options.out !== undefined ? { out: path.resolve(stringOption(options, 'out')) } : {}),
           batch: intOption(options, 'batch'),
           provider: provider as ProviderPreference,
+          precision: parsePrecision(stringOption(options, 'precision')),
           runner,
           info: (line) => process.stderr.write(`${line}\n`),
           listener: (e) => {

@@ -17,14 +17,12 @@ function tokensOf(raw: unknown): TokenActivation[] | null {
 
 function tilesOf(raw: unknown): ImageTile[] {
   if (!Array.isArray(raw)) return [];
-  return raw
-    .filter(isRecord)
-    .map((tile) => ({
-      tile: finite(tile.tile),
-      rows: finite(tile.rows),
-      cols: finite(tile.cols),
-      patches: numbers(tile.patches),
-    }));
+  return raw.filter(isRecord).map((tile) => ({
+    tile: finite(tile.tile),
+    rows: finite(tile.rows),
+    cols: finite(tile.cols),
+    patches: numbers(tile.patches),
+  }));
 }
 
 /**

@@ -12,6 +12,42 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+const F32_BITS = new Uint32Array(1);
+const F32_VIEW = new Float32Array(F32_BITS.buffer);
+
+/** IEEE half-precision bits of x, rounded to nearest even (what numpy's astype(float16) does). */
+export function floatToHalf(x: number): number {
+  F32_VIEW[0] = x;
+  const bits = F32_BITS[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // Inf, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow to Inf
+  if (e <= 0) {
+    // Subnormal half (or zero): shift the implicit 1 in and round the dropped bits to even.
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const midway = 1 << (shift - 1);
+    return sign | (rest > midway || (rest === midway && half & 1) ? half + 1 : half);
+  }
+  const half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  // A carry out of the mantissa rolls into the exponent, which is the right answer (up to Inf).
+  return sign | (rest > 0x1000 || (rest === 0x1000 && half & 1) ? half + 1 : half);
+}
+
+/** Float32 values to little-endian float16 bytes. */
+export function encodeFloat16(values: Float32Array): Uint8Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]);
+  return new Uint8Array(out.buffer);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**

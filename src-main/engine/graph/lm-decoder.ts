@@ -16,16 +16,23 @@
 // Outputs  logits float [B, V] (last position) or [B, S, V]; present_key_<l>, present_value_<l>
 //          [B, nKv, T, headDim]; hidden_<L> [B, S, D] for each captured layer (after its steer).
 //
-// Weights are in-memory initializers, nn.Linear weights transposed to [in, out] for MatMul: enough for
-// the small models the tests and the demo build. Multi-GB checkpoints need external data or
-// quantised MatMulNBits (later in issue 13; protobuf caps a model at 2 GB).
+// Weights come from graph/decoder-weights.ts: in-memory initializers (the small models the tests and
+// the demo build) or a cache entry read as external data, fp32, fp16 or MatMulNBits-quantised.
 import type { LmConfig } from '../lm/config.js';
-import type { LmWeights } from '../lm/folder.js';
-import { ropeInverseFrequencies } from '../lm/rope.js';
 import { CLAMP_LAYER_NORM_EPS } from '../lm/sae-clamp.js';
 import { checkSteerLayer } from '../lm/steering.js';
-import { transpose } from '../sae-model.js';
+import type { Precision } from '../lm/weight-cache.js';
+import {
+  type DecoderWeightNames,
+  type DecoderWeights,
+  declareDecoderWeights,
+  emitLinear,
+  isCached,
+  precisionOf,
+} from './decoder-weights.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
+
+export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weights.js';
 
 export interface DecoderBuildOptions {
   /** token ids (default) or input embeddings */
@@ -47,6 +54,8 @@ export interface DecoderBuildOptions {
   projection?: boolean;
   /** give steerable layers the SAE-feature clamp inputs too; default false */
   clamp?: boolean;
+  /** MatMulNBits accuracy_level for quantised weights (decoder-weights.ts NBitsOptions); default 0 */
+  accuracyLevel?: 0 | 4;
 }
 
 export type CaptureReduce = 'none' | 'mean' | 'rows';
@@ -61,6 +70,10 @@ export interface DecoderModel {
   captureReduce?: CaptureReduce;
   projection: boolean;
   clamp?: boolean;
+  /** the precision of the weights (fp32 for in-memory weights) */
+  precision?: Precision;
+  /** folder holding the external-data file of cached weights (give it to createSession) */
+  externalDataFolder?: string;
   inputNames: string[];
   outputNames: string[];
 }
@@ -91,56 +104,6 @@ export interface SteerTensorNames {
   clampEnc?: string;
   clampDec?: string;
   clampParam?: string;
-}
-
-/** Initializer names of a decoder's weights, declared once so a Loop body can share them. */
-export interface DecoderWeightNames {
-  embed: string;
-  invFreq: string;
-  finalNorm: string;
-  lmHead: string;
-  layers: {
-    inputNorm: string;
-    q: string;
-    k: string;
-    v: string;
-    o: string;
-    postAttentionNorm: string;
-    gate: string;
-    up: string;
-    down: string;
-  }[];
-}
-
-/** `embed: false` leaves out the embedding table (an inputs_embeds graph never reads it). */
-export function declareDecoderWeights(
-  g: GraphBuilder,
-  w: LmWeights,
-  options: { embed?: boolean } = {},
-): DecoderWeightNames {
-  const c = w.config;
-  const { dModel: D, nHeads, nKvHeads, headDim, ffnDim, vocabSize: V } = c;
-  const t = w.tensors;
-  const linear = (name: string, weight: Float32Array, outDim: number, inDim: number) =>
-    g.floats(name, transpose(weight, outDim, inDim), [inDim, outDim]);
-  const invFreq = ropeInverseFrequencies(c);
-  return {
-    embed: options.embed === false ? '' : g.floats('embed_tokens', t.embed, [V, D]),
-    invFreq: g.floats('rope_inv_freq', Float32Array.from(invFreq), [invFreq.length]),
-    finalNorm: g.floats('final_norm', t.finalNorm, [D]),
-    lmHead: linear('lm_head', t.lmHead, V, D),
-    layers: t.layers.map((layer, L) => ({
-      inputNorm: g.floats(`l${L}_input_norm`, layer.inputNorm, [D]),
-      q: linear(`l${L}_q`, layer.q, nHeads * headDim, D),
-      k: linear(`l${L}_k`, layer.k, nKvHeads * headDim, D),
-      v: linear(`l${L}_v`, layer.v, nKvHeads * headDim, D),
-      o: linear(`l${L}_o`, layer.o, D, nHeads * headDim),
-      postAttentionNorm: g.floats(`l${L}_post_attention_norm`, layer.postAttentionNorm, [D]),
-      gate: linear(`l${L}_gate`, layer.gate, ffnDim, D),
-      up: linear(`l${L}_up`, layer.up, ffnDim, D),
-      down: linear(`l${L}_down`, layer.down, D, ffnDim),
-    })),
-  };
 }
 
 export interface DecoderPass {
@@ -208,9 +171,9 @@ export function emitDecoderPass(
     const layer = weights.layers[L];
     const x = rmsNorm(h, layer.inputNorm);
     // Scaling q by 1/sqrt(headDim) before the product is the same maths with fewer multiplies.
-    const q = g.op('Mul', [rotate(heads(g.op('MatMul', [x, layer.q]), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
-    const k = rotate(heads(g.op('MatMul', [x, layer.k]), nKvHeads));
-    const v = heads(g.op('MatMul', [x, layer.v]), nKvHeads);
+    const q = g.op('Mul', [rotate(heads(emitLinear(g, x, layer.q), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
+    const k = rotate(heads(emitLinear(g, x, layer.k), nKvHeads));
+    const v = heads(emitLinear(g, x, layer.v), nKvHeads);
     const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
     const presentKey = pass.past
       ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
@@ -230,13 +193,13 @@ export function emitDecoderPass(
       g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
       i64([0, 0, nHeads * headDim]),
     ]);
-    h = g.op('Add', [h, g.op('MatMul', [merged, layer.o])]);
+    h = g.op('Add', [h, emitLinear(g, merged, layer.o)]);
 
     const y = rmsNorm(h, layer.postAttentionNorm);
-    const gate = g.op('MatMul', [y, layer.gate]);
-    const up = g.op('MatMul', [y, layer.up]);
+    const gate = emitLinear(g, y, layer.gate);
+    const up = emitLinear(g, y, layer.up);
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]); // SiLU(gate) * up
-    h = g.op('Add', [h, g.op('MatMul', [act, layer.down])]);
+    h = g.op('Add', [h, emitLinear(g, act, layer.down)]);
   }
   return { h, present, hidden };
 }
@@ -252,7 +215,7 @@ export function emitLogits(
   const meanSquare = g.op('ReduceMean', [g.op('Mul', [h, h])], { axes: [-1], keepdims: 1 });
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
   const normed = g.op('Mul', [g.op('Mul', [h, inv]), weights.finalNorm]);
-  return g.node('MatMul', [normed, weights.lmHead], name ? [name] : 1)[0];
+  return emitLinear(g, normed, weights.lmHead, name);
 }
 
 /**
@@ -355,7 +318,7 @@ export function steerInputNames(L: number, options: { projection: boolean; clamp
   ];
 }
 
-export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {}): DecoderModel {
+export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOptions = {}): DecoderModel {
   const c = w.config;
   const { dModel: D, nKvHeads, headDim, vocabSize: V, nLayers } = c;
   const input = options.input ?? 'ids';
@@ -370,7 +333,10 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
   for (const L of [...steerLayers, ...captureLayers]) checkSteerLayer(L, nLayers);
 
   const g = new GraphBuilder();
-  const weights = declareDecoderWeights(g, w, { embed: input === 'ids' });
+  const weights = declareDecoderWeights(g, w, {
+    embed: input === 'ids',
+    ...(options.accuracyLevel !== undefined ? { accuracyLevel: options.accuracyLevel } : {}),
+  });
   const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
   const h =
     input === 'ids'
@@ -443,6 +409,8 @@ export function buildDecoderModel(w: LmWeights, options: DecoderBuildOptions = {
     captureReduce,
     projection,
     clamp,
+    precision: precisionOf(w),
+    ...(isCached(w) ? { externalDataFolder: w.folder } : {}),
     inputNames,
     outputNames: ['logits', ...outputs],
   };

@@ -14,7 +14,7 @@
 // ArgMax picks the first of equal logits as lm/sampling.ts argmax does: tokens equal the worker loop's
 // (tests/lm/decode-loop.test.ts). Sampling and capture stay on the worker loop.
 import type { LmConfig } from '../lm/config.js';
-import type { LmWeights } from '../lm/folder.js';
+import { type DecoderWeights, isCached } from './decoder-weights.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import { BOOL, FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 import {
@@ -41,11 +41,13 @@ export interface LoopModel {
   steerLayers: number[];
   projection: boolean;
   clamp: boolean;
+  /** folder holding the external-data file of cached weights (give it to createSession) */
+  externalDataFolder?: string;
   inputNames: string[];
   outputNames: ['tokens'];
 }
 
-export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {}): LoopModel {
+export function buildGreedyLoopModel(w: DecoderWeights, options: LoopBuildOptions = {}): LoopModel {
   const c = w.config;
   const { dModel: D, nLayers, nKvHeads, headDim } = c;
   const steerLayers = [...new Set(options.steerLayers ?? Array.from({ length: nLayers }, (_, i) => i))].sort(
@@ -145,6 +147,7 @@ export function buildGreedyLoopModel(w: LmWeights, options: LoopBuildOptions = {
     steerLayers,
     projection,
     clamp,
+    ...(isCached(w) ? { externalDataFolder: w.folder } : {}),
     inputNames: [
       'input_ids',
       'attention_mask',

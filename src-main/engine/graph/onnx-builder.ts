@@ -14,6 +14,10 @@ const IR_VERSION = 8;
 export const FLOAT = proto.TensorProto.DataType.FLOAT;
 export const INT64 = proto.TensorProto.DataType.INT64;
 export const BOOL = proto.TensorProto.DataType.BOOL;
+export const UINT8 = proto.TensorProto.DataType.UINT8;
+export const FLOAT16 = proto.TensorProto.DataType.FLOAT16;
+/** ONNX Runtime's contrib operators (MatMulNBits and friends) live in this domain, opset 1. */
+export const MS_DOMAIN = 'com.microsoft';
 
 export type Dim = number | string;
 export type AttrValue = number | number[] | { float: number } | { graph: onnx.IGraphProto };
@@ -31,6 +35,8 @@ export class GraphBuilder {
   readonly inputs: onnx.IValueInfoProto[] = [];
   readonly outputs: onnx.IValueInfoProto[] = [];
   private counter = 0;
+  /** operator domains other than the standard one that nodes use (each needs an opset import) */
+  private readonly domains = new Set<string>();
 
   /**
    * `namePrefix` keeps a subgraph's generated names (a Loop body's) apart from its parent's: ONNX does
@@ -75,9 +81,14 @@ export class GraphBuilder {
 
   /** An F32 initializer whose bytes stay in another file (ONNX external data). */
   externalFloats(name: string, dims: number[], slice: ExternalSlice): string {
+    return this.external(name, FLOAT, dims, slice);
+  }
+
+  /** An initializer of any element type whose bytes stay in another file (ONNX external data). */
+  external(name: string, dataType: number, dims: number[], slice: ExternalSlice): string {
     this.initializers.push({
       name,
-      dataType: FLOAT,
+      dataType,
       dims,
       dataLocation: proto.TensorProto.DataLocation.EXTERNAL,
       externalData: [
@@ -94,6 +105,7 @@ export class GraphBuilder {
     inputs: string[],
     outputs: number | string[] = 1,
     attrs: Record<string, AttrValue> = {},
+    domain = '',
   ): string[] {
     const outNames =
       typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
@@ -104,7 +116,12 @@ export class GraphBuilder {
       if (typeof v === 'object') return { name, type: proto.AttributeProto.AttributeType.FLOAT, f: v.float };
       return { name, type: proto.AttributeProto.AttributeType.INT, i: v };
     });
-    this.nodes.push({ opType, input: inputs, output: outNames, name: this.fresh(opType), attribute });
+    this.nodes.push({ opType, input: inputs, output: outNames, name: this.fresh(opType), attribute, domain });
+    if (domain !== '') this.domains.add(domain);
+    // A Loop/If body's contrib nodes need the opset import on the model, which only the parent writes.
+    for (const v of Object.values(attrs)) {
+      if (typeof v === 'object' && 'graph' in v) for (const d of graphDomains(v.graph)) this.domains.add(d);
+    }
     return outNames;
   }
 
@@ -128,11 +145,20 @@ export class GraphBuilder {
     const model = proto.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'sightline',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: this.graph(graphName),
     });
     return proto.ModelProto.encode(model).finish();
   }
+}
+
+function graphDomains(graph: onnx.IGraphProto): Set<string> {
+  const found = new Set<string>();
+  for (const node of graph.node ?? []) {
+    if (node.domain) found.add(node.domain);
+    for (const a of node.attribute ?? []) if (a.g) for (const d of graphDomains(a.g)) found.add(d);
+  }
+  return found;
 }
 
 function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
