@@ -136,10 +136,11 @@ describe('mine --shard and merge', () => {
   it('runs from the CLI: mine --shard i/n --out DIR, then merge detects mine shards', async () => {
     const { project } = await setup();
     const root = tempDir();
-    const out = (i: number) => path.join(root, `s${i}`);
+    // Shard 0 into a folder of its own, shard 1 into the default one.
+    const out = (i: number) => (i === 0 ? path.join(root, 's0') : path.join(project.dir, 'mine-shards', 'sae-1-of-2'));
     const mineArgs = ['mine', '--project', project.dir, '--sae', 'sae', '--corpus', 'corpus'];
     for (const i of [0, 1]) {
-      const run = await runJson([...mineArgs, '--shard', `${i}/2`, '--out', out(i)]);
+      const run = await runJson([...mineArgs, '--shard', `${i}/2`, ...(i === 0 ? ['--out', out(i)] : [])]);
       expect(run.code).toBe(0);
       expect(run.value).toMatchObject({ shard: `${i}/2`, shardDir: out(i) });
       expect(fs.existsSync(path.join(out(i), SHARD_RECORD))).toBe(true);
