@@ -106,7 +106,7 @@ export const jobMethods = {
           .strict()
           .refine((s) => s.index < s.count, { message: 'expected 0 <= index < count' })
           .optional(),
-        /** the shard's folder (default <project>/mine-shards/<sae>-<i>-of-<n>) */
+        /** the shard's folder (default <project>/mine-shards/<sae>/<i>-of-<n>) */
         out: z.string().min(1).max(4096).optional(),
       })
       .strict(),

@@ -108,12 +108,12 @@ export interface MineShardRecord {
 }
 
 /**
- * Default shard folder: <project>/mine-shards/<sae>-<i>-of-<n> (the SAE's name made file-safe); not
+ * Default shard folder: <project>/mine-shards/<sae>/<i>-of-<n> (the SAE's name made file-safe); not
  * under shards/, whose `*-of-<n>` folders the sweep job files hand to merge as sweep shards.
  */
 export function defaultShardDir(projectDir: string, sae: string, shard: Shard): string {
   const safe = sae.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return path.join(projectDir, 'mine-shards', `${safe}-${shard.index}-of-${shard.count}`);
+  return path.join(projectDir, 'mine-shards', safe, `${shard.index}-of-${shard.count}`);
 }
 
 function writeAtomically(file: string, chunks: readonly Uint8Array[]): void {

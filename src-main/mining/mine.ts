@@ -57,7 +57,7 @@ export interface MineOptions {
   onWriteStep?: WriteStepListener;
   /** mine only this block of the corpus's documents and save the accumulators into `out` (mine-shard.ts) */
   shard?: Shard;
-  /** the shard's folder (default <project>/mine-shards/<sae>-<i>-of-<n>) */
+  /** the shard's folder (default <project>/mine-shards/<sae>/<i>-of-<n>) */
   out?: string;
 }
 

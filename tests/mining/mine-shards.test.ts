@@ -137,7 +137,8 @@ describe('mine --shard and merge', () => {
     const { project } = await setup();
     const root = tempDir();
     // Shard 0 into a folder of its own, shard 1 into the default one.
-    const out = (i: number) => (i === 0 ? path.join(root, 's0') : path.join(project.dir, 'mine-shards', 'sae-1-of-2'));
+    const out = (i: number) =>
+      i === 0 ? path.join(root, 's0') : path.join(project.dir, 'mine-shards', 'sae', '1-of-2');
     const mineArgs = ['mine', '--project', project.dir, '--sae', 'sae', '--corpus', 'corpus'];
     for (const i of [0, 1]) {
       const run = await runJson([...mineArgs, '--shard', `${i}/2`, ...(i === 0 ? ['--out', out(i)] : [])]);

@@ -34,7 +34,7 @@ export const mineCommand: Command = {
       description:
         'mine block i of n of the documents (0-based, as SLURM_ARRAY_TASK_ID) into a shard folder; `sightline merge` adds the n folders up',
     },
-    out: { type: 'string', description: "the shard's folder (default DIR/mine-shards/<sae>-<i>-of-<n>)" },
+    out: { type: 'string', description: "the shard's folder (default DIR/mine-shards/<sae>/<i>-of-<n>)" },
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
