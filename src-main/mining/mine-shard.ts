@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CorpusRecord } from '../store/corpora';
 import { AppError, badFile } from '../util/errors';
-import { shardRange, type Shard } from '../util/shard-slice';
-import { FeatureAccumulators } from './accumulators';
+import type { SaeRecord } from '../store/saes';
+import { shardRange, shardText, type Shard } from '../util/shard-slice';
+import { ACCUMULATOR_LAYOUT, FeatureAccumulators } from './accumulators';
+import type { SelectSettings } from './select';
 import { segmentRowCount, type StoredSegment } from './layout';
 
 export const SHARD_RECORD = 'mine-shard.json';
@@ -144,6 +146,59 @@ export function writeShardFolder(
   const full: MineShardRecord = { kind: 'sightline-mine-shard', ...record, arraysSha256: hash.digest('hex') };
   writeAtomically(path.join(dir, SHARD_RECORD), [Buffer.from(`${JSON.stringify(full, null, 2)}\n`)]);
   return full;
+}
+
+/** How the shard was mined: the settings every shard must share, and what encoded this one. */
+export interface MinedWith {
+  top: number;
+  k: number;
+  select: SelectSettings;
+  countsExact: boolean;
+  provider: { provider: string; reason: string };
+}
+
+/** Writes a finished shard's folder; answers the number of features that fired in it. */
+export function saveMineShard(
+  dir: string,
+  plan: ShardPlan,
+  sae: SaeRecord,
+  corpus: CorpusRecord,
+  mined: MinedWith,
+  acc: FeatureAccumulators,
+): number {
+  const settings: MineShardSettings = {
+    sae: sae.name,
+    saeId: sae.id,
+    saeSha256: sae.sha256,
+    dSae: sae.dSae,
+    corpus: corpus.name,
+    corpusId: corpus.id,
+    corpusSha256: corpusSha256(corpus),
+    documents: plan.documentCount,
+    top: mined.top,
+    k: mined.k,
+    ...mined.select,
+    accumulators: ACCUMULATOR_LAYOUT,
+    countsExact: mined.countsExact,
+    shards: plan.shard.count,
+  };
+  writeShardFolder(
+    dir,
+    {
+      settings,
+      shard: shardText(plan.shard),
+      index: plan.shard.index,
+      documentsFrom: plan.from,
+      documentsTo: plan.to,
+      tokens: acc.tokens,
+      provider: mined.provider.provider,
+      providerReason: mined.provider.reason,
+    },
+    acc,
+  );
+  let alive = 0;
+  for (let f = 0; f < sae.dSae; f++) if (acc.fires[f] > 0) alive++;
+  return alive;
 }
 
 export function isMineShardFolder(dir: string): boolean {

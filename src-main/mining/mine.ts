@@ -28,14 +28,7 @@ import { DELPHI_PROVIDER, mineDelphi } from './mine-delphi';
 import type { CorpusRecord } from '../store/corpora';
 import type { SaeRecord } from '../store/saes';
 import { shardText, type Shard } from '../util/shard-slice';
-import {
-  contentRowsPerFile,
-  corpusSha256,
-  defaultShardDir,
-  planMineShard,
-  writeShardFolder,
-  type ShardPlan,
-} from './mine-shard';
+import { contentRowsPerFile, defaultShardDir, planMineShard, saveMineShard, type ShardPlan } from './mine-shard';
 import type { RowFilter } from './shard-reader';
 
 export interface MineOptions {
@@ -185,38 +178,8 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
         }
         if (plan && shardDir) {
           job.throwIfCancelled();
-          writeShardFolder(
-            shardDir,
-            {
-              settings: {
-                sae: sae.name,
-                saeId: sae.id,
-                saeSha256: sae.sha256,
-                dSae: sae.dSae,
-                corpus: corpus.name,
-                corpusId: corpus.id,
-                corpusSha256: corpusSha256(corpus),
-                documents: plan.documentCount,
-                top,
-                k,
-                ...settings,
-                accumulators: ACCUMULATOR_LAYOUT,
-                countsExact: loaded.countsAllFirings,
-                shards: plan.shard.count,
-              },
-              shard: shardText(plan.shard),
-              index: plan.shard.index,
-              documentsFrom: plan.from,
-              documentsTo: plan.to,
-              tokens: acc.tokens,
-              provider: loaded.provider.provider,
-              providerReason: loaded.provider.reason,
-            },
-            acc,
-          );
-          let alive = 0;
-          for (let f = 0; f < sae.dSae; f++) if (acc.fires[f] > 0) alive++;
-          return { examples: 0, alive, lockSeconds: 0 };
+          const mined = { top, k, select: settings, countsExact: loaded.countsAllFirings, provider: loaded.provider };
+          return { examples: 0, alive: saveMineShard(shardDir, plan, sae, corpus, mined, acc), lockSeconds: 0 };
         }
         job.progress(acc.tokens, total, 'writing features and examples');
         const writeStarted = performance.now();
