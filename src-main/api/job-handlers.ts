@@ -5,6 +5,7 @@ import type { jobMethods } from '../contract/jobs';
 import type { JobProgressEvent, JobSummary } from '../contract/types';
 import { jobRegistry, TrackedJobRunner } from '../jobs/registry';
 import { mine, type MineOptions, type MineSummary } from '../mining/mine';
+import { mergeMineShards, type MineMergeSummary } from '../mining/merge-shards';
 import { openProject, type Project } from '../project/project';
 import { corpusNameById, findCorpusById, getCorpus } from '../store/corpora';
 import type { Db } from '../store/db';
@@ -97,7 +98,10 @@ const idle = (jobId: number, kind: string, message: string): JobProgressEvent =>
   message,
 });
 
-type MineSettings = Pick<MineOptions, 'top' | 'provider' | 'scheme' | 'batch' | 'topK' | 'threads' | 'checkpointMs'>;
+type MineSettings = Pick<
+  MineOptions,
+  'top' | 'provider' | 'scheme' | 'batch' | 'topK' | 'threads' | 'checkpointMs' | 'shard' | 'out'
+>;
 
 /**
  * Starts `mine()` in the background and resolves with its job id once the job row exists. Refusals
@@ -139,6 +143,8 @@ async function runMine(
     topK: input.k,
     threads: input.threads,
     checkpointMs: input.checkpointMs,
+    shard: input.shard,
+    out: input.out,
   };
   const { jobId, finished } = launchMine(sae, corpus, settings, context);
   await jobId;
@@ -282,6 +288,26 @@ function launchMine(
   return { jobId: jobIdSettled, finished };
 }
 
+/**
+ * mine.merge: on its own connection, as mining does (the write phase attaches its staging file to
+ * it, and the API's shared connection never sees that schema or its transaction).
+ */
+async function mergeMine(
+  input: Parameters<HandlersFor<typeof jobMethods>['mine.merge']>[0],
+  { project, events }: ApiContext,
+): Promise<MineMergeSummary> {
+  const worker = openProject(project.dir);
+  try {
+    return await mergeMineShards(worker, input.shards, {
+      ...(input.provider ? { provider: input.provider } : {}),
+      ...(input.threads ? { threads: input.threads } : {}),
+      listener: (event) => events.emit('job.progress', event),
+    });
+  } finally {
+    worker.close();
+  }
+}
+
 export const jobHandlers: HandlersFor<typeof jobMethods> = {
   'jobs.list': (input, { project }) => listRecentJobs(project.db, input.limit).map((raw) => toSummary(project, raw)),
   'jobs.cancel': (input, { project }) => {
@@ -298,5 +324,6 @@ export const jobHandlers: HandlersFor<typeof jobMethods> = {
     return { jobId: job.id, requested: false, state: job.state };
   },
   'mine.start': startMine,
+  'mine.merge': mergeMine,
   'mine.run': runMine,
 };

@@ -27,6 +27,29 @@ export interface MineSummary {
    * lockSeconds is the part of the write that held project.sqlite's write lock (the swap)
    */
   phases: { loadSeconds: number; passSeconds: number; writeSeconds: number; lockSeconds: number };
+  /** `mine --shard i/n`: the shard, and the folder its accumulators went to (`sightline merge` adds them up) */
+  shard?: string;
+  shardDir?: string;
+}
+
+/** `sightline merge` of `mine --shard` folders: what mine.merge answers. */
+export interface MineMergeSummary {
+  sae: string;
+  corpus: string;
+  shards: number;
+  tokens: number;
+  features: number;
+  alive: number;
+  /** examples this merge wrote (0 when it was already merged) */
+  examples: number;
+  /** the project already held this very merge (same shards): nothing was written */
+  alreadyMerged: boolean;
+  jobId: number | null;
+  state: 'done' | 'cancelled';
+  /** what encoded the shards' passes */
+  provider: string;
+  /** identifies the set of shards merged (recorded in every feature's stats as mergedShards.key) */
+  key: string;
 }
 
 const mineSettings = {
@@ -77,8 +100,29 @@ export const jobMethods = {
         threads: z.number().int().min(1).max(1024).optional(),
         /** checkpoint interval in ms; 0 checkpoints after every batch */
         checkpointMs: z.number().int().min(0).optional(),
+        /** mine block `index` of `count` blocks of the corpus's documents and save the accumulators (mine-shard.ts) */
+        shard: z
+          .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(100_000) })
+          .strict()
+          .refine((s) => s.index < s.count, { message: 'expected 0 <= index < count' })
+          .optional(),
+        /** the shard's folder (default <project>/mine-shards/<sae>/<i>-of-<n>) */
+        out: z.string().min(1).max(4096).optional(),
       })
       .strict(),
     output: returns<MineSummary>(),
+  }),
+  'mine.merge': method({
+    role: 'researcher',
+    summary:
+      "Adds up the folders `mine --shard i/n` wrote (all n, of one mine of this project's SAE and corpus) exactly and writes the features and examples as one unsharded mine would; merging the same shards again changes nothing. Progress comes as 'job.progress' events",
+    input: z
+      .object({
+        shards: z.array(z.string().min(1).max(4096)).min(1).max(100_000),
+        provider: z.enum(['auto', 'cuda', 'cpu']).optional(),
+        threads: z.number().int().min(1).max(1024).optional(),
+      })
+      .strict(),
+    output: returns<MineMergeSummary>(),
   }),
 };

@@ -35,6 +35,11 @@ export interface RowInfo {
   /** documents.id per row */
   doc: Int32Array;
   kind: Uint8Array;
+  /**
+   * each row's number in the whole corpus's content rows, when the pass skips some (`mine --shard`):
+   * the sample keys then match an unsharded pass's, so merged shards keep the same samples
+   */
+  token?: Float64Array;
 }
 
 export class FeatureAccumulators {
@@ -110,7 +115,7 @@ export class FeatureAccumulators {
       if (image) this.imageTokens++;
       else if (kind === ROW_TEXT) this.textTokens++;
       if (k > 0 && values[r * k + k - 1] > 0) this.atK++;
-      const token = firstToken + r;
+      const token = rows.token ? rows.token[r] : firstToken + r;
       for (let j = r * k, end = j + k; j < end; j++) {
         const v = values[j];
         if (!(v > 0)) break; // sorted descending: the rest are zero
@@ -232,6 +237,43 @@ export class FeatureAccumulators {
     }
     this.topVal[base + i] = v;
     this.topDoc[base + i] = d;
+  }
+
+  /**
+   * Adds another pass's accumulators (another shard's documents) to these, exactly: counts add, the
+   * max is the larger, the finer histogram of the two is coarsened (adjacent bins merge pairwise, as
+   * when a larger value arrives) to the wider power-of-two width, which is the one a single pass over
+   * both would have reached (the smallest whose range holds the max); each bin keeps the RESERVOIR
+   * smallest keys of both samples; the top documents are the best of both (a document is in one
+   * shard only, so none appears twice). `other` is coarsened in place: do not use it afterwards.
+   */
+  mergeFrom(other: FeatureAccumulators): void {
+    if (other.dSae !== this.dSae || other.top !== this.top)
+      throw new Error(`merge: d_sae ${other.dSae}, top ${other.top} into d_sae ${this.dSae}, top ${this.top}`);
+    this.tokens += other.tokens;
+    this.imageTokens += other.imageTokens;
+    this.textTokens += other.textTokens;
+    this.atK += other.atK;
+    for (let f = 0; f < this.dSae; f++) {
+      this.fires[f] += other.fires[f];
+      this.imageFires[f] += other.imageFires[f];
+      this.textFires[f] += other.textFires[f];
+      if (other.max[f] > this.max[f]) this.max[f] = other.max[f];
+      if (other.width[f] > 0) {
+        if (this.width[f] === 0) this.width[f] = other.width[f];
+        while (this.width[f] < other.width[f]) this.mergeBins(f);
+        while (other.width[f] < this.width[f]) other.mergeBins(f);
+        for (let b = f * HIST_BINS; b < (f + 1) * HIST_BINS; b++) {
+          this.hist[b] += other.hist[b];
+          for (let i = b * RESERVOIR; i < (b + 1) * RESERVOIR; i++)
+            if (other.resDoc[i] >= 0) this.offerSample(b, other.resDoc[i], other.resVal[i], other.resKey[i]);
+        }
+      }
+      // Strongest first, so a tie at the cut keeps the earlier document, as one pass in corpus order does.
+      const slots = Array.from({ length: other.topSize[f] }, (_, j) => f * other.top + j);
+      slots.sort((a, b) => other.topVal[b] - other.topVal[a] || other.topDoc[a] - other.topDoc[b]);
+      for (const i of slots) this.offerTop(f, other.topDoc[i], other.topVal[i]);
+    }
   }
 
   /** Every array, in a fixed order, for a checkpoint file. */

@@ -4,9 +4,11 @@
 // worker encodes the next batch, and the job checkpoints the accumulators so a crash resumes. At the
 // end the chosen example documents are re-encoded into a staging file and features + examples are
 // swapped in by one short transaction, replacing any earlier mining of this SAE (write-results.ts).
+// With --shard the pass covers one block of documents and saves its accumulators instead (mine-shard.ts).
+import path from 'node:path';
 import { EngineClient } from '../engine/client';
 import type { MineSummary } from '../contract/jobs';
-import type { EncodeBatchResult } from '../engine/protocol';
+import type { EncodeBatchResult, LoadedSae } from '../engine/protocol';
 import type { ProviderPreference } from '../engine/session';
 import { checkCorpusFilesPresent } from '../project/references';
 import { getCorpus, type ShardRecord } from '../store/corpora';
@@ -14,10 +16,10 @@ import { checkSaeFilesPresent, checkSaeHashes, loadOptionsOf } from '../importer
 import { getSaeByName } from '../store/saes';
 import type { ProgressListener } from '../jobs/runner';
 import { JobRunner } from '../jobs/runner';
-import type { Project } from '../project/project';
+import { openProject, type Project } from '../project/project';
 import { AppError } from '../util/errors';
 import { ACCUMULATOR_LAYOUT, FeatureAccumulators } from './accumulators';
-import { ROW_IMAGE, segmentRowCount } from './layout';
+import { ROW_IMAGE } from './layout';
 import { DenseShardReader, type Batch } from './shard-reader';
 import { DEFAULT_SELECT, type QuantileScheme } from './select';
 import { writeMiningResults, type WriteStepListener, type WrittenResults } from './write-results';
@@ -25,6 +27,9 @@ import { computeExampleActivations } from './example-acts';
 import { DELPHI_PROVIDER, mineDelphi } from './mine-delphi';
 import type { CorpusRecord } from '../store/corpora';
 import type { SaeRecord } from '../store/saes';
+import { shardText, type Shard } from '../util/shard-slice';
+import { contentRowsPerFile, defaultShardDir, planMineShard, saveMineShard, type ShardPlan } from './mine-shard';
+import type { RowFilter } from './shard-reader';
 
 export interface MineOptions {
   sae: string;
@@ -43,6 +48,10 @@ export interface MineOptions {
   runner?: JobRunner;
   /** called between groups of the write phase while project.sqlite is not locked (see WriteStepListener) */
   onWriteStep?: WriteStepListener;
+  /** mine only this block of the corpus's documents and save the accumulators into `out` (mine-shard.ts) */
+  shard?: Shard;
+  /** the shard's folder (default <project>/mine-shards/<sae>/<i>-of-<n>) */
+  out?: string;
 }
 
 // The summary's shape is the contract's (mine.run), declared once there.
@@ -65,8 +74,12 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   const batchSize = options.batch ?? 2048;
   if (!(top >= 1 && top <= 1000)) throw new AppError('invalid_input', `--top: expected 1..1000, got ${top}`);
   if (!(batchSize >= 1)) throw new AppError('invalid_input', `--batch: expected a positive number, got ${batchSize}`);
-  if (corpus.shards.length > 0 && corpus.shards.every((s) => s.kind === 'delphi'))
-    return mineDelphiCorpus(project, sae, corpus, { top, scheme, started, options });
+  if (options.out !== undefined && !options.shard)
+    throw new AppError('invalid_input', '--out needs --shard (an unsharded mine writes into --project)');
+  const isDelphi = corpus.shards.length > 0 && corpus.shards.every((s) => s.kind === 'delphi');
+  if (isDelphi && options.shard)
+    throw new AppError('invalid_input', `--shard: corpus "${corpus.name}" is a delphi cache; mine it unsharded`);
+  if (isDelphi) return mineDelphiCorpus(project, sae, corpus, { top, scheme, started, options });
   if (corpus.shards.some((s) => s.kind !== 'dense'))
     throw new AppError('invalid_input', `corpus "${corpus.name}" mixes dense and delphi shards`);
   const dIn = corpus.shards[0]?.shape[1];
@@ -81,17 +94,8 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
     sae.architecture === 'topk' && sae.config.k
       ? Math.min(sae.config.k, sae.dSae)
       : Math.min(options.topK ?? DEFAULT_TOPK, sae.dSae);
-  const total = corpus.shards.reduce(
-    (n, s) =>
-      n +
-      (s.layout.segments ?? []).reduce(
-        (m, seg) =>
-          m +
-          (seg.kind === 'special' ? 0 : segmentRowCount(seg) - (seg.kind === 'image' && seg.newline ? seg.rows : 0)),
-        0,
-      ),
-    0,
-  );
+  const plan = options.shard ? planMineShard(corpus, options.shard) : null;
+  const total = plan ? plan.tokens : contentRowsPerFile(corpus).reduce((a, b) => a + b, 0);
   const settings = { scheme, ...DEFAULT_SELECT };
   // Batch size, provider and threads do not change the result, so a resume may use others.
   // `accumulators` names the checkpoint's layout: a crashed run saved in another layout starts afresh.
@@ -104,7 +108,13 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
     scheme,
     ...DEFAULT_SELECT,
     accumulators: ACCUMULATOR_LAYOUT,
+    // Only for shards, so an unsharded run's params (and its resumable checkpoints) stay as they were.
+    ...(plan ? { shard: shardText(plan.shard), documents: [plan.from, plan.to] } : {}),
   };
+  // A shard's job and checkpoints live in its own folder (a project of its own), so array tasks
+  // only read the project and never write one SQLite file together.
+  const shardDir = plan ? path.resolve(options.out ?? defaultShardDir(project.dir, sae.name, plan.shard)) : null;
+  const jobHome = shardDir ? openProject(shardDir, { create: true }) : project;
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider = { provider: 'cpu', reason: '' };
@@ -113,22 +123,15 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
   try {
     const outcome = await runner.run<Position, WrittenResults>(
       {
-        db: project.db,
-        dir: project.dir,
+        db: jobHome.db,
+        dir: jobHome.dir,
         kind: 'mine',
         params,
         ...(options.listener ? { listener: options.listener } : {}),
       },
       async (job) => {
         const loadStarted = performance.now();
-        const loaded = await client.loadSae({
-          source: { kind: 'path', path: sae.path, options: loadOptionsOf(sae) },
-          providers: options.provider ?? 'auto',
-          // import validated the weights; checkSaeHashes below proves they are the same bytes
-          encoderOnly: true,
-          ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-        });
-        checkSaeHashes(sae, loaded.source.files);
+        const loaded = await loadEncoder(client, sae, options);
         provider = loaded.provider;
         info(`mine: encoding on ${loaded.provider.provider} (${loaded.provider.reason})`);
         phases.loadSeconds = since(loadStarted);
@@ -144,7 +147,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
         }
         const checkpointMs = options.checkpointMs ?? 30_000;
         let lastCheckpoint = Date.now();
-        const reads = streamBatches(corpus.shards, dIn, batchSize, at);
+        const reads = streamBatches(corpus.shards, dIn, batchSize, at, plan);
         let current = reads.next().value;
         // The image flags split the engine's exact firing counts by modality (see EncodeBatchResult.counts).
         const encode = (b: Batch) => client.encodeBatch(loaded.saeId, b.x, k, { image: imageFlags(b) });
@@ -173,6 +176,11 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
             `mine: ${acc.atK} of ${acc.tokens} tokens fired ${k} or more features: counts, density and the modality split include all their firings; the histogram and examples use each token's top ${k} (--k raises it)`,
           );
         }
+        if (plan && shardDir) {
+          job.throwIfCancelled();
+          const mined = { top, k, select: settings, countsExact: loaded.countsAllFirings, provider: loaded.provider };
+          return { examples: 0, alive: saveMineShard(shardDir, plan, sae, corpus, mined, acc), lockSeconds: 0 };
+        }
         job.progress(acc.tokens, total, 'writing features and examples');
         const writeStarted = performance.now();
         const written = await writeMiningResults(
@@ -198,6 +206,7 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
       },
     );
     const tokens = outcome.state === 'done' ? total : 0;
+    const sharded = plan && shardDir ? { shard: shardText(plan.shard), shardDir } : {};
     return {
       jobId: outcome.jobId,
       state: outcome.state,
@@ -214,10 +223,29 @@ export async function mine(project: Project, options: MineOptions): Promise<Mine
       resumedFromTokens: outcome.resumedFrom,
       seconds: (Date.now() - started) / 1000,
       phases,
+      ...sharded,
     };
   } finally {
     await client.close();
+    if (jobHome !== project) jobHome.close();
   }
+}
+
+/** Loads the SAE's encoder in the engine and proves its files are the bytes that were imported. */
+export async function loadEncoder(
+  client: EngineClient,
+  sae: SaeRecord,
+  options: Pick<MineOptions, 'provider' | 'threads'>,
+): Promise<LoadedSae> {
+  const loaded = await client.loadSae({
+    source: { kind: 'path', path: sae.path, options: loadOptionsOf(sae) },
+    providers: options.provider ?? 'auto',
+    // import validated the weights; checkSaeHashes below proves they are the same bytes
+    encoderOnly: true,
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  });
+  checkSaeHashes(sae, loaded.source.files);
+  return loaded;
 }
 
 /** A delphi corpus: features were encoded when the cache was made, so no engine runs. */
@@ -264,13 +292,24 @@ function imageFlags(batch: Batch): Float32Array {
 }
 
 /** Batches in corpus order from a position; a batch never spans two shards. */
-function* streamBatches(shards: ShardRecord[], dIn: number, size: number, from: Position): Generator<Batch> {
+function* streamBatches(
+  shards: ShardRecord[],
+  dIn: number,
+  size: number,
+  from: Position,
+  plan: ShardPlan | null,
+): Generator<Batch> {
   for (let i = from.shard; i < shards.length; i++) {
+    // A shard's pass opens only the files that hold its documents (a document never spans two files).
+    if (plan && !(shards[i].layout.segments ?? []).some((seg) => plan.documents.has(seg.doc))) continue;
+    const filter: RowFilter | undefined = plan
+      ? { documents: plan.documents, contentBefore: plan.contentBefore[i] }
+      : undefined;
     const reader = new DenseShardReader(shards[i], dIn);
     try {
       let row = i === from.shard ? from.row : 0;
       for (;;) {
-        const batch = reader.nextBatch(row, size, i);
+        const batch = reader.nextBatch(row, size, i, filter);
         if (!batch) break;
         row = batch.nextRow;
         yield batch;

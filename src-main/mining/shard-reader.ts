@@ -34,13 +34,26 @@ export interface Batch {
   kind: Uint8Array;
   pos: Int32Array;
   tile: Uint16Array;
+  /** with a document filter (`mine --shard`): each row's number among the corpus's content rows */
+  token?: Float64Array;
   /** where the pass stands after this batch: shard ordinal and the next row within it */
   shard: number;
   nextRow: number;
 }
 
+/**
+ * Only some documents' rows (a `mine --shard` slice): the others are skipped like special rows, and
+ * each row read is numbered among the whole corpus's content rows (`contentBefore`: those of the
+ * corpus's earlier files), as an unsharded pass numbers it.
+ */
+export interface RowFilter {
+  documents: ReadonlySet<number>;
+  contentBefore: number;
+}
+
 export class DenseShardReader {
   private rowMap: RowMap | undefined;
+  private filtered: { skip: Uint8Array; content: Float64Array } | undefined;
   private readonly fd: number;
   private readonly rowBytes: number;
   private scratch = new Uint8Array(0);
@@ -109,10 +122,13 @@ export class DenseShardReader {
    * The next batch of up to `size` content rows starting at shard row `from`; undefined at the
    * shard's end. Rows are copied as runs of consecutive content rows.
    */
-  nextBatch(from: number, size: number, ordinal: number): Batch | undefined {
+  nextBatch(from: number, size: number, ordinal: number, filter?: RowFilter): Batch | undefined {
     const m = this.map;
+    const skip = filter ? this.skipMask(filter) : m.kind;
+    // Without a filter the mask is the row kinds: 0 (ROW_SPECIAL) is the only row skipped.
+    const skipped = filter ? (r: number) => skip[r] === 1 : (r: number) => skip[r] === ROW_SPECIAL;
     let r = from;
-    while (r < m.length && m.kind[r] === ROW_SPECIAL) r++;
+    while (r < m.length && skipped(r)) r++;
     if (r >= m.length) return undefined;
     const x = new Float32Array(size * this.dIn);
     const batch: Batch = {
@@ -122,22 +138,26 @@ export class DenseShardReader {
       kind: new Uint8Array(size),
       pos: new Int32Array(size),
       tile: new Uint16Array(size),
+      ...(filter ? { token: new Float64Array(size) } : {}),
       shard: ordinal,
       nextRow: r,
     };
     let n = 0;
     while (r < m.length && n < size) {
-      if (m.kind[r] === ROW_SPECIAL) {
+      if (skipped(r)) {
         r++;
         continue;
       }
       let end = r;
-      while (end < m.length && end - r < size - n && m.kind[end] !== ROW_SPECIAL) end++;
+      while (end < m.length && end - r < size - n && !skipped(end)) end++;
       this.readRun(r, end, x, n);
       batch.doc.set(m.doc.subarray(r, end), n);
       batch.kind.set(m.kind.subarray(r, end), n);
       batch.pos.set(m.pos.subarray(r, end), n);
       batch.tile.set(m.tile.subarray(r, end), n);
+      if (filter && batch.token && this.filtered) {
+        for (let i = r; i < end; i++) batch.token[n + i - r] = filter.contentBefore + this.filtered.content[i];
+      }
       n += end - r;
       r = end;
     }
@@ -146,6 +166,25 @@ export class DenseShardReader {
     // A short last batch hands over a right-sized view; the worker gets exactly n rows.
     if (n < size) batch.x = x.slice(0, n * this.dIn);
     return batch;
+  }
+
+  /** 1 for the rows a filtered pass skips (special rows, other documents); each row's content ordinal in this file. */
+  private skipMask(filter: RowFilter): Uint8Array {
+    if (this.filtered) return this.filtered.skip;
+    const m = this.map;
+    const skip = new Uint8Array(m.length);
+    const content = new Float64Array(m.length);
+    let ordinal = 0;
+    for (let r = 0; r < m.length; r++) {
+      content[r] = ordinal;
+      if (m.kind[r] === ROW_SPECIAL) skip[r] = 1;
+      else {
+        ordinal++;
+        if (!filter.documents.has(m.doc[r])) skip[r] = 1;
+      }
+    }
+    this.filtered = { skip, content };
+    return skip;
   }
 }
 

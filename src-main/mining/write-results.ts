@@ -37,6 +37,8 @@ export interface MiningRun {
   /** the engine counted every firing (ReLU, JumpReLU, gated): tokensAtK then says how many went past k */
   countsExact?: boolean;
   source?: string;
+  /** `sightline merge` of `mine --shard` folders: how many, and the key that makes merging them again a no-op */
+  mergedShards?: { count: number; key: string };
 }
 
 export interface WrittenResults {
@@ -87,6 +89,7 @@ export async function writeMiningResults(
     provider: run.provider,
     providerReason: run.providerReason,
     ...(run.source ? { source: run.source } : {}),
+    ...(run.mergedShards ? { mergedShards: run.mergedShards } : {}),
   });
 
   const stage = new MiningStage(jobFile(project.dir, job.id, 'staging.sqlite'));

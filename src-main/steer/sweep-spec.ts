@@ -67,32 +67,9 @@ export function parseKValues(raw: string): number[] {
   return values;
 }
 
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-/** `i/n`, 0-based (i in 0..n-1), as Slurm's SLURM_ARRAY_TASK_ID=0.. and Kubernetes' JOB_COMPLETION_INDEX give it. */
-export function parseShard(raw: string): Shard {
-  const match = /^(\d+)\/(\d+)$/.exec(raw);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index >= count)
-    throw new AppError('invalid_input', `--shard: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4), got "${raw}"`);
-  return { index, count };
-}
-
-/**
- * The grid cells (cell = promptIndex * kCount + kIndex, prompt-major) a shard runs: a contiguous
- * block, so a shard's k values of one prompt decode together, and every cell is in exactly one shard.
- */
-export function shardCells(totalCells: number, shard: Shard | null): { from: number; to: number } {
-  if (!shard) return { from: 0, to: totalCells };
-  return {
-    from: Math.floor((shard.index * totalCells) / shard.count),
-    to: Math.floor(((shard.index + 1) * totalCells) / shard.count),
-  };
-}
+// The slicing is shared with `mine --shard` (util/shard-slice.ts); cells are prompt-major
+// (cell = promptIndex * kCount + kIndex), so a shard's k values of one prompt decode together.
+export { parseShard, type Shard, shardRange as shardCells } from '../util/shard-slice';
 
 export function positionsText(positions: SteerPositions): string {
   return typeof positions === 'string' ? positions : JSON.stringify(positions);

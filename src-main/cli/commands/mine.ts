@@ -3,12 +3,13 @@ import type { JobProgressEvent } from '../../contract/types';
 import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
+import { parseShard } from '../../util/shard-slice';
 
 export const mineCommand: Command = {
   name: 'mine',
   summary: 'mine every feature of an SAE over a corpus in one pass (resumes a crashed run; Ctrl-C cancels)',
   usage:
-    'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 2048] [--scheme equal-count|equal-width] [--k 64]',
+    'sightline mine --project DIR --sae NAME --corpus NAME [--top 20] [--provider auto|cuda|cpu] [--batch 2048] [--scheme equal-count|equal-width] [--k 64] [--shard i/n [--out DIR]]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
@@ -28,6 +29,12 @@ export const mineCommand: Command = {
     k: { type: 'string', description: 'features kept per token for non-TopK SAEs (default 64; TopK SAEs use their k)' },
     threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },
     'checkpoint-ms': { type: 'string', description: 'checkpoint interval in ms (default 30000)' },
+    shard: {
+      type: 'string',
+      description:
+        'mine block i of n of the documents (0-based, as SLURM_ARRAY_TASK_ID) into a shard folder; `sightline merge` adds the n folders up',
+    },
+    out: { type: 'string', description: "the shard's folder (default DIR/mine-shards/<sae>/<i>-of-<n>)" },
   },
   run: async (options, output) => {
     const provider = stringOption(options, 'provider');
@@ -36,6 +43,9 @@ export const mineCommand: Command = {
     const scheme = stringOption(options, 'scheme');
     if (scheme !== 'equal-count' && scheme !== 'equal-width')
       throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);
+    if (options.out !== undefined && options.shard === undefined)
+      throw new AppError('invalid_input', '--out needs --shard (an unsharded mine writes into --project)');
+    const shard = options.shard !== undefined ? parseShard(stringOption(options, 'shard')) : undefined;
     await withProject(stringOption(options, 'project'), async (project) => {
       const events = new EventBus();
       let jobId: number | null = null;
@@ -77,6 +87,8 @@ export const mineCommand: Command = {
             ...(options.k !== undefined ? { k: intOption(options, 'k') } : {}),
             ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
             ...(options['checkpoint-ms'] !== undefined ? { checkpointMs: intOption(options, 'checkpoint-ms') } : {}),
+            ...(shard ? { shard } : {}),
+            ...(options.out !== undefined ? { out: stringOption(options, 'out') } : {}),
           },
           events,
         );
@@ -84,7 +96,9 @@ export const mineCommand: Command = {
         output.result(summary, () =>
           summary.state === 'cancelled'
             ? `mine: cancelled (job ${summary.jobId}); the project is unchanged`
-            : `mine: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`,
+            : summary.shard
+              ? `mine: shard ${summary.shard}: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, accumulators in ${summary.shardDir} (merge the shards with \`sightline merge --into PROJECT DIRS...\`) in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`
+              : `mine: ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples in ${summary.seconds.toFixed(1)} s on ${summary.provider} (job ${summary.jobId})`,
         );
       } finally {
         process.off('SIGINT', onSigint);

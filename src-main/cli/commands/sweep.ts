@@ -5,7 +5,8 @@ import { mergeShards } from '../../steer/merge';
 import { runSweep } from '../../steer/sweep';
 import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
-import { withProject } from '../project-session';
+import { isMineShardFolder } from '../../mining/mine-shard';
+import { callAsResearcher, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 import {
   DECODING_OPTIONS,
@@ -134,7 +135,7 @@ export const sweepCommand: Command = {
 export const mergeCommand: Command = {
   name: 'merge',
   summary:
-    "combine the generations of a sharded sweep's folders into one project (idempotent; refuses shards of different sweeps)",
+    "combine a sharded sweep's folders (generations) or a sharded mine's folders (features and examples, exactly as one unsharded mine) into one project (idempotent; refuses shards that do not belong together)",
   usage: 'sightline merge --into DIR SHARD_DIR...',
   positionals: 'SHARD_DIR...',
   options: {
@@ -142,6 +143,23 @@ export const mergeCommand: Command = {
   },
   run: async (options, output) => {
     const shards = (options._ ?? []) as string[];
+    const mineShards = shards.filter(isMineShardFolder);
+    if (mineShards.length > 0) {
+      if (mineShards.length < shards.length)
+        throw new AppError(
+          'invalid_input',
+          `merge: ${shards.find((s) => !isMineShardFolder(s))} is not a mine shard but ${mineShards[0]} is; merge sweep and mine shards separately`,
+        );
+      await withProject(stringOption(options, 'into'), async (project) => {
+        const summary = await callAsResearcher(project, 'mine.merge', { shards });
+        output.result(summary, () =>
+          summary.alreadyMerged
+            ? `merge: SAE ${summary.sae} × corpus ${summary.corpus}: these ${summary.shards} mine shards are already merged; nothing changed`
+            : `merge: SAE ${summary.sae} × corpus ${summary.corpus}: ${summary.shards} mine shards, ${summary.tokens} tokens, ${summary.alive}/${summary.features} features alive, ${summary.examples} examples (job ${summary.jobId})`,
+        );
+      });
+      return;
+    }
     const summary = mergeShards(stringOption(options, 'into'), shards);
     output.result(
       summary,
