@@ -173,7 +173,7 @@ describe('the reference study CSV with one mapping', () => {
         criterion: 'Which answer is more coherent?',
       },
       hidden: { a: 30, b: 0, layer: 20 },
-      condition: '30',
+      condition: null,
     });
 
     // Raters who read both texts (in the order shown) and prefer the one that is not degraded;
