@@ -11,14 +11,17 @@ import type { HandlersFor } from './handlers';
 interface StoredSweepSpec {
   sweep: {
     model: { name: string };
-    vector: { name: string };
+    /** absent for a clamp sweep, which names its SAE feature instead */
+    vector?: { name: string };
+    sae?: { name: string; feature: number };
     method: string;
     layer: number;
     positions: unknown;
     ks: number[];
     prompts: { count: number };
     chat: boolean;
-    decoding: { tokens: number };
+    decoding: { kind: 'greedy' | 'sample'; tokens: number; temperature?: number; topP?: number };
+    seed: number;
   };
 }
 
@@ -33,7 +36,8 @@ export const steerHandlers: HandlersFor<typeof steerMethods> = {
       return {
         sweepId: row.sweepId,
         model: sweep.model.name,
-        vector: sweep.vector.name,
+        vector: sweep.vector?.name ?? null,
+        sae: sweep.sae ? { name: sweep.sae.name, feature: sweep.sae.feature } : null,
         method: sweep.method,
         layer: sweep.layer,
         positions: sweep.positions,
@@ -41,6 +45,10 @@ export const steerHandlers: HandlersFor<typeof steerMethods> = {
         prompts: sweep.prompts.count,
         tokens: sweep.decoding.tokens,
         chat: sweep.chat,
+        sampling:
+          sweep.decoding.kind === 'sample'
+            ? { temperature: sweep.decoding.temperature!, topP: sweep.decoding.topP!, seed: sweep.seed }
+            : null,
         generations: row.generations,
         createdAt: row.createdAt,
       };

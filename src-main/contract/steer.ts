@@ -4,7 +4,7 @@
 // machine that runs the sweep.
 import { z } from 'zod';
 import { method, returns } from './define';
-import type { GenerationSpec } from './models';
+import { type GenerationSpec, samplingInput, steerMethod } from './models';
 
 export interface SteerAnswer {
   ids: number[];
@@ -23,6 +23,12 @@ export interface SteerGenerateOutput {
   spec: GenerationSpec;
   /** false when the model's session was already loaded in the long-lived engine */
   loadedNow: boolean;
+  /**
+   * The steered answer's strength in model-relative units: KL(steered || unsteered) in nats of the
+   * first generated token's distribution at temperature 1, against the k = 0 twin (0 when the steer
+   * changes nothing), as `generate --json` reports it
+   */
+  kl: number;
 }
 
 /** One decoding step of steer.generate: each row's token and the text it added (null once a row ended). */
@@ -45,7 +51,10 @@ export interface SteerEngineStatus {
 export interface SweepListing {
   sweepId: string;
   model: string;
-  vector: string;
+  /** add, ablate, cap: the stored vector's name; clamp: null (see `sae`) */
+  vector: string | null;
+  /** clamp: the SAE and the feature clamped */
+  sae: { name: string; feature: number } | null;
   method: string;
   layer: number;
   positions: unknown;
@@ -53,6 +62,8 @@ export interface SweepListing {
   prompts: number;
   tokens: number;
   chat: boolean;
+  /** greedy, or sampled with its temperature, top-p and seed */
+  sampling: { temperature: number; topP: number; seed: number } | null;
   /** generations written so far (the grid has prompts × ks cells) */
   generations: number;
   createdAt: number;
@@ -62,9 +73,12 @@ export interface SweepGeneration {
   generationId: number;
   cell: number;
   promptIndex: number;
-  k: number;
+  /** null for ablate (no k) */
+  k: number | null;
   prompt: string;
   text: string;
+  /** KL(steered || unsteered) in nats at the first generated token (0 where k changes nothing) */
+  kl: number | null;
 }
 
 export interface SweepPromptRow {
@@ -83,17 +97,22 @@ export const steerMethods = {
   'steer.generate': method({
     role: 'researcher',
     summary:
-      "Greedy generation steered by a stored vector and, in the same batch, its unsteered (k = 0) twin; each step comes as a 'steer.step' event tagged `stream`; steer.cancel stops it. The model stays loaded for the next call",
+      "Generation (greedy or sampled) steered by a stored vector or an SAE-feature clamp and, in the same batch, its unsteered (k = 0) twin with the same seed; answers with the steered row's KL strength; each step comes as a 'steer.step' event tagged `stream`; steer.cancel stops it. The model stays loaded for the next call",
     input: z
       .object({
         model: z.string().min(1),
         prompt: z.string().max(1_000_000),
         chat: z.boolean().default(false),
-        vector: z.string().min(1),
+        /** add, ablate, cap: a stored vector; clamp: `sae` and `feature` instead */
+        vector: z.string().min(1).optional(),
+        sae: z.string().min(1).optional(),
+        feature: z.number().int().min(0).optional(),
         layer: z.number().int().min(0),
-        method: z.enum(['add', 'ablate', 'cap']).default('add'),
-        /** add: k in h += k*v; cap: c in h.v <= c; ignored by ablate */
+        method: steerMethod.default('add'),
+        /** add: k in h += k*v; cap: c in h.v <= c; clamp: the value c; none for ablate */
         k: z.number().finite().optional(),
+        /** temperature / top-p; both rows draw from the same seed (chosen, and returned in spec, when absent) */
+        sampling: samplingInput.optional(),
         positions: positions.default('prompt'),
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),
@@ -101,7 +120,14 @@ export const steerMethods = {
         /** the caller's tag: events carry it, and steer.cancel names it */
         stream: z.string().min(1).max(200),
       })
-      .strict(),
+      .strict()
+      .refine(
+        (input) =>
+          input.method === 'clamp'
+            ? input.sae !== undefined && input.feature !== undefined && input.vector === undefined
+            : input.sae === undefined && input.feature === undefined && input.vector !== undefined,
+        { message: 'give a vector, or (method clamp) sae and feature' },
+      ),
     output: returns<SteerGenerateOutput>(),
   }),
   'steer.cancel': method({

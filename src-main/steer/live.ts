@@ -1,6 +1,7 @@
 // Interactive steered generation for the Steer page (issue 13): the steered prompt and its unsteered
-// (k = 0) twin decode as ONE batch of two identical rows (no padding, so each row is what a lone
-// `generate` gives), in the process's long-lived engine, so the next request on the same model starts
+// (k = 0) twin decode as ONE batch of two identical rows (no padding, and every row its own sampling
+// stream from the one seed, so each row is what a lone `generate` with that seed gives; the twin is
+// also the baseline of the steered row's KL strength), in the process's long-lived engine, so the next request on the same model starts
 // decoding at once. Each step reaches the caller as both rows' tokens and text; steer.cancel raises a
 // flag in shared memory that the worker reads between steps.
 import type { SteerEngineStatus, SteerGenerateOutput, SteerStepEvent } from '../contract/steer';
@@ -10,6 +11,7 @@ import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
 import { systemClock } from '../util/time';
 import { type GenerateOptions, generationSpecOf, prepareGeneration, textPieces } from './generate';
+import type { SamplingRequest, SteerMethod } from './steer-build';
 
 /** The process's one long-lived engine for interactive generation (the HTTP server's, the shell's). */
 let liveEngine = new LmPool({ clock: systemClock });
@@ -25,10 +27,13 @@ export interface SideBySideRequest {
   model: string;
   prompt: string;
   chat: boolean;
-  vector: string;
+  vector?: string | undefined;
+  sae?: string | undefined;
+  feature?: number | undefined;
   layer: number;
-  method: 'add' | 'ablate' | 'cap';
+  method: SteerMethod;
   k?: number | undefined;
+  sampling?: SamplingRequest | undefined;
   positions: NonNullable<GenerateOptions['steer']>['positions'];
   tokens: number;
   stopAtEos: boolean;
@@ -51,11 +56,14 @@ export async function generateSideBySide(
     chat: request.chat,
     steer: {
       vector: request.vector,
+      sae: request.sae,
+      feature: request.feature,
       layer: request.layer,
       method: request.method,
       k: request.k,
       positions: request.positions,
     },
+    sampling: request.sampling,
     tokens: request.tokens,
     stopAtEos: request.stopAtEos,
     provider: request.provider,
@@ -67,7 +75,7 @@ export async function generateSideBySide(
   running.set(key, stopFlag);
   try {
     const prepared = await prepareGeneration(project, options);
-    const { model, tokenizer, promptIds, steer } = prepared;
+    const { model, tokenizer, promptIds, steer, sampling } = prepared;
     const pieces = [textPieces(tokenizer), textPieces(tokenizer)];
     return await liveEngine.use(
       { modelSha256: model.sha256, precision: 'fp32', steerLayers: 'all', providers: request.provider },
@@ -80,6 +88,9 @@ export async function generateSideBySide(
             steers: [[], steer ? [steer] : []],
             tokens: request.tokens,
             ...(request.stopAtEos ? { stopAtEos: true } : {}),
+            ...(sampling ? { sampling } : {}),
+            // The KL of the steered row against row 0, measured in the same prefill (no extra pass).
+            strength: true,
             stopFlag,
             // The worker's loop, on CUDA too: the page streams token by token and Stop acts between
             // steps; the in-graph loop would answer only at the end.
@@ -100,6 +111,7 @@ export async function generateSideBySide(
           stopped: result.stopped === true,
           spec: generationSpecOf(options, prepared, loaded, result),
           loadedNow,
+          kl: result.kl?.[1] ?? 0,
         };
       },
     );

@@ -33,7 +33,7 @@ export function sweepGenerations(db: Db, sweepId: string): SweepGeneration[] {
     .prepare(
       `SELECT id AS generationId, json_extract(meta_json, '$.sweep.cell') AS cell,
          json_extract(meta_json, '$.sweep.prompt_index') AS promptIndex, json_extract(meta_json, '$.k') AS k,
-         prompt, output_text AS text
+         prompt, output_text AS text, json_extract(meta_json, '$.kl') AS kl
        FROM generations WHERE json_extract(meta_json, '$.sweep.id') = ?
        ORDER BY json_extract(meta_json, '$.sweep.cell')`,
     )

@@ -1,7 +1,9 @@
 // Issue 15, "Real files in": the reference study's CSV of steered answers goes into a concept-choice
 // campaign as published, with one mapping (options made from four class columns, the steering
 // condition named by role), is rated through the rater API, and `sightline results` draws the
-// steering curve against steering_score.
+// steering curve against steering_score. Its CSV of answer pairs goes into a pairwise coherence
+// campaign the same way (the criterion and the k = 0 side as fixed values), and `sightline results`
+// gives the coherence scores: win rates per side and per k.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +21,8 @@ afterEach(() => vi.restoreAllMocks());
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/reference-study');
 const CSV = path.join(FIXTURES, 'steered-answers.csv');
 const MAPPING = path.join(FIXTURES, 'steered-answers.mapping.json');
+const PAIRS_CSV = path.join(FIXTURES, 'coherence-pairs.csv');
+const PAIRS_MAPPING = path.join(FIXTURES, 'coherence-pairs.mapping.json');
 const settings = campaignSettingsSchema.parse({});
 
 /** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
@@ -137,6 +141,83 @@ describe('the reference study CSV with one mapping', () => {
       '20',
     ]);
     expect(table.out).toMatch(/k\s+n\s+success/);
+  });
+
+  it('the coherence pairs CSV with one mapping: results give the coherence scores by side and by k', async () => {
+    const project = makeProject();
+    const created = await cli([
+      'campaign',
+      'create',
+      '--project',
+      project.dir,
+      '--name',
+      'Coherence',
+      '--template',
+      'pairwise',
+      '--items',
+      PAIRS_CSV,
+      '--mapping',
+      PAIRS_MAPPING,
+      '--overlap',
+      '2',
+      '--json',
+    ]);
+    expect(created.err).toBe('');
+    expect(JSON.parse(created.out)).toMatchObject({ items: 15 });
+    const items = itemsOf(project);
+    expect(items[2]).toEqual({
+      payload: {
+        prompt: 'What is shown in this image? Answer in one sentence.',
+        a: 'volcano volcano, volcano -- the the volcano',
+        b: 'The image shows a goldfish, photographed up close.',
+        criterion: 'Which answer is more coherent?',
+      },
+      hidden: { a: 30, b: 0, layer: 20 },
+      condition: null,
+    });
+
+    // Raters who read both texts (in the order shown) and prefer the one that is not degraded;
+    // two sound answers are a tie. Only the k = 30 answers are degraded.
+    const campaignId = findCampaignByName(project.db, 'Coherence').id;
+    for (const name of ['ana', 'ben']) {
+      const context = contextFor(project, asRater(makeRater(project, campaignId, name)));
+      for (;;) {
+        const next = await dispatch('rater.next', { count: 1 }, context);
+        if (!next.ok) throw new Error(JSON.stringify(next));
+        const [item] = (next.value as RaterNext).items;
+        if (!item) break;
+        const { a: left, b: right } = item.payload as { a: string; b: string };
+        const degraded = (text: string) => text.includes(' -- ');
+        const preference = degraded(left) === degraded(right) ? 'tie' : degraded(left) ? 'right' : ('left' as const);
+        const result = await dispatch(
+          'rater.submit',
+          { assignmentId: item.assignmentId, answer: { preference }, activeMs: 3000 },
+          context,
+        );
+        if (!result.ok) throw new Error(JSON.stringify(result));
+      }
+    }
+
+    const results = await cli(['results', '--project', project.dir, '--campaign', 'Coherence', '--json']);
+    expect(results.code).toBe(0);
+    const pairwise = (JSON.parse(results.out) as CampaignResults).pairwise!;
+    expect(pairwise.judgements).toBe(30);
+    // Field a (the steered answer) lost the 10 judgements of k = 30 and tied the other 20.
+    expect(pairwise.sides.map((side) => [side.field, side.wins, side.losses, side.ties])).toEqual([
+      ['a', 0, 10, 20],
+      ['b', 10, 0, 20],
+    ]);
+    expect(pairwise.sides[1].winRate).toMatchObject({ successes: 10, n: 30 });
+    expect(pairwise.systems.map((system) => [system.system, system.wins, system.losses, system.ties])).toEqual([
+      ['0', 10, 0, 20],
+      ['10', 0, 0, 10],
+      ['20', 0, 0, 10],
+      ['30', 0, 10, 0],
+    ]);
+    // Four systems meet, but only k = 30 ever lost: no finite strengths, and the results say why.
+    expect(pairwise.bradleyTerry).toMatchObject({ fitted: false, reason: expect.stringContaining('unbounded') });
+    const table = await cli(['results', '--project', project.dir, '--campaign', 'Coherence']);
+    expect(table.out).toContain('Pairwise (30 judgements)');
   });
 
   it('without the steering roles the results say why there is no curve and what to map', async () => {

@@ -1,6 +1,7 @@
 // Issue 15, "Real files in", in Chromium: the reference study's CSV goes into a concept-choice
 // campaign through the builder page as published (four class columns named "options" make the
-// list; the steering columns picked by role), a pairwise file gets its criterion as a fixed value,
+// list; the steering columns picked by role), the coherence pairs CSV gets its criterion and its
+// k = 0 side as fixed values (the side hidden) and makes the same items as the CLI's one mapping,
 // and the campaign card archives and deletes (each after a confirm). Set SIGHTLINE_SCREENSHOTS=<dir>
 // to keep screenshots.
 import fs from 'node:fs';
@@ -17,6 +18,8 @@ let projectDir: string;
 const screenshots = process.env.SIGHTLINE_SCREENSHOTS;
 const soon = { timeout: 5000 };
 const REFERENCE_CSV = fs.readFileSync(path.join(repoRoot, 'tests/fixtures/reference-study/steered-answers.csv'));
+const PAIRS_CSV = path.join(repoRoot, 'tests/fixtures/reference-study/coherence-pairs.csv');
+const PAIRS_MAPPING = path.join(repoRoot, 'tests/fixtures/reference-study/coherence-pairs.mapping.json');
 
 beforeAll(async () => {
   projectDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-realfiles-')), 'study.sightline');
@@ -100,25 +103,62 @@ describe('real files through the builder page', () => {
     await page.close();
   });
 
-  it('a pairwise file gets its criterion as a fixed value', async () => {
+  it("the coherence pairs CSV: the criterion and the k = 0 side as fixed values (one hidden) give the CLI mapping's campaign", async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    const csv = 'prompt,answer_a,answer_b\nDescribe the image.,A goldfish in a bowl.,"Goldfish, goldfish goldfish."\n';
-    await openBuilder(page, 'pairwise', 'pairs.csv', Buffer.from(csv));
-    await row(page, 'answer_a').getByRole('textbox').fill('a');
-    await row(page, 'answer_b').getByRole('textbox').fill('b');
+    await openBuilder(page, 'pairwise', 'coherence-pairs.csv', fs.readFileSync(PAIRS_CSV));
+    await row(page, 'question').getByRole('textbox').fill('prompt');
+    await row(page, 'steered_answer').getByRole('textbox').fill('a');
+    await row(page, 'default_answer').getByRole('textbox').fill('b');
+    for (const [column, field] of [
+      ['steering_score', 'a'],
+      ['layer', 'layer'],
+    ]) {
+      await row(page, column).getByTestId('mapping-role').selectOption('hidden');
+      await row(page, column).getByRole('textbox').fill(field);
+    }
     await page.getByTestId('add-fixed-value').click();
     await page.getByLabel('Fixed value 1: field').fill('criterion');
     await page.getByLabel('Fixed value 1: value').fill('Which answer is more coherent?');
+    await page.getByTestId('add-fixed-value').click();
+    await page.getByLabel('Fixed value 2: field').fill('b');
+    await page.getByLabel('Fixed value 2: value').fill('0');
+    await page.getByLabel('Fixed value 2: hidden from raters').check();
     await createAs(page, 'Coherence pairs');
-    const [item] = query<{ payload_json: string }>(
-      "SELECT i.payload_json FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = 'Coherence pairs'",
-    );
-    expect(JSON.parse(item.payload_json)).toEqual({
-      prompt: 'Describe the image.',
-      a: 'A goldfish in a bowl.',
-      b: 'Goldfish, goldfish goldfish.',
+    await snap(page, 'real-files-coherence-pairs');
+    // The same file through `campaign create --mapping coherence-pairs.mapping.json` gives the same items.
+    sightline([
+      'campaign',
+      'create',
+      '--project',
+      projectDir,
+      '--name',
+      'Coherence pairs (CLI)',
+      '--template',
+      'pairwise',
+      '--items',
+      PAIRS_CSV,
+      '--mapping',
+      PAIRS_MAPPING,
+    ]);
+    const itemsOf = (name: string) =>
+      query<{ payload_json: string; hidden_json: string; condition: string | null }>(
+        'SELECT i.payload_json, i.hidden_json, i.condition FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE c.name = ? ORDER BY i.position',
+        name,
+      ).map((item) => ({
+        payload: JSON.parse(item.payload_json),
+        hidden: JSON.parse(item.hidden_json),
+        condition: item.condition,
+      }));
+    const built = itemsOf('Coherence pairs');
+    expect(built).toHaveLength(15);
+    expect(built[2].payload).toEqual({
+      prompt: 'What is shown in this image? Answer in one sentence.',
+      a: 'volcano volcano, volcano -- the the volcano',
+      b: 'The image shows a goldfish, photographed up close.',
       criterion: 'Which answer is more coherent?',
     });
+    expect(built[2].hidden).toEqual({ a: 30, b: 0, layer: 20 });
+    expect(built).toEqual(itemsOf('Coherence pairs (CLI)'));
     await page.close();
   });
 

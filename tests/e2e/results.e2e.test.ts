@@ -259,6 +259,16 @@ describe('end to end: results page plots', () => {
       expect([Number(row.mean), Number(row.lower), Number(row.upper)]).toEqual(
         Array(3).fill(Number(row.k) >= 20 ? 2 : 5),
       );
+    // The axes are the whole scales (issue 15), not the range the answers happened to cover (2–5 here).
+    const yTicks = async (testId: string) =>
+      (await page.getByTestId(testId).locator('[aria-label="y-axis tick label"] text').allTextContents()).map(Number);
+    for (const [testId, [low, high]] of [
+      ['mean-plot-coherence', [1, 5]],
+      ['mean-plot-relatedness', [0, 1]],
+    ] as const) {
+      const ticks = await yTicks(testId);
+      expect([Math.min(...ticks), Math.max(...ticks)]).toEqual([low, high]);
+    }
     await page.close();
   });
 

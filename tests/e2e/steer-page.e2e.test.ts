@@ -5,12 +5,15 @@
 // sweep from the page shows progress, its generations by k equal the same CLI texts, and "Make a
 // campaign from these" creates a concept-choice campaign and links to it; a sweep over a prompts file
 // (a missing one refused by name) and an earlier sweep reopened from the list. Esc sends one
-// steer.cancel naming the running generation. Expected texts come from the CLI, never from the page.
+// steer.cancel naming the running generation. An SAE-feature clamp picked on the page, greedy and then
+// sampled on a seed, gives what `sightline generate --method clamp ... --json` prints, with its KL
+// shown; a sampled clamp sweep from the page shows each generation's KL. Expected texts come from the
+// CLI, never from the page.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { npyBytes, tempDir } from '../engine/fixtures';
+import { npyBytes, randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures';
 import { expected, fixtureFolder } from '../lm/hf-fixtures';
 import { launchChromium, serve, sightline, type Served } from './harness';
 
@@ -27,6 +30,11 @@ let plainText: string;
 let steeredText: string;
 
 function generateText(...steer: string[]): string {
+  return generateJson('--greedy', ...steer).text;
+}
+
+/** `sightline generate --json` on the page's prompt and 20 tokens, with `extra` options. */
+function generateJson(...extra: string[]): { text: string; kl: number | null } {
   const out = sightline([
     'generate',
     '--project',
@@ -37,11 +45,10 @@ function generateText(...steer: string[]): string {
     prompt,
     '--tokens',
     '20',
-    '--greedy',
-    ...steer,
+    ...extra,
     '--json',
   ]);
-  return (JSON.parse(out) as { text: string }).text;
+  return JSON.parse(out) as { text: string; kl: number | null };
 }
 
 beforeAll(async () => {
@@ -53,6 +60,8 @@ beforeAll(async () => {
   sightline(['init', '--project', projectDir]);
   sightline(['import-model', '--project', projectDir, '--path', fixtureFolder('llama')]);
   sightline(['vector', 'import', '--project', projectDir, '--path', vectorFile, '--name', 'v']);
+  const saeDir = writeSaeLensDir(path.join(dir, 'sae'), randomSae('relu', v.length, 16, 7));
+  sightline(['import-sae', '--project', projectDir, '--path', saeDir, '--name', 'sae16']);
   plainText = generateText();
   steeredText = generateText('--vector', 'v', '--layer', String(layer), '--k', String(k), '--method', 'add');
   served = await serve(projectDir);
@@ -241,5 +250,63 @@ describe('the Steer page', () => {
     await page.getByTestId('sweep-pick').selectOption(first!);
     await expect.poll(() => page.getByTestId('sweep-generation').count()).toBe(1);
     expect(await page.getByTestId('sweep-generation-text').textContent()).toBe(plainText);
+  });
+
+  it('clamps an SAE feature from the page, greedy then sampled, as `sightline generate --method clamp` prints it, with its KL', async () => {
+    const clamp = ['--method', 'clamp', '--sae', 'sae16', '--feature', '5', '--layer', String(layer), '--k', '20'];
+    const cliClamp = generateJson('--greedy', ...clamp, '--positions', 'all');
+    const sampling = ['--temperature', '1.5', '--top-p', '0.95', '--seed', '7'];
+    const cliSampledPlain = generateJson(...sampling);
+    const cliSampledClamp = generateJson(...sampling, ...clamp, '--positions', 'all');
+    expect(cliClamp.text).not.toBe(plainText);
+    expect(cliSampledPlain.text).not.toBe(plainText);
+
+    await page.goto(`${served.researcherUrl}#/steer`);
+    await expect.poll(() => page.getByTestId('steer-model').inputValue()).toBe('llama');
+    await page.getByTestId('steer-method').selectOption('clamp');
+    await expect.poll(() => page.getByTestId('steer-sae').inputValue()).toBe('sae16');
+    expect(await page.getByTestId('steer-vector').count()).toBe(0);
+    await page.getByTestId('steer-feature').fill('16');
+    await expect.poll(() => page.getByTestId('steer-blocked').textContent()).toContain('16 features');
+    expect(await page.getByTestId('steer-generate').isDisabled()).toBe(true);
+    await page.getByTestId('steer-feature').fill('5');
+    await page.getByTestId('steer-layer').fill(String(layer));
+    await page.getByTestId('steer-k').fill('20');
+    await page.getByTestId('steer-positions').selectOption('all');
+    await page.getByTestId('steer-tokens').fill('20');
+    await page.getByTestId('steer-prompt').fill(prompt);
+    await page.getByTestId('steer-generate').click();
+    await expect.poll(() => page.getByTestId('steer-status').textContent(), { timeout: 60_000 }).toMatch(/^\s*Done/);
+    expect(await page.getByTestId('steer-steered').textContent()).toBe(cliClamp.text);
+    expect(await page.getByTestId('steer-baseline').textContent()).toBe(plainText);
+    const shownKl = Number(await page.getByTestId('steer-kl').getAttribute('data-kl'));
+    expect(shownKl).toBeCloseTo(cliClamp.kl!, 5);
+    expect(await page.getByTestId('steer-kl').textContent()).toBe(`KL ${cliClamp.kl!.toPrecision(3)} nats`);
+
+    // Sampled on seed 7: the k = 0 twin draws from the same seed, so both columns are the CLI's.
+    await page.getByTestId('steer-sampled').check();
+    await page.getByTestId('steer-temperature').fill('1.5');
+    await page.getByTestId('steer-top-p').fill('0.95');
+    await page.getByTestId('steer-seed').fill('7');
+    await page.getByTestId('steer-generate').click();
+    await expect.poll(() => page.getByTestId('steer-status').textContent(), { timeout: 60_000 }).toContain('seed 7');
+    expect(await page.getByTestId('steer-baseline').textContent()).toBe(cliSampledPlain.text);
+    expect(await page.getByTestId('steer-steered').textContent()).toBe(cliSampledClamp.text);
+
+    // The same settings as a sweep (k = -4 and 20): each generation shows its KL; k = 20 is the answer above.
+    await page.getByTestId('sweep-k-from').fill('-4');
+    await page.getByTestId('sweep-k-to').fill('20');
+    await page.getByTestId('sweep-k-count').fill('2');
+    await page.getByTestId('sweep-source-current').check();
+    await page.getByTestId('sweep-start').click();
+    await expect.poll(() => page.getByTestId('sweep-job').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    await page.getByTestId('sweep-k-slider').fill('1');
+    expect(await page.getByTestId('sweep-k-value').textContent()).toBe('k = 20');
+    expect(await page.getByTestId('sweep-generation-text').textContent()).toBe(cliSampledClamp.text);
+    const sweepKl = Number(await page.getByTestId('sweep-generation-kl').getAttribute('data-kl'));
+    expect(sweepKl).toBeCloseTo(cliSampledClamp.kl!, 5);
+    expect(await page.getByTestId('sweep-generation-kl').textContent()).toContain('KL ');
+    const options = await page.getByTestId('sweep-pick').locator('option').allTextContents();
+    expect(options.some((o) => o.includes('clamp sae16 feature 5') && o.includes('sampled (seed 7)'))).toBe(true);
   });
 });

@@ -3,7 +3,10 @@
 // transformers' plain and steered greedy tokens, streamed step by step as 'steer.step' events whose
 // text adds up to the answers; the steered row equals what models.generate (the CLI's `generate`)
 // gives for the same settings; the model stays loaded for the next request; steer.cancel stops a
-// generation; a sweep started from the page is read back by its job and made into a campaign.
+// generation; an SAE-feature clamp and a sampled request (the k = 0 twin on the same seed) equal
+// models.generate's answers and KL strength; a sweep started from the page is read back by its job
+// and made into a campaign; a sampled clamp sweep is listed with its SAE and seed, each generation
+// with its KL.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import type { JobProgressEvent, SteerGenerateOutput, SteerStepEvent } from '../.
 import { LmPool } from '../../src-main/engine/lm-pool.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { replaceLiveEngine } from '../../src-main/steer/live.js';
-import { npyBytes, tempDir } from '../engine/fixtures.js';
+import { npyBytes, randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
 import { runJson } from '../helpers/cli.js';
 import { TestClock } from '../helpers/clock.js';
 import { contextFor, researcher } from '../helpers/factories.js';
@@ -36,6 +39,8 @@ beforeAll(async () => {
   expect((await runJson(['vector', 'import', '--project', projectDir, '--path', vectorFile, '--name', 'v'])).code).toBe(
     0,
   );
+  const saeDir = writeSaeLensDir(join(dir, 'sae'), randomSae('relu', v.length, 16, 7));
+  expect((await runJson(['import-sae', '--project', projectDir, '--path', saeDir, '--name', 'sae16'])).code).toBe(0);
   project = openProject(projectDir);
   context = contextFor(project, researcher);
 });
@@ -135,6 +140,61 @@ describe('steer.generate', () => {
     expect(await call('steer.cancel', { stream: 'stop' })).toEqual({ requested: false });
   });
 
+  it('clamps an SAE feature to c = k as models.generate (generate --method clamp) does, with its KL', async () => {
+    const clamp = { sae: 'sae16', feature: 5, method: 'clamp', k: 20, positions: 'all' } as const;
+    const { vector: _, ...withoutVector } = request({});
+    const out = await call<SteerGenerateOutput>('steer.generate', { ...withoutVector, ...clamp, stream: 'clamp' });
+    const cli = await call<{ generatedIds: number[]; kl: number; spec: unknown }>('models.generate', {
+      model: 'llama',
+      prompt: want.prompts[0].text,
+      tokens: 20,
+      steer: { ...clamp, layer },
+    });
+    expect(out.steered.ids).toEqual(cli.generatedIds);
+    expect(out.baseline.ids).toEqual(want.prompts[0].greedy);
+    // Clamping feature 5 to 20 everywhere moves the answer, so the comparison is not of two plain runs.
+    expect(out.steered.ids).not.toEqual(out.baseline.ids);
+    expect(out.spec).toMatchObject({ method: 'clamp', k: 20, vector: null, sae: { name: 'sae16', feature: 5 } });
+    // The twin row in the same prefill gives the KL that generate measures with a prefill of its own.
+    expect(cli.kl).toBeGreaterThan(0);
+    expect(out.kl).toBeCloseTo(cli.kl, 5);
+    expect(await dispatch('steer.generate', request({ ...clamp, stream: 'bad' }), context)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('sae and feature') },
+    });
+  });
+
+  it('samples both rows from one seed: each equals models.generate with that seed; no seed, one chosen and replayable', async () => {
+    const sampling = { temperature: 1.5, topP: 0.95, seed: 7 };
+    const out = await call<SteerGenerateOutput>('steer.generate', request({ k, sampling, stream: 'sampled' }));
+    const generate = (extra: Record<string, unknown>) =>
+      call<{ generatedIds: number[]; kl: number | null }>('models.generate', {
+        model: 'llama',
+        prompt: want.prompts[0].text,
+        tokens: 20,
+        ...extra,
+      });
+    const plain = await generate({ sampling });
+    const steered = await generate({ sampling, steer: { vector: 'v', layer, k } });
+    expect([out.baseline.ids, out.steered.ids]).toEqual([plain.generatedIds, steered.generatedIds]);
+    expect(out.spec.decoding).toEqual({ kind: 'sample', ...sampling, tokens: 20, stopAtEos: false });
+    expect(out.kl).toBeCloseTo(steered.kl!, 5);
+    // Sampling at this temperature leaves the greedy path (the comparison is of sampled answers).
+    expect(out.baseline.ids).not.toEqual(want.prompts[0].greedy);
+
+    const chosen = await call<SteerGenerateOutput>(
+      'steer.generate',
+      request({ k, sampling: { temperature: 1.5 }, stream: 'sampled-2' }),
+    );
+    expect(chosen.spec.decoding.kind).toBe('sample');
+    const seed = (chosen.spec.decoding as { seed: number }).seed;
+    const again = await call<SteerGenerateOutput>(
+      'steer.generate',
+      request({ k, sampling: { temperature: 1.5, seed }, stream: 'sampled-3' }),
+    );
+    expect([again.baseline.ids, again.steered.ids]).toEqual([chosen.baseline.ids, chosen.steered.ids]);
+  });
+
   it('refuses a layer the model lacks and an unknown vector, by name', async () => {
     expect(await dispatch('steer.generate', request({ k, layer: 9, stream: 'bad' }), context)).toMatchObject({
       ok: false,
@@ -224,5 +284,52 @@ describe('a sweep from the Steer page', () => {
       source: { kind: 'generations', generationIds: byJob.generations.map((g) => g.generationId) },
     });
     expect(created.items).toBe(4);
+  });
+
+  it('a sampled clamp sweep is listed with its SAE and seed; each generation carries its KL, as steer.generate gives it', async () => {
+    const sampling = { temperature: 1.5, topP: 0.95, seed: 7 };
+    let finish: (event: JobProgressEvent) => void = () => {};
+    const ended = new Promise<JobProgressEvent>((resolve) => (finish = resolve));
+    context.events.subscribe((name, payload) => {
+      if (name === 'job.progress' && (payload as JobProgressEvent).state !== 'running')
+        finish(payload as JobProgressEvent);
+    });
+    const clamp = { method: 'clamp', sae: 'sae16', feature: 5, positions: 'all' } as const;
+    const { jobId } = await call<{ jobId: number }>('sweeps.start', {
+      model: 'llama',
+      ...clamp,
+      layer,
+      ks: [-4, 20],
+      sampling,
+      prompts: [{ prompt: want.prompts[0].text }],
+      tokens: 20,
+    });
+    expect(await ended).toMatchObject({ jobId, state: 'done', done: 2, total: 2 });
+    const { sweepId, generations } = await call<{
+      sweepId: string;
+      generations: { k: number; text: string; kl: number | null }[];
+    }>('sweeps.generations', { jobId });
+    const listed = (await call<Record<string, unknown>[]>('sweeps.list', {})).find((s) => s.sweepId === sweepId);
+    expect(listed).toMatchObject({
+      method: 'clamp',
+      vector: null,
+      sae: { name: 'sae16', feature: 5 },
+      ks: [-4, 20],
+      sampling,
+      generations: 2,
+    });
+    const { vector: _, ...withoutVector } = request({});
+    for (const cell of generations) {
+      const live = await call<SteerGenerateOutput>('steer.generate', {
+        ...withoutVector,
+        ...clamp,
+        k: cell.k,
+        sampling,
+        stream: `cell-${cell.k}`,
+      });
+      expect(cell.text).toBe(live.steered.text);
+      expect(cell.kl).toBeGreaterThan(0);
+      expect(cell.kl).toBeCloseTo(live.kl, 5);
+    }
   });
 });

@@ -127,6 +127,26 @@ describe('campaign builder: column mapping', () => {
     ]);
   });
 
+  it('keeps a fixed value hidden when asked (a number as a number), and reads it back hidden', () => {
+    const rows = mappingRows(['prompt', 'a', 'b', 'steering_score'], {
+      payload: { prompt: 'prompt', a: 'a', b: 'b' },
+      hidden: { a: 'steering_score' },
+    });
+    const fixed = [
+      { field: 'criterion', value: 'Which answer is more coherent?' },
+      { field: 'b', value: '0', hidden: true },
+      { field: 'model', value: 'llava', hidden: true },
+    ];
+    const mapping = rowsToMapping(rows, fixed);
+    expect(mapping.payload).toMatchObject({ criterion: { const: 'Which answer is more coherent?' } });
+    expect(mapping.hidden).toEqual({ a: 'steering_score', b: { const: 0 }, model: { const: 'llava' } });
+    expect(mappingFixedValues(mapping)).toEqual(fixed);
+    expect(mappingWarnings(rows, fixed)).toEqual([]);
+    expect(mappingWarnings(rows, [{ field: 'a', value: '5', hidden: true }])).toEqual([
+      'fixed value a replaces the column mapped to hidden.a',
+    ]);
+  });
+
   it('shows sample cells as short text', () => {
     expect(cellText(['a', 'b'])).toBe('["a","b"]');
     expect(cellText(null)).toBe('');

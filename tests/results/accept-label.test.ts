@@ -8,6 +8,7 @@ import { dispatch } from '../../src-main/api/dispatch';
 import type { AcceptedFeatureLabel, FeatureDetail } from '../../src-main/contract/types';
 import { exportCampaign } from '../../src-main/export';
 import { campaignResults } from '../../src-main/results/report';
+import { runCaptured } from '../helpers/cli';
 import { TestClock } from '../helpers/clock';
 import { contextFor, makeProject, researcher, tempDir } from '../helpers/factories';
 import { ratedFeatureLabelCampaign } from '../export/fixtures';
@@ -27,6 +28,11 @@ describe('accepting a feature label', () => {
     ]);
     expect(first.labelAgreement).toBe(0.5);
     expect(first).toMatchObject({ featureIndex: 11, saeId: expect.any(Number), acceptedLabel: null });
+    // `sightline results --json` carries the same labels side by side.
+    const name = project.db.prepare('SELECT name FROM campaigns WHERE id = ?').pluck().get(campaignId) as string;
+    const printed = await runCaptured(['results', '--project', project.dir, '--campaign', name, '--json']);
+    expect(printed.code).toBe(0);
+    expect(JSON.parse(printed.out).features).toEqual(before);
 
     const context = contextFor(project, researcher);
     const reply = await dispatch(

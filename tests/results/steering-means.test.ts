@@ -107,6 +107,8 @@ describe('steering results of a relatedness campaign', () => {
     const steering = build().steering!;
     expect(steering.questionId).toBe('relatedness');
     expect(steering.success).toMatch(/^answer\.relatedness >= 0\.5/);
+    // Each numeric question's whole range, for the plots' fixed axes: not the 2–5 that was answered.
+    expect(steering.scaleRanges).toEqual({ relatedness: [0, 1], coherence: [1, 5] });
     expect(steering.byLayer).toHaveLength(1);
     expect(steering.byClassPair.map((curve) => [curve.layer, curve.sourceClass, curve.targetClass])).toEqual([
       [20, 'goldfish', 'volcano'],

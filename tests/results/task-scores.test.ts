@@ -1,5 +1,6 @@
 // Every task scored (issue 15): intruder accuracy, detection precision / recall / F1 and pairwise
-// win rates with Bradley–Terry strengths, each on a small campaign worked out by hand in the comments.
+// win rates with Bradley–Terry strengths, each on a small campaign worked out by hand in the comments;
+// `sightline results --json` carries the same scores.
 import { describe, expect, it } from 'vitest';
 import type { Answer, RaterItem } from '../../src-main/contract/types';
 import { nextItems, submitJudgement } from '../../src-main/domain/rating';
@@ -9,7 +10,15 @@ import { formatResults } from '../../src-main/results/format-table';
 import { campaignResults } from '../../src-main/results/report';
 import { wilsonInterval } from '../../src-main/results/wilson';
 import { insertCampaign, type NewItem } from '../../src-main/store/campaigns';
+import { runCaptured } from '../helpers/cli';
 import { makeProject, makeRater } from '../helpers/factories';
+
+/** What `sightline results --json` prints for the campaign named `name`. */
+async function resultsJson(project: Project, name: string): Promise<Record<string, unknown>> {
+  const { code, out } = await runCaptured(['results', '--project', project.dir, '--campaign', name, '--json']);
+  expect(code).toBe(0);
+  return JSON.parse(out) as Record<string, unknown>;
+}
 
 const insertSae = (db: Project['db']): number =>
   Number(
@@ -76,7 +85,7 @@ const campaign = (project: Project, templateId: string, items: NewItem[], overla
   );
 
 describe('intruder score', () => {
-  it('gives accuracy against the hidden intruder per item, per feature and overall, with Wilson intervals', () => {
+  it('gives accuracy against the hidden intruder per item, per feature and overall, with Wilson intervals', async () => {
     const project = makeProject();
     const saeId = insertSae(project.db);
     const features = [insertFeature(project.db, saeId, 12), insertFeature(project.db, saeId, 3)];
@@ -132,11 +141,12 @@ describe('intruder score', () => {
     expect(formatResults(campaignResults(project.db, campaignId, { bootstrap: { replicates: 20 } }))).toContain(
       'Intruder accuracy: 5/6 = 83.3%',
     );
+    expect((await resultsJson(project, 'intruder')).intruder).toEqual(intruder);
   });
 });
 
 describe('detection score', () => {
-  it('gives precision, recall and F1 against the hidden activating examples, and the tick rate per quantile bucket', () => {
+  it('gives precision, recall and F1 against the hidden activating examples, and the tick rate per quantile bucket', async () => {
     const project = makeProject();
     const featureId = insertFeature(project.db, insertSae(project.db), 7);
     // e1 e2 e3 (top) and e4 (q1) activate; e5 e6 are another feature's.
@@ -173,6 +183,7 @@ describe('detection score', () => {
       ['non-activating', false, 1, 6],
     ]);
     expect(detection.byBucket[0]).toMatchObject(wilsonInterval(5, 9));
+    expect((await resultsJson(project, 'feature-detection')).detection).toEqual(detection);
   });
 });
 

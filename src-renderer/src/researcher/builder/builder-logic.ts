@@ -22,6 +22,8 @@ export interface ColumnRow {
 export interface FixedValue {
   field: string;
   value: string;
+  /** a hidden field (kept from raters, like a hidden column), e.g. the k of the side every pair shares */
+  hidden?: boolean;
 }
 
 /** Which column holds each part of the steering condition ('' for none): the mapping's `steering` roles. */
@@ -61,13 +63,31 @@ export function mappingRows(columns: readonly string[], mapping: ColumnMapping):
   });
 }
 
-/** The fixed payload values of a mapping, as the form edits them. */
+/** The fixed payload and hidden values of a mapping, as the form edits them. */
 export function mappingFixedValues(mapping: ColumnMapping): FixedValue[] {
-  return entries(mapping.payload).flatMap(([field, mapped]) =>
-    typeof mapped === 'object' && !Array.isArray(mapped)
-      ? [{ field, value: typeof mapped.const === 'string' ? mapped.const : JSON.stringify(mapped.const) }]
-      : [],
+  return (['payload', 'hidden'] as const).flatMap((role) =>
+    entries(mapping[role]).flatMap(([field, mapped]) =>
+      typeof mapped === 'object' && !Array.isArray(mapped)
+        ? [
+            {
+              field,
+              value: typeof mapped.const === 'string' ? mapped.const : JSON.stringify(mapped.const),
+              ...(role === 'hidden' ? { hidden: true } : {}),
+            },
+          ]
+        : [],
+    ),
   );
+}
+
+/**
+ * A fixed value as the mapping stores it: payload text as typed; a hidden number as a number, as a
+ * hidden column's numeric cells are (domain/campaigns/mapping.ts), so `0` here and a 0 read from a
+ * file compare alike in the results.
+ */
+function fixedConst({ value, hidden }: FixedValue): { const: string | number } {
+  const text = value.trim();
+  return { const: hidden && text !== '' && Number.isFinite(Number(text)) ? Number(text) : value };
 }
 
 /** The steering roles of a mapping, as the form edits them. */
@@ -121,7 +141,8 @@ export function rowsToMapping(
   for (const role of ['payload', 'hidden'] as const) {
     for (const [field, columns] of lists[role]) mapping[role][field] = columns.length === 1 ? columns[0] : columns;
   }
-  for (const { field, value } of fixed) if (field.trim()) mapping.payload[field.trim()] = { const: value };
+  for (const value of fixed)
+    if (value.field.trim()) mapping[value.hidden ? 'hidden' : 'payload'][value.field.trim()] = fixedConst(value);
   const roles = Object.fromEntries(
     STEERING_ROLES.filter((role) => steering[role]).map((role) => [role, steering[role]]),
   );
@@ -150,11 +171,12 @@ export function mappingWarnings(rows: readonly ColumnRow[], fixed: readonly Fixe
       warnings.push(`columns ${earlier} and ${row.column} both map to ${target}; only ${row.column} is used`);
     seen.set(target, row.column);
   }
-  for (const { field } of fixed) {
+  for (const { field, hidden } of fixed) {
     const name = field.trim();
+    const role = hidden ? 'hidden' : 'payload';
     if (!name) warnings.push('fixed value: give the field a name');
-    else if (rows.some((row) => row.role === 'payload' && row.name.trim() === name))
-      warnings.push(`fixed value ${name} replaces the column mapped to payload.${name}`);
+    else if (rows.some((row) => row.role === role && row.name.trim() === name))
+      warnings.push(`fixed value ${name} replaces the column mapped to ${role}.${name}`);
   }
   return warnings;
 }

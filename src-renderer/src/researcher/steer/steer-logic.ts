@@ -1,5 +1,6 @@
-// Pure helpers of the Steer page: the sweep's k values, its generations grouped by k, and the stream
-// tag that pairs 'steer.step' events with the request that asked for them.
+// Pure helpers of the Steer page: the sweep's k values, its generations grouped by k, the stream tag
+// that pairs 'steer.step' events with the request that asked for them, and the form's steer source
+// and sampling as the contract takes them.
 import type { SweepGeneration } from '../../../../src-main/contract';
 
 /**
@@ -18,13 +19,14 @@ export function kValues(from: number, to: number, count: number): number[] | str
 }
 
 export interface KGroup {
-  k: number;
+  /** null: an ablate sweep's one cell per prompt */
+  k: number | null;
   generations: SweepGeneration[];
 }
 
 /** The sweep's generations by k, k in the order the sweep ran them (its cell order). */
 export function groupByK(generations: readonly SweepGeneration[]): KGroup[] {
-  const groups = new Map<number, SweepGeneration[]>();
+  const groups = new Map<number | null, SweepGeneration[]>();
   for (const generation of generations) {
     const group = groups.get(generation.k);
     if (group) group.push(generation);
@@ -45,9 +47,60 @@ export function newStreamTag(random: () => number = Math.random): string {
   return `steer-${streams}-${Math.floor(random() * 2 ** 32).toString(36)}`;
 }
 
-/** "k = 8" / "k = -1.5" / "ablate" as the steered column's heading. */
-export function steerHeading(method: 'add' | 'ablate' | 'cap', k: number, layer: number): string {
+export type SteerMethod = 'add' | 'ablate' | 'cap' | 'clamp';
+
+/** "k = 8" / "k = -1.5" / "ablate" / "clamp" as the steered column's heading. */
+export function steerHeading(method: SteerMethod, k: number, layer: number, feature?: number): string {
   if (method === 'ablate') return `ablate v at layer ${layer}`;
   if (method === 'cap') return `cap h·v at ${k}, layer ${layer}`;
+  if (method === 'clamp') return `feature ${feature ?? '?'} clamped to ${k}, layer ${layer}`;
   return `k = ${k} at layer ${layer}`;
+}
+
+/**
+ * What steer.generate and sweeps.start steer with: a stored vector, or for clamp an SAE and one of
+ * its features (as `generate --sae NAME --feature N`); a message when the form lacks it.
+ */
+export function steerSource(
+  method: SteerMethod,
+  vector: string,
+  sae: string,
+  feature: number,
+  dSae: number | undefined,
+): { vector: string } | { sae: string; feature: number } | string {
+  if (method !== 'clamp') return vector ? { vector } : 'pick a steering vector';
+  if (!sae) return 'clamp: pick an SAE';
+  if (!Number.isInteger(feature) || feature < 0) return 'feature: expected a whole number, 0 or more';
+  if (dSae !== undefined && feature >= dSae) return `feature: the SAE has ${dSae} features (0–${dSae - 1})`;
+  return { sae, feature };
+}
+
+export interface SamplingFields {
+  sampled: boolean;
+  temperature: number;
+  topP: number;
+  /** empty: the server chooses one (and returns it in the spec) */
+  seed: string | number;
+}
+
+/** The sampling request of the form (undefined: greedy), or what is wrong with it, in the form's terms. */
+export function samplingOf(
+  fields: SamplingFields,
+): { temperature: number; topP: number; seed?: number } | undefined | string {
+  if (!fields.sampled) return undefined;
+  if (!Number.isFinite(fields.temperature) || fields.temperature < 0)
+    return 'temperature: expected a number, 0 or more (0 is greedy)';
+  if (!Number.isFinite(fields.topP) || fields.topP <= 0 || fields.topP > 1)
+    return 'top-p: expected a number above 0 and at most 1';
+  const seedText = String(fields.seed).trim();
+  if (seedText === '') return { temperature: fields.temperature, topP: fields.topP };
+  const seed = Number(seedText);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    return 'seed: expected a whole number from 0 to 4294967295, or empty for a new one';
+  return { temperature: fields.temperature, topP: fields.topP, seed };
+}
+
+/** "KL 0.0123 nats" for a strength, "—" where there is none. */
+export function klText(kl: number | null | undefined): string {
+  return kl === null || kl === undefined ? '—' : `KL ${kl.toPrecision(3)} nats`;
 }

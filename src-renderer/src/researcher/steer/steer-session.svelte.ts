@@ -1,25 +1,31 @@
-// The Steer page's form and its live generation: the models and vectors to pick from, the settings,
-// and the two answers (k = 0 and steered) filled token by token from 'steer.step' events while
+// The Steer page's form and its live generation: the models, vectors and SAEs to pick from, the
+// settings (a vector's add/ablate/cap or an SAE feature's clamp; greedy or sampled), and the two answers (k = 0 and steered) filled token by token from 'steer.step' events while
 // steer.generate runs. The call's answer is authoritative: events that arrive after it change nothing.
-import type { ModelSummary, SteerGenerateOutput, VectorSummary } from '../../../../src-main/contract';
+import type { ModelSummary, SaeSummary, SteerGenerateOutput, VectorSummary } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
-import { newStreamTag } from './steer-logic';
+import { newStreamTag, type SamplingFields, samplingOf, type SteerMethod, steerSource } from './steer-logic';
 
-export type SteerMethod = 'add' | 'ablate' | 'cap';
+export type { SteerMethod };
 export type SteerPositions = 'prompt' | 'generated' | 'all';
 
 export class SteerSession {
   models = $state.raw<ModelSummary[]>([]);
   vectors = $state.raw<VectorSummary[]>([]);
+  saes = $state.raw<SaeSummary[]>([]);
   loaded = $state(false);
 
   model = $state('');
   prompt = $state('');
   chat = $state(false);
   vector = $state('');
+  /** clamp: the SAE and its feature */
+  sae = $state('');
+  feature = $state(0);
   layer = $state(0);
   method = $state<SteerMethod>('add');
   k = $state(8);
+  /** greedy unless `sampled`; an empty seed is chosen by the server (and shown after) */
+  sampling = $state<SamplingFields>({ sampled: false, temperature: 0.7, topP: 1, seed: '' });
   positions = $state<SteerPositions>('prompt');
   tokens = $state(40);
 
@@ -37,8 +43,19 @@ export class SteerSession {
   readonly usableVectors = $derived(
     this.vectors.filter((v) => !this.selectedModel || v.dModel === this.selectedModel.dModel),
   );
+  /** SAEs whose input width fits the chosen model (the server checks again). */
+  readonly usableSaes = $derived(this.saes.filter((s) => !this.selectedModel || s.dIn === this.selectedModel.dModel));
+  readonly selectedSae = $derived(this.saes.find((s) => s.name === this.sae));
+  /** The vector or SAE feature to steer with, or why there is none yet. */
+  readonly source = $derived(steerSource(this.method, this.vector, this.sae, this.feature, this.selectedSae?.dSae));
+  readonly samplingRequest = $derived(samplingOf(this.sampling));
   readonly canGenerate = $derived(
-    !this.running && this.model !== '' && this.vector !== '' && this.prompt.trim() !== '' && this.tokens >= 1,
+    !this.running &&
+      this.model !== '' &&
+      typeof this.source !== 'string' &&
+      typeof this.samplingRequest !== 'string' &&
+      this.prompt.trim() !== '' &&
+      this.tokens >= 1,
   );
 
   /** Loads the pickers and follows the steps of this page's generations; returns the stop function. */
@@ -53,9 +70,14 @@ export class SteerSession {
 
   async load(): Promise<void> {
     try {
-      const [models, vectors] = await Promise.all([call('models.list', {}), call('vectors.list', {})]);
+      const [models, vectors, overview] = await Promise.all([
+        call('models.list', {}),
+        call('vectors.list', {}),
+        call('project.overview', {}),
+      ]);
       this.models = models;
       this.vectors = vectors;
+      this.saes = overview.saes;
       if (!this.model && models.length > 0) this.pickModel(models[0].name);
       this.error = null;
     } catch (caught) {
@@ -69,10 +91,13 @@ export class SteerSession {
     this.model = name;
     this.layer = Math.min(this.layer, this.maxLayer);
     if (!this.usableVectors.some((v) => v.name === this.vector)) this.vector = this.usableVectors[0]?.name ?? '';
+    if (!this.usableSaes.some((s) => s.name === this.sae)) this.sae = this.usableSaes[0]?.name ?? '';
   }
 
   async generate(): Promise<void> {
-    if (!this.canGenerate) return;
+    const source = this.source;
+    const sampling = this.samplingRequest;
+    if (!this.canGenerate || typeof source === 'string' || typeof sampling === 'string') return;
     const stream = newStreamTag();
     this.stream = stream;
     this.running = true;
@@ -86,10 +111,11 @@ export class SteerSession {
         model: this.model,
         prompt: this.prompt,
         chat: this.chat,
-        vector: this.vector,
+        ...source,
         layer: this.layer,
         method: this.method,
         ...(this.method === 'ablate' ? {} : { k: this.k }),
+        ...(sampling ? { sampling } : {}),
         positions: this.positions,
         tokens: this.tokens,
         stream,

@@ -1,5 +1,6 @@
-// The Steer page's sweep: started with the page's model, vector, layer, positions and length over a k
-// range, on the current prompt or a prompts file; its progress from 'job.progress' events; its
+// The Steer page's sweep: started with the page's model, method and its vector or SAE feature, layer,
+// positions, length and sampling over a k range (ablate: one generation per prompt), on the current
+// prompt or a prompts file; its progress from 'job.progress' events; its
 // generations read back by job (while it runs too) and browsed by k; and a campaign made from them.
 import type { JobProgressEvent, SweepGeneration, SweepListing } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
@@ -81,10 +82,11 @@ export class SweepRunner {
 
   async startSweep(): Promise<void> {
     const s = this.session;
-    if (typeof this.ks === 'string') {
-      this.error = this.ks;
-      return;
-    }
+    const { source, samplingRequest: sampling } = s;
+    // Ablate has no k: one generation per prompt.
+    const ks = s.method === 'ablate' ? [] : this.ks;
+    for (const checked of [ks, source, sampling]) if (typeof checked === 'string') this.error = checked;
+    if (typeof ks === 'string' || typeof source === 'string' || typeof sampling === 'string') return;
     this.error = null;
     this.campaign = null;
     this.generations = [];
@@ -93,9 +95,12 @@ export class SweepRunner {
       const prompts = await this.prompts();
       const { jobId } = await call('sweeps.start', {
         model: s.model,
-        vector: s.vector,
+        method: s.method,
+        ...source,
         layer: s.layer,
-        ks: this.ks,
+        ks,
+        // Without a seed the sweep samples from seed 0 (every shard alike), as `sightline sweep`.
+        ...(sampling ? { sampling } : {}),
         prompts,
         positions: s.positions,
         tokens: s.tokens,
