@@ -19,6 +19,7 @@ import { generateCommand } from './commands/generate';
 import { mergeCommand, sweepCommand } from './commands/sweep';
 import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
+import { captureCommand } from './commands/capture';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
@@ -39,6 +40,7 @@ export const COMMANDS: Command[] = [
   generateCommand,
   sweepCommand,
   mergeCommand,
+  captureCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

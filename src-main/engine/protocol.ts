@@ -97,6 +97,28 @@ export interface LoadLmArgs {
   folder: string;
   providers?: ProviderPreference;
   intraOpNumThreads?: number;
+  /**
+   * Build a capture session instead (`sightline capture`): no steer inputs, the residual stream
+   * entering each of these blocks as rows (lm-decoder.ts captureReduce 'rows'). Only captureHidden
+   * uses such a session.
+   */
+  captureLayers?: number[];
+}
+
+export interface CaptureHiddenArgs {
+  lmId: string;
+  /** token ids per document; one prefill over the batch (left-padded), no token generated */
+  prompts: number[][];
+}
+
+export interface CaptureHiddenResult {
+  /** the captured layers, ascending */
+  layers: number[];
+  /**
+   * per layer, [sum of prompt lengths, d_model] row-major: each prompt's positions in order, prompts
+   * in batch order (padding excluded); buffers transferred
+   */
+  hidden: Float32Array[];
 }
 
 export interface LoadedLm {
@@ -152,6 +174,8 @@ export interface LmHandlers {
   /** `emit` receives each step's tokens (GenerateEvent) as they are chosen */
   generate(args: GenerateArgs, emit?: (event: GenerateEvent) => void): Promise<GenerateResult>;
   disposeLm(args: { lmId: string }): Promise<{ disposed: boolean }>;
+  /** the residual stream at the capture session's layers for every position of every prompt */
+  captureHidden(args: CaptureHiddenArgs): Promise<CaptureHiddenResult>;
 }
 
 export interface EngineHandlers extends LmHandlers {

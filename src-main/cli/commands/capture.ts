@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { EventBus } from '../../api/events';
+import type { JobProgressEvent } from '../../contract/types';
+import { parseLayers } from '../../steer/capture';
+import { AppError } from '../../util/errors';
+import { callAsResearcher, withProject } from '../project-session';
+import { intOption, stringOption, type Command } from '../command';
+
+export const captureCommand: Command = {
+  name: 'capture',
+  summary:
+    'run a model over captions and keep the residual stream at chosen layers as activation corpora (one per layer), imported in the same job (resumable; Ctrl-C cancels)',
+  usage:
+    'sightline capture --project DIR --model NAME --layers 5,8,12 --captions FILE [--corpus NAME] [--dtype f32|f16] [--batch 8] [--chunk 1024] [--provider auto|cuda|cpu]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder (holds the model)' },
+    model: { type: 'string', required: true, description: 'model name (see import-model)' },
+    layers: {
+      type: 'string',
+      required: true,
+      description: 'layers L to keep: the residual stream entering block L (transformers hidden_states[L])',
+    },
+    captions: {
+      type: 'string',
+      description: 'text documents: one caption per line, or a CSV with document,caption[,label]',
+    },
+    images: { type: 'string', description: 'image documents (DIR or CSV): needs the vision tower, not in this build' },
+    corpus: {
+      type: 'string',
+      description: 'corpora are named NAME-L<layer> (default: <model>-<captions file name>)',
+    },
+    dtype: { type: 'string', default: 'f32', description: 'shard precision: f32 or f16 (recorded with each shard)' },
+    batch: { type: 'string', default: '8', description: 'documents per forward pass' },
+    chunk: { type: 'string', default: '1024', description: 'documents per shard file (the unit a resumed run skips)' },
+    provider: {
+      type: 'string',
+      default: 'auto',
+      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
+    },
+    threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },
+  },
+  run: async (options, output) => {
+    const provider = stringOption(options, 'provider');
+    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
+      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const dtype = stringOption(options, 'dtype').toUpperCase();
+    if (dtype !== 'F32' && dtype !== 'F16')
+      throw new AppError('invalid_input', `--dtype: expected f32 or f16, got "${stringOption(options, 'dtype')}"`);
+    const input = {
+      model: stringOption(options, 'model'),
+      layers: parseLayers(stringOption(options, 'layers')),
+      ...(options.captions !== undefined ? { captions: path.resolve(stringOption(options, 'captions')) } : {}),
+      ...(options.images !== undefined ? { images: path.resolve(stringOption(options, 'images')) } : {}),
+      ...(options.corpus !== undefined ? { corpus: stringOption(options, 'corpus') } : {}),
+      dtype: dtype as 'F32' | 'F16',
+      batch: intOption(options, 'batch'),
+      chunk: intOption(options, 'chunk'),
+      provider: provider as 'auto' | 'cuda' | 'cpu',
+      ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
+    };
+    await withProject(stringOption(options, 'project'), async (project) => {
+      const events = new EventBus();
+      let jobId: number | null = null;
+      events.subscribe((name, payload) => {
+        if (name !== 'job.progress') return;
+        const e = payload as JobProgressEvent;
+        jobId = e.jobId;
+        if (e.state !== 'running') return;
+        const rate = e.ratePerSecond === null ? '?' : e.ratePerSecond.toFixed(1);
+        const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
+        process.stderr.write(
+          `capture: ${e.done}/${e.total ?? '?'} documents, ${rate}/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`,
+        );
+      });
+      // Ctrl-C goes through jobs.cancel: finished chunks stay on disk and the same command resumes.
+      const onSigint = () => {
+        process.stderr.write('capture: cancelling after the current batch…\n');
+        if (jobId !== null) void callAsResearcher(project, 'jobs.cancel', { jobId }).catch(() => {});
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const summary = await callAsResearcher(project, 'capture.run', input, events);
+        if (summary.state === 'cancelled') process.exitCode = 130;
+        output.result(summary, () =>
+          summary.state === 'cancelled'
+            ? `capture ${summary.captureId}: cancelled (job ${summary.jobId}); finished shards stay in ${summary.folder}, and the same command resumes`
+            : [
+                `capture ${summary.captureId}: ${summary.documents} documents (${summary.captured} this run), ${summary.dtype} shards in ${summary.folder}, on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+                ...summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`),
+              ].join('\n'),
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+  },
+};
