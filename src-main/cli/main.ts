@@ -20,6 +20,7 @@ import { mergeCommand, sweepCommand } from './commands/sweep';
 import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { captureCommand } from './commands/capture';
+import { probeCommand } from './commands/probe';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
@@ -41,6 +42,7 @@ export const COMMANDS: Command[] = [
   sweepCommand,
   mergeCommand,
   captureCommand,
+  probeCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

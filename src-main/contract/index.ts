@@ -2,6 +2,7 @@
 // renderer's client are all derived from this map. It imports nothing runtime-specific.
 import { campaignMethods } from './campaigns';
 import { captureMethods } from './capture';
+import { probeMethods } from './probes';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { importMethods } from './imports';
@@ -27,6 +28,7 @@ export const contract = {
   ...steerMethods,
   ...importMethods,
   ...captureMethods,
+  ...probeMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

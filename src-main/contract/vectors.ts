@@ -11,7 +11,20 @@ export interface VectorSummary {
   sha256: string;
   source:
     | { kind: 'file'; path: string; key: string | null; fileSha256: string; format: 'pt' | 'safetensors' | 'npy' }
-    | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number };
+    | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number }
+    | {
+        kind: 'probe';
+        method: 'diff-of-means';
+        corpus: string;
+        layer: number | null;
+        from: string;
+        to: string;
+        /** scaled to unit length (else raw: its norm is the distance between the class means) */
+        unit: boolean;
+        /** documents per class, and whether their image or text rows were pooled */
+        documents: { from: number; to: number };
+        pooled: 'image' | 'text' | 'mixed';
+      };
   norm: number;
   createdAt: number;
 }

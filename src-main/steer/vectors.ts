@@ -43,6 +43,32 @@ function store(project: Project, name: string, values: Float32Array, source: Vec
   return { id, ...record };
 }
 
+/**
+ * Several vectors at once (a probe's): a name already holding the same values is kept as it is (a
+ * probe run again), any other taken name refuses the lot before anything is written.
+ */
+export function storeVectors(
+  project: Project,
+  vectors: readonly { name: string; values: Float32Array; source: VectorSource }[],
+): { record: VectorRecord; stored: boolean }[] {
+  const planned = vectors.map((v) => {
+    const existing = findVectorByName(project.db, v.name);
+    if (existing && existing.sha256 !== vectorSha256(v.values))
+      throw new AppError(
+        'conflict',
+        `a different vector named "${v.name}" is already in this project; pass --name to choose another prefix`,
+      );
+    return { v, existing };
+  });
+  return project.db.transaction(() =>
+    planned.map(({ v, existing }) =>
+      existing
+        ? { record: existing, stored: false }
+        : { record: store(project, v.name, v.values, v.source), stored: true },
+    ),
+  )();
+}
+
 /** `vector import`: the file is read and checked in full before anything is written. */
 export async function importVector(
   project: Project,

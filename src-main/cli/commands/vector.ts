@@ -6,7 +6,9 @@ const describe = (v: VectorSummary): string =>
   `"${v.name}": d_model ${v.dModel}, norm ${v.norm.toPrecision(4)}, from ${
     v.source.kind === 'file'
       ? `${v.source.path}${v.source.key ? ` [${v.source.key}]` : ''}`
-      : `SAE "${v.source.sae}" feature ${v.source.feature}`
+      : v.source.kind === 'probe'
+        ? `corpus "${v.source.corpus}" (layer ${v.source.layer ?? '?'}): mean of "${v.source.to}" − mean of "${v.source.from}"${v.source.unit ? ', unit length' : ''}`
+        : `SAE "${v.source.sae}" feature ${v.source.feature}`
   } (sha256 ${v.sha256.slice(0, 12)}…)`;
 
 export const vectorImportCommand: Command = {
