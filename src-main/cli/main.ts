@@ -17,7 +17,7 @@ import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
 import { mergeCommand, sweepCommand } from './commands/sweep';
-import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
+import { vectorExportCommand, vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { captureCommand } from './commands/capture';
 import { probeCommand } from './commands/probe';
@@ -38,6 +38,7 @@ export const COMMANDS: Command[] = [
   vectorImportCommand,
   vectorFromSaeCommand,
   vectorListCommand,
+  vectorExportCommand,
   generateCommand,
   sweepCommand,
   mergeCommand,

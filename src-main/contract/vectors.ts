@@ -47,6 +47,20 @@ export const vectorMethods = {
     input: z.object({ sae: z.string().min(1), feature: z.number().int().min(0), name: name.optional() }).strict(),
     output: returns<VectorSummary>(),
   }),
+  'vectors.export': method({
+    role: 'researcher',
+    summary:
+      'Writes a stored vector to a .safetensors (tensor "vector", its name, sha256 and source in the metadata) or .npy file, F32 or F16; vectors.import reads either back',
+    input: z.object({ name, out: z.string().min(1), dtype: z.enum(['F32', 'F16']).default('F32') }).strict(),
+    output: returns<{
+      name: string;
+      path: string;
+      format: 'safetensors' | 'npy';
+      dtype: 'F32' | 'F16';
+      dModel: number;
+      sha256: string;
+    }>(),
+  }),
   'vectors.list': method({
     role: 'researcher',
     summary: "The project's named steering vectors",

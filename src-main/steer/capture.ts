@@ -20,6 +20,7 @@ import type { Project } from '../project/project';
 import { corpusExists, getCorpus } from '../store/corpora';
 import { canonicalJson } from '../store/jobs';
 import { AppError } from '../util/errors';
+import { writeFileAtomic } from '../util/write-atomic';
 import { readCaptionsFile, type CaptureDocument } from './capture-documents';
 import { captionLayout, type DocumentLayout } from './capture-layout';
 
@@ -66,12 +67,6 @@ export function parseLayers(text: string): number[] {
 }
 
 const pad = (n: number) => String(n).padStart(5, '0');
-
-function writeAtomic(file: string, bytes: Uint8Array | string): void {
-  const temporary = `${file}.partial`;
-  fs.writeFileSync(temporary, bytes);
-  fs.renameSync(temporary, file);
-}
 
 /** The sidecar of one layer: every document, and per chunk its shard with the rows' segments. */
 function sidecarOf(
@@ -167,7 +162,7 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
     chunks.push({ from, to: Math.min(documents.length, from + chunk) });
   const marker = (c: number) => path.join(folder, `chunk-${pad(c)}.done`);
   for (const L of layers) fs.mkdirSync(path.join(folder, `L${L}`), { recursive: true });
-  writeAtomic(path.join(folder, 'capture.json'), `${JSON.stringify({ id: captureId, ...spec }, null, 2)}\n`);
+  writeFileAtomic(path.join(folder, 'capture.json'), `${JSON.stringify({ id: captureId, ...spec }, null, 2)}\n`);
   const todo = chunks.map((_, c) => c).filter((c) => !fs.existsSync(marker(c)));
   const skipped = chunks.filter((_, c) => !todo.includes(c)).reduce((n, ch) => n + ch.to - ch.from, 0);
   options.info?.(
@@ -223,10 +218,10 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
               }
               const shape = [rows, model.dModel];
               const file = path.join(folder, `L${L}`, `acts-${pad(c)}.safetensors`);
-              writeAtomic(file, safetensorsFileBytes([{ name: 'activations', shape, data, dtype }]));
+              writeFileAtomic(file, safetensorsFileBytes([{ name: 'activations', shape, data, dtype }]));
             });
             // Written last: the chunk counts as finished only when every layer's shard is on disk.
-            writeAtomic(marker(c), '');
+            writeFileAtomic(marker(c), '');
             job.checkpoint({ chunks: c + 1 }, done);
           }
         }
@@ -235,7 +230,7 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
           job.throwIfCancelled();
           job.progress(done, documents.length, `importing layer ${L}`);
           const sidecar = sidecarOf(L, model.dModel, model.name, documents, layouts, chunks);
-          writeAtomic(sidecarPath(L), `${JSON.stringify(sidecar)}\n`);
+          writeFileAtomic(sidecarPath(L), `${JSON.stringify(sidecar)}\n`);
           await importDenseActivations(project, sidecarPath(L), `${prefix}-L${L}`);
         }
       },
