@@ -286,8 +286,8 @@ describe('sightline probe', () => {
     const rows = ['document,caption,label'];
     for (let i = 0; i < 6; i++)
       rows.push(
-        `d${i},A photo of a dog running ${'a'.repeat(i + 1)},dog`,
-        `c${i},The image shows a cat ${'b'.repeat(i + 1)},cat`,
+        `dog/d${i},A photo of a dog running ${'a'.repeat(i + 1)},dog`,
+        `cat/c${i},The image shows a cat ${'b'.repeat(i + 1)},cat`,
       );
     fs.writeFileSync(captions, `${rows.join('\n')}\n`);
     const captured = await runJson([
@@ -314,6 +314,22 @@ describe('sightline probe', () => {
       expect(l.logistic.validation).toBe(4);
       expect(l.pairs[0]).toMatchObject({ from: 'cat', to: 'dog', vector: `an-L${l.layer}:cat->dog` });
     }
+    // The same classes from the documents' folder names: the same vectors, already stored.
+    const folders = await runJson([
+      'probe',
+      '--project',
+      folder,
+      '--corpus',
+      'an-L1,an-L2',
+      '--validation',
+      '0.34',
+      '--labels-from-folders',
+    ]);
+    expect(folders.value.labels).toBe('folder names');
+    expect(folders.value.layers.map((l: { logistic: unknown }) => l.logistic)).toEqual(
+      probe.value.layers.map((l: { logistic: unknown }) => l.logistic),
+    );
+    expect(folders.value.vectors.every((v: { stored: boolean }) => !v.stored)).toBe(true);
     const listed = await runJson(['vector', 'list', '--project', folder]);
     expect(listed.value.map((v: { name: string }) => v.name)).toContain('an-L2:cat->dog:unit');
     const steered = await runJson([
