@@ -1,23 +1,17 @@
-// capture.run: runCapture on its own connection as a registered job (jobs.list shows its rate and ETA,
-// jobs.cancel stops it after its batch), answering with the summary when it ends. `sightline capture`
-// is this call.
+// capture.run and probes.run: each one job to its end (tracked-job.ts). `sightline capture` and
+// `sightline probe` are these calls.
 import path from 'node:path';
 import type { captureMethods } from '../contract/capture';
-import type { JobProgressEvent } from '../contract/types';
-import { jobRegistry, TrackedJobRunner } from '../jobs/registry';
-import { openProject } from '../project/project';
+import type { probeMethods } from '../contract/probes';
 import { runCapture } from '../steer/capture';
+import { runProbe } from '../steer/probe';
 import type { HandlersFor } from './handlers';
+import { runTrackedJob } from './tracked-job';
 
-export const captureHandlers: HandlersFor<typeof captureMethods> = {
-  'capture.run': async (input, { project, events }) => {
-    const worker = openProject(project.dir, { clock: project.clock });
-    let unregister = () => {};
-    const runner: TrackedJobRunner = new TrackedJobRunner((id, kind) => {
-      unregister = jobRegistry.add({ projectDir: project.dir, jobId: id, kind, runner });
-    });
-    try {
-      return await runCapture(worker, {
+export const captureHandlers: HandlersFor<typeof captureMethods & typeof probeMethods> = {
+  'capture.run': (input, context) =>
+    runTrackedJob(context, (worker, runner, listener) =>
+      runCapture(worker, {
         model: input.model,
         layers: input.layers,
         ...(input.captions !== undefined ? { captionsFile: path.resolve(input.captions) } : {}),
@@ -29,14 +23,22 @@ export const captureHandlers: HandlersFor<typeof captureMethods> = {
         provider: input.provider,
         ...(input.threads !== undefined ? { intraOpNumThreads: input.threads } : {}),
         runner,
-        listener: (event: JobProgressEvent) => {
-          jobRegistry.progress(project.dir, event);
-          events.emit('job.progress', event);
-        },
-      });
-    } finally {
-      unregister();
-      worker.close();
-    }
-  },
+        listener,
+      }),
+    ),
+  'probes.run': (input, context) =>
+    runTrackedJob(context, (worker, runner, listener) =>
+      runProbe(worker, {
+        corpora: input.corpora,
+        ...(input.labels !== undefined ? { labelsFile: path.resolve(input.labels) } : {}),
+        labelsFromFolders: input.labelsFromFolders,
+        ...(input.classes !== undefined ? { classes: input.classes } : {}),
+        validation: input.validation,
+        seed: input.seed,
+        l2: input.l2,
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        runner,
+        listener,
+      }),
+    ),
 };

@@ -15,7 +15,6 @@ import { resultsHandlers } from './results-handlers';
 import { steerHandlers } from './steer-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { captureHandlers } from './capture-handlers';
-import { probeHandlers } from './probe-handlers';
 import { vectorHandlers } from './vector-handlers';
 
 export const handlers: Handlers = {
@@ -29,7 +28,6 @@ export const handlers: Handlers = {
   ...vectorHandlers,
   ...sweepHandlers,
   ...captureHandlers,
-  ...probeHandlers,
   ...steerHandlers,
   ...importHandlers,
 };

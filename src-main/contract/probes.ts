@@ -29,6 +29,9 @@ export interface ProbeLayer {
 }
 
 export interface ProbeSummary {
+  jobId: number;
+  /** cancelled: nothing was stored, and layers and vectors are empty */
+  state: 'done' | 'cancelled';
   /** where the labels came from */
   labels: string;
   validation: number;
@@ -43,7 +46,7 @@ export const probeMethods = {
   'probes.run': method({
     role: 'researcher',
     summary:
-      "Per corpus (one layer each): mean-pooled activation per labelled document, difference-of-means vectors for each class pair (raw and unit, stored as vectors) and a multiclass logistic probe's validation accuracy",
+      "A job: per corpus (one layer each), mean-pooled activation per labelled document, difference-of-means vectors for each class pair (raw and unit, stored as vectors) and a multiclass logistic probe's validation accuracy; progress (shards read) as 'job.progress' events, cancel with jobs.cancel (nothing is stored then)",
     input: z
       .object({
         corpora: z.array(z.string().min(1)).min(1).max(1000),

@@ -41,7 +41,8 @@ export interface PooledCorpus {
   pooled: ('image' | 'text')[];
 }
 
-export function poolCorpus(corpus: CorpusRecord, dIn: number): PooledCorpus {
+/** `afterShard` runs once each shard is read (a job's progress and cancel check). */
+export async function poolCorpus(corpus: CorpusRecord, dIn: number, afterShard?: () => void): Promise<PooledCorpus> {
   if (corpus.shards.some((s) => s.kind !== 'dense'))
     throw new AppError(
       'invalid_input',
@@ -75,6 +76,9 @@ export function poolCorpus(corpus: CorpusRecord, dIn: number): PooledCorpus {
     } finally {
       closeSync(fd);
     }
+    afterShard?.();
+    // Let a cancel (SIGINT, jobs.cancel) be heard between shards.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const x = new Float32Array(order.length * dIn);
   const pooled: PooledCorpus['pooled'] = [];

@@ -11,9 +11,11 @@ import { importDenseActivations } from '../../src-main/importers/activations-imp
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { fitLogistic, logisticLoss, stratifiedSplit } from '../../src-main/steer/probe-math.js';
 import { poolCorpus } from '../../src-main/steer/probe-pool.js';
+import { runProbe } from '../../src-main/steer/probe.js';
+import { JobRunner } from '../../src-main/jobs/runner.js';
+import { findVectorByName, listVectors } from '../../src-main/store/vectors.js';
 import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
-import { findVectorByName } from '../../src-main/store/vectors.js';
 import { mulberry32 } from '../../src-main/util/random.js';
 import { safetensorsBytes, tempDir } from '../engine/fixtures.js';
 import { runJson } from '../helpers/cli.js';
@@ -144,7 +146,7 @@ describe('probe maths', () => {
     expect(new Set([...a.train, ...a.validation]).size).toBe(50);
   });
 
-  it('pools image rows when a document has them, else its text rows; never special rows', () => {
+  it('pools image rows when a document has them, else its text rows; never special rows', async () => {
     const file = path.join(dir, 'pool.safetensors');
     // doc 1: special, text (1, 1), image tile 1x2 with newline (3, 5 then a newline row 99), text (7, 7)
     // doc 2: text rows 2 and 4
@@ -173,7 +175,7 @@ describe('probe maths', () => {
         ],
       },
     };
-    const pooled = poolCorpus({ id: 1, name: 'p', source: {}, shards: [shard] }, 2);
+    const pooled = await poolCorpus({ id: 1, name: 'p', source: {}, shards: [shard] }, 2);
     expect(pooled.documentIds).toEqual([1, 2]);
     expect(pooled.pooled).toEqual(['image', 'text']);
     expect(Array.from(pooled.x)).toEqual([4, 4, 3, 3]);
@@ -239,6 +241,32 @@ describe('sightline probe', () => {
     expect(Array.from(findVectorByName(p.db, 'oc:owl->cat')!.values)).toEqual(
       Array.from(MEANS[0].map((v, k) => v - MEANS[2][k])),
     );
+  });
+
+  it('is a job: progress by shard, and a cancel stores nothing', async () => {
+    const p = project('cancel');
+    await syntheticCorpus(p, 'one', 4, 1);
+    await syntheticCorpus(p, 'two', 4, 1);
+    const runner = new JobRunner();
+    const seen: number[] = [];
+    const summary = await runProbe(p, {
+      corpora: ['one', 'two'],
+      runner,
+      progressIntervalMs: 0,
+      listener: (e) => {
+        if (e.state !== 'running') return;
+        seen.push(e.done);
+        expect(e.total).toBe(2);
+        if (e.done === 1) runner.cancel();
+      },
+    });
+    expect(summary).toMatchObject({ state: 'cancelled', layers: [], vectors: [] });
+    expect(seen).toEqual([0, 1]);
+    expect(listVectors(p.db)).toEqual([]);
+    const done = await runProbe(p, { corpora: ['one', 'two'] });
+    expect(done.state).toBe('done');
+    expect(done.layers.map((l) => l.corpus)).toEqual(['one', 'two']);
+    expect(listVectors(p.db)).toHaveLength(2 * 2 * 3);
   });
 
   it('is at chance on shuffled labels, and reads labels from a CSV', async () => {

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { EventBus } from '../../api/events';
-import type { JobProgressEvent } from '../../contract/types';
 import { parseLayers } from '../../steer/capture';
 import { AppError } from '../../util/errors';
-import { callAsResearcher, withProject } from '../project-session';
+import { callJob } from '../job-call';
+import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 
 export const captureCommand: Command = {
@@ -58,40 +57,16 @@ export const captureCommand: Command = {
       provider: provider as 'auto' | 'cuda' | 'cpu',
       ...(options.threads !== undefined ? { threads: intOption(options, 'threads') } : {}),
     };
-    await withProject(stringOption(options, 'project'), async (project) => {
-      const events = new EventBus();
-      let jobId: number | null = null;
-      events.subscribe((name, payload) => {
-        if (name !== 'job.progress') return;
-        const e = payload as JobProgressEvent;
-        jobId = e.jobId;
-        if (e.state !== 'running') return;
-        const rate = e.ratePerSecond === null ? '?' : e.ratePerSecond.toFixed(1);
-        const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
-        process.stderr.write(
-          `capture: ${e.done}/${e.total ?? '?'} documents, ${rate}/s, ETA ${eta} s${e.message ? ` (${e.message})` : ''}\n`,
-        );
-      });
-      // Ctrl-C goes through jobs.cancel: finished chunks stay on disk and the same command resumes.
-      const onSigint = () => {
-        process.stderr.write('capture: cancelling after the current batch…\n');
-        if (jobId !== null) void callAsResearcher(project, 'jobs.cancel', { jobId }).catch(() => {});
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const summary = await callAsResearcher(project, 'capture.run', input, events);
-        if (summary.state === 'cancelled') process.exitCode = 130;
-        output.result(summary, () =>
-          summary.state === 'cancelled'
-            ? `capture ${summary.captureId}: cancelled (job ${summary.jobId}); finished shards stay in ${summary.folder}, and the same command resumes`
-            : [
-                `capture ${summary.captureId}: ${summary.documents} documents (${summary.captured} this run), ${summary.dtype} shards in ${summary.folder}, on ${summary.provider ?? '-'} (job ${summary.jobId})`,
-                ...summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`),
-              ].join('\n'),
-        );
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+    const summary = await withProject(stringOption(options, 'project'), (project) =>
+      callJob(project, 'capture.run', input, 'capture', 'documents'),
+    );
+    output.result(summary, () =>
+      summary.state === 'cancelled'
+        ? `capture ${summary.captureId}: cancelled (job ${summary.jobId}); finished shards stay in ${summary.folder}, and the same command resumes`
+        : [
+            `capture ${summary.captureId}: ${summary.documents} documents (${summary.captured} this run), ${summary.dtype} shards in ${summary.folder}, on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+            ...summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`),
+          ].join('\n'),
+    );
   },
 };

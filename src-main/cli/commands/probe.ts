@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { callAsResearcher, withProject } from '../project-session';
+import { callJob } from '../job-call';
+import { withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 import { numberOption } from './generate';
 
@@ -56,8 +57,12 @@ export const probeCommand: Command = {
       ...(options.name !== undefined ? { name: stringOption(options, 'name') } : {}),
     };
     const summary = await withProject(stringOption(options, 'project'), (project) =>
-      callAsResearcher(project, 'probes.run', input),
+      callJob(project, 'probes.run', input, 'probe', 'shards'),
     );
+    if (summary.state === 'cancelled') {
+      output.result(summary, () => `probe: cancelled (job ${summary.jobId}); no vector was stored`);
+      return;
+    }
     const percent = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
     output.result(summary, () =>
       [
