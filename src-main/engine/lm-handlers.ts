@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
-import { DecodeRun, generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
+import { captureRows } from './lm/capture-run.js';
+import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
 import { openLmFolder, readLmWeights, type LmFolder } from './lm/folder.js';
 import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm } from './protocol.js';
@@ -37,14 +38,19 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
   const decoders = new Map<string, LoadedDecoder>();
 
   return {
-    async loadLm({ folder, providers, intraOpNumThreads, captureLayers }) {
+    async loadLm({ folder, providers, intraOpNumThreads, captureLayers, captureInput }) {
       const opened = openLmFolder(folder);
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
       // asks for. A capture session steers nothing and hands back only the rows of real positions
       // (padding never crosses to the host).
       const model = captureLayers
-        ? buildDecoderModel(readLmWeights(opened), { steerLayers: [], captureLayers, captureReduce: 'rows' })
+        ? buildDecoderModel(readLmWeights(opened), {
+            input: captureInput ?? 'ids',
+            steerLayers: [],
+            captureLayers,
+            captureReduce: 'rows',
+          })
         : buildDecoderModel(readLmWeights(opened), { projection: true, clamp: true });
       const { session, report } = await createSession(model.bytes, {
         providers,
@@ -105,35 +111,13 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       };
     },
 
-    async captureHidden({ lmId, prompts }) {
+    async captureHidden({ lmId, prompts, embeds }) {
       const d = decoders.get(lmId);
       if (!d) throw new AppError('not_found', `language model ${lmId} is not loaded in the engine`);
-      const { captureLayers, captureReduce } = d.ds.model;
-      if (captureLayers.length === 0 || captureReduce !== 'rows')
-        throw new AppError('internal', 'captureHidden needs a session loaded with captureLayers');
-      const run = new DecodeRun(d.ds, { prompts, capture: 'all' });
-      await run.prefill();
-      const out = run.lastOutputs!;
-      // The graph emits the rows in (batch row, position) order; check that it is every real position
-      // of every prompt, since callers cut the rows by prompt length.
-      const index = out.capture_index.data as BigInt64Array;
-      const longest = Math.max(...prompts.map((p) => p.length));
-      let n = 0;
-      prompts.forEach((ids, r) => {
-        for (let s = longest - ids.length; s < longest; s++, n++)
-          if (Number(index[2 * n]) !== r || Number(index[2 * n + 1]) !== s)
-            throw new AppError(
-              'internal',
-              `capture: row ${n} is (${index[2 * n]}, ${index[2 * n + 1]}), expected (${r}, ${s})`,
-            );
-      });
-      if (n * 2 !== index.length)
-        throw new AppError('internal', `capture: ${index.length / 2} rows for ${n} positions`);
-      return {
-        layers: [...captureLayers],
-        // A copy each: ORT's output buffers may share one arena and cannot be transferred as they are.
-        hidden: captureLayers.map((L) => Float32Array.from(out[`hidden_${L}`].data as Float32Array)),
-      };
+      const documents = embeds
+        ? embeds.map((e) => ({ embeds: e, length: e.length / d.ds.model.config.dModel }))
+        : (prompts ?? []).map((ids) => ({ ids }));
+      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, documents) };
     },
 
     async disposeLm({ lmId }) {

@@ -103,12 +103,20 @@ export interface LoadLmArgs {
    * uses such a session.
    */
   captureLayers?: number[];
+  /**
+   * What a capture session takes: token ids (default) or input embeddings, for documents whose
+   * embeddings are built outside the decoder (LLaVA-NeXT: text embeddings with the packed image
+   * features spliced in at `<image>`).
+   */
+  captureInput?: 'ids' | 'embeds';
 }
 
 export interface CaptureHiddenArgs {
   lmId: string;
-  /** token ids per document; one prefill over the batch (left-padded), no token generated */
-  prompts: number[][];
+  /** token ids per document (an 'ids' session); one prefill over the batch (left-padded) */
+  prompts?: number[][];
+  /** per document its input embeddings [length, d_model] row-major (an 'embeds' session) */
+  embeds?: Float32Array[];
 }
 
 export interface CaptureHiddenResult {

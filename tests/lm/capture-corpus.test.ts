@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineClient } from '../../src-main/engine/client.js';
 import { openSafetensors, readSafetensor } from '../../src-main/engine/formats/safetensors.js';
 import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js';
 import { referenceForward } from '../../src-main/engine/lm/reference.js';
@@ -14,7 +15,7 @@ import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { runCapture } from '../../src-main/steer/capture.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
-import { randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
+import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
 import { runJson } from '../helpers/cli.js';
 import { fixtureFolder } from './hf-fixtures.js';
 
@@ -243,5 +244,49 @@ describe('sightline capture (captions)', () => {
     ]);
     expect(refused.code).toBe(2);
     expect(refused.value.error.message).toMatch(/vision tower/);
+  });
+});
+
+describe('the engine capture session takes input embeddings (where image documents plug in)', () => {
+  it('rows from spliced embeddings equal the reference pass over the same embeddings', async () => {
+    const client = EngineClient.start();
+    try {
+      const loaded = await client.loadLm({
+        folder: fixtureFolder('llama'),
+        providers: 'cpu',
+        captureLayers: LAYERS,
+        captureInput: 'embeds',
+      });
+      // Text embeddings with an "image" of 6 made-up feature rows spliced in after BOS, as LLaVA-NeXT
+      // merges its projected image features into inputs_embeds; two documents of different lengths.
+      const tokenizer = loadLmTokenizer(fixtureFolder('llama'));
+      const documents = ['a red bus', 'The image shows a cat'].map((text, i) => {
+        const ids = tokenizer.encode(text);
+        const rows = [ids.slice(0, 1), null, ids.slice(1)].flatMap((part) =>
+          part === null
+            ? Array.from({ length: 6 }, (_, j) => randn(D, rng(10 * i + j), 0.5))
+            : part.map((id) => weights.tensors.embed.slice(id * D, (id + 1) * D)),
+        );
+        const embeds = new Float32Array(rows.length * D);
+        rows.forEach((row, j) => embeds.set(row, j * D));
+        return embeds;
+      });
+      const result = await client.captureHidden({ lmId: loaded.lmId, embeds: documents.map((e) => e.slice()) });
+      expect(result.layers).toEqual(LAYERS);
+      LAYERS.forEach((L, l) => {
+        let row = 0;
+        for (const embeds of documents) {
+          const want = referenceForward(weights, { embeds, captureLayers: LAYERS }).hidden.get(L)!;
+          for (let i = 0; i < want.length; i++)
+            expect(Math.abs(result.hidden[l][row * D + i] - want[i])).toBeLessThan(
+              1e-4 * Math.max(1, Math.abs(want[i])),
+            );
+          row += embeds.length / D;
+        }
+        expect(result.hidden[l].length).toBe(row * D);
+      });
+    } finally {
+      await client.close();
+    }
   });
 });
