@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CaptureSummary } from '../contract/capture';
 import { EngineClient } from '../engine/client';
-import { safetensorsFileBytes, type WriteDtype } from '../engine/formats/tensor-write';
+import { encodeFloats, safetensorsHead, type WriteDtype } from '../engine/formats/tensor-write';
 import { checkSteerLayer } from '../engine/lm/steering';
 import { loadLmTokenizer } from '../engine/lm/tokenizer';
 import type { ProviderPreference } from '../engine/session';
@@ -198,28 +198,34 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
           options.info?.(`capture: running on ${loaded.provider.provider} (${loaded.provider.reason})`);
           for (const c of todo) {
             const { from, to } = chunks[c];
-            const parts: Float32Array[][] = layers.map(() => []);
-            for (let at = from; at < to; at += batch) {
-              job.throwIfCancelled();
-              const prompts = layouts.slice(at, Math.min(to, at + batch)).map((l) => l.ids);
-              const result = await client.captureHidden({ lmId: loaded.lmId, prompts });
-              result.hidden.forEach((rows, i) => parts[i].push(rows));
-              done += prompts.length;
-              captured += prompts.length;
-              job.progress(done, documents.length);
-            }
+            // Each layer's shard is streamed batch by batch behind a header written first (its row
+            // count is known from the tokenised documents), so memory holds one batch, not a chunk.
             const rows = layouts.slice(from, to).reduce((n, l) => n + l.ids.length, 0);
-            layers.forEach((L, i) => {
-              const data = new Float32Array(rows * model.dModel);
-              let offset = 0;
-              for (const part of parts[i]) {
-                data.set(part, offset);
-                offset += part.length;
+            const head = safetensorsHead([{ name: 'activations', shape: [rows, model.dModel], dtype }]);
+            const files = layers.map((L) => path.join(folder, `L${L}`, `acts-${pad(c)}.safetensors`));
+            const partial = (file: string) => `${file}.partial`;
+            const writers = files.map((file) => fs.openSync(partial(file), 'w'));
+            let inChunk = 0;
+            let complete = false;
+            try {
+              writers.forEach((fd) => fs.writeSync(fd, head));
+              for (let at = from; at < to; at += batch) {
+                job.throwIfCancelled();
+                const prompts = layouts.slice(at, Math.min(to, at + batch)).map((l) => l.ids);
+                const result = await client.captureHidden({ lmId: loaded.lmId, prompts });
+                result.hidden.forEach((hidden, i) => fs.writeSync(writers[i], encodeFloats(hidden, dtype)));
+                inChunk += prompts.length;
+                job.progress(done + inChunk, documents.length);
               }
-              const shape = [rows, model.dModel];
-              const file = path.join(folder, `L${L}`, `acts-${pad(c)}.safetensors`);
-              writeFileAtomic(file, safetensorsFileBytes([{ name: 'activations', shape, data, dtype }]));
-            });
+              complete = true;
+            } finally {
+              writers.forEach((fd) => fs.closeSync(fd));
+              // A cancelled or failed chunk leaves nothing: the next run captures it whole.
+              if (!complete) for (const file of files) fs.rmSync(partial(file), { force: true });
+            }
+            for (const file of files) fs.renameSync(partial(file), file);
+            done += inChunk;
+            captured += inChunk;
             // Written last: the chunk counts as finished only when every layer's shard is on disk.
             writeFileAtomic(marker(c), '');
             job.checkpoint({ chunks: c + 1 }, done);

@@ -57,28 +57,44 @@ export interface TensorToWrite {
   dtype: WriteDtype;
 }
 
-/** A safetensors file: u64 header length, JSON header (padded to 8 bytes), then the tensors' bytes. */
-export function safetensorsFileBytes(
-  tensors: readonly TensorToWrite[],
+const DTYPE_SIZE: Record<WriteDtype, number> = { F32: 4, F16: 2 };
+
+/**
+ * The head of a safetensors file (u64 header length, then the JSON header padded with spaces to 8
+ * bytes) for tensors laid out one after another; their bytes follow it in the same order. Written
+ * first, it lets a writer stream the data after it (capture writes a shard batch by batch).
+ */
+export function safetensorsHead(
+  tensors: readonly Omit<TensorToWrite, 'data'>[],
   metadata: Record<string, string> = {},
 ): Uint8Array {
   const header: Record<string, unknown> = Object.keys(metadata).length > 0 ? { __metadata__: metadata } : {};
-  const bodies: Uint8Array[] = [];
   let offset = 0;
   for (const t of tensors) {
-    const bytes = encodeFloats(t.data, t.dtype);
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    bodies.push(bytes);
-    offset += bytes.length;
+    const bytes = t.shape.reduce((n, d) => n * d, 1) * DTYPE_SIZE[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   // The spec lets the header be padded with spaces; 8-byte alignment keeps the data aligned.
   while (json.length % 8 !== 0) json += ' ';
   const head = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + head.length + offset);
+  const out = new Uint8Array(8 + head.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
-  let p = 8 + head.length;
+  return out;
+}
+
+/** A whole safetensors file in memory. */
+export function safetensorsFileBytes(
+  tensors: readonly TensorToWrite[],
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const head = safetensorsHead(tensors, metadata);
+  const bodies = tensors.map((t) => encodeFloats(t.data, t.dtype));
+  const out = new Uint8Array(head.length + bodies.reduce((n, b) => n + b.length, 0));
+  out.set(head, 0);
+  let p = head.length;
   for (const b of bodies) {
     out.set(b, p);
     p += b.length;
