@@ -14,6 +14,7 @@ import { raterHandlers } from './rater-handlers';
 import { resultsHandlers } from './results-handlers';
 import { steerHandlers } from './steer-handlers';
 import { sweepHandlers } from './sweep-handlers';
+import { captureHandlers } from './capture-handlers';
 import { vectorHandlers } from './vector-handlers';
 
 export const handlers: Handlers = {
@@ -26,6 +27,7 @@ export const handlers: Handlers = {
   ...modelHandlers,
   ...vectorHandlers,
   ...sweepHandlers,
+  ...captureHandlers,
   ...steerHandlers,
   ...importHandlers,
 };

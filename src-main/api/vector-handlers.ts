@@ -1,5 +1,5 @@
 import type { vectorMethods, VectorSummary } from '../contract/vectors';
-import { importVector, vectorFromSae } from '../steer/vectors';
+import { exportVector, importVector, vectorFromSae } from '../steer/vectors';
 import { listVectors, type VectorRecord } from '../store/vectors';
 import type { HandlersFor } from './handlers';
 
@@ -32,5 +32,6 @@ export const vectorHandlers: HandlersFor<typeof vectorMethods> = {
         ...(input.name !== undefined ? { name: input.name } : {}),
       }),
     ),
+  'vectors.export': (input, { project }) => exportVector(project, input),
   'vectors.list': (_input, { project }) => listVectors(project.db).map(summary),
 };

@@ -17,8 +17,10 @@ import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
 import { mergeCommand, sweepCommand } from './commands/sweep';
-import { vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
+import { vectorExportCommand, vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
+import { captureCommand } from './commands/capture';
+import { probeCommand } from './commands/probe';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
@@ -36,9 +38,12 @@ export const COMMANDS: Command[] = [
   vectorImportCommand,
   vectorFromSaeCommand,
   vectorListCommand,
+  vectorExportCommand,
   generateCommand,
   sweepCommand,
   mergeCommand,
+  captureCommand,
+  probeCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

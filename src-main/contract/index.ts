@@ -1,6 +1,8 @@
 // The one contract: every API method and event of Sightline. Bridges (IPC, HTTP, CLI) and the
 // renderer's client are all derived from this map. It imports nothing runtime-specific.
 import { campaignMethods } from './campaigns';
+import { captureMethods } from './capture';
+import { probeMethods } from './probes';
 import type { InputOf, MethodSpec, OutputOf, ParsedInputOf } from './define';
 import { featureMethods } from './features';
 import { importMethods } from './imports';
@@ -25,6 +27,8 @@ export const contract = {
   ...sweepMethods,
   ...steerMethods,
   ...importMethods,
+  ...captureMethods,
+  ...probeMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Contract = typeof contract;

@@ -11,7 +11,20 @@ export interface VectorSummary {
   sha256: string;
   source:
     | { kind: 'file'; path: string; key: string | null; fileSha256: string; format: 'pt' | 'safetensors' | 'npy' }
-    | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number };
+    | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number }
+    | {
+        kind: 'probe';
+        method: 'diff-of-means';
+        corpus: string;
+        layer: number | null;
+        from: string;
+        to: string;
+        /** scaled to unit length (else raw: its norm is the distance between the class means) */
+        unit: boolean;
+        /** documents per class, and whether their image or text rows were pooled */
+        documents: { from: number; to: number };
+        pooled: 'image' | 'text' | 'mixed';
+      };
   norm: number;
   createdAt: number;
 }
@@ -33,6 +46,20 @@ export const vectorMethods = {
     summary: "Stores row `feature` of an imported SAE's decoder as a steering vector",
     input: z.object({ sae: z.string().min(1), feature: z.number().int().min(0), name: name.optional() }).strict(),
     output: returns<VectorSummary>(),
+  }),
+  'vectors.export': method({
+    role: 'researcher',
+    summary:
+      'Writes a stored vector to a .safetensors (tensor "vector", its name, sha256 and source in the metadata) or .npy file, F32 or F16; vectors.import reads either back',
+    input: z.object({ name, out: z.string().min(1), dtype: z.enum(['F32', 'F16']).default('F32') }).strict(),
+    output: returns<{
+      name: string;
+      path: string;
+      format: 'safetensors' | 'npy';
+      dtype: 'F32' | 'F16';
+      dModel: number;
+      sha256: string;
+    }>(),
   }),
   'vectors.list': method({
     role: 'researcher',

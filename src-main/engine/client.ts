@@ -6,6 +6,8 @@ import { AppError } from '../util/errors.js';
 import {
   transferablesOf,
   weightArrays,
+  type CaptureHiddenArgs,
+  type CaptureHiddenResult,
   type EncodeBatchResult,
   type EncodeSelectedResult,
   type EngineArgs,
@@ -146,6 +148,11 @@ export class EngineClient {
   /** Decode in the worker; `onStep` gets each step's tokens while the batch runs. */
   generate(args: GenerateArgs, onStep?: (step: GenerateEvent) => void): Promise<GenerateResult> {
     return this.call('generate', args, [], onStep as ((event: unknown) => void) | undefined);
+  }
+
+  /** The residual stream at a capture session's layers (loadLm with captureLayers) for every prompt position. */
+  captureHidden(args: CaptureHiddenArgs): Promise<CaptureHiddenResult> {
+    return this.call('captureHidden', args);
   }
 
   disposeLm(lmId: string): Promise<{ disposed: boolean }> {

@@ -42,6 +42,7 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
     loadLm: (args) => lm.loadLm(args),
     generate: (args, emit) => lm.generate(args, emit),
     disposeLm: (args) => lm.disposeLm(args),
+    captureHidden: (args) => lm.captureHidden(args),
 
     async loadSae({ source, providers, externalData, intraOpNumThreads, encoderOnly }) {
       // encoderOnly: matrices the graph reads from the file itself are not loaded (see LoadSaeArgs).

@@ -6,6 +6,7 @@ import { AppError } from '../util/errors.js';
 import type { DecoderWeights } from './graph/decoder-weights.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
+import { captureRows } from './lm/capture-run.js';
 import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
 import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
@@ -67,17 +68,36 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
   const decoders = new Map<string, LoadedDecoder>();
 
   return {
-    async loadLm({ folder, providers, intraOpNumThreads, precision = 'fp32', cache, externalAbove, accuracyLevel }) {
+    async loadLm({
+      folder,
+      providers,
+      intraOpNumThreads,
+      precision = 'fp32',
+      cache,
+      externalAbove,
+      accuracyLevel,
+      captureLayers,
+      captureInput,
+    }) {
       const opened = openLmFolder(folder);
       const { weights, source } = decoderWeightsFor(opened, precision, cache, externalAbove ?? EXTERNAL_ABOVE);
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
-      // asks for.
-      const model = buildDecoderModel(weights, {
-        projection: true,
-        clamp: true,
-        ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
-      });
+      // asks for. A capture session steers nothing and hands back only the rows of real positions
+      // (padding never crosses to the host).
+      const model = captureLayers
+        ? buildDecoderModel(weights, {
+            input: captureInput ?? 'ids',
+            steerLayers: [],
+            captureLayers,
+            captureReduce: 'rows',
+            ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
+          })
+        : buildDecoderModel(weights, {
+            projection: true,
+            clamp: true,
+            ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
+          });
       const { session, report } = await createSession(model.bytes, {
         providers,
         ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
@@ -138,6 +158,15 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(stopped ? { stopped: true } : {}),
         ...(result.kl ? { kl: result.kl, klBaseline: result.klBaseline! } : {}),
       };
+    },
+
+    async captureHidden({ lmId, prompts, embeds }) {
+      const d = decoders.get(lmId);
+      if (!d) throw new AppError('not_found', `language model ${lmId} is not loaded in the engine`);
+      const documents = embeds
+        ? embeds.map((e) => ({ embeds: e, length: e.length / d.ds.model.config.dModel }))
+        : (prompts ?? []).map((ids) => ({ ids }));
+      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, documents) };
     },
 
     async disposeLm({ lmId }) {

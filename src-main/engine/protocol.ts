@@ -109,6 +109,36 @@ export interface LoadLmArgs {
   externalAbove?: number;
   /** MatMulNBits accuracy_level for int8/int4 (default 0: fp32 arithmetic on the dequantised blocks) */
   accuracyLevel?: 0 | 4;
+  /**
+   * Build a capture session instead (`sightline capture`): no steer inputs, the residual stream
+   * entering each of these blocks as rows (lm-decoder.ts captureReduce 'rows'). Only captureHidden
+   * uses such a session.
+   */
+  captureLayers?: number[];
+  /**
+   * What a capture session takes: token ids (default) or input embeddings, for documents whose
+   * embeddings are built outside the decoder (LLaVA-NeXT: text embeddings with the packed image
+   * features spliced in at `<image>`).
+   */
+  captureInput?: 'ids' | 'embeds';
+}
+
+export interface CaptureHiddenArgs {
+  lmId: string;
+  /** token ids per document (an 'ids' session); one prefill over the batch (left-padded) */
+  prompts?: number[][];
+  /** per document its input embeddings [length, d_model] row-major (an 'embeds' session) */
+  embeds?: Float32Array[];
+}
+
+export interface CaptureHiddenResult {
+  /** the captured layers, ascending */
+  layers: number[];
+  /**
+   * per layer, [sum of prompt lengths, d_model] row-major: each prompt's positions in order, prompts
+   * in batch order (padding excluded); buffers transferred
+   */
+  hidden: Float32Array[];
 }
 
 export interface LoadedLm {
@@ -167,6 +197,8 @@ export interface LmHandlers {
   /** `emit` receives each step's tokens (GenerateEvent) as they are chosen */
   generate(args: GenerateArgs, emit?: (event: GenerateEvent) => void): Promise<GenerateResult>;
   disposeLm(args: { lmId: string }): Promise<{ disposed: boolean }>;
+  /** the residual stream at the capture session's layers for every position of every prompt */
+  captureHidden(args: CaptureHiddenArgs): Promise<CaptureHiddenResult>;
 }
 
 export interface EngineHandlers extends LmHandlers {

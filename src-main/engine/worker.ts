@@ -9,6 +9,7 @@ import {
   type EngineResponse,
   type EncodeBatchResult,
   type EncodeSelectedResult,
+  type CaptureHiddenResult,
 } from './protocol.js';
 
 const port = parentPort;
@@ -28,6 +29,7 @@ port.on('message', async (request: EngineRequest) => {
       const r = result as EncodeBatchResult;
       transfer = transferablesOf(r.values, r.indices, r.counts);
     }
+    if (request.method === 'captureHidden') transfer = transferablesOf(...(result as CaptureHiddenResult).hidden);
     if (request.method === 'encodeSelected') transfer = transferablesOf((result as EncodeSelectedResult).acts);
     response = { id: request.id, ok: true, result };
   } catch (error) {

@@ -10,7 +10,7 @@ import { listModelRecords } from '../importers/model-import';
 import type { Project } from '../project/project';
 import { AppError } from '../util/errors';
 import { systemClock } from '../util/time';
-import { type GenerateOptions, generationSpecOf, prepareGeneration, textPieces } from './generate';
+import { type GenerateOptions, generationSpecOf, lmCacheOf, prepareGeneration, textPieces } from './generate';
 import type { SamplingRequest, SteerMethod } from './steer-build';
 
 /** The process's one long-lived engine for interactive generation (the HTTP server's, the shell's). */
@@ -79,7 +79,7 @@ export async function generateSideBySide(
     const pieces = [textPieces(tokenizer), textPieces(tokenizer)];
     return await liveEngine.use(
       { modelSha256: model.sha256, precision: 'fp32', steerLayers: 'all', providers: request.provider },
-      { folder: model.path, providers: request.provider },
+      { folder: model.path, providers: request.provider, cache: lmCacheOf(project, model) },
       async ({ client, loaded, loadedNow }) => {
         const result = await client.generate(
           {

@@ -1,8 +1,10 @@
 // Named steering vectors (`sightline vector import|from-sae|list`): read from a file or taken from an
 // SAE's decoder row, checked, and stored in the project under a name that generate and sweep use.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadSae } from '../engine/formats/detect';
+import { npyFileBytes, safetensorsFileBytes, type WriteDtype } from '../engine/formats/tensor-write';
 import { saeFeatureRow, type SaeFeatureRow } from '../engine/lm/sae-clamp';
 import { readVectorFile } from '../engine/lm/vector-file';
 import type { SaeWeights } from '../engine/sae-model';
@@ -18,6 +20,7 @@ import {
   type VectorSource,
 } from '../store/vectors';
 import { AppError } from '../util/errors';
+import { writeFileAtomic } from '../util/write-atomic';
 
 export const vectorSha256 = (values: Float32Array): string =>
   crypto.createHash('sha256').update(vectorBytes(values)).digest('hex');
@@ -41,6 +44,70 @@ function store(project: Project, name: string, values: Float32Array, source: Vec
   };
   const id = insertVector(project.db, record);
   return { id, ...record };
+}
+
+/**
+ * Several vectors at once (a probe's): a name already holding the same values is kept as it is (a
+ * probe run again), any other taken name refuses the lot before anything is written.
+ */
+export function storeVectors(
+  project: Project,
+  vectors: readonly { name: string; values: Float32Array; source: VectorSource }[],
+): { record: VectorRecord; stored: boolean }[] {
+  const planned = vectors.map((v) => {
+    const existing = findVectorByName(project.db, v.name);
+    if (existing && existing.sha256 !== vectorSha256(v.values))
+      throw new AppError(
+        'conflict',
+        `a different vector named "${v.name}" is already in this project; pass --name to choose another prefix`,
+      );
+    return { v, existing };
+  });
+  return project.db.transaction(() =>
+    planned.map(({ v, existing }) =>
+      existing
+        ? { record: existing, stored: false }
+        : { record: store(project, v.name, v.values, v.source), stored: true },
+    ),
+  )();
+}
+
+/**
+ * `vector export`: the stored values as a .safetensors file (one tensor "vector", shape [d_model], the
+ * vector's name, sha256 and source in its metadata) or a .npy array (d_model,), F32 or F16. `vector
+ * import` reads either back. An existing file is refused, not overwritten.
+ */
+export function exportVector(
+  project: Project,
+  options: { name: string; out: string; dtype?: WriteDtype },
+): { name: string; path: string; format: 'safetensors' | 'npy'; dtype: WriteDtype; dModel: number; sha256: string } {
+  const vector = getVector(project, options.name);
+  const out = path.resolve(options.out);
+  const ext = path.extname(out).toLowerCase();
+  if (ext !== '.safetensors' && ext !== '.npy')
+    throw new AppError(
+      'invalid_input',
+      `--out ${path.basename(out)}: expected a file name ending .safetensors or .npy`,
+    );
+  if (fs.existsSync(out)) throw new AppError('conflict', `--out ${out}: the file exists; choose another name`);
+  const dtype = options.dtype ?? 'F32';
+  const bytes =
+    ext === '.npy'
+      ? npyFileBytes(vector.values, [vector.dModel], dtype)
+      : safetensorsFileBytes([{ name: 'vector', shape: [vector.dModel], data: vector.values, dtype }], {
+          name: vector.name,
+          sha256: vector.sha256,
+          source: JSON.stringify(vector.source),
+        });
+  writeFileAtomic(out, bytes);
+  return {
+    name: vector.name,
+    path: out,
+    format: ext === '.npy' ? 'npy' : 'safetensors',
+    dtype,
+    dModel: vector.dModel,
+    sha256: vector.sha256,
+  };
 }
 
 /** `vector import`: the file is read and checked in full before anything is written. */

@@ -176,6 +176,20 @@ export function documentIdsOfCorpus(db: Db, corpusId: number): number[] {
   return db.prepare('SELECT id FROM documents WHERE corpus_id = ? ORDER BY id').pluck().all(corpusId) as number[];
 }
 
+/** The corpus's documents in import order with their ids in the file and their meta (a probe's labels). */
+export function listCorpusDocuments(
+  db: Db,
+  corpusId: number,
+): { id: number; externalId: string; meta: Record<string, unknown> }[] {
+  return (
+    db.prepare('SELECT id, external_id, meta_json FROM documents WHERE corpus_id = ? ORDER BY id').all(corpusId) as {
+      id: number;
+      external_id: string;
+      meta_json: string;
+    }[]
+  ).map((d) => ({ id: d.id, externalId: d.external_id, meta: JSON.parse(d.meta_json) as Record<string, unknown> }));
+}
+
 export function documentExternalId(db: Db, documentId: number): string | undefined {
   return db.prepare('SELECT external_id FROM documents WHERE id = ?').pluck().get(documentId) as string | undefined;
 }

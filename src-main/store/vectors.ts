@@ -1,10 +1,13 @@
 // The `vectors` table (migration vectors): named steering vectors, their values stored in the project
 // (d_model float32) with a sha256 over those bytes and where they came from.
+import type { VectorSummary } from '../contract/vectors';
 import type { Db } from './db';
 
-export type VectorSource =
-  | { kind: 'file'; path: string; key: string | null; fileSha256: string; format: 'pt' | 'safetensors' | 'npy' }
-  | { kind: 'sae'; sae: string; saeSha256: string | null; feature: number };
+// Declared once, with the contract's summary of a vector.
+export type VectorSource = VectorSummary['source'];
+
+/** A difference of class means (`sightline probe`): v = μ_to − μ_from over a corpus at one layer. */
+export type ProbeVectorSource = Extract<VectorSource, { kind: 'probe' }>;
 
 export interface VectorRecord {
   id: number;

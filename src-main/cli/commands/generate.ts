@@ -36,7 +36,7 @@ export function parseMethod(options: ParsedOptions): SteerMethod {
   return method;
 }
 
-function numberOption(options: ParsedOptions, name: string): number | undefined {
+export function numberOption(options: ParsedOptions, name: string): number | undefined {
   if (options[name] === undefined) return undefined;
   const value = Number(options[name]);
   if (!Number.isFinite(value) || options[name] === '')

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { VectorSummary } from '../../contract/vectors';
+import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 
@@ -6,7 +8,9 @@ const describe = (v: VectorSummary): string =>
   `"${v.name}": d_model ${v.dModel}, norm ${v.norm.toPrecision(4)}, from ${
     v.source.kind === 'file'
       ? `${v.source.path}${v.source.key ? ` [${v.source.key}]` : ''}`
-      : `SAE "${v.source.sae}" feature ${v.source.feature}`
+      : v.source.kind === 'probe'
+        ? `corpus "${v.source.corpus}" (layer ${v.source.layer ?? '?'}): mean of "${v.source.to}" − mean of "${v.source.from}"${v.source.unit ? ', unit length' : ''}`
+        : `SAE "${v.source.sae}" feature ${v.source.feature}`
   } (sha256 ${v.sha256.slice(0, 12)}…)`;
 
 export const vectorImportCommand: Command = {
@@ -60,6 +64,41 @@ export const vectorFromSaeCommand: Command = {
       callAsResearcher(project, 'vectors.fromSae', input),
     );
     output.result(vector, () => `Stored vector ${describe(vector)}`);
+  },
+};
+
+export const vectorExportCommand: Command = {
+  name: 'vector export',
+  summary: 'write a stored vector to a .safetensors or .npy file (vector import reads it back)',
+  usage: 'sightline vector export --project DIR --name NAME --out FILE.safetensors|.npy [--dtype f32|f16]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'the vector (see vector list)' },
+    out: {
+      type: 'string',
+      required: true,
+      description:
+        'the file to write (.safetensors: tensor "vector" with name, sha256 and source as metadata; .npy: shape (d_model,)); an existing file is refused',
+    },
+    dtype: { type: 'string', default: 'f32', description: 'f32 (exact) or f16' },
+  },
+  run: async (options, output) => {
+    const dtype = stringOption(options, 'dtype').toUpperCase();
+    if (dtype !== 'F32' && dtype !== 'F16')
+      throw new AppError('invalid_input', `--dtype: expected f32 or f16, got "${stringOption(options, 'dtype')}"`);
+    const input = {
+      name: stringOption(options, 'name'),
+      out: path.resolve(stringOption(options, 'out')),
+      dtype: dtype as 'F32' | 'F16',
+    };
+    const written = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'vectors.export', input),
+    );
+    output.result(
+      written,
+      () =>
+        `Wrote vector "${written.name}" (d_model ${written.dModel}, sha256 ${written.sha256.slice(0, 12)}…) to ${written.path} as ${written.format} ${written.dtype}`,
+    );
   },
 };
 

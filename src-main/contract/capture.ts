@@ -1,0 +1,43 @@
+// Activation capture (issue 14): run a model over documents and keep the residual stream at chosen
+// layers as activation corpora (one per layer), which mining and probes read like imported ones.
+import { z } from 'zod';
+import { method, returns } from './define';
+
+export interface CaptureSummary {
+  jobId: number;
+  state: 'done' | 'cancelled';
+  captureId: string;
+  /** where the shards and sidecars are: <project>/activations/capture-<id> */
+  folder: string;
+  documents: number;
+  /** documents captured by this run (the rest were in finished chunks of an earlier run) */
+  captured: number;
+  dtype: 'F32' | 'F16';
+  corpora: { layer: number; corpus: string; rows: number; imported: boolean }[];
+  provider: string | null;
+}
+
+export const captureMethods = {
+  'capture.run': method({
+    role: 'researcher',
+    summary:
+      "Runs a model over captions (image documents need the vision tower) and writes the residual stream at each layer as sightline.activations/1 shards, one corpus per layer, imported in the same job; progress as 'job.progress' events, cancel with jobs.cancel; run again to resume",
+    input: z
+      .object({
+        model: z.string().min(1),
+        layers: z.array(z.number().int().min(0)).min(1).max(1000),
+        /** a text file (one caption per line) or CSV document,caption[,label]; resolved by the caller */
+        captions: z.string().min(1).optional(),
+        images: z.string().min(1).optional(),
+        /** corpora are named <corpus>-L<layer> */
+        corpus: z.string().min(1).max(200).optional(),
+        dtype: z.enum(['F32', 'F16']).default('F32'),
+        batch: z.number().int().min(1).max(4096).default(8),
+        chunk: z.number().int().min(1).max(10_000_000).default(1024),
+        provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        threads: z.number().int().min(1).max(1024).optional(),
+      })
+      .strict(),
+    output: returns<CaptureSummary>(),
+  }),
+};
