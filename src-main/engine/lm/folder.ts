@@ -100,14 +100,14 @@ export function readLmWeights(model: LmFolder): LmWeights {
   };
 }
 
-interface Lookup {
+export interface Lookup {
   /** the file the error should name when a tensor is absent */
   listing: string;
   get(name: string): LmTensorRef | undefined;
 }
 
 /** Tensor name -> (file, header entry), from the index's weight_map or the single file. */
-function tensorLookup(root: string): Lookup {
+export function tensorLookup(root: string): Lookup {
   const indexPath = join(root, INDEX);
   if (existsSync(indexPath)) {
     let index: unknown;
