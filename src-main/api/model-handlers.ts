@@ -42,6 +42,7 @@ export const modelHandlers: HandlersFor<typeof modelMethods> = {
         tokens: input.tokens,
         stopAtEos: input.stopAtEos,
         provider: input.provider,
+        ...(input.image !== undefined ? { image: input.image } : {}),
       },
       (step, token, text) => events.emit('generate.step', { stream: input.stream ?? null, step, token, text }),
     ),

@@ -105,7 +105,7 @@ export const generateCommand: Command = {
   summary:
     'one generation from an imported model, greedy or sampled, plain or steered (a vector, named or a file, or an SAE feature clamp); prints the text as it is generated',
   usage:
-    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
+    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--image PATH] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -115,6 +115,11 @@ export const generateCommand: Command = {
       description: 'the prompt, tokenised as is (the tokenizer adds BOS) unless --chat',
     },
     chat: { type: 'boolean', description: "wrap the prompt as one user message in the model's chat template" },
+    image: {
+      type: 'string',
+      description:
+        'LLaVA-NeXT: a PNG image for the <image> in the prompt (put in front of the prompt when it has none); --json adds imagePositions',
+    },
     vector: {
       type: 'string',
       description: 'steering vector stored in the project (see vector import / vector from-sae)',
@@ -163,6 +168,7 @@ export const generateCommand: Command = {
       tokens: intOption(options, 'tokens'),
       stopAtEos: options['stop-at-eos'] === true,
       provider,
+      ...(options.image !== undefined ? { image: stringOption(options, 'image') } : {}),
       ...(steer ? { steer } : {}),
       ...(sampling ? { sampling } : {}),
     };

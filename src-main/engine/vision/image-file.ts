@@ -28,17 +28,16 @@ export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
   return { width, height, data };
 }
 
-export function readImageFile(path: string): RgbImage {
-  let bytes: Uint8Array;
+/** The file's bytes; an unreadable file is a bad_file naming it. */
+export function readImageBytes(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (error) {
-    throw badFile(
-      basename(path),
-      '(file)',
-      'a readable image file',
-      (error as NodeJS.ErrnoException).code ?? 'unreadable',
-    );
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw badFile(basename(path), '(file)', 'a readable image file', code);
   }
-  return decodeImage(bytes, basename(path));
+}
+
+export function readImageFile(path: string): RgbImage {
+  return decodeImage(readImageBytes(path), basename(path));
 }

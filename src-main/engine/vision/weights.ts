@@ -3,11 +3,10 @@
 // multi_modal_projector.*, image_newline), transformers 5 on save (vision_tower.* without vision_model),
 // and transformers 4.52-4.57 (everything under model.). Only the encoder layers up to
 // vision_feature_layer are read: the rest never reach the language model.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { badFile } from '../../util/errors.js';
 import { readSafetensor } from '../formats/safetensors.js';
-import { type LmTensorRef, tensorLookup } from '../lm/folder.js';
+import { type LmTensorRef, readConfigJson, tensorLookup } from '../lm/folder.js';
 import { shapeText } from '../sae-model.js';
 import { type LlavaVision, parseVisionConfig, readImageProcessor, type VisionConfig } from './config.js';
 
@@ -60,15 +59,7 @@ const TOP_PREFIXES = ['', 'model.'];
 
 export function readVisionConfig(folder: string): LlavaVision {
   const root = resolve(folder);
-  const path = join(root, 'config.json');
-  if (!existsSync(path)) throw badFile('config.json', '(file)', `a config.json in ${root}`, 'no such file');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw badFile('config.json', '(file)', 'JSON', (error as Error).message);
-  }
-  const config = parseVisionConfig(json);
+  const config = parseVisionConfig(readConfigJson(root));
   return { config, processor: readImageProcessor(root, config) };
 }
 
