@@ -43,7 +43,7 @@ export interface GenerateOptions {
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
-  /** LLaVA-NeXT: an image file (PNG) for the prompt's <image>, placed in front when the prompt has none */
+  /** LLaVA-NeXT: an image file (PNG or JPEG) for the prompt's <image>, placed in front when the prompt has none */
   image?: string | undefined;
 }
 

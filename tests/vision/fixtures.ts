@@ -28,6 +28,8 @@ export interface ExpectedVision {
   steer: { layer: number; k: number; vector: number[]; positions: 'prompt' };
   hidden_layers: number[];
   images: Record<ImageName, ExpectedImage>;
+  /** photo.jpg: its tensors are photo.decoded (Pillow's pixels) and photo.pixel_values */
+  jpeg: { file: string; image_sizes: [number, number] };
 }
 
 let json: ExpectedVision | undefined;
@@ -38,7 +40,7 @@ export function expectedVision(): ExpectedVision {
 
 let tensors: SafetensorsFile | undefined;
 /** `<image>.<what>` from expected.safetensors, with its shape. */
-export function expectedTensor(image: ImageName, what: string): { data: Float32Array; shape: number[] } {
+export function expectedTensor(image: ImageName | 'photo', what: string): { data: Float32Array; shape: number[] } {
   tensors ??= openSafetensors(join(VISION_DIR, 'expected.safetensors'));
   const name = `${image}.${what}`;
   return { data: readSafetensor(tensors, name), shape: tensors.tensors.get(name)!.shape };

@@ -1,16 +1,24 @@
 // Image files to 8-bit RGB (issue 14). PNG through pngjs (any bit depth, palette, grey or alpha;
-// alpha is dropped as PIL's convert('RGB') drops it, which is what transformers' do_convert_rgb does).
+// alpha is dropped as PIL's convert('RGB') drops it, which is what transformers' do_convert_rgb does),
+// JPEG through jpeg-js (baseline and progressive; grey and CMYK come out as RGB). WebP is not read:
+// no decoder that runs in Node without a native build or a network fetch is a dependency yet.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { badFile } from '../../util/errors.js';
 import type { RgbImage } from './resize.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 
 export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
-  const isPng = PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-  if (!isPng) throw badFile(file, '(file)', 'a PNG image', 'another format');
+  if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return decodePng(bytes, file);
+  if (JPEG_SIGNATURE.every((b, i) => bytes[i] === b)) return decodeJpeg(bytes, file);
+  throw badFile(file, '(file)', 'a PNG or JPEG image', 'another format');
+}
+
+function decodePng(bytes: Uint8Array, file: string): RgbImage {
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -26,6 +34,17 @@ export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
     data[i * 3 + 2] = png.data[i * 4 + 2];
   }
   return { width, height, data };
+}
+
+// jpeg-js is pure JavaScript. Its IDCT and chroma upsampling are not libjpeg-turbo's (which Pillow
+// uses), so a JPEG's pixels differ from transformers' by a few levels; image-file.test.ts bounds it.
+function decodeJpeg(bytes: Uint8Array, file: string): RgbImage {
+  try {
+    const { width, height, data } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+    return { width, height, data };
+  } catch (error) {
+    throw badFile(file, '(file)', 'a readable JPEG image', (error as Error).message);
+  }
 }
 
 /** The file's bytes; an unreadable file is a bad_file naming it. */
