@@ -64,6 +64,24 @@ export function readVisionConfig(folder: string): LlavaVision {
 }
 
 export function readVisionWeights(folder: string): VisionWeights {
+  return collectVision(folder, (ref) => readSafetensor(ref.file, ref.name));
+}
+
+/**
+ * Every vision tensor present with the shape config.json implies, from the headers alone (import
+ * checks this before hashing); the safetensors files they are in.
+ */
+export function checkVisionFolder(folder: string): { files: string[] } {
+  const files = new Set<string>();
+  const nothing = new Float32Array(0);
+  collectVision(folder, (ref) => {
+    files.add(ref.file.path);
+    return nothing;
+  });
+  return { files: [...files].sort() };
+}
+
+function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array): VisionWeights {
   const { config, processor } = readVisionConfig(folder);
   const lookup = tensorLookup(resolve(folder));
   const take = (names: string[], shape: number[], why: string): Float32Array => {
@@ -78,7 +96,7 @@ export function readVisionWeights(folder: string): VisionWeights {
         `shape ${shapeText(shape)} (${why})`,
         `shape ${shapeText(found)}`,
       );
-    return readSafetensor(ref.file, ref.name);
+    return read(ref);
   };
   const towerPrefix = TOWER_PREFIXES.find((p) => lookup.get(`${p}embeddings.patch_embedding.weight`));
   if (towerPrefix === undefined) {
