@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { runCaptured, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from '../lm/hf-fixtures.js';
 import { expectedVision, IMAGE_NAMES, VISION_DIR } from './fixtures.js';
 
@@ -80,6 +80,16 @@ describe('generate --image', () => {
     expect(steered.value.generatedIds).toEqual(want.steered_greedy);
   });
 
+  it('streams the same text without --json and says how many positions the image took', async () => {
+    const want = expectedVision().images.tall;
+    const argv = ['generate', '--project', project.dir, '--model', 'vision', '--prompt', expectedVision().prompt];
+    const { code, out, err } = await runCaptured([...argv, '--tokens', '20', '--image', join(VISION_DIR, want.file)]);
+    expect(code).toBe(0);
+    const json = await generate('vision', expectedVision().prompt, '--image', join(VISION_DIR, want.file));
+    expect(out).toBe(`${json.value.text}\n`);
+    expect(err).toContain(`image: ${want.image_positions} positions`);
+  });
+
   it('puts <image> in front of a prompt without one', async () => {
     const want = expectedVision().images.wide;
     // "<image> What is ..." and "<image>\nWhat is ..." tokenise alike here (Metaspace splits on both)
@@ -99,7 +109,7 @@ describe('generate --image', () => {
     const notImage = join(dir, 'notes.png');
     writeFileSync(notImage, 'hello');
     const bad = await generate('vision', 'What?', '--image', notImage);
-    expect(bad.value.error.message).toMatch(/notes\.png: \(file\): expected a PNG image/);
+    expect(bad.value.error.message).toMatch(/notes\.png: \(file\): expected a PNG or JPEG image/);
     const twice = await generate('vision', '<image> and <image>', '--image', image);
     expect(twice.value.error.message).toMatch(/expected 1 <image> token \(one per image\), found 2/);
   });

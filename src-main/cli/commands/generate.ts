@@ -192,8 +192,9 @@ export const generateCommand: Command = {
           ? `sampled at temperature ${decoding.temperature}, top-p ${decoding.topP}, seed ${decoding.seed}`
           : 'greedy';
       const strength = result.kl === null ? '' : `; strength KL ${result.kl.toPrecision(4)} nats`;
+      const image = result.imagePositions === undefined ? '' : `; image: ${result.imagePositions} positions`;
       process.stderr.write(
-        `(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason}; ${how}${strength}; ${result.spec.loop} loop)\n`,
+        `(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason}; ${how}${strength}${image}; ${result.spec.loop} loop)\n`,
       );
     }
   },
