@@ -158,7 +158,7 @@ export const modelMethods = {
         stopAtEos: z.boolean().default(false),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
         stream: z.string().max(200).optional(),
-        /** LLaVA-NeXT: an image file (PNG or JPEG) for the prompt's <image> (placed in front when absent) */
+        /** LLaVA-NeXT: an image file (PNG, JPEG or WebP) for the prompt's <image> (placed in front when absent) */
         image: z.string().min(1).optional(),
       })
       .strict(),

@@ -43,7 +43,7 @@ export interface GenerateOptions {
   tokens: number;
   stopAtEos: boolean;
   provider: ProviderPreference;
-  /** LLaVA-NeXT: an image file (PNG or JPEG) for the prompt's <image>, placed in front when the prompt has none */
+  /** LLaVA-NeXT: an image file (PNG, JPEG or WebP) for the prompt's <image>, placed in front when the prompt has none */
   image?: string | undefined;
 }
 
@@ -140,7 +140,7 @@ export async function prepareGeneration(project: Project, options: GenerateOptio
   const model = getModelByName(project, options.model);
   await checkModelFiles(project, model);
   const tokenizer = loadLmTokenizer(model.path);
-  const image = options.image === undefined ? undefined : readImagePrompt(model, options.image);
+  const image = options.image === undefined ? undefined : await readImagePrompt(model, options.image);
   const prompt = image ? withImagePlaceholder(options.prompt) : options.prompt;
   let promptIds = promptIdsOf(tokenizer, prompt, options.chat);
   if (image) promptIds = expandImagePrompt(tokenizer, promptIds, model, image);

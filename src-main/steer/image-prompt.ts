@@ -27,7 +27,7 @@ export function withImagePlaceholder(prompt: string): string {
   return prompt.includes(IMAGE_PLACEHOLDER) ? prompt : `${IMAGE_PLACEHOLDER}\n${prompt}`;
 }
 
-export function readImagePrompt(model: ModelRecord, path: string): ImagePrompt {
+export async function readImagePrompt(model: ModelRecord, path: string): Promise<ImagePrompt> {
   if (model.architecture !== 'LlavaNextForConditionalGeneration') {
     throw new AppError(
       'invalid_input',
@@ -36,7 +36,7 @@ export function readImagePrompt(model: ModelRecord, path: string): ImagePrompt {
   }
   const bytes = readImageBytes(path);
   const { config, processor } = readVisionConfig(model.path);
-  const pixels = preprocessAnyres(decodeImage(bytes, basename(path)), processor);
+  const pixels = preprocessAnyres(await decodeImage(bytes, basename(path)), processor);
   return {
     pixels,
     positions: packedLayout(pixels, config).count,

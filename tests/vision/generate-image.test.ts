@@ -109,7 +109,7 @@ describe('generate --image', () => {
     const notImage = join(dir, 'notes.png');
     writeFileSync(notImage, 'hello');
     const bad = await generate('vision', 'What?', '--image', notImage);
-    expect(bad.value.error.message).toMatch(/notes\.png: \(file\): expected a PNG or JPEG image/);
+    expect(bad.value.error.message).toMatch(/notes\.png: \(file\): expected a PNG, JPEG or WebP image/);
     const twice = await generate('vision', '<image> and <image>', '--image', image);
     expect(twice.value.error.message).toMatch(/expected 1 <image> token \(one per image\), found 2/);
   });

@@ -24,9 +24,9 @@ import { expectedTensor, expectedVision, IMAGE_NAMES, maxAbsDiff, VISION_DIR } f
 const vision = readVisionWeights(VISION_DIR);
 const lm = readLmWeights(openLmFolder(VISION_DIR));
 
-function layoutOf(name: (typeof IMAGE_NAMES)[number]) {
+async function layoutOf(name: (typeof IMAGE_NAMES)[number]) {
   const want = expectedVision().images[name];
-  return preprocessAnyres(readImageFile(join(VISION_DIR, want.file)), vision.processor);
+  return preprocessAnyres(await readImageFile(join(VISION_DIR, want.file)), vision.processor);
 }
 
 describe('packing image features', () => {
@@ -39,9 +39,9 @@ describe('packing image features', () => {
     expect(packedLayout({ imageSize: [70, 30], grid: [3, 1] }, vision.config)).toMatchObject({ rows: 10, count: 66 });
   });
 
-  it.each(IMAGE_NAMES)('%s: count and expanded ids exact; packed features bit-equal transformers', (name) => {
+  it.each(IMAGE_NAMES)('%s: count and expanded ids exact; packed features bit-equal transformers', async (name) => {
     const want = expectedVision().images[name];
-    const layout = layoutOf(name);
+    const layout = await layoutOf(name);
     const count = packedLayout(layout, vision.config).count;
     expect(count).toBe(want.image_positions);
     expect(expandImageTokens(want.prompt_ids, vision.config.imageTokenId, [count])).toEqual(want.expanded_ids);
@@ -56,9 +56,9 @@ describe('packing image features', () => {
     expect(maxAbsDiff(packed, wantPacked.data)).toBe(0);
   });
 
-  it.each(IMAGE_NAMES)('%s: merged inputs_embeds from our pixels and tower within 1e-5 relative', (name) => {
+  it.each(IMAGE_NAMES)('%s: merged inputs_embeds from our pixels and tower within 1e-5 relative', async (name) => {
     const want = expectedVision().images[name];
-    const layout = layoutOf(name);
+    const layout = await layoutOf(name);
     const features = Float32Array.from(referenceImageFeatures(vision, layout.pixelValues, layout.tiles));
     const packed = packImageFeatures(features, layout, vision.config, vision.imageNewline);
     const embeds = mergeImageEmbeds(want.expanded_ids, vision.config.imageTokenId, lm.tensors.embed, packed, 64);

@@ -18,9 +18,9 @@ const config = parseVisionConfig(JSON.parse(readFileSync(join(VISION_DIR, 'confi
 const settings = readImageProcessor(VISION_DIR, config);
 
 describe('anyres preprocessing', () => {
-  it.each(IMAGE_NAMES)('%s: pixel_values and image_sizes equal transformers within 1e-6', (name) => {
+  it.each(IMAGE_NAMES)('%s: pixel_values and image_sizes equal transformers within 1e-6', async (name) => {
     const want = expectedVision().images[name];
-    const image = readImageFile(join(VISION_DIR, want.file));
+    const image = await readImageFile(join(VISION_DIR, want.file));
     expect([image.width, image.height]).toEqual([want.width, want.height]);
     const got = preprocessAnyres(image, settings);
     const pixels = expectedTensor(name, 'pixel_values');

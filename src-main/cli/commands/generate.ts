@@ -118,7 +118,7 @@ export const generateCommand: Command = {
     image: {
       type: 'string',
       description:
-        'LLaVA-NeXT: a PNG or JPEG image for the <image> in the prompt (put in front of the prompt when it has none); --json adds imagePositions',
+        'LLaVA-NeXT: a PNG, JPEG or WebP image for the <image> in the prompt (put in front of the prompt when it has none); --json adds imagePositions',
     },
     vector: {
       type: 'string',
