@@ -10,6 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
+import { expandImageTokens } from '../../src-main/engine/vision/pack.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
 import { runCaptured, runJson } from '../helpers/cli.js';
@@ -99,6 +101,25 @@ describe('generate --image', () => {
     expect(result.value.promptIds.filter((id: number) => id === expectedVision().image_token_id)).toHaveLength(
       want.image_positions,
     );
+  });
+
+  it('--chat: the image goes into the user message, where the chat template places it', async () => {
+    const want = expectedVision().images.square;
+    const tokenizer = loadLmTokenizer(VISION_DIR);
+    const result = await generate(
+      'vision',
+      'What is in this picture?',
+      '--chat',
+      '--image',
+      join(VISION_DIR, want.file),
+    );
+    expect(result.code).toBe(0);
+    const templated = tokenizer.encodeChat([{ role: 'user', content: '<image>\nWhat is in this picture?' }], {
+      addGenerationPrompt: true,
+    });
+    expect(result.value.promptIds).toEqual(expandImageTokens(templated, 120, [want.image_positions]));
+    // the template's "USER: " comes before the image
+    expect(result.value.promptIds.indexOf(120)).toBeGreaterThan(1);
   });
 
   it('refuses an image for a text-only model, a non-image file and two <image> in the prompt', async () => {
