@@ -27,7 +27,8 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  external: ['electron', 'better-sqlite3', 'onnxruntime-node', '@duckdb/node-api'],
+  // @jsquash/webp is ESM that finds its files through import.meta.url: loaded from node_modules as is.
+  external: ['electron', 'better-sqlite3', 'onnxruntime-node', '@duckdb/node-api', '@jsquash/webp'],
   logLevel: 'warning',
   // Sources use import.meta.url only as a fallback when __dirname is missing (ESM); bundles are CJS.
   define: { 'import.meta.url': 'undefined' },

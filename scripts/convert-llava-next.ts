@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unpaddedGrid } from '../src-main/engine/vision/pack';
 
 export const HELP = `Usage: node --import tsx scripts/convert-llava-next.ts --in LAYOUT.json --out SIDECAR.json
 
@@ -73,29 +74,8 @@ export interface Layout {
 
 const DEFAULT_SPECIAL = ['<s>', '</s>', '[INST]', '[/INST]'];
 
-/**
- * Rows and cols of the merged anyres map after HF's unpad_image: the padding added to fit the
- * original aspect ratio into the tile grid is cut off, symmetrically, along one axis.
- */
-export function unpaddedGrid(
-  currentRows: number,
-  currentCols: number,
-  width: number,
-  height: number,
-): { rows: number; cols: number } {
-  const originalAspect = width / height;
-  const currentAspect = currentCols / currentRows;
-  // Python's int(round(x, 7)): round to 7 decimals, then truncate.
-  const round7 = (x: number) => Math.trunc(Math.round(x * 1e7) / 1e7);
-  if (originalAspect > currentAspect) {
-    const newRows = round7(height * (currentCols / width));
-    const padding = Math.floor((currentRows - newRows) / 2);
-    return { rows: currentRows - 2 * padding, cols: currentCols };
-  }
-  const newCols = round7(width * (currentRows / height));
-  const padding = Math.floor((currentCols - newCols) / 2);
-  return { rows: currentRows, cols: currentCols - 2 * padding };
-}
+// unpad_image's arithmetic lives with the engine's packing, which the model itself runs.
+export { unpaddedGrid };
 
 type Segment =
   | { document: string; kind: 'text'; start: number; count: number }

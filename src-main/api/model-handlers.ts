@@ -43,6 +43,7 @@ export const modelHandlers: HandlersFor<typeof modelMethods> = {
         stopAtEos: input.stopAtEos,
         provider: input.provider,
         precision: input.precision,
+        ...(input.image !== undefined ? { image: input.image } : {}),
       },
       (step, token, text) => events.emit('generate.step', { stream: input.stream ?? null, step, token, text }),
     ),

@@ -62,6 +62,8 @@ export interface GenerationSpec {
   ortVersion: string;
   provider: 'cuda' | 'cpu';
   providerReason: string;
+  /** LLaVA-NeXT with --image: the file, its sha256, and how many positions its <image> became */
+  image?: { file: string; sha256: string; positions: number };
 }
 
 export interface GenerateOutput {
@@ -69,6 +71,8 @@ export interface GenerateOutput {
   generatedIds: number[];
   text: string;
   spec: GenerationSpec;
+  /** with an image: how many prompt positions its <image> token became (promptIds hold them expanded) */
+  imagePositions?: number;
   /**
    * Steered: the strength in model-relative units, KL(steered || unsteered) in nats of the first
    * generated token's distribution at temperature 1; null when not steered.
@@ -163,6 +167,8 @@ export const modelMethods = {
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
         precision: z.enum(PRECISIONS).default('fp32'),
         stream: z.string().max(200).optional(),
+        /** LLaVA-NeXT: an image file (PNG, JPEG or WebP) for the prompt's <image> (placed in front when absent) */
+        image: z.string().min(1).optional(),
       })
       .strict(),
     output: returns<GenerateOutput>(),

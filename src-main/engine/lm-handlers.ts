@@ -12,6 +12,7 @@ import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decod
 import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
 import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weight-cache.js';
 import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm, LoadLmArgs } from './protocol.js';
+import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 
 interface LoadedDecoder {
@@ -19,9 +20,13 @@ interface LoadedDecoder {
   report: ProviderReport;
   /** the weights the decoder session was built from (in memory, or a cache entry read as external data) */
   weights: DecoderWeights;
+  /** the folder as opened: LLaVA-NeXT's vision sessions read their weights from it (fp32, in memory) */
+  opened: LmFolder;
   intraOpNumThreads: number | undefined;
   /** the in-graph loop's session, built on first use (only greedy decoding on CUDA needs it) */
   loop?: Promise<LoopSession>;
+  /** LLaVA-NeXT's vision tower and inputs_embeds decoder, built on the first generation with an image */
+  vision?: Promise<VisionSessions>;
 }
 
 /** The in-graph loop's session on the provider the decoder session runs on; the weights read again. */
@@ -104,7 +109,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(model.externalDataFolder !== undefined ? { externalDataFolder: model.externalDataFolder } : {}),
       });
       const lmId = randomUUID();
-      decoders.set(lmId, { ds: { session, model }, report, weights, intraOpNumThreads });
+      decoders.set(lmId, { ds: { session, model }, report, weights, opened, intraOpNumThreads });
       const loaded: LoadedLm = {
         lmId,
         config: opened.config,
@@ -128,8 +133,22 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(args.steers ? { steers: args.steers } : {}),
         ...(args.stopAtEos ? { stopAtEos: true } : {}),
       };
+      let ds = d.ds;
+      let promptEmbeds: (Float32Array | undefined)[] | undefined;
+      if (args.images?.some(Boolean)) {
+        d.vision ??= loadVisionSessions(d.opened, d.report.provider, d.intraOpNumThreads);
+        d.vision.catch(() => (d.vision = undefined));
+        const vision = await d.vision;
+        ds = vision.decoder;
+        promptEmbeds = [];
+        for (const [r, image] of args.images.entries())
+          promptEmbeds.push(image ? await imagePromptEmbeds(vision, args.prompts[r], image) : undefined);
+      }
       const sampled = args.sampling !== undefined && args.sampling.temperature > 0;
-      const loop = chooseDecodeLoop({ provider: d.report.provider, sampled, requested: args.loop ?? 'auto' });
+      // The in-graph loop reads token ids only; image rows decode in the worker loop.
+      const loop = promptEmbeds
+        ? 'worker'
+        : chooseDecodeLoop({ provider: d.report.provider, sampled, requested: args.loop ?? 'auto' });
       if (loop === 'graph') {
         const generated = await loopGreedyDecode(await loopSessionOf(d), request);
         // The graph gives every token at the end; they are reported step by step all the same.
@@ -142,9 +161,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       let stopped = false;
       const stopRequested = flag ? () => (stopped = Atomics.load(flag, 0) !== 0) : undefined;
       const result = await generate(
-        d.ds,
+        ds,
         {
           ...request,
+          ...(promptEmbeds ? { promptEmbeds } : {}),
           ...(args.sampling ? { sampling: args.sampling } : {}),
           ...(args.strength ? { strength: true } : {}),
         },
@@ -174,6 +194,8 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       if (!d) return { disposed: false };
       decoders.delete(lmId);
       await d.ds.session.release();
+      const vision = await d.vision?.catch(() => undefined);
+      if (vision) await Promise.all([vision.tower.release(), vision.decoder.session.release()]);
       return { disposed: true };
     },
 

@@ -5,6 +5,7 @@ import type { LoadSaeOptions } from './formats/options.js';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights, SourceFile, SaeFormat } from './sae-model.js';
 import type { ProviderPreference, ProviderReport } from './session.js';
 import type { LmConfig } from './lm/config.js';
+import type { AnyresPixels } from './vision/preprocess.js';
 import type { DecodeStep, Generation } from './lm/decode.js';
 import type { DecodeLoop } from './lm/decode-loop.js';
 import type { SamplingOptions } from './lm/sampling.js';
@@ -163,6 +164,11 @@ export interface GenerateArgs {
   prompts: number[][];
   /** per row, its steers (default none) */
   steers?: Steer[][];
+  /**
+   * LLaVA-NeXT: per row, its preprocessed image (undefined: text only); the row's prompt holds the
+   * <image> token already expanded to the image's positions (vision/pack.ts expandImageTokens)
+   */
+  images?: (AnyresPixels | undefined)[];
   /** exactly this many tokens per row unless stopAtEos */
   tokens: number;
   stopAtEos?: boolean;

@@ -15,6 +15,7 @@ import type { Project } from '../project/project';
 import { checkReferencedFile, resolveStoredPath, toStoredPath } from '../project/references';
 import { findModelByName, insertModel, listModels, modelIdByName, type ModelRow } from '../store/models';
 import { AppError } from '../util/errors';
+import { checkVisionFolder } from '../engine/vision/weights';
 
 /** The files besides the weights that decide what the model computes or how prompts are tokenised. */
 const SIDE_FILES = [
@@ -24,6 +25,9 @@ const SIDE_FILES = [
   'tokenizer_config.json',
   'chat_template.jinja',
   'generation_config.json',
+  // LLaVA-NeXT's image processor settings (transformers 4 wrote the first, 5 the second)
+  'preprocessor_config.json',
+  'processor_config.json',
 ];
 
 export interface ModelFile {
@@ -77,9 +81,12 @@ export async function importModel(
   // Everything is checked before anything is hashed or written: the reader refuses bad configs and
   // missing or misshapen tensors by name, the tokenizer a bad tokenizer.json or chat template.
   const opened = openLmFolder(folder);
+  // LLaVA-NeXT: the vision tower, projector and image_newline too (headers only), and their files
+  const vision =
+    opened.config.architecture === 'LlavaNextForConditionalGeneration' ? checkVisionFolder(folder).files : [];
   const tokenizer = loadLmTokenizer(folder);
   const paths = [
-    ...opened.files.map((f) => f.path),
+    ...new Set([...opened.files.map((f) => f.path), ...vision]),
     ...SIDE_FILES.map((f) => path.join(folder, f)).filter((p) => fs.existsSync(p)),
   ];
   const totalBytes = paths.reduce((sum, p) => sum + fs.statSync(p).size, 0);

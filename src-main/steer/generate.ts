@@ -21,6 +21,7 @@ import {
   type SteerBasis,
   type SteerMethod,
 } from './steer-build';
+import { expandImagePrompt, type ImagePrompt, readImagePrompt, withImagePlaceholder } from './image-prompt';
 import { saeFeatureForModel, vectorForModel } from './vectors';
 
 export interface GenerateOptions {
@@ -45,6 +46,8 @@ export interface GenerateOptions {
   provider: ProviderPreference;
   /** default fp32 */
   precision?: Precision;
+  /** LLaVA-NeXT: an image file (PNG, JPEG or WebP) for the prompt's <image>, placed in front when the prompt has none */
+  image?: string | undefined;
 }
 
 /** Where the engine keeps a model's rewritten weights (fp16, int8, int4, external fp32): <project>/cache. */
@@ -136,6 +139,8 @@ export interface PreparedGeneration {
   sae: GenerationSpec['sae'];
   /** the sampling that runs, its seed chosen when the request had none; undefined for greedy */
   sampling: ReturnType<typeof resolveSampling>;
+  /** the preprocessed image; promptIds then hold its <image> expanded */
+  image?: ImagePrompt;
 }
 
 /** Everything before decoding: the model's files checked, the prompt tokenised, the steer built. */
@@ -143,7 +148,10 @@ export async function prepareGeneration(project: Project, options: GenerateOptio
   const model = getModelByName(project, options.model);
   await checkModelFiles(project, model);
   const tokenizer = loadLmTokenizer(model.path);
-  const promptIds = promptIdsOf(tokenizer, options.prompt, options.chat);
+  const image = options.image === undefined ? undefined : await readImagePrompt(model, options.image);
+  const prompt = image ? withImagePlaceholder(options.prompt) : options.prompt;
+  let promptIds = promptIdsOf(tokenizer, prompt, options.chat);
+  if (image) promptIds = expandImagePrompt(tokenizer, promptIds, model, image);
   if (promptIds.length === 0)
     throw new AppError('invalid_input', 'the prompt has no tokens (an empty prompt and a tokenizer that adds no BOS)');
   const resolved = options.steer
@@ -151,7 +159,7 @@ export async function prepareGeneration(project: Project, options: GenerateOptio
     : { steer: undefined, vector: null, sae: null };
   // An absent seed is chosen here, so that every sampled generation can be replayed from its spec.
   const sampling = resolveSampling(options.sampling, () => crypto.randomInt(0, 2 ** 32));
-  return { model, tokenizer, promptIds, ...resolved, sampling };
+  return { model, tokenizer, promptIds, ...resolved, sampling, ...(image ? { image } : {}) };
 }
 
 /** The spec of a generation `prepared` from `options`, run on `loaded`'s session. */
@@ -184,6 +192,9 @@ export function generationSpecOf(
     ortVersion: loaded.ortVersion,
     provider: ran.provider,
     providerReason: loaded.provider.reason,
+    ...(prepared.image
+      ? { image: { file: prepared.image.file, sha256: prepared.image.sha256, positions: prepared.image.positions } }
+      : {}),
   };
 }
 
@@ -209,6 +220,7 @@ export async function generateOnce(
       {
         lmId: loaded.lmId,
         prompts: [promptIds],
+        ...(prepared.image ? { images: [prepared.image.pixels] } : {}),
         tokens: options.tokens,
         ...(steer ? { steers: [[steer]] } : {}),
         ...(options.stopAtEos ? { stopAtEos: true } : {}),
@@ -231,6 +243,7 @@ export async function generateOnce(
       spec,
       // An add steer with k = 0 decodes unsteered (steer-build.ts), so there is no row to measure: 0.
       kl: s ? (result.kl?.[0] ?? 0) : null,
+      ...(prepared.image ? { imagePositions: prepared.image.positions } : {}),
     };
   } finally {
     await client.close();

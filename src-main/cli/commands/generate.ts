@@ -120,7 +120,7 @@ export const generateCommand: Command = {
   summary:
     'one generation from an imported model, greedy or sampled, plain or steered (a vector, named or a file, or an SAE feature clamp); prints the text as it is generated',
   usage:
-    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4] [--json]',
+    'sightline generate --project DIR --model NAME --prompt TEXT [--chat] [--image PATH] [--vector NAME | --vector-file PATH.npy|.safetensors | --sae NAME --feature N] [--layer L --k K --method add|ablate|cap|clamp --positions prompt|generated|all|LIST] --tokens N [--greedy | --temperature T [--top-p P] [--seed S]] [--stop-at-eos] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4] [--json]',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -130,6 +130,11 @@ export const generateCommand: Command = {
       description: 'the prompt, tokenised as is (the tokenizer adds BOS) unless --chat',
     },
     chat: { type: 'boolean', description: "wrap the prompt as one user message in the model's chat template" },
+    image: {
+      type: 'string',
+      description:
+        'LLaVA-NeXT: a PNG, JPEG or WebP image for the <image> in the prompt (put in front of the prompt when it has none); --json adds imagePositions',
+    },
     vector: {
       type: 'string',
       description: 'steering vector stored in the project (see vector import / vector from-sae)',
@@ -180,6 +185,7 @@ export const generateCommand: Command = {
       stopAtEos: options['stop-at-eos'] === true,
       provider,
       precision: parsePrecision(stringOption(options, 'precision')),
+      ...(options.image !== undefined ? { image: stringOption(options, 'image') } : {}),
       ...(steer ? { steer } : {}),
       ...(sampling ? { sampling } : {}),
     };
@@ -203,8 +209,9 @@ export const generateCommand: Command = {
           ? `sampled at temperature ${decoding.temperature}, top-p ${decoding.topP}, seed ${decoding.seed}`
           : 'greedy';
       const strength = result.kl === null ? '' : `; strength KL ${result.kl.toPrecision(4)} nats`;
+      const image = result.imagePositions === undefined ? '' : `; image: ${result.imagePositions} positions`;
       process.stderr.write(
-        `(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason}; ${how}${strength}; ${result.spec.loop} loop)\n`,
+        `(${result.generatedIds.length} tokens, ${result.spec.provider}: ${result.spec.providerReason}; ${how}${strength}${image}; ${result.spec.loop} loop)\n`,
       );
     }
   },

@@ -16,6 +16,8 @@ import { isClamp, isProjection, isSteered, projectionBounds, type Steer, type St
 export interface DecoderSession {
   session: ort.InferenceSession;
   model: DecoderModel;
+  /** [vocab, D]: a graph built with input 'embeds' is fed these rows for token ids (LLaVA with images) */
+  embedTable?: Float32Array;
 }
 
 export interface DecodeRequest {
@@ -28,6 +30,11 @@ export interface DecodeRequest {
    * Each prefill or step reduces over its own positions; read them from lastOutputs.
    */
   capture?: SteerPositions;
+  /**
+   * Per row, [promptLength, D] embeddings that replace its prompt's token embeddings (LLaVA: the
+   * merged image features); only for a graph built with input 'embeds'.
+   */
+  promptEmbeds?: readonly (Float32Array | undefined)[];
 }
 
 /** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
@@ -38,6 +45,7 @@ export class DecodeRun {
   private readonly steers: (readonly Steer[])[];
   private readonly prompts: number[][];
   private readonly capture: SteerPositions;
+  private readonly promptEmbeds: readonly (Float32Array | undefined)[];
   private mask: number[][] = [];
   private cacheLength = 0;
   private past: Record<string, ort.Tensor> = {};
@@ -49,8 +57,10 @@ export class DecodeRun {
     request: DecodeRequest,
   ) {
     const { model } = ds;
-    if (model.input !== 'ids' || model.logits !== 'last')
-      throw new AppError('internal', 'DecodeRun needs a decoder built with input "ids" and logits "last"');
+    if ((model.input !== 'ids' && !ds.embedTable) || model.logits !== 'last')
+      throw new AppError('internal', 'DecodeRun needs a decoder built with logits "last", and ids or an embed table');
+    if (request.promptEmbeds?.some(Boolean) && model.input !== 'embeds')
+      throw new AppError('internal', 'prompt embeddings need a decoder built with input "embeds"');
     this.batch = request.prompts.length;
     if (this.batch === 0 || request.prompts.some((p) => p.length === 0))
       throw new AppError('invalid_input', 'every prompt needs at least one token');
@@ -60,6 +70,31 @@ export class DecodeRun {
     this.steers = checkSteers(model, request);
     this.prompts = request.prompts.map((p, r) => [...Array(this.padding[r]).fill(0), ...p]);
     this.capture = request.capture ?? 'all';
+    this.promptEmbeds = request.promptEmbeds ?? [];
+    this.promptEmbeds.forEach((embeds, r) => {
+      if (embeds && embeds.length !== this.promptLengths[r] * model.config.dModel)
+        throw new AppError('internal', `row ${r}: prompt embeddings for ${this.promptLengths[r]} positions expected`);
+    });
+  }
+
+  /** inputs_embeds [B, S, D] for cache columns [start, start + S): the row's prompt embeddings, or the table's. */
+  private embedsOf(ids: number[][], start: number): Float32Array {
+    const D = this.ds.model.config.dModel;
+    const table = this.ds.embedTable!;
+    const S = ids[0].length;
+    const out = new Float32Array(ids.length * S * D);
+    ids.forEach((row, r) => {
+      const own = this.promptEmbeds[r];
+      row.forEach((id, s) => {
+        const token = start + s - this.padding[r];
+        const source =
+          own && token >= 0 && token < this.promptLengths[r]
+            ? own.subarray(token * D, (token + 1) * D)
+            : table.subarray(id * D, (id + 1) * D);
+        out.set(source, (r * S + s) * D);
+      });
+    });
+    return out;
   }
 
   /** Run the (padded) prompts through the graph; logits for each row's last prompt token. */
@@ -96,7 +131,9 @@ export class DecodeRun {
       for (let s = 0; s < S; s++) positions[r * S + s] = BigInt(Math.max(0, start + s - this.padding[r]));
     }
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [B, S]),
+      ...(model.input === 'embeds'
+        ? { inputs_embeds: new ort.Tensor('float32', this.embedsOf(ids, start), [B, S, model.config.dModel]) }
+        : { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [B, S]) }),
       attention_mask: new ort.Tensor('int64', BigInt64Array.from(this.mask.flat(), BigInt), [B, T]),
       position_ids: new ort.Tensor('int64', positions, [B, S]),
       ...this.past,
@@ -350,18 +387,29 @@ async function measureStrength(
 ): Promise<Required<Pick<Generation, 'kl' | 'klBaseline'>>> {
   const V = ds.model.config.vocabSize;
   const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
-  const key = (prompt: readonly number[]) => prompt.join(',');
+  // Rows with the same ids but other image embeddings are other prompts.
+  const embedsIds = new Map<Float32Array, number>();
+  const key = (prompt: readonly number[], r: number) => {
+    const embeds = request.promptEmbeds?.[r];
+    if (embeds && !embedsIds.has(embeds)) embedsIds.set(embeds, embedsIds.size);
+    return `${prompt.join(',')}${embeds ? `#${embedsIds.get(embeds)}` : ''}`;
+  };
   const plainRow = new Map<string, number>();
   request.prompts.forEach((p, r) => {
-    if (steers[r].length === 0 && !plainRow.has(key(p))) plainRow.set(key(p), r);
+    if (steers[r].length === 0 && !plainRow.has(key(p, r))) plainRow.set(key(p, r), r);
   });
   const missing = [
-    ...new Set(request.prompts.filter((p, r) => steers[r].length > 0 && !plainRow.has(key(p))).map(key)),
+    ...new Set(
+      request.prompts.flatMap((p, r) => (steers[r].length > 0 && !plainRow.has(key(p, r)) ? [key(p, r)] : [])),
+    ),
   ];
   let extra: Float32Array | undefined;
   if (missing.length > 0) {
-    const prompts = missing.map((k) => request.prompts.find((p) => key(p) === k)!);
-    extra = await new DecodeRun(ds, { prompts }).prefill();
+    const rows = missing.map((k) => request.prompts.findIndex((p, r) => key(p, r) === k));
+    extra = await new DecodeRun(ds, {
+      prompts: rows.map((r) => request.prompts[r]),
+      ...(request.promptEmbeds ? { promptEmbeds: rows.map((r) => request.promptEmbeds![r]) } : {}),
+    }).prefill();
   }
   const kl: number[] = [];
   const klBaseline: ('self' | 'batch' | 'prefill')[] = [];
@@ -369,11 +417,11 @@ async function measureStrength(
     if (steers[r].length === 0) {
       kl.push(0);
       klBaseline.push('self');
-    } else if (plainRow.has(key(p))) {
-      kl.push(klFromLogits(logits, r * V, logits, plainRow.get(key(p))! * V, V));
+    } else if (plainRow.has(key(p, r))) {
+      kl.push(klFromLogits(logits, r * V, logits, plainRow.get(key(p, r))! * V, V));
       klBaseline.push('batch');
     } else {
-      kl.push(klFromLogits(logits, r * V, extra!, missing.indexOf(key(p)) * V, V));
+      kl.push(klFromLogits(logits, r * V, extra!, missing.indexOf(key(p, r)) * V, V));
       klBaseline.push('prefill');
     }
   });

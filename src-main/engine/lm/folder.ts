@@ -55,17 +55,20 @@ export interface LmWeights {
 const INDEX = 'model.safetensors.index.json';
 const SINGLE = 'model.safetensors';
 
-export function openLmFolder(folder: string): LmFolder {
-  const root = resolve(folder);
+/** A model folder's config.json, parsed; a missing or broken one is a bad_file naming it. */
+export function readConfigJson(root: string): unknown {
   const configPath = join(root, 'config.json');
   if (!existsSync(configPath)) throw badFile('config.json', '(file)', `a config.json in ${root}`, 'no such file');
-  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(configPath, 'utf8'));
+    return JSON.parse(readFileSync(configPath, 'utf8'));
   } catch (error) {
     throw badFile('config.json', '(file)', 'JSON', (error as Error).message);
   }
-  const config = parseLmConfig(json);
+}
+
+export function openLmFolder(folder: string): LmFolder {
+  const root = resolve(folder);
+  const config = parseLmConfig(readConfigJson(root));
   const lookup = tensorLookup(root);
   const prefixes = decoderPrefixes(config, lookup);
   const tensors = collectTensors(config, lookup, prefixes);
@@ -100,14 +103,14 @@ export function readLmWeights(model: LmFolder): LmWeights {
   };
 }
 
-interface Lookup {
+export interface Lookup {
   /** the file the error should name when a tensor is absent */
   listing: string;
   get(name: string): LmTensorRef | undefined;
 }
 
 /** Tensor name -> (file, header entry), from the index's weight_map or the single file. */
-function tensorLookup(root: string): Lookup {
+export function tensorLookup(root: string): Lookup {
   const indexPath = join(root, INDEX);
   if (existsSync(indexPath)) {
     let index: unknown;
