@@ -98,7 +98,9 @@ try {
   );
   console.log(`bench rate: machine ${machine()}, Chromium headless, load average ${os.loadavg()[0].toFixed(1)}`);
   profile(
-    (await page.evaluate(() => (window as unknown as { __steps: Record<string, number>[] }).__steps)) as unknown as Steps[],
+    (await page.evaluate(
+      () => (window as unknown as { __steps: Record<string, number>[] }).__steps,
+    )) as unknown as Steps[],
     (await page.evaluate(() =>
       (window as unknown as { __requests: PerformanceResourceTiming[] }).__requests.map((r) => ({
         name: new URL(r.name).pathname,

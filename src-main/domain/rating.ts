@@ -169,7 +169,12 @@ export function nextItems(db: Db, rater: RaterRecord, count: number, now = nowMs
   });
 }
 
-function nextAfterSubmit(db: Db, rater: RaterRecord, count: number, now: number): { progress: RaterProgress; next: RaterNext } {
+function nextAfterSubmit(
+  db: Db,
+  rater: RaterRecord,
+  count: number,
+  now: number,
+): { progress: RaterProgress; next: RaterNext } {
   const next = nextItems(db, rater, count, now);
   return { progress: next.progress, next };
 }
@@ -246,7 +251,8 @@ export function submitJudgement(
       rater.status = 'disqualified';
     }
     // nextItems' own transaction nests here as a savepoint: the judgement and the new leases commit together.
-    if (input.prefetch) return { judgementId, campaignId: campaign.id, ...nextAfterSubmit(db, rater, input.prefetch, now) };
+    if (input.prefetch)
+      return { judgementId, campaignId: campaign.id, ...nextAfterSubmit(db, rater, input.prefetch, now) };
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }
