@@ -47,7 +47,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     );
     leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
-    return next ? { judgementId, progress: next.progress, next } : { judgementId, progress };
+    return next ? { judgementId, progress, next } : { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
     const { item, previousAnswer, progress, campaignId } = undoLastSubmission(

@@ -169,16 +169,6 @@ export function nextItems(db: Db, rater: RaterRecord, count: number, now = nowMs
   });
 }
 
-function nextAfterSubmit(
-  db: Db,
-  rater: RaterRecord,
-  count: number,
-  now: number,
-): { progress: RaterProgress; next: RaterNext } {
-  const next = nextItems(db, rater, count, now);
-  return { progress: next.progress, next };
-}
-
 type RaterChange = 'submit' | 'undo' | 'skip' | 'flag';
 
 /**
@@ -251,8 +241,10 @@ export function submitJudgement(
       rater.status = 'disqualified';
     }
     // nextItems' own transaction nests here as a savepoint: the judgement and the new leases commit together.
-    if (input.prefetch)
-      return { judgementId, campaignId: campaign.id, ...nextAfterSubmit(db, rater, input.prefetch, now) };
+    if (input.prefetch) {
+      const next = nextItems(db, rater, input.prefetch, now);
+      return { judgementId, progress: next.progress, campaignId: campaign.id, next };
+    }
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });
 }

@@ -1,7 +1,8 @@
 // The rater's session: the campaign, progress and a small queue of prefetched items.
 // queue[0] is on screen; queue[1] is already loaded, so after a submit the next item appears
 // without a round trip. The next item is shown only once rater.submit has resolved: the
-// judgement is durable before the screen moves on.
+// judgement is durable before the screen moves on. That answer also brings the item after it
+// (rater.submit's prefetch), so a steady run of submits makes no rater.next calls at all.
 import type {
   Answer,
   RaterItem,
