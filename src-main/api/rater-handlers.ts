@@ -39,7 +39,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     return next;
   },
   'rater.submit': (input, context) => {
-    const { judgementId, progress, campaignId } = submitJudgement(
+    const { judgementId, progress, campaignId, next } = submitJudgement(
       context.project.db,
       raterOf(context),
       input,
@@ -47,7 +47,7 @@ export const raterHandlers: HandlersFor<typeof raterMethods> = {
     );
     leaseExpiries(context).rearm();
     announceProgress(context, campaignId);
-    return { judgementId, progress };
+    return next ? { judgementId, progress, next } : { judgementId, progress };
   },
   'rater.undo': (_input, context) => {
     const { item, previousAnswer, progress, campaignId } = undoLastSubmission(

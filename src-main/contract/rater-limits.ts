@@ -49,6 +49,7 @@ export const RATER_INPUT_BYTES = {
     field('assignmentId', LONGEST_ID),
     field('answer', answer),
     field('activeMs', String(MAX_ACTIVE_MS).length),
+    field('prefetch', String(MAX_NEXT_COUNT).length),
   ]),
   'rater.undo': jsonObject([]),
   'rater.skip': jsonObject([field('assignmentId', LONGEST_ID)]),

@@ -199,13 +199,16 @@ function ownLease(db: Db, rater: RaterRecord, assignmentId: number): AssignmentR
   return assignment;
 }
 
-/** Stores a judgement. When this returns, the row is committed with synchronous=FULL. */
+/**
+ * Stores a judgement. When this returns, the row is committed with synchronous=FULL. With
+ * `prefetch`, the rater's next items (nextItems) are leased in the same transaction and returned.
+ */
 export function submitJudgement(
   db: Db,
   rater: RaterRecord,
-  input: { assignmentId: number; answer: Answer; activeMs: number },
+  input: { assignmentId: number; answer: Answer; activeMs: number; prefetch?: number },
   now = nowMs(),
-): { judgementId: number; progress: RaterProgress; campaignId: number } {
+): { judgementId: number; progress: RaterProgress; campaignId: number; next?: RaterNext } {
   return immediate(db, () => {
     const assignment = ownLease(db, rater, input.assignmentId);
     const campaign = getCampaign(db, rater.campaignId);
@@ -236,6 +239,11 @@ export function submitJudgement(
     ) {
       setRaterStatus(db, rater.id, 'disqualified');
       rater.status = 'disqualified';
+    }
+    // nextItems' own transaction nests here as a savepoint: the judgement and the new leases commit together.
+    if (input.prefetch) {
+      const next = nextItems(db, rater, input.prefetch, now);
+      return { judgementId, progress: next.progress, campaignId: campaign.id, next };
     }
     return { judgementId, progress: raterProgress(db, rater, campaign), campaignId: campaign.id };
   });

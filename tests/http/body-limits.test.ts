@@ -25,7 +25,7 @@ function largestSubmit() {
       Array.from({ length: 50 }, () => escaped(200)),
     ]),
   );
-  return { assignmentId: Number.MAX_SAFE_INTEGER, answer, activeMs: 24 * 3600 * 1000 };
+  return { assignmentId: Number.MAX_SAFE_INTEGER, answer, activeMs: 24 * 3600 * 1000, prefetch: 3 };
 }
 
 async function setUp() {

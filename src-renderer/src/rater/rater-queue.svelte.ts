@@ -1,8 +1,16 @@
 // The rater's session: the campaign, progress and a small queue of prefetched items.
 // queue[0] is on screen; queue[1] is already loaded, so after a submit the next item appears
 // without a round trip. The next item is shown only once rater.submit has resolved: the
-// judgement is durable before the screen moves on.
-import type { Answer, RaterItem, RaterProgress, RaterSession, RaterWaiting } from '../../../src-main/contract';
+// judgement is durable before the screen moves on. That answer also brings the item after it
+// (rater.submit's prefetch), so a steady run of submits makes no rater.next calls at all.
+import type {
+  Answer,
+  RaterItem,
+  RaterNext,
+  RaterProgress,
+  RaterSession,
+  RaterWaiting,
+} from '../../../src-main/contract';
 import { ApiError, call, errorText, retryWhileBusy } from '../lib/client';
 import { pageClock, type Clock, type ClockTimer } from '../lib/clock';
 import { skipState, undoAllowed } from './rating-logic';
@@ -16,6 +24,12 @@ export type QueueStatus = 'loading' | 'rating' | 'waiting' | 'done' | 'disqualif
 
 /** While nothing is available for now (paused, or leased to others), rater.next is asked again this often. */
 const WAITING_RETRY_MS = 20_000;
+
+/** Items held: the one on screen and the next (queue[1]). */
+const PREFETCH = 2;
+
+/** The longest the prefetch waits for a frame (a hidden tab has none). */
+const AFTER_PAINT_FALLBACK_MS = 200;
 
 export class RaterQueue {
   session = $state<RaterSession | null>(null);
@@ -129,7 +143,7 @@ export class RaterQueue {
       do {
         this.refillAgain = false;
         const generation = this.generation;
-        const { items, progress, waiting } = await this.write(() => call('rater.next', { count: 2 }));
+        const { items, progress, waiting } = await this.write(() => call('rater.next', { count: PREFETCH }));
         if (generation === this.generation) this.progress = progress;
         this.waiting = waiting;
         this.merge(items);
@@ -151,20 +165,48 @@ export class RaterQueue {
     this.queue = kept;
   }
 
-  /** Removes the shown item after the server confirmed, shows the next one, refills in the background. */
-  private async moveOn(assignmentId: number, progress: RaterProgress): Promise<void> {
+  /**
+   * Removes the shown item after the server confirmed, shows the next one, and refills: from `next`
+   * when the call's answer brought the prefetch (a submit), else in the background.
+   */
+  private async moveOn(assignmentId: number, progress: RaterProgress, next?: RaterNext): Promise<void> {
     this.generation++;
     this.finished.add(assignmentId);
     this.progress = progress;
     this.queue = this.queue.filter((item) => item.assignmentId !== assignmentId);
     if (this.qualifying) void this.refreshSession();
-    if (this.queue.length > 0) {
+    if (next) {
+      this.waiting = next.waiting;
+      this.merge(next.items);
+      await this.settleStatus();
+    } else if (this.queue.length > 0) {
       this.status = 'rating';
-      this.refill().catch((error) => (this.notice = `Could not prefetch the next item: ${errorText(error)}`));
+      // The prefetch waits for the next item's frame: sent now, its request and the server's lease
+      // write would share the cores with that frame's rendering (bench:rate, issue 12).
+      this.afterPaint(() =>
+        this.refill().catch((error) => (this.notice = `Could not prefetch the next item: ${errorText(error)}`)),
+      );
     } else {
       this.status = 'loading';
       await this.refill();
     }
+  }
+
+  /**
+   * Runs `work` once the frame showing the current state has painted: a timer queued from an
+   * animation frame callback runs after that frame's style, layout and paint. A hidden tab gets no
+   * frames, so a timer runs it anyway soon after.
+   */
+  private afterPaint(work: () => void): void {
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      fallback.cancel();
+      work();
+    };
+    const fallback = this.clock.setTimer(once, AFTER_PAINT_FALLBACK_MS);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => this.clock.setTimer(once, 0));
   }
 
   /** A rater write, tried again while another process holds the project's lock (it wrote nothing then). */
@@ -197,9 +239,14 @@ export class RaterQueue {
     if (!item) return Promise.resolve();
     return this.act(async () => {
       const result = await this.write(() =>
-        call('rater.submit', { assignmentId: item.assignmentId, answer, activeMs: Math.max(0, Math.round(activeMs)) }),
+        call('rater.submit', {
+          assignmentId: item.assignmentId,
+          answer,
+          activeMs: Math.max(0, Math.round(activeMs)),
+          prefetch: PREFETCH,
+        }),
       );
-      await this.moveOn(item.assignmentId, result.progress);
+      await this.moveOn(item.assignmentId, result.progress, result.next);
     });
   }
 
