@@ -30,6 +30,7 @@ import {
   isCached,
   precisionOf,
 } from './decoder-weights.js';
+import { fusedRmsNorm, fusedRotary, fusedSkipRmsNorm, rotaryTablesByToken } from './fused-ops.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 
 export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weights.js';
@@ -56,6 +57,12 @@ export interface DecoderBuildOptions {
   clamp?: boolean;
   /** MatMulNBits accuracy_level for quantised weights (decoder-weights.ts NBitsOptions); default 0 */
   accuracyLevel?: 0 | 4;
+  /**
+   * Norms and rotary as ORT contrib ops (graph/fused-ops.ts: SkipSimplifiedLayerNormalization,
+   * SimplifiedLayerNormalization, RotaryEmbedding) instead of standard-op chains; same outputs.
+   * Default false: see the README's Benchmarks for the measured difference.
+   */
+  fused?: boolean;
 }
 
 export type CaptureReduce = 'none' | 'mean' | 'rows';
@@ -119,6 +126,8 @@ export interface DecoderPass {
   captureLayers: readonly number[];
   /** names to give the present K/V and captured tensors (fresh names otherwise) */
   presentName?: (kind: 'key' | 'value', layer: number) => string;
+  /** contrib-op norms and rotary (DecoderBuildOptions.fused) */
+  fused?: boolean;
 }
 
 export interface DecoderPassResult {
@@ -144,6 +153,7 @@ export function emitDecoderPass(
     return name;
   };
   const bias = attentionBias(g, pass.attentionMask, pass.positionIds, c.slidingWindow, i64, i64Scalar);
+  if (pass.fused) return emitFusedPass(g, c, weights, pass, bias, i64);
   const { cos, sin } = rotaryTables(g, pass.positionIds, weights.invFreq, i64);
   const rmsNorm = (x: string, weight: string) => {
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
@@ -156,10 +166,7 @@ export function emitDecoderPass(
     const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
-  const heads = (x: string, n: number) =>
-    g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
-  const group = nHeads / nKvHeads;
-  const axis2 = i64([2]);
+  const heads = (x: string, n: number) => toHeads(g, x, n, headDim, i64);
   const present: { key: string; value: string }[] = [];
   const hidden = new Map<number, string>();
 
@@ -174,25 +181,7 @@ export function emitDecoderPass(
     const q = g.op('Mul', [rotate(heads(emitLinear(g, x, layer.q), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
     const k = rotate(heads(emitLinear(g, x, layer.k), nKvHeads));
     const v = heads(emitLinear(g, x, layer.v), nKvHeads);
-    const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
-    const presentKey = pass.past
-      ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
-      : g.node('Identity', [k], named('key'))[0];
-    const presentValue = pass.past
-      ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0]
-      : g.node('Identity', [v], named('value'))[0];
-    present.push({ key: presentKey, value: presentValue });
-
-    // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
-    // k [B, nKv, 1, hd, T] broadcasts over the group.
-    const qGrouped = g.op('Reshape', [q, i64([0, nKvHeads, group, -1, headDim])]);
-    const kT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, axis2])], { perm: [0, 1, 2, 4, 3] });
-    const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
-    const merged = g.op('Reshape', [
-      g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
-      i64([0, 0, nHeads * headDim]),
-    ]);
+    const merged = emitAttention(g, c, pass, L, q, k, v, bias, present, i64);
     h = g.op('Add', [h, emitLinear(g, merged, layer.o)]);
 
     const y = rmsNorm(h, layer.postAttentionNorm);
@@ -201,6 +190,96 @@ export function emitDecoderPass(
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]); // SiLU(gate) * up
     h = g.op('Add', [h, emitLinear(g, act, layer.down)]);
   }
+  return { h, present, hidden };
+}
+
+/** [B, S, n * headDim] -> [B, n, S, headDim] */
+function toHeads(g: GraphBuilder, x: string, n: number, headDim: number, i64: (values: number[]) => string): string {
+  return g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
+}
+
+/**
+ * Layer L's attention from rotated q (already scaled) [B, nHeads, S, hd] and k, v [B, nKv, S, hd]:
+ * appends the present K/V and returns the heads merged back to [B, S, nHeads * hd].
+ */
+function emitAttention(
+  g: GraphBuilder,
+  c: LmConfig,
+  pass: DecoderPass,
+  L: number,
+  q: string,
+  k: string,
+  v: string,
+  bias: string,
+  present: { key: string; value: string }[],
+  i64: (values: number[]) => string,
+): string {
+  const { nHeads, nKvHeads, headDim } = c;
+  const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
+  const presentKey = pass.past
+    ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
+    : g.node('Identity', [k], named('key'))[0];
+  const presentValue = pass.past
+    ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0]
+    : g.node('Identity', [v], named('value'))[0];
+  present.push({ key: presentKey, value: presentValue });
+
+  // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
+  // k [B, nKv, 1, hd, T] broadcasts over the group.
+  const axis2 = i64([2]);
+  const qGrouped = g.op('Reshape', [q, i64([0, nKvHeads, nHeads / nKvHeads, -1, headDim])]);
+  const kT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, axis2])], { perm: [0, 1, 2, 4, 3] });
+  const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
+  const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
+  return g.op('Reshape', [
+    g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
+    i64([0, 0, nHeads * headDim]),
+  ]);
+}
+
+/**
+ * emitDecoderPass with contrib-op norms and rotary. Each block's closing residual add is held back
+ * and done by the next block's input norm (SkipSimplifiedLayerNormalization) unless that block is
+ * steered: a steer sits between the add and the norm, so there the add and norm stay apart.
+ */
+function emitFusedPass(
+  g: GraphBuilder,
+  c: LmConfig,
+  weights: DecoderWeightNames,
+  pass: DecoderPass,
+  bias: string,
+  i64: (values: number[]) => string,
+): DecoderPassResult {
+  const { dModel: D, nHeads, nKvHeads, headDim, nLayers, rmsNormEps: eps } = c;
+  const tables = rotaryTablesByToken(g, pass.positionIds, weights.invFreq, i64);
+  const present: { key: string; value: string }[] = [];
+  const hidden = new Map<number, string>();
+  let h = pass.h;
+  let pending: string | undefined; // the last block's MLP output, not yet added to h
+  for (let L = 0; L < nLayers; L++) {
+    const layer = weights.layers[L];
+    const steer = pass.steer.get(L);
+    let x: string;
+    if (pending && !steer) {
+      ({ normed: x, sum: h } = fusedSkipRmsNorm(g, h, pending, layer.inputNorm, eps));
+    } else {
+      if (pending) h = g.op('Add', [h, pending]);
+      if (steer) h = emitSteer(g, h, steer, D, i64);
+      x = fusedRmsNorm(g, h, layer.inputNorm, eps);
+    }
+    if (pass.captureLayers.includes(L)) hidden.set(L, h);
+    const qRotated = fusedRotary(g, emitLinear(g, x, layer.q), tables, nHeads);
+    const q = g.op('Mul', [toHeads(g, qRotated, nHeads, headDim, i64), g.scalar(1 / Math.sqrt(headDim))]);
+    const k = toHeads(g, fusedRotary(g, emitLinear(g, x, layer.k), tables, nKvHeads), nKvHeads, headDim, i64);
+    const v = toHeads(g, emitLinear(g, x, layer.v), nKvHeads, headDim, i64);
+    const merged = emitAttention(g, c, pass, L, q, k, v, bias, present, i64);
+    const { normed: y, sum } = fusedSkipRmsNorm(g, h, emitLinear(g, merged, layer.o), layer.postAttentionNorm, eps);
+    h = sum;
+    const gate = emitLinear(g, y, layer.gate);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), emitLinear(g, y, layer.up)]);
+    pending = emitLinear(g, act, layer.down);
+  }
+  if (pending) h = g.op('Add', [h, pending]);
   return { h, present, hidden };
 }
 
@@ -365,6 +444,7 @@ export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOption
     steer,
     captureLayers,
     presentName: (kind, l) => `present_${kind}_${l}`,
+    fused: options.fused === true,
   });
   const outputs: string[] = [];
   for (let l = 0; l < nLayers; l++) {
