@@ -19,7 +19,6 @@
 // Weights come from graph/decoder-weights.ts: in-memory initializers (the small models the tests and
 // the demo build) or a cache entry read as external data, fp32, fp16 or MatMulNBits-quantised.
 import type { LmConfig } from '../lm/config.js';
-import { CLAMP_LAYER_NORM_EPS } from '../lm/sae-clamp.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import type { Precision } from '../lm/weight-cache.js';
 import {
@@ -30,10 +29,13 @@ import {
   isCached,
   precisionOf,
 } from './decoder-weights.js';
+import { attentionBias, emitAttention, rotaryTables, toHeads } from './decoder-attention.js';
+import { declareSteerInputs, emitSteer, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
 import { fusedRmsNorm, fusedRotary, fusedSkipRmsNorm, rotaryTablesByToken } from './fused-ops.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 
 export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weights.js';
+export { CLAMP_PARAM_COLUMNS, declareSteerInputs, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
 
 export interface DecoderBuildOptions {
   /** token ids (default) or input embeddings */
@@ -83,34 +85,6 @@ export interface DecoderModel {
   externalDataFolder?: string;
   inputNames: string[];
   outputNames: string[];
-}
-
-// A masked score: finite so that a row with nothing to attend to (a padding query) gives a uniform
-// softmax instead of NaN; its output is never read.
-const MASKED = -1e9;
-
-/** Columns of steer_clamp_param_<L> [B, 7] (lm/sae-clamp.ts clampParams writes them). */
-export const CLAMP_PARAM_COLUMNS = [
-  'input_scale',
-  'normalisation',
-  'gate_bias',
-  'threshold',
-  'magnitude_scale',
-  'magnitude_bias',
-  'value',
-] as const;
-
-/** Names of one layer's steering tensors, wherever they come from (graph inputs, or a loop body's own mask). */
-export interface SteerTensorNames {
-  delta: string;
-  /** [B, S] */
-  mask: string;
-  dir?: string;
-  lo?: string;
-  hi?: string;
-  clampEnc?: string;
-  clampDec?: string;
-  clampParam?: string;
 }
 
 export interface DecoderPass {
@@ -193,50 +167,6 @@ export function emitDecoderPass(
   return { h, present, hidden };
 }
 
-/** [B, S, n * headDim] -> [B, n, S, headDim] */
-function toHeads(g: GraphBuilder, x: string, n: number, headDim: number, i64: (values: number[]) => string): string {
-  return g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
-}
-
-/**
- * Layer L's attention from rotated q (already scaled) [B, nHeads, S, hd] and k, v [B, nKv, S, hd]:
- * appends the present K/V and returns the heads merged back to [B, S, nHeads * hd].
- */
-function emitAttention(
-  g: GraphBuilder,
-  c: LmConfig,
-  pass: DecoderPass,
-  L: number,
-  q: string,
-  k: string,
-  v: string,
-  bias: string,
-  present: { key: string; value: string }[],
-  i64: (values: number[]) => string,
-): string {
-  const { nHeads, nKvHeads, headDim } = c;
-  const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
-  const presentKey = pass.past
-    ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
-    : g.node('Identity', [k], named('key'))[0];
-  const presentValue = pass.past
-    ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0]
-    : g.node('Identity', [v], named('value'))[0];
-  present.push({ key: presentKey, value: presentValue });
-
-  // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
-  // k [B, nKv, 1, hd, T] broadcasts over the group.
-  const axis2 = i64([2]);
-  const qGrouped = g.op('Reshape', [q, i64([0, nKvHeads, nHeads / nKvHeads, -1, headDim])]);
-  const kT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, axis2])], { perm: [0, 1, 2, 4, 3] });
-  const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
-  const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
-  return g.op('Reshape', [
-    g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
-    i64([0, 0, nHeads * headDim]),
-  ]);
-}
-
 /**
  * emitDecoderPass with contrib-op norms and rotary. Each block's closing residual add is held back
  * and done by the next block's input norm (SkipSimplifiedLayerNormalization) unless that block is
@@ -295,106 +225,6 @@ export function emitLogits(
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
   const normed = g.op('Mul', [g.op('Mul', [h, inv]), weights.finalNorm]);
   return emitLinear(g, normed, weights.lmHead, name);
-}
-
-/**
- * One layer's steer on h [B, S, D]: add mask*delta; then, with projection inputs, clip h.v to
- * [lo, hi] on masked positions; then, with clamp inputs, h += mask*(c - f_i(h)) W_dec[i]. A row has
- * at most one steer per layer and the others' inputs are zeros, which change nothing.
- */
-function emitSteer(
-  g: GraphBuilder,
-  input: string,
-  steer: SteerTensorNames,
-  D: number,
-  i64: (values: number[]) => string,
-): string {
-  const axis1 = i64([1]);
-  const minus1 = i64([-1]);
-  const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
-  const perRow = (x: string) => g.op('Unsqueeze', [x, i64([1, 2])]); // [B] -> [B, 1, 1]
-  let h = g.op('Add', [input, g.op('Mul', [mask, g.op('Unsqueeze', [steer.delta, axis1])])]);
-  if (steer.dir && steer.lo && steer.hi) {
-    const dir = g.op('Unsqueeze', [steer.dir, axis1]); // [B, 1, D]
-    const p = g.op('ReduceSum', [g.op('Mul', [h, dir]), minus1], { keepdims: 1 }); // [B, S, 1]
-    const clipped = g.op('Min', [g.op('Max', [p, perRow(steer.lo)]), perRow(steer.hi)]);
-    h = g.op('Sub', [h, g.op('Mul', [g.op('Mul', [mask, g.op('Sub', [p, clipped])]), dir])]);
-  }
-  if (steer.clampEnc && steer.clampDec && steer.clampParam) {
-    // f_i as lm/sae-clamp.ts featureActivation reads it; see there for how an SAE folds into the row.
-    const param = steer.clampParam;
-    const column = (name: (typeof CLAMP_PARAM_COLUMNS)[number]) =>
-      g.op('Unsqueeze', [g.op('Gather', [param, i64([CLAMP_PARAM_COLUMNS.indexOf(name)])], { axis: 1 }), minus1]); // [B, 1, 1]
-    const x = g.op('Mul', [h, column('input_scale')]);
-    const rescaled = g.op('Mul', [
-      x,
-      g.op('Div', [g.scalar(Math.sqrt(D)), g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 })]),
-    ]);
-    const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
-    const std = g.op('Sqrt', [
-      g.op('Div', [g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 }), g.scalar(D - 1)]),
-    ]);
-    const layerNormed = g.op('Div', [centred, g.op('Add', [std, g.scalar(CLAMP_LAYER_NORM_EPS)])]);
-    // Where, not a weighted sum: the branch not taken may be NaN (a zero row's norm) and must not leak.
-    const mode = column('normalisation');
-    const normalised = g.op('Where', [
-      g.op('Equal', [mode, g.scalar(1)]),
-      rescaled,
-      g.op('Where', [g.op('Equal', [mode, g.scalar(2)]), layerNormed, x]),
-    ]);
-    const raw = g.op('ReduceSum', [g.op('Mul', [normalised, g.op('Unsqueeze', [steer.clampEnc, axis1])]), minus1], {
-      keepdims: 1,
-    }); // [B, S, 1]
-    const open = g.op('Greater', [g.op('Add', [raw, column('gate_bias')]), column('threshold')]);
-    const magnitude = g.op('Relu', [
-      g.op('Add', [g.op('Mul', [raw, column('magnitude_scale')]), column('magnitude_bias')]),
-    ]);
-    const feature = g.op('Where', [open, magnitude, g.scalar(0)]);
-    const change = g.op('Where', [
-      g.op('Greater', [mask, g.scalar(0)]),
-      g.op('Sub', [column('value'), feature]),
-      g.scalar(0),
-    ]);
-    h = g.op('Add', [h, g.op('Mul', [change, g.op('Unsqueeze', [steer.clampDec, axis1])])]);
-  }
-  return h;
-}
-
-/** Declare one layer's steering inputs [B, ...] with the given mask input. */
-export function declareSteerInputs(
-  g: GraphBuilder,
-  L: number,
-  D: number,
-  options: { projection: boolean; clamp: boolean },
-  mask: string,
-): SteerTensorNames {
-  return {
-    delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
-    mask,
-    ...(options.projection
-      ? {
-          dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]),
-          lo: g.input(`steer_lo_${L}`, FLOAT, ['B']),
-          hi: g.input(`steer_hi_${L}`, FLOAT, ['B']),
-        }
-      : {}),
-    ...(options.clamp
-      ? {
-          clampEnc: g.input(`steer_clamp_enc_${L}`, FLOAT, ['B', D]),
-          clampDec: g.input(`steer_clamp_dec_${L}`, FLOAT, ['B', D]),
-          clampParam: g.input(`steer_clamp_param_${L}`, FLOAT, ['B', CLAMP_PARAM_COLUMNS.length]),
-        }
-      : {}),
-  };
-}
-
-/** The steering input names of layer L other than its mask, in declaration order. */
-export function steerInputNames(L: number, options: { projection: boolean; clamp: boolean }): string[] {
-  return [
-    `steer_delta_${L}`,
-    ...(options.projection ? [`steer_dir_${L}`, `steer_lo_${L}`, `steer_hi_${L}`] : []),
-    ...(options.clamp ? [`steer_clamp_enc_${L}`, `steer_clamp_dec_${L}`, `steer_clamp_param_${L}`] : []),
-  ];
 }
 
 export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOptions = {}): DecoderModel {
@@ -523,46 +353,4 @@ function emitCapture(
   const index = g.op('Transpose', [g.op('NonZero', [g.op('Greater', [mask, g.scalar(0)])])], { perm: [1, 0] });
   g.node('GatherND', [hidden, index], [name]);
   g.output(name, FLOAT, ['N', D]);
-}
-
-/**
- * [B, 1, 1, S, T] additive mask: 0 where query s (cache index T-S+s) may see key j, MASKED elsewhere.
- * A key is visible when it is not padding, not in the future and, with a sliding window, fewer than
- * `window` cache indices back (transformers: kv_idx > q_idx - sliding_window). Cache indices equal
- * positions within a row because padding is on the left, where it is masked anyway.
- */
-function attentionBias(
-  g: GraphBuilder,
-  attentionMask: string,
-  positionIds: string,
-  window: number | undefined,
-  i64: (values: number[]) => string,
-  i64Scalar: (value: number) => string,
-): string {
-  const axis0 = i64([0]);
-  const T = g.op('Squeeze', [g.op('Shape', [attentionMask], { start: 1, end: 2 }), axis0]);
-  const S = g.op('Squeeze', [g.op('Shape', [positionIds], { start: 1, end: 2 }), axis0]);
-  const one = i64Scalar(1);
-  const keyIndex = g.op('Unsqueeze', [g.op('Range', [i64Scalar(0), T, one]), axis0]); // [1, T]
-  const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [T, S]), T, one]), i64([1])]); // [S, 1]
-  let allowed = g.op('LessOrEqual', [keyIndex, queryIndex]); // [S, T]
-  if (window !== undefined)
-    allowed = g.op('And', [allowed, g.op('Greater', [keyIndex, g.op('Sub', [queryIndex, i64Scalar(window)])])]);
-  const notPadding = g.op('Unsqueeze', [g.op('Equal', [attentionMask, i64Scalar(1)]), i64([1])]); // [B, 1, T]
-  allowed = g.op('And', [allowed, notPadding]); // [B, S, T]
-  const bias = g.op('Where', [allowed, g.scalar(0), g.scalar(MASKED)]);
-  return g.op('Unsqueeze', [bias, i64([1, 2])]);
-}
-
-/** cos and sin of position * inv_freq, duplicated over both halves of a head: each [B, 1, S, headDim]. */
-function rotaryTables(
-  g: GraphBuilder,
-  positionIds: string,
-  invFreq: string,
-  i64: (values: number[]) => string,
-): { cos: string; sin: string } {
-  const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: FLOAT }), i64([-1])]); // [B, S, 1]
-  const freqs = g.op('Mul', [positions, invFreq]);
-  const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), i64([1])]);
-  return { cos: g.op('Cos', [angles]), sin: g.op('Sin', [angles]) };
 }
