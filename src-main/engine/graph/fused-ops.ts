@@ -1,7 +1,9 @@
 // The decoder's norms and rotary as ONNX Runtime contrib ops (issue 13's `fused` build option):
 // SkipSimplifiedLayerNormalization (residual add + RMSNorm in one pass over the row),
-// SimplifiedLayerNormalization (RMSNorm) and RotaryEmbedding. They compute the same maths as the
-// standard-op chains in lm-decoder.ts; tests/lm/fused-decoder.test.ts holds the two graphs together.
+// SimplifiedLayerNormalization (RMSNorm), RotaryEmbedding and GroupQueryAttention. They compute the
+// same maths as the standard-op chains in lm-decoder.ts; tests/lm/fused-decoder.test.ts holds the two
+// graphs together.
+import type { LmConfig } from '../lm/config.js';
 import { FLOAT, type GraphBuilder, MS_DOMAIN } from './onnx-builder.js';
 
 /** RMSNorm of x [..., D] with weight [D] (ORT registers SimplifiedLayerNormalization in the ONNX domain). */
@@ -68,4 +70,41 @@ export function fusedRotary(g: GraphBuilder, x: string, tables: RotaryTables, nH
     { interleaved: 0, num_heads: nHeads },
     MS_DOMAIN,
   )[0];
+}
+
+/**
+ * Attention over the KV cache with GroupQueryAttention, from rotated q [B, S, nHeads*hd] and k, v
+ * [B, S, nKv*hd]; writes the present K/V to `presentNames` and returns [B, S, nHeads*hd].
+ *
+ * GroupQueryAttention reads each row's keys as 0 .. seqlens_k[b], a right-padded layout; our cache is
+ * left-padded. Telling it every row is the full T long (seqlens_k = T-1) and masking the padding,
+ * causality and sliding window through attention_bias (lm-decoder.ts's [B, 1, 1, S, T] bias, squeezed
+ * to [B, 1, S, T]) gives the same scores, so the cache layout and the steering stay as they are.
+ * Rotary stays outside (do_rotary 0): its positions come from position_ids, not from the cache index.
+ */
+export function groupQueryAttention(
+  g: GraphBuilder,
+  c: LmConfig,
+  x: { q: string; k: string; v: string },
+  past: { key: string; value: string },
+  presentNames: string[],
+  attentionMask: string,
+  bias: string,
+  i64: (values: number[]) => string,
+): string {
+  const INT32 = 6;
+  const T = g.op('Cast', [g.op('Shape', [attentionMask], { start: 1, end: 2 })], { to: INT32 }); // [1]
+  const batch = g.op('Shape', [attentionMask], { start: 0, end: 1 });
+  const seqlens = g.op('Expand', [g.op('Sub', [T, g.op('Cast', [i64([1])], { to: INT32 })]), batch]); // [B]
+  const total = g.op('Squeeze', [T, i64([0])]); // scalar
+  const bias4 = g.op('Squeeze', [bias, i64([2])]);
+  const merged = g.fresh('gqa');
+  g.node(
+    'GroupQueryAttention',
+    [x.q, x.k, x.v, past.key, past.value, seqlens, total, '', '', '', bias4],
+    [merged, ...presentNames],
+    { num_heads: c.nHeads, kv_num_heads: c.nKvHeads, scale: { float: 1 / Math.sqrt(c.headDim) } },
+    MS_DOMAIN,
+  );
+  return merged;
 }

@@ -31,7 +31,7 @@ import {
 } from './decoder-weights.js';
 import { attentionBias, emitAttention, rotaryTables, toHeads } from './decoder-attention.js';
 import { declareSteerInputs, emitSteer, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
-import { fusedRmsNorm, fusedRotary, fusedSkipRmsNorm, rotaryTablesByToken } from './fused-ops.js';
+import { fusedRmsNorm, fusedRotary, fusedSkipRmsNorm, groupQueryAttention, rotaryTablesByToken } from './fused-ops.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 
 export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weights.js';
@@ -60,8 +60,9 @@ export interface DecoderBuildOptions {
   /** MatMulNBits accuracy_level for quantised weights (decoder-weights.ts NBitsOptions); default 0 */
   accuracyLevel?: 0 | 4;
   /**
-   * Norms and rotary as ORT contrib ops (graph/fused-ops.ts: SkipSimplifiedLayerNormalization,
-   * SimplifiedLayerNormalization, RotaryEmbedding) instead of standard-op chains; same outputs.
+   * Norms, rotary and attention as ORT contrib ops (graph/fused-ops.ts: SkipSimplifiedLayerNormalization,
+   * SimplifiedLayerNormalization, RotaryEmbedding, GroupQueryAttention) instead of standard-op
+   * chains; the same logits (residuals at padding positions differ, and are never read).
    * Default false: see the README's Benchmarks for the measured difference.
    */
   fused?: boolean;
@@ -198,11 +199,22 @@ function emitFusedPass(
       x = fusedRmsNorm(g, h, layer.inputNorm, eps);
     }
     if (pass.captureLayers.includes(L)) hidden.set(L, h);
-    const qRotated = fusedRotary(g, emitLinear(g, x, layer.q), tables, nHeads);
-    const q = g.op('Mul', [toHeads(g, qRotated, nHeads, headDim, i64), g.scalar(1 / Math.sqrt(headDim))]);
-    const k = toHeads(g, fusedRotary(g, emitLinear(g, x, layer.k), tables, nKvHeads), nKvHeads, headDim, i64);
-    const v = toHeads(g, emitLinear(g, x, layer.v), nKvHeads, headDim, i64);
-    const merged = emitAttention(g, c, pass, L, q, k, v, bias, present, i64);
+    const q = fusedRotary(g, emitLinear(g, x, layer.q), tables, nHeads);
+    const k = fusedRotary(g, emitLinear(g, x, layer.k), tables, nKvHeads);
+    const v = emitLinear(g, x, layer.v);
+    let merged: string;
+    if (pass.past) {
+      const names = (['key', 'value'] as const).map(
+        (kind) => pass.presentName?.(kind, L) ?? g.fresh(`present_${kind}`),
+      );
+      merged = groupQueryAttention(g, c, { q, k, v }, pass.past[L], names, pass.attentionMask, bias, i64);
+      present.push({ key: names[0], value: names[1] });
+    } else {
+      // A pass with no cache input (a Loop's prefill): GroupQueryAttention wants one, so the standard path.
+      const scaled = g.op('Mul', [toHeads(g, q, nHeads, headDim, i64), g.scalar(1 / Math.sqrt(headDim))]);
+      const heads = (x: string) => toHeads(g, x, nKvHeads, headDim, i64);
+      merged = emitAttention(g, c, pass, L, scaled, heads(k), heads(v), bias, present, i64);
+    }
     const { normed: y, sum } = fusedSkipRmsNorm(g, h, emitLinear(g, merged, layer.o), layer.postAttentionNorm, eps);
     h = sum;
     const gate = emitLinear(g, y, layer.gate);
