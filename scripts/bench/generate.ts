@@ -24,7 +24,7 @@
 // BENCH_ACCURACY (MatMulNBits accuracy_level: 0, the default and what generate uses, or 4: int8 dot products),
 // BENCH_DIR (keep the model and cache there between runs instead of a temp folder),
 // BENCH_FUSED (1, the default: also time prefill and decode at batch 1 on the graph built with
-// `fused: true`, contrib-op norms and rotary, in the same child; 0 skips it),
+// `fused: true`, contrib-op norms, rotary and attention, stepped in turn with the standard graph; 0 skips it),
 // BENCH_PROFILE (1: ORT's profiler over BENCH_DECODE_STEPS steps, kernel time per operator type).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -348,7 +348,7 @@ async function parent(): Promise<void> {
         `${precision} prefill standard / fused`,
         `${f.prefill[0].toFixed(2)} / ${f.prefill[1].toFixed(2)}`,
         'tokens/s',
-        `${PROMPT} tokens, batch 1; fused = contrib-op norms and rotary`,
+        `${PROMPT} tokens, batch 1; fused = contrib-op norms, rotary and GroupQueryAttention`,
       );
       figure(
         'generate',

@@ -1,6 +1,10 @@
 // A Llama/Mistral decoder as one ONNX graph with a KV cache and steering inputs (issue 13), built with
-// standard opset-17 ops so it runs on any provider; contrib ops (GroupQueryAttention, RotaryEmbedding,
-// SkipSimplifiedLayerNormalization, MatMulNBits) come in only where a test shows they agree and are faster.
+// standard opset-17 ops so it runs on any provider; contrib ops come in only where a test shows they
+// agree and are faster. MatMulNBits carries the quantised weights. `fused: true` swaps in
+// SkipSimplifiedLayerNormalization, RotaryEmbedding and GroupQueryAttention (tests/lm/fused-decoder.test.ts:
+// same logits and tokens); it stays off by default because on CPU it is not measurably faster: a decode
+// step is 90-97% linear-layer MatMul, and GroupQueryAttention with an attention bias costs more than
+// the standard attention (bench:generate with BENCH_PROFILE=1, README Benchmarks).
 //
 // Inputs   input_ids int64 [B, S] (or inputs_embeds float [B, S, D], for LLaVA's image features)
 //          attention_mask int64 [B, T]: 1 for real tokens over past + current (T = P + S), 0 for padding
@@ -63,7 +67,7 @@ export interface DecoderBuildOptions {
    * Norms, rotary and attention as ORT contrib ops (graph/fused-ops.ts: SkipSimplifiedLayerNormalization,
    * SimplifiedLayerNormalization, RotaryEmbedding, GroupQueryAttention) instead of standard-op
    * chains; the same logits (residuals at padding positions differ, and are never read).
-   * Default false: see the README's Benchmarks for the measured difference.
+   * Default false: not measurably faster on CPU (see the header and the README's Benchmarks).
    */
   fused?: boolean;
 }
