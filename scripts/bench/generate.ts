@@ -22,7 +22,10 @@
 // Env: BENCH_PRECISIONS (default "fp32,int4"), BENCH_THREADS (2), BENCH_DECODE_STEPS (8),
 // BENCH_PROMPT (512), BENCH_BATCH8_PROMPT (64), BENCH_LAYERS (22; fewer for a quick look),
 // BENCH_ACCURACY (MatMulNBits accuracy_level: 0, the default and what generate uses, or 4: int8 dot products),
-// BENCH_DIR (keep the model and cache there between runs instead of a temp folder).
+// BENCH_DIR (keep the model and cache there between runs instead of a temp folder),
+// BENCH_FUSED (1, the default: also time prefill and decode at batch 1 on the graph built with
+// `fused: true`, contrib-op norms, rotary and attention, stepped in turn with the standard graph; 0 skips it),
+// BENCH_PROFILE (1: ORT's profiler over BENCH_DECODE_STEPS steps, kernel time per operator type).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,6 +43,7 @@ import { cachedWeights, type Precision, weightBytesPerToken } from '../../src-ma
 import { decoderWeightsFor } from '../../src-main/engine/lm-handlers';
 import { createSession, ort } from '../../src-main/engine/session';
 import { figure, fillUniform, machine, writeSafetensorsStreamed } from './common';
+import { type AlternatedSteps, alternateSteps, profileDecodeStep } from './generate-profile';
 
 const SHAPE = {
   dModel: 2048,
@@ -55,6 +59,8 @@ const STEPS = Number(process.env.BENCH_DECODE_STEPS ?? 8);
 const PROMPT = Number(process.env.BENCH_PROMPT ?? 512);
 const BATCH8_PROMPT = Number(process.env.BENCH_BATCH8_PROMPT ?? 64);
 const ACCURACY = Number(process.env.BENCH_ACCURACY ?? 0) === 4 ? 4 : 0;
+const FUSED = process.env.BENCH_FUSED !== '0';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const SCRIPT = fileURLToPath(import.meta.url);
 const GiB = 2 ** 30;
 const shapeText = `d_model ${SHAPE.dModel}, ${SHAPE.nLayers} layers, ${SHAPE.nHeads} heads, ${SHAPE.nKvHeads} KV heads, FFN ${SHAPE.ffn}, vocab ${SHAPE.vocab}`;
@@ -145,6 +151,10 @@ interface ChildResult {
   prefillTokensPerSecond: number;
   decode1TokensPerSecond: number;
   decode8TokensPerSecond: number;
+  /** standard and `fused: true` graphs stepped in alternation at batch 1 (BENCH_FUSED) */
+  fused?: AlternatedSteps;
+  /** BENCH_PROFILE's lines */
+  profile: string[];
   /** one token through every linear layer and lm_head alone (no attention, norms or cache): the graph's own ceiling */
   bareTokensPerSecond: number;
   weightBytes: number;
@@ -213,9 +223,24 @@ async function child(folder: string, cacheFolder: string, precision: Precision):
     runtimeRssBytes,
     provider: report.reason,
     bareTokensPerSecond: 0,
+    profile: [],
   };
+  // After the peak RSS is read: the fused graph's session holds the weights a second time.
+  if (FUSED) {
+    const fusedModel = buildDecoderModel(weights, { projection: true, accuracyLevel: ACCURACY, fused: true });
+    const fused = await createSession(fusedModel.bytes, {
+      providers: 'cpu',
+      intraOpNumThreads: THREADS,
+      externalDataFolder: weights.folder,
+    });
+    const ab = await alternateSteps(ds, { session: fused.session, model: fusedModel }, prompt(PROMPT, 0), 2 * STEPS);
+    result.fused = ab;
+    await fused.session.release();
+    if (PROFILE)
+      result.profile.push(...(await profileDecodeStep(fusedModel, THREADS, prompt(PROMPT, 0), STEPS, 'fused')));
+  }
   await session.release();
-  // After the peak RSS is read: this second session holds the weights again.
+  if (PROFILE) result.profile.push(...(await profileDecodeStep(model, THREADS, prompt(PROMPT, 0), STEPS, 'standard')));
   result.bareTokensPerSecond = await bareLinearRate(weights);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -316,6 +341,30 @@ async function parent(): Promise<void> {
     figure('generate', `${precision} prefill`, r.prefillTokensPerSecond, 'tokens/s', `${PROMPT} tokens, batch 1`);
     figure('generate', `${precision} decode batch 1`, r.decode1TokensPerSecond, 'tokens/s');
     figure('generate', `${precision} decode batch 8`, r.decode8TokensPerSecond, 'tokens/s');
+    if (r.fused) {
+      const f = r.fused;
+      figure(
+        'generate',
+        `${precision} prefill standard / fused`,
+        `${f.prefill[0].toFixed(2)} / ${f.prefill[1].toFixed(2)}`,
+        'tokens/s',
+        `${PROMPT} tokens, batch 1; fused = contrib-op norms, rotary and GroupQueryAttention`,
+      );
+      figure(
+        'generate',
+        `${precision} decode batch 1 standard / fused`,
+        `${(1000 / f.stepMs[0]).toFixed(2)} / ${(1000 / f.stepMs[1]).toFixed(2)}`,
+        'tokens/s',
+        `${f.steps} steps each, alternating, median step`,
+      );
+      figure(
+        'generate',
+        `${precision} fused / standard decode speed`,
+        f.stepMs[0] / f.stepMs[1],
+        '',
+        `median of per-pair ratios ${f.pairRatio.toFixed(3)}`,
+      );
+    }
     figure(
       'generate',
       `${precision} decode floor`,
@@ -337,6 +386,7 @@ async function parent(): Promise<void> {
       'tokens/s',
       `every weight of a step times one vector and nothing else; decode batch 1 / this = ${(r.decode1TokensPerSecond / r.bareTokensPerSecond).toFixed(2)}, this / floor = ${(r.bareTokensPerSecond * floorSeconds).toFixed(2)}`,
     );
+    for (const line of r.profile) console.log(`bench generate: ${precision} profile ${line}`);
     figure(
       'generate',
       `${precision} peak RSS`,

@@ -1,6 +1,10 @@
 // A Llama/Mistral decoder as one ONNX graph with a KV cache and steering inputs (issue 13), built with
-// standard opset-17 ops so it runs on any provider; contrib ops (GroupQueryAttention, RotaryEmbedding,
-// SkipSimplifiedLayerNormalization, MatMulNBits) come in only where a test shows they agree and are faster.
+// standard opset-17 ops so it runs on any provider; contrib ops come in only where a test shows they
+// agree and are faster. MatMulNBits carries the quantised weights. `fused: true` swaps in
+// SkipSimplifiedLayerNormalization, RotaryEmbedding and GroupQueryAttention (tests/lm/fused-decoder.test.ts:
+// same logits and tokens); it stays off by default because on CPU it is not measurably faster: a decode
+// step is 90-97% linear-layer MatMul, and GroupQueryAttention with an attention bias costs more than
+// the standard attention (bench:generate with BENCH_PROFILE=1, README Benchmarks).
 //
 // Inputs   input_ids int64 [B, S] (or inputs_embeds float [B, S, D], for LLaVA's image features)
 //          attention_mask int64 [B, T]: 1 for real tokens over past + current (T = P + S), 0 for padding
@@ -19,7 +23,6 @@
 // Weights come from graph/decoder-weights.ts: in-memory initializers (the small models the tests and
 // the demo build) or a cache entry read as external data, fp32, fp16 or MatMulNBits-quantised.
 import type { LmConfig } from '../lm/config.js';
-import { CLAMP_LAYER_NORM_EPS } from '../lm/sae-clamp.js';
 import { checkSteerLayer } from '../lm/steering.js';
 import type { Precision } from '../lm/weight-cache.js';
 import {
@@ -30,9 +33,13 @@ import {
   isCached,
   precisionOf,
 } from './decoder-weights.js';
+import { attentionBias, emitAttention, rotaryTables, toHeads } from './decoder-attention.js';
+import { declareSteerInputs, emitSteer, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
+import { fusedRmsNorm, fusedRotary, fusedSkipRmsNorm, groupQueryAttention, rotaryTablesByToken } from './fused-ops.js';
 import { FLOAT, GraphBuilder, INT64 } from './onnx-builder.js';
 
 export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weights.js';
+export { CLAMP_PARAM_COLUMNS, declareSteerInputs, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
 
 export interface DecoderBuildOptions {
   /** token ids (default) or input embeddings */
@@ -56,6 +63,13 @@ export interface DecoderBuildOptions {
   clamp?: boolean;
   /** MatMulNBits accuracy_level for quantised weights (decoder-weights.ts NBitsOptions); default 0 */
   accuracyLevel?: 0 | 4;
+  /**
+   * Norms, rotary and attention as ORT contrib ops (graph/fused-ops.ts: SkipSimplifiedLayerNormalization,
+   * SimplifiedLayerNormalization, RotaryEmbedding, GroupQueryAttention) instead of standard-op
+   * chains; the same logits (residuals at padding positions differ, and are never read).
+   * Default false: not measurably faster on CPU (see the header and the README's Benchmarks).
+   */
+  fused?: boolean;
 }
 
 export type CaptureReduce = 'none' | 'mean' | 'rows';
@@ -78,34 +92,6 @@ export interface DecoderModel {
   outputNames: string[];
 }
 
-// A masked score: finite so that a row with nothing to attend to (a padding query) gives a uniform
-// softmax instead of NaN; its output is never read.
-const MASKED = -1e9;
-
-/** Columns of steer_clamp_param_<L> [B, 7] (lm/sae-clamp.ts clampParams writes them). */
-export const CLAMP_PARAM_COLUMNS = [
-  'input_scale',
-  'normalisation',
-  'gate_bias',
-  'threshold',
-  'magnitude_scale',
-  'magnitude_bias',
-  'value',
-] as const;
-
-/** Names of one layer's steering tensors, wherever they come from (graph inputs, or a loop body's own mask). */
-export interface SteerTensorNames {
-  delta: string;
-  /** [B, S] */
-  mask: string;
-  dir?: string;
-  lo?: string;
-  hi?: string;
-  clampEnc?: string;
-  clampDec?: string;
-  clampParam?: string;
-}
-
 export interface DecoderPass {
   /** residual stream [B, S, D] entering block 0 */
   h: string;
@@ -119,6 +105,8 @@ export interface DecoderPass {
   captureLayers: readonly number[];
   /** names to give the present K/V and captured tensors (fresh names otherwise) */
   presentName?: (kind: 'key' | 'value', layer: number) => string;
+  /** contrib-op norms and rotary (DecoderBuildOptions.fused) */
+  fused?: boolean;
 }
 
 export interface DecoderPassResult {
@@ -144,6 +132,7 @@ export function emitDecoderPass(
     return name;
   };
   const bias = attentionBias(g, pass.attentionMask, pass.positionIds, c.slidingWindow, i64, i64Scalar);
+  if (pass.fused) return emitFusedPass(g, c, weights, pass, bias, i64);
   const { cos, sin } = rotaryTables(g, pass.positionIds, weights.invFreq, i64);
   const rmsNorm = (x: string, weight: string) => {
     const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
@@ -156,10 +145,7 @@ export function emitDecoderPass(
     const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
-  const heads = (x: string, n: number) =>
-    g.op('Transpose', [g.op('Reshape', [x, i64([0, 0, n, headDim])])], { perm: [0, 2, 1, 3] });
-  const group = nHeads / nKvHeads;
-  const axis2 = i64([2]);
+  const heads = (x: string, n: number) => toHeads(g, x, n, headDim, i64);
   const present: { key: string; value: string }[] = [];
   const hidden = new Map<number, string>();
 
@@ -174,25 +160,7 @@ export function emitDecoderPass(
     const q = g.op('Mul', [rotate(heads(emitLinear(g, x, layer.q), nHeads)), g.scalar(1 / Math.sqrt(headDim))]);
     const k = rotate(heads(emitLinear(g, x, layer.k), nKvHeads));
     const v = heads(emitLinear(g, x, layer.v), nKvHeads);
-    const named = (kind: 'key' | 'value') => (pass.presentName ? [pass.presentName(kind, L)] : 1);
-    const presentKey = pass.past
-      ? g.node('Concat', [pass.past[L].key, k], named('key'), { axis: 2 })[0]
-      : g.node('Identity', [k], named('key'))[0];
-    const presentValue = pass.past
-      ? g.node('Concat', [pass.past[L].value, v], named('value'), { axis: 2 })[0]
-      : g.node('Identity', [v], named('value'))[0];
-    present.push({ key: presentKey, value: presentValue });
-
-    // Grouped-query attention without copying K/V per head: q [B, nKv, group, S, hd] against
-    // k [B, nKv, 1, hd, T] broadcasts over the group.
-    const qGrouped = g.op('Reshape', [q, i64([0, nKvHeads, group, -1, headDim])]);
-    const kT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, axis2])], { perm: [0, 1, 2, 4, 3] });
-    const scores = g.op('Add', [g.op('MatMul', [qGrouped, kT]), bias]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), g.op('Unsqueeze', [presentValue, axis2])]);
-    const merged = g.op('Reshape', [
-      g.op('Transpose', [g.op('Reshape', [context, i64([0, nHeads, -1, headDim])])], { perm: [0, 2, 1, 3] }),
-      i64([0, 0, nHeads * headDim]),
-    ]);
+    const merged = emitAttention(g, c, pass, L, q, k, v, bias, present, i64);
     h = g.op('Add', [h, emitLinear(g, merged, layer.o)]);
 
     const y = rmsNorm(h, layer.postAttentionNorm);
@@ -201,6 +169,63 @@ export function emitDecoderPass(
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]); // SiLU(gate) * up
     h = g.op('Add', [h, emitLinear(g, act, layer.down)]);
   }
+  return { h, present, hidden };
+}
+
+/**
+ * emitDecoderPass with contrib-op norms and rotary. Each block's closing residual add is held back
+ * and done by the next block's input norm (SkipSimplifiedLayerNormalization) unless that block is
+ * steered: a steer sits between the add and the norm, so there the add and norm stay apart.
+ */
+function emitFusedPass(
+  g: GraphBuilder,
+  c: LmConfig,
+  weights: DecoderWeightNames,
+  pass: DecoderPass,
+  bias: string,
+  i64: (values: number[]) => string,
+): DecoderPassResult {
+  const { dModel: D, nHeads, nKvHeads, headDim, nLayers, rmsNormEps: eps } = c;
+  const tables = rotaryTablesByToken(g, pass.positionIds, weights.invFreq, i64);
+  const present: { key: string; value: string }[] = [];
+  const hidden = new Map<number, string>();
+  let h = pass.h;
+  let pending: string | undefined; // the last block's MLP output, not yet added to h
+  for (let L = 0; L < nLayers; L++) {
+    const layer = weights.layers[L];
+    const steer = pass.steer.get(L);
+    let x: string;
+    if (pending && !steer) {
+      ({ normed: x, sum: h } = fusedSkipRmsNorm(g, h, pending, layer.inputNorm, eps));
+    } else {
+      if (pending) h = g.op('Add', [h, pending]);
+      if (steer) h = emitSteer(g, h, steer, D, i64);
+      x = fusedRmsNorm(g, h, layer.inputNorm, eps);
+    }
+    if (pass.captureLayers.includes(L)) hidden.set(L, h);
+    const q = fusedRotary(g, emitLinear(g, x, layer.q), tables, nHeads);
+    const k = fusedRotary(g, emitLinear(g, x, layer.k), tables, nKvHeads);
+    const v = emitLinear(g, x, layer.v);
+    let merged: string;
+    if (pass.past) {
+      const names = (['key', 'value'] as const).map(
+        (kind) => pass.presentName?.(kind, L) ?? g.fresh(`present_${kind}`),
+      );
+      merged = groupQueryAttention(g, c, { q, k, v }, pass.past[L], names, pass.attentionMask, bias, i64);
+      present.push({ key: names[0], value: names[1] });
+    } else {
+      // A pass with no cache input (a Loop's prefill): GroupQueryAttention wants one, so the standard path.
+      const scaled = g.op('Mul', [toHeads(g, q, nHeads, headDim, i64), g.scalar(1 / Math.sqrt(headDim))]);
+      const heads = (x: string) => toHeads(g, x, nKvHeads, headDim, i64);
+      merged = emitAttention(g, c, pass, L, scaled, heads(k), heads(v), bias, present, i64);
+    }
+    const { normed: y, sum } = fusedSkipRmsNorm(g, h, emitLinear(g, merged, layer.o), layer.postAttentionNorm, eps);
+    h = sum;
+    const gate = emitLinear(g, y, layer.gate);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), emitLinear(g, y, layer.up)]);
+    pending = emitLinear(g, act, layer.down);
+  }
+  if (pending) h = g.op('Add', [h, pending]);
   return { h, present, hidden };
 }
 
@@ -216,106 +241,6 @@ export function emitLogits(
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(c.rmsNormEps)])])]);
   const normed = g.op('Mul', [g.op('Mul', [h, inv]), weights.finalNorm]);
   return emitLinear(g, normed, weights.lmHead, name);
-}
-
-/**
- * One layer's steer on h [B, S, D]: add mask*delta; then, with projection inputs, clip h.v to
- * [lo, hi] on masked positions; then, with clamp inputs, h += mask*(c - f_i(h)) W_dec[i]. A row has
- * at most one steer per layer and the others' inputs are zeros, which change nothing.
- */
-function emitSteer(
-  g: GraphBuilder,
-  input: string,
-  steer: SteerTensorNames,
-  D: number,
-  i64: (values: number[]) => string,
-): string {
-  const axis1 = i64([1]);
-  const minus1 = i64([-1]);
-  const mask = g.op('Unsqueeze', [steer.mask, minus1]); // [B, S, 1]
-  const perRow = (x: string) => g.op('Unsqueeze', [x, i64([1, 2])]); // [B] -> [B, 1, 1]
-  let h = g.op('Add', [input, g.op('Mul', [mask, g.op('Unsqueeze', [steer.delta, axis1])])]);
-  if (steer.dir && steer.lo && steer.hi) {
-    const dir = g.op('Unsqueeze', [steer.dir, axis1]); // [B, 1, D]
-    const p = g.op('ReduceSum', [g.op('Mul', [h, dir]), minus1], { keepdims: 1 }); // [B, S, 1]
-    const clipped = g.op('Min', [g.op('Max', [p, perRow(steer.lo)]), perRow(steer.hi)]);
-    h = g.op('Sub', [h, g.op('Mul', [g.op('Mul', [mask, g.op('Sub', [p, clipped])]), dir])]);
-  }
-  if (steer.clampEnc && steer.clampDec && steer.clampParam) {
-    // f_i as lm/sae-clamp.ts featureActivation reads it; see there for how an SAE folds into the row.
-    const param = steer.clampParam;
-    const column = (name: (typeof CLAMP_PARAM_COLUMNS)[number]) =>
-      g.op('Unsqueeze', [g.op('Gather', [param, i64([CLAMP_PARAM_COLUMNS.indexOf(name)])], { axis: 1 }), minus1]); // [B, 1, 1]
-    const x = g.op('Mul', [h, column('input_scale')]);
-    const rescaled = g.op('Mul', [
-      x,
-      g.op('Div', [g.scalar(Math.sqrt(D)), g.op('ReduceL2', [x], { axes: [-1], keepdims: 1 })]),
-    ]);
-    const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
-    const std = g.op('Sqrt', [
-      g.op('Div', [g.op('ReduceSumSquare', [centred], { axes: [-1], keepdims: 1 }), g.scalar(D - 1)]),
-    ]);
-    const layerNormed = g.op('Div', [centred, g.op('Add', [std, g.scalar(CLAMP_LAYER_NORM_EPS)])]);
-    // Where, not a weighted sum: the branch not taken may be NaN (a zero row's norm) and must not leak.
-    const mode = column('normalisation');
-    const normalised = g.op('Where', [
-      g.op('Equal', [mode, g.scalar(1)]),
-      rescaled,
-      g.op('Where', [g.op('Equal', [mode, g.scalar(2)]), layerNormed, x]),
-    ]);
-    const raw = g.op('ReduceSum', [g.op('Mul', [normalised, g.op('Unsqueeze', [steer.clampEnc, axis1])]), minus1], {
-      keepdims: 1,
-    }); // [B, S, 1]
-    const open = g.op('Greater', [g.op('Add', [raw, column('gate_bias')]), column('threshold')]);
-    const magnitude = g.op('Relu', [
-      g.op('Add', [g.op('Mul', [raw, column('magnitude_scale')]), column('magnitude_bias')]),
-    ]);
-    const feature = g.op('Where', [open, magnitude, g.scalar(0)]);
-    const change = g.op('Where', [
-      g.op('Greater', [mask, g.scalar(0)]),
-      g.op('Sub', [column('value'), feature]),
-      g.scalar(0),
-    ]);
-    h = g.op('Add', [h, g.op('Mul', [change, g.op('Unsqueeze', [steer.clampDec, axis1])])]);
-  }
-  return h;
-}
-
-/** Declare one layer's steering inputs [B, ...] with the given mask input. */
-export function declareSteerInputs(
-  g: GraphBuilder,
-  L: number,
-  D: number,
-  options: { projection: boolean; clamp: boolean },
-  mask: string,
-): SteerTensorNames {
-  return {
-    delta: g.input(`steer_delta_${L}`, FLOAT, ['B', D]),
-    mask,
-    ...(options.projection
-      ? {
-          dir: g.input(`steer_dir_${L}`, FLOAT, ['B', D]),
-          lo: g.input(`steer_lo_${L}`, FLOAT, ['B']),
-          hi: g.input(`steer_hi_${L}`, FLOAT, ['B']),
-        }
-      : {}),
-    ...(options.clamp
-      ? {
-          clampEnc: g.input(`steer_clamp_enc_${L}`, FLOAT, ['B', D]),
-          clampDec: g.input(`steer_clamp_dec_${L}`, FLOAT, ['B', D]),
-          clampParam: g.input(`steer_clamp_param_${L}`, FLOAT, ['B', CLAMP_PARAM_COLUMNS.length]),
-        }
-      : {}),
-  };
-}
-
-/** The steering input names of layer L other than its mask, in declaration order. */
-export function steerInputNames(L: number, options: { projection: boolean; clamp: boolean }): string[] {
-  return [
-    `steer_delta_${L}`,
-    ...(options.projection ? [`steer_dir_${L}`, `steer_lo_${L}`, `steer_hi_${L}`] : []),
-    ...(options.clamp ? [`steer_clamp_enc_${L}`, `steer_clamp_dec_${L}`, `steer_clamp_param_${L}`] : []),
-  ];
 }
 
 export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOptions = {}): DecoderModel {
@@ -365,6 +290,7 @@ export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOption
     steer,
     captureLayers,
     presentName: (kind, l) => `present_${kind}_${l}`,
+    fused: options.fused === true,
   });
   const outputs: string[] = [];
   for (let l = 0; l < nLayers; l++) {
@@ -443,46 +369,4 @@ function emitCapture(
   const index = g.op('Transpose', [g.op('NonZero', [g.op('Greater', [mask, g.scalar(0)])])], { perm: [1, 0] });
   g.node('GatherND', [hidden, index], [name]);
   g.output(name, FLOAT, ['N', D]);
-}
-
-/**
- * [B, 1, 1, S, T] additive mask: 0 where query s (cache index T-S+s) may see key j, MASKED elsewhere.
- * A key is visible when it is not padding, not in the future and, with a sliding window, fewer than
- * `window` cache indices back (transformers: kv_idx > q_idx - sliding_window). Cache indices equal
- * positions within a row because padding is on the left, where it is masked anyway.
- */
-function attentionBias(
-  g: GraphBuilder,
-  attentionMask: string,
-  positionIds: string,
-  window: number | undefined,
-  i64: (values: number[]) => string,
-  i64Scalar: (value: number) => string,
-): string {
-  const axis0 = i64([0]);
-  const T = g.op('Squeeze', [g.op('Shape', [attentionMask], { start: 1, end: 2 }), axis0]);
-  const S = g.op('Squeeze', [g.op('Shape', [positionIds], { start: 1, end: 2 }), axis0]);
-  const one = i64Scalar(1);
-  const keyIndex = g.op('Unsqueeze', [g.op('Range', [i64Scalar(0), T, one]), axis0]); // [1, T]
-  const queryIndex = g.op('Unsqueeze', [g.op('Range', [g.op('Sub', [T, S]), T, one]), i64([1])]); // [S, 1]
-  let allowed = g.op('LessOrEqual', [keyIndex, queryIndex]); // [S, T]
-  if (window !== undefined)
-    allowed = g.op('And', [allowed, g.op('Greater', [keyIndex, g.op('Sub', [queryIndex, i64Scalar(window)])])]);
-  const notPadding = g.op('Unsqueeze', [g.op('Equal', [attentionMask, i64Scalar(1)]), i64([1])]); // [B, 1, T]
-  allowed = g.op('And', [allowed, notPadding]); // [B, S, T]
-  const bias = g.op('Where', [allowed, g.scalar(0), g.scalar(MASKED)]);
-  return g.op('Unsqueeze', [bias, i64([1, 2])]);
-}
-
-/** cos and sin of position * inv_freq, duplicated over both halves of a head: each [B, 1, S, headDim]. */
-function rotaryTables(
-  g: GraphBuilder,
-  positionIds: string,
-  invFreq: string,
-  i64: (values: number[]) => string,
-): { cos: string; sin: string } {
-  const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: FLOAT }), i64([-1])]); // [B, S, 1]
-  const freqs = g.op('Mul', [positions, invFreq]);
-  const angles = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), i64([1])]);
-  return { cos: g.op('Cos', [angles]), sin: g.op('Sin', [angles]) };
 }
