@@ -312,8 +312,11 @@ export const jobHandlers: HandlersFor<typeof jobMethods> = {
   'jobs.list': (input, { project }) => listRecentJobs(project.db, input.limit).map((raw) => toSummary(project, raw)),
   'jobs.cancel': (input, { project }) => {
     const job = getJob(project.db, input.jobId);
+    // The registry first: a sweep shard (sweeps.run with a shard) keeps its job row in the shard's
+    // own folder, not in this project's database, yet runs here and must stop on Ctrl-C.
+    if (jobRegistry.cancel(project.dir, input.jobId))
+      return { jobId: input.jobId, requested: true, state: job?.state ?? 'running' };
     if (!job) throw new AppError('not_found', `job ${input.jobId}: no such job`);
-    if (jobRegistry.cancel(project.dir, input.jobId)) return { jobId: job.id, requested: true, state: job.state };
     if (job.state === 'running' && processAlive(job.ownerPid) && job.ownerPid !== process.pid) {
       throw new AppError(
         'conflict',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { resultsMethods } from '../contract/results';
 import { exportPathFor } from '../export/export-path';
+import { importResults, readResultsMapping } from '../export/import';
 import { startExportJob } from '../export/export-job';
 import { findCampaignByName, getCampaign } from '../store/campaigns';
 import { computeCampaignResults } from '../results/compute';
@@ -53,5 +54,16 @@ export const resultsHandlers: HandlersFor<typeof resultsMethods> = {
       provenancePath,
       files,
     };
+  },
+  // The mapping is read first, as before: its mistakes come before the results file's.
+  'results.import': (input, { project }) => {
+    const mapping = input.mapping === undefined ? undefined : readResultsMapping(input.mapping);
+    return importResults(project.db, {
+      campaignName: input.campaign,
+      file: path.resolve(input.path),
+      format: input.format,
+      templateId: input.template,
+      mapping,
+    });
   },
 };

@@ -1,11 +1,15 @@
 // sweeps.start: runSweep in this process in the background, registered so jobs.list shows its rate
-// and ETA and jobs.cancel reaches it; resolves with the job id once the job row exists.
+// and ETA and jobs.cancel reaches it; resolves with the job id once the job row exists. sweeps.run:
+// the same sweep to its end (`sightline sweep`); sweeps.merge: shards into this project.
+import path from 'node:path';
 import type { sweepMethods } from '../contract/sweeps';
 import type { JobProgressEvent } from '../contract/types';
 import { jobRegistry, TrackedJobRunner } from '../jobs/registry';
 import { openProject } from '../project/project';
+import { mergeShards } from '../steer/merge';
 import { runSweep } from '../steer/sweep';
 import type { HandlersFor } from './handlers';
+import { runTrackedJob } from './tracked-job';
 
 export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
   'sweeps.start': async (input, { project, events }) => {
@@ -42,4 +46,20 @@ export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
     const id = (await Promise.race([started, refusal])) ?? jobId!;
     return { jobId: id };
   },
+  'sweeps.run': (input, context) => {
+    const { promptsFile, prompts, shard, out, ...settings } = input;
+    return runTrackedJob(context, (worker, runner, listener) =>
+      runSweep(worker, {
+        ...settings,
+        ...(promptsFile !== undefined ? { promptsFile: path.resolve(promptsFile) } : {}),
+        ...(prompts !== undefined ? { prompts } : {}),
+        shard: shard ?? null,
+        ...(out !== undefined ? { out: path.resolve(out) } : {}),
+        runner,
+        listener,
+        info: (message) => context.events.emit('sweep.info', { message }),
+      }),
+    );
+  },
+  'sweeps.merge': (input, { project }) => mergeShards(project, input.shards),
 };

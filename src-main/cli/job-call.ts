@@ -1,8 +1,10 @@
 // A contract call that runs one job (capture.run, probes.run) from the command line: its progress on
 // stderr as "<label>: done/total <unit>, rate/s, ETA s", and Ctrl-C sent as jobs.cancel so the job stops
-// after its current batch and answers with state 'cancelled' (exit code 130).
+// after its current batch and answers with state 'cancelled' (exit code 130). A sweep's lines about
+// its grid and engine ('sweep.info') go to stderr as they come.
 import { EventBus } from '../api/events';
 import type { MethodInput, MethodName, MethodOutput } from '../contract';
+import type { SweepInfoEvent } from '../contract/sweeps';
 import type { JobProgressEvent } from '../contract/types';
 import type { Project } from '../project/project';
 import { callAsResearcher } from './project-session';
@@ -17,6 +19,7 @@ export async function callJob<K extends MethodName>(
   const events = new EventBus();
   let jobId: number | null = null;
   events.subscribe((event, payload) => {
+    if (event === 'sweep.info') process.stderr.write(`${(payload as SweepInfoEvent).message}\n`);
     if (event !== 'job.progress') return;
     const e = payload as JobProgressEvent;
     jobId = e.jobId;

@@ -52,6 +52,12 @@ export interface MineMergeSummary {
   key: string;
 }
 
+/** `--shard i/n` of mine and sweep: block `index` of `count` (0-based). */
+export const shardInput = z
+  .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(100_000) })
+  .strict()
+  .refine((s) => s.index < s.count, { message: 'expected 0 <= index < count' });
+
 const mineSettings = {
   top: z.number().int().min(1).max(1000).optional(),
   provider: z.enum(['auto', 'cuda', 'cpu']).optional(),
@@ -101,11 +107,7 @@ export const jobMethods = {
         /** checkpoint interval in ms; 0 checkpoints after every batch */
         checkpointMs: z.number().int().min(0).optional(),
         /** mine block `index` of `count` blocks of the corpus's documents and save the accumulators (mine-shard.ts) */
-        shard: z
-          .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(100_000) })
-          .strict()
-          .refine((s) => s.index < s.count, { message: 'expected 0 <= index < count' })
-          .optional(),
+        shard: shardInput.optional(),
         /** the shard's folder (default <project>/mine-shards/<sae>/<i>-of-<n>) */
         out: z.string().min(1).max(4096).optional(),
       })

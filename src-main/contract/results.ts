@@ -6,6 +6,23 @@ import type { AcceptedFeatureLabel } from './types';
 
 export type ResultValue = string | number;
 
+/** The formats results.import reads (`sightline import-results --format`). */
+export const IMPORT_FORMATS = ['mturk', 'jsonl', 'csv', 'label-studio', 'parquet', 'hf'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** Judgements imported as a new campaign: what results.import answers and `sightline import-results` prints. */
+export interface ImportedResults {
+  campaignId: number;
+  campaignName: string;
+  format: ImportFormat;
+  template: { id: string; version: number; inferred: boolean };
+  items: number;
+  raters: number;
+  judgements: number;
+  /** Rows left out on purpose: MTurk rejected assignments, Label Studio cancelled annotations. */
+  skippedRejected: number;
+}
+
 export interface AlphaSummary {
   metric: 'nominal' | 'ordinal' | 'interval';
   /** null when undefined (no variation) or not computable; `reason` says which. */
@@ -332,5 +349,24 @@ export const resultsMethods = {
         message: 'give exactly one of campaignId and campaign',
       }),
     output: returns<ExportJobStatus>(),
+  }),
+  'results.import': method({
+    role: 'researcher',
+    summary:
+      'Imports judgements collected elsewhere or exported by Sightline (MTurk batch results CSV, JSONL, CSV, Label Studio JSON, Parquet, Hugging Face dataset folder) from a file on this machine as a new campaign; nothing is written when the file is refused',
+    input: z
+      .object({
+        /** the results file, or the Hugging Face dataset folder; relative to the process's working folder */
+        path: z.string().min(1).max(4096),
+        /** auto: recognised from the extension, the folder or a CSV header */
+        format: z.enum(['auto', ...IMPORT_FORMATS]).default('auto'),
+        campaign: z.string().min(1).max(200),
+        /** built-in template id (default: inferred from the answers) */
+        template: z.string().min(1).max(200).optional(),
+        /** MTurk only, with template: a JSON mapping file reading an old batch's columns into the template */
+        mapping: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    output: returns<ImportedResults>(),
   }),
 };

@@ -355,6 +355,7 @@ export interface EventMap {
   'model.hashProgress': import('./models').ModelHashProgressEvent;
   'generate.step': import('./models').GenerateStepEvent;
   'steer.step': import('./steer').SteerStepEvent;
+  'sweep.info': import('./sweeps').SweepInfoEvent;
 }
 export type EventName = keyof EventMap;
 /** Which events a rater connection may receive (none carry research data). */

@@ -1,8 +1,9 @@
-// `sightline merge --into DIR SHARD_DIRS…`: the generations of a sharded sweep (`sweep --shard i/n`,
+// sweeps.merge (`sightline merge --into DIR SHARD_DIRS…`): the generations of a sharded sweep (`sweep --shard i/n`,
 // each shard in its own project folder) brought into one project. Every shard must hold the same
 // sweep (same spec, so the same id); a difference is refused naming the field. A cell already in the
 // target is skipped, so merging twice, or merging a shard again after it finished, changes nothing.
 import path from 'node:path';
+import type { SweepMergeSummary } from '../contract/sweeps';
 import { openProject, isProjectDir, type Project } from '../project/project';
 import {
   listSweepGenerations,
@@ -15,18 +16,7 @@ import {
 import { AppError } from '../util/errors';
 import { firstDifference, gridKs, type SweepSpec } from './sweep-spec';
 
-export interface MergeSummary {
-  sweepId: string;
-  shards: number;
-  /** generations written into the target by this merge */
-  added: number;
-  /** shard generations whose cell the target already had */
-  alreadyPresent: number;
-  /** cells of the sweep the target now holds, of `cells` */
-  present: number;
-  cells: number;
-}
-
+// The summary's shape is the contract's (sweeps.merge), declared once there.
 type StoredSweep = SweepSpec & { id: string };
 
 interface ShardContents {
@@ -80,8 +70,8 @@ function readShard(dir: string): ShardContents {
   }
 }
 
-/** Reads and checks every shard, then (only then) opens or creates the target and writes. */
-export function mergeShards(intoDir: string, shardDirs: readonly string[]): MergeSummary {
+/** Reads and checks every shard, then (only then) writes into the target. */
+export function mergeShards(into: Project, shardDirs: readonly string[]): SweepMergeSummary {
   if (shardDirs.length === 0) throw new AppError('invalid_input', 'merge: name at least one shard folder');
   // Every shard is read and checked before anything is written.
   const shards = shardDirs.map(readShard);
@@ -104,15 +94,10 @@ export function mergeShards(intoDir: string, shardDirs: readonly string[]): Merg
       },
     );
   }
-  const into = openProject(intoDir, { create: true });
-  try {
-    return mergeInto(into, shards);
-  } finally {
-    into.close();
-  }
+  return mergeInto(into, shards);
 }
 
-function mergeInto(into: Project, shards: ShardContents[]): MergeSummary {
+function mergeInto(into: Project, shards: ShardContents[]): SweepMergeSummary {
   const first = shards[0];
   const sweepId = first.sweep.id;
   const present = new Set(sweepCellsDone(into.db, sweepId));

@@ -1,20 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { parseResultsMapping, type ResultsMapping } from '../../export/import/mturk-mapping';
-import { decodeUtf8Strict } from '../../util/utf8';
-import { IMPORT_FORMATS, importResults, NEURONPEDIA_NOT_IMPORTABLE, type ImportFormat } from '../../export/import';
+import { IMPORT_FORMATS, NEURONPEDIA_NOT_IMPORTABLE, type ImportFormat } from '../../export/import';
 import { AppError } from '../../util/errors';
 import type { Command } from '../command';
 import { stringOption } from '../command';
-import { withProject } from '../project-session';
+import { callAsResearcher, withProject } from '../project-session';
 
 const FORMATS = ['auto', ...IMPORT_FORMATS] as const;
-
-/** --mapping, read before anything is written: a mistake names the mapping file, line and column. */
-function readResultsMapping(file: string): ResultsMapping {
-  if (!fs.existsSync(file)) throw new AppError('not_found', `--mapping ${file}: no such file`);
-  return parseResultsMapping(decodeUtf8Strict(fs.readFileSync(file), file), file);
-}
 
 export const importResultsCommand: Command = {
   name: 'import-results',
@@ -49,12 +40,12 @@ export const importResultsCommand: Command = {
         throw new AppError('invalid_input', `--format neuronpedia: ${NEURONPEDIA_NOT_IMPORTABLE}`);
       if (!(FORMATS as readonly string[]).includes(format))
         throw new AppError('invalid_input', `--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
-      const result = await importResults(project.db, {
-        campaignName: stringOption(options, 'campaign'),
-        file: path.resolve(stringOption(options, 'path')),
+      const result = await callAsResearcher(project, 'results.import', {
+        campaign: stringOption(options, 'campaign'),
+        path: path.resolve(stringOption(options, 'path')),
         format: format as ImportFormat | 'auto',
-        templateId: options.template === undefined ? undefined : stringOption(options, 'template'),
-        mapping: options.mapping === undefined ? undefined : readResultsMapping(stringOption(options, 'mapping')),
+        ...(options.template !== undefined ? { template: stringOption(options, 'template') } : {}),
+        ...(options.mapping !== undefined ? { mapping: stringOption(options, 'mapping') } : {}),
       });
       output.result(
         result,

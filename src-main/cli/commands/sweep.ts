@@ -1,12 +1,11 @@
 import path from 'node:path';
 import type { ProviderPreference } from '../../engine/session';
-import { JobRunner } from '../../jobs/runner';
-import { mergeShards } from '../../steer/merge';
-import { runSweep } from '../../steer/sweep';
+import type { MethodInput } from '../../contract';
 import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { isMineShardFolder } from '../../mining/mine-shard';
-import { callAsResearcher, withProject } from '../project-session';
+import { callJob } from '../job-call';
+import { callAsResearcher, withNewOrExistingProject, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
 import {
   DECODING_OPTIONS,
@@ -79,56 +78,38 @@ export const sweepCommand: Command = {
       throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
     if (options.out !== undefined && options.shard === undefined)
       throw new AppError('invalid_input', '--out needs --shard (an unsharded sweep writes into --project)');
-    const runner = new JobRunner();
-    const onSigint = () => {
-      process.stderr.write('sweep: cancelling after the current batch…\n');
-      runner.cancel();
+    const method = parseMethod(options);
+    if (options.k === undefined && method !== 'ablate')
+      throw new AppError('invalid_input', '--k is required (a:b:n, a list like 0,5,10, or one number)');
+    const sampling = parseSampling(options);
+    const input: MethodInput<'sweeps.run'> = {
+      model: stringOption(options, 'model'),
+      method,
+      ...(options.vector !== undefined ? { vector: stringOption(options, 'vector') } : {}),
+      ...(options.sae !== undefined
+        ? { sae: stringOption(options, 'sae'), feature: intOption(options, 'feature') }
+        : {}),
+      ...(sampling ? { sampling } : {}),
+      layer: intOption(options, 'layer'),
+      ks: options.k === undefined ? [] : parseKValues(stringOption(options, 'k')),
+      promptsFile: path.resolve(stringOption(options, 'prompts')),
+      positions: parsePositions(stringOption(options, 'positions')),
+      tokens: intOption(options, 'tokens'),
+      chat: options.chat === true,
+      ...(options.shard !== undefined ? { shard: parseShard(stringOption(options, 'shard')) } : {}),
+      ...(options.out !== undefined ? { out: path.resolve(stringOption(options, 'out')) } : {}),
+      batch: intOption(options, 'batch'),
+      provider: provider as ProviderPreference,
+      precision: parsePrecision(stringOption(options, 'precision')),
     };
-    process.on('SIGINT', onSigint);
-    try {
-      const method = parseMethod(options);
-      if (options.k === undefined && method !== 'ablate')
-        throw new AppError('invalid_input', '--k is required (a:b:n, a list like 0,5,10, or one number)');
-      const sampling = parseSampling(options);
-      const summary = await withProject(stringOption(options, 'project'), (project) =>
-        runSweep(project, {
-          model: stringOption(options, 'model'),
-          method,
-          ...(options.vector !== undefined ? { vector: stringOption(options, 'vector') } : {}),
-          ...(options.sae !== undefined
-            ? { sae: stringOption(options, 'sae'), feature: intOption(options, 'feature') }
-            : {}),
-          ...(sampling ? { sampling } : {}),
-          layer: intOption(options, 'layer'),
-          ks: options.k === undefined ? [] : parseKValues(stringOption(options, 'k')),
-          promptsFile: path.resolve(stringOption(options, 'prompts')),
-          positions: parsePositions(stringOption(options, 'positions')),
-          tokens: intOption(options, 'tokens'),
-          chat: options.chat === true,
-          shard: options.shard !== undefined ? parseShard(stringOption(options, 'shard')) : null,
-          ...(options.out !== undefined ? { out: path.resolve(stringOption(options, 'out')) } : {}),
-          batch: intOption(options, 'batch'),
-          provider: provider as ProviderPreference,
-          precision: parsePrecision(stringOption(options, 'precision')),
-          runner,
-          info: (line) => process.stderr.write(`${line}\n`),
-          listener: (e) => {
-            if (e.state !== 'running') return;
-            const rate = e.ratePerSecond === null ? '?' : e.ratePerSecond.toFixed(2);
-            const eta = e.etaSeconds === null ? '?' : Math.round(e.etaSeconds).toString();
-            process.stderr.write(`sweep: ${e.done}/${e.total ?? '?'} generations, ${rate}/s, ETA ${eta} s\n`);
-          },
-        }),
-      );
-      if (summary.state === 'cancelled') process.exitCode = 130;
-      output.result(summary, () =>
-        summary.state === 'cancelled'
-          ? `sweep ${summary.sweepId}: cancelled (job ${summary.jobId}); the generations written so far stay, and the same command resumes`
-          : `sweep ${summary.sweepId}: ${summary.generated} generated, ${summary.skipped} already there, ${summary.cells} cells${summary.shard ? ` (shard ${summary.shard})` : ''} in ${summary.projectDir}, ${summary.seconds.toFixed(1)} s on ${summary.provider ?? '-'} (job ${summary.jobId})`,
-      );
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const summary = await withProject(stringOption(options, 'project'), (project) =>
+      callJob(project, 'sweeps.run', input, 'sweep', 'generations'),
+    );
+    output.result(summary, () =>
+      summary.state === 'cancelled'
+        ? `sweep ${summary.sweepId}: cancelled (job ${summary.jobId}); the generations written so far stay, and the same command resumes`
+        : `sweep ${summary.sweepId}: ${summary.generated} generated, ${summary.skipped} already there, ${summary.cells} cells${summary.shard ? ` (shard ${summary.shard})` : ''} in ${summary.projectDir}, ${summary.seconds.toFixed(1)} s on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+    );
   },
 };
 
@@ -160,7 +141,10 @@ export const mergeCommand: Command = {
       });
       return;
     }
-    const summary = mergeShards(stringOption(options, 'into'), shards);
+    if (shards.length === 0) throw new AppError('invalid_input', 'merge: name at least one shard folder');
+    const summary = await withNewOrExistingProject(stringOption(options, 'into'), (project) =>
+      callAsResearcher(project, 'sweeps.merge', { shards }),
+    );
     output.result(
       summary,
       () =>

@@ -3,6 +3,7 @@
 // anywhere leaves the project as it was. What each rater saw is taken from the file's recorded
 // order, and what the file does not record stays unknown, never re-drawn (issue 11).
 import path from 'node:path';
+import type { ImportedResults } from '../../contract/results';
 import type { QuestionSpec } from '../../contract/templates';
 import type { Answer, AnswerValue } from '../../contract/types';
 import { answerProblem } from '../../domain/templates';
@@ -23,17 +24,8 @@ export interface ImportOptions {
   templateId?: string;
 }
 
-export interface ImportResult {
-  campaignId: number;
-  campaignName: string;
-  format: ResultsTable['format'];
-  template: { id: string; version: number; inferred: boolean };
-  items: number;
-  raters: number;
-  judgements: number;
-  /** Rows left out on purpose: MTurk rejected assignments, Label Studio cancelled annotations. */
-  skippedRejected: number;
-}
+// The shape is the contract's (results.import), declared once there.
+export type ImportResult = ImportedResults;
 
 const found = (value: unknown) => JSON.stringify(value)?.slice(0, 80) ?? String(value);
 

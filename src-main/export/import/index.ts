@@ -10,7 +10,8 @@ import { readCsvResults } from './csv';
 import { readJsonlResults } from './jsonl';
 import { readLabelStudioResults } from './label-studio';
 import { readMturkResults } from './mturk';
-import type { ResultsMapping } from './mturk-mapping';
+import { parseResultsMapping, type ResultsMapping } from './mturk-mapping';
+import { decodeUtf8Strict } from '../../util/utf8';
 import { builtinTemplate } from '../../domain/templates';
 import { readHfResults, readParquetResults } from './parquet';
 import { IMPORT_FORMATS, type ImportFormat, type ResultsTable } from './table';
@@ -63,6 +64,12 @@ export function detectImportFormat(file: string): ImportFormat {
     .map((cell) => cell.replace(/^"|"$/g, '').trim());
   if (!header.includes('HITId') && header.includes('item_id') && header.includes('rater')) return 'csv';
   return 'mturk';
+}
+
+/** A --mapping file, read before anything is written: a mistake names the mapping file, line and column. */
+export function readResultsMapping(file: string): ResultsMapping {
+  if (!fs.existsSync(file)) throw new AppError('not_found', `--mapping ${file}: no such file`);
+  return parseResultsMapping(decodeUtf8Strict(fs.readFileSync(file), file), file);
 }
 
 export async function importResults(

@@ -4,8 +4,9 @@
 import type { NewItem } from '../../store/campaigns';
 import { badFile } from '../../util/errors';
 
-export const IMPORT_FORMATS = ['mturk', 'jsonl', 'csv', 'label-studio', 'parquet', 'hf'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+// Declared once in the contract (results.import takes them).
+export { IMPORT_FORMATS, type ImportFormat } from '../../contract/results';
+import type { ImportFormat } from '../../contract/results';
 
 export interface FieldNames {
   /** The file's name for a question's answer, e.g. "Answer.quality". */
