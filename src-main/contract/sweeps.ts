@@ -2,12 +2,8 @@
 // background; progress comes as 'job.progress' events and jobs.cancel stops it after its batch.
 import { z } from 'zod';
 import { method, returns } from './define';
-import { PRECISIONS, samplingInput, steerMethod } from './models';
+import { PRECISIONS, samplingInput, steerMethod, steerPositions } from './models';
 
-const positions = z.union([
-  z.enum(['prompt', 'generated', 'all']),
-  z.array(z.number().int().min(0)).min(1).max(100_000),
-]);
 const className = z.string().min(1).max(200);
 
 export const sweepMethods = {
@@ -40,7 +36,7 @@ export const sweepMethods = {
           )
           .min(1)
           .max(100_000),
-        positions: positions.default('prompt'),
+        positions: steerPositions.default('prompt'),
         tokens: z.number().int().min(1).max(100_000).default(100),
         chat: z.boolean().default(false),
         batch: z.number().int().min(1).max(1024).optional(),
