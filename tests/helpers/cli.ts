@@ -19,3 +19,14 @@ export async function runJson(argv: string[]): Promise<{ code: number; value: an
   const { code, out } = await runCaptured([...argv, '--json']);
   return { code, value: JSON.parse(out.trim().split('\n').pop()!) };
 }
+
+/** `sightline generate` on `project` with `model`, `prompt` and `tokens` tokens, then `extra` options. */
+export function generateArgs(
+  project: string,
+  model: string,
+  prompt: string,
+  tokens: number | string,
+  ...extra: string[]
+): string[] {
+  return ['generate', '--project', project, '--model', model, '--prompt', prompt, '--tokens', String(tokens), ...extra];
+}

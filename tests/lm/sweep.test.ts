@@ -12,7 +12,7 @@ import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { runSweep, type SweepOptions } from '../../src-main/steer/sweep.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { generateArgs, runJson } from '../helpers/cli.js';
 import { contextFor, researcher } from '../helpers/factories.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
@@ -116,15 +116,7 @@ describe('sweep', () => {
       expect(rows[2].generated).toEqual(p.steered_greedy);
       if (index === 0) {
         const one = await runJson([
-          'generate',
-          '--project',
-          reference,
-          '--model',
-          'llama',
-          '--prompt',
-          p.text,
-          '--tokens',
-          '20',
+          ...generateArgs(reference, 'llama', p.text, 20),
           '--vector',
           'v',
           '--layer',
