@@ -7,7 +7,7 @@ import { zipSync, type Zippable } from 'fflate';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights } from '../../src-main/engine/sae-model.js';
 import { zipWithDataDescriptors } from './zip-edit.js';
 import { mulberry32 } from '../../src-main/util/random';
-import { halfBits } from '../../src-main/engine/formats/tensor-write';
+import { floatToHalf } from '../../src-main/engine/formats/dtype';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sightline-engine-'));
@@ -93,7 +93,7 @@ export function transposeRaw(data: Float32Array, rows: number, cols: number): Fl
 export type Dtype = 'F32' | 'F16' | 'BF16';
 
 /** The app's float32 → binary16 rounding (round to nearest even), shared so the two cannot drift. */
-export const f32ToF16Bits = halfBits;
+export const f32ToF16Bits = floatToHalf;
 
 export function encodeDtype(data: Float32Array, dtype: Dtype): Uint8Array {
   if (dtype === 'F32') return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
