@@ -16,7 +16,7 @@ import { openProject, type Project } from '../../src-main/project/project.js';
 import { runCapture } from '../../src-main/steer/capture.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
 import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { importModel, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from './hf-fixtures.js';
 
 const CAPTIONS = [
@@ -36,7 +36,7 @@ const opened: Project[] = [];
 async function newProject(name: string): Promise<Project> {
   const folder = path.join(dir, `${name}.sightline`);
   expect((await runJson(['init', '--project', folder])).code).toBe(0);
-  expect((await runJson(['import-model', '--project', folder, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(folder, fixtureFolder('llama'));
   const project = openProject(folder);
   opened.push(project);
   return project;

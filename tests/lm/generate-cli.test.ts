@@ -9,7 +9,7 @@ import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js'
 import { referenceGreedy } from '../../src-main/engine/lm/reference.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, safetensorsBytes, tempDir } from '../engine/fixtures.js';
-import { generateArgs, runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { copyFixture, expected, fixtureFolder, HF_DIR, HF_MODELS, type HfModelName } from './hf-fixtures.js';
 
 let project: Project;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   const dir = tempDir();
   project = openProject(join(dir, 'test.sightline'), { create: true });
   for (const name of HF_MODELS) {
-    expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder(name)])).code).toBe(0);
+    await importModel(project.dir, fixtureFolder(name));
     const v = Float32Array.from(expected(name).steer.vector);
     vectors[name] = { npy: join(dir, `${name}.npy`), safetensors: join(dir, `${name}.safetensors`) };
     writeFileSync(vectors[name].npy, npyBytes(v, [v.length]));

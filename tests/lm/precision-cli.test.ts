@@ -9,14 +9,14 @@ import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js'
 import { referenceGreedy } from '../../src-main/engine/lm/reference.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { generateArgs, runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 import { storedAsFp32 } from './stored-weights.js';
 
 let project: Project;
 beforeAll(async () => {
   project = openProject(join(tempDir(), 'precision.sightline'), { create: true });
-  expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(project.dir, fixtureFolder('llama'));
 });
 afterAll(() => project.close());
 

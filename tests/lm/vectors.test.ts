@@ -17,7 +17,7 @@ import {
   writeSaeLensDir,
   writeTorchZip,
 } from '../engine/fixtures.js';
-import { generateArgs, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 /** What torch.save(v) writes for one bare float32 tensor: the tensor itself is the pickle's root. */
@@ -54,7 +54,7 @@ const files: Record<string, string> = {};
 beforeAll(async () => {
   dir = tempDir();
   project = openProject(join(dir, 'test.sightline'), { create: true });
-  expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(project.dir, fixtureFolder('llama'));
   files.npy = join(dir, 'v.npy');
   writeFileSync(files.npy, npyBytes(v, [v.length]));
   files.safetensors = join(dir, 'two.safetensors');
