@@ -96,7 +96,8 @@ export interface GenerateStepEvent {
   text: string;
 }
 
-const positions = z.union([
+/** Where a steer applies: a named span, or these token positions. */
+export const steerPositions = z.union([
   z.enum(['prompt', 'generated', 'all']),
   z.array(z.number().int().min(0)).min(1).max(100_000),
 ]);
@@ -148,7 +149,7 @@ export const modelMethods = {
             method: steerMethod.default('add'),
             /** add: k in h += k*v; cap: c in h.v <= c; clamp: the value c; none for ablate */
             k: z.number().finite().optional(),
-            positions: positions.default('prompt'),
+            positions: steerPositions.default('prompt'),
           })
           .strict()
           .refine(

@@ -4,7 +4,7 @@
 // machine that runs the sweep.
 import { z } from 'zod';
 import { method, returns } from './define';
-import { type GenerationSpec, samplingInput, steerMethod } from './models';
+import { type GenerationSpec, samplingInput, steerMethod, steerPositions } from './models';
 
 export interface SteerAnswer {
   ids: number[];
@@ -88,11 +88,6 @@ export interface SweepPromptRow {
   distractors?: string[];
 }
 
-const positions = z.union([
-  z.enum(['prompt', 'generated', 'all']),
-  z.array(z.number().int().min(0)).min(1).max(100_000),
-]);
-
 export const steerMethods = {
   'steer.generate': method({
     role: 'researcher',
@@ -113,7 +108,7 @@ export const steerMethods = {
         k: z.number().finite().optional(),
         /** temperature / top-p; both rows draw from the same seed (chosen, and returned in spec, when absent) */
         sampling: samplingInput.optional(),
-        positions: positions.default('prompt'),
+        positions: steerPositions.default('prompt'),
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),

@@ -5,12 +5,8 @@
 import { z } from 'zod';
 import { method, returns } from './define';
 import { shardInput } from './jobs';
-import { PRECISIONS, samplingInput, steerMethod } from './models';
+import { PRECISIONS, samplingInput, steerMethod, steerPositions } from './models';
 
-const positions = z.union([
-  z.enum(['prompt', 'generated', 'all']),
-  z.array(z.number().int().min(0)).min(1).max(100_000),
-]);
 const className = z.string().min(1).max(200);
 
 /** A finished (or cancelled) sweep: what sweeps.run answers and `sightline sweep` prints. */
@@ -71,7 +67,7 @@ const sweepSettings = {
   /** ablate: [] (one generation per prompt) */
   ks: z.array(z.number().finite()).max(10_000),
   sampling: samplingInput.optional(),
-  positions: positions.default('prompt'),
+  positions: steerPositions.default('prompt'),
   tokens: z.number().int().min(1).max(100_000).default(100),
   chat: z.boolean().default(false),
   batch: z.number().int().min(1).max(1024).optional(),

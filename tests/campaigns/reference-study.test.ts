@@ -28,6 +28,32 @@ const settings = campaignSettingsSchema.parse({});
 /** Runs the CLI in-process and captures what it prints (tests/helpers/cli.ts). */
 const cli = runCaptured;
 
+/** `campaign create` from a reference-study CSV and its mapping, two ratings per item, as JSON. */
+const createFromCsv = (
+  project: ReturnType<typeof makeProject>,
+  name: string,
+  template: string,
+  items: string,
+  mapping: string,
+) =>
+  cli([
+    'campaign',
+    'create',
+    '--project',
+    project.dir,
+    '--name',
+    name,
+    '--template',
+    template,
+    '--items',
+    items,
+    '--mapping',
+    mapping,
+    '--overlap',
+    '2',
+    '--json',
+  ]);
+
 const itemsOf = (project: ReturnType<typeof makeProject>) =>
   (
     project.db.prepare('SELECT payload_json, hidden_json, condition FROM items ORDER BY position').all() as {
@@ -71,23 +97,7 @@ async function rateAll(project: ReturnType<typeof makeProject>, campaignId: numb
 describe('the reference study CSV with one mapping', () => {
   it('campaign create builds options from four columns and the steering condition by role; results draw the curve by steering_score', async () => {
     const project = makeProject();
-    const created = await cli([
-      'campaign',
-      'create',
-      '--project',
-      project.dir,
-      '--name',
-      'Steered answers',
-      '--template',
-      'concept-choice',
-      '--items',
-      CSV,
-      '--mapping',
-      MAPPING,
-      '--overlap',
-      '2',
-      '--json',
-    ]);
+    const created = await createFromCsv(project, 'Steered answers', 'concept-choice', CSV, MAPPING);
     expect(created.err).toBe('');
     expect(created.code).toBe(0);
     expect(JSON.parse(created.out)).toMatchObject({ items: 20 });
@@ -145,23 +155,7 @@ describe('the reference study CSV with one mapping', () => {
 
   it('the coherence pairs CSV with one mapping: results give the coherence scores by side and by k', async () => {
     const project = makeProject();
-    const created = await cli([
-      'campaign',
-      'create',
-      '--project',
-      project.dir,
-      '--name',
-      'Coherence',
-      '--template',
-      'pairwise',
-      '--items',
-      PAIRS_CSV,
-      '--mapping',
-      PAIRS_MAPPING,
-      '--overlap',
-      '2',
-      '--json',
-    ]);
+    const created = await createFromCsv(project, 'Coherence', 'pairwise', PAIRS_CSV, PAIRS_MAPPING);
     expect(created.err).toBe('');
     expect(JSON.parse(created.out)).toMatchObject({ items: 15 });
     const items = itemsOf(project);

@@ -7,6 +7,7 @@ import { zipSync, type Zippable } from 'fflate';
 import type { SaeArchitecture, SaeNormalisation, SaeWeights } from '../../src-main/engine/sae-model.js';
 import { zipWithDataDescriptors } from './zip-edit.js';
 import { mulberry32 } from '../../src-main/util/random';
+import { floatToHalf } from '../../src-main/engine/formats/dtype';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sightline-engine-'));
@@ -91,30 +92,8 @@ export function transposeRaw(data: Float32Array, rows: number, cols: number): Fl
 
 export type Dtype = 'F32' | 'F16' | 'BF16';
 
-export function f32ToF16Bits(value: number): number {
-  const f = new Float32Array([value]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
+/** The app's float32 → binary16 rounding (round to nearest even), shared so the two cannot drift. */
+export const f32ToF16Bits = floatToHalf;
 
 export function encodeDtype(data: Float32Array, dtype: Dtype): Uint8Array {
   if (dtype === 'F32') return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));

@@ -16,7 +16,7 @@ import { openProject, type Project } from '../../src-main/project/project.js';
 import { runCapture } from '../../src-main/steer/capture.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
 import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { importModel, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from './hf-fixtures.js';
 
 const CAPTIONS = [
@@ -36,7 +36,7 @@ const opened: Project[] = [];
 async function newProject(name: string): Promise<Project> {
   const folder = path.join(dir, `${name}.sightline`);
   expect((await runJson(['init', '--project', folder])).code).toBe(0);
-  expect((await runJson(['import-model', '--project', folder, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(folder, fixtureFolder('llama'));
   const project = openProject(folder);
   opened.push(project);
   return project;
@@ -210,18 +210,23 @@ describe('sightline capture (captions)', () => {
     await expect(runCapture(project, { model: 'llama', layers: [7], captionsFile: other })).rejects.toThrow(/layer/);
   });
 
+  /** `sightline capture` of the llama fixture into `project` at `layers`; the source options follow. */
+  const captureArgs = (project: Project, layers: string) => [
+    'capture',
+    '--project',
+    project.dir,
+    '--model',
+    'llama',
+    '--layers',
+    layers,
+  ];
+
   it('runs from the command line (one caption per line), and refuses --images with exit code 2', async () => {
     const project = await newProject('cli');
     const lines = path.join(dir, 'lines.txt');
     fs.writeFileSync(lines, `${CAPTIONS.slice(0, 3).join('\n')}\n`);
     const run = await runJson([
-      'capture',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--layers',
-      '2,1',
+      ...captureArgs(project, '2,1'),
       '--captions',
       lines,
       '--dtype',
@@ -233,17 +238,7 @@ describe('sightline capture (captions)', () => {
     expect(run.value).toMatchObject({ state: 'done', documents: 3, dtype: 'F16' });
     expect(run.value.corpora.map((c: { corpus: string }) => c.corpus)).toEqual(['llama-lines-L1', 'llama-lines-L2']);
     expect(getCorpus(project, 'llama-lines-L1').shards[0].dtype).toBe('F16');
-    const refused = await runJson([
-      'capture',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--layers',
-      '1',
-      '--images',
-      dir,
-    ]);
+    const refused = await runJson([...captureArgs(project, '1'), '--images', dir]);
     expect(refused.code).toBe(2);
     expect(refused.value.error.message).toMatch(/vision tower/);
   });

@@ -9,7 +9,7 @@ import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js'
 import { referenceGreedy } from '../../src-main/engine/lm/reference.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, safetensorsBytes, tempDir } from '../engine/fixtures.js';
-import { runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { copyFixture, expected, fixtureFolder, HF_DIR, HF_MODELS, type HfModelName } from './hf-fixtures.js';
 
 let project: Project;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   const dir = tempDir();
   project = openProject(join(dir, 'test.sightline'), { create: true });
   for (const name of HF_MODELS) {
-    expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder(name)])).code).toBe(0);
+    await importModel(project.dir, fixtureFolder(name));
     const v = Float32Array.from(expected(name).steer.vector);
     vectors[name] = { npy: join(dir, `${name}.npy`), safetensors: join(dir, `${name}.safetensors`) };
     writeFileSync(vectors[name].npy, npyBytes(v, [v.length]));
@@ -29,19 +29,7 @@ beforeAll(async () => {
 afterAll(() => project.close());
 
 const generate = (name: string, prompt: string, ...extra: string[]) =>
-  runJson([
-    'generate',
-    '--project',
-    project.dir,
-    '--model',
-    name,
-    '--prompt',
-    prompt,
-    '--tokens',
-    '20',
-    '--greedy',
-    ...extra,
-  ]);
+  runJson([...generateArgs(project.dir, name, prompt, 20), '--greedy', ...extra]);
 
 describe.each(HF_MODELS)('generate on %s', (name: HfModelName) => {
   const want = expected(name);
@@ -107,18 +95,7 @@ describe('generate', () => {
       providerReason: expect.stringMatching(/using cpu$/),
     });
     expect(value.text.length).toBeGreaterThan(0);
-    const human = await runCaptured([
-      'generate',
-      '--project',
-      project.dir,
-      '--model',
-      name,
-      '--prompt',
-      p.text,
-      '--tokens',
-      '20',
-      ...args,
-    ]);
+    const human = await runCaptured([...generateArgs(project.dir, name, p.text, 20), ...args]);
     expect(human.code).toBe(0);
     expect(human.out).toBe(`${value.text}\n`);
     expect(human.err).toMatch(/20 tokens, cpu/);

@@ -12,7 +12,7 @@ import { saeFeatureRow } from '../../src-main/engine/lm/sae-clamp.js';
 import type { Steer } from '../../src-main/engine/lm/steering.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, randomSae, randomSaeWeights, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 const name = 'llama';
@@ -29,7 +29,7 @@ let vectorFile: string;
 beforeAll(async () => {
   const dir = tempDir();
   project = openProject(join(dir, 'options.sightline'), { create: true });
-  expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder(name)])).code).toBe(0);
+  await importModel(project.dir, fixtureFolder(name));
   const saeDir = writeSaeLensDir(join(dir, 'sae'), rawSae);
   expect((await runJson(['import-sae', '--project', project.dir, '--path', saeDir, '--name', 'sae16'])).code).toBe(0);
   vectorFile = join(dir, 'v.npy');
@@ -37,18 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => project.close());
 
-const args = (prompt: string, ...extra: string[]) => [
-  'generate',
-  '--project',
-  project.dir,
-  '--model',
-  name,
-  '--prompt',
-  prompt,
-  '--tokens',
-  '20',
-  ...extra,
-];
+const args = (prompt: string, ...extra: string[]) => [...generateArgs(project.dir, name, prompt, 20), ...extra];
 const generate = (prompt: string, ...extra: string[]) => runJson(args(prompt, ...extra));
 
 describe('generate --method clamp', () => {

@@ -9,31 +9,20 @@ import { openLmFolder, readLmWeights } from '../../src-main/engine/lm/folder.js'
 import { referenceGreedy } from '../../src-main/engine/lm/reference.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 import { storedAsFp32 } from './stored-weights.js';
 
 let project: Project;
 beforeAll(async () => {
   project = openProject(join(tempDir(), 'precision.sightline'), { create: true });
-  expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(project.dir, fixtureFolder('llama'));
 });
 afterAll(() => project.close());
 
 const prompt = expected('llama').prompts[0];
-const generateArgs = (...extra: string[]) => [
-  'generate',
-  '--project',
-  project.dir,
-  '--model',
-  'llama',
-  '--prompt',
-  prompt.text,
-  '--tokens',
-  '12',
-  ...extra,
-];
-const generate = (...extra: string[]) => runJson(generateArgs(...extra));
+const args = (...extra: string[]) => [...generateArgs(project.dir, 'llama', prompt.text, 12), ...extra];
+const generate = (...extra: string[]) => runJson(args(...extra));
 const cacheDir = () => join(project.dir, 'cache');
 
 describe('generate --precision', () => {
@@ -61,7 +50,7 @@ describe('generate --precision', () => {
   });
 
   it('a precision it does not know is a usage error naming the flag', async () => {
-    const r = await runCaptured(generateArgs('--precision', 'int3'));
+    const r = await runCaptured(args('--precision', 'int3'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--precision: expected fp32, fp16, int8, int4, got "int3"/);
   });

@@ -18,7 +18,7 @@ import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
 import { mulberry32 } from '../../src-main/util/random.js';
 import { safetensorsBytes, tempDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { importModel, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from './hf-fixtures.js';
 
 const D = 8;
@@ -309,7 +309,7 @@ describe('sightline probe', () => {
   it('captures the llama fixture, probes each layer, and a sweep-ready vector steers generate', async () => {
     const folder = path.join(dir, 'llama.sightline');
     expect((await runJson(['init', '--project', folder])).code).toBe(0);
-    expect((await runJson(['import-model', '--project', folder, '--path', fixtureFolder('llama')])).code).toBe(0);
+    await importModel(folder, fixtureFolder('llama'));
     const captions = path.join(dir, 'animals.csv');
     const rows = ['document,caption,label'];
     for (let i = 0; i < 6; i++)

@@ -16,7 +16,7 @@ import { LmPool } from '../../src-main/engine/lm-pool.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { replaceLiveEngine } from '../../src-main/steer/live.js';
 import { npyBytes, randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { importModel, runJson } from '../helpers/cli.js';
 import { TestClock } from '../helpers/clock.js';
 import { contextFor, researcher } from '../helpers/factories.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(vectorFile, npyBytes(v, [v.length]));
   const projectDir = join(dir, 'steer.sightline');
   expect((await runJson(['init', '--project', projectDir])).code).toBe(0);
-  expect((await runJson(['import-model', '--project', projectDir, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(projectDir, fixtureFolder('llama'));
   expect((await runJson(['vector', 'import', '--project', projectDir, '--path', vectorFile, '--name', 'v'])).code).toBe(
     0,
   );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { generateArgs, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 const want = expected('llama');
@@ -59,20 +59,7 @@ const sweep = (into: string, ...extra: string[]) =>
     ...extra,
   ]);
 const generate = (prompt: string, ...extra: string[]) =>
-  runJson([
-    'generate',
-    '--project',
-    project,
-    '--model',
-    'llama',
-    '--prompt',
-    prompt,
-    '--tokens',
-    TOKENS,
-    '--layer',
-    String(layer),
-    ...extra,
-  ]);
+  runJson([...generateArgs(project, 'llama', prompt, TOKENS), '--layer', String(layer), ...extra]);
 
 interface Cell {
   cell: number;

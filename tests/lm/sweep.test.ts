@@ -12,7 +12,7 @@ import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { runSweep, type SweepOptions } from '../../src-main/steer/sweep.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runJson } from '../helpers/cli.js';
 import { contextFor, researcher } from '../helpers/factories.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
@@ -28,7 +28,7 @@ const opened: Project[] = [];
 async function setUpProject(name: string): Promise<string> {
   const project = join(dir, `${name}.sightline`);
   expect((await runJson(['init', '--project', project])).code).toBe(0);
-  expect((await runJson(['import-model', '--project', project, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(project, fixtureFolder('llama'));
   expect((await runJson(['vector', 'import', '--project', project, '--path', vectorFile, '--name', 'v'])).code).toBe(0);
   return project;
 }
@@ -116,15 +116,7 @@ describe('sweep', () => {
       expect(rows[2].generated).toEqual(p.steered_greedy);
       if (index === 0) {
         const one = await runJson([
-          'generate',
-          '--project',
-          reference,
-          '--model',
-          'llama',
-          '--prompt',
-          p.text,
-          '--tokens',
-          '20',
+          ...generateArgs(reference, 'llama', p.text, 20),
           '--vector',
           'v',
           '--layer',

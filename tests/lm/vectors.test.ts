@@ -17,7 +17,7 @@ import {
   writeSaeLensDir,
   writeTorchZip,
 } from '../engine/fixtures.js';
-import { runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runJson } from '../helpers/cli.js';
 import { expected, fixtureFolder } from './hf-fixtures.js';
 
 /** What torch.save(v) writes for one bare float32 tensor: the tensor itself is the pickle's root. */
@@ -54,7 +54,7 @@ const files: Record<string, string> = {};
 beforeAll(async () => {
   dir = tempDir();
   project = openProject(join(dir, 'test.sightline'), { create: true });
-  expect((await runJson(['import-model', '--project', project.dir, '--path', fixtureFolder('llama')])).code).toBe(0);
+  await importModel(project.dir, fixtureFolder('llama'));
   files.npy = join(dir, 'v.npy');
   writeFileSync(files.npy, npyBytes(v, [v.length]));
   files.safetensors = join(dir, 'two.safetensors');
@@ -179,15 +179,7 @@ describe('generate --vector', () => {
     const p = want.prompts[0];
     const { layer, k } = want.steer;
     const steered = await runJson([
-      'generate',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--prompt',
-      p.text,
-      '--tokens',
-      '20',
+      ...generateArgs(project.dir, 'llama', p.text, 20),
       '--vector',
       'from-npy',
       '--layer',
@@ -201,15 +193,7 @@ describe('generate --vector', () => {
 
     expect((await vector('import', '--path', files.wrong, '--name', 'short')).code).toBe(0);
     const mismatch = await runJson([
-      'generate',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--prompt',
-      p.text,
-      '--tokens',
-      '2',
+      ...generateArgs(project.dir, 'llama', p.text, 2),
       '--vector',
       'short',
       '--layer',
@@ -222,15 +206,7 @@ describe('generate --vector', () => {
       value: { error: { code: 'invalid_input', message: expect.stringMatching(/d_model 32 .*d_model 64/) } },
     });
     const unknown = await runJson([
-      'generate',
-      '--project',
-      project.dir,
-      '--model',
-      'llama',
-      '--prompt',
-      p.text,
-      '--tokens',
-      '2',
+      ...generateArgs(project.dir, 'llama', p.text, 2),
       '--vector',
       'nope',
       '--layer',

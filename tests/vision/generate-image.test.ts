@@ -14,7 +14,7 @@ import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
 import { expandImageTokens } from '../../src-main/engine/vision/pack.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
-import { runCaptured, runJson } from '../helpers/cli.js';
+import { generateArgs, importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from '../lm/hf-fixtures.js';
 import { expectedVision, IMAGE_NAMES, VISION_DIR } from './fixtures.js';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
     ['vision', VISION_DIR],
     ['text', fixtureFolder('llama')],
   ]) {
-    expect((await runJson(['import-model', '--project', project.dir, '--path', path, '--name', name])).code).toBe(0);
+    await importModel(project.dir, path, name);
   }
   const v = Float32Array.from(expectedVision().steer.vector);
   vectorFile = join(dir, 'v.npy');
@@ -37,19 +37,7 @@ beforeAll(async () => {
 afterAll(() => project.close());
 
 const generate = (model: string, prompt: string, ...extra: string[]) =>
-  runJson([
-    'generate',
-    '--project',
-    project.dir,
-    '--model',
-    model,
-    '--prompt',
-    prompt,
-    '--tokens',
-    '20',
-    '--greedy',
-    ...extra,
-  ]);
+  runJson([...generateArgs(project.dir, model, prompt, 20), '--greedy', ...extra]);
 
 describe('generate --image', () => {
   it.each(IMAGE_NAMES)("%s: transformers' 20 greedy tokens, plain and steered over the prompt", async (name) => {

@@ -1,40 +1,9 @@
 // Writing float tensors as the files our readers (and numpy, safetensors, torch) read: safetensors
 // (captured activation shards, exported vectors) and .npy version 1.0 (exported vectors). F32 or F16,
 // little-endian, C order.
-import type { FloatDtype } from './dtype';
+import { type FloatDtype, floatToHalf } from './dtype';
 
 export type WriteDtype = Extract<FloatDtype, 'F32' | 'F16'>;
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** IEEE 754 binary16 bits of `value`, rounded to nearest even (as numpy's astype(float16) does). */
-export function halfBits(value: number): number {
-  scratch[0] = value;
-  const u = scratchBits[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Subnormal in half precision (or zero): shift the implicit bit in and round.
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rest = mant & 0x1fff;
-  // A carry out of the mantissa rounds up into the exponent, which is what binary16 wants.
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
 
 /** Little-endian bytes of `data` in `dtype`. */
 export function encodeFloats(data: Float32Array, dtype: WriteDtype): Uint8Array {
@@ -46,7 +15,7 @@ export function encodeFloats(data: Float32Array, dtype: WriteDtype): Uint8Array 
   }
   const out = new Uint8Array(data.length * 2);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, halfBits(data[i]), true);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, floatToHalf(data[i]), true);
   return out;
 }
 
