@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseRows, type Row } from '../domain/campaigns/read-rows';
-import { badFile } from '../util/errors';
+import { AppError, badFile } from '../util/errors';
 import { decodeUtf8Strict } from '../util/utf8';
 
 export interface SweepPrompt {
@@ -62,6 +62,8 @@ function promptOf(row: Row, file: string, where: string, csv: boolean): SweepPro
 
 export function readPromptsFile(filePath: string): SweepPrompt[] {
   const file = path.basename(filePath);
+  // A missing file is the user's mistake, said in one line naming it, not an internal ENOENT.
+  if (!fs.existsSync(filePath)) throw new AppError('not_found', `${filePath}: no such prompts file`);
   const bytes = fs.readFileSync(filePath);
   const ext = path.extname(file).toLowerCase();
   let prompts: SweepPrompt[];
