@@ -111,3 +111,18 @@ export function intOption(options: ParsedOptions, name: string, fallback?: numbe
   if (!Number.isInteger(value)) throw new AppError('invalid_input', `--${name}: expected a whole number, got "${raw}"`);
   return value;
 }
+
+/** --provider on the commands that run the engine (generate, sweep, capture, mine). */
+export const PROVIDER_OPTION: OptionSpec = {
+  type: 'string',
+  default: 'auto',
+  description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
+};
+
+/** The --provider value, checked: auto, cuda or cpu. */
+export function providerOption(options: ParsedOptions): 'auto' | 'cuda' | 'cpu' {
+  const provider = stringOption(options, 'provider');
+  if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
+    throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+  return provider;
+}

@@ -3,7 +3,7 @@ import { parseLayers } from '../../steer/capture';
 import { AppError } from '../../util/errors';
 import { callJob } from '../job-call';
 import { withProject } from '../project-session';
-import { intOption, stringOption, type Command } from '../command';
+import { intOption, stringOption, type Command, PROVIDER_OPTION, providerOption } from '../command';
 
 export const captureCommand: Command = {
   name: 'capture',
@@ -31,17 +31,11 @@ export const captureCommand: Command = {
     dtype: { type: 'string', default: 'f32', description: 'shard precision: f32 or f16 (recorded with each shard)' },
     batch: { type: 'string', default: '8', description: 'documents per forward pass' },
     chunk: { type: 'string', default: '1024', description: 'documents per shard file (the unit a resumed run skips)' },
-    provider: {
-      type: 'string',
-      default: 'auto',
-      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
-    },
+    provider: PROVIDER_OPTION,
     threads: { type: 'string', description: 'ORT intra-op threads (default: all cores)' },
   },
   run: async (options, output) => {
-    const provider = stringOption(options, 'provider');
-    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
-      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const provider = providerOption(options);
     const dtype = stringOption(options, 'dtype').toUpperCase();
     if (dtype !== 'F32' && dtype !== 'F16')
       throw new AppError('invalid_input', `--dtype: expected f32 or f16, got "${stringOption(options, 'dtype')}"`);

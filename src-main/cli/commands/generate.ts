@@ -4,7 +4,15 @@ import { PRECISIONS, type Precision } from '../../contract/models';
 import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
 import type { SteerMethod } from '../../steer/steer-build';
-import { intOption, stringOption, type Command, type OptionSpec, type ParsedOptions } from '../command';
+import {
+  intOption,
+  stringOption,
+  type Command,
+  type OptionSpec,
+  type ParsedOptions,
+  PROVIDER_OPTION,
+  providerOption,
+} from '../command';
 
 const STEER_OPTIONS = ['layer', 'k', 'method', 'positions'] as const;
 
@@ -164,17 +172,11 @@ export const generateCommand: Command = {
       type: 'boolean',
       description: 'stop at the end-of-sequence token instead of generating exactly N',
     },
-    provider: {
-      type: 'string',
-      default: 'auto',
-      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
-    },
+    provider: PROVIDER_OPTION,
     precision: PRECISION_OPTION,
   },
   run: async (options, output) => {
-    const provider = stringOption(options, 'provider');
-    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
-      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const provider = providerOption(options);
     const steer = steerOf(options);
     const sampling = parseSampling(options);
     const input: MethodInput<'models.generate'> = {

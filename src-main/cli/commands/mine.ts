@@ -2,7 +2,7 @@ import { EventBus } from '../../api/events';
 import type { JobProgressEvent } from '../../contract/types';
 import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
-import { intOption, stringOption, type Command } from '../command';
+import { intOption, stringOption, type Command, PROVIDER_OPTION, providerOption } from '../command';
 import { parseShard } from '../../util/shard-slice';
 
 export const mineCommand: Command = {
@@ -15,11 +15,7 @@ export const mineCommand: Command = {
     sae: { type: 'string', required: true, description: 'SAE name (see import-sae)' },
     corpus: { type: 'string', required: true, description: 'corpus name (see import-activations)' },
     top: { type: 'string', default: '20', description: 'top documents per feature' },
-    provider: {
-      type: 'string',
-      default: 'auto',
-      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
-    },
+    provider: PROVIDER_OPTION,
     batch: { type: 'string', default: '2048', description: 'tokens per encoder batch' },
     scheme: {
       type: 'string',
@@ -37,9 +33,7 @@ export const mineCommand: Command = {
     out: { type: 'string', description: "the shard's folder (default DIR/mine-shards/<sae>/<i>-of-<n>)" },
   },
   run: async (options, output) => {
-    const provider = stringOption(options, 'provider');
-    if (provider !== 'auto' && provider !== 'cuda' && provider !== 'cpu')
-      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const provider = providerOption(options);
     const scheme = stringOption(options, 'scheme');
     if (scheme !== 'equal-count' && scheme !== 'equal-width')
       throw new AppError('invalid_input', `--scheme: expected equal-count or equal-width, got "${scheme}"`);

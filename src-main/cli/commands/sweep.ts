@@ -6,7 +6,7 @@ import { AppError } from '../../util/errors';
 import { isMineShardFolder } from '../../mining/mine-shard';
 import { callJob } from '../job-call';
 import { callAsResearcher, withNewOrExistingProject, withProject } from '../project-session';
-import { intOption, stringOption, type Command } from '../command';
+import { intOption, stringOption, type Command, PROVIDER_OPTION, providerOption } from '../command';
 import {
   DECODING_OPTIONS,
   PRECISION_OPTION,
@@ -65,17 +65,11 @@ export const sweepCommand: Command = {
     },
     out: { type: 'string', description: "the shard's project folder (default DIR/shards/<i>-of-<n>)" },
     batch: { type: 'string', default: '8', description: 'rows per decode (k values of one prompt decoded together)' },
-    provider: {
-      type: 'string',
-      default: 'auto',
-      description: 'execution provider: auto (CUDA, then CPU), cuda or cpu',
-    },
+    provider: PROVIDER_OPTION,
     precision: PRECISION_OPTION,
   },
   run: async (options, output) => {
-    const provider = stringOption(options, 'provider');
-    if (!['auto', 'cuda', 'cpu'].includes(provider))
-      throw new AppError('invalid_input', `--provider: expected auto, cuda or cpu, got "${provider}"`);
+    const provider = providerOption(options);
     if (options.out !== undefined && options.shard === undefined)
       throw new AppError('invalid_input', '--out needs --shard (an unsharded sweep writes into --project)');
     const method = parseMethod(options);
