@@ -1,0 +1,109 @@
+// The images of `sightline capture --images` and `sightline sweep --images` (issue 14): a folder or a
+// CSV. A folder's image files (.png, .jpg, .jpeg, .webp, any depth) become documents named by their
+// path inside it ("cat/001.png"), labelled with their first folder ("cat"): the study's layout of one
+// folder per class. A CSV has a header with `image` (a path, relative to the CSV's folder or absolute)
+// and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`.
+// Nothing is decoded here: a file that is not an image is named when its turn comes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readRowsFile, type Row } from '../domain/campaigns/read-rows';
+import { AppError, badFile } from '../util/errors';
+
+export interface ImageDocument {
+  /** the document's id in corpora and sweeps */
+  id: string;
+  /** absolute path of the image file */
+  file: string;
+  label?: string;
+  /** text after the image (capture: image + caption) */
+  caption?: string;
+}
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
+const MAX_IMAGES = 10_000_000;
+const isImageName = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+
+/** Image files under `dir` (hidden entries skipped), as sorted POSIX paths relative to it. */
+function imageFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (relative: string) => {
+    const entries = fs.readdirSync(path.join(dir, relative), { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile() && isImageName(entry.name)) out.push(child);
+    }
+  };
+  walk('');
+  // Code-unit order, not the locale's: the same documents in the same order on every machine.
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function fromFolder(dir: string): ImageDocument[] {
+  return imageFilesUnder(dir).map((relative) => {
+    const slash = relative.indexOf('/');
+    return {
+      id: relative,
+      file: path.resolve(dir, ...relative.split('/')),
+      ...(slash > 0 ? { label: relative.slice(0, slash) } : {}),
+    };
+  });
+}
+
+function text(row: Row, column: string, file: string, where: string): string | undefined {
+  const value = row[column];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw badFile(file, `${where}: ${column}`, 'text', typeof value);
+  return value;
+}
+
+function fromCsv(csvPath: string): ImageDocument[] {
+  const file = path.basename(csvPath);
+  const base = path.dirname(path.resolve(csvPath));
+  return readRowsFile(csvPath, 'csv').map((row, index) => {
+    const where = `row ${index + 1}`;
+    const image = text(row, 'image', file, where);
+    if (image === undefined)
+      throw badFile(
+        file,
+        `${where}: image`,
+        'the path of an image file',
+        'image' in row ? 'an empty cell' : `no image column (columns: ${Object.keys(row).join(', ')})`,
+      );
+    const resolved = path.resolve(base, image);
+    if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile())
+      throw badFile(file, `${where}: image`, 'an existing image file', `no file at ${resolved}`);
+    const label = text(row, 'label', file, where) ?? text(row, 'class', file, where);
+    const caption = text(row, 'caption', file, where);
+    return {
+      id: text(row, 'document', file, where) ?? image,
+      file: resolved,
+      ...(label !== undefined ? { label } : {}),
+      ...(caption !== undefined ? { caption } : {}),
+    };
+  });
+}
+
+/** The documents of `--images DIR|CSV`, in a stable order, ids unique. */
+export function readImageDocuments(source: string): ImageDocument[] {
+  if (!fs.existsSync(source)) throw new AppError('not_found', `--images ${source}: no such folder or CSV file`);
+  const isDir = fs.statSync(source).isDirectory();
+  if (!isDir && path.extname(source).toLowerCase() !== '.csv')
+    throw new AppError(
+      'invalid_input',
+      `--images ${source}: expected a folder of images or a CSV with an image column, got a ${path.extname(source) || 'file without extension'}`,
+    );
+  const documents = isDir ? fromFolder(source) : fromCsv(source);
+  const name = path.basename(source);
+  if (documents.length === 0)
+    throw badFile(name, '(images)', isDir ? `at least one ${IMAGE_EXTENSIONS.join(', ')} file` : 'at least one row');
+  if (documents.length > MAX_IMAGES)
+    throw badFile(name, '(images)', `at most ${MAX_IMAGES} images`, String(documents.length));
+  const seen = new Set<string>();
+  documents.forEach((d, i) => {
+    if (seen.has(d.id)) throw badFile(name, `row ${i + 1}: document`, 'a document id used once', `"${d.id}" again`);
+    seen.add(d.id);
+  });
+  return documents;
+}
