@@ -7,7 +7,7 @@ import type { DecoderWeights } from './graph/decoder-weights.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
 import { captureRows } from './lm/capture-run.js';
-import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
+import { generate, measureStrengthByPrefill, type DecoderSession, type PromptEmbeds } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
 import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
 import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weight-cache.js';
@@ -20,12 +20,14 @@ interface LoadedDecoder {
   report: ProviderReport;
   /** the weights the decoder session was built from (in memory, or a cache entry read as external data) */
   weights: DecoderWeights;
-  /** the folder as opened: LLaVA-NeXT's vision sessions read their weights from it (fp32, in memory) */
+  /** the folder as opened: LLaVA-NeXT's vision tower reads its weights from it */
   opened: LmFolder;
   intraOpNumThreads: number | undefined;
+  cache: LoadLmArgs['cache'];
+  externalAbove: number;
   /** the in-graph loop's session, built on first use (only greedy decoding on CUDA needs it) */
   loop?: Promise<LoopSession>;
-  /** LLaVA-NeXT's vision tower and inputs_embeds decoder, built on the first generation with an image */
+  /** LLaVA-NeXT's vision tower, built on the first generation with an image */
   vision?: Promise<VisionSessions>;
 }
 
@@ -85,7 +87,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       captureInput,
     }) {
       const opened = openLmFolder(folder);
-      const { weights, source } = decoderWeightsFor(opened, precision, cache, externalAbove ?? EXTERNAL_ABOVE);
+      const threshold = externalAbove ?? EXTERNAL_ABOVE;
+      const { weights, source } = decoderWeightsFor(opened, precision, cache, threshold);
+      // LLaVA-NeXT's one session takes ids and, at image positions, embeddings: image requests reuse it.
+      const llava = opened.config.architecture === 'LlavaNextForConditionalGeneration';
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
       // asks for. A capture session steers nothing and hands back only the rows of real positions
@@ -99,6 +104,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
             ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
           })
         : buildDecoderModel(weights, {
+            ...(llava ? { input: 'mixed' as const } : {}),
             projection: true,
             clamp: true,
             ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
@@ -109,7 +115,15 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(model.externalDataFolder !== undefined ? { externalDataFolder: model.externalDataFolder } : {}),
       });
       const lmId = randomUUID();
-      decoders.set(lmId, { ds: { session, model }, report, weights, opened, intraOpNumThreads });
+      decoders.set(lmId, {
+        ds: { session, model },
+        report,
+        weights,
+        opened,
+        intraOpNumThreads,
+        cache,
+        externalAbove: threshold,
+      });
       const loaded: LoadedLm = {
         lmId,
         config: opened.config,
@@ -133,13 +147,17 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(args.steers ? { steers: args.steers } : {}),
         ...(args.stopAtEos ? { stopAtEos: true } : {}),
       };
-      let ds = d.ds;
-      let promptEmbeds: (Float32Array | undefined)[] | undefined;
+      let promptEmbeds: (PromptEmbeds | undefined)[] | undefined;
       if (args.images?.some(Boolean)) {
-        d.vision ??= loadVisionSessions(d.opened, d.report.provider, d.intraOpNumThreads);
+        d.vision ??= loadVisionSessions(d.opened, {
+          provider: d.report.provider,
+          ...(d.intraOpNumThreads !== undefined ? { intraOpNumThreads: d.intraOpNumThreads } : {}),
+          ...(d.cache ? { cache: d.cache } : {}),
+          externalAbove: d.externalAbove,
+        });
         d.vision.catch(() => (d.vision = undefined));
         const vision = await d.vision;
-        ds = vision.decoder;
+        if (d.ds.model.input !== 'mixed') throw new AppError('internal', 'images need a session loaded for generation');
         promptEmbeds = [];
         for (const [r, image] of args.images.entries())
           promptEmbeds.push(image ? await imagePromptEmbeds(vision, args.prompts[r], image) : undefined);
@@ -161,7 +179,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       let stopped = false;
       const stopRequested = flag ? () => (stopped = Atomics.load(flag, 0) !== 0) : undefined;
       const result = await generate(
-        ds,
+        d.ds,
         {
           ...request,
           ...(promptEmbeds ? { promptEmbeds } : {}),
@@ -195,7 +213,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       decoders.delete(lmId);
       await d.ds.session.release();
       const vision = await d.vision?.catch(() => undefined);
-      if (vision) await Promise.all([vision.tower.release(), vision.decoder.session.release()]);
+      if (vision) await vision.tower.release();
       return { disposed: true };
     },
 
