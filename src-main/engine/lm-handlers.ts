@@ -3,16 +3,33 @@
 // Token ids in, token ids out: tokenising stays on the caller's side, where it is cheap.
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
-import type { DecoderWeights } from './graph/decoder-weights.js';
+import { type DecoderWeights, isCached } from './graph/decoder-weights.js';
+import { readSafetensor } from './formats/safetensors.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
-import { captureRows } from './lm/capture-run.js';
+import { type CaptureDocumentInput, captureRows } from './lm/capture-run.js';
 import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
 import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
 import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weight-cache.js';
-import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm, LoadLmArgs } from './protocol.js';
-import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
+import type {
+  CaptureHiddenArgs,
+  GenerateArgs,
+  GenerateEvent,
+  GenerateResult,
+  LmHandlers,
+  LoadedLm,
+  LoadLmArgs,
+} from './protocol.js';
+import {
+  embedsWithImage,
+  imagePromptEmbeds,
+  loadVisionSessions,
+  loadVisionTower,
+  type VisionSessions,
+  type VisionTower,
+} from './lm-vision.js';
+import { mergeImageEmbeds } from './vision/pack.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 
 interface LoadedDecoder {
@@ -27,6 +44,51 @@ interface LoadedDecoder {
   loop?: Promise<LoopSession>;
   /** LLaVA-NeXT's vision tower and inputs_embeds decoder, built on the first generation with an image */
   vision?: Promise<VisionSessions>;
+  /** a capture session's vision tower alone, built on the first captured image (capture --images) */
+  tower?: Promise<VisionTower>;
+  /** the fp32 embedding table an embeds capture session embeds token ids with, read on first use */
+  embedTable?: Float32Array;
+}
+
+/** The decoder's embedding table in memory: the weights' own, or read from the folder when they are a cache entry. */
+function embedTableOf(d: LoadedDecoder): Float32Array {
+  d.embedTable ??= isCached(d.weights)
+    ? readSafetensor(d.opened.tensors.embed.file, d.opened.tensors.embed.name)
+    : d.weights.tensors.embed;
+  return d.embedTable;
+}
+
+/**
+ * What a capture batch feeds the session: ids, or (an embeds session) embeddings: given ones, or built
+ * here from ids and, for image documents, the vision tower's packed features.
+ */
+async function captureInputs(d: LoadedDecoder, args: CaptureHiddenArgs): Promise<CaptureDocumentInput[]> {
+  const D = d.ds.model.config.dModel;
+  if (args.embeds) return args.embeds.map((e) => ({ embeds: e, length: e.length / D }));
+  const prompts = args.prompts ?? [];
+  if (d.ds.model.input === 'ids') {
+    if (args.images?.some(Boolean))
+      throw new AppError('internal', 'captureHidden: images need a session loaded with captureInput embeds');
+    return prompts.map((ids) => ({ ids }));
+  }
+  const table = embedTableOf(d);
+  let tower: VisionTower | undefined;
+  if (args.images?.some(Boolean)) {
+    d.tower ??= loadVisionTower(d.opened, d.report.provider, d.intraOpNumThreads);
+    d.tower.catch(() => (d.tower = undefined));
+    tower = await d.tower;
+  }
+  const out: CaptureDocumentInput[] = [];
+  for (const [r, ids] of prompts.entries()) {
+    const image = args.images?.[r];
+    // A text document: token rows only (no id is the image token here, so nothing is spliced).
+    const embeds =
+      image && tower
+        ? await embedsWithImage(tower, table, ids, image)
+        : mergeImageEmbeds(ids, -1, table, new Float32Array(0), D);
+    out.push({ embeds, length: ids.length });
+  }
+  return out;
 }
 
 /** The in-graph loop's session on the provider the decoder session runs on; the weights read again. */
@@ -180,13 +242,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       };
     },
 
-    async captureHidden({ lmId, prompts, embeds }) {
-      const d = decoders.get(lmId);
-      if (!d) throw new AppError('not_found', `language model ${lmId} is not loaded in the engine`);
-      const documents = embeds
-        ? embeds.map((e) => ({ embeds: e, length: e.length / d.ds.model.config.dModel }))
-        : (prompts ?? []).map((ids) => ({ ids }));
-      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, documents) };
+    async captureHidden(args) {
+      const d = decoders.get(args.lmId);
+      if (!d) throw new AppError('not_found', `language model ${args.lmId} is not loaded in the engine`);
+      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, await captureInputs(d, args)) };
     },
 
     async disposeLm({ lmId }) {
@@ -196,6 +255,8 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       await d.ds.session.release();
       const vision = await d.vision?.catch(() => undefined);
       if (vision) await Promise.all([vision.tower.release(), vision.decoder.session.release()]);
+      const tower = await d.tower?.catch(() => undefined);
+      if (tower) await tower.tower.release();
       return { disposed: true };
     },
 

@@ -45,10 +45,49 @@ export async function imagePromptEmbeds(
   expandedPrompt: readonly number[],
   image: AnyresPixels,
 ): Promise<Float32Array> {
+  return embedsWithImage(v, v.decoder.embedTable!, expandedPrompt, image);
+}
+
+/** The vision tower alone: what `sightline capture --images` needs next to its capture session. */
+export interface VisionTower {
+  tower: ort.InferenceSession;
+  weights: VisionWeights;
+}
+
+/**
+ * The tower session without a second decoder: a capture session already takes inputs_embeds, and its
+ * decoder weights stay where the text capture reads them (in the graph, or the project's weight cache).
+ */
+export async function loadVisionTower(
+  opened: LmFolder,
+  provider: ProviderName,
+  intraOpNumThreads: number | undefined,
+): Promise<VisionTower> {
+  if (opened.config.architecture !== 'LlavaNextForConditionalGeneration') {
+    throw new AppError(
+      'invalid_input',
+      `--images needs a LLaVA-NeXT model; ${opened.folder} is ${opened.config.architecture}, a text-only model`,
+    );
+  }
+  const weights = readVisionWeights(opened.folder);
+  const options = { providers: provider, ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}) };
+  return { tower: (await createSession(buildVisionTowerModel(weights).bytes, options)).session, weights };
+}
+
+/**
+ * An expanded prompt's inputs_embeds [P, D]: its tokens' rows of the embedding table, and with an image
+ * the tower's features packed (base tile, unpadded anyres map with newlines) in the <image> positions.
+ */
+export async function embedsWithImage(
+  v: VisionTower,
+  embedTable: Float32Array,
+  expandedPrompt: readonly number[],
+  image: AnyresPixels,
+): Promise<Float32Array> {
   const { config, imageNewline } = v.weights;
   const side = config.imageSize;
   const pixels = new ort.Tensor('float32', image.pixelValues, [image.tiles, 3, side, side]);
   const features = (await v.tower.run({ pixel_values: pixels })).image_features.data as Float32Array;
   const packed = packImageFeatures(features, image, config, imageNewline);
-  return mergeImageEmbeds(expandedPrompt, config.imageTokenId, v.decoder.embedTable!, packed, config.textHiddenSize);
+  return mergeImageEmbeds(expandedPrompt, config.imageTokenId, embedTable, packed, config.textHiddenSize);
 }
