@@ -25,11 +25,19 @@ import { withImagePlaceholder } from './image-prompt';
 /** The question the paper asks of every image (issue 14). */
 export const DEFAULT_IMAGE_PROMPT = '<image>\nWhat is shown in this image?';
 
-export interface ImagePromptSettings {
-  /** the prompt; <image> is put in front when it has none */
-  prompt: string;
-  /** place the prompt as the user's message of the model's chat template */
-  chat: boolean;
+/**
+ * The prompt's ids, as every image document of a capture shares them: <image> put in front when the
+ * prompt has none, through the chat template with `chat`; refused unless it holds exactly one <image>.
+ */
+export function imagePromptIds(tokenizer: LmTokenizer, prompt: string, chat: boolean, imageTokenId: number): number[] {
+  const ids = promptIdsOf(tokenizer, withImagePlaceholder(prompt), chat);
+  const images = ids.filter((id) => id === imageTokenId).length;
+  if (images !== 1)
+    throw new AppError(
+      'invalid_input',
+      `--prompt: expected exactly one <image> (token ${imageTokenId}, config.json image_token_index) in the prompt${chat ? ' after the chat template' : ''}, found ${images}`,
+    );
+  return ids;
 }
 
 export interface CapturedImageLayout extends ImageDocumentLayout {
@@ -38,22 +46,39 @@ export interface CapturedImageLayout extends ImageDocumentLayout {
   grid: [number, number];
 }
 
-/** Everything one image document's layout needs: the image's size from its header, then the prompt. */
+/**
+ * The ids an image document's rows follow before <image> is expanded: the prompt's, then its caption's,
+ * tokenised on its own (no special tokens added), so a caption's tokens are the same after any prompt;
+ * with --chat they follow the template's generation prompt, as the model's answer would. A caption
+ * that spells the image token is refused: its rows would be taken for the image's.
+ */
+export function imageDocumentIds(
+  tokenizer: LmTokenizer,
+  promptIds: readonly number[],
+  document: ImageDocument,
+  imageTokenId: number,
+): number[] {
+  const captionIds = document.caption ? tokenizer.encode(document.caption, { addSpecialTokens: false }) : [];
+  if (captionIds.includes(imageTokenId))
+    throw new AppError(
+      'invalid_input',
+      `--images: document "${document.id}": its caption holds the image token <image> (token ${imageTokenId}); a caption must be text only`,
+    );
+  return [...promptIds, ...captionIds];
+}
+
+/** One image document's layout: the image's size from its file header, and its ids (imageDocumentIds). */
 export function imageDocumentLayout(
   tokenizer: LmTokenizer,
   vision: { config: VisionConfig; processor: ImageProcessorSettings },
   document: ImageDocument,
-  settings: ImagePromptSettings,
+  ids: readonly number[],
 ): CapturedImageLayout {
   const { width, height } = readImage(document.file, '--images', `document "${document.id}"`);
   const best = selectBestResolution([height, width], vision.processor.gridPinpoints);
   const grid: [number, number] = [best[0] / vision.processor.tileSize, best[1] / vision.processor.tileSize];
   const packed = packedLayout({ imageSize: [height, width], grid }, vision.config);
-  const promptIds = promptIdsOf(tokenizer, withImagePlaceholder(settings.prompt), settings.chat);
-  // The caption is tokenised on its own (no special tokens added), so its tokens are the same after
-  // any prompt; with --chat it follows the template's generation prompt, as the model's answer would.
-  const captionIds = document.caption ? tokenizer.encode(document.caption, { addSpecialTokens: false }) : [];
-  const layout = imagePromptLayout(tokenizer, [...promptIds, ...captionIds], vision.config.imageTokenId, packed);
+  const layout = imagePromptLayout(tokenizer, ids, vision.config.imageTokenId, packed);
   return { ...layout, imageSize: [width, height], grid };
 }
 

@@ -66,9 +66,15 @@ export function captionLayout(tokenizer: LmTokenizer, caption: string): Document
   return { ids, tokens: tokenStrings(tokenizer, textIds), segments };
 }
 
-/** A token the tokenizer marks special (BOS, EOS, added chat tokens): gone when decoded skipping them. */
+/**
+ * A token the tokenizer marks special (BOS, EOS, added chat tokens): gone when decoded skipping them.
+ * The unknown token is special to the tokenizer too, but it stands for a piece of the text it could
+ * not spell, so its rows are text.
+ */
 function isSpecialToken(tokenizer: LmTokenizer, id: number): boolean {
-  return tokenizer.decode([id]) === '' && tokenizer.decode([id], { skipSpecialTokens: false }) !== '';
+  if (tokenizer.decode([id]) !== '') return false;
+  const text = tokenizer.decode([id], { skipSpecialTokens: false });
+  return text !== '' && text !== tokenizer.unknownToken;
 }
 
 /** An image document's layout: the ids with <image> expanded, and the sidecar's tiles for its image. */
@@ -94,7 +100,7 @@ export function imagePromptLayout(
   if (images !== 1)
     throw new AppError(
       'invalid_input',
-      `--prompt: expected exactly one <image> in the prompt (the document's image), found ${images}`,
+      `expected exactly one <image> token (the document's image) in the prompt and caption, found ${images}`,
     );
   const strings = tokenStrings(tokenizer, ids);
   const tokens: string[] = [];

@@ -12,10 +12,12 @@ import { canonicalJson } from '../store/jobs';
 import { AppError, badFile } from '../util/errors';
 import { readCaptionsFile } from './capture-documents';
 import {
+  type CapturedImageLayout,
   DEFAULT_IMAGE_PROMPT,
+  imageDocumentIds,
   imageDocumentLayout,
   imageDocumentPixels,
-  type CapturedImageLayout,
+  imagePromptIds,
 } from './capture-images';
 import { captionLayout } from './capture-layout';
 import type { CaptureEntry } from './capture-sidecar';
@@ -64,8 +66,8 @@ export function readCaptureSources(
     if (layout.tokens.length === 0)
       throw new AppError('invalid_input', `${path.basename(options.captionsFile!)}: "${captions[i].id}" has no tokens`);
   });
-  const imageIds = new Set(images.map((d) => d.id));
-  const clash = captions.find((d) => imageIds.has(d.id));
+  const imageDocumentNames = new Set(images.map((d) => d.id));
+  const clash = captions.find((d) => imageDocumentNames.has(d.id));
   if (clash)
     throw badFile(
       path.basename(options.captionsFile!),
@@ -76,6 +78,9 @@ export function readCaptureSources(
   const prompt = options.prompt ?? DEFAULT_IMAGE_PROMPT;
   const chat = options.chat ?? false;
   const vision = images.length > 0 ? readVisionConfig(model.path) : undefined;
+  // Every image document's ids before its image is read: a bad prompt or caption is refused before any work.
+  const promptIds = vision ? imagePromptIds(tokenizer, prompt, chat, vision.config.imageTokenId) : [];
+  const tokenIds = images.map((d) => imageDocumentIds(tokenizer, promptIds, d, vision!.config.imageTokenId));
   // Captions alone hash as they always did, so an earlier caption capture resumes under the same id.
   const spec: Record<string, unknown> = {
     ...(captions.length > 0 ? { documents: sha256(captions) } : {}),
@@ -91,7 +96,7 @@ export function readCaptureSources(
       for (let i = from; i < to; i++) {
         if (i < images.length) {
           const d = images[i];
-          const layout = imageDocumentLayout(tokenizer, vision!, d, { prompt, chat });
+          const layout = imageDocumentLayout(tokenizer, vision!, d, tokenIds[i]);
           out.push({ id: d.id, ...(d.label !== undefined ? { label: d.label } : {}), layout, image: d.file });
         } else {
           const d = captions[i - images.length];

@@ -17,6 +17,7 @@ import { openSafetensors, readSafetensor } from '../../src-main/engine/formats/s
 import { encodeReference } from '../../src-main/engine/reference.js';
 import { packedLayout } from '../../src-main/engine/vision/pack.js';
 import { readVisionConfig } from '../../src-main/engine/vision/weights.js';
+import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { type CaptureOptions, runCapture } from '../../src-main/steer/capture.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
@@ -205,5 +206,74 @@ describe('sightline capture --images (LLaVA-NeXT)', () => {
     // Not a comparison of zeros: image examples were checked, some firing on the anyres map.
     expect(checked).toBeGreaterThan(0);
     expect(anyresFiring).toBeGreaterThan(0);
+  });
+
+  /** Every shard file of a capture, by its path inside the capture folder. */
+  const shardFiles = (folder: string) =>
+    Object.fromEntries(
+      LAYERS.flatMap((L) =>
+        fs
+          .readdirSync(path.join(folder, `L${L}`))
+          .filter((f) => f.endsWith('.safetensors'))
+          .map((f) => [`L${L}/${f}`, fs.readFileSync(path.join(folder, `L${L}`, f))]),
+      ),
+    );
+  // One document per chunk, so three chunks: a resume and three shards have something to split.
+  const f16 = (): CaptureOptions => ({ ...base(), corpus: 'h', dtype: 'F16', batch: 1, chunk: 1 });
+  let once: { project: Project; folder: string };
+
+  it('fp16 shards hold the fp32 rows rounded to half precision, and say so', async () => {
+    const project = await newProject('once');
+    const summary = await runCapture(project, f16());
+    once = { project, folder: summary.folder };
+    expect(summary).toMatchObject({ state: 'done', dtype: 'F16', captured: 3 });
+    for (const L of LAYERS) {
+      expect(getCorpus(project, `h-L${L}`).shards.map((s) => s.dtype)).toEqual(['F16', 'F16', 'F16']);
+      const half = corpusRows(project, `h-L${L}`);
+      const full = corpusRows(f32, `img-L${L}`);
+      expect(half.length).toBe(full.length);
+      for (let i = 0; i < full.length; i++)
+        expect(Math.abs(half[i] - full[i])).toBeLessThanOrEqual(Math.abs(full[i]) * 2 ** -11 + 2 ** -24);
+    }
+  });
+
+  it('a cancelled capture, run again, skips its finished chunks and ends byte for byte as one run', async () => {
+    const project = await newProject('resume');
+    const runner = new JobRunner();
+    const first = await runCapture(project, {
+      ...f16(),
+      runner,
+      progressIntervalMs: 0,
+      // Cancel once the first chunk (one image) is through.
+      listener: (e) => e.state === 'running' && e.done >= 1 && runner.cancel(),
+    });
+    expect(first).toMatchObject({ state: 'cancelled', captured: 1 });
+    expect(first.corpora.every((c) => !c.imported)).toBe(true);
+    const second = await runCapture(project, f16());
+    expect(second).toMatchObject({ state: 'done', captured: 2 });
+    expect(shardFiles(second.folder)).toEqual(shardFiles(once.folder));
+    for (const L of LAYERS) expect(sidecarOf(project, `h-L${L}`)).toEqual(sidecarOf(once.project, `h-L${L}`));
+  });
+
+  it('three --shard runs capture their own chunks and import nothing; the run without --shard imports what one run would', async () => {
+    const project = await newProject('sharded');
+    for (let index = 0; index < 3; index++) {
+      const summary = await runCapture(project, { ...f16(), shard: { index, count: 3 } });
+      expect(summary).toMatchObject({ state: 'done', shard: `${index}/3`, captured: 1 });
+      expect(summary.corpora.every((c) => !c.imported)).toBe(true);
+      // Only its own chunk's shard files so far, in every layer.
+      expect(Object.keys(shardFiles(summary.folder))).toHaveLength(2 * (index + 1));
+      expect(fs.existsSync(path.join(summary.folder, `L1/acts-0000${index}.safetensors`))).toBe(true);
+    }
+    // Each shard's job was recorded in its own folder, not in the project.
+    expect(project.db.prepare("SELECT COUNT(*) FROM jobs WHERE kind = 'capture'").pluck().get()).toBe(0);
+    const final = await runCapture(project, f16());
+    expect(final).toMatchObject({ state: 'done', shard: null, captured: 0, provider: null });
+    expect(final.corpora.every((c) => c.imported)).toBe(true);
+    expect(shardFiles(final.folder)).toEqual(shardFiles(once.folder));
+    for (const L of LAYERS) {
+      expect(sidecarOf(project, `h-L${L}`)).toEqual(sidecarOf(once.project, `h-L${L}`));
+      expect(corpusRows(project, `h-L${L}`)).toEqual(corpusRows(once.project, `h-L${L}`));
+    }
   });
 });
