@@ -78,12 +78,12 @@ export const captureCommand: Command = {
         ? `capture ${summary.captureId}: cancelled (job ${summary.jobId}); finished shards stay in ${summary.folder}, and the same command resumes`
         : [
             `capture ${summary.captureId}: ${summary.documents} documents (${summary.captured} this run), ${summary.dtype} shards in ${summary.folder}, on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+            // A shard imports nothing: its corpora come with the run without --shard.
             ...(summary.shard
               ? [
                   `  shard ${summary.shard} done; run the same command without --shard to capture what is missing and import`,
                 ]
-              : []),
-            ...summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`),
+              : summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`)),
           ].join('\n'),
     );
   },
