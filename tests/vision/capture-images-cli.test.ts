@@ -2,14 +2,18 @@
 // one subfolder per class (labels from the folder names), `--shard i/n` runs then the importing run; a
 // CSV with a caption for one image, through the chat template, with caption-only documents from
 // `--captions` in the same corpus (each document's rows counted independently from the tokenizer and
-// the fixture's image position counts); and the refusals, with exit code 2.
+// the fixture's image position counts); the refusals, with exit code 2; and capture.start, the same
+// capture in the background for the app.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { JobProgressEvent } from '../../src-main/contract/types.js';
 import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
 import { tempDir } from '../engine/fixtures.js';
+import { contextFor, researcher } from '../helpers/factories.js';
 import { importModel, runJson } from '../helpers/cli.js';
 import { fixtureFolder } from '../lm/hf-fixtures.js';
 import { expectedVision, VISION_DIR } from './fixtures.js';
@@ -126,5 +130,29 @@ describe('sightline capture --images (command line)', () => {
       expect(refused.code, args.join(' ')).toBe(2);
       expect(refused.value.error.message).toMatch(message);
     }
+  });
+});
+
+describe('capture.start', () => {
+  it('starts the capture in the background: the job id at once, job.progress events, the corpora at the end', async () => {
+    const context = contextFor(project, researcher);
+    let finish: (event: JobProgressEvent) => void = () => {};
+    const ended = new Promise<JobProgressEvent>((resolve) => (finish = resolve));
+    context.events.subscribe((name, payload) => {
+      const event = payload as JobProgressEvent;
+      if (name === 'job.progress' && event.kind === 'capture' && event.state !== 'running') finish(event);
+    });
+    const input = { layers: [2], images: path.join(dir, 'classes'), corpus: 'bg', chunk: 2, provider: 'cpu' };
+    // Refused before the job exists: the call's own error.
+    expect(await dispatch('capture.start', { ...input, model: 'nope' }, context)).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    const started = await dispatch('capture.start', { ...input, model: 'vision' }, context);
+    expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    expect(await ended).toMatchObject({ kind: 'capture', state: 'done', done: 3, total: 3 });
+    expect(getCorpus(project, 'bg-L2').shards).toHaveLength(2);
+    const jobs = await dispatch('jobs.list', { limit: 1 }, context);
+    expect(jobs).toMatchObject({ ok: true, value: [{ kind: 'capture', state: 'done', unit: 'documents' }] });
   });
 });
