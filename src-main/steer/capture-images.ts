@@ -22,7 +22,7 @@ import { promptIdsOf } from './generate';
 import type { ImageDocument } from './image-documents';
 import { withImagePlaceholder } from './image-prompt';
 
-/** The question the paper asks of every image (issue 14). */
+/** The question issue 14 asks of every image by default (its "Activation capture" section). */
 export const DEFAULT_IMAGE_PROMPT = '<image>\nWhat is shown in this image?';
 
 /**
