@@ -19,6 +19,8 @@ export interface LmTokenizer {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   /** true when the folder has a chat template */
   readonly hasChatTemplate: boolean;
+  /** the unknown token's text (tokenizer_config.json unk_token): special to the tokenizer, yet a piece of the text */
+  readonly unknownToken: string | undefined;
   /** the chat template rendered to text (the prompt the model sees) */
   renderChat(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
   /** the rendered chat template's ids */
@@ -96,6 +98,7 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
     encode: (text, options = {}) =>
       tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids,
     hasChatTemplate: template !== undefined,
+    unknownToken: specials.unk_token,
     renderChat,
     encodeChat: (messages, options = {}) => {
       const text = renderChat(messages, options);
