@@ -8,7 +8,7 @@ import { runProbe } from '../steer/probe';
 import type { HandlersFor } from './handlers';
 import { runTrackedJob } from './tracked-job';
 
-export const captureHandlers: HandlersFor<typeof captureMethods & typeof probeMethods> = {
+export const captureHandlers: HandlersFor<typeof captureMethods & Pick<typeof probeMethods, 'probes.run'>> = {
   'capture.run': (input, context) =>
     runTrackedJob(context, (worker, runner, listener) =>
       runCapture(worker, {

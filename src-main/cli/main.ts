@@ -20,7 +20,7 @@ import { mergeCommand, sweepCommand } from './commands/sweep';
 import { vectorExportCommand, vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { captureCommand } from './commands/capture';
-import { probeCommand } from './commands/probe';
+import { probeCommand, probeListCommand, probeShowCommand } from './commands/probe';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
@@ -44,6 +44,8 @@ export const COMMANDS: Command[] = [
   mergeCommand,
   captureCommand,
   probeCommand,
+  probeListCommand,
+  probeShowCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

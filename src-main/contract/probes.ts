@@ -28,8 +28,29 @@ export interface ProbeLayer {
   };
 }
 
+/** One vector a probe run made (a class pair's difference of means, raw or unit length). */
+export interface ProbeVector {
+  name: string;
+  sha256: string;
+  dModel: number;
+  /** false when the project already held it (same name, same values) */
+  stored: boolean;
+  corpus: string;
+  layer: number | null;
+  from: string;
+  to: string;
+  unit: boolean;
+  norm: number;
+}
+
 export interface ProbeSummary {
   jobId: number;
+  /** the stored run (probes.get); null when cancelled */
+  runId: number | null;
+  /** the vector name prefix asked for (--name), if any */
+  name: string | null;
+  /** when the run finished (ms since the epoch; the project's clock) */
+  createdAt: number;
   /** cancelled: nothing was stored, and layers and vectors are empty */
   state: 'done' | 'cancelled';
   /** where the labels came from */
@@ -39,7 +60,20 @@ export interface ProbeSummary {
   l2: number;
   layers: ProbeLayer[];
   /** every vector of the run; `stored` false when the project already held it (same name, same values) */
-  vectors: { name: string; sha256: string; dModel: number; stored: boolean }[];
+  vectors: ProbeVector[];
+}
+
+/** A stored probe run as probes.list shows it: enough to pick one and see its curve's peak. */
+export interface ProbeRunListing {
+  runId: number;
+  jobId: number | null;
+  name: string | null;
+  createdAt: number;
+  corpora: string[];
+  labels: string;
+  classes: string[];
+  layers: { corpus: string; layer: number | null; validationAccuracy: number | null; chance: number }[];
+  vectors: number;
 }
 
 export const probeMethods = {
@@ -65,6 +99,18 @@ export const probeMethods = {
         name: z.string().min(1).max(200).optional(),
       })
       .strict(),
+    output: returns<ProbeSummary>(),
+  }),
+  'probes.list': method({
+    role: 'researcher',
+    summary: "The project's finished probe runs, newest first, each with its validation accuracy by layer",
+    input: z.object({}).strict(),
+    output: returns<ProbeRunListing[]>(),
+  }),
+  'probes.get': method({
+    role: 'researcher',
+    summary: 'One stored probe run as probes.run returned it: accuracy by layer, classes and vectors',
+    input: z.object({ runId: z.number().int().min(1) }).strict(),
     output: returns<ProbeSummary>(),
   }),
 };

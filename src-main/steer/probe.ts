@@ -7,6 +7,7 @@ import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { readRowsFile } from '../domain/campaigns/read-rows';
 import { getCorpus, listCorpusDocuments, type CorpusRecord } from '../store/corpora';
+import { insertProbeRun } from '../store/probe-runs';
 import type { ProbeVectorSource } from '../store/vectors';
 import { AppError, badFile } from '../util/errors';
 import { poolCorpus } from './probe-pool';
@@ -186,6 +187,14 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
   const settings = { ...options, validation, seed, l2 };
   const totalShards = corpora.reduce((n, c) => n + c.shards.length, 0);
   const runner = options.runner ?? new JobRunner();
+  const described = {
+    state: 'done' as const,
+    name: options.name ?? null,
+    labels: labels.describe,
+    validation,
+    seed,
+    l2,
+  };
   const outcome = await runner.run(
     {
       db: project.db,
@@ -218,22 +227,37 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
         vectors.push(...result.vectors);
       }
       job.throwIfCancelled();
-      return { layers, stored: storeVectors(project, vectors) };
+      // The vectors and the run they belong to are stored together: a run listed is a run whose vectors exist.
+      return project.db.transaction(() => {
+        const stored = storeVectors(project, vectors).map(({ record, stored }, i): ProbeSummary['vectors'][number] => {
+          const { source, values } = vectors[i];
+          return {
+            name: record.name,
+            sha256: record.sha256,
+            dModel: record.dModel,
+            stored,
+            corpus: source.corpus,
+            layer: source.layer,
+            from: source.from,
+            to: source.to,
+            unit: source.unit,
+            norm: Math.hypot(...values),
+          };
+        });
+        const run = { ...described, jobId: job.id, createdAt: project.clock.now(), layers, vectors: stored };
+        return { ...run, runId: insertProbeRun(project.db, run) };
+      })();
     },
   );
+  if (outcome.state === 'done' && outcome.result) return outcome.result;
+  // Cancelled: nothing was stored.
   return {
+    ...described,
+    state: 'cancelled',
     jobId: outcome.jobId,
-    state: outcome.state,
-    labels: labels.describe,
-    validation,
-    seed,
-    l2,
-    layers: outcome.result?.layers ?? [],
-    vectors: (outcome.result?.stored ?? []).map(({ record, stored }) => ({
-      name: record.name,
-      sha256: record.sha256,
-      dModel: record.dModel,
-      stored,
-    })),
+    runId: null,
+    createdAt: project.clock.now(),
+    layers: [],
+    vectors: [],
   };
 }

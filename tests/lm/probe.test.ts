@@ -14,6 +14,7 @@ import { poolCorpus } from '../../src-main/steer/probe-pool.js';
 import { runProbe } from '../../src-main/steer/probe.js';
 import { JobRunner } from '../../src-main/jobs/runner.js';
 import { findVectorByName, listVectors } from '../../src-main/store/vectors.js';
+import { listProbeRuns } from '../../src-main/store/probe-runs.js';
 import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
 import { mulberry32 } from '../../src-main/util/random.js';
@@ -225,6 +226,25 @@ describe('sightline probe', () => {
     // Run again: the same vectors are kept, nothing is stored twice.
     const again = await runJson(['probe', '--project', p.dir, '--corpus', 'syn', '--seed', '3']);
     expect(again.value.vectors.every((v: { stored: boolean }) => !v.stored)).toBe(true);
+    // Both runs are kept: `probe show` gives back exactly what `probe` printed, `probe list` the newest first.
+    expect(run.value.runId).toBeGreaterThan(0);
+    expect(again.value.runId).toBeGreaterThan(run.value.runId);
+    const shown = await runJson(['probe', 'show', '--project', p.dir, '--run', String(run.value.runId)]);
+    expect(shown.value).toEqual(run.value);
+    const synVector = run.value.vectors.find((v: { name: string }) => v.name === 'syn:cat->owl');
+    expect(synVector).toMatchObject({ corpus: 'syn', layer: 4, from: 'cat', to: 'owl', unit: false, stored: true });
+    expect(synVector.norm).toBeCloseTo(Math.hypot(...MEANS[2].map((v, k) => v - MEANS[0][k])), 5);
+    const listed = await runJson(['probe', 'list', '--project', p.dir]);
+    expect(listed.value.map((r: { runId: number }) => r.runId)).toEqual([again.value.runId, run.value.runId]);
+    expect(listed.value[1]).toMatchObject({
+      corpora: ['syn'],
+      classes: CLASSES,
+      vectors: 6,
+      layers: [{ corpus: 'syn', layer: 4, validationAccuracy: 1, chance: layer.logistic.chance }],
+    });
+    const missing = await runJson(['probe', 'show', '--project', p.dir, '--run', '999']);
+    expect(missing.code).toBe(1);
+    expect(missing.value.error.message).toMatch(/no probe run 999/);
     // --classes picks and orders a pair.
     const pair = await runJson([
       'probe',
@@ -260,13 +280,15 @@ describe('sightline probe', () => {
         if (e.done === 1) runner.cancel();
       },
     });
-    expect(summary).toMatchObject({ state: 'cancelled', layers: [], vectors: [] });
+    expect(summary).toMatchObject({ state: 'cancelled', runId: null, layers: [], vectors: [] });
     expect(seen).toEqual([0, 1]);
     expect(listVectors(p.db)).toEqual([]);
+    expect(listProbeRuns(p.db)).toEqual([]);
     const done = await runProbe(p, { corpora: ['one', 'two'] });
     expect(done.state).toBe('done');
     expect(done.layers.map((l) => l.corpus)).toEqual(['one', 'two']);
     expect(listVectors(p.db)).toHaveLength(2 * 2 * 3);
+    expect(listProbeRuns(p.db).map((r) => r.runId)).toEqual([done.runId]);
   });
 
   it('is at chance on shuffled labels, and reads labels from a CSV', async () => {
