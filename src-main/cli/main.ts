@@ -17,7 +17,13 @@ import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
 import { mergeCommand, sweepCommand } from './commands/sweep';
-import { vectorExportCommand, vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
+import {
+  vectorExportCommand,
+  vectorFeaturesCommand,
+  vectorFromSaeCommand,
+  vectorImportCommand,
+  vectorListCommand,
+} from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { captureCommand } from './commands/capture';
 import { probeCommand, probeListCommand, probeShowCommand } from './commands/probe';
@@ -39,6 +45,7 @@ export const COMMANDS: Command[] = [
   vectorFromSaeCommand,
   vectorListCommand,
   vectorExportCommand,
+  vectorFeaturesCommand,
   generateCommand,
   sweepCommand,
   mergeCommand,
