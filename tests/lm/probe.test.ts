@@ -289,6 +289,11 @@ describe('sightline probe', () => {
     expect(done.layers.map((l) => l.corpus)).toEqual(['one', 'two']);
     expect(listVectors(p.db)).toHaveLength(2 * 2 * 3);
     expect(listProbeRuns(p.db).map((r) => r.runId)).toEqual([done.runId]);
+    // --name over two corpora of one layer would give both layers' vectors one name: refused before any work.
+    const clash = await runJson(['probe', '--project', p.dir, '--corpus', 'one,two', '--name', 'x']);
+    expect(clash.code).toBe(2);
+    expect(clash.value.error.message).toMatch(/corpora "one" and "two" would both name their vectors "x-L4:…"/);
+    expect(listProbeRuns(p.db)).toHaveLength(1);
   });
 
   it('is at chance on shuffled labels, and reads labels from a CSV', async () => {

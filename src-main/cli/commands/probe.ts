@@ -65,7 +65,11 @@ export const probeCommand: Command = {
       default: '0.01',
       description: 'L2 penalty of the logistic probe (on standardised activations)',
     },
-    name: { type: 'string', description: 'vector names PREFIX:A->B and PREFIX:A->B:unit (default: the corpus name)' },
+    name: {
+      type: 'string',
+      description:
+        'vector names PREFIX:A->B and PREFIX:A->B:unit (default: the corpus name; with several corpora PREFIX-L<layer>)',
+    },
   },
   run: async (options, output) => {
     const input = {
