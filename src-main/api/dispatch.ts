@@ -15,7 +15,7 @@ import { resultsHandlers } from './results-handlers';
 import { steerHandlers } from './steer-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { captureHandlers } from './capture-handlers';
-import { probeRunHandlers } from './probe-handlers';
+import { probeHandlers } from './probe-handlers';
 import { vectorHandlers } from './vector-handlers';
 
 export const handlers: Handlers = {
@@ -29,7 +29,7 @@ export const handlers: Handlers = {
   ...vectorHandlers,
   ...sweepHandlers,
   ...captureHandlers,
-  ...probeRunHandlers,
+  ...probeHandlers,
   ...steerHandlers,
   ...importHandlers,
 };

@@ -76,30 +76,40 @@ export interface ProbeRunListing {
   vectors: number;
 }
 
+/** What a probe run takes: probes.run (to its end) and probes.start (in the background) alike. */
+const probeInput = z
+  .object({
+    corpora: z.array(z.string().min(1)).min(1).max(1000),
+    /** a CSV document,label (resolved by the caller) */
+    labels: z.string().min(1).optional(),
+    labelsFromFolders: z.boolean().default(false),
+    classes: z.array(z.string().min(1).max(200)).min(2).max(1000).optional(),
+    validation: z.number().min(0).lt(1).default(0.2),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(0),
+    l2: z.number().min(0).max(1e6).default(1e-2),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
 export const probeMethods = {
   'probes.run': method({
     role: 'researcher',
     summary:
       "A job: per corpus (one layer each), mean-pooled activation per labelled document, difference-of-means vectors for each class pair (raw and unit, stored as vectors) and a multiclass logistic probe's validation accuracy; progress (shards read) as 'job.progress' events, cancel with jobs.cancel (nothing is stored then)",
-    input: z
-      .object({
-        corpora: z.array(z.string().min(1)).min(1).max(1000),
-        /** a CSV document,label (resolved by the caller) */
-        labels: z.string().min(1).optional(),
-        labelsFromFolders: z.boolean().default(false),
-        classes: z.array(z.string().min(1).max(200)).min(2).max(1000).optional(),
-        validation: z.number().min(0).lt(1).default(0.2),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 32 - 1)
-          .default(0),
-        l2: z.number().min(0).max(1e6).default(1e-2),
-        name: z.string().min(1).max(200).optional(),
-      })
-      .strict(),
+    input: probeInput,
     output: returns<ProbeSummary>(),
+  }),
+  'probes.start': method({
+    role: 'researcher',
+    summary:
+      "Starts a probe run (as probes.run) in the background and answers with its job id once the job exists; progress as 'job.progress' events, cancel with jobs.cancel; the run is stored when it ends (probes.list)",
+    input: probeInput,
+    output: returns<{ jobId: number }>(),
   }),
   'probes.list': method({
     role: 'researcher',

@@ -209,6 +209,31 @@ describe('the Probes page', () => {
     await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/feature/sae-L20/${CLASS_ROWS[1]}`);
   });
 
+  it('runs a probe from the form as a job and opens it: the same accuracies as `sightline probe`', async () => {
+    await page.goto(`${served.researcherUrl}#/probes`);
+    await page.getByTestId('probe-run-card').locator('summary').click();
+    await page.getByTestId('probe-start').click();
+    expect(await page.getByRole('alert').textContent()).toBe('Tick at least one corpus.');
+    for (const box of await page.getByTestId('probe-corpus').all()) await box.check();
+    await page.getByTestId('probe-validation-share').fill('0.25');
+    await page.getByTestId('probe-name').fill('form');
+    await page.getByTestId('probe-start').click();
+    await expect
+      .poll(() => page.evaluate(() => location.hash), { timeout: 30_000 })
+      .toBe(`#/probes/${probe.runId + 1}`);
+    await expect.poll(() => page.getByTestId('probe-layer-row').count()).toBe(2);
+    // Same corpora, labels, split and seed as the CLI's run: the same accuracy by layer.
+    expect(await page.getByTestId('probe-validation').allTextContents()).toEqual(
+      probe.layers.map((l) => percent(l.logistic.validationAccuracy)),
+    );
+    const names = await page
+      .getByTestId('probe-vector')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-name')));
+    expect(names).toEqual(probe.vectors.map((v) => v.name.replace(/^syn-/, 'form-')));
+    const listed = json<{ runId: number; jobId: number }[]>(['probe', 'list', '--project', projectDir]);
+    expect(listed.map((r) => r.runId)).toEqual([probe.runId + 1, probe.runId]);
+  });
+
   it('fits a phone: nothing scrolls sideways', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${served.researcherUrl}#/probes/${probe.runId}`);

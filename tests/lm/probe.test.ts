@@ -14,7 +14,11 @@ import { poolCorpus } from '../../src-main/steer/probe-pool.js';
 import { runProbe } from '../../src-main/steer/probe.js';
 import { JobRunner } from '../../src-main/jobs/runner.js';
 import { findVectorByName, listVectors } from '../../src-main/store/vectors.js';
-import { listProbeRuns } from '../../src-main/store/probe-runs.js';
+import { getProbeRun, listProbeRuns } from '../../src-main/store/probe-runs.js';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { JobProgressEvent } from '../../src-main/contract/types.js';
+import type { ProbeSummary } from '../../src-main/contract/probes.js';
+import { contextFor, researcher } from '../helpers/factories.js';
 import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
 import { mulberry32 } from '../../src-main/util/random.js';
@@ -294,6 +298,54 @@ describe('sightline probe', () => {
     expect(clash.code).toBe(2);
     expect(clash.value.error.message).toMatch(/corpora "one" and "two" would both name their vectors "x-L4:…"/);
     expect(listProbeRuns(p.db)).toHaveLength(1);
+  });
+
+  it('probes.start runs it in the background: a job id at once, job.progress events, cancel through jobs.cancel', async () => {
+    const p = project('start');
+    await syntheticCorpus(p, 'one', 4, 1);
+    await syntheticCorpus(p, 'two', 4, 1);
+    const context = contextFor(p, researcher);
+    const ends: JobProgressEvent[] = [];
+    let ended: (event: JobProgressEvent) => void = () => {};
+    let cancelFirst = true;
+    context.events.subscribe((name, payload) => {
+      const event = payload as JobProgressEvent;
+      if (name !== 'job.progress' || event.kind !== 'probe') return;
+      // The first run is cancelled as soon as it reports: after its first shard it stops, storing nothing.
+      if (event.state === 'running' && cancelFirst) {
+        cancelFirst = false;
+        void dispatch('jobs.cancel', { jobId: event.jobId }, context);
+      }
+      if (event.state !== 'running' && event.state !== 'queued') {
+        ends.push(event);
+        ended(event);
+      }
+    });
+    const next = () => new Promise<JobProgressEvent>((resolve) => (ended = resolve));
+
+    expect(await dispatch('probes.start', { corpora: ['one', 'nope'] }, context)).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    let end = next();
+    const cancelled = await dispatch('probes.start', { corpora: ['one', 'two'] }, context);
+    expect(cancelled).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    expect(await end).toMatchObject({
+      state: 'cancelled',
+      jobId: (cancelled as { value: { jobId: number } }).value.jobId,
+    });
+    expect(listProbeRuns(p.db)).toEqual([]);
+    expect(listVectors(p.db)).toEqual([]);
+
+    end = next();
+    const started = await dispatch('probes.start', { corpora: ['one', 'two'], seed: 4 }, context);
+    const jobId = (started as { value: { jobId: number } }).value.jobId;
+    expect(await end).toMatchObject({ state: 'done', jobId, done: 2, total: 2 });
+    const [run] = listProbeRuns(p.db);
+    expect(run).toMatchObject({ jobId, corpora: ['one', 'two'] });
+    // The same run as probes.run gives for the same settings.
+    const direct = await dispatch('probes.run', { corpora: ['one', 'two'], seed: 4 }, context);
+    expect((direct as { value: ProbeSummary }).value.layers).toEqual(getProbeRun(p.db, run.runId)!.layers);
   });
 
   it('is at chance on shuffled labels, and reads labels from a CSV', async () => {

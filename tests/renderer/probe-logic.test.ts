@@ -9,6 +9,7 @@ import {
   defaultSae,
   exportCommand,
   exportPath,
+  probeRequest,
   saesForVector,
   shellWord,
   vectorFileName,
@@ -124,5 +125,53 @@ describe('probe page logic', () => {
     expect(parseRoute('#/probes/3')).toEqual({ page: 'probes', runId: 3 });
     expect(parseRoute('#/probes')).toEqual({ page: 'probes' });
     expect(parseRoute('#/probes/x')).toEqual({ page: 'probes' });
+  });
+});
+
+describe('the Run probe form', () => {
+  const form = {
+    corpora: ['c-L5', 'c-L20'],
+    labelsFrom: 'documents' as const,
+    labelsFile: '',
+    classes: '',
+    validation: 0.2,
+    seed: 0,
+    name: '',
+  };
+
+  it('builds the probes.start request, leaving out what was not given', () => {
+    expect(probeRequest(form)).toEqual({
+      corpora: ['c-L5', 'c-L20'],
+      labelsFromFolders: false,
+      validation: 0.2,
+      seed: 0,
+    });
+    expect(
+      probeRequest({
+        ...form,
+        labelsFrom: 'csv',
+        labelsFile: ' /d/l.csv ',
+        classes: 'owl, cat ,',
+        name: ' p ',
+        seed: 3,
+      }),
+    ).toEqual({
+      corpora: ['c-L5', 'c-L20'],
+      labels: '/d/l.csv',
+      labelsFromFolders: false,
+      classes: ['owl', 'cat'],
+      validation: 0.2,
+      seed: 3,
+      name: 'p',
+    });
+    expect(probeRequest({ ...form, labelsFrom: 'folders' })).toMatchObject({ labelsFromFolders: true });
+  });
+
+  it('says what is wrong in the words of the form', () => {
+    expect(probeRequest({ ...form, corpora: [] })).toBe('Tick at least one corpus.');
+    expect(probeRequest({ ...form, labelsFrom: 'csv' })).toBe('Give the path of the labels CSV.');
+    expect(probeRequest({ ...form, classes: 'cat' })).toMatch(/two classes or more/);
+    expect(probeRequest({ ...form, validation: 1 })).toMatch(/Held out/);
+    expect(probeRequest({ ...form, seed: 1.5 })).toMatch(/Seed/);
   });
 });

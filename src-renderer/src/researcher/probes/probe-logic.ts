@@ -1,6 +1,12 @@
 // The Probes page's data, shaped from a stored probe run (probes.get) with no DOM: the decodability
 // curve's points, the run's vectors as the table lists them, and the CLI lines that export them.
-import type { ProbeRunListing, ProbeSummary, ProbeVector, SaeSummary } from '../../../../src-main/contract';
+import type {
+  MethodInput,
+  ProbeRunListing,
+  ProbeSummary,
+  ProbeVector,
+  SaeSummary,
+} from '../../../../src-main/contract';
 
 /** One point of the curve: a layer's accuracy on one split, or its chance level. */
 export type AccuracyPoint = {
@@ -72,4 +78,39 @@ export const saesForVector = (saes: readonly SaeSummary[], vector: ProbeVector |
 export function defaultSae(saes: readonly SaeSummary[], vector: ProbeVector | undefined): string {
   const fitting = saesForVector(saes, vector);
   return (fitting.find((sae) => sae.layer !== null && sae.layer === vector?.layer) ?? fitting[0])?.name ?? '';
+}
+
+export type LabelsFrom = 'documents' | 'folders' | 'csv';
+
+export interface ProbeFormValues {
+  corpora: string[];
+  labelsFrom: LabelsFrom;
+  labelsFile: string;
+  /** comma-separated, in the order vectors go (each to every later one); empty: every label */
+  classes: string;
+  validation: number;
+  seed: number;
+  name: string;
+}
+
+/** The probes.start request for the form, or what is wrong with it (in the words of the form). */
+export function probeRequest(form: ProbeFormValues): MethodInput<'probes.start'> | string {
+  if (form.corpora.length === 0) return 'Tick at least one corpus.';
+  if (form.labelsFrom === 'csv' && !form.labelsFile.trim()) return 'Give the path of the labels CSV.';
+  const classes = form.classes
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (classes.length === 1) return 'Give two classes or more (or none for every label).';
+  if (!(form.validation >= 0 && form.validation < 1)) return 'Held out: a share from 0 up to (not including) 1.';
+  if (!Number.isInteger(form.seed) || form.seed < 0) return 'Seed: a whole number, 0 or more.';
+  return {
+    corpora: form.corpora,
+    ...(form.labelsFrom === 'csv' ? { labels: form.labelsFile.trim() } : {}),
+    labelsFromFolders: form.labelsFrom === 'folders',
+    ...(classes.length ? { classes } : {}),
+    validation: form.validation,
+    seed: form.seed,
+    ...(form.name.trim() ? { name: form.name.trim() } : {}),
+  };
 }
