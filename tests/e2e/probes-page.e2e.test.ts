@@ -1,16 +1,17 @@
 // The Probes page (issue 14) in Chromium against `sightline serve` (the built CLI): a project with two
 // labelled corpora (layers 5 and 20; at 20 each class mean lies along one decoder row of an imported,
 // mined SAE) and a `sightline probe` run. The page lists the run, draws the decodability curve with a
-// row per layer whose accuracies are what `probe --json` printed, lists the run's six vectors, exports
+// row per layer whose accuracies are what `probe --json` printed, lists the run's twelve vectors, exports
 // one as .npy into the project (read back by `vector import` with the same sha256), and shows a
 // vector's top SAE features exactly as `sightline vector features --json` ranks them, the top one
-// linking to its feature page. Photographed at 1440×900 and at phone width, where nothing scrolls
-// sideways. Expected values come from the CLI, never from the page.
-import fs from 'node:fs';
+// linking to its feature page. A run started from the page's form (a job) opens when it ends, with the
+// same accuracies as the CLI's run of the same settings. Photographed at 1440×900 and at phone width,
+// where nothing scrolls sideways. Expected values come from the CLI, never from the page.
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randn, randomSae, rng, safetensorsBytes, tempDir, writeSaeLensDir } from '../engine/fixtures';
+import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures';
+import { writeSidecarCorpus } from '../helpers/sidecar-corpus';
 import { launchChromium, screenshot, serve, sightline, type Served } from './harness';
 
 const D = 64;
@@ -34,7 +35,6 @@ let probe: ProbeRun;
 /** A corpus at `layer`: two text rows per document around its class mean (scale × unit decoder row). */
 function writeCorpus(sae: { W_dec: Float32Array }, layer: number, scale: number, seed: number): string {
   const folder = path.join(dir, `syn-L${layer}`);
-  fs.mkdirSync(folder, { recursive: true });
   const random = rng(seed);
   const rows: number[] = [];
   const documents: unknown[] = [];
@@ -51,20 +51,7 @@ function writeCorpus(sae: { W_dec: Float32Array }, layer: number, scale: number,
       segments.push({ document: id, kind: 'text', start: 0, count: 2 });
     }
   });
-  const data = Float32Array.from(rows);
-  fs.writeFileSync(
-    path.join(folder, 'acts.safetensors'),
-    safetensorsBytes([{ name: 'activations', shape: [data.length / D, D], data }]),
-  );
-  const sidecar = {
-    format: 'sightline.activations/1',
-    d_in: D,
-    layer,
-    documents,
-    shards: [{ path: 'acts.safetensors', tensor: 'activations', segments }],
-  };
-  fs.writeFileSync(path.join(folder, 'activations.json'), JSON.stringify(sidecar));
-  return path.join(folder, 'activations.json');
+  return writeSidecarCorpus(folder, { dIn: D, layer, rows, documents, segments });
 }
 
 const json = <T>(args: string[]): T => JSON.parse(sightline([...args, '--json'])) as T;

@@ -19,6 +19,7 @@ import { dispatch } from '../../src-main/api/dispatch.js';
 import type { JobProgressEvent } from '../../src-main/contract/types.js';
 import type { ProbeSummary } from '../../src-main/contract/probes.js';
 import { contextFor, researcher } from '../helpers/factories.js';
+import { writeSidecarCorpus } from '../helpers/sidecar-corpus.js';
 import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
 import { mulberry32 } from '../../src-main/util/random.js';
@@ -48,7 +49,6 @@ function project(name: string): Project {
  */
 function syntheticCorpus(p: Project, name: string, perClass: number, noise: number): Promise<unknown> {
   const folder = path.join(dir, name);
-  fs.mkdirSync(folder, { recursive: true });
   const rows: number[] = [];
   const documents: unknown[] = [];
   const segments: unknown[] = [];
@@ -65,20 +65,8 @@ function syntheticCorpus(p: Project, name: string, perClass: number, noise: numb
       segments.push({ document: id, kind: 'text', start: 0, count: 3 });
     }
   });
-  const data = Float32Array.from(rows);
-  fs.writeFileSync(
-    path.join(folder, 'acts.safetensors'),
-    safetensorsBytes([{ name: 'activations', shape: [data.length / D, D], data }]),
-  );
-  const sidecar = {
-    format: 'sightline.activations/1',
-    d_in: D,
-    layer: 4,
-    documents,
-    shards: [{ path: 'acts.safetensors', tensor: 'activations', segments }],
-  };
-  fs.writeFileSync(path.join(folder, 'activations.json'), JSON.stringify(sidecar));
-  return importDenseActivations(p, path.join(folder, 'activations.json'), name);
+  const sidecar = writeSidecarCorpus(folder, { dIn: D, layer: 4, rows, documents, segments });
+  return importDenseActivations(p, sidecar, name);
 }
 
 /** The objective, written out plainly in float64: mean softmax cross-entropy + λ/2·‖W‖². */
