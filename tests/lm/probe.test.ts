@@ -331,6 +331,10 @@ describe('sightline probe', () => {
     expect(await end).toMatchObject({ state: 'done', jobId, done: 2, total: 2 });
     const [run] = listProbeRuns(p.db);
     expect(run).toMatchObject({ jobId, corpora: ['one', 'two'] });
+    expect(await dispatch('jobs.list', { limit: 1 }, context)).toMatchObject({
+      ok: true,
+      value: [{ id: jobId, kind: 'probe', state: 'done', done: 2, total: 2, unit: 'shards' }],
+    });
     // The same run as probes.run gives for the same settings.
     const direct = await dispatch('probes.run', { corpora: ['one', 'two'], seed: 4 }, context);
     expect((direct as { value: ProbeSummary }).value.layers).toEqual(getProbeRun(p.db, run.runId)!.layers);
