@@ -56,6 +56,8 @@ function writeCorpus(sae: { W_dec: Float32Array }, layer: number, scale: number,
 
 const json = <T>(args: string[]): T => JSON.parse(sightline([...args, '--json'])) as T;
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+const vectorNames = (p: Page) =>
+  p.getByTestId('probe-vector').evaluateAll((items) => items.map((item) => item.getAttribute('data-name')));
 const horizontalOverflow = (p: Page) =>
   p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
@@ -125,11 +127,18 @@ describe('the Probes page', () => {
     const plot = page.getByTestId('probe-accuracy-plot');
     await expect.poll(() => plot.locator('svg').count()).toBeGreaterThan(0);
     expect(await plot.textContent()).toMatch(/validation.*train.*chance/s);
-    const names = await page
-      .getByTestId('probe-vector')
-      .evaluateAll((items) => items.map((item) => item.getAttribute('data-name')));
+    // The vectors open at the best layer (the curve's peak); "all" lists every one.
+    const best = probe.layers.reduce((a, b) => (b.logistic.validationAccuracy > a.logistic.validationAccuracy ? b : a));
+    expect(await vectorNames(page)).toEqual(
+      probe.vectors.filter((v) => v.name.startsWith(`syn-L${best.layer}:`)).map((v) => v.name),
+    );
+    await page.getByTestId('vector-layer').selectOption('all');
+    const names = await vectorNames(page);
     expect(names).toEqual(probe.vectors.map((v) => v.name));
     expect(names).toHaveLength(2 * 3 * 2);
+    await page.getByTestId('vector-search').fill('VOLC');
+    expect(await vectorNames(page)).toEqual(probe.vectors.filter((v) => v.name.includes('volcano')).map((v) => v.name));
+    await page.getByTestId('vector-search').fill('');
   });
 
   it('exports a vector as .npy into the project, the same values `vector import` reads back', async () => {
@@ -213,10 +222,8 @@ describe('the Probes page', () => {
     expect(await page.getByTestId('probe-validation').allTextContents()).toEqual(
       probe.layers.map((l) => percent(l.logistic.validationAccuracy)),
     );
-    const names = await page
-      .getByTestId('probe-vector')
-      .evaluateAll((items) => items.map((item) => item.getAttribute('data-name')));
-    expect(names).toEqual(probe.vectors.map((v) => v.name.replace(/^syn-/, 'form-')));
+    await page.getByTestId('vector-layer').selectOption('all');
+    expect(await vectorNames(page)).toEqual(probe.vectors.map((v) => v.name.replace(/^syn-/, 'form-')));
     const listed = json<{ runId: number; jobId: number }[]>(['probe', 'list', '--project', projectDir]);
     expect(listed.map((r) => r.runId)).toEqual([probe.runId + 1, probe.runId]);
   });
@@ -224,7 +231,9 @@ describe('the Probes page', () => {
   it('fits a phone: nothing scrolls sideways', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${served.researcherUrl}#/probes/${probe.runId}`);
-    await expect.poll(() => phone.getByTestId('probe-vector').count()).toBe(probe.vectors.length);
+    await expect.poll(() => phone.getByTestId('probe-vector').count()).toBeGreaterThan(0);
+    await phone.getByTestId('vector-layer').selectOption('all');
+    expect(await phone.getByTestId('probe-vector').count()).toBe(probe.vectors.length);
     await phone.getByTestId('probe-accuracy-plot').locator('svg').first().waitFor();
     await phone.getByTestId('features-find').click();
     await expect.poll(() => phone.getByTestId('feature-match').count()).toBeGreaterThan(0);

@@ -10,6 +10,8 @@ import {
   exportCommand,
   exportPath,
   probeRequest,
+  defaultVectorLayer,
+  vectorsShown,
   saesForVector,
   shellWord,
   vectorFileName,
@@ -125,6 +127,29 @@ describe('probe page logic', () => {
     expect(parseRoute('#/probes/3')).toEqual({ page: 'probes', runId: 3 });
     expect(parseRoute('#/probes')).toEqual({ page: 'probes' });
     expect(parseRoute('#/probes/x')).toEqual({ page: 'probes' });
+  });
+});
+
+describe('the vectors list', () => {
+  it('opens at the best layer and filters by layer and class', () => {
+    const r = run([layer('c-L5', 5, 0.5, 1, 0.5), layer('c-L20', 20, 0.9, 1, 0.5)]);
+    r.vectors = [
+      { ...vector(4, 5), name: 'c-L5:cat->owl', from: 'cat', to: 'owl' },
+      { ...vector(4, 20), name: 'c-L20:cat->owl', from: 'cat', to: 'owl' },
+      { ...vector(4, 20), name: 'c-L20:dog->Owl', from: 'dog', to: 'Owl' },
+      { ...vector(4, 20), name: 'c-L20:cat->dog', from: 'cat', to: 'dog' },
+    ];
+    expect(defaultVectorLayer(r)).toBe(20);
+    expect(vectorsShown(r, 20, '').map((v) => v.name)).toEqual(['c-L20:cat->owl', 'c-L20:dog->Owl', 'c-L20:cat->dog']);
+    expect(vectorsShown(r, 'all', ' owl ').map((v) => v.name)).toEqual([
+      'c-L5:cat->owl',
+      'c-L20:cat->owl',
+      'c-L20:dog->Owl',
+    ]);
+    expect(vectorsShown(r, 5, 'dog')).toEqual([]);
+    // Nothing held out: the first layer; no layers recorded: all.
+    expect(defaultVectorLayer(run([layer('x', 7, null, 1, 0.5)]))).toBe(7);
+    expect(defaultVectorLayer(run([layer('x', null, null, 1, 0.5)]))).toBe('all');
   });
 });
 

@@ -114,3 +114,21 @@ export function probeRequest(form: ProbeFormValues): MethodInput<'probes.start'>
     ...(form.name.trim() ? { name: form.name.trim() } : {}),
   };
 }
+
+/** The layer the vectors list opens on: the curve's best layer, else the run's first. */
+export function defaultVectorLayer(run: ProbeSummary): number | 'all' {
+  return bestLayer(run)?.layer ?? run.layers[0]?.layer ?? 'all';
+}
+
+/**
+ * The run's vectors at one layer (or all) whose classes contain `search` (case-insensitive): a run over
+ * six layers and ten classes makes 540 vectors, too many to scroll.
+ */
+export function vectorsShown(run: ProbeSummary, layer: number | 'all', search: string): ProbeVector[] {
+  const needle = search.trim().toLowerCase();
+  return run.vectors.filter(
+    (v) =>
+      (layer === 'all' || v.layer === layer) &&
+      (!needle || v.from.toLowerCase().includes(needle) || v.to.toLowerCase().includes(needle)),
+  );
+}
