@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readRowsFile, type Row } from '../domain/campaigns/read-rows';
 import { AppError, badFile } from '../util/errors';
+import { checkDocumentList } from './capture-documents';
 
 export interface ImageDocument {
   /** the document's id in corpora and sweeps */
@@ -20,7 +21,6 @@ export interface ImageDocument {
 }
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
-const MAX_IMAGES = 10_000_000;
 const isImageName = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 
 /** Image files under `dir` (hidden entries skipped), as sorted POSIX paths relative to it. */
@@ -98,12 +98,5 @@ export function readImageDocuments(source: string): ImageDocument[] {
   const name = path.basename(source);
   if (documents.length === 0)
     throw badFile(name, '(images)', isDir ? `at least one ${IMAGE_EXTENSIONS.join(', ')} file` : 'at least one row');
-  if (documents.length > MAX_IMAGES)
-    throw badFile(name, '(images)', `at most ${MAX_IMAGES} images`, String(documents.length));
-  const seen = new Set<string>();
-  documents.forEach((d, i) => {
-    if (seen.has(d.id)) throw badFile(name, `row ${i + 1}: document`, 'a document id used once', `"${d.id}" again`);
-    seen.add(d.id);
-  });
-  return documents;
+  return checkDocumentList(documents, name, 'images');
 }
