@@ -47,12 +47,13 @@ export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
     return { jobId: id };
   },
   'sweeps.run': (input, context) => {
-    const { promptsFile, prompts, shard, out, ...settings } = input;
+    const { promptsFile, prompts, images, shard, out, ...settings } = input;
     return runTrackedJob(context, (worker, runner, listener) =>
       runSweep(worker, {
         ...settings,
         ...(promptsFile !== undefined ? { promptsFile: path.resolve(promptsFile) } : {}),
         ...(prompts !== undefined ? { prompts } : {}),
+        ...(images !== undefined ? { images: path.resolve(images) } : {}),
         shard: shard ?? null,
         ...(out !== undefined ? { out: path.resolve(out) } : {}),
         runner,

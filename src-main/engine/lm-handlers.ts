@@ -14,6 +14,7 @@ import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weigh
 import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm, LoadLmArgs } from './protocol.js';
 import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
 import { createSession, ort, type ProviderReport } from './session.js';
+import type { AnyresPixels } from './vision/preprocess.js';
 
 interface LoadedDecoder {
   ds: DecoderSession;
@@ -141,8 +142,18 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         const vision = await d.vision;
         ds = vision.decoder;
         promptEmbeds = [];
-        for (const [r, image] of args.images.entries())
-          promptEmbeds.push(image ? await imagePromptEmbeds(vision, args.prompts[r], image) : undefined);
+        // A sweep sends one image and prompt for all of a batch's k values (one object, which the
+        // message keeps as one): the vision tower runs once for them, not once per row.
+        let last: { image: AnyresPixels; prompt: number[]; embeds: Float32Array } | undefined;
+        for (const [r, image] of args.images.entries()) {
+          const prompt = args.prompts[r];
+          if (!image) promptEmbeds.push(undefined);
+          else if (last?.image === image && last.prompt === prompt) promptEmbeds.push(last.embeds);
+          else {
+            last = { image, prompt, embeds: await imagePromptEmbeds(vision, prompt, image) };
+            promptEmbeds.push(last.embeds);
+          }
+        }
       }
       const sampled = args.sampling !== undefined && args.sampling.temperature > 0;
       // The in-graph loop reads token ids only; image rows decode in the worker loop.
