@@ -20,6 +20,8 @@ interface StoredSweepSpec {
     positions: unknown;
     ks: number[];
     prompts: { count: number };
+    /** `sweep --images` only */
+    images?: { count: number };
     chat: boolean;
     decoding: { kind: 'greedy' | 'sample'; tokens: number; temperature?: number; topP?: number };
     seed: number;
@@ -45,6 +47,7 @@ export const steerHandlers: HandlersFor<typeof steerMethods> = {
         positions: sweep.positions,
         ks: sweep.ks,
         prompts: sweep.prompts.count,
+        images: sweep.images?.count ?? null,
         tokens: sweep.decoding.tokens,
         chat: sweep.chat,
         sampling:

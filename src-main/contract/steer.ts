@@ -77,6 +77,8 @@ export interface SweepListing {
   positions: unknown;
   ks: number[];
   prompts: number;
+  /** `sweep --images`: how many images (one row each), else null */
+  images: number | null;
   tokens: number;
   chat: boolean;
   /** greedy, or sampled with its temperature, top-p and seed */
@@ -96,6 +98,8 @@ export interface SweepGeneration {
   text: string;
   /** KL(steered || unsteered) in nats at the first generated token (0 where k changes nothing) */
   kl: number | null;
+  /** `sweep --images`: the row's image (its document id, and its sha256 in the project's media) */
+  image?: { document: string; mediaSha256: string };
 }
 
 export interface SweepPromptRow {

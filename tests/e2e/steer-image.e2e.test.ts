@@ -2,7 +2,8 @@
 // project with the tiny LLaVA-NeXT fixture and its steering vector: the image path typed, its
 // thumbnail (encoded by the server) and its number of prompt positions shown; Generate fills the k = 0
 // and steered columns with what `sightline generate --image` prints for the same settings; a path that
-// is not an image is refused by name and shows nothing. A screenshot at 1440×900.
+// is not an image is refused by name and shows nothing; a `sweep --images` reopened from the list
+// shows each row's image. A screenshot at 1440×900.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -79,9 +80,37 @@ describe('the Steer page with an image', () => {
     expect(shot.colours).toBeGreaterThan(50);
   });
 
+  it("reopens a `sweep --images` from the list with each row's image, served from the project's media", async () => {
+    const images = path.join(dir, 'images');
+    for (const name of ['square', 'tall'] as const) {
+      fs.mkdirSync(path.join(images, name), { recursive: true });
+      fs.copyFileSync(path.join(VISION_DIR, `${name}.png`), path.join(images, name, `${name}.png`));
+    }
+    const sweep = JSON.parse(
+      sightline([
+        ...['sweep', '--project', projectDir, '--model', 'vision', '--vector', 'v', '--layer', String(layer)],
+        ...['--k', `0,${k}`, '--images', images, '--prompt', want.prompt, '--tokens', '4', '--json'],
+      ]),
+    ) as { sweepId: string };
+    await page.reload();
+    const option = page.getByTestId('sweep-pick').locator(`option[value="${sweep.sweepId}"]`);
+    await expect.poll(() => option.textContent()).toContain('2 images');
+    await page.getByTestId('sweep-pick').selectOption(sweep.sweepId);
+    await expect.poll(() => page.getByTestId('sweep-generation').count()).toBe(2);
+    const pictures = page.getByTestId('sweep-generation-image');
+    expect(await pictures.evaluateAll((all) => all.map((img) => (img as HTMLImageElement).alt))).toEqual([
+      'square/square.png',
+      'tall/tall.png',
+    ]);
+    await expect
+      .poll(() => pictures.evaluateAll((all) => all.every((img) => (img as HTMLImageElement).naturalWidth > 0)))
+      .toBe(true);
+  });
+
   it('refuses a path that is not an image, by name, and shows no thumbnail', async () => {
     const notImage = path.join(dir, 'notes.png');
     fs.writeFileSync(notImage, 'not an image');
+    await page.getByTestId('steer-prompt').fill(want.prompt);
     await page.getByTestId('steer-image-path').fill(notImage);
     await page.getByTestId('steer-image-path').press('Enter');
     await expect.poll(() => page.getByTestId('steer-image-error').textContent()).toMatch(/notes\.png/);

@@ -11,13 +11,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { SweepGeneration, SweepListing } from '../../src-main/contract/index.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { readSweepImages } from '../../src-main/steer/sweep-images.js';
 import { storeVectors } from '../../src-main/steer/vectors.js';
 import type { VectorSource } from '../../src-main/store/vectors.js';
 import { npyBytes, tempDir } from '../engine/fixtures.js';
 import { generateArgs, importModel, runJson } from '../helpers/cli.js';
-import { makeRater } from '../helpers/factories.js';
+import { contextFor, makeRater, researcher } from '../helpers/factories.js';
 import { request, serveProject } from '../helpers/http.js';
 import { fixtureFolder } from '../lm/hf-fixtures.js';
 import { expectedVision, IMAGE_NAMES, VISION_DIR } from './fixtures.js';
@@ -190,6 +192,25 @@ describe('sweep --images', () => {
     const listHash = createHash('sha256');
     for (const name of ORDER) listHash.update(`${sha256Of(join(imagesDir, name, want.images[name].file))}\n`);
     expect(spec.sweep.images).toEqual({ count: 3, sha256: listHash.digest('hex') });
+  });
+
+  it("sweeps.list counts the images and sweeps.generations names each row's image (the Steer page shows it)", async () => {
+    const project = openProject(reference);
+    opened.push(project);
+    const context = contextFor(project, researcher);
+    const call = async <T>(name: string, input: unknown): Promise<T> => {
+      const result = await dispatch(name, input, context);
+      if (!result.ok) throw new Error(result.error.message);
+      return result.value as T;
+    };
+    const listed = await call<SweepListing[]>('sweeps.list', {});
+    expect(listed.find((s) => s.sweepId === referenceSweep)).toMatchObject({ images: 3, prompts: 3 });
+    const { generations } = await call<{ generations: SweepGeneration[] }>('sweeps.generations', {
+      sweepId: referenceSweep,
+    });
+    expect(generations.map((g) => g.image)).toEqual(
+      referenceRows.map((r) => ({ document: r.meta.image.document, mediaSha256: r.media })),
+    );
   });
 
   it('a concept-choice campaign from the sweep shows each image to the rater, classes and k hidden', async () => {
