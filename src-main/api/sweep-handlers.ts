@@ -28,7 +28,14 @@ export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
       jobRegistry.progress(project.dir, event);
       events.emit('job.progress', event);
     };
-    const finished = runSweep(worker, { ...input, shard: null, runner, listener: forward });
+    const { images, ...settings } = input;
+    const finished = runSweep(worker, {
+      ...settings,
+      ...(images !== undefined ? { images: path.resolve(images) } : {}),
+      shard: null,
+      runner,
+      listener: forward,
+    });
     const cleanUp = () => {
       unregister();
       worker.close();

@@ -75,6 +75,19 @@ const sweepSettings = {
   precision: z.enum(PRECISIONS).default('fp32'),
 };
 
+// LLaVA-NeXT sweeps over images instead of prompts (sweeps.start and sweeps.run).
+const imageSettings = {
+  /**
+   * a folder of images (one folder per class) or a CSV (image, document, label|class, target_class,
+   * distractors) on this machine; one row per image, each asked `imagePrompt`
+   */
+  images: z.string().min(1).max(4096).optional(),
+  /** with `images`: the prompt (default "What is shown in this image?"); <image> placed as generate places it */
+  imagePrompt: z.string().min(1).max(1_000_000).optional(),
+  /** with `images`: the class steered towards where a CSV row names none (default: a probe vector's) */
+  targetClass: className.optional(),
+};
+
 export const sweepMethods = {
   'sweeps.start': method({
     role: 'researcher',
@@ -83,9 +96,13 @@ export const sweepMethods = {
     input: z
       .object({
         ...sweepSettings,
-        prompts: z.array(prompt).min(1).max(100_000),
+        prompts: z.array(prompt).min(1).max(100_000).optional(),
+        ...imageSettings,
       })
-      .strict(),
+      .strict()
+      .refine((input) => (input.prompts === undefined) !== (input.images === undefined), {
+        message: 'expected exactly one of prompts and images',
+      }),
     output: returns<{ jobId: number }>(),
   }),
   'sweeps.run': method({
@@ -98,15 +115,7 @@ export const sweepMethods = {
         /** a prompts file (text, CSV or JSONL) on this machine, resolved by the caller; or `prompts` inline */
         promptsFile: z.string().min(1).max(4096).optional(),
         prompts: z.array(prompt).min(1).max(100_000).optional(),
-        /**
-         * LLaVA-NeXT: a folder of images (one folder per class) or a CSV (image, document, label|class,
-         * target_class, distractors) on this machine; one row per image, each asked `imagePrompt`
-         */
-        images: z.string().min(1).max(4096).optional(),
-        /** with `images`: the prompt (default "What is shown in this image?"); <image> placed as generate places it */
-        imagePrompt: z.string().min(1).max(1_000_000).optional(),
-        /** with `images`: the class steered towards where a CSV row names none (default: a probe vector's) */
-        targetClass: className.optional(),
+        ...imageSettings,
         shard: shardInput.optional(),
         /** the shard's project folder (default <project>/shards/<i>-of-<n>) */
         out: z.string().min(1).max(4096).optional(),

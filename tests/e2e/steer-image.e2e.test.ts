@@ -105,6 +105,22 @@ describe('the Steer page with an image', () => {
     await expect
       .poll(() => pictures.evaluateAll((all) => all.every((img) => (img as HTMLImageElement).naturalWidth > 0)))
       .toBe(true);
+
+    // The same sweep started from the page (images, the page's prompt): the same sweep, already done.
+    await page.getByTestId('steer-layer').fill(String(layer));
+    await page.getByTestId('steer-tokens').fill('4');
+    await page.getByTestId('steer-prompt').fill(want.prompt);
+    await page.getByTestId('sweep-k-from').fill('0');
+    await page.getByTestId('sweep-k-to').fill(String(k));
+    await page.getByTestId('sweep-k-count').fill('2');
+    await page.getByTestId('sweep-source-images').check();
+    await page.getByTestId('sweep-images-path').fill(images);
+    await page.getByTestId('sweep-start').click();
+    await expect.poll(() => page.getByTestId('sweep-job').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    expect(await page.getByTestId('sweep-progress').textContent()).toContain('4 / 4');
+    await expect.poll(() => page.getByTestId('sweep-generation-image').count()).toBe(2);
+    const listed = await page.getByTestId('sweep-pick').locator('option').allTextContents();
+    expect(listed.filter((text) => text.includes(sweep.sweepId))).toHaveLength(1);
   });
 
   it('refuses a path that is not an image, by name, and shows no thumbnail', async () => {
