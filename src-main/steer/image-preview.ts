@@ -6,9 +6,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import type { ImagePreview } from '../contract/steer';
-import { decodeImage, readImageBytes } from '../engine/vision/image-file';
+import { decodeImage, encodePng, readImageBytes } from '../engine/vision/image-file';
 import { resizeBicubic } from '../engine/vision/resize';
 import { readImageHeader } from '../importers/image-header';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
@@ -43,13 +42,6 @@ export async function imagePreview(project: Project, request: { path: string; mo
     Math.max(1, Math.round(image.width * scale)),
     Math.max(1, Math.round(image.height * scale)),
   );
-  const png = new PNG({ width: thumb.width, height: thumb.height });
-  for (let i = 0; i < thumb.width * thumb.height; i++) {
-    png.data[i * 4] = thumb.data[i * 3];
-    png.data[i * 4 + 1] = thumb.data[i * 3 + 1];
-    png.data[i * 4 + 2] = thumb.data[i * 3 + 2];
-    png.data[i * 4 + 3] = 255;
-  }
   let positions: number | null = null;
   if (model) {
     await checkModelFiles(project, model);
@@ -57,7 +49,7 @@ export async function imagePreview(project: Project, request: { path: string; mo
   }
   return {
     path: file,
-    dataUrl: `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`,
+    dataUrl: `data:image/png;base64,${Buffer.from(encodePng(thumb)).toString('base64')}`,
     width: image.width,
     height: image.height,
     mime: header.mime,
