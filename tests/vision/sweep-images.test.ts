@@ -336,6 +336,33 @@ describe('sweep --images', () => {
   });
 });
 
+describe('sweep --images --chat', () => {
+  it('places the image in the user message as generate --chat --image does, with the same tokens', async () => {
+    const folder = join(dir, 'chat');
+    mkdirSync(join(folder, 'tall'), { recursive: true });
+    copyFileSync(join(VISION_DIR, 'tall.png'), join(folder, 'tall', 'tall.png'));
+    const question = 'What is in this picture?';
+    const args = sweepArgs(reference, folder, '--chat').map((a) =>
+      a === KS.join(',') ? String(want.steer.k) : a === want.prompt ? question : a,
+    );
+    const run = await runJson(args);
+    expect(run).toMatchObject({ code: 0, value: { generated: 1 } });
+    const row = generationsOf(reference).find((r) => r.meta.sweep.id === run.value.sweepId)!;
+    const vectorFile = join(dir, 'chat-v.npy');
+    const v = Float32Array.from(want.steer.vector);
+    writeFileSync(vectorFile, npyBytes(v, [v.length]));
+    const one = await runJson([
+      ...generateArgs(reference, 'vision', question, 20),
+      ...['--greedy', '--chat', '--image', join(folder, 'tall', 'tall.png'), '--vector-file', vectorFile],
+      ...['--layer', String(want.steer.layer), '--k', String(want.steer.k)],
+    ]);
+    expect(one.code).toBe(0);
+    expect(row.meta.prompt_ids).toEqual(one.value.promptIds);
+    expect(row.meta.generated_ids).toEqual(one.value.generatedIds);
+    expect(row.prompt).toBe(question);
+  });
+});
+
 describe('readSweepImages', () => {
   it("takes a CSV's target_class and distractors, else --target-class, else the probe vector's", () => {
     const csvDir = join(dir, 'csv');
