@@ -2,11 +2,13 @@
 // CSV. A folder's image files (.png, .jpg, .jpeg, .webp, any depth) become documents named by their
 // path inside it ("cat/001.png"), labelled with their first folder ("cat"): the study's layout of one
 // folder per class. A CSV has a header with `image` (a path, relative to the CSV's folder or absolute)
-// and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`.
+// and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`;
+// for `sweep --images`, also `target_class` and `distractors` (';'-separated), as in a prompts CSV.
 // Nothing is decoded here: a file that is not an image is named when its turn comes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readRowsFile, type Row } from '../domain/campaigns/read-rows';
+import { classList } from './prompts-file';
 import { AppError, badFile } from '../util/errors';
 import { checkDocumentList } from './capture-documents';
 
@@ -18,6 +20,10 @@ export interface ImageDocument {
   label?: string;
   /** text after the image (capture: image + caption) */
   caption?: string;
+  /** sweep: the class this image is steered towards (CSV `target_class`) */
+  targetClass?: string;
+  /** sweep: the concept-choice campaign's distractors (CSV `distractors`) */
+  distractors?: string[];
 }
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
@@ -76,11 +82,15 @@ function fromCsv(csvPath: string): ImageDocument[] {
       throw badFile(file, `${where}: image`, 'an existing image file', `no file at ${resolved}`);
     const label = text(row, 'label', file, where) ?? text(row, 'class', file, where);
     const caption = text(row, 'caption', file, where);
+    const targetClass = text(row, 'target_class', file, where);
+    const distractors = text(row, 'distractors', file, where);
     return {
       id: text(row, 'document', file, where) ?? image,
       file: resolved,
       ...(label !== undefined ? { label } : {}),
       ...(caption !== undefined ? { caption } : {}),
+      ...(targetClass !== undefined ? { targetClass } : {}),
+      ...(distractors !== undefined ? { distractors: classList(distractors) } : {}),
     };
   });
 }
