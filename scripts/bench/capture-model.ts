@@ -5,7 +5,7 @@
 // capture session (input 'embeds', captureReduce 'rows').
 import { join } from 'node:path';
 import { buildDecoderModel } from '../../src-main/engine/graph/lm-decoder';
-import { buildVisionTowerModel } from '../../src-main/engine/graph/vision-tower';
+import { buildVisionTowerModel, type VisionTowerOptions } from '../../src-main/engine/graph/vision-tower';
 import { captureRows } from '../../src-main/engine/lm/capture-run';
 import { type LmConfig, parseLmConfig } from '../../src-main/engine/lm/config';
 import type { DecoderSession } from '../../src-main/engine/lm/decode';
@@ -249,6 +249,23 @@ export async function captureSessions(
   });
   const session = await open(model.bytes, 'decoder');
   return { shape, tower, decoder: { session, model }, imageNewline: imageNewline! };
+}
+
+/** Tower sessions of the same random weights, one per layout. */
+export async function towerSessions(
+  shape: CaptureShape,
+  threads: number,
+  layouts: VisionTowerOptions[],
+  seed = 0x51c0ffee,
+): Promise<ort.InferenceSession[]> {
+  const w = randomVisionWeights(shape.vision, seed);
+  const sessions: ort.InferenceSession[] = [];
+  for (const options of layouts)
+    sessions.push(
+      (await createSession(buildVisionTowerModel(w, options).bytes, { providers: 'cpu', intraOpNumThreads: threads }))
+        .session,
+    );
+  return sessions;
 }
 
 /** Random pixel values for one image's tiles, [tiles, 3, side, side], roughly CLIP-normalised. */

@@ -16,13 +16,25 @@
 // other tenants land on both. One image and one MatMul run first as a warm-up, untimed.
 //
 // Env: BENCH_IMAGES (2; --quick 1), BENCH_TILES (anyres | base; --quick base), BENCH_THREADS (2),
-// BENCH_PROFILE (1: ORT's profiler on, kernel time per operator type of the tower and the decoder layer).
+// BENCH_PROFILE (1: ORT's profiler on, kernel time per operator type of the tower and the decoder layer),
+// BENCH_TOWER_VARIANTS (e.g. "mha,attention+skip": after the figures, the tower built with those
+// VisionTowerOptions layouts timed in turn with the default one on the same tiles; off by default).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBareMatMul } from '../../src-main/engine/graph/bare-matmul';
 import { createSession, ort } from '../../src-main/engine/session';
-import { captureFlops, captureImage, captureSessions, captureShape, randomPixels } from './capture-model';
+import { kernelTimeByOp } from './capture-profile';
+import type { VisionAttention, VisionTowerOptions } from '../../src-main/engine/graph/vision-tower';
+import {
+  type CaptureShape,
+  captureFlops,
+  captureImage,
+  captureSessions,
+  captureShape,
+  randomPixels,
+  towerSessions,
+} from './capture-model';
 import { figure, fillUniform } from './common';
 
 const QUICK = process.argv.includes('--quick');
@@ -30,70 +42,28 @@ const IMAGES = Number(process.env.BENCH_IMAGES ?? (QUICK ? 1 : 2));
 const TILES = (process.env.BENCH_TILES ?? (QUICK ? 'base' : 'anyres')) as 'anyres' | 'base';
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+// e.g. "mha,attention+skip": VisionTowerOptions layouts ('+skip' adds skipNorm) timed against the default
+const VARIANTS = (process.env.BENCH_TOWER_VARIANTS ?? '').split(',').filter(Boolean);
+const parseVariant = (name: string): VisionTowerOptions => {
+  const [attention, extra] = name.split('+');
+  if (!['standard', 'fused-qkv', 'mha', 'attention'].includes(attention) || (extra !== undefined && extra !== 'skip'))
+    throw new Error(`BENCH_TOWER_VARIANTS: ${name}: expected standard, fused-qkv, mha or attention, optionally +skip`);
+  return { attention: attention as VisionAttention, ...(extra ? { skipNorm: true } : {}) };
+};
+VARIANTS.forEach(parseVariant);
 if (TILES !== 'anyres' && TILES !== 'base') throw new Error(`BENCH_TILES: expected anyres or base, got ${TILES}`);
 
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 const load = () =>
   os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
 const G = 1e9;
-
-interface ProfileEvent {
-  cat: string;
-  name: string;
-  dur: number;
-  args?: {
-    op_name?: string;
-    input_type_shape?: Record<string, number[]>[];
-    output_type_shape?: Record<string, number[]>[];
-  };
-}
-
-/**
- * FLOPs of a MatMul-like kernel, 2 x output elements x the inner dimension (A's last: the graph never
- * transposes A), 0 for other ops. ORT lists only A's shape for a MatMul whose B it prepacked.
- */
-function matMulFlops(op: string, a: number[] | undefined, out: number[] | undefined): number {
-  if (!['MatMul', 'FusedMatMul'].includes(op) || !a || !out) return 0;
-  return 2 * out.reduce((n, x) => n * x, 1) * a[a.length - 1];
-}
-
-/**
- * Kernel time per operator type over a profiled session's runs, largest first; MatMuls apart by input
- * shapes, with the GFLOP/s each shape reached (FusedMatMul may transpose an input: its shapes are as fed).
- */
-function kernelTimeByOp(file: string, label: string): string[] {
-  const events = JSON.parse(fs.readFileSync(file, 'utf8')) as ProfileEvent[];
-  const runs = events.filter((e) => e.name === 'model_run');
-  const byOp = new Map<string, { us: number; flops: number }>();
-  let kernel = 0;
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-    const op = e.args?.op_name ?? '?';
-    const shapes = (e.args?.input_type_shape ?? []).map((x) => Object.values(x)[0] ?? []);
-    const out = Object.values(e.args?.output_type_shape?.[0] ?? {})[0];
-    const flops = matMulFlops(op, shapes[0], out);
-    const key = flops > 0 ? `${op} ${shapes.map((x) => `[${x.join(',')}]`).join(' x ')} -> [${out?.join(',')}]` : op;
-    const entry = byOp.get(key) ?? { us: 0, flops: 0 };
-    entry.us += e.dur;
-    entry.flops += flops;
-    byOp.set(key, entry);
-    kernel += e.dur;
-  }
-  const wall = runs.reduce((n, r) => n + r.dur, 0);
-  const perRun = (us: number) => `${(us / 1000 / runs.length).toFixed(0)} ms`;
-  return [
-    `${label}: ${runs.length} runs, model_run ${perRun(wall)} per run, kernels ${perRun(kernel)} (${((100 * kernel) / wall).toFixed(0)}%)`,
-    ...[...byOp]
-      .sort((a, b) => b[1].us - a[1].us)
-      .slice(0, 14)
-      .map(
-        ([op, { us, flops }]) =>
-          `${label}:   ${op} ${perRun(us)} per run, ${((100 * us) / kernel).toFixed(1)}%${flops > 0 ? `, ${(flops / 1e3 / us).toFixed(1)} GFLOP/s` : ''}`,
-      ),
-  ];
-}
 
 async function main(): Promise<void> {
   const shape = captureShape({ tiles: TILES });
@@ -157,15 +127,20 @@ async function main(): Promise<void> {
   figure('capture', 'warm-up image + 1 bare MatMul', (performance.now() - t0) / 1000, 's');
 
   const times = { tower: 0, pack: 0, decoder: 0, bare: 0 };
+  const pairs: number[] = [];
   const loadBefore = load();
   for (let i = 0; i < IMAGES; i++) {
     const r = await captureImage(sessions, randomPixels(shape, 100 + i));
     times.tower += r.towerMs;
     times.pack += r.packMs;
     times.decoder += r.decoderMs;
-    times.bare += await timeBare(bareRuns);
+    const bareMs = await timeBare(bareRuns);
+    times.bare += bareMs;
+    // capture GFLOP/s over bare GFLOP/s for this image and the MatMuls right after it
+    const pair = flops.total / (r.towerMs + r.packMs + r.decoderMs) / ((bareRuns * bareFlops) / bareMs);
+    pairs.push(pair);
     console.log(
-      `bench capture: image ${i + 1}/${IMAGES}: tower ${r.towerMs.toFixed(0)} ms, pack ${r.packMs.toFixed(0)} ms, decoder layer ${r.decoderMs.toFixed(0)} ms; load ${load()}`,
+      `bench capture: image ${i + 1}/${IMAGES}: tower ${r.towerMs.toFixed(0)} ms, pack ${r.packMs.toFixed(0)} ms, decoder layer ${r.decoderMs.toFixed(0)} ms, bare MatMuls ${bareMs.toFixed(0)} ms (ratio ${pair.toFixed(2)}); load ${load()}`,
     );
   }
   const captureMs = times.tower + times.pack + times.decoder;
@@ -197,6 +172,13 @@ async function main(): Promise<void> {
     `[${M}, ${d}] x [${d}, ${d}], ${bareRuns} runs after each image`,
   );
   figure('capture', 'capture / bare MatMul', gflops(flops.total, captureMs) / bareRate, '', 'goal >= 0.7');
+  figure(
+    'capture',
+    'capture / bare MatMul, median of the per-image pairs',
+    median(pairs),
+    '',
+    pairs.map((x) => x.toFixed(2)).join(', '),
+  );
   figure('capture', 'tower / bare MatMul', gflops(flops.tower, times.tower) / bareRate, '');
   figure('capture', 'decoder layer / bare MatMul', gflops(flops.decoder, times.decoder) / bareRate, '');
   figure('capture', 'peak RSS', process.resourceUsage().maxRSS / 2 ** 20, 'GiB');
@@ -214,6 +196,38 @@ async function main(): Promise<void> {
   await sessions.tower.release();
   await sessions.decoder.session.release();
   await bare.release();
+  if (VARIANTS.length > 0) await compareTowers(shape, flops.tower);
+}
+
+/**
+ * The default tower graph against VisionTowerOptions layouts built from the same weights, run in turn
+ * on the same tiles (the order swapped each round), BENCH_IMAGES rounds after a warm-up round.
+ */
+async function compareTowers(shape: CaptureShape, towerFlops: number): Promise<void> {
+  const names = ['standard', ...VARIANTS];
+  const towers = await towerSessions(shape, THREADS, names.map(parseVariant));
+  const pixels = randomPixels(shape, 3);
+  for (const t of towers) await t.run({ pixel_values: pixels });
+  const ms: number[][] = names.map(() => []);
+  for (let round = 0; round < IMAGES; round++) {
+    const order = names.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const i of order) {
+      const t0 = performance.now();
+      await towers[i].run({ pixel_values: pixels });
+      ms[i].push(performance.now() - t0);
+    }
+  }
+  names.forEach((name, i) =>
+    figure(
+      'capture',
+      `tower ${name}`,
+      towerFlops / G / (median(ms[i]) / 1000),
+      'GFLOP/s',
+      `median of ${IMAGES} runs; ${name === 'standard' ? 'the default graph' : `standard time / this, per-round median ${median(ms[0].map((t, r) => t / ms[i][r])).toFixed(3)}`}; load ${load()}`,
+    ),
+  );
+  for (const t of towers) await t.release();
 }
 
 await main();

@@ -51,6 +51,28 @@ describe('vision tower', () => {
     }
   });
 
+  // The contrib-op layouts (bench:capture's BENCH_TOWER_VARIANTS) compute the same maths: same bar.
+  it.each([
+    { attention: 'fused-qkv' as const },
+    { attention: 'mha' as const },
+    { attention: 'attention' as const },
+    { skipNorm: true },
+    { attention: 'attention' as const, skipNorm: true },
+  ])('the graph built with %o equals the reference within 1e-4 relative', async (options) => {
+    const { session } = await createSession(buildVisionTowerModel(weights, options).bytes, {
+      providers: 'cpu',
+      intraOpNumThreads: 1,
+    });
+    const pixels = expectedTensor('tall', 'pixel_values');
+    const out = (await session.run({ pixel_values: new ort.Tensor('float32', pixels.data, pixels.shape) }))
+      .image_features;
+    expect(out.dims).toEqual([pixels.shape[0], 16, 64]);
+    const ref = referenceImageFeatures(weights, pixels.data, pixels.shape[0]);
+    const scale = Math.max(1, ...ref.map(Math.abs));
+    expect(maxAbsDiff(out.data as Float32Array, ref)).toBeLessThan(1e-4 * scale);
+    await session.release();
+  });
+
   it("strategy 'full' keeps CLS as the first position", () => {
     const full = { ...weights, config: { ...weights.config, selectStrategy: 'full' as const } };
     const pixels = expectedTensor('wide', 'pixel_values');
