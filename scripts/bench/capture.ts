@@ -147,7 +147,9 @@ async function main(): Promise<void> {
   const gflops = (f: number, ms: number) => (IMAGES * f) / G / (ms / 1000);
   const bareRate = (IMAGES * bareRuns * bareFlops) / G / (times.bare / 1000);
   const s = `${IMAGES} image${IMAGES === 1 ? '' : 's'}, ${shape.tiles} tiles and ${M} positions each; load before ${loadBefore}, after ${load()}`;
-  figure('capture', 'images per second', (IMAGES * 1000) / captureMs, 'images/s', s);
+  // A few images a minute on 2 cores: three significant digits, and the seconds one image takes.
+  figure('capture', 'images per second', ((IMAGES * 1000) / captureMs).toPrecision(3), 'images/s', s);
+  figure('capture', 'seconds per image', captureMs / IMAGES / 1000, 's');
   figure('capture', 'capture (tower + pack + decoder layer)', gflops(flops.total, captureMs), 'GFLOP/s', s);
   figure(
     'capture',
