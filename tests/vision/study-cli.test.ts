@@ -3,7 +3,7 @@
 // so each image's position count is transformers'), `capture` at layers 1 and 2, an imported SAE mined
 // on the layer-1 corpus (examples carry image patches), `probe --labels-from-folders` on both layers,
 // `vector features` of the red->blue vector against that SAE, `sweep --images` with that vector,
-// `campaign create --from generations --template concept-choice`, a rater answering over HTTP, and
+// `campaign create --from generations --sweep ID --template concept-choice` (a trial sweep left out), a rater answering over HTTP, and
 // `results --json` with the steering curve by k.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -43,13 +43,17 @@ interface Generation {
   media: string;
   meta: Record<string, any>;
 }
-/** The project's generations, oldest first. */
+let sweepId: string;
+let trialSweepId: string;
+/** The generations of the study's sweep (not the trial's), oldest first. */
 const generations = (): Generation[] =>
   (
     open()
       .db.prepare('SELECT id, output_text AS text, media_sha256 AS media, meta_json FROM generations ORDER BY id')
       .all() as { id: number; text: string; media: string; meta_json: string }[]
-  ).map(({ meta_json, ...row }) => ({ ...row, meta: JSON.parse(meta_json) }));
+  )
+    .map(({ meta_json, ...row }) => ({ ...row, meta: JSON.parse(meta_json) }))
+    .filter((row) => row.meta.sweep.id === sweepId);
 /** What the model says about the image (its sha256) at k = 0. */
 const unsteered = (rows: Generation[], image: string) => rows.find((r) => r.media === image && r.meta.k === 0)!.text;
 /** image file sha256 → its class */
@@ -208,14 +212,21 @@ describe('the whole study from the command line (issue 14)', () => {
   });
 
   it('sweeps k over every image with the red->blue vector: one generation per (image, k), its classes from the folders and the vector', async () => {
-    const run = await cli(
-      'sweep',
-      ...['--model', 'llava', '--vector', VECTOR, '--layer', '1', '--k', '0:8:3', '--images', imagesDir],
-      ...['--tokens', String(TOKENS), '--greedy', '--provider', 'cpu'],
-    );
-    expect(run.code).toBe(0);
+    const sweep = (k: string, tokens: number) =>
+      cli(
+        'sweep',
+        ...['--model', 'llava', '--vector', VECTOR, '--layer', '1', '--k', k, '--images', imagesDir],
+        ...['--tokens', String(tokens), '--greedy', '--provider', 'cpu'],
+      );
     const images = CLASSES.length * IMAGE_NAMES.length;
+    // A quick trial first (one token at k = 0), as a researcher would: another sweep in the project.
+    const trial = await sweep('0', 1);
+    expect(trial.value).toMatchObject({ state: 'done', generated: images });
+    trialSweepId = trial.value.sweepId;
+    const run = await sweep('0:8:3', TOKENS);
+    expect(run.code).toBe(0);
     expect(run.value).toMatchObject({ state: 'done', cells: images * KS.length, generated: images * KS.length });
+    sweepId = run.value.sweepId;
     const rows = generations();
     expect(rows).toHaveLength(images * KS.length);
     for (const row of rows) {
@@ -237,10 +248,18 @@ describe('the whole study from the command line (issue 14)', () => {
   });
 
   it('builds the concept-choice campaign; a rater sees each image and answers over HTTP; results have the curve by k', async () => {
-    const created = await cli(
-      'campaign create',
-      ...['--name', CAMPAIGN, '--template', 'concept-choice', '--from', 'generations', '--overlap', '1'],
+    const create = (...args: string[]) =>
+      cli('campaign create', ...['--name', CAMPAIGN, '--template', 'concept-choice', '--overlap', '1', ...args]);
+    // --sweep picks the sweep's generations, leaving the trial's out.
+    const unknown = await create('--from', 'generations', '--sweep', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.value.error.message).toBe(
+      `sweep "nope": no generations in this project (its sweeps: ${sweepId}, ${trialSweepId})`,
     );
+    const misplaced = await create('--from', 'features', '--features', '1', '--sweep', sweepId);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.value.error.message).toMatch(/--sweep picks generations: use it with --from generations/);
+    const created = await create('--from', 'generations', '--sweep', sweepId);
     expect(created.code).toBe(0);
     const rows = generations();
     expect(created.value).toMatchObject({ items: rows.length });
