@@ -190,6 +190,16 @@ describe('the whole study from the command line (issue 14)', () => {
   });
 
   it('picks the pair red -> blue with --classes: its vector, ranked against the SAE decoder rows', async () => {
+    // The first probe stored blue->red (classes sorted); asking for red->blue says how to get it.
+    const tooSoon = await cli(
+      'sweep',
+      ...['--model', 'llava', '--vector', VECTOR, '--layer', '1', '--k', '0:8:3', '--images', imagesDir],
+    );
+    expect(tooSoon.code).toBe(1);
+    expect(tooSoon.value.error.message).toBe(
+      `no vector named "${VECTOR}" in this project; the probe stored "colours-L1:${TO}->${FROM}:unit" (${TO} → ${FROM}): ` +
+        `run \`sightline probe --corpus colours-L1 --classes ${FROM},${TO}\` with the same labels and --name to store ${FROM} → ${TO}`,
+    );
     const pick = await cli('probe', '--corpus', 'colours-L1', '--labels-from-folders', '--classes', `${FROM},${TO}`);
     expect(pick.code).toBe(0);
     expect(pick.value.layers[0].pairs).toEqual([expect.objectContaining({ from: FROM, to: TO, vector: VECTOR_RAW })]);
