@@ -14,7 +14,7 @@ import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { findVectorByName } from '../../src-main/store/vectors.js';
 import { randomSae, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
-import { importModel, runJson } from '../helpers/cli.js';
+import { importModel, runCaptured, runJson } from '../helpers/cli.js';
 import { makeRater } from '../helpers/factories.js';
 import { postApi, serveProject } from '../helpers/http.js';
 import { expectedVision, IMAGE_NAMES, VISION_DIR } from './fixtures.js';
@@ -258,6 +258,24 @@ describe('the whole study from the command line (issue 14)', () => {
   });
 
   it('builds the concept-choice campaign; a rater sees each image and answers over HTTP; results have the curve by k', async () => {
+    // `sweep list` names both sweeps, newest first, with what tells them apart.
+    const listed = await cli('sweep list');
+    expect(listed.code).toBe(0);
+    expect(
+      listed.value.map((s: { sweepId: string; ks: number[]; images: number; generations: number }) => [
+        s.sweepId,
+        s.ks,
+        s.images,
+        s.generations,
+      ]),
+    ).toEqual([
+      [sweepId, KS, 9, 27],
+      [trialSweepId, [0], 9, 9],
+    ]);
+    const text = await runCaptured(['sweep', 'list', '--project', projectDir]);
+    expect(text.out.split('\n')[0]).toBe(
+      `${sweepId}  add vector "${VECTOR}" at layer 1 k ${KS.join(',')}, 9 images, ${TOKENS} tokens, model "llava": 27 of 27 generations`,
+    );
     const create = (...args: string[]) =>
       cli('campaign create', ...['--name', CAMPAIGN, '--template', 'concept-choice', '--overlap', '1', ...args]);
     // --sweep picks the sweep's generations, leaving the trial's out.
