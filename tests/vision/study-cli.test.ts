@@ -2,9 +2,10 @@
 // class images (flat red, green and blue pictures in the three sizes of transformers' fixture images,
 // so each image's position count is transformers'), `capture` at layers 1 and 2, an imported SAE mined
 // on the layer-1 corpus (examples carry image patches), `probe --labels-from-folders` on both layers,
-// `vector features` of the red->blue vector against that SAE, `sweep --images` with that vector,
-// `campaign create --from generations --sweep ID --template concept-choice` (a trial sweep left out), a rater answering over HTTP, and
-// `results --json` with the steering curve by k.
+// the pair red -> blue picked with `probe --classes` (asking for it before says how), `vector features`
+// of that vector against the SAE, a trial sweep and the real `sweep --images` with it, `sweep list`,
+// `campaign create --from generations --sweep ID --template concept-choice` (the trial left out), a
+// rater answering over HTTP, and `results --json` with the steering curve by k.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -130,7 +131,7 @@ describe('the whole study from the command line (issue 14)', () => {
 
   it('mines an imported SAE on the layer-1 corpus: image examples carry their patches, on the base grid', async () => {
     const saeDir = writeSaeLensDir(path.join(dir, 'sae'), randomSae('relu', D_MODEL, D_SAE, 5));
-    expect((await cli('import-sae', '--path', saeDir, '--name', 'sae-L1')).code).toBe(0);
+    expect((await cli('import-sae', '--path', saeDir, '--name', 'sae-L1', '--layer', '1')).code).toBe(0);
     const mined = await cli('mine', '--sae', 'sae-L1', '--corpus', 'colours-L1', '--provider', 'cpu');
     expect(mined.code).toBe(0);
     const listed = await cli('features', '--sae', 'sae-L1');
