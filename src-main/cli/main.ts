@@ -16,7 +16,7 @@ import { importResultsCommand } from './commands/import-results';
 import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
-import { mergeCommand, sweepCommand } from './commands/sweep';
+import { mergeCommand, sweepCommand, sweepListCommand } from './commands/sweep';
 import {
   vectorExportCommand,
   vectorFeaturesCommand,
@@ -48,6 +48,7 @@ export const COMMANDS: Command[] = [
   vectorFeaturesCommand,
   generateCommand,
   sweepCommand,
+  sweepListCommand,
   mergeCommand,
   captureCommand,
   probeCommand,

@@ -99,7 +99,14 @@ export const itemSourceSchema = z.discriminatedUnion('kind', [
   z
     .object({ kind: z.literal('features'), featureIds: z.array(z.number().int().positive()).min(1).max(100_000) })
     .strict(),
-  z.object({ kind: z.literal('generations'), generationIds: z.array(z.number().int().positive()).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('generations'),
+      generationIds: z.array(z.number().int().positive()).optional(),
+      /** only these sweeps' generations (ids as `sightline sweep` prints them); with generationIds, either */
+      sweeps: z.array(z.string().min(1)).min(1).max(1000).optional(),
+    })
+    .strict(),
   /** An imported CSV/JSONL file, sent as text (the renderer reads it; the CLI reads it from disk). */
   z
     .object({

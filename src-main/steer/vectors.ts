@@ -177,13 +177,31 @@ export async function saeFeatureForModel(
   };
 }
 
-/** The named vector; not_found lists the known names. */
+/**
+ * For a probe pair name `PREFIX:A->B[:unit]` whose opposite `PREFIX:B->A` is stored: how to get this
+ * direction. A probe stores each class pair once, from the class first in --classes order (sorted by
+ * default), and a sweep takes its target class from the vector's B, so negating the opposite would
+ * name the wrong target.
+ */
+function oppositeProbeHint(project: Project, name: string): string | null {
+  const match = /^(.*):(.+)->(.+?)(:unit)?$/.exec(name);
+  if (!match) return null;
+  const [, prefix, from, to, unit = ''] = match;
+  const opposite = findVectorByName(project.db, `${prefix}:${to}->${from}${unit}`);
+  if (opposite?.source.kind !== 'probe') return null;
+  return `the probe stored "${opposite.name}" (${to} → ${from}): run \`sightline probe --corpus ${opposite.source.corpus} --classes ${from},${to}\` with the same labels and --name to store ${from} → ${to}`;
+}
+
+/** The named vector; not_found lists the known names, or says how to make a probe pair's other direction. */
 export function getVector(project: Project, name: string): VectorRecord {
   const vector = findVectorByName(project.db, name);
   if (!vector) {
+    const hint = oppositeProbeHint(project, name);
     throw new AppError(
       'not_found',
-      `no vector named "${name}" in this project (known: ${vectorNames(project.db).join(', ') || 'none'}); import one with \`sightline vector import\``,
+      hint
+        ? `no vector named "${name}" in this project; ${hint}`
+        : `no vector named "${name}" in this project (known: ${vectorNames(project.db).join(', ') || 'none'}); import one with \`sightline vector import\``,
     );
   }
   return vector;

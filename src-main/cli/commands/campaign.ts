@@ -30,15 +30,20 @@ function readMappingFile(file: string): ColumnMapping {
   );
 }
 
+/** An option's comma-separated parts, trimmed, empty ones dropped. */
+function commaList(raw: unknown): string[] {
+  return String(raw ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
 /**
  * --features as given: with --sae, that SAE's feature indices (what `sightline features` prints);
  * without, feature row ids. A repeated one is refused rather than made into two items.
  */
 function featureIdsOf(project: Project, options: ParsedOptions): number[] {
-  const given = String(options.features ?? '')
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
+  const given = commaList(options.features);
   const numbers = given.map((part) => {
     if (!/^\d+$/.test(part))
       throw new AppError('invalid_input', `--features: expected comma-separated whole numbers, found "${part}"`);
@@ -62,6 +67,8 @@ function featureIdsOf(project: Project, options: ParsedOptions): number[] {
 function source(project: Project, options: ParsedOptions): CreateCampaignInput['source'] {
   const items = options.items as string | undefined;
   const from = options.from as string | undefined;
+  if (options.sweep !== undefined && from !== 'generations')
+    throw new AppError('invalid_input', '--sweep picks generations: use it with --from generations');
   if (items) {
     const mapping = options.mapping ? readMappingFile(String(options.mapping)) : undefined;
     if (!fs.existsSync(items)) throw new AppError('not_found', `--items ${items}: no such file`);
@@ -69,7 +76,15 @@ function source(project: Project, options: ParsedOptions): CreateCampaignInput['
     const text = decodeUtf8Strict(fs.readFileSync(path.resolve(items)), items);
     return { kind: 'file', fileName: items, text, mapping };
   }
-  if (from === 'generations') return { kind: 'generations' };
+  if (from === 'generations') {
+    const sweeps = options.sweep === undefined ? [] : commaList(options.sweep);
+    if (options.sweep !== undefined && sweeps.length === 0)
+      throw new AppError(
+        'invalid_input',
+        '--sweep: expected a sweep id (as `sightline sweep` prints it), or several comma-separated',
+      );
+    return sweeps.length > 0 ? { kind: 'generations', sweeps } : { kind: 'generations' };
+  }
   if (from === 'features') return { kind: 'features', featureIds: featureIdsOf(project, options) };
   throw new AppError(
     'invalid_input',
@@ -122,7 +137,7 @@ export const campaignCreateCommand: Command = {
   name: 'campaign create',
   summary: 'create a campaign from a CSV/JSONL item file, the project generations or features',
   usage:
-    'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations | --from features [--sae NAME] --features 1,2) [--overlap N] [--seed N] [--max-skips N|none] [--prolific-code CODE [--prolific-places N]] ...',
+    'sightline campaign create --project DIR --name NAME --template ID|--template-file T.json (--items FILE.csv|FILE.jsonl [--mapping MAP.json] | --from generations [--sweep ID] | --from features [--sae NAME] --features 1,2) [--overlap N] [--seed N] [--max-skips N|none] [--prolific-code CODE [--prolific-places N]] ...',
   options: {
     project: { type: 'string', required: true, description: 'project folder' },
     name: { type: 'string', required: true, description: 'campaign name' },
@@ -135,6 +150,11 @@ export const campaignCreateCommand: Command = {
         'column mapping JSON {payload, hidden, gold, expected, steering, condition, kind}; a field is a column, a list of columns ["a","b"] or {"const": value}; steering names the strength, source, target and layer columns',
     },
     from: { type: 'string', description: 'generations | features' },
+    sweep: {
+      type: 'string',
+      description:
+        "with --from generations: only these sweeps' generations (ids as `sightline sweep` prints them, comma-separated; default every generation)",
+    },
     features: {
       type: 'string',
       description: 'features for --from features, comma-separated: indices of --sae, or feature row ids without it',

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ProviderPreference } from '../../engine/session';
-import type { MethodInput } from '../../contract';
+import type { MethodInput, SweepListing } from '../../contract';
 import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { isMineShardFolder } from '../../mining/mine-shard';
@@ -121,6 +121,31 @@ export const sweepCommand: Command = {
       summary.state === 'cancelled'
         ? `sweep ${summary.sweepId}: cancelled (job ${summary.jobId}); the generations written so far stay, and the same command resumes`
         : `sweep ${summary.sweepId}: ${summary.generated} generated, ${summary.skipped} already there, ${summary.cells} cells${summary.shard ? ` (shard ${summary.shard})` : ''} in ${summary.projectDir}, ${summary.seconds.toFixed(1)} s on ${summary.provider ?? '-'} (job ${summary.jobId})`,
+    );
+  },
+};
+
+/** One sweep as `sweep list` prints it: what a campaign's `--sweep` needs to tell sweeps apart. */
+function describeSweep(sweep: SweepListing): string {
+  const steer =
+    sweep.vector !== null ? `vector "${sweep.vector}"` : `SAE "${sweep.sae?.name}" feature ${sweep.sae?.feature}`;
+  const rows = sweep.images !== null ? `${sweep.images} images` : `${sweep.prompts} prompts`;
+  const ks = sweep.ks.length > 0 ? ` k ${sweep.ks.join(',')}` : '';
+  const cells = sweep.prompts * Math.max(1, sweep.ks.length);
+  return `${sweep.sweepId}  ${sweep.method} ${steer} at layer ${sweep.layer}${ks}, ${rows}, ${sweep.tokens} tokens, model "${sweep.model}": ${sweep.generations} of ${cells} generations`;
+}
+
+export const sweepListCommand: Command = {
+  name: 'sweep list',
+  summary: "the project's sweeps, newest first, with their ids (for campaign create --sweep)",
+  usage: 'sightline sweep list --project DIR',
+  options: { project: { type: 'string', required: true, description: 'project folder' } },
+  run: async (options, output) => {
+    const sweeps = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'sweeps.list', {}),
+    );
+    output.result(sweeps, () =>
+      sweeps.length === 0 ? 'No sweeps; run one with `sightline sweep`.' : sweeps.map(describeSweep).join('\n'),
     );
   },
 };

@@ -3,6 +3,7 @@ import type { CreateCampaignInput } from '../../contract/campaign-create';
 import type { TemplateSpec } from '../../contract/templates';
 import { insertCampaign, type NewItem } from '../../store/campaigns';
 import type { Db } from '../../store/db';
+import { listSweeps, sweepGenerations } from '../../store/sweeps';
 import { latestSavedTemplateJson, saveTemplate } from '../../store/templates';
 import { AppError, badFile } from '../../util/errors';
 import { defaultMaxSkips } from '../skips';
@@ -11,6 +12,8 @@ import { featureItems, generationItems } from './from-project';
 import { rowsToItems } from './mapping';
 import { parseRows } from './read-rows';
 
+type GenerationsSource = Extract<CreateCampaignInput['source'], { kind: 'generations' }>;
+
 /** A built-in id, a researcher's saved template id, or a template given inline (validated). */
 export function resolveTemplate(db: Db, template: CreateCampaignInput['template']): TemplateSpec {
   if (typeof template !== 'string') return parseTemplate(template, `template ${template.id}`);
@@ -18,10 +21,31 @@ export function resolveTemplate(db: Db, template: CreateCampaignInput['template'
   return saved ? parseTemplate(saved, `template ${template}`) : builtinTemplate(template);
 }
 
+/**
+ * The generations a campaign rates: all of them, the ids given, and/or every generation of the named
+ * sweeps (a project usually holds several sweeps: other layers, vectors, or a trial run).
+ */
+function chosenGenerations(db: Db, source: GenerationsSource): number[] | null {
+  if (!source.sweeps) return source.generationIds ?? null;
+  const ids = new Set(source.generationIds ?? []);
+  for (const sweepId of source.sweeps) {
+    const generations = sweepGenerations(db, sweepId);
+    if (generations.length === 0) {
+      const known = listSweeps(db).map((s) => s.sweepId);
+      throw new AppError(
+        'not_found',
+        `sweep "${sweepId}": no generations in this project (its sweeps: ${known.join(', ') || 'none'})`,
+      );
+    }
+    for (const g of generations) ids.add(g.generationId);
+  }
+  return [...ids];
+}
+
 function buildItems(db: Db, template: TemplateSpec, input: CreateCampaignInput): NewItem[] {
   const { source } = input;
   if (source.kind === 'features') return featureItems(db, template.id, source.featureIds, input.settings.seed);
-  if (source.kind === 'generations') return generationItems(db, template.id, source.generationIds ?? null);
+  if (source.kind === 'generations') return generationItems(db, template.id, chosenGenerations(db, source));
   const rows = parseRows(new TextEncoder().encode(source.text), source.fileName);
   return rowsToItems(rows, template, source.fileName, source.mapping);
 }
