@@ -124,7 +124,7 @@ export async function createDemoProject(dir: string, options: { info?: (line: st
     const dataDir = path.join(project.dir, DATA_DIR);
     const hadDataDir = fs.existsSync(dataDir);
     const files = writeDemoData(project.dir, plans, documents, matches);
-    const tiny = writeTinyModel(dataDir);
+    const tiny = await writeTinyModel(dataDir);
     const marks = mark(project);
     try {
       await importAndMine(project, files, options.info);
