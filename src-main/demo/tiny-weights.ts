@@ -34,11 +34,12 @@
 // outweighs the full stop's own successor and the answer starts mid-sentence with a target word.
 //
 // Images. IMAGE_FLAG is large next to the class scores (400 against about 25), so every image position
-// has nearly the same rms and the same attention score: block 1 reads the mean of the image positions'
+// has nearly the same rms and attention score: block 1 reads close to the mean of the image positions'
 // class scores. With the unit difference-of-means vector (v_B - v_A)/sqrt(2), as `sightline probe`
 // writes it, the source's topic falls and the target's rises by k/sqrt(2) each, so an image whose mean
-// class score is IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches at k* = THRESHOLD too (tiny-vision.ts
-// sets the scores so that each class's images have that mean).
+// class score is IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches near k* = THRESHOLD (tiny-vision.ts sets
+// each class's mean score to that). Not exactly: a patch's own rms weights it, so a picture whose class
+// sits in a few strongly scored patches switches earlier; the demo's pairs switch between k = 10 and 20.
 import { hashSeed, mulberry32 } from '../util/random';
 import { orthonormalBasis } from './layers';
 import { EOS, classWordOf, tinyScript, type TinyScript } from './tiny-script';

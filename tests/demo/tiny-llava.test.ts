@@ -140,7 +140,9 @@ describe('the demo tiny LLaVA-NeXT on its pictograms', () => {
         classMean(x, labels, D, classIndex(pair.source)),
         classMean(x, labels, D, classIndex(pair.target)),
       );
-      const ideal = directions[classIndex(pair.target)].map((t, d) => (t - directions[classIndex(pair.source)][d]) / Math.SQRT2);
+      const ideal = directions[classIndex(pair.target)].map(
+        (t, d) => (t - directions[classIndex(pair.source)][d]) / Math.SQRT2,
+      );
       expect(dot(unit, ideal), `${pair.source} -> ${pair.target}`).toBeGreaterThan(0.9999);
       unit.forEach((u, d) => expect(u).toBeCloseTo(pair.vector[d], 4));
     }
@@ -164,8 +166,14 @@ describe('the demo tiny LLaVA-NeXT on its pictograms', () => {
       // The source's sentence up to some k, the target's from there on: nothing else, and no way back.
       const switchAt = texts.indexOf(TINY_SENTENCES[pair.target]);
       expect(switchAt, name).toBeGreaterThan(0);
-      expect(texts.slice(0, switchAt).every((t) => t === TINY_SENTENCES[pair.source]), name).toBe(true);
-      expect(texts.slice(switchAt).every((t) => t === TINY_SENTENCES[pair.target]), name).toBe(true);
+      expect(
+        texts.slice(0, switchAt).every((t) => t === TINY_SENTENCES[pair.source]),
+        name,
+      ).toBe(true);
+      expect(
+        texts.slice(switchAt).every((t) => t === TINY_SENTENCES[pair.target]),
+        name,
+      ).toBe(true);
     }
   });
 });
