@@ -19,7 +19,9 @@ import { demoPictures, tinyVisionWeights } from '../../src-main/demo/tiny-vision
 import { IMAGE_CLASS_SCORE, TINY_STEER_LAYER, tinyWeights } from '../../src-main/demo/tiny-weights';
 import { EngineClient } from '../../src-main/engine/client';
 import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from '../../src-main/engine/lm-vision';
-import { openLmFolder } from '../../src-main/engine/lm/folder';
+import { openLmFolder, readLmWeights, type LmWeights } from '../../src-main/engine/lm/folder';
+import { argmax, referenceForward } from '../../src-main/engine/lm/reference';
+import type { Steer } from '../../src-main/engine/lm/steering';
 import { loadLmTokenizer, type LmTokenizer } from '../../src-main/engine/lm/tokenizer';
 import { decodeImage } from '../../src-main/engine/vision/image-file';
 import { expandImageTokens, packedLayout } from '../../src-main/engine/vision/pack';
@@ -41,13 +43,31 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return sum;
 };
 
+/**
+ * Greedy decoding in the plain-TypeScript decoder (float64) from the prompt's embeddings (the engine's
+ * merged image features), each generated token's embedding row appended.
+ */
+function referenceImageGreedy(w: LmWeights, promptEmbeds: Float32Array, steer: Steer[]): number[] {
+  const V = w.config.vocabSize;
+  const promptLength = promptEmbeds.length / D;
+  let embeds = Array.from(promptEmbeds);
+  const out: number[] = [];
+  for (let n = 0; n < TOKENS; n++) {
+    const { logits } = referenceForward(w, { embeds, steer, promptLength });
+    const next = argmax(logits, (promptLength + n - 1) * V, V);
+    out.push(next);
+    embeds = embeds.concat(Array.from(w.tensors.embed.subarray(next * D, (next + 1) * D)));
+  }
+  return out;
+}
+
 let demo: TinyDemo;
 let tokenizer: LmTokenizer;
 let client: EngineClient;
 let vision: VisionSessions;
 let generateLm: string;
 /** per picture (demoPictures order): its preprocessed pixels, expanded prompt ids and layer-1 mean over image positions */
-const inputs: { pixels: AnyresPixels; ids: number[]; mean: Float32Array }[] = [];
+const inputs: { pixels: AnyresPixels; ids: number[]; embeds: Float32Array; mean: Float32Array }[] = [];
 
 beforeAll(async () => {
   demo = await writeTinyDemo();
@@ -66,8 +86,8 @@ beforeAll(async () => {
     const ids = expandImageTokens(tokenizer.encode(TINY_IMAGE_PROMPT), config.imageTokenId, [
       packedLayout(pixels, config).count,
     ]);
-    inputs.push({ pixels, ids, mean: new Float32Array(D) });
     embeds.push(await imagePromptEmbeds(vision, ids, pixels));
+    inputs.push({ pixels, ids, embeds: embeds.at(-1)!, mean: new Float32Array(D) });
   }
   const [hidden] = (await client.captureHidden({ lmId: captureLm, embeds })).hidden;
   let row = 0;
@@ -148,7 +168,8 @@ describe('the demo tiny LLaVA-NeXT on its pictograms', () => {
     }
   });
 
-  it('switches the answer from the source sentence to the target sentence as k rises, steering k·v over the prompt, as transformers', async () => {
+  it('switches the answer from the source sentence to the target sentence as k rises, steering k·v over the prompt, as transformers and the plain-TypeScript decoder', async () => {
+    const weights = readLmWeights(openLmFolder(demo.files.folder));
     for (const pair of EXPECTED.steering) {
       const input = inputs[pictures.findIndex((p) => p.className === pair.source && p.variant === 0)];
       const ks = pair.runs.map((run) => run.k);
