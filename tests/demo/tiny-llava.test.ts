@@ -195,6 +195,13 @@ describe('the demo tiny LLaVA-NeXT on its pictograms', () => {
         texts.slice(switchAt).every((t) => t === TINY_SENTENCES[pair.target]),
         name,
       ).toBe(true);
+      // The last k before the switch and the first after it, in the float64 reference.
+      for (const row of [switchAt - 1, switchAt]) {
+        const steer = [{ layer: TINY_STEER_LAYER, delta: v.map((x) => ks[row] * x), positions: 'prompt' as const }];
+        expect(referenceImageGreedy(weights, input.embeds, steer), `${name} at k = ${ks[row]}`).toEqual(
+          result.generated[row],
+        );
+      }
     }
   });
 });
