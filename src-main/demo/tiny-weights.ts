@@ -33,13 +33,14 @@
 // stop (a steered position), so the answer is clean for k < 64 (MAX_CLEAN_K = 60); beyond, the steer
 // outweighs the full stop's own successor and the answer starts mid-sentence with a target word.
 //
-// Images. IMAGE_FLAG is large next to the class scores (400 against about 25), so every image position
-// has nearly the same rms and attention score: block 1 reads close to the mean of the image positions'
-// class scores. With the unit difference-of-means vector (v_B - v_A)/sqrt(2), as `sightline probe`
-// writes it, the source's topic falls and the target's rises by k/sqrt(2) each, so an image whose mean
-// class score is IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches near k* = THRESHOLD (tiny-vision.ts sets
-// each class's mean score to that). Not exactly: a patch's own rms weights it, so a picture whose class
-// sits in a few strongly scored patches switches earlier; the demo's pairs switch between k = 10 and 20.
+// Images. IMAGE_FLAG is large next to the class scores (4000 against tens, at most a few hundred in
+// one patch), so every image position has nearly the same rms and attention score: block 1 reads the
+// mean of the image positions' class scores. (At 400, a patch's own rms weighted it visibly: pictures
+// whose class sits in a few strongly scored patches switched early, some through a third class.) With
+// the unit difference-of-means vector (v_B - v_A)/sqrt(2), as `sightline probe` writes it, the source's
+// topic falls and the target's rises by k/sqrt(2) each, so an image whose mean class score is
+// IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches at k* = THRESHOLD (tiny-vision.ts sets each class's
+// mean score to that; single pictures scatter around it, k* from about 15 to 19).
 import { hashSeed, mulberry32 } from '../util/random';
 import { orthonormalBasis } from './layers';
 import { EOS, classWordOf, tinyScript, type TinyScript } from './tiny-script';
@@ -63,7 +64,7 @@ export const MAX_CLEAN_K = 60;
 const TOKEN = 4;
 const BIAS = 4;
 /** The image positions' flag, large next to their class scores (see "Images" above). */
-export const IMAGE_FLAG = 400;
+export const IMAGE_FLAG = 4000;
 /** The mean class score of an image of that class: its topic crosses the target's at k = THRESHOLD. */
 export const IMAGE_CLASS_SCORE = TINY_THRESHOLD * Math.SQRT2;
 /** Image positions' keys: the score QUERY·5.66·KEY_IMAGE·8/4, about 23, puts e^-23 on each text position. */

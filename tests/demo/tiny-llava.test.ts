@@ -6,10 +6,11 @@
 // and adding k times it over the prompt switches the answer from the source's sentence to the target's
 // as k rises, token for token as transformers does (tests/fixtures/make_tiny_demo_expected.py).
 //
-// Tolerances. Exact token equality: every greedy choice is between topic terms at least ~0.3 apart at
-// the ks tested (the switch falls between grid points), far above float32 noise. Projections: 2e-3
-// absolute on values near 20 (the layer norms of the tower see C = 100 next to colours near 1, so
-// float32 keeps about 5 digits there); vectors: 1e-4 per component of a unit vector.
+// Tolerances. Exact token equality, against transformers (float32) and the float64 reference: the ks
+// tested lie at least 1.5 from each picture's switch, where the source's and the target's topic terms
+// differ by about 0.01 in the logits, a thousand times float32's noise there. Projections: 2e-3 absolute
+// on values near 20 (the tower's layer norms see C = 100 next to colours near 1, and float32 keeps about
+// 5 digits there); vectors: 1e-4 per component of a unit vector.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
