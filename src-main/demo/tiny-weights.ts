@@ -40,7 +40,7 @@
 // the unit difference-of-means vector (v_B - v_A)/sqrt(2), as `sightline probe` writes it, the source's
 // topic falls and the target's rises by k/sqrt(2) each, so an image whose mean class score is
 // IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches at k* = THRESHOLD (tiny-vision.ts sets each class's
-// mean score to that; single pictures scatter around it, k* from about 15 to 19).
+// mean score to that; single pictures scatter around it, k* from 14.7 to 20.1).
 import { hashSeed, mulberry32 } from '../util/random';
 import { orthonormalBasis } from './layers';
 import { EOS, classWordOf, tinyScript, type TinyScript } from './tiny-script';
