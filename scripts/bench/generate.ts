@@ -25,6 +25,9 @@
 // BENCH_DIR (keep the model and cache there between runs instead of a temp folder),
 // BENCH_FUSED (1, the default: also time prefill and decode at batch 1 on the graph built with
 // `fused: true`, contrib-op norms, rotary and attention, stepped in turn with the standard graph; 0 skips it),
+// BENCH_MIXED (1: also time the graph built with input 'mixed', the one session a LLaVA-NeXT model
+// serves text and image prompts with, against the ids-only graph on text prompts, stepped in turn;
+// default 0),
 // BENCH_PROFILE (1: ORT's profiler over BENCH_DECODE_STEPS steps, kernel time per operator type).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,6 +63,7 @@ const PROMPT = Number(process.env.BENCH_PROMPT ?? 512);
 const BATCH8_PROMPT = Number(process.env.BENCH_BATCH8_PROMPT ?? 64);
 const ACCURACY = Number(process.env.BENCH_ACCURACY ?? 0) === 4 ? 4 : 0;
 const FUSED = process.env.BENCH_FUSED !== '0';
+const MIXED = process.env.BENCH_MIXED === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const SCRIPT = fileURLToPath(import.meta.url);
 const GiB = 2 ** 30;
@@ -153,6 +157,8 @@ interface ChildResult {
   decode8TokensPerSecond: number;
   /** standard and `fused: true` graphs stepped in alternation at batch 1 (BENCH_FUSED) */
   fused?: AlternatedSteps;
+  /** ids-only and 'mixed'-input graphs stepped in alternation at batch 1 (BENCH_MIXED) */
+  mixed?: AlternatedSteps;
   /** BENCH_PROFILE's lines */
   profile: string[];
   /** one token through every linear layer and lm_head alone (no attention, norms or cache): the graph's own ceiling */
@@ -225,19 +231,22 @@ async function child(folder: string, cacheFolder: string, precision: Precision):
     bareTokensPerSecond: 0,
     profile: [],
   };
-  // After the peak RSS is read: the fused graph's session holds the weights a second time.
-  if (FUSED) {
-    const fusedModel = buildDecoderModel(weights, { projection: true, accuracyLevel: ACCURACY, fused: true });
-    const fused = await createSession(fusedModel.bytes, {
+  // After the peak RSS is read: each compared graph's session holds the weights a second time.
+  const compared = [
+    ...(FUSED ? [{ key: 'fused' as const, options: { fused: true } }] : []),
+    ...(MIXED ? [{ key: 'mixed' as const, options: { input: 'mixed' as const } }] : []),
+  ];
+  for (const { key, options } of compared) {
+    const otherModel = buildDecoderModel(weights, { projection: true, accuracyLevel: ACCURACY, ...options });
+    const other = await createSession(otherModel.bytes, {
       providers: 'cpu',
       intraOpNumThreads: THREADS,
       externalDataFolder: weights.folder,
     });
-    const ab = await alternateSteps(ds, { session: fused.session, model: fusedModel }, prompt(PROMPT, 0), 2 * STEPS);
-    result.fused = ab;
-    await fused.session.release();
-    if (PROFILE)
-      result.profile.push(...(await profileDecodeStep(fusedModel, THREADS, prompt(PROMPT, 0), STEPS, 'fused')));
+    result[key] = await alternateSteps(ds, { session: other.session, model: otherModel }, prompt(PROMPT, 0), 2 * STEPS);
+    await other.session.release();
+    if (PROFILE && key === 'fused')
+      result.profile.push(...(await profileDecodeStep(otherModel, THREADS, prompt(PROMPT, 0), STEPS, 'fused')));
   }
   await session.release();
   if (PROFILE) result.profile.push(...(await profileDecodeStep(model, THREADS, prompt(PROMPT, 0), STEPS, 'standard')));
@@ -341,30 +350,10 @@ async function parent(): Promise<void> {
     figure('generate', `${precision} prefill`, r.prefillTokensPerSecond, 'tokens/s', `${PROMPT} tokens, batch 1`);
     figure('generate', `${precision} decode batch 1`, r.decode1TokensPerSecond, 'tokens/s');
     figure('generate', `${precision} decode batch 8`, r.decode8TokensPerSecond, 'tokens/s');
-    if (r.fused) {
-      const f = r.fused;
-      figure(
-        'generate',
-        `${precision} prefill standard / fused`,
-        `${f.prefill[0].toFixed(2)} / ${f.prefill[1].toFixed(2)}`,
-        'tokens/s',
-        `${PROMPT} tokens, batch 1; fused = contrib-op norms, rotary and GroupQueryAttention`,
-      );
-      figure(
-        'generate',
-        `${precision} decode batch 1 standard / fused`,
-        `${(1000 / f.stepMs[0]).toFixed(2)} / ${(1000 / f.stepMs[1]).toFixed(2)}`,
-        'tokens/s',
-        `${f.steps} steps each, alternating, median step`,
-      );
-      figure(
-        'generate',
-        `${precision} fused / standard decode speed`,
-        f.stepMs[0] / f.stepMs[1],
-        '',
-        `median of per-pair ratios ${f.pairRatio.toFixed(3)}`,
-      );
-    }
+    if (r.fused)
+      compareFigures(precision, 'fused', r.fused, 'fused = contrib-op norms, rotary and GroupQueryAttention');
+    if (r.mixed)
+      compareFigures(precision, 'mixed', r.mixed, "mixed = input_ids plus inputs_embeds (LLaVA-NeXT's one session)");
     figure(
       'generate',
       `${precision} decode floor`,
@@ -400,3 +389,28 @@ async function parent(): Promise<void> {
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === '--child') await child(rest[0], rest[1], rest[2] as Precision);
 else await parent();
+
+/** A graph stepped in alternation with the standard one: prefill, decode and their ratio. */
+function compareFigures(precision: Precision, name: string, f: AlternatedSteps, what: string): void {
+  figure(
+    'generate',
+    `${precision} prefill standard / ${name}`,
+    `${f.prefill[0].toFixed(2)} / ${f.prefill[1].toFixed(2)}`,
+    'tokens/s',
+    `${PROMPT} tokens, batch 1; ${what}`,
+  );
+  figure(
+    'generate',
+    `${precision} decode batch 1 standard / ${name}`,
+    `${(1000 / f.stepMs[0]).toFixed(2)} / ${(1000 / f.stepMs[1]).toFixed(2)}`,
+    'tokens/s',
+    `${f.steps} steps each, alternating, median step`,
+  );
+  figure(
+    'generate',
+    `${precision} ${name} / standard decode speed`,
+    f.stepMs[0] / f.stepMs[1],
+    '',
+    `median of per-pair ratios ${f.pairRatio.toFixed(3)}`,
+  );
+}

@@ -1,27 +1,42 @@
-// capture.run and probes.run: each one job to its end (tracked-job.ts). `sightline capture` and
-// `sightline probe` are these calls.
+// capture.run and probes.run: each one job to its end (tracked-job.ts); `sightline capture` and
+// `sightline probe` are these calls. capture.start: the same capture in the background, for the app.
 import path from 'node:path';
+import type { MethodInput } from '../contract';
 import type { captureMethods } from '../contract/capture';
 import type { probeMethods } from '../contract/probes';
-import { runCapture } from '../steer/capture';
+import { type CaptureOptions, runCapture } from '../steer/capture';
 import { runProbe } from '../steer/probe';
 import type { HandlersFor } from './handlers';
-import { runTrackedJob } from './tracked-job';
+import { runTrackedJob, startTrackedJob } from './tracked-job';
+
+/** The capture a contract call asks for (capture.run and capture.start), its paths resolved here. */
+function captureOptionsOf(input: MethodInput<'capture.start'>): CaptureOptions {
+  return {
+    model: input.model,
+    layers: input.layers,
+    ...(input.captions !== undefined ? { captionsFile: path.resolve(input.captions) } : {}),
+    ...(input.images !== undefined ? { images: path.resolve(input.images) } : {}),
+    ...(input.prompt !== undefined ? { prompt: input.prompt } : {}),
+    ...(input.chat !== undefined ? { chat: input.chat } : {}),
+    ...(input.corpus !== undefined ? { corpus: input.corpus } : {}),
+    dtype: input.dtype,
+    batch: input.batch,
+    chunk: input.chunk,
+    provider: input.provider,
+    ...(input.threads !== undefined ? { intraOpNumThreads: input.threads } : {}),
+  };
+}
 
 export const captureHandlers: HandlersFor<typeof captureMethods & typeof probeMethods> = {
+  'capture.start': (input, context) =>
+    startTrackedJob(context, (worker, runner, listener) =>
+      runCapture(worker, { ...captureOptionsOf(input), runner, listener }),
+    ),
   'capture.run': (input, context) =>
     runTrackedJob(context, (worker, runner, listener) =>
       runCapture(worker, {
-        model: input.model,
-        layers: input.layers,
-        ...(input.captions !== undefined ? { captionsFile: path.resolve(input.captions) } : {}),
-        ...(input.images !== undefined ? { images: input.images } : {}),
-        ...(input.corpus !== undefined ? { corpus: input.corpus } : {}),
-        dtype: input.dtype,
-        batch: input.batch,
-        chunk: input.chunk,
-        provider: input.provider,
-        ...(input.threads !== undefined ? { intraOpNumThreads: input.threads } : {}),
+        ...captureOptionsOf(input),
+        ...(input.shard !== undefined ? { shard: input.shard } : {}),
         runner,
         listener,
       }),

@@ -15,7 +15,13 @@ import { AppError } from '../util/errors';
 import type { ApiContext } from './context';
 import type { HandlersFor } from './handlers';
 
-const UNITS: Record<string, string> = { mine: 'tokens', export: 'rows', import: 'steps', sweep: 'generations' };
+const UNITS: Record<string, string> = {
+  mine: 'tokens',
+  export: 'rows',
+  import: 'steps',
+  sweep: 'generations',
+  capture: 'documents',
+};
 
 function processAlive(pid: number | null): boolean {
   if (pid === null) return false;

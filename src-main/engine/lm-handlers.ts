@@ -3,16 +3,26 @@
 // Token ids in, token ids out: tokenising stays on the caller's side, where it is cheap.
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
-import type { DecoderWeights } from './graph/decoder-weights.js';
+import { type DecoderWeights, isCached } from './graph/decoder-weights.js';
+import { readSafetensor } from './formats/safetensors.js';
 import { buildDecoderModel } from './graph/lm-decoder.js';
 import { buildGreedyLoopModel } from './graph/lm-loop.js';
-import { captureRows } from './lm/capture-run.js';
-import { generate, measureStrengthByPrefill, type DecoderSession } from './lm/decode.js';
+import { type CaptureDocumentInput, captureRows } from './lm/capture-run.js';
+import { generate, measureStrengthByPrefill, type DecoderSession, type PromptEmbeds } from './lm/decode.js';
 import { chooseDecodeLoop, loopGreedyDecode, type LoopSession } from './lm/decode-loop.js';
 import { type LmFolder, openLmFolder, readLmWeights } from './lm/folder.js';
 import { cachedWeights, fp32Bytes, PRECISIONS, type Precision } from './lm/weight-cache.js';
-import type { GenerateArgs, GenerateEvent, GenerateResult, LmHandlers, LoadedLm, LoadLmArgs } from './protocol.js';
+import type {
+  CaptureHiddenArgs,
+  GenerateArgs,
+  GenerateEvent,
+  GenerateResult,
+  LmHandlers,
+  LoadedLm,
+  LoadLmArgs,
+} from './protocol.js';
 import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
+import { mergeImageEmbeds } from './vision/pack.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 
 interface LoadedDecoder {
@@ -20,13 +30,66 @@ interface LoadedDecoder {
   report: ProviderReport;
   /** the weights the decoder session was built from (in memory, or a cache entry read as external data) */
   weights: DecoderWeights;
-  /** the folder as opened: LLaVA-NeXT's vision sessions read their weights from it (fp32, in memory) */
+  /** the folder as opened: LLaVA-NeXT's vision tower reads its weights from it */
   opened: LmFolder;
   intraOpNumThreads: number | undefined;
+  cache: LoadLmArgs['cache'];
+  externalAbove: number;
   /** the in-graph loop's session, built on first use (only greedy decoding on CUDA needs it) */
   loop?: Promise<LoopSession>;
-  /** LLaVA-NeXT's vision tower and inputs_embeds decoder, built on the first generation with an image */
+  /** LLaVA-NeXT's vision tower, built on the first generation or capture with an image */
   vision?: Promise<VisionSessions>;
+  /** the fp32 embedding table an embeds capture session embeds token ids with, read on first use */
+  embedTable?: Float32Array;
+}
+
+/** The decoder's embedding table in memory: the weights' own, or read from the folder when they are a cache entry. */
+function embedTableOf(d: LoadedDecoder): Float32Array {
+  d.embedTable ??= isCached(d.weights)
+    ? readSafetensor(d.opened.tensors.embed.file, d.opened.tensors.embed.name)
+    : d.weights.tensors.embed;
+  return d.embedTable;
+}
+
+/**
+ * What a capture batch feeds the session: ids, or (an embeds session) embeddings: given ones, or built
+ * here from ids and, for image documents, the vision tower's packed features.
+ */
+async function captureInputs(d: LoadedDecoder, args: CaptureHiddenArgs): Promise<CaptureDocumentInput[]> {
+  const D = d.ds.model.config.dModel;
+  if (args.embeds) return args.embeds.map((e) => ({ embeds: e, length: e.length / D }));
+  const prompts = args.prompts ?? [];
+  if (d.ds.model.input === 'ids') {
+    if (args.images?.some(Boolean))
+      throw new AppError('internal', 'captureHidden: images need a session loaded with captureInput embeds');
+    return prompts.map((ids) => ({ ids }));
+  }
+  const table = embedTableOf(d);
+  const vision = args.images?.some(Boolean) ? await visionOf(d) : undefined;
+  const out: CaptureDocumentInput[] = [];
+  for (const [r, ids] of prompts.entries()) {
+    const image = args.images?.[r];
+    const embeds = mergeImageEmbeds(ids, -1, table, new Float32Array(0), D);
+    // An image document: the packed features replace the token rows at its <image> positions.
+    if (image && vision) {
+      const { at, values } = await imagePromptEmbeds(vision, ids, image);
+      at.forEach((isImage, s) => isImage && embeds.set(values.subarray(s * D, (s + 1) * D), s * D));
+    }
+    out.push({ embeds, length: ids.length });
+  }
+  return out;
+}
+
+/** The vision tower (its weights from the cache above the threshold), built once per loaded model. */
+function visionOf(d: LoadedDecoder): Promise<VisionSessions> {
+  d.vision ??= loadVisionSessions(d.opened, {
+    provider: d.report.provider,
+    ...(d.intraOpNumThreads !== undefined ? { intraOpNumThreads: d.intraOpNumThreads } : {}),
+    ...(d.cache ? { cache: d.cache } : {}),
+    externalAbove: d.externalAbove,
+  });
+  d.vision.catch(() => (d.vision = undefined));
+  return d.vision;
 }
 
 /** The in-graph loop's session on the provider the decoder session runs on; the weights read again. */
@@ -85,7 +148,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       captureInput,
     }) {
       const opened = openLmFolder(folder);
-      const { weights, source } = decoderWeightsFor(opened, precision, cache, externalAbove ?? EXTERNAL_ABOVE);
+      const threshold = externalAbove ?? EXTERNAL_ABOVE;
+      const { weights, source } = decoderWeightsFor(opened, precision, cache, threshold);
+      // LLaVA-NeXT's one session takes ids and, at image positions, embeddings: image requests reuse it.
+      const llava = opened.config.architecture === 'LlavaNextForConditionalGeneration';
       // Every layer steerable (the steer inputs are [B, d_model] and [B, S] per layer: negligible),
       // with the projection and SAE-clamp inputs, so one session serves every method and layer a caller
       // asks for. A capture session steers nothing and hands back only the rows of real positions
@@ -99,6 +165,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
             ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
           })
         : buildDecoderModel(weights, {
+            ...(llava ? { input: 'mixed' as const } : {}),
             projection: true,
             clamp: true,
             ...(accuracyLevel !== undefined ? { accuracyLevel } : {}),
@@ -109,7 +176,15 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(model.externalDataFolder !== undefined ? { externalDataFolder: model.externalDataFolder } : {}),
       });
       const lmId = randomUUID();
-      decoders.set(lmId, { ds: { session, model }, report, weights, opened, intraOpNumThreads });
+      decoders.set(lmId, {
+        ds: { session, model },
+        report,
+        weights,
+        opened,
+        intraOpNumThreads,
+        cache,
+        externalAbove: threshold,
+      });
       const loaded: LoadedLm = {
         lmId,
         config: opened.config,
@@ -133,13 +208,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         ...(args.steers ? { steers: args.steers } : {}),
         ...(args.stopAtEos ? { stopAtEos: true } : {}),
       };
-      let ds = d.ds;
-      let promptEmbeds: (Float32Array | undefined)[] | undefined;
+      let promptEmbeds: (PromptEmbeds | undefined)[] | undefined;
       if (args.images?.some(Boolean)) {
-        d.vision ??= loadVisionSessions(d.opened, d.report.provider, d.intraOpNumThreads);
-        d.vision.catch(() => (d.vision = undefined));
-        const vision = await d.vision;
-        ds = vision.decoder;
+        const vision = await visionOf(d);
+        if (d.ds.model.input !== 'mixed') throw new AppError('internal', 'images need a session loaded for generation');
         promptEmbeds = [];
         for (const [r, image] of args.images.entries())
           promptEmbeds.push(image ? await imagePromptEmbeds(vision, args.prompts[r], image) : undefined);
@@ -161,7 +233,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       let stopped = false;
       const stopRequested = flag ? () => (stopped = Atomics.load(flag, 0) !== 0) : undefined;
       const result = await generate(
-        ds,
+        d.ds,
         {
           ...request,
           ...(promptEmbeds ? { promptEmbeds } : {}),
@@ -180,13 +252,10 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       };
     },
 
-    async captureHidden({ lmId, prompts, embeds }) {
-      const d = decoders.get(lmId);
-      if (!d) throw new AppError('not_found', `language model ${lmId} is not loaded in the engine`);
-      const documents = embeds
-        ? embeds.map((e) => ({ embeds: e, length: e.length / d.ds.model.config.dModel }))
-        : (prompts ?? []).map((ids) => ({ ids }));
-      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, documents) };
+    async captureHidden(args) {
+      const d = decoders.get(args.lmId);
+      if (!d) throw new AppError('not_found', `language model ${args.lmId} is not loaded in the engine`);
+      return { layers: [...d.ds.model.captureLayers], hidden: await captureRows(d.ds, await captureInputs(d, args)) };
     },
 
     async disposeLm({ lmId }) {
@@ -195,7 +264,7 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
       decoders.delete(lmId);
       await d.ds.session.release();
       const vision = await d.vision?.catch(() => undefined);
-      if (vision) await Promise.all([vision.tower.release(), vision.decoder.session.release()]);
+      if (vision) await vision.tower.release();
       return { disposed: true };
     },
 

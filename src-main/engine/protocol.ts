@@ -130,6 +130,12 @@ export interface CaptureHiddenArgs {
   prompts?: number[][];
   /** per document its input embeddings [length, d_model] row-major (an 'embeds' session) */
   embeds?: Float32Array[];
+  /**
+   * LLaVA-NeXT (an 'embeds' session, with `prompts`): per document its preprocessed image, or null for
+   * a text document. The worker runs the vision tower, packs the features into the prompt's expanded
+   * <image> positions and embeds the other tokens (capture --images).
+   */
+  images?: (AnyresPixels | null)[];
 }
 
 export interface CaptureHiddenResult {

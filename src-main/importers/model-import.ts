@@ -24,6 +24,8 @@ const SIDE_FILES = [
   'tokenizer.json',
   'tokenizer_config.json',
   'chat_template.jinja',
+  // the processor's chat template (llava-hf checkpoints), which --chat uses before the tokenizer's
+  'chat_template.json',
   'generation_config.json',
   // LLaVA-NeXT's image processor settings (transformers 4 wrote the first, 5 the second)
   'preprocessor_config.json',

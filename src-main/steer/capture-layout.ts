@@ -1,9 +1,11 @@
 // What each captured row of a document is, in the sidecar's words (README "Activations: the sidecar
 // format"): special rows (BOS, EOS: excluded from mining), text rows (one per token of the document's
-// `tokens`), and, once the vision tower lands, image rows (one tile each, the anyres map with its
-// newline rows). The rows follow the model's positions exactly, so a document's segments in order add
-// up to its prompt length.
+// `tokens`), and image rows (LLaVA-NeXT: the base tile, then the unpadded anyres map with its newline
+// rows). The rows follow the model's positions exactly, so a document's segments in order add up to
+// its prompt length.
 import type { LmTokenizer } from '../engine/lm/tokenizer';
+import { expandImageTokens, type PackedLayout } from '../engine/vision/pack';
+import { AppError } from '../util/errors';
 
 export type CaptureSegment =
   | { kind: 'special'; count: number; label: string }
@@ -62,4 +64,80 @@ export function captionLayout(tokenizer: LmTokenizer, caption: string): Document
   segments.push({ kind: 'text', start: 0, count: textIds.length });
   special(ids.slice(at + textIds.length));
   return { ids, tokens: tokenStrings(tokenizer, textIds), segments };
+}
+
+/**
+ * A token the tokenizer marks special (BOS, EOS, added chat tokens): gone when decoded skipping them.
+ * The unknown token is special to the tokenizer too, but it stands for a piece of the text it could
+ * not spell, so its rows are text.
+ */
+function isSpecialToken(tokenizer: LmTokenizer, id: number): boolean {
+  if (tokenizer.decode([id]) !== '') return false;
+  const text = tokenizer.decode([id], { skipSpecialTokens: false });
+  return text !== '' && text !== tokenizer.unknownToken;
+}
+
+/** An image document's layout: the ids with <image> expanded, and the sidecar's tiles for its image. */
+export interface ImageDocumentLayout extends DocumentLayout {
+  /** tile 0: the base grid (side x side); tile 1: the unpadded anyres map (its rows end in a newline row) */
+  tiles: { rows: number; cols: number }[];
+}
+
+/**
+ * A LLaVA-NeXT prompt (one <image> token, not yet expanded) as captured rows: the image token becomes
+ * the base tile's rows (tile 0) and the anyres map's rows, each followed by its image_newline row
+ * (tile 1, `newline`), exactly as pack_image_features orders them; tokens the tokenizer marks special
+ * are special rows; every other token (the prompt's words, chat-template words a vocabulary spells as
+ * text, a caption) is a text row of the document.
+ */
+export function imagePromptLayout(
+  tokenizer: LmTokenizer,
+  ids: readonly number[],
+  imageTokenId: number,
+  packed: PackedLayout,
+): ImageDocumentLayout {
+  const images = ids.filter((id) => id === imageTokenId).length;
+  if (images !== 1)
+    throw new AppError(
+      'invalid_input',
+      `expected exactly one <image> token (the document's image) in the prompt and caption, found ${images}`,
+    );
+  const strings = tokenStrings(tokenizer, ids);
+  const tokens: string[] = [];
+  const segments: CaptureSegment[] = [];
+  let special: number[] = [];
+  const flushSpecial = () => {
+    if (special.length > 0)
+      segments.push({
+        kind: 'special',
+        count: special.length,
+        label: tokenizer.decode(special, { skipSpecialTokens: false }),
+      });
+    special = [];
+  };
+  ids.forEach((id, i) => {
+    if (id === imageTokenId) {
+      flushSpecial();
+      segments.push({ kind: 'image', tile: 0, newline: false }, { kind: 'image', tile: 1, newline: true });
+    } else if (isSpecialToken(tokenizer, id)) {
+      special.push(id);
+    } else {
+      flushSpecial();
+      const last = segments.at(-1);
+      if (last?.kind === 'text') last.count++;
+      else segments.push({ kind: 'text', start: tokens.length, count: 1 });
+      tokens.push(strings[i]);
+    }
+  });
+  flushSpecial();
+  const side = Math.round(Math.sqrt(packed.base));
+  return {
+    ids: expandImageTokens(ids, imageTokenId, [packed.count]),
+    tokens,
+    segments,
+    tiles: [
+      { rows: side, cols: side },
+      { rows: packed.rows, cols: packed.cols },
+    ],
+  };
 }

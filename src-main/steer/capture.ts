@@ -3,7 +3,9 @@
 // one corpus per layer, imported through the real importer in the same job, so `mine` and `probe` read
 // them like any imported corpus. Documents are cut into fixed chunks; a chunk's shards (one per layer)
 // are written, then its marker file, so a cancelled or crashed capture run again skips finished chunks.
-// Today documents are captions (text only); image documents need the vision tower (see captureImages).
+// Documents are captions (text) and/or images (LLaVA-NeXT: the vision tower's features packed into the
+// prompt's <image>, capture-images.ts). With a shard (`--shard i/n`) a run captures only its block of
+// chunks and imports nothing; a later run without one finds them done, captures the rest and imports.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,23 +18,37 @@ import type { ProviderPreference } from '../engine/session';
 import { importDenseActivations } from '../importers/activations-import';
 import { checkModelFiles, getModelByName } from '../importers/model-import';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
-import type { Project } from '../project/project';
+import { openProject, type Project } from '../project/project';
 import { corpusExists, getCorpus } from '../store/corpora';
 import { canonicalJson } from '../store/jobs';
 import { AppError } from '../util/errors';
+import { type Shard, shardRange, shardText } from '../util/shard-slice';
 import { writeFileAtomic } from '../util/write-atomic';
-import { readCaptionsFile, type CaptureDocument } from './capture-documents';
+import {
+  chunkMarker,
+  chunkRecordOf,
+  readChunkRecord,
+  shardFileName,
+  sidecarOf,
+  writeChunkRecord,
+} from './capture-sidecar';
+import { readCaptureSources } from './capture-sources';
 import { lmCacheOf } from './generate';
-import { captionLayout, type DocumentLayout } from './capture-layout';
 
 export interface CaptureOptions {
   model: string;
   layers: number[];
   /** captions (text documents): a text file, one per line, or CSV document,caption[,label] */
   captionsFile?: string;
-  /** image documents: refused until the vision tower is in (captureImages) */
+  /** image documents: a folder (one subfolder per class) or a CSV image,document,label|class,caption */
   images?: string;
-  /** corpora are named <corpus>-L<layer> (default: the model's name and the captions file's) */
+  /** image documents' prompt (default DEFAULT_IMAGE_PROMPT); <image> is put in front when it has none */
+  prompt?: string;
+  /** place image documents' prompt through the model's chat template */
+  chat?: boolean;
+  /** capture only this block of chunks (a job array's task) and import nothing */
+  shard?: Shard;
+  /** corpora are named <corpus>-L<layer> (default: the model's name and the captions or images source's) */
   corpus?: string;
   /** shard precision (default F32); recorded in each shard's header and in the corpus */
   dtype?: WriteDtype;
@@ -50,14 +66,6 @@ export interface CaptureOptions {
 
 export type { CaptureSummary } from '../contract/capture';
 
-/** Where the image path plugs in: documents with an image need the LLaVA-NeXT vision tower. */
-function captureImages(images: string): never {
-  throw new AppError(
-    'invalid_input',
-    `--images ${images}: capturing images needs the LLaVA-NeXT vision tower (image preprocessing, CLIP encoder, projector and packing into inputs_embeds), which this build does not have yet; use --captions FILE for text documents`,
-  );
-}
-
 export function parseLayers(text: string): number[] {
   const layers = text.split(',').map((part) => Number(part.trim()));
   if (layers.length === 0 || layers.some((L) => !Number.isInteger(L) || L < 0))
@@ -67,49 +75,11 @@ export function parseLayers(text: string): number[] {
   return layers.sort((a, b) => a - b);
 }
 
-const pad = (n: number) => String(n).padStart(5, '0');
-
-/** The sidecar of one layer: every document, and per chunk its shard with the rows' segments. */
-function sidecarOf(
-  layer: number,
-  dModel: number,
-  modelName: string,
-  documents: readonly CaptureDocument[],
-  layouts: readonly DocumentLayout[],
-  chunks: readonly { from: number; to: number }[],
-): unknown {
-  return {
-    format: 'sightline.activations/1',
-    d_in: dModel,
-    model: modelName,
-    layer,
-    hook_point: `hidden_states[${layer}] (residual stream entering block ${layer})`,
-    documents: documents.map((d, i) => ({
-      id: d.id,
-      tokens: layouts[i].tokens,
-      ...(d.label !== undefined ? { meta: { label: d.label } } : {}),
-    })),
-    shards: chunks.map((chunk, c) => ({
-      path: `acts-${pad(c)}.safetensors`,
-      tensor: 'activations',
-      segments: layouts
-        .slice(chunk.from, chunk.to)
-        .flatMap((layout, j) =>
-          layout.segments.map((segment) => ({ document: documents[chunk.from + j].id, ...segment })),
-        ),
-    })),
-  };
-}
-
 export async function runCapture(project: Project, options: CaptureOptions): Promise<CaptureSummary> {
-  if (options.images !== undefined) captureImages(options.images);
-  if (options.captionsFile === undefined)
-    throw new AppError('invalid_input', 'capture: give --captions FILE (text documents) or --images DIR|CSV');
   const model = getModelByName(project, options.model);
   if (options.layers.length === 0) throw new AppError('invalid_input', '--layers: expected at least one layer');
   for (const L of options.layers) checkSteerLayer(L, model.nLayers);
   const layers = [...new Set(options.layers)].sort((a, b) => a - b);
-  await checkModelFiles(project, model);
   const dtype = options.dtype ?? 'F32';
   const batch = options.batch ?? 8;
   const chunk = options.chunk ?? 1024;
@@ -119,28 +89,14 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
   ] as const)
     if (!(Number.isInteger(value) && value >= 1))
       throw new AppError('invalid_input', `${name}: expected a positive whole number, got ${value}`);
-
-  const documents = readCaptionsFile(options.captionsFile);
   const tokenizer = loadLmTokenizer(model.path);
-  const layouts = documents.map((d) => captionLayout(tokenizer, d.caption));
-  layouts.forEach((layout, i) => {
-    if (layout.tokens.length === 0)
-      throw new AppError(
-        'invalid_input',
-        `${path.basename(options.captionsFile!)}: "${documents[i].id}" has no tokens`,
-      );
-  });
+  const sources = readCaptureSources(model, tokenizer, options);
+  await checkModelFiles(project, model);
 
-  const spec = {
-    model: { name: model.name, sha256: model.sha256 },
-    layers,
-    dtype,
-    chunk,
-    documents: crypto.createHash('sha256').update(canonicalJson(documents)).digest('hex'),
-  };
+  const spec = { model: { name: model.name, sha256: model.sha256 }, layers, dtype, chunk, ...sources.spec };
   const captureId = crypto.createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 12);
   const folder = path.join(project.dir, 'activations', `capture-${captureId}`);
-  const prefix = options.corpus ?? `${model.name}-${path.basename(options.captionsFile).replace(/\.[^.]+$/, '')}`;
+  const prefix = options.corpus ?? sources.defaultPrefix;
   const sidecarPath = (L: number) => path.join(folder, `L${L}`, 'activations.json');
   // A corpus of that name from this very capture is done; from anything else it is a conflict, found
   // before any work.
@@ -159,17 +115,28 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
   }
 
   const chunks: { from: number; to: number }[] = [];
-  for (let from = 0; from < documents.length; from += chunk)
-    chunks.push({ from, to: Math.min(documents.length, from + chunk) });
-  const marker = (c: number) => path.join(folder, `chunk-${pad(c)}.done`);
+  for (let from = 0; from < sources.count; from += chunk)
+    chunks.push({ from, to: Math.min(sources.count, from + chunk) });
+  const shard = options.shard ?? null;
+  // A shard takes a fixed block of chunks (util/shard-slice.ts, as sweep and mine cut theirs).
+  const mine = shardRange(chunks.length, shard);
   for (const L of layers) fs.mkdirSync(path.join(folder, `L${L}`), { recursive: true });
   writeFileAtomic(path.join(folder, 'capture.json'), `${JSON.stringify({ id: captureId, ...spec }, null, 2)}\n`);
-  const todo = chunks.map((_, c) => c).filter((c) => !fs.existsSync(marker(c)));
-  const skipped = chunks.filter((_, c) => !todo.includes(c)).reduce((n, ch) => n + ch.to - ch.from, 0);
+  const isDone = (c: number) => fs.existsSync(chunkMarker(folder, c));
+  const todo: number[] = [];
+  for (let c = mine.from; c < mine.to; c++) if (!isDone(c)) todo.push(c);
+  const ours = chunks.slice(mine.from, mine.to);
+  const total = ours.reduce((n, ch) => n + ch.to - ch.from, 0);
+  const skipped = total - todo.reduce((n, c) => n + chunks[c].to - chunks[c].from, 0);
   options.info?.(
-    `capture ${captureId}: ${documents.length} documents, layers ${layers.join(',')}, ${dtype}, ${chunks.length} shard(s) per layer; ${skipped} documents already captured`,
+    `capture ${captureId}: ${sources.count} documents, layers ${layers.join(',')}, ${dtype}, ${chunks.length} shard(s) per layer${shard ? `; shard ${shardText(shard)}: shards ${mine.from}..${mine.to - 1}` : ''}; ${skipped} documents already captured`,
   );
 
+  // A shard's job lives in a project of its own inside the capture folder, so array tasks only read
+  // the project and never write one SQLite file together (as mine --shard does).
+  const jobHome = shard
+    ? openProject(path.join(folder, `shard-${shard.index}-of-${shard.count}`), { create: true })
+    : project;
   const runner = options.runner ?? new JobRunner();
   const client = EngineClient.start();
   let provider: string | null = null;
@@ -177,22 +144,24 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
   try {
     const outcome = await runner.run<{ chunks: number }, void>(
       {
-        db: project.db,
-        dir: project.dir,
+        db: jobHome.db,
+        dir: jobHome.dir,
         kind: 'capture',
-        params: { capture: captureId },
+        params: { capture: captureId, ...(shard ? { shard: shardText(shard) } : {}) },
         ...(options.listener ? { listener: options.listener } : {}),
         ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
       },
       async (job) => {
         let done = skipped;
-        job.progress(done, documents.length);
+        job.progress(done, total);
         if (todo.length > 0) {
           job.throwIfCancelled();
           const loaded = await client.loadLm({
             folder: model.path,
             providers: options.provider ?? 'auto',
             captureLayers: layers,
+            // Image documents: the session takes inputs_embeds, which the worker builds (tower + packing).
+            ...(sources.hasImages ? { captureInput: 'embeds' as const } : {}),
             // fp32; a model over 1 GiB of weights is read as ONNX external data from the project's cache.
             cache: lmCacheOf(project, model),
             ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
@@ -201,11 +170,12 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
           options.info?.(`capture: running on ${loaded.provider.provider} (${loaded.provider.reason})`);
           for (const c of todo) {
             const { from, to } = chunks[c];
+            const entries = sources.entries(from, to);
+            const record = chunkRecordOf(entries);
             // Each layer's shard is streamed batch by batch behind a header written first (its row
-            // count is known from the tokenised documents), so memory holds one batch, not a chunk.
-            const rows = layouts.slice(from, to).reduce((n, l) => n + l.ids.length, 0);
-            const head = safetensorsHead([{ name: 'activations', shape: [rows, model.dModel], dtype }]);
-            const files = layers.map((L) => path.join(folder, `L${L}`, `acts-${pad(c)}.safetensors`));
+            // count is known from the documents' layouts), so memory holds one batch, not a chunk.
+            const head = safetensorsHead([{ name: 'activations', shape: [record.rows, model.dModel], dtype }]);
+            const files = layers.map((L) => path.join(folder, `L${L}`, shardFileName(c)));
             const partial = (file: string) => `${file}.partial`;
             const writers = files.map((file) => fs.openSync(partial(file), 'w'));
             let inChunk = 0;
@@ -214,11 +184,17 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
               writers.forEach((fd) => fs.writeSync(fd, head));
               for (let at = from; at < to; at += batch) {
                 job.throwIfCancelled();
-                const prompts = layouts.slice(at, Math.min(to, at + batch)).map((l) => l.ids);
-                const result = await client.captureHidden({ lmId: loaded.lmId, prompts });
+                const part = entries.slice(at - from, Math.min(to, at + batch) - from);
+                const prompts = part.map((e) => e.layout.ids);
+                const images = sources.hasImages ? await sources.pixels(part, at) : undefined;
+                const result = await client.captureHidden({
+                  lmId: loaded.lmId,
+                  prompts,
+                  ...(images ? { images } : {}),
+                });
                 result.hidden.forEach((hidden, i) => fs.writeSync(writers[i], encodeFloats(hidden, dtype)));
                 inChunk += prompts.length;
-                job.progress(done + inChunk, documents.length);
+                job.progress(done + inChunk, total);
               }
               complete = true;
             } finally {
@@ -229,17 +205,23 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
             for (const file of files) fs.renameSync(partial(file), file);
             done += inChunk;
             captured += inChunk;
+            writeChunkRecord(folder, c, record);
             // Written last: the chunk counts as finished only when every layer's shard is on disk.
-            writeFileAtomic(marker(c), '');
+            writeFileAtomic(chunkMarker(folder, c), '');
             job.checkpoint({ chunks: c + 1 }, done);
           }
         }
-        for (const L of layers) {
-          if (imported.get(L)) continue;
+        // A shard imports nothing: the run without --shard imports once every chunk is done.
+        if (shard) return;
+        const pending = layers.filter((L) => !imported.get(L));
+        if (pending.length === 0) return;
+        const records = chunks.map((ch, c) =>
+          readChunkRecord(folder, c, () => chunkRecordOf(sources.entries(ch.from, ch.to))),
+        );
+        for (const L of pending) {
           job.throwIfCancelled();
-          job.progress(done, documents.length, `importing layer ${L}`);
-          const sidecar = sidecarOf(L, model.dModel, model.name, documents, layouts, chunks);
-          writeFileAtomic(sidecarPath(L), `${JSON.stringify(sidecar)}\n`);
+          job.progress(done, total, `importing layer ${L}`);
+          writeFileAtomic(sidecarPath(L), `${JSON.stringify(sidecarOf(L, model.dModel, model.name, records))}\n`);
           await importDenseActivations(project, sidecarPath(L), `${prefix}-L${L}`);
         }
       },
@@ -249,9 +231,10 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
       state: outcome.state,
       captureId,
       folder,
-      documents: documents.length,
+      documents: sources.count,
       captured,
       dtype,
+      shard: shard ? shardText(shard) : null,
       corpora: layers.map((L) => {
         const name = `${prefix}-L${L}`;
         const exists = corpusExists(project.db, name);
@@ -266,5 +249,6 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
     };
   } finally {
     await client.close();
+    if (jobHome !== project) jobHome.close();
   }
 }

@@ -2,7 +2,7 @@
 // per layer, imported by the real importer. Every captured row equals the plain-TypeScript fp64
 // reference pass's hidden state at that layer and position (BOS rows kept as special rows); fp16 shards
 // are those values rounded; a cancelled capture resumes by chunk and ends equal to an uncancelled one;
-// `sightline mine` runs on the captured corpus unchanged; --images is refused naming what is missing.
+// `sightline mine` runs on the captured corpus unchanged; --images on a text-only model is refused.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,10 +196,10 @@ describe('sightline capture (captions)', () => {
     expect(third).toMatchObject({ state: 'done', captured: 0 });
   });
 
-  it('refuses --images without the vision tower, and a corpus name taken by another import', async () => {
+  it('refuses --images on a text-only model, and a corpus name taken by another import', async () => {
     const project = await newProject('refuse');
     await expect(runCapture(project, { model: 'llama', layers: [1], images: dir })).rejects.toThrow(
-      /needs the LLaVA-NeXT vision tower/,
+      /model "llama" is LlamaForCausalLM, a text-only model; images need a LLaVA-NeXT model/,
     );
     await runCapture(project, { model: 'llama', layers: [1], captionsFile: captionsCsv, corpus: 'x', provider: 'cpu' });
     const other = path.join(dir, 'other.txt');
@@ -221,7 +221,7 @@ describe('sightline capture (captions)', () => {
     layers,
   ];
 
-  it('runs from the command line (one caption per line), and refuses --images with exit code 2', async () => {
+  it('runs from the command line (one caption per line), and refuses --images on a text model with exit code 2', async () => {
     const project = await newProject('cli');
     const lines = path.join(dir, 'lines.txt');
     fs.writeFileSync(lines, `${CAPTIONS.slice(0, 3).join('\n')}\n`);
@@ -240,7 +240,7 @@ describe('sightline capture (captions)', () => {
     expect(getCorpus(project, 'llama-lines-L1').shards[0].dtype).toBe('F16');
     const refused = await runJson([...captureArgs(project, '1'), '--images', dir]);
     expect(refused.code).toBe(2);
-    expect(refused.value.error.message).toMatch(/vision tower/);
+    expect(refused.value.error.message).toMatch(/text-only model/);
   });
 });
 

@@ -7,7 +7,7 @@
 // Exact token equality is the bar: the fixture generator checked that every greedy step's top-1/top-2
 // logit margin is at least 7.5e-3, far above the float32 differences measured in vision-tower.test.ts
 // and pack.test.ts (1e-5 relative), so only a real mistake can flip a token.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
@@ -68,6 +68,22 @@ describe('generate --image', () => {
     );
     expect(steered.code).toBe(0);
     expect(steered.value.generatedIds).toEqual(want.steered_greedy);
+  });
+
+  it('--precision int8 with --image: recorded, the image rows run on the int8 weights from the cache', async () => {
+    const want = expectedVision().images.tall;
+    const image = join(VISION_DIR, want.file);
+    const r = await generate('vision', expectedVision().prompt, '--image', image, '--precision', 'int8');
+    expect(r.code).toBe(0);
+    expect(r.value.spec.precision).toBe('int8');
+    // the int8 tokens part from fp32's at step 11 (tests/vision/image-cache.test.ts holds them to the
+    // fp64 reference on the int8 weights); before, image rows silently ran on fp32 weights
+    expect(r.value.generatedIds.slice(0, 10)).toEqual(want.greedy.slice(0, 10));
+    expect(r.value.generatedIds).not.toEqual(want.greedy);
+    const sha = r.value.spec.model.sha256.slice(0, 16);
+    expect(readdirSync(join(project.dir, 'cache'))).toEqual(
+      expect.arrayContaining([`lm-${sha}-int8.json`, `lm-${sha}-int8.weights`]),
+    );
   });
 
   it('streams the same text without --json and says how many positions the image took', async () => {

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { parseLayers } from '../../steer/capture';
+import { DEFAULT_IMAGE_PROMPT } from '../../steer/capture-images';
+import { parseShard } from '../../util/shard-slice';
 import { AppError } from '../../util/errors';
 import { callJob } from '../job-call';
 import { withProject } from '../project-session';
@@ -8,9 +10,9 @@ import { intOption, stringOption, type Command, PROVIDER_OPTION, providerOption 
 export const captureCommand: Command = {
   name: 'capture',
   summary:
-    'run a model over captions and keep the residual stream at chosen layers as activation corpora (one per layer), imported in the same job (resumable; Ctrl-C cancels)',
+    'run a model over captions and/or images (LLaVA-NeXT) and keep the residual stream at chosen layers as activation corpora (one per layer), imported in the same job (resumable; Ctrl-C cancels)',
   usage:
-    'sightline capture --project DIR --model NAME --layers 5,8,12 --captions FILE [--corpus NAME] [--dtype f32|f16] [--batch 8] [--chunk 1024] [--provider auto|cuda|cpu]',
+    'sightline capture --project DIR --model NAME --layers 5,8,12 (--captions FILE | --images DIR|CSV [--prompt TEXT] [--chat] [--captions FILE]) [--corpus NAME] [--dtype f32|f16] [--batch 8] [--chunk 1024] [--shard i/n] [--provider auto|cuda|cpu]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -23,10 +25,24 @@ export const captureCommand: Command = {
       type: 'string',
       description: 'text documents: one caption per line, or a CSV with document,caption[,label]',
     },
-    images: { type: 'string', description: 'image documents (DIR or CSV): needs the vision tower, not in this build' },
+    images: {
+      type: 'string',
+      description:
+        'image documents (LLaVA-NeXT): a folder (one subfolder per class, its name the label) or a CSV image,document,label|class,caption',
+    },
+    prompt: {
+      type: 'string',
+      description: `image documents' prompt (default ${JSON.stringify(DEFAULT_IMAGE_PROMPT)}; <image> put in front when absent); a CSV caption follows it`,
+    },
+    chat: { type: 'boolean', description: "place the image prompt as the user's message of the model's chat template" },
+    shard: {
+      type: 'string',
+      description:
+        'i/n: capture only block i of n of the shard files (a job array task; imports nothing); run once more without it to import',
+    },
     corpus: {
       type: 'string',
-      description: 'corpora are named NAME-L<layer> (default: <model>-<captions file name>)',
+      description: 'corpora are named NAME-L<layer> (default: <model>-<images or captions file name>)',
     },
     dtype: { type: 'string', default: 'f32', description: 'shard precision: f32 or f16 (recorded with each shard)' },
     batch: { type: 'string', default: '8', description: 'documents per forward pass' },
@@ -44,6 +60,9 @@ export const captureCommand: Command = {
       layers: parseLayers(stringOption(options, 'layers')),
       ...(options.captions !== undefined ? { captions: path.resolve(stringOption(options, 'captions')) } : {}),
       ...(options.images !== undefined ? { images: path.resolve(stringOption(options, 'images')) } : {}),
+      ...(options.prompt !== undefined ? { prompt: stringOption(options, 'prompt') } : {}),
+      ...(options.chat === true ? { chat: true } : {}),
+      ...(options.shard !== undefined ? { shard: parseShard(stringOption(options, 'shard')) } : {}),
       ...(options.corpus !== undefined ? { corpus: stringOption(options, 'corpus') } : {}),
       dtype: dtype as 'F32' | 'F16',
       batch: intOption(options, 'batch'),
@@ -59,7 +78,12 @@ export const captureCommand: Command = {
         ? `capture ${summary.captureId}: cancelled (job ${summary.jobId}); finished shards stay in ${summary.folder}, and the same command resumes`
         : [
             `capture ${summary.captureId}: ${summary.documents} documents (${summary.captured} this run), ${summary.dtype} shards in ${summary.folder}, on ${summary.provider ?? '-'} (job ${summary.jobId})`,
-            ...summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`),
+            // A shard imports nothing: its corpora come with the run without --shard.
+            ...(summary.shard
+              ? [
+                  `  shard ${summary.shard} done; run the same command without --shard to capture what is missing and import`,
+                ]
+              : summary.corpora.map((c) => `  corpus "${c.corpus}": layer ${c.layer}, ${c.rows} rows`)),
           ].join('\n'),
     );
   },

@@ -6,7 +6,10 @@
 // step is 90-97% linear-layer MatMul, and GroupQueryAttention with an attention bias costs more than
 // the standard attention (bench:generate with BENCH_PROFILE=1, README Benchmarks).
 //
-// Inputs   input_ids int64 [B, S] (or inputs_embeds float [B, S, D], for LLaVA's image features)
+// Inputs   input_ids int64 [B, S] (or inputs_embeds float [B, S, D], for LLaVA's image features; or, with
+//          input 'mixed', both: input_ids, inputs_embeds and embeds_mask float [B, S], the embeddings
+//          taking the place of the ids' rows where the mask is 1. inputs_embeds and embeds_mask
+//          broadcast, so a batch with no image feeds them as [1, 1, D] and [1, 1] zeros)
 //          attention_mask int64 [B, T]: 1 for real tokens over past + current (T = P + S), 0 for padding
 //          position_ids int64 [B, S]: rotary positions (left padding: cumsum(mask) - 1)
 //          past_key_<l>, past_value_<l> float [B, nKv, P, headDim] (P = 0 on the prefill)
@@ -42,8 +45,12 @@ export { type DecoderWeightNames, declareDecoderWeights } from './decoder-weight
 export { CLAMP_PARAM_COLUMNS, declareSteerInputs, type SteerTensorNames, steerInputNames } from './decoder-steer.js';
 
 export interface DecoderBuildOptions {
-  /** token ids (default) or input embeddings */
-  input?: 'ids' | 'embeds';
+  /**
+   * token ids (default), input embeddings, or 'mixed': ids with embeddings in chosen positions
+   * (LLaVA-NeXT: one session serves text and image prompts, and the embedding table stays in the
+   * graph, cached or quantised like the rest, so no second copy of the weights is ever built)
+   */
+  input?: DecoderInput;
   /** logits for the last position only (default; what decoding needs) or for every position */
   logits?: 'last' | 'all';
   /** layers that get steer_delta_<L> / steer_mask_<L> inputs; default every layer */
@@ -73,11 +80,12 @@ export interface DecoderBuildOptions {
 }
 
 export type CaptureReduce = 'none' | 'mean' | 'rows';
+export type DecoderInput = 'ids' | 'embeds' | 'mixed';
 
 export interface DecoderModel {
   bytes: Uint8Array;
   config: LmConfig;
-  input: 'ids' | 'embeds';
+  input: DecoderInput;
   logits: 'last' | 'all';
   steerLayers: number[];
   captureLayers: number[];
@@ -259,14 +267,11 @@ export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOption
 
   const g = new GraphBuilder();
   const weights = declareDecoderWeights(g, w, {
-    embed: input === 'ids',
+    embed: input !== 'embeds',
     ...(options.accuracyLevel !== undefined ? { accuracyLevel: options.accuracyLevel } : {}),
   });
   const i64 = (values: number[]) => g.int64s(g.fresh('i64'), values);
-  const h =
-    input === 'ids'
-      ? g.op('Gather', [weights.embed, g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 })
-      : g.input('inputs_embeds', FLOAT, ['B', 'S', D]);
+  const h = input === 'embeds' ? g.input('inputs_embeds', FLOAT, ['B', 'S', D]) : embedIds(g, weights, input, D);
   const attentionMask = g.input('attention_mask', INT64, ['B', 'T']);
   const positionIds = g.input('position_ids', INT64, ['B', 'S']);
   const past: { key: string; value: string }[] = [];
@@ -315,7 +320,8 @@ export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOption
   g.output('logits', FLOAT, logitsMode === 'last' ? ['B', V] : ['B', 'S', V]);
 
   const inputNames = [
-    input === 'ids' ? 'input_ids' : 'inputs_embeds',
+    ...(input === 'embeds' ? ['inputs_embeds'] : ['input_ids']),
+    ...(input === 'mixed' ? ['inputs_embeds', 'embeds_mask'] : []),
     'attention_mask',
     'position_ids',
     ...past.flatMap((_, l) => [`past_key_${l}`, `past_value_${l}`]),
@@ -340,6 +346,17 @@ export function buildDecoderModel(w: DecoderWeights, options: DecoderBuildOption
     inputNames,
     outputNames: ['logits', ...outputs],
   };
+}
+
+/** The token embeddings of input_ids; with 'mixed', replaced by inputs_embeds where embeds_mask is 1. */
+function embedIds(g: GraphBuilder, weights: DecoderWeightNames, input: 'ids' | 'mixed', D: number): string {
+  const tokens = g.op('Gather', [weights.embed, g.input('input_ids', INT64, ['B', 'S'])], { axis: 0 });
+  if (input === 'ids') return tokens;
+  // Their own dim names: they broadcast ([1, 1, D] and [1, 1] zeros when no row has embeddings).
+  const embeds = g.input('inputs_embeds', FLOAT, ['EB', 'ES', D]);
+  const mask = g.input('embeds_mask', FLOAT, ['MB', 'MS']);
+  const where = g.op('Unsqueeze', [g.op('Greater', [mask, g.scalar(0)]), g.int64s(g.fresh('axis'), [-1])]);
+  return g.op('Where', [where, embeds, tokens]);
 }
 
 /** hidden [B, S, D] to the named output, reduced over capture_mask as asked. */

@@ -23,6 +23,7 @@ export async function captureRows(
       'internal',
       'captureRows needs a session built with captureLayers, captureReduce rows, no steers',
     );
+  if (model.input === 'mixed') throw new AppError('internal', 'captureRows takes a session built for ids or embeds');
   const B = documents.length;
   if (B === 0 || documents.some((d) => lengthOf(d) === 0))
     throw new AppError('invalid_input', 'every document needs at least one position');

@@ -16,8 +16,17 @@ import { isClamp, isProjection, isSteered, projectionBounds, type Steer, type St
 export interface DecoderSession {
   session: ort.InferenceSession;
   model: DecoderModel;
-  /** [vocab, D]: a graph built with input 'embeds' is fed these rows for token ids (LLaVA with images) */
-  embedTable?: Float32Array;
+}
+
+/**
+ * A row's own embeddings for some of its prompt positions (LLaVA-NeXT: the packed image features
+ * where `<image>` was expanded); every other position takes its token's row of the graph's table.
+ */
+export interface PromptEmbeds {
+  /** [promptLength]: 1 where `values` replaces the token's embedding */
+  at: Uint8Array;
+  /** [promptLength, D]; rows where `at` is 0 are not read */
+  values: Float32Array;
 }
 
 export interface DecodeRequest {
@@ -30,11 +39,8 @@ export interface DecodeRequest {
    * Each prefill or step reduces over its own positions; read them from lastOutputs.
    */
   capture?: SteerPositions;
-  /**
-   * Per row, [promptLength, D] embeddings that replace its prompt's token embeddings (LLaVA: the
-   * merged image features); only for a graph built with input 'embeds'.
-   */
-  promptEmbeds?: readonly (Float32Array | undefined)[];
+  /** per row, embeddings for some prompt positions; only for a graph built with input 'mixed' */
+  promptEmbeds?: readonly (PromptEmbeds | undefined)[];
 }
 
 /** One batch in flight: prefill, then step. Logits are [B, vocab] (the graph's last position). */
@@ -45,7 +51,7 @@ export class DecodeRun {
   private readonly steers: (readonly Steer[])[];
   private readonly prompts: number[][];
   private readonly capture: SteerPositions;
-  private readonly promptEmbeds: readonly (Float32Array | undefined)[];
+  private readonly promptEmbeds: readonly (PromptEmbeds | undefined)[];
   private mask: number[][] = [];
   private cacheLength = 0;
   private past: Record<string, ort.Tensor> = {};
@@ -57,10 +63,10 @@ export class DecodeRun {
     request: DecodeRequest,
   ) {
     const { model } = ds;
-    if ((model.input !== 'ids' && !ds.embedTable) || model.logits !== 'last')
-      throw new AppError('internal', 'DecodeRun needs a decoder built with logits "last", and ids or an embed table');
-    if (request.promptEmbeds?.some(Boolean) && model.input !== 'embeds')
-      throw new AppError('internal', 'prompt embeddings need a decoder built with input "embeds"');
+    if (model.input === 'embeds' || model.logits !== 'last')
+      throw new AppError('internal', 'DecodeRun needs a decoder built with logits "last" that takes token ids');
+    if (request.promptEmbeds?.some(Boolean) && model.input !== 'mixed')
+      throw new AppError('internal', 'prompt embeddings need a decoder built with input "mixed"');
     this.batch = request.prompts.length;
     if (this.batch === 0 || request.prompts.some((p) => p.length === 0))
       throw new AppError('invalid_input', 'every prompt needs at least one token');
@@ -72,29 +78,45 @@ export class DecodeRun {
     this.capture = request.capture ?? 'all';
     this.promptEmbeds = request.promptEmbeds ?? [];
     this.promptEmbeds.forEach((embeds, r) => {
-      if (embeds && embeds.length !== this.promptLengths[r] * model.config.dModel)
-        throw new AppError('internal', `row ${r}: prompt embeddings for ${this.promptLengths[r]} positions expected`);
+      const n = this.promptLengths[r];
+      if (embeds && (embeds.at.length !== n || embeds.values.length !== n * model.config.dModel))
+        throw new AppError('internal', `row ${r}: prompt embeddings for ${n} positions expected`);
     });
   }
 
-  /** inputs_embeds [B, S, D] for cache columns [start, start + S): the row's prompt embeddings, or the table's. */
-  private embedsOf(ids: number[][], start: number): Float32Array {
+  /**
+   * A 'mixed' graph's inputs_embeds and embeds_mask for cache columns [start, start + S), with the
+   * ids there zeroed where embeddings replace them (an image token id may lie outside the table).
+   * Steps past every prompt feed [1, 1] zeros, which broadcast.
+   */
+  private embedsFeeds(ids: number[][], start: number): Record<string, ort.Tensor> {
     const D = this.ds.model.config.dModel;
-    const table = this.ds.embedTable!;
+    const B = ids.length;
     const S = ids[0].length;
-    const out = new Float32Array(ids.length * S * D);
+    const any = this.promptEmbeds.some((e, r) => e && start < this.padding[r] + this.promptLengths[r]);
+    if (!any) {
+      return {
+        inputs_embeds: new ort.Tensor('float32', new Float32Array(D), [1, 1, D]),
+        embeds_mask: new ort.Tensor('float32', new Float32Array(1), [1, 1]),
+      };
+    }
+    const values = new Float32Array(B * S * D);
+    const mask = new Float32Array(B * S);
     ids.forEach((row, r) => {
       const own = this.promptEmbeds[r];
-      row.forEach((id, s) => {
+      if (!own) return;
+      for (let s = 0; s < S; s++) {
         const token = start + s - this.padding[r];
-        const source =
-          own && token >= 0 && token < this.promptLengths[r]
-            ? own.subarray(token * D, (token + 1) * D)
-            : table.subarray(id * D, (id + 1) * D);
-        out.set(source, (r * S + s) * D);
-      });
+        if (token < 0 || token >= this.promptLengths[r] || !own.at[token]) continue;
+        values.set(own.values.subarray(token * D, (token + 1) * D), (r * S + s) * D);
+        mask[r * S + s] = 1;
+        row[s] = 0;
+      }
     });
-    return out;
+    return {
+      inputs_embeds: new ort.Tensor('float32', values, [B, S, D]),
+      embeds_mask: new ort.Tensor('float32', mask, [B, S]),
+    };
   }
 
   /** Run the (padded) prompts through the graph; logits for each row's last prompt token. */
@@ -130,10 +152,11 @@ export class DecodeRun {
     for (let r = 0; r < B; r++) {
       for (let s = 0; s < S; s++) positions[r * S + s] = BigInt(Math.max(0, start + s - this.padding[r]));
     }
+    // embedsFeeds zeroes ids it replaces, so it runs first, on a copy
+    const tokenIds = ids.map((row) => [...row]);
     const feeds: Record<string, ort.Tensor> = {
-      ...(model.input === 'embeds'
-        ? { inputs_embeds: new ort.Tensor('float32', this.embedsOf(ids, start), [B, S, model.config.dModel]) }
-        : { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [B, S]) }),
+      ...(model.input === 'mixed' ? this.embedsFeeds(tokenIds, start) : {}),
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokenIds.flat(), BigInt), [B, S]),
       attention_mask: new ort.Tensor('int64', BigInt64Array.from(this.mask.flat(), BigInt), [B, T]),
       position_ids: new ort.Tensor('int64', positions, [B, S]),
       ...this.past,
@@ -388,7 +411,7 @@ async function measureStrength(
   const V = ds.model.config.vocabSize;
   const steers = request.prompts.map((_, r) => request.steers?.[r] ?? []);
   // Rows with the same ids but other image embeddings are other prompts.
-  const embedsIds = new Map<Float32Array, number>();
+  const embedsIds = new Map<PromptEmbeds, number>();
   const key = (prompt: readonly number[], r: number) => {
     const embeds = request.promptEmbeds?.[r];
     if (embeds && !embedsIds.has(embeds)) embedsIds.set(embeds, embedsIds.size);

@@ -19,6 +19,8 @@ export interface LmTokenizer {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   /** true when the folder has a chat template */
   readonly hasChatTemplate: boolean;
+  /** the unknown token's text (tokenizer_config.json unk_token): special to the tokenizer, yet a piece of the text */
+  readonly unknownToken: string | undefined;
   /** the chat template rendered to text (the prompt the model sees) */
   renderChat(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
   /** the rendered chat template's ids */
@@ -31,6 +33,10 @@ const TOKENIZER = 'tokenizer.json';
 const CONFIG = 'tokenizer_config.json';
 /** transformers >= 4.43 may save the template beside the config instead of inside it */
 const TEMPLATE_FILE = 'chat_template.jinja';
+/** a processor's template as transformers 4.4x saved it (the llava-hf checkpoints): {"chat_template": "..."} */
+const PROCESSOR_TEMPLATE_FILE = 'chat_template.json';
+/** the placeholder a LLaVA prompt marks its image with */
+const IMAGE_PLACEHOLDER = '<image>';
 
 export function loadLmTokenizer(folder: string): LmTokenizer {
   const root = resolve(folder);
@@ -61,6 +67,7 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
       );
     }
   }
+  const structured = templateSource !== undefined && readsContentParts(templateSource.text);
   // The special tokens a template may write ({{ bos_token }}): strings or AddedToken objects in the config.
   const specials: Record<string, string> = {};
   for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {
@@ -74,7 +81,7 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
     try {
       return template.render({
         ...specials,
-        messages: messages.map((m) => ({ ...m })),
+        messages: messages.map((m) => (structured ? { role: m.role, content: contentParts(m.content) } : { ...m })),
         add_generation_prompt: options.addGenerationPrompt ?? true,
       });
     } catch (error) {
@@ -91,9 +98,15 @@ export function loadLmTokenizer(folder: string): LmTokenizer {
     encode: (text, options = {}) =>
       tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids,
     hasChatTemplate: template !== undefined,
+    unknownToken: specials.unk_token,
     renderChat,
-    encodeChat: (messages, options = {}) =>
-      tokenizer.encode(renderChat(messages, options), { add_special_tokens: false }).ids,
+    encodeChat: (messages, options = {}) => {
+      const text = renderChat(messages, options);
+      // A processor's template (typed content) is tokenised as LlavaNextProcessor does it: special
+      // tokens (BOS) added unless the text already starts with BOS, since those templates write none.
+      const addSpecial = structured && !(specials.bos_token && text.startsWith(specials.bos_token));
+      return tokenizer.encode(text, { add_special_tokens: addSpecial }).ids;
+    },
     decode: (ids, options = {}) =>
       tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true }),
   };
@@ -123,6 +136,19 @@ function chatTemplateSource(
 ): { text: string; file: string; field: string } | undefined {
   const separate = join(root, TEMPLATE_FILE);
   if (existsSync(separate)) return { text: readFileSync(separate, 'utf8'), file: TEMPLATE_FILE, field: '(file)' };
+  // The processor's template is the one transformers applies to image prompts, so it comes before the
+  // tokenizer's (llava-v1.6-mistral-7b-hf's tokenizer_config.json may hold Mistral's text-only one).
+  const processor = readJsonObject(root, PROCESSOR_TEMPLATE_FILE, false);
+  if (processor) {
+    if (typeof processor.chat_template !== 'string')
+      throw badFile(
+        PROCESSOR_TEMPLATE_FILE,
+        'chat_template',
+        'a template string',
+        JSON.stringify(processor.chat_template),
+      );
+    return { text: processor.chat_template, file: PROCESSOR_TEMPLATE_FILE, field: 'chat_template' };
+  }
   const value = config.chat_template;
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return { text: value, file: CONFIG, field: 'chat_template' };
@@ -138,6 +164,31 @@ function chatTemplateSource(
     'a template string, or a list of {name, template} with one named "default"',
     JSON.stringify(value).slice(0, 80),
   );
+}
+
+/**
+ * Whether a template reads each message's content as a list of typed parts ({type: 'image'},
+ * {type: 'text', text}), as the llava-hf processors' templates do ("message['content'] |
+ * selectattr('type', 'equalto', 'image')"), rather than as a string. transformers' processor always
+ * passes parts; a template written for both forms tests `is string`, and is given the string.
+ */
+export function readsContentParts(template: string): boolean {
+  const typed = /selectattr\(\s*['"]type['"]|\[\s*['"]type['"]\s*\]|\.type\s*==/.test(template);
+  return typed && !/\bis\s+string\b/.test(template);
+}
+
+/**
+ * A prompt as typed parts: each <image> an image part, the text between them text parts. The newline
+ * right after an <image> goes with it (the templates write '<image>\n' themselves).
+ */
+export function contentParts(content: string): ({ type: 'image' } | { type: 'text'; text: string })[] {
+  const parts: ({ type: 'image' } | { type: 'text'; text: string })[] = [];
+  content.split(IMAGE_PLACEHOLDER).forEach((piece, i) => {
+    if (i > 0) parts.push({ type: 'image' });
+    const text = i > 0 && piece.startsWith('\n') ? piece.slice(1) : piece;
+    if (text !== '') parts.push({ type: 'text', text });
+  });
+  return parts;
 }
 
 function tokenText(value: unknown): string | undefined {

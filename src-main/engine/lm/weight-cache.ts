@@ -6,20 +6,6 @@
 // and the precision: a second load reuses it, a different source (or a source file whose size or mtime
 // moved) rebuilds it. The manifest is written last, after the data is on disk, so a crash mid-write
 // leaves nothing that looks usable.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { AppError } from '../../util/errors.js';
 import { encodeFloat16 } from '../formats/dtype.js';
 import { readSafetensor } from '../formats/safetensors.js';
@@ -27,19 +13,13 @@ import { transpose } from '../sae-model.js';
 import type { LmConfig } from './config.js';
 import type { LmFolder, LmLayer, LmTensorRef } from './folder.js';
 import { quantiseBlocks, type WeightBits } from './quantise.js';
+import { type EntryManifest, floatBytes, readFreshEntry, type Slice, writeEntry } from './cache-entry.js';
 
 import { PRECISIONS, type Precision } from '../../contract/models.js';
 
 export { PRECISIONS, type Precision };
 
 const FORMAT = 1;
-// Page-aligned tensors let ORT map them straight from the file.
-const ALIGN = 4096;
-
-interface Slice {
-  offset: number;
-  length: number;
-}
 
 /** How one weight is stored in the data file. */
 export type StoredTensor =
@@ -50,15 +30,10 @@ export type StoredTensor =
   /** MatMulNBits codes [N, blocks, blob] of an [N = out, K = in] weight, and its scales [N, blocks] */
   | ({ kind: 'nbits'; bits: WeightBits; N: number; K: number; scales: Slice } & Slice);
 
-export interface WeightManifest {
+export interface WeightManifest extends EntryManifest {
   format: number;
   precision: Precision;
   sourceSha256: string;
-  /** the source files as they were when the entry was written */
-  source: { path: string; size: number; mtimeMs: number }[];
-  /** the data file's name, in the same folder */
-  dataFile: string;
-  bytes: number;
   /** by initializer name: embed_tokens, final_norm, lm_head, l<L>_input_norm, l<L>_q, ... */
   tensors: Record<string, StoredTensor>;
 }
@@ -93,25 +68,13 @@ export function findCachedWeights(
   sourceSha256: string,
   precision: Precision,
 ): CachedLmWeights | undefined {
-  const name = entryName(sourceSha256, precision);
-  const manifestPath = join(cacheFolder, `${name}.json`);
-  if (!existsSync(manifestPath)) return undefined;
-  let manifest: WeightManifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as WeightManifest;
-  } catch {
-    return undefined;
-  }
-  const dataPath = join(cacheFolder, `${name}.weights`);
-  const fresh =
-    manifest.format === FORMAT &&
-    manifest.dataFile === `${name}.weights` &&
-    manifest.precision === precision &&
-    manifest.sourceSha256 === sourceSha256 &&
-    sameSource(manifest.source, sourceFiles(lm)) &&
-    existsSync(dataPath) &&
-    statSync(dataPath).size === manifest.bytes;
-  return fresh ? { config: lm.config, manifest, folder: cacheFolder } : undefined;
+  const manifest = readFreshEntry<WeightManifest>(
+    cacheFolder,
+    entryName(sourceSha256, precision),
+    lm.files.map((f) => f.path),
+    (m) => m.format === FORMAT && m.precision === precision && m.sourceSha256 === sourceSha256,
+  );
+  return manifest ? { config: lm.config, manifest, folder: cacheFolder } : undefined;
 }
 
 /** The cached weights, written first when there is no fresh entry. */
@@ -134,88 +97,57 @@ export function writeCachedWeights(
 ): CachedLmWeights {
   if (!PRECISIONS.includes(precision))
     throw new AppError('invalid_input', `precision: expected one of ${PRECISIONS.join(', ')}, got "${precision}"`);
-  mkdirSync(cacheFolder, { recursive: true });
-  const name = entryName(sourceSha256, precision);
-  const manifestPath = join(cacheFolder, `${name}.json`);
-  const dataFile = `${name}.weights`;
-  const dataPath = join(cacheFolder, dataFile);
-  // The old manifest goes first: until the new one is renamed in, the entry reads as absent. Partial
-  // files are per writer, so two processes filling the same entry at once (sweep shards on one
-  // machine) each rename a whole file into place; the contents are the same either way.
-  rmSync(manifestPath, { force: true });
-  const partial = `${dataPath}.${process.pid}-${randomUUID().slice(0, 8)}.partial`;
-  const fd = openSync(partial, 'w');
-  let at = 0;
-  const append = (bytes: Uint8Array): Slice => {
-    const offset = Math.ceil(at / ALIGN) * ALIGN;
-    writeSync(fd, bytes, 0, bytes.byteLength, offset);
-    at = offset + bytes.byteLength;
-    return { offset, length: bytes.byteLength };
-  };
-  const asBytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const tensors: Record<string, StoredTensor> = {};
   const { dModel: D, vocabSize: V } = lm.config;
-  const plain = (key: string, ref: LmTensorRef) => {
-    tensors[key] = { kind: 'float', dims: ref.info.shape, ...append(asBytes(readSafetensor(ref.file, ref.name))) };
-  };
-  const linear = (key: string, ref: LmTensorRef) => {
-    const [N, K] = ref.info.shape;
-    const weight = readSafetensor(ref.file, ref.name);
-    if (precision === 'int8' || precision === 'int4') {
-      const q = quantiseBlocks(weight, N, K, precision === 'int8' ? 8 : 4);
-      const codes = append(q.packed);
-      tensors[key] = { kind: 'nbits', bits: q.bits, N, K, ...codes, scales: append(asBytes(q.scales)) };
-      return;
-    }
-    const t = transpose(weight, N, K);
-    tensors[key] =
-      precision === 'fp16'
-        ? { kind: 'half', dims: [K, N], ...append(encodeFloat16(t)) }
-        : { kind: 'float', dims: [K, N], ...append(asBytes(t)) };
-  };
-  try {
-    // The embedding table feeds a Gather, which reads one row per token: it stays fp32 unless the
-    // whole model is fp16 (the graph then casts it once at load).
-    const embed = lm.tensors.embed;
-    if (precision === 'fp16') {
-      tensors.embed_tokens = {
-        kind: 'half',
-        dims: [V, D],
-        ...append(encodeFloat16(readSafetensor(embed.file, embed.name))),
+  const manifest = writeEntry<WeightManifest>(
+    cacheFolder,
+    entryName(sourceSha256, precision),
+    lm.files.map((f) => f.path),
+    (append) => {
+      const plain = (key: string, ref: LmTensorRef) => {
+        tensors[key] = {
+          kind: 'float',
+          dims: ref.info.shape,
+          ...append(floatBytes(readSafetensor(ref.file, ref.name))),
+        };
       };
-    } else {
-      plain('embed_tokens', embed);
-    }
-    lm.tensors.layers.forEach((layer, L) => {
-      plain(`l${L}_input_norm`, layer.inputNorm);
-      plain(`l${L}_post_attention_norm`, layer.postAttentionNorm);
-      for (const key of LINEAR) linear(`l${L}_${key}`, layer[key]);
-    });
-    plain('final_norm', lm.tensors.finalNorm);
-    linear('lm_head', lm.tensors.lmHead);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(partial, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(partial, dataPath);
-  const manifest: WeightManifest = {
-    format: FORMAT,
-    precision,
-    sourceSha256,
-    source: sourceFiles(lm),
-    dataFile,
-    bytes: at,
-    tensors,
-  };
-  const manifestPartial = `${partial}.json`;
-  const mfd = openSync(manifestPartial, 'w');
-  writeSync(mfd, JSON.stringify(manifest));
-  fsyncSync(mfd);
-  closeSync(mfd);
-  renameSync(manifestPartial, manifestPath);
+      const linear = (key: string, ref: LmTensorRef) => {
+        const [N, K] = ref.info.shape;
+        const weight = readSafetensor(ref.file, ref.name);
+        if (precision === 'int8' || precision === 'int4') {
+          const q = quantiseBlocks(weight, N, K, precision === 'int8' ? 8 : 4);
+          const codes = append(q.packed);
+          tensors[key] = { kind: 'nbits', bits: q.bits, N, K, ...codes, scales: append(floatBytes(q.scales)) };
+          return;
+        }
+        const t = transpose(weight, N, K);
+        tensors[key] =
+          precision === 'fp16'
+            ? { kind: 'half', dims: [K, N], ...append(encodeFloat16(t)) }
+            : { kind: 'float', dims: [K, N], ...append(floatBytes(t)) };
+      };
+      // The embedding table feeds a Gather, which reads one row per token: it stays fp32 unless the
+      // whole model is fp16 (the graph then casts it once at load).
+      const embed = lm.tensors.embed;
+      if (precision === 'fp16') {
+        tensors.embed_tokens = {
+          kind: 'half',
+          dims: [V, D],
+          ...append(encodeFloat16(readSafetensor(embed.file, embed.name))),
+        };
+      } else {
+        plain('embed_tokens', embed);
+      }
+      lm.tensors.layers.forEach((layer, L) => {
+        plain(`l${L}_input_norm`, layer.inputNorm);
+        plain(`l${L}_post_attention_norm`, layer.postAttentionNorm);
+        for (const key of LINEAR) linear(`l${L}_${key}`, layer[key]);
+      });
+      plain('final_norm', lm.tensors.finalNorm);
+      linear('lm_head', lm.tensors.lmHead);
+      return { format: FORMAT, precision, sourceSha256, tensors };
+    },
+  );
   return { config: lm.config, manifest, folder: cacheFolder };
 }
 
@@ -227,19 +159,4 @@ export function weightBytesPerToken(manifest: WeightManifest): number {
     bytes += t.length + (t.kind === 'nbits' ? t.scales.length : 0);
   }
   return bytes;
-}
-
-function sourceFiles(lm: LmFolder): WeightManifest['source'] {
-  return lm.files.map((f) => {
-    const st = statSync(f.path);
-    return { path: f.path, size: st.size, mtimeMs: st.mtimeMs };
-  });
-}
-
-function sameSource(a: WeightManifest['source'] | undefined, b: WeightManifest['source']): boolean {
-  return (
-    Array.isArray(a) &&
-    a.length === b.length &&
-    a.every((f, i) => f.path === b[i].path && f.size === b[i].size && f.mtimeMs === b[i].mtimeMs)
-  );
 }

@@ -4,6 +4,7 @@
 // grid cut off again (unpad_image), with the image_newline embedding after every row of that map.
 // The prompt's one <image> token is expanded to exactly that many positions, and those positions'
 // embeddings are the packed features, in order.
+import type { PromptEmbeds } from '../lm/decode.js';
 import { AppError } from '../../util/errors.js';
 import type { VisionConfig } from './config.js';
 
@@ -134,6 +135,29 @@ export function expandImageTokens(ids: readonly number[], imageTokenId: number, 
   return out;
 }
 
+/**
+ * The packed features placed at the image positions of the expanded prompt ([S] marks, [S, D] rows):
+ * what a 'mixed' decoder takes, the token rows coming from its own table.
+ */
+export function imageEmbedsAt(
+  expandedIds: readonly number[],
+  imageTokenId: number,
+  packed: Float32Array,
+  D: number,
+): PromptEmbeds {
+  const at = new Uint8Array(expandedIds.length);
+  const values = new Float32Array(expandedIds.length * D);
+  let next = 0;
+  expandedIds.forEach((id, s) => {
+    if (id !== imageTokenId) return;
+    at[s] = 1;
+    values.set(packed.subarray(next * D, ++next * D), s * D);
+  });
+  if (next * D !== packed.length)
+    throw new AppError('internal', `image features: ${packed.length / D} packed positions for ${next} image tokens`);
+  return { at, values };
+}
+
 /** inputs_embeds [S, D]: token embeddings, with the image positions taking the packed features in order. */
 export function mergeImageEmbeds(
   expandedIds: readonly number[],
@@ -142,13 +166,9 @@ export function mergeImageEmbeds(
   packed: Float32Array,
   D: number,
 ): Float32Array {
-  const out = new Float32Array(expandedIds.length * D);
-  let next = 0;
+  const { at, values } = imageEmbedsAt(expandedIds, imageTokenId, packed, D);
   expandedIds.forEach((id, s) => {
-    if (id === imageTokenId) out.set(packed.subarray(next * D, ++next * D), s * D);
-    else out.set(embedTable.subarray(id * D, (id + 1) * D), s * D);
+    if (!at[s]) values.set(embedTable.subarray(id * D, (id + 1) * D), s * D);
   });
-  if (next * D !== packed.length)
-    throw new AppError('internal', `image features: ${packed.length / D} packed positions for ${next} image tokens`);
-  return out;
+  return values;
 }

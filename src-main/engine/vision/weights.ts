@@ -10,43 +10,55 @@ import { type LmTensorRef, readConfigJson, tensorLookup } from '../lm/folder.js'
 import { shapeText } from '../sae-model.js';
 import { type LlavaVision, parseVisionConfig, readImageProcessor, type VisionConfig } from './config.js';
 
-export interface VisionLayer {
-  norm1Weight: Float32Array;
-  norm1Bias: Float32Array;
+export interface VisionLayerOf<T> {
+  norm1Weight: T;
+  norm1Bias: T;
   /** nn.Linear weights, [out, in] as stored */
-  q: Float32Array;
-  qBias: Float32Array;
-  k: Float32Array;
-  kBias: Float32Array;
-  v: Float32Array;
-  vBias: Float32Array;
-  o: Float32Array;
-  oBias: Float32Array;
-  norm2Weight: Float32Array;
-  norm2Bias: Float32Array;
-  fc1: Float32Array;
-  fc1Bias: Float32Array;
-  fc2: Float32Array;
-  fc2Bias: Float32Array;
+  q: T;
+  qBias: T;
+  k: T;
+  kBias: T;
+  v: T;
+  vBias: T;
+  o: T;
+  oBias: T;
+  norm2Weight: T;
+  norm2Bias: T;
+  fc1: T;
+  fc1Bias: T;
+  fc2: T;
+  fc2Bias: T;
 }
 
-export interface VisionWeights extends LlavaVision {
+export interface VisionTensorsOf<T> {
   /** [D, 3, patch, patch] */
-  patchEmbedding: Float32Array;
-  classEmbedding: Float32Array;
+  patchEmbedding: T;
+  classEmbedding: T;
   /** [patches + 1, D] */
-  positionEmbedding: Float32Array;
-  preNormWeight: Float32Array;
-  preNormBias: Float32Array;
+  positionEmbedding: T;
+  preNormWeight: T;
+  preNormBias: T;
   /** the first `featureLayer` encoder layers */
-  layers: VisionLayer[];
+  layers: VisionLayerOf<T>[];
   /** [textD, D], [textD] (zeros without bias), [textD, textD], [textD] */
-  projector1: Float32Array;
-  projector1Bias: Float32Array;
-  projector2: Float32Array;
-  projector2Bias: Float32Array;
+  projector1: T;
+  projector1Bias: T;
+  projector2: T;
+  projector2Bias: T;
   /** [textD] */
-  imageNewline: Float32Array;
+  imageNewline: T;
+}
+
+export type VisionLayer = VisionLayerOf<Float32Array>;
+export interface VisionWeights extends LlavaVision, VisionTensorsOf<Float32Array> {}
+
+/** Where a vision tensor comes from: the checkpoint, or zeros (a projector without bias). */
+export type VisionSource = LmTensorRef | { zeros: number };
+
+/** A LLaVA-NeXT folder's vision half from the tensor headers: nothing read yet. */
+export interface VisionFolder extends LlavaVision, VisionTensorsOf<VisionSource> {
+  /** the safetensors files the vision tensors are in */
+  files: string[];
 }
 
 const TOWER_PREFIXES = [
@@ -63,28 +75,47 @@ export function readVisionConfig(folder: string): LlavaVision {
   return { config, processor: readImageProcessor(root, config) };
 }
 
+export function readVisionTensor(source: VisionSource): Float32Array {
+  return 'zeros' in source ? new Float32Array(source.zeros) : readSafetensor(source.file, source.name);
+}
+
 export function readVisionWeights(folder: string): VisionWeights {
-  return collectVision(folder, (ref) => readSafetensor(ref.file, ref.name));
+  const opened = openVisionFolder(folder);
+  const read = <K extends keyof VisionTensorsOf<unknown>>(key: K) => readVisionTensor(opened[key] as VisionSource);
+  return {
+    config: opened.config,
+    processor: opened.processor,
+    patchEmbedding: read('patchEmbedding'),
+    classEmbedding: read('classEmbedding'),
+    positionEmbedding: read('positionEmbedding'),
+    preNormWeight: read('preNormWeight'),
+    preNormBias: read('preNormBias'),
+    layers: opened.layers.map((layer) => {
+      const out = {} as VisionLayer;
+      for (const key of Object.keys(layer) as (keyof VisionLayer)[]) out[key] = readVisionTensor(layer[key]);
+      return out;
+    }),
+    projector1: read('projector1'),
+    projector1Bias: read('projector1Bias'),
+    projector2: read('projector2'),
+    projector2Bias: read('projector2Bias'),
+    imageNewline: read('imageNewline'),
+  };
 }
 
 /**
  * Every vision tensor present with the shape config.json implies, from the headers alone (import
- * checks this before hashing); the safetensors files they are in.
+ * checks this before hashing), and the safetensors files they are in.
  */
 export function checkVisionFolder(folder: string): { files: string[] } {
-  const files = new Set<string>();
-  const nothing = new Float32Array(0);
-  collectVision(folder, (ref) => {
-    files.add(ref.file.path);
-    return nothing;
-  });
-  return { files: [...files].sort() };
+  return { files: openVisionFolder(folder).files };
 }
 
-function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array): VisionWeights {
+export function openVisionFolder(folder: string): VisionFolder {
   const { config, processor } = readVisionConfig(folder);
   const lookup = tensorLookup(resolve(folder));
-  const take = (names: string[], shape: number[], why: string): Float32Array => {
+  const files = new Set<string>();
+  const take = (names: string[], shape: number[], why: string): LmTensorRef => {
     let ref: LmTensorRef | undefined;
     for (const name of names) ref ??= lookup.get(name);
     if (!ref) throw badFile(lookup.listing, names[0], `a tensor of shape ${shapeText(shape)} (${why})`, 'absent');
@@ -96,7 +127,8 @@ function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array)
         `shape ${shapeText(shape)} (${why})`,
         `shape ${shapeText(found)}`,
       );
-    return read(ref);
+    files.add(ref.file.path);
+    return ref;
   };
   const towerPrefix = TOWER_PREFIXES.find((p) => lookup.get(`${p}embeddings.patch_embedding.weight`));
   if (towerPrefix === undefined) {
@@ -116,7 +148,7 @@ function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array)
       shape,
       why,
     );
-  const layers: VisionLayer[] = [];
+  const layers: VisionLayerOf<VisionSource>[] = [];
   for (let i = 0; i < config.featureLayer; i++) {
     const l = (name: string, shape: number[], why: string) => tower(`encoder.layers.${i}.${name}`, shape, why);
     layers.push({
@@ -139,10 +171,11 @@ function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array)
     });
   }
   const bias = (name: string, n: number) =>
-    config.projectorBias ? top(name, [n], 'text_config.hidden_size') : new Float32Array(n);
+    config.projectorBias ? top(name, [n], 'text_config.hidden_size') : { zeros: n };
   return {
     config,
     processor,
+    files: [...files].sort(),
     patchEmbedding: tower(
       'embeddings.patch_embedding.weight',
       [D, 3, p, p],
@@ -168,4 +201,56 @@ function collectVision(folder: string, read: (ref: LmTensorRef) => Float32Array)
 /** Image feature positions per tile: patches, plus the CLS position under strategy 'full'. */
 export function positionsPerTile(config: VisionConfig): number {
   return (config.imageSize / config.patchSize) ** 2 + (config.selectStrategy === 'full' ? 1 : 0);
+}
+
+/** One initializer of the tower graph (graph/vision-tower.ts), in the order the cache stores them. */
+export interface TowerInitializer<T> {
+  name: string;
+  /** as the graph declares it: a linear weight [in, out] */
+  dims: number[];
+  source: T;
+  /** an nn.Linear weight, stored [out, in]: transposed for MatMul */
+  linear?: boolean;
+}
+
+/**
+ * The tower graph's initializers, named as the graph uses them; one list serves the in-memory graph
+ * and the cache entry (vision/tower-cache.ts), so the two cannot drift apart. image_newline is not one:
+ * packing reads it on the host.
+ */
+export function towerInitializers<T>(w: VisionTensorsOf<T> & { config: VisionConfig }): TowerInitializer<T>[] {
+  const c = w.config;
+  const { hiddenSize: D, intermediateSize: F, textHiddenSize: T, patchSize: p } = c;
+  const S = (c.imageSize / p) ** 2 + 1;
+  const out: TowerInitializer<T>[] = [];
+  const plain = (name: string, source: T, dims: number[]) => out.push({ name, dims, source });
+  const linear = (name: string, weight: T, bias: T, outDim: number, inDim: number) => {
+    out.push({ name, dims: [inDim, outDim], source: weight, linear: true });
+    plain(`${name}_bias`, bias, [outDim]);
+  };
+  plain('patch_embedding', w.patchEmbedding, [D, 3, p, p]);
+  plain('class_embedding', w.classEmbedding, [1, 1, D]);
+  plain('position_embedding', w.positionEmbedding, [1, S, D]);
+  plain('pre_layrnorm_w', w.preNormWeight, [D]);
+  plain('pre_layrnorm_b', w.preNormBias, [D]);
+  w.layers.forEach((layer, L) => {
+    plain(`l${L}_norm1_w`, layer.norm1Weight, [D]);
+    plain(`l${L}_norm1_b`, layer.norm1Bias, [D]);
+    linear(`l${L}_q`, layer.q, layer.qBias, D, D);
+    linear(`l${L}_k`, layer.k, layer.kBias, D, D);
+    linear(`l${L}_v`, layer.v, layer.vBias, D, D);
+    linear(`l${L}_o`, layer.o, layer.oBias, D, D);
+    plain(`l${L}_norm2_w`, layer.norm2Weight, [D]);
+    plain(`l${L}_norm2_b`, layer.norm2Bias, [D]);
+    linear(`l${L}_fc1`, layer.fc1, layer.fc1Bias, F, D);
+    linear(`l${L}_fc2`, layer.fc2, layer.fc2Bias, D, F);
+  });
+  linear('projector_1', w.projector1, w.projector1Bias, T, D);
+  linear('projector_2', w.projector2, w.projector2Bias, T, T);
+  return out;
+}
+
+/** Bytes of the tower's initializers as fp32 (what an in-memory graph would hold). */
+export function towerBytes<T>(w: VisionTensorsOf<T> & { config: VisionConfig }): number {
+  return towerInitializers(w).reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1) * 4, 0);
 }

@@ -1,0 +1,158 @@
+// `sightline capture --images` from the command line on the LLaVA-NeXT vision fixture: a folder with
+// one subfolder per class (labels from the folder names), `--shard i/n` runs then the importing run; a
+// CSV with a caption for one image, through the chat template, with caption-only documents from
+// `--captions` in the same corpus (each document's rows counted independently from the tokenizer and
+// the fixture's image position counts); the refusals, with exit code 2; and capture.start, the same
+// capture in the background for the app.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { JobProgressEvent } from '../../src-main/contract/types.js';
+import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
+import { openProject, type Project } from '../../src-main/project/project.js';
+import { getCorpus } from '../../src-main/store/corpora.js';
+import { tempDir } from '../engine/fixtures.js';
+import { contextFor, researcher } from '../helpers/factories.js';
+import { importModel, runJson } from '../helpers/cli.js';
+import { fixtureFolder } from '../lm/hf-fixtures.js';
+import { expectedVision, VISION_DIR } from './fixtures.js';
+
+let dir: string;
+let project: Project;
+const image = (name: 'square' | 'wide' | 'tall') => path.join(VISION_DIR, expectedVision().images[name].file);
+const positions = (name: 'square' | 'wide' | 'tall') => expectedVision().images[name].image_positions;
+const captureWith = (model: string, ...args: string[]) =>
+  runJson(['capture', '--project', project.dir, '--model', model, '--provider', 'cpu', ...args]);
+const capture = (...args: string[]) => captureWith('vision', ...args);
+
+interface Sidecar {
+  documents: { id: string; tokens: string[]; image?: string; meta?: { label?: string } }[];
+  shards: { segments: { document: string; kind: string; count?: number }[] }[];
+}
+const sidecarOf = (corpus: string): Sidecar =>
+  JSON.parse(fs.readFileSync((getCorpus(project, corpus).source.sidecar as { path: string }).path, 'utf8'));
+
+beforeAll(async () => {
+  dir = tempDir();
+  const folder = path.join(dir, 'p.sightline');
+  expect((await runJson(['init', '--project', folder])).code).toBe(0);
+  await importModel(folder, VISION_DIR, 'vision');
+  await importModel(folder, fixtureFolder('llama'), 'llama');
+  project = openProject(folder);
+  for (const [label, name] of [
+    ['cat', 'square'],
+    ['cat', 'tall'],
+    ['dog', 'wide'],
+  ] as const) {
+    fs.mkdirSync(path.join(dir, 'classes', label), { recursive: true });
+    fs.copyFileSync(image(name), path.join(dir, 'classes', label, `${name}.png`));
+  }
+});
+afterAll(() => project.close());
+
+describe('sightline capture --images (command line)', () => {
+  it('a folder per class: --shard 0/2 and 1/2 capture, the run without --shard imports, labels from the folders', async () => {
+    const args = ['--layers', '2', '--images', path.join(dir, 'classes'), '--chunk', '1'];
+    const first = await capture(...args, '--shard', '0/2');
+    expect(first.code).toBe(0);
+    expect(first.value).toMatchObject({ state: 'done', shard: '0/2', captured: 1 });
+    expect(first.value.corpora[0]).toMatchObject({ corpus: 'vision-classes-L2', imported: false });
+    expect((await capture(...args, '--shard', '1/2')).value).toMatchObject({ shard: '1/2', captured: 2 });
+    const final = await capture(...args);
+    expect(final.value).toMatchObject({ state: 'done', shard: null, documents: 3, captured: 0 });
+    const sidecar = sidecarOf('vision-classes-L2');
+    expect(sidecar.documents.map((d) => [d.id, d.meta?.label])).toEqual([
+      ['cat/square.png', 'cat'],
+      ['cat/tall.png', 'cat'],
+      ['dog/wide.png', 'dog'],
+    ]);
+    // The default prompt, "<image>\nWhat is shown in this image?": BOS, the image, then its words.
+    const tokenizer = loadLmTokenizer(VISION_DIR);
+    const promptIds = tokenizer.encode('<image>\nWhat is shown in this image?');
+    const names = ['square', 'tall', 'wide'] as const;
+    expect(final.value.corpora[0].rows).toBe(names.reduce((n, name) => n + promptIds.length - 1 + positions(name), 0));
+  });
+
+  it('--chat with a CSV caption after the prompt, and caption-only documents from --captions in the same corpus', async () => {
+    const csv = path.join(dir, 'images.csv');
+    fs.writeFileSync(
+      csv,
+      `image,document,class,caption\n${image('tall')},tall-1,x,A tall picture\n${image('wide')},wide-1,y,\n`,
+    );
+    const captions = path.join(dir, 'captions.txt');
+    fs.writeFileSync(captions, 'A red bus\n');
+    const run = await capture('--layers', '1', '--images', csv, '--captions', captions, '--chat', '--corpus', 'chat');
+    expect(run.code).toBe(0);
+    const tokenizer = loadLmTokenizer(VISION_DIR);
+    const chatIds = tokenizer.encodeChat([{ role: 'user', content: '<image>\nWhat is shown in this image?' }], {
+      addGenerationPrompt: true,
+    });
+    const captionIds = tokenizer.encode('A tall picture', { addSpecialTokens: false });
+    const rows = (id: string) =>
+      sidecarOf('chat-L1')
+        .shards.flatMap((s) => s.segments)
+        .filter((s) => s.document === id);
+    const sidecar = sidecarOf('chat-L1');
+    expect(sidecar.documents.map((d) => d.id)).toEqual(['tall-1', 'wide-1', 'caption-1']);
+    // The template's BOS is special; "USER:", the prompt's words, "ASSISTANT:" and the caption are text.
+    expect(rows('tall-1').map((s) => s.kind)).toEqual(['special', 'text', 'image', 'image', 'text']);
+    const tall = sidecar.documents[0];
+    // (The fixture's tiny vocabulary spells "USER" and "ASSISTANT" as unknown tokens: text rows too.)
+    expect(tall.tokens.join('')).toContain('What is shown in this image?');
+    expect(tall.tokens.join('').endsWith(tokenizer.decode(captionIds, { skipSpecialTokens: false }).trim())).toBe(true);
+    expect(tall.tokens).toHaveLength(chatIds.length - 2 + captionIds.length);
+    expect(sidecar.documents[2].tokens.join('')).toBe('A red bus');
+    expect(rows('caption-1').map((s) => s.kind)).toEqual(['special', 'text']);
+    const total =
+      chatIds.length -
+      1 +
+      positions('tall') +
+      captionIds.length +
+      chatIds.length -
+      1 +
+      positions('wide') +
+      tokenizer.encode('A red bus').length;
+    expect(run.value.corpora[0].rows).toBe(total);
+  });
+
+  it('refuses a text-only model, --prompt without --images, a prompt with two <image> and a bad --shard, with exit code 2', async () => {
+    const text = await captureWith('llama', '--layers', '1', '--images', path.join(dir, 'classes'));
+    expect(text.code).toBe(2);
+    expect(text.value.error.message).toMatch(/model "llama" is LlamaForCausalLM, a text-only model/);
+    const refusals: [string[], RegExp][] = [
+      [['--captions', path.join(dir, 'captions.txt'), '--prompt', 'x'], /--prompt and --chat are for image documents/],
+      [['--images', path.join(dir, 'classes'), '--prompt', '<image> and <image>'], /exactly one <image>.*found 2/],
+      [['--images', path.join(dir, 'classes'), '--shard', '2/2'], /--shard: expected i\/n/],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await capture('--layers', '1', ...args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.value.error.message).toMatch(message);
+    }
+  });
+});
+
+describe('capture.start', () => {
+  it('starts the capture in the background: the job id at once, job.progress events, the corpora at the end', async () => {
+    const context = contextFor(project, researcher);
+    let finish: (event: JobProgressEvent) => void = () => {};
+    const ended = new Promise<JobProgressEvent>((resolve) => (finish = resolve));
+    context.events.subscribe((name, payload) => {
+      const event = payload as JobProgressEvent;
+      if (name === 'job.progress' && event.kind === 'capture' && event.state !== 'running') finish(event);
+    });
+    const input = { layers: [2], images: path.join(dir, 'classes'), corpus: 'bg', chunk: 2, provider: 'cpu' };
+    // Refused before the job exists: the call's own error.
+    expect(await dispatch('capture.start', { ...input, model: 'nope' }, context)).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    const started = await dispatch('capture.start', { ...input, model: 'vision' }, context);
+    expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    expect(await ended).toMatchObject({ kind: 'capture', state: 'done', done: 3, total: 3 });
+    expect(getCorpus(project, 'bg-L2').shards).toHaveLength(2);
+    const jobs = await dispatch('jobs.list', { limit: 1 }, context);
+    expect(jobs).toMatchObject({ ok: true, value: [{ kind: 'capture', state: 'done', unit: 'documents' }] });
+  });
+});
