@@ -1,6 +1,6 @@
 // The demo's tiny LLaVA-NeXT on its pictograms (issue 14): `generate --image` answers each class's
-// picture with that class's sentence; the engine's image capture (an 'embeds' capture session fed
-// lm-vision's imagePromptEmbeds) puts each picture's class along its concept direction in the mean of
+// picture with that class's sentence; the engine's image capture (an 'embeds' capture session given
+// the expanded prompts and images, as `capture --images` runs it) puts each picture's class along its concept direction in the mean of
 // its image positions at layer 1, as the plain-TypeScript tower (tiny-vision.ts) and transformers say;
 // the difference of class means (probe-math, as `sightline probe` computes it) is (v_B - v_A)/sqrt(2);
 // and adding k times it over the prompt switches the answer from the source's sentence to the target's
@@ -75,23 +75,35 @@ beforeAll(async () => {
   demo = await writeTinyDemo();
   const folder = demo.files.folder;
   tokenizer = loadLmTokenizer(folder);
-  const { config } = readVisionConfig(folder);
+  const { config, processor } = readVisionConfig(folder);
+  const opened = openLmFolder(folder);
+  const table = readLmWeights(opened).tensors.embed;
   client = EngineClient.start();
-  vision = await loadVisionSessions(openLmFolder(folder), 'cpu', 1);
+  vision = await loadVisionSessions(opened, { provider: 'cpu', intraOpNumThreads: 1, externalAbove: Infinity });
   const options = { folder, providers: 'cpu' as const, intraOpNumThreads: 1 };
   generateLm = (await client.loadLm(options)).lmId;
   const captureLm = (await client.loadLm({ ...options, captureLayers: [TINY_STEER_LAYER], captureInput: 'embeds' }))
     .lmId;
-  const embeds: Float32Array[] = [];
   for (const picture of pictures) {
-    const pixels = preprocessAnyres(await decodeImage(picture.png, 'pictogram.png'), vision.weights.processor);
+    const pixels = preprocessAnyres(await decodeImage(picture.png, 'pictogram.png'), processor);
     const ids = expandImageTokens(tokenizer.encode(TINY_IMAGE_PROMPT), config.imageTokenId, [
       packedLayout(pixels, config).count,
     ]);
-    embeds.push(await imagePromptEmbeds(vision, ids, pixels));
-    inputs.push({ pixels, ids, embeds: embeds.at(-1)!, mean: new Float32Array(D) });
+    // The whole prompt's embeddings, for the reference decoder: the packed image features at <image>.
+    const { at, values } = await imagePromptEmbeds(vision, ids, pixels);
+    ids.forEach((id, s) => {
+      if (!at[s]) values.set(table.subarray(id * D, (id + 1) * D), s * D);
+    });
+    inputs.push({ pixels, ids, embeds: values, mean: new Float32Array(D) });
   }
-  const [hidden] = (await client.captureHidden({ lmId: captureLm, embeds })).hidden;
+  // The engine's image capture, as `capture --images` runs it: the worker runs the tower and packs.
+  const [hidden] = (
+    await client.captureHidden({
+      lmId: captureLm,
+      prompts: inputs.map((input) => input.ids),
+      images: inputs.map((input) => input.pixels),
+    })
+  ).hidden;
   let row = 0;
   for (const input of inputs) {
     const image = input.ids.flatMap((id, s) => (id === config.imageTokenId ? [s] : []));
@@ -103,7 +115,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await vision?.tower.release();
-  await vision?.decoder.session.release();
   fs.rmSync(demo.root, { recursive: true, force: true });
 });
 
