@@ -1,11 +1,9 @@
-// capture.run and probes.run: each one job to its end (tracked-job.ts); `sightline capture` and
-// `sightline probe` are these calls. capture.start: the same capture in the background, for the app.
+// capture.run: one job to its end (tracked-job.ts); `sightline capture` is this call. capture.start:
+// the same capture in the background, for the app.
 import path from 'node:path';
 import type { MethodInput } from '../contract';
 import type { captureMethods } from '../contract/capture';
-import type { probeMethods } from '../contract/probes';
 import { type CaptureOptions, runCapture } from '../steer/capture';
-import { runProbe } from '../steer/probe';
 import type { HandlersFor } from './handlers';
 import { runTrackedJob, startTrackedJob } from './tracked-job';
 
@@ -27,7 +25,7 @@ function captureOptionsOf(input: MethodInput<'capture.start'>): CaptureOptions {
   };
 }
 
-export const captureHandlers: HandlersFor<typeof captureMethods & typeof probeMethods> = {
+export const captureHandlers: HandlersFor<typeof captureMethods> = {
   'capture.start': (input, context) =>
     startTrackedJob(context, (worker, runner, listener) =>
       runCapture(worker, { ...captureOptionsOf(input), runner, listener }),
@@ -37,21 +35,6 @@ export const captureHandlers: HandlersFor<typeof captureMethods & typeof probeMe
       runCapture(worker, {
         ...captureOptionsOf(input),
         ...(input.shard !== undefined ? { shard: input.shard } : {}),
-        runner,
-        listener,
-      }),
-    ),
-  'probes.run': (input, context) =>
-    runTrackedJob(context, (worker, runner, listener) =>
-      runProbe(worker, {
-        corpora: input.corpora,
-        ...(input.labels !== undefined ? { labelsFile: path.resolve(input.labels) } : {}),
-        labelsFromFolders: input.labelsFromFolders,
-        ...(input.classes !== undefined ? { classes: input.classes } : {}),
-        validation: input.validation,
-        seed: input.seed,
-        l2: input.l2,
-        ...(input.name !== undefined ? { name: input.name } : {}),
         runner,
         listener,
       }),

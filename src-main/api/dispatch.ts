@@ -15,6 +15,7 @@ import { resultsHandlers } from './results-handlers';
 import { steerHandlers } from './steer-handlers';
 import { sweepHandlers } from './sweep-handlers';
 import { captureHandlers } from './capture-handlers';
+import { probeHandlers } from './probe-handlers';
 import { vectorHandlers } from './vector-handlers';
 
 export const handlers: Handlers = {
@@ -28,6 +29,7 @@ export const handlers: Handlers = {
   ...vectorHandlers,
   ...sweepHandlers,
   ...captureHandlers,
+  ...probeHandlers,
   ...steerHandlers,
   ...importHandlers,
 };

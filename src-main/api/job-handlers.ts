@@ -21,6 +21,7 @@ const UNITS: Record<string, string> = {
   import: 'steps',
   sweep: 'generations',
   capture: 'documents',
+  probe: 'shards',
 };
 
 function processAlive(pid: number | null): boolean {

@@ -1,5 +1,6 @@
 import type { vectorMethods, VectorSummary } from '../contract/vectors';
 import { exportVector, importVector, vectorFromSae } from '../steer/vectors';
+import { vectorFeatures } from '../steer/vector-features';
 import { listVectors, type VectorRecord } from '../store/vectors';
 import type { HandlersFor } from './handlers';
 
@@ -33,5 +34,6 @@ export const vectorHandlers: HandlersFor<typeof vectorMethods> = {
       }),
     ),
   'vectors.export': (input, { project }) => exportVector(project, input),
+  'vectors.features': (input, { project }) => vectorFeatures(project, input),
   'vectors.list': (_input, { project }) => listVectors(project.db).map(summary),
 };

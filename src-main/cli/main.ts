@@ -17,10 +17,16 @@ import { importSaeCommand } from './commands/import-sae';
 import { importModelCommand } from './commands/import-model';
 import { generateCommand } from './commands/generate';
 import { mergeCommand, sweepCommand } from './commands/sweep';
-import { vectorExportCommand, vectorFromSaeCommand, vectorImportCommand, vectorListCommand } from './commands/vector';
+import {
+  vectorExportCommand,
+  vectorFeaturesCommand,
+  vectorFromSaeCommand,
+  vectorImportCommand,
+  vectorListCommand,
+} from './commands/vector';
 import { mineCommand } from './commands/mine';
 import { captureCommand } from './commands/capture';
-import { probeCommand } from './commands/probe';
+import { probeCommand, probeListCommand, probeShowCommand } from './commands/probe';
 import { raterAddCommand } from './commands/rater-add';
 import { relinkCommand } from './commands/relink';
 import { resultsCommand } from './commands/results';
@@ -39,11 +45,14 @@ export const COMMANDS: Command[] = [
   vectorFromSaeCommand,
   vectorListCommand,
   vectorExportCommand,
+  vectorFeaturesCommand,
   generateCommand,
   sweepCommand,
   mergeCommand,
   captureCommand,
   probeCommand,
+  probeListCommand,
+  probeShowCommand,
   mineCommand,
   featuresCommand,
   relinkCommand,

@@ -49,3 +49,4 @@ export type * from './models';
 export type * from './vectors';
 export type * from './steer';
 export type * from './imports';
+export type * from './probes';

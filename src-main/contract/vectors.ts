@@ -29,6 +29,29 @@ export interface VectorSummary {
   createdAt: number;
 }
 
+/** One SAE feature and how its decoder row points relative to a vector. */
+export interface VectorFeatureMatch {
+  feature: number;
+  /** cos(vector, W_dec[feature]) */
+  cosine: number;
+  /** whether the feature was mined (it has a feature page), and its label then */
+  mined: boolean;
+  label: string | null;
+  modality: string | null;
+}
+
+/** vectors.features: the SAE features whose decoder directions are closest to a vector, and the most opposite. */
+export interface VectorFeatures {
+  vector: { name: string; dModel: number; sha256: string; norm: number };
+  sae: { name: string; layer: number | null; dIn: number; dSae: number; sha256: string | null };
+  /** highest cosine first */
+  top: VectorFeatureMatch[];
+  /** most negative cosine first */
+  bottom: VectorFeatureMatch[];
+  /** decoder rows of norm 0 (no direction): ranked in neither list */
+  zeroRows: number;
+}
+
 const name = z.string().min(1).max(200);
 
 export const vectorMethods = {
@@ -60,6 +83,15 @@ export const vectorMethods = {
       dModel: number;
       sha256: string;
     }>(),
+  }),
+  'vectors.features': method({
+    role: 'researcher',
+    summary:
+      'The cosine of a stored vector with every decoder row of an imported SAE (same d_model): the `top` features by cosine and the `top` most negative, with their labels; read and computed in the engine worker',
+    input: z
+      .object({ vector: name, sae: z.string().min(1), top: z.number().int().min(1).max(1000).default(20) })
+      .strict(),
+    output: returns<VectorFeatures>(),
   }),
   'vectors.list': method({
     role: 'researcher',

@@ -8,6 +8,8 @@ import {
   weightArrays,
   type CaptureHiddenArgs,
   type CaptureHiddenResult,
+  type DecoderCosinesArgs,
+  type DecoderCosinesResult,
   type EncodeBatchResult,
   type EncodeSelectedResult,
   type EngineArgs,
@@ -138,6 +140,11 @@ export class EngineClient {
     if (dIn === undefined) return Promise.reject(new AppError('not_found', `SAE ${saeId} is not loaded in the engine`));
     const args = { saeId, x, n: x.length / dIn, features, ...(options.releaseEncoder ? { releaseEncoder: true } : {}) };
     return this.call('encodeSelected', args, transferablesOf(x, features));
+  }
+
+  /** An SAE's decoder rows ranked by cosine with `vector`, computed in the worker (the SAE is read there). */
+  decoderCosines(args: DecoderCosinesArgs): Promise<DecoderCosinesResult> {
+    return this.call('decoderCosines', args);
   }
 
   /** Load a Hugging Face model folder into a decoder session (read and built in the worker). */

@@ -10,6 +10,7 @@ import type { SaeWeights } from './sae-model.js';
 import { createLmHandlers } from './lm-handlers.js';
 import { buildSelectedFeaturesModel } from './graph/sae-selected.js';
 import { decoderRowNorms } from './reference.js';
+import { rankDecoderCosines } from './decoder-cosines.js';
 import { createSession, ort, type ProviderPreference, type ProviderReport, type SessionOptions } from './session.js';
 
 interface LoadedSession {
@@ -179,6 +180,13 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
         features: new ort.Tensor('int64', wide, [f]),
       });
       return { acts: Float32Array.from(out.acts.data as Float32Array), n, f };
+    },
+
+    async decoderCosines({ source, vector, count }) {
+      // The whole SAE is read (every format's reader gives W_dec with the rest); only the ranking leaves.
+      const weights = await loadSae(source.path, source.options);
+      const ranking = rankDecoderCosines(weights.W_dec, weights.dIn, weights.dSae, vector, count);
+      return { ...ranking, dIn: weights.dIn, dSae: weights.dSae, files: weights.source.files };
     },
 
     async dispose({ saeId }) {

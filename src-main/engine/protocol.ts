@@ -12,6 +12,7 @@ import type { SamplingOptions } from './lm/sampling.js';
 import type { Steer } from './lm/steering.js';
 import type { SafetensorInfo } from './formats/safetensors.js';
 import type { Precision } from './lm/weight-cache.js';
+import type { DecoderCosineRanking } from './decoder-cosines.js';
 
 export type SaeSource =
   | { kind: 'weights'; weights: SaeWeights }
@@ -92,6 +93,21 @@ export interface EncodeSelectedResult {
   acts: Float32Array;
   n: number;
   f: number;
+}
+
+export interface DecoderCosinesArgs {
+  /** the SAE's files, read in the worker (its decoder, and its files' sha256 for the caller to check) */
+  source: { path: string; options?: LoadSaeOptions };
+  /** [dIn] */
+  vector: Float32Array;
+  /** how many features to return at each end */
+  count: number;
+}
+
+export interface DecoderCosinesResult extends DecoderCosineRanking {
+  dIn: number;
+  dSae: number;
+  files: SourceFile[];
 }
 
 export interface LoadLmArgs {
@@ -218,6 +234,8 @@ export interface EngineHandlers extends LmHandlers {
   encodeBatch(args: EncodeBatchArgs): Promise<EncodeBatchResult>;
   encodeSelected(args: EncodeSelectedArgs): Promise<EncodeSelectedResult>;
   dispose(args: { saeId: string }): Promise<{ disposed: boolean }>;
+  /** an SAE's decoder rows ranked by cosine with a vector (vectors.features) */
+  decoderCosines(args: DecoderCosinesArgs): Promise<DecoderCosinesResult>;
 }
 
 export type EngineMethod = keyof EngineHandlers;

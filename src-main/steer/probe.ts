@@ -7,6 +7,7 @@ import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
 import { readRowsFile } from '../domain/campaigns/read-rows';
 import { getCorpus, listCorpusDocuments, type CorpusRecord } from '../store/corpora';
+import { insertProbeRun } from '../store/probe-runs';
 import type { ProbeVectorSource } from '../store/vectors';
 import { AppError, badFile } from '../util/errors';
 import { poolCorpus } from './probe-pool';
@@ -82,6 +83,34 @@ function standardise(x: Float32Array, d: number, rows: readonly number[]): Float
   return Float32Array.from(x, (v, j) => (v - mean[j % d]) * scale[j % d]);
 }
 
+/**
+ * The name vectors of this corpus start with: the corpus's own name, or --name; with --name over
+ * several corpora, --name-L<layer>, so each layer's vectors keep their own names.
+ */
+function vectorPrefix(options: ProbeOptions, corpus: CorpusRecord, layer: number | null): string {
+  if (options.name === undefined) return corpus.name;
+  if (options.corpora.length === 1) return options.name;
+  return layer !== null ? `${options.name}-L${layer}` : `${options.name}-${corpus.name}`;
+}
+
+const layerOf = (corpus: CorpusRecord): number | null =>
+  typeof corpus.source.layer === 'number' ? corpus.source.layer : null;
+
+/** Two corpora whose vectors would share names (the same layer, with --name) are refused before any work. */
+function checkPrefixesDistinct(options: ProbeOptions, corpora: readonly CorpusRecord[]): void {
+  const seen = new Map<string, string>();
+  for (const corpus of corpora) {
+    const prefix = vectorPrefix(options, corpus, layerOf(corpus));
+    const other = seen.get(prefix);
+    if (other !== undefined)
+      throw new AppError(
+        'invalid_input',
+        `--name: corpora "${other}" and "${corpus.name}" would both name their vectors "${prefix}:…"; probe them separately or without --name`,
+      );
+    seen.set(prefix, corpus.name);
+  }
+}
+
 /** One corpus (one layer): pool, take the class means' differences, fit and score the logistic probe. */
 async function probeCorpus(
   project: Project,
@@ -116,11 +145,11 @@ async function probeCorpus(
   const y = Int32Array.from(rows, (r) => classes.indexOf(labelOf[r]!));
   const kinds = new Set(rows.map((r) => pooled.pooled[r]));
   const poolKind = kinds.size === 1 ? [...kinds][0] : 'mixed';
-  const layer = typeof corpus.source.layer === 'number' ? corpus.source.layer : null;
+  const layer = layerOf(corpus);
 
   const means = classes.map((_, c) => classMean(x, y, dIn, c));
   const counts = classes.map((_, c) => y.filter((l) => l === c).length);
-  const prefix = options.name ?? corpus.name;
+  const prefix = vectorPrefix(options, corpus, layer);
   const pairs: ProbeLayer['pairs'] = [];
   for (let a = 0; a < classes.length; a++) {
     for (let b = a + 1; b < classes.length; b++) {
@@ -182,10 +211,19 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
   if (options.corpora.length === 0) throw new AppError('invalid_input', '--corpus: expected at least one corpus');
   const labels = labelSource(options);
   const corpora = options.corpora.map((name) => getCorpus(project, name));
+  checkPrefixesDistinct(options, corpora);
 
   const settings = { ...options, validation, seed, l2 };
   const totalShards = corpora.reduce((n, c) => n + c.shards.length, 0);
   const runner = options.runner ?? new JobRunner();
+  const described = {
+    state: 'done' as const,
+    name: options.name ?? null,
+    labels: labels.describe,
+    validation,
+    seed,
+    l2,
+  };
   const outcome = await runner.run(
     {
       db: project.db,
@@ -218,22 +256,37 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
         vectors.push(...result.vectors);
       }
       job.throwIfCancelled();
-      return { layers, stored: storeVectors(project, vectors) };
+      // The vectors and the run they belong to are stored together: a run listed is a run whose vectors exist.
+      return project.db.transaction(() => {
+        const stored = storeVectors(project, vectors).map(({ record, stored }, i): ProbeSummary['vectors'][number] => {
+          const { source, values } = vectors[i];
+          return {
+            name: record.name,
+            sha256: record.sha256,
+            dModel: record.dModel,
+            stored,
+            corpus: source.corpus,
+            layer: source.layer,
+            from: source.from,
+            to: source.to,
+            unit: source.unit,
+            norm: Math.hypot(...values),
+          };
+        });
+        const run = { ...described, jobId: job.id, createdAt: project.clock.now(), layers, vectors: stored };
+        return { ...run, runId: insertProbeRun(project.db, run) };
+      })();
     },
   );
+  if (outcome.state === 'done' && outcome.result) return outcome.result;
+  // Cancelled: nothing was stored.
   return {
+    ...described,
+    state: 'cancelled',
     jobId: outcome.jobId,
-    state: outcome.state,
-    labels: labels.describe,
-    validation,
-    seed,
-    l2,
-    layers: outcome.result?.layers ?? [],
-    vectors: (outcome.result?.stored ?? []).map(({ record, stored }) => ({
-      name: record.name,
-      sha256: record.sha256,
-      dModel: record.dModel,
-      stored,
-    })),
+    runId: null,
+    createdAt: project.clock.now(),
+    layers: [],
+    vectors: [],
   };
 }

@@ -262,6 +262,21 @@ export function featureIdOfIndex(db: Db, saeId: number, index: number): number |
     | undefined;
 }
 
+/** The mined features among these indices of an SAE, with their labels (null when unlabelled). */
+export function minedFeaturesByIndex(
+  db: Db,
+  saeId: number,
+  indices: readonly number[],
+): Map<number, { label: string | null; modality: string }> {
+  const rows = db
+    .prepare(
+      `SELECT feature_index AS "index", label, modality FROM features
+       WHERE sae_id = ? AND feature_index IN (SELECT value FROM json_each(?))`,
+    )
+    .all(saeId, JSON.stringify(indices)) as { index: number; label: string | null; modality: string }[];
+  return new Map(rows.map((row) => [row.index, { label: row.label, modality: row.modality }]));
+}
+
 /** The SAE's mined features' statistics by index, as the CLI lists them. */
 export function featureStatsOfSae(
   db: Db,

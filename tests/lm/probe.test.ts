@@ -14,6 +14,12 @@ import { poolCorpus } from '../../src-main/steer/probe-pool.js';
 import { runProbe } from '../../src-main/steer/probe.js';
 import { JobRunner } from '../../src-main/jobs/runner.js';
 import { findVectorByName, listVectors } from '../../src-main/store/vectors.js';
+import { getProbeRun, listProbeRuns } from '../../src-main/store/probe-runs.js';
+import { dispatch } from '../../src-main/api/dispatch.js';
+import type { JobProgressEvent } from '../../src-main/contract/types.js';
+import type { ProbeSummary } from '../../src-main/contract/probes.js';
+import { contextFor, researcher } from '../helpers/factories.js';
+import { writeSidecarCorpus } from '../helpers/sidecar-corpus.js';
 import { vectorSha256 } from '../../src-main/steer/vectors.js';
 import type { ShardRecord } from '../../src-main/store/corpora.js';
 import { mulberry32 } from '../../src-main/util/random.js';
@@ -43,7 +49,6 @@ function project(name: string): Project {
  */
 function syntheticCorpus(p: Project, name: string, perClass: number, noise: number): Promise<unknown> {
   const folder = path.join(dir, name);
-  fs.mkdirSync(folder, { recursive: true });
   const rows: number[] = [];
   const documents: unknown[] = [];
   const segments: unknown[] = [];
@@ -60,20 +65,8 @@ function syntheticCorpus(p: Project, name: string, perClass: number, noise: numb
       segments.push({ document: id, kind: 'text', start: 0, count: 3 });
     }
   });
-  const data = Float32Array.from(rows);
-  fs.writeFileSync(
-    path.join(folder, 'acts.safetensors'),
-    safetensorsBytes([{ name: 'activations', shape: [data.length / D, D], data }]),
-  );
-  const sidecar = {
-    format: 'sightline.activations/1',
-    d_in: D,
-    layer: 4,
-    documents,
-    shards: [{ path: 'acts.safetensors', tensor: 'activations', segments }],
-  };
-  fs.writeFileSync(path.join(folder, 'activations.json'), JSON.stringify(sidecar));
-  return importDenseActivations(p, path.join(folder, 'activations.json'), name);
+  const sidecar = writeSidecarCorpus(folder, { dIn: D, layer: 4, rows, documents, segments });
+  return importDenseActivations(p, sidecar, name);
 }
 
 /** The objective, written out plainly in float64: mean softmax cross-entropy + λ/2·‖W‖². */
@@ -225,6 +218,25 @@ describe('sightline probe', () => {
     // Run again: the same vectors are kept, nothing is stored twice.
     const again = await runJson(['probe', '--project', p.dir, '--corpus', 'syn', '--seed', '3']);
     expect(again.value.vectors.every((v: { stored: boolean }) => !v.stored)).toBe(true);
+    // Both runs are kept: `probe show` gives back exactly what `probe` printed, `probe list` the newest first.
+    expect(run.value.runId).toBeGreaterThan(0);
+    expect(again.value.runId).toBeGreaterThan(run.value.runId);
+    const shown = await runJson(['probe', 'show', '--project', p.dir, '--run', String(run.value.runId)]);
+    expect(shown.value).toEqual(run.value);
+    const synVector = run.value.vectors.find((v: { name: string }) => v.name === 'syn:cat->owl');
+    expect(synVector).toMatchObject({ corpus: 'syn', layer: 4, from: 'cat', to: 'owl', unit: false, stored: true });
+    expect(synVector.norm).toBeCloseTo(Math.hypot(...MEANS[2].map((v, k) => v - MEANS[0][k])), 5);
+    const listed = await runJson(['probe', 'list', '--project', p.dir]);
+    expect(listed.value.map((r: { runId: number }) => r.runId)).toEqual([again.value.runId, run.value.runId]);
+    expect(listed.value[1]).toMatchObject({
+      corpora: ['syn'],
+      classes: CLASSES,
+      vectors: 6,
+      layers: [{ corpus: 'syn', layer: 4, validationAccuracy: 1, chance: layer.logistic.chance }],
+    });
+    const missing = await runJson(['probe', 'show', '--project', p.dir, '--run', '999']);
+    expect(missing.code).toBe(1);
+    expect(missing.value.error.message).toMatch(/no probe run 999/);
     // --classes picks and orders a pair.
     const pair = await runJson([
       'probe',
@@ -260,13 +272,72 @@ describe('sightline probe', () => {
         if (e.done === 1) runner.cancel();
       },
     });
-    expect(summary).toMatchObject({ state: 'cancelled', layers: [], vectors: [] });
+    expect(summary).toMatchObject({ state: 'cancelled', runId: null, layers: [], vectors: [] });
     expect(seen).toEqual([0, 1]);
     expect(listVectors(p.db)).toEqual([]);
+    expect(listProbeRuns(p.db)).toEqual([]);
     const done = await runProbe(p, { corpora: ['one', 'two'] });
     expect(done.state).toBe('done');
     expect(done.layers.map((l) => l.corpus)).toEqual(['one', 'two']);
     expect(listVectors(p.db)).toHaveLength(2 * 2 * 3);
+    expect(listProbeRuns(p.db).map((r) => r.runId)).toEqual([done.runId]);
+    // --name over two corpora of one layer would give both layers' vectors one name: refused before any work.
+    const clash = await runJson(['probe', '--project', p.dir, '--corpus', 'one,two', '--name', 'x']);
+    expect(clash.code).toBe(2);
+    expect(clash.value.error.message).toMatch(/corpora "one" and "two" would both name their vectors "x-L4:…"/);
+    expect(listProbeRuns(p.db)).toHaveLength(1);
+  });
+
+  it('probes.start runs it in the background: a job id at once, job.progress events, cancel through jobs.cancel', async () => {
+    const p = project('start');
+    await syntheticCorpus(p, 'one', 4, 1);
+    await syntheticCorpus(p, 'two', 4, 1);
+    const context = contextFor(p, researcher);
+    const ends: JobProgressEvent[] = [];
+    let ended: (event: JobProgressEvent) => void = () => {};
+    let cancelFirst = true;
+    context.events.subscribe((name, payload) => {
+      const event = payload as JobProgressEvent;
+      if (name !== 'job.progress' || event.kind !== 'probe') return;
+      // The first run is cancelled as soon as it reports: after its first shard it stops, storing nothing.
+      if (event.state === 'running' && cancelFirst) {
+        cancelFirst = false;
+        void dispatch('jobs.cancel', { jobId: event.jobId }, context);
+      }
+      if (event.state !== 'running' && event.state !== 'queued') {
+        ends.push(event);
+        ended(event);
+      }
+    });
+    const next = () => new Promise<JobProgressEvent>((resolve) => (ended = resolve));
+
+    expect(await dispatch('probes.start', { corpora: ['one', 'nope'] }, context)).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    let end = next();
+    const cancelled = await dispatch('probes.start', { corpora: ['one', 'two'] }, context);
+    expect(cancelled).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    expect(await end).toMatchObject({
+      state: 'cancelled',
+      jobId: (cancelled as { value: { jobId: number } }).value.jobId,
+    });
+    expect(listProbeRuns(p.db)).toEqual([]);
+    expect(listVectors(p.db)).toEqual([]);
+
+    end = next();
+    const started = await dispatch('probes.start', { corpora: ['one', 'two'], seed: 4 }, context);
+    const jobId = (started as { value: { jobId: number } }).value.jobId;
+    expect(await end).toMatchObject({ state: 'done', jobId, done: 2, total: 2 });
+    const [run] = listProbeRuns(p.db);
+    expect(run).toMatchObject({ jobId, corpora: ['one', 'two'] });
+    expect(await dispatch('jobs.list', { limit: 1 }, context)).toMatchObject({
+      ok: true,
+      value: [{ id: jobId, kind: 'probe', state: 'done', done: 2, total: 2, unit: 'shards' }],
+    });
+    // The same run as probes.run gives for the same settings.
+    const direct = await dispatch('probes.run', { corpora: ['one', 'two'], seed: 4 }, context);
+    expect((direct as { value: ProbeSummary }).value.layers).toEqual(getProbeRun(p.db, run.runId)!.layers);
   });
 
   it('is at chance on shuffled labels, and reads labels from a CSV', async () => {

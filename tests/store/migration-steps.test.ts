@@ -14,6 +14,7 @@ import { listRatersForProvenance, raterCompletion, recordCompletionShown } from 
 import { listGenerations } from '../../src-main/store/steering';
 import { findVectorByName, insertVector, listVectors } from '../../src-main/store/vectors';
 import { acceptFeatureLabel, acceptedFeatureLabels } from '../../src-main/store/feature-labels';
+import { getProbeRun, insertProbeRun, listProbeRuns } from '../../src-main/store/probe-runs';
 import { tempDir } from '../helpers/factories';
 
 /** A project database at schema `version`, as a Sightline of that version left it. */
@@ -236,6 +237,73 @@ describe('migration steps: rows an older version wrote, read after migrating', (
     });
     expect(db.prepare('SELECT label FROM features WHERE id = ?').pluck().get(featureId)).toBe('retrievers');
     expect(db.prepare('SELECT COUNT(*) FROM feature_label_acceptances').pluck().get()).toBe(2);
+    db.close();
+  });
+
+  it('probe_runs: jobs from before it keep their rows; a probe run is stored, listed and read back whole', () => {
+    // Found by name: the integrator may renumber this migration when branches merge.
+    const version = loadMigrations().findIndex((migration) => migration.name === 'probe_runs') + 1;
+    const { db } = databaseAt(version - 1);
+    const jobId = Number(
+      db
+        .prepare(
+          `INSERT INTO jobs (kind, state, params_json, created_at, updated_at) VALUES ('probe', 'done', '{"corpora":["c"]}', 1000, 2000)`,
+        )
+        .run().lastInsertRowid,
+    );
+
+    migrateTo(db, version);
+
+    expect(getJob(db, jobId)).toMatchObject({ id: jobId, kind: 'probe', state: 'done' });
+    expect(listProbeRuns(db)).toEqual([]);
+    const layer = {
+      corpus: 'c',
+      layer: 5,
+      documents: 4,
+      unlabelled: 0,
+      pooled: 'image' as const,
+      classes: [
+        { name: 'cat', documents: 2 },
+        { name: 'dog', documents: 2 },
+      ],
+      pairs: [],
+      logistic: {
+        train: 2,
+        validation: 2,
+        trainAccuracy: 1,
+        validationAccuracy: 0.5,
+        chance: 0.5,
+        loss: 0.1,
+        iterations: 3,
+      },
+    };
+    const run = {
+      jobId,
+      state: 'done' as const,
+      name: null,
+      createdAt: 3000,
+      labels: 'folder names',
+      validation: 0.5,
+      seed: 0,
+      l2: 0.01,
+      layers: [layer],
+      vectors: [],
+    };
+    const runId = insertProbeRun(db, run);
+    expect(getProbeRun(db, runId)).toEqual({ ...run, runId });
+    expect(listProbeRuns(db)).toEqual([
+      {
+        runId,
+        jobId,
+        name: null,
+        createdAt: 3000,
+        corpora: ['c'],
+        labels: 'folder names',
+        classes: ['cat', 'dog'],
+        layers: [{ corpus: 'c', layer: 5, validationAccuracy: 0.5, chance: 0.5 }],
+        vectors: 0,
+      },
+    ]);
     db.close();
   });
 });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { VectorSummary } from '../../contract/vectors';
+import type { VectorFeatureMatch, VectorSummary } from '../../contract/vectors';
 import { AppError } from '../../util/errors';
 import { callAsResearcher, withProject } from '../project-session';
 import { intOption, stringOption, type Command } from '../command';
@@ -115,6 +115,44 @@ export const vectorListCommand: Command = {
       vectors.length === 0
         ? 'No vectors; import one with `sightline vector import`.'
         : vectors.map(describe).join('\n'),
+    );
+  },
+};
+
+const describeMatch = (m: VectorFeatureMatch): string =>
+  `  ${String(m.feature).padStart(7)}  ${m.cosine >= 0 ? ' ' : ''}${m.cosine.toFixed(4)}  ${
+    m.mined ? (m.label ?? '(no label)') : '(not mined)'
+  }`;
+
+export const vectorFeaturesCommand: Command = {
+  name: 'vector features',
+  summary: 'the SAE features closest to a stored vector: cosine with each decoder row, highest and most negative',
+  usage: 'sightline vector features --project DIR --name VECTOR --sae NAME [--top 20]',
+  options: {
+    project: { type: 'string', required: true, description: 'project folder' },
+    name: { type: 'string', required: true, description: 'the vector (see vector list)' },
+    sae: { type: 'string', required: true, description: "an imported SAE whose d_in is the vector's d_model" },
+    top: { type: 'string', default: '20', description: 'how many features at each end' },
+  },
+  run: async (options, output) => {
+    const input = {
+      vector: stringOption(options, 'name'),
+      sae: stringOption(options, 'sae'),
+      top: intOption(options, 'top'),
+    };
+    const found = await withProject(stringOption(options, 'project'), (project) =>
+      callAsResearcher(project, 'vectors.features', input),
+    );
+    output.result(found, () =>
+      [
+        `Vector "${found.vector.name}" (d_model ${found.vector.dModel}, norm ${found.vector.norm.toPrecision(4)}) against the ${found.sae.dSae} decoder rows of SAE "${found.sae.name}"${found.sae.layer !== null ? ` (layer ${found.sae.layer})` : ''}:`,
+        `highest cosine:`,
+        '  feature  cosine   label',
+        ...found.top.map(describeMatch),
+        `most negative cosine:`,
+        ...found.bottom.map(describeMatch),
+        ...(found.zeroRows > 0 ? [`${found.zeroRows} decoder rows are all zeros and have no cosine`] : []),
+      ].join('\n'),
     );
   },
 };

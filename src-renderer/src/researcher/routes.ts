@@ -1,7 +1,7 @@
 // The researcher UI's addresses, as plain functions (router.svelte.ts follows the address bar with them):
 //   #/overview, #/features?sae=…&sort=…&order=…&modality=…&label=…&q=…, #/feature/<sae>/<index>,
 //   #/campaigns, #/campaigns/new (#/campaigns/new/features: from the feature list's selection),
-//   #/campaign/<id>, #/campaign/<id>/results, #/steer.
+//   #/campaign/<id>, #/campaign/<id>/results, #/steer, #/probes (#/probes/<run id>: one probe run).
 // A feature's address is its SAE's name and its index, as people say it and as the CLI takes it
 // (issue 15); #/feature/<row id> from older links still opens, and the page then rewrites the address.
 // The feature list keeps its filters and sort in the address, so "back" from a feature returns to them.
@@ -29,7 +29,8 @@ export type Route =
   | { page: 'campaign-new'; fromSelection: boolean }
   | { page: 'campaign'; campaignId: number }
   | { page: 'campaign-results'; campaignId: number }
-  | { page: 'steer' };
+  | { page: 'steer' }
+  | { page: 'probes'; runId?: number };
 
 const positiveId = (text: string | undefined): number | null =>
   text && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
@@ -81,6 +82,8 @@ export function parseRoute(hash: string): Route {
   const [head, arg, rest, extra] = path.split('/');
   if (head === 'features') return { page: 'features', filters: parseFeatureFilters(query) };
   if (head === 'steer') return { page: 'steer' };
+  if (head === 'probes')
+    return positiveId(arg) ? { page: 'probes', runId: positiveId(arg) as number } : { page: 'probes' };
   if (head === 'campaigns' && arg === 'new') return { page: 'campaign-new', fromSelection: rest === 'features' };
   if (head === 'campaigns') return { page: 'campaigns' };
   if (head === 'feature' && arg && rest !== undefined && extra === undefined && /^\d+$/.test(rest)) {
@@ -112,6 +115,7 @@ export function routeHref(route: Route): string {
     return query ? `#/features?${query}` : '#/features';
   }
   if (route.page === 'campaign') return `#/campaign/${route.campaignId}`;
+  if (route.page === 'probes') return route.runId ? `#/probes/${route.runId}` : '#/probes';
   if (route.page === 'campaign-results') return `#/campaign/${route.campaignId}/results`;
   if (route.page === 'campaign-new') return route.fromSelection ? '#/campaigns/new/features' : '#/campaigns/new';
   return `#/${route.page}`;
