@@ -1,6 +1,7 @@
 // The Steer page's calls: side-by-side generation in the long-lived engine (steps as 'steer.step'
 // events), its cancel and status, and reading sweeps back.
 import type { steerMethods, SweepListing } from '../contract/steer';
+import { imagePreview } from '../steer/image-preview';
 import { readPromptsFile } from '../steer/prompts-file';
 import { cancelSideBySide, generateSideBySide, liveEngineStatus } from '../steer/live';
 import { getJob } from '../store/jobs';
@@ -19,6 +20,8 @@ interface StoredSweepSpec {
     positions: unknown;
     ks: number[];
     prompts: { count: number };
+    /** `sweep --images` only */
+    images?: { count: number };
     chat: boolean;
     decoding: { kind: 'greedy' | 'sample'; tokens: number; temperature?: number; topP?: number };
     seed: number;
@@ -28,6 +31,7 @@ interface StoredSweepSpec {
 export const steerHandlers: HandlersFor<typeof steerMethods> = {
   'steer.generate': (input, { project, events }) =>
     generateSideBySide(project, input, (event) => events.emit('steer.step', event)),
+  'steer.imagePreview': (input, { project }) => imagePreview(project, input),
   'steer.cancel': (input, { project }) => ({ requested: cancelSideBySide(project, input.stream) }),
   'steer.engine': (_input, { project }) => liveEngineStatus(project),
   'sweeps.list': (_input, { project }) =>
@@ -43,6 +47,7 @@ export const steerHandlers: HandlersFor<typeof steerMethods> = {
         positions: sweep.positions,
         ks: sweep.ks,
         prompts: sweep.prompts.count,
+        images: sweep.images?.count ?? null,
         tokens: sweep.decoding.tokens,
         chat: sweep.chat,
         sampling:

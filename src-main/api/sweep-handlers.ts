@@ -9,17 +9,26 @@ import type { HandlersFor } from './handlers';
 import { runTrackedJob, startTrackedJob } from './tracked-job';
 
 export const sweepHandlers: HandlersFor<typeof sweepMethods> = {
-  'sweeps.start': (input, context) =>
-    startTrackedJob(context, (worker, runner, listener) =>
-      runSweep(worker, { ...input, shard: null, runner, listener }),
-    ),
+  'sweeps.start': (input, context) => {
+    const { images, ...settings } = input;
+    return startTrackedJob(context, (worker, runner, listener) =>
+      runSweep(worker, {
+        ...settings,
+        ...(images !== undefined ? { images: path.resolve(images) } : {}),
+        shard: null,
+        runner,
+        listener,
+      }),
+    );
+  },
   'sweeps.run': (input, context) => {
-    const { promptsFile, prompts, shard, out, ...settings } = input;
+    const { promptsFile, prompts, images, shard, out, ...settings } = input;
     return runTrackedJob(context, (worker, runner, listener) =>
       runSweep(worker, {
         ...settings,
         ...(promptsFile !== undefined ? { promptsFile: path.resolve(promptsFile) } : {}),
         ...(prompts !== undefined ? { prompts } : {}),
+        ...(images !== undefined ? { images: path.resolve(images) } : {}),
         shard: shard ?? null,
         ...(out !== undefined ? { out: path.resolve(out) } : {}),
         runner,

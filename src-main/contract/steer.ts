@@ -29,6 +29,23 @@ export interface SteerGenerateOutput {
    * changes nothing), as `generate --json` reports it
    */
   kl: number;
+  /** with an image: how many positions its <image> took in the prompt (all of them steered by "prompt") */
+  imagePositions?: number;
+}
+
+/** steer.imagePreview: a thumbnail the page can show, and what the image is. */
+export interface ImagePreview {
+  /** the absolute path read */
+  path: string;
+  /** a PNG of at most 256 pixels a side, encoded by the main process (never the file's own bytes) */
+  dataUrl: string;
+  width: number;
+  height: number;
+  mime: 'image/png' | 'image/jpeg' | 'image/webp';
+  bytes: number;
+  sha256: string;
+  /** with a LLaVA-NeXT model named: the number of positions the image takes in the prompt */
+  positions: number | null;
 }
 
 /** One decoding step of steer.generate: each row's token and the text it added (null once a row ended). */
@@ -60,6 +77,8 @@ export interface SweepListing {
   positions: unknown;
   ks: number[];
   prompts: number;
+  /** `sweep --images`: how many images (one row each), else null */
+  images: number | null;
   tokens: number;
   chat: boolean;
   /** greedy, or sampled with its temperature, top-p and seed */
@@ -79,6 +98,8 @@ export interface SweepGeneration {
   text: string;
   /** KL(steered || unsteered) in nats at the first generated token (0 where k changes nothing) */
   kl: number | null;
+  /** `sweep --images`: the row's image (its document id, and its sha256 in the project's media) */
+  image?: { document: string; mediaSha256: string };
 }
 
 export interface SweepPromptRow {
@@ -92,7 +113,7 @@ export const steerMethods = {
   'steer.generate': method({
     role: 'researcher',
     summary:
-      "Generation (greedy or sampled) steered by a stored vector or an SAE-feature clamp and, in the same batch, its unsteered (k = 0) twin with the same seed; answers with the steered row's KL strength; each step comes as a 'steer.step' event tagged `stream`; steer.cancel stops it. The model stays loaded for the next call",
+      "Generation (greedy or sampled, with an optional image for LLaVA-NeXT) steered by a stored vector or an SAE-feature clamp and, in the same batch, its unsteered (k = 0) twin with the same seed; answers with the steered row's KL strength; each step comes as a 'steer.step' event tagged `stream`; steer.cancel stops it. The model stays loaded for the next call",
     input: z
       .object({
         model: z.string().min(1),
@@ -112,6 +133,8 @@ export const steerMethods = {
         tokens: z.number().int().min(1).max(100_000),
         stopAtEos: z.boolean().default(false),
         provider: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+        /** LLaVA-NeXT: an image file on the machine running the model, for the prompt's <image> (put in front when absent) */
+        image: z.string().min(1).max(4096).optional(),
         /** the caller's tag: events carry it, and steer.cancel names it */
         stream: z.string().min(1).max(200),
       })
@@ -124,6 +147,13 @@ export const steerMethods = {
         { message: 'give a vector, or (method clamp) sae and feature' },
       ),
     output: returns<SteerGenerateOutput>(),
+  }),
+  'steer.imagePreview': method({
+    role: 'researcher',
+    summary:
+      'A thumbnail (a small PNG data URL the server encodes) of an image file on this machine, for the Steer page; only PNG, JPEG or WebP files whose header says so. With `model` (LLaVA-NeXT) also the number of positions the image takes in the prompt',
+    input: z.object({ path: z.string().min(1).max(4096), model: z.string().min(1).optional() }).strict(),
+    output: returns<ImagePreview>(),
   }),
   'steer.cancel': method({
     role: 'researcher',

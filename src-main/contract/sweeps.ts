@@ -1,5 +1,5 @@
 // Sweeps: from the UI (issue 13's Steer page) started in the background (sweeps.start); from the
-// command line run to their end (sweeps.run is `sightline sweep`) and their shards merged
+// command line run to their end (sweeps.run is `sightline sweep`, images included) and their shards merged
 // (sweeps.merge is `sightline merge` of sweep shards). Progress comes as 'job.progress' events and
 // jobs.cancel stops a sweep after its batch.
 import { z } from 'zod';
@@ -75,6 +75,19 @@ const sweepSettings = {
   precision: z.enum(PRECISIONS).default('fp32'),
 };
 
+// LLaVA-NeXT sweeps over images instead of prompts (sweeps.start and sweeps.run).
+const imageSettings = {
+  /**
+   * a folder of images (one folder per class) or a CSV (image, document, label|class, target_class,
+   * distractors) on this machine; one row per image, each asked `imagePrompt`
+   */
+  images: z.string().min(1).max(4096).optional(),
+  /** with `images`: the prompt (default "What is shown in this image?"); <image> placed as generate places it */
+  imagePrompt: z.string().min(1).max(1_000_000).optional(),
+  /** with `images`: the class steered towards where a CSV row names none (default: a probe vector's) */
+  targetClass: className.optional(),
+};
+
 export const sweepMethods = {
   'sweeps.start': method({
     role: 'researcher',
@@ -83,29 +96,35 @@ export const sweepMethods = {
     input: z
       .object({
         ...sweepSettings,
-        prompts: z.array(prompt).min(1).max(100_000),
+        prompts: z.array(prompt).min(1).max(100_000).optional(),
+        ...imageSettings,
       })
-      .strict(),
+      .strict()
+      .refine((input) => (input.prompts === undefined) !== (input.images === undefined), {
+        message: 'expected exactly one of prompts and images',
+      }),
     output: returns<{ jobId: number }>(),
   }),
   'sweeps.run': method({
     role: 'researcher',
     summary:
-      "Runs a sweep (as sweeps.start) and answers with the summary when it ends (done, or cancelled through jobs.cancel); progress as 'job.progress' events, its grid and provider as 'sweep.info' events; resumes cells already written. With `shard` it runs block i of n of the (prompt, k) grid into its own project folder, for sweeps.merge",
+      "Runs a sweep (as sweeps.start) and answers with the summary when it ends (done, or cancelled through jobs.cancel); progress as 'job.progress' events, its grid and provider as 'sweep.info' events; resumes cells already written. With `images` (LLaVA-NeXT) each image is a row, its class the source class and its file in the project's media. With `shard` it runs block i of n of the (prompt, k) grid into its own project folder, for sweeps.merge",
     input: z
       .object({
         ...sweepSettings,
         /** a prompts file (text, CSV or JSONL) on this machine, resolved by the caller; or `prompts` inline */
         promptsFile: z.string().min(1).max(4096).optional(),
         prompts: z.array(prompt).min(1).max(100_000).optional(),
+        ...imageSettings,
         shard: shardInput.optional(),
         /** the shard's project folder (default <project>/shards/<i>-of-<n>) */
         out: z.string().min(1).max(4096).optional(),
       })
       .strict()
-      .refine((input) => (input.promptsFile === undefined) !== (input.prompts === undefined), {
-        message: 'expected exactly one of promptsFile and prompts',
-      }),
+      .refine(
+        (input) => [input.promptsFile, input.prompts, input.images].filter((given) => given !== undefined).length === 1,
+        { message: 'expected exactly one of promptsFile, prompts and images' },
+      ),
     output: returns<SweepSummary>(),
   }),
   'sweeps.merge': method({

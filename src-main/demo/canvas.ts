@@ -2,7 +2,7 @@
 // anti-aliasing on purpose: every pixel then belongs to exactly one planted concept, so a feature's
 // per-patch activation ("fraction of the patch's pixels that show the concept") can be recomputed
 // from the PNG alone, which is what the demo's tests do.
-import { PNG } from 'pngjs';
+import { encodePng } from '../engine/vision/image-file';
 
 export type Rgb = readonly [number, number, number];
 
@@ -39,14 +39,7 @@ export class Canvas {
 
   /** Encodes as an 8-bit RGBA PNG. zlib's deflate is deterministic, so equal pixels give equal bytes (and hashes). */
   toPng(): Uint8Array {
-    const png = new PNG({ width: this.width, height: this.height });
-    for (let i = 0; i < this.width * this.height; i++) {
-      png.data[i * 4] = this.rgb[i * 3];
-      png.data[i * 4 + 1] = this.rgb[i * 3 + 1];
-      png.data[i * 4 + 2] = this.rgb[i * 3 + 2];
-      png.data[i * 4 + 3] = 255;
-    }
-    return new Uint8Array(PNG.sync.write(png));
+    return encodePng({ width: this.width, height: this.height, data: this.rgb });
   }
 }
 

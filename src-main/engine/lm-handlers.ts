@@ -24,6 +24,7 @@ import type {
 import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
 import { mergeImageEmbeds } from './vision/pack.js';
 import { createSession, ort, type ProviderReport } from './session.js';
+import type { AnyresPixels } from './vision/preprocess.js';
 
 interface LoadedDecoder {
   ds: DecoderSession;
@@ -213,8 +214,19 @@ export function createLmHandlers(): LmHandlers & { disposeAllLms(): Promise<void
         const vision = await visionOf(d);
         if (d.ds.model.input !== 'mixed') throw new AppError('internal', 'images need a session loaded for generation');
         promptEmbeds = [];
-        for (const [r, image] of args.images.entries())
-          promptEmbeds.push(image ? await imagePromptEmbeds(vision, args.prompts[r], image) : undefined);
+        // A sweep sends one image and prompt for all of a batch's k values (one object, which the
+        // message keeps as one): the vision tower runs once for them, not once per row.
+        let last: { image: AnyresPixels; prompt: number[]; embeds: PromptEmbeds } | undefined;
+        for (const [r, image] of args.images.entries()) {
+          const prompt = args.prompts[r];
+          if (!image) promptEmbeds.push(undefined);
+          else if (last?.image === image && last.prompt === prompt) promptEmbeds.push(last.embeds);
+          else {
+            const embeds = await imagePromptEmbeds(vision, prompt, image);
+            last = { image, prompt, embeds };
+            promptEmbeds.push(embeds);
+          }
+        }
       }
       const sampled = args.sampling !== undefined && args.sampling.temperature > 0;
       // The in-graph loop reads token ids only; image rows decode in the worker loop.

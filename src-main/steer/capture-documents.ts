@@ -42,8 +42,13 @@ export function readCaptionsFile(filePath: string): CaptureDocument[] {
       .filter((d) => d.caption.length > 0);
   }
   if (documents.length === 0) throw badFile(file, '(captions)', 'at least one caption');
+  return checkDocumentList(documents, file, 'captions');
+}
+
+/** A document list's size bound and unique ids, shared by the captions and the images readers. */
+export function checkDocumentList<T extends { id: string }>(documents: T[], file: string, what: string): T[] {
   if (documents.length > MAX_DOCUMENTS)
-    throw badFile(file, '(captions)', `at most ${MAX_DOCUMENTS} captions`, String(documents.length));
+    throw badFile(file, `(${what})`, `at most ${MAX_DOCUMENTS} ${what}`, String(documents.length));
   const seen = new Set<string>();
   documents.forEach((d, i) => {
     if (seen.has(d.id)) throw badFile(file, `row ${i + 1}: document`, 'a document id used once', `"${d.id}" again`);

@@ -2,12 +2,15 @@
 // CSV. A folder's image files (.png, .jpg, .jpeg, .webp, any depth) become documents named by their
 // path inside it ("cat/001.png"), labelled with their first folder ("cat"): the study's layout of one
 // folder per class. A CSV has a header with `image` (a path, relative to the CSV's folder or absolute)
-// and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`.
+// and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`;
+// for `sweep --images`, also `target_class` and `distractors` (';'-separated), as in a prompts CSV.
 // Nothing is decoded here: a file that is not an image is named when its turn comes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readRowsFile, type Row } from '../domain/campaigns/read-rows';
+import { classList } from './prompts-file';
 import { AppError, badFile } from '../util/errors';
+import { checkDocumentList } from './capture-documents';
 
 export interface ImageDocument {
   /** the document's id in corpora and sweeps */
@@ -17,10 +20,13 @@ export interface ImageDocument {
   label?: string;
   /** text after the image (capture: image + caption) */
   caption?: string;
+  /** sweep: the class this image is steered towards (CSV `target_class`) */
+  targetClass?: string;
+  /** sweep: the concept-choice campaign's distractors (CSV `distractors`) */
+  distractors?: string[];
 }
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
-const MAX_IMAGES = 10_000_000;
 const isImageName = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 
 /** Image files under `dir` (hidden entries skipped), as sorted POSIX paths relative to it. */
@@ -76,11 +82,15 @@ function fromCsv(csvPath: string): ImageDocument[] {
       throw badFile(file, `${where}: image`, 'an existing image file', `no file at ${resolved}`);
     const label = text(row, 'label', file, where) ?? text(row, 'class', file, where);
     const caption = text(row, 'caption', file, where);
+    const targetClass = text(row, 'target_class', file, where);
+    const distractors = text(row, 'distractors', file, where);
     return {
       id: text(row, 'document', file, where) ?? image,
       file: resolved,
       ...(label !== undefined ? { label } : {}),
       ...(caption !== undefined ? { caption } : {}),
+      ...(targetClass !== undefined ? { targetClass } : {}),
+      ...(distractors !== undefined ? { distractors: classList(distractors) } : {}),
     };
   });
 }
@@ -98,12 +108,5 @@ export function readImageDocuments(source: string): ImageDocument[] {
   const name = path.basename(source);
   if (documents.length === 0)
     throw badFile(name, '(images)', isDir ? `at least one ${IMAGE_EXTENSIONS.join(', ')} file` : 'at least one row');
-  if (documents.length > MAX_IMAGES)
-    throw badFile(name, '(images)', `at most ${MAX_IMAGES} images`, String(documents.length));
-  const seen = new Set<string>();
-  documents.forEach((d, i) => {
-    if (seen.has(d.id)) throw badFile(name, `row ${i + 1}: document`, 'a document id used once', `"${d.id}" again`);
-    seen.add(d.id);
-  });
-  return documents;
+  return checkDocumentList(documents, name, 'images');
 }

@@ -27,14 +27,23 @@ export function withImagePlaceholder(prompt: string): string {
   return prompt.includes(IMAGE_PLACEHOLDER) ? prompt : `${IMAGE_PLACEHOLDER}\n${prompt}`;
 }
 
-export async function readImagePrompt(model: ModelRecord, path: string): Promise<ImagePrompt> {
+/** Refuses a text-only model for `option` (--image, --images) before any image is read. */
+export function checkImageModel(model: ModelRecord, option: string): void {
   if (model.architecture !== 'LlavaNextForConditionalGeneration') {
     throw new AppError(
       'invalid_input',
-      `--image: model "${model.name}" is ${model.architecture}, a text-only model; images need a LLaVA-NeXT model`,
+      `${option}: model "${model.name}" is ${model.architecture}, a text-only model; images need a LLaVA-NeXT model`,
     );
   }
-  const bytes = readImageBytes(path);
+}
+
+export async function readImagePrompt(model: ModelRecord, path: string): Promise<ImagePrompt> {
+  checkImageModel(model, '--image');
+  return imagePromptFromBytes(model, readImageBytes(path), path);
+}
+
+/** An image already read (a sweep hashes every image's bytes first, then preprocesses each in its turn). */
+export async function imagePromptFromBytes(model: ModelRecord, bytes: Uint8Array, path: string): Promise<ImagePrompt> {
   const { config, processor } = readVisionConfig(model.path);
   const pixels = preprocessAnyres(await decodeImage(bytes, basename(path)), processor);
   return {

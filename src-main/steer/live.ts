@@ -39,6 +39,8 @@ export interface SideBySideRequest {
   stopAtEos: boolean;
   provider: GenerateOptions['provider'];
   stream: string;
+  /** LLaVA-NeXT: an image file for the prompt's <image> (both rows see it) */
+  image?: string | undefined;
 }
 
 /** Stop flags of the generations running now, by project and stream tag. */
@@ -67,6 +69,7 @@ export async function generateSideBySide(
     tokens: request.tokens,
     stopAtEos: request.stopAtEos,
     provider: request.provider,
+    ...(request.image !== undefined ? { image: request.image } : {}),
   };
   const key = runningKey(project, request.stream);
   if (running.has(key))
@@ -85,6 +88,8 @@ export async function generateSideBySide(
           {
             lmId: loaded.lmId,
             prompts: [promptIds, promptIds],
+            // one pixels object for both rows: the engine runs the vision tower once
+            ...(prepared.image ? { images: [prepared.image.pixels, prepared.image.pixels] } : {}),
             steers: [[], steer ? [steer] : []],
             tokens: request.tokens,
             ...(request.stopAtEos ? { stopAtEos: true } : {}),
@@ -112,6 +117,7 @@ export async function generateSideBySide(
           spec: generationSpecOf(options, prepared, loaded, result),
           loadedNow,
           kl: result.kl?.[1] ?? 0,
+          ...(prepared.image ? { imagePositions: prepared.image.positions } : {}),
         };
       },
     );

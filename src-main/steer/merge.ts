@@ -2,6 +2,7 @@
 // each shard in its own project folder) brought into one project. Every shard must hold the same
 // sweep (same spec, so the same id); a difference is refused naming the field. A cell already in the
 // target is skipped, so merging twice, or merging a shard again after it finished, changes nothing.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { SweepMergeSummary } from '../contract/sweeps';
 import { openProject, isProjectDir, type Project } from '../project/project';
@@ -25,6 +26,15 @@ interface ShardContents {
   specs: Map<string, SteeringSpecRow>;
   rows: SpecAndGeneration[];
   cells: number[];
+  /** the shard's media that its generations show (`sweep --images`), by sha256 */
+  media: Map<string, ShardMedia>;
+}
+
+interface ShardMedia {
+  file: string;
+  mime: string;
+  width: number | null;
+  height: number | null;
 }
 
 function readShard(dir: string): ShardContents {
@@ -58,12 +68,26 @@ function readShard(dir: string): ShardContents {
         createdAt: g.createdAt,
       },
     }));
+    const media = new Map<string, ShardMedia>();
+    for (const { generation } of rows) {
+      const sha256 = generation.mediaSha256;
+      if (sha256 === null || media.has(sha256)) continue;
+      const info = shard.media.get(sha256);
+      const servable = shard.media.servable(sha256);
+      if (!info || !servable)
+        throw new AppError(
+          'not_found',
+          `${absolute}: media/${sha256.slice(0, 2)}/${sha256}: a generation's image is missing`,
+        );
+      media.set(sha256, { file: servable.file, mime: info.mime, width: info.width, height: info.height });
+    }
     return {
       dir: absolute,
       sweep: [...sweeps.values()][0],
       specs,
       rows,
       cells: rows.map((r) => r.generation.meta.sweep.cell),
+      media,
     };
   } finally {
     shard.close();
@@ -113,7 +137,18 @@ function mergeInto(into: Project, shards: ShardContents[]): SweepMergeSummary {
       }
     });
   }
-  // One transaction: the merge lands whole or not at all.
+  // The images first (content-addressed, so one stored before a failure is harmless), then the
+  // generations in one transaction: the merge lands whole or not at all.
+  for (const sha256 of new Set(fresh.map((row) => row.generation.mediaSha256))) {
+    if (sha256 === null || into.media.get(sha256)) continue;
+    const source = shards.map((shard) => shard.media.get(sha256)).find(Boolean)!;
+    const stored = into.media.put(fs.readFileSync(source.file), source.mime, {
+      ...(source.width !== null ? { width: source.width } : {}),
+      ...(source.height !== null ? { height: source.height } : {}),
+    });
+    if (stored.sha256 !== sha256)
+      throw new AppError('invalid_input', `${source.file}: its bytes no longer have the sha256 its name says`);
+  }
   writeSpecGenerations(into.db, fresh);
   return {
     sweepId,

@@ -17,6 +17,14 @@ export interface SweepPrompt {
 
 const MAX_PROMPTS = 1_000_000;
 
+/** A CSV cell of class names separated by ';' (a comma would split the CSV's own columns). */
+export function classList(cell: string): string[] {
+  return cell
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function optionalText(row: Row, column: string, file: string, where: string): string | undefined {
   const value = row[column];
   if (value === undefined || value === null || value === '') return undefined;
@@ -40,13 +48,7 @@ function promptOf(row: Row, file: string, where: string, csv: boolean): SweepPro
   if (target !== undefined) out.targetClass = target;
   const distractors = row.distractors;
   if (distractors !== undefined && distractors !== null && distractors !== '') {
-    const list =
-      csv && typeof distractors === 'string'
-        ? distractors
-            .split(';')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : distractors;
+    const list = csv && typeof distractors === 'string' ? classList(distractors) : distractors;
     if (!Array.isArray(list) || !list.every((d) => typeof d === 'string' && d.length > 0)) {
       throw badFile(
         file,

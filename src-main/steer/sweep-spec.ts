@@ -27,6 +27,8 @@ export interface SweepSpec {
   /** add: the scale of v; cap: the cap c; clamp: the value c; ablate: [] (one cell per prompt, no k) */
   ks: number[];
   prompts: { count: number; sha256: string };
+  /** `--images`: how many, and a sha256 over each image's bytes' sha256 in order */
+  images?: { count: number; sha256: string };
   chat: boolean;
   precision: Precision;
   decoding:

@@ -22,7 +22,17 @@ import { canonicalJson } from '../store/jobs';
 import { sweepCellsDone, writeSpecGenerations, type SpecAndGeneration } from '../store/steering';
 import { AppError } from '../util/errors';
 import { lmCacheOf, promptIdsOf } from './generate';
+import { checkImageModel, expandImagePrompt, withImagePlaceholder } from './image-prompt';
 import { readPromptsFile, type SweepPrompt } from './prompts-file';
+import {
+  DEFAULT_IMAGE_PROMPT,
+  imageMeta,
+  prepareSweepImage,
+  promptsForHash,
+  readSweepImages,
+  type SweepImagesOptions,
+  shownPrompt,
+} from './sweep-images';
 import {
   buildSteer,
   checkSteerRequest,
@@ -49,9 +59,15 @@ export interface SweepOptions {
   ks: number[];
   /** temperature / top-p; seed 0 when absent, so every shard of a sweep samples alike */
   sampling?: SamplingRequest | undefined;
-  /** the prompts file, or `prompts` given inline (the API) */
+  /** the prompts file, or `prompts` given inline (the API), or `images` */
   promptsFile?: string;
   prompts?: SweepPrompt[];
+  /** LLaVA-NeXT: `--images DIR|CSV`, one row per image, each asked `imagePrompt` (sweep-images.ts) */
+  images?: string | undefined;
+  /** default "What is shown in this image?"; <image> placed as `generate --image` places it */
+  imagePrompt?: string | undefined;
+  /** the class every image is steered towards, where its CSV row names none (else a probe vector's) */
+  targetClass?: string | undefined;
   positions: SteerPositions;
   tokens: number;
   chat: boolean;
@@ -117,8 +133,10 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
     throw new AppError('invalid_input', `--batch: expected a positive whole number, got ${batchSize}`);
   await checkModelFiles(project, model);
+  if (options.images !== undefined) checkImageModel(model, '--images');
   let basis: SteerBasis;
   let source: Pick<SweepSpec, 'vector' | 'sae'>;
+  let vectorSource: SweepImagesOptions['vector'];
   let sourceText: string;
   let sourceSha256: string | null;
   if (method === 'clamp') {
@@ -134,28 +152,47 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
     const vector = vectorForModel(project, options.vector, model);
     basis = { kind: 'vector', values: vector.values, label: `vector "${vector.name}"` };
     source = { vector: { name: vector.name, sha256: vector.sha256, dModel: vector.dModel } };
+    vectorSource = vector;
     sourceText = `vector "${vector.name}"`;
     sourceSha256 = vector.sha256;
   }
   checkSteerRequest(method, basis, method === 'ablate' ? null : 0);
 
-  if ((options.promptsFile === undefined) === (options.prompts === undefined))
-    throw new AppError('invalid_input', 'sweep: give a prompts file or a list of prompts');
-  const prompts = options.prompts ?? readPromptsFile(options.promptsFile!);
+  const givenRows = [options.promptsFile, options.prompts, options.images].filter((g) => g !== undefined).length;
+  if (givenRows !== 1) throw new AppError('invalid_input', 'sweep: give one of a prompts file, prompts or --images');
+  if (options.images === undefined && (options.imagePrompt ?? options.targetClass) !== undefined)
+    throw new AppError('invalid_input', '--prompt and --target-class go with --images (a prompts file has its own)');
+  const imageRows =
+    options.images === undefined
+      ? undefined
+      : readSweepImages({
+          source: options.images,
+          prompt: options.imagePrompt ?? DEFAULT_IMAGE_PROMPT,
+          targetClass: options.targetClass,
+          vector: vectorSource,
+        });
+  const prompts = imageRows?.prompts ?? options.prompts ?? readPromptsFile(options.promptsFile!);
   if (prompts.length === 0) throw new AppError('invalid_input', 'sweep: expected at least one prompt');
-  const promptsName = options.promptsFile ? path.basename(options.promptsFile) : 'prompts';
+  const promptsName = options.promptsFile ? path.basename(options.promptsFile) : imageRows ? '--prompt' : 'prompts';
   const tokenizer = loadLmTokenizer(model.path);
-  const promptIds = prompts.map((p, index) => {
-    const ids = promptIdsOf(tokenizer, p.prompt, options.chat);
-    if (ids.length === 0) throw new AppError('invalid_input', `${promptsName}: prompt ${index + 1} has no tokens`);
+  // An image row's ids are the one prompt's with its <image> expanded to that image's positions,
+  // known only once the image is read (in its batch); a list of positions is checked there too.
+  const checkPositions = (ids: number[], row: number) => {
     if (Array.isArray(options.positions) && options.positions.some((i) => i >= ids.length + options.tokens)) {
       throw new AppError(
         'invalid_input',
-        `--positions: every index must be below ${ids.length + options.tokens} (prompt ${index + 1}: ${ids.length} tokens + ${options.tokens})`,
+        `--positions: every index must be below ${ids.length + options.tokens} (prompt ${row + 1}: ${ids.length} tokens + ${options.tokens})`,
       );
     }
-    return ids;
-  });
+  };
+  const promptIds = (imageRows ? [withImagePlaceholder(prompts[0].prompt)] : prompts.map((p) => p.prompt)).map(
+    (text, index) => {
+      const ids = promptIdsOf(tokenizer, text, options.chat);
+      if (ids.length === 0) throw new AppError('invalid_input', `${promptsName}: prompt ${index + 1} has no tokens`);
+      if (!imageRows) checkPositions(ids, index);
+      return ids;
+    },
+  );
 
   const spec: SweepSpec = {
     model: { name: model.name, sha256: model.sha256 },
@@ -167,8 +204,13 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
     ks: [...options.ks],
     prompts: {
       count: prompts.length,
-      sha256: crypto.createHash('sha256').update(canonicalJson(prompts)).digest('hex'),
+      sha256: crypto
+        .createHash('sha256')
+        .update(canonicalJson(promptsForHash(prompts, imageRows)))
+        .digest('hex'),
     },
+    // Only when used, so that a text sweep made before images keeps its id.
+    ...(imageRows ? { images: imageRows.spec } : {}),
     chat: options.chat,
     precision: options.precision ?? 'fp32',
     decoding: sampling
@@ -233,11 +275,19 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
           let generated = 0;
           for (const batch of batchesOf(todo, kCount, batchSize)) {
             job.throwIfCancelled();
-            const ids = promptIds[batch.promptIndex];
+            let ids = promptIds[imageRows ? 0 : batch.promptIndex];
+            const image =
+              imageRows && (await prepareSweepImage(model, imageRows.images[batch.promptIndex], target.media));
+            if (image) {
+              ids = expandImagePrompt(tokenizer, ids, model, image.prompt);
+              checkPositions(ids, batch.promptIndex);
+            }
             const cellKs = batch.cells.map((cell) => ks[cell % kCount]);
             const result = await client.generate({
               lmId: loaded.lmId,
               prompts: batch.cells.map(() => ids),
+              // one pixels object for the batch: the engine runs the vision tower once for it
+              ...(image ? { images: batch.cells.map(() => image.prompt.pixels) } : {}),
               steers: cellKs.map((k) => {
                 const steer = buildSteer(method, basis, options.layer, options.positions, k);
                 return steer ? [steer] : [];
@@ -268,8 +318,9 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
                   createdAt: now,
                 },
                 generation: {
-                  prompt: prompt.prompt,
-                  mediaSha256: null,
+                  prompt: image ? shownPrompt(prompt.prompt) : prompt.prompt,
+                  // the image in the project's media, which a concept-choice item shows the rater
+                  mediaSha256: image?.mediaSha256 ?? null,
                   outputText: tokenizer.decode(generatedIds),
                   // k, layer and the classes are what campaign create --from generations keeps hidden.
                   meta: {
@@ -278,6 +329,7 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
                     method,
                     ...classFields(prompt),
                     sweep: { id: sweepId, cell, prompt_index: batch.promptIndex },
+                    ...(image ? { image: imageMeta(imageRows!.images[batch.promptIndex], image) } : {}),
                     prompt_ids: ids,
                     generated_ids: generatedIds,
                     // The strength in model-relative units, KL(steered || unsteered) in nats at the

@@ -29,13 +29,18 @@ export function listSweeps(db: Db): SweepRow[] {
 
 /** The generations of sweep `sweepId`, in cell order (prompt-major, then k as the sweep listed them). */
 export function sweepGenerations(db: Db, sweepId: string): SweepGeneration[] {
-  return db
+  const rows = db
     .prepare(
       `SELECT id AS generationId, json_extract(meta_json, '$.sweep.cell') AS cell,
          json_extract(meta_json, '$.sweep.prompt_index') AS promptIndex, json_extract(meta_json, '$.k') AS k,
-         prompt, output_text AS text, json_extract(meta_json, '$.kl') AS kl
+         prompt, output_text AS text, json_extract(meta_json, '$.kl') AS kl,
+         json_extract(meta_json, '$.image.document') AS imageDocument, media_sha256 AS mediaSha256
        FROM generations WHERE json_extract(meta_json, '$.sweep.id') = ?
        ORDER BY json_extract(meta_json, '$.sweep.cell')`,
     )
-    .all(sweepId) as SweepGeneration[];
+    .all(sweepId) as (Omit<SweepGeneration, 'image'> & { imageDocument: string | null; mediaSha256: string | null })[];
+  return rows.map(({ imageDocument, mediaSha256, ...row }) => ({
+    ...row,
+    ...(imageDocument !== null && mediaSha256 !== null ? { image: { document: imageDocument, mediaSha256 } } : {}),
+  }));
 }

@@ -22,7 +22,7 @@ export const sweepCommand: Command = {
   summary:
     "one generation per (prompt, k) steered at layer L (h += k*v by default), each with its KL strength, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n --prompts FILE [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
+    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n (--prompts FILE | --images DIR|CSV [--prompt TEXT] [--target-class B]) [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -43,9 +43,22 @@ export const sweepCommand: Command = {
     },
     prompts: {
       type: 'string',
-      required: true,
       description:
         'one prompt per line, or .csv/.jsonl with a prompt column (and optional source_class, target_class, distractors)',
+    },
+    images: {
+      type: 'string',
+      description:
+        'LLaVA-NeXT: a folder with one folder of images per class, or a CSV (image, document, label|class, target_class, distractors); one row per image',
+    },
+    prompt: {
+      type: 'string',
+      description: 'with --images: the prompt for every image (default "What is shown in this image?")',
+    },
+    'target-class': {
+      type: 'string',
+      description:
+        "with --images: the class steered towards (default: a CSV row's target_class, or a probe vector's B)",
     },
     positions: {
       type: 'string',
@@ -75,6 +88,8 @@ export const sweepCommand: Command = {
     const method = parseMethod(options);
     if (options.k === undefined && method !== 'ablate')
       throw new AppError('invalid_input', '--k is required (a:b:n, a list like 0,5,10, or one number)');
+    if ((options.prompts === undefined) === (options.images === undefined))
+      throw new AppError('invalid_input', 'give --prompts FILE or --images DIR|CSV (one of them)');
     const sampling = parseSampling(options);
     const input: MethodInput<'sweeps.run'> = {
       model: stringOption(options, 'model'),
@@ -86,7 +101,10 @@ export const sweepCommand: Command = {
       ...(sampling ? { sampling } : {}),
       layer: intOption(options, 'layer'),
       ks: options.k === undefined ? [] : parseKValues(stringOption(options, 'k')),
-      promptsFile: path.resolve(stringOption(options, 'prompts')),
+      ...(options.prompts !== undefined ? { promptsFile: path.resolve(stringOption(options, 'prompts')) } : {}),
+      ...(options.images !== undefined ? { images: path.resolve(stringOption(options, 'images')) } : {}),
+      ...(options.prompt !== undefined ? { imagePrompt: stringOption(options, 'prompt') } : {}),
+      ...(options['target-class'] !== undefined ? { targetClass: stringOption(options, 'target-class') } : {}),
       positions: parsePositions(stringOption(options, 'positions')),
       tokens: intOption(options, 'tokens'),
       chat: options.chat === true,

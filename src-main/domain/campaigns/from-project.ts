@@ -129,6 +129,8 @@ interface GenerationMeta {
   /** a sweep's steering method and strength (KL in nats at the first generated token) */
   method?: string;
   kl?: number;
+  /** `sweep --images`: the image the answer is about */
+  image?: { document?: string };
 }
 
 export function generationItems(db: Db, templateId: string, generationIds: number[] | null): NewItem[] {
@@ -152,7 +154,8 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
   if (templateId === 'concept-choice') {
     return rows.map((row) => {
       const meta = metaOf(row);
-      const options = [meta.source_class, meta.target_class, ...(meta.distractors ?? [])]
+      // A set: an image of the target class itself is a row too, and its options are each shown once.
+      const options = [...new Set([meta.source_class, meta.target_class, ...(meta.distractors ?? [])])]
         .filter((value): value is string => !!value)
         .sort();
       if (options.length < 2)
@@ -179,16 +182,18 @@ export function generationItems(db: Db, templateId: string, generationIds: numbe
   }
   if (templateId === 'pairwise') {
     // Steered vs default: each steered answer against the k=0 answer for the same class pair (an
-    // additive k = 0 only: a clamp or cap at 0 is itself a steer).
+    // additive k = 0 only: a clamp or cap at 0 is itself a steer), and for the same image when the
+    // sweep had images (many images share a class pair).
     const isDefault = (meta: GenerationMeta) => meta.k === 0 && (meta.method === undefined || meta.method === 'add');
+    const pairOf = (meta: GenerationMeta) => `${meta.source_class}|${meta.target_class}|${meta.image?.document ?? ''}`;
     const byPair = new Map<string, GenerationRow>();
     for (const row of rows) {
       const meta = metaOf(row);
-      if (isDefault(meta)) byPair.set(`${meta.source_class}|${meta.target_class}`, row);
+      if (isDefault(meta)) byPair.set(pairOf(meta), row);
     }
     return rows.flatMap((row) => {
       const meta = metaOf(row);
-      const base = byPair.get(`${meta.source_class}|${meta.target_class}`);
+      const base = byPair.get(pairOf(meta));
       if (!base || isDefault(meta)) return [];
       return [
         {

@@ -96,6 +96,21 @@ export function readImageBytes(path: string): Uint8Array {
   }
 }
 
+/**
+ * An RGB image as an 8-bit RGBA PNG (opaque). zlib's deflate is deterministic, so equal pixels give
+ * equal bytes (and hashes).
+ */
+export function encodePng(image: RgbImage): Uint8Array {
+  const png = new PNG({ width: image.width, height: image.height });
+  for (let i = 0; i < image.width * image.height; i++) {
+    png.data[i * 4] = image.data[i * 3];
+    png.data[i * 4 + 1] = image.data[i * 3 + 1];
+    png.data[i * 4 + 2] = image.data[i * 3 + 2];
+    png.data[i * 4 + 3] = 255;
+  }
+  return new Uint8Array(PNG.sync.write(png));
+}
+
 export async function readImageFile(path: string): Promise<RgbImage> {
   return decodeImage(readImageBytes(path), basename(path));
 }

@@ -3,6 +3,7 @@
 // steer.generate runs. The call's answer is authoritative: events that arrive after it change nothing.
 import type { ModelSummary, SaeSummary, SteerGenerateOutput, VectorSummary } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
+import { SteerImage } from './steer-image.svelte';
 import { newStreamTag, type SamplingFields, samplingOf, type SteerMethod, steerSource } from './steer-logic';
 
 export type { SteerMethod };
@@ -28,6 +29,8 @@ export class SteerSession {
   sampling = $state<SamplingFields>({ sampled: false, temperature: 0.7, topP: 1, seed: '' });
   positions = $state<SteerPositions>('prompt');
   tokens = $state(40);
+  /** LLaVA-NeXT models: the image the prompt is about (both answers see it) */
+  readonly image = new SteerImage();
 
   baselineText = $state('');
   steeredText = $state('');
@@ -38,6 +41,8 @@ export class SteerSession {
   private stream: string | null = null;
 
   readonly selectedModel = $derived(this.models.find((m) => m.name === this.model));
+  /** Whether the chosen model takes an image (LLaVA-NeXT). */
+  readonly takesImages = $derived(this.selectedModel?.architecture === 'LlavaNextForConditionalGeneration');
   readonly maxLayer = $derived(Math.max(0, (this.selectedModel?.nLayers ?? 1) - 1));
   /** Vectors whose d_model fits the chosen model (the server checks again). */
   readonly usableVectors = $derived(
@@ -92,12 +97,17 @@ export class SteerSession {
     this.layer = Math.min(this.layer, this.maxLayer);
     if (!this.usableVectors.some((v) => v.name === this.vector)) this.vector = this.usableVectors[0]?.name ?? '';
     if (!this.usableSaes.some((s) => s.name === this.sae)) this.sae = this.usableSaes[0]?.name ?? '';
+    // the positions an image takes depend on the model
+    if (this.takesImages && this.image.path.trim() !== '') void this.image.show(name);
   }
 
   async generate(): Promise<void> {
     const source = this.source;
     const sampling = this.samplingRequest;
     if (!this.canGenerate || typeof source === 'string' || typeof sampling === 'string') return;
+    // A path typed but not yet shown (no Enter, focus still in the field) is shown first; a bad one stops here.
+    if (this.takesImages && this.image.pending(this.model) && !(await this.image.show(this.model))) return;
+    const image = this.takesImages ? this.image.preview?.path : undefined;
     const stream = newStreamTag();
     this.stream = stream;
     this.running = true;
@@ -118,6 +128,7 @@ export class SteerSession {
         ...(sampling ? { sampling } : {}),
         positions: this.positions,
         tokens: this.tokens,
+        ...(image !== undefined ? { image } : {}),
         stream,
       });
       this.result = result;

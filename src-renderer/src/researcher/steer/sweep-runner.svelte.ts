@@ -1,6 +1,6 @@
 // The Steer page's sweep: started with the page's model, method and its vector or SAE feature, layer,
 // positions, length and sampling over a k range (ablate: one generation per prompt), on the current
-// prompt or a prompts file; its progress from 'job.progress' events; its
+// prompt, a prompts file or (LLaVA-NeXT) a folder or CSV of images asked the page's prompt; its progress from 'job.progress' events; its
 // generations read back by job (while it runs too) and browsed by k; and a campaign made from them.
 import type { JobProgressEvent, SweepGeneration, SweepListing } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
@@ -13,8 +13,10 @@ export class SweepRunner {
   kFrom = $state(0);
   kTo = $state(8);
   kCount = $state(3);
-  source = $state<'current' | 'file'>('current');
+  source = $state<'current' | 'file' | 'images'>('current');
   promptsPath = $state('');
+  /** LLaVA-NeXT: a folder with a folder of images per class, or a CSV (as `sightline sweep --images`) */
+  imagesPath = $state('');
   /** for the current prompt: the classes a concept-choice campaign asks about (optional) */
   sourceClass = $state('');
   targetClass = $state('');
@@ -92,7 +94,15 @@ export class SweepRunner {
     this.generations = [];
     this.progress = null;
     try {
-      const prompts = await this.prompts();
+      // Images: one row per image, each asked the page's prompt; its class is the image's folder.
+      const rows =
+        this.source === 'images'
+          ? {
+              images: this.imagesPath.trim(),
+              ...(s.prompt.trim() ? { imagePrompt: s.prompt } : {}),
+              ...(this.targetClass.trim() ? { targetClass: this.targetClass.trim() } : {}),
+            }
+          : { prompts: await this.prompts() };
       const { jobId } = await call('sweeps.start', {
         model: s.model,
         method: s.method,
@@ -101,7 +111,7 @@ export class SweepRunner {
         ks,
         // Without a seed the sweep samples from seed 0 (every shard alike), as `sightline sweep`.
         ...(sampling ? { sampling } : {}),
-        prompts,
+        ...rows,
         positions: s.positions,
         tokens: s.tokens,
         chat: s.chat,
