@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
 import { createDemoProject } from '../../src-main/demo/create';
@@ -9,9 +9,11 @@ import { campaignResults } from '../../src-main/results/report';
 import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
 
 describe('pairwise A/B from generations', () => {
+  const dir = path.join(tempDir(), 'demo.sightline');
+  // The demo (capture, probe, sweeps) is set-up, under the hooks' longer timeout.
+  beforeAll(() => createDemoProject(dir));
+
   it('the rater gets the texts in display order with no flag, and answers map back to steered / default', async () => {
-    const dir = path.join(tempDir(), 'demo.sightline');
-    await createDemoProject(dir);
     const project = openProject(dir);
     try {
       const { campaignId } = createCampaign(project.db, {
