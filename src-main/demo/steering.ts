@@ -74,14 +74,23 @@ function distractorsOf(source: string, target: string): [string, string] {
   return [pool[0], pool[1 + randomIndex(pool.length - 1, rng)]];
 }
 
-/** A sweep's image list: the source's steered pictures, labelled with their class. */
-function writeSweepImages(dataDir: string, picturesDir: string, source: PictogramClass): string {
+/**
+ * A sweep's image list: the source's steered pictures, labelled with their class, and the distractors
+ * its concept-choice items offer (so `campaign create --from generations` builds the same four options).
+ */
+function writeSweepImages(
+  dataDir: string,
+  picturesDir: string,
+  source: PictogramClass,
+  distractors: readonly string[],
+): string {
   const csv = path.join(dataDir, 'sweeps', `${source.replace(/ /g, '-')}.csv`);
   const rows = STEERED_VARIANTS.map((variant) => {
     const document = `${source}/${variant}.png`;
-    return `${path.relative(path.dirname(csv), path.join(picturesDir, source, `${variant}.png`))},${document},${source}`;
+    const image = path.relative(path.dirname(csv), path.join(picturesDir, source, `${variant}.png`));
+    return `${image},${document},${source},${distractors.join(';')}`;
   });
-  writeFile(csv, `image,document,label\n${rows.join('\n')}\n`);
+  writeFile(csv, `image,document,label,distractors\n${rows.join('\n')}\n`);
   return csv;
 }
 
@@ -120,7 +129,7 @@ export async function studyTinyModel(
       vector: probeVectorName(source, target),
       layer: TINY_STEER_LAYER,
       ks: [...STEERING_KS],
-      images: writeSweepImages(dataDir, picturesDir, source),
+      images: writeSweepImages(dataDir, picturesDir, source, distractors),
       positions: 'prompt',
       tokens: STEERING_TOKENS,
       chat: false,

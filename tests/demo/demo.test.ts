@@ -396,6 +396,7 @@ describe('createDemoProject', () => {
         source_class: PictogramClass;
         target_class: PictogramClass;
         image: { document: string };
+        distractors: string[];
       };
       expect([row.prompt, row.layer, row.positions]).toEqual([
         'What is shown in this image?',
@@ -403,6 +404,10 @@ describe('createDemoProject', () => {
         'prompt',
       ]);
       expect(meta.image.document.startsWith(`${meta.source_class}/`)).toBe(true);
+      // Two distractors, as the campaign's items (and `campaign create --from generations`) offer them.
+      expect(meta.distractors).toHaveLength(2);
+      expect(meta.distractors).not.toContain(meta.source_class);
+      expect(meta.distractors).not.toContain(meta.target_class);
       expect(project.media.pathOf(row.media_sha256)).toBeDefined();
       const key = `${meta.source_class} -> ${meta.target_class}: ${meta.image.document}`;
       byPicture.set(key, [
