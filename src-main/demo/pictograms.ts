@@ -86,7 +86,36 @@ const DRAW: Record<PictogramClass, (canvas: Canvas) => void> = {
 };
 
 export function drawPictogram(name: PictogramClass): Uint8Array {
-  const canvas = new Canvas(IMAGE_SIZE, IMAGE_SIZE);
-  DRAW[name](canvas);
-  return canvas.toPng();
+  return drawPictogramVariant(name, 0);
+}
+
+/**
+ * Variants of one pictogram, so a class has several images (a probe needs a class mean and a held-out
+ * split): mirrored and shifted by a few pixels, the edge pixels repeated into the gap. Variant 0 is the
+ * pictogram itself.
+ */
+const VARIANTS: { mirror: boolean; dx: number; dy: number }[] = [
+  { mirror: false, dx: 0, dy: 0 },
+  { mirror: true, dx: 0, dy: 0 },
+  { mirror: false, dx: 6, dy: -4 },
+  { mirror: true, dx: -6, dy: 4 },
+  { mirror: false, dx: -5, dy: 5 },
+  { mirror: true, dx: 5, dy: -5 },
+];
+export const PICTOGRAM_VARIANTS = VARIANTS.length;
+
+export function drawPictogramVariant(name: PictogramClass, variant: number): Uint8Array {
+  const { mirror, dx, dy } = VARIANTS[variant];
+  const drawn = new Canvas(IMAGE_SIZE, IMAGE_SIZE);
+  DRAW[name](drawn);
+  const out = new Canvas(IMAGE_SIZE, IMAGE_SIZE);
+  const clamp = (v: number) => Math.min(IMAGE_SIZE - 1, Math.max(0, v));
+  for (let y = 0; y < IMAGE_SIZE; y++) {
+    for (let x = 0; x < IMAGE_SIZE; x++) {
+      const sx = clamp((mirror ? IMAGE_SIZE - 1 - x : x) - dx);
+      const at = (clamp(y - dy) * IMAGE_SIZE + sx) * 3;
+      out.set(x, y, [drawn.rgb[at], drawn.rgb[at + 1], drawn.rgb[at + 2]]);
+    }
+  }
+  return out.toPng();
 }

@@ -1,7 +1,7 @@
-// What the demo's tiny language model says (issue 13): for the prompt "The image shows a <class>." it
-// answers with one fixed sentence about that class, and nothing else. The words, the vocabulary and
-// the successor table the weights are built from (tiny-weights.ts) are derived here from the sentences,
-// so changing a sentence changes the model. The text stands in for the image: the model has no vision.
+// What the demo's tiny LLaVA-NeXT says (issues 13 and 14): asked "What is shown in this image?" about a
+// pictogram, or told "The image shows a <class>." in text, it answers with one fixed sentence about
+// that class, and nothing else. The words, the vocabulary and the successor table the weights are built
+// from (tiny-weights.ts) are derived here from the sentences, so changing a sentence changes the model.
 import { PICTOGRAM_CLASSES, type PictogramClass } from './pictograms';
 
 /**
@@ -23,8 +23,14 @@ export const TINY_SENTENCES: Record<PictogramClass, string> = {
 export const UNK = '<unk>';
 export const BOS = '<s>';
 export const EOS = '</s>';
+/** LLaVA's placeholder: the prompt's one <image> token, expanded to the image's positions. */
+export const IMAGE_TOKEN = '<image>';
 const PROMPT_WORDS = ['The', 'image', 'shows', 'a'];
 const FULL_STOP = '.';
+/** The question asked about an image (the prompt `sightline capture` uses by default, issue 14). */
+export const TINY_IMAGE_PROMPT = `${IMAGE_TOKEN}\nWhat is shown in this image?`;
+const QUESTION_WORDS = ['What', 'is', 'shown', 'in', 'this', 'image'];
+const QUESTION_MARK = '?';
 
 export const tinyPromptOf = (className: PictogramClass): string => `The image shows a ${className}.`;
 
@@ -32,7 +38,7 @@ export const tinyPromptOf = (className: PictogramClass): string => `The image sh
 export const classWordOf = (className: PictogramClass): string => className.split(' ').at(-1)!;
 
 export interface TinyScript {
-  /** token strings by id: the specials, the prompt's words, the class names' words, the sentences' words */
+  /** token strings by id: the specials, the prompts' words, the class names' words, the sentences' words, <image> */
   vocab: string[];
   /** classes in the order of their concept directions */
   classes: readonly PictogramClass[];
@@ -52,7 +58,7 @@ export function tinyScript(sentences: Record<PictogramClass, string> = TINY_SENT
   const add = (word: string) => {
     if (!vocab.includes(word)) vocab.push(word);
   };
-  for (const word of [...PROMPT_WORDS, FULL_STOP]) add(word);
+  for (const word of [...PROMPT_WORDS, FULL_STOP, ...QUESTION_WORDS, QUESTION_MARK]) add(word);
   for (const className of PICTOGRAM_CLASSES) for (const word of className.split(' ')) add(word);
   const classWords = new Set(PICTOGRAM_CLASSES.map(classWordOf));
   const sentenceCount = new Map<string, number>();
@@ -72,8 +78,9 @@ export function tinyScript(sentences: Record<PictogramClass, string> = TINY_SENT
     set.add(next);
     successors.set(word, set);
   };
-  // The prompt ends with a full stop; the answer starts after it.
+  // The text prompt ends with a full stop, the image prompt with a question mark; the answer starts after.
   follow(FULL_STOP, wordsOf(sentences[PICTOGRAM_CLASSES[0]])[0]);
+  follow(QUESTION_MARK, wordsOf(sentences[PICTOGRAM_CLASSES[0]])[0]);
   for (const className of PICTOGRAM_CLASSES) {
     const words = wordsOf(sentences[className]);
     if (words[0] !== wordsOf(sentences[PICTOGRAM_CLASSES[0]])[0])
@@ -84,6 +91,7 @@ export function tinyScript(sentences: Record<PictogramClass, string> = TINY_SENT
     });
   }
   follow(EOS, EOS);
+  add(IMAGE_TOKEN);
   for (const [word, next] of successors) {
     const own = [...next].every((w) => topicOf.has(w));
     const topics = new Set([...next].map((w) => topicOf.get(w)));

@@ -1,20 +1,26 @@
-// Hand-set weights of the demo's tiny MistralForCausalLM (issue 13): two blocks, d_model 64, four
-// query heads sharing two key/value heads, and a word-level vocabulary (tiny-script.ts). Nothing is
-// trained or random except one seeded rotation, so every number below can be followed by hand.
+// Hand-set weights of the demo's tiny decoder (issues 13 and 14), the language model inside the demo's
+// LLaVA-NeXT (tiny-vision.ts is the vision tower and projector): two blocks, d_model 64, four query
+// heads sharing two key/value heads, and a word-level vocabulary (tiny-script.ts). Nothing is trained or
+// random except one seeded rotation, so every number below can be followed by hand.
 //
 // The residual stream is laid out on orthonormal directions (columns of a seeded rotation Q, so that
 // no direction is a coordinate axis): one per word that matters, a constant "bias" b (Llama has no
-// biases), a "class word" flag f, and one direction v_c per class: the demo's concept directions.
-// RMSNorm weights are all 1, which makes the model's behaviour independent of Q.
+// biases), a "class word" flag f, an "image position" flag g, and one direction v_c per class: the
+// demo's concept directions. RMSNorm weights are all 1, which makes the behaviour independent of Q.
 //
 //   layer 0   every token t:         h = TOKEN·e_t + BIAS·b
+//             every image position:  h = IMAGE_FLAG·g + sum_c s_c·v_c (the projector's output; the
+//             class scores s_c are high for the image's class: tiny-vision.ts)
 //   block 0   attention: zero. MLP unit c reads e_(class word of c) and writes THRESHOLD·v_c + FLAG·f,
 //             so at the class word ("cat" of "tabby cat") the class appears along v_c.
-//   layer 1   the class is linearly encoded: h·v_c = THRESHOLD at the class word, 0 elsewhere (issue 14:
-//             a probe reads it here). Steering adds k·v_target to every prompt position.
+//   layer 1   the class is linearly encoded: h·v_c = THRESHOLD at the class word, and the image
+//             positions' mean along v_c is highest for the image's class (a probe reads it here).
+//             Steering adds k·v to every prompt position.
 //   block 1   head 0 attends from every later position to the flagged class word (query reads b, key
-//             reads f; score >= 40 for k <= MAX_CLEAN_K, so the rest of the softmax is below e^-40) and
-//             copies its v components back along v: topic = OUT·(THRESHOLD·v_src + k·v_target)/rms.
+//             reads f; score >= 40 for k <= MAX_CLEAN_K, so the rest of the softmax is below e^-40), or,
+//             in an image prompt, to the image positions (key reads g; score about 23 at every one of
+//             them, none at the text), and copies their v components back along v:
+//             topic = OUT·(THRESHOLD·v_src + k·v_target)/rms, or OUT·mean_i (s_i + k·v)/rms_i.
 //   lm head   logit(w') = SUCCESSOR·x·e_w for each successor w' of the current word w, plus TOPIC·x·v_c
 //             for the words of class c's sentence only.
 //
@@ -26,6 +32,15 @@
 // wins by SUCCESSOR·TOKEN = 80 against at most TOPIC·(k + OUT·sqrt(64)) = k + 16 at the prompt's full
 // stop (a steered position), so the answer is clean for k < 64 (MAX_CLEAN_K = 60); beyond, the steer
 // outweighs the full stop's own successor and the answer starts mid-sentence with a target word.
+//
+// Images. IMAGE_FLAG is large next to the class scores (4000 against tens, at most a few hundred in
+// one patch), so every image position has nearly the same rms and attention score: block 1 reads the
+// mean of the image positions' class scores. (At 400, a patch's own rms weighted it visibly: pictures
+// whose class sits in a few strongly scored patches switched early, some through a third class.) With
+// the unit difference-of-means vector (v_B - v_A)/sqrt(2), as `sightline probe` writes it, the source's
+// topic falls and the target's rises by k/sqrt(2) each, so an image whose mean class score is
+// IMAGE_CLASS_SCORE = THRESHOLD·sqrt(2) switches at k* = THRESHOLD (tiny-vision.ts sets each class's
+// mean score to that; single pictures scatter around it, k* from 14.7 to 20.1).
 import { hashSeed, mulberry32 } from '../util/random';
 import { orthonormalBasis } from './layers';
 import { EOS, classWordOf, tinyScript, type TinyScript } from './tiny-script';
@@ -48,6 +63,12 @@ export const MAX_CLEAN_K = 60;
 
 const TOKEN = 4;
 const BIAS = 4;
+/** The image positions' flag, large next to their class scores (see "Images" above). */
+export const IMAGE_FLAG = 4000;
+/** The mean class score of an image of that class: its topic crosses the target's at k = THRESHOLD. */
+export const IMAGE_CLASS_SCORE = TINY_THRESHOLD * Math.SQRT2;
+/** Image positions' keys: the score QUERY·5.66·KEY_IMAGE·8/4, about 23, puts e^-23 on each text position. */
+const KEY_IMAGE = 0.25;
 const FLAG = 4;
 const GATE = 1;
 const QUERY = 8;
@@ -69,6 +90,10 @@ export interface TinyWeights {
   tensors: NamedTensor[];
   /** unit-norm concept directions, by class (script.classes order) */
   directions: Float32Array[];
+  /** what the projector writes at image positions: IMAGE_FLAG·g, and scores along the directions */
+  imageFlag: Float64Array;
+  /** LLaVA's image_newline: a filler word's embedding, so the newline positions draw no attention */
+  imageNewline: Float32Array;
 }
 
 const silu = (x: number) => x / (1 + Math.exp(-x));
@@ -85,6 +110,7 @@ export function tinyWeights(): TinyWeights {
   const filler = slots++;
   const bias = slots++;
   const flag = slots++;
+  const imageFlag = slots++;
   const concept = (c: number) => slots + c;
   if (slots + classes.length > D) throw new Error(`tiny model: ${slots + classes.length} directions in d_model ${D}`);
   // A seeded rotation: its columns are the directions.
@@ -129,6 +155,7 @@ export function tinyWeights(): TinyWeights {
   const oProj = matrix(D, TINY_HEADS * TINY_HEAD_DIM);
   addRow(qProj, D, QK_DIM, QUERY, dir(bias));
   addRow(kProj, D, QK_DIM, KEY, dir(flag));
+  addRow(kProj, D, QK_DIM, KEY_IMAGE, dir(imageFlag));
   classes.forEach((_, c) => {
     addRow(vProj, D, c, 1, dir(concept(c)));
     addColumn(oProj, TINY_HEADS * TINY_HEAD_DIM, c, OUT, dir(concept(c)));
@@ -166,5 +193,7 @@ export function tinyWeights(): TinyWeights {
     script,
     tensors: tensors.map(([name, shape, data]) => ({ name, shape, data: Float32Array.from(data) })),
     directions: classes.map((_, c) => Float32Array.from(dir(concept(c)))),
+    imageFlag: dir(imageFlag).map((x) => IMAGE_FLAG * x),
+    imageNewline: Float32Array.from(dir(filler), (x, i) => TOKEN * x + BIAS * dir(bias)[i]),
   };
 }

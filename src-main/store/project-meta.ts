@@ -32,6 +32,7 @@ export function projectCounts(db: Db): {
 
 /** Tables whose rows an import, mine or sweep adds and a failed demo removes again (names are fixed here, never input). */
 export type PipelineTable =
+  | 'probe_runs'
   | 'generations'
   | 'steering_specs'
   | 'vectors'

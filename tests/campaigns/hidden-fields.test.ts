@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
 import { methodNames, contract } from '../../src-main/contract';
@@ -12,10 +12,12 @@ import { insertCampaign } from '../../src-main/store/campaigns';
 import { asRater, contextFor, makeProject, makeRater, tempDir } from '../helpers/factories';
 
 describe('blinding across every template', () => {
+  const demoDir = path.join(tempDir(), 'demo.sightline');
+  // The demo (capture, probe, sweeps) is set-up, under the hooks' longer timeout.
+  beforeAll(() => createDemoProject(demoDir));
+
   it('no rater response of any template carries hidden fields, conditions or the answer key', async () => {
-    const dir = path.join(tempDir(), 'demo.sightline');
-    await createDemoProject(dir);
-    const project = openProject(dir);
+    const project = openProject(demoDir);
     try {
       const featureIds = project.db
         .prepare(

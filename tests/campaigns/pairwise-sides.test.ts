@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src-main/api/dispatch';
 import { campaignSettingsSchema } from '../../src-main/contract/campaign-create';
 import { createDemoProject } from '../../src-main/demo/create';
@@ -9,9 +9,11 @@ import { campaignResults } from '../../src-main/results/report';
 import { asRater, contextFor, makeRater, tempDir } from '../helpers/factories';
 
 describe('pairwise A/B from generations', () => {
+  const dir = path.join(tempDir(), 'demo.sightline');
+  // The demo (capture, probe, sweeps) is set-up, under the hooks' longer timeout.
+  beforeAll(() => createDemoProject(dir));
+
   it('the rater gets the texts in display order with no flag, and answers map back to steered / default', async () => {
-    const dir = path.join(tempDir(), 'demo.sightline');
-    await createDemoProject(dir);
     const project = openProject(dir);
     try {
       const { campaignId } = createCampaign(project.db, {
@@ -21,16 +23,10 @@ describe('pairwise A/B from generations', () => {
         settings: campaignSettingsSchema.parse({ overlap: 3, seed: 5 }),
         source: { kind: 'generations' },
       });
-      // Items pair the k=0 answer (field a) with a steered one (field b), in template order. The default
-      // is the k=0 answer to the same prompt: the demo model's answer steered towards a class is that
-      // class's own k=0 answer, so a text alone does not say whether it was steered.
-      const defaultOf = new Map(
-        (
-          project.db
-            .prepare("SELECT prompt, output_text FROM generations WHERE json_extract(meta_json, '$.k') = 0")
-            .all() as { prompt: string; output_text: string }[]
-        ).map((row) => [row.prompt, row.output_text]),
-      );
+      // Items pair the k=0 answer (field a) with a steered one (field b) for the same class pair and
+      // picture, in template order. The demo model's answer steered towards a class is that class's own
+      // k=0 answer, so a text alone does not say whether it was steered; this rater is told which text
+      // is the item's k=0 one (its stored field a), and the display order is what is under test.
       const sidesSeen = { left: 0, right: 0 };
       for (let index = 0; index < 3; index++) {
         const rater = makeRater(project, campaignId, `r${index}`);
@@ -41,9 +37,15 @@ describe('pairwise A/B from generations', () => {
           if (!item) break;
           const text = JSON.stringify(item);
           expect(text).not.toMatch(/swapped|"pairs"|k=/);
-          const { a: left, b: right, prompt } = item.payload as { a: string; b: string; prompt: string };
+          const { a: left, b: right } = item.payload as { a: string; b: string };
+          const stored = JSON.parse(
+            project.db
+              .prepare('SELECT i.payload_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
+              .pluck()
+              .get(item.assignmentId) as string,
+          );
           // A rater who always prefers the steered text, whichever side it is on (a tie when they read the same).
-          const isDefault = (answer: string) => answer === defaultOf.get(prompt);
+          const isDefault = (answer: string) => answer === stored.a;
           let preference = 'tie';
           if (isDefault(left) !== isDefault(right)) preference = isDefault(left) ? 'right' : 'left';
           if (preference !== 'tie') sidesSeen[preference as 'left' | 'right']++;
@@ -53,12 +55,6 @@ describe('pairwise A/B from generations', () => {
               .pluck()
               .get(item.assignmentId) as string,
           ).pairs[0];
-          const stored = JSON.parse(
-            project.db
-              .prepare('SELECT i.payload_json FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.id = ?')
-              .pluck()
-              .get(item.assignmentId) as string,
-          );
           expect([left, right]).toEqual(recorded.swapped ? [stored.b, stored.a] : [stored.a, stored.b]);
           const submitted = await dispatch(
             'rater.submit',

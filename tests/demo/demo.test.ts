@@ -1,7 +1,8 @@
 // The demo project is made by the real pipeline (issue 3): planted concepts in synthetic activations,
 // SAELens SAEs that read them, import-sae + import-activations + mine. These tests check that mining
 // recovers what was planted, against the PNGs and tokens, and that sharing grows with depth; and that
-// the steered rollouts are the demo tiny model's own output (issue 13; the model: tiny-model.test.ts).
+// the study on the tiny LLaVA-NeXT (issues 13 and 14: capture, probe, sweep; the model: tiny-model.test.ts
+// and tiny-llava.test.ts) holds rollouts that are the model's own output and switch with k.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,18 +19,26 @@ import { getFeature } from '../../src-main/store/features';
 import { BUILTIN_TEMPLATES } from '../../src-main/domain/templates';
 import { AppError } from '../../src-main/util/errors';
 import { generateOnce } from '../../src-main/steer/generate';
-import { conceptVectorName, STEERING_KS, STEERING_TOKENS } from '../../src-main/demo/steering';
+import {
+  CAPTURE_LAYERS,
+  PAIRS,
+  pictureCorpusOf,
+  probeVectorName,
+  STEERED_VARIANTS,
+  STEERING_KS,
+  STEERING_TOKENS,
+} from '../../src-main/demo/steering';
 import { TINY_MODEL_NAME } from '../../src-main/demo/tiny-model';
-import { TINY_SENTENCES, tinyPromptOf } from '../../src-main/demo/tiny-script';
-import { TINY_STEER_LAYER, TINY_THRESHOLD } from '../../src-main/demo/tiny-weights';
+import { TINY_SENTENCES } from '../../src-main/demo/tiny-script';
+import { TINY_STEER_LAYER } from '../../src-main/demo/tiny-weights';
 import type { PictogramClass } from '../../src-main/demo/pictograms';
 import { insertWeightlessModel } from '../../src-main/store/models';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const LAYERS = [5, 10, 15, 20];
 const D_SAE = 48;
-/** One sweep per (source, target) class pair, each a job of its own like a sweep from the CLI. */
-const PAIRS = 6;
+/** The study's jobs after the four mines: capture, probe, and one sweep per class pair. */
+const STUDY_JOBS = ['capture', 'probe', ...PAIRS.map(() => 'sweep')];
 const folders: string[] = [];
 
 function freshDir(): string {
@@ -110,10 +119,15 @@ let project: Project;
 let features: FeatureRow[];
 let imagesBySha: Map<string, DemoImage>;
 
+const infoLines: string[] = [];
+
 beforeAll(async () => {
   first = freshDir();
   second = freshDir();
-  await createDemoProject(first);
+  const started = performance.now();
+  await createDemoProject(first, { info: (line) => infoLines.push(line) });
+  // Printed, never asserted: the demo should take well under a minute on CPU.
+  console.log(`sightline demo: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await createDemoProject(second);
   project = openProject(first);
   features = featureRows(project);
@@ -133,15 +147,16 @@ describe('createDemoProject', () => {
     expect(pngs.length).toBeGreaterThanOrEqual(30);
     for (const file of pngs) expect(fs.readFileSync(file).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     expect(count(project, 'media')).toBe(pngs.length);
-    expect(count(project, "documents WHERE kind = 'multimodal'")).toBe(36 * LAYERS.length);
+    // The drawn images in each planted layer's corpus, and the 36 pictograms in each captured layer's.
+    expect(count(project, "documents WHERE kind = 'multimodal'")).toBe(36 * (LAYERS.length + CAPTURE_LAYERS.length));
     expect(count(project, "documents WHERE kind = 'text'")).toBe(40 * LAYERS.length);
     expect(count(project, 'features')).toBe(D_SAE * LAYERS.length);
     expect(count(project, 'generations')).toBeGreaterThanOrEqual(30);
-    expect(count(project, 'steering_specs')).toBe(count(project, 'generations'));
-    expect(project.db.prepare('SELECT kind, state FROM jobs ORDER BY id').all()).toEqual([
-      ...LAYERS.map(() => ({ kind: 'mine', state: 'done' })),
-      ...Array.from({ length: PAIRS }, () => ({ kind: 'sweep', state: 'done' })),
-    ]);
+    // One steering spec per sweep and k, shared by the pictures steered alike.
+    expect(count(project, 'steering_specs')).toBe(PAIRS.length * STEERING_KS.length);
+    expect(project.db.prepare('SELECT kind, state FROM jobs ORDER BY id').all()).toEqual(
+      [...LAYERS.map(() => 'mine'), ...STUDY_JOBS].map((kind) => ({ kind, state: 'done' })),
+    );
 
     const campaigns = project.db
       .prepare(
@@ -158,7 +173,7 @@ describe('createDemoProject', () => {
         .all()
         .map((row) => [(row as { key: string }).key, (row as { value: string }).value]),
     );
-    expect(meta).toMatchObject({ demo: 'v3', created_by: 'sightline demo' });
+    expect(meta).toMatchObject({ demo: 'v4', created_by: 'sightline demo' });
   });
 
   it('references its generated SAEs and shards inside the project by relative path and sha256, like any import', () => {
@@ -215,11 +230,13 @@ describe('createDemoProject', () => {
       sha256: string;
       shape_json: string;
     }[];
-    expect(shards.map((shard) => [shard.name, JSON.parse(shard.source_json).layer])).toEqual(
-      LAYERS.map((layer) => [`demo-corpus-L${String(layer).padStart(2, '0')}`, layer]),
-    );
+    expect(shards.map((shard) => [shard.name, JSON.parse(shard.source_json).layer])).toEqual([
+      ...LAYERS.map((layer) => [`demo-corpus-L${String(layer).padStart(2, '0')}`, layer]),
+      ...CAPTURE_LAYERS.map((layer) => [pictureCorpusOf(layer), layer]),
+    ]);
     for (const shard of shards) {
-      expect(shard.path).toMatch(/^demo-data\//);
+      // Imported files and capture's own shards (activations/capture-<id>/) alike.
+      expect(shard.path).toMatch(/^(demo-data|activations)\//);
       expect(sha256Of(path.join(first, shard.path))).toBe(shard.sha256);
       expect(JSON.parse(shard.shape_json)[1]).toBe(64);
     }
@@ -347,39 +364,86 @@ describe('createDemoProject', () => {
     expect(shared[0]).toBeLessThanOrEqual(1);
   });
 
-  it("holds the tiny model's rollouts: each is what generate gives for its prompt and k, the source below k* and the target above", async () => {
+  it("decodes the pictures' class at layers 0 and 1 (probe), and its rollouts are the tiny model's: the source's sentence, then the target's from some k on, as generate --image gives", async () => {
+    // The probe run (the Probes page's): every held-out picture classified right at layers 0 and 1.
+    const runs = project.db.prepare('SELECT summary_json FROM probe_runs').pluck().all() as string[];
+    expect(runs).toHaveLength(1);
+    const { layers } = JSON.parse(runs[0]) as {
+      layers: { layer: number; documents: number; logistic: { validationAccuracy: number } }[];
+    };
+    expect(layers.map((l) => [l.layer, l.documents, l.logistic.validationAccuracy])).toEqual(
+      CAPTURE_LAYERS.map((layer) => [layer, 36, 1]),
+    );
+    expect(infoLines.some((line) => line.includes('probe validation accuracy L0 1, L1 1;'))).toBe(true);
     const rows = project.db
       .prepare(
-        'SELECT g.prompt, g.output_text, g.meta_json, s.layer, s.positions FROM generations g JOIN steering_specs s ON s.id = g.steering_spec_id ORDER BY g.id',
+        'SELECT g.prompt, g.output_text, g.media_sha256, g.meta_json, s.layer, s.positions FROM generations g JOIN steering_specs s ON s.id = g.steering_spec_id ORDER BY g.id',
       )
-      .all() as { prompt: string; output_text: string; meta_json: string; layer: number; positions: string }[];
-    expect(rows).toHaveLength(PAIRS * STEERING_KS.length);
+      .all() as {
+      prompt: string;
+      output_text: string;
+      media_sha256: string;
+      meta_json: string;
+      layer: number;
+      positions: string;
+    }[];
+    expect(rows).toHaveLength(PAIRS.length * STEERED_VARIANTS.length * STEERING_KS.length);
+    const targetByK = new Map<number, number>();
+    const byPicture = new Map<string, { k: number; text: string; target: string; source: string }[]>();
     for (const row of rows) {
       const meta = JSON.parse(row.meta_json) as {
         k: number;
         source_class: PictogramClass;
         target_class: PictogramClass;
-        generated_ids: number[];
+        image: { document: string };
+        distractors: string[];
       };
       expect([row.prompt, row.layer, row.positions]).toEqual([
-        tinyPromptOf(meta.source_class),
+        'What is shown in this image?',
         TINY_STEER_LAYER,
         'prompt',
       ]);
-      expect(row.output_text, `${meta.source_class} -> ${meta.target_class} at k = ${meta.k}`).toBe(
-        TINY_SENTENCES[meta.k < TINY_THRESHOLD ? meta.source_class : meta.target_class],
+      expect(meta.image.document.startsWith(`${meta.source_class}/`)).toBe(true);
+      // Two distractors, as the campaign's items (and `campaign create --from generations`) offer them.
+      expect(meta.distractors).toHaveLength(2);
+      expect(meta.distractors).not.toContain(meta.source_class);
+      expect(meta.distractors).not.toContain(meta.target_class);
+      expect(project.media.pathOf(row.media_sha256)).toBeDefined();
+      const key = `${meta.source_class} -> ${meta.target_class}: ${meta.image.document}`;
+      byPicture.set(key, [
+        ...(byPicture.get(key) ?? []),
+        { k: meta.k, text: row.output_text, source: meta.source_class, target: meta.target_class },
+      ]);
+      if (row.output_text === TINY_SENTENCES[meta.target_class])
+        targetByK.set(meta.k, (targetByK.get(meta.k) ?? 0) + 1);
+    }
+    for (const [key, runs] of byPicture) {
+      // The source's sentence at k = 0, the target's at k = 30, and one switch between them.
+      const texts = runs.sort((a, b) => a.k - b.k).map((run) => run.text);
+      const switchAt = texts.indexOf(TINY_SENTENCES[runs[0].target as PictogramClass]);
+      expect(switchAt, key).toBeGreaterThan(0);
+      expect(texts, key).toEqual(
+        texts.map((_, i) => TINY_SENTENCES[(i < switchAt ? runs[0].source : runs[0].target) as PictogramClass]),
       );
     }
-    // Generated again, one rollout either side of the threshold, by `generate` on the imported model.
-    for (const at of [3, 4]) {
-      const row = rows[at];
-      const meta = JSON.parse(row.meta_json) as { k: number; target_class: string; generated_ids: number[] };
+    // The steering curve: the share of answers about the target rises with k, from none to all.
+    const shares = STEERING_KS.map((k) => targetByK.get(k) ?? 0);
+    expect(shares[0]).toBe(0);
+    expect(shares.at(-1)).toBe(PAIRS.length * STEERED_VARIANTS.length);
+    expect(shares).toEqual([...shares].sort((a, b) => a - b));
+
+    // Generated again, the first pair's first picture either side of its switch, by `generate --image`.
+    const [source, target] = PAIRS[0];
+    const image = path.join(first, 'demo-data', 'pictures', source, `${STEERED_VARIANTS[0]}.png`);
+    for (const row of rows.slice(0, STEERING_KS.length)) {
+      const meta = JSON.parse(row.meta_json) as { k: number; generated_ids: number[] };
       const again = await generateOnce(project, {
         model: TINY_MODEL_NAME,
         prompt: row.prompt,
+        image,
         chat: false,
         steer: {
-          vector: conceptVectorName(meta.target_class),
+          vector: probeVectorName(source, target),
           layer: TINY_STEER_LAYER,
           method: 'add',
           k: meta.k,
@@ -389,8 +453,9 @@ describe('createDemoProject', () => {
         stopAtEos: false,
         provider: 'cpu',
       });
-      expect([again.text, again.generatedIds]).toEqual([row.output_text, meta.generated_ids]);
+      expect([again.text, again.generatedIds], `k = ${meta.k}`).toEqual([row.output_text, meta.generated_ids]);
     }
+    expect(project.db.prepare('SELECT COUNT(*) FROM corpora WHERE name = ?').pluck().get(pictureCorpusOf(1))).toBe(1);
   });
 
   it('is deterministic: two demo folders have the same files, media, mined features and examples', () => {
@@ -410,7 +475,10 @@ describe('createDemoProject', () => {
         'SELECT output_text, meta_json FROM generations ORDER BY id',
         'SELECT campaign_id, position, payload_json, hidden_json, condition FROM items ORDER BY id',
       ]) {
-        expect(other.db.prepare(query).all()).toEqual(project.db.prepare(query).all());
+        // Captured and swept images record where they were read: the same place in each folder.
+        const rows = (p: Project, dir: string) =>
+          JSON.stringify(p.db.prepare(query).all()).replaceAll(dir, '<project>');
+        expect(rows(other, second)).toEqual(rows(project, first));
       }
     } finally {
       other.close();
@@ -472,7 +540,7 @@ describe('createDemoProject', () => {
     const before = count(project, 'features');
     await createDemoProject(first);
     expect(count(project, 'features')).toBe(before);
-    expect(count(project, 'jobs')).toBe(LAYERS.length + PAIRS);
+    expect(count(project, 'jobs')).toBe(LAYERS.length + STUDY_JOBS.length);
 
     const busy = freshDir();
     const other = openProject(busy, { create: true });
@@ -505,6 +573,7 @@ describe('createDemoProject', () => {
     const reopened = openProject(dir);
     try {
       for (const table of [
+        'probe_runs',
         'media',
         'documents',
         'corpora',
@@ -524,6 +593,7 @@ describe('createDemoProject', () => {
       expect(count(reopened, 'models')).toBe(1);
       expect(fs.existsSync(path.join(dir, 'demo-data'))).toBe(false);
       expect(filesUnder(path.join(dir, 'media'))).toEqual([]);
+      expect(filesUnder(path.join(dir, 'activations'))).toEqual([]);
     } finally {
       reopened.close();
     }

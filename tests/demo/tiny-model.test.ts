@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_MODEL_NAME, writeTinyModel, type TinyModelFiles } from '../../src-main/demo/tiny-model';
+import { EXPECTED, writeTinyDemo, type TinyDemo } from './tiny-expected';
 import { classWordOf, TINY_SENTENCES, tinyPromptOf, tinyScript } from '../../src-main/demo/tiny-script';
 import { MAX_CLEAN_K, TINY_STEER_LAYER, TINY_THRESHOLD, tinyWeights } from '../../src-main/demo/tiny-weights';
 import { PICTOGRAM_CLASSES, type PictogramClass } from '../../src-main/demo/pictograms';
@@ -21,28 +22,11 @@ import { importModel } from '../../src-main/importers/model-import';
 import { importVector } from '../../src-main/steer/vectors';
 import { openProject } from '../../src-main/project/project';
 
-interface Expected {
-  model_safetensors_sha256: string;
-  tokens: number;
-  layer: number;
-  pairs: {
-    source: PictogramClass;
-    target: PictogramClass;
-    prompt: string;
-    ids: number[];
-    runs: { k: number; greedy: number[]; text: string }[];
-  }[];
-  probes: { class: PictogramClass; layers: Record<'0' | '1', Record<string, number>> }[];
-}
-
-const EXPECTED: Expected = JSON.parse(
-  fs.readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'tiny-demo', 'expected.json'), 'utf8'),
-);
 const EPSILON = 0.01;
 const TOKENS = 16;
 const sha256Of = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-let root: string;
+let demo: TinyDemo;
 let files: TinyModelFiles;
 let tokenizer: LmTokenizer;
 let weights: LmWeights;
@@ -55,8 +39,8 @@ const steer = (target: PictogramClass, k: number) => [
 ];
 
 beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-tiny-'));
-  files = writeTinyModel(root);
+  demo = await writeTinyDemo();
+  files = demo.files;
   tokenizer = loadLmTokenizer(files.folder);
   weights = readLmWeights(openLmFolder(files.folder));
   client = EngineClient.start();
@@ -65,25 +49,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(demo.root, { recursive: true, force: true });
 });
 
 describe('the demo tiny model', () => {
   it('is the folder transformers was run on: same weights, same prompt ids', () => {
     // A change to the weights must come with a regenerated fixture.
-    expect(
-      sha256Of(path.join(files.folder, 'model.safetensors')),
-      `regenerate: /work/venv-hf/bin/python tests/fixtures/make_tiny_demo_expected.py ${root}`,
-    ).toBe(EXPECTED.model_safetensors_sha256);
+    expect(sha256Of(path.join(files.folder, 'model.safetensors')), `regenerate: ${demo.regenerate}`).toBe(
+      EXPECTED.model_safetensors_sha256,
+    );
     for (const pair of EXPECTED.pairs) expect(tokenizer.encode(pair.prompt)).toEqual(pair.ids);
     expect(EXPECTED.layer).toBe(TINY_STEER_LAYER);
   });
 
-  it('imports with import-model as a MistralForCausalLM with grouped-query attention, and its directions with vector import', async () => {
-    const project = openProject(path.join(root, 'p.sightline'), { create: true });
+  it('imports with import-model as a LLaVA-NeXT with a Mistral decoder with grouped-query attention, and its directions with vector import', async () => {
+    const project = openProject(path.join(demo.root, 'p.sightline'), { create: true });
     try {
       const model = await importModel(project, { path: files.folder, name: TINY_MODEL_NAME });
-      expect(model).toMatchObject({ architecture: 'MistralForCausalLM', dModel: 64, nLayers: 2, dtype: 'F32' });
+      expect(model).toMatchObject({
+        architecture: 'LlavaNextForConditionalGeneration',
+        dModel: 64,
+        nLayers: 2,
+        dtype: 'F32',
+      });
       expect(model.config).toMatchObject({ nHeads: 4, nKvHeads: 2, headDim: 16, tiedEmbeddings: false });
       expect(model.vocabSize).toBe(script.vocab.length);
       for (const className of PICTOGRAM_CLASSES) {
@@ -176,10 +164,10 @@ describe('the demo tiny model', () => {
     expect(tinyScript().vocab).toEqual(script.vocab);
   });
 
-  it('writes the same bytes every time', () => {
+  it('writes the same bytes every time', async () => {
     const again = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-tiny-'));
     try {
-      const second = writeTinyModel(again);
+      const second = await writeTinyModel(again);
       for (const name of fs.readdirSync(files.folder))
         expect(sha256Of(path.join(second.folder, name)), name).toBe(sha256Of(path.join(files.folder, name)));
       expect(sha256Of(second.directionsFile)).toBe(sha256Of(files.directionsFile));

@@ -1,3 +1,4 @@
+import { TINY_MODEL_NAME } from '../../src-main/demo/tiny-model';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ describe('provenance references on the demo project', () => {
       decoding: { kind: 'greedy' },
     });
     // The rollouts come from the demo's tiny model by `sweep`, whose specs name it by name and sha256.
-    expect(references.models.map((model: { name: string }) => model.name)).toEqual(['demo-tiny-mistral']);
+    expect(references.models.map((model: { name: string }) => model.name)).toEqual([TINY_MODEL_NAME]);
     expect(references.generations).toBe(project.db.prepare('SELECT COUNT(*) FROM generations').pluck().get());
   });
 
