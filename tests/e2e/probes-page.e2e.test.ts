@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures';
 import { writeSidecarCorpus } from '../helpers/sidecar-corpus';
-import { launchChromium, screenshot, serve, sightline, type Served } from './harness';
+import { launchChromium, researcherApi, screenshot, serve, sightline, type Served } from './harness';
 
 const D = 64;
 const CLASSES = ['goldfish', 'strawberry', 'volcano'];
@@ -226,6 +226,35 @@ describe('the Probes page', () => {
     expect(await vectorNames(page)).toEqual(probe.vectors.map((v) => v.name.replace(/^syn-/, 'form-')));
     const listed = json<{ runId: number; jobId: number }[]>(['probe', 'list', '--project', projectDir]);
     expect(listed.map((r) => r.runId)).toEqual([probe.runId + 1, probe.runId]);
+  });
+
+  it('opens a run that ended before the form heard its job id (its events came first)', async () => {
+    // A small probe ends in milliseconds: its job.progress events can reach the page before the answer
+    // to probes.start. Held back here until the job is done, so that order is certain.
+    const api = researcherApi(served);
+    await page.route('**/api/probes.start', async (route) => {
+      const response = await route.fetch();
+      const { value } = (await response.json()) as { value: { jobId: number } };
+      await expect
+        .poll(
+          async () =>
+            (await api<{ id: number; state: string }[]>('jobs.list', {})).find((j) => j.id === value.jobId)?.state,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe('done');
+      await route.fulfill({ response });
+    });
+    await page.goto(`${served.researcherUrl}#/probes`);
+    await page.getByTestId('probe-run-card').locator('summary').click();
+    for (const box of await page.getByTestId('probe-corpus').all()) await box.check();
+    await page.getByTestId('probe-name').fill('late');
+    await page.getByTestId('probe-start').click();
+    await expect
+      .poll(() => page.evaluate(() => location.hash), { timeout: 30_000 })
+      .toBe(`#/probes/${probe.runId + 2}`);
+    await page.unroute('**/api/probes.start');
   });
 
   it('fits a phone: nothing scrolls sideways', async () => {
