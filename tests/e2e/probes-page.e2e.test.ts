@@ -165,6 +165,28 @@ describe('the Probes page', () => {
     await expect.poll(() => note.textContent()).toMatch(/exists/);
   });
 
+  it("copies a CLI line that writes the vector where the page's Export .safetensors does", async () => {
+    const vector = probe.vectors.find((v) => v.name === 'syn-L20:goldfish->volcano')!;
+    const item = page.locator(`[data-testid=probe-vector][data-name="${vector.name}"]`);
+    await page.evaluate(() => {
+      const copied: string[] = [];
+      (window as unknown as { copied: string[] }).copied = copied;
+      navigator.clipboard.writeText = async (text: string) => void copied.push(text);
+    });
+    await item.getByTestId('copy-link').click();
+    const [line] = await page.evaluate(() => (window as unknown as { copied: string[] }).copied);
+    const written = path.join(projectDir, 'exports', 'syn-L20_goldfish-_volcano.safetensors');
+    // The line names the exports folder in full: run from any folder (here the repository's), it writes there.
+    const out = line
+      .split(' ')
+      .at(-1)!
+      .replace(/^'(.*)'$/, '$1');
+    expect(out).toBe(written);
+    json(['vector', 'export', '--project', projectDir, '--name', vector.name, '--out', out]);
+    await item.getByTestId('export-safetensors').click();
+    await expect.poll(() => item.getByTestId('export-note').textContent()).toMatch(/exists/);
+  });
+
   it("ranks a vector's SAE features as `vector features` does and links them to their pages", async () => {
     const name = 'syn-L20:goldfish->strawberry:unit';
     const cli = json<{ top: { feature: number }[]; bottom: { feature: number }[] }>([
