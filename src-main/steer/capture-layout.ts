@@ -79,7 +79,7 @@ function isSpecialToken(tokenizer: LmTokenizer, id: number): boolean {
 
 /** An image document's layout: the ids with <image> expanded, and the sidecar's tiles for its image. */
 export interface ImageDocumentLayout extends DocumentLayout {
-  /** tile 0: the base grid (side x side); tile 1: the unpadded anyres map (its rows end in a newline row) */
+  /** tile 0: the base grid (side x side); tile 1: the unpadded anyres map (its rows end in a newline row), when it has patches */
   tiles: { rows: number; cols: number }[];
 }
 
@@ -115,10 +115,16 @@ export function imagePromptLayout(
       });
     special = [];
   };
+  // An image far wider or taller than its grid keeps no row of the map after unpadding, or rows of no
+  // patch (each still followed by its newline position, as transformers packs it); a tile has at least
+  // one row and column, so the map is then no tile: nothing, or its newline rows as special rows.
+  const hasMap = packed.rows > 0 && packed.cols > 0;
   ids.forEach((id, i) => {
     if (id === imageTokenId) {
       flushSpecial();
-      segments.push({ kind: 'image', tile: 0, newline: false }, { kind: 'image', tile: 1, newline: true });
+      segments.push({ kind: 'image', tile: 0, newline: false });
+      if (hasMap) segments.push({ kind: 'image', tile: 1, newline: true });
+      else if (packed.rows > 0) segments.push({ kind: 'special', count: packed.rows, label: 'image_newline' });
     } else if (isSpecialToken(tokenizer, id)) {
       special.push(id);
     } else {
@@ -135,9 +141,6 @@ export function imagePromptLayout(
     ids: expandImageTokens(ids, imageTokenId, [packed.count]),
     tokens,
     segments,
-    tiles: [
-      { rows: side, cols: side },
-      { rows: packed.rows, cols: packed.cols },
-    ],
+    tiles: [{ rows: side, cols: side }, ...(hasMap ? [{ rows: packed.rows, cols: packed.cols }] : [])],
   };
 }

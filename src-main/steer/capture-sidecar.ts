@@ -3,7 +3,9 @@
 // sidecar assembled from every chunk's record. The records make a chunk self-describing: the final
 // run of a sharded capture, or a resumed one, imports chunks captured by other processes without
 // reading their images again.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DocumentLayout } from './capture-layout';
 import type { CapturedImageLayout } from './capture-images';
@@ -75,4 +77,51 @@ export function sidecarOf(layer: number, dModel: number, modelName: string, reco
     documents: records.flatMap((r) => r.documents),
     shards: records.map((r, c) => ({ path: shardFileName(c), tensor: 'activations', segments: r.segments })),
   };
+}
+
+/** A writer's partial files carry its host and pid: `<shard>.<host>-<pid>-<random>.partial`. */
+const PARTIAL = /^(.+)\.([^.]*)-(\d+)-[0-9a-f]{8}\.partial$/;
+const host = () => os.hostname().replace(/[^A-Za-z0-9_]/g, '_');
+
+/**
+ * One chunk's shard files (one per layer) being written, each under a name of this writer's own: two
+ * runs of one capture at once (the importing run started while a shard task still writes, or one
+ * command started twice) each write whole files and rename them into place, never into each other's
+ * (the contents are the same either way). `abandon` (cancel, error) removes this writer's files only.
+ */
+export function openChunkWriters(files: readonly string[]): { fds: number[]; finish(): void; abandon(): void } {
+  const tag = `${host()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const partials = files.map((file) => `${file}.${tag}.partial`);
+  const fds = partials.map((partial) => fs.openSync(partial, 'w'));
+  const close = () => fds.forEach((fd) => fs.closeSync(fd));
+  return {
+    fds,
+    finish: () => {
+      close();
+      partials.forEach((partial, i) => fs.renameSync(partial, files[i]));
+    },
+    abandon: () => {
+      close();
+      for (const partial of partials) fs.rmSync(partial, { force: true });
+    },
+  };
+}
+
+/** Partial files in `folder` left by a writer on this machine that is no longer running (killed mid-chunk). */
+export function removeDeadPartials(folder: string): void {
+  for (const name of fs.existsSync(folder) ? fs.readdirSync(folder) : []) {
+    const match = PARTIAL.exec(name);
+    if (!match || match[2] !== host() || processAlive(Number(match[3]))) continue;
+    fs.rmSync(path.join(folder, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -27,7 +27,9 @@ import { writeFileAtomic } from '../util/write-atomic';
 import {
   chunkMarker,
   chunkRecordOf,
+  openChunkWriters,
   readChunkRecord,
+  removeDeadPartials,
   shardFileName,
   sidecarOf,
   writeChunkRecord,
@@ -120,7 +122,10 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
   const shard = options.shard ?? null;
   // A shard takes a fixed block of chunks (util/shard-slice.ts, as sweep and mine cut theirs).
   const mine = shardRange(chunks.length, shard);
-  for (const L of layers) fs.mkdirSync(path.join(folder, `L${L}`), { recursive: true });
+  for (const L of layers) {
+    fs.mkdirSync(path.join(folder, `L${L}`), { recursive: true });
+    removeDeadPartials(path.join(folder, `L${L}`));
+  }
   writeFileAtomic(path.join(folder, 'capture.json'), `${JSON.stringify({ id: captureId, ...spec }, null, 2)}\n`);
   const isDone = (c: number) => fs.existsSync(chunkMarker(folder, c));
   const todo: number[] = [];
@@ -176,8 +181,8 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
             // count is known from the documents' layouts), so memory holds one batch, not a chunk.
             const head = safetensorsHead([{ name: 'activations', shape: [record.rows, model.dModel], dtype }]);
             const files = layers.map((L) => path.join(folder, `L${L}`, shardFileName(c)));
-            const partial = (file: string) => `${file}.partial`;
-            const writers = files.map((file) => fs.openSync(partial(file), 'w'));
+            const chunkFiles = openChunkWriters(files);
+            const writers = chunkFiles.fds;
             let inChunk = 0;
             let complete = false;
             try {
@@ -198,11 +203,10 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
               }
               complete = true;
             } finally {
-              writers.forEach((fd) => fs.closeSync(fd));
               // A cancelled or failed chunk leaves nothing: the next run captures it whole.
-              if (!complete) for (const file of files) fs.rmSync(partial(file), { force: true });
+              if (!complete) chunkFiles.abandon();
             }
-            for (const file of files) fs.renameSync(partial(file), file);
+            chunkFiles.finish();
             done += inChunk;
             captured += inChunk;
             writeChunkRecord(folder, c, record);

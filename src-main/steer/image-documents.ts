@@ -29,19 +29,34 @@ export interface ImageDocument {
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
 const isImageName = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 
-/** Image files under `dir` (hidden entries skipped), as sorted POSIX paths relative to it. */
+/**
+ * Image files under `dir` (hidden entries skipped), as sorted POSIX paths relative to it. Links count as
+ * what they point to (datasets are often a folder of links into a shared store); a folder already on
+ * the walk's path (a link back up the tree) is not entered again, and a dangling link is no file.
+ */
 function imageFilesUnder(dir: string): string[] {
   const out: string[] = [];
-  const walk = (relative: string) => {
-    const entries = fs.readdirSync(path.join(dir, relative), { withFileTypes: true });
-    for (const entry of entries) {
+  const kindOf = (entry: fs.Dirent, full: string): 'dir' | 'file' | null => {
+    if (entry.isDirectory()) return 'dir';
+    if (entry.isFile()) return 'file';
+    if (!entry.isSymbolicLink()) return null;
+    const target = fs.statSync(full, { throwIfNoEntry: false });
+    return target?.isDirectory() ? 'dir' : target?.isFile() ? 'file' : null;
+  };
+  const walk = (relative: string, ancestors: ReadonlySet<string>) => {
+    const folder = path.join(dir, relative);
+    const real = fs.realpathSync(folder);
+    if (ancestors.has(real)) return;
+    const inside = new Set(ancestors).add(real);
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) walk(child);
-      else if (entry.isFile() && isImageName(entry.name)) out.push(child);
+      const kind = kindOf(entry, path.join(folder, entry.name));
+      if (kind === 'dir') walk(child, inside);
+      else if (kind === 'file' && isImageName(entry.name)) out.push(child);
     }
   };
-  walk('');
+  walk('', new Set());
   // Code-unit order, not the locale's: the same documents in the same order on every machine.
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

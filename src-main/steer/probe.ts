@@ -209,6 +209,10 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
   const l2 = options.l2 ?? 1e-2;
   if (!(l2 >= 0)) throw new AppError('invalid_input', `--l2: expected 0 or more, got ${l2}`);
   if (options.corpora.length === 0) throw new AppError('invalid_input', '--corpus: expected at least one corpus');
+  // A class named twice would be a second class of no documents, whose mean and vectors are NaN.
+  const repeated = options.classes?.find((c, i) => options.classes!.indexOf(c) !== i);
+  if (repeated !== undefined)
+    throw new AppError('invalid_input', `--classes: "${repeated}" is named twice; name each class once`);
   const labels = labelSource(options);
   const corpora = options.corpora.map((name) => getCorpus(project, name));
   checkPrefixesDistinct(options, corpora);

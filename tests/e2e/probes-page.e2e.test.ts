@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures';
 import { writeSidecarCorpus } from '../helpers/sidecar-corpus';
-import { launchChromium, screenshot, serve, sightline, type Served } from './harness';
+import { launchChromium, researcherApi, screenshot, serve, sightline, type Served } from './harness';
 
 const D = 64;
 const CLASSES = ['goldfish', 'strawberry', 'volcano'];
@@ -165,6 +165,28 @@ describe('the Probes page', () => {
     await expect.poll(() => note.textContent()).toMatch(/exists/);
   });
 
+  it("copies a CLI line that writes the vector where the page's Export .safetensors does", async () => {
+    const vector = probe.vectors.find((v) => v.name === 'syn-L20:goldfish->volcano')!;
+    const item = page.locator(`[data-testid=probe-vector][data-name="${vector.name}"]`);
+    await page.evaluate(() => {
+      const copied: string[] = [];
+      (window as unknown as { copied: string[] }).copied = copied;
+      navigator.clipboard.writeText = async (text: string) => void copied.push(text);
+    });
+    await item.getByTestId('copy-link').click();
+    const [line] = await page.evaluate(() => (window as unknown as { copied: string[] }).copied);
+    const written = path.join(projectDir, 'exports', 'syn-L20_goldfish-_volcano.safetensors');
+    // The line names the exports folder in full: run from any folder (here the repository's), it writes there.
+    const out = line
+      .split(' ')
+      .at(-1)!
+      .replace(/^'(.*)'$/, '$1');
+    expect(out).toBe(written);
+    json(['vector', 'export', '--project', projectDir, '--name', vector.name, '--out', out]);
+    await item.getByTestId('export-safetensors').click();
+    await expect.poll(() => item.getByTestId('export-note').textContent()).toMatch(/exists/);
+  });
+
   it("ranks a vector's SAE features as `vector features` does and links them to their pages", async () => {
     const name = 'syn-L20:goldfish->strawberry:unit';
     const cli = json<{ top: { feature: number }[]; bottom: { feature: number }[] }>([
@@ -226,6 +248,35 @@ describe('the Probes page', () => {
     expect(await vectorNames(page)).toEqual(probe.vectors.map((v) => v.name.replace(/^syn-/, 'form-')));
     const listed = json<{ runId: number; jobId: number }[]>(['probe', 'list', '--project', projectDir]);
     expect(listed.map((r) => r.runId)).toEqual([probe.runId + 1, probe.runId]);
+  });
+
+  it('opens a run that ended before the form heard its job id (its events came first)', async () => {
+    // A small probe ends in milliseconds: its job.progress events can reach the page before the answer
+    // to probes.start. Held back here until the job is done, so that order is certain.
+    const api = researcherApi(served);
+    await page.route('**/api/probes.start', async (route) => {
+      const response = await route.fetch();
+      const { value } = (await response.json()) as { value: { jobId: number } };
+      await expect
+        .poll(
+          async () =>
+            (await api<{ id: number; state: string }[]>('jobs.list', {})).find((j) => j.id === value.jobId)?.state,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe('done');
+      await route.fulfill({ response });
+    });
+    await page.goto(`${served.researcherUrl}#/probes`);
+    await page.getByTestId('probe-run-card').locator('summary').click();
+    for (const box of await page.getByTestId('probe-corpus').all()) await box.check();
+    await page.getByTestId('probe-name').fill('late');
+    await page.getByTestId('probe-start').click();
+    await expect
+      .poll(() => page.evaluate(() => location.hash), { timeout: 30_000 })
+      .toBe(`#/probes/${probe.runId + 2}`);
+    await page.unroute('**/api/probes.start');
   });
 
   it('fits a phone: nothing scrolls sideways', async () => {

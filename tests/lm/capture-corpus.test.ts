@@ -3,7 +3,9 @@
 // reference pass's hidden state at that layer and position (BOS rows kept as special rows); fp16 shards
 // are those values rounded; a cancelled capture resumes by chunk and ends equal to an uncancelled one;
 // `sightline mine` runs on the captured corpus unchanged; --images on a text-only model is refused.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../src-main/engine/client.js';
@@ -14,6 +16,7 @@ import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
 import { JobRunner } from '../../src-main/jobs/runner.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { runCapture } from '../../src-main/steer/capture.js';
+import { openChunkWriters } from '../../src-main/steer/capture-sidecar.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
 import { randn, randomSae, rng, tempDir, writeSaeLensDir } from '../engine/fixtures.js';
 import { importModel, runJson } from '../helpers/cli.js';
@@ -194,6 +197,48 @@ describe('sightline capture (captions)', () => {
     // Run a third time: nothing to do, nothing imported twice.
     const third = await runCapture(project, chunked);
     expect(third).toMatchObject({ state: 'done', captured: 0 });
+  });
+
+  it("two runs of one capture at once keep out of each other's files, and a killed writer's partial files are cleared", async () => {
+    const project = await newProject('twice');
+    const shardsOfChunk0 = () => {
+      const [capture] = fs.readdirSync(path.join(project.dir, 'activations'));
+      return LAYERS.map((L) => path.join(project.dir, 'activations', capture, `L${L}`, 'acts-00000.safetensors'));
+    };
+    // A writer on this machine that was killed mid-chunk: its pid is no longer running.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    let interfered = false;
+    const summary = await runCapture(project, {
+      ...chunked,
+      progressIntervalMs: 0,
+      listener: (e) => {
+        if (e.state !== 'running' || e.done !== 1 || interfered) return;
+        interfered = true;
+        // Half-way through chunk 0, other runs of the same capture (the importing run started while this
+        // one still writes, or the command started twice) begin that chunk and are cancelled.
+        const files = shardsOfChunk0();
+        for (const file of files) {
+          fs.writeFileSync(`${file}.partial`, 'another run');
+          fs.rmSync(`${file}.partial`);
+          fs.writeFileSync(
+            `${file}.${os.hostname().replace(/[^A-Za-z0-9_]/g, '_')}-${dead}-0badc0de.partial`,
+            'killed',
+          );
+        }
+        const other = openChunkWriters(files);
+        for (const fd of other.fds) fs.writeSync(fd, 'another run');
+        other.abandon();
+      },
+    });
+    expect(interfered).toBe(true);
+    expect(summary).toMatchObject({ state: 'done', captured: CAPTIONS.length });
+    const once = await newProject('alone');
+    await runCapture(once, chunked);
+    for (const L of LAYERS) expect(corpusRows(project, `r-L${L}`).rows).toEqual(corpusRows(once, `r-L${L}`).rows);
+    // The killed writer's files go at the next run; nothing partial is left.
+    await runCapture(project, chunked);
+    for (const file of shardsOfChunk0())
+      expect(fs.readdirSync(path.dirname(file)).filter((name) => name.endsWith('.partial'))).toEqual([]);
   });
 
   it('refuses --images on a text-only model, and a corpus name taken by another import', async () => {

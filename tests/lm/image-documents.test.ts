@@ -25,6 +25,28 @@ describe('--images DIR|CSV', () => {
     expect(docs[0].file).toBe(path.join(dir, 'cat', 'a.jpg'));
   });
 
+  it('a folder built of links (a class folder linked in, images linked from a shared store) keeps every image', () => {
+    // Datasets on clusters are often assembled this way; the links used to be dropped without a word.
+    const store = tmp();
+    touch(path.join(store, 'birds', 'x.png'));
+    touch(path.join(store, 'y.jpg'));
+    const dir = tmp();
+    touch(path.join(dir, 'cat', 'a.jpg'));
+    fs.mkdirSync(path.join(dir, 'dog'));
+    fs.symlinkSync(path.join(store, 'y.jpg'), path.join(dir, 'dog', 'y.jpg'));
+    fs.symlinkSync(path.join(store, 'birds'), path.join(dir, 'bird'));
+    // A link back up the tree is not followed round and round, and a dangling link is not an image.
+    fs.symlinkSync(dir, path.join(dir, 'cat', 'loop'));
+    fs.symlinkSync(path.join(store, 'gone.png'), path.join(dir, 'cat', 'gone.png'));
+    const docs = readImageDocuments(dir);
+    expect(docs.map((d) => [d.id, d.label ?? null])).toEqual([
+      ['bird/x.png', 'bird'],
+      ['cat/a.jpg', 'cat'],
+      ['dog/y.jpg', 'dog'],
+    ]);
+    expect(docs[2].file).toBe(path.join(dir, 'dog', 'y.jpg'));
+  });
+
   it('a CSV resolves image paths beside it and reads document, label or class, caption', () => {
     const dir = tmp();
     touch(path.join(dir, 'imgs', 'one.png'));

@@ -375,6 +375,12 @@ describe('sightline probe', () => {
     expect(refused.value.error.message).toMatch(/bad\.csv.*row 1: label/);
     const oneClass = await runJson(['probe', '--project', p.dir, '--corpus', 'noise', '--classes', 'cat,zebra']);
     expect(oneClass.value.error.message).toMatch(/no document labelled "zebra"/);
+    // A class named twice would be a class of no documents: its mean, and every vector from it, NaN.
+    const vectorsBefore = listVectors(p.db).length;
+    const twice = await runJson(['probe', '--project', p.dir, '--corpus', 'noise', '--classes', 'cat,dog,cat']);
+    expect(twice.code).toBe(2);
+    expect(twice.value.error.message).toMatch(/--classes: "cat" is named twice/);
+    expect(listVectors(p.db)).toHaveLength(vectorsBefore);
   });
 
   it('captures the llama fixture, probes each layer, and a sweep-ready vector steers generate', async () => {

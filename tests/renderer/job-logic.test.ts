@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobProgressEvent, JobSummary } from '../../src-main/contract';
 import {
   applyProgress,
+  catchUpProgress,
   doneText,
   formatEta,
   formatRate,
@@ -78,5 +79,20 @@ describe('job progress', () => {
     expect(formatEta(185)).toBe('ETA 3 min 5 s');
     expect(formatEta(3720)).toBe('ETA 1 h 2 min');
     expect(doneText({ done: 1200, total: null, unit: 'tokens' })).toBe('1,200 tokens');
+  });
+
+  it('catches a started job up from jobs.list when its own events came before its id', () => {
+    const ended = { ...listed, state: 'done' as const, done: 12, total: 12, etaSeconds: 0 };
+    // Nothing heard yet: the list stands in, running or ended.
+    expect(catchUpProgress(null, listed)).toEqual(event({}));
+    expect(catchUpProgress(null, ended)).toEqual(event({ state: 'done', done: 12, total: 12, etaSeconds: 0 }));
+    // Heard it running, the list says it ended: the end is shown.
+    expect(catchUpProgress(event({ done: 3 }), ended)?.state).toBe('done');
+    // Heard more than the list says, or nothing to read: keep what is shown.
+    expect(catchUpProgress(event({ done: 3 }), listed)).toBeNull();
+    expect(catchUpProgress(event({ state: 'done', done: 12 }), ended)).toBeNull();
+    expect(catchUpProgress(null, undefined)).toBeNull();
+    const failed = { ...listed, state: 'failed' as const, error: 'probe: no labels' };
+    expect(catchUpProgress(null, failed)).toEqual(event({ state: 'failed', message: 'probe: no labels' }));
   });
 });

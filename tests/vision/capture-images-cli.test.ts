@@ -12,6 +12,10 @@ import type { JobProgressEvent } from '../../src-main/contract/types.js';
 import { loadLmTokenizer } from '../../src-main/engine/lm/tokenizer.js';
 import { openProject, type Project } from '../../src-main/project/project.js';
 import { getCorpus } from '../../src-main/store/corpora.js';
+import { packedLayout } from '../../src-main/engine/vision/pack.js';
+import { selectBestResolution } from '../../src-main/engine/vision/preprocess.js';
+import { readVisionConfig } from '../../src-main/engine/vision/weights.js';
+import { PNG } from 'pngjs';
 import { tempDir } from '../engine/fixtures.js';
 import { contextFor, researcher } from '../helpers/factories.js';
 import { importModel, runJson } from '../helpers/cli.js';
@@ -27,7 +31,13 @@ const captureWith = (model: string, ...args: string[]) =>
 const capture = (...args: string[]) => captureWith('vision', ...args);
 
 interface Sidecar {
-  documents: { id: string; tokens: string[]; image?: string; meta?: { label?: string } }[];
+  documents: {
+    id: string;
+    tokens: string[];
+    image?: string;
+    tiles?: { rows: number; cols: number }[];
+    meta?: { label?: string };
+  }[];
   shards: { segments: { document: string; kind: string; count?: number }[] }[];
 }
 const sidecarOf = (corpus: string): Sidecar =>
@@ -114,6 +124,43 @@ describe('sightline capture --images (command line)', () => {
       positions('wide') +
       tokenizer.encode('A red bus').length;
     expect(run.value.corpora[0].rows).toBe(total);
+  });
+
+  it('an image far wider or taller than its grid is captured as transformers packs it: no map rows, or newline rows only', async () => {
+    // A 2000x1 strip keeps no row of its anyres map after unpadding; a 1x3000 pole keeps rows of no
+    // patch, each still followed by its image_newline position. Both are what the model sees.
+    const folder = path.join(dir, 'thin');
+    fs.mkdirSync(folder, { recursive: true });
+    const sizes = { 'pole.png': [1, 3000], 'strip.png': [2000, 1] } as const;
+    for (const [name, [width, height]] of Object.entries(sizes)) {
+      const png = new PNG({ width, height });
+      png.data.fill(180);
+      fs.writeFileSync(path.join(folder, name), PNG.sync.write(png));
+    }
+    const { config, processor } = readVisionConfig(VISION_DIR);
+    const packed = (width: number, height: number) => {
+      const best = selectBestResolution([height, width], processor.gridPinpoints);
+      const grid: [number, number] = [best[0] / processor.tileSize, best[1] / processor.tileSize];
+      return packedLayout({ imageSize: [height, width], grid }, config);
+    };
+    const pole = packed(...sizes['pole.png']);
+    const strip = packed(...sizes['strip.png']);
+    expect([pole.rows > 0, pole.cols, strip.rows]).toEqual([true, 0, 0]);
+
+    const run = await capture('--layers', '1', '--images', folder, '--corpus', 'thin');
+    expect(run.code, JSON.stringify(run.value)).toBe(0);
+    const promptIds = loadLmTokenizer(VISION_DIR).encode('<image>\nWhat is shown in this image?');
+    expect(run.value.corpora[0].rows).toBe(2 * (promptIds.length - 1) + pole.count + strip.count);
+    const sidecar = sidecarOf('thin-L1');
+    const side = Math.sqrt(pole.base);
+    for (const doc of sidecar.documents) expect(doc.tiles, doc.id).toEqual([{ rows: side, cols: side }]);
+    const kinds = (id: string) =>
+      sidecar.shards
+        .flatMap((s) => s.segments)
+        .filter((s) => s.document === id)
+        .map((s) => (s.kind === 'special' && s.count !== 1 ? `${s.count} newline rows` : s.kind));
+    expect(kinds('strip.png')).toEqual(['special', 'image', 'text']);
+    expect(kinds('pole.png')).toEqual(['special', 'image', `${pole.rows} newline rows`, 'text']);
   });
 
   it('refuses a text-only model, --prompt without --images, a prompt with two <image> and a bad --shard, with exit code 2', async () => {

@@ -36,6 +36,17 @@ export function applyProgress(jobs: readonly JobSummary[], event: JobProgressEve
   return next;
 }
 
+/**
+ * What a page that started a job shows once its id comes back: events sent before then were not
+ * recognised (a short job may even have ended), so the job as jobs.list reads it stands in, unless an
+ * event since has told more. null: keep what is shown.
+ */
+export function catchUpProgress(seen: JobProgressEvent | null, job: JobSummary | undefined): JobProgressEvent | null {
+  if (!job || (seen !== null && (!isActive(seen) || isActive(job)))) return null;
+  const { id: jobId, kind, state, done, total, ratePerSecond, etaSeconds, error } = job;
+  return { jobId, kind, state, done, total, ratePerSecond, etaSeconds, ...(error !== null ? { message: error } : {}) };
+}
+
 /** "12,345 tokens/s" (null → "–"). */
 export function formatRate(rate: number | null, unit: string): string {
   if (rate === null || !Number.isFinite(rate)) return '–';
