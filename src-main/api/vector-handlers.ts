@@ -1,3 +1,4 @@
+import { l2Norm } from '../util/norm';
 import type { vectorMethods, VectorSummary } from '../contract/vectors';
 import { exportVector, importVector, vectorFromSae } from '../steer/vectors';
 import { vectorFeatures } from '../steer/vector-features';
@@ -11,7 +12,7 @@ function summary(v: VectorRecord): VectorSummary {
     dModel: v.dModel,
     sha256: v.sha256,
     source: v.source,
-    norm: Math.hypot(...v.values),
+    norm: l2Norm(v.values),
     createdAt: v.createdAt,
   };
 }

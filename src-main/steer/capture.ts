@@ -134,7 +134,7 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
   const total = ours.reduce((n, ch) => n + ch.to - ch.from, 0);
   const skipped = total - todo.reduce((n, c) => n + chunks[c].to - chunks[c].from, 0);
   options.info?.(
-    `capture ${captureId}: ${sources.count} documents, layers ${layers.join(',')}, ${dtype}, ${chunks.length} shard(s) per layer${shard ? `; shard ${shardText(shard)}: shards ${mine.from}..${mine.to - 1}` : ''}; ${skipped} documents already captured`,
+    `capture ${captureId}: ${sources.count} documents, layers ${layers.join(',')}, ${dtype}, ${chunks.length} shard(s) per layer${shard ? `; shard ${shardText(shard)}: ${mine.to > mine.from ? `shards ${mine.from}..${mine.to - 1}` : 'no shards (more tasks than chunks)'}` : ''}; ${skipped} documents already captured`,
   );
 
   // A shard's job lives in a project of its own inside the capture folder, so array tasks only read
@@ -143,7 +143,13 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
     ? openProject(path.join(folder, `shard-${shard.index}-of-${shard.count}`), { create: true })
     : project;
   const runner = options.runner ?? new JobRunner();
-  const client = EngineClient.start();
+  let client: EngineClient;
+  try {
+    client = EngineClient.start();
+  } catch (error) {
+    if (jobHome !== project) jobHome.close();
+    throw error;
+  }
   let provider: string | null = null;
   let captured = 0;
   try {

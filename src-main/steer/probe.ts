@@ -2,6 +2,7 @@
 // per labelled document (probe-pool.ts), the difference of every pair of class means stored as
 // steering vectors (raw and unit length, with corpus, layer, classes and sha256), and a multiclass
 // logistic probe's accuracy on a held-out split: the paper's decodability by layer.
+import { l2Norm } from '../util/norm';
 import path from 'node:path';
 import { JobRunner, type ProgressListener } from '../jobs/runner';
 import type { Project } from '../project/project';
@@ -274,7 +275,7 @@ export async function runProbe(project: Project, options: ProbeOptions): Promise
             from: source.from,
             to: source.to,
             unit: source.unit,
-            norm: Math.hypot(...values),
+            norm: l2Norm(values),
           };
         });
         const run = { ...described, jobId: job.id, createdAt: project.clock.now(), layers, vectors: stored };

@@ -2,6 +2,7 @@
 // made of, read as the cosine of the vector with each decoder row (the paper reconstructs its class
 // steering vectors from SAE features this way). The SAE is read and ranked in the engine worker, so
 // neither the 1 GiB read nor the pass over it blocks the thread that serves the UI.
+import { l2Norm } from '../util/norm';
 import type { VectorFeatureMatch, VectorFeatures } from '../contract/vectors';
 import { EngineClient } from '../engine/client';
 import type { FeatureCosine } from '../engine/decoder-cosines';
@@ -57,7 +58,7 @@ export async function vectorFeatures(
     };
   };
   return {
-    vector: { name: vector.name, dModel: vector.dModel, sha256: vector.sha256, norm: Math.hypot(...vector.values) },
+    vector: { name: vector.name, dModel: vector.dModel, sha256: vector.sha256, norm: l2Norm(vector.values) },
     sae: { name: sae.name, layer: sae.layer, dIn: ranking.dIn, dSae: ranking.dSae, sha256: sae.sha256 },
     top: ranking.top.map(withLabels),
     bottom: ranking.bottom.map(withLabels),
