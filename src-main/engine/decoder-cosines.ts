@@ -2,7 +2,7 @@
 // the paper's reconstruction of steering vectors from SAE features (issue 14). Runs in the engine
 // worker (handlers.ts): the paper's SAE is 32,768 x 4,096 floats, a 65k-wide one twice that, and a
 // pass over it must not hold up the thread that answers the UI.
-import { AppError } from '../util/errors.js';
+import { AppError, badFile } from '../util/errors.js';
 
 export interface FeatureCosine {
   feature: number;
@@ -21,6 +21,9 @@ export interface DecoderCosineRanking {
 /**
  * Ranks the rows of W_dec [dSae, dIn] by cosine with `vector` [dIn]. Sums are float64, so a 4,096-long
  * dot product keeps float32's precision; ties go to the lower feature index, so the order is stable.
+ * A row holding NaN or Infinity refuses the SAE (bad_file naming `decoderFile`, W_dec and the row)
+ * rather than being skipped like a zero row: it means a diverged or damaged SAE, whose other rows are
+ * then no ground to rank against, and a NaN cosine would break the sort's order for every row.
  */
 export function rankDecoderCosines(
   W_dec: Float32Array,
@@ -28,6 +31,7 @@ export function rankDecoderCosines(
   dSae: number,
   vector: Float32Array,
   count: number,
+  decoderFile: string,
 ): DecoderCosineRanking {
   if (vector.length !== dIn)
     throw new AppError(
@@ -36,6 +40,8 @@ export function rankDecoderCosines(
     );
   let vectorSquared = 0;
   for (let i = 0; i < dIn; i++) vectorSquared += vector[i] * vector[i];
+  if (!Number.isFinite(vectorSquared))
+    throw new AppError('invalid_input', 'the vector holds NaN or Infinity: it has no direction to compare');
   if (vectorSquared === 0)
     throw new AppError('invalid_input', 'the vector is all zeros: it has no direction to compare');
   const vectorNorm = Math.sqrt(vectorSquared);
@@ -49,6 +55,16 @@ export function rankDecoderCosines(
       const w = W_dec[base + i];
       dot += w * vector[i];
       rowSquared += w * w;
+    }
+    // A NaN or an infinity anywhere in the row makes its sum of squares NaN or Infinity.
+    if (!Number.isFinite(rowSquared)) {
+      const bad = W_dec.subarray(base, base + dIn).findIndex((w) => !Number.isFinite(w));
+      throw badFile(
+        decoderFile,
+        `W_dec row ${j}`,
+        'finite values (a decoder row with NaN or Infinity leaves the ranking meaningless)',
+        `${W_dec[base + bad]} at column ${bad}`,
+      );
     }
     if (rowSquared === 0) continue;
     cosines[j] = dot / (Math.sqrt(rowSquared) * vectorNorm);

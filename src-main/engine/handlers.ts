@@ -1,6 +1,7 @@
 // The engine's work, independent of the thread it runs on: worker.ts serves these over
 // worker_threads; tests may call them in-process. Sessions run (and block) wherever this lives,
 // which is why production code only ever reaches them through the worker.
+import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../util/errors.js';
 import { loadSae } from './formats/detect.js';
@@ -185,7 +186,10 @@ export function createEngineHandlers(): EngineHandlers & { disposeAll(): Promise
     async decoderCosines({ source, vector, count }) {
       // The whole SAE is read (every format's reader gives W_dec with the rest); only the ranking leaves.
       const weights = await loadSae(source.path, source.options);
-      const ranking = rankDecoderCosines(weights.W_dec, weights.dIn, weights.dSae, vector, count);
+      // Every format lists the file holding W_dec second, after its config, or alone.
+      const files = weights.source.files;
+      const decoderFile = basename((files[1] ?? files[0])?.path ?? source.path);
+      const ranking = rankDecoderCosines(weights.W_dec, weights.dIn, weights.dSae, vector, count, decoderFile);
       return { ...ranking, dIn: weights.dIn, dSae: weights.dSae, files: weights.source.files };
     },
 

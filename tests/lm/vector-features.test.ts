@@ -132,7 +132,7 @@ describe('vector features', () => {
 
   it('ranks ties by feature index and refuses a zero vector (the plain function)', () => {
     const W = Float32Array.from([1, 0, 0, 1, 2, 0, 0, 0, -1, 0]);
-    expect(rankDecoderCosines(W, 2, 5, Float32Array.from([1, 0]), 2)).toEqual({
+    expect(rankDecoderCosines(W, 2, 5, Float32Array.from([1, 0]), 2, 'sae.safetensors')).toEqual({
       top: [
         { feature: 0, cosine: 1 },
         { feature: 2, cosine: 1 },
@@ -143,6 +143,27 @@ describe('vector features', () => {
       ],
       zeroRows: 1,
     });
-    expect(() => rankDecoderCosines(W, 2, 5, Float32Array.from([0, 0]), 2)).toThrow(/all zeros/);
+    expect(() => rankDecoderCosines(W, 2, 5, Float32Array.from([0, 0]), 2, 'sae.safetensors')).toThrow(/all zeros/);
+    expect(() => rankDecoderCosines(W, 2, 5, Float32Array.from([Number.NaN, 1]), 2, 'sae.safetensors')).toThrow(
+      /the vector holds NaN or Infinity/,
+    );
+  });
+
+  it('refuses an SAE whose decoder has a NaN or infinite row, naming the file, W_dec and the row', () => {
+    // Skipped like a zero row, a NaN row would leave a ranking that looks whole from a broken SAE,
+    // and NaN cosines break the sort's order for the other rows too.
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const W = Float32Array.from([1, 0, 0, 1, 2, 0, 0.5, bad, -1, 0]);
+      let thrown: unknown;
+      try {
+        rankDecoderCosines(W, 2, 5, Float32Array.from([1, 0]), 2, 'sae_weights.safetensors');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({
+        code: 'bad_file',
+        message: `sae_weights.safetensors: W_dec row 3: expected finite values (a decoder row with NaN or Infinity leaves the ranking meaningless), found ${bad} at column 1`,
+      });
+    }
   });
 });
