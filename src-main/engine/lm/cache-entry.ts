@@ -126,10 +126,19 @@ export function writeEntry<M extends EntryManifest>(
   renameSync(partial, dataPath);
   const manifest = { ...own, source: sourceStamps(source), dataFile, bytes: at } as M;
   const manifestPartial = `${partial}.json`;
-  const mfd = openSync(manifestPartial, 'w');
-  writeSync(mfd, JSON.stringify(manifest));
-  fsyncSync(mfd);
-  closeSync(mfd);
-  renameSync(manifestPartial, manifestPath);
+  try {
+    const mfd = openSync(manifestPartial, 'w');
+    try {
+      writeSync(mfd, JSON.stringify(manifest));
+      fsyncSync(mfd);
+    } finally {
+      closeSync(mfd);
+    }
+    renameSync(manifestPartial, manifestPath);
+  } catch (error) {
+    // Nothing half-written stays: without its manifest the entry reads as absent and is written again.
+    rmSync(manifestPartial, { force: true });
+    throw error;
+  }
   return manifest;
 }
