@@ -67,6 +67,12 @@ export function imageDocumentIds(
   return [...promptIds, ...captionIds];
 }
 
+/** Errors name the CSV row that named the image, or for a folder's image its document id. */
+function readDocumentImage(document: ImageDocument) {
+  const { file, field } = document.namedIn ?? { file: '--images', field: `document "${document.id}"` };
+  return readImage(document.file, file, field);
+}
+
 /** One image document's layout: the image's size from its file header, and its ids (imageDocumentIds). */
 export function imageDocumentLayout(
   tokenizer: LmTokenizer,
@@ -74,7 +80,7 @@ export function imageDocumentLayout(
   document: ImageDocument,
   ids: readonly number[],
 ): CapturedImageLayout {
-  const { width, height } = readImage(document.file, '--images', `document "${document.id}"`);
+  const { width, height } = readDocumentImage(document);
   const best = selectBestResolution([height, width], vision.processor.gridPinpoints);
   const grid: [number, number] = [best[0] / vision.processor.tileSize, best[1] / vision.processor.tileSize];
   const packed = packedLayout({ imageSize: [height, width], grid }, vision.config);
@@ -88,7 +94,7 @@ export async function imageDocumentPixels(
   layout: CapturedImageLayout,
   processor: ImageProcessorSettings,
 ): Promise<AnyresPixels> {
-  const { bytes } = readImage(document.file, '--images', `document "${document.id}"`);
+  const { bytes } = readDocumentImage(document);
   const pixels = preprocessAnyres(await decodeImage(bytes, path.basename(document.file)), processor);
   const [height, width] = pixels.imageSize;
   if (width !== layout.imageSize[0] || height !== layout.imageSize[1])

@@ -81,10 +81,12 @@ export function readCaptureSources(
   // Every image document's ids before its image is read: a bad prompt or caption is refused before any work.
   const promptIds = vision ? imagePromptIds(tokenizer, prompt, chat, vision.config.imageTokenId) : [];
   const tokenIds = images.map((d) => imageDocumentIds(tokenizer, promptIds, d, vision!.config.imageTokenId));
-  // Captions alone hash as they always did, so an earlier caption capture resumes under the same id.
+  // Captions alone hash as they always did, so an earlier caption capture resumes under the same id;
+  // likewise where a CSV named each image (kept for errors only) is left out of the images' hash.
+  const imagesToHash = images.map(({ namedIn: _namedIn, ...document }) => document);
   const spec: Record<string, unknown> = {
     ...(captions.length > 0 ? { documents: sha256(captions) } : {}),
-    ...(images.length > 0 ? { images: sha256(images), prompt, chat } : {}),
+    ...(images.length > 0 ? { images: sha256(imagesToHash), prompt, chat } : {}),
   };
   return {
     count: images.length + captions.length,

@@ -24,6 +24,8 @@ export interface ImageDocument {
   targetClass?: string;
   /** sweep: the concept-choice campaign's distractors (CSV `distractors`) */
   distractors?: string[];
+  /** the CSV and its field that named the image, for errors about it (a folder's image names itself) */
+  namedIn?: { file: string; field: string };
 }
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'];
@@ -102,6 +104,7 @@ function fromCsv(csvPath: string): ImageDocument[] {
     return {
       id: text(row, 'document', file, where) ?? image,
       file: resolved,
+      namedIn: { file, field: `${where}: image` },
       ...(label !== undefined ? { label } : {}),
       ...(caption !== undefined ? { caption } : {}),
       ...(targetClass !== undefined ? { targetClass } : {}),

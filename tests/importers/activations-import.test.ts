@@ -224,7 +224,10 @@ describe('images and the sidecar are read safely', () => {
     await expectRefused(
       makeProject(),
       sidecar,
-      new RegExp(`i\\.png: IHDR: expected width and height 1\\.\\.${MAX_IMAGE_SIDE}, found ${MAX_IMAGE_SIDE + 1} x 10`),
+      // The sidecar and its field first: the image file alone does not say which document named it.
+      new RegExp(
+        `^activations\\.json: documents\\[0\\]\\.image: i\\.png: IHDR: expected width and height 1\\.\\.${MAX_IMAGE_SIDE}, found ${MAX_IMAGE_SIDE + 1} x 10$`,
+      ),
     );
   });
 
@@ -235,7 +238,7 @@ describe('images and the sidecar are read safely', () => {
     await expectRefused(
       makeProject(),
       sidecar,
-      /i\.png: SOF: expected a JPEG frame header \(SOF0-SOF15\) giving the dimensions/,
+      /^activations\.json: documents\[0\]\.image: i\.png: SOF: expected a JPEG frame header \(SOF0-SOF15\) giving the dimensions$/,
     );
   });
 

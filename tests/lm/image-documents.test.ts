@@ -54,8 +54,19 @@ describe('--images DIR|CSV', () => {
     const csv = path.join(dir, 'list.csv');
     fs.writeFileSync(csv, 'image,document,class,caption\nimgs/one.png,first,cat,a cat\ntwo.png,,dog,\n');
     expect(readImageDocuments(csv)).toEqual([
-      { id: 'first', file: path.join(dir, 'imgs', 'one.png'), label: 'cat', caption: 'a cat' },
-      { id: 'two.png', file: path.join(dir, 'two.png'), label: 'dog' },
+      {
+        id: 'first',
+        file: path.join(dir, 'imgs', 'one.png'),
+        label: 'cat',
+        caption: 'a cat',
+        namedIn: { file: 'list.csv', field: 'row 1: image' },
+      },
+      {
+        id: 'two.png',
+        file: path.join(dir, 'two.png'),
+        label: 'dog',
+        namedIn: { file: 'list.csv', field: 'row 2: image' },
+      },
     ]);
   });
 

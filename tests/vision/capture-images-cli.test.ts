@@ -178,6 +178,18 @@ describe('sightline capture --images (command line)', () => {
       expect(refused.value.error.message).toMatch(message);
     }
   });
+
+  it('a CSV image whose header is not an image is refused naming the CSV, the row and the image', async () => {
+    fs.writeFileSync(path.join(dir, 'notes.png'), 'not an image at all');
+    const csv = path.join(dir, 'broken.csv');
+    fs.writeFileSync(csv, `image,label\n${image('square')},cat\nnotes.png,dog\n`);
+    const refused = await capture('--layers', '1', '--images', csv);
+    expect(refused.code).toBe(1);
+    expect(refused.value.error).toMatchObject({
+      code: 'bad_file',
+      message: 'broken.csv: row 2: image: notes.png: (signature): expected a PNG, JPEG or WebP image',
+    });
+  });
 });
 
 describe('capture.start', () => {
