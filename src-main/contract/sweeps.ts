@@ -78,8 +78,8 @@ const sweepSettings = {
 // LLaVA-NeXT sweeps over images instead of prompts (sweeps.start and sweeps.run).
 const imageSettings = {
   /**
-   * a folder of images (one folder per class) or a CSV (image, document, label|class, target_class,
-   * distractors) on this machine; one row per image, each asked `imagePrompt`
+   * a folder of images (one folder per class), a CSV (image, document, label|class, target_class,
+   * distractors) or one image file on this machine; one row per image, each asked `imagePrompt`
    */
   images: z.string().min(1).max(4096).optional(),
   /** with `images`: the prompt (default "What is shown in this image?"); <image> placed as generate places it */

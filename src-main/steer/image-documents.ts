@@ -1,7 +1,7 @@
-// The images of `sightline capture --images` and `sightline sweep --images` (issue 14): a folder or a
-// CSV. A folder's image files (.png, .jpg, .jpeg, .webp, any depth) become documents named by their
-// path inside it ("cat/001.png"), labelled with their first folder ("cat"): the study's layout of one
-// folder per class. A CSV has a header with `image` (a path, relative to the CSV's folder or absolute)
+// The images of `sightline capture --images` and `sightline sweep --images` (issue 14): a folder, a
+// CSV or one image file (one document named by its file name, with no label). A folder's image files
+// (.png, .jpg, .jpeg, .webp, any depth) become documents named by their path inside it ("cat/001.png"),
+// labelled with their first folder ("cat"): the study's layout of one folder per class. A CSV has a header with `image` (a path, relative to the CSV's folder or absolute)
 // and optionally `document` (default: the image path as written), `label` (or `class`) and `caption`;
 // for `sweep --images`, also `target_class` and `distractors` (';'-separated), as in a prompts CSV.
 // Nothing is decoded here: a file that is not an image is named when its turn comes.
@@ -113,14 +113,17 @@ function fromCsv(csvPath: string): ImageDocument[] {
   });
 }
 
-/** The documents of `--images DIR|CSV`, in a stable order, ids unique. */
+/** The documents of `--images DIR|CSV|IMAGE`, in a stable order, ids unique. */
 export function readImageDocuments(source: string): ImageDocument[] {
-  if (!fs.existsSync(source)) throw new AppError('not_found', `--images ${source}: no such folder or CSV file`);
+  if (!fs.existsSync(source)) throw new AppError('not_found', `--images ${source}: no such folder, image or CSV file`);
   const isDir = fs.statSync(source).isDirectory();
+  // One image file is one document (the Steer page's sweep over its chosen image); it has no class
+  // folder, so no label. Its file is read, and refused if it is no image, when its turn comes.
+  if (!isDir && isImageName(source)) return [{ id: path.basename(source), file: path.resolve(source) }];
   if (!isDir && path.extname(source).toLowerCase() !== '.csv')
     throw new AppError(
       'invalid_input',
-      `--images ${source}: expected a folder of images or a CSV with an image column, got a ${path.extname(source) || 'file without extension'}`,
+      `--images ${source}: expected a folder of images, an image file (${IMAGE_EXTENSIONS.join(', ')}) or a CSV with an image column, got a ${path.extname(source) || 'file without extension'}`,
     );
   const documents = isDir ? fromFolder(source) : fromCsv(source);
   const name = path.basename(source);

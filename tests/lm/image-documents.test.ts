@@ -10,7 +10,7 @@ const touch = (file: string) => {
   fs.writeFileSync(file, 'x');
 };
 
-describe('--images DIR|CSV', () => {
+describe('--images DIR|CSV|IMAGE', () => {
   it('a folder gives its image files in code-unit order, labelled by their first folder', () => {
     const dir = tmp();
     for (const f of ['dog/b.PNG', 'cat/a.jpg', 'cat/sub/c.webp', 'top.jpeg', 'cat/notes.txt', '.hidden/x.png'])
@@ -45,6 +45,17 @@ describe('--images DIR|CSV', () => {
       ['dog/y.jpg', 'dog'],
     ]);
     expect(docs[2].file).toBe(path.join(dir, 'dog', 'y.jpg'));
+  });
+
+  it('a single image file is one document named by its file name, with no label', () => {
+    // The Steer page's sweep over its chosen image, and `sweep --images cat.png` for one picture.
+    const dir = tmp();
+    for (const name of ['cat.png', 'dog.JPG', 'bird.webp', 'fish.jpeg']) {
+      touch(path.join(dir, 'class', name));
+      expect(readImageDocuments(path.join(dir, 'class', name))).toEqual([
+        { id: name, file: path.join(dir, 'class', name) },
+      ]);
+    }
   });
 
   it('a CSV resolves image paths beside it and reads document, label or class, caption', () => {
@@ -90,7 +101,10 @@ describe('--images DIR|CSV', () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
     expect(() => readImageDocuments(empty)).toThrow(/^empty: \(images\): expected at least one \.png/);
-    expect(() => readImageDocuments(path.join(dir, 'a.png'))).toThrow(/expected a folder of images or a CSV/);
-    expect(() => readImageDocuments(path.join(dir, 'nope'))).toThrow(/no such folder or CSV file/);
+    touch(path.join(dir, 'notes.txt'));
+    expect(() => readImageDocuments(path.join(dir, 'notes.txt'))).toThrow(
+      /notes\.txt: expected a folder of images, an image file \(\.png, \.jpg, \.jpeg, \.webp\) or a CSV with an image column, got a \.txt$/,
+    );
+    expect(() => readImageDocuments(path.join(dir, 'nope'))).toThrow(/no such folder, image or CSV file/);
   });
 });

@@ -12,7 +12,7 @@ export const captureCommand: Command = {
   summary:
     'run a model over captions and/or images (LLaVA-NeXT) and keep the residual stream at chosen layers as activation corpora (one per layer), imported in the same job (resumable; Ctrl-C cancels)',
   usage:
-    'sightline capture --project DIR --model NAME --layers 5,8,12 (--captions FILE | --images DIR|CSV [--prompt TEXT] [--chat] [--captions FILE]) [--corpus NAME] [--dtype f32|f16] [--batch 8] [--chunk 1024] [--shard i/n] [--provider auto|cuda|cpu]',
+    'sightline capture --project DIR --model NAME --layers 5,8,12 (--captions FILE | --images DIR|CSV|IMAGE [--prompt TEXT] [--chat] [--captions FILE]) [--corpus NAME] [--dtype f32|f16] [--batch 8] [--chunk 1024] [--shard i/n] [--provider auto|cuda|cpu]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -28,7 +28,7 @@ export const captureCommand: Command = {
     images: {
       type: 'string',
       description:
-        'image documents (LLaVA-NeXT): a folder (one subfolder per class, its name the label) or a CSV image,document,label|class,caption',
+        'image documents (LLaVA-NeXT): a folder (one subfolder per class, its name the label), a CSV image,document,label|class,caption or one image file',
     },
     prompt: {
       type: 'string',

@@ -22,7 +22,7 @@ export const sweepCommand: Command = {
   summary:
     "one generation per (prompt, k) steered at layer L (h += k*v by default), each with its KL strength, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n (--prompts FILE | --images DIR|CSV [--prompt TEXT] [--target-class B]) [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
+    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n (--prompts FILE | --images DIR|CSV|IMAGE [--prompt TEXT] [--target-class B]) [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -49,7 +49,7 @@ export const sweepCommand: Command = {
     images: {
       type: 'string',
       description:
-        'LLaVA-NeXT: a folder with one folder of images per class, or a CSV (image, document, label|class, target_class, distractors); one row per image',
+        'LLaVA-NeXT: a folder with one folder of images per class, a CSV (image, document, label|class, target_class, distractors) or one image file; one row per image',
     },
     prompt: {
       type: 'string',
@@ -89,7 +89,7 @@ export const sweepCommand: Command = {
     if (options.k === undefined && method !== 'ablate')
       throw new AppError('invalid_input', '--k is required (a:b:n, a list like 0,5,10, or one number)');
     if ((options.prompts === undefined) === (options.images === undefined))
-      throw new AppError('invalid_input', 'give --prompts FILE or --images DIR|CSV (one of them)');
+      throw new AppError('invalid_input', 'give --prompts FILE or --images DIR|CSV|IMAGE (one of them)');
     const sampling = parseSampling(options);
     const input: MethodInput<'sweeps.run'> = {
       model: stringOption(options, 'model'),
