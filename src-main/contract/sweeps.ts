@@ -86,6 +86,10 @@ const imageSettings = {
   imagePrompt: z.string().min(1).max(1_000_000).optional(),
   /** with `images`: the class steered towards where a CSV row names none (default: a probe vector's) */
   targetClass: className.optional(),
+  /** with `images`: the class of each image whose folder or CSV row gives none (one image file has none) */
+  sourceClass: className.optional(),
+  /** with `images`: the concept-choice distractors where a CSV row names none (default: two other classes) */
+  distractors: z.array(className).max(20).optional(),
 };
 
 export const sweepMethods = {

@@ -1,8 +1,8 @@
-// `sightline sweep --images DIR|CSV` (issue 14): one grid row per image, every image asked the same
-// prompt. Each row carries the study's classes for the concept-choice campaign: the image's own class
-// is the source; the target is the CSV's `target_class`, else `--target-class`, else the `to` of a
+// `sightline sweep --images DIR|CSV|IMAGE` (issue 14): one grid row per image, every image asked the
+// same prompt. Each row carries the study's classes for the concept-choice campaign: the image's own
+// class (else `--source-class`) is the source; the target is the CSV's `target_class`, else `--target-class`, else the `to` of a
 // probe vector (`probe` stores v_A→B = μ_B − μ_A, so steering along it moves towards B); the two
-// distractors are the CSV's, else two other classes of the image set, drawn by a seed from the
+// distractors are the CSV's, else `--distractors`, else two other classes of the image set, drawn by a seed from the
 // document id so that every shard and every rerun picks the same.
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -44,6 +44,10 @@ export interface SweepImagesOptions {
   prompt: string;
   /** `--target-class`: for every image whose CSV row names none */
   targetClass?: string | undefined;
+  /** `--source-class`: for every image whose folder or CSV row gives none (one image file, say) */
+  sourceClass?: string | undefined;
+  /** `--distractors`: for every image whose CSV row names none, instead of two other classes drawn */
+  distractors?: string[] | undefined;
   /** the stored vector steered with; a probe vector names its target class */
   vector?: { name: string; source: VectorSource } | undefined;
 }
@@ -61,12 +65,15 @@ export function readSweepImages(options: SweepImagesOptions): SweepImageRows {
   const prompts = documents.map((d) => {
     const bytes = readImageBytes(d.file);
     images.push({ document: d.id, file: d.file, sha256: sha256Of(bytes) });
+    const sourceClass = d.label ?? options.sourceClass;
     const targetClass = d.targetClass ?? options.targetClass ?? probeTarget;
-    const others = labels.filter((l) => l !== d.label && l !== targetClass);
+    const others = labels.filter((l) => l !== sourceClass && l !== targetClass);
     const distractors =
-      d.distractors ?? shuffleInPlace(others, mulberry32(hashSeed('distractors', d.id))).slice(0, DISTRACTORS);
+      d.distractors ??
+      options.distractors ??
+      shuffleInPlace(others, mulberry32(hashSeed('distractors', d.id))).slice(0, DISTRACTORS);
     const row: SweepPrompt = { prompt: options.prompt };
-    if (d.label !== undefined) row.sourceClass = d.label;
+    if (sourceClass !== undefined) row.sourceClass = sourceClass;
     if (targetClass !== undefined) row.targetClass = targetClass;
     if (distractors.length > 0) row.distractors = distractors;
     return row;

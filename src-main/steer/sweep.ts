@@ -62,12 +62,16 @@ export interface SweepOptions {
   /** the prompts file, or `prompts` given inline (the API), or `images` */
   promptsFile?: string;
   prompts?: SweepPrompt[];
-  /** LLaVA-NeXT: `--images DIR|CSV`, one row per image, each asked `imagePrompt` (sweep-images.ts) */
+  /** LLaVA-NeXT: `--images DIR|CSV|IMAGE`, one row per image, each asked `imagePrompt` (sweep-images.ts) */
   images?: string | undefined;
   /** default "What is shown in this image?"; <image> placed as `generate --image` places it */
   imagePrompt?: string | undefined;
   /** the class every image is steered towards, where its CSV row names none (else a probe vector's) */
   targetClass?: string | undefined;
+  /** the class of every image whose folder or CSV row gives none (one image file has none) */
+  sourceClass?: string | undefined;
+  /** the concept-choice distractors of every image whose CSV row names none */
+  distractors?: string[] | undefined;
   positions: SteerPositions;
   tokens: number;
   chat: boolean;
@@ -160,8 +164,12 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
 
   const givenRows = [options.promptsFile, options.prompts, options.images].filter((g) => g !== undefined).length;
   if (givenRows !== 1) throw new AppError('invalid_input', 'sweep: give one of a prompts file, prompts or --images');
-  if (options.images === undefined && (options.imagePrompt ?? options.targetClass) !== undefined)
-    throw new AppError('invalid_input', '--prompt and --target-class go with --images (a prompts file has its own)');
+  const imageOnly = [options.imagePrompt, options.targetClass, options.sourceClass, options.distractors];
+  if (options.images === undefined && imageOnly.some((given) => given !== undefined))
+    throw new AppError(
+      'invalid_input',
+      '--prompt, --source-class, --target-class and --distractors go with --images (a prompts file has its own)',
+    );
   const imageRows =
     options.images === undefined
       ? undefined
@@ -169,6 +177,8 @@ export async function runSweep(project: Project, options: SweepOptions): Promise
           source: options.images,
           prompt: options.imagePrompt ?? DEFAULT_IMAGE_PROMPT,
           targetClass: options.targetClass,
+          sourceClass: options.sourceClass,
+          distractors: options.distractors,
           vector: vectorSource,
         });
   const prompts = imageRows?.prompts ?? options.prompts ?? readPromptsFile(options.promptsFile!);

@@ -2,8 +2,8 @@
 // project with the tiny LLaVA-NeXT fixture and its steering vector: the image path typed, its
 // thumbnail (encoded by the server) and its number of prompt positions shown; Generate fills the k = 0
 // and steered columns with what `sightline generate --image` prints for the same settings; a path that
-// is not an image is refused by name and shows nothing; a `sweep --images` reopened from the list
-// shows each row's image. A screenshot at 1440×900.
+// is not an image is refused by name and shows nothing; the current prompt's sweep takes the chosen
+// image (as `sweep --images FILE` does); a `sweep --images` reopened from the list shows each row's image. A screenshot at 1440×900.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -78,6 +78,51 @@ describe('the Steer page with an image', () => {
     expect(await page.getByTestId('steer-status').textContent()).toContain(`image: ${image.image_positions} positions`);
     const shot = await screenshot(page, 'steer-image-1440x900');
     expect(shot.colours).toBeGreaterThan(50);
+  });
+
+  it('sweeps the current prompt over the chosen image: the sweep `sweep --images FILE` makes, with its classes', async () => {
+    await page.getByTestId('steer-layer').fill(String(layer));
+    await page.getByTestId('steer-tokens').fill('4');
+    await page.getByTestId('steer-prompt').fill(want.prompt);
+    await page.getByTestId('steer-image-path').fill(imageFile);
+    await page.getByTestId('steer-image-path').press('Enter');
+    await expect
+      .poll(() => page.getByTestId('steer-image-positions').textContent())
+      .toBe(`${image.image_positions} positions`);
+    await page.getByTestId('sweep-source-current').check();
+    // The page says the image goes with the sweep; it no longer warns that it would be left out.
+    await expect.poll(() => page.getByTestId('sweep-with-image').textContent()).toContain(path.basename(imageFile));
+    expect(await page.getByTestId('sweep-no-image').count()).toBe(0);
+    await page.getByTestId('sweep-k-from').fill('0');
+    await page.getByTestId('sweep-k-to').fill(String(k));
+    await page.getByTestId('sweep-k-count').fill('2');
+    await page.getByTestId('sweep-source-class').fill('tower');
+    await page.getByTestId('sweep-target-class').fill('fish');
+    await page.getByTestId('sweep-distractors').fill('volcano; school bus');
+    await page.getByTestId('sweep-start').click();
+    await expect.poll(() => page.getByTestId('sweep-job').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    expect(await page.getByTestId('sweep-progress').textContent()).toContain('2 / 2');
+    // Its one row is the image, stored in the project's media and shown beside the answers.
+    const picture = page.getByTestId('sweep-generation-image');
+    await expect.poll(() => picture.count()).toBe(1);
+    expect(await picture.getAttribute('alt')).toBe(path.basename(imageFile));
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).toBe(true);
+    const sweepId = await page.getByTestId('sweep-pick').inputValue();
+    expect(sweepId).not.toBe('');
+
+    // `sightline sweep --images FILE` with the same settings is the same sweep (the same id, nothing
+    // left to do), so the page sent the image, the prompt and the classes.
+    const sweepFromCli = (sourceClass: string) =>
+      JSON.parse(
+        sightline([
+          ...['sweep', '--project', projectDir, '--model', 'vision', '--vector', 'v', '--layer', String(layer)],
+          ...['--k', `0,${k}`, '--images', imageFile, '--prompt', want.prompt, '--tokens', '4'],
+          ...['--source-class', sourceClass, '--target-class', 'fish', '--distractors', 'volcano;school bus', '--json'],
+        ]),
+      ) as { sweepId: string; generated: number; skipped: number };
+    expect(sweepFromCli('tower')).toMatchObject({ sweepId, generated: 0, skipped: 2 });
+    // ...while another source class makes another sweep: the id covers the classes.
+    expect(sweepFromCli('bridge').sweepId).not.toBe(sweepId);
   });
 
   it("reopens a `sweep --images` from the list with each row's image, served from the project's media", async () => {

@@ -388,4 +388,30 @@ describe('readSweepImages', () => {
     expect(byProbe.prompts[2].distractors?.sort()).toEqual(['cat', 'dog']);
     expect(byProbe.spec).toEqual(rows.spec);
   });
+
+  it('one image file is one row; the classes given stand in for the folder or CSV it does not have', () => {
+    // The Steer page's sweep over its chosen image, with the page's source class and distractors.
+    const file = join(VISION_DIR, 'tall.png');
+    const rows = readSweepImages({
+      source: file,
+      prompt: 'What?',
+      sourceClass: 'dog',
+      targetClass: 'cat',
+      distractors: ['fish', 'bird'],
+    });
+    expect(rows.prompts).toEqual([
+      { prompt: 'What?', sourceClass: 'dog', targetClass: 'cat', distractors: ['fish', 'bird'] },
+    ]);
+    expect(rows.images).toEqual([
+      { document: 'tall.png', file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') },
+    ]);
+    // A CSV's own classes still win over the ones given.
+    const csv = join(dir, 'csv', 'images.csv');
+    const fromCsv = readSweepImages({ source: csv, prompt: 'What?', sourceClass: 'x', distractors: ['y'] });
+    expect(fromCsv.prompts.map((p) => [p.sourceClass, p.distractors])).toEqual([
+      ['cat', ['fish', 'bird']],
+      ['dog', ['y']],
+      ['fish', ['y']],
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ProviderPreference } from '../../engine/session';
 import type { MethodInput, SweepListing } from '../../contract';
+import { classList } from '../../steer/prompts-file';
 import { parseKValues, parseShard } from '../../steer/sweep-spec';
 import { AppError } from '../../util/errors';
 import { isMineShardFolder } from '../../mining/mine-shard';
@@ -22,7 +23,7 @@ export const sweepCommand: Command = {
   summary:
     "one generation per (prompt, k) steered at layer L (h += k*v by default), each with its KL strength, into the project's generations (resumable; Ctrl-C cancels; --shard for job arrays)",
   usage:
-    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n (--prompts FILE | --images DIR|CSV|IMAGE [--prompt TEXT] [--target-class B]) [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
+    'sightline sweep --project DIR --model NAME (--vector NAME | --sae NAME --feature N) --layer L [--method add|ablate|cap|clamp] --k a:b:n (--prompts FILE | --images DIR|CSV|IMAGE [--prompt TEXT] [--source-class A] [--target-class B] [--distractors C;D]) [--positions prompt] [--tokens 100] [--greedy | --temperature T [--top-p P] [--seed S]] [--chat] [--shard i/n [--out DIR]] [--batch 8] [--provider auto|cuda|cpu] [--precision fp32|fp16|int8|int4]',
   options: {
     project: { type: 'string', required: true, description: 'project folder (holds the model and the vector)' },
     model: { type: 'string', required: true, description: 'model name (see import-model)' },
@@ -59,6 +60,15 @@ export const sweepCommand: Command = {
       type: 'string',
       description:
         "with --images: the class steered towards (default: a CSV row's target_class, or a probe vector's B)",
+    },
+    'source-class': {
+      type: 'string',
+      description: 'with --images: the class of each image whose folder or CSV row gives none (one image file)',
+    },
+    distractors: {
+      type: 'string',
+      description:
+        "with --images: ';'-separated distractor classes where a CSV row names none (default: two other classes of the images)",
     },
     positions: {
       type: 'string',
@@ -105,6 +115,8 @@ export const sweepCommand: Command = {
       ...(options.images !== undefined ? { images: path.resolve(stringOption(options, 'images')) } : {}),
       ...(options.prompt !== undefined ? { imagePrompt: stringOption(options, 'prompt') } : {}),
       ...(options['target-class'] !== undefined ? { targetClass: stringOption(options, 'target-class') } : {}),
+      ...(options['source-class'] !== undefined ? { sourceClass: stringOption(options, 'source-class') } : {}),
+      ...(options.distractors !== undefined ? { distractors: classList(stringOption(options, 'distractors')) } : {}),
       positions: parsePositions(stringOption(options, 'positions')),
       tokens: intOption(options, 'tokens'),
       chat: options.chat === true,

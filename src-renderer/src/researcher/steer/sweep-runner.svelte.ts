@@ -1,6 +1,7 @@
 // The Steer page's sweep: started with the page's model, method and its vector or SAE feature, layer,
 // positions, length and sampling over a k range (ablate: one generation per prompt), on the current
-// prompt, a prompts file or (LLaVA-NeXT) a folder or CSV of images asked the page's prompt; its progress from 'job.progress' events; its
+// prompt (LLaVA-NeXT: with the page's image), a prompts file or (LLaVA-NeXT) a folder or CSV of images
+// asked the page's prompt; its progress from 'job.progress' events; its
 // generations read back by job (while it runs too) and browsed by k; and a campaign made from them.
 import type { JobProgressEvent, SweepGeneration, SweepListing } from '../../../../src-main/contract';
 import { call, errorText, onEvent } from '../../lib/client';
@@ -66,20 +67,34 @@ export class SweepRunner {
     }
   }
 
-  private async prompts() {
-    if (this.source === 'file') return call('sweeps.readPrompts', { path: this.promptsPath });
+  /** The classes typed for the current prompt (a concept-choice campaign's source, target, distractors). */
+  private classes() {
     const distractors = this.distractors
       .split(/[;,]/)
       .map((d) => d.trim())
       .filter(Boolean);
-    return [
-      {
-        prompt: this.session.prompt,
-        ...(this.sourceClass.trim() ? { sourceClass: this.sourceClass.trim() } : {}),
-        ...(this.targetClass.trim() ? { targetClass: this.targetClass.trim() } : {}),
-        ...(distractors.length ? { distractors } : {}),
-      },
-    ];
+    return {
+      ...(this.sourceClass.trim() ? { sourceClass: this.sourceClass.trim() } : {}),
+      ...(this.targetClass.trim() ? { targetClass: this.targetClass.trim() } : {}),
+      ...(distractors.length ? { distractors } : {}),
+    };
+  }
+
+  private async prompts() {
+    if (this.source === 'file') return call('sweeps.readPrompts', { path: this.promptsPath });
+    return [{ prompt: this.session.prompt, ...this.classes() }];
+  }
+
+  /**
+   * The page's image when the current prompt is swept on a LLaVA-NeXT model: the answers on the page
+   * are about it, so the sweep's one row is that image (as `sweep --images FILE`). A path typed but not
+   * yet shown is shown first; undefined when there is none, 'refused' when it is no image.
+   */
+  private async currentImage(): Promise<string | undefined | 'refused'> {
+    const s = this.session;
+    if (this.source !== 'current' || !s.takesImages) return undefined;
+    if (s.image.pending(s.model) && !(await s.image.show(s.model))) return 'refused';
+    return s.image.preview?.path;
   }
 
   async startSweep(): Promise<void> {
@@ -89,20 +104,27 @@ export class SweepRunner {
     const ks = s.method === 'ablate' ? [] : this.ks;
     for (const checked of [ks, source, sampling]) if (typeof checked === 'string') this.error = checked;
     if (typeof ks === 'string' || typeof source === 'string' || typeof sampling === 'string') return;
+    // The image field shows why a path was refused; nothing is swept without the image.
+    const image = await this.currentImage();
+    if (image === 'refused') return;
     this.error = null;
     this.campaign = null;
     this.generations = [];
     this.progress = null;
     try {
       // Images: one row per image, each asked the page's prompt; its class is the image's folder.
+      // The page's own image: one row, its classes those typed for the current prompt.
+      const imagePrompt = s.prompt.trim() ? { imagePrompt: s.prompt } : {};
       const rows =
         this.source === 'images'
           ? {
               images: this.imagesPath.trim(),
-              ...(s.prompt.trim() ? { imagePrompt: s.prompt } : {}),
+              ...imagePrompt,
               ...(this.targetClass.trim() ? { targetClass: this.targetClass.trim() } : {}),
             }
-          : { prompts: await this.prompts() };
+          : image !== undefined
+            ? { images: image, ...imagePrompt, ...this.classes() }
+            : { prompts: await this.prompts() };
       const { jobId } = await call('sweeps.start', {
         model: s.model,
         method: s.method,
