@@ -31,6 +31,18 @@ function generateText(...extra: string[]): string {
   return (JSON.parse(out) as { text: string }).text;
 }
 
+/** The page's layer, length and prompt, and the image chosen by its path: shown with its positions. */
+async function chooseImage(tokens: number): Promise<void> {
+  await page.getByTestId('steer-layer').fill(String(layer));
+  await page.getByTestId('steer-tokens').fill(String(tokens));
+  await page.getByTestId('steer-prompt').fill(want.prompt);
+  await page.getByTestId('steer-image-path').fill(imageFile);
+  await page.getByTestId('steer-image-path').press('Enter');
+  await expect
+    .poll(() => page.getByTestId('steer-image-positions').textContent())
+    .toBe(`${image.image_positions} positions`);
+}
+
 beforeAll(async () => {
   dir = tempDir();
   projectDir = path.join(dir, 'steer-image.sightline');
@@ -56,15 +68,8 @@ describe('the Steer page with an image', () => {
     expect(steeredText).not.toBe(plainText);
     await page.goto(`${served.researcherUrl}#/steer`);
     await expect.poll(() => page.getByTestId('steer-model').inputValue()).toBe('vision');
-    await page.getByTestId('steer-layer').fill(String(layer));
     await page.getByTestId('steer-k').fill(String(k));
-    await page.getByTestId('steer-tokens').fill('20');
-    await page.getByTestId('steer-prompt').fill(want.prompt);
-    await page.getByTestId('steer-image-path').fill(imageFile);
-    await page.getByTestId('steer-image-path').press('Enter');
-    await expect
-      .poll(() => page.getByTestId('steer-image-positions').textContent())
-      .toBe(`${image.image_positions} positions`);
+    await chooseImage(20);
     expect(await page.getByTestId('steer-image-size').textContent()).toBe(`${image.width} × ${image.height}`);
     // the thumbnail is a picture the browser decoded, not a broken link
     const thumb = page.getByTestId('steer-image-thumb');
@@ -81,14 +86,7 @@ describe('the Steer page with an image', () => {
   });
 
   it('sweeps the current prompt over the chosen image: the sweep `sweep --images FILE` makes, with its classes', async () => {
-    await page.getByTestId('steer-layer').fill(String(layer));
-    await page.getByTestId('steer-tokens').fill('4');
-    await page.getByTestId('steer-prompt').fill(want.prompt);
-    await page.getByTestId('steer-image-path').fill(imageFile);
-    await page.getByTestId('steer-image-path').press('Enter');
-    await expect
-      .poll(() => page.getByTestId('steer-image-positions').textContent())
-      .toBe(`${image.image_positions} positions`);
+    await chooseImage(4);
     await page.getByTestId('sweep-source-current').check();
     // The page says the image goes with the sweep; it no longer warns that it would be left out.
     await expect.poll(() => page.getByTestId('sweep-with-image').textContent()).toContain(path.basename(imageFile));
