@@ -175,4 +175,16 @@ describe('the Capture activations panel', () => {
     expect(job).toMatchObject({ kind: 'capture', state: 'cancelled', total: 96 });
     expect(job.done).toBeLessThan(96);
   });
+
+  it('fits a phone: nothing scrolls sideways', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${served.researcherUrl}#/probes`);
+    await phone.getByTestId('capture-card').locator('summary').click();
+    await phone.getByTestId('capture-images').waitFor();
+    const overflow = await phone.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBe(0);
+    await phone.close();
+  });
 });
