@@ -2,7 +2,7 @@
 // the same capture in the background, for the app.
 import path from 'node:path';
 import type { MethodInput } from '../contract';
-import type { captureMethods } from '../contract/capture';
+import type { CaptureStarted, captureMethods } from '../contract/capture';
 import { type CaptureOptions, runCapture } from '../steer/capture';
 import type { HandlersFor } from './handlers';
 import { runTrackedJob, startTrackedJob } from './tracked-job';
@@ -26,10 +26,14 @@ function captureOptionsOf(input: MethodInput<'capture.start'>): CaptureOptions {
 }
 
 export const captureHandlers: HandlersFor<typeof captureMethods> = {
-  'capture.start': (input, context) =>
-    startTrackedJob(context, (worker, runner, listener) =>
-      runCapture(worker, { ...captureOptionsOf(input), runner, listener }),
-    ),
+  'capture.start': async (input, context) => {
+    // runCapture tells its plan before it creates the job row, so the plan is known once the id is.
+    let plan: Omit<CaptureStarted, 'jobId'> = { captureId: '', corpora: [] };
+    const { jobId } = await startTrackedJob(context, (worker, runner, listener) =>
+      runCapture(worker, { ...captureOptionsOf(input), runner, listener, onPlan: (told) => (plan = told) }),
+    );
+    return { jobId, ...plan };
+  },
   'capture.run': (input, context) =>
     runTrackedJob(context, (worker, runner, listener) =>
       runCapture(worker, {

@@ -20,6 +20,14 @@ export interface CaptureSummary {
   provider: string | null;
 }
 
+/** What capture.start answers: the job, and what it will make (known before any work starts). */
+export interface CaptureStarted {
+  jobId: number;
+  captureId: string;
+  /** the corpora the capture imports when it ends, one per layer */
+  corpora: { layer: number; corpus: string }[];
+}
+
 /** What a capture is: the same for capture.run and capture.start. */
 const captureSettings = {
   model: z.string().min(1),
@@ -45,9 +53,9 @@ export const captureMethods = {
   'capture.start': method({
     role: 'researcher',
     summary:
-      "Starts a capture (as capture.run, without shards) in the background and answers with its job id; progress as 'job.progress' events, cancel with jobs.cancel; starting it again resumes",
+      "Starts a capture (as capture.run, without shards) in the background and answers with its job id, capture id and the corpora it will import; progress as 'job.progress' events, cancel with jobs.cancel; starting it again resumes",
     input: z.object(captureSettings).strict(),
-    output: returns<{ jobId: number }>(),
+    output: returns<CaptureStarted>(),
   }),
   'capture.run': method({
     role: 'researcher',

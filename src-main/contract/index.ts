@@ -50,3 +50,4 @@ export type * from './vectors';
 export type * from './steer';
 export type * from './imports';
 export type * from './probes';
+export type * from './capture';

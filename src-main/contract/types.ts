@@ -16,6 +16,8 @@ export interface CorpusSummary {
   id: number;
   name: string;
   documentCount: number;
+  /** Activation rows over its shards (tokens and patches). */
+  rows: number;
   /** The model and layer the activations came from, when the import recorded them. */
   model: string | null;
   layer: number | null;

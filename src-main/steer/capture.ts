@@ -62,6 +62,8 @@ export interface CaptureOptions {
   intraOpNumThreads?: number;
   runner?: JobRunner;
   listener?: ProgressListener;
+  /** told the capture's id and corpora once every refusal has passed, before the job starts (capture.start answers with them) */
+  onPlan?: (plan: { captureId: string; corpora: { layer: number; corpus: string }[] }) => void;
   progressIntervalMs?: number;
   info?: (line: string) => void;
 }
@@ -115,6 +117,8 @@ export async function runCapture(project: Project, options: CaptureOptions): Pro
       );
     imported.set(L, ours);
   }
+
+  options.onPlan?.({ captureId, corpora: layers.map((L) => ({ layer: L, corpus: `${prefix}-L${L}` })) });
 
   const chunks: { from: number; to: number }[] = [];
   for (let from = 0; from < sources.count; from += chunk)

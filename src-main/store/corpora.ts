@@ -158,17 +158,18 @@ export function corpusExists(db: Db, name: string): boolean {
   return !!db.prepare('SELECT 1 FROM corpora WHERE name = ?').get(name);
 }
 
-/** Every corpus with its document count and the model and layer its sidecar named, in import order. */
+/** Every corpus with its document and row counts and the model and layer its sidecar named, in import order. */
 export function listCorpusSummaries(
   db: Db,
-): { id: number; name: string; documentCount: number; model: unknown; layer: unknown }[] {
+): { id: number; name: string; documentCount: number; rows: number; model: unknown; layer: unknown }[] {
   return db
     .prepare(
       `SELECT c.id, c.name, (SELECT COUNT(*) FROM documents d WHERE d.corpus_id = c.id) AS documentCount,
+              (SELECT COALESCE(SUM(s.rows), 0) FROM activation_shards s WHERE s.corpus_id = c.id) AS rows,
               json_extract(c.source_json, '$.model') AS model, json_extract(c.source_json, '$.layer') AS layer
        FROM corpora c ORDER BY c.id`,
     )
-    .all() as { id: number; name: string; documentCount: number; model: unknown; layer: unknown }[];
+    .all() as { id: number; name: string; documentCount: number; rows: number; model: unknown; layer: unknown }[];
 }
 
 /** The corpus's document ids in import order. */

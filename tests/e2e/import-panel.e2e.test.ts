@@ -53,6 +53,8 @@ describe('Overview import panel', () => {
       const corpusRow = page.getByTestId('corpus-table').locator('tr', { hasText: 'synthetic corpus' });
       await corpusRow.waitFor({ timeout: 30_000 });
       expect(await corpusRow.locator('td').nth(3).innerText()).toBe(documents.toLocaleString('en-US'));
+      // Its rows: every activation row of the synthetic shards.
+      expect(await corpusRow.locator('td').nth(4).innerText()).toBe(corpus.rows.length.toLocaleString('en-US'));
 
       // Not there: refused at once, naming the path.
       const missing = path.join(path.dirname(corpus.sidecar), 'no-such.json');

@@ -27,7 +27,7 @@ async function setup() {
     saeId: project.db.prepare('SELECT id FROM saes').pluck().get() as number,
     corpusId: project.db.prepare('SELECT id FROM corpora').pluck().get() as number,
   };
-  return { project, context, events, ids };
+  return { project, context, events, ids, corpus };
 }
 
 async function ok<T>(context: ApiContext, name: string, input: unknown): Promise<T> {
@@ -42,7 +42,7 @@ const EXAMPLES = 'SELECT * FROM examples ORDER BY id';
 
 describe('mine.start', () => {
   it('mines in the background, forwards progress events and ends with done; jobs.list and the overview show it', async () => {
-    const { context, events, ids } = await setup();
+    const { context, events, ids, corpus } = await setup();
     const { jobId } = await ok<{ jobId: number }>(context, 'mine.start', { ...ids, top: 3, provider: 'cpu' });
     expect(jobId).toBeGreaterThan(0);
     expect(jobRegistry.get(context.project.dir, jobId)).toBeDefined();
@@ -76,7 +76,9 @@ describe('mine.start', () => {
       reason: expect.stringMatching(/cpu/),
       source: `mine job ${jobId} (SAE sae)`,
     });
-    expect(overview.corpora).toEqual([{ id: ids.corpusId, name: 'corpus', documentCount: 12, model: null, layer: 7 }]);
+    expect(overview.corpora).toEqual([
+      { id: ids.corpusId, name: 'corpus', documentCount: 12, rows: corpus.rows.length, model: null, layer: 7 },
+    ]);
   });
 
   it('refuses a second mine of the same SAE while one runs (conflict), and jobs.cancel ends the first as cancelled with the project unchanged', async () => {

@@ -208,9 +208,26 @@ describe('capture.start', () => {
       error: { code: 'not_found' },
     });
     const started = await dispatch('capture.start', { ...input, model: 'vision' }, context);
-    expect(started).toMatchObject({ ok: true, value: { jobId: expect.any(Number) } });
+    // The answer names what the capture will import, before it has run.
+    expect(started).toMatchObject({
+      ok: true,
+      value: {
+        jobId: expect.any(Number),
+        captureId: expect.stringMatching(/^[0-9a-f]{12}$/),
+        corpora: [{ layer: 2, corpus: 'bg-L2' }],
+      },
+    });
     expect(await ended).toMatchObject({ kind: 'capture', state: 'done', done: 3, total: 3 });
     expect(getCorpus(project, 'bg-L2').shards).toHaveLength(2);
+    const { captureId } = (started as { value: { captureId: string } }).value;
+    expect(getCorpus(project, 'bg-L2').shards[0].path).toContain(`capture-${captureId}`);
+    // The overview's corpus row counts every shard's rows.
+    const overview = await dispatch('project.overview', {}, context);
+    const rows = getCorpus(project, 'bg-L2').shards.reduce((n, s) => n + s.rows, 0);
+    expect(overview).toMatchObject({
+      ok: true,
+      value: { corpora: expect.arrayContaining([expect.objectContaining({ name: 'bg-L2', rows, documentCount: 3 })]) },
+    });
     const jobs = await dispatch('jobs.list', { limit: 1 }, context);
     expect(jobs).toMatchObject({ ok: true, value: [{ kind: 'capture', state: 'done', unit: 'documents' }] });
   });
