@@ -150,7 +150,9 @@ describe('the Capture activations panel', () => {
     await fillForm(page, { layers: '1', images: missing, corpus: 'other' });
     await page.getByTestId('capture-start').click();
     const error = page.getByTestId('capture-error');
-    await expect.poll(() => error.textContent()).toBe(`--images ${missing}: no such folder or CSV file (not_found)`);
+    await expect
+      .poll(() => error.textContent())
+      .toBe(`--images ${missing}: no such folder, image or CSV file (not_found)`);
     // Another folder under a name the first capture took.
     await fillForm(page, { layers: '1', images: many, corpus: 'cls' });
     await page.getByTestId('capture-start').click();
