@@ -22,6 +22,7 @@ import {
 import { captionLayout } from './capture-layout';
 import type { CaptureEntry } from './capture-sidecar';
 import { readImageDocuments } from './image-documents';
+import { checkImageModel } from './image-prompt';
 
 export interface CaptureSources {
   count: number;
@@ -54,11 +55,7 @@ export function readCaptureSources(
     throw new AppError('invalid_input', 'capture: give --captions FILE (text documents) and/or --images DIR|CSV');
   if (options.images === undefined && (options.prompt !== undefined || options.chat))
     throw new AppError('invalid_input', '--prompt and --chat are for image documents: add --images DIR|CSV');
-  if (options.images !== undefined && model.architecture !== 'LlavaNextForConditionalGeneration')
-    throw new AppError(
-      'invalid_input',
-      `--images: model "${model.name}" is ${model.architecture}, a text-only model; images need a LLaVA-NeXT model`,
-    );
+  if (options.images !== undefined) checkImageModel(model, '--images');
   const images = options.images !== undefined ? readImageDocuments(options.images) : [];
   const captions = options.captionsFile !== undefined ? readCaptionsFile(options.captionsFile) : [];
   const captionLayouts = captions.map((d) => captionLayout(tokenizer, d.caption));
