@@ -20,10 +20,10 @@ import { AppError } from '../util/errors';
 import { imagePromptLayout, type ImageDocumentLayout } from './capture-layout';
 import { promptIdsOf } from './generate';
 import type { ImageDocument } from './image-documents';
-import { withImagePlaceholder } from './image-prompt';
+import { IMAGE_QUESTION, withImagePlaceholder } from './image-prompt';
 
 /** The question issue 14 asks of every image by default (its "Activation capture" section). */
-export const DEFAULT_IMAGE_PROMPT = '<image>\nWhat is shown in this image?';
+export const DEFAULT_IMAGE_PROMPT = withImagePlaceholder(IMAGE_QUESTION);
 
 /**
  * The prompt's ids, as every image document of a capture shares them: <image> put in front when the

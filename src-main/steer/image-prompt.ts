@@ -13,6 +13,8 @@ import type { ModelRecord } from '../importers/model-import';
 import { AppError, badFile } from '../util/errors';
 
 export const IMAGE_PLACEHOLDER = '<image>';
+/** The paper's question about an image: the default prompt of `sweep --images` and `capture --images`. */
+export const IMAGE_QUESTION = 'What is shown in this image?';
 
 export interface ImagePrompt {
   pixels: AnyresPixels;

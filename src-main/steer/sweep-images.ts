@@ -14,10 +14,10 @@ import type { VectorSource } from '../store/vectors';
 import { AppError } from '../util/errors';
 import { hashSeed, mulberry32, shuffleInPlace } from '../util/random';
 import { readImageDocuments } from './image-documents';
-import { type ImagePrompt, IMAGE_PLACEHOLDER, imagePromptFromBytes } from './image-prompt';
+import { type ImagePrompt, IMAGE_PLACEHOLDER, IMAGE_QUESTION, imagePromptFromBytes } from './image-prompt';
 import type { SweepPrompt } from './prompts-file';
 
-export const DEFAULT_IMAGE_PROMPT = 'What is shown in this image?';
+export const DEFAULT_IMAGE_PROMPT = IMAGE_QUESTION;
 /** The paper's concept-choice item: source, target and two distractors. */
 const DISTRACTORS = 2;
 
