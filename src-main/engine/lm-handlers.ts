@@ -22,7 +22,7 @@ import type {
   LoadLmArgs,
 } from './protocol.js';
 import { imagePromptEmbeds, loadVisionSessions, type VisionSessions } from './lm-vision.js';
-import { mergeImageEmbeds } from './vision/pack.js';
+import { withTokenRows } from './vision/pack.js';
 import { createSession, ort, type ProviderReport } from './session.js';
 import type { AnyresPixels } from './vision/preprocess.js';
 
@@ -70,13 +70,9 @@ async function captureInputs(d: LoadedDecoder, args: CaptureHiddenArgs): Promise
   const out: CaptureDocumentInput[] = [];
   for (const [r, ids] of prompts.entries()) {
     const image = args.images?.[r];
-    const embeds = mergeImageEmbeds(ids, -1, table, new Float32Array(0), D);
-    // An image document: the packed features replace the token rows at its <image> positions.
-    if (image && vision) {
-      const { at, values } = await imagePromptEmbeds(vision, ids, image);
-      at.forEach((isImage, s) => isImage && embeds.set(values.subarray(s * D, (s + 1) * D), s * D));
-    }
-    out.push({ embeds, length: ids.length });
+    // An image document: the packed features at its <image> positions, token rows everywhere else.
+    const imageRows = image && vision ? await imagePromptEmbeds(vision, ids, image) : undefined;
+    out.push({ embeds: withTokenRows(ids, imageRows, table, D), length: ids.length });
   }
   return out;
 }

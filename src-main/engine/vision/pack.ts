@@ -166,9 +166,22 @@ export function mergeImageEmbeds(
   packed: Float32Array,
   D: number,
 ): Float32Array {
-  const { at, values } = imageEmbedsAt(expandedIds, imageTokenId, packed, D);
-  expandedIds.forEach((id, s) => {
-    if (!at[s]) values.set(embedTable.subarray(id * D, (id + 1) * D), s * D);
+  return withTokenRows(expandedIds, imageEmbedsAt(expandedIds, imageTokenId, packed, D), embedTable, D);
+}
+
+/**
+ * inputs_embeds [S, D] from a prompt's image rows (none: a text prompt) and its token ids: every row
+ * `at` does not mark becomes its token's row of the embedding table. Fills `embeds.values` in place.
+ */
+export function withTokenRows(
+  ids: readonly number[],
+  embeds: PromptEmbeds | undefined,
+  embedTable: Float32Array,
+  D: number,
+): Float32Array {
+  const values = embeds?.values ?? new Float32Array(ids.length * D);
+  ids.forEach((id, s) => {
+    if (!embeds?.at[s]) values.set(embedTable.subarray(id * D, (id + 1) * D), s * D);
   });
   return values;
 }
